@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * core.h - the SCSI core's private header (not for transports or
+ * backstores; they use include/tandem/).
+ */
+#ifndef TANDEM_CORE_H
+#define TANDEM_CORE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tandem/backstore.h"
+#include "tandem/config.h"
+#include "tandem/list.h"
+#include "tandem/scsi.h"
+#include "tandem/transport.h"
+
+/* An exec handler returns a sense reason, or this when it will call
+ * tdm__cmd_done() later. */
+#define TDM__SR_ASYNC (-1)
+
+/* ---- opcode tables (core/optable.c) ---- */
+
+/* tdm_opdesc.flags */
+#define TDM_OP_MEDIA (1u << 0)      /* medium access: refused by ALUA
+				     * standby/unavailable, NOT READY */
+#define TDM_OP_WRITE (1u << 1)      /* modifies the medium: write protect */
+#define TDM_OP_UA_EXEMPT (1u << 2)  /* INQUIRY, REPORT LUNS, REQUEST SENSE:
+				     * do not report/clear a UA (SAM-5 5.14) */
+#define TDM_OP_NO_LUN (1u << 3)     /* allowed on an unmapped LUN (REPORT
+				     * LUNS, INQUIRY, REQUEST SENSE) */
+#define TDM_OP_SPC2_ALLOWED (1u << 4) /* allowed under another nexus' SPC-2
+				       * RESERVE (SPC-2 5.5.1 / SPC-4 table) */
+#define TDM_OP_PR_ALLOWED_WE (1u << 5) /* allowed for non-registrants under
+					* Write Exclusive (SPC-4 table 66) */
+#define TDM_OP_PR_ALLOWED_EA (1u << 6) /* ... under Exclusive Access */
+#define TDM_OP_ALUA_ALLOWED (1u << 7)  /* allowed in standby/unavailable */
+
+struct tdm_opdesc {
+	uint8_t opcode;
+	uint16_t sa;      /* service action, when has_sa */
+	bool has_sa;
+	uint8_t cdb_len;
+	uint32_t flags;
+	const char *name;
+	/* Check the CDB, set cmd->dir, data_len, lba, nblocks, alloc_len,
+	 * flags. May be NULL (no data, nothing to check). */
+	int (*parse)(struct tdm_cmd *cmd);
+	/* Run the command; see TDM__SR_ASYNC. */
+	int (*exec)(struct tdm_cmd *cmd);
+	/* CDB usage data for REPORT SUPPORTED OPERATION CODES */
+	uint8_t usage[16];
+};
+
+/* Find the descriptor for cmd's CDB on its LU (NULL = invalid opcode;
+ * *bad_sa set if the opcode exists but not the service action). */
+const struct tdm_opdesc *tdm__op_lookup(const struct tdm_cmd *cmd,
+					bool *bad_sa);
+/* Iterate the disk table (REPORT SUPPORTED OPERATION CODES). */
+size_t tdm__op_count(void);
+const struct tdm_opdesc *tdm__op_at(size_t i);
+
+/* ---- logical units ---- */
+
+struct tdm_mode_state {
+	bool wce;     /* caching page: write cache enable */
+	bool rcd;     /* read cache disable */
+	bool d_sense; /* control page: descriptor format sense */
+	bool swp;     /* software write protect */
+	uint8_t qerr;
+	bool tas;     /* task aborted status */
+	uint8_t mrie; /* informational exceptions */
+	bool dexcpt;
+};
+
+struct tdm_lu {
+	struct tdm_list all_link; /* on the list of every live LU */
+	char name[64];
+	atomic_int refcnt;
+	uint64_t serial; /* unique for the daemon's life, never reused */
+	struct tdm_conf_device conf;
+	struct tdm_bs bs;
+	uint32_t block_size;
+	uint32_t block_shift;
+	uint64_t nblocks;
+	bool read_only; /* device level */
+
+	/* identity (VPD 0x80 / 0x83), derived in core/lu.c */
+	char usn[65];
+	uint8_t naa[16];
+	uint8_t naa_len; /* 8 (NAA 5) or 16 (NAA 6) */
+	uint8_t eui64[16];
+	uint8_t eui64_len;
+	char t10_vendor[9];
+	char product[17];
+	char revision[5];
+	char t10_dev_id[64];
+
+	pthread_mutex_t lock; /* everything below */
+	struct tdm_list cmds; /* commands in TDM_CMD_EXEC */
+	struct tdm_mode_state mode;
+	struct tdm_mode_state mode_saved;
+	struct tdm_nexus *spc2_holder; /* SPC-2 RESERVE holder */
+	uint32_t prevent; /* PREVENT ALLOW MEDIUM REMOVAL count */
+	bool stopped;     /* START STOP UNIT stopped it */
+
+	/* statistics */
+	atomic_uint_fast64_t st_read_cmds, st_write_cmds, st_other_cmds;
+	atomic_uint_fast64_t st_read_bytes, st_write_bytes;
+	atomic_uint_fast64_t st_errors, st_aborts;
+};
+
+/* core/lu.c */
+int tdm__lu_open(const struct tdm_conf_device *conf, struct tdm_lu **out,
+		 char *err, size_t errlen);
+void tdm__lu_get(struct tdm_lu *lu);
+void tdm__lu_put(struct tdm_lu *lu);
+
+/* ---- LUN maps, targets, nexuses (core/target.c) ---- */
+
+/* cmd->lun_flags */
+#define TDM_LUNF_READ_ONLY (1u << 0)
+
+/*
+ * SAM-5 4.7: decode the 8-byte LUN field (peripheral 00b and flat space
+ * 01b addressing, single level) into a LUN number 0..16383; -EINVAL for
+ * other forms. encode is the inverse (REPORT LUNS).
+ */
+int tdm__lun_decode(uint64_t sam_lun, uint64_t *lun);
+uint64_t tdm__lun_encode(uint64_t lun);
+/* A command of nx was released (frees a dying nexus after the last). */
+void tdm__nexus_cmd_released(struct tdm_nexus *nx);
+
+struct tdm_lunmap_ent {
+	uint64_t lun;
+	struct tdm_lu *lu;
+	bool read_only;
+};
+
+struct tdm_lunmap {
+	size_t n;
+	struct tdm_lunmap_ent ents[]; /* sorted by lun */
+};
+
+struct tdm_ua {
+	struct tdm_list link;
+	uint64_t lu_serial;
+	uint8_t reason; /* enum tdm_sense_reason, UA family */
+};
+
+struct tdm_nexus {
+	struct tdm_list link; /* on the global nexus list */
+	struct tdm_nexus_id id;
+	uint64_t id_num; /* session id for tandemctl, never reused */
+	struct tdm_lunmap *test_map; /* owned map of tdm__test_nexus() */
+	uint16_t rel_port;
+	const struct tdm_transport_ops *ops;
+	struct tdm_loop *loop;
+	void *priv;
+	/* current LUN map (owned by the registry, replaced under the
+	 * registry write lock) */
+	const struct tdm_lunmap *map;
+	char group[64]; /* initiator group that gave the map, "" = default */
+
+	pthread_mutex_t ua_lock;
+	struct tdm_list uas;
+	atomic_int nua;
+
+	atomic_int ncmds;   /* commands submitted and not yet released */
+	atomic_bool dying;  /* tdm_nexus_destroy() called */
+	uint64_t created_ns;
+};
+
+/* The registry: the running objects built from the current config. */
+extern pthread_rwlock_t tdm__reg_lock;
+
+/* Resolve a command's LUN (takes a ref on the LU); NULL if not mapped. */
+struct tdm_lu *tdm__lun_lookup(struct tdm_nexus *nx, uint64_t lun,
+			       bool *read_only);
+/* Every live LU, retired ones included, each with a reference taken;
+ * the array is malloc'ed. */
+struct tdm_lu **tdm__all_lus(size_t *n);
+/* The LUs of nx's current map, each with a reference; malloc'ed array. */
+struct tdm_lu **tdm__nexus_lus(struct tdm_nexus *nx, size_t *n);
+/* SPC-2 reservation cleared by a reset (core/spc.c) */
+void tdm__spc2_reset(struct tdm_lu *lu);
+/*
+ * Unit tests: a nexus on the current loop that sees lus[i] at LUN i
+ * (ops must implement queue_status and free_cmd), and its disposal.
+ */
+struct tdm_nexus *tdm__test_nexus(struct tdm_lu **lus, size_t n,
+				  const struct tdm_transport_ops *ops);
+void tdm__test_nexus_free(struct tdm_nexus *nx);
+/* Iterate the nexuses (under tdm__reg_lock held for reading). */
+extern struct tdm_list tdm__nexuses;
+
+/* ---- unit attentions (core/ua.c) ---- */
+
+/* Queue UA sr for every nexus that sees lu, except `except` (may be NULL). */
+void tdm__ua_raise_lu(struct tdm_lu *lu, enum tdm_sense_reason sr,
+		      const struct tdm_nexus *except);
+/* Queue UA sr on one nexus for one LU (or every LU in its map if NULL). */
+void tdm__ua_raise(struct tdm_nexus *nx, const struct tdm_lu *lu,
+		   enum tdm_sense_reason sr);
+/* Pop the highest priority UA of (nx, lu); TDM_SR_OK if none. */
+enum tdm_sense_reason tdm__ua_take(struct tdm_nexus *nx,
+				   const struct tdm_lu *lu, bool peek);
+void tdm__ua_clear_nexus(struct tdm_nexus *nx);
+/* Drop pending conditions of reason sr for (nx, lu) (lu NULL: any LU). */
+void tdm__ua_clear(struct tdm_nexus *nx, const struct tdm_lu *lu,
+		   enum tdm_sense_reason sr);
+
+/* ---- commands (core/cmd.c) ---- */
+
+/* Complete an async command (TDM_SR_OK or a reason). */
+void tdm__cmd_done(struct tdm_cmd *cmd, int sr);
+/* Same with sense details (INFORMATION, field pointer). */
+void tdm__cmd_done_info(struct tdm_cmd *cmd, int sr,
+			const struct tdm_sense_info *info);
+/*
+ * Data-in helper: copy min(len, cmd->alloc_len, buf_cap) bytes to cmd->buf
+ * and set data_len.
+ */
+void tdm__cmd_put_data(struct tdm_cmd *cmd, const void *data, size_t len);
+/* Make sure cmd->buf holds at least len bytes (keeps content). */
+int tdm__cmd_buf_reserve(struct tdm_cmd *cmd, uint32_t len);
+/* Invalid field in CDB at byte/bit, with the sense key specific pointer. */
+int tdm__cdb_err(struct tdm_cmd *cmd, uint16_t byte, int8_t bit);
+/* Invalid field in parameter list at byte/bit. */
+int tdm__param_err(struct tdm_cmd *cmd, uint16_t byte, int8_t bit);
+const char *tdm__cmd_state_name(enum tdm_cmd_state s);
+
+/* ---- task management (core/tmf.c) ---- */
+
+/* A command that a TMF waited for has ended. */
+void tdm__tmf_cmd_done(struct tdm_tmf *tmf);
+/* Abort every command of nx (I_T nexus loss), no TMF response. */
+void tdm__abort_nexus(struct tdm_nexus *nx);
+
+/* ---- sense (core/sense.c) ---- */
+
+struct tdm_sense_entry {
+	uint8_t status;
+	uint8_t key;
+	uint8_t asc;
+	uint8_t ascq;
+};
+extern const struct tdm_sense_entry tdm_sense_table[TDM__SR_COUNT];
+/* Build sense data in fixed (0x70) or descriptor (0x72) format. */
+size_t tdm__sense_build(uint8_t *buf, size_t len, enum tdm_sense_reason sr,
+			const struct tdm_sense_info *info, bool descriptor);
+enum tdm_sense_reason tdm__bs_status_to_sr(enum tdm_bs_status st, bool write);
+
+/* ---- SPC / SBC handlers (core/spc.c, core/sbc.c, core/mode.c) ---- */
+
+/* Shared parse helpers */
+int tdm__parse_alloc6(struct tdm_cmd *cmd);  /* alloc len in byte 4 */
+int tdm__parse_alloc10(struct tdm_cmd *cmd); /* alloc len in bytes 7-8 */
+int tdm__parse_none(struct tdm_cmd *cmd);
+
+/* SPC */
+int tdm__spc_inquiry_parse(struct tdm_cmd *cmd);
+int tdm__spc_inquiry(struct tdm_cmd *cmd);
+int tdm__spc_report_luns_parse(struct tdm_cmd *cmd);
+int tdm__spc_report_luns(struct tdm_cmd *cmd);
+int tdm__spc_test_unit_ready(struct tdm_cmd *cmd);
+int tdm__spc_request_sense(struct tdm_cmd *cmd);
+int tdm__spc_mode_sense_parse(struct tdm_cmd *cmd);
+int tdm__spc_mode_sense(struct tdm_cmd *cmd);
+int tdm__spc_mode_select_parse(struct tdm_cmd *cmd);
+int tdm__spc_mode_select(struct tdm_cmd *cmd);
+int tdm__spc_log_sense_parse(struct tdm_cmd *cmd);
+int tdm__spc_log_sense(struct tdm_cmd *cmd);
+int tdm__spc_reserve(struct tdm_cmd *cmd);
+int tdm__spc_release(struct tdm_cmd *cmd);
+int tdm__spc_prevent_allow(struct tdm_cmd *cmd);
+int tdm__spc_start_stop(struct tdm_cmd *cmd);
+/* Called by the gate: does an SPC-2 reservation forbid this command? */
+bool tdm__spc2_conflict(struct tdm_cmd *cmd);
+void tdm__spc2_nexus_gone(struct tdm_nexus *nx);
+
+/* SBC */
+int tdm__sbc_rw_parse(struct tdm_cmd *cmd);
+int tdm__sbc_read(struct tdm_cmd *cmd);
+int tdm__sbc_write(struct tdm_cmd *cmd);
+int tdm__sbc_verify_parse(struct tdm_cmd *cmd);
+int tdm__sbc_verify(struct tdm_cmd *cmd);
+int tdm__sbc_write_verify(struct tdm_cmd *cmd);
+int tdm__sbc_read_capacity10_parse(struct tdm_cmd *cmd);
+int tdm__sbc_read_capacity10(struct tdm_cmd *cmd);
+int tdm__sbc_read_capacity16_parse(struct tdm_cmd *cmd);
+int tdm__sbc_read_capacity16(struct tdm_cmd *cmd);
+int tdm__sbc_sync_cache_parse(struct tdm_cmd *cmd);
+int tdm__sbc_sync_cache(struct tdm_cmd *cmd);
+
+/* Issue a backstore request for cmd; completion ends the command. */
+void tdm__bs_io(struct tdm_cmd *cmd, struct tdm_bs_io *io);
+
+/* ---- appended by the SPC/SBC emulation (core/spc.c, core/sbc.c) ---- */
+
+/* SBC-3 PRE-FETCH(10)/(16) and READ DEFECT DATA(10)/(12) */
+int tdm__sbc_prefetch_parse(struct tdm_cmd *cmd);
+int tdm__sbc_prefetch(struct tdm_cmd *cmd);
+int tdm__sbc_read_defect_parse(struct tdm_cmd *cmd);
+int tdm__sbc_read_defect(struct tdm_cmd *cmd);
+/* Block limits VPD MAXIMUM TRANSFER LENGTH of lu, in logical blocks. */
+uint32_t tdm__lu_max_xfer_blocks(const struct tdm_lu *lu);
+/*
+ * Medium state of a removable LU: TDM_SR_OK, or NOT READY MEDIUM NOT
+ * PRESENT after START STOP UNIT unloaded it (LOEJ=1, START=0). The gate's
+ * lu->stopped test covers a stopped unit; an unloaded one is also stopped.
+ */
+int tdm__lu_medium_check(struct tdm_lu *lu);
+/*
+ * INQUIRY TPGS field and the target port group of a nexus' port (VPD 83h
+ * designator type 5h). core/spc.c answers "no ALUA" (0) and group 1 until
+ * alua/ provides them.
+ */
+uint8_t tdm__lu_tpgs(const struct tdm_lu *lu);
+uint16_t tdm__port_group_of(const struct tdm_nexus *nx);
+
+#endif

@@ -1,0 +1,15 @@
+libtandem_a_SOURCES += \
+	core/core.h \
+	core/loop.c \
+	core/buf.c \
+	core/log.c \
+	core/sense.c \
+	core/cmd.c \
+	core/ua.c \
+	core/tmf.c \
+	core/lu.c \
+	core/target.c \
+	core/optable.c \
+	core/spc.c \
+	core/mode.c \
+	core/sbc.c

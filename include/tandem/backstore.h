@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * backstore.h - what a backstore author needs. One file per backstore in
+ * backstores/, picked by name from the explicit table in
+ * backstores/registry.c.
+ *
+ * I/O is asynchronous: submit() starts the request and returns; the
+ * backstore calls io->done(io, status) later, on the same loop thread
+ * (through the loop's io_uring), or before submit() returns for memory
+ * backstores. submit() is always called on a loop thread.
+ */
+#ifndef TANDEM_BACKSTORE_H
+#define TANDEM_BACKSTORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "tandem/config.h"
+#include "tandem/loop.h"
+
+/* The small status a backstore returns; core/sense.c converts it. */
+enum tdm_bs_status {
+	TDM_BS_OK = 0,
+	TDM_BS_READ_ERROR,  /* EIO on read */
+	TDM_BS_WRITE_ERROR, /* EIO on write or flush */
+	TDM_BS_NO_SPACE,    /* ENOSPC / EDQUOT */
+	TDM_BS_NO_MEMORY,   /* transient, the initiator may retry */
+	TDM_BS_UNSUPPORTED, /* the operation is not implemented */
+};
+
+enum tdm_bs_op {
+	TDM_BS_READ = 0,
+	TDM_BS_WRITE,
+	TDM_BS_FLUSH,    /* make everything written so far stable */
+	TDM_BS_UNMAP,    /* deallocate [offset, offset+len) */
+	TDM_BS_WRITE_ZEROES,
+};
+
+struct tdm_bs;
+
+struct tdm_bs_io {
+	uint8_t op;  /* enum tdm_bs_op */
+	bool fua;    /* WRITE: stable before completion */
+	uint64_t offset; /* bytes */
+	uint64_t len;    /* bytes */
+	void *buf;       /* READ/WRITE: len bytes, 4096-aligned */
+	void (*done)(struct tdm_bs_io *io, enum tdm_bs_status st);
+	void *arg;
+	/* backstore private */
+	struct tdm_uring_req ureq;
+	struct tdm_bs *bs;
+	uint64_t done_bytes;
+};
+
+struct tdm_bs_ops {
+	const char *name; /* the SCST handler name: vdisk_fileio, ... */
+	/*
+	 * Open the backing store described by conf. Must detect at config
+	 * time what would fail at the first I/O: missing file, too small,
+	 * no permission, wrong type, bad block size. Fills bs->size,
+	 * bs->block_size. Returns 0 or -errno with a message in err.
+	 */
+	int (*open)(struct tdm_bs *bs, const struct tdm_conf_device *conf,
+		    char *err, size_t errlen);
+	void (*close)(struct tdm_bs *bs);
+	void (*submit)(struct tdm_bs *bs, struct tdm_bs_io *io);
+	/* optional: re-read the size (for a resize); 0 or -errno */
+	int (*refresh_size)(struct tdm_bs *bs);
+};
+
+struct tdm_bs {
+	const struct tdm_bs_ops *ops;
+	void *priv;
+	uint64_t size;       /* bytes, a multiple of block_size */
+	uint32_t block_size; /* 512 or 4096 */
+	bool read_only;
+	bool write_cache;    /* volatile write cache present (WCE) */
+	bool can_unmap;
+	bool rotational;
+};
+
+/* backstores/registry.c */
+const struct tdm_bs_ops *tdm_bs_lookup(enum tdm_handler h);
+
+/*
+ * Shared io_uring helpers for fd-based backstores (backstores/uring_io.c):
+ * read/write/fsync of io on fd through the current loop's ring, with short
+ * I/O continuation and -EAGAIN retry.
+ */
+void tdm_bs_uring_submit(struct tdm_bs *bs, int fd, struct tdm_bs_io *io,
+			 bool sync_after_write);
+
+#endif

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * config.h - the configuration model read from and written to scst.conf
+ * syntax (ctl/conf_parse.c, ctl/conf_write.c) and applied by tandemd
+ * (targetd/apply.c). Plain data: no pointers into the running state.
+ */
+#ifndef TANDEM_CONFIG_H
+#define TANDEM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TDM_NAME_MAX 224 /* iSCSI names are at most 223 bytes */
+#define TDM_SECRET_MAX 256
+
+enum tdm_handler {
+	TDM_HANDLER_FILEIO = 0, /* vdisk_fileio */
+	TDM_HANDLER_BLOCKIO,    /* vdisk_blockio */
+	TDM_HANDLER_NULLIO,     /* vdisk_nullio */
+	TDM_HANDLER_RAM,        /* tandem's ram */
+	TDM__HANDLER_COUNT
+};
+
+struct tdm_conf_device {
+	char name[64];
+	enum tdm_handler handler;
+	int line; /* where it was defined, for messages */
+	char filename[4096];
+	uint64_t size;      /* bytes; 0 = size of the file / device */
+	uint32_t blocksize; /* 512 or 4096 */
+	bool read_only;
+	bool nv_cache;      /* SCST: ignore SYNC CACHE / FUA, report WCE=1 */
+	bool write_through; /* SCST: open O_SYNC, report WCE=0 */
+	bool o_direct;      /* fileio: O_DIRECT */
+	bool thin_provisioned;
+	bool rotational;
+	bool removable;
+	char t10_vend_id[9];  /* 8 chars INQUIRY vendor */
+	char prod_id[17];     /* 16 chars */
+	char prod_rev_lvl[5]; /* 4 chars */
+	char t10_dev_id[64];  /* T10 vendor id designator's vendor specific */
+	char usn[64];         /* unit serial number (VPD 0x80) */
+	char naa_id[40];      /* hex, 16 or 32 digits; "" = derived */
+	char eui64_id[40];    /* hex, 16/24/32 digits; "" = none */
+	unsigned set_mask;    /* which optional attributes were given */
+};
+
+/* set_mask bits: attributes written back only when given */
+#define TDM_DA_SIZE (1u << 0)
+#define TDM_DA_BLOCKSIZE (1u << 1)
+#define TDM_DA_T10_DEV_ID (1u << 2)
+#define TDM_DA_USN (1u << 3)
+#define TDM_DA_NAA_ID (1u << 4)
+#define TDM_DA_EUI64_ID (1u << 5)
+#define TDM_DA_PROD_ID (1u << 6)
+#define TDM_DA_VEND_ID (1u << 7)
+#define TDM_DA_PROD_REV (1u << 8)
+#define TDM_DA_ROTATIONAL (1u << 9)
+
+struct tdm_conf_lun {
+	uint64_t lun; /* 0..16383 (flat space) */
+	char device[64];
+	bool read_only;
+	int line;
+};
+
+struct tdm_conf_user {
+	char name[TDM_NAME_MAX];
+	char secret[TDM_SECRET_MAX];
+};
+
+struct tdm_conf_group {
+	char name[64];
+	int line;
+	struct tdm_conf_lun *luns;
+	size_t nluns;
+	char (*initiators)[TDM_NAME_MAX]; /* patterns: *, ?, leading ! */
+	size_t ninitiators;
+	struct tdm_conf_user *in_users; /* per-group CHAP (optional) */
+	size_t nin_users;
+};
+
+/* RFC 7143 operational keys a target may override (0 = default). */
+struct tdm_conf_iscsi_params {
+	int header_digest; /* -1 default, 0 None only, 1 CRC32C only, 2 both */
+	int data_digest;
+	int initial_r2t;   /* -1 default, 0/1 */
+	int immediate_data;
+	uint32_t max_recv_data_segment_length;
+	uint32_t max_xmit_data_segment_length;
+	uint32_t max_burst_length;
+	uint32_t first_burst_length;
+	uint32_t max_outstanding_r2t;
+	uint32_t queued_commands;
+	uint32_t nop_in_interval;  /* seconds, 0 = default */
+	uint32_t nop_in_timeout;   /* seconds, 0 = default */
+	uint32_t rsp_timeout;      /* seconds, 0 = default */
+	bool nop_in_disabled; /* "NopInInterval 0" given: send no NOP-In */
+};
+
+struct tdm_conf_target {
+	char name[TDM_NAME_MAX];
+	int line;
+	bool enabled;
+	uint16_t rel_tgt_id; /* 0 = assigned automatically */
+	struct tdm_conf_user *in_users; /* IncomingUser */
+	size_t nin_users;
+	struct tdm_conf_user out_user; /* OutgoingUser (mutual CHAP) */
+	bool has_out_user;
+	char (*allowed_portals)[64];
+	size_t nallowed_portals;
+	struct tdm_conf_lun *luns; /* default LUNs */
+	size_t nluns;
+	struct tdm_conf_group *groups;
+	size_t ngroups;
+	struct tdm_conf_iscsi_params params;
+};
+
+struct tdm_conf {
+	struct tdm_conf_device *devices;
+	size_t ndevices;
+	bool iscsi_enabled;
+	char (*portals)[80]; /* listen addresses "addr[:port]"; none = all */
+	size_t nportals;
+	struct tdm_conf_user *discovery_in_users; /* TARGET_DRIVER IncomingUser */
+	size_t ndiscovery_in_users;
+	struct tdm_conf_user discovery_out_user;
+	bool has_discovery_out_user;
+	struct tdm_conf_target *targets;
+	size_t ntargets;
+	struct tdm_conf_iscsi_params params; /* driver-wide defaults */
+};
+
+/*
+ * Parse scst.conf text. On error returns -EINVAL and writes
+ * "file:line: problem" into err. name is used in messages only.
+ */
+int tdm_conf_parse(const char *text, size_t len, const char *name,
+		   struct tdm_conf *out, char *err, size_t errlen);
+int tdm_conf_parse_file(const char *path, struct tdm_conf *out, char *err,
+			size_t errlen);
+/* Check cross references (LUN -> device, duplicate LUNs, ...). */
+int tdm_conf_validate(const struct tdm_conf *c, const char *name, char *err,
+		      size_t errlen);
+/* Write c as scst.conf text into a malloc'ed string (*out, *outlen). */
+int tdm_conf_write(const struct tdm_conf *c, char **out, size_t *outlen);
+void tdm_conf_free(struct tdm_conf *c);
+void tdm_conf_init(struct tdm_conf *c);
+/* Deep copy. */
+int tdm_conf_dup(const struct tdm_conf *src, struct tdm_conf *dst);
+
+const char *tdm_handler_name(enum tdm_handler h);
+int tdm_handler_from_name(const char *name, enum tdm_handler *h);
+
+/* SCST-style wildcard match: '*', '?'; a leading '!' negates. */
+bool tdm_wildcard_match(const char *pattern, const char *name);
+
+/* Added by ctl/conf_util.c: */
+/* Every field equal except the line numbers (tests, round trips). */
+bool tdm_conf_equal(const struct tdm_conf *a, const struct tdm_conf *b);
+/* All keys "not given" (digests and Yes/No keys -1, numbers 0). */
+void tdm_conf_params_init(struct tdm_conf_iscsi_params *p);
+/* Zero d and set handler h's defaults (blocksize 512, rotational as
+ * SCST: 1, but 0 for ram). */
+void tdm_conf_device_init(struct tdm_conf_device *d, enum tdm_handler h);
+/*
+ * The GROUP of t whose LUNs initiator sees, NULL for the target's default
+ * LUNs. Groups are tried in order; a group takes an initiator that matches
+ * none of its '!' patterns and one of its other patterns (or, when it has
+ * only '!' patterns, any initiator they do not exclude).
+ */
+const struct tdm_conf_group *
+tdm_conf_match_group(const struct tdm_conf_target *t, const char *initiator);
+
+#endif

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * transport.h - what a transport (iscsi/, later srp/, kernel/) needs from
+ * the core, and what the core calls back.
+ *
+ * Threading: a nexus is bound to one event loop (the one its connection
+ * runs on). Every callback for a command or TMF of that nexus runs on that
+ * loop's thread.
+ */
+#ifndef TANDEM_TRANSPORT_H
+#define TANDEM_TRANSPORT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tandem/config.h"
+#include "tandem/loop.h"
+#include "tandem/scsi.h"
+
+struct tdm_nexus;
+
+/* SAM-5 7.1: task management functions */
+enum tdm_tmf_fn {
+	TDM_TMF_ABORT_TASK = 1,
+	TDM_TMF_ABORT_TASK_SET,
+	TDM_TMF_CLEAR_ACA,
+	TDM_TMF_CLEAR_TASK_SET,
+	TDM_TMF_LUN_RESET,
+	TDM_TMF_TARGET_WARM_RESET,
+	TDM_TMF_TARGET_COLD_RESET,
+	TDM_TMF_I_T_NEXUS_RESET,
+	TDM_TMF_QUERY_TASK,
+	TDM_TMF_QUERY_TASK_SET,
+	TDM_TMF_QUERY_ASYNC_EVENT,
+};
+
+/* SAM-5 7.12: service responses of a TMF */
+enum tdm_tmf_resp {
+	TDM_TMF_RSP_COMPLETE = 0,   /* FUNCTION COMPLETE */
+	TDM_TMF_RSP_SUCCEEDED,      /* FUNCTION SUCCEEDED (QUERY: task exists) */
+	TDM_TMF_RSP_TASK_NOT_EXIST, /* (iSCSI answers COMPLETE for ABORT) */
+	TDM_TMF_RSP_LUN_NOT_EXIST,  /* INCORRECT LOGICAL UNIT NUMBER */
+	TDM_TMF_RSP_NOT_SUPPORTED,
+	TDM_TMF_RSP_REJECTED,
+};
+
+struct tdm_tmf {
+	/* filled by the transport */
+	uint8_t fn;       /* enum tdm_tmf_fn */
+	uint64_t lun;     /* SAM 8-byte LUN, decoded */
+	uint64_t ref_tag; /* ABORT TASK / QUERY TASK: the task's tag */
+	uint64_t tag;
+	struct tdm_nexus *nexus;
+	/* set by the core */
+	uint8_t response; /* enum tdm_tmf_resp */
+	atomic_int pending; /* private */
+};
+
+struct tdm_transport_ops {
+	const char *name;
+	/* The command needs cmd->data_len bytes of data-out in cmd->buf. */
+	void (*write_pending)(struct tdm_cmd *cmd);
+	/*
+	 * The command ended: send data-in (cmd->buf, cmd->data_len bytes,
+	 * clipped by the transport to exp_len with a residual) and
+	 * cmd->status / cmd->sense. If tdm_cmd_aborted(cmd), send nothing.
+	 * Afterwards (maybe later) call tdm_cmd_release().
+	 */
+	void (*queue_status)(struct tdm_cmd *cmd);
+	/* A TMF aborted a command still in write_pending: stop waiting for
+	 * its data and release it. */
+	void (*abort_pending)(struct tdm_cmd *cmd);
+	void (*queue_tmf_rsp)(struct tdm_tmf *tmf);
+	/* Free the transport's command (the last call for a command). */
+	void (*free_cmd)(struct tdm_cmd *cmd);
+	/* One line describing the nexus' connections for tandemctl. */
+	int (*describe)(struct tdm_nexus *nx, char *buf, size_t len);
+	/* Ask the transport to close the nexus (tandemctl, target removal). */
+	void (*close_nexus)(struct tdm_nexus *nx);
+};
+
+/* What the core knows of an I_T nexus; opaque except for these. */
+struct tdm_nexus_id {
+	char initiator[TDM_NAME_MAX]; /* iSCSI initiator name */
+	uint8_t isid[6];
+	char target[TDM_NAME_MAX];
+	uint16_t tpgt;
+};
+
+/*
+ * Create the nexus of a new session (after a successful login) on loop.
+ * Resolves the target's LUN map for this initiator. Returns NULL and
+ * -errno in *err if the target does not exist (any more) or is disabled.
+ * The new nexus gets a POWER ON/RESET unit attention on every LU.
+ */
+struct tdm_nexus *tdm_nexus_create(const struct tdm_transport_ops *ops,
+				   const struct tdm_nexus_id *id,
+				   struct tdm_loop *loop, void *transport_priv,
+				   int *err);
+/*
+ * I_T nexus loss: aborts the nexus' commands (the transport must already
+ * have stopped submitting), drops SPC-2 reservations and frees the nexus
+ * once its last command has been released. Commands still executing end
+ * later with queue_status() (aborted: send nothing) and the transport must
+ * keep them (and whatever queue_status touches) alive until it has called
+ * tdm_cmd_release() for each; abort_pending() may be called for those
+ * waiting for data-out. ops->describe may be called from another thread
+ * (tandemctl): it must read only fields that do not change.
+ */
+void tdm_nexus_destroy(struct tdm_nexus *nx);
+void *tdm_nexus_priv(const struct tdm_nexus *nx);
+struct tdm_loop *tdm_nexus_loop(const struct tdm_nexus *nx);
+const struct tdm_nexus_id *tdm_nexus_get_id(const struct tdm_nexus *nx);
+
+/* Start a TMF; the answer comes through ops->queue_tmf_rsp(). */
+void tdm_tmf_submit(struct tdm_tmf *tmf);
+
+/*
+ * The running configuration as an immutable, reference-counted snapshot.
+ * Transports read targets, CHAP users, portals and iSCSI parameters from
+ * it at login and discovery. Never NULL once tandemd has started.
+ */
+const struct tdm_conf *tdm_conf_current(void);
+void tdm_conf_release(const struct tdm_conf *c);
+
+/* Find a target in a snapshot (NULL if none). */
+const struct tdm_conf_target *tdm_conf_find_target(const struct tdm_conf *c,
+						   const char *name);
+/* May this initiator see/log in to this target (initiator groups and,
+ * later, access control)? */
+bool tdm_target_allows(const struct tdm_conf_target *t, const char *initiator);
+
+/* Allocate a data buffer of at least len bytes, 4096-aligned. */
+void *tdm_buf_alloc(uint32_t len, uint32_t *cap);
+void tdm_buf_free(void *buf, uint32_t cap);
+/* Free the calling thread's cache of data buffers (thread exit). */
+void tdm_buf_cache_drain(void);
+
+#endif

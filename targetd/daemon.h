@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * daemon.h - what tandemd's parts (main.c, control.c) share.
+ */
+#ifndef TANDEM_TARGETD_DAEMON_H
+#define TANDEM_TARGETD_DAEMON_H
+
+#include <stddef.h>
+
+#include "tandem/config.h"
+#include "tandem/loop.h"
+
+#define TDM_DEFAULT_CONFIG "/etc/tandem/tandem.conf"
+#define TDM_DEFAULT_CONTROL_SOCKET "/run/tandem/tandemd.sock"
+
+/* main.c: apply c to the core and the transports (main thread only). */
+int tdm_daemon_apply(const struct tdm_conf *c, char *err, size_t errlen);
+/* main.c: re-read the config file given with --config and apply it. */
+int tdm_daemon_reload(char *err, size_t errlen);
+const char *tdm_daemon_config_path(void);
+/* main.c: begin a clean shutdown (as SIGTERM does). */
+void tdm_daemon_request_stop(void);
+
+/*
+ * control.c: the control socket (tandemctl, later tandem-agentd), served
+ * on the main loop. Only root or the daemon's own uid may connect
+ * (SO_PEERCRED). Returns 0 or -errno with a message.
+ */
+int tdm_control_start(struct tdm_loop *main_loop, const char *path,
+		      char *err, size_t errlen);
+void tdm_control_stop(void);
+
+#endif

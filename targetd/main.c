@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * tandemd - the Tandem SCSI target daemon.
+ *
+ * Thin by design: parse options, load the configuration, start the event
+ * loops, apply the configuration to the core and the transports, serve the
+ * control socket, and turn signals into reload (SIGHUP) and a clean stop
+ * (SIGTERM/SIGINT: stop accepting, drain in-flight commands, flush and
+ * close the backstores).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "targetd/daemon.h"
+#include "tandem/admin.h"
+#include "tandem/iscsi.h"
+#include "tandem/log.h"
+#include "tandem/transport.h"
+
+static const char *config_path = TDM_DEFAULT_CONFIG;
+static const char *control_path = TDM_DEFAULT_CONTROL_SOCKET;
+static const char *pid_path;
+static struct tdm_loop *main_loop;
+static struct tdm_fd_watch sig_watch;
+static struct tdm_timer stop_timer;
+static bool stopping;
+
+const char *tdm_daemon_config_path(void)
+{
+	return config_path;
+}
+
+int tdm_daemon_apply(const struct tdm_conf *c, char *err, size_t errlen)
+{
+	int r;
+
+	r = tdm_core_apply(c, err, errlen);
+	if (r < 0)
+		return r;
+	r = tdm_iscsi_apply(c, err, errlen);
+	if (r < 0)
+		return r;
+	log_notice("configuration applied (epoch %llu): %zu devices, %zu "
+		   "targets",
+		   (unsigned long long)tdm_core_epoch(), c->ndevices,
+		   c->ntargets);
+	return 0;
+}
+
+int tdm_daemon_reload(char *err, size_t errlen)
+{
+	struct tdm_conf c;
+	int r;
+
+	tdm_conf_init(&c);
+	r = tdm_conf_parse_file(config_path, &c, err, errlen);
+	if (r == 0)
+		r = tdm_daemon_apply(&c, err, errlen);
+	tdm_conf_free(&c);
+	return r;
+}
+
+static void shutdown_done(void *arg)
+{
+	tdm_loop_break(main_loop);
+}
+
+static void stop_timeout(struct tdm_timer *t)
+{
+	log_warnx("commands still in flight after %d s; stopping anyway", 30);
+	tdm_loop_break(main_loop);
+}
+
+void tdm_daemon_request_stop(void)
+{
+	if (stopping)
+		return;
+	stopping = true;
+	log_notice("stopping: draining in-flight commands");
+	tdm_control_stop();
+	stop_timer.cb = stop_timeout;
+	tdm_timer_start(main_loop, &stop_timer, 30000);
+	tdm_iscsi_shutdown(shutdown_done, NULL);
+}
+
+static void signal_cb(struct tdm_fd_watch *w, uint32_t revents)
+{
+	struct signalfd_siginfo si;
+	char err[1024];
+
+	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			log_notice("SIGHUP: reloading %s", config_path);
+			if (tdm_daemon_reload(err, sizeof(err)) < 0)
+				log_warnx("reload failed, configuration "
+					  "unchanged: %s",
+					  err);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			tdm_daemon_request_stop();
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static int setup_signals(void)
+{
+	sigset_t set;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	/* blocked before the worker threads start, so they inherit it */
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	sig_watch = (struct tdm_fd_watch){
+		.fd = fd, .events = EPOLLIN, .cb = signal_cb};
+	return 0;
+}
+
+static int write_pidfile(void)
+{
+	char buf[32];
+	int fd, n;
+
+	if (!pid_path)
+		return 0;
+	fd = open(pid_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: tandemd [options]\n"
+		"  -f, --foreground          stay in the foreground, log to "
+		"stderr\n"
+		"  -c, --config FILE         configuration (default %s)\n"
+		"  -s, --control-socket PATH control socket (default %s)\n"
+		"  -t, --threads N           event loop threads (default: one "
+		"per CPU)\n"
+		"  -l, --log-level LEVEL     error, warning, notice, info, "
+		"debug\n"
+		"      --syslog              log to syslog even in the "
+		"foreground\n"
+		"  -p, --pidfile FILE        write the daemon's pid\n"
+		"  -n, --check               check the configuration and exit\n"
+		"  -V, --version\n"
+		"  -h, --help\n",
+		TDM_DEFAULT_CONFIG, TDM_DEFAULT_CONTROL_SOCKET);
+}
+
+static int parse_level(const char *s)
+{
+	static const char *const names[] = {"error", "warning", "notice",
+					    "info", "debug"};
+	int i;
+
+	for (i = 0; i < 5; i++)
+		if (!strcmp(s, names[i]))
+			return TDM_LOG_ERR + i;
+	return -1;
+}
+
+static int daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") < 0)
+		return -errno;
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"foreground", no_argument, NULL, 'f'},
+		{"config", required_argument, NULL, 'c'},
+		{"control-socket", required_argument, NULL, 's'},
+		{"threads", required_argument, NULL, 't'},
+		{"log-level", required_argument, NULL, 'l'},
+		{"syslog", no_argument, NULL, 'S'},
+		{"pidfile", required_argument, NULL, 'p'},
+		{"check", no_argument, NULL, 'n'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	bool foreground = false, use_syslog = false, check_only = false;
+	int level = TDM_LOG_INFO, c, r;
+	unsigned long threads = 0;
+	struct tdm_conf conf;
+	char err[2048];
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "fc:s:t:l:p:nVh", opts, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 'f':
+			foreground = true;
+			break;
+		case 'c':
+			config_path = optarg;
+			break;
+		case 's':
+			control_path = optarg;
+			break;
+		case 't':
+			errno = 0;
+			threads = strtoul(optarg, &end, 10);
+			if (errno || *end || threads > 256) {
+				fprintf(stderr, "tandemd: bad --threads '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'l':
+			level = parse_level(optarg);
+			if (level < 0) {
+				fprintf(stderr,
+					"tandemd: bad --log-level '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'S':
+			use_syslog = true;
+			break;
+		case 'p':
+			pid_path = optarg;
+			break;
+		case 'n':
+			check_only = true;
+			break;
+		case 'V':
+			printf("tandemd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	tdm_conf_init(&conf);
+	if (tdm_conf_parse_file(config_path, &conf, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tandemd: %s\n", err);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: OK (%zu devices, %zu targets)\n", config_path,
+		       conf.ndevices, conf.ntargets);
+		tdm_conf_free(&conf);
+		return 0;
+	}
+	if (!foreground) {
+		use_syslog = true;
+		r = daemonize();
+		if (r < 0) {
+			fprintf(stderr, "tandemd: daemonize: %s\n",
+				strerror(-r));
+			return 1;
+		}
+	}
+	tdm_log_init("tandemd", use_syslog, level);
+	if (write_pidfile() < 0)
+		log_warn("pidfile %s", pid_path);
+
+	r = setup_signals();
+	if (r < 0) {
+		log_err("signals: %s", strerror(-r));
+		return 1;
+	}
+	main_loop = tdm_loop_new();
+	if (!main_loop) {
+		log_err("cannot create the main event loop");
+		return 1;
+	}
+	r = tdm_loops_start((unsigned)threads);
+	if (r < 0) {
+		log_err("cannot start event loops: %s", strerror(-r));
+		return 1;
+	}
+	/* the main thread runs main_loop: make it current for the setup */
+	tdm_loop_set_current(main_loop);
+	tdm_loop_add_fd(main_loop, &sig_watch);
+
+	r = tdm_daemon_apply(&conf, err, sizeof(err));
+	tdm_conf_free(&conf);
+	if (r < 0) {
+		log_err("%s", err);
+		tdm_loops_stop();
+		tdm_core_shutdown();
+		return 1;
+	}
+	r = tdm_control_start(main_loop, control_path, err, sizeof(err));
+	if (r < 0)
+		log_warnx("control socket disabled: %s", err);
+	log_notice("tandemd %s ready (%u event loop threads)", PACKAGE_VERSION,
+		   tdm_loop_count());
+
+	tdm_loop_run(main_loop);
+
+	tdm_control_stop();
+	tdm_loops_stop();
+	tdm_core_shutdown();
+	tdm_timer_stop(main_loop, &stop_timer);
+	tdm_loop_free(main_loop);
+	close(sig_watch.fd);
+	tdm_buf_cache_drain();
+	if (pid_path)
+		unlink(pid_path);
+	log_notice("stopped");
+	return 0;
+}

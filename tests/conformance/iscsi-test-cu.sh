@@ -1,0 +1,85 @@
+#!/bin/bash
+# iscsi-test-cu.sh [--handler H] [--blocksize N] [--min-honest N] [--port P]
+#
+# Start tandemd on loopback with one LU exported through one target at two
+# portals (so libiscsi's MultipathIO suite runs), run
+#   iscsi-test-cu --dataloss --test=ALL URL1 URL2
+# and count the result honestly (tests/conformance/cu_summary.py): any
+# failure, any test without a result, or fewer honest passes than the bar
+# fails this test. The daemon must also still be alive and stop cleanly.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/common.sh
+
+handler=vdisk_fileio
+bs=512
+min=160
+port=3300
+tests=ALL
+while [ $# -gt 0 ]; do
+	case $1 in
+	--handler) handler=$2; shift ;;
+	--blocksize) bs=$2; shift ;;
+	--min-honest) min=$2; shift ;;
+	--port) port=$2; shift ;;
+	--test) tests=$2; shift ;;
+	*) echo "usage: $0 [--handler H] [--blocksize N] [--min-honest N] [--port P] [--test T]"; exit 2 ;;
+	esac
+	shift
+done
+command -v iscsi-test-cu >/dev/null || { echo "SKIP: iscsi-test-cu not installed (apt-get install libiscsi-bin)"; exit 77; }
+
+tdm_tmpdir
+trap tdm_cleanup EXIT
+iqn=iqn.2026-11.org.tandem:conformance
+size=$((256 * 1024 * 1024))
+case $handler in
+vdisk_fileio)
+	truncate -s $size "$TDM_TMP/lu.img"
+	devattrs="filename $TDM_TMP/lu.img" ;;
+vdisk_nullio|ram)
+	devattrs="size $size" ;;
+*) echo "unsupported handler $handler"; exit 2 ;;
+esac
+cat >"$TDM_TMP/tandem.conf" <<CONF
+HANDLER $handler {
+	DEVICE lu0 {
+		$devattrs
+		blocksize $bs
+	}
+}
+TARGET_DRIVER iscsi {
+	enabled 1
+	portal 127.0.0.1:$port
+	portal 127.0.0.1:$((port + 1))
+	TARGET $iqn {
+		enabled 1
+		rel_tgt_id 1
+		LUN 0 lu0
+	}
+}
+CONF
+start_tandemd "$TDM_TMP/tandem.conf" "$TDM_TMP/tandemd.log"
+if ! wait_port 127.0.0.1 $port 20; then
+	echo "FAIL: tandemd did not start"; cat "$TDM_TMP/tandemd.log"; exit 1
+fi
+log=${CU_LOG:-$TDM_TMP/iscsi-test-cu.log}
+echo "iscsi-test-cu --dataloss --test=$tests ($handler, $bs-byte blocks) ..."
+start=$(date +%s)
+timeout 900 iscsi-test-cu --dataloss --test="$tests" \
+	"iscsi://127.0.0.1:$port/$iqn/0" \
+	"iscsi://127.0.0.1:$((port + 1))/$iqn/0" >"$log" 2>&1
+cu_rc=$?
+echo "iscsi-test-cu exit $cu_rc after $(( $(date +%s) - start )) s"
+rc=0
+python3 tests/conformance/cu_summary.py "$log" --min-honest "$min" || rc=1
+if ! kill -0 "$TANDEMD_PID" 2>/dev/null; then
+	echo "FAIL: tandemd died during the run"; rc=1
+elif ! stop_tandemd; then
+	echo "FAIL: tandemd did not stop cleanly"; rc=1
+fi
+if grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$TDM_TMP/tandemd.log"; then
+	echo "FAIL: sanitizer report in tandemd's log:"; grep -A30 -E "Sanitizer|runtime error" "$TDM_TMP/tandemd.log" | head -60; rc=1
+fi
+[ $rc -eq 0 ] || { echo "--- tandemd log (tail)"; tail -30 "$TDM_TMP/tandemd.log"; }
+exit $rc

@@ -1,0 +1,26 @@
+# libFuzzer targets (configure --enable-fuzzers CC=clang; make fuzzers).
+# Each reads one parser's input: the scst.conf reader, the iSCSI PDU
+# stream, CDBs through the command gate, the control protocol.
+EXTRA_DIST += tests/fuzz/corpus
+FUZZ_TARGETS = tests/fuzz/fuzz_conf tests/fuzz/fuzz_pdu tests/fuzz/fuzz_cdb tests/fuzz/fuzz_ctl
+if ENABLE_FUZZERS
+noinst_PROGRAMS += $(FUZZ_TARGETS)
+FUZZ_LDFLAGS = -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c
+tests_fuzz_fuzz_conf_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_conf_LDADD = $(TANDEM_LIBS)
+tests_fuzz_fuzz_pdu_SOURCES = tests/fuzz/fuzz_pdu.c
+tests_fuzz_fuzz_pdu_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_pdu_LDADD = $(TANDEM_LIBS)
+tests_fuzz_fuzz_cdb_SOURCES = tests/fuzz/fuzz_cdb.c
+tests_fuzz_fuzz_cdb_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_cdb_LDADD = $(TANDEM_LIBS)
+tests_fuzz_fuzz_ctl_SOURCES = tests/fuzz/fuzz_ctl.c
+tests_fuzz_fuzz_ctl_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_ctl_LDADD = $(TANDEM_LIBS)
+fuzzers: $(FUZZ_TARGETS)
+else
+fuzzers:
+	@echo "configure with --enable-fuzzers CC=clang to build the fuzzers"
+endif
+.PHONY: fuzzers

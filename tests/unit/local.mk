@@ -1,0 +1,11 @@
+# Unit test programs, one fragment per component (each helper owns one).
+# A test program exits 0 (pass), 1 (fail) or 77 (skip, with the reason).
+UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(URING_CFLAGS)
+UNIT_LIBS = $(TANDEM_LIBS) $(CMOCKA_LIBS)
+if HAVE_CMOCKA
+include tests/unit/conf.mk
+include tests/unit/backstores.mk
+include tests/unit/scsi.mk
+include tests/unit/iscsi.mk
+include tests/unit/ctl.mk
+endif
