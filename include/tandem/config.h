@@ -30,7 +30,8 @@ struct tdm_conf_device {
 	uint64_t size;      /* bytes; 0 = size of the file / device */
 	uint32_t blocksize; /* 512 or 4096 */
 	bool read_only;
-	bool nv_cache;      /* SCST: ignore SYNC CACHE / FUA, report WCE=1 */
+	bool nv_cache;      /* SCST: cache is non-volatile: SYNC CACHE and FUA
+			     * complete at once, WCE=0 reported */
 	bool write_through; /* SCST: open O_SYNC, report WCE=0 */
 	bool o_direct;      /* fileio: O_DIRECT */
 	bool thin_provisioned;
@@ -167,8 +168,7 @@ void tdm_conf_device_init(struct tdm_conf_device *d, enum tdm_handler h);
 /*
  * The GROUP of t whose LUNs initiator sees, NULL for the target's default
  * LUNs. Groups are tried in order; a group takes an initiator that matches
- * none of its '!' patterns and one of its other patterns (or, when it has
- * only '!' patterns, any initiator they do not exclude).
+ * one of its patterns without '!' and none of those with '!'.
  */
 const struct tdm_conf_group *
 tdm_conf_match_group(const struct tdm_conf_target *t, const char *initiator);

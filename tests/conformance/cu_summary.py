@@ -32,6 +32,11 @@ for line in open(args.log, errors="replace"):
                "passed": False, "skips": [], "why": []}
         tests.append(cur)
         line = m.group(2)
+        # "...passed    [SKIPPED] ..." : the result, then output that
+        # CUnit printed after it (counted against this test, as
+        # ../shared/tools/iscsi-cu-summary does)
+        if line.startswith("passed"):
+            cur["passed"] = True
     if cur is None:
         continue
     for s in re.findall(r"\[SKIPPED\]\s*(.*)$", line):
@@ -40,7 +45,7 @@ for line in open(args.log, errors="replace"):
         cur["why"].append(s.strip())
     if re.search(r"(^|\.\.\.|\s)FAILED\s*$", line):
         cur["failed"] = True
-    elif re.search(r"(^|\.\.\.|\s)passed\s*$", line):
+    elif re.search(r"(^|\.\.\.|\s)passed\s*$", line) or line.startswith("passed"):
         cur["passed"] = True
 
 # a test is failed if CUnit said FAILED anywhere in its output

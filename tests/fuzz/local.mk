@@ -5,18 +5,18 @@ EXTRA_DIST += tests/fuzz/corpus
 FUZZ_TARGETS = tests/fuzz/fuzz_conf tests/fuzz/fuzz_pdu tests/fuzz/fuzz_cdb tests/fuzz/fuzz_ctl
 if ENABLE_FUZZERS
 noinst_PROGRAMS += $(FUZZ_TARGETS)
-FUZZ_LDFLAGS = -fsanitize=fuzzer,address,undefined
+FUZZLINK_FLAGS = -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c
-tests_fuzz_fuzz_conf_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_conf_LDFLAGS = $(FUZZLINK_FLAGS)
 tests_fuzz_fuzz_conf_LDADD = $(TANDEM_LIBS)
 tests_fuzz_fuzz_pdu_SOURCES = tests/fuzz/fuzz_pdu.c
-tests_fuzz_fuzz_pdu_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_pdu_LDFLAGS = $(FUZZLINK_FLAGS)
 tests_fuzz_fuzz_pdu_LDADD = $(TANDEM_LIBS)
 tests_fuzz_fuzz_cdb_SOURCES = tests/fuzz/fuzz_cdb.c
-tests_fuzz_fuzz_cdb_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_cdb_LDFLAGS = $(FUZZLINK_FLAGS)
 tests_fuzz_fuzz_cdb_LDADD = $(TANDEM_LIBS)
 tests_fuzz_fuzz_ctl_SOURCES = tests/fuzz/fuzz_ctl.c
-tests_fuzz_fuzz_ctl_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_ctl_LDFLAGS = $(FUZZLINK_FLAGS)
 tests_fuzz_fuzz_ctl_LDADD = $(TANDEM_LIBS)
 fuzzers: $(FUZZ_TARGETS)
 else
