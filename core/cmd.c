@@ -15,10 +15,8 @@
 #include "tandem/log.h"
 
 static const char *const state_names[TDM__CMD_STATE_COUNT] = {
-	[TDM_CMD_NEW] = "new",
-	[TDM_CMD_WRITE_PENDING] = "write-pending",
-	[TDM_CMD_EXEC] = "exec",
-	[TDM_CMD_DONE] = "done",
+	[TDM_CMD_NEW] = "new",	   [TDM_CMD_WRITE_PENDING] = "write-pending",
+	[TDM_CMD_EXEC] = "exec",   [TDM_CMD_DONE] = "done",
 	[TDM_CMD_FREED] = "freed",
 };
 
@@ -102,7 +100,8 @@ static void lu_unlink(struct tdm_cmd *cmd)
  * End of a command: build status/sense, account a TMF waiting for it,
  * and hand it to the transport.
  */
-static void finish(struct tdm_cmd *cmd, int sr, const struct tdm_sense_info *info)
+static void finish(struct tdm_cmd *cmd, int sr,
+		   const struct tdm_sense_info *info)
 {
 	struct tdm_lu *lu = cmd->lu;
 	struct tdm_tmf *tmf = NULL;

@@ -24,23 +24,28 @@
 /* ---- opcode tables (core/optable.c) ---- */
 
 /* tdm_opdesc.flags */
-#define TDM_OP_MEDIA (1u << 0)      /* medium access: refused by ALUA
-				     * standby/unavailable, NOT READY */
-#define TDM_OP_WRITE (1u << 1)      /* modifies the medium: write protect */
-#define TDM_OP_UA_EXEMPT (1u << 2)  /* INQUIRY, REPORT LUNS, REQUEST SENSE:
-				     * do not report/clear a UA (SAM-5 5.14) */
-#define TDM_OP_NO_LUN (1u << 3)     /* allowed on an unmapped LUN (REPORT
-				     * LUNS, INQUIRY, REQUEST SENSE) */
-#define TDM_OP_SPC2_ALLOWED (1u << 4) /* allowed under another nexus' SPC-2
-				       * RESERVE (SPC-2 5.5.1 / SPC-4 table) */
-#define TDM_OP_PR_ALLOWED_WE (1u << 5) /* allowed for non-registrants under
+#define TDM_OP_MEDIA                                                           \
+	(1u << 0)	       /* medium access: refused by ALUA               \
+				* standby/unavailable, NOT READY */
+#define TDM_OP_WRITE (1u << 1) /* modifies the medium: write protect */
+#define TDM_OP_UA_EXEMPT                                                       \
+	(1u << 2) /* INQUIRY, REPORT LUNS, REQUEST SENSE:                      \
+		   * do not report/clear a UA (SAM-5 5.14) */
+#define TDM_OP_NO_LUN                                                          \
+	(1u << 3) /* allowed on an unmapped LUN (REPORT                        \
+		   * LUNS, INQUIRY, REQUEST SENSE) */
+#define TDM_OP_SPC2_ALLOWED                                                    \
+	(1u << 4) /* allowed under another nexus' SPC-2                        \
+		   * RESERVE (SPC-2 5.5.1 / SPC-4 table) */
+#define TDM_OP_PR_ALLOWED_WE                                                   \
+	(1u << 5)		       /* allowed for non-registrants under    \
 					* Write Exclusive (SPC-4 table 66) */
 #define TDM_OP_PR_ALLOWED_EA (1u << 6) /* ... under Exclusive Access */
 #define TDM_OP_ALUA_ALLOWED (1u << 7)  /* allowed in standby/unavailable */
 
 struct tdm_opdesc {
 	uint8_t opcode;
-	uint16_t sa;      /* service action, when has_sa */
+	uint16_t sa; /* service action, when has_sa */
 	bool has_sa;
 	uint8_t cdb_len;
 	uint32_t flags;
@@ -103,8 +108,8 @@ struct tdm_lu {
 	struct tdm_mode_state mode;
 	struct tdm_mode_state mode_saved;
 	struct tdm_nexus *spc2_holder; /* SPC-2 RESERVE holder */
-	uint32_t prevent; /* PREVENT ALLOW MEDIUM REMOVAL count */
-	bool stopped;     /* START STOP UNIT stopped it */
+	uint32_t prevent;	       /* PREVENT ALLOW MEDIUM REMOVAL count */
+	bool stopped;		       /* START STOP UNIT stopped it */
 
 	/* statistics */
 	atomic_uint_fast64_t st_read_cmds, st_write_cmds, st_other_cmds;
@@ -168,8 +173,8 @@ struct tdm_nexus {
 	struct tdm_list uas;
 	atomic_int nua;
 
-	atomic_int ncmds;   /* commands submitted and not yet released */
-	atomic_bool dying;  /* tdm_nexus_destroy() called */
+	atomic_int ncmds;  /* commands submitted and not yet released */
+	atomic_bool dying; /* tdm_nexus_destroy() called */
 	uint64_t created_ns;
 };
 

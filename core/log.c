@@ -27,7 +27,8 @@ bool tdm_log_enabled(int level)
 	return level <= max_level;
 }
 
-static void vlog(int level, const char *fmt, va_list ap, const char *suffix)
+static __attribute__((format(printf, 2, 0))) void
+vlog(int level, const char *fmt, va_list ap, const char *suffix)
 {
 	char msg[1024];
 
@@ -38,12 +39,12 @@ static void vlog(int level, const char *fmt, va_list ap, const char *suffix)
 		syslog(level, "%s%s%s", msg, suffix ? ": " : "",
 		       suffix ? suffix : "");
 	} else {
-		static const char *names[] = {"", "", "", "error", "warning",
-					      "notice", "info", "debug"};
+		static const char *names[] = {"",      "",	  "",
+					      "error", "warning", "notice",
+					      "info",  "debug"};
 
-		fprintf(stderr, "%s: %s: %s%s%s\n", log_ident,
-			names[level & 7], msg, suffix ? ": " : "",
-			suffix ? suffix : "");
+		fprintf(stderr, "%s: %s: %s%s%s\n", log_ident, names[level & 7],
+			msg, suffix ? ": " : "", suffix ? suffix : "");
 	}
 }
 

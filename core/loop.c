@@ -46,6 +46,10 @@ struct tdm_loop {
 	pthread_mutex_t qlock;
 	struct post_msg *qhead, *qtail;
 	pthread_t thread;
+	/* the epoll batch being dispatched: tdm_loop_del_fd() clears a
+	 * watch's later events so a callback may free another watch */
+	struct epoll_event *batch;
+	int batch_n;
 };
 
 static _Thread_local struct tdm_loop *cur_loop;
@@ -116,8 +120,7 @@ void tdm_timer_stop(struct tdm_loop *l, struct tdm_timer *t)
 	}
 }
 
-void tdm_timer_start(struct tdm_loop *l, struct tdm_timer *t,
-		     uint64_t delay_ms)
+void tdm_timer_start(struct tdm_loop *l, struct tdm_timer *t, uint64_t delay_ms)
 {
 	tdm_timer_stop(l, t);
 	if (l->nheap + 1 >= l->heapcap) {
@@ -125,7 +128,8 @@ void tdm_timer_start(struct tdm_loop *l, struct tdm_timer *t,
 		struct tdm_timer **nh = realloc(l->heap, ncap * sizeof(*nh));
 
 		if (!nh)
-			abort(); /* a timer that silently never fires is worse */
+			abort(); /* a timer that silently never fires is worse
+				  */
 		l->heap = nh;
 		l->heapcap = ncap;
 	}
@@ -161,8 +165,7 @@ int tdm_loop_add_fd(struct tdm_loop *l, struct tdm_fd_watch *w)
 	return 0;
 }
 
-int tdm_loop_mod_fd(struct tdm_loop *l, struct tdm_fd_watch *w,
-		    uint32_t events)
+int tdm_loop_mod_fd(struct tdm_loop *l, struct tdm_fd_watch *w, uint32_t events)
 {
 	struct epoll_event ev = {.events = events, .data.ptr = w};
 
@@ -176,7 +179,12 @@ int tdm_loop_mod_fd(struct tdm_loop *l, struct tdm_fd_watch *w,
 
 void tdm_loop_del_fd(struct tdm_loop *l, struct tdm_fd_watch *w)
 {
+	int i;
+
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	for (i = 0; i < l->batch_n; i++)
+		if (l->batch[i].data.ptr == w)
+			l->batch[i].data.ptr = NULL;
 }
 
 /* ---- cross-thread posting ---- */
@@ -240,8 +248,7 @@ static void reap_cqes(struct tdm_loop *l)
 		n = 0;
 		io_uring_for_each_cqe(&l->ring, head, cqe)
 		{
-			struct tdm_uring_req *req =
-				io_uring_cqe_get_data(cqe);
+			struct tdm_uring_req *req = io_uring_cqe_get_data(cqe);
 			int res = cqe->res;
 
 			n++;
@@ -314,10 +321,8 @@ struct tdm_loop *tdm_loop_new(void)
 	if (l->epfd < 0 || l->wakefd < 0 || l->ringfd < 0)
 		goto fail;
 	pthread_mutex_init(&l->qlock, NULL);
-	l->wake_watch = (struct tdm_fd_watch){.fd = l->wakefd,
-					      .events = EPOLLIN,
-					      .cb = wake_cb,
-					      .arg = l};
+	l->wake_watch = (struct tdm_fd_watch){
+		.fd = l->wakefd, .events = EPOLLIN, .cb = wake_cb, .arg = l};
 	if (tdm_loop_add_fd(l, &l->wake_watch) < 0)
 		goto fail;
 
@@ -380,11 +385,16 @@ int tdm_loop_run_once(struct tdm_loop *l, int timeout_ms)
 		cur_loop = prev;
 		return -errno;
 	}
+	l->batch = evs;
+	l->batch_n = n > 0 ? n : 0;
 	for (i = 0; i < n; i++) {
 		struct tdm_fd_watch *w = evs[i].data.ptr;
 
-		w->cb(w, evs[i].events);
+		if (w) /* NULL: deleted by an earlier callback of this batch */
+			w->cb(w, evs[i].events);
 	}
+	l->batch = NULL;
+	l->batch_n = 0;
 	if (l->has_uring)
 		reap_cqes(l);
 	run_timers(l);

@@ -122,10 +122,12 @@ static int derive_identity(struct tdm_lu *lu, char *err, size_t errlen)
 		}
 		lu->eui64_len = (uint8_t)n;
 	}
-	pad_copy(lu->t10_vendor, 8, c->t10_vend_id[0] ? c->t10_vend_id : "TANDEM");
+	pad_copy(lu->t10_vendor, 8,
+		 c->t10_vend_id[0] ? c->t10_vend_id : "TANDEM");
 	pad_copy(lu->product, 16,
 		 c->prod_id[0] ? c->prod_id : default_product(c->handler));
-	pad_copy(lu->revision, 4, c->prod_rev_lvl[0] ? c->prod_rev_lvl : "0010");
+	pad_copy(lu->revision, 4,
+		 c->prod_rev_lvl[0] ? c->prod_rev_lvl : "0010");
 	snprintf(lu->t10_dev_id, sizeof(lu->t10_dev_id), "%s",
 		 c->t10_dev_id[0] ? c->t10_dev_id : c->name);
 	return 0;
@@ -218,11 +220,11 @@ struct tdm_lu **tdm__all_lus(size_t *n)
 	size_t cnt = 0, i = 0;
 
 	pthread_mutex_lock(&lus_lock);
-	tdm_list_for_each(pos, &all_lus) cnt++;
+	tdm_list_for_each (pos, &all_lus)
+		cnt++;
 	v = calloc(cnt ? cnt : 1, sizeof(*v));
 	if (v) {
-		tdm_list_for_each(pos, &all_lus)
-		{
+		tdm_list_for_each (pos, &all_lus) {
 			struct tdm_lu *lu =
 				tdm_list_entry(pos, struct tdm_lu, all_link);
 

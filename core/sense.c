@@ -66,8 +66,7 @@ const struct tdm_sense_entry tdm_sense_table[TDM__SR_COUNT] = {
 
 	[TDM_SR_WRITE_PROTECTED] = E(CC, SK_DATA_PROTECT, 0x27, 0x00),
 
-	[TDM_SR_NOT_READY_MEDIUM_NOT_PRESENT] =
-		E(CC, SK_NOT_READY, 0x3A, 0x00),
+	[TDM_SR_NOT_READY_MEDIUM_NOT_PRESENT] = E(CC, SK_NOT_READY, 0x3A, 0x00),
 	[TDM_SR_NOT_READY_BECOMING_READY] = E(CC, SK_NOT_READY, 0x04, 0x01),
 	[TDM_SR_NOT_READY_MANUAL_INTERVENTION] =
 		E(CC, SK_NOT_READY, 0x04, 0x03),
@@ -194,9 +193,8 @@ void tdm_cmd_set_sense(struct tdm_cmd *cmd, enum tdm_sense_reason sr,
 	if (cmd->lu)
 		desc = cmd->lu->mode.d_sense;
 	cmd->status = tdm_sense_table[sr].status;
-	cmd->sense_len = (uint8_t)tdm__sense_build(cmd->sense,
-						   sizeof(cmd->sense), sr,
-						   info, desc);
+	cmd->sense_len = (uint8_t)tdm__sense_build(
+		cmd->sense, sizeof(cmd->sense), sr, info, desc);
 }
 
 enum tdm_sense_reason tdm__bs_status_to_sr(enum tdm_bs_status st, bool write)

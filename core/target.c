@@ -281,8 +281,7 @@ static void close_nexus_cb(void *arg)
 	struct tdm_nexus *found = NULL;
 
 	pthread_rwlock_rdlock(&tdm__reg_lock);
-	tdm_list_for_each(pos, &tdm__nexuses)
-	{
+	tdm_list_for_each (pos, &tdm__nexuses) {
 		struct tdm_nexus *nx =
 			tdm_list_entry(pos, struct tdm_nexus, link);
 
@@ -341,14 +340,16 @@ static void unit_attention_for_change(struct tdm_nexus *nx,
 				set_changed = true;
 		/* SPC-4 6.33: REPORTED LUNS DATA HAS CHANGED */
 		if (set_changed)
-			tdm__ua_raise(nx, NULL, TDM_SR_UA_REPORTED_LUNS_CHANGED);
+			tdm__ua_raise(nx, NULL,
+				      TDM_SR_UA_REPORTED_LUNS_CHANGED);
 	}
 }
 
 static int build_targets(const struct tdm_conf *c, struct tdm_lu **lus,
 			 size_t nlus, struct tdm_target **out)
 {
-	struct tdm_target *t = calloc(c->ntargets ? c->ntargets : 1, sizeof(*t));
+	struct tdm_target *t =
+		calloc(c->ntargets ? c->ntargets : 1, sizeof(*t));
 	size_t i, j;
 	uint16_t next_port = 1;
 
@@ -439,6 +440,14 @@ int tdm_core_apply(const struct tdm_conf *c, char *err, size_t errlen)
 			continue;
 		}
 		r = tdm__lu_open(&c->devices[i], &nlus[i], err, errlen);
+		if (r < 0 && c->devices[i].line > 0) {
+			char msg[1024];
+
+			snprintf(msg, sizeof(msg), "%s", err);
+			snprintf(err, errlen, "%s:%d: %s",
+				 c->source[0] ? c->source : "config",
+				 c->devices[i].line, msg);
+		}
 		if (r < 0) {
 			while (i--)
 				tdm__lu_put(nlus[i]);
@@ -472,8 +481,7 @@ int tdm_core_apply(const struct tdm_conf *c, char *err, size_t errlen)
 	reg.targets = ntargets;
 	reg.ntargets = c->ntargets;
 	pthread_mutex_unlock(&conf_lock);
-	tdm_list_for_each(pos, &tdm__nexuses)
-	{
+	tdm_list_for_each (pos, &tdm__nexuses) {
 		struct tdm_nexus *nx =
 			tdm_list_entry(pos, struct tdm_nexus, link);
 		struct tdm_target *t =
@@ -677,14 +685,14 @@ int tdm_core_sessions(struct tdm_session_info **out, size_t *n)
 	size_t cnt = 0, i = 0;
 
 	pthread_rwlock_rdlock(&tdm__reg_lock);
-	tdm_list_for_each(pos, &tdm__nexuses) cnt++;
+	tdm_list_for_each (pos, &tdm__nexuses)
+		cnt++;
 	v = calloc(cnt ? cnt : 1, sizeof(*v));
 	if (!v) {
 		pthread_rwlock_unlock(&tdm__reg_lock);
 		return -ENOMEM;
 	}
-	tdm_list_for_each(pos, &tdm__nexuses)
-	{
+	tdm_list_for_each (pos, &tdm__nexuses) {
 		struct tdm_nexus *nx =
 			tdm_list_entry(pos, struct tdm_nexus, link);
 		struct tdm_session_info *s = &v[i++];
@@ -715,8 +723,7 @@ int tdm_core_close_session(uint64_t id)
 	int r = -ENOENT;
 
 	pthread_rwlock_rdlock(&tdm__reg_lock);
-	tdm_list_for_each(pos, &tdm__nexuses)
-	{
+	tdm_list_for_each (pos, &tdm__nexuses) {
 		struct tdm_nexus *nx =
 			tdm_list_entry(pos, struct tdm_nexus, link);
 
@@ -760,7 +767,8 @@ int tdm_core_dev_stats(struct tdm_dev_stats **out, size_t *n)
 		s->errors = atomic_load(&lu->st_errors);
 		s->aborts = atomic_load(&lu->st_aborts);
 		pthread_mutex_lock(&lu->lock);
-		tdm_list_for_each(pos, &lu->cmds) inflight++;
+		tdm_list_for_each (pos, &lu->cmds)
+			inflight++;
 		pthread_mutex_unlock(&lu->lock);
 		s->inflight = inflight;
 	}

@@ -44,9 +44,9 @@ static void abort_pending_cb(void *arg)
 	struct tdm_cmd *found = NULL;
 
 	pthread_mutex_lock(&pa->lu->lock);
-	tdm_list_for_each(pos, &pa->lu->cmds)
-	{
-		struct tdm_cmd *c = tdm_list_entry(pos, struct tdm_cmd, lu_link);
+	tdm_list_for_each (pos, &pa->lu->cmds) {
+		struct tdm_cmd *c =
+			tdm_list_entry(pos, struct tdm_cmd, lu_link);
 
 		if (c == pa->cmd && c->state == TDM_CMD_WRITE_PENDING &&
 		    tdm_cmd_aborted(c)) {
@@ -78,8 +78,7 @@ static unsigned abort_on_lu(struct tdm_lu *lu, struct tdm_tmf *tmf,
 	do {
 		again = false;
 		pthread_mutex_lock(&lu->lock);
-		tdm_list_for_each(pos, &lu->cmds)
-		{
+		tdm_list_for_each (pos, &lu->cmds) {
 			struct tdm_cmd *c =
 				tdm_list_entry(pos, struct tdm_cmd, lu_link);
 			unsigned fl;
@@ -103,8 +102,9 @@ static unsigned abort_on_lu(struct tdm_lu *lu, struct tdm_tmf *tmf,
 			atomic_fetch_or(&c->aflags, fl);
 			if (other_ua && tmf && c->nexus != tmf->nexus &&
 			    !lu->mode.tas)
-				tdm__ua_raise(c->nexus, lu,
-					      TDM_SR_UA_COMMANDS_CLEARED_BY_ANOTHER);
+				tdm__ua_raise(
+					c->nexus, lu,
+					TDM_SR_UA_COMMANDS_CLEARED_BY_ANOTHER);
 			if (c->state == TDM_CMD_WRITE_PENDING) {
 				struct pending_abort *pa;
 
@@ -146,9 +146,9 @@ static bool task_exists(struct tdm_lu *lu, const struct tdm_nexus *nx,
 	bool found = false;
 
 	pthread_mutex_lock(&lu->lock);
-	tdm_list_for_each(pos, &lu->cmds)
-	{
-		struct tdm_cmd *c = tdm_list_entry(pos, struct tdm_cmd, lu_link);
+	tdm_list_for_each (pos, &lu->cmds) {
+		struct tdm_cmd *c =
+			tdm_list_entry(pos, struct tdm_cmd, lu_link);
 
 		if (c->nexus == nx && (!match_tag || c->tag == tag) &&
 		    c->state != TDM_CMD_DONE && c->state != TDM_CMD_FREED &&
@@ -161,12 +161,17 @@ static bool task_exists(struct tdm_lu *lu, const struct tdm_nexus *nx,
 	return found;
 }
 
-/* LUN RESET of one LU (SAM-5 7.7). */
+/*
+ * LUN RESET of one LU (SAM-5 7.7): abort every task, clear the SPC-2
+ * reservation, and a BUS DEVICE RESET FUNCTION OCCURRED unit attention
+ * on every I_T nexus of the LU, the issuing one included (multipath
+ * initiators check it on each path).
+ */
 static void lun_reset(struct tdm_lu *lu, struct tdm_tmf *tmf)
 {
 	abort_on_lu(lu, tmf, NULL, false, 0, false);
 	tdm__spc2_reset(lu);
-	tdm__ua_raise_lu(lu, TDM_SR_UA_BUS_RESET, tmf->nexus);
+	tdm__ua_raise_lu(lu, TDM_SR_UA_BUS_RESET, NULL);
 }
 
 void tdm__abort_nexus(struct tdm_nexus *nx)

@@ -49,8 +49,7 @@ void tdm__ua_raise(struct tdm_nexus *nx, const struct tdm_lu *lu,
 		return;
 	}
 	pthread_mutex_lock(&nx->ua_lock);
-	tdm_list_for_each(pos, &nx->uas)
-	{
+	tdm_list_for_each (pos, &nx->uas) {
 		ua = tdm_list_entry(pos, struct tdm_ua, link);
 		if (ua->lu_serial != lu->serial)
 			continue;
@@ -80,8 +79,7 @@ void tdm__ua_raise_lu(struct tdm_lu *lu, enum tdm_sense_reason sr,
 	struct tdm_list *pos;
 
 	pthread_rwlock_rdlock(&tdm__reg_lock);
-	tdm_list_for_each(pos, &tdm__nexuses)
-	{
+	tdm_list_for_each (pos, &tdm__nexuses) {
 		struct tdm_nexus *nx =
 			tdm_list_entry(pos, struct tdm_nexus, link);
 		size_t i;
@@ -108,8 +106,7 @@ enum tdm_sense_reason tdm__ua_take(struct tdm_nexus *nx,
 	if (!atomic_load_explicit(&nx->nua, memory_order_acquire))
 		return TDM_SR_OK;
 	pthread_mutex_lock(&nx->ua_lock);
-	tdm_list_for_each(pos, &nx->uas)
-	{
+	tdm_list_for_each (pos, &nx->uas) {
 		struct tdm_ua *ua = tdm_list_entry(pos, struct tdm_ua, link);
 
 		if (ua->lu_serial != lu->serial)
@@ -140,8 +137,7 @@ void tdm__ua_clear(struct tdm_nexus *nx, const struct tdm_lu *lu,
 	if (!atomic_load_explicit(&nx->nua, memory_order_acquire))
 		return;
 	pthread_mutex_lock(&nx->ua_lock);
-	tdm_list_for_each_safe(pos, tmp, &nx->uas)
-	{
+	tdm_list_for_each_safe (pos, tmp, &nx->uas) {
 		struct tdm_ua *ua = tdm_list_entry(pos, struct tdm_ua, link);
 
 		if ((lu && ua->lu_serial != lu->serial) || ua->reason != sr)
@@ -158,8 +154,7 @@ void tdm__ua_clear_nexus(struct tdm_nexus *nx)
 	struct tdm_list *pos, *tmp;
 
 	pthread_mutex_lock(&nx->ua_lock);
-	tdm_list_for_each_safe(pos, tmp, &nx->uas)
-	{
+	tdm_list_for_each_safe (pos, tmp, &nx->uas) {
 		struct tdm_ua *ua = tdm_list_entry(pos, struct tdm_ua, link);
 
 		tdm_list_del(&ua->link);

@@ -63,6 +63,7 @@ int tdm_daemon_reload(char *err, size_t errlen)
 
 	tdm_conf_init(&c);
 	r = tdm_conf_parse_file(config_path, &c, err, errlen);
+	snprintf(c.source, sizeof(c.source), "%s", config_path);
 	if (r == 0)
 		r = tdm_daemon_apply(&c, err, errlen);
 	tdm_conf_free(&c);
@@ -300,6 +301,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tandemd: %s\n", err);
 		return 1;
 	}
+	snprintf(conf.source, sizeof(conf.source), "%s", config_path);
 	if (check_only) {
 		printf("%s: OK (%zu devices, %zu targets)\n", config_path,
 		       conf.ndevices, conf.ntargets);

@@ -32,19 +32,19 @@ enum tdm_bs_status {
 enum tdm_bs_op {
 	TDM_BS_READ = 0,
 	TDM_BS_WRITE,
-	TDM_BS_FLUSH,    /* make everything written so far stable */
-	TDM_BS_UNMAP,    /* deallocate [offset, offset+len) */
+	TDM_BS_FLUSH, /* make everything written so far stable */
+	TDM_BS_UNMAP, /* deallocate [offset, offset+len) */
 	TDM_BS_WRITE_ZEROES,
 };
 
 struct tdm_bs;
 
 struct tdm_bs_io {
-	uint8_t op;  /* enum tdm_bs_op */
-	bool fua;    /* WRITE: stable before completion */
+	uint8_t op;	 /* enum tdm_bs_op */
+	bool fua;	 /* WRITE: stable before completion */
 	uint64_t offset; /* bytes */
-	uint64_t len;    /* bytes */
-	void *buf;       /* READ/WRITE: len bytes, 4096-aligned */
+	uint64_t len;	 /* bytes */
+	void *buf;	 /* READ/WRITE: len bytes, 4096-aligned */
 	void (*done)(struct tdm_bs_io *io, enum tdm_bs_status st);
 	void *arg;
 	/* backstore private */
@@ -72,10 +72,10 @@ struct tdm_bs_ops {
 struct tdm_bs {
 	const struct tdm_bs_ops *ops;
 	void *priv;
-	uint64_t size;       /* bytes, a multiple of block_size */
+	uint64_t size;	     /* bytes, a multiple of block_size */
 	uint32_t block_size; /* 512 or 4096 */
 	bool read_only;
-	bool write_cache;    /* volatile write cache present (WCE) */
+	bool write_cache; /* volatile write cache present (WCE) */
 	bool can_unmap;
 	bool rotational;
 };

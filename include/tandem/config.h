@@ -16,9 +16,9 @@
 
 enum tdm_handler {
 	TDM_HANDLER_FILEIO = 0, /* vdisk_fileio */
-	TDM_HANDLER_BLOCKIO,    /* vdisk_blockio */
-	TDM_HANDLER_NULLIO,     /* vdisk_nullio */
-	TDM_HANDLER_RAM,        /* tandem's ram */
+	TDM_HANDLER_BLOCKIO,	/* vdisk_blockio */
+	TDM_HANDLER_NULLIO,	/* vdisk_nullio */
+	TDM_HANDLER_RAM,	/* tandem's ram */
 	TDM__HANDLER_COUNT
 };
 
@@ -27,13 +27,13 @@ struct tdm_conf_device {
 	enum tdm_handler handler;
 	int line; /* where it was defined, for messages */
 	char filename[4096];
-	uint64_t size;      /* bytes; 0 = size of the file / device */
+	uint64_t size;	    /* bytes; 0 = size of the file / device */
 	uint32_t blocksize; /* 512 or 4096 */
 	bool read_only;
-	bool nv_cache;      /* SCST: cache is non-volatile: SYNC CACHE and FUA
+	bool nv_cache;	    /* SCST: cache is non-volatile: SYNC CACHE and FUA
 			     * complete at once, WCE=0 reported */
 	bool write_through; /* SCST: open O_SYNC, report WCE=0 */
-	bool o_direct;      /* fileio: O_DIRECT */
+	bool o_direct;	    /* fileio: O_DIRECT */
 	bool thin_provisioned;
 	bool rotational;
 	bool removable;
@@ -41,7 +41,7 @@ struct tdm_conf_device {
 	char prod_id[17];     /* 16 chars */
 	char prod_rev_lvl[5]; /* 4 chars */
 	char t10_dev_id[64];  /* T10 vendor id designator's vendor specific */
-	char usn[64];         /* unit serial number (VPD 0x80) */
+	char usn[64];	      /* unit serial number (VPD 0x80) */
 	char naa_id[40];      /* hex, 16 or 32 digits; "" = derived */
 	char eui64_id[40];    /* hex, 16/24/32 digits; "" = none */
 	unsigned set_mask;    /* which optional attributes were given */
@@ -86,7 +86,7 @@ struct tdm_conf_group {
 struct tdm_conf_iscsi_params {
 	int header_digest; /* -1 default, 0 None only, 1 CRC32C only, 2 both */
 	int data_digest;
-	int initial_r2t;   /* -1 default, 0/1 */
+	int initial_r2t; /* -1 default, 0/1 */
 	int immediate_data;
 	uint32_t max_recv_data_segment_length;
 	uint32_t max_xmit_data_segment_length;
@@ -94,17 +94,17 @@ struct tdm_conf_iscsi_params {
 	uint32_t first_burst_length;
 	uint32_t max_outstanding_r2t;
 	uint32_t queued_commands;
-	uint32_t nop_in_interval;  /* seconds, 0 = default */
-	uint32_t nop_in_timeout;   /* seconds, 0 = default */
-	uint32_t rsp_timeout;      /* seconds, 0 = default */
-	bool nop_in_disabled; /* "NopInInterval 0" given: send no NOP-In */
+	uint32_t nop_in_interval; /* seconds, 0 = default */
+	uint32_t nop_in_timeout;  /* seconds, 0 = default */
+	uint32_t rsp_timeout;	  /* seconds, 0 = default */
+	bool nop_in_disabled;	  /* "NopInInterval 0" given: send no NOP-In */
 };
 
 struct tdm_conf_target {
 	char name[TDM_NAME_MAX];
 	int line;
 	bool enabled;
-	uint16_t rel_tgt_id; /* 0 = assigned automatically */
+	uint16_t rel_tgt_id;		/* 0 = assigned automatically */
 	struct tdm_conf_user *in_users; /* IncomingUser */
 	size_t nin_users;
 	struct tdm_conf_user out_user; /* OutgoingUser (mutual CHAP) */
@@ -124,13 +124,17 @@ struct tdm_conf {
 	bool iscsi_enabled;
 	char (*portals)[80]; /* listen addresses "addr[:port]"; none = all */
 	size_t nportals;
-	struct tdm_conf_user *discovery_in_users; /* TARGET_DRIVER IncomingUser */
+	struct tdm_conf_user
+		*discovery_in_users; /* TARGET_DRIVER IncomingUser */
 	size_t ndiscovery_in_users;
 	struct tdm_conf_user discovery_out_user;
 	bool has_discovery_out_user;
 	struct tdm_conf_target *targets;
 	size_t ntargets;
 	struct tdm_conf_iscsi_params params; /* driver-wide defaults */
+	/* where the text came from (file name), for "file:line:" messages
+	 * of errors found when applying it; set by whoever parsed it */
+	char source[256];
 };
 
 /*

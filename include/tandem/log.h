@@ -8,8 +8,13 @@
 
 #include <stdbool.h>
 
-enum tdm_log_level { TDM_LOG_ERR = 3, TDM_LOG_WARN = 4, TDM_LOG_NOTICE = 5,
-		     TDM_LOG_INFO = 6, TDM_LOG_DEBUG = 7 };
+enum tdm_log_level {
+	TDM_LOG_ERR = 3,
+	TDM_LOG_WARN = 4,
+	TDM_LOG_NOTICE = 5,
+	TDM_LOG_INFO = 6,
+	TDM_LOG_DEBUG = 7
+};
 
 void tdm_log_init(const char *ident, bool use_syslog, int level);
 void tdm_log(int level, const char *fmt, ...)

@@ -22,7 +22,7 @@ struct tdm_fd_watch {
 };
 
 struct tdm_timer {
-	uint64_t when_ns; /* CLOCK_MONOTONIC deadline */
+	uint64_t when_ns;  /* CLOCK_MONOTONIC deadline */
 	unsigned heap_idx; /* 0 = not armed */
 	void (*cb)(struct tdm_timer *t);
 	void *arg;

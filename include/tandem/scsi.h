@@ -83,8 +83,9 @@ enum tdm_sense_reason {
 	TDM_SR_LBA_OUT_OF_RANGE,
 	TDM_SR_LUN_NOT_SUPPORTED,
 	TDM_SR_SAVING_PARAMS_NOT_SUPPORTED,
-	TDM_SR_INVALID_FIELD_IN_IU, /* SPC-4 4.5.6: ASC 0x0E/0x03 */
-	TDM_SR_INVALID_COMMAND_OP_FOR_DEVICE, /* 0x20/0x00 used for bad SA too */
+	TDM_SR_INVALID_FIELD_IN_IU,	      /* SPC-4 4.5.6: ASC 0x0E/0x03 */
+	TDM_SR_INVALID_COMMAND_OP_FOR_DEVICE, /* 0x20/0x00 used for bad SA too
+					       */
 	TDM_SR_INVALID_RELEASE_OF_PR,
 	TDM_SR_INSUFFICIENT_REGISTRATION_RESOURCES,
 	TDM_SR_MEDIUM_REMOVAL_PREVENTED,
@@ -138,12 +139,12 @@ enum tdm_sense_reason {
 
 /* Optional details that go into the sense data of the reason above. */
 struct tdm_sense_info {
-	bool info_valid;      /* fill the INFORMATION field */
-	uint64_t info;        /* LBA, miscompare offset, ... */
-	bool sks_valid;       /* sense key specific: field pointer */
-	bool sks_cd;          /* C/D: 1 = error in CDB, 0 = in parameter data */
-	int8_t sks_bit;       /* bit pointer, -1 when not valid */
-	uint16_t sks_field;   /* byte of the CDB / parameter list */
+	bool info_valid;    /* fill the INFORMATION field */
+	uint64_t info;	    /* LBA, miscompare offset, ... */
+	bool sks_valid;	    /* sense key specific: field pointer */
+	bool sks_cd;	    /* C/D: 1 = error in CDB, 0 = in parameter data */
+	int8_t sks_bit;	    /* bit pointer, -1 when not valid */
+	uint16_t sks_field; /* byte of the CDB / parameter list */
 };
 
 /* The I_T nexus as the core sees it; created with tdm_nexus_create(). */
@@ -155,8 +156,8 @@ struct tdm_transport_ops;
 enum tdm_cmd_state {
 	TDM_CMD_NEW = 0,
 	TDM_CMD_WRITE_PENDING, /* waiting for the transport's data-out */
-	TDM_CMD_EXEC,          /* handler/backstore running */
-	TDM_CMD_DONE,          /* status queued to the transport */
+	TDM_CMD_EXEC,	       /* handler/backstore running */
+	TDM_CMD_DONE,	       /* status queued to the transport */
 	TDM_CMD_FREED,
 	TDM__CMD_STATE_COUNT
 };
@@ -166,43 +167,43 @@ struct tdm_cmd {
 	uint8_t cdb[TDM_CDB_MAX];
 	uint8_t cdb_len;
 	uint8_t task_attr; /* enum tdm_task_attr */
-	uint64_t lun;      /* the 8-byte SAM LUN field, big-endian decoded */
-	uint64_t tag;      /* transport's task tag (ITT for iSCSI) */
+	uint64_t lun;	   /* the 8-byte SAM LUN field, big-endian decoded */
+	uint64_t tag;	   /* transport's task tag (ITT for iSCSI) */
 	uint32_t exp_len;  /* expected data transfer length of the transport */
 	uint8_t exp_dir;   /* enum tdm_data_dir the transport announced */
 	struct tdm_nexus *nexus;
 
 	/* ---- set by the core ---- */
-	uint8_t dir;        /* enum tdm_data_dir of the command (parse) */
-	uint32_t data_len;  /* bytes the command moves: data-out it needs, or
-			     * data-in it produced (already clipped to the
-			     * allocation length) */
-	uint8_t *buf;       /* data buffer (aligned, buf_cap bytes) */
+	uint8_t dir;	   /* enum tdm_data_dir of the command (parse) */
+	uint32_t data_len; /* bytes the command moves: data-out it needs, or
+			    * data-in it produced (already clipped to the
+			    * allocation length) */
+	uint8_t *buf;	   /* data buffer (aligned, buf_cap bytes) */
 	uint32_t buf_cap;
-	uint8_t status;     /* enum tdm_scsi_status */
+	uint8_t status; /* enum tdm_scsi_status */
 	uint8_t sense_len;
 	uint8_t sense[TDM_SENSE_MAX];
 
 	/* ---- core private ---- */
-	uint8_t state; /* enum tdm_cmd_state */
+	uint8_t state;	    /* enum tdm_cmd_state */
 	atomic_uint aflags; /* TDM__CMD_F_* */
 	struct tdm_lu *lu;
 	uint16_t lun_flags; /* mapping flags (read-only mapping) */
-	bool sense_set;     /* sense already built with details */
+	bool sense_set;	    /* sense already built with details */
 	const struct tdm_opdesc *op;
-	uint64_t lba;         /* parsed LBA */
-	uint32_t nblocks;     /* parsed transfer length in blocks */
-	uint32_t alloc_len;   /* parsed allocation length (data-in) */
-	uint32_t flags;       /* parsed CDB bits: TDM_CF_* */
-	void *priv;           /* handler/backstore scratch */
+	uint64_t lba;	    /* parsed LBA */
+	uint32_t nblocks;   /* parsed transfer length in blocks */
+	uint32_t alloc_len; /* parsed allocation length (data-in) */
+	uint32_t flags;	    /* parsed CDB bits: TDM_CF_* */
+	void *priv;	    /* handler/backstore scratch */
 	uint64_t start_ns;
 	struct tdm_list lu_link; /* on lu->cmds while TDM_CMD_EXEC */
-	struct tdm_tmf *tmf;     /* TMF waiting for this command */
+	struct tdm_tmf *tmf;	 /* TMF waiting for this command */
 	/* internal chaining: called instead of completing the command when
 	 * a backstore request started by tdm__bs_io() ends */
 	void (*exec_done)(struct tdm_cmd *cmd, int sr);
 	struct tdm_bs_io bsio; /* the command's backstore request */
-	uint8_t *buf2;         /* second buffer (VERIFY BYTCHK, CAW) */
+	uint8_t *buf2;	       /* second buffer (VERIFY BYTCHK, CAW) */
 	uint32_t buf2_cap;
 };
 

@@ -38,8 +38,8 @@ enum tdm_tmf_fn {
 
 /* SAM-5 7.12: service responses of a TMF */
 enum tdm_tmf_resp {
-	TDM_TMF_RSP_COMPLETE = 0,   /* FUNCTION COMPLETE */
-	TDM_TMF_RSP_SUCCEEDED,      /* FUNCTION SUCCEEDED (QUERY: task exists) */
+	TDM_TMF_RSP_COMPLETE = 0, /* FUNCTION COMPLETE */
+	TDM_TMF_RSP_SUCCEEDED,	  /* FUNCTION SUCCEEDED (QUERY: task exists) */
 	TDM_TMF_RSP_TASK_NOT_EXIST, /* (iSCSI answers COMPLETE for ABORT) */
 	TDM_TMF_RSP_LUN_NOT_EXIST,  /* INCORRECT LOGICAL UNIT NUMBER */
 	TDM_TMF_RSP_NOT_SUPPORTED,
@@ -48,13 +48,13 @@ enum tdm_tmf_resp {
 
 struct tdm_tmf {
 	/* filled by the transport */
-	uint8_t fn;       /* enum tdm_tmf_fn */
-	uint64_t lun;     /* SAM 8-byte LUN, decoded */
+	uint8_t fn;	  /* enum tdm_tmf_fn */
+	uint64_t lun;	  /* SAM 8-byte LUN, decoded */
 	uint64_t ref_tag; /* ABORT TASK / QUERY TASK: the task's tag */
 	uint64_t tag;
 	struct tdm_nexus *nexus;
 	/* set by the core */
-	uint8_t response; /* enum tdm_tmf_resp */
+	uint8_t response;   /* enum tdm_tmf_resp */
 	atomic_int pending; /* private */
 };
 

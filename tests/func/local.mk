@@ -6,3 +6,4 @@ tests_func_iscsi_neg_SOURCES = tests/func/iscsi_neg.c
 tests_func_iscsi_neg_LDADD = $(TANDEM_LIBS)
 endif
 EXTRA_DIST += tests/func tests/lib tests/conformance
+include tests/func/helpers.mk
