@@ -602,6 +602,9 @@ struct tdm_nexus *tdm_nexus_create(const struct tdm_transport_ops *ops,
 
 void tdm_nexus_destroy(struct tdm_nexus *nx)
 {
+	/* hold the nexus while aborting: a command handed back to the
+	 * transport (abort_pending) may be released from inside */
+	atomic_fetch_add(&nx->ncmds, 1);
 	atomic_store(&nx->dying, true);
 	pthread_rwlock_wrlock(&tdm__reg_lock);
 	tdm_list_del(&nx->link);
@@ -609,8 +612,7 @@ void tdm_nexus_destroy(struct tdm_nexus *nx)
 	pthread_rwlock_unlock(&tdm__reg_lock);
 	tdm__abort_nexus(nx);
 	tdm__spc2_nexus_gone(nx);
-	if (atomic_load(&nx->ncmds) == 0)
-		nexus_free(nx);
+	tdm__nexus_cmd_released(nx);
 }
 
 void tdm__nexus_cmd_released(struct tdm_nexus *nx)
