@@ -115,6 +115,9 @@ static void finish(struct tdm_cmd *cmd, int sr,
 		tmf = cmd->tmf;
 		cmd->tmf = NULL;
 		pthread_mutex_unlock(&lu->lock);
+		/* core/caw.c: a range lock may wait for this command */
+		if (atomic_load(&lu->rl_active))
+			tdm__range_cmd_done(cmd);
 	} else {
 		cmd->state = TDM_CMD_DONE;
 	}
@@ -123,6 +126,8 @@ static void finish(struct tdm_cmd *cmd, int sr,
 		if (lu)
 			atomic_fetch_add(&lu->st_aborts, 1);
 		if (fl & TDM__CMD_F_TAS) {
+			/* reported, not silent: the transport sends it */
+			atomic_fetch_and(&cmd->aflags, ~TDM__CMD_F_ABORTED);
 			cmd->status = TDM_STATUS_TASK_ABORTED;
 			cmd->sense_len = 0;
 		}
@@ -197,6 +202,10 @@ void tdm_cmd_execute(struct tdm_cmd *cmd)
 		finish(cmd, TDM_SR_TASK_ABORTED, NULL);
 		return;
 	}
+	/* core/caw.c: wait while a range lock covers the command's blocks */
+	if (cmd->lu && atomic_load(&cmd->lu->rl_active) &&
+	    tdm__range_park(cmd))
+		return;
 	sr = cmd->op->exec ? cmd->op->exec(cmd) : TDM_SR_OK;
 	if (sr != TDM__SR_ASYNC)
 		finish(cmd, sr, NULL);
@@ -240,6 +249,8 @@ static int gate(struct tdm_cmd *cmd)
 			return sr;
 	}
 	if (cmd->lu && tdm__spc2_conflict(cmd))
+		return TDM_SR_RESERVATION_CONFLICT;
+	if (cmd->lu && tdm__pr_conflict(cmd)) /* core/pr.c */
 		return TDM_SR_RESERVATION_CONFLICT;
 
 	/* SAM-5 5.2: CONTROL byte; NACA and the obsolete LINK unsupported */

@@ -57,6 +57,10 @@ struct tdm_opdesc {
 	int (*exec)(struct tdm_cmd *cmd);
 	/* CDB usage data for REPORT SUPPORTED OPERATION CODES */
 	uint8_t usage[16];
+	/* optional: does lu support the command at all (NULL: every LU
+	 * does)? REPORT SUPPORTED OPERATION CODES asks it; the parse
+	 * handler answers INVALID COMMAND OPERATION CODE itself. */
+	bool (*supported)(const struct tdm_lu *lu);
 };
 
 /* Find the descriptor for cmd's CDB on its LU (NULL = invalid opcode;
@@ -115,6 +119,14 @@ struct tdm_lu {
 	atomic_uint_fast64_t st_read_cmds, st_write_cmds, st_other_cmds;
 	atomic_uint_fast64_t st_read_bytes, st_write_bytes;
 	atomic_uint_fast64_t st_errors, st_aborts;
+
+	/* ---- persistent reservations (core/pr.c) ---- */
+	struct tdm_pr_state *pr; /* under lock; replaced by PR OUT */
+	atomic_uint pr_flags;	 /* TDM__PR_F_*, for the gate */
+
+	/* ---- LBA range locks (core/caw.c) ---- */
+	struct tdm_list rl_queue; /* struct tdm__range, under lock */
+	atomic_uint rl_active;	  /* locks queued: 0 = the gate's fast path */
 };
 
 /* core/lu.c */
@@ -198,6 +210,8 @@ void tdm__spc2_reset(struct tdm_lu *lu);
 struct tdm_nexus *tdm__test_nexus(struct tdm_lu **lus, size_t n,
 				  const struct tdm_transport_ops *ops);
 void tdm__test_nexus_free(struct tdm_nexus *nx);
+/* The relative target port ids of every target (malloc'ed array). */
+uint16_t *tdm__target_ports(size_t *n);
 /* Iterate the nexuses (under tdm__reg_lock held for reading). */
 extern struct tdm_list tdm__nexuses;
 
@@ -325,5 +339,117 @@ int tdm__lu_medium_check(struct tdm_lu *lu);
  */
 uint8_t tdm__lu_tpgs(const struct tdm_lu *lu);
 uint16_t tdm__port_group_of(const struct tdm_nexus *nx);
+
+/* ---- appended by thin provisioning and RSOC (core/thin.c, rsoc.c) ---- */
+
+/*
+ * SBC-4 4.7: logical block provisioning. An LU is thin provisioned
+ * (LBPME=1) when configured thin_provisioned and its backstore can
+ * deallocate; LBPRZ says that deallocated blocks read back as zeros.
+ */
+bool tdm__lu_thin(const struct tdm_lu *lu);
+bool tdm__lu_lbprz(const struct tdm_lu *lu);
+/* Block limits VPD (64 bytes at p): WSNZ, the UNMAP and WRITE SAME
+ * fields. */
+void tdm__thin_vpd_block_limits(const struct tdm_lu *lu, uint8_t *p);
+/* Logical block provisioning VPD: fills p[4..]; returns the page size. */
+size_t tdm__thin_vpd_lbp(const struct tdm_lu *lu, uint8_t *p);
+/* READ CAPACITY(16) byte 14: LBPME and LBPRZ. */
+uint8_t tdm__thin_rc16_bits(const struct tdm_lu *lu);
+/* UNMAP, WRITE SAME(10)/(16), GET LBA STATUS */
+int tdm__thin_unmap_parse(struct tdm_cmd *cmd);
+int tdm__thin_unmap(struct tdm_cmd *cmd);
+int tdm__thin_ws_parse(struct tdm_cmd *cmd);
+int tdm__thin_ws(struct tdm_cmd *cmd);
+int tdm__thin_lba_status_parse(struct tdm_cmd *cmd);
+int tdm__thin_lba_status(struct tdm_cmd *cmd);
+
+/* SPC-4 6.35, 6.36: REPORT SUPPORTED OPERATION CODES / TASK MANAGEMENT
+ * FUNCTIONS (MAINTENANCE IN) */
+int tdm__rsoc_parse(struct tdm_cmd *cmd);
+int tdm__rsoc(struct tdm_cmd *cmd);
+int tdm__rstmf_parse(struct tdm_cmd *cmd);
+int tdm__rstmf(struct tdm_cmd *cmd);
+
+/* ---- persistent reservations (core/pr.c, pr-sync/) ---- */
+
+/* lu->pr_flags: what the gate must look at without taking lu->lock */
+#define TDM__PR_F_REGISTERED (1u << 0) /* some I_T nexus is registered */
+#define TDM__PR_F_RESERVED (1u << 1)   /* a persistent reservation exists */
+
+struct tdm_pr_state;
+struct tdm_pr_op;
+struct tdm_pr_result;
+int tdm__pr_in_parse(struct tdm_cmd *cmd);
+int tdm__pr_in(struct tdm_cmd *cmd);
+int tdm__pr_out_parse(struct tdm_cmd *cmd);
+int tdm__pr_out(struct tdm_cmd *cmd);
+/* Called by the gate: does a persistent reservation forbid this command
+ * (SPC-4 5.13.1), or an SPC-2 RESERVE this PERSISTENT RESERVE IN/OUT? */
+bool tdm__pr_conflict(struct tdm_cmd *cmd);
+/* LU open (restores the APTPL file) and last put. */
+void tdm__pr_lu_init(struct tdm_lu *lu);
+void tdm__pr_lu_fini(struct tdm_lu *lu);
+/* Under lu->lock: registrations exist, so SPC-2 RESERVE conflicts. */
+bool tdm__pr_blocks_spc2(struct tdm_lu *lu);
+/* Abort the tasks of nx on lu (PREEMPT AND ABORT). */
+void tdm__abort_lu_nexus(struct tdm_lu *lu, struct tdm_nexus *nx);
+/*
+ * Order and apply a PERSISTENT RESERVE OUT received on nx; done() gets the
+ * result (res valid during the call only). Single node: applied at once.
+ * op is not kept after the call returns.
+ */
+typedef void (*tdm__pr_done_fn)(void *arg, int sr,
+				const struct tdm_pr_result *res);
+void tdm__pr_submit(struct tdm_lu *lu, const struct tdm_pr_op *op,
+		    struct tdm_nexus *nx, tdm__pr_done_fn done, void *arg);
+
+/* ---- COMPARE AND WRITE, ORWRITE, WRITE ATOMIC, range locks (core/caw.c) */
+
+/*
+ * An LBA range lock of an LU (or a command parked behind one). Owners
+ * fill it with tdm__range_init(); the other fields are caw.c's.
+ */
+struct tdm__range {
+	struct tdm_list link; /* on lu->rl_queue */
+	struct tdm_lu *lu;
+	uint64_t lba, end;   /* [lba, end) */
+	struct tdm_cmd *cmd; /* owner (may be NULL), or the parked command */
+	void (*granted)(struct tdm__range *r);
+	struct tdm_loop *loop; /* where granted() runs */
+	uint8_t kind, state;
+	bool async;
+};
+void tdm__range_init(struct tdm__range *r, struct tdm_lu *lu, uint64_t lba,
+		     uint64_t nblocks, struct tdm_cmd *owner,
+		     void (*granted)(struct tdm__range *r),
+		     struct tdm_loop *loop);
+/* Queue r: true if granted at once, else r->granted(r) runs later on
+ * r->loop. Hold a range only for the owner's own backstore I/O. */
+bool tdm__range_lock(struct tdm__range *r);
+void tdm__range_unlock(struct tdm__range *r);
+/* Gate hooks (cmd.c), called only while lu->rl_active is not 0: park a
+ * medium access command that overlaps a queued lock (true: it resumes
+ * later), and a command of the LU finished. */
+bool tdm__range_park(struct tdm_cmd *cmd);
+void tdm__range_cmd_done(struct tdm_cmd *cmd);
+int tdm__caw_parse(struct tdm_cmd *cmd);
+int tdm__caw(struct tdm_cmd *cmd);
+int tdm__orwrite_parse(struct tdm_cmd *cmd);
+int tdm__orwrite(struct tdm_cmd *cmd);
+int tdm__write_atomic_parse(struct tdm_cmd *cmd);
+int tdm__write_atomic(struct tdm_cmd *cmd);
+/* Block limits VPD (64 bytes at p): MAXIMUM COMPARE AND WRITE LENGTH and
+ * the atomic write fields. */
+void tdm__caw_vpd_b0(const struct tdm_lu *lu, uint8_t *p);
+
+/* ---- EXTENDED COPY, RECEIVE COPY RESULTS (core/xcopy.c) ---- */
+int tdm__xcopy_parse(struct tdm_cmd *cmd);
+int tdm__xcopy(struct tdm_cmd *cmd);
+int tdm__rcr_parse(struct tdm_cmd *cmd);
+int tdm__rcr(struct tdm_cmd *cmd);
+/* Third-party copy VPD page (SPC-4 7.8.17): fills p[4..], returns the
+ * page size. */
+size_t tdm__xcopy_vpd(const struct tdm_lu *lu, uint8_t *p);
 
 #endif

@@ -12,4 +12,8 @@ libtandem_a_SOURCES += \
 	core/optable.c \
 	core/spc.c \
 	core/mode.c \
-	core/sbc.c
+	core/sbc.c \
+	core/thin.c \
+	core/rsoc.c \
+	core/caw.c \
+	core/xcopy.c

@@ -182,6 +182,8 @@ int tdm__lu_open(const struct tdm_conf_device *conf, struct tdm_lu **out,
 	}
 	pthread_mutex_init(&lu->lock, NULL);
 	tdm_list_init(&lu->cmds);
+	tdm_list_init(&lu->rl_queue); /* range locks (core/caw.c) */
+	tdm__pr_lu_init(lu); /* PR: restore APTPL state (core/pr.c) */
 	lu->mode.wce = lu->bs.write_cache;
 	lu->mode_saved = lu->mode;
 	atomic_init(&lu->refcnt, 1);
@@ -209,6 +211,7 @@ void tdm__lu_put(struct tdm_lu *lu)
 	pthread_mutex_unlock(&lus_lock);
 	log_info("%s: closed", lu->name);
 	lu->bs.ops->close(&lu->bs);
+	tdm__pr_lu_fini(lu); /* PR: core/pr.c */
 	pthread_mutex_destroy(&lu->lock);
 	free(lu);
 }

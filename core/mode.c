@@ -17,10 +17,10 @@
 enum { PC_CURRENT = 0, PC_CHANGEABLE = 1, PC_DEFAULT = 2, PC_SAVED = 3 };
 
 /* Page codes and whole page lengths (header included) */
-#define MP_RW_ERR 0x01 /* SBC-3: read-write error recovery, 12 bytes */
+#define MP_RW_ERR 0x01	/* SBC-3: read-write error recovery, 12 bytes */
 #define MP_CACHING 0x08 /* SBC-3: caching, 20 bytes */
 #define MP_CONTROL 0x0A /* SPC-4: control, 12 bytes */
-#define MP_IEC 0x1C    /* SPC-4: informational exceptions control */
+#define MP_IEC 0x1C	/* SPC-4: informational exceptions control */
 #define MP_ALL 0x3F
 
 struct page_def {
@@ -170,8 +170,8 @@ int tdm__spc_mode_sense(struct tdm_cmd *cmd)
 	memset(p, 0, sizeof(p));
 	/* SBC-3 device-specific parameter: WP, DPOFUA (DPO and FUA bits
 	 * are accepted in READ/WRITE CDBs) */
-	p[ten ? 3 : 2] = (uint8_t)((lu_write_protected(cmd, &m) ? 0x80 : 0) |
-				   0x10);
+	p[ten ? 3 : 2] =
+		(uint8_t)((lu_write_protected(cmd, &m) ? 0x80 : 0) | 0x10);
 	n = hdr;
 	if (!dbd) {
 		/* SBC-3 mode parameter block descriptors: the capacity, or
@@ -186,9 +186,10 @@ int tdm__spc_mode_sense(struct tdm_cmd *cmd)
 		} else {
 			bdl = 8;
 			if (pc != PC_CHANGEABLE) {
-				tdm_put_be32(p + n, lu->nblocks > 0xFFFFFFFFull
-							    ? 0xFFFFFFFFu
-							    : (uint32_t)lu->nblocks);
+				tdm_put_be32(p + n,
+					     lu->nblocks > 0xFFFFFFFFull
+						     ? 0xFFFFFFFFu
+						     : (uint32_t)lu->nblocks);
 				tdm_put_be24(p + n + 5, lu->block_size);
 			}
 		}
@@ -386,7 +387,6 @@ int tdm__spc_mode_select(struct tdm_cmd *cmd)
 	pthread_mutex_unlock(&lu->lock);
 	/* SPC-4 MODE SELECT: the other I_T nexuses learn about it */
 	if (changed)
-		tdm__ua_raise_lu(lu, TDM_SR_UA_MODE_PARAMS_CHANGED,
-				 cmd->nexus);
+		tdm__ua_raise_lu(lu, TDM_SR_UA_MODE_PARAMS_CHANGED, cmd->nexus);
 	return sr;
 }

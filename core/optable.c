@@ -8,13 +8,15 @@
  * Each entry carries:
  *  - flags for the gate: medium access, medium write, unit attention and
  *    unmapped-LUN exemptions, and what reservations / ALUA states allow;
- *  - the CDB usage data of SPC-4 6.35.3: byte 0 is the operation code, a
+ *  - the CDB usage data of REPORT SUPPORTED OPERATION CODES (SPC-4):
+ *    byte 0 is the operation code, a
  *    service action sits where the CDB has it, every other byte is the map
  *    of the bits the device server looks at. Bits that are rejected when
  *    set (RDPROTECT, third-party bits, ...) are not "used".
  *
  * Reservation flags (TDM_OP_SPC2_ALLOWED, TDM_OP_PR_ALLOWED_WE/EA) come
- * from SPC-2 annex B tables B.1/B.2, SPC-4 table 66 and SBC-3 table 13.
+ * from SPC-2 annex B tables B.1/B.2, SPC-4 table 66 and the SBC-3 table of
+ * commands allowed in the presence of reservations.
  * START STOP UNIT and PREVENT ALLOW MEDIUM REMOVAL are allowed or not
  * depending on CDB fields (START=1 with POWER CONDITION 0h; PREVENT 00b):
  * they carry no "allowed" flag here and the reservation checkers look at
@@ -25,16 +27,38 @@
 
 #include "core/core.h"
 
-/* SPC-4 6.35.3: the CONTROL byte usage: NACA (SAM-5 5.2) */
+/* CDB usage of the CONTROL byte: NACA (SAM-5 5.2) */
 #define CTL 0x04
 
 /* The gate flags of the commands every LU (or unmapped LUN) answers. */
 #define F_ALWAYS                                                               \
 	(TDM_OP_UA_EXEMPT | TDM_OP_NO_LUN | TDM_OP_SPC2_ALLOWED |              \
 	 TDM_OP_PR_ALLOWED_WE | TDM_OP_PR_ALLOWED_EA | TDM_OP_ALUA_ALLOWED)
-/* Medium reads: SBC-3 table 13 allows them under Write Exclusive. */
+/* Medium reads: SBC-3 allows them under Write Exclusive. */
 #define F_READ (TDM_OP_MEDIA | TDM_OP_PR_ALLOWED_WE)
 #define F_WRITE (TDM_OP_MEDIA | TDM_OP_WRITE)
+
+/* PERSISTENT RESERVE IN/OUT (SPC-4 6.15, 6.16): one entry per service
+ * action; they pass every persistent reservation (their service action
+ * decides, core/pr.c) and the ALUA standby state (SPC-4 5.15.2.4.4). */
+#define F_PR (TDM_OP_PR_ALLOWED_WE | TDM_OP_PR_ALLOWED_EA | TDM_OP_ALUA_ALLOWED)
+#define PR_IN(sa_, name_)                                                      \
+	{                                                                      \
+		.opcode = 0x5E, .sa = (sa_), .has_sa = true, .cdb_len = 10,    \
+		.flags = F_PR, .name = "PERSISTENT RESERVE IN " name_,         \
+		.parse = tdm__pr_in_parse, .exec = tdm__pr_in,                 \
+		.usage = {0x5E, (sa_), 0x00, 0x00, 0x00,                       \
+			  0x00, 0x00,  0xFF, 0xFF, CTL},                       \
+	}
+/* st_: the CDB's SCOPE and TYPE byte is looked at */
+#define PR_OUT(sa_, name_, st_)                                                \
+	{                                                                      \
+		.opcode = 0x5F, .sa = (sa_), .has_sa = true, .cdb_len = 10,    \
+		.flags = F_PR, .name = "PERSISTENT RESERVE OUT " name_,        \
+		.parse = tdm__pr_out_parse, .exec = tdm__pr_out,               \
+		.usage = {0x5F, (sa_), (st_), 0x00, 0x00,                      \
+			  0xFF, 0xFF,  0xFF,  0xFF, CTL},                      \
+	}
 
 static const struct tdm_opdesc disk_ops[] = {
 	/* ---- SPC-4 ---- */
@@ -171,6 +195,83 @@ static const struct tdm_opdesc disk_ops[] = {
 			  CTL},
 	},
 	{
+		/* SPC-4 6.3 EXTENDED COPY (LID1), service action 00h
+		 * (xcopy.c); reservations: treated as a medium write of the
+		 * addressed LU (SPC-4 table 66 leaves it to the copy
+		 * manager's policy) */
+		.opcode = 0x83,
+		.sa = 0x00,
+		.has_sa = true,
+		.cdb_len = 16,
+		.flags = TDM_OP_MEDIA,
+		.name = "EXTENDED COPY(LID1)",
+		.parse = tdm__xcopy_parse,
+		.exec = tdm__xcopy,
+		/* PARAMETER LIST LENGTH */
+		.usage = {0x83, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+			  0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, CTL},
+	},
+	{
+		/* SPC-4 RECEIVE COPY RESULTS (LID1) (xcopy.c) */
+		.opcode = 0x84,
+		.sa = 0x00,
+		.has_sa = true,
+		.cdb_len = 16,
+		.name = "RECEIVE COPY STATUS(LID1)",
+		.parse = tdm__rcr_parse,
+		.exec = tdm__rcr,
+		/* LIST IDENTIFIER, ALLOCATION LENGTH */
+		.usage = {0x84, 0x00, 0xFF, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+			  0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, CTL},
+	},
+	{
+		.opcode = 0x84,
+		.sa = 0x01,
+		.has_sa = true,
+		.cdb_len = 16,
+		.name = "RECEIVE COPY DATA(LID1)",
+		.parse = tdm__rcr_parse,
+		.exec = tdm__rcr,
+		.usage = {0x84, 0x01, 0xFF, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+			  0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, CTL},
+	},
+	{
+		.opcode = 0x84,
+		.sa = 0x03,
+		.has_sa = true,
+		.cdb_len = 16,
+		.name = "RECEIVE COPY OPERATING PARAMETERS",
+		.parse = tdm__rcr_parse,
+		.exec = tdm__rcr,
+		/* ALLOCATION LENGTH (the LIST IDENTIFIER is reserved) */
+		.usage = {0x84, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+			  0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, CTL},
+	},
+	{
+		.opcode = 0x84,
+		.sa = 0x04,
+		.has_sa = true,
+		.cdb_len = 16,
+		.name = "RECEIVE COPY FAILURE DETAILS(LID1)",
+		.parse = tdm__rcr_parse,
+		.exec = tdm__rcr,
+		.usage = {0x84, 0x04, 0xFF, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+			  0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, CTL},
+	},
+	/* persistent reservations (core/pr.c) */
+	PR_IN(0x00, "READ KEYS"),
+	PR_IN(0x01, "READ RESERVATION"),
+	PR_IN(0x02, "REPORT CAPABILITIES"),
+	PR_IN(0x03, "READ FULL STATUS"),
+	PR_OUT(0x00, "REGISTER", 0x00),
+	PR_OUT(0x01, "RESERVE", 0xFF),
+	PR_OUT(0x02, "RELEASE", 0xFF),
+	PR_OUT(0x03, "CLEAR", 0x00),
+	PR_OUT(0x04, "PREEMPT", 0xFF),
+	PR_OUT(0x05, "PREEMPT AND ABORT", 0xFF),
+	PR_OUT(0x06, "REGISTER AND IGNORE EXISTING KEY", 0x00),
+	PR_OUT(0x07, "REGISTER AND MOVE", 0xFF),
+	{
 		.opcode = 0xA0,
 		.cdb_len = 12,
 		.flags = F_ALWAYS,
@@ -178,6 +279,37 @@ static const struct tdm_opdesc disk_ops[] = {
 		.parse = tdm__spc_report_luns_parse,
 		.exec = tdm__spc_report_luns,
 		.usage = {0xA0, 0x00, 0xFF, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF,
+			  0xFF, 0x00, CTL},
+	},
+	{
+		/* SPC-4 6.35: MAINTENANCE IN, service action 0Ch (rsoc.c) */
+		.opcode = 0xA3,
+		.sa = 0x0C,
+		.has_sa = true,
+		.cdb_len = 12,
+		/* PR: conflicts under Exclusive Access (SPC-4 table 66) */
+		.flags = TDM_OP_SPC2_ALLOWED | TDM_OP_PR_ALLOWED_WE,
+		.name = "REPORT SUPPORTED OPERATION CODES",
+		.parse = tdm__rsoc_parse,
+		.exec = tdm__rsoc,
+		/* RCTD, REPORTING OPTIONS, REQUESTED OPERATION CODE and
+		 * SERVICE ACTION, ALLOCATION LENGTH */
+		.usage = {0xA3, 0x0C, 0x87, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+			  0xFF, 0x00, CTL},
+	},
+	{
+		/* SPC-4 6.36: MAINTENANCE IN, service action 0Dh (rsoc.c) */
+		.opcode = 0xA3,
+		.sa = 0x0D,
+		.has_sa = true,
+		.cdb_len = 12,
+		/* PR: conflicts under Exclusive Access (SPC-4 table 66) */
+		.flags = TDM_OP_SPC2_ALLOWED | TDM_OP_PR_ALLOWED_WE,
+		.name = "REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS",
+		.parse = tdm__rstmf_parse,
+		.exec = tdm__rstmf,
+		/* REPD, ALLOCATION LENGTH */
+		.usage = {0xA3, 0x0D, 0x80, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF,
 			  0xFF, 0x00, CTL},
 	},
 
@@ -281,6 +413,30 @@ static const struct tdm_opdesc disk_ops[] = {
 			  CTL},
 	},
 	{
+		/* SBC-4 WRITE SAME(10) (thin.c): UNMAP; WRPROTECT, ANCHOR
+		 * and the obsolete PBDATA/LBDATA are refused when set */
+		.opcode = 0x41,
+		.cdb_len = 10,
+		.flags = F_WRITE,
+		.name = "WRITE SAME(10)",
+		.parse = tdm__thin_ws_parse,
+		.exec = tdm__thin_ws,
+		.usage = {0x41, 0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0xFF, 0xFF,
+			  CTL},
+	},
+	{
+		/* SBC-4 5.30 UNMAP (thin.c): thin LUs only; ANCHOR refused */
+		.opcode = 0x42,
+		.cdb_len = 10,
+		.flags = F_WRITE,
+		.name = "UNMAP",
+		.parse = tdm__thin_unmap_parse,
+		.exec = tdm__thin_unmap,
+		.usage = {0x42, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF,
+			  CTL},
+		.supported = tdm__lu_thin,
+	},
+	{
 		.opcode = 0x88,
 		.cdb_len = 16,
 		.flags = F_READ,
@@ -291,6 +447,18 @@ static const struct tdm_opdesc disk_ops[] = {
 			  0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, CTL},
 	},
 	{
+		/* SBC-4 5.3 COMPARE AND WRITE (caw.c): DPO, FUA, LBA,
+		 * NUMBER OF LOGICAL BLOCKS */
+		.opcode = 0x89,
+		.cdb_len = 16,
+		.flags = F_WRITE,
+		.name = "COMPARE AND WRITE",
+		.parse = tdm__caw_parse,
+		.exec = tdm__caw,
+		.usage = {0x89, 0x18, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+			  0xFF, 0x00, 0x00, 0x00, 0xFF, 0x00, CTL},
+	},
+	{
 		.opcode = 0x8A,
 		.cdb_len = 16,
 		.flags = F_WRITE,
@@ -298,6 +466,18 @@ static const struct tdm_opdesc disk_ops[] = {
 		.parse = tdm__sbc_rw_parse,
 		.exec = tdm__sbc_write,
 		.usage = {0x8A, 0x18, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+			  0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, CTL},
+	},
+	{
+		/* SBC-4 ORWRITE(16) (caw.c): DPO, FUA, LBA, TRANSFER
+		 * LENGTH */
+		.opcode = 0x8B,
+		.cdb_len = 16,
+		.flags = F_WRITE,
+		.name = "ORWRITE(16)",
+		.parse = tdm__orwrite_parse,
+		.exec = tdm__orwrite,
+		.usage = {0x8B, 0x18, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
 			  0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, CTL},
 	},
 	{
@@ -341,6 +521,29 @@ static const struct tdm_opdesc disk_ops[] = {
 			  0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, CTL},
 	},
 	{
+		/* SBC-4 WRITE SAME(16) (thin.c): UNMAP, NDOB */
+		.opcode = 0x93,
+		.cdb_len = 16,
+		.flags = F_WRITE,
+		.name = "WRITE SAME(16)",
+		.parse = tdm__thin_ws_parse,
+		.exec = tdm__thin_ws,
+		.usage = {0x93, 0x09, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+			  0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, CTL},
+	},
+	{
+		/* SBC-4 WRITE ATOMIC(16) (caw.c): DPO, FUA, LBA, TRANSFER
+		 * LENGTH (no ATOMIC BOUNDARY) */
+		.opcode = 0x9C,
+		.cdb_len = 16,
+		.flags = F_WRITE,
+		.name = "WRITE ATOMIC(16)",
+		.parse = tdm__write_atomic_parse,
+		.exec = tdm__write_atomic,
+		.usage = {0x9C, 0x18, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+			  0xFF, 0x00, 0x00, 0xFF, 0xFF, 0x00, CTL},
+	},
+	{
 		/* SBC-3: SERVICE ACTION IN(16), service action 10h */
 		.opcode = 0x9E,
 		.sa = 0x10,
@@ -353,6 +556,21 @@ static const struct tdm_opdesc disk_ops[] = {
 		.exec = tdm__sbc_read_capacity16,
 		.usage = {0x9E, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
 			  0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, CTL},
+	},
+	{
+		/* SBC-4 5.20: SERVICE ACTION IN(16), service action 12h
+		 * (thin.c); reports the medium like a read */
+		.opcode = 0x9E,
+		.sa = 0x12,
+		.has_sa = true,
+		.cdb_len = 16,
+		.flags = TDM_OP_MEDIA | TDM_OP_PR_ALLOWED_WE,
+		.name = "GET LBA STATUS",
+		.parse = tdm__thin_lba_status_parse,
+		.exec = tdm__thin_lba_status,
+		/* STARTING LBA, ALLOCATION LENGTH (REPORT TYPE: 0 only) */
+		.usage = {0x9E, 0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+			  0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, CTL},
 	},
 	{
 		.opcode = 0xA8,
@@ -432,7 +650,7 @@ static void build_index(void)
 	}
 }
 
-/* Where a CDB keeps its service action (SPC-4 4.2.5.1 / 4.2.5.3). */
+/* Where a CDB keeps its service action (SPC-4 CDB formats). */
 static uint16_t cdb_sa(const struct tdm_cmd *cmd)
 {
 	if (cmd->cdb[0] == 0x7F) /* variable length CDB: bytes 8-9 */
@@ -440,8 +658,7 @@ static uint16_t cdb_sa(const struct tdm_cmd *cmd)
 	return cmd->cdb[1] & 0x1F;
 }
 
-const struct tdm_opdesc *tdm__op_lookup(const struct tdm_cmd *cmd,
-					bool *bad_sa)
+const struct tdm_opdesc *tdm__op_lookup(const struct tdm_cmd *cmd, bool *bad_sa)
 {
 	const struct tdm_opdesc *op;
 	uint16_t sa;

@@ -460,10 +460,12 @@ int tdm__sbc_read_capacity16(struct tdm_cmd *cmd)
 
 	/* SBC-3 READ CAPACITY(16) parameter data: no protection (P_TYPE,
 	 * PROT_EN 0), one logical block per physical block (LBPPBE 0),
-	 * fully provisioned (LBPME 0, LBPRZ 0), LOWEST ALIGNED LBA 0 */
+	 * LOWEST ALIGNED LBA 0 */
 	memset(p, 0, sizeof(p));
 	tdm_put_be64(p, lu->nblocks - 1);
 	tdm_put_be32(p + 8, lu->block_size);
+	/* thin: LBPME, LBPRZ (core/thin.c) */
+	p[14] |= tdm__thin_rc16_bits(lu);
 	tdm__cmd_put_data(cmd, p, sizeof(p));
 	return TDM_SR_OK;
 }

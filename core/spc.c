@@ -12,18 +12,20 @@
 
 #include "core/core.h"
 
-/* SPC-4 INQUIRY: the version descriptors we claim (SPC-4 table 144) */
-#define VD_SAM5 0x00A0  /* SAM-5 (no version claimed) */
-#define VD_SPC4 0x0460  /* SPC-4 (no version claimed) */
-#define VD_SBC3 0x04C0  /* SBC-3 (no version claimed) */
-#define VD_SRP 0x0940   /* SRP (no version claimed) */
+/* SPC-4 INQUIRY: the version descriptors we claim (version descriptor
+ * values table) */
+#define VD_SAM5 0x00A0	/* SAM-5 (no version claimed) */
+#define VD_SPC4 0x0460	/* SPC-4 (no version claimed) */
+#define VD_SBC3 0x04C0	/* SBC-3 (no version claimed) */
+#define VD_SRP 0x0940	/* SRP (no version claimed) */
 #define VD_ISCSI 0x0960 /* iSCSI (no version claimed) */
 
-/* SPC-4 7.6.1, table 362: protocol identifiers */
+/* SPC-4: PROTOCOL IDENTIFIER values */
 #define PROTO_SRP 0x4
 #define PROTO_ISCSI 0x5
 
-/* SPC-4 7.8.6.1: designator types, code sets, associations */
+/* SPC-4 device identification VPD page: designator types, code sets,
+ * associations */
 #define DT_T10 0x1
 #define DT_EUI64 0x2
 #define DT_NAA 0x3
@@ -75,7 +77,7 @@ int tdm__parse_alloc10(struct tdm_cmd *cmd)
 uint8_t tdm__lu_tpgs(const struct tdm_lu *lu)
 {
 	(void)lu;
-	return 0; /* SPC-4 6.6.2: TPGS 00b, no asymmetric access support */
+	return 0; /* SPC-4 standard INQUIRY data: TPGS 00b, no ALUA */
 }
 
 uint16_t tdm__port_group_of(const struct tdm_nexus *nx)
@@ -94,12 +96,12 @@ int tdm__lun_decode(uint64_t sam_lun, uint64_t *lun)
 	if (sam_lun & 0x0000FFFFFFFFFFFFull)
 		return -EINVAL;
 	switch (b0 >> 6) {
-	case 0: /* SAM-5 4.7.7.2: peripheral device addressing, bus 0 */
+	case 0: /* SAM-5 4.7: peripheral device addressing, bus 0 */
 		if (b0 & 0x3F)
 			return -EINVAL;
 		*lun = (sam_lun >> 48) & 0xFF;
 		return 0;
-	case 1: /* SAM-5 4.7.7.4: flat space addressing */
+	case 1: /* SAM-5 4.7: flat space addressing */
 		*lun = (sam_lun >> 48) & 0x3FFF;
 		return 0;
 	default: /* logical unit / extended addressing: not used here */
@@ -142,13 +144,14 @@ static void pad_field(uint8_t *dst, size_t width, const char *src)
 /* ---- INQUIRY ---- */
 
 static const uint8_t disk_vpd_pages[] = {
-	0x00, /* SPC-4 7.8.16: supported VPD pages */
-	0x80, /* SPC-4 7.8.18: unit serial number */
-	0x83, /* SPC-4 7.8.6: device identification */
-	0x86, /* SPC-4 7.8.7: extended INQUIRY data */
-	0xB0, /* SBC-3 6.5.3: block limits */
-	0xB1, /* SBC-3 6.5.2: block device characteristics */
-	0xB2, /* SBC-3 6.5.4: logical block provisioning */
+	0x00, /* SPC-4: supported VPD pages */
+	0x80, /* SPC-4: unit serial number */
+	0x83, /* SPC-4: device identification */
+	0x86, /* SPC-4: extended INQUIRY data */
+	0x8F, /* SPC-4 7.8.17: third-party copy (core/xcopy.c) */
+	0xB0, /* SBC-3: block limits */
+	0xB1, /* SBC-3: block device characteristics */
+	0xB2, /* SBC-3: logical block provisioning */
 };
 
 static bool vpd_supported(const struct tdm_cmd *cmd, uint8_t page)
@@ -167,7 +170,7 @@ int tdm__spc_inquiry_parse(struct tdm_cmd *cmd)
 {
 	const uint8_t *cdb = cmd->cdb;
 
-	/* SPC-4 6.6.1: CMDDT is obsolete, PAGE CODE only with EVPD */
+	/* SPC-4 INQUIRY: CMDDT is obsolete, PAGE CODE only with EVPD */
 	if (cdb[1] & 0x02)
 		return tdm__cdb_err(cmd, 1, 1);
 	if (cdb[1] & 0x01) {
@@ -184,11 +187,12 @@ int tdm__spc_inquiry_parse(struct tdm_cmd *cmd)
 /* Byte 0 of INQUIRY data: PERIPHERAL QUALIFIER and DEVICE TYPE. */
 static uint8_t inq_byte0(const struct tdm_cmd *cmd)
 {
-	/* SPC-4 6.6.2, table 141: 011b = no LU at this LUN, type 1Fh */
+	/* SPC-4 standard INQUIRY data: PERIPHERAL QUALIFIER 011b = no LU
+	 * at this LUN, PERIPHERAL DEVICE TYPE 1Fh */
 	return cmd->lu ? 0x00 : 0x7F;
 }
 
-/* SPC-4 6.6.2: standard INQUIRY data, 96 bytes. */
+/* SPC-4 standard INQUIRY data, 96 bytes. */
 static size_t inq_standard(const struct tdm_cmd *cmd, uint8_t *p)
 {
 	const struct tdm_lu *lu = cmd->lu;
@@ -199,14 +203,14 @@ static size_t inq_standard(const struct tdm_cmd *cmd, uint8_t *p)
 	p[0] = inq_byte0(cmd);
 	if (lu && lu->conf.removable)
 		p[1] = 0x80; /* RMB */
-	p[2] = 0x06;        /* VERSION: SPC-4 */
-	p[3] = 0x10 | 0x02; /* HISUP, RESPONSE DATA FORMAT 2 */
-	p[4] = 96 - 5;      /* ADDITIONAL LENGTH */
+	p[2] = 0x06;	     /* VERSION: SPC-4 */
+	p[3] = 0x10 | 0x02;  /* HISUP, RESPONSE DATA FORMAT 2 */
+	p[4] = 96 - 5;	     /* ADDITIONAL LENGTH */
 	if (lu)
 		p[5] = (uint8_t)((tdm__lu_tpgs(lu) & 3) << 4); /* TPGS */
 	if (lu && tdm__lu_tpgs(lu))
 		p[6] = 0x10; /* MULTIP: ALUA implies more than one port */
-	p[7] = 0x02;         /* CMDQUE */
+	p[7] = 0x02;	     /* CMDQUE */
 	if (lu) {
 		pad_field(p + 8, 8, lu->t10_vendor);
 		pad_field(p + 16, 16, lu->product);
@@ -228,10 +232,10 @@ static size_t inq_standard(const struct tdm_cmd *cmd, uint8_t *p)
 	return 96;
 }
 
-/* Append one designation descriptor (SPC-4 7.8.6.1, table 455). */
-static size_t put_desig(uint8_t *p, int proto, uint8_t code_set,
-			uint8_t assoc, uint8_t type, const void *d,
-			size_t len)
+/* Append one designation descriptor (SPC-4 device identification VPD
+ * page). */
+static size_t put_desig(uint8_t *p, int proto, uint8_t code_set, uint8_t assoc,
+			uint8_t type, const void *d, size_t len)
 {
 	p[0] = code_set & 0x0F;
 	p[1] = (uint8_t)((assoc & 3) << 4 | (type & 0x0F));
@@ -271,29 +275,29 @@ static size_t vpd_devid(const struct tdm_cmd *cmd, uint8_t *p)
 	uint8_t b4[4] = {0};
 	size_t n = 4, dl;
 
-	/* NAA (SPC-4 7.8.6.6): the LU's name, the same on every head */
+	/* NAA designator: the LU's name, the same on every head */
 	n += put_desig(p + n, -1, CS_BINARY, ASSOC_LU, DT_NAA, lu->naa,
 		       lu->naa_len);
 	if (lu->eui64_len)
 		n += put_desig(p + n, -1, CS_BINARY, ASSOC_LU, DT_EUI64,
 			       lu->eui64, lu->eui64_len);
-	/* T10 vendor ID based (SPC-4 7.8.6.4): vendor + vendor specific */
+	/* T10 vendor ID based designator: vendor + vendor specific */
 	pad_field(t10, 8, lu->t10_vendor);
 	dl = strnlen(lu->t10_dev_id, sizeof(lu->t10_dev_id));
 	memcpy(t10 + 8, lu->t10_dev_id, dl);
 	n += put_desig(p + n, -1, CS_ASCII, ASSOC_LU, DT_T10, t10, 8 + dl);
 	if (nx) {
-		/* relative target port (SPC-4 7.8.6.7) */
+		/* relative target port designator */
 		tdm_put_be16(b4 + 2, nx->rel_port);
-		n += put_desig(p + n, proto, CS_BINARY, ASSOC_PORT,
-			       DT_REL_PORT, b4, 4);
-		/* target port group (SPC-4 7.8.6.8) */
-		tdm_put_be16(b4 + 2, tdm__port_group_of(nx));
-		n += put_desig(p + n, proto, CS_BINARY, ASSOC_PORT, DT_TPG,
+		n += put_desig(p + n, proto, CS_BINARY, ASSOC_PORT, DT_REL_PORT,
 			       b4, 4);
+		/* target port group designator */
+		tdm_put_be16(b4 + 2, tdm__port_group_of(nx));
+		n += put_desig(p + n, proto, CS_BINARY, ASSOC_PORT, DT_TPG, b4,
+			       4);
 	}
 	if (nx && proto == PROTO_ISCSI && nx->id.target[0]) {
-		/* SCSI name strings (SPC-4 7.8.6.11): the target device
+		/* SCSI name string designators: the target device
 		 * and the target port (RFC 7143 13.4: "name,t,0xTPGT") */
 		char tp[16];
 		static const char hex[] = "0123456789abcdef";
@@ -337,7 +341,7 @@ static size_t inq_vpd(const struct tdm_cmd *cmd, uint8_t page, uint8_t *p)
 	case 0x83:
 		n = vpd_devid(cmd, p);
 		break;
-	case 0x86: /* SPC-4 7.8.7, table 478 */
+	case 0x86: /* SPC-4 extended INQUIRY data VPD page */
 		n = 64;
 		p[5] = 0x04 | 0x02 | 0x01; /* HEADSUP, ORDSUP, SIMPSUP */
 		if (lu->conf.nv_cache)
@@ -346,22 +350,30 @@ static size_t inq_vpd(const struct tdm_cmd *cmd, uint8_t page, uint8_t *p)
 			p[6] |= 0x01; /* V_SUP */
 		p[7] = 0x01; /* LUICLR: unit attentions are per I_T nexus */
 		break;
-	case 0xB0: /* SBC-3 6.5.3, table 185 */
+	case 0xB0: /* SBC-3 block limits VPD page */
 		n = 64;
 		/* OPTIMAL TRANSFER LENGTH GRANULARITY: a physical block
 		 * (READ CAPACITY(16) reports one logical block each) */
 		tdm_put_be16(p + 6, 1);
 		tdm_put_be32(p + 8, tdm__lu_max_xfer_blocks(lu));
-		/* OPTIMAL TRANSFER LENGTH, MAXIMUM PREFETCH LENGTH, UNMAP,
-		 * WRITE SAME, ATOMIC: 0 = not reported / not supported */
+		/* OPTIMAL TRANSFER LENGTH, MAXIMUM PREFETCH LENGTH:
+		 * 0 = not reported */
+		/* thin: WSNZ, UNMAP and WRITE SAME limits (core/thin.c) */
+		tdm__thin_vpd_block_limits(lu, p);
+		/* COMPARE AND WRITE and atomic write limits (core/caw.c) */
+		tdm__caw_vpd_b0(lu, p);
 		break;
-	case 0xB1: /* SBC-3 6.5.2, table 183 */
+	case 0x8F: /* SPC-4 7.8.17 third-party copy (core/xcopy.c) */
+		n = tdm__xcopy_vpd(lu, p);
+		break;
+	case 0xB1: /* SBC-3 block device characteristics VPD page */
 		n = 64;
 		/* MEDIUM ROTATION RATE: 0001h non-rotating, 0 not reported */
 		tdm_put_be16(p + 4, lu->conf.rotational ? 0 : 1);
 		break;
-	case 0xB2: /* SBC-3 6.5.4, table 189: fully provisioned */
-		n = 8;
+	case 0xB2: /* SBC-3 logical block provisioning VPD page */
+		/* thin: LBPU, LBPWS, LBPWS10, LBPRZ (core/thin.c) */
+		n = tdm__thin_vpd_lbp(lu, p);
 		break;
 	default:
 		return 0;
@@ -392,7 +404,7 @@ int tdm__spc_report_luns_parse(struct tdm_cmd *cmd)
 {
 	uint32_t alloc = tdm_get_be32(cmd->cdb + 6);
 
-	/* SPC-4 6.33, table 284: SELECT REPORT */
+	/* SPC-4 REPORT LUNS: SELECT REPORT */
 	switch (cmd->cdb[2]) {
 	case 0x00: /* all LUs but well known ones */
 	case 0x01: /* well known LUs only */
@@ -432,8 +444,8 @@ int tdm__spc_report_luns(struct tdm_cmd *cmd)
 	for (i = 0; i < n; i++)
 		tdm_put_be64(p + 8 + 8 * i, tdm__lun_encode(map->ents[i].lun));
 	pthread_rwlock_unlock(&tdm__reg_lock);
-	/* an initiator that sees no LU still finds LUN 0 (SAM-5 4.6.4),
-	 * answering with peripheral qualifier 011b */
+	/* an initiator that sees no LU still finds LUN 0, which answers
+	 * INQUIRY with peripheral qualifier 011b */
 	tdm_put_be32(p, (uint32_t)(len - 8)); /* LUN LIST LENGTH: untruncated */
 	tdm__cmd_put_data(cmd, p, len);
 	free(p);
@@ -467,8 +479,7 @@ static struct medium *medium_get(const struct tdm_lu *lu, bool create)
 	struct tdm_list *pos;
 	struct medium *m;
 
-	tdm_list_for_each(pos, &media)
-	{
+	tdm_list_for_each (pos, &media) {
 		m = tdm_list_entry(pos, struct medium, link);
 		if (m->lu_serial == lu->serial)
 			return m;
@@ -535,7 +546,7 @@ static int unit_state(struct tdm_lu *lu)
 	if (sr != TDM_SR_OK)
 		return sr;
 	if (__atomic_load_n(&lu->stopped, __ATOMIC_ACQUIRE))
-		/* SBC-3 4.19: stopped power condition: 04h/02h */
+		/* SBC-3 stopped power condition: 04h/02h */
 		return TDM_SR_NOT_READY_INIT_REQUIRED;
 	return TDM_SR_OK;
 }
@@ -577,7 +588,8 @@ int tdm__spc_prevent_allow(struct tdm_cmd *cmd)
 	struct medium *m;
 	size_t i;
 
-	/* SBC-3 5.11, table 40: 00b allow, 01b prevent, others obsolete */
+	/* SBC-3 PREVENT ALLOW MEDIUM REMOVAL: 00b allow, 01b prevent,
+	 * others obsolete */
 	if (prevent > 1)
 		return tdm__cdb_err(cmd, 4, 1);
 	if (!lu->conf.removable)
@@ -616,12 +628,14 @@ static int start_stop_apply(struct tdm_cmd *cmd)
 
 	pthread_mutex_lock(&medium_lock);
 	m = lu->conf.removable ? medium_get(lu, loej && !start) : NULL;
-	if (loej && !start) {
-		/* unload: SBC-3 5.25, refused while removal is prevented */
+	if (loej && m && medium_prevent_count(m)) {
+		/* the medium is locked in: neither unloaded nor (with the
+		 * drive closed) loaded while removal is prevented */
+		sr = TDM_SR_MEDIUM_REMOVAL_PREVENTED;
+	} else if (loej && !start) {
+		/* unload */
 		if (!m)
 			sr = TDM_SR_ABORTED_NO_RESOURCES;
-		else if (medium_prevent_count(m))
-			sr = TDM_SR_MEDIUM_REMOVAL_PREVENTED;
 		else {
 			m->unloaded = true;
 			set_stopped(lu, true);
@@ -635,7 +649,7 @@ static int start_stop_apply(struct tdm_cmd *cmd)
 			medium_put(m);
 		}
 		set_stopped(lu, false);
-		if (was) /* SBC-3 4.17: a new medium for everybody else */
+		if (was) /* SBC-3: a new medium for everybody else */
 			tdm__ua_raise_lu(lu, TDM_SR_UA_MEDIUM_MAY_HAVE_CHANGED,
 					 cmd->nexus);
 	} else if (start) {
@@ -667,7 +681,7 @@ int tdm__spc_start_stop(struct tdm_cmd *cmd)
 	bool no_flush = cdb[4] & 0x04, loej = cdb[4] & 0x02;
 	bool start = cdb[4] & 0x01;
 
-	/* SBC-3 5.25, table 74: power conditions. The LU is always in
+	/* SBC-3 START STOP UNIT, POWER CONDITION. The LU is always in
 	 * the active power condition: ACTIVE and LU_CONTROL change
 	 * nothing; IDLE/STANDBY conditions are not implemented. */
 	if (pcm)
@@ -683,8 +697,9 @@ int tdm__spc_start_stop(struct tdm_cmd *cmd)
 	}
 	if (loej && !lu->conf.removable)
 		return tdm__cdb_err(cmd, 4, 1);
-	if (loej && !start) {
-		/* fail early when removal is prevented: no flush for that */
+	if (loej) {
+		/* SBC-3 START STOP UNIT: LOEJ while medium removal is
+		 * prevented: refused early, no flush for that */
 		int sr = TDM_SR_OK;
 		struct medium *m;
 
@@ -722,7 +737,8 @@ int tdm__spc_request_sense(struct tdm_cmd *cmd)
 
 	memset(s, 0, sizeof(s));
 	if (!cmd->lu) {
-		/* SPC-4 6.39: a LUN without LU reports 25h/00h in the data */
+		/* SPC-4 REQUEST SENSE: a LUN without LU reports 25h/00h in the
+		 * parameter data */
 		sr = TDM_SR_LUN_NOT_SUPPORTED;
 	} else {
 		/* REQUEST SENSE is UA exempt in the gate: it reports (and
@@ -748,7 +764,7 @@ int tdm__spc_request_sense(struct tdm_cmd *cmd)
 
 /* ---- LOG SENSE ---- */
 
-/* SPC-4 7.3: the pages we keep, ascending */
+/* SPC-4 log pages we keep, ascending */
 #define LP_SUPPORTED 0x00
 #define LP_TEMPERATURE 0x0D
 #define LP_IE 0x2F
@@ -760,29 +776,27 @@ int tdm__spc_log_sense_parse(struct tdm_cmd *cmd)
 	uint16_t ptr = tdm_get_be16(cdb + 5);
 	uint16_t max_param;
 
-	/* SPC-4 6.8: no parameter pointer control, no saving */
+	/* SPC-4 LOG SENSE: no parameter pointer control, no saving */
 	if (cdb[1] & 0x02)
 		return tdm__cdb_err(cmd, 1, 1);
 	if (cdb[1] & 0x01)
 		return tdm__cdb_err(cmd, 1, 0);
 	switch (page) {
 	case LP_SUPPORTED:
-		if (sub != 0x00 && sub != 0xFF)
-			return tdm__cdb_err(cmd, 3, 7);
-		max_param = 0xFFFF; /* no parameters: pointer not used */
+		max_param = 0xFFFF; /* no parameters: the pointer is unused */
 		break;
 	case LP_TEMPERATURE:
 		max_param = 0x0001;
-		goto sub0;
+		break;
 	case LP_IE:
 		max_param = 0x0000;
-sub0:
-		if (sub != 0x00)
-			return tdm__cdb_err(cmd, 3, 7);
 		break;
 	default:
 		return tdm__cdb_err(cmd, 2, 5);
 	}
+	/* subpage 00h; FFh also for page 00h (pages and subpages) */
+	if (sub != 0x00 && !(page == LP_SUPPORTED && sub == 0xFF))
+		return tdm__cdb_err(cmd, 3, 7);
 	if (ptr > max_param)
 		return tdm__cdb_err(cmd, 5, 7);
 	cmd->dir = TDM_DIR_READ;
@@ -814,7 +828,7 @@ int tdm__spc_log_sense(struct tdm_cmd *cmd)
 	switch (page) {
 	case LP_SUPPORTED:
 		if (sub == 0xFF) {
-			/* SPC-4 7.3.18: supported pages and subpages */
+			/* SPC-4: supported log pages and subpages */
 			static const uint8_t pairs[] = {
 				LP_SUPPORTED,	0x00, LP_SUPPORTED, 0xFF,
 				LP_TEMPERATURE, 0x00, LP_IE,	    0x00,
@@ -824,7 +838,7 @@ int tdm__spc_log_sense(struct tdm_cmd *cmd)
 			memcpy(p + 4, pairs, sizeof(pairs));
 			n += sizeof(pairs);
 		} else {
-			/* SPC-4 7.3.17: supported log pages */
+			/* SPC-4: supported log pages */
 			p[4] = LP_SUPPORTED;
 			p[5] = LP_TEMPERATURE;
 			p[6] = LP_IE;
@@ -832,7 +846,7 @@ int tdm__spc_log_sense(struct tdm_cmd *cmd)
 		}
 		break;
 	case LP_TEMPERATURE: {
-		/* SPC-4 7.3.20: FFh = no temperature sensor to read */
+		/* SPC-4 temperature log page: FFh = no sensor to read */
 		static const uint8_t unknown[2] = {0x00, 0xFF};
 
 		p[0] |= 0x80; /* DS: not saveable */
@@ -842,7 +856,8 @@ int tdm__spc_log_sense(struct tdm_cmd *cmd)
 		break;
 	}
 	case LP_IE: {
-		/* SPC-4 7.3.8: no exception (ASC/ASCQ 0), temperature FFh */
+		/* SPC-4 informational exceptions log page: no exception
+		 * (ASC/ASCQ 0), temperature FFh */
 		static const uint8_t ie[3] = {0x00, 0x00, 0xFF};
 
 		p[0] |= 0x80;
@@ -870,7 +885,7 @@ static void spc2_set_holder(struct tdm_lu *lu, struct tdm_nexus *nx)
 }
 
 /* RESERVE/RELEASE (6)/(10): third-party, long id and extents are not
- * supported (SPC-2 7.16, 7.17, 7.21, 7.22). */
+ * supported (SPC-2 RESERVE/RELEASE). */
 static int spc2_check_cdb(struct tdm_cmd *cmd)
 {
 	const uint8_t *cdb = cmd->cdb;
@@ -898,7 +913,9 @@ int tdm__spc_reserve(struct tdm_cmd *cmd)
 		return sr;
 	pthread_mutex_lock(&lu->lock);
 	h = lu->spc2_holder;
-	if (!h || h == cmd->nexus)
+	if (tdm__pr_blocks_spc2(lu)) /* PR: SPC-4 5.13.3, core/pr.c */
+		sr = TDM_SR_RESERVATION_CONFLICT;
+	else if (!h || h == cmd->nexus)
 		spc2_set_holder(lu, cmd->nexus);
 	else
 		sr = TDM_SR_RESERVATION_CONFLICT;
@@ -913,7 +930,7 @@ int tdm__spc_release(struct tdm_cmd *cmd)
 
 	if (sr != TDM_SR_OK)
 		return sr;
-	/* SPC-2 7.17: a RELEASE from another nexus is GOOD, no effect */
+	/* SPC-2 RELEASE: from another nexus GOOD, without effect */
 	pthread_mutex_lock(&lu->lock);
 	if (lu->spc2_holder == cmd->nexus)
 		spc2_set_holder(lu, NULL);
@@ -946,8 +963,8 @@ void tdm__spc2_nexus_gone(struct tdm_nexus *nx)
 	struct tdm_lu **lus;
 	size_t n, i;
 
-	/* SPC-2 5.5.1: I_T nexus loss releases the reservation; SBC-3
-	 * 5.11: and ends the nexus' prevention of medium removal */
+	/* SPC-2: I_T nexus loss releases the reservation; SBC-3: and ends
+	 * the nexus' prevention of medium removal */
 	lus = tdm__all_lus(&n);
 	if (!lus)
 		return;
@@ -967,8 +984,8 @@ void tdm__spc2_nexus_gone(struct tdm_nexus *nx)
 
 void tdm__spc2_reset(struct tdm_lu *lu)
 {
-	/* a LU reset releases the SPC-2 reservation (SPC-2 5.5.1) and
-	 * every prevention of medium removal (SBC-3 5.11) */
+	/* a LU reset releases the SPC-2 reservation and every prevention
+	 * of medium removal (SBC-3 PREVENT ALLOW MEDIUM REMOVAL) */
 	pthread_mutex_lock(&lu->lock);
 	spc2_set_holder(lu, NULL);
 	pthread_mutex_unlock(&lu->lock);

@@ -511,6 +511,20 @@ int tdm_core_apply(const struct tdm_conf *c, char *err, size_t errlen)
 	return 0;
 }
 
+uint16_t *tdm__target_ports(size_t *n)
+{
+	uint16_t *v;
+	size_t i;
+
+	pthread_rwlock_rdlock(&tdm__reg_lock);
+	v = calloc(reg.ntargets ? reg.ntargets : 1, sizeof(*v));
+	for (i = 0; v && i < reg.ntargets; i++)
+		v[i] = reg.targets[i].rel_port;
+	*n = v ? reg.ntargets : 0;
+	pthread_rwlock_unlock(&tdm__reg_lock);
+	return v;
+}
+
 uint64_t tdm_core_epoch(void)
 {
 	uint64_t e;

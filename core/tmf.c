@@ -66,6 +66,7 @@ static void abort_pending_cb(void *arg)
  * Called without locks. Returns how many matched.
  */
 static unsigned abort_on_lu(struct tdm_lu *lu, struct tdm_tmf *tmf,
+			    const struct tdm_nexus *issuer,
 			    const struct tdm_nexus *nx, bool match_tag,
 			    uint64_t tag, bool other_ua)
 {
@@ -95,12 +96,12 @@ static unsigned abort_on_lu(struct tdm_lu *lu, struct tdm_tmf *tmf,
 				continue;
 			n++;
 			fl = TDM__CMD_F_ABORTED;
-			/* SPC-4 7.5.8: TAS=1 -> other nexuses see TASK
-			 * ABORTED status instead of silence */
-			if (tmf && c->nexus != tmf->nexus && lu->mode.tas)
+			/* SPC-4 7.5.8: TAS=1 -> nexuses other than the
+			 * issuer's see TASK ABORTED instead of silence */
+			if (lu->mode.tas && c->nexus != issuer)
 				fl |= TDM__CMD_F_TAS;
 			atomic_fetch_or(&c->aflags, fl);
-			if (other_ua && tmf && c->nexus != tmf->nexus &&
+			if (other_ua && c->nexus != issuer &&
 			    !lu->mode.tas)
 				tdm__ua_raise(
 					c->nexus, lu,
@@ -169,9 +170,18 @@ static bool task_exists(struct tdm_lu *lu, const struct tdm_nexus *nx,
  */
 static void lun_reset(struct tdm_lu *lu, struct tdm_tmf *tmf)
 {
-	abort_on_lu(lu, tmf, NULL, false, 0, false);
+	abort_on_lu(lu, tmf, tmf->nexus, NULL, false, 0, false);
 	tdm__spc2_reset(lu);
 	tdm__ua_raise_lu(lu, TDM_SR_UA_BUS_RESET, NULL);
+}
+
+/*
+ * SPC-4 5.13.11.5: PREEMPT AND ABORT aborts the preempted nexus' tasks on
+ * lu; they end with TASK ABORTED when the control page's TAS is set.
+ */
+void tdm__abort_lu_nexus(struct tdm_lu *lu, struct tdm_nexus *nx)
+{
+	abort_on_lu(lu, NULL, NULL, nx, false, 0, false);
 }
 
 void tdm__abort_nexus(struct tdm_nexus *nx)
@@ -181,7 +191,7 @@ void tdm__abort_nexus(struct tdm_nexus *nx)
 
 	lus = tdm__all_lus(&n);
 	for (i = 0; i < n; i++) {
-		abort_on_lu(lus[i], NULL, nx, false, 0, false);
+		abort_on_lu(lus[i], NULL, nx, nx, false, 0, false);
 		tdm__lu_put(lus[i]);
 	}
 	free(lus);
@@ -221,13 +231,13 @@ void tdm_tmf_submit(struct tdm_tmf *tmf)
 	switch (tmf->fn) {
 	case TDM_TMF_ABORT_TASK:
 		/* RFC 7143 11.6.1: an unknown task is "function complete" */
-		abort_on_lu(lu, tmf, nx, true, tmf->ref_tag, false);
+		abort_on_lu(lu, tmf, nx, nx, true, tmf->ref_tag, false);
 		break;
 	case TDM_TMF_ABORT_TASK_SET:
-		abort_on_lu(lu, tmf, nx, false, 0, false);
+		abort_on_lu(lu, tmf, nx, nx, false, 0, false);
 		break;
 	case TDM_TMF_CLEAR_TASK_SET:
-		abort_on_lu(lu, tmf, NULL, false, 0, true);
+		abort_on_lu(lu, tmf, nx, NULL, false, 0, true);
 		break;
 	case TDM_TMF_LUN_RESET:
 		lun_reset(lu, tmf);
@@ -245,7 +255,7 @@ void tdm_tmf_submit(struct tdm_tmf *tmf)
 	case TDM_TMF_I_T_NEXUS_RESET:
 		lus = tdm__all_lus(&n);
 		for (i = 0; i < n; i++) {
-			abort_on_lu(lus[i], tmf, nx, false, 0, false);
+			abort_on_lu(lus[i], tmf, nx, nx, false, 0, false);
 			tdm__lu_put(lus[i]);
 		}
 		free(lus);

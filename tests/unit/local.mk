@@ -6,6 +6,8 @@ if HAVE_CMOCKA
 include tests/unit/conf.mk
 include tests/unit/backstores.mk
 include tests/unit/scsi.mk
+include tests/unit/thin.mk
 include tests/unit/iscsi.mk
 include tests/unit/ctl.mk
+include tests/unit/pr.mk
 endif

@@ -1,0 +1,1778 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * test_scsi.c - SPC/SBC emulation driven through the real command gate:
+ * ram (and one file) LUs, test nexuses from core/target.c, a transport
+ * that records what queue_status() saw, and CDBs built byte by byte.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "tandem/loop.h"
+
+#define MiB (1024ull * 1024)
+
+static struct tdm_loop *loop;
+
+/* ---- a transport that records ---- */
+
+struct tcmd {
+	struct tdm_cmd c;
+	const uint8_t *dout;
+	size_t dout_len;
+	bool done;
+	bool freed;
+};
+
+/* What the last command ended with. */
+static struct {
+	uint8_t status;
+	uint8_t sense[TDM_SENSE_MAX];
+	size_t sense_len;
+	uint8_t *data;
+	uint32_t len;
+} R;
+
+static void t_write_pending(struct tdm_cmd *cmd)
+{
+	struct tcmd *t = container_of(cmd, struct tcmd, c);
+	size_t n = t->dout_len < cmd->data_len ? t->dout_len : cmd->data_len;
+
+	if (n)
+		memcpy(cmd->buf, t->dout, n);
+	memset(cmd->buf + n, 0, cmd->data_len - n);
+	tdm_cmd_execute(cmd);
+}
+
+static void t_queue_status(struct tdm_cmd *cmd)
+{
+	struct tcmd *t = container_of(cmd, struct tcmd, c);
+
+	assert_false(t->done);
+	t->done = true;
+}
+
+static void t_free_cmd(struct tdm_cmd *cmd)
+{
+	container_of(cmd, struct tcmd, c)->freed = true;
+}
+
+static const struct tdm_transport_ops tops = {
+	.name = "iscsi",
+	.write_pending = t_write_pending,
+	.queue_status = t_queue_status,
+	.free_cmd = t_free_cmd,
+};
+
+/* Run one command to its end; the result is in R. */
+static void run_data(struct tdm_nexus *nx, uint64_t lun, const uint8_t *cdb,
+		     size_t cdb_len, const void *dout, size_t dout_len)
+{
+	struct tcmd *t = calloc(1, sizeof(*t));
+	uint64_t deadline = tdm_now_ns() + 30 * 1000000000ull;
+
+	assert_non_null(t);
+	memcpy(t->c.cdb, cdb, cdb_len);
+	t->c.cdb_len = (uint8_t)cdb_len;
+	t->c.lun = tdm__lun_encode(lun);
+	t->c.nexus = nx;
+	t->c.exp_len = 1u << 30;
+	t->dout = dout;
+	t->dout_len = dout_len;
+	tdm_cmd_submit(&t->c);
+	while (!t->done && tdm_now_ns() < deadline)
+		tdm_loop_run_once(loop, 100);
+	assert_true(t->done);
+
+	free(R.data);
+	R.status = t->c.status;
+	R.sense_len = t->c.sense_len;
+	memcpy(R.sense, t->c.sense, sizeof(R.sense));
+	R.len = t->c.data_len;
+	R.data = malloc(R.len ? R.len : 1);
+	assert_non_null(R.data);
+	if (R.len)
+		memcpy(R.data, t->c.buf, R.len);
+	tdm_cmd_release(&t->c);
+	assert_true(t->freed);
+	free(t);
+}
+
+static void run(struct tdm_nexus *nx, uint64_t lun, const uint8_t *cdb,
+		size_t cdb_len)
+{
+	run_data(nx, lun, cdb, cdb_len, NULL, 0);
+}
+
+#define RUN(nx, lun, ...)                                                      \
+	do {                                                                   \
+		const uint8_t cdb_[] = {__VA_ARGS__};                          \
+		run(nx, lun, cdb_, sizeof(cdb_));                              \
+	} while (0)
+
+static void sense_kcq(const uint8_t *s, uint8_t *k, uint8_t *asc, uint8_t *ascq)
+{
+	if ((s[0] & 0x7F) >= 0x72) {
+		*k = s[1] & 0x0F;
+		*asc = s[2];
+		*ascq = s[3];
+	} else {
+		*k = s[2] & 0x0F;
+		*asc = s[12];
+		*ascq = s[13];
+	}
+}
+
+/* The checks report the line of their caller. */
+#define expect_good() expect_good_at(__FILE__, __LINE__)
+#define expect_sense(k, a, q) expect_sense_at(k, a, q, __FILE__, __LINE__)
+#define expect_cdb_err(byte, bit)                                              \
+	expect_cdb_err_at(byte, bit, __FILE__, __LINE__)
+
+static void expect_good_at(const char *file, int line)
+{
+	if (R.status != TDM_STATUS_GOOD) {
+		uint8_t k, a, q;
+
+		sense_kcq(R.sense, &k, &a, &q);
+		print_error("status %02x sense %x/%02x/%02x field %u\n",
+			    R.status, k, a, q, tdm_get_be16(R.sense + 16));
+	}
+	_assert_int_equal(R.status, TDM_STATUS_GOOD, file, line);
+}
+
+static void expect_sense_at(uint8_t key, uint8_t asc, uint8_t ascq,
+			    const char *file, int line)
+{
+	uint8_t k, a, q;
+
+	_assert_int_equal(R.status, TDM_STATUS_CHECK_CONDITION, file, line);
+	sense_kcq(R.sense, &k, &a, &q);
+	if (k != key || a != asc || q != ascq)
+		print_error("sense %x/%02x/%02x, want %x/%02x/%02x\n", k, a, q,
+			    key, asc, ascq);
+	_assert_int_equal(k, key, file, line);
+	_assert_int_equal(a, asc, file, line);
+	_assert_int_equal(q, ascq, file, line);
+}
+
+/* INVALID FIELD IN CDB with the field pointer at byte/bit. */
+static void expect_cdb_err_at(uint16_t byte, int bit, const char *file,
+			      int line)
+{
+	expect_sense_at(0x5, 0x24, 0x00, file, line);
+	_assert_int_equal(R.sense[0] & 0x7F, 0x70, file, line);
+	_assert_int_equal(R.sense[15] & 0x80, 0x80, file, line); /* SKSV */
+	_assert_int_equal(R.sense[15] & 0x40, 0x40, file, line); /* C/D */
+	_assert_int_equal(R.sense[15] & 0x07, bit, file, line);
+	_assert_int_equal(tdm_get_be16(R.sense + 16), byte, file, line);
+}
+
+#define expect_lba_oob() expect_sense(0x5, 0x21, 0x00)
+
+/* ---- LUs and nexuses ---- */
+
+static struct tdm_lu *open_lu(enum tdm_handler h, const char *name,
+			      const char *path, uint64_t size,
+			      uint32_t blocksize, bool removable)
+{
+	struct tdm_conf_device c;
+	struct tdm_lu *lu = NULL;
+	char err[256] = "";
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	c.handler = h;
+	if (path)
+		snprintf(c.filename, sizeof(c.filename), "%s", path);
+	c.size = size;
+	c.blocksize = blocksize;
+	c.removable = removable;
+	if (blocksize)
+		c.set_mask |= TDM_DA_BLOCKSIZE;
+	if (size)
+		c.set_mask |= TDM_DA_SIZE;
+	r = tdm__lu_open(&c, &lu, err, sizeof(err));
+	if (r < 0)
+		print_error("%s: %s\n", name, err);
+	assert_int_equal(r, 0);
+	return lu;
+}
+
+static struct tdm_lu *ram_lu(const char *name, uint64_t size, uint32_t bs)
+{
+	return open_lu(TDM_HANDLER_RAM, name, NULL, size, bs, false);
+}
+
+struct fix {
+	struct tdm_lu *lu;     /* 512-byte blocks, 16 MiB */
+	struct tdm_nexus *nx;  /* sees lu at LUN 0 */
+	struct tdm_nexus *nx2; /* a second I_T nexus to the same LU */
+};
+
+static int fix_setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->lu = ram_lu("disk0", 16 * MiB, 512);
+	f->nx = tdm__test_nexus(&f->lu, 1, &tops);
+	f->nx2 = tdm__test_nexus(&f->lu, 1, &tops);
+	assert_non_null(f->nx);
+	assert_non_null(f->nx2);
+	*state = f;
+	return 0;
+}
+
+static int fix_teardown(void **state)
+{
+	struct fix *f = *state;
+
+	tdm__test_nexus_free(f->nx);
+	tdm__test_nexus_free(f->nx2);
+	tdm__lu_put(f->lu);
+	free(f);
+	free(R.data);
+	R.data = NULL;
+	return 0;
+}
+
+/* CDB builders */
+static void cdb_rw10(uint8_t *c, uint8_t op, uint32_t lba, uint16_t n)
+{
+	memset(c, 0, 10);
+	c[0] = op;
+	tdm_put_be32(c + 2, lba);
+	tdm_put_be16(c + 7, n);
+}
+
+static void cdb_rw16(uint8_t *c, uint8_t op, uint64_t lba, uint32_t n)
+{
+	memset(c, 0, 16);
+	c[0] = op;
+	tdm_put_be64(c + 2, lba);
+	tdm_put_be32(c + 10, n);
+}
+
+static void fill(uint8_t *p, size_t len, unsigned seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 131 + seed * 7 + (i >> 9));
+}
+
+static void write10(struct tdm_nexus *nx, uint32_t lba, uint16_t n,
+		    const uint8_t *d, uint32_t bs)
+{
+	uint8_t c[10];
+
+	cdb_rw10(c, 0x2A, lba, n);
+	run_data(nx, 0, c, 10, d, (size_t)n * bs);
+	expect_good();
+}
+
+/* ---- the opcode table ---- */
+
+static void test_optable(void **state)
+{
+	struct tdm_cmd cmd;
+	const struct tdm_opdesc *op;
+	bool bad;
+	size_t i;
+
+	(void)state;
+	assert_true(tdm__op_count() > 30);
+	assert_null(tdm__op_at(tdm__op_count()));
+	for (i = 0; i < tdm__op_count(); i++) {
+		const struct tdm_opdesc *d = tdm__op_at(i);
+		uint8_t grp = d->opcode >> 5;
+		static const uint8_t len_of_group[8] = {6,  10, 10, 0,
+							16, 12, 0,  0};
+		uint8_t want = len_of_group[grp];
+
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.cdb[0] = d->opcode;
+		if (d->opcode == 0x7F) /* variable length: SA in bytes 8-9 */
+			tdm_put_be16(cmd.cdb + 8, d->sa);
+		else
+			cmd.cdb[1] = (uint8_t)d->sa;
+		assert_ptr_equal(tdm__op_lookup(&cmd, &bad), d);
+		assert_false(bad);
+		assert_int_equal(d->usage[0], d->opcode);
+		if (want) /* not variable length or vendor specific */
+			assert_int_equal(d->cdb_len, want);
+		assert_non_null(d->name);
+		assert_non_null(d->exec);
+		/* the CONTROL byte is the last one: NACA is looked at */
+		assert_int_equal(d->usage[d->cdb_len - 1] & 0x04, 0x04);
+		if (d->has_sa && d->opcode != 0x7F)
+			assert_int_equal(d->usage[1], d->sa);
+		/* the commands of unmapped LUNs are the UA exempt ones */
+		assert_int_equal(!!(d->flags & TDM_OP_NO_LUN),
+				 !!(d->flags & TDM_OP_UA_EXEMPT));
+		if (d->flags & TDM_OP_WRITE)
+			assert_true(d->flags & TDM_OP_MEDIA);
+	}
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.cdb[0] = 0x9E;
+	cmd.cdb[1] = 0x11; /* READ LONG(16): not here */
+	assert_null(tdm__op_lookup(&cmd, &bad));
+	assert_true(bad);
+	cmd.cdb[0] = 0x02;
+	assert_null(tdm__op_lookup(&cmd, &bad));
+	assert_false(bad);
+	cmd.cdb[0] = 0x28;
+	op = tdm__op_lookup(&cmd, NULL);
+	assert_non_null(op);
+	assert_string_equal(op->name, "READ(10)");
+	assert_int_equal(op->usage[1], 0x18); /* DPO, FUA */
+}
+
+/* ---- LUN addressing ---- */
+
+static void test_lun_codec(void **state)
+{
+	static const uint64_t luns[] = {0, 1, 255, 256, 512, 16383};
+	uint64_t l;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(luns) / sizeof(luns[0]); i++) {
+		assert_int_equal(tdm__lun_decode(tdm__lun_encode(luns[i]), &l),
+				 0);
+		assert_int_equal(l, luns[i]);
+	}
+	assert_int_equal(tdm__lun_encode(5), 0x0005000000000000ull);
+	assert_int_equal(tdm__lun_encode(256), 0x4100000000000000ull);
+	assert_int_equal(tdm__lun_encode(16383), 0x7FFF000000000000ull);
+	/* flat space form of a small LUN */
+	assert_int_equal(tdm__lun_decode(0x4005000000000000ull, &l), 0);
+	assert_int_equal(l, 5);
+	/* bus 1, a second level, logical unit and extended addressing */
+	assert_int_equal(tdm__lun_decode(0x0105000000000000ull, &l), -EINVAL);
+	assert_int_equal(tdm__lun_decode(0x0005000100000000ull, &l), -EINVAL);
+	assert_int_equal(tdm__lun_decode(0x8005000000000000ull, &l), -EINVAL);
+	assert_int_equal(tdm__lun_decode(0xD200010000000000ull, &l), -EINVAL);
+}
+
+/* ---- INQUIRY ---- */
+
+static void test_inquiry_standard(void **state)
+{
+	struct fix *f = *state;
+	bool spc4 = false, sbc3 = false, iscsi = false;
+	int i;
+
+	RUN(f->nx, 0, 0x12, 0, 0, 0x01, 0x04, 0);
+	expect_good();
+	assert_int_equal(R.len, 96);
+	assert_int_equal(R.data[0], 0x00);
+	assert_int_equal(R.data[1], 0x00); /* not removable */
+	assert_int_equal(R.data[2], 0x06); /* SPC-4 */
+	assert_int_equal(R.data[3], 0x12); /* HISUP, format 2 */
+	assert_int_equal(R.data[4], 91);
+	assert_int_equal(R.data[5] & 0x30, 0); /* TPGS: no ALUA yet */
+	assert_int_equal(R.data[7], 0x02);     /* CMDQUE */
+	assert_memory_equal(R.data + 8, "TANDEM  ", 8);
+	assert_memory_equal(R.data + 16, f->lu->product, 16);
+	assert_memory_equal(R.data + 32, f->lu->revision, 4);
+	for (i = 0; i < 8; i++) {
+		uint16_t v = tdm_get_be16(R.data + 58 + 2 * i);
+
+		spc4 |= v == 0x0460;
+		sbc3 |= v == 0x04C0;
+		iscsi |= v == 0x0960;
+	}
+	assert_true(spc4 && sbc3 && iscsi);
+
+	/* allocation lengths: 0 -> nothing, 5, 16-bit values */
+	RUN(f->nx, 0, 0x12, 0, 0, 0, 0, 0);
+	expect_good();
+	assert_int_equal(R.len, 0);
+	RUN(f->nx, 0, 0x12, 0, 0, 0, 5, 0);
+	expect_good();
+	assert_int_equal(R.len, 5);
+	RUN(f->nx, 0, 0x12, 0, 0, 0x02, 0x00, 0);
+	expect_good();
+	assert_int_equal(R.len, 96);
+
+	/* CMDDT, and a page code without EVPD */
+	RUN(f->nx, 0, 0x12, 0x02, 0, 0, 255, 0);
+	expect_cdb_err(1, 1);
+	RUN(f->nx, 0, 0x12, 0, 0x80, 0, 255, 0);
+	expect_cdb_err(2, 7);
+	/* NACA in the CONTROL byte */
+	RUN(f->nx, 0, 0x12, 0, 0, 0, 255, 0x04);
+	expect_cdb_err(5, 2);
+}
+
+static const uint8_t *find_desig(const uint8_t *p, size_t len, uint8_t assoc,
+				 uint8_t type)
+{
+	size_t off = 4;
+
+	while (off + 4 <= len) {
+		if (((p[off + 1] >> 4) & 3) == assoc &&
+		    (p[off + 1] & 0x0F) == type)
+			return p + off;
+		off += 4u + p[off + 3];
+	}
+	return NULL;
+}
+
+static void test_inquiry_vpd(void **state)
+{
+	struct fix *f = *state;
+	static const uint8_t pages[] = {0x00, 0x80, 0x83, 0x86,
+					0xB0, 0xB1, 0xB2};
+	const uint8_t *d;
+	size_t i, n;
+
+	/* our pages are listed (others may add theirs), ascending */
+	RUN(f->nx, 0, 0x12, 1, 0x00, 0, 255, 0);
+	expect_good();
+	assert_int_equal(R.len, 4u + tdm_get_be16(R.data + 2));
+	for (i = 5; i < R.len; i++)
+		assert_true(R.data[i] > R.data[i - 1]);
+	for (i = 0; i < sizeof(pages); i++)
+		assert_non_null(memchr(R.data + 4, pages[i], R.len - 4));
+	for (i = 0; i < sizeof(pages); i++) {
+		RUN(f->nx, 0, 0x12, 1, pages[i], 0, 255, 0);
+		expect_good();
+		assert_int_equal(R.data[1], pages[i]);
+		assert_int_equal(R.len, 4u + tdm_get_be16(R.data + 2));
+	}
+
+	/* unit serial number */
+	RUN(f->nx, 0, 0x12, 1, 0x80, 0, 255, 0);
+	n = strlen(f->lu->usn);
+	assert_int_equal(R.len, 4 + n);
+	assert_memory_equal(R.data + 4, f->lu->usn, n);
+
+	/* device identification */
+	RUN(f->nx, 0, 0x12, 1, 0x83, 0x04, 0, 0);
+	expect_good();
+	d = find_desig(R.data, R.len, 0, 3); /* NAA, LU */
+	assert_non_null(d);
+	assert_int_equal(d[0] & 0x0F, 1); /* binary */
+	assert_int_equal(d[3], f->lu->naa_len);
+	assert_memory_equal(d + 4, f->lu->naa, f->lu->naa_len);
+	d = find_desig(R.data, R.len, 0, 1); /* T10 vendor ID */
+	assert_non_null(d);
+	assert_int_equal(d[0] & 0x0F, 2); /* ASCII */
+	assert_memory_equal(d + 4, "TANDEM  ", 8);
+	assert_int_equal(d[3], 8 + strlen(f->lu->t10_dev_id));
+	assert_memory_equal(d + 12, f->lu->t10_dev_id, d[3] - 8);
+	d = find_desig(R.data, R.len, 1, 4); /* relative target port */
+	assert_non_null(d);
+	assert_int_equal(d[0], 0x51); /* iSCSI, binary */
+	assert_int_equal(d[1], 0x94); /* PIV, port */
+	assert_int_equal(tdm_get_be16(d + 6), 1);
+	d = find_desig(R.data, R.len, 1, 5); /* target port group */
+	assert_non_null(d);
+	assert_int_equal(tdm_get_be16(d + 6), 1);
+	d = find_desig(R.data, R.len, 2, 8); /* SCSI name: target */
+	assert_non_null(d);
+	assert_int_equal(d[0], 0x53);
+	assert_int_equal(d[3] % 4, 0);
+	assert_string_equal((const char *)d + 4, f->nx->id.target);
+	d = find_desig(R.data, R.len, 1, 8); /* SCSI name: target port */
+	assert_non_null(d);
+	assert_non_null(strstr((const char *)d + 4, ",t,0x"));
+	/* every head presents the same LU designators: none is per port
+	 * except the port ones */
+	assert_null(find_desig(R.data, R.len, 0, 4));
+
+	/* extended INQUIRY data: ram has no volatile cache */
+	RUN(f->nx, 0, 0x12, 1, 0x86, 0, 255, 0);
+	assert_int_equal(tdm_get_be16(R.data + 2), 0x3C);
+	assert_int_equal(R.data[5], 0x07);
+	assert_int_equal(R.data[6], 0x00);
+	assert_int_equal(R.data[7], 0x01);
+
+	/* block limits */
+	RUN(f->nx, 0, 0x12, 1, 0xB0, 0, 255, 0);
+	assert_int_equal(R.len, 64);
+	assert_int_equal(tdm_get_be16(R.data + 2), 0x3C);
+	assert_int_equal(tdm_get_be16(R.data + 6), 1);
+	assert_int_equal(tdm_get_be32(R.data + 8), 16384);
+	assert_int_equal(tdm_get_be32(R.data + 8),
+			 tdm__lu_max_xfer_blocks(f->lu));
+
+	/* block device characteristics: not rotational */
+	RUN(f->nx, 0, 0x12, 1, 0xB1, 0, 255, 0);
+	assert_int_equal(tdm_get_be16(R.data + 2), 0x3C);
+	assert_int_equal(tdm_get_be16(R.data + 4), 1);
+
+	/* logical block provisioning: fully provisioned */
+	RUN(f->nx, 0, 0x12, 1, 0xB2, 0, 255, 0);
+	assert_int_equal(R.len, 8);
+	assert_int_equal(tdm_get_be16(R.data + 2), 4);
+	assert_int_equal(R.data[5], 0);
+
+	/* pages we do not have */
+	RUN(f->nx, 0, 0x12, 1, 0x81, 0, 255, 0);
+	expect_cdb_err(2, 7);
+	RUN(f->nx, 0, 0x12, 1, 0xC0, 0, 255, 0);
+	expect_cdb_err(2, 7);
+	/* truncated by the allocation length */
+	RUN(f->nx, 0, 0x12, 1, 0x83, 0, 6, 0);
+	expect_good();
+	assert_int_equal(R.len, 6);
+}
+
+/* ---- unmapped LUNs ---- */
+
+static void test_unmapped_lun(void **state)
+{
+	struct fix *f = *state;
+
+	RUN(f->nx, 7, 0x12, 0, 0, 0, 96, 0);
+	expect_good();
+	assert_int_equal(R.data[0], 0x7F);
+	assert_int_equal(R.data[2], 0x06);
+	RUN(f->nx, 7, 0x12, 1, 0x00, 0, 96, 0);
+	expect_good();
+	assert_int_equal(R.data[0], 0x7F);
+	assert_int_equal(R.len, 5);
+	RUN(f->nx, 7, 0x12, 1, 0x83, 0, 96, 0);
+	expect_cdb_err(2, 7);
+	RUN(f->nx, 7, 0x00, 0, 0, 0, 0, 0);
+	expect_sense(0x5, 0x25, 0x00);
+	RUN(f->nx, 7, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+	expect_sense(0x5, 0x25, 0x00);
+	/* REQUEST SENSE tells it in the parameter data, status GOOD */
+	RUN(f->nx, 7, 0x03, 0, 0, 0, 18, 0);
+	expect_good();
+	assert_int_equal(R.len, 18);
+	assert_int_equal(R.data[2], 0x5);
+	assert_int_equal(R.data[12], 0x25);
+	/* REPORT LUNS works from any LUN */
+	RUN(f->nx, 7, 0xA0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be32(R.data), 8);
+}
+
+/* ---- REPORT LUNS ---- */
+
+static void test_report_luns(void **state)
+{
+	static const uint64_t luns[] = {0, 1, 255, 256, 512, 16383};
+	static const uint8_t enc[][2] = {{0x00, 0x00}, {0x00, 0x01},
+					 {0x00, 0xFF}, {0x41, 0x00},
+					 {0x42, 0x00}, {0x7F, 0xFF}};
+	struct tdm_lu *lus[6];
+	struct tdm_nexus *nx;
+	char name[16];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "rl%zu", i);
+		lus[i] = ram_lu(name, 1 * MiB, 512);
+	}
+	nx = tdm__test_nexus(lus, 6, &tops);
+	assert_non_null(nx);
+	pthread_rwlock_wrlock(&tdm__reg_lock);
+	for (i = 0; i < 6; i++)
+		nx->test_map->ents[i].lun = luns[i];
+	pthread_rwlock_unlock(&tdm__reg_lock);
+
+	RUN(nx, 0, 0xA0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0);
+	expect_good();
+	assert_int_equal(R.len, 8 + 6 * 8);
+	assert_int_equal(tdm_get_be32(R.data), 48);
+	for (i = 0; i < 6; i++) {
+		assert_memory_equal(R.data + 8 + 8 * i, enc[i], 2);
+		assert_int_equal(tdm_get_be32(R.data + 8 + 8 * i + 2), 0);
+		assert_int_equal(tdm_get_be16(R.data + 8 + 8 * i + 6), 0);
+	}
+	/* every reported LUN reaches its own LU */
+	for (i = 0; i < 6; i++) {
+		RUN(nx, luns[i], 0x12, 1, 0x80, 0, 255, 0);
+		expect_good();
+		assert_memory_equal(R.data + 4, lus[i]->usn,
+				    strlen(lus[i]->usn));
+	}
+	/* truncated by the allocation length: LIST LENGTH stays whole */
+	RUN(nx, 0, 0xA0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0);
+	expect_good();
+	assert_int_equal(R.len, 16);
+	assert_int_equal(tdm_get_be32(R.data), 48);
+	/* allocation length below 16 */
+	RUN(nx, 0, 0xA0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 0, 0);
+	expect_cdb_err(6, 7);
+	/* well known LUs only: none; SELECT REPORT 02h: all */
+	RUN(nx, 0, 0xA0, 0, 0x01, 0, 0, 0, 0, 0, 0x10, 0, 0, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be32(R.data), 0);
+	RUN(nx, 0, 0xA0, 0, 0x02, 0, 0, 0, 0, 0, 0x10, 0, 0, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be32(R.data), 48);
+	RUN(nx, 0, 0xA0, 0, 0x03, 0, 0, 0, 0, 0, 0x10, 0, 0, 0);
+	expect_cdb_err(2, 7);
+
+	tdm__test_nexus_free(nx);
+	for (i = 0; i < 6; i++)
+		tdm__lu_put(lus[i]);
+
+	/* a nexus that sees no LU at all still finds LUN 0 (without LU) */
+	nx = tdm__test_nexus(NULL, 0, &tops);
+	assert_non_null(nx);
+	RUN(nx, 0, 0xA0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0);
+	expect_good();
+	assert_int_equal(R.len, 16);
+	assert_int_equal(tdm_get_be32(R.data), 8);
+	assert_int_equal(tdm_get_be64(R.data + 8), 0);
+	RUN(nx, 0, 0x12, 0, 0, 0, 96, 0);
+	expect_good();
+	assert_int_equal(R.data[0], 0x7F);
+	tdm__test_nexus_free(nx);
+}
+
+static void test_report_luns_many(void **state)
+{
+	enum { N = 300 };
+	struct tdm_lu *lu, **lus;
+	struct tdm_nexus *nx;
+	uint32_t alloc = 8 + 8 * N;
+	uint64_t l;
+	size_t i;
+
+	(void)state;
+	lu = ram_lu("many", 1 * MiB, 512);
+	lus = calloc(N, sizeof(*lus));
+	assert_non_null(lus);
+	for (i = 0; i < N; i++)
+		lus[i] = lu;
+	nx = tdm__test_nexus(lus, N, &tops);
+	assert_non_null(nx);
+	{
+		uint8_t c[12] = {0xA0};
+
+		tdm_put_be32(c + 6, alloc);
+		run(nx, 0, c, sizeof(c));
+	}
+	expect_good();
+	assert_int_equal(R.len, alloc);
+	assert_int_equal(tdm_get_be32(R.data), 8 * N);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(
+			tdm__lun_decode(tdm_get_be64(R.data + 8 + 8 * i), &l),
+			0);
+		assert_int_equal(l, i);
+	}
+	tdm__test_nexus_free(nx);
+	free(lus);
+	tdm__lu_put(lu);
+}
+
+/* ---- READ / WRITE ---- */
+
+static void rw_edges(struct tdm_nexus *nx, struct tdm_lu *lu)
+{
+	uint32_t bs = lu->block_size;
+	uint64_t nb = lu->nblocks;
+	uint8_t *w = malloc(256 * (size_t)bs);
+	uint8_t c[16];
+
+	assert_non_null(w);
+	fill(w, 256 * (size_t)bs, 3);
+
+	/* the last block, both ways */
+	cdb_rw10(c, 0x2A, (uint32_t)(nb - 1), 1);
+	run_data(nx, 0, c, 10, w, bs);
+	expect_good();
+	cdb_rw10(c, 0x28, (uint32_t)(nb - 1), 1);
+	run(nx, 0, c, 10);
+	expect_good();
+	assert_int_equal(R.len, bs);
+	assert_memory_equal(R.data, w, bs);
+	/* one past the end, and two blocks from the last */
+	cdb_rw10(c, 0x28, (uint32_t)nb, 1);
+	run(nx, 0, c, 10);
+	expect_lba_oob();
+	cdb_rw10(c, 0x28, (uint32_t)(nb - 1), 2);
+	run(nx, 0, c, 10);
+	expect_lba_oob();
+	cdb_rw10(c, 0x2A, (uint32_t)nb, 1);
+	run_data(nx, 0, c, 10, w, bs);
+	expect_lba_oob();
+	/* lba + length wraps around 2^64 */
+	cdb_rw16(c, 0x88, ~0ull, 2);
+	run(nx, 0, c, 16);
+	expect_lba_oob();
+	cdb_rw16(c, 0x8A, ~0ull - 1, 4);
+	run(nx, 0, c, 16);
+	expect_lba_oob();
+	/* READ(12) at the end */
+	memset(c, 0, 12);
+	c[0] = 0xA8;
+	tdm_put_be32(c + 2, (uint32_t)(nb - 2));
+	tdm_put_be32(c + 6, 2);
+	run(nx, 0, c, 12);
+	expect_good();
+	assert_int_equal(R.len, 2 * bs);
+	assert_memory_equal(R.data + bs, w, bs);
+
+	/* zero length: GOOD, no data; beyond the end still an error */
+	cdb_rw10(c, 0x28, 0, 0);
+	run(nx, 0, c, 10);
+	expect_good();
+	assert_int_equal(R.len, 0);
+	cdb_rw10(c, 0x2A, 0, 0);
+	run(nx, 0, c, 10);
+	expect_good();
+	cdb_rw16(c, 0x88, nb + 1, 0);
+	run(nx, 0, c, 16);
+	expect_lba_oob();
+	cdb_rw16(c, 0x88, nb, 0);
+	run(nx, 0, c, 16);
+	expect_good();
+
+	/* READ(6)/WRITE(6): length 0 is 256 blocks */
+	write10(nx, 0, 256, w, bs);
+	memset(c, 0, 6);
+	c[0] = 0x08;
+	run(nx, 0, c, 6);
+	expect_good();
+	assert_int_equal(R.len, 256 * bs);
+	assert_memory_equal(R.data, w, 256 * (size_t)bs);
+	c[0] = 0x0A;
+	c[3] = 5; /* LBA 5, 256 blocks */
+	run_data(nx, 0, c, 6, w, 256 * (size_t)bs);
+	expect_good();
+	cdb_rw10(c, 0x28, 5, 1);
+	run(nx, 0, c, 10);
+	assert_memory_equal(R.data, w, bs);
+	/* READ(6) past the end */
+	memset(c, 0, 6);
+	c[0] = 0x08;
+	tdm_put_be24(c + 1, (uint32_t)(nb - 1));
+	c[4] = 2;
+	run(nx, 0, c, 6);
+	expect_lba_oob();
+
+	/* the block limits: MAXIMUM TRANSFER LENGTH and one more */
+	cdb_rw16(c, 0x88, 0, tdm__lu_max_xfer_blocks(lu));
+	run(nx, 0, c, 16);
+	expect_good();
+	assert_int_equal(R.len, 8u << 20);
+	cdb_rw16(c, 0x88, 0, tdm__lu_max_xfer_blocks(lu) + 1);
+	run(nx, 0, c, 16);
+	expect_cdb_err(10, 7);
+
+	/* no protection information */
+	cdb_rw10(c, 0x28, 0, 1);
+	c[1] = 0x20;
+	run(nx, 0, c, 10);
+	expect_cdb_err(1, 7);
+	cdb_rw10(c, 0x2A, 0, 1);
+	c[1] = 0xE0;
+	run_data(nx, 0, c, 10, w, bs);
+	expect_cdb_err(1, 7);
+	/* DPO and FUA are accepted */
+	cdb_rw10(c, 0x2A, 0, 1);
+	c[1] = 0x18;
+	run_data(nx, 0, c, 10, w, bs);
+	expect_good();
+	cdb_rw10(c, 0x28, 0, 1);
+	c[1] = 0x18;
+	run(nx, 0, c, 10);
+	expect_good();
+	free(w);
+}
+
+static void test_rw_512(void **state)
+{
+	struct fix *f = *state;
+
+	rw_edges(f->nx, f->lu);
+}
+
+static void test_rw_4096(void **state)
+{
+	struct tdm_lu *lu = ram_lu("disk4k", 16 * MiB, 4096);
+	struct tdm_nexus *nx = tdm__test_nexus(&lu, 1, &tops);
+
+	(void)state;
+	assert_int_equal(lu->block_size, 4096);
+	assert_int_equal(lu->nblocks, 4096);
+	rw_edges(nx, lu);
+	RUN(nx, 0, 0x12, 1, 0xB0, 0, 255, 0);
+	assert_int_equal(tdm_get_be32(R.data + 8), 2048);
+	tdm__test_nexus_free(nx);
+	tdm__lu_put(lu);
+}
+
+/* ---- VERIFY / WRITE AND VERIFY ---- */
+
+static void test_verify(void **state)
+{
+	struct fix *f = *state;
+	const uint32_t bs = 512;
+	uint8_t *w = malloc(8 * bs), *v = malloc(8 * bs);
+	uint8_t c[16];
+	size_t i;
+
+	assert_non_null(w);
+	assert_non_null(v);
+	fill(w, 8 * bs, 9);
+	write10(f->nx, 100, 8, w, bs);
+
+	/* BYTCHK 01b: equal, then a difference at several offsets */
+	cdb_rw10(c, 0x2F, 100, 8);
+	c[1] = 0x02;
+	run_data(f->nx, 0, c, 10, w, 8 * bs);
+	expect_good();
+	{
+		static const size_t offs[] = {0, 1, 511, 512, 1000, 4095};
+
+		for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+			memcpy(v, w, 8 * bs);
+			v[offs[i]] ^= 0x58;
+			if (offs[i] + 3 < 8 * bs)
+				v[offs[i] + 3] ^= 0x01; /* a later one too */
+			run_data(f->nx, 0, c, 10, v, 8 * bs);
+			expect_sense(0xE, 0x1D, 0x00);
+			assert_int_equal(R.sense[0], 0xF0); /* VALID */
+			assert_int_equal(tdm_get_be32(R.sense + 3), offs[i]);
+		}
+	}
+	/* VERIFY(16) and (12) the same */
+	memcpy(v, w, 8 * bs);
+	v[777] ^= 1;
+	cdb_rw16(c, 0x8F, 100, 8);
+	c[1] = 0x02;
+	run_data(f->nx, 0, c, 16, v, 8 * bs);
+	expect_sense(0xE, 0x1D, 0x00);
+	assert_int_equal(tdm_get_be32(R.sense + 3), 777);
+	memset(c, 0, 12);
+	c[0] = 0xAF;
+	c[1] = 0x02;
+	tdm_put_be32(c + 2, 100);
+	tdm_put_be32(c + 6, 8);
+	run_data(f->nx, 0, c, 12, w, 8 * bs);
+	expect_good();
+
+	/* BYTCHK 00b: medium verification, no data */
+	cdb_rw10(c, 0x2F, 100, 8);
+	run(f->nx, 0, c, 10);
+	expect_good();
+	/* BYTCHK 11b: one block against each block */
+	for (i = 0; i < 8; i++)
+		memcpy(v + i * bs, w, bs);
+	write10(f->nx, 200, 8, v, bs);
+	cdb_rw10(c, 0x2F, 200, 8);
+	c[1] = 0x06;
+	run_data(f->nx, 0, c, 10, w, bs);
+	expect_good();
+	v[5 * bs + 17] ^= 0xFF;
+	write10(f->nx, 200, 8, v, bs);
+	run_data(f->nx, 0, c, 10, w, bs);
+	expect_sense(0xE, 0x1D, 0x00);
+	assert_int_equal(tdm_get_be32(R.sense + 3), 5 * bs + 17);
+	/* BYTCHK 10b is reserved; VRPROTECT; range; zero length */
+	cdb_rw10(c, 0x2F, 100, 8);
+	c[1] = 0x04;
+	run(f->nx, 0, c, 10);
+	expect_cdb_err(1, 2);
+	c[1] = 0x40 | 0x02;
+	run_data(f->nx, 0, c, 10, w, 8 * bs);
+	expect_cdb_err(1, 7);
+	cdb_rw10(c, 0x2F, (uint32_t)f->lu->nblocks - 1, 2);
+	run(f->nx, 0, c, 10);
+	expect_lba_oob();
+	cdb_rw10(c, 0x2F, 0, 0);
+	c[1] = 0x02;
+	run(f->nx, 0, c, 10);
+	expect_good();
+	/* DPO accepted */
+	cdb_rw10(c, 0x2F, 100, 8);
+	c[1] = 0x10;
+	run(f->nx, 0, c, 10);
+	expect_good();
+
+	/* WRITE AND VERIFY: BYTCHK 0 and 1 write; the data is there */
+	fill(w, 8 * bs, 21);
+	cdb_rw10(c, 0x2E, 300, 8);
+	c[1] = 0x02;
+	run_data(f->nx, 0, c, 10, w, 8 * bs);
+	expect_good();
+	cdb_rw10(c, 0x28, 300, 8);
+	run(f->nx, 0, c, 10);
+	assert_memory_equal(R.data, w, 8 * bs);
+	fill(w, 8 * bs, 22);
+	cdb_rw16(c, 0x8E, 300, 8);
+	run_data(f->nx, 0, c, 16, w, 8 * bs);
+	expect_good();
+	cdb_rw10(c, 0x28, 300, 8);
+	run(f->nx, 0, c, 10);
+	assert_memory_equal(R.data, w, 8 * bs);
+	cdb_rw10(c, 0x2E, 300, 8);
+	c[1] = 0x06; /* 11b is reserved for WRITE AND VERIFY */
+	run_data(f->nx, 0, c, 10, w, 8 * bs);
+	expect_cdb_err(1, 2);
+	cdb_rw10(c, 0x2E, 0, 0);
+	run(f->nx, 0, c, 10);
+	expect_good();
+	free(w);
+	free(v);
+}
+
+/* ---- READ CAPACITY ---- */
+
+static void rc16(struct tdm_nexus *nx, uint8_t sa, uint32_t alloc, uint64_t lba)
+{
+	uint8_t c[16] = {0x9E, sa};
+
+	tdm_put_be64(c + 2, lba);
+	tdm_put_be32(c + 10, alloc);
+	run(nx, 0, c, 16);
+}
+
+static void test_read_capacity(void **state)
+{
+	struct fix *f = *state;
+	struct tdm_lu *big;
+	struct tdm_nexus *nx;
+	struct tdm_conf_device c;
+	char err[256];
+
+	RUN(f->nx, 0, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	expect_good();
+	assert_int_equal(R.len, 8);
+	assert_int_equal(tdm_get_be32(R.data), f->lu->nblocks - 1);
+	assert_int_equal(tdm_get_be32(R.data + 4), 512);
+	RUN(f->nx, 0, 0x25, 0, 0, 0, 0, 1, 0, 0, 0, 0);
+	expect_cdb_err(2, 7);
+	RUN(f->nx, 0, 0x25, 0, 0, 0, 0, 1, 0, 0, 1, 0); /* PMI */
+	expect_good();
+	rc16(f->nx, 0x10, 32, 5); /* an LBA without PMI */
+	expect_cdb_err(2, 7);
+
+	rc16(f->nx, 0x10, 32, 0);
+	expect_good();
+	assert_int_equal(R.len, 32);
+	assert_int_equal(tdm_get_be64(R.data), f->lu->nblocks - 1);
+	assert_int_equal(tdm_get_be32(R.data + 8), 512);
+	assert_int_equal(R.data[12], 0); /* no protection */
+	assert_int_equal(R.data[13], 0);
+	assert_int_equal(R.data[14], 0); /* LBPME, LBPRZ */
+	rc16(f->nx, 0x10, 0, 0);
+	expect_good();
+	assert_int_equal(R.len, 0);
+	rc16(f->nx, 0x10, 12, 0);
+	expect_good();
+	assert_int_equal(R.len, 12);
+	rc16(f->nx, 0x10, 256, 0);
+	expect_good();
+	assert_int_equal(R.len, 32);
+	/* an unknown SERVICE ACTION IN(16) service action */
+	rc16(f->nx, 0x1F, 32, 0);
+	expect_cdb_err(1, 4);
+
+	/* a capacity beyond 32 bits: 4 TiB of address space */
+	memset(&c, 0, sizeof(c));
+	snprintf(c.name, sizeof(c.name), "big");
+	c.handler = TDM_HANDLER_RAM;
+	c.size = 4ull << 40;
+	c.blocksize = 512;
+	if (tdm__lu_open(&c, &big, err, sizeof(err)) < 0) {
+		print_message("skipping the 4 TiB LU: %s\n", err);
+		return;
+	}
+	nx = tdm__test_nexus(&big, 1, &tops);
+	RUN(nx, 0, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be32(R.data), 0xFFFFFFFFu);
+	rc16(nx, 0x10, 32, 0);
+	assert_int_equal(tdm_get_be64(R.data), (8ull << 30) - 1);
+	RUN(nx, 0, 0x1A, 0, 0x3F, 0, 255, 0);
+	expect_good();
+	assert_int_equal(R.data[3], 8);
+	assert_int_equal(tdm_get_be32(R.data + 4), 0xFFFFFFFFu);
+	RUN(nx, 0, 0x5A, 0x10, 0x3F, 0, 0, 0, 0, 0, 255, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be16(R.data + 6), 16);
+	assert_int_equal(tdm_get_be64(R.data + 8), 8ull << 30);
+	/* an LBA above 2^32 */
+	{
+		uint8_t cdb[16];
+
+		cdb_rw16(cdb, 0x88, (8ull << 30) - 1, 1);
+		run(nx, 0, cdb, 16);
+		expect_good();
+		cdb_rw16(cdb, 0x88, 8ull << 30, 1);
+		run(nx, 0, cdb, 16);
+		expect_lba_oob();
+	}
+	tdm__test_nexus_free(nx);
+	tdm__lu_put(big);
+}
+
+/* ---- MODE SENSE / MODE SELECT ---- */
+
+/* Find page `code` in MODE SENSE data. */
+static uint8_t *mode_page(bool ten, uint8_t code)
+{
+	size_t hdr = ten ? 8 : 4;
+	size_t bdl = ten ? tdm_get_be16(R.data + 6) : R.data[3];
+	size_t end = ten ? 2u + tdm_get_be16(R.data) : 1u + R.data[0];
+	size_t off = hdr + bdl;
+
+	while (off + 2 <= end) {
+		if ((R.data[off] & 0x3F) == code)
+			return R.data + off;
+		off += 2u + R.data[off + 1];
+	}
+	return NULL;
+}
+
+static void test_mode_sense(void **state)
+{
+	struct fix *f = *state;
+	uint8_t *p;
+
+	RUN(f->nx, 0, 0x1A, 0, 0x3F, 0, 255, 0);
+	expect_good();
+	assert_int_equal(R.len, 1u + R.data[0]);
+	assert_int_equal(R.data[1], 0);	   /* medium type */
+	assert_int_equal(R.data[2], 0x10); /* DPOFUA, not WP */
+	assert_int_equal(R.data[3], 8);
+	assert_int_equal(tdm_get_be32(R.data + 4), f->lu->nblocks);
+	assert_int_equal(tdm_get_be24(R.data + 9), 512);
+	assert_non_null(p = mode_page(false, 0x01));
+	assert_int_equal(p[1], 0x0A);
+	assert_non_null(p = mode_page(false, 0x08));
+	assert_int_equal(p[1], 0x12);
+	assert_int_equal(p[2] & 0x04, 0); /* ram: no write cache */
+	assert_non_null(p = mode_page(false, 0x0A));
+	assert_int_equal(p[1], 0x0A);
+	assert_int_equal(p[2] & 0x04, 0); /* D_SENSE */
+	assert_non_null(p = mode_page(false, 0x1C));
+	assert_int_equal(p[1], 0x0A);
+	/* ascending page codes */
+	assert_true(mode_page(false, 0x01) < mode_page(false, 0x08));
+	assert_true(mode_page(false, 0x0A) < mode_page(false, 0x1C));
+
+	/* one page, DBD, subpage FFh, changeable values */
+	RUN(f->nx, 0, 0x1A, 0x08, 0x0A, 0xFF, 255, 0);
+	expect_good();
+	assert_int_equal(R.data[3], 0);
+	assert_int_equal(R.len, 4 + 12);
+	assert_int_equal(R.data[4], 0x0A);
+	RUN(f->nx, 0, 0x1A, 0x08, 0x40 | 0x0A, 0, 255, 0);
+	expect_good();
+	assert_int_equal(R.data[4 + 2], 0x04); /* D_SENSE */
+	assert_int_equal(R.data[4 + 4], 0x08); /* SWP */
+	assert_int_equal(R.data[4 + 5], 0x40); /* TAS */
+	RUN(f->nx, 0, 0x1A, 0x08, 0x40 | 0x08, 0, 255, 0);
+	assert_int_equal(R.data[4 + 2], 0x04);		   /* WCE */
+	RUN(f->nx, 0, 0x1A, 0x08, 0x80 | 0x3F, 0, 255, 0); /* defaults */
+	expect_good();
+	/* saved values: not supported */
+	RUN(f->nx, 0, 0x1A, 0, 0xC0 | 0x3F, 0, 255, 0);
+	expect_sense(0x5, 0x39, 0x00);
+	/* unknown page and subpage */
+	RUN(f->nx, 0, 0x1A, 0, 0x19, 0, 255, 0);
+	expect_cdb_err(2, 5);
+	RUN(f->nx, 0, 0x1A, 0, 0x0A, 0x01, 255, 0);
+	expect_cdb_err(3, 7);
+	/* allocation length 4: only the header */
+	RUN(f->nx, 0, 0x1A, 0, 0x3F, 0, 4, 0);
+	expect_good();
+	assert_int_equal(R.len, 4);
+
+	/* MODE SENSE(10), with the long LBA block descriptor */
+	RUN(f->nx, 0, 0x5A, 0, 0x3F, 0, 0, 0, 0, 0x01, 0, 0);
+	expect_good();
+	assert_int_equal(R.len, 2u + tdm_get_be16(R.data));
+	assert_int_equal(tdm_get_be16(R.data + 6), 8);
+	assert_non_null(mode_page(true, 0x1C));
+	RUN(f->nx, 0, 0x5A, 0x10, 0x08, 0, 0, 0, 0, 0x01, 0, 0);
+	expect_good();
+	assert_int_equal(R.data[4] & 1, 1);
+	assert_int_equal(tdm_get_be16(R.data + 6), 16);
+	assert_int_equal(tdm_get_be64(R.data + 8), f->lu->nblocks);
+	assert_int_equal(tdm_get_be32(R.data + 20), 512);
+	assert_non_null(mode_page(true, 0x08));
+
+	/* a read-only LUN mapping sets WP */
+	pthread_rwlock_wrlock(&tdm__reg_lock);
+	f->nx2->test_map->ents[0].read_only = true;
+	pthread_rwlock_unlock(&tdm__reg_lock);
+	RUN(f->nx2, 0, 0x1A, 0, 0x3F, 0, 255, 0);
+	expect_good();
+	assert_int_equal(R.data[2], 0x90);
+	{
+		uint8_t c[10];
+		uint8_t b[512] = {0};
+
+		cdb_rw10(c, 0x2A, 0, 1);
+		run_data(f->nx2, 0, c, 10, b, 512);
+		expect_sense(0x7, 0x27, 0x00);
+	}
+	pthread_rwlock_wrlock(&tdm__reg_lock);
+	f->nx2->test_map->ents[0].read_only = false;
+	pthread_rwlock_unlock(&tdm__reg_lock);
+}
+
+/* MODE SELECT(6) of the page MODE SENSE(6) returned, with edits. */
+static void select6(struct tdm_nexus *nx, const uint8_t *page, size_t len)
+{
+	uint8_t d[64] = {0};
+	uint8_t c[6] = {0x15, 0x10, 0, 0, 0, 0};
+
+	memcpy(d + 4, page, len);
+	d[4] &= 0x7F; /* PS is reserved in MODE SELECT */
+	c[4] = (uint8_t)(4 + len);
+	run_data(nx, 0, c, 6, d, 4 + len);
+}
+
+static void test_mode_select(void **state)
+{
+	struct fix *f = *state;
+	uint8_t page[32], c[16];
+	uint8_t blk[512];
+
+	/* WCE on: GOOD, visible, a UA for the other nexus only */
+	RUN(f->nx, 0, 0x1A, 0x08, 0x08, 0, 255, 0);
+	expect_good();
+	memcpy(page, R.data + 4, 20);
+	page[2] |= 0x04;
+	select6(f->nx, page, 20);
+	expect_good();
+	RUN(f->nx, 0, 0x1A, 0x08, 0x08, 0, 255, 0);
+	assert_int_equal(R.data[4 + 2] & 0x04, 0x04);
+	assert_true(f->lu->mode.wce);
+	RUN(f->nx, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+	RUN(f->nx2, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_sense(0x6, 0x2A, 0x01);
+	RUN(f->nx2, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+	/* the same values again: no change, no UA */
+	select6(f->nx, page, 20);
+	expect_good();
+	RUN(f->nx2, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+	/* writes still work with the cache "on" */
+	memset(blk, 0x5A, sizeof(blk));
+	write10(f->nx, 10, 1, blk, 512);
+
+	/* RCD is not changeable: INVALID FIELD IN PARAMETER LIST at
+	 * byte 4 + 2, bit 0 */
+	page[2] |= 0x01;
+	select6(f->nx, page, 20);
+	expect_sense(0x5, 0x26, 0x00);
+	assert_int_equal(R.sense[15] & 0xC0, 0x80); /* SKSV, C/D = 0 */
+	assert_int_equal(R.sense[15] & 0x0F, 0x08); /* BPV, bit 0 */
+	assert_int_equal(tdm_get_be16(R.sense + 16), 6);
+	page[2] &= (uint8_t)~0x01;
+	/* a wrong page length, an unknown page */
+	page[1] = 0x10;
+	select6(f->nx, page, 18);
+	expect_sense(0x5, 0x26, 0x00);
+	assert_int_equal(tdm_get_be16(R.sense + 16), 5);
+	page[1] = 0x12;
+	page[0] = 0x19;
+	select6(f->nx, page, 20);
+	expect_sense(0x5, 0x26, 0x00);
+	page[0] = 0x08;
+	/* the list ends inside the page */
+	{
+		uint8_t d[64] = {0};
+		uint8_t c6[6] = {0x15, 0x10, 0, 0, 14, 0};
+
+		memcpy(d + 4, page, 20);
+		run_data(f->nx, 0, c6, 6, d, 14);
+		expect_sense(0x5, 0x1A, 0x00);
+		/* shorter than the header */
+		c6[4] = 3;
+		run_data(f->nx, 0, c6, 6, d, 3);
+		expect_sense(0x5, 0x1A, 0x00);
+		/* no parameter list at all */
+		c6[4] = 0;
+		run(f->nx, 0, c6, 6);
+		expect_good();
+		/* SP: no saved pages */
+		c6[1] = 0x11;
+		c6[4] = 24;
+		run_data(f->nx, 0, c6, 6, d, 24);
+		expect_cdb_err(1, 0);
+	}
+
+	/* D_SENSE: errors now come in descriptor format */
+	RUN(f->nx, 0, 0x1A, 0x08, 0x0A, 0, 255, 0);
+	memcpy(page, R.data + 4, 12);
+	page[2] |= 0x04;
+	select6(f->nx, page, 12);
+	expect_good();
+	cdb_rw16(c, 0x88, ~0ull, 1);
+	run(f->nx, 0, c, 16);
+	expect_lba_oob();
+	assert_int_equal(R.sense[0], 0x72);
+	page[2] &= (uint8_t)~0x04;
+	select6(f->nx, page, 12);
+	expect_good();
+	run(f->nx, 0, c, 16);
+	assert_int_equal(R.sense[0], 0x70);
+
+	/* SWP: write protected, WP in MODE SENSE, reads still fine */
+	page[4] |= 0x08;
+	select6(f->nx, page, 12);
+	expect_good();
+	RUN(f->nx, 0, 0x1A, 0, 0x3F, 0, 255, 0);
+	assert_int_equal(R.data[2] & 0x80, 0x80);
+	cdb_rw10(c, 0x2A, 0, 1);
+	run_data(f->nx, 0, c, 10, blk, 512);
+	expect_sense(0x7, 0x27, 0x00);
+	cdb_rw10(c, 0x28, 0, 1);
+	run(f->nx, 0, c, 10);
+	expect_good();
+	page[4] &= (uint8_t)~0x08;
+	select6(f->nx, page, 12);
+	expect_good();
+	write10(f->nx, 0, 1, blk, 512);
+
+	/* the control page's QAM is not changeable */
+	page[3] ^= 0x10;
+	select6(f->nx, page, 12);
+	expect_sense(0x5, 0x26, 0x00);
+	assert_int_equal(tdm_get_be16(R.sense + 16), 4 + 3);
+	page[3] ^= 0x10;
+
+	/* informational exceptions: MRIE 6 fine, 7 is reserved */
+	RUN(f->nx, 0, 0x1A, 0x08, 0x1C, 0, 255, 0);
+	memcpy(page, R.data + 4, 12);
+	page[3] = 6;
+	select6(f->nx, page, 12);
+	expect_good();
+	page[3] = 7;
+	select6(f->nx, page, 12);
+	expect_sense(0x5, 0x26, 0x00);
+
+	/* MODE SELECT(10) with a block descriptor that matches */
+	{
+		uint8_t d[8 + 8 + 20] = {0};
+		uint8_t c10[10] = {0x55, 0x10, 0, 0, 0, 0, 0, 0, sizeof(d), 0};
+
+		tdm_put_be16(d + 6, 8);
+		tdm_put_be32(d + 8, (uint32_t)f->lu->nblocks);
+		tdm_put_be24(d + 13, 512);
+		RUN(f->nx, 0, 0x1A, 0x08, 0x08, 0, 255, 0);
+		memcpy(d + 16, R.data + 4, 20);
+		run_data(f->nx, 0, c10, 10, d, sizeof(d));
+		expect_good();
+		/* another block length cannot be set */
+		tdm_put_be24(d + 13, 4096);
+		run_data(f->nx, 0, c10, 10, d, sizeof(d));
+		expect_sense(0x5, 0x26, 0x00);
+		assert_int_equal(tdm_get_be16(R.sense + 16), 13);
+	}
+}
+
+/* ---- SPC-2 reservations ---- */
+
+static void test_reserve(void **state)
+{
+	struct fix *f = *state;
+	uint8_t c[10];
+
+	RUN(f->nx, 0, 0x16, 0, 0, 0, 0, 0);
+	expect_good();
+	RUN(f->nx, 0, 0x16, 0, 0, 0, 0, 0); /* again: fine */
+	expect_good();
+	RUN(f->nx2, 0, 0x16, 0, 0, 0, 0, 0);
+	assert_int_equal(R.status, TDM_STATUS_RESERVATION_CONFLICT);
+	assert_int_equal(R.sense_len, 0);
+	RUN(f->nx2, 0, 0x00, 0, 0, 0, 0, 0);
+	assert_int_equal(R.status, TDM_STATUS_RESERVATION_CONFLICT);
+	RUN(f->nx2, 0, 0x1A, 0, 0x3F, 0, 255, 0);
+	assert_int_equal(R.status, TDM_STATUS_RESERVATION_CONFLICT);
+	cdb_rw10(c, 0x28, 0, 1);
+	run(f->nx2, 0, c, 10);
+	assert_int_equal(R.status, TDM_STATUS_RESERVATION_CONFLICT);
+	/* allowed from the other nexus */
+	RUN(f->nx2, 0, 0x12, 0, 0, 0, 96, 0);
+	expect_good();
+	RUN(f->nx2, 0, 0xA0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0);
+	expect_good();
+	RUN(f->nx2, 0, 0x03, 0, 0, 0, 18, 0);
+	expect_good();
+	RUN(f->nx2, 0, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	expect_good();
+	RUN(f->nx2, 0, 0x4D, 0, 0x00, 0, 0, 0, 0, 0, 64, 0);
+	expect_good();
+	RUN(f->nx2, 0, 0x1E, 0, 0, 0, 0, 0); /* PREVENT 00b */
+	expect_good();
+	RUN(f->nx2, 0, 0x1E, 0, 0, 0, 1, 0);
+	assert_int_equal(R.status, TDM_STATUS_RESERVATION_CONFLICT);
+	RUN(f->nx2, 0, 0x1B, 0, 0, 0, 1, 0); /* START=1 */
+	expect_good();
+	RUN(f->nx2, 0, 0x1B, 0, 0, 0, 0, 0); /* START=0 */
+	assert_int_equal(R.status, TDM_STATUS_RESERVATION_CONFLICT);
+	/* RELEASE from the other nexus: GOOD, no effect */
+	RUN(f->nx2, 0, 0x17, 0, 0, 0, 0, 0);
+	expect_good();
+	RUN(f->nx2, 0, 0x00, 0, 0, 0, 0, 0);
+	assert_int_equal(R.status, TDM_STATUS_RESERVATION_CONFLICT);
+	RUN(f->nx, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+	/* RELEASE(10) by the holder; then the other one may reserve */
+	RUN(f->nx, 0, 0x57, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	expect_good();
+	RUN(f->nx2, 0, 0x56, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	expect_good();
+	RUN(f->nx, 0, 0x00, 0, 0, 0, 0, 0);
+	assert_int_equal(R.status, TDM_STATUS_RESERVATION_CONFLICT);
+	/* I_T nexus loss of the holder releases it */
+	tdm__spc2_nexus_gone(f->nx2);
+	RUN(f->nx, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+	/* and a LU reset too */
+	RUN(f->nx, 0, 0x16, 0, 0, 0, 0, 0);
+	expect_good();
+	tdm__spc2_reset(f->lu);
+	RUN(f->nx2, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+	/* third party, long id, extents: not supported */
+	RUN(f->nx, 0, 0x56, 0x10, 0, 0, 0, 0, 0, 0, 0, 0);
+	expect_cdb_err(1, 4);
+	RUN(f->nx, 0, 0x56, 0x02, 0, 0, 0, 0, 0, 0, 0, 0);
+	expect_cdb_err(1, 1);
+	RUN(f->nx, 0, 0x16, 0x01, 0, 0, 0, 0);
+	expect_cdb_err(1, 0);
+	RUN(f->nx, 0, 0x56, 0, 0, 0, 0, 0, 0, 0, 8, 0);
+	expect_cdb_err(7, 7);
+	RUN(f->nx2, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+}
+
+/* ---- TEST UNIT READY, START STOP UNIT, REQUEST SENSE ---- */
+
+static void test_start_stop(void **state)
+{
+	struct fix *f = *state;
+	uint8_t c[16];
+
+	RUN(f->nx, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+	RUN(f->nx, 0, 0x1B, 1, 0, 0, 0x00, 0); /* IMMED, stop */
+	expect_good();
+	RUN(f->nx, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_sense(0x2, 0x04, 0x02);
+	cdb_rw10(c, 0x28, 0, 1);
+	run(f->nx, 0, c, 10);
+	expect_sense(0x2, 0x04, 0x02);
+	cdb_rw10(c, 0x35, 0, 0);
+	run(f->nx, 0, c, 10);
+	expect_sense(0x2, 0x04, 0x02);
+	/* not media access: still answered */
+	RUN(f->nx, 0, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	expect_good();
+	RUN(f->nx, 0, 0x12, 0, 0, 0, 96, 0);
+	expect_good();
+	/* REQUEST SENSE reports the state, GOOD status */
+	RUN(f->nx, 0, 0x03, 0, 0, 0, 252, 0);
+	expect_good();
+	assert_int_equal(R.len, 18);
+	assert_int_equal(R.data[0], 0x70);
+	assert_int_equal(R.data[2], 0x2);
+	assert_int_equal(R.data[12], 0x04);
+	assert_int_equal(R.data[13], 0x02);
+	RUN(f->nx, 0, 0x1B, 0, 0, 0, 0x01, 0); /* start */
+	expect_good();
+	RUN(f->nx, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+	/* power conditions: ACTIVE and LU_CONTROL are no-ops */
+	RUN(f->nx, 0, 0x1B, 0, 0, 0, 0x10, 0);
+	expect_good();
+	RUN(f->nx, 0, 0x1B, 0, 0, 0, 0x70, 0);
+	expect_good();
+	RUN(f->nx, 0, 0x1B, 0, 0, 0, 0x20, 0); /* IDLE */
+	expect_cdb_err(4, 7);
+	RUN(f->nx, 0, 0x1B, 0, 0, 0, 0xF0, 0);
+	expect_cdb_err(4, 7);
+	RUN(f->nx, 0, 0x1B, 0, 0, 0x01, 0x00, 0); /* modifier */
+	expect_cdb_err(3, 3);
+	/* LOEJ on a fixed disk */
+	RUN(f->nx, 0, 0x1B, 0, 0, 0, 0x02, 0);
+	expect_cdb_err(4, 1);
+	/* PREVENT ALLOW on a fixed disk: accepted, nothing to do */
+	RUN(f->nx, 0, 0x1E, 0, 0, 0, 1, 0);
+	expect_good();
+	RUN(f->nx, 0, 0x1E, 0, 0, 0, 0, 0);
+	expect_good();
+	RUN(f->nx, 0, 0x1E, 0, 0, 0, 2, 0);
+	expect_cdb_err(4, 1);
+	RUN(f->nx, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+}
+
+static void test_request_sense(void **state)
+{
+	struct fix *f = *state;
+
+	RUN(f->nx, 0, 0x03, 0, 0, 0, 18, 0);
+	expect_good();
+	assert_int_equal(R.len, 18);
+	assert_int_equal(R.data[0], 0x70);
+	assert_int_equal(R.data[2], 0);
+	assert_int_equal(R.data[7], 10);
+	assert_int_equal(R.data[12], 0);
+	RUN(f->nx, 0, 0x03, 1, 0, 0, 18, 0); /* DESC */
+	expect_good();
+	assert_int_equal(R.len, 8);
+	assert_int_equal(R.data[0], 0x72);
+	RUN(f->nx, 0, 0x03, 0, 0, 0, 0, 0);
+	expect_good();
+	assert_int_equal(R.len, 0);
+
+	/* a pending UA is reported (and cleared) by REQUEST SENSE */
+	tdm__ua_raise(f->nx, f->lu, TDM_SR_UA_POWER_ON_RESET);
+	RUN(f->nx, 0, 0x03, 0, 0, 0, 18, 0);
+	expect_good();
+	assert_int_equal(R.data[2], 0x6);
+	assert_int_equal(R.data[12], 0x29);
+	assert_int_equal(R.data[13], 0x00);
+	RUN(f->nx, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+	tdm__ua_raise(f->nx, f->lu, TDM_SR_UA_CAPACITY_CHANGED);
+	RUN(f->nx, 0, 0x03, 1, 0, 0, 32, 0);
+	expect_good();
+	assert_int_equal(R.data[0], 0x72);
+	assert_int_equal(R.data[1], 0x6);
+	assert_int_equal(R.data[2], 0x2A);
+	assert_int_equal(R.data[3], 0x09);
+	/* INQUIRY does not consume a UA, TUR does */
+	tdm__ua_raise(f->nx, f->lu, TDM_SR_UA_POWER_ON_RESET);
+	RUN(f->nx, 0, 0x12, 0, 0, 0, 96, 0);
+	expect_good();
+	RUN(f->nx, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_sense(0x6, 0x29, 0x00);
+	RUN(f->nx, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+}
+
+/* ---- removable media ---- */
+
+static void test_removable(void **state)
+{
+	struct tdm_lu *lu =
+		open_lu(TDM_HANDLER_RAM, "rmb", NULL, 4 * MiB, 512, true);
+	struct tdm_lu *lus[1] = {lu};
+	struct tdm_nexus *a = tdm__test_nexus(lus, 1, &tops);
+	struct tdm_nexus *b = tdm__test_nexus(lus, 1, &tops);
+	uint8_t c[16];
+
+	(void)state;
+	RUN(a, 0, 0x12, 0, 0, 0, 96, 0);
+	assert_int_equal(R.data[1], 0x80); /* RMB */
+	/* prevented by a: neither a nor b may unload */
+	RUN(a, 0, 0x1E, 0, 0, 0, 1, 0);
+	expect_good();
+	assert_int_equal(lu->prevent, 1);
+	RUN(a, 0, 0x1B, 0, 0, 0, 0x02, 0);
+	expect_sense(0x5, 0x53, 0x02);
+	RUN(b, 0, 0x1B, 0, 0, 0, 0x02, 0);
+	expect_sense(0x5, 0x53, 0x02);
+	RUN(a, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+	/* b's ALLOW does not end a's prevention */
+	RUN(b, 0, 0x1E, 0, 0, 0, 0, 0);
+	expect_good();
+	RUN(b, 0, 0x1B, 0, 0, 0, 0x02, 0);
+	expect_sense(0x5, 0x53, 0x02);
+	RUN(a, 0, 0x1E, 0, 0, 0, 0, 0);
+	expect_good();
+	assert_int_equal(lu->prevent, 0);
+	/* unload: no medium for media access and READ CAPACITY */
+	RUN(a, 0, 0x1B, 0, 0, 0, 0x02, 0);
+	expect_good();
+	RUN(a, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_sense(0x2, 0x3A, 0x00);
+	cdb_rw10(c, 0x28, 0, 1);
+	run(a, 0, c, 10);
+	expect_sense(0x2, 0x3A, 0x00);
+	cdb_rw16(c, 0x91, 0, 1);
+	run(a, 0, c, 16);
+	expect_sense(0x2, 0x3A, 0x00);
+	RUN(a, 0, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	expect_sense(0x2, 0x3A, 0x00);
+	RUN(a, 0, 0x03, 0, 0, 0, 18, 0);
+	expect_good();
+	assert_int_equal(R.data[12], 0x3A);
+	/* START without LOEJ cannot start an empty unit */
+	RUN(a, 0, 0x1B, 0, 0, 0, 0x01, 0);
+	expect_sense(0x2, 0x3A, 0x00);
+	/* no loading while removal is prevented either */
+	RUN(a, 0, 0x1E, 0, 0, 0, 1, 0);
+	expect_good();
+	RUN(a, 0, 0x1B, 0, 0, 0, 0x03, 0);
+	expect_sense(0x5, 0x53, 0x02);
+	RUN(a, 0, 0x1E, 0, 0, 0, 0, 0);
+	expect_good();
+	RUN(a, 0, 0x1B, 0, 0, 0, 0x03, 0);
+	expect_good();
+	RUN(a, 0, 0x1E, 0, 0, 0, 1, 0);
+	expect_good();
+	RUN(a, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+	/* the other nexus learns that the medium may have changed */
+	RUN(b, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_sense(0x6, 0x28, 0x00);
+	RUN(b, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+	/* a's I_T nexus loss ends its prevention */
+	tdm__spc2_nexus_gone(a);
+	assert_int_equal(lu->prevent, 0);
+	RUN(b, 0, 0x1B, 0, 0, 0, 0x02, 0);
+	expect_good();
+	RUN(b, 0, 0x1B, 0, 0, 0, 0x03, 0);
+	expect_good();
+	/* a LU reset too */
+	RUN(b, 0, 0x1E, 0, 0, 0, 1, 0);
+	assert_int_equal(lu->prevent, 1);
+	tdm__spc2_reset(lu);
+	assert_int_equal(lu->prevent, 0);
+	RUN(b, 0, 0x1B, 0, 0, 0, 0x02, 0);
+	expect_good();
+	RUN(b, 0, 0x1B, 0, 0, 0, 0x03, 0);
+	expect_good();
+	RUN(a, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_sense(0x6, 0x28, 0x00);
+	tdm__test_nexus_free(a);
+	tdm__test_nexus_free(b);
+	tdm__lu_put(lu);
+}
+
+/* ---- SYNCHRONIZE CACHE, PRE-FETCH, READ DEFECT DATA, LOG SENSE ---- */
+
+static void test_misc_sbc(void **state)
+{
+	struct fix *f = *state;
+	uint64_t nb = f->lu->nblocks;
+	uint8_t c[16];
+
+	cdb_rw10(c, 0x35, 0, 0);
+	run(f->nx, 0, c, 10);
+	expect_good();
+	cdb_rw10(c, 0x35, (uint32_t)nb - 1, 1);
+	c[1] = 0x02; /* IMMED */
+	run(f->nx, 0, c, 10);
+	expect_good();
+	cdb_rw10(c, 0x35, (uint32_t)nb - 1, 2);
+	run(f->nx, 0, c, 10);
+	expect_lba_oob();
+	cdb_rw16(c, 0x91, nb + 1, 0);
+	run(f->nx, 0, c, 16);
+	expect_lba_oob();
+	cdb_rw16(c, 0x91, 0, (uint32_t)nb);
+	run(f->nx, 0, c, 16);
+	expect_good();
+
+	cdb_rw10(c, 0x34, 0, 256);
+	run(f->nx, 0, c, 10);
+	expect_good();
+	cdb_rw10(c, 0x34, (uint32_t)nb - 1, 2);
+	run(f->nx, 0, c, 10);
+	expect_lba_oob();
+	cdb_rw16(c, 0x90, ~0ull, 1);
+	run(f->nx, 0, c, 16);
+	expect_lba_oob();
+	cdb_rw16(c, 0x90, 0, 1);
+	c[1] = 0x02;
+	c[14] = 3;
+	run(f->nx, 0, c, 16);
+	expect_good();
+
+	RUN(f->nx, 0, 0x37, 0, 0x18, 0, 0, 0, 0, 0, 32, 0);
+	expect_good();
+	assert_int_equal(R.len, 4);
+	assert_int_equal(R.data[1], 0x18);
+	assert_int_equal(tdm_get_be16(R.data + 2), 0);
+	RUN(f->nx, 0, 0xB7, 0x05, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0);
+	expect_good();
+	assert_int_equal(R.len, 8);
+	assert_int_equal(R.data[1], 0x05);
+	assert_int_equal(tdm_get_be32(R.data + 4), 0);
+
+	/* LOG SENSE */
+	RUN(f->nx, 0, 0x4D, 0, 0x00, 0, 0, 0, 0, 0, 64, 0);
+	expect_good();
+	assert_int_equal(R.len, 7);
+	assert_int_equal(R.data[4], 0x00);
+	assert_int_equal(R.data[5], 0x0D);
+	assert_int_equal(R.data[6], 0x2F);
+	RUN(f->nx, 0, 0x4D, 0, 0x00, 0xFF, 0, 0, 0, 0, 64, 0);
+	expect_good();
+	assert_int_equal(R.data[0], 0x40);
+	assert_int_equal(R.data[1], 0xFF);
+	assert_int_equal(tdm_get_be16(R.data + 2), 8);
+	RUN(f->nx, 0, 0x4D, 0, 0x40 | 0x0D, 0, 0, 0, 0, 0, 64, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be16(R.data + 2), 12);
+	assert_int_equal(R.data[9], 0xFF);
+	RUN(f->nx, 0, 0x4D, 0, 0x0D, 0, 0, 0, 1, 0, 64, 0); /* pointer */
+	expect_good();
+	assert_int_equal(tdm_get_be16(R.data + 2), 6);
+	assert_int_equal(tdm_get_be16(R.data + 4), 1);
+	RUN(f->nx, 0, 0x4D, 0, 0x0D, 0, 0, 0, 2, 0, 64, 0);
+	expect_cdb_err(5, 7);
+	RUN(f->nx, 0, 0x4D, 0, 0x2F, 0, 0, 0, 0, 0, 64, 0);
+	expect_good();
+	assert_int_equal(R.len, 11);
+	RUN(f->nx, 0, 0x4D, 0x02, 0x00, 0, 0, 0, 0, 0, 64, 0);
+	expect_cdb_err(1, 1);
+	RUN(f->nx, 0, 0x4D, 0x01, 0x00, 0, 0, 0, 0, 0, 64, 0);
+	expect_cdb_err(1, 0);
+	RUN(f->nx, 0, 0x4D, 0, 0x30, 0, 0, 0, 0, 0, 64, 0);
+	expect_cdb_err(2, 5);
+	RUN(f->nx, 0, 0x4D, 0, 0x0D, 0x01, 0, 0, 0, 0, 64, 0);
+	expect_cdb_err(3, 7);
+	/* an opcode nobody implements (yet) */
+	RUN(f->nx, 0, 0x02, 0, 0, 0, 0, 0);
+	expect_sense(0x5, 0x20, 0x00);
+}
+
+/* ---- a file LU: a volatile write cache, FLUSH, FUA ---- */
+
+static void test_file_cache(void **state)
+{
+	char path[] = "/tmp/tandem-test-scsi-XXXXXX";
+	int fd = mkstemp(path);
+	struct tdm_lu *lu;
+	struct tdm_nexus *nx;
+	uint8_t c[16], *w = malloc(64 * 4096);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_non_null(w);
+	assert_int_equal(ftruncate(fd, 8 * MiB), 0);
+	close(fd);
+	lu = open_lu(TDM_HANDLER_FILEIO, "fdisk", path, 0, 4096, false);
+	unlink(path);
+	nx = tdm__test_nexus(&lu, 1, &tops);
+	assert_true(lu->bs.write_cache);
+	assert_true(lu->mode.wce);
+
+	RUN(nx, 0, 0x1A, 0x08, 0x08, 0, 255, 0);
+	assert_int_equal(R.data[4 + 2] & 0x04, 0x04);
+	RUN(nx, 0, 0x12, 1, 0x86, 0, 255, 0);
+	assert_int_equal(R.data[6], 0x01); /* V_SUP */
+
+	fill(w, 64 * 4096, 5);
+	write10(nx, 0, 64, w, 4096);
+	cdb_rw10(c, 0x2A, 64, 64);
+	c[1] = 0x08; /* FUA */
+	run_data(nx, 0, c, 10, w, 64 * 4096);
+	expect_good();
+	cdb_rw16(c, 0x91, 0, 0);
+	run(nx, 0, c, 16);
+	expect_good();
+	cdb_rw10(c, 0x28, 64, 64);
+	run(nx, 0, c, 10);
+	expect_good();
+	assert_memory_equal(R.data, w, 64 * 4096);
+	/* WRITE AND VERIFY with a comparison, VERIFY on a file */
+	cdb_rw10(c, 0x2E, 10, 8);
+	c[1] = 0x02;
+	run_data(nx, 0, c, 10, w, 8 * 4096);
+	expect_good();
+	w[3 * 4096 + 100] ^= 1;
+	cdb_rw10(c, 0x2F, 10, 8);
+	c[1] = 0x02;
+	run_data(nx, 0, c, 10, w, 8 * 4096);
+	expect_sense(0xE, 0x1D, 0x00);
+	assert_int_equal(tdm_get_be32(R.sense + 3), 3 * 4096 + 100);
+	/* stop flushes first, then the unit is stopped */
+	RUN(nx, 0, 0x1B, 0, 0, 0, 0x00, 0);
+	expect_good();
+	RUN(nx, 0, 0x00, 0, 0, 0, 0, 0);
+	expect_sense(0x2, 0x04, 0x02);
+	RUN(nx, 0, 0x1B, 0, 0, 0, 0x01, 0);
+	expect_good();
+	/* WCE off: writes go through */
+	RUN(nx, 0, 0x1A, 0x08, 0x08, 0, 255, 0);
+	{
+		uint8_t page[20];
+
+		memcpy(page, R.data + 4, 20);
+		page[2] &= (uint8_t)~0x04;
+		select6(nx, page, 20);
+		expect_good();
+	}
+	assert_false(lu->mode.wce);
+	write10(nx, 0, 64, w, 4096);
+	cdb_rw10(c, 0x35, 0, 0);
+	run(nx, 0, c, 10);
+	expect_good();
+	tdm__test_nexus_free(nx);
+	tdm__lu_put(lu);
+	free(w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_optable),
+		cmocka_unit_test(test_lun_codec),
+		cmocka_unit_test_setup_teardown(test_inquiry_standard,
+						fix_setup, fix_teardown),
+		cmocka_unit_test_setup_teardown(test_inquiry_vpd, fix_setup,
+						fix_teardown),
+		cmocka_unit_test_setup_teardown(test_unmapped_lun, fix_setup,
+						fix_teardown),
+		cmocka_unit_test(test_report_luns),
+		cmocka_unit_test(test_report_luns_many),
+		cmocka_unit_test_setup_teardown(test_rw_512, fix_setup,
+						fix_teardown),
+		cmocka_unit_test(test_rw_4096),
+		cmocka_unit_test_setup_teardown(test_verify, fix_setup,
+						fix_teardown),
+		cmocka_unit_test_setup_teardown(test_read_capacity, fix_setup,
+						fix_teardown),
+		cmocka_unit_test_setup_teardown(test_mode_sense, fix_setup,
+						fix_teardown),
+		cmocka_unit_test_setup_teardown(test_mode_select, fix_setup,
+						fix_teardown),
+		cmocka_unit_test_setup_teardown(test_reserve, fix_setup,
+						fix_teardown),
+		cmocka_unit_test_setup_teardown(test_start_stop, fix_setup,
+						fix_teardown),
+		cmocka_unit_test_setup_teardown(test_request_sense, fix_setup,
+						fix_teardown),
+		cmocka_unit_test(test_removable),
+		cmocka_unit_test_setup_teardown(test_misc_sbc, fix_setup,
+						fix_teardown),
+		cmocka_unit_test(test_file_cache),
+	};
+	int rc;
+
+	/* no persistent reservation state of the system's LUs */
+	setenv("TANDEM_STATE_DIR", "/nonexistent/tandem-test-scsi", 1);
+	loop = tdm_loop_new();
+	if (!loop) {
+		fprintf(stderr, "cannot create an event loop\n");
+		return 77;
+	}
+	tdm_loop_set_current(loop);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	tdm_loop_set_current(NULL);
+	tdm_loop_free(loop);
+	return rc ? 1 : 0;
+}
