@@ -246,10 +246,45 @@ static int file_refresh_size(struct tdm_bs *bs)
 	return 0;
 }
 
+/*
+ * GET LBA STATUS: lseek(2) SEEK_DATA/SEEK_HOLE find where the file has
+ * blocks allocated. A hole (or the end of a short file) is deallocated.
+ * Filesystems without the two report the whole file as data.
+ */
+static int file_lba_status(struct tdm_bs *bs, uint64_t offset, uint64_t *len,
+			   bool *mapped)
+{
+	struct tdm__bs_fdev *f = bs->priv;
+	off_t d, h;
+
+	if (offset >= bs->size)
+		return -EINVAL;
+	d = lseek(f->fd, (off_t)offset, SEEK_DATA);
+	if (d < 0 && errno != ENXIO)
+		return -errno;
+	if (d < 0 || (uint64_t)d > offset) {
+		/* a hole up to d; ENXIO: no data up to the end of the file */
+		if (d < 0 || (uint64_t)d > bs->size)
+			d = (off_t)bs->size;
+		*mapped = false;
+		*len = (uint64_t)d - offset;
+		return 0;
+	}
+	h = lseek(f->fd, (off_t)offset, SEEK_HOLE);
+	if (h < 0)
+		return -errno;
+	*mapped = true;
+	*len = ((uint64_t)h > bs->size ? bs->size : (uint64_t)h) - offset;
+	if (!*len) /* cannot be (data at offset), but never loop */
+		*len = bs->size - offset;
+	return 0;
+}
+
 const struct tdm_bs_ops tdm__bs_fileio_ops = {
 	.name = "vdisk_fileio",
 	.open = file_open,
 	.close = file_close,
 	.submit = file_submit,
 	.refresh_size = file_refresh_size,
+	.lba_status = file_lba_status,
 };

@@ -38,6 +38,9 @@ struct ram {
 	size_t len;
 	size_t pagesize;
 	atomic_uchar *written; /* one per chunk */
+	/* one per chunk: written since an UNMAP last covered all of it;
+	 * only GET LBA STATUS reads it (lba_status), never the data path */
+	atomic_uchar *mapped;
 };
 
 static int ram_open(struct tdm_bs *bs, const struct tdm_conf_device *conf,
@@ -64,9 +67,15 @@ static int ram_open(struct tdm_bs *bs, const struct tdm_conf_device *conf,
 	nchunks = (size + CHUNK_SIZE - 1) >> CHUNK_SHIFT;
 
 	r = calloc(1, sizeof(*r));
-	if (r)
+	if (r) {
 		r->written = calloc(nchunks, sizeof(*r->written));
-	if (!r || !r->written) {
+		r->mapped = calloc(nchunks, sizeof(*r->mapped));
+	}
+	if (!r || !r->written || !r->mapped) {
+		if (r) {
+			free(r->written);
+			free(r->mapped);
+		}
 		free(r);
 		return tdm__bs_errf(err, errlen, -ENOMEM, "%s: out of memory",
 				    conf->name);
@@ -78,6 +87,7 @@ static int ram_open(struct tdm_bs *bs, const struct tdm_conf_device *conf,
 	if (r->base == MAP_FAILED) {
 		rc = -errno;
 		free(r->written);
+		free(r->mapped);
 		free(r);
 		return tdm__bs_errf(err, errlen, rc,
 				    "%s: cannot reserve %" PRIu64
@@ -104,6 +114,7 @@ static void ram_close(struct tdm_bs *bs)
 		return;
 	munmap(r->base, r->len);
 	free(r->written);
+	free(r->mapped);
 	free(r);
 	bs->priv = NULL;
 }
@@ -138,10 +149,14 @@ static void write_range(struct ram *r, uint64_t off, uint64_t len,
 	uint64_t c, last = (off + len - 1) >> CHUNK_SHIFT;
 
 	/* mark first: a reader that sees the flag reads the pages */
-	for (c = off >> CHUNK_SHIFT; c <= last; c++)
+	for (c = off >> CHUNK_SHIFT; c <= last; c++) {
 		if (!atomic_load_explicit(&r->written[c], memory_order_relaxed))
 			atomic_store_explicit(&r->written[c], 1,
 					      memory_order_release);
+		if (!atomic_load_explicit(&r->mapped[c], memory_order_relaxed))
+			atomic_store_explicit(&r->mapped[c], 1,
+					      memory_order_relaxed);
+	}
 	memcpy(r->base + off, buf, len);
 }
 
@@ -178,6 +193,41 @@ static void zero_range(struct ram *r, uint64_t off, uint64_t len)
 	}
 }
 
+/* UNMAP: the chunks that [off, off+len) covers whole are deallocated. */
+static void unmap_chunks(struct ram *r, uint64_t off, uint64_t len)
+{
+	uint64_t c = (off + CHUNK_SIZE - 1) >> CHUNK_SHIFT;
+	uint64_t end = (off + len) >> CHUNK_SHIFT;
+
+	if (off + len == r->len) /* the last chunk may be short */
+		end = (r->len + CHUNK_SIZE - 1) >> CHUNK_SHIFT;
+	for (; c < end; c++)
+		atomic_store_explicit(&r->mapped[c], 0, memory_order_relaxed);
+}
+
+/* GET LBA STATUS: per 1 MiB chunk, mapped once written, until an UNMAP
+ * covers all of it. */
+static int ram_lba_status(struct tdm_bs *bs, uint64_t offset, uint64_t *len,
+			  bool *mapped)
+{
+	struct ram *r = bs->priv;
+	uint64_t c = offset >> CHUNK_SHIFT, end = offset;
+	bool m;
+
+	if (offset >= r->len)
+		return -EINVAL;
+	m = atomic_load_explicit(&r->mapped[c], memory_order_relaxed);
+	while (end < r->len &&
+	       atomic_load_explicit(&r->mapped[end >> CHUNK_SHIFT],
+				    memory_order_relaxed) == m)
+		end = ((end >> CHUNK_SHIFT) + 1) << CHUNK_SHIFT;
+	if (end > r->len)
+		end = r->len;
+	*mapped = m;
+	*len = end - offset;
+	return 0;
+}
+
 static void ram_submit(struct tdm_bs *bs, struct tdm_bs_io *io)
 {
 	struct ram *r = bs->priv;
@@ -205,6 +255,7 @@ static void ram_submit(struct tdm_bs *bs, struct tdm_bs_io *io)
 			return;
 		}
 		zero_range(r, io->offset, io->len);
+		unmap_chunks(r, io->offset, io->len);
 		break;
 	case TDM_BS_WRITE_ZEROES:
 		zero_range(r, io->offset, io->len);
@@ -223,4 +274,5 @@ const struct tdm_bs_ops tdm__bs_ram_ops = {
 	.open = ram_open,
 	.close = ram_close,
 	.submit = ram_submit,
+	.lba_status = ram_lba_status,
 };

@@ -67,6 +67,15 @@ struct tdm_bs_ops {
 	void (*submit)(struct tdm_bs *bs, struct tdm_bs_io *io);
 	/* optional: re-read the size (for a resize); 0 or -errno */
 	int (*refresh_size)(struct tdm_bs *bs);
+	/*
+	 * optional (GET LBA STATUS, SBC-4 5.20): is the byte at offset
+	 * (< size) backed by allocated storage (*mapped), and for how many
+	 * bytes from offset does that stay so (*len > 0, not past size).
+	 * Synchronous, on a loop thread: metadata only, no data I/O.
+	 * Without it every block is reported mapped. 0 or -errno.
+	 */
+	int (*lba_status)(struct tdm_bs *bs, uint64_t offset, uint64_t *len,
+			  bool *mapped);
 };
 
 struct tdm_bs {

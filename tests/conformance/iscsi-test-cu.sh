@@ -46,6 +46,7 @@ HANDLER $handler {
 	DEVICE lu0 {
 		$devattrs
 		blocksize $bs
+		thin_provisioned 1
 	}
 }
 TARGET_DRIVER iscsi {
