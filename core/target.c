@@ -91,25 +91,6 @@ const struct tdm_conf_target *tdm_conf_find_target(const struct tdm_conf *c,
 	return NULL;
 }
 
-/* Does a GROUP's INITIATOR list select this initiator? */
-static bool group_matches(const struct tdm_conf_group *g, const char *ini)
-{
-	bool hit = false;
-	size_t i;
-
-	for (i = 0; i < g->ninitiators; i++) {
-		const char *p = g->initiators[i];
-
-		if (p[0] == '!') {
-			if (tdm_wildcard_match(p + 1, ini))
-				return false;
-		} else if (tdm_wildcard_match(p, ini)) {
-			hit = true;
-		}
-	}
-	return hit;
-}
-
 bool tdm_target_allows(const struct tdm_conf_target *t, const char *initiator)
 {
 	return t && t->enabled;
@@ -199,13 +180,11 @@ static struct tdm_target *find_target(struct tdm_target *t, size_t n,
 static const struct tdm_lunmap *map_for(const struct tdm_target *t,
 					const char *ini, const char **group)
 {
-	size_t i;
+	const struct tdm_conf_group *g = tdm_conf_match_group(t->conf, ini);
 
-	for (i = 0; i < t->ngroups; i++) {
-		if (group_matches(t->groups[i].conf, ini)) {
-			*group = t->groups[i].conf->name;
-			return t->groups[i].map;
-		}
+	if (g) {
+		*group = g->name;
+		return t->groups[g - t->conf->groups].map;
 	}
 	*group = "";
 	return t->defmap;

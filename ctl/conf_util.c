@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * conf_util.c - the configuration model's housekeeping: init, free, deep
+ * copy, comparison, handler names, and SCST-style wildcard patterns.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tandem/config.h"
+
+static const char *const handler_names[TDM__HANDLER_COUNT] = {
+	[TDM_HANDLER_FILEIO] = "vdisk_fileio",
+	[TDM_HANDLER_BLOCKIO] = "vdisk_blockio",
+	[TDM_HANDLER_NULLIO] = "vdisk_nullio",
+	[TDM_HANDLER_RAM] = "ram",
+};
+
+const char *tdm_handler_name(enum tdm_handler h)
+{
+	if ((unsigned)h >= TDM__HANDLER_COUNT)
+		return "unknown";
+	return handler_names[h];
+}
+
+int tdm_handler_from_name(const char *name, enum tdm_handler *h)
+{
+	for (unsigned i = 0; i < TDM__HANDLER_COUNT; i++) {
+		if (strcmp(name, handler_names[i]) == 0) {
+			*h = (enum tdm_handler)i;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void tdm_conf_params_init(struct tdm_conf_iscsi_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->header_digest = -1;
+	p->data_digest = -1;
+	p->initial_r2t = -1;
+	p->immediate_data = -1;
+}
+
+void tdm_conf_device_init(struct tdm_conf_device *d, enum tdm_handler h)
+{
+	memset(d, 0, sizeof(*d));
+	d->handler = h;
+	d->blocksize = 512;
+	/* SCST's DEF_ROTATIONAL is 1; a RAM disk does not spin. */
+	d->rotational = h != TDM_HANDLER_RAM;
+}
+
+void tdm_conf_init(struct tdm_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	tdm_conf_params_init(&c->params);
+}
+
+static void free_group(struct tdm_conf_group *g)
+{
+	free(g->luns);
+	free(g->initiators);
+	free(g->in_users);
+}
+
+static void free_target(struct tdm_conf_target *t)
+{
+	free(t->in_users);
+	free(t->allowed_portals);
+	free(t->luns);
+	for (size_t i = 0; i < t->ngroups; i++)
+		free_group(&t->groups[i]);
+	free(t->groups);
+}
+
+void tdm_conf_free(struct tdm_conf *c)
+{
+	if (!c)
+		return;
+	free(c->devices);
+	free(c->portals);
+	free(c->discovery_in_users);
+	for (size_t i = 0; i < c->ntargets; i++)
+		free_target(&c->targets[i]);
+	free(c->targets);
+	tdm_conf_init(c);
+}
+
+/* Copy n elements of size sz; NULL (and success) when n is 0. */
+static int dup_array(void *dstp, const void *src, size_t n, size_t sz)
+{
+	void **dst = dstp;
+
+	*dst = NULL;
+	if (n == 0)
+		return 0;
+	if (!src || n > SIZE_MAX / sz)
+		return -EINVAL;
+	*dst = malloc(n * sz);
+	if (!*dst)
+		return -ENOMEM;
+	memcpy(*dst, src, n * sz);
+	return 0;
+}
+
+static int dup_group(struct tdm_conf_group *d, const struct tdm_conf_group *s)
+{
+	int r;
+
+	*d = *s;
+	d->luns = NULL;
+	d->initiators = NULL;
+	d->in_users = NULL;
+	r = dup_array(&d->luns, s->luns, s->nluns, sizeof(*s->luns));
+	if (!r)
+		r = dup_array(&d->initiators, s->initiators, s->ninitiators,
+			      sizeof(*s->initiators));
+	if (!r)
+		r = dup_array(&d->in_users, s->in_users, s->nin_users,
+			      sizeof(*s->in_users));
+	return r;
+}
+
+static int dup_target(struct tdm_conf_target *d,
+		      const struct tdm_conf_target *s)
+{
+	int r;
+
+	*d = *s;
+	d->in_users = NULL;
+	d->allowed_portals = NULL;
+	d->luns = NULL;
+	d->groups = NULL;
+	d->ngroups = 0;
+	r = dup_array(&d->in_users, s->in_users, s->nin_users,
+		      sizeof(*s->in_users));
+	if (!r)
+		r = dup_array(&d->allowed_portals, s->allowed_portals,
+			      s->nallowed_portals, sizeof(*s->allowed_portals));
+	if (!r)
+		r = dup_array(&d->luns, s->luns, s->nluns, sizeof(*s->luns));
+	if (r || s->ngroups == 0)
+		return r;
+	d->groups = calloc(s->ngroups, sizeof(*d->groups));
+	if (!d->groups)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->ngroups; i++) {
+		/* count first, so that free_target() sees what to free */
+		d->ngroups = i + 1;
+		r = dup_group(&d->groups[i], &s->groups[i]);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int tdm_conf_dup(const struct tdm_conf *src, struct tdm_conf *dst)
+{
+	struct tdm_conf c = *src;
+	int r;
+
+	c.devices = NULL;
+	c.portals = NULL;
+	c.discovery_in_users = NULL;
+	c.targets = NULL;
+	c.ntargets = 0;
+	r = dup_array(&c.devices, src->devices, src->ndevices,
+		      sizeof(*src->devices));
+	if (!r)
+		r = dup_array(&c.portals, src->portals, src->nportals,
+			      sizeof(*src->portals));
+	if (!r)
+		r = dup_array(&c.discovery_in_users, src->discovery_in_users,
+			      src->ndiscovery_in_users,
+			      sizeof(*src->discovery_in_users));
+	if (!r && src->ntargets) {
+		c.targets = calloc(src->ntargets, sizeof(*c.targets));
+		if (!c.targets)
+			r = -ENOMEM;
+		for (size_t i = 0; !r && i < src->ntargets; i++) {
+			c.ntargets = i + 1;
+			r = dup_target(&c.targets[i], &src->targets[i]);
+		}
+	}
+	if (r) {
+		tdm_conf_free(&c);
+		tdm_conf_init(dst);
+		return r;
+	}
+	*dst = c;
+	return 0;
+}
+
+/* ---- comparison ---- */
+
+#define SEQ(a, b) (strncmp((a), (b), sizeof(a)) == 0)
+
+static bool users_equal(const struct tdm_conf_user *a,
+			const struct tdm_conf_user *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!SEQ(a[i].name, b[i].name) ||
+		    !SEQ(a[i].secret, b[i].secret))
+			return false;
+	return true;
+}
+
+static bool luns_equal(const struct tdm_conf_lun *a,
+		       const struct tdm_conf_lun *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].lun != b[i].lun || !SEQ(a[i].device, b[i].device) ||
+		    a[i].read_only != b[i].read_only)
+			return false;
+	return true;
+}
+
+static bool params_equal(const struct tdm_conf_iscsi_params *a,
+			 const struct tdm_conf_iscsi_params *b)
+{
+	return a->header_digest == b->header_digest &&
+	       a->data_digest == b->data_digest &&
+	       a->initial_r2t == b->initial_r2t &&
+	       a->immediate_data == b->immediate_data &&
+	       a->max_recv_data_segment_length ==
+		       b->max_recv_data_segment_length &&
+	       a->max_xmit_data_segment_length ==
+		       b->max_xmit_data_segment_length &&
+	       a->max_burst_length == b->max_burst_length &&
+	       a->first_burst_length == b->first_burst_length &&
+	       a->max_outstanding_r2t == b->max_outstanding_r2t &&
+	       a->queued_commands == b->queued_commands &&
+	       a->nop_in_interval == b->nop_in_interval &&
+	       a->nop_in_timeout == b->nop_in_timeout &&
+	       a->rsp_timeout == b->rsp_timeout &&
+	       a->nop_in_disabled == b->nop_in_disabled;
+}
+
+static bool device_equal(const struct tdm_conf_device *a,
+			 const struct tdm_conf_device *b)
+{
+	return SEQ(a->name, b->name) && a->handler == b->handler &&
+	       SEQ(a->filename, b->filename) && a->size == b->size &&
+	       a->blocksize == b->blocksize && a->read_only == b->read_only &&
+	       a->nv_cache == b->nv_cache &&
+	       a->write_through == b->write_through &&
+	       a->o_direct == b->o_direct &&
+	       a->thin_provisioned == b->thin_provisioned &&
+	       a->rotational == b->rotational && a->removable == b->removable &&
+	       SEQ(a->t10_vend_id, b->t10_vend_id) &&
+	       SEQ(a->prod_id, b->prod_id) &&
+	       SEQ(a->prod_rev_lvl, b->prod_rev_lvl) &&
+	       SEQ(a->t10_dev_id, b->t10_dev_id) && SEQ(a->usn, b->usn) &&
+	       SEQ(a->naa_id, b->naa_id) && SEQ(a->eui64_id, b->eui64_id) &&
+	       a->set_mask == b->set_mask;
+}
+
+static bool group_equal(const struct tdm_conf_group *a,
+			const struct tdm_conf_group *b)
+{
+	if (!SEQ(a->name, b->name) || a->nluns != b->nluns ||
+	    a->ninitiators != b->ninitiators || a->nin_users != b->nin_users)
+		return false;
+	for (size_t i = 0; i < a->ninitiators; i++)
+		if (!SEQ(a->initiators[i], b->initiators[i]))
+			return false;
+	return luns_equal(a->luns, b->luns, a->nluns) &&
+	       users_equal(a->in_users, b->in_users, a->nin_users);
+}
+
+static bool target_equal(const struct tdm_conf_target *a,
+			 const struct tdm_conf_target *b)
+{
+	if (!SEQ(a->name, b->name) || a->enabled != b->enabled ||
+	    a->rel_tgt_id != b->rel_tgt_id || a->nin_users != b->nin_users ||
+	    a->has_out_user != b->has_out_user ||
+	    a->nallowed_portals != b->nallowed_portals ||
+	    a->nluns != b->nluns || a->ngroups != b->ngroups ||
+	    !params_equal(&a->params, &b->params))
+		return false;
+	if (a->has_out_user && !users_equal(&a->out_user, &b->out_user, 1))
+		return false;
+	for (size_t i = 0; i < a->nallowed_portals; i++)
+		if (!SEQ(a->allowed_portals[i], b->allowed_portals[i]))
+			return false;
+	for (size_t i = 0; i < a->ngroups; i++)
+		if (!group_equal(&a->groups[i], &b->groups[i]))
+			return false;
+	return users_equal(a->in_users, b->in_users, a->nin_users) &&
+	       luns_equal(a->luns, b->luns, a->nluns);
+}
+
+bool tdm_conf_equal(const struct tdm_conf *a, const struct tdm_conf *b)
+{
+	if (a->ndevices != b->ndevices ||
+	    a->iscsi_enabled != b->iscsi_enabled ||
+	    a->nportals != b->nportals ||
+	    a->ndiscovery_in_users != b->ndiscovery_in_users ||
+	    a->has_discovery_out_user != b->has_discovery_out_user ||
+	    a->ntargets != b->ntargets || !params_equal(&a->params, &b->params))
+		return false;
+	for (size_t i = 0; i < a->ndevices; i++)
+		if (!device_equal(&a->devices[i], &b->devices[i]))
+			return false;
+	for (size_t i = 0; i < a->nportals; i++)
+		if (!SEQ(a->portals[i], b->portals[i]))
+			return false;
+	if (!users_equal(a->discovery_in_users, b->discovery_in_users,
+			 a->ndiscovery_in_users))
+		return false;
+	if (a->has_discovery_out_user &&
+	    !users_equal(&a->discovery_out_user, &b->discovery_out_user, 1))
+		return false;
+	for (size_t i = 0; i < a->ntargets; i++)
+		if (!target_equal(&a->targets[i], &b->targets[i]))
+			return false;
+	return true;
+}
+
+/* ---- wildcards ---- */
+
+static int lower(int ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch;
+}
+
+/*
+ * '*' matches any run, '?' one character, ASCII case ignored. Classic
+ * two-pointer backtracking: only the last '*' is ever retried, so the
+ * cost is O(strlen(p) * strlen(s)) at worst, never exponential.
+ */
+static bool wild(const char *p, const char *s)
+{
+	const char *star = NULL, *resume = NULL;
+
+	while (*s) {
+		if (*p == '*') {
+			star = p++;
+			resume = s;
+		} else if (*p &&
+			   (*p == '?' || lower((unsigned char)*p) ==
+						 lower((unsigned char)*s))) {
+			p++;
+			s++;
+		} else if (star) {
+			p = star + 1;
+			s = ++resume;
+		} else {
+			return false;
+		}
+	}
+	while (*p == '*')
+		p++;
+	return *p == '\0';
+}
+
+bool tdm_wildcard_match(const char *pattern, const char *name)
+{
+	if (!pattern || !name)
+		return false;
+	if (pattern[0] == '!')
+		return !wild(pattern + 1, name);
+	return wild(pattern, name);
+}
+
+const struct tdm_conf_group *
+tdm_conf_match_group(const struct tdm_conf_target *t, const char *initiator)
+{
+	for (size_t i = 0; i < t->ngroups; i++) {
+		const struct tdm_conf_group *g = &t->groups[i];
+		bool in = false, out = false;
+
+		for (size_t j = 0; j < g->ninitiators && !out; j++) {
+			const char *p = g->initiators[j];
+
+			if (p[0] == '!')
+				out = wild(p + 1, initiator);
+			else
+				in = in || wild(p, initiator);
+		}
+		if (in && !out)
+			return g;
+	}
+	return NULL;
+}

@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * conf_write.c - write struct tdm_conf as canonical scst.conf text: tabs
+ * for indentation, one blank line between blocks, values quoted only
+ * when they must be, and only the attributes that were given or differ
+ * from the handler's default. Parsing the output gives the same
+ * configuration back, and writing that gives the same bytes.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tandem/config.h"
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	int err;
+};
+
+static void reserve(struct buf *b, size_t more)
+{
+	size_t cap;
+	char *q;
+
+	if (b->err || b->len + more < b->cap)
+		return;
+	cap = b->cap ? b->cap : 1024;
+	while (cap <= b->len + more) {
+		if (cap > SIZE_MAX / 2) {
+			b->err = -ENOMEM;
+			return;
+		}
+		cap *= 2;
+	}
+	q = realloc(b->p, cap);
+	if (!q) {
+		b->err = -ENOMEM;
+		return;
+	}
+	b->p = q;
+	b->cap = cap;
+}
+
+static void put(struct buf *b, const char *s, size_t n)
+{
+	reserve(b, n);
+	if (b->err)
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* A string literal */
+#define PUTS(b, lit) put((b), (lit), sizeof(lit) - 1)
+
+static void bprintf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void bprintf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->err = -EINVAL;
+		return;
+	}
+	reserve(b, (size_t)n);
+	if (b->err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+static void indent(struct buf *b, int depth)
+{
+	put(b, "\t\t\t\t", (size_t)depth);
+}
+
+/*
+ * A value as the lexer reads it back: bare when it is a plain word, else
+ * in double quotes with '"' and '\' escaped. max bounds the field.
+ */
+static void value(struct buf *b, const char *v, size_t max)
+{
+	size_t n = strnlen(v, max);
+	bool quote = n == 0;
+
+	for (size_t i = 0; i < n && !quote; i++)
+		quote = strchr(" \t#\"\\{}", v[i]) != NULL;
+	if (!quote) {
+		put(b, v, n);
+		return;
+	}
+	put(b, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '"' || v[i] == '\\')
+			PUTS(b, "\\");
+		put(b, &v[i], 1);
+	}
+	put(b, "\"", 1);
+}
+
+#define FIELD(b, v) value((b), (v), sizeof(v))
+
+static void attr_str(struct buf *b, int depth, const char *name, const char *v,
+		     size_t max)
+{
+	indent(b, depth);
+	bprintf(b, "%s ", name);
+	value(b, v, max);
+	PUTS(b, "\n");
+}
+
+static void attr_num(struct buf *b, int depth, const char *name,
+		     unsigned long long v)
+{
+	indent(b, depth);
+	bprintf(b, "%s %llu\n", name, v);
+}
+
+static void user(struct buf *b, int depth, const char *key,
+		 const struct tdm_conf_user *u)
+{
+	char both[TDM_NAME_MAX + TDM_SECRET_MAX + 1];
+
+	snprintf(both, sizeof(both), "%.*s %.*s", TDM_NAME_MAX - 1, u->name,
+		 TDM_SECRET_MAX - 1, u->secret);
+	attr_str(b, depth, key, both, sizeof(both));
+}
+
+static const char *const digest_names[] = {"None", "CRC32C", "CRC32C,None"};
+
+static void params(struct buf *b, int depth,
+		   const struct tdm_conf_iscsi_params *p)
+{
+	if (p->header_digest >= 0 && p->header_digest <= 2)
+		attr_str(b, depth, "HeaderDigest",
+			 digest_names[p->header_digest], 16);
+	if (p->data_digest >= 0 && p->data_digest <= 2)
+		attr_str(b, depth, "DataDigest", digest_names[p->data_digest],
+			 16);
+	if (p->initial_r2t >= 0)
+		attr_str(b, depth, "InitialR2T", p->initial_r2t ? "Yes" : "No",
+			 4);
+	if (p->immediate_data >= 0)
+		attr_str(b, depth, "ImmediateData",
+			 p->immediate_data ? "Yes" : "No", 4);
+	if (p->max_recv_data_segment_length)
+		attr_num(b, depth, "MaxRecvDataSegmentLength",
+			 p->max_recv_data_segment_length);
+	if (p->max_xmit_data_segment_length)
+		attr_num(b, depth, "MaxXmitDataSegmentLength",
+			 p->max_xmit_data_segment_length);
+	if (p->max_burst_length)
+		attr_num(b, depth, "MaxBurstLength", p->max_burst_length);
+	if (p->first_burst_length)
+		attr_num(b, depth, "FirstBurstLength", p->first_burst_length);
+	if (p->max_outstanding_r2t)
+		attr_num(b, depth, "MaxOutstandingR2T", p->max_outstanding_r2t);
+	if (p->queued_commands)
+		attr_num(b, depth, "QueuedCommands", p->queued_commands);
+	if (p->nop_in_disabled)
+		attr_num(b, depth, "NopInInterval", 0);
+	else if (p->nop_in_interval)
+		attr_num(b, depth, "NopInInterval", p->nop_in_interval);
+	if (p->nop_in_timeout)
+		attr_num(b, depth, "NopInTimeout", p->nop_in_timeout);
+	if (p->rsp_timeout)
+		attr_num(b, depth, "RspTimeout", p->rsp_timeout);
+}
+
+static void device(struct buf *b, const struct tdm_conf_device *d)
+{
+	unsigned m = d->set_mask;
+	bool dflt_rot = d->handler != TDM_HANDLER_RAM;
+
+	indent(b, 1);
+	PUTS(b, "DEVICE ");
+	FIELD(b, d->name);
+	PUTS(b, " {\n");
+	if (d->filename[0])
+		attr_str(b, 2, "filename", d->filename, sizeof(d->filename));
+	if ((m & TDM_DA_SIZE) || d->size)
+		attr_num(b, 2, "size", d->size);
+	if ((m & TDM_DA_BLOCKSIZE) || d->blocksize != 512)
+		attr_num(b, 2, "blocksize", d->blocksize);
+	if (d->read_only)
+		attr_num(b, 2, "read_only", 1);
+	if (d->nv_cache)
+		attr_num(b, 2, "nv_cache", 1);
+	if (d->write_through)
+		attr_num(b, 2, "write_through", 1);
+	if (d->o_direct)
+		attr_num(b, 2, "o_direct", 1);
+	if (d->thin_provisioned)
+		attr_num(b, 2, "thin_provisioned", 1);
+	if ((m & TDM_DA_ROTATIONAL) || d->rotational != dflt_rot)
+		attr_num(b, 2, "rotational", d->rotational);
+	if (d->removable)
+		attr_num(b, 2, "removable", 1);
+	if ((m & TDM_DA_VEND_ID) || d->t10_vend_id[0])
+		attr_str(b, 2, "t10_vend_id", d->t10_vend_id,
+			 sizeof(d->t10_vend_id));
+	if ((m & TDM_DA_PROD_ID) || d->prod_id[0])
+		attr_str(b, 2, "prod_id", d->prod_id, sizeof(d->prod_id));
+	if ((m & TDM_DA_PROD_REV) || d->prod_rev_lvl[0])
+		attr_str(b, 2, "prod_rev_lvl", d->prod_rev_lvl,
+			 sizeof(d->prod_rev_lvl));
+	if ((m & TDM_DA_T10_DEV_ID) || d->t10_dev_id[0])
+		attr_str(b, 2, "t10_dev_id", d->t10_dev_id,
+			 sizeof(d->t10_dev_id));
+	if ((m & TDM_DA_USN) || d->usn[0])
+		attr_str(b, 2, "usn", d->usn, sizeof(d->usn));
+	if ((m & TDM_DA_NAA_ID) || d->naa_id[0])
+		attr_str(b, 2, "naa_id", d->naa_id, sizeof(d->naa_id));
+	if ((m & TDM_DA_EUI64_ID) || d->eui64_id[0])
+		attr_str(b, 2, "eui64_id", d->eui64_id, sizeof(d->eui64_id));
+	indent(b, 1);
+	PUTS(b, "}\n");
+}
+
+static void luns(struct buf *b, int depth, const struct tdm_conf_lun *l,
+		 size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		indent(b, depth);
+		bprintf(b, "LUN %llu ", (unsigned long long)l[i].lun);
+		FIELD(b, l[i].device);
+		if (!l[i].read_only) {
+			PUTS(b, "\n");
+			continue;
+		}
+		PUTS(b, " {\n");
+		attr_num(b, depth + 1, "read_only", 1);
+		indent(b, depth);
+		PUTS(b, "}\n");
+	}
+}
+
+static void group(struct buf *b, const struct tdm_conf_group *g)
+{
+	PUTS(b, "\n");
+	indent(b, 2);
+	PUTS(b, "GROUP ");
+	FIELD(b, g->name);
+	PUTS(b, " {\n");
+	luns(b, 3, g->luns, g->nluns);
+	if (g->nluns && g->ninitiators)
+		PUTS(b, "\n");
+	for (size_t i = 0; i < g->ninitiators; i++)
+		attr_str(b, 3, "INITIATOR", g->initiators[i],
+			 sizeof(*g->initiators));
+	for (size_t i = 0; i < g->nin_users; i++)
+		user(b, 3, "IncomingUser", &g->in_users[i]);
+	indent(b, 2);
+	PUTS(b, "}\n");
+}
+
+static void target(struct buf *b, const struct tdm_conf_target *t)
+{
+	PUTS(b, "\n");
+	indent(b, 1);
+	PUTS(b, "TARGET ");
+	FIELD(b, t->name);
+	PUTS(b, " {\n");
+	attr_num(b, 2, "enabled", t->enabled);
+	if (t->rel_tgt_id)
+		attr_num(b, 2, "rel_tgt_id", t->rel_tgt_id);
+	for (size_t i = 0; i < t->nin_users; i++)
+		user(b, 2, "IncomingUser", &t->in_users[i]);
+	if (t->has_out_user)
+		user(b, 2, "OutgoingUser", &t->out_user);
+	for (size_t i = 0; i < t->nallowed_portals; i++)
+		attr_str(b, 2, "allowed_portal", t->allowed_portals[i],
+			 sizeof(*t->allowed_portals));
+	params(b, 2, &t->params);
+	if (t->nluns)
+		PUTS(b, "\n");
+	luns(b, 2, t->luns, t->nluns);
+	for (size_t i = 0; i < t->ngroups; i++)
+		group(b, &t->groups[i]);
+	indent(b, 1);
+	PUTS(b, "}\n");
+}
+
+static bool params_given(const struct tdm_conf_iscsi_params *p)
+{
+	return p->header_digest >= 0 || p->data_digest >= 0 ||
+	       p->initial_r2t >= 0 || p->immediate_data >= 0 ||
+	       p->max_recv_data_segment_length ||
+	       p->max_xmit_data_segment_length || p->max_burst_length ||
+	       p->first_burst_length || p->max_outstanding_r2t ||
+	       p->queued_commands || p->nop_in_interval || p->nop_in_timeout ||
+	       p->rsp_timeout || p->nop_in_disabled;
+}
+
+int tdm_conf_write(const struct tdm_conf *c, char **out, size_t *outlen)
+{
+	struct buf b = {0};
+
+	*out = NULL;
+	if (outlen)
+		*outlen = 0;
+	PUTS(&b,
+	     "# tandem configuration (scst.conf syntax), see tandem.conf(5)\n");
+
+	/* one HANDLER block per run of devices with the same handler, so
+	 * that the order of the devices is kept */
+	for (size_t i = 0; i < c->ndevices; i++) {
+		const struct tdm_conf_device *d = &c->devices[i];
+
+		if (i == 0 || d->handler != c->devices[i - 1].handler)
+			bprintf(&b, "\nHANDLER %s {\n",
+				tdm_handler_name(d->handler));
+		device(&b, d);
+		if (i + 1 == c->ndevices ||
+		    c->devices[i + 1].handler != d->handler)
+			PUTS(&b, "}\n");
+	}
+
+	if (c->iscsi_enabled || c->nportals || c->ndiscovery_in_users ||
+	    c->has_discovery_out_user || c->ntargets ||
+	    params_given(&c->params)) {
+		PUTS(&b, "\nTARGET_DRIVER iscsi {\n");
+		attr_num(&b, 1, "enabled", c->iscsi_enabled);
+		for (size_t i = 0; i < c->nportals; i++)
+			attr_str(&b, 1, "portal", c->portals[i],
+				 sizeof(*c->portals));
+		for (size_t i = 0; i < c->ndiscovery_in_users; i++)
+			user(&b, 1, "IncomingUser", &c->discovery_in_users[i]);
+		if (c->has_discovery_out_user)
+			user(&b, 1, "OutgoingUser", &c->discovery_out_user);
+		params(&b, 1, &c->params);
+		for (size_t i = 0; i < c->ntargets; i++)
+			target(&b, &c->targets[i]);
+		PUTS(&b, "}\n");
+	}
+
+	if (b.err) {
+		free(b.p);
+		return b.err;
+	}
+	*out = b.p;
+	if (outlen)
+		*outlen = b.len;
+	return 0;
+}

@@ -1,0 +1,1054 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * test_conf.c - the scst.conf reader/writer (ctl/conf_*.c): a full
+ * example field by field, defaults, round trips, every class of error
+ * with its exact file:line, wildcards and initiator groups.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tandem/config.h"
+
+static const char full_example[] =
+	"# the example of tandem.conf(5)\n"
+	"HANDLER vdisk_fileio {\n" /* 2 */
+	"\tDEVICE disk01 {\n"	   /* 3 */
+	"\t\tfilename /var/lib/tandem/disk01.img\n"
+	"\t\tblocksize 4096\n"
+	"\t\tsize 1073741824\n"
+	"\t\tread_only 0\n"
+	"\t\tnv_cache 1\n"
+	"\t\twrite_through 1\n" /* 9 */
+	"\t\to_direct 1\n"
+	"\t\tthin_provisioned 1\n"
+	"\t\trotational 0\n"
+	"\t\tremovable 1\n"
+	"\t\tt10_vend_id TANDEM\n"
+	"\t\tprod_id \"demo disk\"\n"
+	"\t\tprod_rev_lvl 0100\n"
+	"\t\tt10_dev_id disk01\n"
+	"\t\tusn 4a2e9c01\n"
+	"\t\tnaa_id 0x6001405ABCDEF0123456789abcdef012\n"
+	"\t\teui64_id 0x0123456789abcdef\n"
+	"\t}\n"
+	"\tDEVICE disk02 {\n" /* 22 */
+	"\t\tfilename \"/srv/with space/#2.img\"\n"
+	"\t\tread_only 1\n"
+	"\t}\n"
+	"}\n"
+	"HANDLER vdisk_nullio {\n"
+	"\tDEVICE disk03 {\n" /* 28 */
+	"\t\tsize_mb 64\n"
+	"\t}\n"
+	"}\n"
+	"TARGET_DRIVER iscsi {\n" /* 32 */
+	"\tenabled 1\n"
+	"\tportal 127.0.0.1:3260\n"
+	"\tportal [::1]\n"
+	"\tIncomingUser \"user secret\"\n"
+	"\tOutgoingUser \"tuser tsecret\"\n"
+	"\tMaxRecvDataSegmentLength 262144\n"
+	"\tTARGET iqn.2026-11.org.tandem:demo {\n" /* 39 */
+	"\t\tenabled 1\n"
+	"\t\trel_tgt_id 1\n"
+	"\t\tIncomingUser \"user secret\"\n"
+	"\t\tIncomingUser user2 secret2\n"
+	"\t\tOutgoingUser \"tuser tsecret\"\n"
+	"\t\tallowed_portal 127.0.0.*\n"
+	"\t\tHeaderDigest None\n"
+	"\t\tDataDigest CRC32C\n"
+	"\t\tInitialR2T No\n"
+	"\t\tImmediateData Yes\n"
+	"\t\tMaxRecvDataSegmentLength 262144\n"
+	"\t\tMaxXmitDataSegmentLength 131072\n"
+	"\t\tMaxBurstLength 1048576\n"
+	"\t\tFirstBurstLength 65536\n"
+	"\t\tMaxOutstandingR2T 1\n"
+	"\t\tQueuedCommands 128\n"
+	"\t\tNopInInterval 30\n"
+	"\t\tNopInTimeout 20\n"
+	"\t\tRspTimeout 90\n"
+	"\t\tLUN 0 disk01\n" /* 59 */
+	"\t\tLUN 1 disk02 {\n"
+	"\t\t\tread_only 1\n"
+	"\t\t}\n"
+	"\t\tGROUP hosts {\n" /* 63 */
+	"\t\t\tLUN 0 disk03\n"
+	"\t\t\tINITIATOR iqn.1993-08.org.debian:01:*\n"
+	"\t\t\tINITIATOR !iqn.1993-08.org.debian:01:bad*\n"
+	"\t\t\tIncomingUser \"u s\"\n"
+	"\t\t}\n"
+	"\t}\n"
+	"\tTARGET iqn.2026-11.org.tandem:second\n" /* 70 */
+	"}\n";
+
+static struct tdm_conf parse_ok(const char *text)
+{
+	struct tdm_conf c;
+	char err[512] = "";
+	int r = tdm_conf_parse(text, strlen(text), "t.conf", &c, err,
+			       sizeof(err));
+
+	if (r)
+		fail_msg("unexpected parse error: %s", err);
+	return c;
+}
+
+static void test_full_example(void **state)
+{
+	struct tdm_conf c = parse_ok(full_example);
+	const struct tdm_conf_device *d;
+	const struct tdm_conf_target *t;
+	const struct tdm_conf_group *g;
+
+	(void)state;
+	assert_int_equal(c.ndevices, 3);
+	d = &c.devices[0];
+	assert_string_equal(d->name, "disk01");
+	assert_int_equal(d->handler, TDM_HANDLER_FILEIO);
+	assert_int_equal(d->line, 3);
+	assert_string_equal(d->filename, "/var/lib/tandem/disk01.img");
+	assert_int_equal(d->blocksize, 4096);
+	assert_true(d->size == 1073741824ull);
+	assert_false(d->read_only);
+	assert_true(d->nv_cache);
+	assert_true(d->write_through);
+	assert_true(d->o_direct);
+	assert_true(d->thin_provisioned);
+	assert_false(d->rotational);
+	assert_true(d->removable);
+	assert_string_equal(d->t10_vend_id, "TANDEM");
+	assert_string_equal(d->prod_id, "demo disk");
+	assert_string_equal(d->prod_rev_lvl, "0100");
+	assert_string_equal(d->t10_dev_id, "disk01");
+	assert_string_equal(d->usn, "4a2e9c01");
+	assert_string_equal(d->naa_id, "6001405abcdef0123456789abcdef012");
+	assert_string_equal(d->eui64_id, "0123456789abcdef");
+	assert_int_equal(d->set_mask,
+			 TDM_DA_SIZE | TDM_DA_BLOCKSIZE | TDM_DA_T10_DEV_ID |
+				 TDM_DA_USN | TDM_DA_NAA_ID | TDM_DA_EUI64_ID |
+				 TDM_DA_PROD_ID | TDM_DA_VEND_ID |
+				 TDM_DA_PROD_REV | TDM_DA_ROTATIONAL);
+
+	d = &c.devices[1];
+	assert_string_equal(d->name, "disk02");
+	assert_int_equal(d->line, 22);
+	assert_string_equal(d->filename, "/srv/with space/#2.img");
+	assert_true(d->read_only);
+	assert_int_equal(d->blocksize, 512);
+	assert_true(d->rotational);
+	assert_int_equal(d->set_mask, 0);
+
+	d = &c.devices[2];
+	assert_string_equal(d->name, "disk03");
+	assert_int_equal(d->handler, TDM_HANDLER_NULLIO);
+	assert_int_equal(d->line, 28);
+	assert_true(d->size == 64ull << 20);
+	assert_int_equal(d->set_mask, TDM_DA_SIZE);
+
+	assert_true(c.iscsi_enabled);
+	assert_int_equal(c.nportals, 2);
+	assert_string_equal(c.portals[0], "127.0.0.1:3260");
+	assert_string_equal(c.portals[1], "[::1]:3260");
+	assert_int_equal(c.ndiscovery_in_users, 1);
+	assert_string_equal(c.discovery_in_users[0].name, "user");
+	assert_string_equal(c.discovery_in_users[0].secret, "secret");
+	assert_true(c.has_discovery_out_user);
+	assert_string_equal(c.discovery_out_user.name, "tuser");
+	assert_string_equal(c.discovery_out_user.secret, "tsecret");
+	assert_int_equal(c.params.max_recv_data_segment_length, 262144);
+	assert_int_equal(c.params.header_digest, -1);
+	assert_int_equal(c.params.initial_r2t, -1);
+	assert_int_equal(c.params.max_burst_length, 0);
+
+	assert_int_equal(c.ntargets, 2);
+	t = &c.targets[0];
+	assert_string_equal(t->name, "iqn.2026-11.org.tandem:demo");
+	assert_int_equal(t->line, 39);
+	assert_true(t->enabled);
+	assert_int_equal(t->rel_tgt_id, 1);
+	assert_int_equal(t->nin_users, 2);
+	assert_string_equal(t->in_users[0].name, "user");
+	assert_string_equal(t->in_users[0].secret, "secret");
+	assert_string_equal(t->in_users[1].name, "user2");
+	assert_string_equal(t->in_users[1].secret, "secret2");
+	assert_true(t->has_out_user);
+	assert_string_equal(t->out_user.name, "tuser");
+	assert_string_equal(t->out_user.secret, "tsecret");
+	assert_int_equal(t->nallowed_portals, 1);
+	assert_string_equal(t->allowed_portals[0], "127.0.0.*");
+	assert_int_equal(t->params.header_digest, 0);
+	assert_int_equal(t->params.data_digest, 1);
+	assert_int_equal(t->params.initial_r2t, 0);
+	assert_int_equal(t->params.immediate_data, 1);
+	assert_int_equal(t->params.max_recv_data_segment_length, 262144);
+	assert_int_equal(t->params.max_xmit_data_segment_length, 131072);
+	assert_int_equal(t->params.max_burst_length, 1048576);
+	assert_int_equal(t->params.first_burst_length, 65536);
+	assert_int_equal(t->params.max_outstanding_r2t, 1);
+	assert_int_equal(t->params.queued_commands, 128);
+	assert_int_equal(t->params.nop_in_interval, 30);
+	assert_false(t->params.nop_in_disabled);
+	assert_int_equal(t->params.nop_in_timeout, 20);
+	assert_int_equal(t->params.rsp_timeout, 90);
+	assert_int_equal(t->nluns, 2);
+	assert_true(t->luns[0].lun == 0);
+	assert_string_equal(t->luns[0].device, "disk01");
+	assert_false(t->luns[0].read_only);
+	assert_int_equal(t->luns[0].line, 59);
+	assert_true(t->luns[1].lun == 1);
+	assert_string_equal(t->luns[1].device, "disk02");
+	assert_true(t->luns[1].read_only);
+	assert_int_equal(t->luns[1].line, 60);
+	assert_int_equal(t->ngroups, 1);
+	g = &t->groups[0];
+	assert_string_equal(g->name, "hosts");
+	assert_int_equal(g->line, 63);
+	assert_int_equal(g->nluns, 1);
+	assert_string_equal(g->luns[0].device, "disk03");
+	assert_int_equal(g->luns[0].line, 64);
+	assert_int_equal(g->ninitiators, 2);
+	assert_string_equal(g->initiators[0], "iqn.1993-08.org.debian:01:*");
+	assert_string_equal(g->initiators[1],
+			    "!iqn.1993-08.org.debian:01:bad*");
+	assert_int_equal(g->nin_users, 1);
+	assert_string_equal(g->in_users[0].name, "u");
+	assert_string_equal(g->in_users[0].secret, "s");
+
+	t = &c.targets[1];
+	assert_string_equal(t->name, "iqn.2026-11.org.tandem:second");
+	assert_int_equal(t->line, 70);
+	assert_false(t->enabled);
+	assert_int_equal(t->rel_tgt_id, 0);
+	assert_int_equal(t->nluns, 0);
+	assert_int_equal(t->params.header_digest, -1);
+	assert_int_equal(t->params.immediate_data, -1);
+	tdm_conf_free(&c);
+}
+
+static void test_defaults(void **state)
+{
+	struct tdm_conf c = parse_ok("HANDLER vdisk_fileio {\n"
+				     "\tDEVICE f {\n"
+				     "\t\tfilename /f\n"
+				     "\t}\n"
+				     "}\n"
+				     "HANDLER ram {\n"
+				     "\tDEVICE r {\n"
+				     "\t\tsize 4096\n"
+				     "\t}\n"
+				     "}\n"
+				     "TARGET_DRIVER iscsi {\n"
+				     "\tTARGET iqn.2026-11.x:t {\n"
+				     "\t}\n"
+				     "}\n");
+
+	(void)state;
+	assert_int_equal(c.devices[0].blocksize, 512);
+	assert_true(c.devices[0].rotational); /* SCST DEF_ROTATIONAL */
+	assert_false(c.devices[0].nv_cache);
+	assert_false(c.devices[0].write_through);
+	assert_false(c.devices[0].read_only);
+	assert_true(c.devices[0].size == 0);
+	assert_string_equal(c.devices[0].t10_vend_id, "");
+	assert_int_equal(c.devices[0].set_mask, 0);
+	assert_false(c.devices[1].rotational); /* ram */
+	assert_false(c.iscsi_enabled);	       /* SCST: disabled */
+	assert_int_equal(c.nportals, 0);
+	assert_false(c.targets[0].enabled);
+	assert_int_equal(c.targets[0].params.header_digest, -1);
+	assert_int_equal(c.targets[0].params.data_digest, -1);
+	assert_int_equal(c.targets[0].params.initial_r2t, -1);
+	assert_int_equal(c.targets[0].params.immediate_data, -1);
+	assert_int_equal(c.targets[0].params.queued_commands, 0);
+	tdm_conf_free(&c);
+}
+
+static void test_empty_and_comments(void **state)
+{
+	static const char *const texts[] = {
+		"", "\n\n", "# only a comment", "  # c\n\t\n# d\n", "\r\n",
+	};
+	struct tdm_conf c;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		assert_int_equal(tdm_conf_parse(texts[i], strlen(texts[i]),
+						"t.conf", &c, err, sizeof(err)),
+				 0);
+		assert_int_equal(c.ndevices, 0);
+		assert_int_equal(c.ntargets, 0);
+		tdm_conf_free(&c);
+	}
+	assert_int_equal(
+		tdm_conf_parse(NULL, 0, "t.conf", &c, err, sizeof(err)), 0);
+	tdm_conf_free(&c);
+}
+
+static void test_lexer_forms(void **state)
+{
+	/* CRLF, blocks on one line, unquoted two-word CHAP users, escapes,
+	 * '#' glued to a word, alternative spellings of iSCSI values */
+	struct tdm_conf c = parse_ok(
+		"HANDLER vdisk_blockio { DEVICE b { filename "
+		"\"/dev/a \\\"b\\\" \\\\c\\d\" } }\r\n"
+		"HANDLER vdisk_nullio {\r\n"
+		"\tDEVICE n {\r\n"
+		"\t\tsize 512#comment glued to a value\r\n"
+		"\t\tprod_id \"#1 {disk}\"\r\n"
+		"\t}\r\n"
+		"}\r\n"
+		"TARGET_DRIVER iscsi {\n"
+		"\tIncomingUser joe s3cr3t\n"
+		"\tNopInInterval 0\n"
+		"\tHeaderDigest None,CRC32C\n"
+		"\tDataDigest crc32c,none\n"
+		"\tInitialR2T yes\n"
+		"\tImmediateData 0\n"
+		"\tTARGET eui.0123456789ABCDEF { LUN 7 n { read_only 1 } }\n"
+		"}");
+
+	(void)state;
+	assert_string_equal(c.devices[0].filename, "/dev/a \"b\" \\c\\d");
+	assert_true(c.devices[1].size == 512);
+	assert_string_equal(c.devices[1].prod_id, "#1 {disk}");
+	assert_string_equal(c.discovery_in_users[0].name, "joe");
+	assert_string_equal(c.discovery_in_users[0].secret, "s3cr3t");
+	assert_true(c.params.nop_in_disabled);
+	assert_int_equal(c.params.nop_in_interval, 0);
+	assert_int_equal(c.params.header_digest, 2);
+	assert_int_equal(c.params.data_digest, 2);
+	assert_int_equal(c.params.initial_r2t, 1);
+	assert_int_equal(c.params.immediate_data, 0);
+	assert_true(c.targets[0].luns[0].lun == 7);
+	assert_true(c.targets[0].luns[0].read_only);
+	assert_int_equal(c.targets[0].luns[0].line, 15);
+	tdm_conf_free(&c);
+}
+
+static void test_portals(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"127.0.0.1", "127.0.0.1:3260"},
+		{"10.1.2.3:3261", "10.1.2.3:3261"},
+		{"0.0.0.0", "0.0.0.0:3260"},
+		{"::1", "[::1]:3260"},
+		{"[::]", "[::]:3260"},
+		{"[0:0:0:0:0:0:0:1]:860", "[::1]:860"},
+		{"[fe80::1%eth0]:3262", "[fe80::1%eth0]:3262"},
+		{"[2001:DB8::A]", "[2001:db8::a]:3260"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[256];
+		struct tdm_conf c;
+
+		snprintf(text, sizeof(text),
+			 "TARGET_DRIVER iscsi {\n\tportal %s\n}\n",
+			 cases[i].in);
+		c = parse_ok(text);
+		assert_int_equal(c.nportals, 1);
+		assert_string_equal(c.portals[0], cases[i].out);
+		tdm_conf_free(&c);
+	}
+}
+
+/* parse -> write -> parse gives the same; write again, the same bytes */
+static void round_trip(const char *text)
+{
+	struct tdm_conf a = parse_ok(text), b, d;
+	char *w1, *w2, err[512];
+	size_t n1, n2;
+
+	assert_int_equal(tdm_conf_write(&a, &w1, &n1), 0);
+	assert_int_equal(strlen(w1), n1);
+	if (tdm_conf_parse(w1, n1, "w", &b, err, sizeof(err)))
+		fail_msg("written text does not parse: %s\n%s", err, w1);
+	assert_true(tdm_conf_equal(&a, &b));
+	assert_int_equal(tdm_conf_write(&b, &w2, &n2), 0);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(w1, w2, n1);
+	assert_int_equal(tdm_conf_dup(&a, &d), 0);
+	assert_true(tdm_conf_equal(&a, &d));
+	free(w1);
+	free(w2);
+	tdm_conf_free(&a);
+	tdm_conf_free(&b);
+	tdm_conf_free(&d);
+}
+
+static void test_round_trip(void **state)
+{
+	(void)state;
+	round_trip(full_example);
+	round_trip("");
+	round_trip("TARGET_DRIVER iscsi {\n\tenabled 0\n}\n");
+	round_trip("TARGET_DRIVER iscsi {\n\tNopInInterval 0\n\tTARGET "
+		   "iqn.2026-11.x:t {\n\t\tNopInInterval 0\n\t\tGROUP e\n"
+		   "\t}\n}\n");
+	round_trip("HANDLER vdisk_fileio {\n\tDEVICE q {\n\t\tfilename "
+		   "\"/a \\\"b\\\\\"\n\t\tusn \"x y\"\n\t\tsize 0\n"
+		   "\t\tblocksize 512\n\t\trotational 1\n\t}\n}\n");
+	/* handlers interleaved: the device order is kept */
+	round_trip("HANDLER ram {\n DEVICE a {\n size 512\n }\n}\n"
+		   "HANDLER vdisk_nullio {\n DEVICE b {\n size 512\n }\n}\n"
+		   "HANDLER ram {\n DEVICE c {\n size 512\n }\n}\n");
+}
+
+static void test_write_canonical(void **state)
+{
+	struct tdm_conf c = parse_ok(
+		"HANDLER vdisk_nullio { DEVICE n {\nsize_mb 1\nprod_id "
+		"\"a b\"\n} }\nTARGET_DRIVER iscsi { enabled 1\nTARGET "
+		"iqn.2026-11.x:t {\nLUN 0 n { read_only 1 }\n}\n}\n");
+	static const char expect[] = "# tandem configuration (scst.conf "
+				     "syntax), see tandem.conf(5)\n"
+				     "\n"
+				     "HANDLER vdisk_nullio {\n"
+				     "\tDEVICE n {\n"
+				     "\t\tsize 1048576\n"
+				     "\t\tprod_id \"a b\"\n"
+				     "\t}\n"
+				     "}\n"
+				     "\n"
+				     "TARGET_DRIVER iscsi {\n"
+				     "\tenabled 1\n"
+				     "\n"
+				     "\tTARGET iqn.2026-11.x:t {\n"
+				     "\t\tenabled 0\n"
+				     "\n"
+				     "\t\tLUN 0 n {\n"
+				     "\t\t\tread_only 1\n"
+				     "\t\t}\n"
+				     "\t}\n"
+				     "}\n";
+	char *w;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(tdm_conf_write(&c, &w, &n), 0);
+	assert_string_equal(w, expect);
+	free(w);
+	tdm_conf_free(&c);
+}
+
+/* A configuration built in code, as tandemctl would. */
+static void test_programmatic(void **state)
+{
+	struct tdm_conf c, b;
+	struct tdm_conf_device devs[2];
+	struct tdm_conf_lun luns[1] = {{.lun = 5, .device = "m1"}};
+	struct tdm_conf_target tg;
+	char *w, err[256];
+	size_t n;
+
+	(void)state;
+	tdm_conf_init(&c);
+	tdm_conf_device_init(&devs[0], TDM_HANDLER_RAM);
+	snprintf(devs[0].name, sizeof(devs[0].name), "m0");
+	devs[0].size = 8192;
+	tdm_conf_device_init(&devs[1], TDM_HANDLER_RAM);
+	snprintf(devs[1].name, sizeof(devs[1].name), "m1");
+	devs[1].size = 4096;
+	snprintf(devs[1].usn, sizeof(devs[1].usn), "serial 1");
+	memset(&tg, 0, sizeof(tg));
+	tdm_conf_params_init(&tg.params);
+	snprintf(tg.name, sizeof(tg.name), "iqn.2026-11.x:p");
+	tg.luns = luns;
+	tg.nluns = 1;
+	c.devices = devs;
+	c.ndevices = 2;
+	c.targets = &tg;
+	c.ntargets = 1;
+	assert_int_equal(tdm_conf_validate(&c, "built", err, sizeof(err)), 0);
+	assert_int_equal(tdm_conf_write(&c, &w, &n), 0);
+	assert_int_equal(tdm_conf_parse(w, n, "w", &b, err, sizeof(err)), 0);
+	assert_true(b.devices[1].size == 4096);
+	assert_string_equal(b.devices[1].usn, "serial 1");
+	assert_true(b.targets[0].luns[0].lun == 5);
+	free(w);
+	tdm_conf_free(&b);
+
+	/* cross references: no line numbers -> "name: problem" */
+	snprintf(luns[0].device, sizeof(luns[0].device), "gone");
+	assert_int_equal(tdm_conf_validate(&c, "built", err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "built: TARGET iqn.2026-11.x:p: LUN 5: "
+				 "unknown device 'gone'");
+	snprintf(luns[0].device, sizeof(luns[0].device), "m1");
+	snprintf(devs[1].name, sizeof(devs[1].name), "m0");
+	assert_int_equal(tdm_conf_validate(&c, "built", err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "duplicate DEVICE m0"));
+	snprintf(devs[1].name, sizeof(devs[1].name), "m1");
+	devs[1].blocksize = 1024;
+	assert_int_equal(tdm_conf_validate(&c, "built", err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "blocksize 1024"));
+}
+
+static void test_dup_independent(void **state)
+{
+	struct tdm_conf a = parse_ok(full_example), b;
+
+	(void)state;
+	assert_int_equal(tdm_conf_dup(&a, &b), 0);
+	assert_true(tdm_conf_equal(&a, &b));
+	assert_ptr_not_equal(a.targets[0].groups[0].initiators,
+			     b.targets[0].groups[0].initiators);
+	b.targets[0].groups[0].initiators[0][0] = 'X';
+	assert_false(tdm_conf_equal(&a, &b));
+	assert_string_equal(a.targets[0].groups[0].initiators[0],
+			    "iqn.1993-08.org.debian:01:*");
+	b.targets[0].groups[0].initiators[0][0] = 'i';
+	assert_true(tdm_conf_equal(&a, &b));
+	b.devices[0].line = 99; /* lines are not compared */
+	assert_true(tdm_conf_equal(&a, &b));
+	b.devices[0].set_mask = 0;
+	assert_false(tdm_conf_equal(&a, &b));
+	tdm_conf_free(&a);
+	tdm_conf_free(&b);
+	tdm_conf_free(&b); /* freeing twice is harmless (free re-inits) */
+}
+
+static void test_parse_file(void **state)
+{
+	char path[] = "/tmp/test_conf_XXXXXX";
+	struct tdm_conf c;
+	char err[512], expect[600];
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, full_example, sizeof(full_example) - 1),
+			 (ssize_t)sizeof(full_example) - 1);
+	close(fd);
+	assert_int_equal(tdm_conf_parse_file(path, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.ndevices, 3);
+	tdm_conf_free(&c);
+
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "HANDLER x {\n}\n", 14), 14);
+	close(fd);
+	assert_int_equal(tdm_conf_parse_file(path, &c, err, sizeof(err)),
+			 -EINVAL);
+	snprintf(expect, sizeof(expect), "%s:1: unknown handler 'x'", path);
+	assert_memory_equal(err, expect, strlen(expect));
+	tdm_conf_free(&c);
+	unlink(path);
+
+	assert_int_equal(tdm_conf_parse_file(path, &c, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, path));
+	assert_int_equal(tdm_conf_parse_file("/tmp", &c, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+}
+
+/* ---- errors: each with its exact file:line ---- */
+
+struct bad {
+	const char *name;
+	const char *text;
+	int line;
+	const char *msg; /* must appear in the message */
+};
+
+#define FIO_HEAD "HANDLER vdisk_fileio {\n\tDEVICE d {\n\t\tfilename /d\n"
+#define FIO_TAIL "\t}\n}\n"
+#define NUL_HEAD "HANDLER vdisk_nullio {\n\tDEVICE d {\n\t\tsize 4096\n"
+#define TGT_HEAD                                                               \
+	NUL_HEAD FIO_TAIL "TARGET_DRIVER iscsi {\n\tTARGET iqn.2026-11.x:t "   \
+			  "{\n"
+/* TGT_HEAD: the TARGET is on line 7, its first attribute on line 8 */
+#define TGT_TAIL "\t}\n}\n"
+
+static const struct bad bads[] = {
+	{"unknown device attribute", FIO_HEAD "\t\tblcksize 512\n" FIO_TAIL, 4,
+	 "DEVICE d: unknown attribute 'blcksize'"},
+	{"blocksize", FIO_HEAD "\t\tblocksize 1000\n" FIO_TAIL, 4,
+	 "blocksize must be 512 or 4096, got 1000"},
+	{"unterminated block", FIO_HEAD "\t}\n", 4,
+	 "unterminated block opened at line 1"},
+	{"unterminated at the last line without newline",
+	 "HANDLER vdisk_fileio {\n\tDEVICE d {\n\t\tfilename /d", 3,
+	 "unterminated block opened at line 2"},
+	{"duplicate device",
+	 FIO_HEAD FIO_TAIL "HANDLER vdisk_nullio {\n\tDEVICE d {\n"
+			   "\t\tsize 512\n\t}\n}\n",
+	 7, "duplicate DEVICE d (first at line 2)"},
+	{"duplicate LUN in a target",
+	 TGT_HEAD "\t\tLUN 0 d\n\t\tLUN 0 d\n" TGT_TAIL, 9,
+	 "duplicate LUN 0 (first at line 8)"},
+	{"duplicate LUN in a group",
+	 TGT_HEAD
+	 "\t\tGROUP g {\n\t\t\tLUN 3 d\n\t\t\tLUN 3 d\n\t\t}\n" TGT_TAIL,
+	 10, "GROUP g: duplicate LUN 3 (first at line 9)"},
+	{"LUN to an unknown device",
+	 TGT_HEAD "\t\tLUN 0 d\n\t\tLUN 1 nope\n" TGT_TAIL, 9,
+	 "TARGET iqn.2026-11.x:t: LUN 1: unknown device 'nope'"},
+	{"group LUN to an unknown device",
+	 TGT_HEAD "\t\tGROUP g {\n\t\t\tLUN 2 nope\n\t\t}\n" TGT_TAIL, 9,
+	 "TARGET iqn.2026-11.x:t: GROUP g: LUN 2: unknown device 'nope'"},
+	{"LUN out of range", TGT_HEAD "\t\tLUN 16384 d\n" TGT_TAIL, 8,
+	 "LUN number must be 0..16383, got '16384'"},
+	{"LUN with junk", TGT_HEAD "\t\tLUN 1x d\n" TGT_TAIL, 8,
+	 "LUN number must be 0..16383, got '1x'"},
+	{"LUN without device", TGT_HEAD "\t\tLUN 1\n" TGT_TAIL, 8,
+	 "LUN needs a number and a device name"},
+	{"LUN block attribute", TGT_HEAD "\t\tLUN 1 d {\n\t\t\tro 1\n\t\t}\n",
+	 9, "LUN 1: unknown attribute 'ro'"},
+	{"boolean 2", FIO_HEAD "\t\tread_only 2\n" FIO_TAIL, 4,
+	 "read_only must be 0 or 1, got '2'"},
+	{"boolean yes on a device", FIO_HEAD "\t\tnv_cache yes\n" FIO_TAIL, 4,
+	 "nv_cache must be 0 or 1, got 'yes'"},
+	{"Yes/No key", TGT_HEAD "\t\tInitialR2T maybe\n" TGT_TAIL, 8,
+	 "InitialR2T must be Yes or No, got 'maybe'"},
+	{"digest", TGT_HEAD "\t\tHeaderDigest CRC64\n" TGT_TAIL, 8,
+	 "HeaderDigest must be None, CRC32C"},
+	{"number below range", TGT_HEAD "\t\tMaxBurstLength 511\n" TGT_TAIL, 8,
+	 "MaxBurstLength must be a number in 512..16777215, got '511'"},
+	{"number with junk", TGT_HEAD "\t\tMaxBurstLength 1024k\n" TGT_TAIL, 8,
+	 "MaxBurstLength must be a number in 512..16777215, got '1024k'"},
+	{"negative number", TGT_HEAD "\t\tQueuedCommands -1\n" TGT_TAIL, 8,
+	 "QueuedCommands must be a number in 1..2048, got '-1'"},
+	{"QueuedCommands 0", TGT_HEAD "\t\tQueuedCommands 0\n" TGT_TAIL, 8,
+	 "QueuedCommands must be a number in 1..2048"},
+	{"NopInInterval", TGT_HEAD "\t\tNopInInterval 3601\n" TGT_TAIL, 8,
+	 "NopInInterval must be a number in 0..3600"},
+	{"huge number",
+	 TGT_HEAD "\t\tRspTimeout 99999999999999999999999\n" TGT_TAIL, 8,
+	 "RspTimeout must be a number in 2..65535"},
+	{"FirstBurstLength > MaxBurstLength",
+	 TGT_HEAD
+	 "\t\tFirstBurstLength 65536\n\t\tMaxBurstLength 8192\n" TGT_TAIL,
+	 7, "FirstBurstLength 65536 is greater than MaxBurstLength 8192"},
+	{"FirstBurstLength > driver MaxBurstLength",
+	 TGT_HEAD "\t\tFirstBurstLength 65536\n\t}\n\tMaxBurstLength 8192\n}\n",
+	 7, "FirstBurstLength 65536 is greater than MaxBurstLength 8192"},
+	{"driver FirstBurstLength > MaxBurstLength",
+	 "TARGET_DRIVER iscsi {\n\tMaxBurstLength 8192\n"
+	 "\tFirstBurstLength 65536\n}\n",
+	 3,
+	 "TARGET_DRIVER iscsi: FirstBurstLength 65536 is greater than "
+	 "MaxBurstLength 8192"},
+	{"given twice",
+	 FIO_HEAD "\t\tblocksize 512\n\t\tblocksize 512\n" FIO_TAIL, 5,
+	 "DEVICE d: blocksize given twice (first at line 4)"},
+	{"size and size_mb", NUL_HEAD "\t\tsize_mb 1\n" FIO_TAIL, 4,
+	 "DEVICE d: size given twice"},
+	{"target attribute twice",
+	 TGT_HEAD "\t\tenabled 1\n\t\tenabled 0\n" TGT_TAIL, 9,
+	 "enabled given twice (first at line 8)"},
+	{"iSCSI key twice",
+	 TGT_HEAD "\t\tDataDigest None\n"
+		  "\t\tDataDigest None\n" TGT_TAIL,
+	 9, "DataDigest given twice (first at line 8)"},
+	{"missing filename",
+	 "HANDLER vdisk_blockio {\n\tDEVICE b {\n"
+	 "\t\tread_only 1\n\t}\n}\n",
+	 2, "DEVICE b: filename is required for vdisk_blockio"},
+	{"block-less DEVICE needs a filename",
+	 "HANDLER vdisk_fileio {\n\tDEVICE b\n}\n", 2,
+	 "filename is required for vdisk_fileio"},
+	{"nullio without size",
+	 "HANDLER vdisk_nullio {\n\tDEVICE n {\n"
+	 "\t}\n}\n",
+	 2,
+	 "DEVICE n: size (or size_mb) greater than 0 is required for "
+	 "vdisk_nullio"},
+	{"ram size 0", "HANDLER ram {\n\tDEVICE r {\n\t\tsize 0\n\t}\n}\n", 3,
+	 "size (or size_mb) greater than 0 is required for ram"},
+	{"filename on nullio", NUL_HEAD "\t\tfilename /x\n" FIO_TAIL, 4,
+	 "filename is not valid for vdisk_nullio"},
+	{"relative filename",
+	 FIO_HEAD "\t}\n\tDEVICE e {\n\t\tfilename e.img\n" FIO_TAIL, 6,
+	 "filename must be an absolute path, got 'e.img'"},
+	{"o_direct on blockio",
+	 "HANDLER vdisk_blockio {\n\tDEVICE b {\n"
+	 "\t\to_direct 1\n",
+	 3, "o_direct is only valid for vdisk_fileio"},
+	{"size not a multiple of blocksize",
+	 "HANDLER ram {\n\tDEVICE r {\n\t\tsize 8192\n\t\tblocksize 4096\n"
+	 "\t}\n\tDEVICE s {\n\t\tsize 1000\n\t}\n}\n",
+	 7, "DEVICE s: size 1000 is not a multiple of blocksize 512"},
+	{"size_mb overflow",
+	 NUL_HEAD FIO_TAIL "HANDLER ram {\n\tDEVICE r {\n"
+			   "\t\tsize_mb 17592186044416\n",
+	 8, "size_mb must be a number in 0..17592186044415"},
+	{"t10_vend_id too long",
+	 FIO_HEAD "\t\tt10_vend_id TANDEM123\n" FIO_TAIL, 4,
+	 "t10_vend_id is longer than 8 characters"},
+	{"prod_id too long",
+	 FIO_HEAD "\t\tprod_id 12345678901234567\n" FIO_TAIL, 4,
+	 "prod_id is longer than 16 characters"},
+	{"prod_rev_lvl too long", FIO_HEAD "\t\tprod_rev_lvl 01000\n" FIO_TAIL,
+	 4, "prod_rev_lvl is longer than 4 characters"},
+	{"usn too long",
+	 FIO_HEAD
+	 "\t\tusn "
+	 "0123456789012345678901234567890123456789012345678901234567890123"
+	 "\n" FIO_TAIL,
+	 4, "usn is longer than 63 characters"},
+	{"non-ASCII usn", FIO_HEAD "\t\tusn \"caf\xc3\xa9\"\n" FIO_TAIL, 4,
+	 "usn: non-printable character 0xc3"},
+	{"control character", FIO_HEAD "\t\tt10_dev_id a\x01z\n" FIO_TAIL, 4,
+	 "non-printable character 0x01"},
+	{"control character in quotes", FIO_HEAD "\t\tusn \"a\x1b\"\n" FIO_TAIL,
+	 4, "non-printable character 0x1b in a quoted string"},
+	{"NUL byte", FIO_HEAD "\t\tusn a\0b\n" FIO_TAIL, 4,
+	 "non-printable character 0x00"},
+	{"naa_id length", FIO_HEAD "\t\tnaa_id 0x600140\n" FIO_TAIL, 4,
+	 "naa_id must be 16 or 32 hex digits, got '0x600140'"},
+	{"naa_id not hex", FIO_HEAD "\t\tnaa_id 600140512345678g\n" FIO_TAIL, 4,
+	 "naa_id must be 16 or 32 hex digits"},
+	{"naa_id type", FIO_HEAD "\t\tnaa_id 1001405123456789\n" FIO_TAIL, 4,
+	 "an 8-byte NAA identifier starts with 2, 3 or 5"},
+	{"eui64_id length",
+	 FIO_HEAD "\t\teui64_id 0123456789abcdef0123\n" FIO_TAIL, 4,
+	 "eui64_id must be 16, 24 or 32 hex digits"},
+	{"unknown target driver", "TARGET_DRIVER qla2x00t {\n}\n", 1,
+	 "unknown target driver 'qla2x00t'"},
+	{"unknown handler", "\nHANDLER dev_disk {\n}\n", 2,
+	 "unknown handler 'dev_disk'"},
+	{"keywords are case-sensitive", "handler vdisk_fileio {\n}\n", 1,
+	 "unknown keyword 'handler' (keywords are case-sensitive: HANDLER)"},
+	{"Device inside HANDLER", "HANDLER ram {\n\tDevice r {\n", 2,
+	 "HANDLER ram: unknown keyword 'Device' (keywords are "
+	 "case-sensitive: DEVICE)"},
+	{"unknown top-level keyword", "setup_id 0x1234\n", 1,
+	 "unknown keyword 'setup_id'"},
+	{"SCST attribute not supported",
+	 FIO_HEAD "\t\tthreads_num 4\n" FIO_TAIL, 4,
+	 "unknown attribute 'threads_num' (an SCST feature"},
+	{"ALUA device groups not supported", "DEVICE_GROUP dg {\n}\n", 1,
+	 "unknown keyword 'DEVICE_GROUP' (an SCST feature"},
+	{"DEVICE outside HANDLER", "DEVICE d {\n}\n", 1,
+	 "DEVICE outside of its block"},
+	{"unexpected }", "\n}\n", 2, "unexpected '}'"},
+	{"unexpected {", "HANDLER ram {\n\t{\n", 2, "unexpected '{'"},
+	{"block after an attribute", FIO_HEAD "\t\tread_only 1 {\n", 4,
+	 "DEVICE d: unexpected '{' after 'read_only'"},
+	{"unterminated quote", FIO_HEAD "\t\tprod_id \"abc\n" FIO_TAIL, 4,
+	 "unterminated quoted string"},
+	{"junk after a quote", FIO_HEAD "\t\tprod_id \"abc\"d\n" FIO_TAIL, 4,
+	 "unexpected character after a closing quote"},
+	{"quote inside a word", FIO_HEAD "\t\tprod_id ab\"c\"\n" FIO_TAIL, 4,
+	 "unexpected '\"' inside a word"},
+	{"empty value", FIO_HEAD "\t\tprod_id \"\"\n" FIO_TAIL, 4,
+	 "empty value"},
+	{"missing value", FIO_HEAD "\t\tread_only\n" FIO_TAIL, 4,
+	 "DEVICE d: read_only takes one value, got 0"},
+	{"too many values", FIO_HEAD "\t\tread_only 1 2 3 4\n" FIO_TAIL, 4,
+	 "too many values after 'read_only'"},
+	{"rel_tgt_id 0", TGT_HEAD "\t\trel_tgt_id 0\n" TGT_TAIL, 8,
+	 "rel_tgt_id must be a number in 1..65535, got '0'"},
+	{"duplicate rel_tgt_id",
+	 TGT_HEAD "\t\trel_tgt_id 7\n\t}\n\tTARGET iqn.2026-11.x:u {\n"
+		  "\t\trel_tgt_id 7\n" TGT_TAIL,
+	 10,
+	 "TARGET iqn.2026-11.x:u: rel_tgt_id 7 is already used by "
+	 "TARGET iqn.2026-11.x:t (line 7)"},
+	{"duplicate target", TGT_HEAD "\t}\n\tTARGET iqn.2026-11.x:t\n}\n", 9,
+	 "duplicate TARGET iqn.2026-11.x:t (first at line 7)"},
+	{"bad target name", "TARGET_DRIVER iscsi {\n\tTARGET foo {\n", 2,
+	 "bad TARGET name 'foo': an iSCSI name starts with iqn., eui. or "
+	 "naa."},
+	{"target name with a blank",
+	 "TARGET_DRIVER iscsi {\n\tTARGET \"iqn.a b\" {\n", 2,
+	 "bad TARGET name 'iqn.a b'"},
+	{"bad device name", "HANDLER ram {\n\tDEVICE d/1 {\n", 2,
+	 "bad DEVICE name 'd/1'"},
+	{"device name too long",
+	 "HANDLER ram {\n\tDEVICE "
+	 "d123456789012345678901234567890123456789012345678901234567890123"
+	 " {\n",
+	 2, "bad DEVICE name"},
+	{"OutgoingUser twice",
+	 TGT_HEAD
+	 "\t\tOutgoingUser \"a b\"\n\t\tOutgoingUser \"c d\"\n" TGT_TAIL,
+	 9, "OutgoingUser given twice (first at line 8)"},
+	{"IncomingUser without a secret",
+	 TGT_HEAD "\t\tIncomingUser joe\n" TGT_TAIL, 8,
+	 "IncomingUser needs \"user secret\""},
+	{"IncomingUser with three words",
+	 TGT_HEAD "\t\tIncomingUser \"a b c\"\n" TGT_TAIL, 8,
+	 "IncomingUser needs \"user secret\""},
+	{"IncomingUser twice",
+	 TGT_HEAD
+	 "\t\tIncomingUser \"joe a\"\n\t\tIncomingUser \"joe b\"\n" TGT_TAIL,
+	 9, "IncomingUser 'joe' given twice"},
+	{"CHAP secret too long",
+	 TGT_HEAD "\t\tOutgoingUser u "
+		  "s12345678901234567890123456789012345678901234567890123456789"
+		  "012345678901234567890123456789012345678901234567890123456789"
+		  "012345678901234567890123456789012345678901234567890123456789"
+		  "012345678901234567890123456789012345678901234567890123456789"
+		  "012345678901234567890123456789012345678901234567890123456789"
+		  "\n" TGT_TAIL,
+	 8, "OutgoingUser secret: too long"},
+	{"portal host name", "TARGET_DRIVER iscsi {\n\tportal example.com\n", 2,
+	 "portal 'example.com': not a numeric IPv4 or IPv6 address"},
+	{"portal port", "TARGET_DRIVER iscsi {\n\tportal 1.2.3.4:70000\n", 2,
+	 "port must be a number in 1..65535"},
+	{"portal bracket", "TARGET_DRIVER iscsi {\n\tportal [::1\n", 2,
+	 "missing ']'"},
+	{"portal twice",
+	 "TARGET_DRIVER iscsi {\n\tportal 127.0.0.1\n"
+	 "\tportal 127.0.0.1:3260\n",
+	 3, "portal 127.0.0.1:3260 given twice"},
+	{"allowed_portal twice",
+	 TGT_HEAD "\t\tallowed_portal 10.*\n"
+		  "\t\tallowed_portal 10.*\n" TGT_TAIL,
+	 9, "allowed_portal 10.* given twice"},
+	{"INITIATOR in two groups",
+	 TGT_HEAD "\t\tGROUP a {\n\t\t\tINITIATOR iqn.x:*\n\t\t}\n"
+		  "\t\tGROUP b {\n\t\t\tINITIATOR iqn.x:*\n" TGT_TAIL,
+	 12, "GROUP b: INITIATOR iqn.x:* is already in GROUP a"},
+	{"INITIATOR twice in a group",
+	 TGT_HEAD "\t\tGROUP a {\n\t\t\tINITIATOR !iqn.x:*\n"
+		  "\t\t\tINITIATOR !iqn.x:*\n" TGT_TAIL,
+	 10, "GROUP a: INITIATOR !iqn.x:* is already in GROUP a"},
+	{"duplicate group", TGT_HEAD "\t\tGROUP a\n\t\tGROUP a\n" TGT_TAIL, 9,
+	 "duplicate GROUP a (first at line 8)"},
+	{"unknown group attribute",
+	 TGT_HEAD "\t\tGROUP a {\n\t\t\tOutgoingUser \"a b\"\n", 9,
+	 "GROUP a: unknown attribute 'OutgoingUser'"},
+	{"TARGET_DRIVER twice",
+	 "TARGET_DRIVER iscsi {\n}\nTARGET_DRIVER iscsi {\n}\n", 3,
+	 "TARGET_DRIVER iscsi given twice (first at line 1)"},
+	{"unknown driver attribute", "TARGET_DRIVER iscsi {\n\tenable 1\n}\n",
+	 2, "TARGET_DRIVER iscsi: unknown attribute 'enable'"},
+	{"unknown target attribute", TGT_HEAD "\t\tQueuedCmds 32\n" TGT_TAIL, 8,
+	 "TARGET iqn.2026-11.x:t: unknown attribute 'QueuedCmds'"},
+	{"HANDLER without a name", "HANDLER {\n}\n", 1,
+	 "HANDLER needs exactly one name"},
+};
+
+static void test_bad(void **state)
+{
+	const struct bad *b = *state;
+	char err[512], prefix[64];
+	struct tdm_conf c;
+	size_t len = strlen(b->text);
+	int r;
+
+	/* the NUL byte case: count up to the real end */
+	if (strcmp(b->name, "NUL byte") == 0)
+		len += 1 + strlen(b->text + len + 1);
+	memset(err, 'x', sizeof(err));
+	r = tdm_conf_parse(b->text, len, "t.conf", &c, err, sizeof(err));
+	if (r != -EINVAL)
+		fail_msg("%s: parse returned %d, expected -EINVAL", b->name, r);
+	snprintf(prefix, sizeof(prefix), "t.conf:%d: ", b->line);
+	if (strncmp(err, prefix, strlen(prefix)) != 0 || !strstr(err, b->msg))
+		fail_msg("%s:\n  got      '%s'\n  expected '%s%s'", b->name,
+			 err, prefix, b->msg);
+	/* a failed parse leaves an empty configuration */
+	assert_int_equal(c.ndevices, 0);
+	assert_null(c.devices);
+	assert_int_equal(c.ntargets, 0);
+	tdm_conf_free(&c);
+}
+
+static void test_error_truncation(void **state)
+{
+	char err[12];
+	struct tdm_conf c;
+
+	(void)state;
+	assert_int_equal(tdm_conf_parse("}", 1, "t.conf", &c, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "t.conf:1: u");
+	assert_int_equal(tdm_conf_parse("}", 1, "t.conf", &c, NULL, 0),
+			 -EINVAL);
+}
+
+/* ---- wildcards and groups ---- */
+
+static void test_wildcard(void **state)
+{
+	static const struct {
+		const char *p, *s;
+		bool m;
+	} cases[] = {
+		{"", "", true},
+		{"", "a", false},
+		{"*", "", true},
+		{"*", "anything", true},
+		{"?", "", false},
+		{"?", "a", true},
+		{"??", "a", false},
+		{"abc", "abc", true},
+		{"abc", "abcd", false},
+		{"abc", "ab", false},
+		{"a*c", "abbbc", true},
+		{"a*c", "abbbd", false},
+		{"a*b*c", "aXbYc", true},
+		{"a*b*c", "aXcYb", false},
+		{"*a", "bbba", true},
+		{"*a*", "bab", true},
+		{"*.*", "a.b", true},
+		{"iqn.1993-08.org.debian:01:*",
+		 "iqn.1993-08.org.debian:01:abcdef", true},
+		{"iqn.1993-08.org.debian:01:*", "iqn.1993-08.org.debian:02:x",
+		 false},
+		{"IQN.*", "iqn.x", true}, /* ASCII case ignored */
+		{"127.0.0.?", "127.0.0.1", true},
+		{"127.0.0.?", "127.0.0.10", false},
+		{"!abc", "abc", false},
+		{"!abc", "abd", true},
+		{"!*", "x", false},
+		{"!", "x", true},
+		{"!", "", false},
+		{"a!b", "a!b", true}, /* '!' only negates when leading */
+		{"**", "x", true},
+		{"*?", "", false},
+		{"*?", "x", true},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (tdm_wildcard_match(cases[i].p, cases[i].s) != cases[i].m)
+			fail_msg("'%s' against '%s': expected %d", cases[i].p,
+				 cases[i].s, cases[i].m);
+	assert_false(tdm_wildcard_match(NULL, "x"));
+	assert_false(tdm_wildcard_match("x", NULL));
+}
+
+static void test_wildcard_hostile(void **state)
+{
+	static char s[100001], p[4001];
+	struct timespec t0, t1;
+	double ms;
+
+	(void)state;
+	memset(s, 'a', sizeof(s) - 1);
+	/* "*a*a*a...*b": exponential for naive recursion */
+	for (size_t i = 0; i + 2 < sizeof(p) - 1; i += 2) {
+		p[i] = '*';
+		p[i + 1] = 'a';
+	}
+	p[sizeof(p) - 3] = '*';
+	p[sizeof(p) - 2] = 'b';
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_false(tdm_wildcard_match("*a*a*a*a*a*a*a*a*a*a*b", s));
+	assert_false(tdm_wildcard_match(p, s));
+	assert_true(tdm_wildcard_match("*a*a*a*a*a*a*a*a*a*a*", s));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	     (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	if (ms > 2000)
+		fail_msg("hostile patterns took %.0f ms", ms);
+}
+
+static void test_match_group(void **state)
+{
+	struct tdm_conf c =
+		parse_ok("HANDLER ram {\n\tDEVICE r {\n\t\tsize 512\n\t}\n}\n"
+			 "TARGET_DRIVER iscsi {\n"
+			 "\tTARGET iqn.2026-11.x:t {\n"
+			 "\t\tLUN 0 r\n"
+			 "\t\tGROUP debian {\n"
+			 "\t\t\tINITIATOR iqn.1993-08.org.debian:01:*\n"
+			 "\t\t\tINITIATOR !iqn.1993-08.org.debian:01:bad*\n"
+			 "\t\t}\n"
+			 "\t\tGROUP empty\n"
+			 "\t\tGROUP only_excl {\n"
+			 "\t\t\tINITIATOR !*win*\n"
+			 "\t\t}\n"
+			 "\t\tGROUP notwin {\n"
+			 "\t\t\tINITIATOR *\n"
+			 "\t\t\tINITIATOR !*win*\n"
+			 "\t\t}\n"
+			 "\t}\n"
+			 "}\n");
+	const struct tdm_conf_target *t = &c.targets[0];
+	const struct tdm_conf_group *g;
+
+	(void)state;
+	g = tdm_conf_match_group(t, "iqn.1993-08.org.debian:01:good1");
+	assert_non_null(g);
+	assert_string_equal(g->name, "debian");
+	/* excluded from "debian"; "empty" and "only_excl" take nobody */
+	g = tdm_conf_match_group(t, "iqn.1993-08.org.debian:01:bad1");
+	assert_non_null(g);
+	assert_string_equal(g->name, "notwin");
+	/* excluded everywhere: the target's default LUNs */
+	assert_null(tdm_conf_match_group(t, "iqn.1991-05.com.microsoft:win"));
+	assert_null(
+		tdm_conf_match_group(t, "iqn.1993-08.org.debian:01:badwin"));
+	tdm_conf_free(&c);
+}
+
+static void test_handler_names(void **state)
+{
+	enum tdm_handler h;
+
+	(void)state;
+	for (int i = 0; i < TDM__HANDLER_COUNT; i++) {
+		assert_int_equal(tdm_handler_from_name(tdm_handler_name(i), &h),
+				 0);
+		assert_int_equal(h, i);
+	}
+	assert_string_equal(tdm_handler_name(TDM_HANDLER_FILEIO),
+			    "vdisk_fileio");
+	assert_string_equal(tdm_handler_name(TDM_HANDLER_RAM), "ram");
+	assert_int_equal(tdm_handler_from_name("VDISK_FILEIO", &h), -ENOENT);
+	assert_string_equal(tdm_handler_name(TDM__HANDLER_COUNT), "unknown");
+}
+
+int main(void)
+{
+	static const struct CMUnitTest fixed[] = {
+		cmocka_unit_test(test_full_example),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_empty_and_comments),
+		cmocka_unit_test(test_lexer_forms),
+		cmocka_unit_test(test_portals),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_write_canonical),
+		cmocka_unit_test(test_programmatic),
+		cmocka_unit_test(test_dup_independent),
+		cmocka_unit_test(test_parse_file),
+		cmocka_unit_test(test_error_truncation),
+		cmocka_unit_test(test_wildcard),
+		cmocka_unit_test(test_wildcard_hostile),
+		cmocka_unit_test(test_match_group),
+		cmocka_unit_test(test_handler_names),
+	};
+	const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
+	const size_t nbad = sizeof(bads) / sizeof(bads[0]);
+	struct CMUnitTest *tests = calloc(nfixed + nbad, sizeof(*tests));
+	int failed;
+
+	if (!tests)
+		return 1;
+	memcpy(tests, fixed, sizeof(fixed));
+	for (size_t i = 0; i < nbad; i++) {
+		tests[nfixed + i].name = bads[i].name;
+		tests[nfixed + i].test_func = test_bad;
+		tests[nfixed + i].initial_state = (void *)&bads[i];
+	}
+	failed = _cmocka_run_group_tests("conf", tests, nfixed + nbad, NULL,
+					 NULL);
+	free(tests);
+	return failed ? 1 : 0;
+}
