@@ -43,7 +43,7 @@ step() {
 		tail -40 "$logdir/$name.log" | sed 's/^/    /'
 	fi
 	# show the conformance summary lines even on success
-	case $name in conformance-*) grep -E "^iscsi-test-cu:|^  [A-Za-z]+ +[0-9]+ +[0-9]+ +[0-9]+$" "$logdir/$name.log" | sed 's/^/    /' ;; esac
+	case $name in conformance-*) grep -E "^iscsi-test-cu:|^excluded:" "$logdir/$name.log" | sed 's/^/    /' ;; esac
 	return 0
 }
 
@@ -118,7 +118,11 @@ if [ -x build-asan/targetd/tandemd ]; then
 		step "func-$(basename "$t" .sh)" bash "$t"
 	done
 	step conformance-fileio-512 tests/conformance/iscsi-test-cu.sh --handler vdisk_fileio --blocksize 512 --port 3300 --min-honest 160
-	step conformance-ram-4096 tests/conformance/iscsi-test-cu.sh --handler ram --blocksize 4096 --port 3310 --min-honest 160
+	# libiscsi 1.19's verify_write_works() (ProutReserve.Access*) sends
+	# 512 bytes per block whatever the block size: those 6 tests run on
+	# the 512-byte LU above
+	step conformance-ram-4096 tests/conformance/iscsi-test-cu.sh --handler ram --blocksize 4096 --port 3310 --min-honest 150 \
+		--exclude 'ProutReserve\.Access' "libiscsi 1.19 writes 512 bytes per block in these tests whatever the block size"
 fi
 step build-clang build_clang
 step fuzzers fuzz

@@ -16,6 +16,8 @@ bs=512
 min=160
 port=3300
 tests=ALL
+exclude=
+why=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--handler) handler=$2; shift ;;
@@ -23,7 +25,8 @@ while [ $# -gt 0 ]; do
 	--min-honest) min=$2; shift ;;
 	--port) port=$2; shift ;;
 	--test) tests=$2; shift ;;
-	*) echo "usage: $0 [--handler H] [--blocksize N] [--min-honest N] [--port P] [--test T]"; exit 2 ;;
+	--exclude) exclude=$2; why=$3; shift 2 ;;
+	*) echo "usage: $0 [--handler H] [--blocksize N] [--min-honest N] [--port P] [--test T] [--exclude REGEX REASON]"; exit 2 ;;
 	esac
 	shift
 done
@@ -65,12 +68,32 @@ if ! wait_port 127.0.0.1 $port 20; then
 	echo "FAIL: tandemd did not start"; cat "$TDM_TMP/tandemd.log"; exit 1
 fi
 log=${CU_LOG:-$TDM_TMP/iscsi-test-cu.log}
-echo "iscsi-test-cu --dataloss --test=$tests ($handler, $bs-byte blocks) ..."
+urls=("iscsi://127.0.0.1:$port/$iqn/0" "iscsi://127.0.0.1:$((port + 1))/$iqn/0")
 start=$(date +%s)
-timeout 900 iscsi-test-cu --dataloss --test="$tests" \
-	"iscsi://127.0.0.1:$port/$iqn/0" \
-	"iscsi://127.0.0.1:$((port + 1))/$iqn/0" >"$log" 2>&1
-cu_rc=$?
+if [ -z "$exclude" ]; then
+	echo "iscsi-test-cu --dataloss --test=$tests ($handler, $bs-byte blocks) ..."
+	timeout 900 iscsi-test-cu --dataloss --test="$tests" "${urls[@]}" >"$log" 2>&1
+	cu_rc=$?
+else
+	# every test but those matching REGEX, for a stated reason: whole
+	# suites where nothing is excluded, single tests elsewhere
+	# (iscsi-test-cu mishandles long --test lists)
+	echo "excluded: tests matching '$exclude': $why"
+	echo "iscsi-test-cu --dataloss, suite by suite ($handler, $bs-byte blocks) ..."
+	: >"$log"
+	cu_rc=0
+	all=$(iscsi-test-cu --list 2>/dev/null)
+	for suite in $(grep -E '^ALL\.[^.]+$' <<<"$all"); do
+		if grep -E "^$suite\." <<<"$all" | grep -qE "$exclude"; then
+			sel=$(grep -E "^$suite\.[^.]+$" <<<"$all" | grep -vE "$exclude")
+		else
+			sel=$suite
+		fi
+		for t in $sel; do
+			timeout 300 iscsi-test-cu --dataloss --test="$t" "${urls[@]}" >>"$log" 2>&1 || cu_rc=$?
+		done
+	done
+fi
 echo "iscsi-test-cu exit $cu_rc after $(( $(date +%s) - start )) s"
 rc=0
 python3 tests/conformance/cu_summary.py "$log" --min-honest "$min" || rc=1
