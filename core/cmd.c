@@ -203,8 +203,7 @@ void tdm_cmd_execute(struct tdm_cmd *cmd)
 		return;
 	}
 	/* core/caw.c: wait while a range lock covers the command's blocks */
-	if (cmd->lu && atomic_load(&cmd->lu->rl_active) &&
-	    tdm__range_park(cmd))
+	if (cmd->lu && atomic_load(&cmd->lu->rl_active) && tdm__range_park(cmd))
 		return;
 	sr = cmd->op->exec ? cmd->op->exec(cmd) : TDM_SR_OK;
 	if (sr != TDM__SR_ASYNC)

@@ -365,7 +365,6 @@ static bool nexus_sees(const struct tdm_nexus *nx, const struct tdm_lu *lu)
 	return false;
 }
 
-
 /* Establish the unit attentions and aborts of res on the connected
  * nexuses that see lu; the sender gets none. */
 static void carry_out(struct tdm_lu *lu, const struct tdm_nexus *sender,

@@ -101,8 +101,7 @@ static unsigned abort_on_lu(struct tdm_lu *lu, struct tdm_tmf *tmf,
 			if (lu->mode.tas && c->nexus != issuer)
 				fl |= TDM__CMD_F_TAS;
 			atomic_fetch_or(&c->aflags, fl);
-			if (other_ua && c->nexus != issuer &&
-			    !lu->mode.tas)
+			if (other_ua && c->nexus != issuer && !lu->mode.tas)
 				tdm__ua_raise(
 					c->nexus, lu,
 					TDM_SR_UA_COMMANDS_CLEARED_BY_ANOTHER);
