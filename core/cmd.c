@@ -89,10 +89,13 @@ void tdm__cmd_put_data(struct tdm_cmd *cmd, const void *data, size_t len)
 /* Unlink from the LU's list (under its lock). */
 static void lu_unlink(struct tdm_cmd *cmd)
 {
-	if (!cmd->lu || tdm_list_empty(&cmd->lu_link))
+	if (!cmd->lu)
 		return;
+	/* under the lock: a command queued after this one on another
+	 * thread writes lu_link.next (ThreadSanitizer, test_caw) */
 	pthread_mutex_lock(&cmd->lu->lock);
-	tdm_list_del(&cmd->lu_link);
+	if (!tdm_list_empty(&cmd->lu_link))
+		tdm_list_del(&cmd->lu_link);
 	pthread_mutex_unlock(&cmd->lu->lock);
 }
 

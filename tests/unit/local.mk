@@ -10,4 +10,5 @@ include tests/unit/thin.mk
 include tests/unit/iscsi.mk
 include tests/unit/ctl.mk
 include tests/unit/pr.mk
+include tests/unit/caw.mk
 endif
