@@ -250,6 +250,10 @@ static int gate(struct tdm_cmd *cmd)
 		if (sr != TDM_SR_OK)
 			return sr;
 	}
+	/* SPC-4 5.15.2.4: ALUA access state of the port (core/alua_scsi.c) */
+	sr = tdm__alua_check(cmd);
+	if (sr)
+		return sr;
 	if (cmd->lu && tdm__spc2_conflict(cmd))
 		return TDM_SR_RESERVATION_CONFLICT;
 	if (cmd->lu && tdm__pr_conflict(cmd)) /* core/pr.c */
@@ -263,6 +267,19 @@ static int gate(struct tdm_cmd *cmd)
 	if (control & 0x01)
 		return tdm__cdb_err(cmd, (uint16_t)(cmd->op->cdb_len - 1), 0);
 
+	/* SBC-4 4.x: a write-protected medium refuses every command that
+	 * would modify it, whatever its other fields (libiscsi ReadOnly:
+	 * WRITE SAME with UNMAP gets DATA PROTECT, not a CDB error) */
+	if (cmd->lu && (cmd->op->flags & TDM_OP_MEDIA)) {
+		sr = tdm__lu_medium_check(cmd->lu); /* NOT READY first */
+		if (sr != TDM_SR_OK)
+			return sr;
+	}
+	if (cmd->lu && (cmd->op->flags & TDM_OP_WRITE) &&
+	    (cmd->lu->read_only || (cmd->lun_flags & TDM_LUNF_READ_ONLY) ||
+	     cmd->lu->mode.swp))
+		return TDM_SR_WRITE_PROTECTED;
+
 	cmd->dir = TDM_DIR_NONE;
 	cmd->data_len = 0;
 	cmd->alloc_len = 0;
@@ -273,10 +290,6 @@ static int gate(struct tdm_cmd *cmd)
 	}
 	if (cmd->lu && (cmd->op->flags & TDM_OP_MEDIA) && cmd->lu->stopped)
 		return TDM_SR_NOT_READY_INIT_REQUIRED;
-	if (cmd->lu && (cmd->op->flags & TDM_OP_WRITE) &&
-	    (cmd->lu->read_only || (cmd->lun_flags & TDM_LUNF_READ_ONLY) ||
-	     cmd->lu->mode.swp))
-		return TDM_SR_WRITE_PROTECTED;
 
 	need = cmd->data_len > cmd->alloc_len ? cmd->data_len : cmd->alloc_len;
 	if (need) {

@@ -42,6 +42,15 @@
 					* Write Exclusive (SPC-4 table 66) */
 #define TDM_OP_PR_ALLOWED_EA (1u << 6) /* ... under Exclusive Access */
 #define TDM_OP_ALUA_ALLOWED (1u << 7)  /* allowed in standby/unavailable */
+/* alua/: allowed in the unavailable state too (SPC-4 5.15.2.4.5); also
+ * offline and transitioning, but SET TARGET PORT GROUPS (core/alua_scsi.c) */
+#define TDM_OP_ALUA_UNAVAIL (1u << 16)
+/* The gate flags of the commands every LU answers in every state:
+ * INQUIRY, REPORT LUNS, REQUEST SENSE (both opcode tables use it) */
+#define TDM_OP_ALWAYS                                                          \
+	(TDM_OP_UA_EXEMPT | TDM_OP_NO_LUN | TDM_OP_SPC2_ALLOWED |              \
+	 TDM_OP_PR_ALLOWED_WE | TDM_OP_PR_ALLOWED_EA | TDM_OP_ALUA_ALLOWED |   \
+	 TDM_OP_ALUA_UNAVAIL)
 
 struct tdm_opdesc {
 	uint8_t opcode;
@@ -127,6 +136,11 @@ struct tdm_lu {
 	/* ---- LBA range locks (core/caw.c) ---- */
 	struct tdm_list rl_queue; /* struct tdm__range, under lock */
 	atomic_uint rl_active;	  /* locks queued: 0 = the gate's fast path */
+
+	/* ---- device type and CD-ROM medium (core/mmc.c) ---- */
+	uint8_t dev_type;  /* SPC-4 PERIPHERAL DEVICE TYPE: 00h, 05h (MMC) */
+	bool no_medium;	   /* CD-ROM drive without an image (under lock) */
+	uint8_t mmc_event; /* pending MMC-6 media event code (under lock) */
 };
 
 /* core/lu.c */
@@ -338,7 +352,8 @@ int tdm__lu_medium_check(struct tdm_lu *lu);
  * alua/ provides them.
  */
 uint8_t tdm__lu_tpgs(const struct tdm_lu *lu);
-uint16_t tdm__port_group_of(const struct tdm_nexus *nx);
+uint16_t tdm__port_group_of(const struct tdm_lu *lu,
+			    const struct tdm_nexus *nx);
 
 /* ---- appended by thin provisioning and RSOC (core/thin.c, rsoc.c) ---- */
 
@@ -451,5 +466,76 @@ int tdm__rcr(struct tdm_cmd *cmd);
 /* Third-party copy VPD page (SPC-4 7.8.17): fills p[4..], returns the
  * page size. */
 size_t tdm__xcopy_vpd(const struct tdm_lu *lu, uint8_t *p);
+
+/* ---- ALUA (core/alua_scsi.c, alua/; appended) ---- */
+
+struct tdm_alua_req;
+/* The gate: may cmd pass the asymmetric access state of its port? */
+int tdm__alua_check(struct tdm_cmd *cmd);
+/* Rebuild the port groups from a new configuration (tdm_core_apply):
+ * ASYMMETRIC ACCESS STATE CHANGED where a device's groups changed. */
+int tdm__alua_apply(const struct tdm_conf *c);
+/* Set a group's state (implicit transition; dg NULL: every device
+ * group with that group id). 0, -ENOENT, -EINVAL, -ENOMEM. */
+int tdm__alua_set_state(const char *dg, uint16_t group_id, uint8_t state);
+void tdm__alua_shutdown(void);
+/* Is lu in a configured DEVICE_GROUP (explicit ALUA, TPGS 11b)? */
+bool tdm__alua_explicit(const struct tdm_lu *lu);
+/*
+ * Order and apply SET TARGET PORT GROUPS received on sender; done() gets
+ * the result. Single node: applied at once (the cluster seam).
+ */
+typedef void (*tdm__alua_done_fn)(void *arg, int sr,
+				  const struct tdm_sense_info *info);
+void tdm__alua_submit(struct tdm_lu *lu, const struct tdm_alua_req *reqs,
+		      size_t n, struct tdm_nexus *sender,
+		      tdm__alua_done_fn done, void *arg);
+/* REPORT / SET TARGET PORT GROUPS (MAINTENANCE IN / OUT, SA 0Ah) */
+int tdm__rtpg_parse(struct tdm_cmd *cmd);
+int tdm__rtpg(struct tdm_cmd *cmd);
+int tdm__stpg_parse(struct tdm_cmd *cmd);
+int tdm__stpg(struct tdm_cmd *cmd);
+bool tdm__stpg_supported(const struct tdm_lu *lu);
+
+/* ---- MMC CD/DVD-ROM logical units (core/mmc.c, core/optable_mmc.c) ---- */
+
+/* SPC-4 table 48 (INQUIRY): PERIPHERAL DEVICE TYPE */
+#define TDM_DEVTYPE_DISK 0x00
+#define TDM_DEVTYPE_CDROM 0x05
+
+/* The MMC opcode table (lookup as tdm__op_lookup() does for disks). */
+const struct tdm_opdesc *tdm__mmc_op_lookup(const struct tdm_cmd *cmd,
+					    bool *bad_sa);
+/* spc.c: a CD-ROM got a new medium (the drive is loaded and started). */
+void tdm__lu_medium_inserted(struct tdm_lu *lu);
+/*
+ * Swap the medium of CD-ROM lu for the image of conf (filename "" ejects
+ * it) without closing a session: refused with -EBUSY while PREVENT
+ * ALLOW MEDIUM REMOVAL prevents removal or commands keep running;
+ * raises MEDIUM MAY HAVE CHANGED on every nexus of lu. 0 or -errno with
+ * a message in err.
+ */
+int tdm__mmc_change_medium(struct tdm_lu *lu,
+			   const struct tdm_conf_device *conf, char *err,
+			   size_t errlen);
+/* A CD-ROM whose configuration differs from conf only in filename. */
+bool tdm__mmc_only_medium_differs(const struct tdm_lu *lu,
+				  const struct tdm_conf_device *conf);
+int tdm__mmc_inquiry_parse(struct tdm_cmd *cmd);
+int tdm__mmc_inquiry(struct tdm_cmd *cmd);
+int tdm__mmc_start_stop(struct tdm_cmd *cmd);
+int tdm__mmc_mode_sense_parse(struct tdm_cmd *cmd);
+int tdm__mmc_mode_sense(struct tdm_cmd *cmd);
+int tdm__mmc_get_config_parse(struct tdm_cmd *cmd);
+int tdm__mmc_get_config(struct tdm_cmd *cmd);
+int tdm__mmc_read_toc_parse(struct tdm_cmd *cmd);
+int tdm__mmc_read_toc(struct tdm_cmd *cmd);
+int tdm__mmc_gesn_parse(struct tdm_cmd *cmd);
+int tdm__mmc_gesn(struct tdm_cmd *cmd);
+int tdm__mmc_disc_info_parse(struct tdm_cmd *cmd);
+int tdm__mmc_disc_info(struct tdm_cmd *cmd);
+int tdm__mmc_mech_status_parse(struct tdm_cmd *cmd);
+int tdm__mmc_mech_status(struct tdm_cmd *cmd);
+int tdm__mmc_set_cd_speed(struct tdm_cmd *cmd);
 
 #endif

@@ -30,10 +30,7 @@
 /* CDB usage of the CONTROL byte: NACA (SAM-5 5.2) */
 #define CTL 0x04
 
-/* The gate flags of the commands every LU (or unmapped LUN) answers. */
-#define F_ALWAYS                                                               \
-	(TDM_OP_UA_EXEMPT | TDM_OP_NO_LUN | TDM_OP_SPC2_ALLOWED |              \
-	 TDM_OP_PR_ALLOWED_WE | TDM_OP_PR_ALLOWED_EA | TDM_OP_ALUA_ALLOWED)
+#define F_ALWAYS TDM_OP_ALWAYS
 /* Medium reads: SBC-3 allows them under Write Exclusive. */
 #define F_READ (TDM_OP_MEDIA | TDM_OP_PR_ALLOWED_WE)
 #define F_WRITE (TDM_OP_MEDIA | TDM_OP_WRITE)
@@ -287,8 +284,10 @@ static const struct tdm_opdesc disk_ops[] = {
 		.sa = 0x0C,
 		.has_sa = true,
 		.cdb_len = 12,
-		/* PR: conflicts under Exclusive Access (SPC-4 table 66) */
-		.flags = TDM_OP_SPC2_ALLOWED | TDM_OP_PR_ALLOWED_WE,
+		/* PR: conflicts under Exclusive Access (SPC-4 table 66);
+		 * ALUA: served in standby (SPC-4 5.15.2.4.4 "may") */
+		.flags = TDM_OP_SPC2_ALLOWED | TDM_OP_PR_ALLOWED_WE |
+			 TDM_OP_ALUA_ALLOWED,
 		.name = "REPORT SUPPORTED OPERATION CODES",
 		.parse = tdm__rsoc_parse,
 		.exec = tdm__rsoc,
@@ -304,13 +303,50 @@ static const struct tdm_opdesc disk_ops[] = {
 		.has_sa = true,
 		.cdb_len = 12,
 		/* PR: conflicts under Exclusive Access (SPC-4 table 66) */
-		.flags = TDM_OP_SPC2_ALLOWED | TDM_OP_PR_ALLOWED_WE,
+		.flags = TDM_OP_SPC2_ALLOWED | TDM_OP_PR_ALLOWED_WE |
+			 TDM_OP_ALUA_ALLOWED,
 		.name = "REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS",
 		.parse = tdm__rstmf_parse,
 		.exec = tdm__rstmf,
 		/* REPD, ALLOCATION LENGTH */
 		.usage = {0xA3, 0x0D, 0x80, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF,
 			  0xFF, 0x00, CTL},
+	},
+	{
+		/* SPC-4 6.37: MAINTENANCE IN, service action 0Ah
+		 * (alua_scsi.c); allowed in every ALUA state and under
+		 * every reservation (SPC-4 5.15.2.4, table 66) */
+		.opcode = 0xA3,
+		.sa = 0x0A,
+		.has_sa = true,
+		.cdb_len = 12,
+		.flags = TDM_OP_SPC2_ALLOWED | TDM_OP_PR_ALLOWED_WE |
+			 TDM_OP_PR_ALLOWED_EA | TDM_OP_ALUA_ALLOWED |
+			 TDM_OP_ALUA_UNAVAIL,
+		.name = "REPORT TARGET PORT GROUPS",
+		.parse = tdm__rtpg_parse,
+		.exec = tdm__rtpg,
+		/* ALLOCATION LENGTH (the PARAMETER DATA FORMAT bits 7-5
+		 * of byte 1 are looked at too) */
+		.usage = {0xA3, 0x0A, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF,
+			  0xFF, 0x00, CTL},
+	},
+	{
+		/* SPC-4 6.45: MAINTENANCE OUT, service action 0Ah
+		 * (alua_scsi.c): explicit ALUA, LUs of a DEVICE_GROUP;
+		 * standby and unavailable take it (SPC-4 5.15.2.4.4/5) */
+		.opcode = 0xA4,
+		.sa = 0x0A,
+		.has_sa = true,
+		.cdb_len = 12,
+		.flags = TDM_OP_ALUA_ALLOWED | TDM_OP_ALUA_UNAVAIL,
+		.name = "SET TARGET PORT GROUPS",
+		.parse = tdm__stpg_parse,
+		.exec = tdm__stpg,
+		/* PARAMETER LIST LENGTH */
+		.usage = {0xA4, 0x0A, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF,
+			  0xFF, 0x00, CTL},
+		.supported = tdm__stpg_supported,
 	},
 
 	/* ---- SBC-3 ---- */
@@ -663,6 +699,10 @@ const struct tdm_opdesc *tdm__op_lookup(const struct tdm_cmd *cmd, bool *bad_sa)
 	const struct tdm_opdesc *op;
 	uint16_t sa;
 
+	/* CD/DVD-ROM LUs (device type 05h) have their own table
+	 * (core/optable_mmc.c); unmapped LUNs and disks use this one */
+	if (cmd->lu && cmd->lu->dev_type == TDM_DEVTYPE_CDROM)
+		return tdm__mmc_op_lookup(cmd, bad_sa);
 	pthread_once(&index_once, build_index);
 	if (bad_sa)
 		*bad_sa = false;

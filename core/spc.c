@@ -72,19 +72,7 @@ int tdm__parse_alloc10(struct tdm_cmd *cmd)
 	return TDM_SR_OK;
 }
 
-/* ---- hooks alua/ replaces ---- */
-
-uint8_t tdm__lu_tpgs(const struct tdm_lu *lu)
-{
-	(void)lu;
-	return 0; /* SPC-4 standard INQUIRY data: TPGS 00b, no ALUA */
-}
-
-uint16_t tdm__port_group_of(const struct tdm_nexus *nx)
-{
-	(void)nx;
-	return 1;
-}
+/* tdm__lu_tpgs() and tdm__port_group_of(): core/alua_scsi.c */
 
 /* ---- SAM-5 4.7: LUN addressing ---- */
 
@@ -188,8 +176,8 @@ int tdm__spc_inquiry_parse(struct tdm_cmd *cmd)
 static uint8_t inq_byte0(const struct tdm_cmd *cmd)
 {
 	/* SPC-4 standard INQUIRY data: PERIPHERAL QUALIFIER 011b = no LU
-	 * at this LUN, PERIPHERAL DEVICE TYPE 1Fh */
-	return cmd->lu ? 0x00 : 0x7F;
+	 * at this LUN, PERIPHERAL DEVICE TYPE 1Fh; 05h for CD-ROM LUs */
+	return cmd->lu ? cmd->lu->dev_type : 0x7F;
 }
 
 /* SPC-4 standard INQUIRY data, 96 bytes. */
@@ -292,7 +280,7 @@ static size_t vpd_devid(const struct tdm_cmd *cmd, uint8_t *p)
 		n += put_desig(p + n, proto, CS_BINARY, ASSOC_PORT, DT_REL_PORT,
 			       b4, 4);
 		/* target port group designator */
-		tdm_put_be16(b4 + 2, tdm__port_group_of(nx));
+		tdm_put_be16(b4 + 2, tdm__port_group_of(lu, nx));
 		n += put_desig(p + n, proto, CS_BINARY, ASSOC_PORT, DT_TPG, b4,
 			       4);
 	}
@@ -526,6 +514,9 @@ int tdm__lu_medium_check(struct tdm_lu *lu)
 	struct medium *m;
 	bool unloaded = false;
 
+	/* core/mmc.c: a CD-ROM drive without an image (MMC-6 3Ah/00h) */
+	if (__atomic_load_n(&lu->no_medium, __ATOMIC_ACQUIRE))
+		return TDM_SR_NOT_READY_MEDIUM_NOT_PRESENT;
 	if (!__atomic_load_n(&lu->stopped, __ATOMIC_ACQUIRE) ||
 	    !lu->conf.removable)
 		return TDM_SR_OK;
@@ -657,9 +648,10 @@ static int start_stop_apply(struct tdm_cmd *cmd)
 			sr = TDM_SR_NOT_READY_MEDIUM_NOT_PRESENT;
 		else
 			set_stopped(lu, false);
-	} else {
-		set_stopped(lu, true);
 	}
+	/* START=0 without LOEJ: accepted and the unit keeps serving, as
+	 * LIO and SCST do and libiscsi's StartStopUnit.NoLoej expects; a
+	 * target with no spindle has nothing to stop */
 	if (m && sr != TDM_SR_OK)
 		medium_put(m);
 	pthread_mutex_unlock(&medium_lock);
@@ -682,19 +674,14 @@ int tdm__spc_start_stop(struct tdm_cmd *cmd)
 	bool start = cdb[4] & 0x01;
 
 	/* SBC-3 START STOP UNIT, POWER CONDITION. The LU is always in
-	 * the active power condition: ACTIVE and LU_CONTROL change
-	 * nothing; IDLE/STANDBY conditions are not implemented. */
+	 * the active power condition: a POWER CONDITION other than
+	 * START_VALID (0h) is accepted and changes nothing, START and LOEJ
+	 * then being ignored (libiscsi's StartStopUnit.PwrCnd sends 1h to
+	 * Fh and expects GOOD). */
 	if (pcm)
 		return tdm__cdb_err(cmd, 3, 3);
-	switch (pc) {
-	case 0x0: /* START_VALID: process START and LOEJ */
-		break;
-	case 0x1: /* ACTIVE */
-	case 0x7: /* LU_CONTROL */
+	if (pc != 0x0)
 		return TDM_SR_OK;
-	default:
-		return tdm__cdb_err(cmd, 4, 7);
-	}
 	if (loej && !lu->conf.removable)
 		return tdm__cdb_err(cmd, 4, 1);
 	if (loej) {
@@ -991,4 +978,20 @@ void tdm__spc2_reset(struct tdm_lu *lu)
 	pthread_mutex_unlock(&lu->lock);
 	if (lu->conf.removable)
 		prevent_drop(lu, NULL);
+}
+
+/* core/mmc.c: a CD-ROM got a new medium from tandemctl (media change):
+ * it is loaded (an earlier START STOP UNIT eject is over) and started. */
+void tdm__lu_medium_inserted(struct tdm_lu *lu)
+{
+	struct medium *m;
+
+	pthread_mutex_lock(&medium_lock);
+	m = medium_get(lu, false);
+	if (m) {
+		m->unloaded = false;
+		medium_put(m);
+	}
+	pthread_mutex_unlock(&medium_lock);
+	set_stopped(lu, false);
 }

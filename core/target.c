@@ -418,7 +418,21 @@ int tdm_core_apply(const struct tdm_conf *c, char *err, size_t errlen)
 			nlus[i] = prev;
 			continue;
 		}
-		r = tdm__lu_open(&c->devices[i], &nlus[i], err, errlen);
+		if (prev &&
+		    tdm__mmc_only_medium_differs(prev, &c->devices[i])) {
+			/* core/mmc.c: a CD-ROM whose only change is its image
+			 * keeps its LU and sessions; the medium is swapped in
+			 * place (refused while removal is prevented) */
+			r = tdm__mmc_change_medium(prev, &c->devices[i], err,
+						   errlen);
+			if (r == 0) {
+				tdm__lu_get(prev);
+				nlus[i] = prev;
+				continue;
+			}
+		} else {
+			r = tdm__lu_open(&c->devices[i], &nlus[i], err, errlen);
+		}
 		if (r < 0 && c->devices[i].line > 0) {
 			char msg[1024];
 
@@ -480,6 +494,9 @@ int tdm_core_apply(const struct tdm_conf *c, char *err, size_t errlen)
 	}
 	epoch++;
 	pthread_rwlock_unlock(&tdm__reg_lock);
+	/* alua/: port groups and states of the new configuration; raises
+	 * ASYMMETRIC ACCESS STATE CHANGED (core/alua_scsi.c) */
+	tdm__alua_apply(c);
 
 	/* 4. drop what the old registry held */
 	for (i = 0; i < old.nlus; i++)
@@ -525,6 +542,7 @@ void tdm_core_shutdown(void)
 	memset(&reg, 0, sizeof(reg));
 	pthread_mutex_unlock(&conf_lock);
 	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm__alua_shutdown(); /* core/alua_scsi.c */
 	for (i = 0; i < old.nlus; i++)
 		tdm__lu_put(old.lus[i]);
 	free(old.lus);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "alua/alua.h" /* target group states */
 #include "ctl/conf_edit.h"
 
 #define TOK_MAX 4096 /* the parser's longest word + NUL */
@@ -952,8 +953,8 @@ int tdm_edit_add_device(struct tdm_conf *c, const char *name,
 	if (!handler || tdm_handler_from_name(handler, &h) < 0)
 		return fail(err, errlen, -EINVAL,
 			    "unknown handler '%s' "
-			    "(vdisk_fileio, vdisk_blockio, vdisk_nullio or "
-			    "ram)",
+			    "(vdisk_fileio, vdisk_blockio, vdisk_nullio, "
+			    "vdisk_cdrom or ram)",
 			    handler ? handler : "");
 	r = check_word("device name", name, err, errlen);
 	if (r)
@@ -1388,4 +1389,63 @@ int tdm_edit_rem_init(struct tdm_conf *c, const char *target, const char *group,
 		    "group %s of target %s has no "
 		    "initiator pattern '%s'",
 		    group, target, pattern);
+}
+
+/* ---- ALUA target groups (alua/README.md; appended) ---- */
+
+struct tdm_conf_tgrp *tdm_edit_find_tgrp(const struct tdm_conf *c,
+					 const char *dgrp, const char *tgrp)
+{
+	for (size_t i = 0; i < c->ndgrps; i++) {
+		if (strcmp(c->dgrps[i].name, dgrp) != 0)
+			continue;
+		for (size_t j = 0; j < c->dgrps[i].ntgrps; j++)
+			if (strcmp(c->dgrps[i].tgrps[j].name, tgrp) == 0)
+				return &c->dgrps[i].tgrps[j];
+	}
+	return NULL;
+}
+
+int tdm_edit_tgrp_attr(struct tdm_conf *c, const char *dgrp, const char *tgrp,
+		       const struct tdm_attrs *a, char *err, size_t errlen)
+{
+	struct tdm_conf_tgrp *g = tdm_edit_find_tgrp(c, dgrp, tgrp);
+	uint8_t state;
+	bool pref;
+
+	if (!g)
+		return fail(err, errlen, -ENOENT,
+			    "device group %s has no target group '%s'", dgrp,
+			    tgrp);
+	state = g->state;
+	pref = g->preferred;
+	/* check every attribute first: on error c is unchanged */
+	for (size_t i = 0; i < a->n; i++) {
+		const char *k = a->v[i].key, *v = a->v[i].value;
+
+		if (strcmp(k, "state") == 0) {
+			if (tdm_alua_state_from_name(v, &state) < 0)
+				return fail(err, errlen, -EINVAL,
+					    "bad state '%s' (active, "
+					    "nonoptimized, standby, "
+					    "unavailable, offline or "
+					    "transitioning)",
+					    v);
+		} else if (strcmp(k, "preferred") == 0) {
+			if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+				return fail(err, errlen, -EINVAL,
+					    "preferred must be 0 or 1, got "
+					    "'%s'",
+					    v);
+			pref = v[0] == '1';
+		} else {
+			return fail(err, errlen, -EINVAL,
+				    "unknown target group attribute '%s' "
+				    "(state, preferred)",
+				    k);
+		}
+	}
+	g->state = state;
+	g->preferred = pref;
+	return 0;
 }

@@ -101,4 +101,11 @@ struct tdm_conf_target *tdm_edit_find_target(const struct tdm_conf *c,
 struct tdm_conf_group *tdm_edit_find_group(const struct tdm_conf_target *t,
 					   const char *name);
 
+/* ALUA (alua/): a TARGET_GROUP of a DEVICE_GROUP, and its attributes
+ * state=<SCST state name> and preferred=0|1 (scstadmin -set_tgrp_attr). */
+struct tdm_conf_tgrp *tdm_edit_find_tgrp(const struct tdm_conf *c,
+					 const char *dgrp, const char *tgrp);
+int tdm_edit_tgrp_attr(struct tdm_conf *c, const char *dgrp, const char *tgrp,
+		       const struct tdm_attrs *a, char *err, size_t errlen);
+
 #endif

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alua/alua.h" /* DEVICE_GROUP states */
 #include "tandem/config.h"
 
 #define TOK_MAX 4096  /* longest word + NUL: a 4095-byte path */
@@ -592,8 +593,6 @@ static const char *const scst_only[] = {
 	"IFMarker",
 	"OFMarkInt",
 	"IFMarkInt",
-	"DEVICE_GROUP",
-	"TARGET_GROUP",
 	"setup_id",
 	"max_tasklet_cmd",
 	"threads",
@@ -627,8 +626,8 @@ static int unknown(struct parser *P, const char *ctx, const char *ctxname)
 				    *ctx ? ": " : "", show(w), keywords[i]);
 	if (!*ctx)
 		return perr(P, P->st.line,
-			    "unknown keyword '%s' (expected HANDLER or "
-			    "TARGET_DRIVER)",
+			    "unknown keyword '%s' (expected HANDLER, "
+			    "TARGET_DRIVER or DEVICE_GROUP)",
 			    show(w));
 	return perr(P, P->st.line, "%s %s: unknown attribute '%s'", ctx,
 		    ctxname, show(w));
@@ -988,6 +987,11 @@ static int device_attr(struct parser *P, struct tdm_conf_device *d,
 			return perr(P, S->line,
 				    "DEVICE %s: filename is not valid for %s",
 				    d->name, hname);
+		/* vdisk_cdrom: an empty filename is an empty drive */
+		if (d->handler == TDM_HANDLER_CDROM && v[0] == '\0') {
+			d->filename[0] = '\0';
+			return 0;
+		}
 		if (v[0] != '/')
 			return perr(P, S->line,
 				    "DEVICE %s: filename must be an absolute "
@@ -1008,6 +1012,17 @@ static int device_attr(struct parser *P, struct tdm_conf_device *d,
 		d->set_mask |= TDM_DA_SIZE;
 		return 0;
 	case DA_BLOCKSIZE:
+		if (d->handler == TDM_HANDLER_CDROM) {
+			/* MMC-6: CD/DVD logical blocks are 2048 bytes */
+			if (strcmp(v, "2048") != 0)
+				return perr(P, S->line,
+					    "DEVICE %s: blocksize of "
+					    "vdisk_cdrom is 2048, got %s",
+					    d->name, show(v));
+			d->blocksize = 2048;
+			d->set_mask |= TDM_DA_BLOCKSIZE;
+			return 0;
+		}
 		if (strcmp(v, "512") != 0 && strcmp(v, "4096") != 0)
 			return perr(P, S->line,
 				    "blocksize must be 512 or 4096, got %s",
@@ -1171,7 +1186,7 @@ static int parse_handler(struct parser *P)
 	if (tdm_handler_from_name(S->w[1], &h))
 		return perr(P, S->line,
 			    "unknown handler '%s' (vdisk_fileio, "
-			    "vdisk_blockio, vdisk_nullio or ram)",
+			    "vdisk_blockio, vdisk_nullio, vdisk_cdrom or ram)",
 			    show(S->w[1]));
 	copy(hname, sizeof(hname), S->w[1]);
 	if (S->end != T_LBRACE)
@@ -1509,6 +1524,201 @@ static int parse_driver(struct parser *P)
 	return 0;
 }
 
+/* ---- ALUA: DEVICE_GROUP (alua/README.md) ----
+ *
+ * DEVICE_GROUP dg { DEVICE d; TARGET_GROUP tg { group_id n; preferred
+ * 0|1; state s; TARGET t [{ rel_tgt_id n }] } }, as SCST writes it.
+ * Cross references are checked by tdm_alua_conf_validate().
+ */
+#define DGRPS_MAX 4096
+
+static int parse_tg_port(struct parser *P, struct tdm_conf_tgrp *g)
+{
+	struct stmt *S = &P->st;
+	struct tdm_conf_tg_port *t;
+	const char *why;
+	int r, seen = 0, open_line = S->line;
+	bool in_block = S->end == T_LBRACE;
+	uint64_t v;
+
+	if (S->n != 2)
+		return perr(P, S->line,
+			    "TARGET_GROUP %s: TARGET needs exactly one name",
+			    g->name);
+	why = bad_word(S->w[1], TDM_NAME_MAX - 1);
+	if (why)
+		return perr(P, S->line,
+			    "TARGET_GROUP %s: bad TARGET name '%s': %s",
+			    g->name, show(S->w[1]), why);
+	for (size_t i = 0; i < g->nports; i++)
+		if (strcmp(g->ports[i].name, S->w[1]) == 0)
+			return perr(P, S->line,
+				    "TARGET_GROUP %s: duplicate TARGET %s "
+				    "(first at line %d)",
+				    g->name, S->w[1], g->ports[i].line);
+	r = grow(P, &g->ports, g->nports, sizeof(*t), LIST_MAX, "TARGETs");
+	if (r)
+		return r;
+	t = &g->ports[g->nports++];
+	memset(t, 0, sizeof(*t));
+	copy(t->name, sizeof(t->name), S->w[1]);
+	t->line = S->line;
+	while (in_block) {
+		r = next_in_block(P, open_line);
+		if (r < 0)
+			return r;
+		if (r == 1)
+			break;
+		if (strcmp(S->w[0], "rel_tgt_id") != 0)
+			return unknown(P, "TARGET", t->name);
+		r = one_value(P, "TARGET", t->name);
+		if (!r)
+			r = once(P, &seen, "TARGET", t->name);
+		/* SPC-4 7.8.6.7: relative target port 0 is reserved */
+		if (!r)
+			r = get_num(P, "rel_tgt_id", S->w[1], 1, 65535, &v);
+		if (r)
+			return r;
+		t->rel_tgt_id = (uint16_t)v;
+	}
+	return 0;
+}
+
+static int parse_tgrp(struct parser *P, struct tdm_conf_dgrp *d)
+{
+	struct stmt *S = &P->st;
+	struct tdm_conf_tgrp *g;
+	const char *why;
+	int r, open_line = S->line, seen[3] = {0};
+	bool in_block = S->end == T_LBRACE;
+	uint64_t v;
+
+	if (S->n != 2)
+		return perr(P, S->line,
+			    "DEVICE_GROUP %s: TARGET_GROUP needs exactly one "
+			    "name",
+			    d->name);
+	why = bad_ident(S->w[1], sizeof(g->name) - 1);
+	if (why)
+		return perr(P, S->line,
+			    "DEVICE_GROUP %s: bad TARGET_GROUP name '%s': %s",
+			    d->name, show(S->w[1]), why);
+	r = grow(P, &d->tgrps, d->ntgrps, sizeof(*g), LIST_MAX,
+		 "TARGET_GROUPs");
+	if (r)
+		return r;
+	g = &d->tgrps[d->ntgrps++];
+	memset(g, 0, sizeof(*g));
+	copy(g->name, sizeof(g->name), S->w[1]);
+	g->line = S->line;
+	g->state = TDM_ALUA_AO; /* SCST's default */
+	while (in_block) {
+		r = next_in_block(P, open_line);
+		if (r < 0)
+			return r;
+		if (r == 1)
+			break;
+		if (strcmp(S->w[0], "TARGET") == 0) {
+			r = parse_tg_port(P, g);
+		} else if (strcmp(S->w[0], "group_id") == 0) {
+			r = one_value(P, "TARGET_GROUP", g->name);
+			if (!r)
+				r = once(P, &seen[0], "TARGET_GROUP", g->name);
+			/* SPC-4 7.8.6.8: TARGET PORT GROUP, 16 bits */
+			if (!r)
+				r = get_num(P, "group_id", S->w[1], 1, 65535,
+					    &v);
+			if (!r)
+				g->group_id = (uint16_t)v;
+		} else if (strcmp(S->w[0], "preferred") == 0) {
+			r = one_value(P, "TARGET_GROUP", g->name);
+			if (!r)
+				r = once(P, &seen[1], "TARGET_GROUP", g->name);
+			if (!r)
+				r = get_bool(P, "preferred", S->w[1],
+					     &g->preferred);
+		} else if (strcmp(S->w[0], "state") == 0) {
+			r = one_value(P, "TARGET_GROUP", g->name);
+			if (!r)
+				r = once(P, &seen[2], "TARGET_GROUP", g->name);
+			if (!r &&
+			    tdm_alua_state_from_name(S->w[1], &g->state) < 0)
+				r = perr(P, S->line,
+					 "TARGET_GROUP %s: bad state '%s' "
+					 "(active, nonoptimized, standby, "
+					 "unavailable, offline or "
+					 "transitioning)",
+					 g->name, show(S->w[1]));
+		} else {
+			return unknown(P, "TARGET_GROUP", g->name);
+		}
+		if (r)
+			return r;
+	}
+	if (!g->group_id)
+		return perr(P, g->line,
+			    "TARGET_GROUP %s: group_id (1..65535) is required",
+			    g->name);
+	return 0;
+}
+
+static int parse_dgrp(struct parser *P)
+{
+	struct stmt *S = &P->st;
+	struct tdm_conf *c = P->c;
+	struct tdm_conf_dgrp *d;
+	const char *why;
+	int r, open_line = S->line;
+	bool in_block = S->end == T_LBRACE;
+
+	if (S->n != 2)
+		return perr(P, S->line, "DEVICE_GROUP needs exactly one name");
+	why = bad_ident(S->w[1], sizeof(d->name) - 1);
+	if (why)
+		return perr(P, S->line, "bad DEVICE_GROUP name '%s': %s",
+			    show(S->w[1]), why);
+	r = grow(P, &c->dgrps, c->ndgrps, sizeof(*d), DGRPS_MAX,
+		 "DEVICE_GROUPs");
+	if (r)
+		return r;
+	d = &c->dgrps[c->ndgrps++];
+	memset(d, 0, sizeof(*d));
+	copy(d->name, sizeof(d->name), S->w[1]);
+	d->line = S->line;
+	while (in_block) {
+		r = next_in_block(P, open_line);
+		if (r < 0)
+			return r;
+		if (r == 1)
+			break;
+		if (strcmp(S->w[0], "DEVICE") == 0) {
+			struct tdm_conf_dg_dev *v;
+
+			r = one_value(P, "DEVICE_GROUP", d->name);
+			if (!r && bad_ident(S->w[1], sizeof(v->name) - 1))
+				r = perr(P, S->line,
+					 "DEVICE_GROUP %s: bad DEVICE name "
+					 "'%s'",
+					 d->name, show(S->w[1]));
+			if (!r)
+				r = grow(P, &d->devices, d->ndevices,
+					 sizeof(*v), DEVICES_MAX, "DEVICEs");
+			if (r)
+				return r;
+			v = &d->devices[d->ndevices++];
+			copy(v->name, sizeof(v->name), S->w[1]);
+			v->line = S->line;
+		} else if (strcmp(S->w[0], "TARGET_GROUP") == 0) {
+			r = parse_tgrp(P, d);
+			if (r)
+				return r;
+		} else {
+			return unknown(P, "DEVICE_GROUP", d->name);
+		}
+	}
+	return 0;
+}
+
 static int parse_top(struct parser *P)
 {
 	struct stmt *S = &P->st;
@@ -1528,10 +1738,13 @@ static int parse_top(struct parser *P)
 			r = parse_handler(P);
 		else if (strcmp(S->w[0], "TARGET_DRIVER") == 0)
 			r = parse_driver(P);
+		else if (strcmp(S->w[0], "DEVICE_GROUP") == 0) /* alua/ */
+			r = parse_dgrp(P);
 		else if (strcmp(S->w[0], "DEVICE") == 0 ||
 			 strcmp(S->w[0], "TARGET") == 0 ||
 			 strcmp(S->w[0], "LUN") == 0 ||
 			 strcmp(S->w[0], "GROUP") == 0 ||
+			 strcmp(S->w[0], "TARGET_GROUP") == 0 ||
 			 strcmp(S->w[0], "INITIATOR") == 0)
 			r = perr(P, S->line, "%s outside of its block",
 				 S->w[0]);
@@ -1873,7 +2086,9 @@ int tdm_conf_validate(const struct tdm_conf *c, const char *name, char *err,
 		const struct tdm_conf_device *d = &c->devices[i];
 
 		if (d->name[0] == '\0' ||
-		    (d->blocksize != 512 && d->blocksize != 4096) ||
+		    (d->blocksize != 512 && d->blocksize != 4096 &&
+		     !(d->handler == TDM_HANDLER_CDROM &&
+		       d->blocksize == 2048)) ||
 		    (unsigned)d->handler >= TDM__HANDLER_COUNT) {
 			r = vfail(err, errlen, name, d->line,
 				  "DEVICE '%s': empty name, bad handler or "
@@ -1924,6 +2139,9 @@ int tdm_conf_validate(const struct tdm_conf *c, const char *name, char *err,
 				break;
 			}
 	}
+	/* alua/: DEVICE_GROUP cross references */
+	if (!r)
+		r = tdm_alua_conf_validate(c, name, err, errlen);
 out:
 	free(devs);
 	free(tg);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alua/alua.h" /* DEVICE_GROUP copies */
 #include "tandem/config.h"
 
 static const char *const handler_names[TDM__HANDLER_COUNT] = {
@@ -14,6 +15,7 @@ static const char *const handler_names[TDM__HANDLER_COUNT] = {
 	[TDM_HANDLER_BLOCKIO] = "vdisk_blockio",
 	[TDM_HANDLER_NULLIO] = "vdisk_nullio",
 	[TDM_HANDLER_RAM] = "ram",
+	[TDM_HANDLER_CDROM] = "vdisk_cdrom",
 };
 
 const char *tdm_handler_name(enum tdm_handler h)
@@ -50,6 +52,13 @@ void tdm_conf_device_init(struct tdm_conf_device *d, enum tdm_handler h)
 	d->blocksize = 512;
 	/* SCST's DEF_ROTATIONAL is 1; a RAM disk does not spin. */
 	d->rotational = h != TDM_HANDLER_RAM;
+	if (h == TDM_HANDLER_CDROM) {
+		/* MMC-6: 2048-byte logical blocks; a CD is read-only
+		 * and removable */
+		d->blocksize = 2048;
+		d->read_only = true;
+		d->removable = true;
+	}
 }
 
 void tdm_conf_init(struct tdm_conf *c)
@@ -85,6 +94,7 @@ void tdm_conf_free(struct tdm_conf *c)
 	for (size_t i = 0; i < c->ntargets; i++)
 		free_target(&c->targets[i]);
 	free(c->targets);
+	tdm_alua_conf_free(c->dgrps, c->ndgrps); /* alua/ */
 	tdm_conf_init(c);
 }
 
@@ -166,6 +176,8 @@ int tdm_conf_dup(const struct tdm_conf *src, struct tdm_conf *dst)
 	c.discovery_in_users = NULL;
 	c.targets = NULL;
 	c.ntargets = 0;
+	c.dgrps = NULL; /* alua/ */
+	c.ndgrps = 0;
 	r = dup_array(&c.devices, src->devices, src->ndevices,
 		      sizeof(*src->devices));
 	if (!r)
@@ -184,6 +196,9 @@ int tdm_conf_dup(const struct tdm_conf *src, struct tdm_conf *dst)
 			r = dup_target(&c.targets[i], &src->targets[i]);
 		}
 	}
+	if (!r) /* alua/ */
+		r = tdm_alua_conf_dup(&c.dgrps, &c.ndgrps, src->dgrps,
+				      src->ndgrps);
 	if (r) {
 		tdm_conf_free(&c);
 		tdm_conf_init(dst);
@@ -316,7 +331,9 @@ bool tdm_conf_equal(const struct tdm_conf *a, const struct tdm_conf *b)
 	for (size_t i = 0; i < a->ntargets; i++)
 		if (!target_equal(&a->targets[i], &b->targets[i]))
 			return false;
-	return true;
+	/* alua/ */
+	return a->ndgrps == b->ndgrps &&
+	       tdm_alua_conf_equal(a->dgrps, b->dgrps, a->ndgrps);
 }
 
 /* ---- wildcards ---- */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alua/alua.h" /* DEVICE_GROUP states */
 #include "tandem/config.h"
 
 struct buf {
@@ -192,7 +193,9 @@ static void device(struct buf *b, const struct tdm_conf_device *d)
 		attr_str(b, 2, "filename", d->filename, sizeof(d->filename));
 	if ((m & TDM_DA_SIZE) || d->size)
 		attr_num(b, 2, "size", d->size);
-	if ((m & TDM_DA_BLOCKSIZE) || d->blocksize != 512)
+	/* vdisk_cdrom: 2048 is its default (and only) block size */
+	if ((m & TDM_DA_BLOCKSIZE) ||
+	    d->blocksize != (d->handler == TDM_HANDLER_CDROM ? 2048u : 512u))
 		attr_num(b, 2, "blocksize", d->blocksize);
 	if (d->read_only)
 		attr_num(b, 2, "read_only", 1);
@@ -304,6 +307,48 @@ static bool params_given(const struct tdm_conf_iscsi_params *p)
 	       p->rsp_timeout || p->nop_in_disabled;
 }
 
+/* alua/: DEVICE_GROUP blocks (alua/README.md) */
+static void dgrp(struct buf *b, const struct tdm_conf_dgrp *d)
+{
+	PUTS(b, "\nDEVICE_GROUP ");
+	FIELD(b, d->name);
+	PUTS(b, " {\n");
+	for (size_t i = 0; i < d->ndevices; i++)
+		attr_str(b, 1, "DEVICE", d->devices[i].name,
+			 sizeof(d->devices[i].name));
+	for (size_t i = 0; i < d->ntgrps; i++) {
+		const struct tdm_conf_tgrp *g = &d->tgrps[i];
+		const char *st = tdm_alua_state_name(g->state);
+
+		PUTS(b, "\n\tTARGET_GROUP ");
+		FIELD(b, g->name);
+		PUTS(b, " {\n");
+		attr_num(b, 2, "group_id", g->group_id);
+		if (g->preferred)
+			attr_num(b, 2, "preferred", 1);
+		attr_str(b, 2, "state", st ? st : "active", 16);
+		if (g->nports)
+			PUTS(b, "\n");
+		for (size_t j = 0; j < g->nports; j++) {
+			const struct tdm_conf_tg_port *p = &g->ports[j];
+
+			indent(b, 2);
+			PUTS(b, "TARGET ");
+			FIELD(b, p->name);
+			if (!p->rel_tgt_id) {
+				PUTS(b, "\n");
+				continue;
+			}
+			PUTS(b, " {\n");
+			attr_num(b, 3, "rel_tgt_id", p->rel_tgt_id);
+			indent(b, 2);
+			PUTS(b, "}\n");
+		}
+		PUTS(b, "\t}\n");
+	}
+	PUTS(b, "}\n");
+}
+
 int tdm_conf_write(const struct tdm_conf *c, char **out, size_t *outlen)
 {
 	struct buf b = {0};
@@ -345,6 +390,8 @@ int tdm_conf_write(const struct tdm_conf *c, char **out, size_t *outlen)
 			target(&b, &c->targets[i]);
 		PUTS(&b, "}\n");
 	}
+	for (size_t i = 0; i < c->ndgrps; i++) /* alua/ */
+		dgrp(&b, &c->dgrps[i]);
 
 	if (b.err) {
 		free(b.p);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alua/alua.h" /* target group state names */
 #include "ctl/conf_edit.h"
 #include "ctl/ctl_proto.h"
 #include "tandem/config.h"
@@ -57,6 +58,7 @@ enum mod {
 	M_TARGET = 1 << 3,
 	M_GROUP = 1 << 4,
 	M_DEVICE = 1 << 5,
+	M_DEV_GROUP = 1 << 6, /* alua/: scstadmin's -dev_group */
 };
 
 enum act {
@@ -99,6 +101,9 @@ enum act {
 	A_ADD_INIT,
 	A_REM_INIT,
 	A_CLOSE_SESSION,
+	A_LIST_DGRP, /* alua/ */
+	A_LIST_TGRP_ATTR,
+	A_SET_TGRP_ATTR,
 };
 
 enum argkind { ARG_NONE, ARG_REQ, ARG_OPT };
@@ -157,6 +162,12 @@ static const struct actdesc {
 	{"rem_init", A_REM_INIT, ARG_REQ, "PATTERN", M_TARGET | M_GROUP,
 	 M_DRIVER},
 	{"close_session", A_CLOSE_SESSION, ARG_REQ, "ID", 0, 0},
+	/* ALUA device and target groups (alua/) */
+	{"list_dgrp", A_LIST_DGRP, ARG_OPT, "DEVICE_GROUP", 0, 0},
+	{"list_tgrp_attr", A_LIST_TGRP_ATTR, ARG_REQ, "TARGET_GROUP",
+	 M_DEV_GROUP, 0},
+	{"set_tgrp_attr", A_SET_TGRP_ATTR, ARG_REQ, "TARGET_GROUP",
+	 M_DEV_GROUP | M_ATTRS, 0},
 };
 
 static const struct moddesc {
@@ -165,13 +176,14 @@ static const struct moddesc {
 } mods[] = {
 	{"handler", M_HANDLER}, {"attributes", M_ATTRS}, {"driver", M_DRIVER},
 	{"target", M_TARGET},	{"group", M_GROUP},	 {"device", M_DEVICE},
+	{"dev_group", M_DEV_GROUP},
 };
 
 struct opts {
 	const char *sock;
 	const struct actdesc *act;
 	const char *arg;
-	const char *mod[6]; /* by bit index */
+	const char *mod[7]; /* by bit index */
 	unsigned given;
 	struct tdm_attrs attrs;
 	uint64_t num; /* LUN or session id */
@@ -232,6 +244,11 @@ static void usage(FILE *f)
 		"  -rem_init PATTERN -target T -group G\n"
 		"Sessions:\n"
 		"  -close_session ID\n"
+		"ALUA (device and target groups):\n"
+		"  -list_dgrp [DEVICE_GROUP]    "
+		"-list_tgrp_attr TG -dev_group DG\n"
+		"  -set_tgrp_attr TG -dev_group DG -attributes "
+		"\"state=standby,preferred=1\"\n"
 		"Other:\n"
 		"  -s, -socket PATH             control socket\n"
 		"  -noprompt                    accepted (tandemctl never "
@@ -650,6 +667,9 @@ static int do_edit_op(struct tdm_conf *c, const struct opts *o, char *err,
 		return tdm_edit_add_init(c, tgt, grp, o->arg, err, errlen);
 	case A_REM_INIT:
 		return tdm_edit_rem_init(c, tgt, grp, o->arg, err, errlen);
+	case A_SET_TGRP_ATTR: /* alua/ */
+		return tdm_edit_tgrp_attr(c, mod_val(o, M_DEV_GROUP), o->arg,
+					  &o->attrs, err, errlen);
 	default:
 		break;
 	}
@@ -1529,6 +1549,76 @@ static int do_list_grp_attr(const struct opts *o)
 	return 0;
 }
 
+/* ---- ALUA device and target groups (alua/) ---- */
+
+static int do_list_dgrp(const struct opts *o)
+{
+	struct tdm_conf c;
+	struct table t;
+	int r = fetch(o, &c);
+
+	if (r)
+		return r;
+	table_init(&t, 4);
+	table_row(&t, "DEVICE_GROUP", "DEVICES", "TARGET_GROUP", "STATE");
+	for (size_t i = 0; i < c.ndgrps; i++) {
+		const struct tdm_conf_dgrp *d = &c.dgrps[i];
+		char nd[32];
+
+		if (o->arg && strcmp(o->arg, d->name) != 0)
+			continue;
+		snprintf(nd, sizeof(nd), "%zu", d->ndevices);
+		if (!d->ntgrps)
+			table_row(&t, d->name, nd, "-", "-");
+		for (size_t j = 0; j < d->ntgrps; j++) {
+			const char *st =
+				tdm_alua_state_name(d->tgrps[j].state);
+
+			table_row(&t, j ? "" : d->name, j ? "" : nd,
+				  d->tgrps[j].name, st ? st : "?");
+		}
+	}
+	table_print(&t);
+	tdm_conf_free(&c);
+	return 0;
+}
+
+static int do_list_tgrp_attr(const struct opts *o)
+{
+	const char *dg = mod_val(o, M_DEV_GROUP);
+	const struct tdm_conf_tgrp *g;
+	struct tdm_conf c;
+	struct table t;
+	char num[32];
+	int r = fetch(o, &c);
+
+	if (r)
+		return r;
+	g = tdm_edit_find_tgrp(&c, dg, o->arg);
+	if (!g) {
+		errx_("device group %s has no target group '%s'", dg, o->arg);
+		tdm_conf_free(&c);
+		return 1;
+	}
+	table_init(&t, 2);
+	table_row(&t, "ATTRIBUTE", "VALUE");
+	snprintf(num, sizeof(num), "%u", g->group_id);
+	table_row(&t, "group_id", num);
+	table_row(&t, "preferred", g->preferred ? "1" : "0");
+	table_row(&t, "state",
+		  tdm_alua_state_name(g->state) ? tdm_alua_state_name(g->state)
+						: "?");
+	for (size_t i = 0; i < g->nports; i++) {
+		snprintf(num, sizeof(num), "%u", g->ports[i].rel_tgt_id);
+		table_row(&t, "TARGET", g->ports[i].name);
+		if (g->ports[i].rel_tgt_id)
+			table_row(&t, "  rel_tgt_id", num);
+	}
+	table_print(&t);
+	tdm_conf_free(&c);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = {.sock = DEFAULT_SOCKET};
@@ -1607,6 +1697,12 @@ int main(int argc, char **argv)
 		break;
 	case A_CLOSE_SESSION:
 		r = do_close_session(&o);
+		break;
+	case A_LIST_DGRP: /* alua/ */
+		r = do_list_dgrp(&o);
+		break;
+	case A_LIST_TGRP_ATTR:
+		r = do_list_tgrp_attr(&o);
 		break;
 	default:
 		r = do_edit(&o);

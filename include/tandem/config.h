@@ -19,6 +19,7 @@ enum tdm_handler {
 	TDM_HANDLER_BLOCKIO,	/* vdisk_blockio */
 	TDM_HANDLER_NULLIO,	/* vdisk_nullio */
 	TDM_HANDLER_RAM,	/* tandem's ram */
+	TDM_HANDLER_CDROM,	/* vdisk_cdrom: read-only MMC CD/DVD-ROM */
 	TDM__HANDLER_COUNT
 };
 
@@ -118,6 +119,40 @@ struct tdm_conf_target {
 	struct tdm_conf_iscsi_params params;
 };
 
+/* ---- ALUA (alua/): SCST DEVICE_GROUP / TARGET_GROUP blocks ---- */
+
+/* A TARGET of a TARGET_GROUP: a local target, or (with rel_tgt_id) a
+ * port of another head. */
+struct tdm_conf_tg_port {
+	char name[TDM_NAME_MAX];
+	uint16_t rel_tgt_id; /* 0 = the local target's own */
+	int line;
+};
+
+struct tdm_conf_tgrp {
+	char name[64];
+	int line;
+	uint16_t group_id; /* 1..65535 */
+	bool preferred;
+	uint8_t state; /* SPC-4 asymmetric access state (alua/alua.h) */
+	struct tdm_conf_tg_port *ports;
+	size_t nports;
+};
+
+struct tdm_conf_dg_dev {
+	char name[64];
+	int line;
+};
+
+struct tdm_conf_dgrp {
+	char name[64];
+	int line;
+	struct tdm_conf_dg_dev *devices;
+	size_t ndevices;
+	struct tdm_conf_tgrp *tgrps;
+	size_t ntgrps;
+};
+
 struct tdm_conf {
 	struct tdm_conf_device *devices;
 	size_t ndevices;
@@ -135,6 +170,9 @@ struct tdm_conf {
 	/* where the text came from (file name), for "file:line:" messages
 	 * of errors found when applying it; set by whoever parsed it */
 	char source[256];
+	/* ---- ALUA device groups (alua/README.md; appended) ---- */
+	struct tdm_conf_dgrp *dgrps;
+	size_t ndgrps;
 };
 
 /*

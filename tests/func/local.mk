@@ -7,3 +7,4 @@ tests_func_iscsi_neg_LDADD = $(TANDEM_LIBS)
 endif
 EXTRA_DIST += tests/func tests/lib tests/conformance
 include tests/func/helpers.mk
+include tests/func/alua.mk

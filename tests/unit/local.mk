@@ -11,4 +11,6 @@ include tests/unit/iscsi.mk
 include tests/unit/ctl.mk
 include tests/unit/pr.mk
 include tests/unit/caw.mk
+include tests/unit/alua.mk
+include tests/unit/cdrom.mk
 endif

@@ -1,0 +1,181 @@
+#!/bin/bash
+# alua.sh - ALUA against a real tandemd on loopback: two targets (relative
+# target ports 1 and 2) in two target port groups of one DEVICE_GROUP,
+# libiscsi clients on both:
+#  (a) iscsi-test-cu SCSI.Inquiry (and SCSI.ReportTargetPortGroups when
+#      the installed libiscsi has it);
+#  (b) REPORT TARGET PORT GROUPS through each port: both groups, states,
+#      preferred bit, relative port ids;
+#  (c) tandemctl -set_tgrp_attr tg2 -dev_group dg -attributes
+#      state=standby with a session open on each port: both see ASYMMETRIC
+#      ACCESS STATE CHANGED (6/2A/06), reads through port 2 get NOT READY
+#      04/0B and through port 1 work, RTPG shows the new state;
+#      -list_dgrp and -list_tgrp_attr show it;
+#  (d) SET TARGET PORT GROUPS from port 1 brings group 2 back: the other
+#      session sees the UA, reads through port 2 work again;
+#  (e) a bad state is refused by tandemctl and nothing changes.
+# Ports: 4100.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/common.sh
+. tests/func/funclib.bash
+
+need_tandemd
+[ -x "$TANDEMCTL" ] || skip "no tandemctl at $TANDEMCTL (build it first)"
+CHECK=$FUNC_BUILD/tests/func/alua_check
+[ -x "$CHECK" ] || skip "no $CHECK (tests/func/alua.mk, needs libiscsi-dev at configure time)"
+tdm_tmpdir
+trap tdm_cleanup EXIT
+T=$TDM_TMP
+S=$T/ctl.sock
+port=4100
+TA=iqn.2026-11.org.tandem:alua-a
+TB=iqn.2026-11.org.tandem:alua-b
+INI=iqn.2026-11.org.tandem:alua-client
+ctl() { "$TANDEMCTL" -s "$S" "$@"; }
+has() {
+	if grep -qE -- "$2" <<<"$3"; then pass "$1"; else fail "$1: /$2/ not in: $3"; fi
+}
+
+cat >"$T/tandem.conf" <<EOF
+HANDLER ram {
+	DEVICE disk01 {
+		size_mb 8
+	}
+}
+TARGET_DRIVER iscsi {
+	enabled 1
+	portal 127.0.0.1:$port
+	TARGET $TA {
+		enabled 1
+		rel_tgt_id 1
+		LUN 0 disk01
+	}
+	TARGET $TB {
+		enabled 1
+		rel_tgt_id 2
+		LUN 0 disk01
+	}
+}
+DEVICE_GROUP dg {
+	DEVICE disk01
+	TARGET_GROUP tg1 {
+		group_id 1
+		preferred 1
+		state active
+		TARGET $TA
+	}
+	TARGET_GROUP tg2 {
+		group_id 2
+		state active
+		TARGET $TB
+		TARGET other-head-port {
+			rel_tgt_id 9
+		}
+	}
+}
+EOF
+
+start_wait "$T/tandem.conf" "$T/tandemd.log" $port || {
+	fail "tandemd did not start"
+	end_test "$T/tandemd.log"
+}
+
+# (a) the conformance suite
+tests=SCSI.Inquiry
+if iscsi-test-cu --list 2>/dev/null | grep -q '^SCSI.ReportTargetPortGroups$'; then
+	tests+=,SCSI.ReportTargetPortGroups
+else
+	echo "SKIP (part): this iscsi-test-cu has no SCSI.ReportTargetPortGroups"
+fi
+if command -v iscsi-test-cu >/dev/null; then
+	if "${HELPER_ENV[@]}" iscsi-test-cu --test="$tests" \
+		"iscsi://127.0.0.1:$port/$TA/0" >"$T/cu.log" 2>&1 &&
+		! grep -qE "FAILED|failed: [1-9]" "$T/cu.log"; then
+		pass "iscsi-test-cu $tests"
+	else
+		fail "iscsi-test-cu $tests: $(tail -20 "$T/cu.log")"
+	fi
+else
+	echo "SKIP (part): no iscsi-test-cu"
+fi
+
+# (b) RTPG through each port
+OUT=$("${HELPER_ENV[@]}" "$CHECK" 127.0.0.1:$port $TA $INI tur tur rtpg 2>&1)
+has "port 1: RTPG answers" "^rtpg: GOOD" "$OUT"
+has "port 1: group 1 active/optimized, preferred, port 1" "^group 1 state 0 pref 1 status 0 ports 1$" "$OUT"
+has "port 1: group 2 active/optimized, ports 2 and 9" "^group 2 state 0 pref 0 status 0 ports 2,9$" "$OUT"
+OUT=$("${HELPER_ENV[@]}" "$CHECK" 127.0.0.1:$port $TB $INI tur tur rtpg read 2>&1)
+has "port 2: same groups" "^group 2 state 0 pref 0 status 0 ports 2,9$" "$OUT"
+has "port 2: reads work while active" "^read: GOOD" "$OUT"
+
+# (c) standby through tandemctl with sessions open on both ports
+rm -f "$T"/ready-* "$T/go"
+"${HELPER_ENV[@]}" "$CHECK" 127.0.0.1:$port $TA $INI tur tur "signal:$T/ready-a" \
+	"wait:$T/go" read read rtpg >"$T/a.out" 2>&1 &
+PA=$!
+TDM_PIDS+=("$PA")
+# port 2's session stays for (d): a new login to a standby port fails in
+# libiscsi (its TEST UNIT READY after login gets NOT READY)
+"${HELPER_ENV[@]}" "$CHECK" 127.0.0.1:$port $TB $INI tur tur "signal:$T/ready-b" \
+	"wait:$T/go" read read tur rtpg mark "signal:$T/ready-b2" "wait:$T/go2" \
+	read read rtpg >"$T/b.out" 2>&1 &
+PB=$!
+TDM_PIDS+=("$PB")
+for ((i = 0; i < 100; i++)); do
+	[ -e "$T/ready-a" ] && [ -e "$T/ready-b" ] && break
+	sleep 0.1
+done
+OUT=$(ctl -set_tgrp_attr tg2 -dev_group dg -attributes state=standby 2>&1)
+rc=$?
+[ $rc -eq 0 ] && pass "tandemctl -set_tgrp_attr state=standby" ||
+	fail "tandemctl -set_tgrp_attr: exit $rc: $OUT"
+touch "$T/go"
+wait "$PA"
+ra=$?
+forget_pid "$PA"
+for ((i = 0; i < 200; i++)); do
+	[ -e "$T/ready-b2" ] && break
+	sleep 0.1
+done
+A=$(cat "$T/a.out")
+B=$(sed '/^---$/q' "$T/b.out")
+[ $ra -eq 0 ] && [ -e "$T/ready-b2" ] && pass "both clients ran" || fail "clients: exit $ra: $A $B"
+has "port 1: UA ASYMMETRIC ACCESS STATE CHANGED" "^read: SENSE 6/2a/06" "$A"
+has "port 1: reads work after it" "^read: GOOD" "$A"
+has "port 1: RTPG shows group 2 standby (implicit change)" "^group 2 state 2 pref 0 status 2 ports 2,9$" "$A"
+has "port 2: UA ASYMMETRIC ACCESS STATE CHANGED" "^read: SENSE 6/2a/06" "$B"
+has "port 2: reads get NOT READY, TARGET PORT IN STANDBY STATE" "^read: SENSE 2/04/0b" "$B"
+has "port 2: TEST UNIT READY too" "^tur: SENSE 2/04/0b" "$B"
+has "port 2: RTPG still answers in standby" "^group 2 state 2" "$B"
+OUT=$(ctl -list_dgrp 2>&1)
+has "-list_dgrp shows tg2 standby" "tg2 +standby" "$OUT"
+OUT=$(ctl -list_tgrp_attr tg2 -dev_group dg 2>&1)
+has "-list_tgrp_attr shows state standby" "state +standby" "$OUT"
+has "-list_tgrp_attr shows the remote port" "rel_tgt_id +9" "$OUT"
+
+# (d) SET TARGET PORT GROUPS from port 1: group 2 active/non-optimized;
+# port 2's session (still open from (c)) sees it
+A=$("${HELPER_ENV[@]}" "$CHECK" 127.0.0.1:$port $TA $INI tur tur stpg:2=1 rtpg 2>&1)
+touch "$T/go2"
+wait "$PB"
+rb=$?
+forget_pid "$PB"
+B=$(sed '1,/^---$/d' "$T/b.out")
+[ $rb -eq 0 ] && pass "port 2 client ran to its end" || fail "port 2 client: exit $rb: $(cat "$T/b.out")"
+has "STPG from port 1 is GOOD" "^stpg:2=1: GOOD" "$A"
+has "RTPG: group 2 active/non-optimized, altered by STPG" "^group 2 state 1 pref 0 status 1 ports 2,9$" "$A"
+has "port 2: UA after STPG" "^read: SENSE 6/2a/06" "$B"
+has "port 2: reads work again" "^read: GOOD" "$B"
+
+# (e) a bad state changes nothing
+OUT=$(ctl -set_tgrp_attr tg2 -dev_group dg -attributes state=sleepy 2>&1)
+rc=$?
+[ $rc -ne 0 ] && grep -q "bad state 'sleepy'" <<<"$OUT" && pass "bad state refused: $OUT" ||
+	fail "bad state: exit $rc: $OUT"
+OUT=$(ctl -set_tgrp_attr tg9 -dev_group dg -attributes state=standby 2>&1)
+rc=$?
+[ $rc -ne 0 ] && pass "unknown target group refused: $OUT" || fail "unknown tg: exit $rc: $OUT"
+
+finish_daemon "$T/tandemd.log"
+end_test "$T/tandemd.log"
