@@ -22,6 +22,7 @@ extern const struct tdm_bs_ops tdm__bs_fileio_ops;  /* file.c */
 extern const struct tdm_bs_ops tdm__bs_blockio_ops; /* block.c */
 extern const struct tdm_bs_ops tdm__bs_nullio_ops;  /* null.c */
 extern const struct tdm_bs_ops tdm__bs_ram_ops;	    /* ram.c */
+extern const struct tdm_bs_ops tdm__bs_cdrom_ops;   /* cdrom.c */
 
 /*
  * Where a write is acknowledged (SCST's write_through / nv_cache), see

@@ -6,5 +6,6 @@ libtandem_a_SOURCES += \
 	backstores/file.c \
 	backstores/block.c \
 	backstores/null.c \
-	backstores/ram.c
+	backstores/ram.c \
+	backstores/cdrom.c
 EXTRA_DIST += backstores/README.md

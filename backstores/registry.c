@@ -18,6 +18,7 @@ static const struct tdm_bs_ops *const backstores[TDM__HANDLER_COUNT] = {
 	[TDM_HANDLER_BLOCKIO] = &tdm__bs_blockio_ops,
 	[TDM_HANDLER_NULLIO] = &tdm__bs_nullio_ops,
 	[TDM_HANDLER_RAM] = &tdm__bs_ram_ops,
+	[TDM_HANDLER_CDROM] = &tdm__bs_cdrom_ops,
 };
 
 const struct tdm_bs_ops *tdm_bs_lookup(enum tdm_handler h)

@@ -16,4 +16,6 @@ libtandem_a_SOURCES += \
 	core/thin.c \
 	core/rsoc.c \
 	core/caw.c \
-	core/xcopy.c
+	core/xcopy.c \
+	core/optable_mmc.c \
+	core/mmc.c

@@ -81,6 +81,8 @@ static const char *default_product(enum tdm_handler h)
 		return "NULLIO";
 	case TDM_HANDLER_RAM:
 		return "RAMDISK";
+	case TDM_HANDLER_CDROM:
+		return "CDROM";
 	default:
 		return "DISK";
 	}
@@ -158,16 +160,27 @@ int tdm__lu_open(const struct tdm_conf_device *conf, struct tdm_lu **out,
 		return r;
 	}
 	lu->block_size = lu->bs.block_size;
-	if (lu->block_size != 512 && lu->block_size != 4096) {
+	if (conf->handler == TDM_HANDLER_CDROM) {
+		/* MMC-6: 2048-byte blocks, read-only, removable; an
+		 * empty drive has no blocks (core/mmc.c) */
+		lu->dev_type = TDM_DEVTYPE_CDROM;
+		lu->conf.read_only = true;
+		lu->conf.removable = true;
+		lu->no_medium = !lu->bs.size;
+	}
+	if (lu->block_size != 512 && lu->block_size != 4096 &&
+	    !(lu->dev_type == TDM_DEVTYPE_CDROM && lu->block_size == 2048)) {
 		snprintf(err, errlen, "%s: unsupported block size %u",
 			 conf->name, lu->block_size);
 		ops->close(&lu->bs);
 		free(lu);
 		return -EINVAL;
 	}
-	lu->block_shift = lu->block_size == 512 ? 9 : 12;
+	lu->block_shift = lu->block_size == 512	   ? 9
+			  : lu->block_size == 2048 ? 11
+						   : 12;
 	lu->nblocks = lu->bs.size >> lu->block_shift;
-	if (!lu->nblocks) {
+	if (!lu->nblocks && !lu->no_medium) {
 		snprintf(err, errlen, "%s: smaller than one block", conf->name);
 		ops->close(&lu->bs);
 		free(lu);

@@ -123,6 +123,15 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# the 512-byte LU above
 	step conformance-ram-4096 tests/conformance/iscsi-test-cu.sh --handler ram --blocksize 4096 --port 3310 --min-honest 150 \
 		--exclude 'ProutReserve\.Access' "libiscsi 1.19 writes 512 bytes per block in these tests whatever the block size"
+	# a read-only removable disk: libiscsi's ReadOnly, PreventAllow,
+	# NoMedia and StartStopUnit suites only run on an SBC device with
+	# RMB=1 (they eject the medium themselves with START STOP UNIT)
+	step conformance-readonly-removable tests/conformance/iscsi-test-cu.sh --handler vdisk_fileio --port 4000 --min-honest 12 --one-path \
+		--device-attr "read_only 1" --device-attr "removable 1" --test "ALL.ReadOnly,ALL.PreventAllow,ALL.NoMedia,ALL.StartStopUnit"
+	# vdisk_cdrom (MMC, type 05h, one path): what libiscsi runs on a
+	# non-SBC device; its SBC-only tests report [SKIPPED] and do not count
+	step conformance-cdrom tests/conformance/iscsi-test-cu.sh --handler vdisk_cdrom --port 4010 --min-honest 12 \
+		--test "ALL.Inquiry,ALL.TestUnitReady,ALL.StartStopUnit,ALL.PreventAllow,ALL.NoMedia,ALL.ReadOnly,ALL.Read10,ALL.Read12,ALL.ReadCapacity10"
 fi
 step build-clang build_clang
 step fuzzers fuzz

@@ -1,5 +1,6 @@
 #!/bin/bash
 # iscsi-test-cu.sh [--handler H] [--blocksize N] [--min-honest N] [--port P]
+#                  [--device-attr "KEY VALUE"]... [--test T]
 #
 # Start tandemd on loopback with one LU exported through one target at two
 # portals (so libiscsi's MultipathIO suite runs), run
@@ -16,8 +17,10 @@ bs=512
 min=160
 port=3300
 tests=ALL
+one_path=
 exclude=
 why=
+extra_attrs=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--handler) handler=$2; shift ;;
@@ -25,8 +28,10 @@ while [ $# -gt 0 ]; do
 	--min-honest) min=$2; shift ;;
 	--port) port=$2; shift ;;
 	--test) tests=$2; shift ;;
+	--one-path) one_path=1 ;;
+	--device-attr) extra_attrs+="$2"$'\n'; shift ;;
 	--exclude) exclude=$2; why=$3; shift 2 ;;
-	*) echo "usage: $0 [--handler H] [--blocksize N] [--min-honest N] [--port P] [--test T] [--exclude REGEX REASON]"; exit 2 ;;
+	*) echo "usage: $0 [--handler H] [--blocksize N] [--min-honest N] [--port P] [--test T] [--device-attr "KEY VALUE"] [--exclude REGEX REASON]"; exit 2 ;;
 	esac
 	shift
 done
@@ -42,6 +47,16 @@ vdisk_fileio)
 	devattrs="filename $TDM_TMP/lu.img" ;;
 vdisk_nullio|ram)
 	devattrs="size $size" ;;
+vdisk_cdrom)
+	# an "ISO": 2048-byte blocks, each starting with its LBA (no
+	# ISO 9660 needed); read-only and removable by definition
+	size=$((64 * 1024 * 1024))
+	python3 -c 'import struct,sys
+with open(sys.argv[1], "wb") as f:
+    for i in range(int(sys.argv[2]) // 2048):
+        f.write(struct.pack(">I", i) + bytes([i & 0xFF]) * 2044)' "$TDM_TMP/lu.iso" $size
+	devattrs="filename $TDM_TMP/lu.iso"
+	bs=2048 ;;
 *) echo "unsupported handler $handler"; exit 2 ;;
 esac
 cat >"$TDM_TMP/tandem.conf" <<CONF
@@ -49,7 +64,8 @@ HANDLER $handler {
 	DEVICE lu0 {
 		$devattrs
 		blocksize $bs
-		thin_provisioned 1
+$( [ "$handler" = vdisk_cdrom ] || echo "		thin_provisioned 1" )
+$(printf '%s' "$extra_attrs" | sed 's/^/\t\t/')
 	}
 }
 TARGET_DRIVER iscsi {
@@ -69,6 +85,12 @@ if ! wait_port 127.0.0.1 $port 20; then
 fi
 log=${CU_LOG:-$TDM_TMP/iscsi-test-cu.log}
 urls=("iscsi://127.0.0.1:$port/$iqn/0" "iscsi://127.0.0.1:$((port + 1))/$iqn/0")
+# iscsi-test-cu: "multipath devices must be SBC": one path for a CD-ROM
+# one path: a CD-ROM (iscsi-test-cu refuses multipath on non-SBC), or
+# --one-path (PreventAllow.2ITNexuses uses the second path's session as
+# its "other nexus" and does not expect the LUN RESET unit attention that
+# the previous test raised there)
+{ [ "$handler" = vdisk_cdrom ] || [ -n "$one_path" ]; } && urls=("${urls[0]}")
 start=$(date +%s)
 if [ -z "$exclude" ]; then
 	echo "iscsi-test-cu --dataloss --test=$tests ($handler, $bs-byte blocks) ..."

@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * test_cdrom.c - vdisk_cdrom LUs (MMC, device type 05h) driven through the
+ * real command gate: INQUIRY, READ, GET CONFIGURATION, READ TOC, GET EVENT
+ * STATUS NOTIFICATION, an empty drive, eject and load with PREVENT, and
+ * the media change of tandemctl (tdm__mmc_change_medium()).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "tandem/loop.h"
+
+#define NBLK 64 /* blocks of the first image */
+
+static struct tdm_loop *loop;
+static char img1[64], img2[64];
+
+/* ---- a transport that records ---- */
+
+struct tcmd {
+	struct tdm_cmd c;
+	bool done;
+	bool freed;
+};
+
+static struct {
+	uint8_t status;
+	uint8_t sense[TDM_SENSE_MAX];
+	uint8_t data[65536];
+	uint32_t len;
+} R;
+
+static void t_write_pending(struct tdm_cmd *cmd)
+{
+	memset(cmd->buf, 0, cmd->data_len);
+	tdm_cmd_execute(cmd);
+}
+
+static void t_queue_status(struct tdm_cmd *cmd)
+{
+	container_of(cmd, struct tcmd, c)->done = true;
+}
+
+static void t_free_cmd(struct tdm_cmd *cmd)
+{
+	container_of(cmd, struct tcmd, c)->freed = true;
+}
+
+static const struct tdm_transport_ops tops = {
+	.name = "iscsi",
+	.write_pending = t_write_pending,
+	.queue_status = t_queue_status,
+	.free_cmd = t_free_cmd,
+};
+
+static void run(struct tdm_nexus *nx, const uint8_t *cdb, size_t cdb_len)
+{
+	struct tcmd *t = calloc(1, sizeof(*t));
+	uint64_t deadline = tdm_now_ns() + 30 * 1000000000ull;
+
+	assert_non_null(t);
+	memcpy(t->c.cdb, cdb, cdb_len);
+	t->c.cdb_len = (uint8_t)cdb_len;
+	t->c.lun = tdm__lun_encode(0);
+	t->c.nexus = nx;
+	t->c.exp_len = 1u << 30;
+	tdm_cmd_submit(&t->c);
+	while (!t->done && tdm_now_ns() < deadline)
+		tdm_loop_run_once(loop, 100);
+	assert_true(t->done);
+	R.status = t->c.status;
+	memcpy(R.sense, t->c.sense, sizeof(R.sense));
+	R.len = t->c.data_len;
+	assert_true(R.len <= sizeof(R.data));
+	if (R.len)
+		memcpy(R.data, t->c.buf, R.len);
+	tdm_cmd_release(&t->c);
+	assert_true(t->freed);
+	free(t);
+}
+
+#define RUN(nx, ...)                                                           \
+	do {                                                                   \
+		const uint8_t cdb_[] = {__VA_ARGS__};                          \
+		run(nx, cdb_, sizeof(cdb_));                                   \
+	} while (0)
+
+#define expect_good() _assert_int_equal(R.status, 0, __FILE__, __LINE__)
+#define expect_sense(k, a, q) expect_sense_at(k, a, q, __FILE__, __LINE__)
+
+static void expect_sense_at(uint8_t key, uint8_t asc, uint8_t ascq,
+			    const char *file, int line)
+{
+	_assert_int_equal(R.status, TDM_STATUS_CHECK_CONDITION, file, line);
+	if ((R.sense[2] & 0x0F) != key || R.sense[12] != asc ||
+	    R.sense[13] != ascq)
+		print_error("sense %x/%02x/%02x, want %x/%02x/%02x\n",
+			    R.sense[2] & 0x0F, R.sense[12], R.sense[13], key,
+			    asc, ascq);
+	_assert_int_equal(R.sense[2] & 0x0F, key, file, line);
+	_assert_int_equal(R.sense[12], asc, file, line);
+	_assert_int_equal(R.sense[13], ascq, file, line);
+}
+
+#define expect_no_medium() expect_sense(0x2, 0x3A, 0x00)
+#define expect_medium_changed() expect_sense(0x6, 0x28, 0x00)
+
+/* ---- images and LUs ---- */
+
+/* An "ISO": NBLK (or n) 2048-byte blocks, each filled with its LBA and
+ * a tag byte, plus a partial block that is not exported. */
+static void make_image(char *path, size_t n, uint8_t tag)
+{
+	uint8_t blk[2048];
+	int fd;
+	size_t i;
+
+	snprintf(path, 64, "/tmp/tandem-cdrom-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	for (i = 0; i < n; i++) {
+		memset(blk, tag, sizeof(blk));
+		tdm_put_be32(blk, (uint32_t)i);
+		assert_int_equal(write(fd, blk, sizeof(blk)), sizeof(blk));
+	}
+	assert_int_equal(write(fd, blk, 100), 100);
+	close(fd);
+}
+
+static void cd_conf(struct tdm_conf_device *c, const char *path)
+{
+	tdm_conf_device_init(c, TDM_HANDLER_CDROM);
+	snprintf(c->name, sizeof(c->name), "cd0");
+	if (path)
+		snprintf(c->filename, sizeof(c->filename), "%s", path);
+}
+
+static struct tdm_lu *cd_open(const char *path)
+{
+	struct tdm_conf_device c;
+	struct tdm_lu *lu = NULL;
+	char err[256] = "";
+	int r;
+
+	cd_conf(&c, path);
+	r = tdm__lu_open(&c, &lu, err, sizeof(err));
+	if (r < 0)
+		print_error("%s\n", err);
+	assert_int_equal(r, 0);
+	return lu;
+}
+
+static int change(struct tdm_lu *lu, const char *path)
+{
+	struct tdm_conf_device c;
+	char err[256] = "";
+
+	cd_conf(&c, path);
+	assert_true(tdm__mmc_only_medium_differs(lu, &c));
+	return tdm__mmc_change_medium(lu, &c, err, sizeof(err));
+}
+
+struct fix {
+	struct tdm_lu *lu;
+	struct tdm_nexus *nx, *nx2;
+};
+
+static int fix_open(void **state, const char *path)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->lu = cd_open(path);
+	f->nx = tdm__test_nexus(&f->lu, 1, &tops);
+	f->nx2 = tdm__test_nexus(&f->lu, 1, &tops);
+	assert_non_null(f->nx);
+	assert_non_null(f->nx2);
+	*state = f;
+	return 0;
+}
+
+static int fix_setup(void **state)
+{
+	return fix_open(state, img1);
+}
+
+static int fix_setup_empty(void **state)
+{
+	return fix_open(state, NULL);
+}
+
+static int fix_teardown(void **state)
+{
+	struct fix *f = *state;
+
+	tdm__test_nexus_free(f->nx);
+	tdm__test_nexus_free(f->nx2);
+	tdm__lu_put(f->lu);
+	free(f);
+	return 0;
+}
+
+/* ---- tests ---- */
+
+static void test_inquiry(void **state)
+{
+	struct fix *f = *state;
+	bool mmc6 = false;
+	size_t i;
+
+	RUN(f->nx, 0x12, 0x00, 0x00, 0x00, 0x60, 0x00);
+	expect_good();
+	assert_int_equal(R.data[0], 0x05); /* CD/DVD device */
+	assert_int_equal(R.data[1], 0x80); /* RMB */
+	for (i = 58; i < 74; i += 2)
+		if (tdm_get_be16(R.data + i) == 0x04E0)
+			mmc6 = true;
+	assert_true(mmc6);
+	RUN(f->nx, 0x12, 0x01, 0x00, 0x00, 0xFF, 0x00);
+	expect_good();
+	assert_int_equal(R.len, 7);
+	assert_int_equal(R.data[0], 0x05);
+	assert_int_equal(R.data[6], 0x83);
+	RUN(f->nx, 0x12, 0x01, 0x83, 0x00, 0xFF, 0x00);
+	expect_good();
+	/* block limits are a disk's */
+	RUN(f->nx, 0x12, 0x01, 0xB0, 0x00, 0xFF, 0x00);
+	expect_sense(0x5, 0x24, 0x00);
+	/* WRITE(10) is no MMC command of a CD-ROM */
+	RUN(f->nx, 0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+	expect_sense(0x5, 0x20, 0x00);
+}
+
+static void test_read(void **state)
+{
+	struct fix *f = *state;
+
+	RUN(f->nx, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+	RUN(f->nx, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be32(R.data), NBLK - 1);
+	assert_int_equal(tdm_get_be32(R.data + 4), 2048);
+	RUN(f->nx, 0x28, 0, 0, 0, 0, 5, 0, 0, 2, 0);
+	expect_good();
+	assert_int_equal(R.len, 4096);
+	assert_int_equal(tdm_get_be32(R.data), 5);
+	assert_int_equal(tdm_get_be32(R.data + 2048), 6);
+	assert_int_equal(R.data[100], 0xA1);
+	RUN(f->nx, 0xA8, 0, 0, 0, 0, NBLK - 1, 0, 0, 0, 1, 0, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be32(R.data), NBLK - 1);
+	RUN(f->nx, 0x28, 0, 0, 0, 0, NBLK - 1, 0, 0, 2, 0);
+	expect_sense(0x5, 0x21, 0x00);
+	/* MODE SENSE(10) all pages: WP, capabilities page */
+	RUN(f->nx, 0x5A, 0x00, 0x3F, 0, 0, 0, 0, 0, 0xFF, 0);
+	expect_good();
+	assert_int_equal(R.data[3] & 0x80, 0x80);
+	assert_int_equal(tdm_get_be16(R.data + 6), 0); /* no descriptors */
+	assert_int_equal(R.data[8 + 12 + 12], 0x2A);
+	RUN(f->nx, 0x1A, 0x00, 0x2A, 0, 0xFF, 0);
+	expect_good();
+	assert_int_equal(R.data[2] & 0x80, 0x80);
+	assert_int_equal(R.data[4], 0x2A);
+}
+
+/* Find feature code in GET CONFIGURATION data; NULL if absent. */
+static const uint8_t *feature(uint16_t code)
+{
+	uint32_t end = 4 + tdm_get_be32(R.data), off = 8;
+
+	if (end > R.len)
+		end = R.len;
+	while (off + 4 <= end) {
+		if (tdm_get_be16(R.data + off) == code)
+			return R.data + off;
+		off += 4u + R.data[off + 3];
+	}
+	return NULL;
+}
+
+static void test_get_configuration(void **state)
+{
+	struct fix *f = *state;
+	const uint8_t *p;
+
+	/* RT 00b: every feature */
+	RUN(f->nx, 0x46, 0x00, 0, 0, 0, 0, 0, 0x01, 0x00, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be16(R.data + 6), 0x0008); /* CD-ROM */
+	p = feature(0x0000);
+	assert_non_null(p);
+	assert_int_equal(p[2] & 0x03, 0x03); /* persistent, current */
+	assert_int_equal(p[3], 8);
+	assert_int_equal(tdm_get_be16(p + 4), 0x0010);
+	assert_int_equal(p[6] & 1, 0);
+	assert_int_equal(tdm_get_be16(p + 8), 0x0008);
+	assert_int_equal(p[10] & 1, 1);
+	assert_non_null(feature(0x0001));
+	assert_non_null(feature(0x0002));
+	p = feature(0x0003);
+	assert_non_null(p);
+	assert_int_equal(p[4] & 0x09, 0x09); /* Eject, Lock */
+	p = feature(0x0010);
+	assert_non_null(p);
+	assert_int_equal(p[2] & 1, 1);
+	assert_int_equal(tdm_get_be32(p + 4), 2048);
+	p = feature(0x001F);
+	assert_non_null(p);
+	assert_int_equal(p[2] & 1, 0); /* DVD Read not current */
+	/* RT 10b: that feature only */
+	RUN(f->nx, 0x46, 0x02, 0x00, 0x10, 0, 0, 0, 0x01, 0x00, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be32(R.data), 4 + 12);
+	assert_int_equal(tdm_get_be16(R.data + 8), 0x0010);
+	/* RT 01b from 0003h: current ones */
+	RUN(f->nx, 0x46, 0x01, 0x00, 0x03, 0, 0, 0, 0x01, 0x00, 0);
+	expect_good();
+	assert_null(feature(0x0000));
+	assert_non_null(feature(0x0003));
+	assert_non_null(feature(0x001E));
+	assert_null(feature(0x001F));
+	/* RT 11b is reserved */
+	RUN(f->nx, 0x46, 0x03, 0, 0, 0, 0, 0, 0x01, 0x00, 0);
+	expect_sense(0x5, 0x24, 0x00);
+	/* allocation length 8: the header only */
+	RUN(f->nx, 0x46, 0x00, 0, 0, 0, 0, 0, 0x00, 0x08, 0);
+	expect_good();
+	assert_int_equal(R.len, 8);
+	assert_true(tdm_get_be32(R.data) > 4);
+}
+
+static void test_read_toc(void **state)
+{
+	struct fix *f = *state;
+
+	/* format 0, LBA */
+	RUN(f->nx, 0x43, 0x00, 0x00, 0, 0, 0, 0, 0x03, 0x24, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be16(R.data), 18);
+	assert_int_equal(R.data[2], 1);
+	assert_int_equal(R.data[3], 1);
+	assert_int_equal(R.data[5], 0x14);
+	assert_int_equal(R.data[6], 1);
+	assert_int_equal(tdm_get_be32(R.data + 8), 0);
+	assert_int_equal(R.data[14], 0xAA);
+	assert_int_equal(tdm_get_be32(R.data + 16), NBLK);
+	/* format 0, MSF: lead-out at NBLK + 150 frames = 0:02:64 */
+	RUN(f->nx, 0x43, 0x02, 0x00, 0, 0, 0, 0, 0x03, 0x24, 0);
+	expect_good();
+	assert_int_equal(R.data[9], 0);
+	assert_int_equal(R.data[10], 2);
+	assert_int_equal(R.data[11], 0);
+	assert_int_equal(R.data[17], 0);
+	assert_int_equal(R.data[18], (NBLK + 150) / 75);
+	assert_int_equal(R.data[19], (NBLK + 150) % 75);
+	/* starting at the lead-out */
+	RUN(f->nx, 0x43, 0x00, 0x00, 0, 0, 0, 0xAA, 0x03, 0x24, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be16(R.data), 10);
+	assert_int_equal(R.data[6], 0xAA);
+	RUN(f->nx, 0x43, 0x00, 0x00, 0, 0, 0, 0x02, 0x03, 0x24, 0);
+	expect_sense(0x5, 0x24, 0x00);
+	/* format 1: session information */
+	RUN(f->nx, 0x43, 0x00, 0x01, 0, 0, 0, 0, 0x00, 0x0C, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be16(R.data), 10);
+	assert_int_equal(R.data[6], 1);
+	assert_int_equal(tdm_get_be32(R.data + 8), 0);
+	/* the old format field (SFF-8020) in the CONTROL byte: 01b */
+	RUN(f->nx, 0x43, 0x00, 0x00, 0, 0, 0, 0, 0x00, 0x0C, 0x40);
+	expect_good();
+	assert_int_equal(tdm_get_be16(R.data), 10);
+	/* format 2 (full TOC) is not implemented */
+	RUN(f->nx, 0x43, 0x00, 0x02, 0, 0, 0, 0, 0x03, 0x24, 0);
+	expect_sense(0x5, 0x24, 0x00);
+}
+
+/* GET EVENT STATUS NOTIFICATION, media class: event code, byte 5 */
+static void gesn_media(struct tdm_nexus *nx, uint8_t *ev, uint8_t *st)
+{
+	RUN(nx, 0x4A, 0x01, 0, 0, 0x10, 0, 0, 0x00, 0x08, 0);
+	expect_good();
+	assert_int_equal(R.len, 8);
+	assert_int_equal(R.data[2] & 0x07, 4);
+	assert_int_equal(R.data[3], 0x12);
+	*ev = R.data[4] & 0x0F;
+	*st = R.data[5];
+}
+
+static void test_gesn(void **state)
+{
+	struct fix *f = *state;
+	uint8_t ev, st;
+
+	/* polled only */
+	RUN(f->nx, 0x4A, 0x00, 0, 0, 0x10, 0, 0, 0x00, 0x08, 0);
+	expect_sense(0x5, 0x24, 0x00);
+	/* no supported class asked: NEA */
+	RUN(f->nx, 0x4A, 0x01, 0, 0, 0x40, 0, 0, 0x00, 0x08, 0);
+	expect_good();
+	assert_int_equal(R.data[2], 0x80);
+	/* operational change class: no change */
+	RUN(f->nx, 0x4A, 0x01, 0, 0, 0x02, 0, 0, 0x00, 0x08, 0);
+	expect_good();
+	assert_int_equal(R.data[2], 1);
+	assert_int_equal(R.data[4], 0);
+	gesn_media(f->nx, &ev, &st);
+	assert_int_equal(ev, 0);
+	assert_int_equal(st, 0x02); /* present, tray closed */
+
+	/* media change: NewMedia once, then no change; a UA on both
+	 * nexuses that GESN neither reports nor clears */
+	make_image(img2, NBLK * 2, 0xB2);
+	assert_int_equal(change(f->lu, img2), 0);
+	gesn_media(f->nx, &ev, &st);
+	assert_int_equal(ev, 2);
+	assert_int_equal(st, 0x02);
+	gesn_media(f->nx, &ev, &st);
+	assert_int_equal(ev, 0);
+	RUN(f->nx, 0x00, 0, 0, 0, 0, 0);
+	expect_medium_changed();
+	RUN(f->nx2, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	expect_medium_changed();
+	RUN(f->nx, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be32(R.data), NBLK * 2 - 1);
+	RUN(f->nx, 0x28, 0, 0, 0, 0, NBLK + 1, 0, 0, 1, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be32(R.data), NBLK + 1);
+	assert_int_equal(R.data[100], 0xB2);
+
+	/* eject from tandemctl: MediaRemoval, then NOT READY */
+	assert_int_equal(change(f->lu, ""), 0);
+	gesn_media(f->nx, &ev, &st);
+	assert_int_equal(ev, 3);
+	assert_int_equal(st, 0x00);
+	RUN(f->nx, 0x00, 0, 0, 0, 0, 0);
+	expect_medium_changed();
+	RUN(f->nx, 0x00, 0, 0, 0, 0, 0);
+	expect_no_medium();
+	unlink(img2);
+}
+
+static void test_empty(void **state)
+{
+	struct fix *f = *state;
+	uint8_t ev, st;
+
+	RUN(f->nx, 0x00, 0, 0, 0, 0, 0);
+	expect_no_medium();
+	RUN(f->nx, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	expect_no_medium();
+	RUN(f->nx, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+	expect_no_medium();
+	RUN(f->nx, 0x43, 0x00, 0x00, 0, 0, 0, 0, 0x03, 0x24, 0);
+	expect_no_medium();
+	RUN(f->nx, 0x51, 0x00, 0, 0, 0, 0, 0, 0x00, 0x22, 0);
+	expect_no_medium();
+	/* REQUEST SENSE reports it */
+	RUN(f->nx, 0x03, 0, 0, 0, 0xFF, 0);
+	expect_good();
+	assert_int_equal(R.data[2] & 0x0F, 0x2);
+	assert_int_equal(R.data[12], 0x3A);
+	/* INQUIRY and GET CONFIGURATION answer; no current profile */
+	RUN(f->nx, 0x12, 0x00, 0x00, 0x00, 0x60, 0x00);
+	expect_good();
+	assert_int_equal(R.data[0], 0x05);
+	RUN(f->nx, 0x46, 0x00, 0, 0, 0, 0, 0, 0x01, 0x00, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be16(R.data + 6), 0);
+	gesn_media(f->nx, &ev, &st);
+	assert_int_equal(st, 0x00);
+	/* START without a medium; load (close the tray) is fine */
+	RUN(f->nx, 0x1B, 0, 0, 0, 0x01, 0);
+	expect_no_medium();
+	RUN(f->nx, 0x1B, 0, 0, 0, 0x03, 0);
+	expect_good();
+
+	/* insert an image */
+	assert_int_equal(change(f->lu, img1), 0);
+	RUN(f->nx, 0x00, 0, 0, 0, 0, 0);
+	expect_medium_changed();
+	RUN(f->nx, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+	gesn_media(f->nx, &ev, &st);
+	assert_int_equal(ev, 2);
+	assert_int_equal(st, 0x02);
+	RUN(f->nx, 0x51, 0x00, 0, 0, 0, 0, 0, 0x00, 0x22, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be16(R.data), 32);
+	assert_int_equal(R.data[2] & 0x03, 0x02);
+}
+
+static void test_eject_prevent(void **state)
+{
+	struct fix *f = *state;
+	uint8_t ev, st;
+
+	/* PREVENT: eject refused, and the media change too */
+	RUN(f->nx, 0x1E, 0, 0, 0, 0x01, 0);
+	expect_good();
+	RUN(f->nx, 0x1B, 0, 0, 0, 0x02, 0);
+	expect_sense(0x5, 0x53, 0x02);
+	assert_int_equal(change(f->lu, ""), -EBUSY);
+	RUN(f->nx, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+	RUN(f->nx, 0x5A, 0x00, 0x2A, 0, 0, 0, 0, 0, 0xFF, 0);
+	expect_good();
+	assert_int_equal(R.data[8 + 6] & 0x02, 0x02); /* Lock State */
+	/* ALLOW, eject: MediaRemoval, tray open, NOT READY 3Ah */
+	RUN(f->nx, 0x1E, 0, 0, 0, 0x00, 0);
+	expect_good();
+	RUN(f->nx, 0x1B, 0, 0, 0, 0x02, 0);
+	expect_good();
+	gesn_media(f->nx, &ev, &st);
+	assert_int_equal(ev, 3);
+	assert_int_equal(st, 0x01);
+	RUN(f->nx, 0xBD, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0, 0);
+	expect_good();
+	assert_int_equal(R.data[1] & 0x10, 0x10);
+	RUN(f->nx, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+	expect_no_medium();
+	RUN(f->nx, 0x00, 0, 0, 0, 0, 0);
+	expect_no_medium();
+	/* load: NewMedia, ready; the other nexus gets 28h/00h */
+	RUN(f->nx, 0x1B, 0, 0, 0, 0x03, 0);
+	expect_good();
+	gesn_media(f->nx, &ev, &st);
+	assert_int_equal(ev, 2);
+	assert_int_equal(st, 0x02);
+	RUN(f->nx, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+	RUN(f->nx2, 0x00, 0, 0, 0, 0, 0);
+	expect_medium_changed();
+	RUN(f->nx2, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+	/* a media change after an eject by START STOP UNIT loads it */
+	RUN(f->nx, 0x1B, 0, 0, 0, 0x02, 0);
+	expect_good();
+	assert_int_equal(change(f->lu, img1), 0);
+	RUN(f->nx, 0x00, 0, 0, 0, 0, 0);
+	expect_medium_changed();
+	RUN(f->nx, 0x00, 0, 0, 0, 0, 0);
+	expect_good();
+	RUN(f->nx, 0xBB, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0);
+	expect_good();
+}
+
+static void test_conf(void **state)
+{
+	struct tdm_conf c;
+	char err[256] = "";
+	static const char good[] =
+		"HANDLER vdisk_cdrom {\n"
+		"\tDEVICE cd0 {\n\t\tfilename /srv/iso/debian.iso\n\t}\n"
+		"\tDEVICE cd1 {\n\t}\n"
+		"}\n";
+	static const char bad[] = "HANDLER vdisk_cdrom {\n"
+				  "\tDEVICE cd0 {\n\t\tblocksize 512\n\t}\n"
+				  "}\n";
+	char *text = NULL;
+	size_t len = 0;
+	struct tdm_conf c2;
+
+	(void)state;
+	assert_int_equal(tdm_conf_parse(good, sizeof(good) - 1, "t", &c, err,
+					sizeof(err)),
+			 0);
+	assert_int_equal(c.ndevices, 2);
+	assert_int_equal(c.devices[0].handler, TDM_HANDLER_CDROM);
+	assert_int_equal(c.devices[0].blocksize, 2048);
+	assert_true(c.devices[0].read_only);
+	assert_true(c.devices[0].removable);
+	assert_string_equal(c.devices[1].filename, "");
+	/* written back and read again: the same */
+	assert_int_equal(tdm_conf_write(&c, &text, &len), 0);
+	assert_int_equal(tdm_conf_parse(text, len, "w", &c2, err, sizeof(err)),
+			 0);
+	assert_true(tdm_conf_equal(&c, &c2));
+	free(text);
+	tdm_conf_free(&c2);
+	tdm_conf_free(&c);
+	assert_int_equal(
+		tdm_conf_parse(bad, sizeof(bad) - 1, "t", &c, err, sizeof(err)),
+		-EINVAL);
+	assert_non_null(strstr(err, "2048"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_inquiry, fix_setup,
+						fix_teardown),
+		cmocka_unit_test_setup_teardown(test_read, fix_setup,
+						fix_teardown),
+		cmocka_unit_test_setup_teardown(test_get_configuration,
+						fix_setup, fix_teardown),
+		cmocka_unit_test_setup_teardown(test_read_toc, fix_setup,
+						fix_teardown),
+		cmocka_unit_test_setup_teardown(test_gesn, fix_setup,
+						fix_teardown),
+		cmocka_unit_test_setup_teardown(test_empty, fix_setup_empty,
+						fix_teardown),
+		cmocka_unit_test_setup_teardown(test_eject_prevent, fix_setup,
+						fix_teardown),
+		cmocka_unit_test(test_conf),
+	};
+	int rc;
+
+	setenv("TANDEM_STATE_DIR", "/nonexistent/tandem-test-cdrom", 1);
+	loop = tdm_loop_new();
+	if (!loop) {
+		fprintf(stderr, "cannot create an event loop\n");
+		return 77;
+	}
+	tdm_loop_set_current(loop);
+	make_image(img1, NBLK, 0xA1);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	unlink(img1);
+	tdm_loop_set_current(NULL);
+	tdm_loop_free(loop);
+	return rc ? 1 : 0;
+}
