@@ -26,8 +26,8 @@ void tdm_daemon_request_stop(void);
  * on the main loop. Only root or the daemon's own uid may connect
  * (SO_PEERCRED). Returns 0 or -errno with a message.
  */
-int tdm_control_start(struct tdm_loop *main_loop, const char *path,
-		      char *err, size_t errlen);
+int tdm_control_start(struct tdm_loop *main_loop, const char *path, char *err,
+		      size_t errlen);
 void tdm_control_stop(void);
 
 #endif
