@@ -76,6 +76,10 @@ struct tdm_opdesc {
  * *bad_sa set if the opcode exists but not the service action). */
 const struct tdm_opdesc *tdm__op_lookup(const struct tdm_cmd *cmd,
 					bool *bad_sa);
+/* The disk (device type 00h) table alone; other tables borrow its SPC
+ * entries (persistent reservations). */
+const struct tdm_opdesc *tdm__disk_op_lookup(const struct tdm_cmd *cmd,
+					     bool *bad_sa);
 /* Iterate the disk table (REPORT SUPPORTED OPERATION CODES). */
 size_t tdm__op_count(void);
 const struct tdm_opdesc *tdm__op_at(size_t i);

@@ -696,13 +696,19 @@ static uint16_t cdb_sa(const struct tdm_cmd *cmd)
 
 const struct tdm_opdesc *tdm__op_lookup(const struct tdm_cmd *cmd, bool *bad_sa)
 {
-	const struct tdm_opdesc *op;
-	uint16_t sa;
-
 	/* CD/DVD-ROM LUs (device type 05h) have their own table
 	 * (core/optable_mmc.c); unmapped LUNs and disks use this one */
 	if (cmd->lu && cmd->lu->dev_type == TDM_DEVTYPE_CDROM)
 		return tdm__mmc_op_lookup(cmd, bad_sa);
+	return tdm__disk_op_lookup(cmd, bad_sa);
+}
+
+const struct tdm_opdesc *tdm__disk_op_lookup(const struct tdm_cmd *cmd,
+					     bool *bad_sa)
+{
+	const struct tdm_opdesc *op;
+	uint16_t sa;
+
 	pthread_once(&index_once, build_index);
 	if (bad_sa)
 		*bad_sa = false;

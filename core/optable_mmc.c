@@ -177,6 +177,10 @@ const struct tdm_opdesc *tdm__mmc_op_lookup(const struct tdm_cmd *cmd,
 {
 	size_t i;
 
+	/* SPC-4 commands of every device type: persistent reservations
+	 * come from the disk table (one set of entries) */
+	if (cmd->cdb[0] == 0x5E || cmd->cdb[0] == 0x5F)
+		return tdm__disk_op_lookup(cmd, bad_sa);
 	if (bad_sa)
 		*bad_sa = false;
 	for (i = 0; i < NOPS; i++)

@@ -130,7 +130,7 @@ if [ -x build-asan/targetd/tandemd ]; then
 		--device-attr "read_only 1" --device-attr "removable 1" --test "ALL.ReadOnly,ALL.PreventAllow,ALL.NoMedia,ALL.StartStopUnit"
 	# vdisk_cdrom (MMC, type 05h, one path): what libiscsi runs on a
 	# non-SBC device; its SBC-only tests report [SKIPPED] and do not count
-	step conformance-cdrom tests/conformance/iscsi-test-cu.sh --handler vdisk_cdrom --port 4010 --min-honest 12 \
+	step conformance-cdrom tests/conformance/iscsi-test-cu.sh --handler vdisk_cdrom --port 4010 --min-honest 16 \
 		--test "ALL.Inquiry,ALL.TestUnitReady,ALL.StartStopUnit,ALL.PreventAllow,ALL.NoMedia,ALL.ReadOnly,ALL.Read10,ALL.Read12,ALL.ReadCapacity10"
 fi
 step build-clang build_clang
