@@ -117,11 +117,11 @@ if [ -x build-asan/targetd/tandemd ]; then
 		[ -f "$t" ] || continue
 		step "func-$(basename "$t" .sh)" bash "$t"
 	done
-	step conformance-fileio-512 tests/conformance/iscsi-test-cu.sh --handler vdisk_fileio --blocksize 512 --port 3300 --min-honest 160
+	step conformance-fileio-512 tests/conformance/iscsi-test-cu.sh --handler vdisk_fileio --blocksize 512 --port 3300 --min-honest 200
 	# libiscsi 1.19's verify_write_works() (ProutReserve.Access*) sends
 	# 512 bytes per block whatever the block size: those 6 tests run on
 	# the 512-byte LU above
-	step conformance-ram-4096 tests/conformance/iscsi-test-cu.sh --handler ram --blocksize 4096 --port 3310 --min-honest 150 \
+	step conformance-ram-4096 tests/conformance/iscsi-test-cu.sh --handler ram --blocksize 4096 --port 3310 --min-honest 195 \
 		--exclude 'ProutReserve\.Access' "libiscsi 1.19 writes 512 bytes per block in these tests whatever the block size"
 	# a read-only removable disk: libiscsi's ReadOnly, PreventAllow,
 	# NoMedia and StartStopUnit suites only run on an SBC device with
