@@ -1,0 +1,16 @@
+# iscsi: the iSCSI target transport (RFC 7143, ERL 0); see iscsi/README.md
+libtandem_a_SOURCES += \
+	include/tandem/iscsi.h \
+	iscsi/iscsi.h \
+	iscsi/crc32c.c \
+	iscsi/md5.c \
+	iscsi/param.c \
+	iscsi/pdu.c \
+	iscsi/conn.c \
+	iscsi/login.c \
+	iscsi/session.c \
+	iscsi/scsi_cmd.c \
+	iscsi/tmf.c \
+	iscsi/discovery.c \
+	iscsi/portal.c \
+	iscsi/iscsi.c
