@@ -174,8 +174,9 @@ static const struct moddesc {
 	const char *name;
 	enum mod bit;
 } mods[] = {
-	{"handler", M_HANDLER}, {"attributes", M_ATTRS}, {"driver", M_DRIVER},
-	{"target", M_TARGET},	{"group", M_GROUP},	 {"device", M_DEVICE},
+	{"handler", M_HANDLER},	    {"attributes", M_ATTRS},
+	{"driver", M_DRIVER},	    {"target", M_TARGET},
+	{"group", M_GROUP},	    {"device", M_DEVICE},
 	{"dev_group", M_DEV_GROUP},
 };
 
@@ -1571,8 +1572,7 @@ static int do_list_dgrp(const struct opts *o)
 		if (!d->ntgrps)
 			table_row(&t, d->name, nd, "-", "-");
 		for (size_t j = 0; j < d->ntgrps; j++) {
-			const char *st =
-				tdm_alua_state_name(d->tgrps[j].state);
+			const char *st = tdm_alua_state_name(d->tgrps[j].state);
 
 			table_row(&t, j ? "" : d->name, j ? "" : nd,
 				  d->tgrps[j].name, st ? st : "?");

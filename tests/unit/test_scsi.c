@@ -384,7 +384,7 @@ static void test_inquiry_standard(void **state)
 	assert_int_equal(R.data[3], 0x12); /* HISUP, format 2 */
 	assert_int_equal(R.data[4], 91);
 	assert_int_equal(R.data[5] & 0x30, 0x10); /* TPGS: implicit ALUA */
-	assert_int_equal(R.data[7], 0x02);     /* CMDQUE */
+	assert_int_equal(R.data[7], 0x02);	  /* CMDQUE */
 	assert_memory_equal(R.data + 8, "TANDEM  ", 8);
 	assert_memory_equal(R.data + 16, f->lu->product, 16);
 	assert_memory_equal(R.data + 32, f->lu->revision, 4);
