@@ -36,13 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef ISCSI_LOAD_LIBISCSI_INC
-/* the automake build: see bench/local.mk */
-#include ISCSI_LOAD_LIBISCSI_INC
-#else
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
-#endif
 
 #define NSEC_PER_SEC 1000000000ULL
 #define NSEC_PER_MSEC 1000000ULL

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "iscsi/iscsi.h"
+#include "iscsi/iscsi_int.h"
 
 #define CRC32C_POLY 0x82f63b78u /* RFC 7143 B.4 (reflected) */
 

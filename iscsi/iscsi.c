@@ -5,7 +5,7 @@
  */
 #include <stdio.h>
 
-#include "iscsi/iscsi.h"
+#include "iscsi/iscsi_int.h"
 #include "tandem/iscsi.h"
 #include "tandem/log.h"
 

@@ -1,7 +1,7 @@
 # iscsi: the iSCSI target transport (RFC 7143, ERL 0); see iscsi/README.md
 libtandem_a_SOURCES += \
 	include/tandem/iscsi.h \
-	iscsi/iscsi.h \
+	iscsi/iscsi_int.h \
 	iscsi/crc32c.c \
 	iscsi/md5.c \
 	iscsi/param.c \

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "iscsi/iscsi.h"
+#include "iscsi/iscsi_int.h"
 #include "tandem/iscsi.h"
 #include "tandem/log.h"
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "iscsi/iscsi.h"
+#include "iscsi/iscsi_int.h"
 
 /* RFC 1321 3.4: T[i] = floor(2^32 * abs(sin(i + 1))) */
 static const uint32_t md5_t[64] = {

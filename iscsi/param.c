@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iscsi/iscsi.h"
+#include "iscsi/iscsi_int.h"
 
 /* Our defaults where the config says nothing. */
 #define DEF_MAX_RECV_DSL 262144

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iscsi/iscsi.h"
+#include "iscsi/iscsi_int.h"
 #include "tandem/log.h"
 
 #define TX_FREE_MAX 256

@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "iscsi/iscsi.h"
+#include "iscsi/iscsi_int.h"
 #include "tandem/log.h"
 
 #define ISCSI_PORT 3260 /* RFC 7143 13.8: well-known port */

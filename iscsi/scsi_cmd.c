@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iscsi/iscsi.h"
+#include "iscsi/iscsi_int.h"
 #include "tandem/log.h"
 
 #define TASK_FREE_MAX 256

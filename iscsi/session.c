@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iscsi/iscsi.h"
+#include "iscsi/iscsi_int.h"
 #include "tandem/log.h"
 
 #define LOGOUT_TIMEOUT_MS 15000

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iscsi/iscsi.h"
+#include "iscsi/iscsi_int.h"
 #include "tandem/log.h"
 
 static void send_tmf_rsp(struct tdm__iscsi_conn *c, uint32_t itt,

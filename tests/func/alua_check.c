@@ -25,12 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifdef HOLD_LIBISCSI_INC
-#include HOLD_LIBISCSI_INC
-#else
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
-#endif
 
 static void show(const struct scsi_task *t)
 {

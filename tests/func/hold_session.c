@@ -46,13 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef HOLD_LIBISCSI_INC
-/* the build's path to libiscsi's headers (see tests/func/helpers.mk) */
-#include HOLD_LIBISCSI_INC
-#else
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
-#endif
 
 enum mode {
 	M_HOLD,

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iscsi/iscsi.h"
+#include "iscsi/iscsi_int.h"
 #include "tandem/iscsi.h"
 #include "tandem/log.h"
 

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "iscsi/iscsi.h"
+#include "iscsi/iscsi_int.h"
 
 /* ---- helpers ---- */
 
