@@ -22,8 +22,11 @@ struct pending_abort {
 static void tmf_respond(void *arg)
 {
 	struct tdm_tmf *tmf = arg;
+	struct tdm_nexus *nx = tmf->nexus;
 
-	tmf->nexus->ops->queue_tmf_rsp(tmf);
+	nx->ops->queue_tmf_rsp(tmf);
+	/* the TMF held the nexus like a command (tdm_tmf_submit) */
+	tdm__nexus_cmd_released(nx);
 }
 
 void tdm__tmf_cmd_done(struct tdm_tmf *tmf)
@@ -207,6 +210,9 @@ void tdm_tmf_submit(struct tdm_tmf *tmf)
 
 	atomic_init(&tmf->pending, 1);
 	tmf->response = TDM_TMF_RSP_COMPLETE;
+	/* a TMF keeps its nexus alive until its response is handed over,
+	 * even if the connection closes meanwhile */
+	atomic_fetch_add(&nx->ncmds, 1);
 
 	switch (tmf->fn) {
 	case TDM_TMF_ABORT_TASK:
