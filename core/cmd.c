@@ -189,6 +189,21 @@ static void count_stats(struct tdm_cmd *cmd)
 	}
 }
 
+int tdm_cmd_shorten_write(struct tdm_cmd *cmd, uint32_t len)
+{
+	struct tdm_lu *lu = cmd->lu;
+
+	if (!lu || !cmd->op ||
+	    (cmd->op->exec != tdm__sbc_write &&
+	     cmd->op->exec != tdm__sbc_write_verify))
+		return -EINVAL;
+	if (len >= cmd->data_len || (len & (lu->block_size - 1)))
+		return -EINVAL;
+	cmd->nblocks = len >> lu->block_shift;
+	cmd->data_len = len;
+	return 0;
+}
+
 void tdm_cmd_execute(struct tdm_cmd *cmd)
 {
 	int sr;

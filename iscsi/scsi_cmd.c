@@ -762,35 +762,12 @@ void tdm__iscsi_data_out_data(struct tdm__iscsi_conn *c, bool digest_ok)
  * let the device server process the command with the data up to EDTL and
  * report the overflow residual. When EDTL is a whole number of blocks the
  * command is shortened to those blocks; otherwise it fails (CHECK
- * CONDITION, INVALID FIELD IN COMMAND INFORMATION UNIT).
- *
- * Stopgap: this writes the core's parsed nblocks/data_len, which belong
- * to the core; a core call (tdm_cmd_truncate(cmd, len)) should replace it.
+ * CONDITION, INVALID FIELD IN COMMAND INFORMATION UNIT). The core decides
+ * (tdm_cmd_shorten_write).
  */
 static void truncate_write(struct tdm__iscsi_task *t)
 {
-	struct tdm_cmd *cmd = &t->cmd;
-	uint32_t bs;
-
-	switch (cmd->cdb[0]) {
-	case 0x0a: /* WRITE(6) */
-	case 0x2a: /* WRITE(10) */
-	case 0xaa: /* WRITE(12) */
-	case 0x8a: /* WRITE(16) */
-	case 0x2e: /* WRITE AND VERIFY(10) */
-	case 0xae: /* WRITE AND VERIFY(12) */
-	case 0x8e: /* WRITE AND VERIFY(16) */
-		break;
-	default:
-		return;
-	}
-	if (!cmd->nblocks || cmd->data_len % cmd->nblocks)
-		return;
-	bs = cmd->data_len / cmd->nblocks;
-	if (bs < 512 || (bs & (bs - 1)) || t->edtl % bs)
-		return;
-	cmd->nblocks = t->edtl / bs;
-	cmd->data_len = t->edtl;
+	tdm_cmd_shorten_write(&t->cmd, t->edtl);
 }
 
 void tdm__iscsi_write_pending(struct tdm_cmd *cmd)

@@ -230,6 +230,14 @@ void tdm_cmd_execute(struct tdm_cmd *cmd);
 void tdm_cmd_fail(struct tdm_cmd *cmd, enum tdm_sense_reason sr);
 /* The transport has sent the status (or gave up): free everything. */
 void tdm_cmd_release(struct tdm_cmd *cmd);
+/*
+ * In write_pending: the initiator will send only len bytes, fewer than
+ * cmd->data_len (iSCSI EDTL below the CDB's transfer length). A plain
+ * WRITE or WRITE AND VERIFY of whole blocks is shortened to them (the
+ * transport reports the overflow residual); returns 0, or -EINVAL when
+ * the command cannot run shortened and must fail.
+ */
+int tdm_cmd_shorten_write(struct tdm_cmd *cmd, uint32_t len);
 /* True once a TMF aborted the command; the transport then sends nothing. */
 bool tdm_cmd_aborted(const struct tdm_cmd *cmd);
 
