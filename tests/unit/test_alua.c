@@ -19,8 +19,7 @@
 #include "alua/alua.h"
 #include "core/core.h"
 #include "tandem/loop.h"
-
-#define MiB (1024ull * 1024)
+#include "gate_harness.h"
 
 /* ---- configurations ---- */
 
@@ -292,84 +291,6 @@ static void test_conf_errors(void **state)
 
 /* ---- through the gate ---- */
 
-static struct tdm_loop *loop;
-
-struct tcmd {
-	struct tdm_cmd c;
-	const uint8_t *dout;
-	size_t dout_len;
-	bool done, freed;
-};
-
-static struct {
-	uint8_t status;
-	uint8_t sense[TDM_SENSE_MAX];
-	uint8_t data[4096];
-	uint32_t len;
-} R;
-
-static void t_write_pending(struct tdm_cmd *cmd)
-{
-	struct tcmd *t = container_of(cmd, struct tcmd, c);
-	size_t n = t->dout_len < cmd->data_len ? t->dout_len : cmd->data_len;
-
-	if (n)
-		memcpy(cmd->buf, t->dout, n);
-	memset(cmd->buf + n, 0, cmd->data_len - n);
-	tdm_cmd_execute(cmd);
-}
-
-static void t_queue_status(struct tdm_cmd *cmd)
-{
-	container_of(cmd, struct tcmd, c)->done = true;
-}
-
-static void t_free_cmd(struct tdm_cmd *cmd)
-{
-	container_of(cmd, struct tcmd, c)->freed = true;
-}
-
-static const struct tdm_transport_ops tops = {
-	.name = "iscsi",
-	.write_pending = t_write_pending,
-	.queue_status = t_queue_status,
-	.free_cmd = t_free_cmd,
-};
-
-static void run_data(struct tdm_nexus *nx, uint64_t lun, const uint8_t *cdb,
-		     size_t cdb_len, const void *dout, size_t dout_len)
-{
-	struct tcmd *t = calloc(1, sizeof(*t));
-	uint64_t deadline = tdm_now_ns() + 30 * 1000000000ull;
-
-	assert_non_null(t);
-	memcpy(t->c.cdb, cdb, cdb_len);
-	t->c.cdb_len = (uint8_t)cdb_len;
-	t->c.lun = tdm__lun_encode(lun);
-	t->c.nexus = nx;
-	t->c.exp_len = 1u << 30;
-	t->dout = dout;
-	t->dout_len = dout_len;
-	tdm_cmd_submit(&t->c);
-	while (!t->done && tdm_now_ns() < deadline)
-		tdm_loop_run_once(loop, 100);
-	assert_true(t->done);
-	R.status = t->c.status;
-	memcpy(R.sense, t->c.sense, sizeof(R.sense));
-	R.len = t->c.data_len < sizeof(R.data) ? t->c.data_len : 0;
-	if (R.len)
-		memcpy(R.data, t->c.buf, R.len);
-	tdm_cmd_release(&t->c);
-	assert_true(t->freed);
-	free(t);
-}
-
-#define RUN(nx, lun, ...)                                                      \
-	do {                                                                   \
-		const uint8_t cdb_[] = {__VA_ARGS__};                          \
-		run_data(nx, lun, cdb_, sizeof(cdb_), NULL, 0);                \
-	} while (0)
-
 /* 0 for GOOD, else key << 16 | asc << 8 | ascq */
 static unsigned result(void)
 {
@@ -394,7 +315,7 @@ struct fix {
 	struct tdm_conf c;
 };
 
-static struct tdm_lu *ram_lu(const char *name)
+static struct tdm_lu *dg_lu(const char *name)
 {
 	struct tdm_conf_device d;
 	struct tdm_lu *lu = NULL;
@@ -413,8 +334,8 @@ static int fix_setup(void **state)
 	struct fix *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->lus[0] = ram_lu("disk01");
-	f->lus[1] = ram_lu("disk03");
+	f->lus[0] = dg_lu("disk01");
+	f->lus[1] = dg_lu("disk03");
 	f->nx1 = tdm__test_nexus(f->lus, 2, &tops);
 	f->nx2 = tdm__test_nexus(f->lus, 2, &tops);
 	f->nx2->rel_port = 2;
@@ -435,6 +356,7 @@ static int fix_teardown(void **state)
 	tdm__lu_put(f->lus[1]);
 	tdm_conf_free(&f->c);
 	free(f);
+	result_free();
 	return 0;
 }
 

@@ -23,264 +23,9 @@
 
 #include "core/core.h"
 #include "tandem/loop.h"
+#include "gate_harness.h"
 
-#define MiB (1024ull * 1024)
-
-static struct tdm_loop *loop;
-
-/* ---- a transport that records ---- */
-
-struct tcmd {
-	struct tdm_cmd c;
-	const uint8_t *dout;
-	size_t dout_len;
-	atomic_bool done;
-	bool freed;
-	unsigned order; /* completion order */
-	void (*cb)(struct tcmd *t);
-	void *arg;
-};
-
-static atomic_uint order_ctr;
-static atomic_int tmf_done;
-
-static void t_write_pending(struct tdm_cmd *cmd)
-{
-	struct tcmd *t = container_of(cmd, struct tcmd, c);
-	size_t n = t->dout_len < cmd->data_len ? t->dout_len : cmd->data_len;
-
-	if (n)
-		memcpy(cmd->buf, t->dout, n);
-	memset(cmd->buf + n, 0, cmd->data_len - n);
-	tdm_cmd_execute(cmd);
-}
-
-static void t_queue_status(struct tdm_cmd *cmd)
-{
-	struct tcmd *t = container_of(cmd, struct tcmd, c);
-
-	assert_false(atomic_load(&t->done));
-	t->order = atomic_fetch_add(&order_ctr, 1) + 1;
-	if (t->cb)
-		t->cb(t);
-	atomic_store(&t->done, true);
-}
-
-static void t_free_cmd(struct tdm_cmd *cmd)
-{
-	container_of(cmd, struct tcmd, c)->freed = true;
-}
-
-static void t_queue_tmf_rsp(struct tdm_tmf *tmf)
-{
-	(void)tmf;
-	atomic_fetch_add(&tmf_done, 1);
-}
-
-static const struct tdm_transport_ops tops = {
-	.name = "iscsi",
-	.write_pending = t_write_pending,
-	.queue_status = t_queue_status,
-	.queue_tmf_rsp = t_queue_tmf_rsp,
-	.free_cmd = t_free_cmd,
-};
-
-/* What the last command ended with. */
-static struct {
-	uint8_t status;
-	uint8_t sense[TDM_SENSE_MAX];
-	size_t sense_len;
-	uint8_t *data;
-	uint32_t len;
-} R;
-
-static uint64_t next_tag = 1;
-
-/* Submit a command on the current loop; exp_len is the transport's
- * expected data transfer length. */
-static struct tcmd *submit(struct tdm_nexus *nx, uint64_t lun,
-			   const uint8_t *cdb, size_t cdb_len, const void *dout,
-			   size_t dout_len, uint32_t exp_len)
-{
-	struct tcmd *t = calloc(1, sizeof(*t));
-
-	assert_non_null(t);
-	memcpy(t->c.cdb, cdb, cdb_len);
-	t->c.cdb_len = (uint8_t)cdb_len;
-	t->c.lun = tdm__lun_encode(lun);
-	t->c.nexus = nx;
-	t->c.tag = __atomic_fetch_add(&next_tag, 1, __ATOMIC_RELAXED);
-	t->c.exp_len = exp_len;
-	t->c.exp_dir = dout_len ? TDM_DIR_WRITE : TDM_DIR_READ;
-	t->dout = dout;
-	t->dout_len = dout_len;
-	tdm_cmd_submit(&t->c);
-	return t;
-}
-
-static void wait_done(struct tcmd *t)
-{
-	uint64_t deadline = tdm_now_ns() + 60 * 1000000000ull;
-
-	while (!atomic_load(&t->done) && tdm_now_ns() < deadline)
-		tdm_loop_run_once(loop, 100);
-	assert_true(atomic_load(&t->done));
-}
-
-/* Move the result of t into R and release it. */
-static void collect(struct tcmd *t)
-{
-	free(R.data);
-	R.status = t->c.status;
-	R.sense_len = t->c.sense_len;
-	memcpy(R.sense, t->c.sense, sizeof(R.sense));
-	R.len = t->c.data_len;
-	R.data = malloc(R.len ? R.len : 1);
-	assert_non_null(R.data);
-	if (R.len)
-		memcpy(R.data, t->c.buf, R.len);
-	tdm_cmd_release(&t->c);
-	assert_true(t->freed);
-	free(t);
-}
-
-static void run_x(struct tdm_nexus *nx, uint64_t lun, const uint8_t *cdb,
-		  size_t cdb_len, const void *dout, size_t dout_len,
-		  uint32_t exp_len)
-{
-	struct tcmd *t = submit(nx, lun, cdb, cdb_len, dout, dout_len, exp_len);
-
-	wait_done(t);
-	collect(t);
-}
-
-static void run_data(struct tdm_nexus *nx, uint64_t lun, const uint8_t *cdb,
-		     size_t cdb_len, const void *dout, size_t dout_len)
-{
-	run_x(nx, lun, cdb, cdb_len, dout, dout_len, (uint32_t)dout_len);
-}
-
-static void run(struct tdm_nexus *nx, uint64_t lun, const uint8_t *cdb,
-		size_t cdb_len)
-{
-	run_x(nx, lun, cdb, cdb_len, NULL, 0, 1u << 30);
-}
-
-#define RUN(nx, lun, ...)                                                      \
-	do {                                                                   \
-		const uint8_t cdb_[] = {__VA_ARGS__};                          \
-		run(nx, lun, cdb_, sizeof(cdb_));                              \
-	} while (0)
-
-static void sense_kcq(const uint8_t *s, uint8_t *k, uint8_t *asc, uint8_t *ascq)
-{
-	if ((s[0] & 0x7F) >= 0x72) {
-		*k = s[1] & 0x0F;
-		*asc = s[2];
-		*ascq = s[3];
-	} else {
-		*k = s[2] & 0x0F;
-		*asc = s[12];
-		*ascq = s[13];
-	}
-}
-
-#define expect_good() expect_good_at(__FILE__, __LINE__)
-#define expect_sense(k, a, q) expect_sense_at(k, a, q, __FILE__, __LINE__)
-#define expect_cdb_err(byte, bit)                                              \
-	expect_field_at(true, byte, bit, __FILE__, __LINE__)
-#define expect_param_err(byte, bit)                                            \
-	expect_field_at(false, byte, bit, __FILE__, __LINE__)
-#define expect_lba_oob() expect_sense(0x5, 0x21, 0x00)
 #define expect_miscompare() expect_sense(0xE, 0x1D, 0x00)
-
-static void expect_good_at(const char *file, int line)
-{
-	if (R.status != TDM_STATUS_GOOD) {
-		uint8_t k, a, q;
-
-		sense_kcq(R.sense, &k, &a, &q);
-		print_error("status %02x sense %x/%02x/%02x field %u\n",
-			    R.status, k, a, q, tdm_get_be16(R.sense + 16));
-	}
-	_assert_int_equal(R.status, TDM_STATUS_GOOD, file, line);
-}
-
-static void expect_sense_at(uint8_t key, uint8_t asc, uint8_t ascq,
-			    const char *file, int line)
-{
-	uint8_t k, a, q;
-
-	_assert_int_equal(R.status, TDM_STATUS_CHECK_CONDITION, file, line);
-	sense_kcq(R.sense, &k, &a, &q);
-	if (k != key || a != asc || q != ascq)
-		print_error("sense %x/%02x/%02x, want %x/%02x/%02x\n", k, a, q,
-			    key, asc, ascq);
-	_assert_int_equal(k, key, file, line);
-	_assert_int_equal(a, asc, file, line);
-	_assert_int_equal(q, ascq, file, line);
-}
-
-/* INVALID FIELD IN CDB / PARAMETER LIST with the field pointer. */
-static void expect_field_at(bool cdb, uint16_t byte, int bit, const char *file,
-			    int line)
-{
-	expect_sense_at(0x5, cdb ? 0x24 : 0x26, 0x00, file, line);
-	_assert_int_equal(R.sense[15] & 0x80, 0x80, file, line);
-	_assert_int_equal(R.sense[15] & 0x40, cdb ? 0x40 : 0x00, file, line);
-	if (bit >= 0)
-		_assert_int_equal(R.sense[15] & 0x07, bit, file, line);
-	_assert_int_equal(tdm_get_be16(R.sense + 16), byte, file, line);
-}
-
-/* ---- LUs and nexuses ---- */
-
-static struct tdm_lu *open_lu(enum tdm_handler h, const char *name,
-			      const char *path, uint64_t size,
-			      uint32_t blocksize)
-{
-	struct tdm_conf_device c;
-	struct tdm_lu *lu = NULL;
-	char err[256] = "";
-	int r;
-
-	memset(&c, 0, sizeof(c));
-	snprintf(c.name, sizeof(c.name), "%s", name);
-	c.handler = h;
-	if (path)
-		snprintf(c.filename, sizeof(c.filename), "%s", path);
-	c.size = size;
-	c.blocksize = blocksize;
-	if (blocksize)
-		c.set_mask |= TDM_DA_BLOCKSIZE;
-	if (size)
-		c.set_mask |= TDM_DA_SIZE;
-	r = tdm__lu_open(&c, &lu, err, sizeof(err));
-	if (r < 0)
-		print_error("%s: %s\n", name, err);
-	assert_int_equal(r, 0);
-	return lu;
-}
-
-static struct tdm_lu *ram_lu(const char *name, uint64_t size, uint32_t bs)
-{
-	return open_lu(TDM_HANDLER_RAM, name, NULL, size, bs);
-}
-
-/* A file LU (io_uring: completions come on later loop iterations). */
-static struct tdm_lu *file_lu(const char *name, uint64_t size, uint32_t bs)
-{
-	char path[] = "/tmp/tandem-test-caw-XXXXXX";
-	int fd = mkstemp(path);
-	struct tdm_lu *lu;
-
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, (off_t)size), 0);
-	close(fd);
-	lu = open_lu(TDM_HANDLER_FILEIO, name, path, 0, bs);
-	unlink(path);
-	return lu;
-}
 
 struct fix {
 	struct tdm_lu *lu[2]; /* 512-byte blocks, 16 MiB each */
@@ -312,8 +57,7 @@ static int fix_teardown(void **state)
 	tdm__lu_put(f->lu[0]);
 	tdm__lu_put(f->lu[1]);
 	free(f);
-	free(R.data);
-	R.data = NULL;
+	result_free();
 	return 0;
 }
 
@@ -349,7 +93,7 @@ static void write16(struct tdm_nexus *nx, uint64_t lun, uint64_t lba,
 	uint8_t c[16];
 
 	cdb16(c, 0x8A, lba, n);
-	run_data(nx, lun, c, 16, data, (size_t)n * bs);
+	run_out(nx, lun, c, 16, data, (size_t)n * bs);
 	expect_good();
 }
 
@@ -368,7 +112,7 @@ static void caw(struct tdm_nexus *nx, uint64_t lba, uint8_t n,
 	uint8_t c[16];
 
 	cdb_caw(c, lba, n);
-	run_data(nx, 0, c, 16, dout, 2u * n * bs);
+	run_out(nx, 0, c, 16, dout, 2u * n * bs);
 }
 
 static bool all_bytes(const uint8_t *p, size_t len, uint8_t v)
@@ -440,10 +184,10 @@ static void caw_basic(struct tdm_nexus *nx, struct tdm_lu *lu)
 	}
 	/* zero blocks: nothing compared, not an error; at the capacity */
 	cdb_caw(c, last, 0);
-	run_data(nx, 0, c, 16, NULL, 0);
+	run_out(nx, 0, c, 16, NULL, 0);
 	expect_good();
 	cdb_caw(c, last + 1, 0);
-	run_data(nx, 0, c, 16, NULL, 0);
+	run_out(nx, 0, c, 16, NULL, 0);
 	expect_lba_oob();
 	/* past the end, at 2^63, at -1 */
 	memset(b, 'A', 2 * 4 * (size_t)bs);
@@ -463,25 +207,25 @@ static void caw_basic(struct tdm_nexus *nx, struct tdm_lu *lu)
 	/* WRPROTECT, reserved bits and bytes, GROUP NUMBER */
 	cdb_caw(c, 0, 1);
 	c[1] = 0x20;
-	run_data(nx, 0, c, 16, b, 2 * (size_t)bs);
+	run_out(nx, 0, c, 16, b, 2 * (size_t)bs);
 	expect_cdb_err(1, 7);
 	c[1] = 0x02; /* SBC-3 FUA_NV */
-	run_data(nx, 0, c, 16, b, 2 * (size_t)bs);
+	run_out(nx, 0, c, 16, b, 2 * (size_t)bs);
 	expect_cdb_err(1, 1);
 	c[1] = 0;
 	c[11] = 1;
-	run_data(nx, 0, c, 16, b, 2 * (size_t)bs);
+	run_out(nx, 0, c, 16, b, 2 * (size_t)bs);
 	expect_cdb_err(11, 7);
 	c[11] = 0;
 	c[14] = 1;
-	run_data(nx, 0, c, 16, b, 2 * (size_t)bs);
+	run_out(nx, 0, c, 16, b, 2 * (size_t)bs);
 	expect_cdb_err(14, 7);
 	/* DPO and FUA are accepted (MODE SENSE reports DPOFUA) */
 	memset(b, 'Q', 2 * (size_t)bs);
 	write16(nx, 0, 5, 1, b, bs);
 	cdb_caw(c, 5, 1);
 	c[1] = 0x18;
-	run_data(nx, 0, c, 16, b, 2 * (size_t)bs);
+	run_out(nx, 0, c, 16, b, 2 * (size_t)bs);
 	expect_good();
 	free(b);
 }
@@ -515,10 +259,10 @@ static void test_caw_protect(void **state)
 	caw(f->nx, 0, 1, b, 512);
 	expect_sense(0x7, 0x27, 0x00);
 	cdb16(c, 0x8B, 0, 1);
-	run_data(f->nx, 0, c, 16, b, 512);
+	run_out(f->nx, 0, c, 16, b, 512);
 	expect_sense(0x7, 0x27, 0x00);
 	cdb_atomic(c, 0, 1);
-	run_data(f->nx, 0, c, 16, b, 512);
+	run_out(f->nx, 0, c, 16, b, 512);
 	expect_sense(0x7, 0x27, 0x00);
 	f->nx->test_map->ents[0].read_only = false;
 	caw(f->nx, 0, 1, b, 512);
@@ -543,12 +287,12 @@ static void test_orwrite(void **state)
 		write16(f->nx, 0, last - n, n, b, 512);
 		memset(b, 0xA5, len);
 		cdb16(c, 0x8B, last - n, n);
-		run_data(f->nx, 0, c, 16, b, len);
+		run_out(f->nx, 0, c, 16, b, len);
 		expect_good();
 		read16(f->nx, 0, last - n, n);
 		assert_true(all_bytes(R.data, len, 0xA5));
 		memset(b, 0x5A, len);
-		run_data(f->nx, 0, c, 16, b, len);
+		run_out(f->nx, 0, c, 16, b, len);
 		expect_good();
 		read16(f->nx, 0, last - n, n);
 		assert_true(all_bytes(R.data, len, 0xFF));
@@ -564,19 +308,19 @@ static void test_orwrite(void **state)
 	run(f->nx, 0, c, 16);
 	expect_lba_oob();
 	cdb16(c, 0x8B, last - 1, 2);
-	run_data(f->nx, 0, c, 16, b, 1024);
+	run_out(f->nx, 0, c, 16, b, 1024);
 	expect_lba_oob();
 	/* ORPROTECT, DPO/FUA, GROUP NUMBER, maximum transfer length */
 	cdb16(c, 0x8B, 0, 1);
 	c[1] = 0x40;
-	run_data(f->nx, 0, c, 16, b, 512);
+	run_out(f->nx, 0, c, 16, b, 512);
 	expect_cdb_err(1, 7);
 	c[1] = 0x18;
-	run_data(f->nx, 0, c, 16, b, 512);
+	run_out(f->nx, 0, c, 16, b, 512);
 	expect_good();
 	c[1] = 0;
 	c[14] = 0x01;
-	run_data(f->nx, 0, c, 16, b, 512);
+	run_out(f->nx, 0, c, 16, b, 512);
 	expect_cdb_err(14, 7);
 	cdb16(c, 0x8B, 0, tdm__lu_max_xfer_blocks(lu) + 1);
 	run(f->nx, 0, c, 16);
@@ -609,7 +353,7 @@ static void test_write_atomic(void **state)
 
 	memset(b, 0x77, (size_t)max * 512);
 	cdb_atomic(c, last - max, (uint16_t)max);
-	run_data(f->nx, 0, c, 16, b, (size_t)max * 512);
+	run_out(f->nx, 0, c, 16, b, (size_t)max * 512);
 	expect_good();
 	read16(f->nx, 0, last - max, max);
 	assert_true(all_bytes(R.data, (size_t)max * 512, 0x77));
@@ -619,7 +363,7 @@ static void test_write_atomic(void **state)
 	/* ATOMIC BOUNDARY: no boundaries supported */
 	cdb_atomic(c, 0, 1);
 	c[11] = 1;
-	run_data(f->nx, 0, c, 16, b, 512);
+	run_out(f->nx, 0, c, 16, b, 512);
 	expect_cdb_err(11, 7);
 	/* zero blocks, ranges, WRPROTECT, DPO/FUA */
 	cdb_atomic(c, last, 0);
@@ -629,17 +373,17 @@ static void test_write_atomic(void **state)
 	run(f->nx, 0, c, 16);
 	expect_lba_oob();
 	cdb_atomic(c, last - 1, 2);
-	run_data(f->nx, 0, c, 16, b, 1024);
+	run_out(f->nx, 0, c, 16, b, 1024);
 	expect_lba_oob();
 	cdb_atomic(c, 0x8000000000000000ull, 1);
-	run_data(f->nx, 0, c, 16, b, 512);
+	run_out(f->nx, 0, c, 16, b, 512);
 	expect_lba_oob();
 	cdb_atomic(c, 0, 1);
 	c[1] = 0xE0;
-	run_data(f->nx, 0, c, 16, b, 512);
+	run_out(f->nx, 0, c, 16, b, 512);
 	expect_cdb_err(1, 7);
 	c[1] = 0x18;
-	run_data(f->nx, 0, c, 16, b, 512);
+	run_out(f->nx, 0, c, 16, b, 512);
 	expect_good();
 	free(b);
 }
@@ -727,7 +471,7 @@ static void test_range_api(void **state)
  */
 static void test_caw_ordering(void **state)
 {
-	struct tdm_lu *lu = file_lu("cawfile", 4 * MiB, 512);
+	struct tdm_lu *lu = file_lu("cawfile", 4 * MiB, 512, 0);
 	struct tdm_nexus *nx = tdm__test_nexus(&lu, 1, &tops);
 	struct tdm_nexus *nx2 = tdm__test_nexus(&lu, 1, &tops);
 	uint8_t *b = malloc(16 * 512), *w = malloc(2 * 512), c[16];
@@ -927,7 +671,7 @@ static void worker_step(void *arg)
 	t->c.cdb_len = 16;
 	t->c.lun = tdm__lun_encode(0);
 	t->c.nexus = w->nx;
-	t->c.tag = __atomic_fetch_add(&next_tag, 1, __ATOMIC_RELAXED);
+	t->c.tag = next_cmd_tag();
 	t->cb = worker_cb;
 	t->arg = w;
 	tdm_cmd_submit(&t->c);
@@ -1061,7 +805,7 @@ static void xcopy_send(struct tdm_nexus *nx, uint64_t lun, const uint8_t *p,
 	memset(c, 0, 16);
 	c[0] = 0x83;
 	tdm_put_be32(c + 10, (uint32_t)len);
-	run_data(nx, lun, c, 16, p, len);
+	run_out(nx, lun, c, 16, p, len);
 }
 
 /* One source/destination pair, one segment; returns the list length. */

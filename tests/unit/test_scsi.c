@@ -19,201 +19,7 @@
 
 #include "core/core.h"
 #include "tandem/loop.h"
-
-#define MiB (1024ull * 1024)
-
-static struct tdm_loop *loop;
-
-/* ---- a transport that records ---- */
-
-struct tcmd {
-	struct tdm_cmd c;
-	const uint8_t *dout;
-	size_t dout_len;
-	bool done;
-	bool freed;
-};
-
-/* What the last command ended with. */
-static struct {
-	uint8_t status;
-	uint8_t sense[TDM_SENSE_MAX];
-	size_t sense_len;
-	uint8_t *data;
-	uint32_t len;
-} R;
-
-static void t_write_pending(struct tdm_cmd *cmd)
-{
-	struct tcmd *t = container_of(cmd, struct tcmd, c);
-	size_t n = t->dout_len < cmd->data_len ? t->dout_len : cmd->data_len;
-
-	if (n)
-		memcpy(cmd->buf, t->dout, n);
-	memset(cmd->buf + n, 0, cmd->data_len - n);
-	tdm_cmd_execute(cmd);
-}
-
-static void t_queue_status(struct tdm_cmd *cmd)
-{
-	struct tcmd *t = container_of(cmd, struct tcmd, c);
-
-	assert_false(t->done);
-	t->done = true;
-}
-
-static void t_free_cmd(struct tdm_cmd *cmd)
-{
-	container_of(cmd, struct tcmd, c)->freed = true;
-}
-
-static const struct tdm_transport_ops tops = {
-	.name = "iscsi",
-	.write_pending = t_write_pending,
-	.queue_status = t_queue_status,
-	.free_cmd = t_free_cmd,
-};
-
-/* Run one command to its end; the result is in R. */
-static void run_data(struct tdm_nexus *nx, uint64_t lun, const uint8_t *cdb,
-		     size_t cdb_len, const void *dout, size_t dout_len)
-{
-	struct tcmd *t = calloc(1, sizeof(*t));
-	uint64_t deadline = tdm_now_ns() + 30 * 1000000000ull;
-
-	assert_non_null(t);
-	memcpy(t->c.cdb, cdb, cdb_len);
-	t->c.cdb_len = (uint8_t)cdb_len;
-	t->c.lun = tdm__lun_encode(lun);
-	t->c.nexus = nx;
-	t->c.exp_len = 1u << 30;
-	t->dout = dout;
-	t->dout_len = dout_len;
-	tdm_cmd_submit(&t->c);
-	while (!t->done && tdm_now_ns() < deadline)
-		tdm_loop_run_once(loop, 100);
-	assert_true(t->done);
-
-	free(R.data);
-	R.status = t->c.status;
-	R.sense_len = t->c.sense_len;
-	memcpy(R.sense, t->c.sense, sizeof(R.sense));
-	R.len = t->c.data_len;
-	R.data = malloc(R.len ? R.len : 1);
-	assert_non_null(R.data);
-	if (R.len)
-		memcpy(R.data, t->c.buf, R.len);
-	tdm_cmd_release(&t->c);
-	assert_true(t->freed);
-	free(t);
-}
-
-static void run(struct tdm_nexus *nx, uint64_t lun, const uint8_t *cdb,
-		size_t cdb_len)
-{
-	run_data(nx, lun, cdb, cdb_len, NULL, 0);
-}
-
-#define RUN(nx, lun, ...)                                                      \
-	do {                                                                   \
-		const uint8_t cdb_[] = {__VA_ARGS__};                          \
-		run(nx, lun, cdb_, sizeof(cdb_));                              \
-	} while (0)
-
-static void sense_kcq(const uint8_t *s, uint8_t *k, uint8_t *asc, uint8_t *ascq)
-{
-	if ((s[0] & 0x7F) >= 0x72) {
-		*k = s[1] & 0x0F;
-		*asc = s[2];
-		*ascq = s[3];
-	} else {
-		*k = s[2] & 0x0F;
-		*asc = s[12];
-		*ascq = s[13];
-	}
-}
-
-/* The checks report the line of their caller. */
-#define expect_good() expect_good_at(__FILE__, __LINE__)
-#define expect_sense(k, a, q) expect_sense_at(k, a, q, __FILE__, __LINE__)
-#define expect_cdb_err(byte, bit)                                              \
-	expect_cdb_err_at(byte, bit, __FILE__, __LINE__)
-
-static void expect_good_at(const char *file, int line)
-{
-	if (R.status != TDM_STATUS_GOOD) {
-		uint8_t k, a, q;
-
-		sense_kcq(R.sense, &k, &a, &q);
-		print_error("status %02x sense %x/%02x/%02x field %u\n",
-			    R.status, k, a, q, tdm_get_be16(R.sense + 16));
-	}
-	_assert_int_equal(R.status, TDM_STATUS_GOOD, file, line);
-}
-
-static void expect_sense_at(uint8_t key, uint8_t asc, uint8_t ascq,
-			    const char *file, int line)
-{
-	uint8_t k, a, q;
-
-	_assert_int_equal(R.status, TDM_STATUS_CHECK_CONDITION, file, line);
-	sense_kcq(R.sense, &k, &a, &q);
-	if (k != key || a != asc || q != ascq)
-		print_error("sense %x/%02x/%02x, want %x/%02x/%02x\n", k, a, q,
-			    key, asc, ascq);
-	_assert_int_equal(k, key, file, line);
-	_assert_int_equal(a, asc, file, line);
-	_assert_int_equal(q, ascq, file, line);
-}
-
-/* INVALID FIELD IN CDB with the field pointer at byte/bit. */
-static void expect_cdb_err_at(uint16_t byte, int bit, const char *file,
-			      int line)
-{
-	expect_sense_at(0x5, 0x24, 0x00, file, line);
-	_assert_int_equal(R.sense[0] & 0x7F, 0x70, file, line);
-	_assert_int_equal(R.sense[15] & 0x80, 0x80, file, line); /* SKSV */
-	_assert_int_equal(R.sense[15] & 0x40, 0x40, file, line); /* C/D */
-	_assert_int_equal(R.sense[15] & 0x07, bit, file, line);
-	_assert_int_equal(tdm_get_be16(R.sense + 16), byte, file, line);
-}
-
-#define expect_lba_oob() expect_sense(0x5, 0x21, 0x00)
-
-/* ---- LUs and nexuses ---- */
-
-static struct tdm_lu *open_lu(enum tdm_handler h, const char *name,
-			      const char *path, uint64_t size,
-			      uint32_t blocksize, bool removable)
-{
-	struct tdm_conf_device c;
-	struct tdm_lu *lu = NULL;
-	char err[256] = "";
-	int r;
-
-	memset(&c, 0, sizeof(c));
-	snprintf(c.name, sizeof(c.name), "%s", name);
-	c.handler = h;
-	if (path)
-		snprintf(c.filename, sizeof(c.filename), "%s", path);
-	c.size = size;
-	c.blocksize = blocksize;
-	c.removable = removable;
-	if (blocksize)
-		c.set_mask |= TDM_DA_BLOCKSIZE;
-	if (size)
-		c.set_mask |= TDM_DA_SIZE;
-	r = tdm__lu_open(&c, &lu, err, sizeof(err));
-	if (r < 0)
-		print_error("%s: %s\n", name, err);
-	assert_int_equal(r, 0);
-	return lu;
-}
-
-static struct tdm_lu *ram_lu(const char *name, uint64_t size, uint32_t bs)
-{
-	return open_lu(TDM_HANDLER_RAM, name, NULL, size, bs, false);
-}
+#include "gate_harness.h"
 
 struct fix {
 	struct tdm_lu *lu;     /* 512-byte blocks, 16 MiB */
@@ -243,8 +49,7 @@ static int fix_teardown(void **state)
 	tdm__test_nexus_free(f->nx2);
 	tdm__lu_put(f->lu);
 	free(f);
-	free(R.data);
-	R.data = NULL;
+	result_free();
 	return 0;
 }
 
@@ -1469,8 +1274,8 @@ static void test_request_sense(void **state)
 
 static void test_removable(void **state)
 {
-	struct tdm_lu *lu =
-		open_lu(TDM_HANDLER_RAM, "rmb", NULL, 4 * MiB, 512, true);
+	struct tdm_lu *lu = open_lu(TDM_HANDLER_RAM, "rmb", NULL, 4 * MiB, 512,
+				    LU_REMOVABLE);
 	struct tdm_lu *lus[1] = {lu};
 	struct tdm_nexus *a = tdm__test_nexus(lus, 1, &tops);
 	struct tdm_nexus *b = tdm__test_nexus(lus, 1, &tops);
@@ -1661,7 +1466,7 @@ static void test_file_cache(void **state)
 	assert_non_null(w);
 	assert_int_equal(ftruncate(fd, 8 * MiB), 0);
 	close(fd);
-	lu = open_lu(TDM_HANDLER_FILEIO, "fdisk", path, 0, 4096, false);
+	lu = open_lu(TDM_HANDLER_FILEIO, "fdisk", path, 0, 4096, 0);
 	unlink(path);
 	nx = tdm__test_nexus(&lu, 1, &tops);
 	assert_true(lu->bs.write_cache);

@@ -21,202 +21,10 @@
 
 #include "core/core.h"
 #include "tandem/loop.h"
+#include "gate_harness.h"
 
-#define MiB (1024ull * 1024)
-
-static struct tdm_loop *loop;
-
-/* ---- a transport that records ---- */
-
-struct tcmd {
-	struct tdm_cmd c;
-	const uint8_t *dout;
-	size_t dout_len;
-	bool done;
-	bool freed;
-};
-
-static struct {
-	uint8_t status;
-	uint8_t sense[TDM_SENSE_MAX];
-	uint8_t *data;
-	uint32_t len;
-} R;
-
-static void t_write_pending(struct tdm_cmd *cmd)
-{
-	struct tcmd *t = container_of(cmd, struct tcmd, c);
-	size_t n = t->dout_len < cmd->data_len ? t->dout_len : cmd->data_len;
-
-	if (n)
-		memcpy(cmd->buf, t->dout, n);
-	memset(cmd->buf + n, 0, cmd->data_len - n);
-	tdm_cmd_execute(cmd);
-}
-
-static void t_queue_status(struct tdm_cmd *cmd)
-{
-	struct tcmd *t = container_of(cmd, struct tcmd, c);
-
-	assert_false(t->done);
-	t->done = true;
-}
-
-static void t_free_cmd(struct tdm_cmd *cmd)
-{
-	container_of(cmd, struct tcmd, c)->freed = true;
-}
-
-static const struct tdm_transport_ops tops = {
-	.name = "iscsi",
-	.write_pending = t_write_pending,
-	.queue_status = t_queue_status,
-	.free_cmd = t_free_cmd,
-};
-
-/* Run one command to its end; the result is in R. */
-static void run_data(struct tdm_nexus *nx, const uint8_t *cdb, size_t cdb_len,
-		     const void *dout, size_t dout_len)
-{
-	struct tcmd *t = calloc(1, sizeof(*t));
-	uint64_t deadline = tdm_now_ns() + 30 * 1000000000ull;
-
-	assert_non_null(t);
-	memcpy(t->c.cdb, cdb, cdb_len);
-	t->c.cdb_len = (uint8_t)cdb_len;
-	t->c.lun = tdm__lun_encode(0);
-	t->c.nexus = nx;
-	t->c.exp_len = 1u << 30;
-	t->dout = dout;
-	t->dout_len = dout_len;
-	tdm_cmd_submit(&t->c);
-	while (!t->done && tdm_now_ns() < deadline)
-		tdm_loop_run_once(loop, 100);
-	assert_true(t->done);
-
-	free(R.data);
-	R.status = t->c.status;
-	memcpy(R.sense, t->c.sense, sizeof(R.sense));
-	R.len = t->c.data_len;
-	R.data = malloc(R.len ? R.len : 1);
-	assert_non_null(R.data);
-	if (R.len)
-		memcpy(R.data, t->c.buf, R.len);
-	assert_null(t->c.priv); /* the handlers freed their state */
-	tdm_cmd_release(&t->c);
-	assert_true(t->freed);
-	free(t);
-}
-
-#define RUN(nx, ...)                                                           \
-	do {                                                                   \
-		const uint8_t cdb_[] = {__VA_ARGS__};                          \
-		run_data(nx, cdb_, sizeof(cdb_), NULL, 0);                     \
-	} while (0)
-
-static void sense_kcq(uint8_t *k, uint8_t *asc, uint8_t *ascq)
-{
-	*k = R.sense[2] & 0x0F;
-	*asc = R.sense[12];
-	*ascq = R.sense[13];
-}
-
-#define expect_good() expect_good_at(__FILE__, __LINE__)
-#define expect_sense(k, a, q) expect_sense_at(k, a, q, __FILE__, __LINE__)
-#define expect_cdb_err(byte, bit)                                              \
-	expect_field_at(true, byte, bit, __FILE__, __LINE__)
-#define expect_param_err(byte, bit)                                            \
-	expect_field_at(false, byte, bit, __FILE__, __LINE__)
-#define expect_lba_oob() expect_sense(0x5, 0x21, 0x00)
 #define expect_bad_opcode() expect_sense(0x5, 0x20, 0x00)
 #define expect_plist_len_err() expect_sense(0x5, 0x1A, 0x00)
-
-static void expect_good_at(const char *file, int line)
-{
-	if (R.status != TDM_STATUS_GOOD) {
-		uint8_t k, a, q;
-
-		sense_kcq(&k, &a, &q);
-		print_error("status %02x sense %x/%02x/%02x field %u\n",
-			    R.status, k, a, q, tdm_get_be16(R.sense + 16));
-	}
-	_assert_int_equal(R.status, TDM_STATUS_GOOD, file, line);
-}
-
-static void expect_sense_at(uint8_t key, uint8_t asc, uint8_t ascq,
-			    const char *file, int line)
-{
-	uint8_t k, a, q;
-
-	_assert_int_equal(R.status, TDM_STATUS_CHECK_CONDITION, file, line);
-	_assert_int_equal(R.sense[0] & 0x7F, 0x70, file, line);
-	sense_kcq(&k, &a, &q);
-	if (k != key || a != asc || q != ascq)
-		print_error("sense %x/%02x/%02x, want %x/%02x/%02x\n", k, a, q,
-			    key, asc, ascq);
-	_assert_int_equal(k, key, file, line);
-	_assert_int_equal(a, asc, file, line);
-	_assert_int_equal(q, ascq, file, line);
-}
-
-/* INVALID FIELD IN CDB / PARAMETER LIST with its field pointer. */
-static void expect_field_at(bool cdb, uint16_t byte, int bit, const char *file,
-			    int line)
-{
-	expect_sense_at(0x5, cdb ? 0x24 : 0x26, 0x00, file, line);
-	_assert_int_equal(R.sense[15] & 0x80, 0x80, file, line); /* SKSV */
-	_assert_int_equal(!!(R.sense[15] & 0x40), cdb, file, line);
-	_assert_int_equal(R.sense[15] & 0x08, 0x08, file, line); /* BPV */
-	_assert_int_equal(R.sense[15] & 0x07, bit, file, line);
-	_assert_int_equal(tdm_get_be16(R.sense + 16), byte, file, line);
-}
-
-/* ---- LUs ---- */
-
-static struct tdm_lu *open_lu(enum tdm_handler h, const char *name,
-			      const char *path, uint64_t size, bool thin,
-			      bool ro)
-{
-	struct tdm_conf_device c;
-	struct tdm_lu *lu = NULL;
-	char err[256] = "";
-	int r;
-
-	memset(&c, 0, sizeof(c));
-	snprintf(c.name, sizeof(c.name), "%s", name);
-	c.handler = h;
-	if (path)
-		snprintf(c.filename, sizeof(c.filename), "%s", path);
-	c.size = size;
-	c.blocksize = 512;
-	c.set_mask = TDM_DA_BLOCKSIZE | (size ? TDM_DA_SIZE : 0);
-	c.thin_provisioned = thin;
-	c.read_only = ro;
-	r = tdm__lu_open(&c, &lu, err, sizeof(err));
-	if (r < 0)
-		print_error("%s: %s\n", name, err);
-	assert_int_equal(r, 0);
-	return lu;
-}
-
-/* A sparse file of size bytes in $TMPDIR (or /tmp), unlinked at once. */
-static struct tdm_lu *file_lu(const char *name, uint64_t size)
-{
-	const char *dir = getenv("TMPDIR");
-	char path[4096];
-	struct tdm_lu *lu;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/tandem-thin-XXXXXX",
-		 dir && *dir ? dir : "/tmp");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, (off_t)size), 0);
-	close(fd);
-	lu = open_lu(TDM_HANDLER_FILEIO, name, path, 0, true, false);
-	unlink(path);
-	return lu;
-}
 
 struct fix {
 	struct tdm_lu *lu;
@@ -239,8 +47,7 @@ static void fix_free(struct fix *f)
 	tdm__test_nexus_free(f->nx);
 	tdm__lu_put(f->lu);
 	free(f);
-	free(R.data);
-	R.data = NULL;
+	result_free();
 }
 
 /* ---- CDB helpers ---- */
@@ -251,7 +58,7 @@ static void read10(struct fix *f, uint32_t lba, uint16_t n)
 
 	tdm_put_be32(c + 2, lba);
 	tdm_put_be16(c + 7, n);
-	run_data(f->nx, c, 10, NULL, 0);
+	run_data(f->nx, 0, c, 10, NULL, 0);
 	expect_good();
 	assert_int_equal(R.len, (uint32_t)n * 512);
 }
@@ -265,7 +72,7 @@ static void write10(struct fix *f, uint32_t lba, uint16_t n, uint8_t byte)
 	memset(d, byte, (size_t)n * 512);
 	tdm_put_be32(c + 2, lba);
 	tdm_put_be16(c + 7, n);
-	run_data(f->nx, c, 10, d, (size_t)n * 512);
+	run_data(f->nx, 0, c, 10, d, (size_t)n * 512);
 	free(d);
 	expect_good();
 }
@@ -299,7 +106,7 @@ static void unmap_raw(struct fix *f, const struct ud *d, size_t n, int plen,
 		tdm_put_be32(p + 8 + 16 * i + 8, d[i].n);
 	}
 	tdm_put_be16(c + 7, (uint16_t)(plen < 0 ? len : (size_t)plen));
-	run_data(f->nx, c, 10, p, len);
+	run_data(f->nx, 0, c, 10, p, len);
 	free(p);
 }
 
@@ -324,7 +131,7 @@ static void ws(struct fix *f, bool sixteen, uint8_t byte1, uint64_t lba,
 		tdm_put_be32(c + 2, (uint32_t)lba);
 		tdm_put_be16(c + 7, (uint16_t)n);
 	}
-	run_data(f->nx, c, sixteen ? 16 : 10, block, block ? 512 : 0);
+	run_data(f->nx, 0, c, sixteen ? 16 : 10, block, block ? 512 : 0);
 }
 
 /* GET LBA STATUS from lba; R holds the parameter data. */
@@ -334,7 +141,7 @@ static void gls(struct fix *f, uint64_t lba, uint32_t alloc)
 
 	tdm_put_be64(c + 2, lba);
 	tdm_put_be32(c + 10, alloc);
-	run_data(f->nx, c, 16, NULL, 0);
+	run_data(f->nx, 0, c, 16, NULL, 0);
 }
 
 /* Descriptor i of the last GET LBA STATUS. */
@@ -354,7 +161,7 @@ static void check_provisioning(struct fix *f, bool thin, bool lbprz)
 {
 	uint8_t rc[16] = {0x9E, 0x10};
 
-	RUN(f->nx, 0x12, 1, 0xB0, 0, 255, 0);
+	RUN0(f->nx, 0x12, 1, 0xB0, 0, 255, 0);
 	expect_good();
 	assert_int_equal(R.len, 64);
 	assert_int_equal(R.data[4] & 0x01, 0); /* WSNZ */
@@ -371,7 +178,7 @@ static void check_provisioning(struct fix *f, bool thin, bool lbprz)
 		assert_int_equal(tdm_get_be32(R.data + 32), 0);
 	}
 
-	RUN(f->nx, 0x12, 1, 0xB2, 0, 255, 0);
+	RUN0(f->nx, 0x12, 1, 0xB2, 0, 255, 0);
 	expect_good();
 	assert_int_equal(R.len, 8);
 	assert_int_equal(tdm_get_be16(R.data + 2), 4);
@@ -379,7 +186,7 @@ static void check_provisioning(struct fix *f, bool thin, bool lbprz)
 	assert_int_equal(R.data[6] & 0x07, thin ? 2 : 0);
 
 	tdm_put_be32(rc + 10, 32);
-	run_data(f->nx, rc, 16, NULL, 0);
+	run_data(f->nx, 0, rc, 16, NULL, 0);
 	expect_good();
 	assert_int_equal(R.data[14] & 0xC0,
 			 thin ? (0x80 | (lbprz ? 0x40 : 0)) : 0x00);
@@ -391,18 +198,17 @@ static void test_provisioning_pages(void **state)
 
 	(void)state;
 	f = fix_new(
-		open_lu(TDM_HANDLER_RAM, "thin", NULL, 16 * MiB, true, false));
+		open_lu(TDM_HANDLER_RAM, "thin", NULL, 16 * MiB, 512, LU_THIN));
 	assert_true(tdm__lu_thin(f->lu));
 	check_provisioning(f, true, true);
 	fix_free(f);
 
-	f = fix_new(open_lu(TDM_HANDLER_NULLIO, "nthin", NULL, 16 * MiB, true,
-			    false));
+	f = fix_new(open_lu(TDM_HANDLER_NULLIO, "nthin", NULL, 16 * MiB, 512,
+			    LU_THIN));
 	check_provisioning(f, true, true);
 	fix_free(f);
 
-	f = fix_new(
-		open_lu(TDM_HANDLER_RAM, "full", NULL, 16 * MiB, false, false));
+	f = fix_new(open_lu(TDM_HANDLER_RAM, "full", NULL, 16 * MiB, 512, 0));
 	assert_false(tdm__lu_thin(f->lu));
 	check_provisioning(f, false, false);
 	/* a fully provisioned LU: no UNMAP, no WRITE SAME UNMAP=1 */
@@ -526,15 +332,15 @@ static void test_unmap_ram(void **state)
 
 	(void)state;
 	/* 1 GiB of address space, nothing committed: the 1M-block limit */
-	f = fix_new(open_lu(TDM_HANDLER_RAM, "uram", NULL, 1024 * MiB, true,
-			    false));
+	f = fix_new(open_lu(TDM_HANDLER_RAM, "uram", NULL, 1024 * MiB, 512,
+			    LU_THIN));
 	unmap_edges(f);
 	unmap_reads_zeros(f);
 	fix_free(f);
 
 	/* read-only: WRITE PROTECTED (the gate, after parse) */
-	f = fix_new(
-		open_lu(TDM_HANDLER_RAM, "uro", NULL, 16 * MiB, true, true));
+	f = fix_new(open_lu(TDM_HANDLER_RAM, "uro", NULL, 16 * MiB, 512,
+			    LU_THIN | LU_RO));
 	unmap1(f, 0, 1);
 	expect_sense(0x7, 0x27, 0x00);
 	ws(f, false, 0, 0, 1, (const uint8_t[512]){1});
@@ -547,7 +353,7 @@ static void test_unmap_file(void **state)
 	struct fix *f;
 
 	(void)state;
-	f = fix_new(file_lu("ufile", 16 * MiB));
+	f = fix_new(file_lu("ufile", 16 * MiB, 512, LU_THIN));
 	if (!tdm__lu_thin(f->lu)) {
 		fix_free(f);
 		skip(); /* the temporary directory cannot punch holes */
@@ -671,8 +477,8 @@ static void test_write_same_ram(void **state)
 	struct fix *f;
 
 	(void)state;
-	f = fix_new(open_lu(TDM_HANDLER_RAM, "wsram", NULL, 128 * MiB, true,
-			    false));
+	f = fix_new(open_lu(TDM_HANDLER_RAM, "wsram", NULL, 128 * MiB, 512,
+			    LU_THIN));
 	ws_tests(f);
 	fix_free(f);
 }
@@ -682,7 +488,7 @@ static void test_write_same_file(void **state)
 	struct fix *f;
 
 	(void)state;
-	f = fix_new(file_lu("wsfile", 48 * MiB));
+	f = fix_new(file_lu("wsfile", 48 * MiB, 512, LU_THIN));
 	if (!tdm__lu_thin(f->lu)) {
 		fix_free(f);
 		skip();
@@ -701,7 +507,7 @@ static void test_lba_status_file(void **state)
 	uint8_t st, c[16] = {0x9E, 0x12};
 
 	(void)state;
-	f = fix_new(file_lu("glsfile", 8 * MiB));
+	f = fix_new(file_lu("glsfile", 8 * MiB, 512, LU_THIN));
 	if (!tdm__lu_thin(f->lu)) {
 		fix_free(f);
 		skip();
@@ -784,7 +590,7 @@ static void test_lba_status_file(void **state)
 	/* REPORT TYPE other than 0 */
 	tdm_put_be32(c + 10, 64);
 	c[14] = 0x01;
-	run_data(f->nx, c, 16, NULL, 0);
+	run_data(f->nx, 0, c, 16, NULL, 0);
 	expect_cdb_err(14, 0);
 	fix_free(f);
 }
@@ -798,8 +604,8 @@ static void test_lba_status_ram(void **state)
 	const uint32_t chunk = MiB / 512;
 
 	(void)state;
-	f = fix_new(
-		open_lu(TDM_HANDLER_RAM, "glsram", NULL, 8 * MiB, true, false));
+	f = fix_new(open_lu(TDM_HANDLER_RAM, "glsram", NULL, 8 * MiB, 512,
+			    LU_THIN));
 	nb = f->lu->nblocks;
 	gls(f, 0, 1024);
 	expect_good();
@@ -840,7 +646,7 @@ static void rsoc(struct fix *f, uint8_t byte2, uint8_t op, uint16_t sa,
 
 	tdm_put_be16(c + 4, sa);
 	tdm_put_be32(c + 6, alloc);
-	run_data(f->nx, c, 12, NULL, 0);
+	run_data(f->nx, 0, c, 12, NULL, 0);
 }
 
 static void check_rsoc(struct fix *f, bool thin)
@@ -945,8 +751,8 @@ static void test_rsoc(void **state)
 	struct fix *f;
 
 	(void)state;
-	f = fix_new(open_lu(TDM_HANDLER_RAM, "rsthin", NULL, 16 * MiB, true,
-			    false));
+	f = fix_new(open_lu(TDM_HANDLER_RAM, "rsthin", NULL, 16 * MiB, 512,
+			    LU_THIN));
 	check_rsoc(f, true);
 	/* READ/WRITE(10) announce DPO and FUA (the DPOFUA of MODE SENSE) */
 	rsoc(f, 0x01, 0x2A, 0, 512);
@@ -974,8 +780,7 @@ static void test_rsoc(void **state)
 	expect_cdb_err(2, 2);
 	fix_free(f);
 
-	f = fix_new(open_lu(TDM_HANDLER_RAM, "rsfull", NULL, 16 * MiB, false,
-			    false));
+	f = fix_new(open_lu(TDM_HANDLER_RAM, "rsfull", NULL, 16 * MiB, 512, 0));
 	check_rsoc(f, false);
 	rsoc(f, 0x01, 0x42, 0, 512);
 	expect_good();
@@ -990,7 +795,7 @@ static void rstmf(struct fix *f, uint8_t byte2, uint32_t alloc)
 	uint8_t c[12] = {0xA3, 0x0D, byte2};
 
 	tdm_put_be32(c + 6, alloc);
-	run_data(f->nx, c, 12, NULL, 0);
+	run_data(f->nx, 0, c, 12, NULL, 0);
 }
 
 static void test_rstmf(void **state)
@@ -998,8 +803,7 @@ static void test_rstmf(void **state)
 	struct fix *f;
 
 	(void)state;
-	f = fix_new(
-		open_lu(TDM_HANDLER_RAM, "tmf", NULL, 16 * MiB, false, false));
+	f = fix_new(open_lu(TDM_HANDLER_RAM, "tmf", NULL, 16 * MiB, 512, 0));
 	rstmf(f, 0, 255);
 	expect_good();
 	assert_int_equal(R.len, 4);
@@ -1044,6 +848,7 @@ int main(void)
 		return 77;
 	}
 	tdm_loop_set_current(loop);
+	fixed_sense_only = true;
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	tdm_loop_set_current(NULL);
 	tdm_loop_free(loop);
