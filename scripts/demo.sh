@@ -28,7 +28,7 @@ Reach the demo LU from this machine with:
   iscsi-inq iscsi://127.0.0.1:3260/$iqn/0
   iscsiadm -m discovery -t st -p 127.0.0.1        # open-iscsi
   iscsiadm -m node -T $iqn -p 127.0.0.1 --login
-Administer it with:  targetd/../ctl/tandemctl -s /run/tandem/tandemd.sock -list_sessions
+Administer it with:  ctl/tandemctl -s /run/tandem/tandemd.sock -list_sessions
 
 MSG
 exec targetd/tandemd --foreground --config "$conf" \
