@@ -1,5 +1,6 @@
 # iscsi: the iSCSI target transport (RFC 7143, ERL 0); see iscsi/README.md
-libtandem_a_SOURCES += \
+# (the PDU fuzzer links these sources alone: tests/fuzz/local.mk)
+ISCSI_TRANSPORT_SOURCES = \
 	include/tandem/iscsi.h \
 	iscsi/iscsi_int.h \
 	iscsi/crc32c.c \
@@ -14,3 +15,4 @@ libtandem_a_SOURCES += \
 	iscsi/discovery.c \
 	iscsi/portal.c \
 	iscsi/iscsi.c
+libtandem_a_SOURCES += $(ISCSI_TRANSPORT_SOURCES)

@@ -18,6 +18,7 @@
  *   -D_GNU_SOURCE -Iinclude -I. tests/fuzz/fuzz_pdu.c iscsi/(all .c)
  *   -lpthread -o fuzz_pdu   (or: configure --enable-fuzzers; make fuzzers)
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -267,6 +268,14 @@ void tdm_cmd_set_sense(struct tdm_cmd *cmd, enum tdm_sense_reason sr,
 	cmd->sense[2] = 0x05;
 	cmd->sense[7] = 10;
 	cmd->sense[12] = (uint8_t)sr;
+}
+
+/* the simulated core shortens nothing: the transport's failure path runs */
+int tdm_cmd_shorten_write(struct tdm_cmd *cmd, uint32_t len)
+{
+	(void)cmd;
+	(void)len;
+	return -EINVAL;
 }
 
 bool tdm_cmd_aborted(const struct tdm_cmd *cmd)
