@@ -3,8 +3,8 @@
  * cmd.c - the command gate and a command's life.
  *
  * Gate order (DESIGN.md): LUN -> opcode -> unit attention -> ALUA ->
- * reservations -> CONTROL byte -> parse -> write protect -> data-out ->
- * execute. Every command that resolved to an LU sits on lu->cmds from
+ * reservations -> CONTROL byte -> no medium -> write protect -> parse ->
+ * data-out -> execute. Every command that resolved to an LU sits on lu->cmds from
  * submit to release so that task management can find it in any state.
  */
 #include <errno.h>
