@@ -4,8 +4,8 @@
  *
  * Gate order (DESIGN.md): LUN -> opcode -> unit attention -> ALUA ->
  * reservations -> CONTROL byte -> no medium -> write protect -> parse ->
- * data-out -> execute. Every command that resolved to an LU sits on lu->cmds from
- * submit to release so that task management can find it in any state.
+ * data-out -> execute. Every command that resolved to an LU sits on lu->cmds
+ * from submit to release so that task management can find it in any state.
  */
 #include <errno.h>
 #include <stdlib.h>
