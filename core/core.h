@@ -106,6 +106,7 @@ struct tdm_lu {
 	struct tdm_bs bs;
 	uint32_t block_size;
 	uint32_t block_shift;
+	uint32_t lbppbe; /* logical blocks per physical block exponent */
 	uint64_t nblocks;
 	bool read_only; /* device level */
 

@@ -179,6 +179,12 @@ int tdm__lu_open(const struct tdm_conf_device *conf, struct tdm_lu **out,
 	lu->block_shift = lu->block_size == 512	   ? 9
 			  : lu->block_size == 2048 ? 11
 						   : 12;
+	/* physical_blocksize: reported in READ CAPACITY(16) and the block
+	 * limits VPD page; I/O stays per logical block */
+	lu->lbppbe = 0;
+	while (conf->phys_blocksize > (lu->block_size << lu->lbppbe) &&
+	       lu->lbppbe < 15)
+		lu->lbppbe++;
 	lu->nblocks = lu->bs.size >> lu->block_shift;
 	if (!lu->nblocks && !lu->no_medium) {
 		snprintf(err, errlen, "%s: smaller than one block", conf->name);

@@ -458,12 +458,13 @@ int tdm__sbc_read_capacity16(struct tdm_cmd *cmd)
 	const struct tdm_lu *lu = cmd->lu;
 	uint8_t p[32];
 
-	/* SBC-3 READ CAPACITY(16) parameter data: no protection (P_TYPE,
-	 * PROT_EN 0), one logical block per physical block (LBPPBE 0),
-	 * LOWEST ALIGNED LBA 0 */
+	/* SBC-4 5.21.2 READ CAPACITY(16) parameter data: no protection
+	 * (P_TYPE, PROT_EN 0), LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT
+	 * from physical_blocksize, LOWEST ALIGNED LBA 0 */
 	memset(p, 0, sizeof(p));
 	tdm_put_be64(p, lu->nblocks - 1);
 	tdm_put_be32(p + 8, lu->block_size);
+	p[13] = (uint8_t)(lu->lbppbe & 0x0f);
 	/* thin: LBPME, LBPRZ (core/thin.c) */
 	p[14] |= tdm__thin_rc16_bits(lu);
 	tdm__cmd_put_data(cmd, p, sizeof(p));

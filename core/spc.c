@@ -341,8 +341,8 @@ static size_t inq_vpd(const struct tdm_cmd *cmd, uint8_t page, uint8_t *p)
 	case 0xB0: /* SBC-3 block limits VPD page */
 		n = 64;
 		/* OPTIMAL TRANSFER LENGTH GRANULARITY: a physical block
-		 * (READ CAPACITY(16) reports one logical block each) */
-		tdm_put_be16(p + 6, 1);
+		 * (READ CAPACITY(16)'s exponent) */
+		tdm_put_be16(p + 6, (uint16_t)(1u << lu->lbppbe));
 		tdm_put_be32(p + 8, tdm__lu_max_xfer_blocks(lu));
 		/* OPTIMAL TRANSFER LENGTH, MAXIMUM PREFETCH LENGTH:
 		 * 0 = not reported */

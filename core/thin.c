@@ -72,6 +72,10 @@ void tdm__thin_vpd_block_limits(const struct tdm_lu *lu, uint8_t *p)
 {
 	uint32_t gran = UNMAP_GRAN_BYTES >> lu->block_shift;
 
+	/* never finer than a physical block */
+	if (gran < (1u << lu->lbppbe))
+		gran = 1u << lu->lbppbe;
+
 	/* WSNZ (byte 4 bit 0) stays 0: WRITE SAME with NUMBER OF LOGICAL
 	 * BLOCKS 0 writes to the end of the medium (SBC-4 WRITE SAME) */
 	if (tdm__lu_thin(lu)) {
@@ -362,6 +366,11 @@ int tdm__thin_ws_parse(struct tdm_cmd *cmd)
 	} else {
 		cmd->dir = TDM_DIR_WRITE;
 		cmd->data_len = lu->block_size;
+		/* the Data-Out Buffer is one logical block; a transport
+		 * expecting more or less is not told to shorten or pad it
+		 * (libiscsi WriteSame10/16.InvalidDataOutSize) */
+		if (cmd->exp_len != cmd->data_len)
+			return TDM_SR_INVALID_FIELD_IN_CDB;
 	}
 	return TDM_SR_OK;
 }

@@ -938,6 +938,7 @@ enum dattr {
 	DA_REMOVABLE,
 	DA_VEND,
 	DA_PROD,
+	DA_PHYS_BLOCKSIZE,
 	DA_REV,
 	DA_T10_DEV_ID,
 	DA_USN,
@@ -954,6 +955,7 @@ static const struct {
 	{"size", DA_SIZE},
 	{"size_mb", DA_SIZE},
 	{"blocksize", DA_BLOCKSIZE},
+	{"physical_blocksize", DA_PHYS_BLOCKSIZE},
 	{"read_only", DA_READ_ONLY},
 	{"nv_cache", DA_NV_CACHE},
 	{"write_through", DA_WRITE_THROUGH},
@@ -1029,6 +1031,24 @@ static int device_attr(struct parser *P, struct tdm_conf_device *d,
 				    show(v));
 		d->blocksize = v[0] == '5' ? 512 : 4096;
 		d->set_mask |= TDM_DA_BLOCKSIZE;
+		return 0;
+	case DA_PHYS_BLOCKSIZE:
+		if (d->handler == TDM_HANDLER_CDROM)
+			return perr(
+				P, S->line,
+				"DEVICE %s: physical_blocksize is not valid "
+				"for vdisk_cdrom",
+				d->name);
+		r = get_num(P, "physical_blocksize", v, 512, 1u << 27, &x);
+		if (r)
+			return r;
+		if (x & (x - 1))
+			return perr(P, S->line,
+				    "DEVICE %s: physical_blocksize must be a "
+				    "power of two, got %s",
+				    d->name, show(v));
+		d->phys_blocksize = (uint32_t)x;
+		d->set_mask |= TDM_DA_PHYS_BLOCKSIZE;
 		return 0;
 	case DA_READ_ONLY:
 		return get_bool(P, "read_only", v, &d->read_only);
@@ -1166,6 +1186,16 @@ static int parse_device(struct parser *P, enum tdm_handler h)
 			    "DEVICE %s: size (or size_mb) greater than 0 is "
 			    "required for %s",
 			    d->name, tdm_handler_name(h));
+	/* SBC-4 READ CAPACITY(16): LOGICAL BLOCKS PER PHYSICAL BLOCK
+	 * EXPONENT is 4 bits wide */
+	if (d->phys_blocksize && (d->phys_blocksize < d->blocksize ||
+				  d->phys_blocksize > (d->blocksize << 15)))
+		return perr(P, seen[DA_PHYS_BLOCKSIZE],
+			    "DEVICE %s: physical_blocksize %u must be between "
+			    "blocksize %u and 32768 times it",
+			    d->name, d->phys_blocksize, d->blocksize);
+	if (d->phys_blocksize == d->blocksize)
+		d->phys_blocksize = 0;
 	if (d->size % d->blocksize)
 		return perr(P, seen[DA_SIZE],
 			    "DEVICE %s: size %llu is not a multiple of "
@@ -2089,10 +2119,14 @@ int tdm_conf_validate(const struct tdm_conf *c, const char *name, char *err,
 		    (d->blocksize != 512 && d->blocksize != 4096 &&
 		     !(d->handler == TDM_HANDLER_CDROM &&
 		       d->blocksize == 2048)) ||
+		    (d->phys_blocksize &&
+		     ((d->phys_blocksize & (d->phys_blocksize - 1)) ||
+		      d->phys_blocksize <= d->blocksize ||
+		      d->phys_blocksize > (d->blocksize << 15))) ||
 		    (unsigned)d->handler >= TDM__HANDLER_COUNT) {
 			r = vfail(err, errlen, name, d->line,
-				  "DEVICE '%s': empty name, bad handler or "
-				  "blocksize %u",
+				  "DEVICE '%s': empty name, bad handler, "
+				  "blocksize %u or physical_blocksize",
 				  d->name, d->blocksize);
 			goto out;
 		}

@@ -258,8 +258,9 @@ static bool device_equal(const struct tdm_conf_device *a,
 {
 	return SEQ(a->name, b->name) && a->handler == b->handler &&
 	       SEQ(a->filename, b->filename) && a->size == b->size &&
-	       a->blocksize == b->blocksize && a->read_only == b->read_only &&
-	       a->nv_cache == b->nv_cache &&
+	       a->blocksize == b->blocksize &&
+	       a->phys_blocksize == b->phys_blocksize &&
+	       a->read_only == b->read_only && a->nv_cache == b->nv_cache &&
 	       a->write_through == b->write_through &&
 	       a->o_direct == b->o_direct &&
 	       a->thin_provisioned == b->thin_provisioned &&

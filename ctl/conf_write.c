@@ -197,6 +197,8 @@ static void device(struct buf *b, const struct tdm_conf_device *d)
 	if ((m & TDM_DA_BLOCKSIZE) ||
 	    d->blocksize != (d->handler == TDM_HANDLER_CDROM ? 2048u : 512u))
 		attr_num(b, 2, "blocksize", d->blocksize);
+	if (d->phys_blocksize)
+		attr_num(b, 2, "physical_blocksize", d->phys_blocksize);
 	if (d->read_only)
 		attr_num(b, 2, "read_only", 1);
 	if (d->nv_cache)

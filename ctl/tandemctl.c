@@ -1323,6 +1323,8 @@ static int do_list_dev_attr(const struct opts *o)
 		table_row(&t, "filename", d->filename);
 	row_num(&t, "size", d->size);
 	row_num(&t, "blocksize", d->blocksize);
+	row_num(&t, "physical_blocksize",
+		d->phys_blocksize ? d->phys_blocksize : d->blocksize);
 	row_bool(&t, "read_only", d->read_only);
 	row_bool(&t, "nv_cache", d->nv_cache);
 	row_bool(&t, "write_through", d->write_through);

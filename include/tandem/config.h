@@ -28,8 +28,10 @@ struct tdm_conf_device {
 	enum tdm_handler handler;
 	int line; /* where it was defined, for messages */
 	char filename[4096];
-	uint64_t size;	    /* bytes; 0 = size of the file / device */
-	uint32_t blocksize; /* 512 or 4096 */
+	uint64_t size;		 /* bytes; 0 = size of the file / device */
+	uint32_t blocksize;	 /* 512 or 4096 */
+	uint32_t phys_blocksize; /* 0: one logical block per physical block;
+				  * else blocksize << n, n in 1..15 */
 	bool read_only;
 	bool nv_cache;	    /* SCST: cache is non-volatile: SYNC CACHE and FUA
 			     * complete at once, WCE=0 reported */
@@ -59,6 +61,7 @@ struct tdm_conf_device {
 #define TDM_DA_VEND_ID (1u << 7)
 #define TDM_DA_PROD_REV (1u << 8)
 #define TDM_DA_ROTATIONAL (1u << 9)
+#define TDM_DA_PHYS_BLOCKSIZE (1u << 10)
 
 struct tdm_conf_lun {
 	uint64_t lun; /* 0..16383 (flat space) */

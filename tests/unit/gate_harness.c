@@ -235,6 +235,8 @@ struct tdm_lu *open_lu(enum tdm_handler h, const char *name, const char *path,
 	c.removable = flags & LU_REMOVABLE;
 	c.thin_provisioned = flags & LU_THIN;
 	c.read_only = flags & LU_RO;
+	if (flags & LU_PHYS4K)
+		c.phys_blocksize = 4096;
 	r = tdm__lu_open(&c, &lu, err, sizeof(err));
 	if (r < 0)
 		print_error("%s: %s\n", name, err);

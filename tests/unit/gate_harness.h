@@ -118,6 +118,7 @@ void expect_field_at(bool cdb, uint16_t byte, int bit, const char *file,
 #define LU_REMOVABLE (1u << 0)
 #define LU_THIN (1u << 1)
 #define LU_RO (1u << 2)
+#define LU_PHYS4K (1u << 3) /* physical_blocksize 4096 */
 
 /* An LU of handler h; size 0: the size of the file; blocksize 0: the
  * default; flags LU_*. */

@@ -131,7 +131,7 @@ static void ws(struct fix *f, bool sixteen, uint8_t byte1, uint64_t lba,
 		tdm_put_be32(c + 2, (uint32_t)lba);
 		tdm_put_be16(c + 7, (uint16_t)n);
 	}
-	run_data(f->nx, 0, c, sixteen ? 16 : 10, block, block ? 512 : 0);
+	run_out(f->nx, 0, c, sixteen ? 16 : 10, block, block ? 512 : 0);
 }
 
 /* GET LBA STATUS from lba; R holds the parameter data. */
@@ -190,6 +190,69 @@ static void check_provisioning(struct fix *f, bool thin, bool lbprz)
 	expect_good();
 	assert_int_equal(R.data[14] & 0xC0,
 			 thin ? (0x80 | (lbprz ? 0x40 : 0)) : 0x00);
+}
+
+/* physical_blocksize 4096 on 512-byte blocks: LBPPBE 3 in READ
+ * CAPACITY(16), the granularities in the block limits VPD page */
+static void test_physical_blocksize(void **state)
+{
+	uint8_t rc[16] = {0x9E, 0x10};
+	struct fix *f;
+
+	(void)state;
+	f = fix_new(open_lu(TDM_HANDLER_RAM, "p4k", NULL, 16 * MiB, 512,
+			    LU_THIN | LU_PHYS4K));
+	tdm_put_be32(rc + 10, 32);
+	run_data(f->nx, 0, rc, 16, NULL, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be32(R.data + 8), 512);
+	assert_int_equal(R.data[13] & 0x0F, 3);
+	assert_int_equal(tdm_get_be16(R.data + 14) & 0x3FFF, 0); /* aligned */
+	RUN0(f->nx, 0x12, 1, 0xB0, 0, 255, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be16(R.data + 6), 8);
+	assert_int_equal(tdm_get_be32(R.data + 28), 8);
+	/* I/O stays per logical block: an unaligned one-block UNMAP and
+	 * WRITE SAME UNMAP succeed */
+	unmap1(f, 1, 1);
+	expect_good();
+	ws(f, false, 0x08, 3, 2, (const uint8_t[512]){0});
+	expect_good();
+	fix_free(f);
+
+	/* the default: one logical block per physical block */
+	f = fix_new(open_lu(TDM_HANDLER_RAM, "p512", NULL, 16 * MiB, 4096, 0));
+	run_data(f->nx, 0, rc, 16, NULL, 0);
+	expect_good();
+	assert_int_equal(R.data[13] & 0x0F, 0);
+	fix_free(f);
+}
+
+/* WRITE SAME's Data-Out Buffer is exactly one block: a transport that
+ * expects more or less data gets INVALID FIELD IN CDB, nothing written */
+static void test_write_same_dataout_size(void **state)
+{
+	uint8_t c[10] = {0x41}, blk[1024];
+	struct fix *f;
+
+	(void)state;
+	memset(blk, 0xA6, sizeof(blk));
+	f = fix_new(
+		open_lu(TDM_HANDLER_RAM, "wsd", NULL, 16 * MiB, 512, LU_THIN));
+	tdm_put_be32(c + 2, 4);
+	tdm_put_be16(c + 7, 1);
+	run_x(f->nx, 0, c, 10, blk, 256, 256);
+	expect_sense(0x5, 0x24, 0x00);
+	run_x(f->nx, 0, c, 10, blk, 1024, 1024);
+	expect_sense(0x5, 0x24, 0x00);
+	read10(f, 4, 1);
+	expect_good();
+	assert_int_equal(R.data[0], 0);
+	run_out(f->nx, 0, c, 10, blk, 512);
+	expect_good();
+	read10(f, 4, 1);
+	assert_int_equal(R.data[0], 0xA6);
+	fix_free(f);
 }
 
 static void test_provisioning_pages(void **state)
@@ -831,6 +894,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_provisioning_pages),
+		cmocka_unit_test(test_physical_blocksize),
+		cmocka_unit_test(test_write_same_dataout_size),
 		cmocka_unit_test(test_unmap_ram),
 		cmocka_unit_test(test_unmap_file),
 		cmocka_unit_test(test_write_same_ram),
