@@ -13,6 +13,7 @@
  * when some target port group is not active/optimized (all_ao).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,30 +121,8 @@ int tdm__alua_apply(const struct tdm_conf *c)
 
 int tdm__alua_set_state(const char *dg, uint16_t group_id, uint8_t state)
 {
-	struct tdm_alua_change *chg = NULL;
-	struct ua_job job = {0};
-	bool *hit;
-	size_t n = 0;
-	int r;
-
-	pthread_rwlock_wrlock(&alua_lock);
-	hit = calloc(model.ndgs ? model.ndgs : 1, sizeof(*hit));
-	if (!hit) {
-		pthread_rwlock_unlock(&alua_lock);
-		return -ENOMEM;
-	}
-	r = tdm_alua_set_state(&model, dg, group_id, state,
-			       TDM_ALUA_ST_IMPLICIT, &chg, &n);
-	for (size_t i = 0; i < n; i++)
-		hit[chg[i].dg] = true;
-	update_all_ao();
-	if (n)
-		ua_collect(&job, NULL, hit);
-	pthread_rwlock_unlock(&alua_lock);
-	ua_raise(&job, NULL);
-	free(hit);
-	free(chg);
-	return r;
+	return tdm__alua_set_state_status(dg, group_id, state,
+					  TDM_ALUA_ST_IMPLICIT);
 }
 
 void tdm__alua_shutdown(void)
@@ -219,13 +198,22 @@ int tdm__alua_check(struct tdm_cmd *cmd)
 	uint32_t fl = cmd->op->flags;
 	uint8_t state;
 
-	if (!cmd->lu || atomic_load_explicit(&all_ao, memory_order_acquire))
+	if (!cmd->lu)
 		return TDM_SR_OK;
-	pthread_rwlock_rdlock(&alua_lock);
-	t = tpg_of(dg_of(cmd->lu), cmd->nexus);
-	/* a port in no group of the device group: no restriction */
-	state = t ? t->state : TDM_ALUA_AO;
-	pthread_rwlock_unlock(&alua_lock);
+	if (tdm__cluster_fenced()) {
+		/* core/cluster.c: this head cannot know the cluster's state
+		 * (no agent, no quorum, not yet synchronised): every port
+		 * behaves as transitioning, which initiators retry */
+		state = TDM_ALUA_TRANSITIONING;
+	} else if (atomic_load_explicit(&all_ao, memory_order_acquire)) {
+		return TDM_SR_OK;
+	} else {
+		pthread_rwlock_rdlock(&alua_lock);
+		t = tpg_of(dg_of(cmd->lu), cmd->nexus);
+		/* a port in no group of the device group: no restriction */
+		state = t ? t->state : TDM_ALUA_AO;
+		pthread_rwlock_unlock(&alua_lock);
+	}
 
 	switch (state) {
 	case TDM_ALUA_AO:
@@ -355,18 +343,20 @@ int tdm__stpg_parse(struct tdm_cmd *cmd)
 	return TDM_SR_OK;
 }
 
-void tdm__alua_submit(struct tdm_lu *lu, const struct tdm_alua_req *reqs,
-		      size_t n, struct tdm_nexus *sender,
-		      tdm__alua_done_fn done, void *arg)
+/* Apply SET TARGET PORT GROUPS descriptors for lu's device group; the
+ * unit attentions go to every nexus of its devices but sender. */
+static int alua_apply(struct tdm_lu *lu, const struct tdm_alua_req *reqs,
+		      size_t n, const struct tdm_nexus *sender,
+		      struct tdm_sense_info *info)
 {
 	struct tdm_alua_change *chg = NULL;
-	struct tdm_sense_info info = {0};
 	struct ua_job job = {0};
 	const struct tdm_alua_dg *dg;
 	bool bad_state = false, *hit = NULL;
 	size_t nchg = 0, bad = 0;
 	int r, sr = TDM_SR_OK;
 
+	memset(info, 0, sizeof(*info));
 	pthread_rwlock_wrlock(&alua_lock);
 	dg = dg_of(lu);
 	hit = calloc(model.ndgs ? model.ndgs : 1, sizeof(*hit));
@@ -393,10 +383,10 @@ void tdm__alua_submit(struct tdm_lu *lu, const struct tdm_alua_req *reqs,
 	case 0:
 		break;
 	case -EINVAL: /* table 296: the descriptor's state or group */
-		info.sks_valid = true;
-		info.sks_cd = false;
-		info.sks_bit = bad_state ? 3 : -1;
-		info.sks_field = (uint16_t)(4 + 4 * bad + (bad_state ? 0 : 2));
+		info->sks_valid = true;
+		info->sks_cd = false;
+		info->sks_bit = bad_state ? 3 : -1;
+		info->sks_field = (uint16_t)(4 + 4 * bad + (bad_state ? 0 : 2));
 		sr = TDM_SR_INVALID_FIELD_IN_PARAM_LIST;
 		break;
 	case -ENOTSUP:
@@ -406,7 +396,93 @@ void tdm__alua_submit(struct tdm_lu *lu, const struct tdm_alua_req *reqs,
 		sr = TDM_SR_BUSY;
 		break;
 	}
-	done(arg, sr, sr == TDM_SR_INVALID_FIELD_IN_PARAM_LIST ? &info : NULL);
+	return sr;
+}
+
+void tdm__alua_submit(struct tdm_lu *lu, const struct tdm_alua_req *reqs,
+		      size_t n, struct tdm_nexus *sender,
+		      tdm__alua_done_fn done, void *arg)
+{
+	struct tdm_sense_info info;
+	int sr = alua_apply(lu, reqs, n, sender, &info);
+
+	done(arg, sr, info.sks_valid ? &info : NULL);
+}
+
+int tdm__alua_apply_ordered(struct tdm_lu *lu, const struct tdm_alua_req *reqs,
+			    size_t n, const struct tdm_nexus *sender,
+			    struct tdm_sense_info *info)
+{
+	return alua_apply(lu, reqs, n, sender, info);
+}
+
+size_t tdm__alua_ports(uint16_t **out)
+{
+	size_t n = 0, k = 0;
+
+	pthread_rwlock_rdlock(&alua_lock);
+	for (size_t i = 0; i < model.ndgs; i++)
+		for (size_t j = 0; j < model.dgs[i].ntpgs; j++)
+			n += model.dgs[i].tpgs[j].nports;
+	*out = calloc(n ? n : 1, sizeof(**out));
+	for (size_t i = 0; *out && i < model.ndgs; i++)
+		for (size_t j = 0; j < model.dgs[i].ntpgs; j++)
+			for (size_t p = 0; p < model.dgs[i].tpgs[j].nports; p++)
+				(*out)[k++] = model.dgs[i].tpgs[j].ports[p];
+	pthread_rwlock_unlock(&alua_lock);
+	return *out ? k : 0;
+}
+
+size_t tdm__alua_states(struct tdm__alua_st **out)
+{
+	size_t n = 0, k = 0;
+
+	pthread_rwlock_rdlock(&alua_lock);
+	for (size_t i = 0; i < model.ndgs; i++)
+		n += model.dgs[i].implicit ? 0 : model.dgs[i].ntpgs;
+	*out = calloc(n ? n : 1, sizeof(**out));
+	for (size_t i = 0; *out && i < model.ndgs; i++) {
+		const struct tdm_alua_dg *dg = &model.dgs[i];
+
+		for (size_t j = 0; !dg->implicit && j < dg->ntpgs; j++) {
+			struct tdm__alua_st *e = &(*out)[k++];
+
+			snprintf(e->dg, sizeof(e->dg), "%s", dg->name);
+			e->group_id = dg->tpgs[j].id;
+			e->state = dg->tpgs[j].state;
+			e->status = dg->tpgs[j].status;
+		}
+	}
+	pthread_rwlock_unlock(&alua_lock);
+	return *out ? k : 0;
+}
+
+int tdm__alua_set_state_status(const char *dg, uint16_t group_id, uint8_t state,
+			       uint8_t status)
+{
+	struct tdm_alua_change *chg = NULL;
+	struct ua_job job = {0};
+	bool *hit;
+	size_t n = 0;
+	int r;
+
+	pthread_rwlock_wrlock(&alua_lock);
+	hit = calloc(model.ndgs ? model.ndgs : 1, sizeof(*hit));
+	if (!hit) {
+		pthread_rwlock_unlock(&alua_lock);
+		return -ENOMEM;
+	}
+	r = tdm_alua_set_state(&model, dg, group_id, state, status, &chg, &n);
+	for (size_t i = 0; i < n; i++)
+		hit[chg[i].dg] = true;
+	update_all_ao();
+	if (n)
+		ua_collect(&job, NULL, hit);
+	pthread_rwlock_unlock(&alua_lock);
+	ua_raise(&job, NULL);
+	free(hit);
+	free(chg);
+	return r;
 }
 
 static void stpg_done(void *arg, int sr, const struct tdm_sense_info *info)
@@ -431,6 +507,13 @@ int tdm__stpg(struct tdm_cmd *cmd)
 		/* table 296: ASYMMETRIC ACCESS STATE, TARGET PORT GROUP */
 		reqs[i].state = d[0] & 0x0F;
 		reqs[i].group_id = tdm_get_be16(d + 2);
+	}
+	if (tdm__cluster_mode()) {
+		/* core/cluster.c: ordered through the agent like PR OUT */
+		int sr = tdm__cluster_alua_set(cmd, reqs, n);
+
+		free(reqs);
+		return sr;
 	}
 	tdm__alua_submit(cmd->lu, reqs, n, cmd->nexus, stpg_done, cmd);
 	free(reqs);

@@ -231,6 +231,9 @@ struct tdm_nexus *tdm__test_nexus(struct tdm_lu **lus, size_t n,
 void tdm__test_nexus_free(struct tdm_nexus *nx);
 /* The relative target port ids of every target (malloc'ed array). */
 uint16_t *tdm__target_ports(size_t *n);
+/* The LU named name, referenced (tdm__lu_put it), or NULL. */
+struct tdm_lu *tdm__lu_by_name(const char *name);
+
 /* Iterate the nexuses (under tdm__reg_lock held for reading). */
 extern struct tdm_list tdm__nexuses;
 
@@ -423,6 +426,23 @@ typedef void (*tdm__pr_done_fn)(void *arg, int sr,
 				const struct tdm_pr_result *res);
 void tdm__pr_submit(struct tdm_lu *lu, const struct tdm_pr_op *op,
 		    struct tdm_nexus *nx, tdm__pr_done_fn done, void *arg);
+/*
+ * Cluster: apply a PERSISTENT RESERVE OUT delivered in agreed order (the
+ * CDB, its parameter list, and the nexus that sent it on whichever
+ * head). sender: that nexus when it is on this head (it gets no unit
+ * attention), else NULL. Returns the sense reason; info its SKS.
+ */
+struct tdm_pr_nexus;
+int tdm__pr_apply_ordered(struct tdm_lu *lu, const uint8_t *cdb,
+			  const uint8_t *param, size_t len,
+			  const struct tdm_pr_nexus *nx,
+			  const struct tdm_nexus *sender,
+			  struct tdm_sense_info *info);
+int tdm__pr_nexus_id(const struct tdm_nexus *nx, struct tdm_pr_nexus *out);
+/* lu's PR state as bytes (pr-sync's encoding), and back (written to the
+ * APTPL file first). */
+int tdm__pr_snapshot(struct tdm_lu *lu, uint8_t **buf, size_t *len);
+int tdm__pr_load(struct tdm_lu *lu, const uint8_t *buf, size_t len);
 
 /* ---- COMPARE AND WRITE, ORWRITE, WRITE ATOMIC, range locks (core/caw.c) */
 
@@ -483,6 +503,37 @@ int tdm__alua_apply(const struct tdm_conf *c);
 /* Set a group's state (implicit transition; dg NULL: every device
  * group with that group id). 0, -ENOENT, -EINVAL, -ENOMEM. */
 int tdm__alua_set_state(const char *dg, uint16_t group_id, uint8_t state);
+int tdm__alua_set_state_status(const char *dg, uint16_t group_id, uint8_t state,
+			       uint8_t status);
+/* An ordered SET TARGET PORT GROUPS (cluster): apply, UAs to every nexus
+ * but sender (NULL: all). Returns the sense reason, info for its SKS. */
+int tdm__alua_apply_ordered(struct tdm_lu *lu, const struct tdm_alua_req *reqs,
+			    size_t n, const struct tdm_nexus *sender,
+			    struct tdm_sense_info *info);
+/* The explicit target port groups' states (snapshots). */
+struct tdm__alua_st {
+	char dg[64];
+	uint16_t group_id;
+	uint8_t state, status;
+};
+size_t tdm__alua_states(struct tdm__alua_st **out);
+/* The relative port ids of every target port group (all heads' ports,
+ * duplicates possible). */
+size_t tdm__alua_ports(uint16_t **out);
+
+/* ---- cluster mode (core/cluster.c) ---- */
+
+/* tandemd runs with an agent: PR OUT and STPG are ordered by it. */
+bool tdm__cluster_mode(void);
+/* Cluster mode and not serving: media access and PR OUT are refused
+ * (the ports behave as transitioning). */
+bool tdm__cluster_fenced(void);
+/* Send cmd's PERSISTENT RESERVE OUT / SET TARGET PORT GROUPS to the
+ * agent; the command completes when it comes back ordered (or is
+ * rejected). Returns TDM__SR_ASYNC or a sense reason. */
+int tdm__cluster_pr_out(struct tdm_cmd *cmd);
+int tdm__cluster_alua_set(struct tdm_cmd *cmd, const struct tdm_alua_req *reqs,
+			  size_t n);
 void tdm__alua_shutdown(void);
 /* Is lu in a configured DEVICE_GROUP (explicit ALUA, TPGS 11b)? */
 bool tdm__alua_explicit(const struct tdm_lu *lu);

@@ -17,5 +17,6 @@ libtandem_a_SOURCES += \
 	core/rsoc.c \
 	core/caw.c \
 	core/xcopy.c \
+	core/cluster.c \
 	core/optable_mmc.c \
 	core/mmc.c

@@ -11,9 +11,10 @@
  * never sees GOOD for a state that is not on disk, and a failure leaves
  * the old state (memory and file) in place.
  *
- * The seam for the cluster: tdm__pr_submit(). Today it applies at once;
- * the agent will multicast the operation first and apply it when it is
- * delivered back in agreed order, on every head.
+ * Single node: tdm__pr_submit() applies at once. Cluster mode
+ * (core/cluster.c): the operation goes to the agent, which multicasts it;
+ * tdm__pr_apply_ordered() applies it on every head in agreed order, and
+ * the originating head then completes the command.
  *
  * APTPL files live in $TANDEM_STATE_DIR/pr/<device name> (default
  * /var/lib/tandem/pr), the variable being read once.
@@ -421,57 +422,54 @@ static int persist(struct tdm_lu *lu, const struct tdm_pr_state *st,
 	return 0;
 }
 
-void tdm__pr_submit(struct tdm_lu *lu, const struct tdm_pr_op *op,
-		    struct tdm_nexus *sender, tdm__pr_done_fn done, void *arg)
+/*
+ * Apply op from the nexus nx to lu's state: on a copy, written to the
+ * APTPL file, then swapped in. spc2: an SPC-2 reservation held on this
+ * head conflicts (single node; an ordered cluster operation must give
+ * the same result on every head, so it does not look at it).
+ */
+static int pr_apply(struct tdm_lu *lu, const struct tdm_pr_op *op,
+		    const struct tdm_pr_nexus *nx, bool spc2,
+		    struct tdm_pr_result *res)
 {
 	struct tdm_pr_state *next = calloc(1, sizeof(*next)), *old, empty;
 	const struct tdm_pr_state *cur;
-	struct tdm_pr_result res;
 	struct tdm_pr_ports ports;
-	struct tdm_pr_nexus nx;
 	uint16_t *ids;
 	size_t nids;
-	bool spc2;
 	int sr = TDM_SR_OK;
 
-	memset(&res, 0, sizeof(res));
 	ids = tdm__target_ports(&nids);
 	ports.n = nids;
 	ports.ids = ids;
-	if (nexus_pr_id(sender, &nx) < 0) {
-		log_warnx_rl("%s: PERSISTENT RESERVE OUT from a nexus without "
-			     "an initiator name",
-			     lu->name);
-		sr = TDM_SR_INSUFFICIENT_REGISTRATION_RESOURCES;
-	}
 
 	pthread_mutex_lock(&pr_out_lock);
 	pthread_mutex_lock(&lu->lock);
-	spc2 = lu->spc2_holder != NULL;
+	spc2 = spc2 && lu->spc2_holder != NULL;
 	if (next && lu->pr && tdm_pr_state_copy(next, lu->pr) < 0) {
 		free(next);
 		next = NULL;
 	}
 	pthread_mutex_unlock(&lu->lock);
 
-	if (sr == TDM_SR_OK && !next)
+	if (!next || !ids)
 		sr = TDM_SR_INSUFFICIENT_REGISTRATION_RESOURCES;
-	else if (sr == TDM_SR_OK && spc2) /* SPC-2 5.5.1 */
+	else if (spc2) /* SPC-2 5.5.1 */
 		sr = TDM_SR_RESERVATION_CONFLICT;
-	else if (sr == TDM_SR_OK)
-		sr = tdm_pr_apply(next, op, &nx, &ports, &res);
+	else
+		sr = tdm_pr_apply(next, op, nx, &ports, res);
 
 	tdm_pr_state_init(&empty);
 	cur = lu->pr ? lu->pr : &empty; /* replaced under pr_out_lock only */
-	if (sr == TDM_SR_OK && res.changed && persist(lu, next, cur) < 0 &&
+	if (sr == TDM_SR_OK && res->changed && persist(lu, next, cur) < 0 &&
 	    next->aptpl) {
 		/* the initiator asked for persistence we cannot give */
 		sr = TDM_SR_INSUFFICIENT_REGISTRATION_RESOURCES;
-		tdm_pr_result_free(&res);
+		tdm_pr_result_free(res);
 	}
-	if (sr == TDM_SR_OK && res.changed) {
+	if (sr == TDM_SR_OK && res->changed) {
 		pthread_mutex_lock(&lu->lock);
-		if (lu->spc2_holder) {
+		if (spc2 && lu->spc2_holder) {
 			/* an SPC-2 RESERVE came in between */
 			sr = TDM_SR_RESERVATION_CONFLICT;
 		} else {
@@ -483,7 +481,7 @@ void tdm__pr_submit(struct tdm_lu *lu, const struct tdm_pr_op *op,
 		pthread_mutex_unlock(&lu->lock);
 		if (sr != TDM_SR_OK) {
 			persist(lu, cur, next); /* the file back as it was */
-			tdm_pr_result_free(&res);
+			tdm_pr_result_free(res);
 		}
 	}
 	pthread_mutex_unlock(&pr_out_lock);
@@ -492,11 +490,109 @@ void tdm__pr_submit(struct tdm_lu *lu, const struct tdm_pr_op *op,
 		tdm_pr_state_free(next);
 		free(next);
 	}
+	free(ids);
+	return sr;
+}
+
+void tdm__pr_submit(struct tdm_lu *lu, const struct tdm_pr_op *op,
+		    struct tdm_nexus *sender, tdm__pr_done_fn done, void *arg)
+{
+	struct tdm_pr_result res;
+	struct tdm_pr_nexus nx;
+	int sr;
+
+	memset(&res, 0, sizeof(res));
+	if (nexus_pr_id(sender, &nx) < 0) {
+		log_warnx_rl("%s: PERSISTENT RESERVE OUT from a nexus without "
+			     "an initiator name",
+			     lu->name);
+		sr = TDM_SR_INSUFFICIENT_REGISTRATION_RESOURCES;
+	} else {
+		sr = pr_apply(lu, op, &nx, true, &res);
+	}
 	if (sr == TDM_SR_OK)
 		carry_out(lu, sender, &res);
 	done(arg, sr, &res);
 	tdm_pr_result_free(&res);
-	free(ids);
+}
+
+int tdm__pr_apply_ordered(struct tdm_lu *lu, const uint8_t *cdb,
+			  const uint8_t *param, size_t len,
+			  const struct tdm_pr_nexus *nx,
+			  const struct tdm_nexus *sender,
+			  struct tdm_sense_info *info)
+{
+	struct tdm_pr_result res;
+	struct tdm_pr_op op;
+	int sr;
+
+	memset(&res, 0, sizeof(res));
+	memset(info, 0, sizeof(*info));
+	sr = tdm_pr_out_decode(cdb, param, len, &op, info);
+	if (sr != TDM_SR_OK)
+		return sr;
+	sr = pr_apply(lu, &op, nx, false, &res);
+	tdm_pr_op_free(&op);
+	if (sr == TDM_SR_OK)
+		carry_out(lu, sender, &res);
+	if (res.info.sks_valid)
+		*info = res.info;
+	tdm_pr_result_free(&res);
+	return sr;
+}
+
+int tdm__pr_nexus_id(const struct tdm_nexus *nx, struct tdm_pr_nexus *out)
+{
+	return nexus_pr_id(nx, out);
+}
+
+int tdm__pr_snapshot(struct tdm_lu *lu, uint8_t **buf, size_t *len)
+{
+	struct tdm_pr_state empty;
+	size_t n;
+	int r = 0;
+
+	tdm_pr_state_init(&empty);
+	pthread_mutex_lock(&lu->lock);
+	n = tdm_pr_encoded_size(lu->pr ? lu->pr : &empty);
+	*buf = malloc(n ? n : 1);
+	if (!*buf)
+		r = -ENOMEM;
+	else
+		*len = tdm_pr_encode(lu->pr ? lu->pr : &empty, *buf, n);
+	pthread_mutex_unlock(&lu->lock);
+	return r;
+}
+
+int tdm__pr_load(struct tdm_lu *lu, const uint8_t *buf, size_t len)
+{
+	struct tdm_pr_state *next = calloc(1, sizeof(*next)), empty;
+	struct tdm_pr_state *old;
+	int r;
+
+	if (!next)
+		return -ENOMEM;
+	tdm_pr_state_init(next);
+	r = tdm_pr_decode(buf, len, next);
+	if (r < 0) {
+		free(next);
+		return r;
+	}
+	tdm_pr_state_init(&empty);
+	pthread_mutex_lock(&pr_out_lock);
+	/* the APTPL file says what the cluster says, before anyone sees it */
+	r = persist(lu, next, lu->pr ? lu->pr : &empty);
+	pthread_mutex_lock(&lu->lock);
+	old = lu->pr;
+	lu->pr = next;
+	atomic_store(&lu->pr_flags, pr_flags_of(lu->pr));
+	pthread_mutex_unlock(&lu->lock);
+	pthread_mutex_unlock(&pr_out_lock);
+	if (old) {
+		tdm_pr_state_free(old);
+		free(old);
+	}
+	return r < 0 && next->aptpl ? r : 0;
 }
 
 static void pr_out_done(void *arg, int sr, const struct tdm_pr_result *res)
@@ -519,6 +615,13 @@ int tdm__pr_out(struct tdm_cmd *cmd)
 			return sr;
 		tdm__cmd_done_info(cmd, sr, &info);
 		return TDM__SR_ASYNC;
+	}
+	if (tdm__cluster_mode()) {
+		/* core/cluster.c: ordered through the agent, applied when
+		 * delivered back (the decoding above is the same on every
+		 * head, so only well-formed operations travel) */
+		tdm_pr_op_free(&op);
+		return tdm__cluster_pr_out(cmd);
 	}
 	tdm__pr_submit(cmd->lu, &op, cmd->nexus, pr_out_done, cmd);
 	tdm_pr_op_free(&op);

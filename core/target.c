@@ -237,6 +237,20 @@ struct tdm_lu **tdm__nexus_lus(struct tdm_nexus *nx, size_t *n)
 	return v;
 }
 
+struct tdm_lu *tdm__lu_by_name(const char *name)
+{
+	struct tdm_lu *lu = NULL;
+
+	pthread_rwlock_rdlock(&tdm__reg_lock);
+	for (size_t i = 0; i < reg.nlus && !lu; i++)
+		if (strcmp(reg.lus[i]->name, name) == 0)
+			lu = reg.lus[i];
+	if (lu)
+		tdm__lu_get(lu);
+	pthread_rwlock_unlock(&tdm__reg_lock);
+	return lu;
+}
+
 /* ---- applying a configuration ---- */
 
 static bool dev_same(const struct tdm_conf_device *a,
@@ -509,15 +523,28 @@ int tdm_core_apply(const struct tdm_conf *c, char *err, size_t errlen)
 
 uint16_t *tdm__target_ports(size_t *n)
 {
-	uint16_t *v;
-	size_t i;
+	uint16_t *v, *grp = NULL;
+	size_t i, k, ng = tdm__alua_ports(&grp);
 
+	/* this head's targets, and the ports of other heads that the
+	 * DEVICE_GROUPs name (ALL_TG_PT covers every head); pr-sync sorts
+	 * them and needs no duplicates */
 	pthread_rwlock_rdlock(&tdm__reg_lock);
-	v = calloc(reg.ntargets ? reg.ntargets : 1, sizeof(*v));
+	v = calloc(reg.ntargets + ng + 1, sizeof(*v));
 	for (i = 0; v && i < reg.ntargets; i++)
 		v[i] = reg.targets[i].rel_port;
-	*n = v ? reg.ntargets : 0;
+	k = v ? reg.ntargets : 0;
 	pthread_rwlock_unlock(&tdm__reg_lock);
+	for (i = 0; v && grp && i < ng; i++) {
+		size_t j = 0;
+
+		while (j < k && v[j] != grp[i])
+			j++;
+		if (j == k)
+			v[k++] = grp[i];
+	}
+	free(grp);
+	*n = k;
 	return v;
 }
 

@@ -241,6 +241,12 @@ static void do_status(struct client *c)
 	if (tdm_core_sessions(&s, &ns) == 0)
 		tdm_ctl_rsp_add(&rsp, "sessions", "%zu", ns);
 	tdm_ctl_rsp_add(&rsp, "clients", "%u", ctl.nclients);
+	{
+		char cluster[512];
+
+		tdm_agent_link_status(cluster, sizeof(cluster));
+		tdm_ctl_rsp_add(&rsp, "cluster", "%s", cluster);
+	}
 	free(s);
 	tdm_conf_release(conf);
 	reply_ok(c, &rsp, NULL, 0);
@@ -649,20 +655,13 @@ static void pause_cb(struct tdm_timer *t)
 
 static void accept_one(int fd)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
+	struct {
+		pid_t pid;
+		uid_t uid;
+	} cred;
 	struct client *c;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-		log_warn("control: SO_PEERCRED");
-		close(fd);
-		return;
-	}
-	if (cred.uid != 0 && cred.uid != geteuid()) {
-		log_warnx_rl("control: refused pid %d (uid %u): only root or "
-			     "uid %u may connect",
-			     (int)cred.pid, (unsigned)cred.uid,
-			     (unsigned)geteuid());
+	if (tdm__peer_allowed(fd, "control", &cred.pid, &cred.uid) < 0) {
 		close(fd);
 		return;
 	}
@@ -802,21 +801,14 @@ static int check_existing(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-int tdm_control_start(struct tdm_loop *main_loop, const char *path, char *err,
-		      size_t errlen)
+int tdm__unix_listen(const char *path, int *fdp, struct stat *st, char *err,
+		     size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct stat st;
 	int fd, r;
 
-	free_zombies();
-	if (ctl.running)
-		return failf(err, errlen, -EALREADY,
-			     "control socket already "
-			     "started on %s",
-			     ctl.path);
-	if (!main_loop || !path || !*path)
-		return failf(err, errlen, -EINVAL, "no loop or no socket path");
+	if (!path || !*path)
+		return failf(err, errlen, -EINVAL, "no socket path");
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return failf(err, errlen, -ENAMETOOLONG,
 			     "socket path %s is "
@@ -838,13 +830,54 @@ int tdm_control_start(struct tdm_loop *main_loop, const char *path, char *err,
 		close(fd);
 		return r;
 	}
-	if (chmod(path, 0660) < 0 || stat(path, &st) < 0 ||
-	    listen(fd, 16) < 0) {
+	if (chmod(path, 0660) < 0 || stat(path, st) < 0 || listen(fd, 16) < 0) {
 		r = failf(err, errlen, -errno, "%s: %s", path, strerror(errno));
 		unlink(path);
 		close(fd);
 		return r;
 	}
+	*fdp = fd;
+	return 0;
+}
+
+int tdm__peer_allowed(int fd, const char *what, pid_t *pid, uid_t *uid)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		log_warn("%s: SO_PEERCRED", what);
+		return -errno;
+	}
+	if (cred.uid != 0 && cred.uid != geteuid()) {
+		log_warnx_rl("%s: refused pid %d (uid %u): only root or "
+			     "uid %u may connect",
+			     what, (int)cred.pid, (unsigned)cred.uid,
+			     (unsigned)geteuid());
+		return -EPERM;
+	}
+	*pid = cred.pid;
+	*uid = cred.uid;
+	return 0;
+}
+
+int tdm_control_start(struct tdm_loop *main_loop, const char *path, char *err,
+		      size_t errlen)
+{
+	struct stat st;
+	int fd, r;
+
+	free_zombies();
+	if (ctl.running)
+		return failf(err, errlen, -EALREADY,
+			     "control socket already "
+			     "started on %s",
+			     ctl.path);
+	if (!main_loop)
+		return failf(err, errlen, -EINVAL, "no loop");
+	r = tdm__unix_listen(path, &fd, &st, err, errlen);
+	if (r)
+		return r;
 	ctl.loop = main_loop;
 	ctl.lw = (struct tdm_fd_watch){
 		.fd = fd, .events = EPOLLIN, .cb = listen_cb, .arg = NULL};

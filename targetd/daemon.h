@@ -6,6 +6,7 @@
 #define TANDEM_TARGETD_DAEMON_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "tandem/config.h"
 #include "tandem/loop.h"
@@ -29,5 +30,24 @@ void tdm_daemon_request_stop(void);
 int tdm_control_start(struct tdm_loop *main_loop, const char *path, char *err,
 		      size_t errlen);
 void tdm_control_stop(void);
+
+/* control.c: a listening AF_UNIX stream socket at path (its parent made,
+ * a stale socket replaced, a live one refused), mode 0660. */
+struct stat;
+int tdm__unix_listen(const char *path, int *fd, struct stat *st, char *err,
+		     size_t errlen);
+/* control.c: may this peer connect (root or our uid)? 0 or -errno. */
+int tdm__peer_allowed(int fd, const char *what, pid_t *pid, uid_t *uid);
+
+/*
+ * agent.c: the link to tandem-agentd (cluster mode, tandemd -A): listen
+ * on path, one agent at a time; puts the core in cluster mode. Returns
+ * 0 or -errno with a message.
+ */
+int tdm_agent_link_start(struct tdm_loop *main_loop, const char *path,
+			 char *err, size_t errlen);
+void tdm_agent_link_stop(void);
+/* For tandemctl status: "off" or comma-separated key=value pairs. */
+void tdm_agent_link_status(char *buf, size_t len);
 
 #endif

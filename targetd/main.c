@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agentd/agent_msg.h"
 #include "targetd/daemon.h"
 #include "tandem/admin.h"
 #include "tandem/iscsi.h"
@@ -28,6 +29,7 @@
 
 static const char *config_path = TDM_DEFAULT_CONFIG;
 static const char *control_path = TDM_DEFAULT_CONTROL_SOCKET;
+static const char *agent_path; /* cluster mode: tandemd -A */
 static const char *pid_path;
 static struct tdm_loop *main_loop;
 static struct tdm_fd_watch sig_watch;
@@ -165,6 +167,9 @@ static void usage(FILE *f)
 		"stderr\n"
 		"  -c, --config FILE         configuration (default %s)\n"
 		"  -s, --control-socket PATH control socket (default %s)\n"
+		"  -A, --agent-socket PATH   cluster mode: serve only as "
+		"tandem-agentd\n"
+		"                            on PATH says (e.g. %s)\n"
 		"  -t, --threads N           event loop threads (default: one "
 		"per CPU)\n"
 		"  -l, --log-level LEVEL     error, warning, notice, info, "
@@ -175,7 +180,8 @@ static void usage(FILE *f)
 		"  -n, --check               check the configuration and exit\n"
 		"  -V, --version\n"
 		"  -h, --help\n",
-		TDM_DEFAULT_CONFIG, TDM_DEFAULT_CONTROL_SOCKET);
+		TDM_DEFAULT_CONFIG, TDM_DEFAULT_CONTROL_SOCKET,
+		TDM_AGENT_SOCKET);
 }
 
 static int parse_level(const char *s)
@@ -225,6 +231,7 @@ int main(int argc, char **argv)
 		{"foreground", no_argument, NULL, 'f'},
 		{"config", required_argument, NULL, 'c'},
 		{"control-socket", required_argument, NULL, 's'},
+		{"agent-socket", required_argument, NULL, 'A'},
 		{"threads", required_argument, NULL, 't'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"syslog", no_argument, NULL, 'S'},
@@ -241,7 +248,7 @@ int main(int argc, char **argv)
 	char err[2048];
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "fc:s:t:l:p:nVh", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "fc:s:A:t:l:p:nVh", opts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'f':
@@ -252,6 +259,9 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			control_path = optarg;
+			break;
+		case 'A':
+			agent_path = optarg;
 			break;
 		case 't':
 			errno = 0;
@@ -340,6 +350,16 @@ int main(int argc, char **argv)
 	tdm_loop_set_current(main_loop);
 	tdm_loop_add_fd(main_loop, &sig_watch);
 
+	if (agent_path) {
+		/* before the portals open: no command is served unfenced */
+		r = tdm_agent_link_start(main_loop, agent_path, err,
+					 sizeof(err));
+		if (r < 0) {
+			log_err("agent socket: %s", err);
+			tdm_loops_stop();
+			return 1;
+		}
+	}
 	r = tdm_daemon_apply(&conf, err, sizeof(err));
 	tdm_conf_free(&conf);
 	if (r < 0) {
@@ -357,6 +377,7 @@ int main(int argc, char **argv)
 	tdm_loop_run(main_loop);
 
 	tdm_control_stop();
+	tdm_agent_link_stop();
 	tdm_loops_stop();
 	tdm_core_shutdown();
 	tdm_timer_stop(main_loop, &stop_timer);

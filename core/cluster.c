@@ -1,0 +1,445 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * cluster.c - the core in cluster mode (tandemd -A): PERSISTENT RESERVE
+ * OUT and SET TARGET PORT GROUPS leave through the agent link and are
+ * applied when the agent delivers them back in the cluster's agreed
+ * order, on every head (core/pr.c tdm__pr_apply_ordered, core/
+ * alua_scsi.c tdm__alua_apply_ordered). The command that sent one
+ * completes on its own loop once its head has applied it, so any head
+ * that survives already holds the result.
+ *
+ * While the head is fenced (no agent, no quorum, not yet synchronised)
+ * every port behaves as transitioning (core/alua_scsi.c): media access
+ * and PR OUT get NOT READY, ASYMMETRIC ACCESS STATE TRANSITION, which
+ * initiators retry, never a decision taken alone.
+ *
+ * Snapshots (state transfer to a joining head): "TDMS", u16 version,
+ * u32 n x (str device, bytes PR state in pr-sync's encoding), u32 n x
+ * (str device group, u16 group id, u8 state, u8 status).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alua/alua.h"
+#include "core/core.h"
+#include "pr-sync/pr.h"
+#include "tandem/cluster.h"
+#include "tandem/log.h"
+
+#define SNAP_MAGIC "TDMS"
+#define SNAP_VERSION 1
+#define TID_MAX 300 /* an iSCSI TransportID: 24 + a 223-byte name */
+
+/* a command waiting for its operation to come back ordered */
+struct pending {
+	struct tdm_list link;
+	uint64_t req;
+	struct tdm_cmd *cmd;
+	int sr;
+	struct tdm_sense_info info;
+	bool has_info;
+};
+
+static struct {
+	const struct tdm_cluster_link_ops *ops;
+	atomic_bool on, serving;
+	pthread_mutex_t lock;
+	struct tdm_list pending;
+	uint64_t next_req;
+} cl = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.pending = TDM_LIST_INIT(cl.pending),
+	.next_req = 1,
+};
+
+bool tdm__cluster_mode(void)
+{
+	return atomic_load_explicit(&cl.on, memory_order_relaxed);
+}
+
+bool tdm__cluster_fenced(void)
+{
+	return atomic_load_explicit(&cl.on, memory_order_relaxed) &&
+	       !atomic_load_explicit(&cl.serving, memory_order_acquire);
+}
+
+void tdm_cluster_start(const struct tdm_cluster_link_ops *ops)
+{
+	cl.ops = ops;
+	atomic_store(&cl.serving, false);
+	atomic_store(&cl.on, true);
+}
+
+void tdm_cluster_set_serving(bool serving)
+{
+	if (atomic_exchange(&cl.serving, serving) != serving)
+		log_notice("cluster: %s", serving ? "serving (state current)"
+						  : "fenced: media access and "
+						    "PR OUT refused");
+}
+
+/* ---- pending commands ---- */
+
+static struct pending *pending_add(struct tdm_cmd *cmd)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->cmd = cmd;
+	pthread_mutex_lock(&cl.lock);
+	p->req = cl.next_req++;
+	tdm_list_add_tail(&cl.pending, &p->link);
+	pthread_mutex_unlock(&cl.lock);
+	return p;
+}
+
+static struct pending *pending_take(uint64_t req)
+{
+	struct pending *found = NULL;
+	struct tdm_list *pos;
+
+	pthread_mutex_lock(&cl.lock);
+	tdm_list_for_each (pos, &cl.pending) {
+		struct pending *p = tdm_list_entry(pos, struct pending, link);
+
+		if (p->req == req) {
+			tdm_list_del(&p->link);
+			found = p;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&cl.lock);
+	return found;
+}
+
+/* On the command's loop. */
+static void pending_finish(void *arg)
+{
+	struct pending *p = arg;
+
+	tdm__cmd_done_info(p->cmd, p->sr, p->has_info ? &p->info : NULL);
+	free(p);
+}
+
+static void pending_complete(struct pending *p, int sr,
+			     const struct tdm_sense_info *info)
+{
+	struct tdm_loop *l = tdm_nexus_loop(p->cmd->nexus);
+
+	p->sr = sr;
+	p->has_info = info && info->sks_valid;
+	if (p->has_info)
+		p->info = *info;
+	if (l == tdm_loop_current())
+		pending_finish(p);
+	else
+		tdm_loop_post(l, pending_finish, p);
+}
+
+/* ---- leaving: PR OUT and STPG ---- */
+
+int tdm__cluster_pr_out(struct tdm_cmd *cmd)
+{
+	struct tdm_agent_pr pr;
+	struct tdm_pr_nexus nx;
+	struct pending *p;
+	uint8_t tid[TID_MAX];
+	size_t n;
+	int r;
+
+	if (tdm__cluster_fenced())
+		return TDM_SR_ALUA_TRANSITION;
+	if (tdm__pr_nexus_id(cmd->nexus, &nx) < 0)
+		return TDM_SR_INSUFFICIENT_REGISTRATION_RESOURCES;
+	/* SPC-2 reservations stay on the head that took them */
+	pthread_mutex_lock(&cmd->lu->lock);
+	r = cmd->lu->spc2_holder != NULL;
+	pthread_mutex_unlock(&cmd->lu->lock);
+	if (r)
+		return TDM_SR_RESERVATION_CONFLICT;
+	n = tdm_pr_tid_encode(&nx.tid, tid, sizeof(tid));
+	if (n > sizeof(tid))
+		return TDM_SR_INSUFFICIENT_REGISTRATION_RESOURCES;
+
+	memset(&pr, 0, sizeof(pr));
+	snprintf(pr.device, sizeof(pr.device), "%s", cmd->lu->name);
+	pr.cdb = cmd->cdb;
+	pr.cdb_len = 10;
+	pr.param = cmd->buf;
+	pr.param_len = cmd->data_len;
+	pr.tid = tid;
+	pr.tid_len = n;
+	pr.rel_port = nx.rel_port;
+
+	p = pending_add(cmd);
+	if (!p)
+		return TDM_SR_BUSY;
+	r = cl.ops->send_pr(p->req, &pr);
+	if (r < 0) {
+		if (pending_take(p->req))
+			free(p);
+		return TDM_SR_ALUA_TRANSITION;
+	}
+	return TDM__SR_ASYNC;
+}
+
+int tdm__cluster_alua_set(struct tdm_cmd *cmd, const struct tdm_alua_req *reqs,
+			  size_t n)
+{
+	struct tdm_agent_alua *a;
+	struct pending *p;
+	int r;
+
+	if (tdm__cluster_fenced())
+		return TDM_SR_ALUA_TRANSITION;
+	if (n > TDM_AGENT_ALUA_MAX)
+		return TDM_SR_PARAM_LIST_LENGTH_ERROR;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return TDM_SR_BUSY;
+	snprintf(a->device, sizeof(a->device), "%s", cmd->lu->name);
+	a->n = n;
+	for (size_t i = 0; i < n; i++) {
+		a->set[i].group_id = reqs[i].group_id;
+		a->set[i].state = reqs[i].state;
+	}
+	p = pending_add(cmd);
+	r = p ? cl.ops->send_alua(p->req, a) : -ENOMEM;
+	free(a);
+	if (r < 0) {
+		if (p && pending_take(p->req))
+			free(p);
+		return p ? TDM_SR_ALUA_TRANSITION : TDM_SR_BUSY;
+	}
+	return TDM__SR_ASYNC;
+}
+
+/* ---- coming back ordered ---- */
+
+void tdm_cluster_pr_apply(bool mine, uint64_t req,
+			  const struct tdm_agent_pr *pr)
+{
+	struct pending *p = mine ? pending_take(req) : NULL;
+	struct tdm_sense_info info;
+	struct tdm_pr_nexus nx;
+	struct tdm_lu *lu = tdm__lu_by_name(pr->device);
+	size_t used = 0, bad = 0;
+	int sr;
+
+	memset(&info, 0, sizeof(info));
+	memset(&nx, 0, sizeof(nx));
+	nx.rel_port = pr->rel_port;
+	if (!lu) {
+		/* every head must be configured with the same devices */
+		log_err("cluster: PR OUT for device %s, which this head does "
+			"not have: its state here diverges",
+			pr->device);
+		sr = TDM_SR_LUN_NOT_SUPPORTED;
+	} else if (pr->cdb_len != 10 ||
+		   tdm_pr_tid_decode(pr->tid, pr->tid_len, &nx.tid, &used,
+				     &bad) < 0 ||
+		   used != pr->tid_len) {
+		log_err("cluster: %s: malformed PR OUT from the agent",
+			lu->name);
+		sr = TDM_SR_HW_ERROR;
+	} else {
+		sr = tdm__pr_apply_ordered(lu, pr->cdb, pr->param,
+					   pr->param_len, &nx,
+					   p ? p->cmd->nexus : NULL, &info);
+	}
+	if (lu)
+		tdm__lu_put(lu);
+	if (p)
+		pending_complete(p, sr, &info);
+}
+
+void tdm_cluster_alua_apply(bool mine, uint64_t req,
+			    const struct tdm_agent_alua *a)
+{
+	struct pending *p = mine ? pending_take(req) : NULL;
+	struct tdm_lu *lu = tdm__lu_by_name(a->device);
+	struct tdm_alua_req *reqs = calloc(a->n ? a->n : 1, sizeof(*reqs));
+	struct tdm_sense_info info;
+	int sr;
+
+	memset(&info, 0, sizeof(info));
+	if (!lu || !reqs) {
+		if (!lu)
+			log_err("cluster: SET TARGET PORT GROUPS for device "
+				"%s, which this head does not have",
+				a->device);
+		sr = lu ? TDM_SR_BUSY : TDM_SR_LUN_NOT_SUPPORTED;
+	} else {
+		for (size_t i = 0; i < a->n; i++) {
+			reqs[i].group_id = a->set[i].group_id;
+			reqs[i].state = a->set[i].state;
+		}
+		sr = tdm__alua_apply_ordered(lu, reqs, a->n,
+					     p ? p->cmd->nexus : NULL, &info);
+	}
+	free(reqs);
+	if (lu)
+		tdm__lu_put(lu);
+	if (p)
+		pending_complete(p, sr, &info);
+}
+
+void tdm_cluster_reject(uint64_t req)
+{
+	struct pending *p = pending_take(req);
+
+	if (p)
+		pending_complete(p, TDM_SR_ALUA_TRANSITION, NULL);
+}
+
+void tdm_cluster_reject_all(void)
+{
+	struct tdm_list all = TDM_LIST_INIT(all), *pos, *tmp;
+
+	pthread_mutex_lock(&cl.lock);
+	while (!tdm_list_empty(&cl.pending)) {
+		pos = cl.pending.next;
+		tdm_list_del(pos);
+		tdm_list_add_tail(&all, pos);
+	}
+	pthread_mutex_unlock(&cl.lock);
+	tdm_list_for_each_safe (pos, tmp, &all) {
+		tdm_list_del(pos);
+		pending_complete(tdm_list_entry(pos, struct pending, link),
+				 TDM_SR_ALUA_TRANSITION, NULL);
+	}
+}
+
+/* ---- snapshots ---- */
+
+int tdm_cluster_snapshot(struct tdm_agent_wbuf *w)
+{
+	struct tdm__alua_st *st = NULL;
+	struct tdm_lu **lus;
+	size_t nlus, nst;
+	int r = 0;
+
+	lus = tdm__all_lus(&nlus);
+	if (!lus)
+		return -ENOMEM;
+	tdm_agent_put_bytes(w, SNAP_MAGIC, 4);
+	tdm_agent_put_u16(w, SNAP_VERSION);
+	tdm_agent_put_u32(w, (uint32_t)nlus);
+	for (size_t i = 0; i < nlus; i++) {
+		uint8_t *b = NULL;
+		size_t n = 0;
+
+		if (!r)
+			r = tdm__pr_snapshot(lus[i], &b, &n);
+		tdm_agent_put_str(w, lus[i]->name);
+		tdm_agent_put_bytes(w, b, n);
+		free(b);
+		tdm__lu_put(lus[i]);
+	}
+	free(lus);
+	nst = tdm__alua_states(&st);
+	tdm_agent_put_u32(w, (uint32_t)nst);
+	for (size_t i = 0; i < nst; i++) {
+		tdm_agent_put_str(w, st[i].dg);
+		tdm_agent_put_u16(w, st[i].group_id);
+		tdm_agent_put_u8(w, st[i].state);
+		tdm_agent_put_u8(w, st[i].status);
+	}
+	free(st);
+	return r ? r : w->oom ? -ENOMEM : 0;
+}
+
+int tdm_cluster_load(const uint8_t *p, size_t n, char *err, size_t errlen)
+{
+	struct tdm_agent_rd r = {.p = p, .len = n};
+	const uint8_t *magic;
+	size_t mlen, off;
+	uint32_t nlus, nst;
+	int rc = 0;
+
+	/* first pass: the whole snapshot is well-formed, or nothing */
+	magic = tdm_agent_get_bytes(&r, &mlen);
+	if (!magic || mlen != 4 || memcmp(magic, SNAP_MAGIC, 4) ||
+	    tdm_agent_get_u16(&r) != SNAP_VERSION) {
+		snprintf(err, errlen, "not a version %d snapshot",
+			 SNAP_VERSION);
+		return -EPROTO;
+	}
+	off = r.off;
+	nlus = tdm_agent_get_u32(&r);
+	for (uint32_t i = 0; i < nlus && !r.bad; i++) {
+		char name[64];
+		size_t bl;
+		const uint8_t *b;
+		struct tdm_pr_state st;
+
+		tdm_agent_get_str(&r, name, sizeof(name));
+		b = tdm_agent_get_bytes(&r, &bl);
+		tdm_pr_state_init(&st);
+		if (!r.bad && tdm_pr_decode(b, bl, &st) < 0) {
+			snprintf(err, errlen, "device %s: bad PR state", name);
+			return -EBADMSG;
+		}
+		tdm_pr_state_free(&st);
+	}
+	nst = tdm_agent_get_u32(&r);
+	for (uint32_t i = 0; i < nst && !r.bad; i++) {
+		char dg[64];
+
+		tdm_agent_get_str(&r, dg, sizeof(dg));
+		(void)tdm_agent_get_u16(&r);
+		(void)tdm_agent_get_u8(&r);
+		(void)tdm_agent_get_u8(&r);
+	}
+	if (!tdm_agent_done(&r)) {
+		snprintf(err, errlen, "truncated or malformed snapshot");
+		return -EBADMSG;
+	}
+
+	/* second pass: apply */
+	r.off = off;
+	nlus = tdm_agent_get_u32(&r);
+	for (uint32_t i = 0; i < nlus; i++) {
+		char name[64];
+		size_t bl;
+		const uint8_t *b;
+		struct tdm_lu *lu;
+
+		tdm_agent_get_str(&r, name, sizeof(name));
+		b = tdm_agent_get_bytes(&r, &bl);
+		lu = tdm__lu_by_name(name);
+		if (!lu) {
+			log_warnx("cluster: snapshot holds device %s, which "
+				  "this head does not have",
+				  name);
+			continue;
+		}
+		if (tdm__pr_load(lu, b, bl) < 0 && !rc) {
+			snprintf(err, errlen, "%s: cannot write its APTPL file",
+				 name);
+			rc = -EIO;
+		}
+		tdm__lu_put(lu);
+	}
+	nst = tdm_agent_get_u32(&r);
+	for (uint32_t i = 0; i < nst; i++) {
+		char dg[64];
+		uint16_t id;
+		uint8_t state, status;
+
+		tdm_agent_get_str(&r, dg, sizeof(dg));
+		id = tdm_agent_get_u16(&r);
+		state = tdm_agent_get_u8(&r);
+		status = tdm_agent_get_u8(&r);
+		if (tdm__alua_set_state_status(dg, id, state, status) < 0)
+			log_warnx("cluster: snapshot: no target port group "
+				  "%u in device group %s here",
+				  id, dg);
+	}
+	return rc;
+}

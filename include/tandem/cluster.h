@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * cluster.h - what tandemd's agent link (targetd/agent.c) needs from the
+ * core in cluster mode (core/cluster.c). The link's messages are in
+ * agentd/agent_msg.h.
+ *
+ * Threading: tdm_cluster_start() before the loops serve; the link ops
+ * may be called from any loop thread; everything else here runs on the
+ * main loop, in the order the agent's messages arrive.
+ */
+#ifndef TANDEM_CLUSTER_H
+#define TANDEM_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agentd/agent_msg.h"
+
+struct tdm_cluster_link_ops {
+	/* Queue a message for the agent; never blocks. 0, or -ENOTCONN
+	 * (no agent) / -ENOMEM: the command is then failed at once. */
+	int (*send_pr)(uint64_t req, const struct tdm_agent_pr *pr);
+	int (*send_alua)(uint64_t req, const struct tdm_agent_alua *a);
+};
+
+/* Cluster mode on: fenced (not serving) until the agent says serving. */
+void tdm_cluster_start(const struct tdm_cluster_link_ops *ops);
+void tdm_cluster_set_serving(bool serving);
+
+/* An operation delivered in agreed order; mine: it came from this head
+ * with this req (the command waiting for it completes). */
+void tdm_cluster_pr_apply(bool mine, uint64_t req,
+			  const struct tdm_agent_pr *pr);
+void tdm_cluster_alua_apply(bool mine, uint64_t req,
+			    const struct tdm_agent_alua *a);
+/* The agent did not order req / the link is gone: fail it (them) with
+ * a sense the initiator retries. */
+void tdm_cluster_reject(uint64_t req);
+void tdm_cluster_reject_all(void);
+
+/* Every LU's PR state and the explicit ALUA states, appended to w; and
+ * loaded back (0, or -errno with a message). */
+int tdm_cluster_snapshot(struct tdm_agent_wbuf *w);
+int tdm_cluster_load(const uint8_t *p, size_t n, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * agent.c - tandemd's link to tandem-agentd (cluster mode, tandemd -A).
+ *
+ * An AF_UNIX stream socket on the main loop; one agent at a time (root or
+ * our uid). The messages are in agentd/agent_msg.h; the core's side is
+ * core/cluster.c. Messages from the agent are handled one by one in
+ * arrival order on the main thread, so a SNAPSHOT answer holds exactly
+ * the operations applied before the SNAPSHOT-GET. Loop threads queue
+ * PR-OUT and ALUA-SET through send_pr/send_alua (under out_lock) and
+ * post a flush to the main loop.
+ *
+ * Without an agent the head is fenced: core/cluster.c refuses media
+ * access and PR OUT with a sense initiators retry.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "agentd/agent_msg.h"
+#include "targetd/daemon.h"
+#include "tandem/cluster.h"
+#include "tandem/log.h"
+
+#define RX_CHUNK 65536
+
+static struct {
+	struct tdm_loop *loop;
+	struct tdm_fd_watch lw, cw; /* listening, the agent's connection */
+	bool running, connected;
+	char path[108];
+	/* out: written by any thread under out_lock, flushed on the loop */
+	pthread_mutex_t out_lock;
+	uint8_t *out;
+	size_t out_len, out_cap;
+	bool flush_posted;
+	/* in: main loop only */
+	uint8_t *in;
+	size_t in_len, in_cap;
+	/* what the agent told */
+	uint32_t nodeid;
+	uint16_t version, group_version;
+	bool serving, quorate;
+	uint32_t members;
+	uint64_t seq;
+	uint64_t applied, rejected, snapshots_sent, snapshots_loaded;
+} ag = {.out_lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void link_close(const char *why);
+
+/* ---- output ---- */
+
+/* Under out_lock: append a finished frame. */
+static int queue_locked(const struct tdm_agent_wbuf *w)
+{
+	size_t cap;
+	uint8_t *p;
+
+	if (!ag.connected)
+		return -ENOTCONN;
+	if (ag.out_len + w->len > ag.out_cap) {
+		cap = ag.out_cap ? ag.out_cap : 4096;
+		while (cap < ag.out_len + w->len)
+			cap *= 2;
+		p = realloc(ag.out, cap);
+		if (!p)
+			return -ENOMEM;
+		ag.out = p;
+		ag.out_cap = cap;
+	}
+	memcpy(ag.out + ag.out_len, w->p, w->len);
+	ag.out_len += w->len;
+	return 0;
+}
+
+/* On the loop: write what is queued; EPOLLOUT while some remains. */
+static void flush(void)
+{
+	ssize_t n;
+	int r = 0;
+
+	pthread_mutex_lock(&ag.out_lock);
+	ag.flush_posted = false;
+	while (ag.connected && ag.out_len) {
+		n = send(ag.cw.fd, ag.out, ag.out_len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				r = -errno;
+			break;
+		}
+		memmove(ag.out, ag.out + n, ag.out_len - (size_t)n);
+		ag.out_len -= (size_t)n;
+	}
+	if (ag.connected && !r)
+		tdm_loop_mod_fd(ag.loop, &ag.cw,
+				EPOLLIN | (ag.out_len ? EPOLLOUT : 0));
+	pthread_mutex_unlock(&ag.out_lock);
+	if (r)
+		link_close(strerror(-r));
+}
+
+static void flush_cb(void *arg)
+{
+	(void)arg;
+	flush();
+}
+
+/* Any thread: queue w (a finished frame) and have the loop flush it. */
+static int send_frame(struct tdm_agent_wbuf *w)
+{
+	bool post = false;
+	int r = tdm_agent_end(w);
+
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&ag.out_lock);
+	r = queue_locked(w);
+	if (!r && !ag.flush_posted) {
+		ag.flush_posted = true;
+		post = true;
+	}
+	pthread_mutex_unlock(&ag.out_lock);
+	if (post) {
+		if (tdm_loop_current() == ag.loop)
+			flush();
+		else
+			tdm_loop_post(ag.loop, flush_cb, NULL);
+	}
+	return r;
+}
+
+static int send_pr(uint64_t req, const struct tdm_agent_pr *pr)
+{
+	struct tdm_agent_wbuf w = {0};
+	int r;
+
+	tdm_agent_begin(&w, TDM_AGENT_PR_OUT);
+	tdm_agent_put_u64(&w, req);
+	tdm_agent_put_pr(&w, pr);
+	r = send_frame(&w);
+	tdm_agent_wbuf_free(&w);
+	return r;
+}
+
+static int send_alua(uint64_t req, const struct tdm_agent_alua *a)
+{
+	struct tdm_agent_wbuf w = {0};
+	int r;
+
+	tdm_agent_begin(&w, TDM_AGENT_ALUA_SET);
+	tdm_agent_put_u64(&w, req);
+	tdm_agent_put_alua(&w, a);
+	r = send_frame(&w);
+	tdm_agent_wbuf_free(&w);
+	return r;
+}
+
+static const struct tdm_cluster_link_ops link_ops = {
+	.send_pr = send_pr,
+	.send_alua = send_alua,
+};
+
+/* ---- input ---- */
+
+static void send_hello(void)
+{
+	struct tdm_agent_wbuf w = {0};
+	struct utsname u;
+
+	if (uname(&u) < 0)
+		snprintf(u.nodename, sizeof(u.nodename), "?");
+	tdm_agent_begin(&w, TDM_AGENT_HELLO);
+	tdm_agent_put_u16(&w, TDM_AGENT_LINK_VERSION);
+	tdm_agent_put_u16(&w, TDM_AGENT_LINK_VERSION);
+	tdm_agent_put_str(&w, u.nodename);
+	send_frame(&w);
+	tdm_agent_wbuf_free(&w);
+}
+
+static void send_snapshot(uint64_t req)
+{
+	struct tdm_agent_wbuf w = {0}, snap = {0};
+	int r;
+
+	/* the snapshot is a bytes field: build it apart, then wrap it */
+	tdm_agent_begin(&snap, 0);
+	r = tdm_cluster_snapshot(&snap);
+	tdm_agent_begin(&w, TDM_AGENT_SNAPSHOT);
+	tdm_agent_put_u64(&w, req);
+	if (!r && !snap.oom)
+		tdm_agent_put_bytes(&w, snap.p + TDM_AGENT_HDR,
+				    snap.len - TDM_AGENT_HDR);
+	if (r || snap.oom || send_frame(&w) < 0) {
+		/* the agent cannot sync others from us: let it retry */
+		log_err("cluster: cannot build or send a snapshot: %s",
+			strerror(r ? -r : ENOMEM));
+		link_close("snapshot failed");
+	} else {
+		ag.snapshots_sent++;
+	}
+	tdm_agent_wbuf_free(&snap);
+	tdm_agent_wbuf_free(&w);
+}
+
+/* One whole frame from the agent; false: protocol error. */
+static bool handle(const uint8_t *f, size_t len)
+{
+	struct tdm_agent_alua *a;
+	struct tdm_agent_rd r;
+	struct tdm_agent_pr pr;
+	uint16_t type, version;
+	uint32_t origin;
+	uint64_t req;
+	const uint8_t *p;
+	size_t n;
+	char err[256];
+
+	tdm_agent_open(&r, f, len, &type, &version);
+	switch (type) {
+	case TDM_AGENT_WELCOME:
+		ag.version = tdm_agent_get_u16(&r);
+		ag.nodeid = tdm_agent_get_u32(&r);
+		if (!tdm_agent_done(&r))
+			break;
+		log_notice("cluster: agent connected, node id %u, link "
+			   "version %u",
+			   ag.nodeid, ag.version);
+		return true;
+	case TDM_AGENT_STATUS: {
+		bool serving = tdm_agent_get_u8(&r);
+
+		ag.quorate = tdm_agent_get_u8(&r);
+		ag.members = tdm_agent_get_u32(&r);
+		ag.seq = tdm_agent_get_u64(&r);
+		ag.group_version = tdm_agent_get_u16(&r);
+		if (!tdm_agent_done(&r))
+			break;
+		ag.serving = serving;
+		tdm_cluster_set_serving(serving);
+		log_info("cluster: %s, %s, %u members, seq %llu, protocol %u",
+			 serving ? "serving" : "not serving",
+			 ag.quorate ? "quorate" : "no quorum", ag.members,
+			 (unsigned long long)ag.seq, ag.group_version);
+		return true;
+	}
+	case TDM_AGENT_PR_APPLY:
+		origin = tdm_agent_get_u32(&r);
+		req = tdm_agent_get_u64(&r);
+		tdm_agent_get_pr(&r, &pr);
+		if (!tdm_agent_done(&r))
+			break;
+		ag.applied++;
+		tdm_cluster_pr_apply(origin == ag.nodeid, req, &pr);
+		return true;
+	case TDM_AGENT_ALUA_APPLY:
+		a = malloc(sizeof(*a));
+		if (!a)
+			return false;
+		origin = tdm_agent_get_u32(&r);
+		req = tdm_agent_get_u64(&r);
+		tdm_agent_get_alua(&r, a);
+		if (tdm_agent_done(&r)) {
+			ag.applied++;
+			tdm_cluster_alua_apply(origin == ag.nodeid, req, a);
+		}
+		free(a);
+		if (r.bad || r.off != r.len)
+			break;
+		return true;
+	case TDM_AGENT_REJECT:
+		req = tdm_agent_get_u64(&r);
+		(void)tdm_agent_get_u8(&r);
+		if (!tdm_agent_done(&r))
+			break;
+		ag.rejected++;
+		tdm_cluster_reject(req);
+		return true;
+	case TDM_AGENT_SNAPSHOT_GET:
+		req = tdm_agent_get_u64(&r);
+		if (!tdm_agent_done(&r))
+			break;
+		send_snapshot(req);
+		return true;
+	case TDM_AGENT_SNAPSHOT_LOAD:
+		p = tdm_agent_get_bytes(&r, &n);
+		if (!tdm_agent_done(&r))
+			break;
+		if (tdm_cluster_load(p, n, err, sizeof(err)) < 0) {
+			log_err("cluster: snapshot not loaded: %s", err);
+			return false;
+		}
+		ag.snapshots_loaded++;
+		log_notice("cluster: state loaded from the cluster (%zu "
+			   "bytes)",
+			   n);
+		return true;
+	default:
+		log_err("cluster: unknown message type %u from the agent",
+			type);
+		return false;
+	}
+	log_err("cluster: malformed %s from the agent",
+		tdm_agent_type_name(type));
+	return false;
+}
+
+static void conn_cb(struct tdm_fd_watch *w, uint32_t revents)
+{
+	ssize_t n;
+	long flen;
+	size_t off = 0;
+	uint8_t *p;
+
+	(void)w;
+	if (revents & EPOLLOUT)
+		flush();
+	if (!ag.connected || !(revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	if (ag.in_cap - ag.in_len < RX_CHUNK) {
+		p = realloc(ag.in, ag.in_cap + RX_CHUNK);
+		if (!p) {
+			link_close("out of memory");
+			return;
+		}
+		ag.in = p;
+		ag.in_cap += RX_CHUNK;
+	}
+	n = recv(ag.cw.fd, ag.in + ag.in_len, ag.in_cap - ag.in_len, 0);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		link_close(n == 0 ? "closed by the agent" : strerror(errno));
+		return;
+	}
+	if (n < 0)
+		return;
+	ag.in_len += (size_t)n;
+	while (ag.connected) {
+		flen = tdm_agent_frame_len(ag.in + off, ag.in_len - off);
+		if (flen < 0) {
+			link_close("not a frame");
+			return;
+		}
+		if (flen == 0)
+			break;
+		if (!handle(ag.in + off, (size_t)flen)) {
+			link_close("protocol error");
+			return;
+		}
+		off += (size_t)flen;
+	}
+	if (!ag.connected)
+		return;
+	memmove(ag.in, ag.in + off, ag.in_len - off);
+	ag.in_len -= off;
+}
+
+static void link_close(const char *why)
+{
+	if (!ag.connected)
+		return;
+	log_warnx("cluster: agent link lost (%s): fenced until an agent "
+		  "reconnects and resynchronises",
+		  why);
+	tdm_loop_del_fd(ag.loop, &ag.cw);
+	pthread_mutex_lock(&ag.out_lock);
+	ag.connected = false;
+	ag.out_len = 0;
+	pthread_mutex_unlock(&ag.out_lock);
+	close(ag.cw.fd);
+	ag.cw.fd = -1;
+	ag.in_len = 0;
+	ag.serving = ag.quorate = false;
+	ag.members = 0;
+	tdm_cluster_set_serving(false);
+	tdm_cluster_reject_all();
+}
+
+static void listen_cb(struct tdm_fd_watch *w, uint32_t revents)
+{
+	pid_t pid;
+	uid_t uid;
+	int fd;
+
+	(void)revents;
+	fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (tdm__peer_allowed(fd, "cluster", &pid, &uid) < 0) {
+		close(fd);
+		return;
+	}
+	if (ag.connected) {
+		log_warnx_rl("cluster: refused a second agent (pid %d)",
+			     (int)pid);
+		close(fd);
+		return;
+	}
+	ag.cw = (struct tdm_fd_watch){
+		.fd = fd, .events = EPOLLIN, .cb = conn_cb};
+	if (tdm_loop_add_fd(ag.loop, &ag.cw) < 0) {
+		close(fd);
+		return;
+	}
+	pthread_mutex_lock(&ag.out_lock);
+	ag.connected = true;
+	ag.out_len = 0;
+	pthread_mutex_unlock(&ag.out_lock);
+	ag.nodeid = 0;
+	log_info("cluster: agent pid %d connected", (int)pid);
+	send_hello();
+}
+
+int tdm_agent_link_start(struct tdm_loop *main_loop, const char *path,
+			 char *err, size_t errlen)
+{
+	struct stat st;
+	int fd, r;
+
+	r = tdm__unix_listen(path, &fd, &st, err, errlen);
+	if (r)
+		return r;
+	ag.loop = main_loop;
+	ag.lw = (struct tdm_fd_watch){
+		.fd = fd, .events = EPOLLIN, .cb = listen_cb};
+	r = tdm_loop_add_fd(main_loop, &ag.lw);
+	if (r < 0) {
+		unlink(path);
+		close(fd);
+		snprintf(err, errlen, "epoll: %s", strerror(-r));
+		return r;
+	}
+	snprintf(ag.path, sizeof(ag.path), "%s", path);
+	ag.running = true;
+	tdm_cluster_start(&link_ops);
+	log_notice("cluster: waiting for tandem-agentd on %s (fenced until "
+		   "it reports the cluster's state)",
+		   path);
+	return 0;
+}
+
+void tdm_agent_link_stop(void)
+{
+	if (!ag.running)
+		return;
+	link_close("tandemd stopping");
+	tdm_loop_del_fd(ag.loop, &ag.lw);
+	close(ag.lw.fd);
+	unlink(ag.path);
+	ag.running = false;
+	free(ag.in);
+	free(ag.out);
+	ag.in = ag.out = NULL;
+	ag.in_cap = ag.out_cap = ag.in_len = ag.out_len = 0;
+}
+
+void tdm_agent_link_status(char *buf, size_t len)
+{
+	if (!ag.running) {
+		snprintf(buf, len, "off");
+		return;
+	}
+	snprintf(buf, len,
+		 "agent=%s,node_id=%u,serving=%d,quorate=%d,members=%u,"
+		 "seq=%llu,protocol=%u,applied=%llu,rejected=%llu,"
+		 "snapshots_sent=%llu,snapshots_loaded=%llu",
+		 ag.connected ? "connected" : "none", ag.nodeid, ag.serving,
+		 ag.quorate, ag.members, (unsigned long long)ag.seq,
+		 ag.group_version, (unsigned long long)ag.applied,
+		 (unsigned long long)ag.rejected,
+		 (unsigned long long)ag.snapshots_sent,
+		 (unsigned long long)ag.snapshots_loaded);
+}
