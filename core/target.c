@@ -93,7 +93,12 @@ const struct tdm_conf_target *tdm_conf_find_target(const struct tdm_conf *c,
 
 bool tdm_target_allows(const struct tdm_conf_target *t, const char *initiator)
 {
-	return t && t->enabled;
+	if (!t || !t->enabled)
+		return false;
+	/* refuse_unmatched_initiators: only initiators a GROUP names log
+	 * in (and SendTargets shows the target only to them) */
+	return !t->refuse_unmatched ||
+	       (initiator && tdm_conf_match_group(t, initiator) != NULL);
 }
 
 /* ---- LUN maps ---- */

@@ -1337,7 +1337,7 @@ static int parse_group(struct parser *P, struct tdm_conf_target *t)
 	return 0;
 }
 
-enum tattr { TA_ENABLED, TA_REL_TGT_ID, TA_OUT_USER, TA__COUNT };
+enum tattr { TA_ENABLED, TA_REL_TGT_ID, TA_OUT_USER, TA_REFUSE, TA__COUNT };
 
 static int parse_target(struct parser *P)
 {
@@ -1410,6 +1410,14 @@ static int parse_target(struct parser *P)
 					    &x);
 			if (!r)
 				t->rel_tgt_id = (uint16_t)x;
+		} else if (strcmp(w, "refuse_unmatched_initiators") == 0) {
+			r = one_value(P, "TARGET", t->name);
+			if (!r)
+				r = once(P, &seen[TA_REFUSE], "TARGET",
+					 t->name);
+			if (!r)
+				r = get_bool(P, "refuse_unmatched_initiators",
+					     S->w[1], &t->refuse_unmatched);
 		} else if (strcmp(w, "IncomingUser") == 0) {
 			r = add_user(P, "TARGET", t->name, &t->in_users,
 				     &t->nin_users);

@@ -290,7 +290,9 @@ static bool target_equal(const struct tdm_conf_target *a,
 			 const struct tdm_conf_target *b)
 {
 	if (!SEQ(a->name, b->name) || a->enabled != b->enabled ||
-	    a->rel_tgt_id != b->rel_tgt_id || a->nin_users != b->nin_users ||
+	    a->rel_tgt_id != b->rel_tgt_id ||
+	    a->refuse_unmatched != b->refuse_unmatched ||
+	    a->nin_users != b->nin_users ||
 	    a->has_out_user != b->has_out_user ||
 	    a->nallowed_portals != b->nallowed_portals ||
 	    a->nluns != b->nluns || a->ngroups != b->ngroups ||

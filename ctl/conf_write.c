@@ -281,6 +281,8 @@ static void target(struct buf *b, const struct tdm_conf_target *t)
 	attr_num(b, 2, "enabled", t->enabled);
 	if (t->rel_tgt_id)
 		attr_num(b, 2, "rel_tgt_id", t->rel_tgt_id);
+	if (t->refuse_unmatched)
+		attr_num(b, 2, "refuse_unmatched_initiators", 1);
 	for (size_t i = 0; i < t->nin_users; i++)
 		user(b, 2, "IncomingUser", &t->in_users[i]);
 	if (t->has_out_user)

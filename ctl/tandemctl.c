@@ -1465,6 +1465,7 @@ static int do_list_tgt_attr(const struct opts *o)
 	table_init(&t, 2);
 	table_row(&t, "ATTRIBUTE", "VALUE");
 	row_bool(&t, "enabled", x->enabled);
+	row_bool(&t, "refuse_unmatched_initiators", x->refuse_unmatched);
 	if (x->rel_tgt_id)
 		row_num(&t, "rel_tgt_id", x->rel_tgt_id);
 	else

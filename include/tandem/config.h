@@ -108,7 +108,9 @@ struct tdm_conf_target {
 	char name[TDM_NAME_MAX];
 	int line;
 	bool enabled;
-	uint16_t rel_tgt_id;		/* 0 = assigned automatically */
+	uint16_t rel_tgt_id;   /* 0 = assigned automatically */
+	bool refuse_unmatched; /* an initiator no GROUP names: no login,
+				* not shown by SendTargets */
 	struct tdm_conf_user *in_users; /* IncomingUser */
 	size_t nin_users;
 	struct tdm_conf_user out_user; /* OutgoingUser (mutual CHAP) */
