@@ -2,3 +2,15 @@
 libtandem_a_SOURCES += \
 	agentd/agent_msg.h \
 	agentd/agent_msg.c
+
+# tandem-agentd: built when libcpg and libvotequorum are found.
+if HAVE_COROSYNC
+sbin_PROGRAMS += agentd/tandem-agentd
+agentd_tandem_agentd_SOURCES = agentd/main.c \
+	agentd/cluster_msg.c agentd/cluster_msg.h \
+	agentd/sync.c agentd/sync.h
+agentd_tandem_agentd_CFLAGS = $(AM_CFLAGS) $(COROSYNC_CFLAGS)
+agentd_tandem_agentd_LDADD = $(TANDEM_LIBS) $(COROSYNC_LIBS)
+dist_man_MANS += agentd/tandem-agentd.8
+endif
+EXTRA_DIST += agentd/README.md

@@ -871,6 +871,13 @@ void tdm__iscsi_abort_pending(struct tdm_cmd *cmd)
 	rx_forget(t);
 	t->nr2t = 0;
 	t->state = ISCSI_TASK_STATUS;
+	if (atomic_load(&cmd->aflags) & TDM__CMD_F_TAS) {
+		/* SPC-4 7.5.8, TAS=1: a command aborted by another I_T
+		 * nexus ends with TASK ABORTED, also one that still waited
+		 * for its Data-Out (further Data-Out PDUs are dropped) */
+		tdm_cmd_fail(cmd, TDM_SR_OK);
+		return;
+	}
 	tdm_cmd_release(cmd);
 }
 

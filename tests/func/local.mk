@@ -8,3 +8,4 @@ endif
 EXTRA_DIST += tests/func tests/lib tests/conformance
 include tests/func/helpers.mk
 include tests/func/alua.mk
+include tests/func/pr_multi.mk

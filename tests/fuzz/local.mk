@@ -2,7 +2,8 @@
 # Each reads one parser's input: the scst.conf reader, the iSCSI PDU
 # stream, CDBs through the command gate, the control protocol.
 EXTRA_DIST += tests/fuzz/corpus
-FUZZ_TARGETS = tests/fuzz/fuzz_conf tests/fuzz/fuzz_pdu tests/fuzz/fuzz_cdb tests/fuzz/fuzz_ctl
+FUZZ_TARGETS = tests/fuzz/fuzz_conf tests/fuzz/fuzz_pdu tests/fuzz/fuzz_cdb tests/fuzz/fuzz_ctl \
+	tests/fuzz/fuzz_agent tests/fuzz/fuzz_link
 if ENABLE_FUZZERS
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 FUZZLINK_FLAGS = -fsanitize=fuzzer,address,undefined
@@ -20,6 +21,15 @@ tests_fuzz_fuzz_cdb_LDADD = $(TANDEM_LIBS)
 tests_fuzz_fuzz_ctl_SOURCES = tests/fuzz/fuzz_ctl.c
 tests_fuzz_fuzz_ctl_LDFLAGS = $(FUZZLINK_FLAGS)
 tests_fuzz_fuzz_ctl_LDADD = $(TANDEM_LIBS)
+# the cluster messages tandem-agentd reads from other heads (agentd/)
+tests_fuzz_fuzz_agent_SOURCES = tests/fuzz/fuzz_agent.c agentd/cluster_msg.c \
+	agentd/sync.c
+tests_fuzz_fuzz_agent_LDFLAGS = $(FUZZLINK_FLAGS)
+tests_fuzz_fuzz_agent_LDADD = $(TANDEM_LIBS)
+# what tandemd reads from its agent link (targetd/agent.c, core/cluster.c)
+tests_fuzz_fuzz_link_SOURCES = tests/fuzz/fuzz_link.c
+tests_fuzz_fuzz_link_LDFLAGS = $(FUZZLINK_FLAGS)
+tests_fuzz_fuzz_link_LDADD = $(TANDEM_LIBS)
 fuzzers: $(FUZZ_TARGETS)
 else
 fuzzers:

@@ -13,4 +13,5 @@ include tests/unit/pr.mk
 include tests/unit/caw.mk
 include tests/unit/alua.mk
 include tests/unit/cdrom.mk
+include tests/unit/agent_sync.mk
 endif

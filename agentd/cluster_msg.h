@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * cluster_msg.h - the messages tandem-agentd multicasts to its CPG group,
+ * and their decoder (pure: no I/O, safe on any bytes from the network).
+ *
+ * A cluster message uses the link's framing (agent_msg.h): u32 length,
+ * u16 type, u16 protocol version, then the body, big-endian. The version
+ * is the one the message is encoded with (SYNC-INFO: always 1, since it
+ * is sent before the group version is known; the others: the group
+ * version). A member decodes any version up to its own maximum and
+ * ignores trailing bytes it does not know, so a version N+1 body may only
+ * append fields to the version N body.
+ *
+ *   SYNC-INFO   u16 proto_max, u8 synced, u64 seq, u32 nodeid,
+ *               u32 conf (tag of the configuration it answers: a hash of
+ *               its members' nodeids; SYNC-INFO of another one is stale)
+ *   PR-OP       u32 origin, u64 req, PR-OUT's fields after req
+ *   ALUA-OP     u32 origin, u64 req, ALUA-SET's fields after req
+ *   SNAP-CHUNK  u32 source, u64 seq at the cut, u32 total, u32 offset,
+ *               bytes data (offset + len <= total <= TDM_CMSG_SNAP_MAX)
+ */
+#ifndef TANDEM_CLUSTER_MSG_H
+#define TANDEM_CLUSTER_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agentd/agent_msg.h"
+
+/* the highest protocol this build speaks */
+#define AGENT_PROTO_VERSION 1
+/* a snapshot must fit a SNAPSHOT-LOAD frame */
+#define TDM_CMSG_SNAP_MAX (TDM_AGENT_FRAME_MAX - 64u)
+/* snapshot chunk size: well under libcpg's IPC buffer (1 MiB) */
+#define TDM_CMSG_CHUNK 262144u
+/* largest cluster message we send or accept */
+#define TDM_CMSG_MAX (TDM_CMSG_CHUNK + 4096u)
+
+enum tdm_cmsg_type {
+	TDM_CMSG_SYNC_INFO = 1,
+	TDM_CMSG_PR_OP = 2,
+	TDM_CMSG_ALUA_OP = 3,
+	TDM_CMSG_SNAP_CHUNK = 4,
+};
+
+struct tdm_cmsg_info {
+	uint16_t proto_max;
+	uint8_t synced;
+	uint64_t seq;
+	uint32_t nodeid;
+	uint32_t conf;
+};
+
+struct tdm_cmsg {
+	uint16_t type;
+	uint16_t version;
+	struct tdm_cmsg_info info;
+	/* PR-OP, ALUA-OP */
+	uint32_t origin;
+	uint64_t req;
+	struct tdm_agent_pr pr; /* points into the decoded bytes */
+	struct tdm_agent_alua alua;
+	/* SNAP-CHUNK */
+	uint32_t source;
+	uint64_t snap_seq;
+	uint32_t total, offset;
+	const uint8_t *data; /* points into the decoded bytes */
+	size_t data_len;
+};
+
+const char *tdm_cmsg_type_name(uint16_t type);
+
+/*
+ * Decode one cluster message of len bytes. 0, or -EPROTO (malformed),
+ * -EMSGSIZE (a length out of bounds), -ENOTSUP (version above max_version
+ * or 0), -ENOMSG (unknown type). Never reads outside p[0..len).
+ */
+int tdm_cmsg_decode(const uint8_t *p, size_t len, uint16_t max_version,
+		    struct tdm_cmsg *m);
+
+/* Encoders: 0, or a negative errno; w->p[0..w->len) is the message. */
+int tdm_cmsg_put_info(struct tdm_agent_wbuf *w, const struct tdm_cmsg_info *i);
+int tdm_cmsg_put_pr(struct tdm_agent_wbuf *w, uint16_t version, uint32_t origin,
+		    uint64_t req, const struct tdm_agent_pr *pr);
+int tdm_cmsg_put_alua(struct tdm_agent_wbuf *w, uint16_t version,
+		      uint32_t origin, uint64_t req,
+		      const struct tdm_agent_alua *a);
+int tdm_cmsg_put_chunk(struct tdm_agent_wbuf *w, uint16_t version,
+		       uint32_t source, uint64_t seq, uint32_t total,
+		       uint32_t offset, const void *data, size_t len);
+
+#endif

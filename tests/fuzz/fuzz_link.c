@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * fuzz_link.c - libFuzzer target for what tandemd reads from its agent
+ * link (agentd/agent_msg.h): the byte stream cut into frames, each frame
+ * decoded as tandemd decodes it (targetd/agent.c), and snapshot bodies
+ * through core/cluster.c's loader (no LU is configured: it must parse,
+ * reject or skip, never crash).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "agentd/agent_msg.h"
+#include "tandem/cluster.h"
+
+static void decode(const uint8_t *f, size_t len)
+{
+	struct tdm_agent_alua *a = malloc(sizeof(*a));
+	struct tdm_agent_rd r;
+	struct tdm_agent_pr pr;
+	uint16_t type, version;
+	const uint8_t *p;
+	size_t n;
+	char err[256], s[64];
+
+	if (!a)
+		return;
+	tdm_agent_open(&r, f, len, &type, &version);
+	switch (type) {
+	case TDM_AGENT_HELLO:
+		(void)tdm_agent_get_u16(&r);
+		(void)tdm_agent_get_u16(&r);
+		tdm_agent_get_str(&r, s, sizeof(s));
+		break;
+	case TDM_AGENT_PR_OUT:
+	case TDM_AGENT_PR_APPLY:
+		if (type == TDM_AGENT_PR_APPLY)
+			(void)tdm_agent_get_u32(&r);
+		(void)tdm_agent_get_u64(&r);
+		tdm_agent_get_pr(&r, &pr);
+		break;
+	case TDM_AGENT_ALUA_SET:
+	case TDM_AGENT_ALUA_APPLY:
+		if (type == TDM_AGENT_ALUA_APPLY)
+			(void)tdm_agent_get_u32(&r);
+		(void)tdm_agent_get_u64(&r);
+		tdm_agent_get_alua(&r, a);
+		break;
+	case TDM_AGENT_SNAPSHOT_LOAD:
+		p = tdm_agent_get_bytes(&r, &n);
+		if (tdm_agent_done(&r))
+			(void)tdm_cluster_load(p, n, err, sizeof(err));
+		break;
+	default:
+		(void)tdm_agent_get_u64(&r);
+		break;
+	}
+	(void)tdm_agent_done(&r);
+	free(a);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	size_t off = 0;
+	long n;
+
+	/* the whole input as one snapshot body, too */
+	{
+		char err[256];
+
+		(void)tdm_cluster_load(data, size, err, sizeof(err));
+	}
+	while (off < size) {
+		n = tdm_agent_frame_len(data + off, size - off);
+		if (n <= 0)
+			break;
+		decode(data + off, (size_t)n);
+		off += (size_t)n;
+	}
+	return 0;
+}
