@@ -236,7 +236,9 @@ static bool handle(const uint8_t *f, size_t len)
 			   ag.nodeid, ag.version);
 		return true;
 	case TDM_AGENT_STATUS: {
-		bool serving = tdm_agent_get_u8(&r);
+		bool serving = tdm_agent_get_u8(&r), q0 = ag.quorate;
+		uint32_t m0 = ag.members;
+		uint16_t v0 = ag.group_version;
 
 		ag.quorate = tdm_agent_get_u8(&r);
 		ag.members = tdm_agent_get_u32(&r);
@@ -244,8 +246,12 @@ static bool handle(const uint8_t *f, size_t len)
 		ag.group_version = tdm_agent_get_u16(&r);
 		if (!tdm_agent_done(&r))
 			break;
-		ag.serving = serving;
 		tdm_cluster_set_serving(serving);
+		/* seq changes with every operation: log the rest only */
+		if (serving == ag.serving && q0 == ag.quorate &&
+		    m0 == ag.members && v0 == ag.group_version)
+			return true;
+		ag.serving = serving;
 		log_info("cluster: %s, %s, %u members, seq %llu, protocol %u",
 			 serving ? "serving" : "not serving",
 			 ag.quorate ? "quorate" : "no quorum", ag.members,
