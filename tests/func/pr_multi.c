@@ -612,8 +612,11 @@ static void io_cb(struct iscsi_context *c, int status, void *data, void *priv)
 	} else if (status != SCSI_STATUS_CANCELLED) {
 		f->other++;
 	}
-	if (t)
-		scsi_free_scsi_task(t);
+	/* not freed: a write that got its status early (TASK ABORTED while
+	 * waiting for Data-Out) may still have Data-Out PDUs queued in
+	 * libiscsi that point into the task; freeing it here made libiscsi
+	 * write from freed memory. A few hundred tasks live until exit. */
+	(void)t;
 }
 
 struct pa_ctx {
@@ -767,7 +770,9 @@ static void preempt_abort_inflight(struct ini *a, struct ini *b, bool tas,
 	}
 	pump(both, 2, &pa.done, 15000);
 	f.pa_done = true;
-	outstanding = f.sent - f.done;
+	/* in flight when it ran: still unanswered, or answered TASK
+	 * ABORTED (TAS=1) */
+	outstanding = f.sent - f.done + f.aborted;
 	printf("# P&A %s: %d commands sent, %d ended before PREEMPT AND "
 	       "ABORT returned (%d GOOD)\n",
 	       mode, f.sent, f.done, f.good);
@@ -821,11 +826,13 @@ static void preempt_abort_inflight(struct ini *a, struct ini *b, bool tas,
 	       "UA 2A/05, %d other UA, %d other, %d without an answer\n",
 	       mode, f.good, f.good_after, f.conflict, f.aborted,
 	       f.ua_preempted, f.ua_other, f.other, f.sent - f.done);
-	snprintf(w, sizeof(w),
-		 "P&A %s: no command of a completes GOOD after "
-		 "PREEMPT AND ABORT returned (SPC-4 5.13.11.5)",
-		 mode);
-	result(f.good_after == 0, w, "expected 0 got %d", f.good_after);
+	/* A GOOD that a reads after b read the PREEMPT AND ABORT's status
+	 * may have been sent before it: two TCP connections have no common
+	 * order. What SPC-4 5.13.11.5 forbids, a's data landing after the
+	 * preempt, is checked below on the medium itself. */
+	printf("# P&A %s: %d of a's GOOD statuses were read after the "
+	       "PREEMPT AND ABORT's status\n",
+	       mode, f.good_after);
 	if (tas) {
 		/* a write aborted while waiting for Data-Out is a command
 		 * of the task set like any other */
@@ -1364,6 +1371,12 @@ static void phase_pr(void)
 	for (int tas = 0; tas < 2; tas++) {
 		struct ini *ab[2] = {&a, &b};
 
+		if (tas) {
+			/* a new session for a: the first round's silently
+			 * aborted writes are not this round's business */
+			ini_close(&a);
+			ini_open(&a, "a", portal1, T1, I1, 1, 1);
+		}
 		pr_reset(&b, all, 8);
 		prout(&b, SA_REG_IGNORE, 0, 0, 0, 0);
 		/* before any reservation: MODE SENSE may conflict under WE

@@ -59,6 +59,8 @@ static void decode(const uint8_t *f, size_t len)
 	free(a);
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t off = 0;
