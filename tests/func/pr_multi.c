@@ -142,6 +142,10 @@ static const char *res_str(const struct scsi_task *t)
 
 /* ---- sessions ---- */
 
+/* set while opening a session whose writes must wait for R2T: every
+ * write's data then moves only when the initiator answers R2Ts */
+static bool open_with_r2t;
+
 static void ini_open(struct ini *s, const char *tag, const char *portal,
 		     const char *target, const char *name, unsigned isidq,
 		     int rel_port)
@@ -166,6 +170,10 @@ static void ini_open(struct ini *s, const char *tag, const char *portal,
 	iscsi_set_session_type(s->c, ISCSI_SESSION_NORMAL);
 	iscsi_set_header_digest(s->c, ISCSI_HEADER_DIGEST_NONE);
 	iscsi_set_noautoreconnect(s->c, 1);
+	if (open_with_r2t) {
+		iscsi_set_immediate_data(s->c, ISCSI_IMMEDIATE_DATA_NO);
+		iscsi_set_initial_r2t(s->c, ISCSI_INITIAL_R2T_YES);
+	}
 	iscsi_set_timeout(s->c, 15);
 	/* no TEST UNIT READY after login: ports may be in standby */
 	if (iscsi_connect_sync(s->c, portal) != 0 ||
@@ -753,11 +761,15 @@ static void preempt_abort_inflight(struct ini *a, struct ini *b, bool tas,
 			f.sent++;
 		}
 	}
-	/* until the target answers the first of them */
+	/* until every command PDU is sent and the target answered the
+	 * first one (a read): the writes then wait in the target for the
+	 * Data-Out that a, no longer served, does not send before the
+	 * preempt returns, so they are in flight whatever the speed */
 	{
 		long end = now_ms() + 5000;
 
-		while (f.done == 0 && now_ms() < end)
+		while ((f.done == 0 || iscsi_out_queue_length(a->c) > 0) &&
+		       now_ms() < end)
 			pump(both, 1, NULL, 1);
 	}
 	memset(p, 0, sizeof(p));
@@ -768,7 +780,7 @@ static void preempt_abort_inflight(struct ini *a, struct ini *b, bool tas,
 		fprintf(stderr, "P&A: %s\n", iscsi_get_error(b->c));
 		exit(2);
 	}
-	pump(both, 2, &pa.done, 15000);
+	pump(both + 1, 1, &pa.done, 15000);
 	f.pa_done = true;
 	/* in flight when it ran: still unanswered, or answered TASK
 	 * ABORTED (TAS=1) */
@@ -1371,12 +1383,14 @@ static void phase_pr(void)
 	for (int tas = 0; tas < 2; tas++) {
 		struct ini *ab[2] = {&a, &b};
 
-		if (tas) {
-			/* a new session for a: the first round's silently
-			 * aborted writes are not this round's business */
-			ini_close(&a);
-			ini_open(&a, "a", portal1, T1, I1, 1, 1);
-		}
+		/* a new session for a, whose writes wait for R2T (no
+		 * immediate or unsolicited data): the first round's silently
+		 * aborted writes are not this round's business, and a's
+		 * writes stay in the target until a answers the R2Ts */
+		ini_close(&a);
+		open_with_r2t = true;
+		ini_open(&a, "a", portal1, T1, I1, 1, 1);
+		open_with_r2t = false;
 		pr_reset(&b, all, 8);
 		prout(&b, SA_REG_IGNORE, 0, 0, 0, 0);
 		/* before any reservation: MODE SENSE may conflict under WE
