@@ -34,6 +34,14 @@ const char *tdm_agent_type_name(uint16_t type)
 		return "SNAPSHOT-GET";
 	case TDM_AGENT_SNAPSHOT_LOAD:
 		return "SNAPSHOT-LOAD";
+	case TDM_AGENT_ORDER:
+		return "ORDER";
+	case TDM_AGENT_DONE:
+		return "DONE";
+	case TDM_AGENT_ORDERED:
+		return "ORDERED";
+	case TDM_AGENT_STABLE:
+		return "STABLE";
 	}
 	return "?";
 }

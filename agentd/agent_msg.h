@@ -24,6 +24,14 @@
  *   ALUA-SET   u64 req, str device ("" from tandemctl), u32 n,
  *              n x (u16 group_id, u8 state)
  *   SNAPSHOT   u64 req, bytes snapshot (the answer to SNAPSHOT-GET)
+ *   ORDER      u64 req, u8 kind, bytes payload (version 2): any other
+ *              event to apply on every head in the cluster's order
+ *              (tandemd's kinds and payloads, opaque to the agent); req 0
+ *              = nobody waits for it
+ *   DONE       u64 count (version 2): how many PR-APPLY, ALUA-APPLY and
+ *              ORDERED messages tandemd has applied since the link came
+ *              up, sent after each of them (the agent acknowledges to the
+ *              group only what its tandemd applied)
  * agent -> tandemd:
  *   WELCOME    u16 version, u32 nodeid
  *   STATUS     u8 serving, u8 quorate, u32 members, u64 seq,
@@ -38,9 +46,18 @@
  *   SNAPSHOT-GET  u64 req
  *   SNAPSHOT-LOAD bytes snapshot: replace every LU's PR state and the
  *              ALUA states with it (tandemd's format, opaque to the agent)
+ *   ORDERED    u32 origin nodeid, u64 req, u8 kind, bytes payload
+ *              (version 2): an ORDER delivered in the cluster's order
+ *   STABLE     u64 req (version 2): every member of the group has applied
+ *              this head's operation req (members that left do not count)
  *
- * A PR-APPLY / ALUA-APPLY whose origin is this head's nodeid and whose
- * req is pending completes that command with the result of applying it.
+ * Version 1: a PR-APPLY / ALUA-APPLY whose origin is this head's nodeid
+ * and whose req is pending completes that command with the result of
+ * applying it. Version 2 (both sides said 2 in HELLO / WELCOME): the
+ * result is kept and the command completes on STABLE, so when the
+ * initiator sees the status, every head already enforces the new state
+ * (a PR IN or a write through another head sees it). If the link drops
+ * between the two, the command completes with the result it had.
  */
 #ifndef TANDEM_AGENT_MSG_H
 #define TANDEM_AGENT_MSG_H
@@ -49,7 +66,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TDM_AGENT_LINK_VERSION 1
+#define TDM_AGENT_LINK_VERSION 2
 #define TDM_AGENT_FRAME_MAX (64u << 20)
 #define TDM_AGENT_HDR 8u /* u32 length, u16 type, u16 version */
 #define TDM_AGENT_STR_MAX 1024u
@@ -60,6 +77,8 @@ enum tdm_agent_type {
 	TDM_AGENT_PR_OUT = 2,
 	TDM_AGENT_ALUA_SET = 3,
 	TDM_AGENT_SNAPSHOT = 4,
+	TDM_AGENT_ORDER = 5,
+	TDM_AGENT_DONE = 6,
 	TDM_AGENT_WELCOME = 16,
 	TDM_AGENT_STATUS = 17,
 	TDM_AGENT_PR_APPLY = 18,
@@ -67,6 +86,8 @@ enum tdm_agent_type {
 	TDM_AGENT_REJECT = 20,
 	TDM_AGENT_SNAPSHOT_GET = 21,
 	TDM_AGENT_SNAPSHOT_LOAD = 22,
+	TDM_AGENT_ORDERED = 23,
+	TDM_AGENT_STABLE = 24,
 };
 
 /* "HELLO", ... or "?" */

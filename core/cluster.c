@@ -14,8 +14,9 @@
  * initiators retry, never a decision taken alone.
  *
  * Snapshots (state transfer to a joining head): "TDMS", u16 version,
- * u32 n x (str device, bytes PR state in pr-sync's encoding), u32 n x
- * (str device group, u16 group id, u8 state, u8 status).
+ * u32 n x (str device, bytes PR state in pr-sync's encoding, u8 SPC-2
+ * reserved, bytes TransportID, u16 rel port), u32 n x (str device group,
+ * u16 group id, u8 state, u8 status). Version 1 had no SPC-2 fields.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -31,8 +32,8 @@
 #include "tandem/log.h"
 
 #define SNAP_MAGIC "TDMS"
-#define SNAP_VERSION 1
-#define TID_MAX 300 /* an iSCSI TransportID: 24 + a 223-byte name */
+#define SNAP_VERSION 2 /* 2: the SPC-2 holder after each PR state */
+#define TID_MAX 300    /* an iSCSI TransportID: 24 + a 223-byte name */
 
 /* a command waiting for its operation to come back ordered */
 struct pending {
@@ -42,11 +43,13 @@ struct pending {
 	int sr;
 	struct tdm_sense_info info;
 	bool has_info;
+	bool applied; /* applied here; waits for STABLE */
 };
 
 static struct {
 	const struct tdm_cluster_link_ops *ops;
 	atomic_bool on, serving;
+	bool wait_stable; /* main loop only */
 	pthread_mutex_t lock;
 	struct tdm_list pending;
 	uint64_t next_req;
@@ -74,6 +77,11 @@ void tdm_cluster_start(const struct tdm_cluster_link_ops *ops)
 	atomic_store(&cl.on, true);
 }
 
+void tdm_cluster_set_wait_stable(bool wait)
+{
+	cl.wait_stable = wait;
+}
+
 void tdm_cluster_set_serving(bool serving)
 {
 	if (atomic_exchange(&cl.serving, serving) != serving)
@@ -98,7 +106,8 @@ static struct pending *pending_add(struct tdm_cmd *cmd)
 	return p;
 }
 
-static struct pending *pending_take(uint64_t req)
+/* The pending command req; taken off the list unless keep. */
+static struct pending *pending_find(uint64_t req, bool keep)
 {
 	struct pending *found = NULL;
 	struct tdm_list *pos;
@@ -108,13 +117,19 @@ static struct pending *pending_take(uint64_t req)
 		struct pending *p = tdm_list_entry(pos, struct pending, link);
 
 		if (p->req == req) {
-			tdm_list_del(&p->link);
+			if (!keep)
+				tdm_list_del(&p->link);
 			found = p;
 			break;
 		}
 	}
 	pthread_mutex_unlock(&cl.lock);
 	return found;
+}
+
+static struct pending *pending_take(uint64_t req)
+{
+	return pending_find(req, false);
 }
 
 /* On the command's loop. */
@@ -131,10 +146,13 @@ static void pending_complete(struct pending *p, int sr,
 {
 	struct tdm_loop *l = tdm_nexus_loop(p->cmd->nexus);
 
-	p->sr = sr;
-	p->has_info = info && info->sks_valid;
-	if (p->has_info)
-		p->info = *info;
+	/* applied already: the result it had, whatever came after */
+	if (!p->applied) {
+		p->sr = sr;
+		p->has_info = info && info->sks_valid;
+		if (p->has_info)
+			p->info = *info;
+	}
 	if (l == tdm_loop_current())
 		pending_finish(p);
 	else
@@ -156,12 +174,6 @@ int tdm__cluster_pr_out(struct tdm_cmd *cmd)
 		return TDM_SR_ALUA_TRANSITION;
 	if (tdm__pr_nexus_id(cmd->nexus, &nx) < 0)
 		return TDM_SR_INSUFFICIENT_REGISTRATION_RESOURCES;
-	/* SPC-2 reservations stay on the head that took them */
-	pthread_mutex_lock(&cmd->lu->lock);
-	r = cmd->lu->spc2_holder != NULL;
-	pthread_mutex_unlock(&cmd->lu->lock);
-	if (r)
-		return TDM_SR_RESERVATION_CONFLICT;
 	n = tdm_pr_tid_encode(&nx.tid, tid, sizeof(tid));
 	if (n > sizeof(tid))
 		return TDM_SR_INSUFFICIENT_REGISTRATION_RESOURCES;
@@ -221,10 +233,45 @@ int tdm__cluster_alua_set(struct tdm_cmd *cmd, const struct tdm_alua_req *reqs,
 
 /* ---- coming back ordered ---- */
 
+/* This head's operation was applied here with sr/info: complete its
+ * command now (link version 1) or keep the result until STABLE. */
+static void applied(struct pending *p, int sr,
+		    const struct tdm_sense_info *info)
+{
+	if (!p)
+		return;
+	if (!cl.wait_stable) {
+		pending_complete(p, sr, info);
+		return;
+	}
+	p->sr = sr;
+	p->has_info = info && info->sks_valid;
+	if (p->has_info)
+		p->info = *info;
+	p->applied = true;
+}
+
+/* The command waiting for req: taken now (link version 1) or left on the
+ * list until STABLE. */
+static struct pending *mine_of(bool mine, uint64_t req)
+{
+	if (!mine || !req)
+		return NULL;
+	return pending_find(req, cl.wait_stable);
+}
+
+void tdm_cluster_stable(uint64_t req)
+{
+	struct pending *p = pending_take(req);
+
+	if (p)
+		pending_complete(p, p->sr, p->has_info ? &p->info : NULL);
+}
+
 void tdm_cluster_pr_apply(bool mine, uint64_t req,
 			  const struct tdm_agent_pr *pr)
 {
-	struct pending *p = mine ? pending_take(req) : NULL;
+	struct pending *p = mine_of(mine, req);
 	struct tdm_sense_info info;
 	struct tdm_pr_nexus nx;
 	struct tdm_lu *lu = tdm__lu_by_name(pr->device);
@@ -254,14 +301,13 @@ void tdm_cluster_pr_apply(bool mine, uint64_t req,
 	}
 	if (lu)
 		tdm__lu_put(lu);
-	if (p)
-		pending_complete(p, sr, &info);
+	applied(p, sr, &info);
 }
 
 void tdm_cluster_alua_apply(bool mine, uint64_t req,
 			    const struct tdm_agent_alua *a)
 {
-	struct pending *p = mine ? pending_take(req) : NULL;
+	struct pending *p = mine_of(mine, req);
 	struct tdm_lu *lu = tdm__lu_by_name(a->device);
 	struct tdm_alua_req *reqs = calloc(a->n ? a->n : 1, sizeof(*reqs));
 	struct tdm_sense_info info;
@@ -285,14 +331,14 @@ void tdm_cluster_alua_apply(bool mine, uint64_t req,
 	free(reqs);
 	if (lu)
 		tdm__lu_put(lu);
-	if (p)
-		pending_complete(p, sr, &info);
+	applied(p, sr, &info);
 }
 
 void tdm_cluster_reject(uint64_t req)
 {
 	struct pending *p = pending_take(req);
 
+	/* an applied one keeps its result (pending_complete) */
 	if (p)
 		pending_complete(p, TDM_SR_ALUA_TRANSITION, NULL);
 }
@@ -313,6 +359,135 @@ void tdm_cluster_reject_all(void)
 		pending_complete(tdm_list_entry(pos, struct pending, link),
 				 TDM_SR_ALUA_TRANSITION, NULL);
 	}
+}
+
+/* ---- other ordered events (TDM__ORD_*, core/core.h) ----
+ * payload: str device ("" = every LU), bytes TransportID of the initiator
+ * port (empty: none), u16 relative target port id */
+
+static void put_nexus(struct tdm_agent_wbuf *w, const struct tdm_pr_nexus *id)
+{
+	uint8_t tid[TID_MAX];
+	size_t n =
+		id->tid.len ? tdm_pr_tid_encode(&id->tid, tid, sizeof(tid)) : 0;
+
+	if (n > sizeof(tid)) {
+		w->oom = true;
+		return;
+	}
+	tdm_agent_put_bytes(w, tid, n);
+	tdm_agent_put_u16(w, id->rel_port);
+}
+
+/* false: malformed */
+static bool get_nexus(struct tdm_agent_rd *r, struct tdm_pr_nexus *id)
+{
+	size_t n, used = 0, bad = 0;
+	const uint8_t *tid = tdm_agent_get_bytes(r, &n);
+
+	memset(id, 0, sizeof(*id));
+	id->rel_port = tdm_agent_get_u16(r);
+	if (r->bad)
+		return false;
+	return n == 0 ||
+	       (tdm_pr_tid_decode(tid, n, &id->tid, &used, &bad) == 0 &&
+		used == n);
+}
+
+static void put_spc2(struct tdm_agent_wbuf *w, struct tdm_lu *lu)
+{
+	struct tdm_pr_nexus id;
+	bool held = tdm__spc2_get(lu, &id);
+
+	if (!held)
+		memset(&id, 0, sizeof(id));
+	tdm_agent_put_u8(w, held);
+	put_nexus(w, &id);
+}
+
+int tdm__cluster_order(struct tdm_cmd *cmd, uint8_t kind, const char *dev,
+		       const struct tdm_pr_nexus *id)
+{
+	struct tdm_agent_wbuf w = {0};
+	struct pending *p = NULL;
+	int r;
+
+	if (tdm__cluster_fenced())
+		return cmd ? TDM_SR_ALUA_TRANSITION : -ENOTCONN;
+	/* the payload alone: a frame's body without its header */
+	tdm_agent_begin(&w, 0);
+	tdm_agent_put_str(&w, dev);
+	put_nexus(&w, id);
+	if (w.oom) {
+		tdm_agent_wbuf_free(&w);
+		return cmd ? TDM_SR_BUSY : -ENOMEM;
+	}
+	if (cmd) {
+		p = pending_add(cmd);
+		if (!p) {
+			tdm_agent_wbuf_free(&w);
+			return TDM_SR_BUSY;
+		}
+	}
+	r = cl.ops->send_order(p ? p->req : 0, kind, w.p + TDM_AGENT_HDR,
+			       w.len - TDM_AGENT_HDR);
+	tdm_agent_wbuf_free(&w);
+	if (r < 0) {
+		if (p && pending_take(p->req))
+			free(p);
+		if (!cmd)
+			log_warnx_rl("cluster: event %u for %s not ordered: %s",
+				     kind, dev[0] ? dev : "every device",
+				     strerror(-r));
+		return cmd ? TDM_SR_ALUA_TRANSITION : r;
+	}
+	return cmd ? TDM__SR_ASYNC : 0;
+}
+
+void tdm_cluster_ordered(bool mine, uint64_t req, uint8_t kind,
+			 const uint8_t *payload, size_t len)
+{
+	struct pending *p = mine_of(mine, req);
+	struct tdm_agent_rd r = {.p = payload, .len = len};
+	struct tdm_pr_nexus id;
+	struct tdm_lu **lus = NULL, *one;
+	size_t n = 0;
+	char dev[64];
+	int sr = TDM_SR_OK;
+
+	tdm_agent_get_str(&r, dev, sizeof(dev));
+	if (!get_nexus(&r, &id) || !tdm_agent_done(&r)) {
+		log_err("cluster: malformed event %u from the agent", kind);
+		applied(p, TDM_SR_HW_ERROR, NULL);
+		return;
+	}
+	if (dev[0]) {
+		one = tdm__lu_by_name(dev);
+		lus = one ? malloc(sizeof(*lus)) : NULL;
+		if (lus) {
+			lus[0] = one;
+			n = 1;
+		} else if (one) {
+			tdm__lu_put(one);
+			sr = TDM_SR_BUSY;
+		} else {
+			log_err("cluster: event %u for device %s, which this "
+				"head does not have",
+				kind, dev);
+			sr = TDM_SR_LUN_NOT_SUPPORTED;
+		}
+	} else {
+		lus = tdm__all_lus(&n);
+	}
+	for (size_t i = 0; i < n; i++) {
+		int s = tdm__spc2_apply(lus[i], kind, &id, mine);
+
+		if (dev[0])
+			sr = s;
+		tdm__lu_put(lus[i]);
+	}
+	free(lus);
+	applied(p, sr, NULL);
 }
 
 /* ---- snapshots ---- */
@@ -339,6 +514,7 @@ int tdm_cluster_snapshot(struct tdm_agent_wbuf *w)
 		tdm_agent_put_str(w, lus[i]->name);
 		tdm_agent_put_bytes(w, b, n);
 		free(b);
+		put_spc2(w, lus[i]);
 		tdm__lu_put(lus[i]);
 	}
 	free(lus);
@@ -360,13 +536,15 @@ int tdm_cluster_load(const uint8_t *p, size_t n, char *err, size_t errlen)
 	const uint8_t *magic;
 	size_t mlen, off;
 	uint32_t nlus, nst;
+	uint16_t version;
 	int rc = 0;
 
 	/* first pass: the whole snapshot is well-formed, or nothing */
 	magic = tdm_agent_get_bytes(&r, &mlen);
+	version = tdm_agent_get_u16(&r);
 	if (!magic || mlen != 4 || memcmp(magic, SNAP_MAGIC, 4) ||
-	    tdm_agent_get_u16(&r) != SNAP_VERSION) {
-		snprintf(err, errlen, "not a version %d snapshot",
+	    version < 1 || version > SNAP_VERSION) {
+		snprintf(err, errlen, "not a snapshot of version 1 to %d",
 			 SNAP_VERSION);
 		return -EPROTO;
 	}
@@ -386,6 +564,16 @@ int tdm_cluster_load(const uint8_t *p, size_t n, char *err, size_t errlen)
 			return -EBADMSG;
 		}
 		tdm_pr_state_free(&st);
+		if (version >= 2) {
+			struct tdm_pr_nexus id;
+
+			(void)tdm_agent_get_u8(&r);
+			if (!get_nexus(&r, &id)) {
+				snprintf(err, errlen,
+					 "device %s: bad SPC-2 holder", name);
+				return -EBADMSG;
+			}
+		}
 	}
 	nst = tdm_agent_get_u32(&r);
 	for (uint32_t i = 0; i < nst && !r.bad; i++) {
@@ -410,8 +598,15 @@ int tdm_cluster_load(const uint8_t *p, size_t n, char *err, size_t errlen)
 		const uint8_t *b;
 		struct tdm_lu *lu;
 
+		struct tdm_pr_nexus id;
+		bool held = false;
+
 		tdm_agent_get_str(&r, name, sizeof(name));
 		b = tdm_agent_get_bytes(&r, &bl);
+		if (version >= 2) {
+			held = tdm_agent_get_u8(&r) != 0;
+			(void)get_nexus(&r, &id); /* checked above */
+		}
 		lu = tdm__lu_by_name(name);
 		if (!lu) {
 			log_warnx("cluster: snapshot holds device %s, which "
@@ -424,6 +619,7 @@ int tdm_cluster_load(const uint8_t *p, size_t n, char *err, size_t errlen)
 				 name);
 			rc = -EIO;
 		}
+		tdm__spc2_set(lu, held ? &id : NULL);
 		tdm__lu_put(lu);
 	}
 	nst = tdm_agent_get_u32(&r);

@@ -17,6 +17,8 @@
 #include "tandem/scsi.h"
 #include "tandem/transport.h"
 
+struct tdm_pr_nexus; /* pr-sync/pr.h */
+
 /* An exec handler returns a sense reason, or this when it will call
  * tdm__cmd_done() later. */
 #define TDM__SR_ASYNC (-1)
@@ -125,9 +127,13 @@ struct tdm_lu {
 	struct tdm_list cmds; /* commands in TDM_CMD_EXEC */
 	struct tdm_mode_state mode;
 	struct tdm_mode_state mode_saved;
-	struct tdm_nexus *spc2_holder; /* SPC-2 RESERVE holder */
-	uint32_t prevent;	       /* PREVENT ALLOW MEDIUM REMOVAL count */
-	bool stopped;		       /* START STOP UNIT stopped it */
+	struct tdm_nexus *spc2_holder; /* SPC-2 RESERVE holder (one head) */
+	/* cluster mode: the holder by I_T nexus id, on any head
+	 * (core/spc.c); spc2_held is read by the gate without the lock */
+	atomic_bool spc2_held;
+	struct tdm_pr_nexus *spc2_id;
+	uint32_t prevent; /* PREVENT ALLOW MEDIUM REMOVAL count */
+	bool stopped;	  /* START STOP UNIT stopped it */
 
 	/* statistics */
 	atomic_uint_fast64_t st_read_cmds, st_write_cmds, st_other_cmds;
@@ -221,7 +227,9 @@ struct tdm_lu **tdm__all_lus(size_t *n);
 /* The LUs of nx's current map, each with a reference; malloc'ed array. */
 struct tdm_lu **tdm__nexus_lus(struct tdm_nexus *nx, size_t *n);
 /* SPC-2 reservation cleared by a reset (core/spc.c) */
-void tdm__spc2_reset(struct tdm_lu *lu);
+void tdm__spc2_reset(struct tdm_lu *lu, const struct tdm_nexus *issuer);
+/* An SPC-2 reservation holds lu (any nexus, any head). */
+bool tdm__spc2_held(struct tdm_lu *lu);
 /*
  * Unit tests: a nexus on the current loop that sees lus[i] at LUN i
  * (ops must implement queue_status and free_cmd), and its disposal.
@@ -321,6 +329,15 @@ int tdm__spc_start_stop(struct tdm_cmd *cmd);
 /* Called by the gate: does an SPC-2 reservation forbid this command? */
 bool tdm__spc2_conflict(struct tdm_cmd *cmd);
 void tdm__spc2_nexus_gone(struct tdm_nexus *nx);
+/* Cluster: apply an ordered SPC-2 event (TDM__ORD_* below) from the
+ * nexus id; lu NULL: every LU (nexus gone). mine: this head sent it.
+ * Returns the sense reason of the command that sent it. */
+struct tdm_pr_nexus;
+int tdm__spc2_apply(struct tdm_lu *lu, uint8_t kind,
+		    const struct tdm_pr_nexus *id, bool mine);
+/* The holder's id for a snapshot (false: none), and set from one. */
+bool tdm__spc2_get(struct tdm_lu *lu, struct tdm_pr_nexus *id);
+void tdm__spc2_set(struct tdm_lu *lu, const struct tdm_pr_nexus *id);
 
 /* SBC */
 int tdm__sbc_rw_parse(struct tdm_cmd *cmd);
@@ -417,6 +434,8 @@ void tdm__pr_lu_fini(struct tdm_lu *lu);
 bool tdm__pr_blocks_spc2(struct tdm_lu *lu);
 /* Abort the tasks of nx on lu (PREEMPT AND ABORT). */
 void tdm__abort_lu_nexus(struct tdm_lu *lu, struct tdm_nexus *nx);
+/* Abort every task of lu, whichever nexus (a LU reset on another head). */
+void tdm__abort_lu_all(struct tdm_lu *lu);
 /*
  * Order and apply a PERSISTENT RESERVE OUT received on nx; done() gets the
  * result (res valid during the call only). Single node: applied at once.
@@ -522,6 +541,19 @@ size_t tdm__alua_states(struct tdm__alua_st **out);
 size_t tdm__alua_ports(uint16_t **out);
 
 /* ---- cluster mode (core/cluster.c) ---- */
+
+/* ORDER kinds of tandemd (opaque to the agent; never renumber) */
+enum {
+	TDM__ORD_SPC2_RESERVE = 1,
+	TDM__ORD_SPC2_RELEASE = 2,
+	TDM__ORD_NEXUS_GONE = 3, /* releases its SPC-2 reservations */
+	TDM__ORD_LU_RESET = 4,	 /* LOGICAL UNIT RESET on some head */
+};
+/* Order event kind for device dev ("" = all) from the nexus id through
+ * the agent; with cmd, cmd completes when it comes back (TDM__SR_ASYNC
+ * or a sense reason now), without, nobody waits (0 or -errno). */
+int tdm__cluster_order(struct tdm_cmd *cmd, uint8_t kind, const char *dev,
+		       const struct tdm_pr_nexus *id);
 
 /* tandemd runs with an agent: PR OUT and STPG are ordered by it. */
 bool tdm__cluster_mode(void);

@@ -231,6 +231,7 @@ void tdm__lu_put(struct tdm_lu *lu)
 	log_info("%s: closed", lu->name);
 	lu->bs.ops->close(&lu->bs);
 	tdm__pr_lu_fini(lu); /* PR: core/pr.c */
+	free(lu->spc2_id);
 	pthread_mutex_destroy(&lu->lock);
 	free(lu);
 }

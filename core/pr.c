@@ -180,8 +180,7 @@ bool tdm__pr_conflict(struct tdm_cmd *cmd)
 		/* SPC-2 5.5.1: while a RESERVE(6)/(10) holds the LU,
 		 * PERSISTENT RESERVE IN and OUT conflict, whoever sends
 		 * them */
-		return __atomic_load_n(&lu->spc2_holder, __ATOMIC_ACQUIRE) !=
-		       NULL;
+		return tdm__spc2_held(lu);
 	default:
 		break;
 	}
@@ -424,9 +423,8 @@ static int persist(struct tdm_lu *lu, const struct tdm_pr_state *st,
 
 /*
  * Apply op from the nexus nx to lu's state: on a copy, written to the
- * APTPL file, then swapped in. spc2: an SPC-2 reservation held on this
- * head conflicts (single node; an ordered cluster operation must give
- * the same result on every head, so it does not look at it).
+ * APTPL file, then swapped in. spc2: an SPC-2 reservation conflicts
+ * (SPC-2 5.5.1; in cluster mode it is the same on every head).
  */
 static int pr_apply(struct tdm_lu *lu, const struct tdm_pr_op *op,
 		    const struct tdm_pr_nexus *nx, bool spc2,
@@ -445,7 +443,7 @@ static int pr_apply(struct tdm_lu *lu, const struct tdm_pr_op *op,
 
 	pthread_mutex_lock(&pr_out_lock);
 	pthread_mutex_lock(&lu->lock);
-	spc2 = spc2 && lu->spc2_holder != NULL;
+	spc2 = spc2 && tdm__spc2_held(lu);
 	if (next && lu->pr && tdm_pr_state_copy(next, lu->pr) < 0) {
 		free(next);
 		next = NULL;
@@ -469,7 +467,7 @@ static int pr_apply(struct tdm_lu *lu, const struct tdm_pr_op *op,
 	}
 	if (sr == TDM_SR_OK && res->changed) {
 		pthread_mutex_lock(&lu->lock);
-		if (spc2 && lu->spc2_holder) {
+		if (spc2 && tdm__spc2_held(lu)) {
 			/* an SPC-2 RESERVE came in between */
 			sr = TDM_SR_RESERVATION_CONFLICT;
 		} else {
@@ -531,7 +529,8 @@ int tdm__pr_apply_ordered(struct tdm_lu *lu, const uint8_t *cdb,
 	sr = tdm_pr_out_decode(cdb, param, len, &op, info);
 	if (sr != TDM_SR_OK)
 		return sr;
-	sr = pr_apply(lu, &op, nx, false, &res);
+	/* the SPC-2 reservation is the cluster's too (core/spc.c) */
+	sr = pr_apply(lu, &op, nx, true, &res);
 	tdm_pr_op_free(&op);
 	if (sr == TDM_SR_OK)
 		carry_out(lu, sender, &res);

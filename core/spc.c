@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "pr-sync/pr.h"
 
 /* SPC-4 INQUIRY: the version descriptors we claim (version descriptor
  * values table) */
@@ -890,6 +891,112 @@ static int spc2_check_cdb(struct tdm_cmd *cmd)
 	return TDM_SR_OK;
 }
 
+/*
+ * Cluster mode: RESERVE, RELEASE, the loss of an I_T nexus and a LOGICAL
+ * UNIT RESET are ordered through the agent (core/cluster.c) and applied
+ * on every head by tdm__spc2_apply(), the holder kept as an I_T nexus id
+ * (initiator port TransportID and relative target port), so that the
+ * reservation holds through every head's ports.
+ */
+
+/* Under lu->lock. */
+static bool id_holds(const struct tdm_lu *lu, const struct tdm_pr_nexus *id)
+{
+	return atomic_load(&lu->spc2_held) && lu->spc2_id &&
+	       lu->spc2_id->rel_port == id->rel_port &&
+	       tdm_pr_tid_equal(&lu->spc2_id->tid, &id->tid);
+}
+
+/* Under lu->lock. */
+static void id_set(struct tdm_lu *lu, const struct tdm_pr_nexus *id)
+{
+	if (!id) {
+		atomic_store(&lu->spc2_held, false);
+		return;
+	}
+	if (!lu->spc2_id)
+		lu->spc2_id = calloc(1, sizeof(*lu->spc2_id));
+	if (!lu->spc2_id)
+		return; /* not reserved: the safe side for nobody */
+	*lu->spc2_id = *id;
+	atomic_store(&lu->spc2_held, true);
+}
+
+bool tdm__spc2_held(struct tdm_lu *lu)
+{
+	return spc2_holder(lu) != NULL || atomic_load(&lu->spc2_held);
+}
+
+bool tdm__spc2_get(struct tdm_lu *lu, struct tdm_pr_nexus *id)
+{
+	bool held;
+
+	pthread_mutex_lock(&lu->lock);
+	held = atomic_load(&lu->spc2_held) && lu->spc2_id;
+	if (held)
+		*id = *lu->spc2_id;
+	pthread_mutex_unlock(&lu->lock);
+	return held;
+}
+
+void tdm__spc2_set(struct tdm_lu *lu, const struct tdm_pr_nexus *id)
+{
+	pthread_mutex_lock(&lu->lock);
+	id_set(lu, id);
+	pthread_mutex_unlock(&lu->lock);
+}
+
+static int order_from(struct tdm_cmd *cmd, uint8_t kind)
+{
+	struct tdm_pr_nexus id;
+
+	if (tdm__pr_nexus_id(cmd->nexus, &id) < 0)
+		return TDM_SR_INSUFFICIENT_REGISTRATION_RESOURCES;
+	return tdm__cluster_order(cmd, kind, cmd->lu->name, &id);
+}
+
+int tdm__spc2_apply(struct tdm_lu *lu, uint8_t kind,
+		    const struct tdm_pr_nexus *id, bool mine)
+{
+	int sr = TDM_SR_OK;
+
+	switch (kind) {
+	case TDM__ORD_SPC2_RESERVE:
+		pthread_mutex_lock(&lu->lock);
+		if (tdm__pr_blocks_spc2(lu)) /* SPC-4 5.13.3 */
+			sr = TDM_SR_RESERVATION_CONFLICT;
+		else if (!atomic_load(&lu->spc2_held) || id_holds(lu, id))
+			id_set(lu, id);
+		else
+			sr = TDM_SR_RESERVATION_CONFLICT;
+		pthread_mutex_unlock(&lu->lock);
+		break;
+	case TDM__ORD_SPC2_RELEASE:
+	case TDM__ORD_NEXUS_GONE:
+		pthread_mutex_lock(&lu->lock);
+		if (id_holds(lu, id))
+			id_set(lu, NULL);
+		pthread_mutex_unlock(&lu->lock);
+		break;
+	case TDM__ORD_LU_RESET:
+		pthread_mutex_lock(&lu->lock);
+		id_set(lu, NULL);
+		pthread_mutex_unlock(&lu->lock);
+		/* the head that took the TMF did the rest itself */
+		if (!mine) {
+			tdm__abort_lu_all(lu);
+			if (lu->conf.removable)
+				prevent_drop(lu, NULL);
+			tdm__ua_raise_lu(lu, TDM_SR_UA_BUS_RESET, NULL);
+		}
+		break;
+	default:
+		sr = TDM_SR_HW_ERROR;
+		break;
+	}
+	return sr;
+}
+
 int tdm__spc_reserve(struct tdm_cmd *cmd)
 {
 	struct tdm_lu *lu = cmd->lu;
@@ -898,6 +1005,8 @@ int tdm__spc_reserve(struct tdm_cmd *cmd)
 
 	if (sr != TDM_SR_OK)
 		return sr;
+	if (tdm__cluster_mode())
+		return order_from(cmd, TDM__ORD_SPC2_RESERVE);
 	pthread_mutex_lock(&lu->lock);
 	h = lu->spc2_holder;
 	if (tdm__pr_blocks_spc2(lu)) /* PR: SPC-4 5.13.3, core/pr.c */
@@ -917,6 +1026,8 @@ int tdm__spc_release(struct tdm_cmd *cmd)
 
 	if (sr != TDM_SR_OK)
 		return sr;
+	if (tdm__cluster_mode())
+		return order_from(cmd, TDM__ORD_SPC2_RELEASE);
 	/* SPC-2 RELEASE: from another nexus GOOD, without effect */
 	pthread_mutex_lock(&lu->lock);
 	if (lu->spc2_holder == cmd->nexus)
@@ -925,12 +1036,31 @@ int tdm__spc_release(struct tdm_cmd *cmd)
 	return TDM_SR_OK;
 }
 
+/* Does an SPC-2 reservation of another nexus hold cmd's LU? */
+static bool held_by_other(struct tdm_cmd *cmd)
+{
+	struct tdm_lu *lu = cmd->lu;
+	struct tdm_nexus *h = spc2_holder(lu);
+	struct tdm_pr_nexus id;
+	bool other;
+
+	if (h)
+		return h != cmd->nexus;
+	if (!atomic_load(&lu->spc2_held))
+		return false;
+	if (tdm__pr_nexus_id(cmd->nexus, &id) < 0)
+		return true;
+	pthread_mutex_lock(&lu->lock);
+	other = atomic_load(&lu->spc2_held) && !id_holds(lu, &id);
+	pthread_mutex_unlock(&lu->lock);
+	return other;
+}
+
 bool tdm__spc2_conflict(struct tdm_cmd *cmd)
 {
-	struct tdm_nexus *h = spc2_holder(cmd->lu);
 	const uint8_t *cdb = cmd->cdb;
 
-	if (!h || h == cmd->nexus)
+	if (!held_by_other(cmd))
 		return false;
 	if (cmd->op->flags & TDM_OP_SPC2_ALLOWED)
 		return false;
@@ -947,11 +1077,16 @@ bool tdm__spc2_conflict(struct tdm_cmd *cmd)
 
 void tdm__spc2_nexus_gone(struct tdm_nexus *nx)
 {
+	struct tdm_pr_nexus id;
 	struct tdm_lu **lus;
 	size_t n, i;
 
-	/* SPC-2: I_T nexus loss releases the reservation; SBC-3: and ends
-	 * the nexus' prevention of medium removal */
+	/* SPC-2: I_T nexus loss releases the reservation (on every head:
+	 * ordered, nobody waits; without an agent it is lost with the
+	 * link, docs/cluster.md); SBC-3: and ends the nexus' prevention
+	 * of medium removal */
+	if (tdm__cluster_mode() && tdm__pr_nexus_id(nx, &id) == 0)
+		(void)tdm__cluster_order(NULL, TDM__ORD_NEXUS_GONE, "", &id);
 	lus = tdm__all_lus(&n);
 	if (!lus)
 		return;
@@ -969,8 +1104,19 @@ void tdm__spc2_nexus_gone(struct tdm_nexus *nx)
 	free(lus);
 }
 
-void tdm__spc2_reset(struct tdm_lu *lu)
+void tdm__spc2_reset(struct tdm_lu *lu, const struct tdm_nexus *issuer)
 {
+	struct tdm_pr_nexus id;
+
+	/* cluster: every head clears the reservation and the other heads
+	 * abort their tasks of lu and raise the reset's unit attention */
+	if (tdm__cluster_mode()) {
+		memset(&id, 0, sizeof(id));
+		if (issuer)
+			(void)tdm__pr_nexus_id(issuer, &id);
+		(void)tdm__cluster_order(NULL, TDM__ORD_LU_RESET, lu->name,
+					 &id);
+	}
 	/* a LU reset releases the SPC-2 reservation and every prevention
 	 * of medium removal (SBC-3 PREVENT ALLOW MEDIUM REMOVAL) */
 	pthread_mutex_lock(&lu->lock);

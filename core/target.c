@@ -242,6 +242,18 @@ struct tdm_lu **tdm__nexus_lus(struct tdm_nexus *nx, size_t *n)
 	return v;
 }
 
+uint16_t tdm_target_rel_port(const char *name)
+{
+	uint16_t id = 0;
+
+	pthread_rwlock_rdlock(&tdm__reg_lock);
+	for (size_t i = 0; i < reg.ntargets && !id; i++)
+		if (strcmp(reg.targets[i].conf->name, name) == 0)
+			id = reg.targets[i].rel_port;
+	pthread_rwlock_unlock(&tdm__reg_lock);
+	return id;
+}
+
 struct tdm_lu *tdm__lu_by_name(const char *name)
 {
 	struct tdm_lu *lu = NULL;

@@ -23,12 +23,17 @@ static void add_portals(struct tdm__iscsi_conn *c, const struct tdm_conf *conf,
 {
 	char seen[16][80];
 	size_t nseen = 0;
+	/* the tag a login to this target gets (login.c) */
+	unsigned tpgt = tdm_target_rel_port(t->name);
+
+	if (!tpgt)
+		tpgt = 1;
 
 	if (!conf->nportals) {
 		/* listening on the wildcard: the address used to reach us */
 		if (tdm__iscsi_portal_allowed(t, c->local_ip))
 			tdm__iscsi_text_add(out, "TargetAddress", "%s,%u",
-					    c->local_str, c->tpgt);
+					    c->local_str, tpgt);
 		return;
 	}
 	for (size_t i = 0; i < conf->nportals; i++) {
@@ -68,8 +73,7 @@ static void add_portals(struct tdm__iscsi_conn *c, const struct tdm_conf *conf,
 			continue;
 		if (nseen < 16)
 			snprintf(seen[nseen++], sizeof(seen[0]), "%s", addr);
-		tdm__iscsi_text_add(out, "TargetAddress", "%s,%u", addr,
-				    c->tpgt);
+		tdm__iscsi_text_add(out, "TargetAddress", "%s,%u", addr, tpgt);
 	}
 }
 

@@ -475,6 +475,12 @@ static uint16_t resolve(struct tdm__iscsi_conn *c, const char **why)
 			*why = "portal not allowed for the target";
 			return ISCSI_LOGIN_AUTHORIZATION_FAILED;
 		}
+		/* the target portal group tag is the target port's relative
+		 * id: the SCSI target port name "IQN,t,0xTPGT" then differs
+		 * between heads exporting the same IQN (RFC 7143 13.9) */
+		c->tpgt = tdm_target_rel_port(t->name);
+		if (!c->tpgt)
+			c->tpgt = 1;
 		tdm__iscsi_prefs_apply(&c->prefs, &t->params);
 	}
 	L->tgt = t;

@@ -51,6 +51,7 @@ static struct {
 	uint32_t members;
 	uint64_t seq;
 	uint64_t applied, rejected, snapshots_sent, snapshots_loaded;
+	uint64_t done; /* applied since the link came up (DONE) */
 } ag = {.out_lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void link_close(const char *why);
@@ -164,10 +165,44 @@ static int send_alua(uint64_t req, const struct tdm_agent_alua *a)
 	return r;
 }
 
+static int send_order(uint64_t req, uint8_t kind, const void *payload,
+		      size_t len)
+{
+	struct tdm_agent_wbuf w = {0};
+	int r;
+
+	/* version 1 agents order only PR OUT and STPG */
+	if (ag.version < 2)
+		return -EPROTONOSUPPORT;
+	tdm_agent_begin(&w, TDM_AGENT_ORDER);
+	tdm_agent_put_u64(&w, req);
+	tdm_agent_put_u8(&w, kind);
+	tdm_agent_put_bytes(&w, payload, len);
+	r = send_frame(&w);
+	tdm_agent_wbuf_free(&w);
+	return r;
+}
+
 static const struct tdm_cluster_link_ops link_ops = {
 	.send_pr = send_pr,
 	.send_alua = send_alua,
+	.send_order = send_order,
 };
+
+/* Link version 2: tell the agent what this head has applied, so that it
+ * acknowledges to the group only that. */
+static void send_done(void)
+{
+	struct tdm_agent_wbuf w = {0};
+
+	ag.done++;
+	if (ag.version < 2)
+		return;
+	tdm_agent_begin(&w, TDM_AGENT_DONE);
+	tdm_agent_put_u64(&w, ag.done);
+	send_frame(&w);
+	tdm_agent_wbuf_free(&w);
+}
 
 /* ---- input ---- */
 
@@ -179,7 +214,7 @@ static void send_hello(void)
 	if (uname(&u) < 0)
 		snprintf(u.nodename, sizeof(u.nodename), "?");
 	tdm_agent_begin(&w, TDM_AGENT_HELLO);
-	tdm_agent_put_u16(&w, TDM_AGENT_LINK_VERSION);
+	tdm_agent_put_u16(&w, 1);
 	tdm_agent_put_u16(&w, TDM_AGENT_LINK_VERSION);
 	tdm_agent_put_str(&w, u.nodename);
 	send_frame(&w);
@@ -231,6 +266,13 @@ static bool handle(const uint8_t *f, size_t len)
 		ag.nodeid = tdm_agent_get_u32(&r);
 		if (!tdm_agent_done(&r))
 			break;
+		if (ag.version < 1 || ag.version > TDM_AGENT_LINK_VERSION) {
+			log_err("cluster: the agent speaks link version %u, "
+				"tandemd 1 to %u",
+				ag.version, TDM_AGENT_LINK_VERSION);
+			return false;
+		}
+		tdm_cluster_set_wait_stable(ag.version >= 2);
 		log_notice("cluster: agent connected, node id %u, link "
 			   "version %u",
 			   ag.nodeid, ag.version);
@@ -266,6 +308,7 @@ static bool handle(const uint8_t *f, size_t len)
 			break;
 		ag.applied++;
 		tdm_cluster_pr_apply(origin == ag.nodeid, req, &pr);
+		send_done();
 		return true;
 	case TDM_AGENT_ALUA_APPLY:
 		a = malloc(sizeof(*a));
@@ -281,6 +324,27 @@ static bool handle(const uint8_t *f, size_t len)
 		free(a);
 		if (r.bad || r.off != r.len)
 			break;
+		send_done();
+		return true;
+	case TDM_AGENT_ORDERED: {
+		uint8_t kind;
+
+		origin = tdm_agent_get_u32(&r);
+		req = tdm_agent_get_u64(&r);
+		kind = tdm_agent_get_u8(&r);
+		p = tdm_agent_get_bytes(&r, &n);
+		if (!tdm_agent_done(&r))
+			break;
+		ag.applied++;
+		tdm_cluster_ordered(origin == ag.nodeid, req, kind, p, n);
+		send_done();
+		return true;
+	}
+	case TDM_AGENT_STABLE:
+		req = tdm_agent_get_u64(&r);
+		if (!tdm_agent_done(&r))
+			break;
+		tdm_cluster_stable(req);
 		return true;
 	case TDM_AGENT_REJECT:
 		req = tdm_agent_get_u64(&r);
@@ -420,6 +484,8 @@ static void listen_cb(struct tdm_fd_watch *w, uint32_t revents)
 	ag.out_len = 0;
 	pthread_mutex_unlock(&ag.out_lock);
 	ag.nodeid = 0;
+	ag.version = 0;
+	ag.done = 0;
 	log_info("cluster: agent pid %d connected", (int)pid);
 	send_hello();
 }

@@ -22,11 +22,16 @@ struct tdm_cluster_link_ops {
 	 * (no agent) / -ENOMEM: the command is then failed at once. */
 	int (*send_pr)(uint64_t req, const struct tdm_agent_pr *pr);
 	int (*send_alua)(uint64_t req, const struct tdm_agent_alua *a);
+	int (*send_order)(uint64_t req, uint8_t kind, const void *payload,
+			  size_t len);
 };
 
 /* Cluster mode on: fenced (not serving) until the agent says serving. */
 void tdm_cluster_start(const struct tdm_cluster_link_ops *ops);
 void tdm_cluster_set_serving(bool serving);
+/* Link version 2: a command of this head completes on STABLE (every head
+ * applied it), not when this head applied it. */
+void tdm_cluster_set_wait_stable(bool wait);
 
 /* An operation delivered in agreed order; mine: it came from this head
  * with this req (the command waiting for it completes). */
@@ -36,7 +41,12 @@ void tdm_cluster_alua_apply(bool mine, uint64_t req,
 			    const struct tdm_agent_alua *a);
 /* The agent did not order req / the link is gone: fail it (them) with
  * a sense the initiator retries. */
+void tdm_cluster_ordered(bool mine, uint64_t req, uint8_t kind,
+			 const uint8_t *payload, size_t len);
+void tdm_cluster_stable(uint64_t req);
 void tdm_cluster_reject(uint64_t req);
+/* The link is gone: commands not yet applied fail (retried), applied
+ * ones complete with their result. */
 void tdm_cluster_reject_all(void);
 
 /* Every LU's PR state and the explicit ALUA states, appended to w; and

@@ -131,6 +131,11 @@ const struct tdm_conf_target *tdm_conf_find_target(const struct tdm_conf *c,
 /* May this initiator see/log in to this target (initiator groups and,
  * later, access control)? */
 bool tdm_target_allows(const struct tdm_conf_target *t, const char *initiator);
+/* The relative target port id of the target named name (configured or
+ * assigned), 0 if there is none. Unique cluster-wide, so a transport
+ * uses it where target ports must differ between heads (the iSCSI
+ * target portal group tag). */
+uint16_t tdm_target_rel_port(const char *name);
 
 /* Allocate a data buffer of at least len bytes, 4096-aligned. */
 void *tdm_buf_alloc(uint32_t len, uint32_t *cap);

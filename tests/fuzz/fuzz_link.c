@@ -46,6 +46,17 @@ static void decode(const uint8_t *f, size_t len)
 		(void)tdm_agent_get_u64(&r);
 		tdm_agent_get_alua(&r, a);
 		break;
+	case TDM_AGENT_ORDERED: {
+		uint8_t kind;
+
+		(void)tdm_agent_get_u32(&r);
+		(void)tdm_agent_get_u64(&r);
+		kind = tdm_agent_get_u8(&r);
+		p = tdm_agent_get_bytes(&r, &n);
+		if (tdm_agent_done(&r))
+			tdm_cluster_ordered(false, 0, kind, p, n);
+		break;
+	}
 	case TDM_AGENT_SNAPSHOT_LOAD:
 		p = tdm_agent_get_bytes(&r, &n);
 		if (tdm_agent_done(&r))

@@ -179,6 +179,10 @@ bool tdm_target_allows(const struct tdm_conf_target *t, const char *ini)
 {
 	return strstr(ini, "denied") == NULL;
 }
+uint16_t tdm_target_rel_port(const char *name)
+{
+	return (uint16_t)(strlen(name) & 0xFF);
+}
 bool tdm_wildcard_match(const char *pattern, const char *name)
 {
 	return !strcmp(pattern, "*") || !strcmp(pattern, name);
