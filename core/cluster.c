@@ -16,7 +16,9 @@
  * Snapshots (state transfer to a joining head): "TDMS", u16 version,
  * u32 n x (str device, bytes PR state in pr-sync's encoding, u8 SPC-2
  * reserved, bytes TransportID, u16 rel port), u32 n x (str device group,
- * u16 group id, u8 state, u8 status). Version 1 had no SPC-2 fields.
+ * u16 group id, u8 state, u8 status), bytes the daemon's part (its
+ * configuration epoch and edits). Version 1 had no SPC-2 fields, version
+ * 2 no daemon's part.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -32,14 +34,18 @@
 #include "tandem/log.h"
 
 #define SNAP_MAGIC "TDMS"
-#define SNAP_VERSION 2 /* 2: the SPC-2 holder after each PR state */
-#define TID_MAX 300    /* an iSCSI TransportID: 24 + a 223-byte name */
+/* 2: the SPC-2 holder after each PR state; 3: the daemon's part at the
+ * end (tdm_cluster_set_ext) */
+#define SNAP_VERSION 3
+#define TID_MAX 300 /* an iSCSI TransportID: 24 + a 223-byte name */
 
 /* a command waiting for its operation to come back ordered */
 struct pending {
 	struct tdm_list link;
 	uint64_t req;
-	struct tdm_cmd *cmd;
+	struct tdm_cmd *cmd; /* or a callback (tdm_cluster_order_raw) */
+	tdm_cluster_done_fn done;
+	void *done_arg;
 	int sr;
 	struct tdm_sense_info info;
 	bool has_info;
@@ -48,6 +54,7 @@ struct pending {
 
 static struct {
 	const struct tdm_cluster_link_ops *ops;
+	const struct tdm_cluster_ext *ext;
 	atomic_bool on, serving;
 	bool wait_stable; /* main loop only */
 	pthread_mutex_t lock;
@@ -137,14 +144,20 @@ static void pending_finish(void *arg)
 {
 	struct pending *p = arg;
 
-	tdm__cmd_done_info(p->cmd, p->sr, p->has_info ? &p->info : NULL);
+	if (p->cmd)
+		tdm__cmd_done_info(p->cmd, p->sr,
+				   p->has_info ? &p->info : NULL);
+	else
+		p->done(p->done_arg, p->sr);
 	free(p);
 }
 
 static void pending_complete(struct pending *p, int sr,
 			     const struct tdm_sense_info *info)
 {
-	struct tdm_loop *l = tdm_nexus_loop(p->cmd->nexus);
+	/* a callback runs on the main loop, where the link runs */
+	struct tdm_loop *l =
+		p->cmd ? tdm_nexus_loop(p->cmd->nexus) : tdm_loop_current();
 
 	/* applied already: the result it had, whatever came after */
 	if (!p->applied) {
@@ -229,6 +242,41 @@ int tdm__cluster_alua_set(struct tdm_cmd *cmd, const struct tdm_alua_req *reqs,
 		return p ? TDM_SR_ALUA_TRANSITION : TDM_SR_BUSY;
 	}
 	return TDM__SR_ASYNC;
+}
+
+/* ---- events of the daemon (kinds >= TDM_CLUSTER_KIND_DAEMON) ---- */
+
+void tdm_cluster_set_ext(const struct tdm_cluster_ext *ext)
+{
+	cl.ext = ext;
+}
+
+int tdm_cluster_order_raw(uint8_t kind, const void *payload, size_t len,
+			  tdm_cluster_done_fn done, void *arg)
+{
+	struct pending *p;
+	int r;
+
+	if (!tdm__cluster_mode())
+		return -ENOTSUP;
+	if (tdm__cluster_fenced())
+		return -EAGAIN;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->done = done;
+	p->done_arg = arg;
+	pthread_mutex_lock(&cl.lock);
+	p->req = cl.next_req++;
+	tdm_list_add_tail(&cl.pending, &p->link);
+	pthread_mutex_unlock(&cl.lock);
+	r = cl.ops->send_order(p->req, kind, payload, len);
+	if (r < 0) {
+		if (pending_take(p->req))
+			free(p);
+		return r;
+	}
+	return 0;
 }
 
 /* ---- coming back ordered ---- */
@@ -334,13 +382,20 @@ void tdm_cluster_alua_apply(bool mine, uint64_t req,
 	applied(p, sr, &info);
 }
 
+/* The status of something the cluster did not order: a sense the
+ * initiator retries, or -EAGAIN for the daemon's events. */
+static int not_ordered(const struct pending *p)
+{
+	return p->cmd ? TDM_SR_ALUA_TRANSITION : -EAGAIN;
+}
+
 void tdm_cluster_reject(uint64_t req)
 {
 	struct pending *p = pending_take(req);
 
 	/* an applied one keeps its result (pending_complete) */
 	if (p)
-		pending_complete(p, TDM_SR_ALUA_TRANSITION, NULL);
+		pending_complete(p, not_ordered(p), NULL);
 }
 
 void tdm_cluster_reject_all(void)
@@ -356,8 +411,9 @@ void tdm_cluster_reject_all(void)
 	pthread_mutex_unlock(&cl.lock);
 	tdm_list_for_each_safe (pos, tmp, &all) {
 		tdm_list_del(pos);
-		pending_complete(tdm_list_entry(pos, struct pending, link),
-				 TDM_SR_ALUA_TRANSITION, NULL);
+		struct pending *p = tdm_list_entry(pos, struct pending, link);
+
+		pending_complete(p, not_ordered(p), NULL);
 	}
 }
 
@@ -455,6 +511,18 @@ void tdm_cluster_ordered(bool mine, uint64_t req, uint8_t kind,
 	char dev[64];
 	int sr = TDM_SR_OK;
 
+	if (kind >= TDM_CLUSTER_KIND_DAEMON) {
+		/* the daemon's own events: the status is its return */
+		sr = cl.ext && cl.ext->apply
+			     ? cl.ext->apply(kind, payload, len, mine)
+			     : -ENOTSUP;
+		if (!cl.ext || !cl.ext->apply)
+			log_err("cluster: event kind %u has no handler here",
+				kind);
+		applied(p, sr, NULL);
+		return;
+	}
+
 	tdm_agent_get_str(&r, dev, sizeof(dev));
 	if (!get_nexus(&r, &id) || !tdm_agent_done(&r)) {
 		log_err("cluster: malformed event %u from the agent", kind);
@@ -527,6 +595,20 @@ int tdm_cluster_snapshot(struct tdm_agent_wbuf *w)
 		tdm_agent_put_u8(w, st[i].status);
 	}
 	free(st);
+	/* version 3: the daemon's part (bytes, may be empty) */
+	if (!r && cl.ext && cl.ext->snapshot) {
+		struct tdm_agent_wbuf x = {0};
+
+		tdm_agent_begin(&x, 0);
+		r = cl.ext->snapshot(&x);
+		if (!r && x.oom)
+			r = -ENOMEM;
+		tdm_agent_put_bytes(w, x.p + TDM_AGENT_HDR,
+				    r ? 0 : x.len - TDM_AGENT_HDR);
+		tdm_agent_wbuf_free(&x);
+	} else {
+		tdm_agent_put_bytes(w, NULL, 0);
+	}
 	return r ? r : w->oom ? -ENOMEM : 0;
 }
 
@@ -537,6 +619,8 @@ int tdm_cluster_load(const uint8_t *p, size_t n, char *err, size_t errlen)
 	size_t mlen, off;
 	uint32_t nlus, nst;
 	uint16_t version;
+	const uint8_t *ext = NULL;
+	size_t ext_len = 0;
 	int rc = 0;
 
 	/* first pass: the whole snapshot is well-formed, or nothing */
@@ -583,6 +667,14 @@ int tdm_cluster_load(const uint8_t *p, size_t n, char *err, size_t errlen)
 		(void)tdm_agent_get_u16(&r);
 		(void)tdm_agent_get_u8(&r);
 		(void)tdm_agent_get_u8(&r);
+	}
+	if (version >= 3) {
+		ext = tdm_agent_get_bytes(&r, &ext_len);
+		/* the daemon's part is checked whole before anything is
+		 * applied, like the rest */
+		if (!r.bad && ext_len && cl.ext && cl.ext->check &&
+		    cl.ext->check(ext, ext_len, err, errlen) < 0)
+			return -EBADMSG;
 	}
 	if (!tdm_agent_done(&r)) {
 		snprintf(err, errlen, "truncated or malformed snapshot");
@@ -636,6 +728,12 @@ int tdm_cluster_load(const uint8_t *p, size_t n, char *err, size_t errlen)
 			log_warnx("cluster: snapshot: no target port group "
 				  "%u in device group %s here",
 				  id, dg);
+	}
+	if (ext && cl.ext && cl.ext->load) {
+		int x = cl.ext->load(ext, ext_len, err, errlen);
+
+		if (x < 0 && !rc)
+			rc = x;
 	}
 	return rc;
 }

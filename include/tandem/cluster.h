@@ -49,6 +49,37 @@ void tdm_cluster_reject(uint64_t req);
  * ones complete with their result. */
 void tdm_cluster_reject_all(void);
 
+/*
+ * The daemon's own ordered events (kinds from TDM_CLUSTER_KIND_DAEMON up;
+ * lower kinds are the core's) and its part of the snapshots. All run on
+ * the main loop, in the order of the agent's messages.
+ */
+#define TDM_CLUSTER_KIND_DAEMON 16
+
+struct tdm_cluster_ext {
+	/* apply an event; mine: this head sent it. Returns the status
+	 * given to the sender's done callback (0 or -errno). */
+	int (*apply)(uint8_t kind, const uint8_t *payload, size_t len,
+		     bool mine);
+	/* append the daemon's part of a snapshot to w (0 or -errno) */
+	int (*snapshot)(struct tdm_agent_wbuf *w);
+	/* check a snapshot's part without applying it, then apply it */
+	int (*check)(const uint8_t *p, size_t len, char *err, size_t errlen);
+	int (*load)(const uint8_t *p, size_t len, char *err, size_t errlen);
+};
+
+void tdm_cluster_set_ext(const struct tdm_cluster_ext *ext);
+
+/* done(arg, status) of an event this head ordered: 0 or -errno from
+ * apply on this head once every head applied it; -EAGAIN when it was not
+ * ordered (fenced, no agent, the link lost before it came back). */
+typedef void (*tdm_cluster_done_fn)(void *arg, int status);
+/* Order a daemon event (main loop only). 0, or -ENOTSUP (not in cluster
+ * mode), -EAGAIN (fenced), -EPROTONOSUPPORT (the agent is too old),
+ * -ENOTCONN / -ENOMEM: done will not be called. */
+int tdm_cluster_order_raw(uint8_t kind, const void *payload, size_t len,
+			  tdm_cluster_done_fn done, void *arg);
+
 /* Every LU's PR state and the explicit ALUA states, appended to w; and
  * loaded back (0, or -errno with a message). */
 int tdm_cluster_snapshot(struct tdm_agent_wbuf *w);
