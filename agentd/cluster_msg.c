@@ -19,6 +19,10 @@ const char *tdm_cmsg_type_name(uint16_t type)
 		return "ALUA-OP";
 	case TDM_CMSG_SNAP_CHUNK:
 		return "SNAP-CHUNK";
+	case TDM_CMSG_ORDER_OP:
+		return "ORDER-OP";
+	case TDM_CMSG_ACK:
+		return "ACK";
 	}
 	return "?";
 }
@@ -74,10 +78,40 @@ int tdm_cmsg_decode(const uint8_t *p, size_t len, uint16_t max_version,
 		    m->data_len > m->total - m->offset)
 			return -EMSGSIZE;
 		break;
+	case TDM_CMSG_ORDER_OP:
+		if (m->version < 2)
+			return -EPROTO;
+		m->origin = tdm_agent_get_u32(&r);
+		m->req = tdm_agent_get_u64(&r);
+		m->kind = tdm_agent_get_u8(&r);
+		m->payload = tdm_agent_get_bytes(&r, &m->payload_len);
+		break;
+	case TDM_CMSG_ACK:
+		if (m->version < 2)
+			return -EPROTO;
+		m->ack.nodeid = tdm_agent_get_u32(&r);
+		m->ack.applied_seq = tdm_agent_get_u64(&r);
+		m->ack.conf = tdm_agent_get_u32(&r);
+		break;
 	default:
 		return -ENOMSG;
 	}
 	/* trailing bytes: fields of a later version, ignored */
+	return r.bad ? -EPROTO : 0;
+}
+
+int tdm_cmsg_op_ids(const uint8_t *p, size_t len, uint16_t *type,
+		    uint16_t *version, uint32_t *origin, uint64_t *req)
+{
+	struct tdm_agent_rd r;
+
+	if (len < TDM_AGENT_HDR)
+		return -EPROTO;
+	tdm_agent_open(&r, p, len, type, version);
+	if (r.bad || !TDM_CMSG_IS_OP(*type))
+		return -EPROTO;
+	*origin = tdm_agent_get_u32(&r);
+	*req = tdm_agent_get_u64(&r);
 	return r.bad ? -EPROTO : 0;
 }
 
@@ -136,5 +170,31 @@ int tdm_cmsg_put_chunk(struct tdm_agent_wbuf *w, uint16_t version,
 	tdm_agent_put_u32(w, total);
 	tdm_agent_put_u32(w, offset);
 	tdm_agent_put_bytes(w, data, len);
+	return finish(w, version);
+}
+
+int tdm_cmsg_put_order(struct tdm_agent_wbuf *w, uint16_t version,
+		       uint32_t origin, uint64_t req, uint8_t kind,
+		       const void *payload, size_t len)
+{
+	if (version < 2)
+		return -EINVAL;
+	tdm_agent_begin(w, TDM_CMSG_ORDER_OP);
+	tdm_agent_put_u32(w, origin);
+	tdm_agent_put_u64(w, req);
+	tdm_agent_put_u8(w, kind);
+	tdm_agent_put_bytes(w, payload, len);
+	return finish(w, version);
+}
+
+int tdm_cmsg_put_ack(struct tdm_agent_wbuf *w, uint16_t version,
+		     const struct tdm_cmsg_ack *a)
+{
+	if (version < 2)
+		return -EINVAL;
+	tdm_agent_begin(w, TDM_CMSG_ACK);
+	tdm_agent_put_u32(w, a->nodeid);
+	tdm_agent_put_u64(w, a->applied_seq);
+	tdm_agent_put_u32(w, a->conf);
 	return finish(w, version);
 }

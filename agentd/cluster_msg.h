@@ -18,6 +18,17 @@
  *   ALUA-OP     u32 origin, u64 req, ALUA-SET's fields after req
  *   SNAP-CHUNK  u32 source, u64 seq at the cut, u32 total, u32 offset,
  *               bytes data (offset + len <= total <= TDM_CMSG_SNAP_MAX)
+ *   ORDER-OP    (version 2) u32 origin, u64 req, u8 kind, bytes payload:
+ *               tandemd's ORDER, an operation like PR-OP (opaque to the
+ *               agents, delivered to every tandemd as ORDERED)
+ *   ACK         (version 2) u32 nodeid, u64 applied_seq, u32 conf: the
+ *               sender's tandemd has applied the operations up to seq
+ *               applied_seq (sync.h, "Acknowledgements"); conf as in
+ *               SYNC-INFO, the configuration it was sent in
+ *
+ * ORDER-OP and ACK exist from version 2 on: a member only sends them when
+ * the group version is 2 or more, and one encoded with version 1 is
+ * malformed.
  */
 #ifndef TANDEM_CLUSTER_MSG_H
 #define TANDEM_CLUSTER_MSG_H
@@ -28,7 +39,7 @@
 #include "agentd/agent_msg.h"
 
 /* the highest protocol this build speaks */
-#define AGENT_PROTO_VERSION 1
+#define AGENT_PROTO_VERSION 2
 /* a snapshot must fit a SNAPSHOT-LOAD frame */
 #define TDM_CMSG_SNAP_MAX (TDM_AGENT_FRAME_MAX - 64u)
 /* snapshot chunk size: well under libcpg's IPC buffer (1 MiB) */
@@ -41,7 +52,14 @@ enum tdm_cmsg_type {
 	TDM_CMSG_PR_OP = 2,
 	TDM_CMSG_ALUA_OP = 3,
 	TDM_CMSG_SNAP_CHUNK = 4,
+	TDM_CMSG_ORDER_OP = 5,
+	TDM_CMSG_ACK = 6,
 };
+
+/* an operation: delivered in agreed order, counted in seq */
+#define TDM_CMSG_IS_OP(t)                                                      \
+	((t) == TDM_CMSG_PR_OP || (t) == TDM_CMSG_ALUA_OP ||                   \
+	 (t) == TDM_CMSG_ORDER_OP)
 
 struct tdm_cmsg_info {
 	uint16_t proto_max;
@@ -51,15 +69,26 @@ struct tdm_cmsg_info {
 	uint32_t conf;
 };
 
+struct tdm_cmsg_ack {
+	uint32_t nodeid;
+	uint64_t applied_seq;
+	uint32_t conf;
+};
+
 struct tdm_cmsg {
 	uint16_t type;
 	uint16_t version;
 	struct tdm_cmsg_info info;
-	/* PR-OP, ALUA-OP */
+	/* PR-OP, ALUA-OP, ORDER-OP */
 	uint32_t origin;
 	uint64_t req;
 	struct tdm_agent_pr pr; /* points into the decoded bytes */
 	struct tdm_agent_alua alua;
+	uint8_t kind;		/* ORDER-OP */
+	const uint8_t *payload; /* points into the decoded bytes */
+	size_t payload_len;
+	/* ACK */
+	struct tdm_cmsg_ack ack;
 	/* SNAP-CHUNK */
 	uint32_t source;
 	uint64_t snap_seq;
@@ -78,6 +107,14 @@ const char *tdm_cmsg_type_name(uint16_t type);
 int tdm_cmsg_decode(const uint8_t *p, size_t len, uint16_t max_version,
 		    struct tdm_cmsg *m);
 
+/*
+ * The header and leading fields of an operation (PR-OP, ALUA-OP,
+ * ORDER-OP) already decoded once: type, version, origin, req. 0, or
+ * -EPROTO when p is not an operation.
+ */
+int tdm_cmsg_op_ids(const uint8_t *p, size_t len, uint16_t *type,
+		    uint16_t *version, uint32_t *origin, uint64_t *req);
+
 /* Encoders: 0, or a negative errno; w->p[0..w->len) is the message. */
 int tdm_cmsg_put_info(struct tdm_agent_wbuf *w, const struct tdm_cmsg_info *i);
 int tdm_cmsg_put_pr(struct tdm_agent_wbuf *w, uint16_t version, uint32_t origin,
@@ -88,5 +125,11 @@ int tdm_cmsg_put_alua(struct tdm_agent_wbuf *w, uint16_t version,
 int tdm_cmsg_put_chunk(struct tdm_agent_wbuf *w, uint16_t version,
 		       uint32_t source, uint64_t seq, uint32_t total,
 		       uint32_t offset, const void *data, size_t len);
+/* version >= 2 (-EINVAL otherwise) */
+int tdm_cmsg_put_order(struct tdm_agent_wbuf *w, uint16_t version,
+		       uint32_t origin, uint64_t req, uint8_t kind,
+		       const void *payload, size_t len);
+int tdm_cmsg_put_ack(struct tdm_agent_wbuf *w, uint16_t version,
+		     const struct tdm_cmsg_ack *a);
 
 #endif

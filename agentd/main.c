@@ -2,9 +2,11 @@
 /*
  * tandem-agentd - keeps persistent reservations and ALUA states identical
  * on every head: it orders tandemd's PR OUT / SET TARGET PORT GROUPS
- * through a Corosync CPG group (agreed order), tracks votequorum, and
- * runs the membership sync (sync.c) that feeds a joining head the
- * group's state.
+ * (and, link version 2, ORDER events) through a Corosync CPG group
+ * (agreed order), tracks votequorum, runs the membership sync (sync.c)
+ * that feeds a joining head the group's state, and (link version 2)
+ * tells tandemd when every member applied one of its operations
+ * (STABLE; ACK bookkeeping in sync.c).
  *
  * Thin by design: one poll() loop over tandemd's agent socket, the CPG
  * and votequorum descriptors and a signalfd. Decisions live in sync.c,
@@ -44,7 +46,8 @@ static bool stopping;
 
 /* ---- the link to tandemd ---- */
 static int link_fd = -1;
-static bool link_ready; /* HELLO received, WELCOME sent */
+static bool link_ready;	      /* HELLO received, WELCOME sent */
+static uint16_t link_version; /* agreed in HELLO / WELCOME */
 static uint8_t *rbuf;
 static size_t rlen, rcap;
 static uint8_t *obuf;
@@ -76,7 +79,7 @@ static struct mq *mq_head, **mq_tail = &mq_head;
 /* this head's operations multicast and not yet applied */
 struct pending {
 	uint64_t req;
-	uint8_t what; /* 1 PR-OUT, 2 ALUA-SET */
+	uint8_t what; /* 1 PR-OUT, 2 ALUA-SET, 3 ORDER */
 };
 static struct pending *pend;
 static size_t npend, cappend;
@@ -133,22 +136,23 @@ static void link_flush(void)
 	olen = ooff = 0;
 }
 
-/* Queue the frame in wb (tdm_agent_begin ... put ...) for tandemd. */
-static void link_send(void)
+/* Queue the frame in wb (tdm_agent_begin ... put ...) for tandemd.
+ * 0 when queued. */
+static int link_send(void)
 {
 	uint16_t type = (uint16_t)(wb.len >= 6 ? wb.p[4] << 8 | wb.p[5] : 0);
 	int r = tdm_agent_end(&wb);
 
 	if (link_fd < 0)
-		return;
+		return -ENOTCONN;
 	if (r < 0) {
 		log_warnx("cannot encode %s: %s", tdm_agent_type_name(type),
 			  strerror(-r));
-		return;
+		return r;
 	}
 	if (olen - ooff + wb.len > LINK_OUT_MAX) {
 		link_close("tandemd does not read");
-		return;
+		return -ENOBUFS;
 	}
 	if (ooff && olen + wb.len > ocap) {
 		memmove(obuf, obuf + ooff, olen - ooff);
@@ -164,7 +168,7 @@ static void link_send(void)
 		p = realloc(obuf, cap);
 		if (!p) {
 			link_close("out of memory");
-			return;
+			return -ENOMEM;
 		}
 		obuf = p;
 		ocap = cap;
@@ -174,6 +178,7 @@ static void link_send(void)
 	log_debug("-> tandemd %s (%zu bytes)", tdm_agent_type_name(type),
 		  wb.len);
 	link_flush();
+	return 0;
 }
 
 static void send_reject(uint64_t req, uint8_t what)
@@ -187,7 +192,7 @@ static void send_reject(uint64_t req, uint8_t what)
 static void send_welcome(void)
 {
 	tdm_agent_begin(&wb, TDM_AGENT_WELCOME);
-	tdm_agent_put_u16(&wb, TDM_AGENT_LINK_VERSION);
+	tdm_agent_put_u16(&wb, link_version);
 	tdm_agent_put_u32(&wb, nodeid);
 	link_send();
 }
@@ -304,7 +309,8 @@ static void pending_done(uint64_t req, uint8_t what)
 		}
 }
 
-/* Our operations will never be delivered: tell tandemd (if there). */
+/* Our operations will never be delivered, or never known stable: tell
+ * tandemd (if there; it completes an applied one with its result). */
 static void pending_reject_all(void)
 {
 	if (npend)
@@ -312,6 +318,43 @@ static void pending_reject_all(void)
 	for (size_t i = 0; i < npend; i++)
 		send_reject(pend[i].req, pend[i].what);
 	npend = 0;
+	if (sy.nstab)
+		log_notice("%zu operations will not be known stable", sy.nstab);
+	for (size_t i = 0; i < sy.nstab; i++)
+		send_reject(sy.stab[i].req, sy.stab[i].what);
+	tdm_sync_stab_clear(&sy);
+}
+
+/* ---- acknowledgements ---- */
+
+static bool ack_retry; /* corosync said TRY_AGAIN */
+
+/* Multicast one ACK if applied advanced (once per loop round: it covers
+ * every DONE read in the round). Built now, never queued (sync.h). */
+static void ack_flush(void)
+{
+	struct tdm_cmsg_ack a;
+	struct iovec iov;
+	cs_error_t e;
+
+	ack_retry = false;
+	if (!cpg_up || !cpg_joined || !tdm_sync_ack_due(&sy, &a))
+		return;
+	if (tdm_cmsg_put_ack(&wb, sy.version, &a) < 0)
+		return;
+	iov.iov_base = wb.p;
+	iov.iov_len = wb.len;
+	e = cpg_mcast_joined(cpg, CPG_TYPE_AGREED, &iov, 1);
+	if (e == CS_ERR_TRY_AGAIN) {
+		ack_retry = true;
+		return;
+	}
+	if (e != CS_OK) {
+		log_warnx_rl("cpg_mcast_joined (ACK): error %d", e);
+		return;
+	}
+	log_debug("-> group ACK seq %llu", (unsigned long long)a.applied_seq);
+	tdm_sync_ack_sent(&sy, &a);
 }
 
 /* ---- the group ---- */
@@ -421,16 +464,61 @@ static void run_actions(void)
 				tdm_agent_put_u32(&wb, m.origin);
 				tdm_agent_put_u64(&wb, m.req);
 				tdm_agent_put_pr(&wb, &m.pr);
-			} else {
+			} else if (m.type == TDM_CMSG_ALUA_OP) {
 				tdm_agent_begin(&wb, TDM_AGENT_ALUA_APPLY);
 				tdm_agent_put_u32(&wb, m.origin);
 				tdm_agent_put_u64(&wb, m.req);
 				tdm_agent_put_alua(&wb, &m.alua);
+			} else {
+				tdm_agent_begin(&wb, TDM_AGENT_ORDERED);
+				tdm_agent_put_u32(&wb, m.origin);
+				tdm_agent_put_u64(&wb, m.req);
+				tdm_agent_put_u8(&wb, m.kind);
+				tdm_agent_put_bytes(&wb, m.payload,
+						    m.payload_len);
 			}
-			link_send();
+			if (link_send() == 0 && tdm_sync_sent(&sy, a->seq) < 0)
+				link_close("out of memory");
 			if (m.origin == nodeid)
-				pending_done(m.req,
-					     m.type == TDM_CMSG_PR_OP ? 1 : 2);
+				pending_done(m.req, m.type == TDM_CMSG_PR_OP ? 1
+						    : m.type == TDM_CMSG_ALUA_OP
+							    ? 2
+							    : 3);
+			break;
+		case TDM_SYNC_DROP: {
+			uint16_t type, version;
+			uint32_t origin;
+			uint64_t req;
+
+			if (tdm_cmsg_op_ids(a->data, a->len, &type, &version,
+					    &origin, &req) < 0)
+				break;
+			log_warnx_rl("%s of node %u (version %u) dropped: the "
+				     "group runs at version %u",
+				     tdm_cmsg_type_name(type), origin, version,
+				     sy.version);
+			if (origin != nodeid)
+				break;
+			uint8_t what = type == TDM_CMSG_PR_OP	  ? 1
+				       : type == TDM_CMSG_ALUA_OP ? 2
+								  : 3;
+			pending_done(req, what);
+			if (req)
+				send_reject(req, what);
+			break;
+		}
+		case TDM_SYNC_STABLE:
+			log_debug("req %llu stable at seq %llu",
+				  (unsigned long long)a->req,
+				  (unsigned long long)a->seq);
+			tdm_agent_begin(&wb, TDM_AGENT_STABLE);
+			tdm_agent_put_u64(&wb, a->req);
+			link_send();
+			break;
+		case TDM_SYNC_LOST:
+			log_notice("req %llu will not be known stable",
+				   (unsigned long long)a->req);
+			send_reject(a->req, a->what);
 			break;
 		case TDM_SYNC_SNAPSHOT_GET: {
 			size_t k = (size_t)(snap_req_next % SNAP_REQS);
@@ -497,11 +585,15 @@ static void cpg_deliver(cpg_handle_t h, const struct cpg_name *g, uint32_t from,
 		break;
 	case TDM_CMSG_PR_OP:
 	case TDM_CMSG_ALUA_OP:
+	case TDM_CMSG_ORDER_OP:
 		if (m.origin != from) {
 			r = -EPROTO;
 			break;
 		}
 		r = tdm_sync_op(&sy, msg, len);
+		break;
+	case TDM_CMSG_ACK:
+		r = tdm_sync_ack(&sy, from, &m.ack);
 		break;
 	case TDM_CMSG_SNAP_CHUNK:
 		if (m.source != from) {
@@ -589,9 +681,15 @@ static void corosync_up(void)
 			return;
 		}
 		if (id != nodeid) {
+			/* keep counting tandemd's messages (DONE) */
+			uint64_t sent = sy.link_sent, done = sy.link_done;
+
 			nodeid = id;
 			tdm_sync_free(&sy);
 			tdm_sync_init(&sy, nodeid, proto_max);
+			tdm_sync_link(&sy, link_version);
+			sy.link_sent = sent;
+			sy.link_done = done;
 			log_notice("connected to corosync: node %u", nodeid);
 			if (link_ready)
 				send_welcome(); /* the nodeid is known now */
@@ -635,6 +733,7 @@ static void link_close(const char *why)
 	close(link_fd);
 	link_fd = -1;
 	link_ready = false;
+	link_version = 0;
 	rlen = olen = ooff = 0;
 	last_status.valid = false;
 	npend = 0; /* tandemd is gone: nothing to answer */
@@ -676,7 +775,7 @@ static void link_connect(void)
 
 static void on_hello(struct tdm_agent_rd *r)
 {
-	uint16_t vmin = tdm_agent_get_u16(r), vmax = tdm_agent_get_u16(r);
+	uint16_t vmin = tdm_agent_get_u16(r), vmax = tdm_agent_get_u16(r), v;
 	char node[TDM_AGENT_STR_MAX + 1];
 
 	tdm_agent_get_str(r, node, sizeof(node));
@@ -684,13 +783,22 @@ static void on_hello(struct tdm_agent_rd *r)
 		link_close("bad HELLO");
 		return;
 	}
-	if (vmin > TDM_AGENT_LINK_VERSION || vmax < TDM_AGENT_LINK_VERSION) {
-		log_err("tandemd speaks link versions %u..%u, not %u", vmin,
-			vmax, TDM_AGENT_LINK_VERSION);
+	if (link_ready) {
+		link_close("second HELLO");
+		return;
+	}
+	/* the highest version both speak */
+	v = vmax < TDM_AGENT_LINK_VERSION ? vmax : TDM_AGENT_LINK_VERSION;
+	if (v < 1 || v < vmin) {
+		log_err("tandemd speaks link versions %u..%u, this agent "
+			"1..%u",
+			vmin, vmax, TDM_AGENT_LINK_VERSION);
 		link_close("no common link version");
 		return;
 	}
-	log_notice("HELLO from tandemd on %s", node);
+	log_notice("HELLO from tandemd on %s: link version %u", node, v);
+	link_version = v;
+	tdm_sync_link(&sy, v);
 	link_ready = true;
 	last_status.valid = false;
 	send_welcome();
@@ -734,6 +842,58 @@ static void on_op(struct tdm_agent_rd *r, uint16_t type)
 		return;
 	}
 	mq_flush();
+}
+
+/* ORDER (link version 2): an opaque event ordered like PR-OUT */
+static void on_order(struct tdm_agent_rd *r)
+{
+	uint64_t req = tdm_agent_get_u64(r);
+	uint8_t kind = tdm_agent_get_u8(r);
+	const uint8_t *p;
+	size_t n;
+	const char *why = NULL;
+	int e;
+
+	p = tdm_agent_get_bytes(r, &n);
+	if (r->bad)
+		why = "malformed";
+	else if (!serving())
+		why = "not serving";
+	else if (sy.version < 2)
+		why = "the group runs at protocol 1";
+	if (!why) {
+		e = tdm_cmsg_put_order(&wb, sy.version, nodeid, req, kind, p,
+				       n);
+		if (e == 0)
+			e = mq_push(wb.p, wb.len);
+		if (e == 0 && req)
+			e = pending_add(req, 3);
+		if (e == 0) {
+			mq_flush();
+			return;
+		}
+		why = strerror(-e);
+	}
+	if (req) {
+		log_debug("ORDER req %llu kind %u not ordered: %s",
+			  (unsigned long long)req, kind, why);
+		send_reject(req, 3);
+	} else {
+		log_warnx_rl("ORDER kind %u (nobody waits) dropped: %s", kind,
+			     why);
+	}
+}
+
+/* DONE (link version 2): tandemd applied count messages */
+static void on_done(struct tdm_agent_rd *r)
+{
+	uint64_t count = tdm_agent_get_u64(r);
+
+	if (r->bad) {
+		link_close("bad DONE");
+		return;
+	}
+	after_event(tdm_sync_done(&sy, count), "DONE");
 }
 
 static void on_snapshot(struct tdm_agent_rd *r)
@@ -799,7 +959,18 @@ static void link_frame(const uint8_t *f, size_t len)
 	case TDM_AGENT_SNAPSHOT:
 		on_snapshot(&r);
 		break;
+	case TDM_AGENT_ORDER:
+		if (link_version < 2)
+			goto unexpected;
+		on_order(&r);
+		break;
+	case TDM_AGENT_DONE:
+		if (link_version < 2)
+			goto unexpected;
+		on_done(&r);
+		break;
 	default:
+	unexpected:
 		log_warnx_rl("unexpected %s (type %u) from tandemd ignored",
 			     tdm_agent_type_name(type), type);
 		break;
@@ -987,7 +1158,7 @@ static void run(int sig_fd)
 			pf[n++] = (struct pollfd){
 				.fd = link_fd,
 				.events = POLLIN | (olen > ooff ? POLLOUT : 0)};
-		timeout = (mq_head && cpg_joined) ||
+		timeout = (mq_head && cpg_joined) || ack_retry ||
 					  (link_ready && cpg_up && !cpg_joined)
 				  ? 10
 				  : 250;
@@ -1000,6 +1171,7 @@ static void run(int sig_fd)
 		for (int i = 0; i < n && !stopping; i++)
 			if (pf[i].revents)
 				dispatch(&pf[i], sig_fd);
+		ack_flush();
 	}
 }
 

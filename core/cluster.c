@@ -464,6 +464,13 @@ static void put_spc2(struct tdm_agent_wbuf *w, struct tdm_lu *lu)
 int tdm__cluster_order(struct tdm_cmd *cmd, uint8_t kind, const char *dev,
 		       const struct tdm_pr_nexus *id)
 {
+	return tdm__cluster_order_cb(cmd, NULL, NULL, kind, dev, id);
+}
+
+int tdm__cluster_order_cb(struct tdm_cmd *cmd, tdm_cluster_done_fn done,
+			  void *arg, uint8_t kind, const char *dev,
+			  const struct tdm_pr_nexus *id)
+{
 	struct tdm_agent_wbuf w = {0};
 	struct pending *p = NULL;
 	int r;
@@ -478,12 +485,14 @@ int tdm__cluster_order(struct tdm_cmd *cmd, uint8_t kind, const char *dev,
 		tdm_agent_wbuf_free(&w);
 		return cmd ? TDM_SR_BUSY : -ENOMEM;
 	}
-	if (cmd) {
+	if (cmd || done) {
 		p = pending_add(cmd);
 		if (!p) {
 			tdm_agent_wbuf_free(&w);
-			return TDM_SR_BUSY;
+			return cmd ? TDM_SR_BUSY : -ENOMEM;
 		}
+		p->done = done;
+		p->done_arg = arg;
 	}
 	r = cl.ops->send_order(p ? p->req : 0, kind, w.p + TDM_AGENT_HDR,
 			       w.len - TDM_AGENT_HDR);

@@ -227,7 +227,12 @@ struct tdm_lu **tdm__all_lus(size_t *n);
 /* The LUs of nx's current map, each with a reference; malloc'ed array. */
 struct tdm_lu **tdm__nexus_lus(struct tdm_nexus *nx, size_t *n);
 /* SPC-2 reservation cleared by a reset (core/spc.c) */
-void tdm__spc2_reset(struct tdm_lu *lu, const struct tdm_nexus *issuer);
+/* A LOGICAL UNIT RESET of lu from issuer clears its SPC-2 reservation;
+ * in cluster mode on every head: tmf's response then waits until every
+ * head applied it (tmf may be NULL). */
+struct tdm_tmf;
+void tdm__spc2_reset(struct tdm_lu *lu, const struct tdm_nexus *issuer,
+		     struct tdm_tmf *tmf);
 /* An SPC-2 reservation holds lu (any nexus, any head). */
 bool tdm__spc2_held(struct tdm_lu *lu);
 /*
@@ -554,6 +559,15 @@ enum {
  * or a sense reason now), without, nobody waits (0 or -errno). */
 int tdm__cluster_order(struct tdm_cmd *cmd, uint8_t kind, const char *dev,
 		       const struct tdm_pr_nexus *id);
+/* ... or with done(arg, status) instead of a command (main loop or any
+ * loop: done runs on the main loop); 0 when done will be called. */
+#ifndef TDM_CLUSTER_DONE_FN
+#define TDM_CLUSTER_DONE_FN
+typedef void (*tdm_cluster_done_fn)(void *arg, int status);
+#endif
+int tdm__cluster_order_cb(struct tdm_cmd *cmd, tdm_cluster_done_fn done,
+			  void *arg, uint8_t kind, const char *dev,
+			  const struct tdm_pr_nexus *id);
 
 /* tandemd runs with an agent: PR OUT and STPG are ordered by it. */
 bool tdm__cluster_mode(void);

@@ -1104,18 +1104,32 @@ void tdm__spc2_nexus_gone(struct tdm_nexus *nx)
 	free(lus);
 }
 
-void tdm__spc2_reset(struct tdm_lu *lu, const struct tdm_nexus *issuer)
+static void reset_ordered(void *arg, int status)
+{
+	(void)status; /* not ordered: this head's reset stands alone */
+	tdm__tmf_cmd_done(arg);
+}
+
+void tdm__spc2_reset(struct tdm_lu *lu, const struct tdm_nexus *issuer,
+		     struct tdm_tmf *tmf)
 {
 	struct tdm_pr_nexus id;
 
 	/* cluster: every head clears the reservation and the other heads
-	 * abort their tasks of lu and raise the reset's unit attention */
+	 * abort their tasks of lu and raise the reset's unit attention;
+	 * the TMF answers once they all did (multipath initiators look
+	 * for the unit attention on every path right after) */
 	if (tdm__cluster_mode()) {
 		memset(&id, 0, sizeof(id));
 		if (issuer)
 			(void)tdm__pr_nexus_id(issuer, &id);
-		(void)tdm__cluster_order(NULL, TDM__ORD_LU_RESET, lu->name,
-					 &id);
+		if (tmf)
+			atomic_fetch_add(&tmf->pending, 1);
+		if (tdm__cluster_order_cb(NULL, tmf ? reset_ordered : NULL, tmf,
+					  TDM__ORD_LU_RESET, lu->name,
+					  &id) != 0 &&
+		    tmf)
+			tdm__tmf_cmd_done(tmf);
 	}
 	/* a LU reset releases the SPC-2 reservation and every prevention
 	 * of medium removal (SBC-3 PREVENT ALLOW MEDIUM REMOVAL) */

@@ -173,7 +173,7 @@ static bool task_exists(struct tdm_lu *lu, const struct tdm_nexus *nx,
 static void lun_reset(struct tdm_lu *lu, struct tdm_tmf *tmf)
 {
 	abort_on_lu(lu, tmf, tmf->nexus, NULL, false, 0, false);
-	tdm__spc2_reset(lu, tmf->nexus);
+	tdm__spc2_reset(lu, tmf->nexus, tmf);
 	tdm__ua_raise_lu(lu, TDM_SR_UA_BUS_RESET, NULL);
 }
 

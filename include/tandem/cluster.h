@@ -73,7 +73,10 @@ void tdm_cluster_set_ext(const struct tdm_cluster_ext *ext);
 /* done(arg, status) of an event this head ordered: 0 or -errno from
  * apply on this head once every head applied it; -EAGAIN when it was not
  * ordered (fenced, no agent, the link lost before it came back). */
+#ifndef TDM_CLUSTER_DONE_FN
+#define TDM_CLUSTER_DONE_FN
 typedef void (*tdm_cluster_done_fn)(void *arg, int status);
+#endif
 /* Order a daemon event (main loop only). 0, or -ENOTSUP (not in cluster
  * mode), -EAGAIN (fenced), -EPROTONOSUPPORT (the agent is too old),
  * -ENOTCONN / -ENOMEM: done will not be called. */

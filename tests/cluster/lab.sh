@@ -474,6 +474,7 @@ HANDLER vdisk_fileio {
 	DEVICE disk0 {
 		filename $disk
 		blocksize 512
+		thin_provisioned 1
 		usn 7a1d0001
 		naa_id 0x6001405ab7a1d0001c1a500000000001
 	}

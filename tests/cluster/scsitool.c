@@ -32,6 +32,12 @@
  *   rtpg                         REPORT TARGET PORT GROUPS
  *   stpg GROUP STATE             SET TARGET PORT GROUPS, STATE 0..3 or
  *                                ao an standby unavailable
+ *   pr-latency N [KEY]           N x REGISTER AND IGNORE EXISTING KEY,
+ *                                one at a time; prints the latency
+ *                                percentiles in microseconds
+ *   tur-latency N                the same for TEST UNIT READY
+ *   stpg-latency N GROUP         N x SET TARGET PORT GROUPS of GROUP,
+ *                                standby and active/optimized in turn
  *   loop-pr N [KEY [TYPE]]       N cycles REGISTER AND IGNORE EXISTING
  *                                KEY, RESERVE, RELEASE (default key 0x1,
  *                                type wr_ex); a timestamped line each
@@ -91,7 +97,9 @@ static void usage(FILE *f)
 		"  reserve KEY TYPE | release KEY TYPE | clear KEY\n"
 		"  preempt KEY SAKEY TYPE | preempt-abort KEY SAKEY TYPE\n"
 		"  write LBA BYTE | read LBA | rtpg | stpg GROUP STATE\n"
-		"  loop-pr N [KEY [TYPE]]\n");
+		"  loop-pr N [KEY [TYPE]]\n"
+		"  pr-latency N [KEY]\n"
+		"  tur-latency N | stpg-latency N GROUP\n");
 }
 
 static void put_be16(unsigned char *p, unsigned v)
@@ -561,6 +569,111 @@ static int do_stpg(unsigned group, unsigned state)
 	return simple(cmd(c, 12, SCSI_XFER_WRITE, par, sizeof(par), 0, ""));
 }
 
+/* ---- latency (bench/cluster-latency.sh) ---- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* "name n=N good=G min= p50= p90= p99= max=" in microseconds */
+static void print_lat(const char *name, uint64_t *v, unsigned long n,
+		      unsigned long good)
+{
+	if (!n)
+		return;
+	qsort(v, n, sizeof(*v), cmp_u64);
+	printf("%s n=%lu good=%lu min_us=%.1f p50_us=%.1f p90_us=%.1f "
+	       "p99_us=%.1f max_us=%.1f\n",
+	       name, n, good, v[0] / 1e3, v[n / 2] / 1e3, v[n * 9 / 10] / 1e3,
+	       v[n * 99 / 100] / 1e3, v[n - 1] / 1e3);
+}
+
+/* N x REGISTER AND IGNORE EXISTING KEY (key), one at a time */
+static int do_pr_latency(unsigned long n, uint64_t key)
+{
+	uint64_t *v = calloc(n ? n : 1, sizeof(*v));
+	unsigned long good = 0;
+
+	if (!v)
+		return 2;
+	for (unsigned long i = 0; i < n; i++) {
+		uint64_t t0 = now_ns();
+		struct scsi_task *t = pr_out(
+			SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY,
+			0, 0, key, 0, "");
+
+		v[i] = now_ns() - t0;
+		good += t->status == SCSI_STATUS_GOOD;
+		scsi_free_scsi_task(t);
+	}
+	print_lat("pr_out_register", v, n, good);
+	free(v);
+	return 0;
+}
+
+/* N x TEST UNIT READY: the round trip without ordering */
+static int do_tur_latency(unsigned long n)
+{
+	static const unsigned char tur[6] = {0};
+	uint64_t *v = calloc(n ? n : 1, sizeof(*v));
+	unsigned long good = 0;
+
+	if (!v)
+		return 2;
+	for (unsigned long i = 0; i < n; i++) {
+		uint64_t t0 = now_ns();
+		struct scsi_task *t =
+			cmd(tur, 6, SCSI_XFER_NONE, NULL, 0, 0, "");
+
+		v[i] = now_ns() - t0;
+		good += t->status == SCSI_STATUS_GOOD;
+		scsi_free_scsi_task(t);
+	}
+	print_lat("test_unit_ready", v, n, good);
+	free(v);
+	return 0;
+}
+
+/* N x SET TARGET PORT GROUPS of group, standby and active/optimized in
+ * turn, ending active/optimized (N even) */
+static int do_stpg_latency(unsigned long n, unsigned group)
+{
+	uint64_t *v = calloc(n ? n : 1, sizeof(*v));
+	unsigned long good = 0;
+
+	if (!v)
+		return 2;
+	for (unsigned long i = 0; i < n; i++) {
+		unsigned char c[12] = {0xA4, 0x0A};
+		unsigned char par[8] = {0};
+		struct scsi_task *t;
+		uint64_t t0;
+
+		par[4] = i % 2 ? 0x0 : 0x2; /* standby, then active/opt. */
+		put_be16(par + 6, (uint16_t)group);
+		put_be32(c + 6, sizeof(par));
+		t0 = now_ns();
+		t = cmd(c, 12, SCSI_XFER_WRITE, par, sizeof(par), 0, "");
+		v[i] = now_ns() - t0;
+		good += t->status == SCSI_STATUS_GOOD;
+		scsi_free_scsi_task(t);
+	}
+	print_lat("stpg", v, n, good);
+	free(v);
+	return 0;
+}
+
 static int do_loop_pr(unsigned long n, uint64_t key, unsigned type)
 {
 	static const char *const ops[] = {"register", "reserve", "release"};
@@ -646,6 +759,18 @@ static int run(int argc, char **argv)
 	if (!strcmp(c, "stpg") && argc == 3 && parse_u64(argv[1], &v) &&
 	    v <= 0xFFFF && parse_state(argv[2], &state))
 		return do_stpg((unsigned)v, state);
+	if (!strcmp(c, "pr-latency") && argc >= 2 && argc <= 3 &&
+	    parse_u64(argv[1], &v)) {
+		k1 = 1;
+		if (argc == 3 && !parse_u64(argv[2], &k1))
+			return -1;
+		return do_pr_latency((unsigned long)v, k1);
+	}
+	if (!strcmp(c, "stpg-latency") && argc == 3 && parse_u64(argv[1], &v) &&
+	    parse_u64(argv[2], &k1) && k1 <= 0xFFFF)
+		return do_stpg_latency((unsigned long)v, (unsigned)k1);
+	if (!strcmp(c, "tur-latency") && argc == 2 && parse_u64(argv[1], &v))
+		return do_tur_latency((unsigned long)v);
 	if (!strcmp(c, "loop-pr") && argc >= 2 && argc <= 4 &&
 	    parse_u64(argv[1], &v)) {
 		k1 = 1;

@@ -4,8 +4,9 @@
  * (agentd/cluster_msg.c), the bytes other heads multicast, and for the
  * sync state machine fed with what decodes. Invariants: decoding never
  * reads outside its input; a decoded message re-encodes to one that
- * decodes to the same fields; the sync machine never crashes. Violations
- * abort.
+ * decodes to the same fields; the sync machine never crashes, including
+ * its acknowledgements (ORDER-OP, ACK, and DONE counts taken from the
+ * input). Violations abort.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -43,15 +44,28 @@ static void check_roundtrip(const struct tdm_cmsg *m)
 		r = tdm_cmsg_put_chunk(&w, 1, m->source, m->snap_seq, m->total,
 				       m->offset, m->data, m->data_len);
 		break;
+	case TDM_CMSG_ORDER_OP:
+		r = tdm_cmsg_put_order(&w, 2, m->origin, m->req, m->kind,
+				       m->payload, m->payload_len);
+		break;
+	case TDM_CMSG_ACK:
+		r = tdm_cmsg_put_ack(&w, 2, &m->ack);
+		break;
 	}
 	if (r < 0)
 		return; /* e.g. a message that grew past TDM_CMSG_MAX */
-	if (tdm_cmsg_decode(w.p, w.len, 1, &b) != 0)
+	if (tdm_cmsg_decode(w.p, w.len, 2, &b) != 0)
 		fail("re-encoded message does not decode");
 	if (b.type != m->type || b.req != m->req || b.origin != m->origin ||
 	    b.info.seq != m->info.seq || b.data_len != m->data_len ||
 	    b.pr.cdb_len != m->pr.cdb_len || b.alua.n != m->alua.n ||
-	    strcmp(b.pr.device, m->pr.device) != 0)
+	    strcmp(b.pr.device, m->pr.device) != 0 || b.kind != m->kind ||
+	    b.payload_len != m->payload_len ||
+	    (b.payload_len &&
+	     memcmp(b.payload, m->payload, b.payload_len) != 0) ||
+	    b.ack.nodeid != m->ack.nodeid ||
+	    b.ack.applied_seq != m->ack.applied_seq ||
+	    b.ack.conf != m->ack.conf)
 		fail("round trip changed a field");
 }
 
@@ -65,6 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!init) {
 		tdm_sync_init(&s, 2, AGENT_PROTO_VERSION);
+		tdm_sync_link(&s, 2);
 		init = true;
 	}
 	/* an exact-size copy, so ASan sees any overread */
@@ -82,12 +97,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case TDM_CMSG_PR_OP:
 		case TDM_CMSG_ALUA_OP:
+		case TDM_CMSG_ORDER_OP:
 			tdm_sync_op(&s, copy, size);
+			/* the daemon sends each APPLY to tandemd */
+			for (size_t i = 0; i < s.nact; i++)
+				if (s.act[i].type == TDM_SYNC_APPLY)
+					tdm_sync_sent(&s, s.act[i].seq);
 			break;
 		case TDM_CMSG_SNAP_CHUNK:
 			tdm_sync_chunk(&s, &m);
 			break;
+		case TDM_CMSG_ACK: {
+			struct tdm_cmsg_ack a;
+
+			tdm_sync_ack(&s, m.ack.nodeid, &m.ack);
+			if (tdm_sync_ack_due(&s, &a))
+				tdm_sync_ack_sent(&s, &a);
+			break;
 		}
+		}
+		/* tandemd's DONE: any count, valid or not */
+		if (size > 1 && (data[size - 2] & 3) == 0)
+			tdm_sync_done(&s, data[size - 2] >> 2);
+		else if (size > 1 && (data[size - 2] & 3) == 1)
+			tdm_sync_done(&s, s.link_sent);
+		if (s.nstab > 4096)
+			tdm_sync_stab_clear(&s); /* bound the memory */
 	}
 	free(copy);
 	return 0;

@@ -152,7 +152,7 @@ static void reset_state(void)
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		tdm__spc2_reset(lus[i], NULL);
+		tdm__spc2_reset(lus[i], NULL, NULL);
 		pthread_mutex_lock(&lus[i]->lock);
 		lus[i]->mode = mode0[i];
 		pthread_mutex_unlock(&lus[i]->lock);

@@ -7,7 +7,14 @@
  * snapshot being both). Checks that every member ends with the same state
  * and seq: joins, leaves, merges, a configuration change during a sync,
  * a first start with nobody synced, the group version, chunked snapshots,
- * and a randomized run.
+ * and a randomized run. Then the acknowledgements of link version 2
+ * (sync.h): STABLE with 1, 2 and 3 members, ACK before / after the
+ * origin's own DONE, coalesced ACKs, a member leaving while an operation
+ * waits, a joiner, stale ACKs, a group at version 1, a tandemd at link
+ * version 1, an origin whose history is replaced (LOST), ORDER-OP and ACK
+ * codec, operations encoded above the group version (DROP), and a
+ * randomized run checking at every STABLE that every ready member of the
+ * origin's view has confirmed the operation.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,6 +45,14 @@ struct node {
 	uint8_t *snap; /* taken at SNAPSHOT_GET, multicast later */
 	size_t snap_len;
 	uint64_t snap_seq;
+	/* link version 2 */
+	size_t confirmed; /* ops[0..confirmed): DONE'd, or loaded */
+	bool was_synced;
+	uint64_t stable[MAXOPS];
+	size_t nstable;
+	uint64_t lost[64];
+	size_t nlost;
+	int drops;
 };
 
 struct qmsg {
@@ -51,6 +66,27 @@ static struct qmsg q[65536];
 static size_t qh, qt;
 static struct tdm_agent_wbuf wb;
 static uint64_t next_req = 1;
+static bool check_stable_safety;
+
+/* op req was confirmed (DONE) or loaded by every ready member of the
+ * origin's view (sync.h: what STABLE means) */
+static void assert_stable_safe(uint32_t origin, uint64_t req)
+{
+	for (uint32_t id = 1; id < NN; id++) {
+		struct node *n = &nodes[id];
+		bool found = false;
+
+		if (!n->up || n->view != nodes[origin].view ||
+		    !tdm_sync_ready(&n->s))
+			continue;
+		for (size_t k = 0; k < n->confirmed && !found; k++)
+			found = n->ops[k] == req;
+		if (!found)
+			fail_msg("STABLE of req %llu at node %u: node %u has "
+				 "not confirmed it",
+				 (unsigned long long)req, origin, id);
+	}
+}
 
 static void enqueue(uint32_t from, const uint8_t *p, size_t len)
 {
@@ -81,6 +117,8 @@ static void run_actions(uint32_t id)
 	struct node *n = &nodes[id];
 	struct tdm_cmsg m;
 
+	/* checked after every action: the STABLEs of this event come
+	 * last, after the applies */
 	for (size_t i = 0; i < n->s.nact; i++) {
 		const struct tdm_sync_act *a = &n->s.act[i];
 
@@ -94,6 +132,18 @@ static void run_actions(uint32_t id)
 				tdm_cmsg_decode(a->data, a->len, 9, &m), 0);
 			assert_true(n->nops < MAXOPS);
 			n->ops[n->nops++] = m.req;
+			assert_int_equal(tdm_sync_sent(&n->s, a->seq), 0);
+			break;
+		case TDM_SYNC_STABLE:
+			assert_true(n->nstable < MAXOPS);
+			n->stable[n->nstable++] = a->req;
+			break;
+		case TDM_SYNC_LOST:
+			assert_true(n->nlost < 64);
+			n->lost[n->nlost++] = a->req;
+			break;
+		case TDM_SYNC_DROP:
+			n->drops++;
 			break;
 		case TDM_SYNC_SNAPSHOT_GET:
 			n->gets++;
@@ -117,6 +167,46 @@ static void run_actions(uint32_t id)
 			break;
 		}
 	}
+	/* synced without applying one by one: fenced until it holds all
+	 * that was sent, so it counts as confirmed */
+	if (n->s.synced && !n->was_synced)
+		n->confirmed = n->nops;
+	n->was_synced = n->s.synced;
+	if (n->confirmed > n->nops)
+		n->confirmed = n->nops;
+	if (check_stable_safety)
+		for (size_t i = 0; i < n->s.nact; i++)
+			if (n->s.act[i].type == TDM_SYNC_STABLE)
+				assert_stable_safe(id, n->s.act[i].req);
+}
+
+/* tandemd of id sends DONE for everything it was sent */
+static void done(uint32_t id)
+{
+	struct node *n = &nodes[id];
+
+	assert_int_equal(tdm_sync_done(&n->s, n->s.link_sent), 0);
+	n->confirmed = n->nops;
+	run_actions(id);
+}
+
+/* the daemon's end of a loop round: one ACK if due */
+static bool ack_flush(uint32_t id)
+{
+	struct tdm_cmsg_ack a;
+
+	if (!nodes[id].up || !tdm_sync_ack_due(&nodes[id].s, &a))
+		return false;
+	assert_int_equal(tdm_cmsg_put_ack(&wb, nodes[id].s.version, &a), 0);
+	enqueue(id, wb.p, wb.len);
+	tdm_sync_ack_sent(&nodes[id].s, &a);
+	return true;
+}
+
+static void ack_all(void)
+{
+	for (uint32_t id = 1; id < NN; id++)
+		ack_flush(id);
 }
 
 /* the source's tandemd answers SNAPSHOT-GET: multicast it in chunks */
@@ -168,7 +258,12 @@ static void deliver_one(void)
 			r = tdm_sync_info(&n->s, qm->from, &m.info);
 			break;
 		case TDM_CMSG_PR_OP:
+		case TDM_CMSG_ALUA_OP:
+		case TDM_CMSG_ORDER_OP:
 			r = tdm_sync_op(&n->s, qm->p, qm->len);
+			break;
+		case TDM_CMSG_ACK:
+			r = tdm_sync_ack(&n->s, qm->from, &m.ack);
 			break;
 		case TDM_CMSG_SNAP_CHUNK:
 			r = tdm_sync_chunk(&n->s, &m);
@@ -186,6 +281,15 @@ static void deliver_all(void)
 		while (qh < qt)
 			deliver_one();
 	} while (flush_snapshots());
+}
+
+/* deliver, acknowledge, until nothing moves */
+static void settle(void)
+{
+	do {
+		deliver_all();
+		ack_all();
+	} while (qh < qt);
 }
 
 /* a configuration change delivered to the nodes of mask (a partition) */
@@ -221,6 +325,8 @@ static void leave(uint32_t id)
 	nodes[id].up = false;
 	nodes[id].view = 0;
 	tdm_sync_reset(&nodes[id].s);
+	tdm_sync_stab_clear(&nodes[id].s); /* the daemon rejected them */
+	nodes[id].was_synced = false;
 	free(nodes[id].snap);
 	nodes[id].snap = NULL;
 }
@@ -231,6 +337,8 @@ static void fresh(uint32_t id, uint64_t base)
 	leave(id);
 	nodes[id].base = base;
 	nodes[id].nops = 0;
+	nodes[id].confirmed = 0;
+	tdm_sync_link(&nodes[id].s, nodes[id].s.link_version);
 }
 
 /* an operation multicast by id (accepted while it served: it may reach
@@ -290,6 +398,19 @@ static int setup(void **state)
 		nodes[id].base = 100 * id;
 	}
 	qh = qt = 0;
+	check_stable_safety = false;
+	return 0;
+}
+
+/* every agent at protocol 2, every tandemd at link version 2 */
+static int setup2(void **state)
+{
+	setup(state);
+	for (uint32_t id = 1; id < NN; id++) {
+		tdm_sync_init(&nodes[id].s, id, 2);
+		tdm_sync_link(&nodes[id].s, 2);
+	}
+	check_stable_safety = true;
 	return 0;
 }
 
@@ -567,6 +688,440 @@ static void test_random(void **state)
 		assert_same(mask);
 }
 
+/* ---- link version 2: acknowledgements ---- */
+
+/* an ORDER-OP of id (returns its req) */
+static uint64_t submit_order(uint32_t id)
+{
+	uint64_t req = next_req++;
+
+	assert_true(tdm_sync_ready(&nodes[id].s));
+	assert_int_equal(tdm_cmsg_put_order(&wb, nodes[id].s.version, id, req,
+					    7, "xyz", 3),
+			 0);
+	enqueue(id, wb.p, wb.len);
+	return req;
+}
+
+static bool has_stable(uint32_t id, uint64_t req)
+{
+	for (size_t i = 0; i < nodes[id].nstable; i++)
+		if (nodes[id].stable[i] == req)
+			return true;
+	return false;
+}
+
+static void test_stable_single(void **state)
+{
+	struct tdm_cmsg_ack a;
+	uint64_t r1, r2;
+
+	confchg(B(1));
+	deliver_all();
+	r1 = next_req;
+	submit(1);
+	r2 = submit_order(1);
+	deliver_all();
+	assert_int_equal(nodes[1].s.seq, 2);
+	assert_int_equal(nodes[1].nstable, 0); /* tandemd has not said DONE */
+	assert_false(tdm_sync_ack_due(&nodes[1].s, &a)); /* alone: no ACK */
+	assert_int_equal(tdm_sync_done(&nodes[1].s, 1), 0);
+	nodes[1].confirmed = 1;
+	run_actions(1);
+	assert_int_equal(nodes[1].nstable, 1);
+	assert_int_equal(nodes[1].stable[0], r1);
+	done(1);
+	assert_int_equal(nodes[1].nstable, 2);
+	assert_int_equal(nodes[1].stable[1], r2);
+	/* a DONE beyond what was sent, or going back */
+	assert_int_equal(tdm_sync_done(&nodes[1].s, 3), -EPROTO);
+	assert_int_equal(tdm_sync_done(&nodes[1].s, 1), -EPROTO);
+}
+
+static void test_stable_two(void **state)
+{
+	uint64_t r;
+
+	confchg(B(1) | B(2));
+	settle();
+	/* the other member acknowledges after the origin's own DONE */
+	r = next_req;
+	submit(1);
+	deliver_all();
+	done(1);
+	ack_all();
+	deliver_all();
+	assert_false(has_stable(1, r));
+	done(2);
+	assert_true(ack_flush(2));
+	assert_false(has_stable(1, r));
+	deliver_all();
+	assert_true(has_stable(1, r));
+	assert_int_equal(nodes[2].nstable, 0); /* not its operation */
+	/* ... and before it */
+	r = submit_order(1);
+	deliver_all();
+	done(2);
+	ack_all();
+	deliver_all();
+	assert_false(has_stable(1, r));
+	done(1);
+	assert_true(has_stable(1, r));
+	/* the other way round */
+	r = next_req;
+	submit(2);
+	settle();
+	done(1);
+	done(2);
+	settle();
+	assert_true(has_stable(2, r));
+	assert_same(B(1) | B(2));
+}
+
+static void test_stable_three_coalesced(void **state)
+{
+	uint64_t first = next_req;
+	size_t q0;
+
+	confchg(B(1) | B(2) | B(3));
+	settle();
+	for (int i = 0; i < 5; i++)
+		submit(1);
+	deliver_all();
+	done(1);
+	/* five DONEs on 2 and 3, then one round: one ACK each */
+	for (uint64_t c = 1; c <= 5; c++)
+		for (uint32_t id = 2; id <= 3; id++) {
+			assert_int_equal(tdm_sync_done(&nodes[id].s, c), 0);
+			run_actions(id);
+		}
+	nodes[2].confirmed = nodes[3].confirmed = 5;
+	q0 = qt;
+	ack_all(); /* 1 (its own DONE), 2, 3 */
+	assert_int_equal(qt - q0, 3);
+	ack_all(); /* nothing new: none */
+	assert_int_equal(qt - q0, 3);
+	/* 1's and 2's ACKs are not enough */
+	deliver_one();
+	deliver_one();
+	assert_int_equal(nodes[1].nstable, 0);
+	deliver_one();
+	assert_int_equal(nodes[1].nstable, 5);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(nodes[1].stable[i], first + (uint64_t)i);
+	assert_same(B(1) | B(2) | B(3));
+}
+
+/* a member leaves while an operation waits for it */
+static void test_stable_leave(void **state)
+{
+	uint64_t r;
+
+	confchg(B(1) | B(2) | B(3));
+	settle();
+	r = next_req;
+	submit(1);
+	deliver_all();
+	done(1);
+	done(2);
+	settle();
+	assert_false(has_stable(1, r)); /* 3 has not applied it */
+	leave(3);
+	confchg(B(1) | B(2));
+	deliver_all(); /* the cut: 2 continues and keeps its ACK */
+	assert_true(has_stable(1, r));
+	assert_int_equal(nodes[1].nlost, 0);
+}
+
+/* a member joins while an operation waits: it counts once synced */
+static void test_stable_joiner(void **state)
+{
+	struct tdm_cmsg_ack a;
+	uint64_t r;
+
+	confchg(B(1) | B(2));
+	settle();
+	r = next_req;
+	submit(1);
+	deliver_all();
+	done(1);
+	confchg(B(1) | B(2) | B(3));
+	while (qh < qt)
+		deliver_one(); /* the cut */
+	assert_true(nodes[3].s.waiting);
+	done(2);
+	ack_all();
+	assert_false(tdm_sync_ack_due(&nodes[3].s, &a)); /* not synced */
+	while (qh < qt)
+		deliver_one();
+	assert_false(has_stable(1, r)); /* 3 is waited for */
+	flush_snapshots();
+	while (qh < qt)
+		deliver_one(); /* 3 loads the snapshot holding r */
+	assert_true(tdm_sync_ready(&nodes[3].s));
+	assert_int_equal(nodes[3].s.applied, 1);
+	assert_false(has_stable(1, r));
+	assert_true(tdm_sync_ack_due(&nodes[3].s, &a));
+	assert_int_equal(a.applied_seq, 1);
+	ack_all();
+	deliver_all();
+	assert_true(has_stable(1, r));
+	/* the joiner's own operations become stable too */
+	r = next_req;
+	submit(3);
+	deliver_all();
+	for (uint32_t id = 1; id <= 3; id++)
+		done(id);
+	settle();
+	assert_true(has_stable(3, r));
+	assert_same(B(1) | B(2) | B(3));
+}
+
+static void test_stale_ack(void **state)
+{
+	struct tdm_cmsg_ack a;
+	uint64_t r;
+
+	confchg(B(1) | B(2));
+	settle();
+	r = next_req;
+	submit(1);
+	deliver_all();
+	done(1);
+	/* another configuration's tag */
+	a = (struct tdm_cmsg_ack){2, 100, nodes[1].s.conf ^ 1};
+	assert_int_equal(tdm_sync_ack(&nodes[1].s, 2, &a), 0);
+	assert_false(has_stable(1, r));
+	/* not the sender's own */
+	a.conf = nodes[1].s.conf;
+	assert_int_equal(tdm_sync_ack(&nodes[1].s, 3, &a), -EPROTO);
+	/* not a member */
+	a.nodeid = 4;
+	assert_int_equal(tdm_sync_ack(&nodes[1].s, 4, &a), 0);
+	assert_false(has_stable(1, r));
+	/* between a configuration change (the very same members) and its
+	 * cut: sent before the sender saw the change */
+	confchg(B(1) | B(2));
+	a.nodeid = 2;
+	assert_int_equal(tdm_sync_ack(&nodes[1].s, 2, &a), 0);
+	deliver_all();
+	assert_false(has_stable(1, r));
+	done(2);
+	settle();
+	assert_true(has_stable(1, r));
+}
+
+/* a group at version 1: no ACK, STABLE on the origin's own DONE */
+static void test_stable_v1_group(void **state)
+{
+	struct tdm_cmsg_ack a;
+	uint64_t r = next_req;
+
+	tdm_sync_init(&nodes[2].s, 2, 1);
+	tdm_sync_link(&nodes[2].s, 1);
+	confchg(B(1) | B(2));
+	settle();
+	assert_int_equal(nodes[1].s.version, 1);
+	submit(1);
+	deliver_all();
+	assert_false(tdm_sync_ack_due(&nodes[1].s, &a));
+	assert_false(tdm_sync_ack_due(&nodes[2].s, &a));
+	assert_false(has_stable(1, r));
+	check_stable_safety = false; /* the weaker v1 guarantee */
+	done(1);
+	assert_true(has_stable(1, r));
+	assert_int_equal(qh, qt);
+}
+
+/* an old tandemd (link version 1): no DONE, no STABLE; the agent
+ * acknowledges what it sent */
+static void test_stable_link_v1(void **state)
+{
+	struct tdm_cmsg_ack a;
+	uint64_t r;
+
+	tdm_sync_link(&nodes[1].s, 1);
+	confchg(B(1) | B(2));
+	settle();
+	submit(1);
+	deliver_all();
+	assert_true(tdm_sync_ack_due(&nodes[1].s, &a));
+	assert_int_equal(a.applied_seq, 1);
+	assert_int_equal(tdm_sync_done(&nodes[1].s, 1), -EPROTO);
+	settle();
+	done(2);
+	settle();
+	assert_int_equal(nodes[1].nstable, 0);
+	nodes[1].confirmed = nodes[1].nops; /* it applies what it gets */
+	r = next_req;
+	submit(2);
+	deliver_all();
+	nodes[1].confirmed = nodes[1].nops;
+	done(2);
+	assert_false(has_stable(2, r));
+	settle();
+	assert_true(has_stable(2, r));
+}
+
+/* the origin's history is replaced at a merge: LOST */
+static void test_stable_lost(void **state)
+{
+	uint64_t r;
+
+	confchg(B(1) | B(2));
+	confchg(B(3));
+	settle();
+	for (int i = 0; i < 3; i++)
+		submit(3);
+	r = next_req;
+	submit(1);
+	deliver_all();
+	done(1);
+	assert_false(has_stable(1, r)); /* 2 did not apply it */
+	confchg(B(1) | B(2) | B(3));
+	settle();
+	assert_int_equal(nodes[1].nlost, 1);
+	assert_int_equal(nodes[1].lost[0], r);
+	assert_false(has_stable(1, r));
+	assert_same(B(1) | B(2) | B(3));
+	assert_int_equal(nodes[1].base, 300);
+}
+
+static void test_order_codec(void **state)
+{
+	struct tdm_cmsg_ack a = {3, 0x1122334455667788ull, 0xabcd};
+	struct tdm_cmsg m;
+	uint16_t type, version;
+	uint32_t origin;
+	uint64_t req;
+	uint8_t buf[256];
+	size_t n;
+
+	assert_int_equal(tdm_cmsg_put_order(&wb, 2, 5, 77, 9, "abc", 3), 0);
+	assert_int_equal(tdm_cmsg_decode(wb.p, wb.len, 2, &m), 0);
+	assert_int_equal(m.type, TDM_CMSG_ORDER_OP);
+	assert_int_equal(m.origin, 5);
+	assert_int_equal(m.req, 77);
+	assert_int_equal(m.kind, 9);
+	assert_int_equal(m.payload_len, 3);
+	assert_memory_equal(m.payload, "abc", 3);
+	assert_int_equal(
+		tdm_cmsg_op_ids(wb.p, wb.len, &type, &version, &origin, &req),
+		0);
+	assert_int_equal(type, TDM_CMSG_ORDER_OP);
+	assert_int_equal(version, 2);
+	assert_int_equal(origin, 5);
+	assert_int_equal(req, 77);
+	/* a version-1 member refuses it; one claiming version 1 is bad */
+	assert_int_equal(tdm_cmsg_decode(wb.p, wb.len, 1, &m), -ENOTSUP);
+	n = wb.len;
+	memcpy(buf, wb.p, n);
+	buf[7] = 1;
+	assert_int_equal(tdm_cmsg_decode(buf, n, 2, &m), -EPROTO);
+	assert_int_equal(tdm_cmsg_put_order(&wb, 1, 5, 77, 9, "abc", 3),
+			 -EINVAL);
+	for (size_t k = 0; k < n; k++)
+		assert_true(tdm_cmsg_decode(buf, k, 2, &m) < 0);
+	/* ACK */
+	assert_int_equal(tdm_cmsg_put_ack(&wb, 2, &a), 0);
+	assert_int_equal(tdm_cmsg_decode(wb.p, wb.len, 2, &m), 0);
+	assert_int_equal(m.type, TDM_CMSG_ACK);
+	assert_int_equal(m.ack.nodeid, 3);
+	assert_true(m.ack.applied_seq == a.applied_seq);
+	assert_int_equal(m.ack.conf, 0xabcd);
+	assert_int_equal(
+		tdm_cmsg_op_ids(wb.p, wb.len, &type, &version, &origin, &req),
+		-EPROTO);
+	for (size_t k = 0; k < wb.len; k++)
+		assert_true(tdm_cmsg_decode(wb.p, k, 2, &m) < 0);
+	assert_int_equal(tdm_cmsg_put_ack(&wb, 1, &a), -EINVAL);
+}
+
+/* an operation encoded above the group version (queued before a member
+ * of version 1 joined): dropped by every member */
+static void test_drop_above_version(void **state)
+{
+	struct tdm_agent_alua al;
+
+	confchg(B(1));
+	deliver_all();
+	tdm_sync_init(&nodes[2].s, 2, 1);
+	tdm_sync_link(&nodes[2].s, 1);
+	confchg(B(1) | B(2));
+	settle();
+	assert_int_equal(nodes[1].s.version, 1);
+	/* ORDER-OP and ALUA-OP at version 2 */
+	assert_int_equal(tdm_cmsg_put_order(&wb, 2, 1, next_req++, 1, "", 0),
+			 0);
+	enqueue(1, wb.p, wb.len);
+	memset(&al, 0, sizeof(al));
+	assert_int_equal(tdm_cmsg_put_alua(&wb, 2, 1, next_req++, &al), 0);
+	enqueue(1, wb.p, wb.len);
+	submit(1); /* version 1: applied */
+	deliver_all();
+	assert_int_equal(nodes[1].drops, 2);
+	assert_int_equal(nodes[2].drops, 2);
+	assert_int_equal(nodes[1].s.seq, 1);
+	assert_same(B(1) | B(2));
+}
+
+/* random joins, leaves, restarts, operations, DONEs and ACK rounds; every
+ * STABLE is checked (assert_stable_safe) */
+static void test_random_stable(void **state)
+{
+	unsigned seed = 777;
+	uint32_t mask = 0;
+	size_t stables = 0, losts = 0;
+
+	for (int step = 0; step < 4000; step++) {
+		uint32_t r = (uint32_t)rand_r(&seed), id = 1 + r % (NN - 1);
+		int what = (int)((r >> 8) % 20);
+
+		if (what == 0 && !(mask & B(id))) {
+			fresh(id, 1000 * (uint64_t)step + id);
+			mask |= B(id);
+			confchg(mask);
+		} else if (what == 1 && (mask & B(id))) {
+			leave(id);
+			mask &= ~B(id);
+			if (mask)
+				confchg(mask);
+		} else if (what < 7 && (mask & B(id)) &&
+			   tdm_sync_ready(&nodes[id].s)) {
+			if (what & 1)
+				submit(id);
+			else
+				submit_order(id);
+		} else if (what < 10 && (mask & B(id))) {
+			done(id);
+		} else if (what < 12) {
+			ack_all();
+		} else if (qh < qt) {
+			deliver_one();
+		} else {
+			flush_snapshots();
+		}
+	}
+	/* everyone applies and acknowledges: nothing stays waiting */
+	for (int k = 0; k < 3; k++) {
+		settle();
+		for (uint32_t id = 1; id < NN; id++)
+			if (mask & B(id))
+				done(id);
+	}
+	settle();
+	for (uint32_t id = 1; id < NN; id++) {
+		stables += nodes[id].nstable;
+		losts += nodes[id].nlost;
+		if (mask & B(id))
+			assert_int_equal(nodes[id].s.nstab, 0);
+	}
+	print_message("random: %zu STABLE, %zu LOST\n", stables, losts);
+	assert_true(stables > 100);
+	if (mask)
+		assert_same(mask);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -585,6 +1140,30 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_codec, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stable_single, setup2,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stable_two, setup2,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stable_three_coalesced,
+						setup2, teardown),
+		cmocka_unit_test_setup_teardown(test_stable_leave, setup2,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stable_joiner, setup2,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stale_ack, setup2,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stable_v1_group, setup2,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stable_link_v1, setup2,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stable_lost, setup2,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_order_codec, setup2,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_drop_above_version, setup2,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_random_stable, setup2,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;

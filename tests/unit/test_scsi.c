@@ -1151,7 +1151,7 @@ static void test_reserve(void **state)
 	/* and a LU reset too */
 	RUN(f->nx, 0, 0x16, 0, 0, 0, 0, 0);
 	expect_good();
-	tdm__spc2_reset(f->lu, NULL);
+	tdm__spc2_reset(f->lu, NULL, NULL);
 	RUN(f->nx2, 0, 0x00, 0, 0, 0, 0, 0);
 	expect_good();
 	/* third party, long id, extents: not supported */
@@ -1349,7 +1349,7 @@ static void test_removable(void **state)
 	/* a LU reset too */
 	RUN(b, 0, 0x1E, 0, 0, 0, 1, 0);
 	assert_int_equal(lu->prevent, 1);
-	tdm__spc2_reset(lu, NULL);
+	tdm__spc2_reset(lu, NULL, NULL);
 	assert_int_equal(lu->prevent, 0);
 	RUN(b, 0, 0x1B, 0, 0, 0, 0x02, 0);
 	expect_good();
