@@ -14,7 +14,10 @@
 #      heads end with the identical READ FULL STATUS and generation, and
 #      the generation grew by exactly the REGISTERs that got GOOD;
 #   4. tandemd of head 2 killed (-9) and restarted: it is fenced until it
-#      has the cluster's state, then reports the same keys;
+#      has the cluster's state, then reports the same keys; then its
+#      tandem-agentd killed (-9): head 2 is fenced at once (media access
+#      and PR OUT refused with a retryable sense) and, with a new agent,
+#      resynchronised;
 #   5. iscsi-test-cu --dataloss with one URL per head (MultipathIO runs):
 #      zero failures;
 #   6. head 1, holding the reservation's nexus, is killed (SIGKILL of all
@@ -175,7 +178,7 @@ sc 1 -i "$A" rtpg | grep -q 'tpg id=2 state=0' && ok "head 1 sees group 2 active
 
 echo "== 3. two initiators race PR OUT through different heads"
 g0=$(sc 1 -i "$A" read-keys | sed -n 's/^gen=//p')
-N=${RACE_N:-300}
+N=${RACE_N:-500}
 client_bg "$LAB_DIR/race-a.log" "$SCSITOOL" -r -i "$A" "$(lab_url 1)" loop-pr "$N" 0xa1
 pa=$LAB_PID
 client_bg "$LAB_DIR/race-b.log" "$SCSITOOL" -r -i "$B" "$(lab_url 2)" loop-pr "$N" 0xb2
@@ -215,6 +218,31 @@ fi
 [ "$(keys 1)" = "$(keys 2)" ] && grep -q 'key=0xc3' <<<"$(keys 2)" &&
 	ok "restarted head 2 reports the same keys, 0xc3 included" ||
 	ko "after the restart: head 1 [$(keys 1)] head 2 [$(keys 2)]"
+
+echo "== 4b. tandem-agentd of head 2 killed and restarted"
+daemon_kill 2 agentd KILL
+fenced=
+for ((n = 0; n < 50; n++)); do
+	if ! is_serving 2; then
+		fenced=$((n * 20))
+		break
+	fi
+	sleep 0.02
+done
+[ -n "$fenced" ] && ok "head 2 fenced within ${fenced} ms of its agent's death" || ko "head 2 still serving without its agent"
+[ "$(cluster_field 2 agent)" = none ] && ok "head 2 reports no agent" || ko "head 2's agent field: $(cluster_field 2 agent)"
+r=$(sc 2 -i "$B" read 8)
+grep -q 'sense=2/04/0a' <<<"$r" && ok "head 2 without agent refuses media access: NOT READY 04/0A" ||
+	ko "read through agentless head 2: $(tr '\n' ' ' <<<"$r")"
+r=$(sc 2 -i "$B" register-ignore 0xb2)
+grep -q 'sense=2/04/0a' <<<"$r" && ok "head 2 without agent refuses PR OUT (retryable 04/0A)" ||
+	ko "PR OUT through agentless head 2: $(tr '\n' ' ' <<<"$r")"
+expect "D registers 0xd4 through head 1 meanwhile" status=GOOD "$(sc 1 -i iqn.2026-11.org.example:host-d register 0 0xd4)"
+agentd_start 2
+if wait_serving 2 30; then ok "head 2 serves again with a new agent (${LAB_WAITED} s)"; else ko "head 2 does not serve again"; fi
+[ "$(keys 1)" = "$(keys 2)" ] && grep -q 'key=0xd4' <<<"$(keys 2)" &&
+	ok "head 2 resynchronised: the same keys, 0xd4 included" ||
+	ko "after the new agent: head 1 [$(keys 1)] head 2 [$(keys 2)]"
 
 echo "== 5. iscsi-test-cu with one URL per head"
 if command -v iscsi-test-cu >/dev/null; then
