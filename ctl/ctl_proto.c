@@ -29,6 +29,7 @@ static const struct verb_desc {
 	[TDM_CTL_SESSIONS] = {"SESSIONS", 0, 0},
 	[TDM_CTL_CLOSE_SESSION] = {"CLOSE-SESSION", 1, 1},
 	[TDM_CTL_STATS] = {"STATS", 0, 1},
+	[TDM_CTL_EDIT] = {"EDIT", 1, 1},
 };
 
 const char *tdm_ctl_verb_name(enum tdm_ctl_verb v)
@@ -280,6 +281,17 @@ int tdm_ctl_req_parse(const char *line, size_t len, struct tdm_ctl_req *req,
 				    "'%.*s' (bad %%XX escape or too long)",
 				    SHOW(&w[3]));
 		break;
+	case TDM_CTL_EDIT:
+		if (!get_u64(&w[1], UINT64_MAX, &x))
+			return fail(err, errlen, -EINVAL,
+				    "EDIT: bad byte count '%.*s'", SHOW(&w[1]));
+		if (x > TDM_CTL_PAYLOAD_MAX)
+			return fail(err, errlen, -EMSGSIZE,
+				    "EDIT: payload of %llu bytes is over the "
+				    "limit of %u",
+				    (unsigned long long)x, TDM_CTL_PAYLOAD_MAX);
+		req->payload_len = (size_t)x;
+		break;
 	case TDM_CTL_CLOSE_SESSION:
 		if (!get_u64(&w[1], UINT64_MAX, &req->num))
 			return fail(err, errlen, -EINVAL,
@@ -352,6 +364,11 @@ int tdm_ctl_req_format(const struct tdm_ctl_req *req, char *buf, size_t buflen)
 		     put_num(buf, max, &o, req->payload_len);
 		if (req->name[0])
 			ok = ok && put_word(buf, max, &o, req->name);
+		break;
+	case TDM_CTL_EDIT:
+		if (req->payload_len > TDM_CTL_PAYLOAD_MAX)
+			return -EMSGSIZE;
+		ok = ok && put_num(buf, max, &o, req->payload_len);
 		break;
 	case TDM_CTL_CLOSE_SESSION:
 		ok = ok && put_num(buf, max, &o, req->num);
@@ -710,7 +727,7 @@ int tdm_ctl_call(int fd, const struct tdm_ctl_req *req, const void *payload,
 			    "bytes",
 			    tdm_ctl_verb_name(req->verb), TDM_CTL_LINE_MAX);
 	r = send_all(fd, line, (size_t)n);
-	if (!r && req->verb == TDM_CTL_APPLY)
+	if (!r && (req->verb == TDM_CTL_APPLY || req->verb == TDM_CTL_EDIT))
 		r = send_all(fd, payload, req->payload_len);
 	/* on EPIPE the daemon may still have said why: read it */
 	if (r && r != -EPIPE && r != -ECONNRESET)

@@ -13,6 +13,10 @@
  *             APPLY <expected-epoch> <nbytes> [<name>]   (0 = any epoch)
  *             CLOSE-SESSION <id>
  *             STATS [<device>]
+ *             EDIT <nbytes>    (cluster mode: one edit of the shared
+ *                               configuration, ctl/conf_edit_ops.h's
+ *                               encoding; OK cluster_conf_epoch=N once
+ *                               every head applied it)
  *   response: OK <nbytes> [key=value ...]\n<payload>
  *             ERR <errno> <nbytes>\n<message>
  *
@@ -45,6 +49,7 @@ enum tdm_ctl_verb {
 	TDM_CTL_SESSIONS,
 	TDM_CTL_CLOSE_SESSION,
 	TDM_CTL_STATS,
+	TDM_CTL_EDIT,
 	TDM__CTL_VERB_COUNT
 };
 
@@ -54,7 +59,7 @@ const char *tdm_ctl_verb_name(enum tdm_ctl_verb v);
 struct tdm_ctl_req {
 	enum tdm_ctl_verb verb;
 	uint64_t num;	    /* APPLY: expected epoch; CLOSE-SESSION: id */
-	size_t payload_len; /* APPLY */
+	size_t payload_len; /* APPLY, EDIT */
 	char name[TDM_CTL_NAME_MAX]; /* APPLY: config name; STATS: device */
 };
 

@@ -7,8 +7,11 @@
  * read-modify-write: GET-CONFIG with its epoch, change the configuration
  * with ctl/conf_edit.c, APPLY with that epoch; when another admin got
  * there first the daemon answers ESTALE and the edit is redone on the
- * new configuration. Tools print: errors go to stderr, exit status 1
- * (2 for a bad command line).
+ * new configuration. In cluster mode (tandemd -A) an edit of the shared
+ * configuration is sent as it is (EDIT) and tandemd orders it on every
+ * head (targetd/cluster_conf.c); node-local edits stay read-modify-write
+ * on this head. Tools print: errors go to stderr, exit status 1 (2 for a
+ * bad command line).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +25,7 @@
 
 #include "alua/alua.h" /* target group state names */
 #include "ctl/conf_edit.h"
+#include "ctl/conf_edit_ops.h"
 #include "ctl/ctl_proto.h"
 #include "tandem/config.h"
 
@@ -51,14 +55,15 @@ static void errx_(const char *fmt, ...)
 
 /* ---- the command line ---- */
 
+/* the bits of ctl/conf_edit_ops.h, which carries edits to tandemd */
 enum mod {
-	M_HANDLER = 1 << 0,
-	M_ATTRS = 1 << 1,
-	M_DRIVER = 1 << 2,
-	M_TARGET = 1 << 3,
-	M_GROUP = 1 << 4,
-	M_DEVICE = 1 << 5,
-	M_DEV_GROUP = 1 << 6, /* alua/: scstadmin's -dev_group */
+	M_HANDLER = TDM_EDIT_M_HANDLER,
+	M_ATTRS = TDM_EDIT_M_ATTRS,
+	M_DRIVER = TDM_EDIT_M_DRIVER,
+	M_TARGET = TDM_EDIT_M_TARGET,
+	M_GROUP = TDM_EDIT_M_GROUP,
+	M_DEVICE = TDM_EDIT_M_DEVICE,
+	M_DEV_GROUP = TDM_EDIT_M_DEV_GROUP, /* alua/: scstadmin's -dev_group */
 };
 
 enum act {
@@ -585,98 +590,117 @@ static const char *drv_check(const struct opts *o)
 	return NULL;
 }
 
+/* The command line's edit as data (ctl/conf_edit_ops.h). */
+static void build_edit(const struct opts *o, struct tdm_edit *e)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->action, sizeof(e->action), "%s", o->act->name);
+	for (size_t k = 0; k < sizeof(mods) / sizeof(mods[0]); k++) {
+		if (!(o->given & mods[k].bit) || mods[k].bit == M_ATTRS)
+			continue;
+		if (tdm_edit_set_mod(e, mods[k].bit, mod_val(o, mods[k].bit)) <
+		    0) {
+			errx_("out of memory");
+			exit(1);
+		}
+	}
+	e->mods |= o->given & M_ATTRS;
+	e->arg = o->arg ? xstrdup(o->arg) : NULL;
+	/* the attributes stay o's: e only borrows them */
+	e->attrs = o->attrs;
+}
+
+static void drop_edit(struct tdm_edit *e)
+{
+	e->attrs.v = NULL;
+	e->attrs.n = 0;
+	tdm_edit_free(e);
+}
+
 static int do_edit_op(struct tdm_conf *c, const struct opts *o, char *err,
 		      size_t errlen)
 {
-	const char *tgt = mod_val(o, M_TARGET), *grp = mod_val(o, M_GROUP);
-	struct tdm_attrs en = {0};
-	struct tdm_attr one;
+	struct tdm_edit e;
 	int r;
 
-	switch (o->act->act) {
-	case A_OPEN_DEV:
-		return tdm_edit_add_device(c, o->arg, mod_val(o, M_HANDLER),
-					   &o->attrs, err, errlen);
-	case A_CLOSE_DEV:
-		return tdm_edit_rem_device(c, o->arg, mod_val(o, M_HANDLER),
-					   err, errlen);
-	case A_SET_DEV_ATTR: {
-		const struct tdm_conf_device *d =
-			tdm_edit_find_device(c, o->arg);
-		const char *h = mod_val(o, M_HANDLER);
-
-		if (d && h && strcmp(h, tdm_handler_name(d->handler)) != 0) {
-			snprintf(err, errlen,
-				 "device '%s' has handler %s, not "
-				 "%s",
-				 o->arg, tdm_handler_name(d->handler), h);
-			return -EINVAL;
-		}
-		return tdm_edit_dev_attr(c, o->arg, &o->attrs, err, errlen);
-	}
-	case A_SET_DRV_ATTR:
-		return tdm_edit_drv_attr(c, TDM_EDIT_SET, &o->attrs, err,
-					 errlen);
-	case A_ADD_DRV_ATTR:
-		return tdm_edit_drv_attr(c, TDM_EDIT_ADD, &o->attrs, err,
-					 errlen);
-	case A_REM_DRV_ATTR:
-		return tdm_edit_drv_attr(c, TDM_EDIT_REMOVE, &o->attrs, err,
-					 errlen);
-	case A_ADD_TARGET:
-		return tdm_edit_add_target(c, o->arg, &o->attrs, err, errlen);
-	case A_REM_TARGET:
-		return tdm_edit_rem_target(c, o->arg, err, errlen);
-	case A_SET_TGT_ATTR:
-		return tdm_edit_tgt_attr(c, o->arg, TDM_EDIT_SET, &o->attrs,
-					 err, errlen);
-	case A_ADD_TGT_ATTR:
-		return tdm_edit_tgt_attr(c, o->arg, TDM_EDIT_ADD, &o->attrs,
-					 err, errlen);
-	case A_REM_TGT_ATTR:
-		return tdm_edit_tgt_attr(c, o->arg, TDM_EDIT_REMOVE, &o->attrs,
-					 err, errlen);
-	case A_ENABLE_TARGET:
-	case A_DISABLE_TARGET:
-		one.key = (char *)"enabled";
-		one.value =
-			(char *)(o->act->act == A_ENABLE_TARGET ? "1" : "0");
-		en.v = &one;
-		en.n = 1;
-		return tdm_edit_tgt_attr(c, o->arg, TDM_EDIT_SET, &en, err,
-					 errlen);
-	case A_ADD_LUN:
-		return tdm_edit_add_lun(c, tgt, grp, o->num,
-					mod_val(o, M_DEVICE), &o->attrs, err,
-					errlen);
-	case A_REM_LUN:
-		return tdm_edit_rem_lun(c, tgt, grp, o->num, err, errlen);
-	case A_ADD_GROUP:
-		return tdm_edit_add_group(c, tgt, o->arg, err, errlen);
-	case A_REM_GROUP:
-		return tdm_edit_rem_group(c, tgt, o->arg, err, errlen);
-	case A_SET_GRP_ATTR:
-		return tdm_edit_grp_attr(c, tgt, o->arg, TDM_EDIT_SET,
-					 &o->attrs, err, errlen);
-	case A_ADD_GRP_ATTR:
-		return tdm_edit_grp_attr(c, tgt, o->arg, TDM_EDIT_ADD,
-					 &o->attrs, err, errlen);
-	case A_REM_GRP_ATTR:
-		return tdm_edit_grp_attr(c, tgt, o->arg, TDM_EDIT_REMOVE,
-					 &o->attrs, err, errlen);
-	case A_ADD_INIT:
-		return tdm_edit_add_init(c, tgt, grp, o->arg, err, errlen);
-	case A_REM_INIT:
-		return tdm_edit_rem_init(c, tgt, grp, o->arg, err, errlen);
-	case A_SET_TGRP_ATTR: /* alua/ */
-		return tdm_edit_tgrp_attr(c, mod_val(o, M_DEV_GROUP), o->arg,
-					  &o->attrs, err, errlen);
-	default:
-		break;
-	}
-	r = -EINVAL;
-	snprintf(err, errlen, "-%s is not an edit", o->act->name);
+	build_edit(o, &e);
+	r = tdm_edit_apply(c, &e, err, errlen);
+	drop_edit(&e);
 	return r;
+}
+
+/*
+ * Cluster mode (the daemon's STATUS has a cluster line other than "off"
+ * and a cluster_conf_epoch): an edit of the shared configuration goes to
+ * tandemd as EDIT, which orders it on every head. 1: done here with exit
+ * status *status; 0: not in cluster mode or a node-local edit (made as
+ * before, on this head).
+ */
+static int cluster_edit(const struct opts *o, int *status)
+{
+	struct tdm_ctl_rsp *rsp = xmalloc(sizeof(*rsp));
+	struct tdm_ctl_req req = {.verb = TDM_CTL_EDIT};
+	enum tdm_edit_scope scope;
+	const char *cl, *ce;
+	char err[ERRLEN], *answer = NULL;
+	struct tdm_edit e;
+	struct conn c;
+	uint8_t *enc;
+	size_t len;
+	int r;
+
+	*status = 1;
+	build_edit(o, &e);
+	err[0] = '\0';
+	scope = tdm_edit_scope(&e, err, sizeof(err));
+	if (scope != TDM_EDIT_SCOPE_SHARED && scope != TDM_EDIT_SCOPE_MIXED) {
+		drop_edit(&e);
+		free(rsp);
+		return 0;
+	}
+	if (conn_open(&c, o->sock) < 0) {
+		drop_edit(&e);
+		free(rsp);
+		return 1;
+	}
+	r = simple(&c, TDM_CTL_STATUS, NULL, 0, rsp, NULL);
+	cl = r ? NULL : tdm_ctl_rsp_get(rsp, "cluster");
+	ce = r ? NULL : tdm_ctl_rsp_get(rsp, "cluster_conf_epoch");
+	if (r || !cl || !strcmp(cl, "off") || !ce) {
+		/* no cluster (or a tandemd without ordered edits) */
+		conn_close(&c);
+		drop_edit(&e);
+		free(rsp);
+		if (r)
+			return 1;
+		return 0;
+	}
+	if (scope == TDM_EDIT_SCOPE_MIXED) {
+		errx_("%s", err);
+		conn_close(&c);
+		drop_edit(&e);
+		free(rsp);
+		return 1;
+	}
+	r = tdm_edit_encode(&e, &enc, &len);
+	drop_edit(&e);
+	if (r < 0) {
+		errx_("cannot encode the edit: %s", strerror(-r));
+		conn_close(&c);
+		free(rsp);
+		return 1;
+	}
+	req.payload_len = len;
+	r = call(&c, &req, enc, rsp, &answer, NULL);
+	free(enc);
+	conn_close(&c);
+	if (r > 0)
+		print_err(r, answer);
+	else if (r == 0)
+		*status = 0;
+	free(answer);
+	free(rsp);
+	return 1;
 }
 
 /* A short random pause before retrying (50..250 ms). */
@@ -697,6 +721,10 @@ static int do_edit(const struct opts *o)
 	char err[ERRLEN], name[128];
 	int attempt, r, status = 1;
 
+	if (cluster_edit(o, &status)) {
+		free(rsp);
+		return status;
+	}
 	snprintf(name, sizeof(name), "tandemctl -%s", o->act->name);
 	for (attempt = 1; attempt <= EDIT_ATTEMPTS; attempt++) {
 		struct tdm_ctl_req req = {.verb = TDM_CTL_APPLY};

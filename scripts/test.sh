@@ -144,6 +144,7 @@ if [ -x build-asan/targetd/tandemd ]; then
 	export SCSITOOL=$top/build-asan/tests/cluster/scsitool
 	step cluster-lab tests/cluster/lab_selftest.sh
 	step cluster-scenarios env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/scenarios.sh
+	step cluster-config-edits env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/config_edits.sh
 	step conformance-cdrom tests/conformance/iscsi-test-cu.sh --handler vdisk_cdrom --port 4010 --min-honest 16 \
 		--test "ALL.Inquiry,ALL.TestUnitReady,ALL.StartStopUnit,ALL.PreventAllow,ALL.NoMedia,ALL.ReadOnly,ALL.Read10,ALL.Read12,ALL.ReadCapacity10"
 fi

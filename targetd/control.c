@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ctl/ctl_proto.h"
+#include "targetd/cluster_conf.h"
 #include "targetd/daemon.h"
 #include "tandem/admin.h"
 #include "tandem/list.h"
@@ -52,6 +53,8 @@ struct client {
 	bool eof;     /* the peer will send nothing more */
 	bool closing; /* close once out is written */
 	bool dead;    /* closed by tdm_control_stop(), memory kept */
+	bool waiting; /* an EDIT being ordered: no input until answered */
+	struct tdm_cconf_wait *wait;
 	pid_t pid;
 	uid_t uid;
 };
@@ -138,6 +141,12 @@ static void client_free(struct client *c)
 /* Close c's socket; its memory goes at once or, when dead, to zombies. */
 static void client_close(struct client *c, bool keep)
 {
+	if (c->wait) {
+		/* the edit goes on; nobody hears of its end */
+		tdm_cconf_cancel(c->wait);
+		c->wait = NULL;
+		c->waiting = false;
+	}
 	tdm_loop_del_fd(ctl.loop, &c->w);
 	close(c->w.fd);
 	c->w.fd = -1;
@@ -246,6 +255,9 @@ static void do_status(struct client *c)
 
 		tdm_agent_link_status(cluster, sizeof(cluster));
 		tdm_ctl_rsp_add(&rsp, "cluster", "%s", cluster);
+		if (tdm_cconf_on())
+			tdm_ctl_rsp_add(&rsp, "cluster_conf_epoch", "%llu",
+					(unsigned long long)tdm_cconf_epoch());
 	}
 	free(s);
 	tdm_conf_release(conf);
@@ -329,6 +341,53 @@ static void do_apply(struct client *c)
 	tdm_ctl_rsp_add(&rsp, "epoch", "%llu",
 			(unsigned long long)tdm_core_epoch());
 	reply_ok(c, &rsp, NULL, 0);
+}
+
+static bool client_run(struct client *c);
+
+/* An ordered EDIT came back: answer it and go on with the client. */
+static void edit_done(void *arg, int status, uint64_t epoch, const char *msg)
+{
+	struct client *c = arg;
+	struct tdm_ctl_rsp rsp;
+
+	c->wait = NULL;
+	c->waiting = false;
+	if (status < 0) {
+		reply_err(c, -status, "%s", msg);
+	} else {
+		tdm_ctl_rsp_init(&rsp, 0);
+		tdm_ctl_rsp_add(&rsp, "cluster_conf_epoch", "%llu",
+				(unsigned long long)epoch);
+		tdm_ctl_rsp_add(&rsp, "epoch", "%llu",
+				(unsigned long long)tdm_core_epoch());
+		reply_ok(c, &rsp, NULL, 0);
+	}
+	if (!c->dead)
+		client_run(c);
+}
+
+static void do_edit(struct client *c)
+{
+	char err[ERRLEN], who[64];
+	int r;
+
+	if (!tdm_cconf_on()) {
+		reply_err(c, EOPNOTSUPP,
+			  "EDIT: tandemd is not in cluster mode (tandemd -A); "
+			  "edit with GET-CONFIG and APPLY");
+		return;
+	}
+	snprintf(who, sizeof(who), "pid %d (uid %u)", (int)c->pid,
+		 (unsigned)c->uid);
+	r = tdm_cconf_submit((const uint8_t *)c->rx.payload, c->rx.payload_len,
+			     who, edit_done, c, &c->wait, err, sizeof(err));
+	if (r < 0) {
+		log_info("control: %s: edit refused: %s", who, err);
+		reply_err(c, -r, "%s", err);
+		return;
+	}
+	c->waiting = true;
 }
 
 static void do_reload(struct client *c)
@@ -490,6 +549,9 @@ static void handle(struct client *c)
 	case TDM_CTL_STATS:
 		do_stats(c);
 		break;
+	case TDM_CTL_EDIT:
+		do_edit(c);
+		break;
 	case TDM__CTL_VERB_COUNT:
 		reply_err(c, EOPNOTSUPP, "unknown request");
 		break;
@@ -568,6 +630,8 @@ static bool client_run(struct client *c)
 			if (r == 0)
 				break;
 		}
+		if (c->waiting)
+			break;
 		if (c->closing)
 			goto close;
 		if (c->in_len) {
@@ -583,7 +647,7 @@ static bool client_run(struct client *c)
 		}
 		break;
 	}
-	ev = c->out ? EPOLLOUT : EPOLLIN;
+	ev = c->out ? EPOLLOUT : c->waiting ? 0 : EPOLLIN;
 	if (tdm_loop_mod_fd(ctl.loop, &c->w, ev) < 0) {
 		log_warn("control: epoll");
 		goto close;
@@ -600,6 +664,16 @@ static void client_cb(struct tdm_fd_watch *w, uint32_t revents)
 
 	if (c->dead)
 		return; /* an event of this batch, after tdm_control_stop() */
+	if (c->waiting && !c->out) {
+		/* only HUP/ERR come while an EDIT is ordered: the peer left */
+		if (revents & (EPOLLHUP | EPOLLERR)) {
+			log_debug("control: pid %d left before its edit was "
+				  "ordered",
+				  (int)c->pid);
+			client_close(c, false);
+		}
+		return;
+	}
 	if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->out &&
 	    !c->closing && !c->eof) {
 		ssize_t n;

@@ -1,6 +1,6 @@
 sbin_PROGRAMS += targetd/tandemd
 targetd_tandemd_SOURCES = targetd/main.c targetd/control.c targetd/agent.c \
-	targetd/daemon.h
+	targetd/cluster_conf.c targetd/cluster_conf.h targetd/daemon.h
 targetd_tandemd_CFLAGS = $(AM_CFLAGS) $(URING_CFLAGS)
 targetd_tandemd_LDADD = $(TANDEM_LIBS)
 dist_man_MANS += targetd/tandemd.8

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "agentd/agent_msg.h"
+#include "targetd/cluster_conf.h"
 #include "targetd/daemon.h"
 #include "tandem/admin.h"
 #include "tandem/iscsi.h"
@@ -359,6 +360,8 @@ int main(int argc, char **argv)
 			tdm_loops_stop();
 			return 1;
 		}
+		/* ordered configuration edits: the epoch, the log */
+		tdm_cconf_start(config_path);
 	}
 	r = tdm_daemon_apply(&conf, err, sizeof(err));
 	tdm_conf_free(&conf);

@@ -3,7 +3,7 @@
 # stream, CDBs through the command gate, the control protocol.
 EXTRA_DIST += tests/fuzz/corpus
 FUZZ_TARGETS = tests/fuzz/fuzz_conf tests/fuzz/fuzz_pdu tests/fuzz/fuzz_cdb tests/fuzz/fuzz_ctl \
-	tests/fuzz/fuzz_agent tests/fuzz/fuzz_link
+	tests/fuzz/fuzz_agent tests/fuzz/fuzz_link tests/fuzz/fuzz_edit
 if ENABLE_FUZZERS
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 FUZZLINK_FLAGS = -fsanitize=fuzzer,address,undefined
@@ -30,6 +30,10 @@ tests_fuzz_fuzz_agent_LDADD = $(TANDEM_LIBS)
 tests_fuzz_fuzz_link_SOURCES = tests/fuzz/fuzz_link.c
 tests_fuzz_fuzz_link_LDFLAGS = $(FUZZLINK_FLAGS)
 tests_fuzz_fuzz_link_LDADD = $(TANDEM_LIBS)
+# ordered configuration edits and the snapshot's edit log (ctl/)
+tests_fuzz_fuzz_edit_SOURCES = tests/fuzz/fuzz_edit.c
+tests_fuzz_fuzz_edit_LDFLAGS = $(FUZZLINK_FLAGS)
+tests_fuzz_fuzz_edit_LDADD = $(TANDEM_LIBS)
 fuzzers: $(FUZZ_TARGETS)
 else
 fuzzers:

@@ -14,4 +14,5 @@ include tests/unit/caw.mk
 include tests/unit/alua.mk
 include tests/unit/cdrom.mk
 include tests/unit/agent_sync.mk
+include tests/unit/edit.mk
 endif

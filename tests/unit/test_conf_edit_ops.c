@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * test_conf_edit_ops.c - tandemctl's edits as data (ctl/conf_edit_ops.c):
+ * the encoding round trip, every kind of malformed input refused, the
+ * shared/node-local split, applying an edit to a configuration; and the
+ * cluster's configuration edit log (ctl/conf_edit_log.c): round trip,
+ * limits, catching up, malformed input.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ctl/conf_edit_log.h"
+#include "ctl/conf_edit_ops.h"
+#include "ctl/ctl_proto.h"
+
+static char err[2048];
+
+static const char base_conf[] = "HANDLER ram {\n"
+				"\tDEVICE r0 {\n\t\tsize_mb 16\n\t}\n"
+				"\tDEVICE r1 {\n\t\tsize_mb 16\n\t}\n"
+				"}\n"
+				"TARGET_DRIVER iscsi {\n"
+				"\tenabled 1\n"
+				"\tTARGET iqn.2026-01.org.tandem:t1 {\n"
+				"\t\tenabled 1\n"
+				"\t\trel_tgt_id 1\n"
+				"\t\tLUN 0 r0\n"
+				"\t}\n"
+				"}\n";
+
+#define T1 "iqn.2026-01.org.tandem:t1"
+
+/* an edit from words: action, arg, then (modifier bit, value) pairs,
+ * 0-terminated; attributes as a string (NULL: none) */
+static void mk(struct tdm_edit *e, const char *action, const char *arg,
+	       const char *attrs, ...)
+{
+	va_list ap;
+	unsigned bit;
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->action, sizeof(e->action), "%s", action);
+	if (arg)
+		e->arg = strdup(arg);
+	if (attrs) {
+		assert_int_equal(
+			tdm_attrs_parse(attrs, &e->attrs, err, sizeof(err)), 0);
+		e->mods |= TDM_EDIT_M_ATTRS;
+	}
+	va_start(ap, attrs);
+	while ((bit = va_arg(ap, unsigned)) != 0)
+		assert_int_equal(tdm_edit_set_mod(e, bit, va_arg(ap, char *)),
+				 0);
+	va_end(ap);
+}
+
+static void test_roundtrip(void **state)
+{
+	struct tdm_edit e, d;
+	uint8_t *p, *p2;
+	size_t n, n2;
+
+	(void)state;
+	mk(&e, "add_lun", "3", "read_only=1", TDM_EDIT_M_TARGET, T1,
+	   TDM_EDIT_M_DEVICE, "r1", TDM_EDIT_M_GROUP, "hosts", 0);
+	e.tag = 0x1122334455667788ull;
+	assert_int_equal(tdm_edit_encode(&e, &p, &n), 0);
+	assert_int_equal(tdm_edit_decode(p, n, &d, err, sizeof(err)), 0);
+	assert_string_equal(d.action, "add_lun");
+	assert_string_equal(d.arg, "3");
+	assert_true(d.tag == e.tag);
+	assert_int_equal(d.mods, e.mods);
+	assert_string_equal(d.mod[3], T1);
+	assert_string_equal(d.mod[4], "hosts");
+	assert_string_equal(d.mod[5], "r1");
+	assert_int_equal(d.attrs.n, 1);
+	assert_string_equal(d.attrs.v[0].key, "read_only");
+	assert_string_equal(d.attrs.v[0].value, "1");
+	/* canonical: re-encoding gives the same bytes */
+	assert_int_equal(tdm_edit_encode(&d, &p2, &n2), 0);
+	assert_int_equal(n, n2);
+	assert_memory_equal(p, p2, n);
+	{
+		char buf[256];
+
+		tdm_edit_describe(&d, buf, sizeof(buf));
+		assert_non_null(strstr(buf, "-add_lun 3"));
+		assert_non_null(strstr(buf, "-device r1"));
+		assert_non_null(strstr(buf, "read_only=1"));
+		/* truncation never overflows */
+		tdm_edit_describe(&d, buf, 5);
+		assert_int_equal(strlen(buf), 4);
+	}
+	free(p);
+	free(p2);
+	tdm_edit_free(&e);
+	tdm_edit_free(&d);
+}
+
+static void test_encode_refuses(void **state)
+{
+	struct tdm_edit e;
+	uint8_t *p;
+	size_t n;
+	char *big = malloc(2000);
+
+	(void)state;
+	mk(&e, "list_device", "x", NULL, 0);
+	assert_int_equal(tdm_edit_encode(&e, &p, &n), -EINVAL);
+	tdm_edit_free(&e);
+	memset(big, 'a', 1999);
+	big[1999] = '\0';
+	mk(&e, "add_group", big, NULL, TDM_EDIT_M_TARGET, T1, 0);
+	assert_int_equal(tdm_edit_encode(&e, &p, &n), -ENAMETOOLONG);
+	tdm_edit_free(&e);
+	free(big);
+}
+
+/* every prefix and every one-byte change of a valid encoding: refused
+ * or decoded to something valid, never a crash or a leak */
+static void test_decode_mutations(void **state)
+{
+	struct tdm_edit e, d;
+	uint8_t *p, *q;
+	size_t n;
+	int ok = 0;
+
+	(void)state;
+	mk(&e, "set_tgrp_attr", "tg1", "state=standby,preferred=1",
+	   TDM_EDIT_M_DEV_GROUP, "dg", 0);
+	assert_int_equal(tdm_edit_encode(&e, &p, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_not_equal(
+			tdm_edit_decode(p, i, &d, err, sizeof(err)), 0);
+	q = malloc(n + 1);
+	memcpy(q, p, n);
+	q[n] = 0;
+	assert_int_equal(tdm_edit_decode(q, n + 1, &d, err, sizeof(err)),
+			 -EBADMSG);
+	assert_non_null(strstr(err, "truncated, overlong"));
+	for (size_t i = 0; i < n; i++) {
+		for (int x = 1; x < 256; x <<= 1) {
+			memcpy(q, p, n);
+			q[i] ^= (uint8_t)x;
+			if (tdm_edit_decode(q, n, &d, err, sizeof(err)) == 0) {
+				ok++;
+				tdm_edit_free(&d);
+			}
+		}
+	}
+	/* some changes of names still decode; most do not */
+	assert_true(ok < (int)(n * 8) / 2);
+	free(q);
+	free(p);
+	tdm_edit_free(&e);
+}
+
+static void test_decode_bad(void **state)
+{
+	/* hand-made: magic, version, tag, action, mods, arg, attrs */
+	static const uint8_t good[] = {
+		0,   0,	  0,   4,   'T', 'D', 'M', 'E', 0, 1, 0,   0,
+		0,   0,	  0,   0,   0,	 0,   0,   0,	0, 9, 'a', 'd',
+		'd', '_', 'g', 'r', 'o', 'u', 'p', 8,	0, 0, 0,   1,
+		'T', 1,	  0,   0,   0,	 1,   'g', 0,	0, 0, 0};
+	uint8_t b[sizeof(good)];
+	struct tdm_edit d;
+
+	(void)state;
+	assert_int_equal(
+		tdm_edit_decode(good, sizeof(good), &d, err, sizeof(err)), 0);
+	assert_string_equal(d.arg, "g");
+	assert_string_equal(d.mod[3], "T");
+	tdm_edit_free(&d);
+	/* version 2 */
+	memcpy(b, good, sizeof(b));
+	b[9] = 2;
+	assert_int_equal(tdm_edit_decode(b, sizeof(b), &d, err, sizeof(err)),
+			 -EPROTO);
+	/* magic */
+	memcpy(b, good, sizeof(b));
+	b[4] = 'X';
+	assert_int_equal(tdm_edit_decode(b, sizeof(b), &d, err, sizeof(err)),
+			 -EBADMSG);
+	/* modifiers: a disallowed one (device) */
+	memcpy(b, good, sizeof(b));
+	b[31] = 8 | 32;
+	assert_int_equal(tdm_edit_decode(b, sizeof(b), &d, err, sizeof(err)),
+			 -EBADMSG);
+	/* modifiers: the needed one missing, an unknown bit */
+	b[31] = 0;
+	assert_int_equal(tdm_edit_decode(b, sizeof(b), &d, err, sizeof(err)),
+			 -EBADMSG);
+	b[31] = 8 | 128;
+	assert_int_equal(tdm_edit_decode(b, sizeof(b), &d, err, sizeof(err)),
+			 -EBADMSG);
+	/* has_arg 2, no argument */
+	memcpy(b, good, sizeof(b));
+	b[37] = 2;
+	assert_int_equal(tdm_edit_decode(b, sizeof(b), &d, err, sizeof(err)),
+			 -EBADMSG);
+	/* a string length past the end */
+	memcpy(b, good, sizeof(b));
+	b[35] = 0xff;
+	assert_int_equal(tdm_edit_decode(b, sizeof(b), &d, err, sizeof(err)),
+			 -EBADMSG);
+	memcpy(b, good, sizeof(b));
+	b[32] = 0x80;
+	assert_int_equal(tdm_edit_decode(b, sizeof(b), &d, err, sizeof(err)),
+			 -EBADMSG);
+	/* a NUL inside a string */
+	memcpy(b, good, sizeof(b));
+	b[36] = 0;
+	assert_int_equal(tdm_edit_decode(b, sizeof(b), &d, err, sizeof(err)),
+			 -EBADMSG);
+	/* attributes where -add_group takes none; a huge count */
+	memcpy(b, good, sizeof(b));
+	b[46] = 1;
+	assert_int_equal(tdm_edit_decode(b, sizeof(b), &d, err, sizeof(err)),
+			 -EBADMSG);
+	b[43] = 0xff;
+	assert_int_equal(tdm_edit_decode(b, sizeof(b), &d, err, sizeof(err)),
+			 -EBADMSG);
+	/* not an edit action */
+	memcpy(b, good, sizeof(b));
+	memcpy(b + 22, "rem_groop", 9);
+	assert_int_equal(tdm_edit_decode(b, sizeof(b), &d, err, sizeof(err)),
+			 -EBADMSG);
+	assert_int_equal(tdm_edit_decode(NULL, 0, &d, err, sizeof(err)),
+			 -EBADMSG);
+}
+
+static void test_scope(void **state)
+{
+	static const struct {
+		const char *action, *attrs;
+		enum tdm_edit_scope s;
+	} cases[] = {
+		{"add_lun", NULL, TDM_EDIT_SCOPE_SHARED},
+		{"rem_lun", NULL, TDM_EDIT_SCOPE_SHARED},
+		{"add_group", NULL, TDM_EDIT_SCOPE_SHARED},
+		{"rem_group", NULL, TDM_EDIT_SCOPE_SHARED},
+		{"add_init", NULL, TDM_EDIT_SCOPE_SHARED},
+		{"rem_init", NULL, TDM_EDIT_SCOPE_SHARED},
+		{"set_grp_attr", "IncomingUser=a b", TDM_EDIT_SCOPE_SHARED},
+		{"add_target", NULL, TDM_EDIT_SCOPE_SHARED},
+		{"add_target", "enabled=1", TDM_EDIT_SCOPE_SHARED},
+		{"add_target", "rel_tgt_id=5", TDM_EDIT_SCOPE_MIXED},
+		{"rem_target", NULL, TDM_EDIT_SCOPE_SHARED},
+		{"enable_target", NULL, TDM_EDIT_SCOPE_SHARED},
+		{"set_tgt_attr", "rel_tgt_id=5", TDM_EDIT_SCOPE_LOCAL},
+		{"add_tgt_attr", "allowed_portal=10.0.0.1",
+		 TDM_EDIT_SCOPE_LOCAL},
+		{"set_tgt_attr", "HeaderDigest=None", TDM_EDIT_SCOPE_SHARED},
+		{"set_tgt_attr", "rel_tgt_id=5,enabled=1",
+		 TDM_EDIT_SCOPE_MIXED},
+		{"set_dev_attr", "usn=1234,naa_id=0x6001405abcdef012",
+		 TDM_EDIT_SCOPE_SHARED},
+		{"set_dev_attr", "T10_VEND_ID=ACME", TDM_EDIT_SCOPE_SHARED},
+		{"set_dev_attr", "read_only=1", TDM_EDIT_SCOPE_SHARED},
+		{"set_dev_attr", "filename=/x", TDM_EDIT_SCOPE_LOCAL},
+		{"set_dev_attr", "usn=1,filename=/x", TDM_EDIT_SCOPE_MIXED},
+		{"open_dev", "filename=/x", TDM_EDIT_SCOPE_LOCAL},
+		{"close_dev", NULL, TDM_EDIT_SCOPE_LOCAL},
+		{"add_drv_attr", "portal=0.0.0.0", TDM_EDIT_SCOPE_LOCAL},
+		{"set_tgrp_attr", "state=standby", TDM_EDIT_SCOPE_SHARED},
+		{"list_target", NULL, TDM_EDIT_SCOPE_NONE},
+	};
+	struct tdm_edit e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		mk(&e, cases[i].action, "x", cases[i].attrs, 0);
+		err[0] = '\0';
+		if (tdm_edit_scope(&e, err, sizeof(err)) != cases[i].s)
+			fail_msg("-%s %s: scope %d, expected %d",
+				 cases[i].action,
+				 cases[i].attrs ? cases[i].attrs : "",
+				 tdm_edit_scope(&e, err, sizeof(err)),
+				 cases[i].s);
+		if (cases[i].s == TDM_EDIT_SCOPE_MIXED)
+			assert_true(err[0] != '\0');
+		tdm_edit_free(&e);
+	}
+}
+
+static void test_apply(void **state)
+{
+	struct tdm_conf c, before;
+	struct tdm_edit e, d;
+	uint8_t *p;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(tdm_conf_parse(base_conf, strlen(base_conf), "base",
+					&c, err, sizeof(err)),
+			 0);
+	assert_int_equal(tdm_conf_dup(&c, &before), 0);
+	/* an edit decoded from its encoding, as every head applies it */
+	mk(&e, "add_lun", "1", NULL, TDM_EDIT_M_TARGET, T1, TDM_EDIT_M_DEVICE,
+	   "r1", 0);
+	assert_int_equal(tdm_edit_encode(&e, &p, &n), 0);
+	assert_int_equal(tdm_edit_decode(p, n, &d, err, sizeof(err)), 0);
+	assert_int_equal(tdm_edit_apply(&c, &d, err, sizeof(err)), 0);
+	assert_int_equal(c.targets[0].nluns, 2);
+	/* the same again: refused, c unchanged */
+	assert_int_equal(tdm_edit_apply(&c, &d, err, sizeof(err)), -EEXIST);
+	assert_int_equal(c.targets[0].nluns, 2);
+	free(p);
+	tdm_edit_free(&e);
+	tdm_edit_free(&d);
+
+	mk(&e, "add_group", "hosts", NULL, TDM_EDIT_M_TARGET, T1, 0);
+	assert_int_equal(tdm_edit_apply(&c, &e, err, sizeof(err)), 0);
+	tdm_edit_free(&e);
+	mk(&e, "add_init", "iqn.1993-08.org.debian:*", NULL, TDM_EDIT_M_TARGET,
+	   T1, TDM_EDIT_M_GROUP, "hosts", 0);
+	assert_int_equal(tdm_edit_apply(&c, &e, err, sizeof(err)), 0);
+	assert_int_equal(c.targets[0].ngroups, 1);
+	assert_int_equal(c.targets[0].groups[0].ninitiators, 1);
+	tdm_edit_free(&e);
+	mk(&e, "set_dev_attr", "r0", "usn=abc123", 0);
+	assert_int_equal(tdm_edit_apply(&c, &e, err, sizeof(err)), 0);
+	assert_string_equal(c.devices[0].usn, "abc123");
+	tdm_edit_free(&e);
+
+	/* failures: a device this configuration does not have, a bad LUN
+	 * number, another driver, the wrong modifiers */
+	mk(&e, "add_lun", "7", NULL, TDM_EDIT_M_TARGET, T1, TDM_EDIT_M_DEVICE,
+	   "nosuch", 0);
+	assert_int_equal(tdm_edit_apply(&c, &e, err, sizeof(err)), -ENOENT);
+	tdm_edit_free(&e);
+	mk(&e, "rem_lun", "x1", NULL, TDM_EDIT_M_TARGET, T1, 0);
+	assert_int_equal(tdm_edit_apply(&c, &e, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "bad LUN number"));
+	tdm_edit_free(&e);
+	mk(&e, "rem_lun", "0", NULL, TDM_EDIT_M_TARGET, T1, TDM_EDIT_M_DRIVER,
+	   "fc", 0);
+	assert_int_equal(tdm_edit_apply(&c, &e, err, sizeof(err)), -EINVAL);
+	tdm_edit_free(&e);
+	mk(&e, "rem_lun", "0", NULL, 0);
+	assert_int_equal(tdm_edit_apply(&c, &e, err, sizeof(err)), -EINVAL);
+	tdm_edit_free(&e);
+	mk(&e, "stats", "0", NULL, 0);
+	assert_int_equal(tdm_edit_apply(&c, &e, err, sizeof(err)), -EINVAL);
+	tdm_edit_free(&e);
+	/* removals bring it back */
+	mk(&e, "rem_group", "hosts", NULL, TDM_EDIT_M_TARGET, T1, 0);
+	assert_int_equal(tdm_edit_apply(&c, &e, err, sizeof(err)), 0);
+	tdm_edit_free(&e);
+	mk(&e, "rem_lun", "1", NULL, TDM_EDIT_M_TARGET, T1, 0);
+	assert_int_equal(tdm_edit_apply(&c, &e, err, sizeof(err)), 0);
+	tdm_edit_free(&e);
+	mk(&e, "set_dev_attr", "r0", "usn=", 0);
+	assert_int_equal(tdm_edit_apply(&c, &e, err, sizeof(err)), 0);
+	tdm_edit_free(&e);
+	assert_true(tdm_conf_equal(&c, &before));
+	tdm_conf_free(&c);
+	tdm_conf_free(&before);
+}
+
+/* ---- the edit log ---- */
+
+static void put_edit(struct tdm_edit_log *l, const char *grp)
+{
+	struct tdm_edit e;
+	uint8_t *p;
+	size_t n;
+
+	mk(&e, "add_group", grp, NULL, TDM_EDIT_M_TARGET, T1, 0);
+	assert_int_equal(tdm_edit_encode(&e, &p, &n), 0);
+	assert_int_equal(tdm_edit_log_append(l, p, n), 0);
+	free(p);
+	tdm_edit_free(&e);
+}
+
+static void enc(const struct tdm_edit_log *l, struct tdm_agent_wbuf *w)
+{
+	tdm_agent_begin(w, 0);
+	tdm_edit_log_put(l, w);
+	assert_false(w->oom);
+}
+
+static void test_log_roundtrip(void **state)
+{
+	struct tdm_edit_log l = {0}, d;
+	struct tdm_agent_wbuf w = {0};
+	const uint8_t *p;
+	size_t n;
+
+	(void)state;
+	put_edit(&l, "a");
+	put_edit(&l, "b");
+	put_edit(&l, "c");
+	assert_int_equal(l.epoch, 3);
+	enc(&l, &w);
+	p = w.p + TDM_AGENT_HDR;
+	n = w.len - TDM_AGENT_HDR;
+	assert_int_equal(tdm_edit_log_decode(p, n, &d, err, sizeof(err)), 0);
+	assert_int_equal(d.epoch, 3);
+	assert_int_equal(d.n, 3);
+	assert_int_equal(d.v[0].epoch, 1);
+	assert_int_equal(d.v[2].epoch, 3);
+	assert_int_equal(tdm_edit_log_reaches(&d, 0, err, sizeof(err)), 0);
+	assert_int_equal(tdm_edit_log_reaches(&d, 2, err, sizeof(err)), 0);
+	assert_int_equal(tdm_edit_log_reaches(&d, 9, err, sizeof(err)), 0);
+	tdm_edit_log_free(&d);
+	/* every prefix and trailing bytes refused */
+	for (size_t i = 0; i < n; i++)
+		assert_int_not_equal(
+			tdm_edit_log_decode(p, i, &d, err, sizeof(err)), 0);
+	tdm_agent_put_u8(&w, 0);
+	assert_int_equal(tdm_edit_log_decode(w.p + TDM_AGENT_HDR,
+					     w.len - TDM_AGENT_HDR, NULL, err,
+					     sizeof(err)),
+			 -EBADMSG);
+	/* cut back to epoch 2 (a file written before the third edit) */
+	tdm_edit_log_truncate(&l, 2);
+	assert_int_equal(l.epoch, 2);
+	assert_int_equal(l.n, 2);
+	tdm_edit_log_free(&l);
+	tdm_agent_wbuf_free(&w);
+}
+
+static void test_log_bad(void **state)
+{
+	struct tdm_edit_log l = {0}, d;
+	struct tdm_agent_wbuf w = {0};
+	uint8_t *p;
+	size_t n;
+
+	(void)state;
+	put_edit(&l, "a");
+	put_edit(&l, "b");
+	enc(&l, &w);
+	p = w.p + TDM_AGENT_HDR;
+	n = w.len - TDM_AGENT_HDR;
+	/* layout: 4+4 magic, 2 version, 8 epoch, 4 n, then entries */
+	p[9] = 2; /* version */
+	assert_int_equal(tdm_edit_log_decode(p, n, &d, err, sizeof(err)),
+			 -EPROTO);
+	p[9] = 1;
+	p[17] = 7; /* epoch 7 with entries 1, 2: not consecutive to it */
+	assert_int_equal(tdm_edit_log_decode(p, n, &d, err, sizeof(err)),
+			 -EBADMSG);
+	p[17] = 1; /* epoch 1 with 2 entries */
+	assert_int_equal(tdm_edit_log_decode(p, n, &d, err, sizeof(err)),
+			 -EBADMSG);
+	p[17] = 2;
+	p[21] = 3; /* n = 3 */
+	assert_int_equal(tdm_edit_log_decode(p, n, &d, err, sizeof(err)),
+			 -EBADMSG);
+	p[18] = 0x7f; /* n huge */
+	assert_int_equal(tdm_edit_log_decode(p, n, &d, err, sizeof(err)),
+			 -EBADMSG);
+	p[18] = 0;
+	p[21] = 2;
+	p[29] = 5; /* the first entry's epoch */
+	assert_int_equal(tdm_edit_log_decode(p, n, &d, err, sizeof(err)),
+			 -EBADMSG);
+	p[29] = 1;
+	p[38] = 'X'; /* inside the first edit's magic */
+	assert_int_equal(tdm_edit_log_decode(p, n, &d, err, sizeof(err)),
+			 -EBADMSG);
+	assert_non_null(strstr(err, "entry 1"));
+	p[38] = 'T';
+	assert_int_equal(tdm_edit_log_decode(p, n, &d, err, sizeof(err)), 0);
+	tdm_edit_log_free(&d);
+	tdm_edit_log_free(&l);
+	tdm_agent_wbuf_free(&w);
+}
+
+static void test_log_limits(void **state)
+{
+	struct tdm_edit_log l = {0};
+
+	(void)state;
+	for (unsigned i = 0; i < TDM_EDIT_LOG_MAX + 5; i++)
+		put_edit(&l, "g");
+	assert_int_equal(l.epoch, TDM_EDIT_LOG_MAX + 5);
+	assert_int_equal(l.n, TDM_EDIT_LOG_MAX);
+	assert_int_equal(l.v[0].epoch, 6);
+	/* a head at epoch 5 can catch up, one at 4 cannot */
+	assert_int_equal(tdm_edit_log_reaches(&l, 5, err, sizeof(err)), 0);
+	assert_int_equal(tdm_edit_log_reaches(&l, 4, err, sizeof(err)),
+			 -ESTALE);
+	assert_non_null(strstr(err, "copy the configuration file"));
+	tdm_edit_log_free(&l);
+	/* an empty log at epoch 3 feeds only heads at 3 or more */
+	l.epoch = 3;
+	assert_int_equal(tdm_edit_log_reaches(&l, 2, err, sizeof(err)),
+			 -ESTALE);
+	assert_int_equal(tdm_edit_log_reaches(&l, 3, err, sizeof(err)), 0);
+}
+
+/* the EDIT request of the control protocol */
+static void test_edit_verb(void **state)
+{
+	struct tdm_ctl_req r = {.verb = TDM_CTL_EDIT, .payload_len = 47};
+	char line[64];
+
+	(void)state;
+	assert_int_equal(tdm_ctl_req_format(&r, line, sizeof(line)), 8);
+	assert_string_equal(line, "EDIT 47\n");
+	assert_int_equal(tdm_ctl_req_parse("EDIT 47", 7, &r, err, sizeof(err)),
+			 0);
+	assert_int_equal(r.verb, TDM_CTL_EDIT);
+	assert_int_equal(r.payload_len, 47);
+	assert_int_equal(tdm_ctl_req_parse("EDIT", 4, &r, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(tdm_ctl_req_parse("EDIT x", 6, &r, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(
+		tdm_ctl_req_parse("EDIT 99999999999", 16, &r, err, sizeof(err)),
+		-EMSGSIZE);
+	assert_int_equal(tdm_ctl_req_parse("EDIT 1 2", 8, &r, err, sizeof(err)),
+			 -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_encode_refuses),
+		cmocka_unit_test(test_decode_mutations),
+		cmocka_unit_test(test_decode_bad),
+		cmocka_unit_test(test_scope),
+		cmocka_unit_test(test_apply),
+		cmocka_unit_test(test_log_roundtrip),
+		cmocka_unit_test(test_log_bad),
+		cmocka_unit_test(test_log_limits),
+		cmocka_unit_test(test_edit_verb),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
