@@ -1048,46 +1048,6 @@ static void usage(FILE *f)
 		TDM_AGENT_SOCKET);
 }
 
-static int parse_level(const char *s)
-{
-	static const char *const names[] = {"error", "warning", "notice",
-					    "info", "debug"};
-
-	for (int i = 0; i < 5; i++)
-		if (!strcmp(s, names[i]))
-			return TDM_LOG_ERR + i;
-	return -1;
-}
-
-static int daemonize(void)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid < 0)
-		return -errno;
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid > 0)
-		_exit(0);
-	if (chdir("/") < 0)
-		return -errno;
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
-	return 0;
-}
-
 static int setup_signals(void)
 {
 	sigset_t set;
@@ -1210,7 +1170,7 @@ int main(int argc, char **argv)
 			group_name = optarg;
 			break;
 		case 'l':
-			level = parse_level(optarg);
+			level = tdm_log_level_parse(optarg);
 			if (level < 0) {
 				fprintf(stderr,
 					"tandem-agentd: bad --log-level '%s'\n",
@@ -1250,7 +1210,7 @@ int main(int argc, char **argv)
 	}
 	if (!foreground) {
 		use_syslog = true;
-		r = daemonize();
+		r = tdm_daemonize();
 		if (r < 0) {
 			fprintf(stderr, "tandem-agentd: daemonize: %s\n",
 				strerror(-r));

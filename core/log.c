@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* log.c - daemon logging to stderr or syslog. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tandem/log.h"
 
@@ -80,4 +82,44 @@ bool tdm_log_ratelimit(unsigned long long *last, unsigned *n)
 		__atomic_store_n(n, 0, __ATOMIC_RELAXED);
 	}
 	return __atomic_fetch_add(n, 1, __ATOMIC_RELAXED) < 5;
+}
+
+int tdm_log_level_parse(const char *s)
+{
+	static const char *const names[] = {"error", "warning", "notice",
+					    "info", "debug"};
+
+	for (int i = 0; i < 5; i++)
+		if (!strcmp(s, names[i]))
+			return TDM_LOG_ERR + i;
+	return -1;
+}
+
+int tdm_daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") < 0)
+		return -errno;
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	return 0;
 }

@@ -17,6 +17,11 @@ enum tdm_log_level {
 };
 
 void tdm_log_init(const char *ident, bool use_syslog, int level);
+/* "error", "warning", "notice", "info", "debug" -> TDM_LOG_*, or -1. */
+int tdm_log_level_parse(const char *s);
+/* Detach from the terminal (fork twice, setsid, chdir /, stdio to
+ * /dev/null) before the daemon logs to syslog; 0 or -errno. */
+int tdm_daemonize(void);
 void tdm_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 bool tdm_log_enabled(int level);

@@ -20,20 +20,8 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cluster/lab.sh
 
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-[ -x "$AGENTD" ] || { echo "SKIP: $AGENTD not built (needs libcpg-dev, libvotequorum-dev at configure time)"; exit 77; }
-[ -x "$SCSITOOL" ] || { echo "SKIP: $SCSITOOL not built (needs libiscsi-dev)"; exit 77; }
-: "${TANDEMCTL:=$LAB_SRC/ctl/tandemctl}"
-PASSED=0
-FAILED=0
-ok() {
-	echo "ok: $*"
-	PASSED=$((PASSED + 1))
-}
-ko() {
-	echo "FAIL: $*"
-	FAILED=$((FAILED + 1))
-}
+. tests/cluster/checks.bash
+lab_need_daemons
 A=iqn.2026-11.org.example:host-a
 ctl() { # I tandemctl-args...
 	local i=$1

@@ -13,18 +13,9 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cluster/lab.sh
 
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-PASSED=0
-FAILED=0
+. tests/cluster/checks.bash
+lab_need_root
 T0=$(date +%s%N)
-ok() {
-	echo "ok: $*"
-	PASSED=$((PASSED + 1))
-}
-ko() {
-	echo "FAIL: $*"
-	FAILED=$((FAILED + 1))
-}
 check() { # check DESC CMD...
 	local d=$1
 	shift

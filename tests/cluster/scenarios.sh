@@ -35,20 +35,8 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cluster/lab.sh
 
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-[ -x "$AGENTD" ] || { echo "SKIP: $AGENTD not built (needs libcpg-dev, libvotequorum-dev at configure time)"; exit 77; }
-[ -x "$SCSITOOL" ] || { echo "SKIP: $SCSITOOL not built (needs libiscsi-dev)"; exit 77; }
-: "${TANDEMCTL:=$LAB_SRC/ctl/tandemctl}"
-PASSED=0
-FAILED=0
-ok() {
-	echo "ok: $*"
-	PASSED=$((PASSED + 1))
-}
-ko() {
-	echo "FAIL: $*"
-	FAILED=$((FAILED + 1))
-}
+. tests/cluster/checks.bash
+lab_need_daemons
 A=iqn.2026-11.org.example:host-a
 B=iqn.2026-11.org.example:host-b
 C=iqn.2026-11.org.example:host-c
@@ -157,6 +145,12 @@ p2=$(grep -E '^port_name=' <<<"$i2")
 	ko "target port names: [$p1] [$p2]"
 
 echo "== 2. ALUA: STPG through head 1, RTPG on head 2"
+# a session on head 2 held across the change sees the unit attention (its
+# own initiator name: another login with the same name and ISID would
+# reinstate, i.e. end, it)
+client_bg "$LAB_DIR/ua.log" "$SCSITOOL" -r -i iqn.2026-11.org.example:host-e "$(lab_url 2)" tur-after 2000
+pu=$LAB_PID
+for ((n = 0; n < 100; n++)); do grep -q '^held_ms' "$LAB_DIR/ua.log" 2>/dev/null && break; sleep 0.05; done
 t0=$(now_ms)
 expect "STPG: group 2 standby, through head 1" status=GOOD "$(sc 1 -i "$A" stpg 2 standby)"
 seen=
@@ -169,6 +163,10 @@ for ((n = 0; n < 200; n++)); do
 done
 [ -n "$seen" ] && ok "RTPG on head 2 shows group 2 standby ${seen} ms after the STPG was sent" ||
 	ko "RTPG on head 2 never showed group 2 standby"
+for ((n = 0; n < 100; n++)); do lab_alive "$pu" || break; sleep 0.05; done
+tail -1 "$LAB_DIR/ua.log" | grep -q 'sense=6/2a/06' &&
+	ok "a session on head 2 held across the STPG gets ASYMMETRIC ACCESS STATE CHANGED (6/2A/06)" ||
+	ko "held session on head 2: $(tr '\n' ' ' <"$LAB_DIR/ua.log")"
 r=$(sc 2 -i "$B" read 8)
 grep -q 'sense=2/04/0b' <<<"$r" && ok "head 2 (standby) refuses media access: NOT READY 04/0B" ||
 	ko "read through standby head 2: $(tr '\n' ' ' <<<"$r")"

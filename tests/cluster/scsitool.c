@@ -35,6 +35,9 @@
  *   pr-latency N [KEY]           N x REGISTER AND IGNORE EXISTING KEY,
  *                                one at a time; prints the latency
  *                                percentiles in microseconds
+ *   tur-after MS                 TEST UNIT READY, hold the session MS
+ *                                ms, then TEST UNIT READY again: shows a
+ *                                unit attention raised meanwhile
  *   tur-latency N                the same for TEST UNIT READY
  *   stpg-latency N GROUP         N x SET TARGET PORT GROUPS of GROUP,
  *                                standby and active/optimized in turn
@@ -99,7 +102,7 @@ static void usage(FILE *f)
 		"  write LBA BYTE | read LBA | rtpg | stpg GROUP STATE\n"
 		"  loop-pr N [KEY [TYPE]]\n"
 		"  pr-latency N [KEY]\n"
-		"  tur-latency N | stpg-latency N GROUP\n");
+		"  tur-latency N | stpg-latency N GROUP | tur-after MS\n");
 }
 
 static void put_be16(unsigned char *p, unsigned v)
@@ -769,6 +772,22 @@ static int run(int argc, char **argv)
 	if (!strcmp(c, "stpg-latency") && argc == 3 && parse_u64(argv[1], &v) &&
 	    parse_u64(argv[2], &k1) && k1 <= 0xFFFF)
 		return do_stpg_latency((unsigned long)v, (unsigned)k1);
+	if (!strcmp(c, "tur-after") && argc == 2 && parse_u64(argv[1], &v) &&
+	    v <= 600000) {
+		/* a TEST UNIT READY now (the new nexus' unit attention goes
+		 * with --retry-ua), the session held MS milliseconds, then
+		 * the one printed: what happened to this nexus meanwhile */
+		static const unsigned char tur[6] = {0};
+		struct timespec ts = {(time_t)(v / 1000),
+				      (long)(v % 1000) * 1000000L};
+
+		scsi_free_scsi_task(
+			cmd(tur, 6, SCSI_XFER_NONE, NULL, 0, 0, "first "));
+		printf("held_ms=%llu\n", (unsigned long long)v);
+		fflush(stdout);
+		nanosleep(&ts, NULL);
+		return simple(cmd(tur, 6, SCSI_XFER_NONE, NULL, 0, 0, ""));
+	}
 	if (!strcmp(c, "tur-latency") && argc == 2 && parse_u64(argv[1], &v))
 		return do_tur_latency((unsigned long)v);
 	if (!strcmp(c, "loop-pr") && argc >= 2 && argc <= 4 &&

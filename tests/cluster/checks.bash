@@ -1,0 +1,24 @@
+# shellcheck shell=bash disable=SC2034
+# checks.bash - counting checks in the cluster lab's scripts (sourced
+# after lab.sh): ok/ko print one line each and count; lab_need_daemons
+# skips (exit 77, with the reason) when what a scenario runs is not built.
+PASSED=0
+FAILED=0
+ok() {
+	echo "ok: $*"
+	PASSED=$((PASSED + 1))
+}
+ko() {
+	echo "FAIL: $*"
+	FAILED=$((FAILED + 1))
+}
+# lab_need_root; lab_need_daemons: tandem-agentd and scsitool built
+lab_need_root() {
+	[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+}
+lab_need_daemons() {
+	lab_need_root
+	[ -x "$AGENTD" ] || { echo "SKIP: $AGENTD not built (needs libcpg-dev, libvotequorum-dev at configure time)"; exit 77; }
+	[ -x "$SCSITOOL" ] || { echo "SKIP: $SCSITOOL not built (needs libiscsi-dev)"; exit 77; }
+	: "${TANDEMCTL:=$LAB_SRC/ctl/tandemctl}"
+}
