@@ -58,6 +58,13 @@ static bool is_lock_op(const struct tdm_opdesc *op);
 /* The blocks a medium access command touches; false if none. */
 static bool cmd_range(const struct tdm_cmd *cmd, uint64_t *lba, uint64_t *end)
 {
+	/* UNMAP's ranges are in its parameter list: it counts as covering
+	 * the whole LU, so that no COMPARE AND WRITE runs beside it */
+	if (cmd->op && cmd->op->exec == tdm__thin_unmap && cmd->lu) {
+		*lba = 0;
+		*end = cmd->lu->nblocks;
+		return true;
+	}
 	if (!cmd->op || !(cmd->op->flags & TDM_OP_MEDIA) || !cmd->nblocks)
 		return false;
 	*lba = cmd->lba;

@@ -687,6 +687,66 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* UNMAP and COMPARE AND WRITE of the same blocks from two nexuses: one
+ * runs after the other, never between the CAW's compare and its write */
+static void test_caw_unmap(void **state)
+{
+	struct tdm_lu *lu = file_lu("cawunmap", 4 * MiB, 512, LU_THIN);
+	struct tdm_nexus *nx = tdm__test_nexus(&lu, 1, &tops);
+	struct tdm_nexus *nx2 = tdm__test_nexus(&lu, 1, &tops);
+	uint8_t *b = malloc(16 * 512), c[16];
+	uint8_t um[24] = {0, 22, 0, 16}, cu[10] = {0x42};
+	struct tcmd *t1, *t2;
+
+	(void)state;
+	assert_non_null(b);
+	/* UNMAP of blocks 8..15 (one descriptor) */
+	tdm_put_be64(um + 8, 8);
+	tdm_put_be32(um + 16, 8);
+	tdm_put_be16(cu + 7, sizeof(um));
+
+	/* a CAW in flight, then the UNMAP: the UNMAP ends after it and
+	 * wins (zeros) */
+	memset(b, 'A', 8 * 512);
+	write16(nx, 0, 8, 8, b, 512);
+	memset(b + 8 * 512, 'B', 8 * 512);
+	cdb_caw(c, 8, 8);
+	t1 = submit(nx, 0, c, 16, b, 16 * 512, 16 * 512);
+	t2 = submit(nx2, 0, cu, 10, um, sizeof(um), sizeof(um));
+	wait_done(t1);
+	wait_done(t2);
+	assert_true(t1->order < t2->order);
+	collect(t1);
+	expect_good();
+	collect(t2);
+	expect_good();
+	read16(nx, 0, 8, 8);
+	assert_true(all_bytes(R.data, 8 * 512, 0));
+
+	/* the UNMAP first, then a CAW that expects zeros: it matches */
+	memset(b, 'C', 8 * 512);
+	write16(nx, 0, 8, 8, b, 512);
+	t1 = submit(nx2, 0, cu, 10, um, sizeof(um), sizeof(um));
+	memset(b, 0, 8 * 512);
+	memset(b + 8 * 512, 'D', 8 * 512);
+	cdb_caw(c, 8, 8);
+	t2 = submit(nx, 0, c, 16, b, 16 * 512, 16 * 512);
+	wait_done(t1);
+	wait_done(t2);
+	collect(t1);
+	expect_good();
+	collect(t2);
+	expect_good();
+	read16(nx, 0, 8, 8);
+	assert_true(all_bytes(R.data, 8 * 512, 'D'));
+
+	tdm__test_nexus_free(nx);
+	tdm__test_nexus_free(nx2);
+	tdm__lu_put(lu);
+	free(b);
+	result_free();
+}
+
 static void test_caw_atomic_threads(void **state)
 {
 	struct tdm_lu *lu = ram_lu("cawmt", 16 * MiB, 512);
@@ -1223,6 +1283,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_range_api, fix_setup,
 						fix_teardown),
 		cmocka_unit_test(test_caw_ordering),
+		cmocka_unit_test(test_caw_unmap),
 		cmocka_unit_test(test_caw_atomic_threads),
 		cmocka_unit_test_setup_teardown(test_xcopy_copy, fix_setup,
 						fix_teardown),
