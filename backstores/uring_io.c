@@ -49,6 +49,8 @@ static void rw_done(struct tdm_uring_req *req, int res);
 static void rw_dsync_done(struct tdm_uring_req *req, int res);
 static void sync_done(struct tdm_uring_req *req, int res);
 static void zero_range_done(struct tdm_uring_req *req, int res);
+static void punch_done(struct tdm_uring_req *req, int res);
+static void stable_done(struct tdm_uring_req *req, int res);
 static void zero_write_done(struct tdm_uring_req *req, int res);
 static void discard_done(struct tdm_uring_req *req, int res);
 
@@ -214,7 +216,32 @@ static void start_fallocate(struct tdm_bs_io *io, int mode,
 static void start_punch(struct tdm_bs_io *io)
 {
 	start_fallocate(io, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			sync_done);
+			punch_done);
+}
+
+/* fdatasync after a fallocate of a write-through file */
+static void start_stable(struct tdm_bs_io *io)
+{
+	struct io_uring_sqe *sqe = sqe_for(io);
+
+	if (!sqe)
+		return;
+	io_uring_prep_fsync(sqe, fdev_of(io)->fd, IORING_FSYNC_DATASYNC);
+	arm(sqe, io, stable_done);
+}
+
+/*
+ * A fallocate (punch, zero range) succeeded. O_DSYNC makes writes stable,
+ * not fallocate's extent changes: on a write-through file (WCE=0, no
+ * SYNCHRONIZE CACHE expected from the initiator) make them stable before
+ * the command completes.
+ */
+static void fallocated(struct tdm_bs_io *io)
+{
+	if (fdev_of(io)->cache == TDM__BS_WRITE_THROUGH && !fdev_of(io)->blkdev)
+		start_stable(io);
+	else
+		io->done(io, TDM_BS_OK);
 }
 
 /*
@@ -262,14 +289,33 @@ static void sync_done(struct tdm_uring_req *req, int res)
 {
 	struct tdm_bs_io *io = container_of(req, struct tdm_bs_io, ureq);
 
-	if (res == -EAGAIN || res == -EINTR) {
-		if (io->op == TDM_BS_FLUSH)
-			start_flush(io);
-		else
-			start_punch(io);
-		return;
-	}
-	if (res < 0)
+	if (res == -EAGAIN || res == -EINTR)
+		start_flush(io);
+	else if (res < 0)
+		fail(io, -res);
+	else
+		io->done(io, TDM_BS_OK);
+}
+
+static void punch_done(struct tdm_uring_req *req, int res)
+{
+	struct tdm_bs_io *io = container_of(req, struct tdm_bs_io, ureq);
+
+	if (res == -EAGAIN || res == -EINTR)
+		start_punch(io);
+	else if (res < 0)
+		fail(io, -res);
+	else
+		fallocated(io);
+}
+
+static void stable_done(struct tdm_uring_req *req, int res)
+{
+	struct tdm_bs_io *io = container_of(req, struct tdm_bs_io, ureq);
+
+	if (res == -EAGAIN || res == -EINTR)
+		start_stable(io);
+	else if (res < 0)
 		fail(io, -res);
 	else
 		io->done(io, TDM_BS_OK);
@@ -288,7 +334,7 @@ static void zero_range_done(struct tdm_uring_req *req, int res)
 	else if (res < 0)
 		fail(io, -res);
 	else
-		io->done(io, TDM_BS_OK);
+		fallocated(io);
 }
 
 static void zero_write_done(struct tdm_uring_req *req, int res)

@@ -672,6 +672,24 @@ static void test_file_unmap(void **state)
 	assert_true(all_zero(buf + 1 * MiB, 1 * MiB));
 	assert_true(check(buf + 2 * MiB, 2 * MiB, 2 * MiB, 11));
 	bs.ops->close(&bs);
+
+	/* write_through: the punch and the zero range are made stable
+	 * (fdatasync) before they complete */
+	open_variant(&bs, &v_wt, path, true);
+	assert_true(bs.can_unmap);
+	assert_int_equal(do_io(&bs, TDM_BS_UNMAP, 0, 1 * MiB, NULL, false),
+			 TDM_BS_OK);
+	assert_int_equal(
+		do_io(&bs, TDM_BS_WRITE_ZEROES, 2 * MiB, 64 * KiB, NULL, false),
+		TDM_BS_OK);
+	memset(buf, 0xaa, size);
+	assert_int_equal(do_io(&bs, TDM_BS_READ, 0, size, buf, false),
+			 TDM_BS_OK);
+	assert_true(all_zero(buf, 2 * MiB));
+	assert_true(all_zero(buf + 2 * MiB, 64 * KiB));
+	assert_true(check(buf + 2 * MiB + 64 * KiB, 2 * MiB + 64 * KiB,
+			  2 * MiB - 64 * KiB, 11));
+	bs.ops->close(&bs);
 	unlink(path);
 	free(buf);
 }
