@@ -260,6 +260,8 @@ static int mq_push(const uint8_t *p, size_t len)
 	return 0;
 }
 
+static void group_leave(const char *why);
+
 static void mq_flush(void)
 {
 	struct mq *m;
@@ -272,9 +274,18 @@ static void mq_flush(void)
 		e = cpg_mcast_joined(cpg, CPG_TYPE_AGREED, &iov, 1);
 		if (e == CS_ERR_TRY_AGAIN)
 			return;
-		if (e != CS_OK)
-			log_warnx("cpg_mcast_joined: error %d, message dropped",
-				  e);
+		if (e != CS_OK) {
+			/* a lost SYNC-INFO stalls the sync, a lost operation
+			 * its command: start over with a fresh join */
+			uint16_t type =
+				(uint16_t)(m->data[4] << 8 | m->data[5]);
+
+			log_err("cannot multicast %s (%zu bytes): corosync "
+				"error %d",
+				tdm_cmsg_type_name(type), m->len, e);
+			group_leave("a message could not be multicast");
+			return;
+		}
 		mq_head = m->next;
 		if (!mq_head)
 			mq_tail = &mq_head;
@@ -493,10 +504,18 @@ static void run_actions(void)
 			if (tdm_cmsg_op_ids(a->data, a->len, &type, &version,
 					    &origin, &req) < 0)
 				break;
-			log_warnx_rl("%s of node %u (version %u) dropped: the "
-				     "group runs at version %u",
-				     tdm_cmsg_type_name(type), origin, version,
-				     sy.version);
+			if (version > sy.version)
+				log_warnx_rl(
+					"%s of node %u (version %u) dropped: "
+					"the group runs at version %u",
+					tdm_cmsg_type_name(type), origin,
+					version, sy.version);
+			else
+				log_warnx_rl("%s of node %u dropped: delivered "
+					     "while this head was loading a "
+					     "snapshot the group no longer "
+					     "sends",
+					     tdm_cmsg_type_name(type), origin);
 			if (origin != nodeid)
 				break;
 			uint8_t what = type == TDM_CMSG_PR_OP	  ? 1
@@ -651,6 +670,7 @@ static void corosync_down(const char *why)
 	tdm_sync_reset(&sy);
 	mq_clear();
 	pending_reject_all();
+	memset(snap_reqs, 0, sizeof(snap_reqs)); /* answers to come are stale */
 	corosync_retry_at = now_ms() + COROSYNC_RETRY_MS;
 	update_status();
 }

@@ -319,6 +319,8 @@ static struct tdm_sync_member *member(struct tdm_sync *s, uint32_t nodeid)
 	return NULL;
 }
 
+static void drop_unloaded(struct tdm_sync *s);
+
 int tdm_sync_confchg(struct tdm_sync *s, const uint32_t *nodeids, size_t n)
 {
 	uint32_t ids[TDM_SYNC_MEMBERS_MAX];
@@ -371,6 +373,14 @@ int tdm_sync_confchg(struct tdm_sync *s, const uint32_t *nodeids, size_t n)
 	s->ops_since = 0;
 	s->joined = true;
 	s->syncing = true;
+	if (!s->synced) {
+		/* what it buffered follows a snapshot of the previous
+		 * configuration's source: this cut decides anew (its seq is
+		 * this member's SYNC-INFO seq plus what comes from now on) */
+		drop_unloaded(s);
+		drop_snap(s);
+		s->waiting = false;
+	}
 	a = push(s, TDM_SYNC_SEND_INFO);
 	if (!a)
 		return -ENOMEM;
@@ -379,7 +389,7 @@ int tdm_sync_confchg(struct tdm_sync *s, const uint32_t *nodeids, size_t n)
 	a->info.seq = s->seq;
 	a->info.nodeid = s->self;
 	a->info.conf = s->conf;
-	return 0;
+	return s->oom ? -ENOMEM : 0;
 }
 
 static bool buffer_op(struct tdm_sync *s, const uint8_t *msg, size_t len)
@@ -402,6 +412,36 @@ static bool buffer_op(struct tdm_sync *s, const uint8_t *msg, size_t len)
 	s->buf[s->nbuf].data = d;
 	s->buf[s->nbuf++].len = len;
 	return true;
+}
+
+/* The buffered operations will not be applied (the snapshot they follow
+ * will not be loaded): this member's own get TDM_SYNC_DROP (its daemon
+ * rejects them, else they would wait forever); the buffer goes to gc
+ * (the actions point into it). */
+static void drop_unloaded(struct tdm_sync *s)
+{
+	struct tdm_sync_act *a;
+	uint16_t type, version;
+	uint32_t origin;
+	uint64_t req;
+
+	for (size_t i = 0; i < s->nbuf; i++) {
+		if (tdm_cmsg_op_ids(s->buf[i].data, s->buf[i].len, &type,
+				    &version, &origin, &req) < 0 ||
+		    origin != s->self || req == 0)
+			continue;
+		a = push(s, TDM_SYNC_DROP);
+		if (!a)
+			break;
+		a->data = s->buf[i].data;
+		a->len = s->buf[i].len;
+	}
+	free_bufs(s->gc, s->ngc);
+	free(s->gc);
+	s->gc = s->buf;
+	s->ngc = s->nbuf;
+	s->buf = NULL;
+	s->nbuf = s->capbuf = 0;
 }
 
 /* Apply the buffered operations; the buffer goes to gc (the actions point
@@ -494,7 +534,7 @@ static void cut(struct tdm_sync *s)
 		s->synced = true;
 		s->seq = src_seq;
 	} else {
-		drop_buffer(s);
+		drop_unloaded(s);
 		drop_snap(s);
 		s->synced = false;
 		s->waiting = true;

@@ -108,7 +108,8 @@ enum tdm_sync_act_type {
 	 * for STABLE and never will be: REJECT it */
 	TDM_SYNC_LOST,
 	/* the operation (data, len) was dropped, not applied (encoded above
-	 * the group version): if it is this member's, REJECT it */
+	 * the group version, or buffered for a snapshot that will not be
+	 * loaded): if it is this member's, REJECT it */
 	TDM_SYNC_DROP,
 };
 

@@ -99,13 +99,18 @@ void tdm_cluster_set_serving(bool serving)
 
 /* ---- pending commands ---- */
 
-static struct pending *pending_add(struct tdm_cmd *cmd)
+/* Complete before it is on the list: the link's loss (main loop) may
+ * take it at once. */
+static struct pending *pending_add(struct tdm_cmd *cmd,
+				   tdm_cluster_done_fn done, void *arg)
 {
 	struct pending *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return NULL;
 	p->cmd = cmd;
+	p->done = done;
+	p->done_arg = arg;
 	pthread_mutex_lock(&cl.lock);
 	p->req = cl.next_req++;
 	tdm_list_add_tail(&cl.pending, &p->link);
@@ -201,13 +206,15 @@ int tdm__cluster_pr_out(struct tdm_cmd *cmd)
 	pr.tid_len = n;
 	pr.rel_port = nx.rel_port;
 
-	p = pending_add(cmd);
+	p = pending_add(cmd, NULL, NULL);
 	if (!p)
 		return TDM_SR_BUSY;
 	r = cl.ops->send_pr(p->req, &pr);
 	if (r < 0) {
-		if (pending_take(p->req))
-			free(p);
+		/* not on the list: the link's loss completes it already */
+		if (!pending_take(p->req))
+			return TDM__SR_ASYNC;
+		free(p);
 		return TDM_SR_ALUA_TRANSITION;
 	}
 	return TDM__SR_ASYNC;
@@ -233,13 +240,17 @@ int tdm__cluster_alua_set(struct tdm_cmd *cmd, const struct tdm_alua_req *reqs,
 		a->set[i].group_id = reqs[i].group_id;
 		a->set[i].state = reqs[i].state;
 	}
-	p = pending_add(cmd);
+	p = pending_add(cmd, NULL, NULL);
 	r = p ? cl.ops->send_alua(p->req, a) : -ENOMEM;
 	free(a);
 	if (r < 0) {
-		if (p && pending_take(p->req))
-			free(p);
-		return p ? TDM_SR_ALUA_TRANSITION : TDM_SR_BUSY;
+		if (!p)
+			return TDM_SR_BUSY;
+		/* not on the list: the link's loss completes it already */
+		if (!pending_take(p->req))
+			return TDM__SR_ASYNC;
+		free(p);
+		return TDM_SR_ALUA_TRANSITION;
 	}
 	return TDM__SR_ASYNC;
 }
@@ -255,6 +266,7 @@ int tdm_cluster_order_raw(uint8_t kind, const void *payload, size_t len,
 			  tdm_cluster_done_fn done, void *arg)
 {
 	struct pending *p;
+	uint64_t req;
 	int r;
 
 	if (!tdm__cluster_mode())
@@ -270,10 +282,13 @@ int tdm_cluster_order_raw(uint8_t kind, const void *payload, size_t len,
 	p->req = cl.next_req++;
 	tdm_list_add_tail(&cl.pending, &p->link);
 	pthread_mutex_unlock(&cl.lock);
-	r = cl.ops->send_order(p->req, kind, payload, len);
+	req = p->req;
+	r = cl.ops->send_order(req, kind, payload, len);
 	if (r < 0) {
-		if (pending_take(p->req))
-			free(p);
+		/* not on the list: done is called (the link's loss) */
+		if (!pending_take(req))
+			return 0;
+		free(p);
 		return r;
 	}
 	return 0;
@@ -343,9 +358,9 @@ void tdm_cluster_pr_apply(bool mine, uint64_t req,
 			lu->name);
 		sr = TDM_SR_HW_ERROR;
 	} else {
-		sr = tdm__pr_apply_ordered(lu, pr->cdb, pr->param,
-					   pr->param_len, &nx,
-					   p ? p->cmd->nexus : NULL, &info);
+		sr = tdm__pr_apply_ordered(
+			lu, pr->cdb, pr->param, pr->param_len, &nx,
+			p && p->cmd ? p->cmd->nexus : NULL, &info);
 	}
 	if (lu)
 		tdm__lu_put(lu);
@@ -374,7 +389,8 @@ void tdm_cluster_alua_apply(bool mine, uint64_t req,
 			reqs[i].state = a->set[i].state;
 		}
 		sr = tdm__alua_apply_ordered(lu, reqs, a->n,
-					     p ? p->cmd->nexus : NULL, &info);
+					     p && p->cmd ? p->cmd->nexus : NULL,
+					     &info);
 	}
 	free(reqs);
 	if (lu)
@@ -473,6 +489,7 @@ int tdm__cluster_order_cb(struct tdm_cmd *cmd, tdm_cluster_done_fn done,
 {
 	struct tdm_agent_wbuf w = {0};
 	struct pending *p = NULL;
+	uint64_t req;
 	int r;
 
 	if (tdm__cluster_fenced())
@@ -486,20 +503,23 @@ int tdm__cluster_order_cb(struct tdm_cmd *cmd, tdm_cluster_done_fn done,
 		return cmd ? TDM_SR_BUSY : -ENOMEM;
 	}
 	if (cmd || done) {
-		p = pending_add(cmd);
+		p = pending_add(cmd, done, arg);
 		if (!p) {
 			tdm_agent_wbuf_free(&w);
 			return cmd ? TDM_SR_BUSY : -ENOMEM;
 		}
-		p->done = done;
-		p->done_arg = arg;
 	}
-	r = cl.ops->send_order(p ? p->req : 0, kind, w.p + TDM_AGENT_HDR,
+	/* p is not ours once sent: a callback's may be finished and freed
+	 * on the main loop at once */
+	req = p ? p->req : 0;
+	r = cl.ops->send_order(req, kind, w.p + TDM_AGENT_HDR,
 			       w.len - TDM_AGENT_HDR);
 	tdm_agent_wbuf_free(&w);
 	if (r < 0) {
-		if (p && pending_take(p->req))
-			free(p);
+		if (p && !pending_take(req))
+			/* the link's loss completes it already */
+			return cmd ? TDM__SR_ASYNC : 0;
+		free(p);
 		if (!cmd)
 			log_warnx_rl("cluster: event %u for %s not ordered: %s",
 				     kind, dev[0] ? dev : "every device",

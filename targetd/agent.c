@@ -130,12 +130,11 @@ static int send_frame(struct tdm_agent_wbuf *w)
 		post = true;
 	}
 	pthread_mutex_unlock(&ag.out_lock);
-	if (post) {
-		if (tdm_loop_current() == ag.loop)
-			flush();
-		else
-			tdm_loop_post(ag.loop, flush_cb, NULL);
-	}
+	/* posted even from the main loop: a failed send closes the link,
+	 * which completes the pending commands, never inside a caller that
+	 * still holds one (core/cluster.c, cluster_conf.c) */
+	if (post)
+		tdm_loop_post(ag.loop, flush_cb, NULL);
 	return r;
 }
 

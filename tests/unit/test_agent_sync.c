@@ -569,6 +569,62 @@ static void test_all_unsynced(void **state)
 	assert_int_equal(nodes[2].s.source, 2);
 }
 
+/* the source dies before its snapshot went out: the joiners' buffered
+ * operations follow a state nobody will send; the next cut starts from
+ * the lowest nodeid's own state, with seq matching what it holds */
+static void test_source_lost_before_snapshot(void **state)
+{
+	confchg(B(1));
+	deliver_all();
+	submit(1);
+	deliver_all();
+	confchg(B(1) | B(2) | B(3));
+	while (qh < qt)
+		deliver_one(); /* cut: 2 and 3 wait for 1's snapshot */
+	assert_true(nodes[2].s.waiting);
+	assert_true(nodes[3].s.waiting);
+	submit(1);
+	submit(1);
+	while (qh < qt)
+		deliver_one(); /* buffered by 2 and 3 */
+	assert_int_equal(nodes[2].s.nbuf, 2);
+	leave(1); /* its snapshot is never multicast */
+	confchg(B(2) | B(3));
+	deliver_all();
+	assert_same(B(2) | B(3));
+	assert_int_equal(nodes[3].base, 200);
+	assert_int_equal(nodes[2].s.seq, 0);
+	assert_int_equal(nodes[2].loads + nodes[3].loads, 1);
+	submit(3);
+	deliver_all();
+	assert_same(B(2) | B(3));
+}
+
+/* an operation of a member that then waits for a snapshot, delivered
+ * after the cut and buffered: when that snapshot is never loaded, it
+ * is dropped with TDM_SYNC_DROP (its daemon rejects it), not lost */
+static void test_own_buffered_op_dropped(void **state)
+{
+	confchg(B(1));
+	confchg(B(2));
+	deliver_all();
+	submit(1);
+	deliver_all();
+	confchg(B(1) | B(2));
+	submit_raw(2); /* accepted while 2 served alone, sent after */
+	while (qh < qt)
+		deliver_one(); /* cut: 1 is the source; 2 buffers its op */
+	assert_true(nodes[2].s.waiting);
+	assert_int_equal(nodes[2].s.nbuf, 1);
+	assert_int_equal(nodes[2].drops, 0);
+	leave(1);
+	confchg(B(2));
+	assert_int_equal(nodes[2].drops, 1);
+	deliver_all();
+	assert_same(B(2));
+	assert_int_equal(nodes[2].s.seq, 0);
+}
+
 static void test_version_min(void **state)
 {
 	nodes[1].s.proto_max = 2;
@@ -1135,6 +1191,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_all_unsynced, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_source_lost_before_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_own_buffered_op_dropped,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version_min, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_chunks, setup, teardown),
