@@ -30,6 +30,8 @@
 #include "tandem/log.h"
 
 #define RX_CHUNK 65536
+/* bytes queued for the agent at most (a snapshot is at most 64 MiB) */
+#define OUT_MAX (2 * (size_t)TDM_AGENT_FRAME_MAX)
 
 static struct {
 	struct tdm_loop *loop;
@@ -66,6 +68,14 @@ static int queue_locked(const struct tdm_agent_wbuf *w)
 
 	if (!ag.connected)
 		return -ENOTCONN;
+	/* an agent that stopped reading: refuse more (the commands get a
+	 * sense the initiator retries) rather than grow without bound */
+	if (ag.out_len + w->len > OUT_MAX) {
+		log_warnx_rl("cluster: the agent does not read its link (%zu "
+			     "bytes waiting): operation refused",
+			     ag.out_len);
+		return -ENOBUFS;
+	}
 	if (ag.out_len + w->len > ag.out_cap) {
 		cap = ag.out_cap ? ag.out_cap : 4096;
 		while (cap < ag.out_len + w->len)
