@@ -185,41 +185,6 @@ fail:
 	return rc;
 }
 
-static void block_close(struct tdm_bs *bs)
-{
-	struct tdm__bs_fdev *f = bs->priv;
-
-	if (!f)
-		return;
-	close(f->fd);
-	free(f);
-	bs->priv = NULL;
-}
-
-static void block_submit(struct tdm_bs *bs, struct tdm_bs_io *io)
-{
-	struct tdm__bs_fdev *f = bs->priv;
-
-	switch (io->op) {
-	case TDM_BS_FLUSH:
-		if (f->cache != TDM__BS_WRITE_BACK) {
-			io->done(io, TDM_BS_OK);
-			return;
-		}
-		break;
-	case TDM_BS_UNMAP:
-		if (!bs->can_unmap) {
-			io->done(io, TDM_BS_UNSUPPORTED);
-			return;
-		}
-		break;
-	default:
-		break;
-	}
-	tdm_bs_uring_submit(bs, f->fd, io,
-			    io->fua && f->cache == TDM__BS_WRITE_BACK);
-}
-
 static int block_refresh_size(struct tdm_bs *bs)
 {
 	struct tdm__bs_fdev *f = bs->priv;
@@ -240,7 +205,7 @@ static int block_refresh_size(struct tdm_bs *bs)
 const struct tdm_bs_ops tdm__bs_blockio_ops = {
 	.name = "vdisk_blockio",
 	.open = block_open,
-	.close = block_close,
-	.submit = block_submit,
+	.close = tdm__bs_fdev_close,
+	.submit = tdm__bs_fdev_submit,
 	.refresh_size = block_refresh_size,
 };

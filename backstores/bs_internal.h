@@ -71,6 +71,11 @@ int tdm__bs_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
  * (the sizes SBC initiators handle everywhere); otherwise -EINVAL with a
  * message.
  */
+/* fileio and blockio (uring_io.c): close the device; submit an I/O
+ * (FLUSH done at once without a write-back cache, UNMAP refused when the
+ * device cannot deallocate, FUA as a sync after the write) */
+void tdm__bs_fdev_close(struct tdm_bs *bs);
+void tdm__bs_fdev_submit(struct tdm_bs *bs, struct tdm_bs_io *io);
 int tdm__bs_blocksize(const struct tdm_conf_device *conf, uint32_t dflt,
 		      uint32_t *bsz, char *err, size_t errlen);
 

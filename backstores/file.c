@@ -191,43 +191,6 @@ fail:
 	return rc;
 }
 
-static void file_close(struct tdm_bs *bs)
-{
-	struct tdm__bs_fdev *f = bs->priv;
-
-	if (!f)
-		return;
-	close(f->fd);
-	free(f);
-	bs->priv = NULL;
-}
-
-static void file_submit(struct tdm_bs *bs, struct tdm_bs_io *io)
-{
-	struct tdm__bs_fdev *f = bs->priv;
-
-	switch (io->op) {
-	case TDM_BS_FLUSH:
-		/* O_DSYNC (write_through) left nothing to flush; nv_cache
-		 * trusts the page cache */
-		if (f->cache != TDM__BS_WRITE_BACK) {
-			io->done(io, TDM_BS_OK);
-			return;
-		}
-		break;
-	case TDM_BS_UNMAP:
-		if (!bs->can_unmap) {
-			io->done(io, TDM_BS_UNSUPPORTED);
-			return;
-		}
-		break;
-	default:
-		break;
-	}
-	tdm_bs_uring_submit(bs, f->fd, io,
-			    io->fua && f->cache == TDM__BS_WRITE_BACK);
-}
-
 static int file_refresh_size(struct tdm_bs *bs)
 {
 	struct tdm__bs_fdev *f = bs->priv;
@@ -283,8 +246,8 @@ static int file_lba_status(struct tdm_bs *bs, uint64_t offset, uint64_t *len,
 const struct tdm_bs_ops tdm__bs_fileio_ops = {
 	.name = "vdisk_fileio",
 	.open = file_open,
-	.close = file_close,
-	.submit = file_submit,
+	.close = tdm__bs_fdev_close,
+	.submit = tdm__bs_fdev_submit,
 	.refresh_size = file_refresh_size,
 	.lba_status = file_lba_status,
 };

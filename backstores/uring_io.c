@@ -18,8 +18,10 @@
 #include <liburing.h>
 #include <linux/fs.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "backstores/bs_internal.h"
 #include "tandem/backstore.h"
@@ -447,4 +449,43 @@ void tdm_bs_uring_submit(struct tdm_bs *bs, int fd, struct tdm_bs_io *io,
 		io->done(io, TDM_BS_UNSUPPORTED);
 		break;
 	}
+}
+
+/* ---- what fileio and blockio share (struct tdm__bs_fdev) ---- */
+
+void tdm__bs_fdev_close(struct tdm_bs *bs)
+{
+	struct tdm__bs_fdev *f = bs->priv;
+
+	if (!f)
+		return;
+	close(f->fd);
+	free(f);
+	bs->priv = NULL;
+}
+
+void tdm__bs_fdev_submit(struct tdm_bs *bs, struct tdm_bs_io *io)
+{
+	struct tdm__bs_fdev *f = bs->priv;
+
+	switch (io->op) {
+	case TDM_BS_FLUSH:
+		/* O_DSYNC (write_through) left nothing to flush; nv_cache
+		 * trusts the cache below */
+		if (f->cache != TDM__BS_WRITE_BACK) {
+			io->done(io, TDM_BS_OK);
+			return;
+		}
+		break;
+	case TDM_BS_UNMAP:
+		if (!bs->can_unmap) {
+			io->done(io, TDM_BS_UNSUPPORTED);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	tdm_bs_uring_submit(bs, f->fd, io,
+			    io->fua && f->cache == TDM__BS_WRITE_BACK);
 }
