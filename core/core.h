@@ -637,6 +637,9 @@ int tdm__mmc_gesn(struct tdm_cmd *cmd);
 int tdm__mmc_disc_info_parse(struct tdm_cmd *cmd);
 int tdm__mmc_disc_info(struct tdm_cmd *cmd);
 int tdm__mmc_mech_status_parse(struct tdm_cmd *cmd);
+int tdm__mmc_read_cd_parse(struct tdm_cmd *cmd);
+int tdm__mmc_disc_structure_parse(struct tdm_cmd *cmd);
+int tdm__mmc_disc_structure(struct tdm_cmd *cmd);
 int tdm__mmc_mech_status(struct tdm_cmd *cmd);
 int tdm__mmc_set_cd_speed(struct tdm_cmd *cmd);
 

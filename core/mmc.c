@@ -374,6 +374,55 @@ int tdm__mmc_get_config(struct tdm_cmd *cmd)
 	return TDM_SR_OK;
 }
 
+/* ---- READ CD ---- */
+
+/*
+ * MMC-6 READ CD of the image's one data track (mode 1, 2048 bytes of user
+ * data a sector): EXPECTED SECTOR TYPE any (000b) or mode 1 (010b); of
+ * the fields of byte 9 only USER DATA is there to give (no sync, header,
+ * EDC/ECC or C2 pointers are kept), no sub-channel data. Without USER
+ * DATA nothing is transferred.
+ */
+int tdm__mmc_read_cd_parse(struct tdm_cmd *cmd)
+{
+	const uint8_t *cdb = cmd->cdb;
+	struct tdm_lu *lu = cmd->lu;
+	uint8_t type = (cdb[1] >> 2) & 0x07;
+	uint32_t lba = tdm_get_be32(cdb + 2);
+	uint32_t n = tdm_get_be24(cdb + 6);
+	int sr;
+
+	cmd->flags = 0;
+	if (cdb[1] & 0xE0)
+		return tdm__cdb_err(cmd, 1, 7);
+	if (type > 5)
+		return tdm__cdb_err(cmd, 1, 4);
+	sr = tdm__lu_medium_check(lu);
+	if (sr != TDM_SR_OK)
+		return sr;
+	if (type != 0 && type != 2) /* CD-DA or mode 2 of a mode 1 track */
+		return TDM_SR_ILLEGAL_MODE_FOR_TRACK;
+	if (cdb[9] & 0x80)
+		return tdm__cdb_err(cmd, 9, 7); /* SYNC */
+	if (cdb[9] & 0x60)
+		return tdm__cdb_err(cmd, 9, 6); /* HEADER CODES */
+	if (cdb[9] & 0x08)
+		return tdm__cdb_err(cmd, 9, 3); /* EDC & ECC */
+	if (cdb[9] & 0x06)
+		return tdm__cdb_err(cmd, 9, 2); /* C2 ERROR INFORMATION */
+	if (cdb[10] & 0x07)
+		return tdm__cdb_err(cmd, 10, 2); /* SUB-CHANNEL SELECTION */
+	if (lba > lu->nblocks || n > lu->nblocks - lba)
+		return TDM_SR_LBA_OUT_OF_RANGE;
+	if (n > tdm__lu_max_xfer_blocks(lu))
+		return tdm__cdb_err(cmd, 6, 7);
+	cmd->lba = lba;
+	cmd->nblocks = cdb[9] & 0x10 ? n : 0;
+	cmd->dir = cmd->nblocks ? TDM_DIR_READ : TDM_DIR_NONE;
+	cmd->data_len = cmd->nblocks << lu->block_shift;
+	return TDM_SR_OK;
+}
+
 /* ---- READ TOC/PMA/ATIP ---- */
 
 /* MMC-6: LBA to MSF (a CD starts 2 seconds, 150 frames, before LBA 0) */
@@ -509,6 +558,69 @@ int tdm__mmc_gesn(struct tdm_cmd *cmd)
 }
 
 /* ---- READ DISC INFORMATION ---- */
+
+/* ---- READ DISC STRUCTURE ---- */
+
+/* MMC-6 READ DISC STRUCTURE for DVD media (MEDIA TYPE 0000b): format 00h
+ * physical format information (a read-only, single layer, 120 mm
+ * DVD-ROM whose data area starts at physical sector 30000h) and FFh, the
+ * list of formats. A CD has no disc structure. */
+#define DS_PHYSICAL 0x00
+#define DS_LIST 0xFF
+#define DVD_DATA_START 0x030000u
+
+int tdm__mmc_disc_structure_parse(struct tdm_cmd *cmd)
+{
+	const uint8_t *cdb = cmd->cdb;
+	int sr;
+
+	if (cdb[1] & 0x0F) /* MEDIA TYPE: only DVD */
+		return tdm__cdb_err(cmd, 1, 3);
+	if (cdb[7] != DS_PHYSICAL && cdb[7] != DS_LIST)
+		return tdm__cdb_err(cmd, 7, 7);
+	if (cdb[7] == DS_PHYSICAL && cdb[6]) /* LAYER NUMBER: one layer */
+		return tdm__cdb_err(cmd, 6, 7);
+	sr = tdm__lu_medium_check(cmd->lu);
+	if (sr != TDM_SR_OK)
+		return sr;
+	if (current_profile(cmd->lu) != PROFILE_DVDROM)
+		return tdm__cdb_err(cmd, 7, 7);
+	cmd->dir = TDM_DIR_READ;
+	cmd->alloc_len = tdm_get_be16(cdb + 8);
+	return TDM_SR_OK;
+}
+
+int tdm__mmc_disc_structure(struct tdm_cmd *cmd)
+{
+	uint8_t p[4 + 2048];
+	size_t n;
+
+	memset(p, 0, sizeof(p));
+	if (cmd->cdb[7] == DS_LIST) {
+		/* one 4-byte descriptor a format: code, RDS (readable) */
+		p[4] = DS_PHYSICAL;
+		p[5] = 0x40;
+		tdm_put_be16(p + 6, 2048 + 2);
+		p[8] = DS_LIST;
+		p[9] = 0x40;
+		tdm_put_be16(p + 10, 0xFFFF);
+		n = 12;
+	} else {
+		/* DISK CATEGORY DVD-ROM, PART VERSION 1; 120 mm, maximum rate
+		 * not specified (Fh); one layer, parallel track path, layer
+		 * type embossed (0001b); densities 0 */
+		p[4] = 0x01;
+		p[5] = 0x0F;
+		p[6] = 0x01;
+		tdm_put_be32(p + 8, DVD_DATA_START);
+		tdm_put_be32(p + 12,
+			     DVD_DATA_START + (uint32_t)cmd->lu->nblocks - 1);
+		n = sizeof(p);
+	}
+	tdm_put_be16(p, (uint16_t)(n - 2)); /* DISC STRUCTURE DATA LENGTH */
+	tdm__cmd_put_data(cmd, p, n);
+	return TDM_SR_OK;
+}
 
 int tdm__mmc_disc_info_parse(struct tdm_cmd *cmd)
 {

@@ -152,6 +152,25 @@ static const struct tdm_opdesc mmc_ops[] = {
 		.exec = tdm__sbc_read,
 	},
 	{
+		/* MMC-6 READ DISC STRUCTURE: DVD physical format (mmc.c) */
+		.opcode = 0xAD,
+		.cdb_len = 12,
+		.flags = TDM_OP_MEDIA | TDM_OP_PR_ALLOWED_WE,
+		.name = "READ DISC STRUCTURE",
+		.parse = tdm__mmc_disc_structure_parse,
+		.exec = tdm__mmc_disc_structure,
+	},
+	{
+		/* MMC-6 READ CD: the user data of the data track (mmc.c);
+		 * executed as a READ */
+		.opcode = 0xBE,
+		.cdb_len = 12,
+		.flags = F_READ,
+		.name = "READ CD",
+		.parse = tdm__mmc_read_cd_parse,
+		.exec = tdm__sbc_read,
+	},
+	{
 		/* MMC-6: accepted, the speed is what the host gets */
 		.opcode = 0xBB,
 		.cdb_len = 12,

@@ -176,6 +176,33 @@ static void test_read(void **state)
 	assert_int_equal(tdm_get_be32(R.data), NBLK - 1);
 	RUN0(f->nx, 0x28, 0, 0, 0, 0, NBLK - 1, 0, 0, 2, 0);
 	expect_sense(0x5, 0x21, 0x00);
+	/* READ CD: the user data of sectors 5 and 6, any sector type and
+	 * mode 1; nothing without USER DATA */
+	RUN0(f->nx, 0xBE, 0x00, 0, 0, 0, 5, 0, 0, 2, 0x10, 0, 0);
+	expect_good();
+	assert_int_equal(R.len, 4096);
+	assert_int_equal(tdm_get_be32(R.data), 5);
+	assert_int_equal(tdm_get_be32(R.data + 2048), 6);
+	RUN0(f->nx, 0xBE, 2 << 2, 0, 0, 0, 7, 0, 0, 1, 0x10, 0, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be32(R.data), 7);
+	RUN0(f->nx, 0xBE, 0x00, 0, 0, 0, 5, 0, 0, 2, 0x00, 0, 0);
+	expect_good();
+	assert_int_equal(R.len, 0);
+	/* CD-DA and mode 2 of a mode 1 track */
+	RUN0(f->nx, 0xBE, 1 << 2, 0, 0, 0, 5, 0, 0, 1, 0x10, 0, 0);
+	expect_sense(0x5, 0x64, 0x00);
+	RUN0(f->nx, 0xBE, 4 << 2, 0, 0, 0, 5, 0, 0, 1, 0x10, 0, 0);
+	expect_sense(0x5, 0x64, 0x00);
+	/* sync, headers, EDC/ECC, C2, sub-channels: not kept */
+	RUN0(f->nx, 0xBE, 0x00, 0, 0, 0, 5, 0, 0, 1, 0xF8, 0, 0);
+	expect_cdb_err(9, 7);
+	RUN0(f->nx, 0xBE, 0x00, 0, 0, 0, 5, 0, 0, 1, 0x18, 0, 0);
+	expect_cdb_err(9, 3);
+	RUN0(f->nx, 0xBE, 0x00, 0, 0, 0, 5, 0, 0, 1, 0x10, 0x01, 0);
+	expect_cdb_err(10, 2);
+	RUN0(f->nx, 0xBE, 0x00, 0, 0, 0, NBLK - 1, 0, 0, 2, 0x10, 0, 0);
+	expect_sense(0x5, 0x21, 0x00);
 	/* MODE SENSE(10) all pages: WP, capabilities page */
 	RUN0(f->nx, 0x5A, 0x00, 0x3F, 0, 0, 0, 0, 0, 0xFF, 0);
 	expect_good();
@@ -252,6 +279,61 @@ static void test_get_configuration(void **state)
 	expect_good();
 	assert_int_equal(R.len, 8);
 	assert_true(tdm_get_be32(R.data) > 4);
+}
+
+/* A DVD-sized image (sparse): DVD-ROM profile, READ DISC STRUCTURE */
+static void test_dvd(void **state)
+{
+	struct fix *f = *state;
+	const uint32_t nblk = 360000u + 4096u;
+	char dvd[64];
+	const uint8_t *p;
+	int fd;
+
+	/* on a CD there is no disc structure */
+	RUN0(f->nx, 0xAD, 0, 0, 0, 0, 0, 0, 0x00, 0x08, 0x04, 0, 0);
+	expect_cdb_err(7, 7);
+
+	snprintf(dvd, sizeof(dvd), "/tmp/tandem-dvd-XXXXXX");
+	fd = mkstemp(dvd);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)nblk * 2048), 0);
+	close(fd);
+	assert_int_equal(change(f->lu, dvd), 0);
+	/* the medium change's unit attention */
+	RUN0(f->nx, 0x00, 0, 0, 0, 0, 0);
+	RUN0(f->nx, 0x46, 0x00, 0, 0, 0, 0, 0, 0x01, 0x00, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be16(R.data + 6), 0x0010); /* DVD-ROM */
+	p = feature(0x001F);
+	assert_non_null(p);
+	assert_int_equal(p[2] & 1, 1); /* DVD Read current */
+
+	/* format 00h: physical format information */
+	RUN0(f->nx, 0xAD, 0, 0, 0, 0, 0, 0, 0x00, 0x08, 0x04, 0, 0);
+	expect_good();
+	assert_int_equal(R.len, 2052);
+	assert_int_equal(tdm_get_be16(R.data), 2050);
+	assert_int_equal(R.data[4], 0x01);	  /* DVD-ROM, part version 1 */
+	assert_int_equal(R.data[6] & 0x0F, 0x01); /* embossed layer */
+	assert_int_equal(tdm_get_be32(R.data + 8), 0x030000);
+	assert_int_equal(tdm_get_be32(R.data + 12), 0x030000 + nblk - 1);
+	/* format FFh: the list */
+	RUN0(f->nx, 0xAD, 0, 0, 0, 0, 0, 0, 0xFF, 0x00, 0xFF, 0, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be16(R.data), 10);
+	assert_int_equal(R.data[4], 0x00);
+	assert_int_equal(R.data[8], 0xFF);
+	/* other formats, media types, layers */
+	RUN0(f->nx, 0xAD, 0, 0, 0, 0, 0, 0, 0x04, 0x08, 0x04, 0, 0);
+	expect_cdb_err(7, 7);
+	RUN0(f->nx, 0xAD, 0x01, 0, 0, 0, 0, 0, 0x00, 0x08, 0x04, 0, 0);
+	expect_cdb_err(1, 3);
+	RUN0(f->nx, 0xAD, 0, 0, 0, 0, 0, 1, 0x00, 0x08, 0x04, 0, 0);
+	expect_cdb_err(6, 7);
+
+	assert_int_equal(change(f->lu, img1), 0);
+	unlink(dvd);
 }
 
 static void test_read_toc(void **state)
@@ -520,6 +602,8 @@ int main(void)
 						fix_teardown),
 		cmocka_unit_test_setup_teardown(test_get_configuration,
 						fix_setup, fix_teardown),
+		cmocka_unit_test_setup_teardown(test_dvd, fix_setup,
+						fix_teardown),
 		cmocka_unit_test_setup_teardown(test_read_toc, fix_setup,
 						fix_teardown),
 		cmocka_unit_test_setup_teardown(test_gesn, fix_setup,
