@@ -887,29 +887,14 @@ static int do_config(const struct opts *o)
 	return r ? 1 : 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* FILE is replaced atomically and made 0600 (it holds CHAP secrets). */
 static int do_write_config(const struct opts *o)
 {
 	struct tdm_ctl_rsp *rsp = xmalloc(sizeof(*rsp));
-	char *text = NULL, *tmp;
+	char *text = NULL;
 	struct conn c;
-	size_t len, n;
-	int fd, r;
+	size_t len;
+	int r;
 
 	struct tdm_ctl_req req = {.verb = TDM_CTL_GET_CONFIG};
 
@@ -927,7 +912,7 @@ static int do_write_config(const struct opts *o)
 		return 1;
 	}
 	if (!strcmp(o->arg, "-")) {
-		r = write_all(1, text, len);
+		r = tdm_write_all(1, text, len);
 		free(text);
 		if (r < 0) {
 			errx_("stdout: %s", strerror(-r));
@@ -935,28 +920,9 @@ static int do_write_config(const struct opts *o)
 		}
 		return 0;
 	}
-	n = strlen(o->arg) + 16;
-	tmp = xmalloc(n);
-	snprintf(tmp, n, "%s.XXXXXX", o->arg);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		errx_("%s: %s", tmp, strerror(errno));
-		free(tmp);
-		free(text);
-		return 1;
-	}
-	r = write_all(fd, text, len);
-	if (!r && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && !r)
-		r = -errno;
-	if (!r && rename(tmp, o->arg) < 0)
-		r = -errno;
-	if (r < 0) {
+	r = tdm_conf_file_replace(o->arg, text, len, NULL, 0, 0);
+	if (r < 0)
 		errx_("%s: %s", o->arg, strerror(-r));
-		unlink(tmp);
-	}
-	free(tmp);
 	free(text);
 	return r < 0 ? 1 : 0;
 }

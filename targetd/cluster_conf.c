@@ -136,78 +136,6 @@ static int read_file(const char *path, uint8_t **out, size_t *len)
 	return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* path replaced by a + b atomically (write, fsync, rename); with bak the
- * old file stays as path.bak. */
-static int write_atomic(const char *path, const void *a, size_t alen,
-			const void *b, size_t blen, bool bak)
-{
-	char tmp[4096], old[4096], dir[4096];
-	struct stat st;
-	char *slash;
-	int fd, r;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp) ||
-	    (size_t)snprintf(old, sizeof(old), "%s.bak", path) >= sizeof(old))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	/* it may hold CHAP secrets: the old file's mode, or 0600 */
-	if (stat(path, &st) == 0)
-		(void)fchmod(fd, st.st_mode & 0777);
-	r = write_all(fd, a, alen);
-	if (!r && blen)
-		r = write_all(fd, b, blen);
-	if (!r && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && !r)
-		r = -errno;
-	if (!r && bak) {
-		/* a hard link: path exists at every moment */
-		if (unlink(old) < 0 && errno != ENOENT)
-			r = -errno;
-		if (!r && link(path, old) < 0 && errno != ENOENT)
-			r = -errno;
-	}
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r) {
-		unlink(tmp);
-		return r;
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	else
-		snprintf(dir, sizeof(dir), ".");
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-	return 0;
-}
-
 static void log_path(char *buf, size_t len)
 {
 	snprintf(buf, len, "%s.edits", cc.path);
@@ -243,8 +171,9 @@ static void persist(void)
 	tdm_agent_begin(&w, 0);
 	tdm_edit_log_put(&cc.log, &w);
 	r = w.oom ? -ENOMEM
-		  : write_atomic(lp, w.p + TDM_AGENT_HDR, w.len - TDM_AGENT_HDR,
-				 NULL, 0, false);
+		  : tdm_conf_file_replace(lp, w.p + TDM_AGENT_HDR,
+					  w.len - TDM_AGENT_HDR, NULL, 0,
+					  TDM_FILE_KEEP_MODE);
 	tdm_agent_wbuf_free(&w);
 	if (r < 0)
 		log_err("cluster: cannot write the configuration edit log "
@@ -254,7 +183,8 @@ static void persist(void)
 		      EPOCH_LINE "%llu (written by tandemd after each "
 				 "ordered edit)\n",
 		      (unsigned long long)cc.log.epoch);
-	r = write_atomic(cc.path, head, (size_t)hl, text, len, true);
+	r = tdm_conf_file_replace(cc.path, head, (size_t)hl, text, len,
+				  TDM_FILE_KEEP_MODE | TDM_FILE_BACKUP);
 	free(text);
 	if (r < 0)
 		log_err("cluster: cannot write the configuration to %s: %s; "

@@ -220,4 +220,18 @@ void tdm_conf_device_init(struct tdm_conf_device *d, enum tdm_handler h);
 const struct tdm_conf_group *
 tdm_conf_match_group(const struct tdm_conf_target *t, const char *initiator);
 
+/* Write all n bytes (EINTR retried); 0 or -errno. */
+int tdm_write_all(int fd, const void *buf, size_t n);
+/*
+ * Replace the file at path with a + b, atomically: a temporary file in
+ * the same directory, fsync, rename, fsync of the directory. The new file
+ * is 0600 (configurations hold CHAP secrets), or with TDM_FILE_KEEP_MODE
+ * the mode of the file it replaces; TDM_FILE_BACKUP keeps the old file as
+ * path.bak (a hard link: path exists at every moment). 0 or -errno.
+ */
+#define TDM_FILE_KEEP_MODE (1u << 0)
+#define TDM_FILE_BACKUP (1u << 1)
+int tdm_conf_file_replace(const char *path, const void *a, size_t alen,
+			  const void *b, size_t blen, unsigned flags);
+
 #endif

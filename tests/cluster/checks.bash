@@ -22,3 +22,15 @@ lab_need_daemons() {
 	[ -x "$SCSITOOL" ] || { echo "SKIP: $SCSITOOL not built (needs libiscsi-dev)"; exit 77; }
 	: "${TANDEMCTL:=$LAB_SRC/ctl/tandemctl}"
 }
+# lab_sanitizer_check: no ASan/UBSan report in any daemon's log of the lab
+lab_sanitizer_check() {
+	local f bad=
+	for f in "$LAB_DIR"/node*/tandemd.log "$LAB_DIR"/node*/agentd.log; do
+		[ -f "$f" ] || continue
+		if grep -qE "ERROR: AddressSanitizer|runtime error:|Sanitizer:DEADLYSIGNAL" "$f"; then
+			bad+=" $f"
+			grep -m5 -A10 -E "Sanitizer|runtime error" "$f"
+		fi
+	done
+	[ -z "$bad" ] && ok "no sanitizer report in the daemons' logs" || ko "sanitizer reports in:$bad"
+}

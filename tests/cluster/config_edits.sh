@@ -51,17 +51,6 @@ same_epoch() { # DESC: both heads at the same epoch, printed
 		ko "$1: epochs head 1 [$e1] head 2 [$e2]"
 	fi
 }
-lab_sanitizer_check() {
-	local f bad=
-	for f in "$LAB_DIR"/node*/tandemd.log "$LAB_DIR"/node*/agentd.log; do
-		[ -f "$f" ] || continue
-		if grep -qE "ERROR: AddressSanitizer|runtime error:|Sanitizer:DEADLYSIGNAL" "$f"; then
-			bad+=" $f"
-			grep -m5 -A10 -E "Sanitizer|runtime error" "$f"
-		fi
-	done
-	[ -z "$bad" ] && ok "no sanitizer report in the daemons' logs" || ko "sanitizer reports in:$bad"
-}
 
 lab_up 2 || { echo "0 passed, 1 failed"; exit 1; }
 lab_start_corosync_all

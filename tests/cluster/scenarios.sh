@@ -65,18 +65,6 @@ wait_serving() { lab_wait "${2:-30}" is_serving "$1"; }
 keys() { sc "$1" -i "$A" read-keys | grep -E '^(gen|key)=' | sort; }
 fullstatus() { sc "$1" -i "$A" read-full-status | grep -E '^(gen|fullstatus)' | sort; }
 
-# no sanitizer report in any daemon's log of the lab
-lab_sanitizer_check() {
-	local f bad=
-	for f in "$LAB_DIR"/node*/tandemd.log "$LAB_DIR"/node*/agentd.log; do
-		[ -f "$f" ] || continue
-		if grep -qE "ERROR: AddressSanitizer|runtime error:|Sanitizer:DEADLYSIGNAL" "$f"; then
-			bad+=" $f"
-			grep -m5 -A10 -E "Sanitizer|runtime error" "$f"
-		fi
-	done
-	[ -z "$bad" ] && ok "no sanitizer report in the daemons' logs" || ko "sanitizer reports in:$bad"
-}
 
 start_heads() { # N
 	local i
