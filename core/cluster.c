@@ -537,7 +537,7 @@ void tdm_cluster_ordered(bool mine, uint64_t req, uint8_t kind,
 	struct tdm_pr_nexus id;
 	struct tdm_lu **lus = NULL, *one;
 	size_t n = 0;
-	char dev[64];
+	char dev[TDM_NAME_MAX];
 	int sr = TDM_SR_OK;
 
 	if (kind >= TDM_CLUSTER_KIND_DAEMON) {
@@ -556,6 +556,13 @@ void tdm_cluster_ordered(bool mine, uint64_t req, uint8_t kind,
 	if (!get_nexus(&r, &id) || !tdm_agent_done(&r)) {
 		log_err("cluster: malformed event %u from the agent", kind);
 		applied(p, TDM_SR_HW_ERROR, NULL);
+		return;
+	}
+	if (kind == TDM__ORD_TARGET_CLOSE) {
+		/* dev is the target: the origin closed its own nexuses */
+		if (!mine)
+			tdm__close_target_nexuses(dev, NULL);
+		applied(p, TDM_SR_OK, NULL);
 		return;
 	}
 	if (dev[0]) {

@@ -233,6 +233,17 @@ struct tdm_lu **tdm__nexus_lus(struct tdm_nexus *nx, size_t *n);
 struct tdm_tmf;
 void tdm__spc2_reset(struct tdm_lu *lu, const struct tdm_nexus *issuer,
 		     struct tdm_tmf *tmf);
+/* The same for a TARGET COLD RESET (a power on of lu: POWER ON OCCURRED
+ * on the other heads' nexuses) */
+void tdm__spc2_power_on(struct tdm_lu *lu, const struct tdm_nexus *issuer,
+			struct tdm_tmf *tmf);
+/* A TARGET COLD RESET from issuer ends every other nexus of its target,
+ * and in cluster mode on every head (tmf waits as above). */
+void tdm__target_close(const struct tdm_nexus *issuer, struct tdm_tmf *tmf);
+/* Ask the transports to close every nexus of the target but except
+ * (core/target.c). */
+void tdm__close_target_nexuses(const char *target,
+			       const struct tdm_nexus *except);
 /* An SPC-2 reservation holds lu (any nexus, any head). */
 bool tdm__spc2_held(struct tdm_lu *lu);
 /*
@@ -551,8 +562,10 @@ size_t tdm__alua_ports(uint16_t **out);
 enum {
 	TDM__ORD_SPC2_RESERVE = 1,
 	TDM__ORD_SPC2_RELEASE = 2,
-	TDM__ORD_NEXUS_GONE = 3, /* releases its SPC-2 reservations */
-	TDM__ORD_LU_RESET = 4,	 /* LOGICAL UNIT RESET on some head */
+	TDM__ORD_NEXUS_GONE = 3,   /* releases its SPC-2 reservations */
+	TDM__ORD_LU_RESET = 4,	   /* LOGICAL UNIT RESET on some head */
+	TDM__ORD_LU_POWER_ON = 5,  /* TARGET COLD RESET: each LU, 29/01 */
+	TDM__ORD_TARGET_CLOSE = 6, /* ... then the target's sessions end */
 };
 /* Order event kind for device dev ("" = all) from the nexus id through
  * the agent; with cmd, cmd completes when it comes back (TDM__SR_ASYNC

@@ -979,6 +979,7 @@ int tdm__spc2_apply(struct tdm_lu *lu, uint8_t kind,
 		pthread_mutex_unlock(&lu->lock);
 		break;
 	case TDM__ORD_LU_RESET:
+	case TDM__ORD_LU_POWER_ON:
 		pthread_mutex_lock(&lu->lock);
 		id_set(lu, NULL);
 		pthread_mutex_unlock(&lu->lock);
@@ -987,7 +988,11 @@ int tdm__spc2_apply(struct tdm_lu *lu, uint8_t kind,
 			tdm__abort_lu_all(lu);
 			if (lu->conf.removable)
 				prevent_drop(lu, NULL);
-			tdm__ua_raise_lu(lu, TDM_SR_UA_BUS_RESET, NULL);
+			tdm__ua_raise_lu(lu,
+					 kind == TDM__ORD_LU_POWER_ON
+						 ? TDM_SR_UA_POWER_ON_OCCURRED
+						 : TDM_SR_UA_BUS_RESET,
+					 NULL);
 		}
 		break;
 	default:
@@ -1110,27 +1115,34 @@ static void reset_ordered(void *arg, int status)
 	tdm__tmf_cmd_done(arg);
 }
 
-void tdm__spc2_reset(struct tdm_lu *lu, const struct tdm_nexus *issuer,
-		     struct tdm_tmf *tmf)
+/* cluster mode: order kind for lu (or for the target: dev) from issuer;
+ * tmf answers once every head applied it */
+static void reset_order(uint8_t kind, const char *dev,
+			const struct tdm_nexus *issuer, struct tdm_tmf *tmf)
 {
 	struct tdm_pr_nexus id;
+
+	memset(&id, 0, sizeof(id));
+	if (issuer)
+		(void)tdm__pr_nexus_id(issuer, &id);
+	if (tmf)
+		atomic_fetch_add(&tmf->pending, 1);
+	if (tdm__cluster_order_cb(NULL, tmf ? reset_ordered : NULL, tmf, kind,
+				  dev, &id) != 0 &&
+	    tmf)
+		tdm__tmf_cmd_done(tmf);
+}
+
+static void reset(struct tdm_lu *lu, const struct tdm_nexus *issuer,
+		  struct tdm_tmf *tmf, uint8_t kind)
+{
 
 	/* cluster: every head clears the reservation and the other heads
 	 * abort their tasks of lu and raise the reset's unit attention;
 	 * the TMF answers once they all did (multipath initiators look
 	 * for the unit attention on every path right after) */
-	if (tdm__cluster_mode()) {
-		memset(&id, 0, sizeof(id));
-		if (issuer)
-			(void)tdm__pr_nexus_id(issuer, &id);
-		if (tmf)
-			atomic_fetch_add(&tmf->pending, 1);
-		if (tdm__cluster_order_cb(NULL, tmf ? reset_ordered : NULL, tmf,
-					  TDM__ORD_LU_RESET, lu->name,
-					  &id) != 0 &&
-		    tmf)
-			tdm__tmf_cmd_done(tmf);
-	}
+	if (tdm__cluster_mode())
+		reset_order(kind, lu->name, issuer, tmf);
 	/* a LU reset releases the SPC-2 reservation and every prevention
 	 * of medium removal (SBC-3 PREVENT ALLOW MEDIUM REMOVAL) */
 	pthread_mutex_lock(&lu->lock);
@@ -1138,6 +1150,29 @@ void tdm__spc2_reset(struct tdm_lu *lu, const struct tdm_nexus *issuer,
 	pthread_mutex_unlock(&lu->lock);
 	if (lu->conf.removable)
 		prevent_drop(lu, NULL);
+}
+
+void tdm__spc2_reset(struct tdm_lu *lu, const struct tdm_nexus *issuer,
+		     struct tdm_tmf *tmf)
+{
+	reset(lu, issuer, tmf, TDM__ORD_LU_RESET);
+}
+
+void tdm__spc2_power_on(struct tdm_lu *lu, const struct tdm_nexus *issuer,
+			struct tdm_tmf *tmf)
+{
+	reset(lu, issuer, tmf, TDM__ORD_LU_POWER_ON);
+}
+
+/* RFC 7143 11.6.1: after a TARGET COLD RESET "the target MUST then close
+ * all of its TCP connections to all initiators": the target's nexuses on
+ * every head (the issuer's transport closes the issuer after answering) */
+void tdm__target_close(const struct tdm_nexus *issuer, struct tdm_tmf *tmf)
+{
+	if (tdm__cluster_mode())
+		reset_order(TDM__ORD_TARGET_CLOSE, issuer->id.target, issuer,
+			    tmf);
+	tdm__close_target_nexuses(issuer->id.target, issuer);
 }
 
 /* core/mmc.c: a CD-ROM got a new medium from tandemctl (media change):

@@ -318,6 +318,22 @@ static void post_close(struct tdm_nexus *nx)
 	tdm_loop_post(nx->loop, close_nexus_cb, cr);
 }
 
+void tdm__close_target_nexuses(const char *target,
+			       const struct tdm_nexus *except)
+{
+	struct tdm_list *pos;
+
+	pthread_rwlock_rdlock(&tdm__reg_lock);
+	tdm_list_for_each (pos, &tdm__nexuses) {
+		struct tdm_nexus *nx =
+			tdm_list_entry(pos, struct tdm_nexus, link);
+
+		if (nx != except && !strcmp(nx->id.target, target))
+			post_close(nx);
+	}
+	pthread_rwlock_unlock(&tdm__reg_lock);
+}
+
 static void unit_attention_for_change(struct tdm_nexus *nx,
 				      const struct tdm_lunmap *old,
 				      const struct tdm_lunmap *neu)

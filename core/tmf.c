@@ -166,15 +166,23 @@ static bool task_exists(struct tdm_lu *lu, const struct tdm_nexus *nx,
 
 /*
  * LUN RESET of one LU (SAM-5 7.7): abort every task, clear the SPC-2
- * reservation, and a BUS DEVICE RESET FUNCTION OCCURRED unit attention
- * on every I_T nexus of the LU, the issuing one included (multipath
- * initiators check it on each path).
+ * reservation, and a unit attention on every I_T nexus of the LU, the
+ * issuing one included (multipath initiators check it on each path):
+ * BUS DEVICE RESET FUNCTION OCCURRED for a LUN RESET and a TARGET WARM
+ * RESET (SAM-2's TARGET RESET, a logical unit reset of every LU), POWER
+ * ON OCCURRED for a TARGET COLD RESET, which RFC 7143 11.5.1 makes a
+ * power on event.
  */
-static void lun_reset(struct tdm_lu *lu, struct tdm_tmf *tmf)
+static void lun_reset(struct tdm_lu *lu, struct tdm_tmf *tmf, bool power_on)
 {
 	abort_on_lu(lu, tmf, tmf->nexus, NULL, false, 0, false);
-	tdm__spc2_reset(lu, tmf->nexus, tmf);
-	tdm__ua_raise_lu(lu, TDM_SR_UA_BUS_RESET, NULL);
+	if (power_on) {
+		tdm__spc2_power_on(lu, tmf->nexus, tmf);
+		tdm__ua_raise_lu(lu, TDM_SR_UA_POWER_ON_OCCURRED, NULL);
+	} else {
+		tdm__spc2_reset(lu, tmf->nexus, tmf);
+		tdm__ua_raise_lu(lu, TDM_SR_UA_BUS_RESET, NULL);
+	}
 }
 
 /*
@@ -250,17 +258,20 @@ void tdm_tmf_submit(struct tdm_tmf *tmf)
 		abort_on_lu(lu, tmf, nx, NULL, false, 0, true);
 		break;
 	case TDM_TMF_LUN_RESET:
-		lun_reset(lu, tmf);
+		lun_reset(lu, tmf, false);
 		break;
 	case TDM_TMF_TARGET_WARM_RESET:
 	case TDM_TMF_TARGET_COLD_RESET:
 		/* every LU of the target as this nexus sees it */
 		lus = tdm__nexus_lus(nx, &n);
 		for (i = 0; i < n; i++) {
-			lun_reset(lus[i], tmf);
+			lun_reset(lus[i], tmf,
+				  tmf->fn == TDM_TMF_TARGET_COLD_RESET);
 			tdm__lu_put(lus[i]);
 		}
 		free(lus);
+		if (tmf->fn == TDM_TMF_TARGET_COLD_RESET)
+			tdm__target_close(nx, tmf);
 		break;
 	case TDM_TMF_I_T_NEXUS_RESET:
 		lus = tdm__all_lus(&n);

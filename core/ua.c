@@ -17,6 +17,7 @@ static int prio(uint8_t sr)
 {
 	switch (sr) {
 	case TDM_SR_UA_POWER_ON_RESET:
+	case TDM_SR_UA_POWER_ON_OCCURRED:
 		return 0;
 	case TDM_SR_UA_BUS_RESET:
 	case TDM_SR_UA_I_T_NEXUS_LOSS:
@@ -34,7 +35,7 @@ static bool is_reset(uint8_t sr)
 void tdm__ua_raise(struct tdm_nexus *nx, const struct tdm_lu *lu,
 		   enum tdm_sense_reason sr)
 {
-	struct tdm_list *pos;
+	struct tdm_list *pos, *tmp;
 	struct tdm_ua *ua;
 
 	if (!lu) {
@@ -49,7 +50,7 @@ void tdm__ua_raise(struct tdm_nexus *nx, const struct tdm_lu *lu,
 		return;
 	}
 	pthread_mutex_lock(&nx->ua_lock);
-	tdm_list_for_each (pos, &nx->uas) {
+	tdm_list_for_each_safe (pos, tmp, &nx->uas) {
 		ua = tdm_list_entry(pos, struct tdm_ua, link);
 		if (ua->lu_serial != lu->serial)
 			continue;
@@ -59,6 +60,14 @@ void tdm__ua_raise(struct tdm_nexus *nx, const struct tdm_lu *lu,
 		 * to rediscover everything */
 		if (is_reset(ua->reason) && prio(ua->reason) <= prio(sr))
 			goto out;
+		/* ... and a new one replaces what it implies (a power on
+		 * after a LU reset: one POWER ON OCCURRED) */
+		if (is_reset(sr) && prio(ua->reason) > prio(sr)) {
+			tdm_list_del(&ua->link);
+			free(ua);
+			atomic_fetch_sub_explicit(&nx->nua, 1,
+						  memory_order_release);
+		}
 	}
 	ua = calloc(1, sizeof(*ua));
 	if (!ua) {

@@ -39,6 +39,9 @@
  *                                ms, then TEST UNIT READY again: shows a
  *                                unit attention raised meanwhile
  *   tur-latency N                the same for TEST UNIT READY
+ *   cold-reset                   TARGET COLD RESET (a task management
+ *                                function); prints "tmf=0" when the
+ *                                target answered FUNCTION COMPLETE
  *   stpg-latency N GROUP         N x SET TARGET PORT GROUPS of GROUP,
  *                                standby and active/optimized in turn
  *   loop-pr N [KEY [TYPE]]       N cycles REGISTER AND IGNORE EXISTING
@@ -788,6 +791,12 @@ static int run(int argc, char **argv)
 		nanosleep(&ts, NULL);
 		return simple(cmd(tur, 6, SCSI_XFER_NONE, NULL, 0, 0, ""));
 	}
+	if (!strcmp(c, "cold-reset") && argc == 1) {
+		int r = iscsi_task_mgmt_target_cold_reset_sync(iscsi);
+
+		printf("tmf=%d\n", r);
+		return r == 0 ? 0 : 2;
+	}
 	if (!strcmp(c, "tur-latency") && argc == 2 && parse_u64(argv[1], &v))
 		return do_tur_latency((unsigned long)v);
 	if (!strcmp(c, "loop-pr") && argc >= 2 && argc <= 4 &&
@@ -890,6 +899,9 @@ int main(int argc, char **argv)
 	if (url->user[0])
 		iscsi_set_initiator_username_pwd(iscsi, url->user, url->passwd);
 	iscsi_set_timeout(iscsi, timeout);
+	/* a connection the target closes is an error to report, not
+	 * something to hide by logging in again */
+	iscsi_set_noautoreconnect(iscsi, 1);
 	/* connect + login only: iscsi_full_connect_sync would send TEST
 	 * UNIT READY and swallow the unit attention a scenario looks for */
 	if (iscsi_connect_sync(iscsi, url->portal) != 0 ||

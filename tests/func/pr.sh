@@ -10,7 +10,9 @@
 #  (b) ALUA: each state set with tandemctl against each opcode class,
 #      RTPG in both formats, STPG and its unit attentions;
 #  (c) APTPL: registrations, reservation and generation survive a
-#      SIGTERM restart and a SIGKILL; with APTPL=0 nothing survives.
+#      SIGTERM restart and a SIGKILL; with APTPL=0 nothing survives;
+#  (d) the unit attentions of LUN RESET, TARGET WARM RESET and TARGET
+#      COLD RESET, and the cold reset closing the target's sessions.
 # Prints "ok N - ..." / "not ok N - ..." per check, then "N passed, N
 # failed". Ports: 3500, 3501.
 set -uo pipefail
@@ -150,6 +152,8 @@ start first || finish
 phase pr $P1 $P2
 # (b) ALUA, tandemctl spawned by pr_multi
 phase alua $P1 $P2 "$TANDEMCTL" -s "$S"
+# (d) LUN RESET, TARGET WARM RESET, TARGET COLD RESET
+phase reset $P1 $P2
 
 # (c) APTPL through a clean stop and through SIGKILL
 phase aptpl-set $P1 $P2

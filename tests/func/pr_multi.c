@@ -19,6 +19,9 @@
  *                 its socket options) used to set target port group tg2's
  *                 state; every state against every opcode class, RTPG in
  *                 both formats, STPG and its unit attentions
+ *   reset         LUN RESET, TARGET WARM RESET and TARGET COLD RESET:
+ *                 their unit attentions on every nexus of the LU, and
+ *                 the cold reset closing the target's sessions
  *
  * Environment: PR_FIRST (the number of the first check, default 1).
  * Prints "ok N - what" or "not ok N - what: expected X got Y" per check,
@@ -34,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1707,6 +1711,90 @@ static void opcode_classes(const char *sname, struct ini *s, const char *na,
 #undef CLS
 }
 
+/* ---- resets ---- */
+
+/* Wait until the target closed s's connection: its socket reads EOF. */
+static bool closed_by_target(struct ini *s, long ms)
+{
+	struct pollfd p = {.fd = iscsi_get_fd(s->c), .events = POLLIN};
+	long end = now_ms() + ms;
+	char b;
+
+	while (now_ms() < end) {
+		if (poll(&p, 1, 100) > 0 &&
+		    ((p.revents & (POLLHUP | POLLERR)) ||
+		     recv(p.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0))
+			return true;
+	}
+	return false;
+}
+
+static int tmf(struct ini *s, enum iscsi_task_mgmt_funcs fn)
+{
+	return iscsi_task_mgmt_sync(s->c, 0, fn, 0xFFFFFFFF, 0);
+}
+
+/*
+ * LOGICAL UNIT RESET and TARGET WARM RESET raise BUS DEVICE RESET
+ * FUNCTION OCCURRED (29/03) on every nexus of the LU, the issuer's
+ * included (SAM-5 6.3.3; a warm reset is SAM-2's TARGET RESET, a logical
+ * unit reset of each LU). A TARGET COLD RESET is a power on event (RFC
+ * 7143 11.5.1): POWER ON OCCURRED (29/01), and the target closes every
+ * connection of the target (11.6.1) while sessions to other targets
+ * sharing the LU stay and see the unit attention.
+ */
+static void phase_reset(void)
+{
+	struct ini a, b, c;
+	struct ini *all[] = {&a, &b, &c};
+	size_t i;
+
+	ini_open(&a, "a", portal1, T1, I1, 1, 1);
+	ini_open(&b, "b", portal2, T1, I2, 1, 1);
+	ini_open(&c, "c", portal1, T2, I3, 1, 2);
+	for (i = 0; i < 3; i++)
+		check_str("no unit attention pending before the resets", "GOOD",
+			  tur(all[i]));
+
+	result(tmf(&a, ISCSI_TM_LUN_RESET) == 0, "LUN RESET answered", "%s",
+	       iscsi_get_error(a.c));
+	for (i = 0; i < 3; i++) {
+		check_str("LUN RESET: 29/03 on every nexus of the LU",
+			  "SENSE 6/29/03", tur(all[i]));
+		check_str("LUN RESET: reported once", "GOOD", tur(all[i]));
+	}
+
+	result(tmf(&a, ISCSI_TM_TARGET_WARM_RESET) == 0,
+	       "TARGET WARM RESET answered", "%s", iscsi_get_error(a.c));
+	for (i = 0; i < 3; i++) {
+		check_str("TARGET WARM RESET: 29/03 on every nexus of the LU",
+			  "SENSE 6/29/03", tur(all[i]));
+		check_str("TARGET WARM RESET: reported once", "GOOD",
+			  tur(all[i]));
+	}
+
+	result(tmf(&a, ISCSI_TM_TARGET_COLD_RESET) == 0,
+	       "TARGET COLD RESET answered", "%s", iscsi_get_error(a.c));
+	result(closed_by_target(&a, 5000),
+	       "TARGET COLD RESET: the issuer's connection is closed", "open");
+	result(closed_by_target(&b, 5000),
+	       "TARGET COLD RESET: the target's other session is closed",
+	       "open");
+	check_str("TARGET COLD RESET: 29/01 POWER ON OCCURRED on a session "
+		  "of another target to the LU",
+		  "SENSE 6/29/01", tur(&c));
+	check_str("TARGET COLD RESET: reported once", "GOOD", tur(&c));
+	iscsi_destroy_context(a.c);
+	iscsi_destroy_context(b.c);
+	a.c = b.c = NULL;
+
+	/* the target serves again: a new session logs in */
+	ini_open(&a, "a", portal1, T1, I1, 2, 1);
+	check_str("a new session after the cold reset", "GOOD", tur(&a));
+	ini_close(&a);
+	ini_close(&c);
+}
+
 static void phase_alua(void)
 {
 	struct ini p1, p2, p3, p4, p5;
@@ -1849,6 +1937,8 @@ int main(int argc, char **argv)
 		phase_aptpl(argv[1],
 			    argc > 4 ? (uint32_t)strtoul(argv[4], NULL, 10)
 				     : 0);
+	} else if (!strcmp(argv[1], "reset")) {
+		phase_reset();
 	} else if (!strcmp(argv[1], "alua") && argc > 4) {
 		ctl_argv = argv + 4;
 		ctl_argc = argc - 4;
