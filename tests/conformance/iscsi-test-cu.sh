@@ -4,10 +4,13 @@
 #
 # Start tandemd on loopback with one LU exported through one target at two
 # portals (so libiscsi's MultipathIO suite runs), run
-#   iscsi-test-cu --dataloss --test=ALL URL1 URL2
-# and count the result honestly (tests/conformance/cu_summary.py): any
-# failure, any test without a result, or fewer honest passes than the bar
-# fails this test. The daemon must also still be alive and stop cleanly.
+#   iscsi-test-cu -V --dataloss --test=ALL URL1 URL2
+# (-V: some skips are printed only in verbose mode) and count the result
+# honestly (tests/conformance/cu_summary.py): any failure, any test
+# without a result, any selected test that did not run, any passed test
+# that printed [FAILED] and is not classified in flagged.txt, or fewer
+# honest passes than the bar fails this test. The daemon must also still
+# be alive and stop cleanly. --thick: a fully provisioned LU.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/common.sh
@@ -21,6 +24,7 @@ one_path=
 exclude=
 why=
 extra_attrs=
+thin=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--handler) handler=$2; shift ;;
@@ -29,9 +33,10 @@ while [ $# -gt 0 ]; do
 	--port) port=$2; shift ;;
 	--test) tests=$2; shift ;;
 	--one-path) one_path=1 ;;
+	--thick) thin=0 ;;
 	--device-attr) extra_attrs+="$2"$'\n'; shift ;;
 	--exclude) exclude=$2; why=$3; shift 2 ;;
-	*) echo "usage: $0 [--handler H] [--blocksize N] [--min-honest N] [--port P] [--test T] [--device-attr "KEY VALUE"] [--exclude REGEX REASON]"; exit 2 ;;
+	*) echo "usage: $0 [--handler H] [--blocksize N] [--min-honest N] [--port P] [--test T] [--one-path] [--thick] [--device-attr "KEY VALUE"] [--exclude REGEX REASON]"; exit 2 ;;
 	esac
 	shift
 done
@@ -64,7 +69,7 @@ HANDLER $handler {
 	DEVICE lu0 {
 		$devattrs
 		blocksize $bs
-$( [ "$handler" = vdisk_cdrom ] || echo "		thin_provisioned 1" )
+$( [ "$handler" = vdisk_cdrom ] || echo "		thin_provisioned $thin" )
 $(printf '%s' "$extra_attrs" | sed 's/^/\t\t/')
 	}
 }
@@ -94,7 +99,7 @@ urls=("iscsi://127.0.0.1:$port/$iqn/0" "iscsi://127.0.0.1:$((port + 1))/$iqn/0")
 start=$(date +%s)
 if [ -z "$exclude" ]; then
 	echo "iscsi-test-cu --dataloss --test=$tests ($handler, $bs-byte blocks) ..."
-	timeout 900 iscsi-test-cu --dataloss --test="$tests" "${urls[@]}" >"$log" 2>&1
+	timeout 900 iscsi-test-cu -V --dataloss --test="$tests" "${urls[@]}" >"$log" 2>&1
 	cu_rc=$?
 else
 	# every test but those matching REGEX, for a stated reason: whole
@@ -112,13 +117,15 @@ else
 			sel=$suite
 		fi
 		for t in $sel; do
-			timeout 300 iscsi-test-cu --dataloss --test="$t" "${urls[@]}" >>"$log" 2>&1 || cu_rc=$?
+			timeout 300 iscsi-test-cu -V --dataloss --test="$t" "${urls[@]}" >>"$log" 2>&1 || cu_rc=$?
 		done
 	done
 fi
 echo "iscsi-test-cu exit $cu_rc after $(( $(date +%s) - start )) s"
 rc=0
-python3 tests/conformance/cu_summary.py "$log" --min-honest "$min" || rc=1
+python3 tests/conformance/cu_summary.py "$log" --min-honest "$min" \
+	--select "$tests" ${exclude:+--exclude "$exclude"} \
+	--flagged tests/conformance/flagged.txt || rc=1
 if ! kill -0 "$TANDEMD_PID" 2>/dev/null; then
 	echo "FAIL: tandemd died during the run"; rc=1
 elif ! stop_tandemd; then
