@@ -88,11 +88,15 @@ if out=$(inq "$ini:good1" 3520 closed 1); then
 else
 	fail "a GROUP's initiator cannot log in: $out"
 fi
+# refused: a login response with status 0202 (RFC 7143 11.13.5:
+# "Authorization failure"), not a timeout or a dropped connection
 for who in "$ini:stranger" "$ini:good-but-not"; do
 	if out=$(inq "$who" 3520 closed 0); then
 		fail "$who logged in to the closed target"
+	elif grep -q "Status: Authorization failure(514)" <<<"$out"; then
+		pass "$who is refused by the closed target (login status 0202)"
 	else
-		pass "$who is refused by the closed target"
+		fail "$who: no login reject from the closed target: $out"
 	fi
 done
 grep -q "initiator not allowed" "$log" &&
@@ -150,7 +154,7 @@ grep -q "Unit Serial Number:\[C0FFEE\]" "$T/id1.c" &&
 grep -q "T10_VENDORT_ID" "$T/id1.c" && grep -q "Designator:\[TANDEM  tandem-c\]" "$T/id1.c" &&
 	pass "t10_dev_id is the T10 vendor id designator given" ||
 	fail "disk_c's T10 designator: $(grep -A1 T10_VENDOR "$T/id1.c")"
-if cmp -s <(grep -A1 "NAA\|Serial" "$T/id1.a") <(grep -A1 "NAA\|Serial" "$T/id1.b"); then
+if cmp -s <(grep -a -A1 "NAA\|Serial" "$T/id1.a") <(grep -a -A1 "NAA\|Serial" "$T/id1.b"); then
 	fail "disk_a and disk_b share designators"
 else
 	pass "two devices on the same file have different designators"
