@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/core.h"
@@ -48,6 +49,108 @@ static void fix_free(struct fix *f)
 	tdm__lu_put(f->lu);
 	free(f);
 	result_free();
+}
+
+/* ---- what the filesystem of the file LUs can do ---- */
+
+#define PROBE_SIZE (1 * MiB)
+#define PROBE_HOLE (256 * 1024) /* [PROBE_HOLE, 3 * PROBE_HOLE) */
+
+/* The directory of file_lu()'s files (gate_harness.c). */
+static const char *file_dir(void)
+{
+	const char *dir = getenv("TMPDIR");
+
+	return dir && *dir ? dir : "/tmp";
+}
+
+/*
+ * Can the filesystem of file_dir() punch holes, and does lseek(2)
+ * SEEK_HOLE/SEEK_DATA report them (*reports)? Asked of the filesystem
+ * directly, never of the backstore, so that a fileio backstore that
+ * wrongly decides it cannot fails the tests instead of skipping them:
+ * a scratch file gets 1 MiB of data and the middle half punched out,
+ * which must free its blocks (st_blocks) and keep the size. why: the
+ * reason when not.
+ */
+static bool probe_holes(bool *reports, char *why, size_t len)
+{
+	const off_t a = PROBE_HOLE, b = 3 * PROBE_HOLE;
+	uint8_t *data = malloc(PROBE_SIZE);
+	struct stat before, after;
+	char path[4096];
+	bool ok = false;
+	int fd;
+
+	*reports = false;
+	assert_non_null(data);
+	memset(data, 0xA5, PROBE_SIZE);
+	snprintf(path, sizeof(path), "%s/tandem-probe-XXXXXX", file_dir());
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(pwrite(fd, data, PROBE_SIZE, 0), PROBE_SIZE);
+	free(data);
+	assert_int_equal(fsync(fd), 0);
+	assert_int_equal(fstat(fd, &before), 0);
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, a,
+		      b - a) < 0) {
+		snprintf(why, len,
+			 "%s cannot punch holes: fallocate(PUNCH_HOLE): %s",
+			 file_dir(), strerror(errno));
+		goto out;
+	}
+	assert_int_equal(fstat(fd, &after), 0);
+	assert_int_equal(after.st_size, before.st_size);
+	if (before.st_blocks - after.st_blocks < (b - a) / 512) {
+		snprintf(why, len,
+			 "%s: fallocate(PUNCH_HOLE) succeeds but frees "
+			 "nothing (st_blocks %lld, then %lld)",
+			 file_dir(), (long long)before.st_blocks,
+			 (long long)after.st_blocks);
+		goto out;
+	}
+	ok = true;
+	*reports = lseek(fd, 0, SEEK_HOLE) == a && lseek(fd, a, SEEK_DATA) == b;
+	if (!*reports)
+		snprintf(why, len,
+			 "%s punches holes, but lseek(SEEK_HOLE/SEEK_DATA) "
+			 "does not report them",
+			 file_dir());
+out:
+	close(fd);
+	return ok;
+}
+
+/*
+ * A thin fileio LU of size bytes, or a skip with the probe's reason when
+ * the filesystem cannot punch holes (or, with need_reports, not report
+ * them). When the probe says it can, the LU must be thin.
+ */
+static struct fix *thin_file_fix(const char *name, uint64_t size,
+				 bool need_reports)
+{
+	bool reports;
+	char why[512];
+	struct fix *f;
+
+	if (!probe_holes(&reports, why, sizeof(why))) {
+		print_message("skip: %s\n", why);
+		skip();
+	}
+	f = fix_new(file_lu(name, size, 512, LU_THIN));
+	if (!tdm__lu_thin(f->lu)) {
+		fix_free(f);
+		fail_msg("%s punches holes, yet the fileio LU %s with "
+			 "thin_provisioned=1 is not thin",
+			 file_dir(), name);
+	}
+	if (need_reports && !reports) {
+		fix_free(f);
+		print_message("skip: %s\n", why);
+		skip();
+	}
+	return f;
 }
 
 /* ---- CDB helpers ---- */
@@ -416,11 +519,7 @@ static void test_unmap_file(void **state)
 	struct fix *f;
 
 	(void)state;
-	f = fix_new(file_lu("ufile", 16 * MiB, 512, LU_THIN));
-	if (!tdm__lu_thin(f->lu)) {
-		fix_free(f);
-		skip(); /* the temporary directory cannot punch holes */
-	}
+	f = thin_file_fix("ufile", 16 * MiB, false);
 	check_provisioning(f, true, true);
 	unmap_edges(f);
 	unmap_reads_zeros(f);
@@ -551,11 +650,7 @@ static void test_write_same_file(void **state)
 	struct fix *f;
 
 	(void)state;
-	f = fix_new(file_lu("wsfile", 48 * MiB, 512, LU_THIN));
-	if (!tdm__lu_thin(f->lu)) {
-		fix_free(f);
-		skip();
-	}
+	f = thin_file_fix("wsfile", 48 * MiB, false);
 	ws_tests(f);
 	fix_free(f);
 }
@@ -570,11 +665,7 @@ static void test_lba_status_file(void **state)
 	uint8_t st, c[16] = {0x9E, 0x12};
 
 	(void)state;
-	f = fix_new(file_lu("glsfile", 8 * MiB, 512, LU_THIN));
-	if (!tdm__lu_thin(f->lu)) {
-		fix_free(f);
-		skip();
-	}
+	f = thin_file_fix("glsfile", 8 * MiB, true);
 	nb = f->lu->nblocks;
 	/* a new sparse file: everything deallocated */
 	gls(f, 0, 1024);
