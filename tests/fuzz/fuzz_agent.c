@@ -89,8 +89,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(copy, data, size);
 	if (tdm_cmsg_decode(copy, size, 2, &m) == 0) {
 		check_roundtrip(&m);
+		/* the last byte picks a membership ({1}, {1,2}, {1,2,3}:
+		 * this member is 2); data[0] is the frame length's top byte,
+		 * always 0 for a message that decodes */
 		if (size && (data[size - 1] & 7) == 0)
-			tdm_sync_confchg(&s, ids, 1 + data[0] % 3);
+			tdm_sync_confchg(&s, ids,
+					 1 + (data[size - 1] >> 3) % 3);
 		switch (m.type) {
 		case TDM_CMSG_SYNC_INFO:
 			tdm_sync_info(&s, m.info.nodeid, &m.info);

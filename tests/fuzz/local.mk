@@ -1,6 +1,7 @@
 # libFuzzer targets (configure --enable-fuzzers CC=clang; make fuzzers).
 # Each reads one parser's input: the scst.conf reader, the iSCSI PDU
-# stream, CDBs through the command gate, the control protocol.
+# stream, CDBs through the command gate, the control protocol, the
+# cluster messages, the agent link, configuration edits.
 EXTRA_DIST += tests/fuzz/corpus
 FUZZ_TARGETS = tests/fuzz/fuzz_conf tests/fuzz/fuzz_pdu tests/fuzz/fuzz_cdb tests/fuzz/fuzz_ctl \
 	tests/fuzz/fuzz_agent tests/fuzz/fuzz_link tests/fuzz/fuzz_edit
@@ -40,3 +41,19 @@ fuzzers:
 	@echo "configure with --enable-fuzzers CC=clang to build the fuzzers"
 endif
 .PHONY: fuzzers
+
+# The seeds of fuzz_agent and fuzz_link, made with the daemons' encoders
+# (in any build): "make fuzz-seeds" rewrites tests/fuzz/corpus/agent/ and
+# tests/fuzz/corpus/link/ in the source tree. scripts/fuzz.sh runs the
+# fuzzers and checks that each ran on its seeds.
+EXTRA_PROGRAMS = tests/fuzz/mkseeds_agent_link
+tests_fuzz_mkseeds_agent_link_SOURCES = tests/fuzz/mkseeds_agent_link.c \
+	agentd/cluster_msg.c agentd/sync.c
+tests_fuzz_mkseeds_agent_link_LDADD = $(TANDEM_LIBS)
+CLEANFILES += tests/fuzz/mkseeds_agent_link
+fuzz-seeds: tests/fuzz/mkseeds_agent_link
+	rm -rf $(srcdir)/tests/fuzz/corpus/agent $(srcdir)/tests/fuzz/corpus/link
+	$(MKDIR_P) $(srcdir)/tests/fuzz/corpus/agent $(srcdir)/tests/fuzz/corpus/link
+	tests/fuzz/mkseeds_agent_link $(srcdir)/tests/fuzz/corpus/agent \
+		$(srcdir)/tests/fuzz/corpus/link
+.PHONY: fuzz-seeds
