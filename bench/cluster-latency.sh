@@ -52,7 +52,7 @@ for heads in 2 3; do
 		wait_portal "$i" 30 && lab_wait 30 is_serving "$i" || { echo "head $i not serving"; exit 1; }
 	done
 	measure 1 "$heads-heads"
-	scsi_client 1 -r -i "$I" stpg-latency "$((N / 4 * 2))" 2 | grep '^stpg' | sed "s/^/$heads-heads /"
+	scsi_client 1 -r -i "$I" stpg-latency "$((N * 2 / 4))" 2 | grep '^stpg' | sed "s/^/$heads-heads /"
 	for ((i = 2; i <= heads; i++)); do
 		st=$(scsi_client "$i" -r -i "$I" rtpg | sed -n 's/^tpg id=2 state=\([0-9]*\).*/\1/p')
 		echo "$heads-heads head $i reports group 2 state $st right after the last STPG (0 expected)"

@@ -4,14 +4,14 @@
 #          client libraries (tandem-agentd)
 #   test:  build + corosync (agent tests), libiscsi (conformance suite,
 #          bench), cmocka, tgt (the peer in bench/), iperf3, clang's
-#          fuzzer runtime
+#          fuzzer runtime, shellcheck
 set -euo pipefail
 what=${1:-build}
 build_pkgs=(build-essential autoconf automake libtool pkg-config liburing-dev
 	libcpg-dev libvotequorum-dev libquorum-dev libcorosync-common-dev)
 test_pkgs=(libiscsi-dev libiscsi-bin libcmocka-dev clang clang-format
 	libclang-rt-14-dev tgt iperf3 util-linux iproute2 python3 procps
-	corosync)
+	corosync shellcheck)
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
 

@@ -1,30 +1,82 @@
 #!/bin/bash
 # test.sh - install everything the tests need, then build and run the whole
 # suite: gcc build with ASan+UBSan and its unit tests, the functional and
-# conformance tests against that (sanitized) tandemd, a clang -Werror
-# build, the fuzzers for a short while, and the format check.
-# Ends with one line "N passed, N failed"; exits non-zero on any failure.
+# conformance tests against that (sanitized) tandemd, the cluster lab, a
+# clang -Werror build, the fuzzers for a short while, and the format check.
+# Ends with one line "N passed, N failed, N skipped" (steps passed and
+# failed; skips are every step that exited 77 and every part of a step
+# that said "SKIP" or that cmocka skipped); exits non-zero on any failure
+# and on any skip that tests/skips.allow does not list with its reason.
 #
-# Environment: FUZZ_SECONDS (default 30 per fuzzer), TESTS_ONLY (a regex
-# of step names to run), KEEP_BUILD=1 (reuse build directories).
+# Environment (for working on one part by hand; .ci/run clears them):
+# FUZZ_SECONDS (default 30 per fuzzer), TESTS_ONLY (a regex of step names
+# to run), KEEP_BUILD=1 (reuse build directories).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 
-./scripts/deps.sh test || { echo "dependency installation failed"; echo "0 passed, 1 failed"; exit 1; }
+./scripts/deps.sh test || { echo "dependency installation failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
 passed=0
 failed=0
+skipped=0
 failures=()
+# the knobs that make the run shorter or point it at other binaries: a
+# run with any of them set is never reported as a complete run
+shortened=()
+for v in TESTS_ONLY FUZZ_SECONDS FUZZ_MIN_RUNS CTL_QUICK RACE_N HOLD_SESSION ISCSI_NEG; do
+	[ -n "${!v:-}" ] && shortened+=("$v=${!v}")
+done
 logdir=$top/test-logs
 rm -rf "$logdir"
 mkdir -p "$logdir"
+
+# skip_allowed STEP TEXT: print the reason tests/skips.allow gives for
+# this skip ("STEP-REGEX :: TEXT-REGEX :: reason" per line)
+skip_allowed() {
+	local step=$1 text=$2 srx trx why
+	while IFS= read -r line; do
+		case $line in '' | '#'*) continue ;; esac
+		srx=${line%% :: *}
+		line=${line#* :: }
+		trx=${line%% :: *}
+		why=${line#* :: }
+		if [[ $step =~ ^($srx)$ ]] && [[ $text =~ $trx ]]; then
+			echo "$why"
+			return 0
+		fi
+	done <tests/skips.allow
+	return 1
+}
+
+# skips_of STEP RC: count the skips in STEP's log (the whole step when it
+# exited 77, "SKIP..." lines of the scripts, cmocka's skipped tests,
+# automake's skipped test programs); an unlisted one fails the step
+skips_of() {
+	local name=$1 rc=$2 text why bad=0
+	{
+		[ "$rc" -eq 77 ] && echo "the whole step: $(grep -m1 '^SKIP' "$logdir/$name.log")"
+		grep -E '^SKIP( \([^)]*\))?: ' "$logdir/$name.log"
+		grep -E '^\[  SKIPPED \] ' "$logdir/$name.log"
+	} | sort -u >"$logdir/$name.skips"
+	while IFS= read -r text; do
+		skipped=$((skipped + 1))
+		if why=$(skip_allowed "$name" "$text"); then
+			echo "    skipped: $text (allowed: $why)"
+		else
+			echo "    skipped: $text -- NOT in tests/skips.allow"
+			bad=1
+		fi
+	done <"$logdir/$name.skips"
+	return $bad
+}
 
 # step NAME CMD...: run CMD, its output to test-logs/NAME.log
 step() {
 	local name=$1 rc t0
 	shift
 	if [ -n "${TESTS_ONLY:-}" ] && ! [[ $name =~ $TESTS_ONLY ]]; then
+		skipped=$((skipped + 1))
 		return 0
 	fi
 	t0=$(date +%s)
@@ -35,12 +87,16 @@ step() {
 		passed=$((passed + 1))
 		echo "ok ($(( $(date +%s) - t0 )) s)"
 	elif [ $rc -eq 77 ]; then
-		echo "skipped: $(grep -m1 -i skip "$logdir/$name.log")"
+		echo "skipped ($(( $(date +%s) - t0 )) s)"
 	else
 		failed=$((failed + 1))
 		failures+=("$name")
 		echo "FAILED (exit $rc, $(( $(date +%s) - t0 )) s); last lines of $logdir/$name.log:"
 		tail -40 "$logdir/$name.log" | sed 's/^/    /'
+	fi
+	if ! skips_of "$name" "$rc"; then
+		failed=$((failed + 1))
+		failures+=("$name (a skip not in tests/skips.allow)")
 	fi
 	# show the conformance summary lines even on success
 	case $name in conformance-*) grep -E "^iscsi-test-cu:|^excluded:" "$logdir/$name.log" | sed 's/^/    /' ;; esac
@@ -63,11 +119,23 @@ build_asan() {
 		make -C build-asan -j"$(nproc)"
 }
 
+# make check, then: every unit test program (tests/unit/test_*.c) ran and
+# has a result (a configure that lost cmocka builds none, and make check
+# then passes with nothing run)
 unit_tests() {
-	local rc=0
+	local rc=0 src prog res
 	make -C build-asan -j"$(nproc)" check || rc=1
 	for f in build-asan/tests/unit/*.log; do
 		[ -f "$f" ] && { echo "== $f"; cat "$f"; }
+	done
+	for src in tests/unit/test_*.c; do
+		prog=build-asan/tests/unit/$(basename "$src" .c)
+		res=$(sed -n 's/^:test-result: //p' "$prog.trs" 2>/dev/null)
+		case $res in
+		PASS) ;;
+		SKIP) echo "SKIP: $(basename "$prog") (the whole program exited 77)" ;;
+		*) echo "FAIL: $(basename "$prog") has no result (${res:-not built or not run})"; rc=1 ;;
+		esac
 	done
 	return $rc
 }
@@ -76,23 +144,12 @@ build_clang() {
 	configure_build build-clang CC=clang && make -C build-clang -j"$(nproc)"
 }
 
+# every fuzzer of tests/fuzz/local.mk on its seeds, UBSan not recoverable,
+# each checked to have really run (scripts/fuzz.sh)
 fuzz() {
-	local secs=${FUZZ_SECONDS:-30} f rc=0 name corpus
 	configure_build build-fuzz CC=clang --enable-fuzzers || return 1
 	make -C build-fuzz -j"$(nproc)" fuzzers || return 1
-	for f in build-fuzz/tests/fuzz/fuzz_*; do
-		[ -x "$f" ] || continue
-		name=$(basename "$f")
-		corpus=$(mktemp -d)
-		[ -d "tests/fuzz/corpus/${name#fuzz_}" ] && cp -r "tests/fuzz/corpus/${name#fuzz_}/." "$corpus/"
-		echo "== $name for $secs s"
-		if ! "$f" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 "$corpus" 2>&1 | tail -5; then
-			rc=1
-		fi
-		[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
-		rm -rf "$corpus"
-	done
-	return $rc
+	scripts/fuzz.sh build-fuzz "$logdir/fuzz" "${FUZZ_SECONDS:-30}"
 }
 
 format_check() {
@@ -106,6 +163,12 @@ format_check() {
 	return $bad
 }
 
+# every shell script of the tree (.shellcheckrc says what is disabled)
+shellcheck_all() {
+	# shellcheck disable=SC2046 # one argument per file
+	shellcheck -x $(git ls-files '*.sh' '*.bash') .ci/run
+}
+
 step build-gcc-sanitizers build_asan
 if [ -x build-asan/targetd/tandemd ]; then
 	export TANDEMD=$top/build-asan/targetd/tandemd
@@ -117,23 +180,28 @@ if [ -x build-asan/targetd/tandemd ]; then
 		[ -f "$t" ] || continue
 		step "func-$(basename "$t" .sh)" bash "$t"
 	done
+	# each conformance run's bar is its honest count measured with -V
+	# (docs/conformance.md); every selected test must run
 	step conformance-fileio-512 tests/conformance/iscsi-test-cu.sh --handler vdisk_fileio --blocksize 512 --port 3300 --min-honest 200
+	# the same LU fully provisioned: the thin-provisioning tests skip
+	# (libiscsi: "Logical unit is fully provisioned"), the rest must pass
+	step conformance-fileio-512-thick tests/conformance/iscsi-test-cu.sh --handler vdisk_fileio --blocksize 512 --port 3330 --min-honest 191 --thick
 	# a 512e LU (4096-byte physical blocks): the 5 tests that need more
 	# than one logical block per physical block run here; libiscsi's
 	# GetLBAStatus.UnmapSingle wants a first descriptor that does not
 	# contain the LBA asked for when LBPPB > 1 (it passes above)
-	step conformance-fileio-512e tests/conformance/iscsi-test-cu.sh --handler vdisk_fileio --blocksize 512 --port 3320 --min-honest 205 \
+	step conformance-fileio-512e tests/conformance/iscsi-test-cu.sh --handler vdisk_fileio --blocksize 512 --port 3320 --min-honest 204 \
 		--device-attr "physical_blocksize 4096" \
 		--exclude 'GetLBAStatus\.UnmapSingle' "with LBPPB > 1 libiscsi 1.19 expects the first LBA status descriptor to start at the next physical block, not at the LBA asked for (SBC-4 GET LBA STATUS)"
 	# libiscsi 1.19's verify_write_works() (ProutReserve.Access*) sends
 	# 512 bytes per block whatever the block size: those 6 tests run on
 	# the 512-byte LU above
-	step conformance-ram-4096 tests/conformance/iscsi-test-cu.sh --handler ram --blocksize 4096 --port 3310 --min-honest 195 \
+	step conformance-ram-4096 tests/conformance/iscsi-test-cu.sh --handler ram --blocksize 4096 --port 3310 --min-honest 194 \
 		--exclude 'ProutReserve\.Access' "libiscsi 1.19 writes 512 bytes per block in these tests whatever the block size"
 	# a read-only removable disk: libiscsi's ReadOnly, PreventAllow,
 	# NoMedia and StartStopUnit suites only run on an SBC device with
 	# RMB=1 (they eject the medium themselves with START STOP UNIT)
-	step conformance-readonly-removable tests/conformance/iscsi-test-cu.sh --handler vdisk_fileio --port 4000 --min-honest 12 --one-path \
+	step conformance-readonly-removable tests/conformance/iscsi-test-cu.sh --handler vdisk_fileio --port 4000 --min-honest 13 --one-path \
 		--device-attr "read_only 1" --device-attr "removable 1" --test "ALL.ReadOnly,ALL.PreventAllow,ALL.NoMedia,ALL.StartStopUnit"
 	# vdisk_cdrom (MMC, type 05h, one path): what libiscsi runs on a
 	# non-SBC device; its SBC-only tests report [SKIPPED] and do not count
@@ -151,10 +219,14 @@ fi
 step build-clang build_clang
 step fuzzers fuzz
 step clang-format format_check
+step shellcheck shellcheck_all
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "failed steps: ${failures[*]} (logs in $logdir)"
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+if [ ${#shortened[@]} -gt 0 ]; then
+	echo "not a complete run: shortened by ${shortened[*]}"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ ${#shortened[@]} -eq 0 ]

@@ -77,6 +77,7 @@ start_heads() { # N
 		wait_quorate "$i" 20 || ko "head $i: corosync not quorate"
 	done
 	for ((i = 1; i <= $1; i++)); do
+		# shellcheck disable=SC2086 # the agent arguments, word by word
 		agentd_start "$i" ${AGENT_ARGS[$i]:-}
 		tandemd_start "$i"
 	done

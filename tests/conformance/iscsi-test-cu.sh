@@ -12,7 +12,7 @@
 # honest passes than the bar fails this test. The daemon must also still
 # be alive and stop cleanly. --thick: a fully provisioned LU.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/common.sh
 
 handler=vdisk_fileio
@@ -85,7 +85,7 @@ TARGET_DRIVER iscsi {
 }
 CONF
 start_tandemd "$TDM_TMP/tandem.conf" "$TDM_TMP/tandemd.log"
-if ! wait_port 127.0.0.1 $port 20; then
+if ! wait_port 127.0.0.1 "$port" 20; then
 	echo "FAIL: tandemd did not start"; cat "$TDM_TMP/tandemd.log"; exit 1
 fi
 log=${CU_LOG:-$TDM_TMP/iscsi-test-cu.log}
@@ -110,7 +110,7 @@ else
 	: >"$log"
 	cu_rc=0
 	all=$(iscsi-test-cu --list 2>/dev/null)
-	for suite in $(grep -E '^ALL\.[^.]+$' <<<"$all"); do
+	while IFS= read -r suite; do
 		if grep -E "^$suite\." <<<"$all" | grep -qE "$exclude"; then
 			sel=$(grep -E "^$suite\.[^.]+$" <<<"$all" | grep -vE "$exclude")
 		else
@@ -119,7 +119,7 @@ else
 		for t in $sel; do
 			timeout 300 iscsi-test-cu -V --dataloss --test="$t" "${urls[@]}" >>"$log" 2>&1 || cu_rc=$?
 		done
-	done
+	done < <(grep -E '^ALL\.[^.]+$' <<<"$all")
 fi
 echo "iscsi-test-cu exit $cu_rc after $(( $(date +%s) - start )) s"
 rc=0

@@ -177,6 +177,7 @@ done
 
 # a second head: another daemon under another hostname (UTS namespace)
 conf 3522 ab >"$T/c.conf"
+# shellcheck disable=SC2016 # $0 and $@ are sh -c's own
 unshare --uts sh -c 'hostname tandem-other-head && exec "$0" "$@"' \
 	"$TANDEMD" --foreground --config "$T/c.conf" \
 	--control-socket "$T/ctl2.sock" >"$T/tandemd3.log" 2>&1 &

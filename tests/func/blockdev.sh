@@ -20,6 +20,7 @@ command -v losetup >/dev/null || skip "losetup not installed (util-linux)"
 
 tdm_tmpdir
 loopdev=
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	tdm_cleanup
 	if [ -n "$loopdev" ]; then

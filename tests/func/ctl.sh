@@ -563,7 +563,6 @@ for ((i = 0; i < 50; i++)); do grep -q "control: listening" "$T/b2.log" && break
 has "the new daemon removed the stale socket" "removed the stale socket $T/b.sock" "$(cat "$T/b2.log")"
 has "and serves it" "^pid +$b_pid$" "$("$TANDEMCTL" -s "$T/b.sock" -status 2>&1)"
 start_on "$T/c.conf" "$T/c.log" $((port + 2)) "$T/b.sock" || fail "daemon C did not start"
-c_pid=$TANDEMD_PID
 for ((i = 0; i < 50; i++)); do grep -q "control socket disabled" "$T/c.log" && break; sleep 0.1; done
 has "a second daemon does not take a socket in use" "control socket disabled: $T/b.sock is in use" "$(cat "$T/c.log")"
 if stop_within 15; then pass "daemon C stops"; else fail "daemon C: $STOP_RC"; fi

@@ -169,6 +169,7 @@ pass "tandemd started with LUN 0"
 if [ $have_ctl = 1 ]; then
 	out=$("$TANDEMCTL" -s "$T/ctl.sock" -status 2>&1)
 	rc=$?
+	# shellcheck disable=SC2001 # indent every line
 	echo "$out" | sed 's/^/    /'
 	if [ $rc -eq 0 ] && [ "$(ctl_field pid)" = "$TANDEMD_PID" ]; then
 		pass "tandemctl -status: exit 0, pid $TANDEMD_PID"

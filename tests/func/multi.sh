@@ -77,7 +77,7 @@ log=$T/tandemd.log
 start_wait "$T/tandem.conf" "$log" $p1 || { fail "tandemd did not start"; end_test "$log"; }
 pass "tandemd started with 9 targets"
 for p in $p2; do
-	wait_port 127.0.0.1 $p 5 && pass "portal 127.0.0.1:$p listens" || fail "portal 127.0.0.1:$p does not listen"
+	wait_port 127.0.0.1 "$p" 5 && pass "portal 127.0.0.1:$p listens" || fail "portal 127.0.0.1:$p does not listen"
 done
 if [ $v6 = 1 ]; then
 	wait_port ::1 $p6 5 && pass "portal [::1]:$p6 listens" || fail "portal [::1]:$p6 does not listen"

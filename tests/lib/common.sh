@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # TDM_FAILED: read by funclib.bash
 # common.sh - helpers for functional tests (sourced).
 # Every test starts its own tandemd on loopback with a port of its own,
 # and ends only the processes it started, by PID.
