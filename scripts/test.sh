@@ -20,6 +20,7 @@ cd "$top" || exit 1
 passed=0
 failed=0
 skipped=0
+notrun=0
 failures=()
 # the knobs that make the run shorter or point it at other binaries: a
 # run with any of them set is never reported as a complete run
@@ -54,11 +55,11 @@ skip_allowed() {
 # automake's skipped test programs); an unlisted one fails the step
 skips_of() {
 	local name=$1 rc=$2 text why bad=0
-	{
-		[ "$rc" -eq 77 ] && echo "the whole step: $(grep -m1 '^SKIP' "$logdir/$name.log")"
-		grep -E '^SKIP( \([^)]*\))?: ' "$logdir/$name.log"
-		grep -E '^\[  SKIPPED \] ' "$logdir/$name.log"
-	} | sort -u >"$logdir/$name.skips"
+	if [ "$rc" -eq 77 ]; then
+		echo "the whole step: $(grep -m1 '^SKIP' "$logdir/$name.log")"
+	else
+		grep -E '^SKIP( \([^)]*\))?: |^\[  SKIPPED \] ' "$logdir/$name.log" | sort -u
+	fi >"$logdir/$name.skips"
 	while IFS= read -r text; do
 		skipped=$((skipped + 1))
 		if why=$(skip_allowed "$name" "$text"); then
@@ -76,7 +77,7 @@ step() {
 	local name=$1 rc t0
 	shift
 	if [ -n "${TESTS_ONLY:-}" ] && ! [[ $name =~ $TESTS_ONLY ]]; then
-		skipped=$((skipped + 1))
+		notrun=$((notrun + 1))
 		return 0
 	fi
 	t0=$(date +%s)
@@ -226,7 +227,7 @@ if [ ${#failures[@]} -gt 0 ]; then
 	echo "failed steps: ${failures[*]} (logs in $logdir)"
 fi
 if [ ${#shortened[@]} -gt 0 ]; then
-	echo "not a complete run: shortened by ${shortened[*]}"
+	echo "not a complete run: shortened by ${shortened[*]} ($notrun steps not run)"
 fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ ${#shortened[@]} -eq 0 ]
