@@ -60,7 +60,7 @@ uint16_t *tdm_alua_local_rel_ids(const struct tdm_conf *c)
 
 	if (!v)
 		return NULL;
-	/* the same assignment as core/target.c build_targets() */
+	/* the same assignment as scsi/target.c build_targets() */
 	for (size_t i = 0; i < c->ntargets; i++) {
 		if (c->targets[i].rel_tgt_id) {
 			v[i] = c->targets[i].rel_tgt_id;

@@ -8,7 +8,7 @@
  * built from a configuration (struct tdm_conf) and changed by explicit
  * operations that return what changed, so that a cluster agent can order
  * the operations and replay them on every head with the same result.
- * core/alua_scsi.c wires the model into the SCSI core (access checks,
+ * scsi/alua_scsi.c wires the model into the SCSI core (access checks,
  * REPORT/SET TARGET PORT GROUPS, unit attentions).
  */
 #ifndef TANDEM_ALUA_H
@@ -88,7 +88,7 @@ bool tdm_alua_state_valid(uint8_t state);
 
 /*
  * The relative target port id of every local target of c (configured, or
- * assigned as core/target.c does: the smallest free one, in order);
+ * assigned as scsi/target.c does: the smallest free one, in order);
  * malloc'ed array of c->ntargets entries, NULL when out of memory.
  */
 uint16_t *tdm_alua_local_rel_ids(const struct tdm_conf *c);

@@ -6,7 +6,7 @@
  * The logical block is 2048 bytes (MMC-6); a trailing partial
  * block of the image is not exported. An empty filename is an empty
  * drive: open() succeeds with size 0 and no file, and the core answers
- * NOT READY, MEDIUM NOT PRESENT (core/mmc.c) before any I/O comes here.
+ * NOT READY, MEDIUM NOT PRESENT (scsi/mmc.c) before any I/O comes here.
  */
 #include <errno.h>
 #include <inttypes.h>

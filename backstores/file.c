@@ -22,7 +22,7 @@
 
 #include "backstores/bs_internal.h"
 #include "tandem/backstore.h"
-#include "tandem/log.h"
+#include "lib/log.h"
 
 static int open_error(const struct tdm_conf_device *conf, int rc, char *err,
 		      size_t errlen)

@@ -11,7 +11,7 @@
 
 #include "backstores/bs_internal.h"
 #include "tandem/backstore.h"
-#include "tandem/log.h"
+#include "lib/log.h"
 
 static const struct tdm_bs_ops *const backstores[TDM__HANDLER_COUNT] = {
 	[TDM_HANDLER_FILEIO] = &tdm__bs_fileio_ops,

@@ -25,8 +25,8 @@
 
 #include "backstores/bs_internal.h"
 #include "tandem/backstore.h"
-#include "tandem/log.h"
-#include "tandem/loop.h"
+#include "lib/log.h"
+#include "lib/loop.h"
 
 /* Linux 6.12 include/uapi/linux/blkdev.h: io_uring discard of a bdev */
 #ifndef BLOCK_URING_CMD_DISCARD

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "iscsi/iscsi_int.h"
-#include "tandem/log.h"
+#include "lib/log.h"
 
 #define RX_READS_PER_WAKEUP 32
 #define RX_DIRECT_MIN 4096 /* read directly into buffers from here */
@@ -474,7 +474,7 @@ static void rx_header_done(struct tdm__iscsi_conn *c)
 	if (hdr_digest_on(c)) {
 		uint32_t want = tdm__iscsi_get_digest(c->hdr + hlen);
 
-		if (tdm__crc32c(c->hdr, hlen) != want) {
+		if (tdm_crc32c(c->hdr, hlen) != want) {
 			/* RFC 7143 7.8: with ERL 0 the length cannot be
 			 * trusted; escalate to session recovery */
 			log_warnx_rl("iscsi: %s: header digest error",
@@ -685,7 +685,7 @@ static void rx_trailer_done(struct tdm__iscsi_conn *c)
 
 	if (c->dsl && data_digest_on(c)) {
 		uint32_t crc =
-			~tdm__crc32c_update(c->rx_crc, c->rx_trailer, pad);
+			~tdm_crc32c_update(c->rx_crc, c->rx_trailer, pad);
 
 		ok = crc == tdm__iscsi_get_digest(c->rx_trailer + pad);
 		if (!ok)
@@ -718,7 +718,7 @@ static void rx_account_data(struct tdm__iscsi_conn *c, const uint8_t *p,
 			    uint32_t n)
 {
 	if (data_digest_on(c))
-		c->rx_crc = tdm__crc32c_update(c->rx_crc, p, n);
+		c->rx_crc = tdm_crc32c_update(c->rx_crc, p, n);
 	c->rx_data_got += n;
 }
 

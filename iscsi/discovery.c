@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "iscsi/iscsi_int.h"
-#include "tandem/log.h"
+#include "lib/log.h"
 
 #define TEXT_MAX_KEYS 128
 

@@ -7,7 +7,7 @@
 
 #include "iscsi/iscsi_int.h"
 #include "tandem/iscsi.h"
-#include "tandem/log.h"
+#include "lib/log.h"
 
 static int iscsi_describe(struct tdm_nexus *nx, char *buf, size_t len)
 {

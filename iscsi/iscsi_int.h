@@ -19,8 +19,9 @@
 #include <sys/socket.h>
 
 #include "tandem/config.h"
-#include "tandem/list.h"
-#include "tandem/loop.h"
+#include "lib/crc32c.h"
+#include "lib/list.h"
+#include "lib/loop.h"
 #include "tandem/scsi.h"
 #include "tandem/transport.h"
 
@@ -277,9 +278,6 @@ bool tdm__iscsi_name_valid(const char *name);
 
 /* ---- digests (crc32c.c, md5.c) ---- */
 
-/* Raw CRC32C register update (start with ~0, finish with ~crc). */
-uint32_t tdm__crc32c_update(uint32_t crc, const void *buf, size_t len);
-uint32_t tdm__crc32c(const void *buf, size_t len);
 /* Store a digest the way it travels: RFC 7143 11.2.3, little endian */
 static inline void tdm__iscsi_put_digest(uint8_t *p, uint32_t crc)
 {

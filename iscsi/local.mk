@@ -3,7 +3,6 @@
 ISCSI_TRANSPORT_SOURCES = \
 	include/tandem/iscsi.h \
 	iscsi/iscsi_int.h \
-	iscsi/crc32c.c \
 	iscsi/md5.c \
 	iscsi/param.c \
 	iscsi/pdu.c \

@@ -13,7 +13,7 @@
 
 #include "iscsi/iscsi_int.h"
 #include "tandem/iscsi.h"
-#include "tandem/log.h"
+#include "lib/log.h"
 
 #define LOGIN_MAX_KEYS 512
 #define CHAP_CHALLENGE_LEN 16 /* RFC 7143 12.1.3: at least 16 bytes */

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "iscsi/iscsi_int.h"
-#include "tandem/log.h"
+#include "lib/log.h"
 
 #define TX_FREE_MAX 256
 
@@ -111,7 +111,7 @@ void tdm__iscsi_pdu_queue(struct tdm__iscsi_conn *c,
 	if (c->state != ISCSI_CONN_LOGIN && c->p.header_digest) {
 		/* RFC 7143 11.2.3: digests only in full feature phase */
 		tdm__iscsi_put_digest(pdu->hdr + ISCSI_BHS_LEN,
-				      tdm__crc32c(pdu->hdr, ISCSI_BHS_LEN));
+				      tdm_crc32c(pdu->hdr, ISCSI_BHS_LEN));
 		pdu->hdr_len += ISCSI_DIGEST_LEN;
 	}
 	pdu->trailer_len = 0;
@@ -119,10 +119,10 @@ void tdm__iscsi_pdu_queue(struct tdm__iscsi_conn *c,
 		memset(pdu->trailer, 0, pad);
 		pdu->trailer_len = (uint8_t)pad;
 		if (c->state != ISCSI_CONN_LOGIN && c->p.data_digest) {
-			uint32_t crc = tdm__crc32c_update(~0u, pdu->data,
+			uint32_t crc = tdm_crc32c_update(~0u, pdu->data,
 							  pdu->data_len);
 
-			crc = ~tdm__crc32c_update(crc, pdu->trailer, pad);
+			crc = ~tdm_crc32c_update(crc, pdu->trailer, pad);
 			tdm__iscsi_put_digest(pdu->trailer + pad, crc);
 			pdu->trailer_len += ISCSI_DIGEST_LEN;
 		}

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "iscsi/iscsi_int.h"
-#include "tandem/log.h"
+#include "lib/log.h"
 
 #define ISCSI_PORT 3260 /* RFC 7143 13.8: well-known port */
 #define LISTEN_BACKLOG 128

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "iscsi/iscsi_int.h"
-#include "tandem/log.h"
+#include "lib/log.h"
 
 #define TASK_FREE_MAX 256
 

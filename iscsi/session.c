@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "iscsi/iscsi_int.h"
-#include "tandem/log.h"
+#include "lib/log.h"
 
 #define LOGOUT_TIMEOUT_MS 15000
 #define DRAIN_TIMEOUT_MS 20000

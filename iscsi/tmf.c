@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "iscsi/iscsi_int.h"
-#include "tandem/log.h"
+#include "lib/log.h"
 
 static void send_tmf_rsp(struct tdm__iscsi_conn *c, uint32_t itt,
 			 uint8_t response, bool close_after)

@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/crc32c.h"
 #include "pr-sync/pr.h"
 
 #define PR_MAGIC "TDPR"
@@ -40,21 +41,6 @@
 #define PAYLOAD_FIXED 12
 #define REG_FIXED 22
 #define FILE_MAX (16u << 20)
-
-/* CRC32C (iSCSI's polynomial, reflected 0x82F63B78), bitwise: the state
- * is small and written rarely. */
-static uint32_t crc32c(const uint8_t *p, size_t n)
-{
-	uint32_t crc = ~0u;
-	int k;
-
-	while (n--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = crc >> 1 ^ (0x82F63B78u & (0u - (crc & 1)));
-	}
-	return ~crc;
-}
 
 size_t tdm_pr_encoded_size(const struct tdm_pr_state *st)
 {
@@ -97,7 +83,7 @@ size_t tdm_pr_encode(const struct tdm_pr_state *st, uint8_t *buf, size_t cap)
 		memcpy(buf + off + REG_FIXED, r->tid.id, r->tid.len);
 		off += REG_FIXED + r->tid.len;
 	}
-	tdm_put_be32(buf + off, crc32c(buf, off));
+	tdm_put_be32(buf + off, tdm_crc32c(buf, off));
 	return n;
 }
 
@@ -115,7 +101,7 @@ int tdm_pr_decode(const uint8_t *buf, size_t len, struct tdm_pr_state *st)
 	if (tdm_get_be16(buf + 6) || plen != len - HDR_LEN - CRC_LEN)
 		return -EBADMSG;
 	end = HDR_LEN + plen;
-	if (tdm_get_be32(buf + end) != crc32c(buf, end))
+	if (tdm_get_be32(buf + end) != tdm_crc32c(buf, end))
 		return -EBADMSG;
 
 	tdm_pr_state_init(&ns);

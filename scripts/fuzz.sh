@@ -72,7 +72,7 @@ trap 'echo "fuzz.sh: interrupted" >&2; exit 130' INT
 trap 'echo "fuzz.sh: terminated" >&2; exit 143' TERM
 
 # the log: all of a fuzzer's output but the code's own log lines
-# ("tandem: warning: ...", core/log.c) past the first 1000, since a
+# ("tandem: warning: ...", lib/log.c) past the first 1000, since a
 # fuzzer that leaves logging on writes millions of them
 keep_log='
 	/^[A-Za-z0-9_.-]+: (error|warning|notice|info|debug): / { if (++n > 1000) next }

@@ -4,13 +4,13 @@
  *
  * An AF_UNIX stream socket on the main loop; one agent at a time (root or
  * our uid). The messages are in agentd/agent_msg.h; the core's side is
- * core/cluster.c. Messages from the agent are handled one by one in
+ * scsi/cluster.c. Messages from the agent are handled one by one in
  * arrival order on the main thread, so a SNAPSHOT answer holds exactly
  * the operations applied before the SNAPSHOT-GET. Loop threads queue
  * PR-OUT and ALUA-SET through send_pr/send_alua (under out_lock) and
  * post a flush to the main loop.
  *
- * Without an agent the head is fenced: core/cluster.c refuses media
+ * Without an agent the head is fenced: scsi/cluster.c refuses media
  * access and PR OUT with a sense initiators retry.
  */
 #include <errno.h>
@@ -27,7 +27,7 @@
 #include "agentd/agent_msg.h"
 #include "targetd/daemon.h"
 #include "tandem/cluster.h"
-#include "tandem/log.h"
+#include "lib/log.h"
 
 #define RX_CHUNK 65536
 /* bytes queued for the agent at most (a snapshot is at most 64 MiB) */
@@ -142,7 +142,7 @@ static int send_frame(struct tdm_agent_wbuf *w)
 	pthread_mutex_unlock(&ag.out_lock);
 	/* posted even from the main loop: a failed send closes the link,
 	 * which completes the pending commands, never inside a caller that
-	 * still holds one (core/cluster.c, cluster_conf.c) */
+	 * still holds one (scsi/cluster.c, cluster_conf.c) */
 	if (post)
 		tdm_loop_post(ag.loop, flush_cb, NULL);
 	return r;

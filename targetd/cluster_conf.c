@@ -32,8 +32,8 @@
 #include "targetd/cluster_conf.h"
 #include "targetd/daemon.h"
 #include "tandem/cluster.h"
-#include "tandem/list.h"
-#include "tandem/log.h"
+#include "lib/list.h"
+#include "lib/log.h"
 #include "tandem/transport.h"
 
 #define KIND_EDIT (TDM_CLUSTER_KIND_DAEMON + 0)

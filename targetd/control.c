@@ -27,8 +27,8 @@
 #include "targetd/cluster_conf.h"
 #include "targetd/daemon.h"
 #include "tandem/admin.h"
-#include "tandem/list.h"
-#include "tandem/log.h"
+#include "lib/list.h"
+#include "lib/log.h"
 #include "tandem/transport.h"
 
 #ifndef PACKAGE_VERSION

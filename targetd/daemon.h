@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #include "tandem/config.h"
-#include "tandem/loop.h"
+#include "lib/loop.h"
 
 #define TDM_DEFAULT_CONFIG "/etc/tandem/tandem.conf"
 #define TDM_DEFAULT_CONTROL_SOCKET "/run/tandem/tandemd.sock"

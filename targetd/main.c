@@ -25,7 +25,7 @@
 #include "targetd/daemon.h"
 #include "tandem/admin.h"
 #include "tandem/iscsi.h"
-#include "tandem/log.h"
+#include "lib/log.h"
 #include "tandem/transport.h"
 
 static const char *config_path = TDM_DEFAULT_CONFIG;

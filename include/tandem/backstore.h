@@ -17,9 +17,9 @@
 #include <sys/uio.h>
 
 #include "tandem/config.h"
-#include "tandem/loop.h"
+#include "lib/loop.h"
 
-/* The small status a backstore returns; core/sense.c converts it. */
+/* The small status a backstore returns; scsi/sense.c converts it. */
 enum tdm_bs_status {
 	TDM_BS_OK = 0,
 	TDM_BS_READ_ERROR,  /* EIO on read */

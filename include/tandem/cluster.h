@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * cluster.h - what tandemd's agent link (targetd/agent.c) needs from the
- * core in cluster mode (core/cluster.c). The link's messages are in
+ * core in cluster mode (scsi/cluster.c). The link's messages are in
  * agentd/agent_msg.h.
  *
  * Threading: tdm_cluster_start() before the loops serve; the link ops

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #include "tandem/backstore.h"
-#include "tandem/list.h"
+#include "lib/list.h"
 
 #define TDM_CDB_MAX 32
 #define TDM_SENSE_MAX 96
@@ -64,7 +64,7 @@ enum tdm_task_attr {
 };
 
 /*
- * Every way a command can end other than GOOD. One table in core/sense.c
+ * Every way a command can end other than GOOD. One table in scsi/sense.c
  * (tdm_sense_table) maps each to status + sense key/ASC/ASCQ.
  */
 enum tdm_sense_reason {
@@ -154,7 +154,7 @@ struct tdm_nexus;
 struct tdm_lu;
 struct tdm_transport_ops;
 
-/* Command states (enum with a name table beside it, core/cmd.c). */
+/* Command states (enum with a name table beside it, scsi/cmd.c). */
 enum tdm_cmd_state {
 	TDM_CMD_NEW = 0,
 	TDM_CMD_WRITE_PENDING, /* waiting for the transport's data-out */

@@ -16,7 +16,8 @@
 #include <stdint.h>
 
 #include "tandem/config.h"
-#include "tandem/loop.h"
+#include "lib/buf.h"
+#include "lib/loop.h"
 #include "tandem/scsi.h"
 
 struct tdm_nexus;
@@ -136,11 +137,5 @@ bool tdm_target_allows(const struct tdm_conf_target *t, const char *initiator);
  * uses it where target ports must differ between heads (the iSCSI
  * target portal group tag). */
 uint16_t tdm_target_rel_port(const char *name);
-
-/* Allocate a data buffer of at least len bytes, 4096-aligned. */
-void *tdm_buf_alloc(uint32_t len, uint32_t *cap);
-void tdm_buf_free(void *buf, uint32_t cap);
-/* Free the calling thread's cache of data buffers (thread exit). */
-void tdm_buf_cache_drain(void);
 
 #endif

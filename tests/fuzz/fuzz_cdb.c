@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "scsi/scsi_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

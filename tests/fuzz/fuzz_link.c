@@ -3,7 +3,7 @@
  * fuzz_link.c - libFuzzer target for what tandemd reads from its agent
  * link (agentd/agent_msg.h): the byte stream cut into frames, each frame
  * decoded as tandemd decodes it (targetd/agent.c), and snapshot bodies
- * through core/cluster.c's loader (no LU is configured: it must parse,
+ * through scsi/cluster.c's loader (no LU is configured: it must parse,
  * reject or skip, never crash).
  */
 #include <stddef.h>
@@ -12,7 +12,7 @@
 
 #include "agentd/agent_msg.h"
 #include "tandem/cluster.h"
-#include "tandem/log.h"
+#include "lib/log.h"
 
 static void decode(const uint8_t *f, size_t len)
 {

@@ -27,7 +27,7 @@
 
 #include "iscsi/iscsi_int.h"
 #include "tandem/iscsi.h"
-#include "tandem/log.h"
+#include "lib/log.h"
 
 /* ---- loop stand-ins: one fake loop, posted work runs at drain time ---- */
 

@@ -13,7 +13,7 @@ tests_fuzz_fuzz_conf_LDFLAGS = $(FUZZLINK_FLAGS)
 tests_fuzz_fuzz_conf_LDADD = $(TANDEM_LIBS)
 # the PDU fuzzer drives the iSCSI transport alone over a small simulated
 # core of its own (fuzz_pdu.c), so it links the transport's sources only
-tests_fuzz_fuzz_pdu_SOURCES = tests/fuzz/fuzz_pdu.c $(ISCSI_TRANSPORT_SOURCES)
+tests_fuzz_fuzz_pdu_SOURCES = tests/fuzz/fuzz_pdu.c $(ISCSI_TRANSPORT_SOURCES) lib/crc32c.c
 tests_fuzz_fuzz_pdu_LDFLAGS = $(FUZZLINK_FLAGS)
 tests_fuzz_fuzz_pdu_LDADD = $(AX_PTHREAD_LIBS)
 tests_fuzz_fuzz_cdb_SOURCES = tests/fuzz/fuzz_cdb.c
@@ -27,7 +27,7 @@ tests_fuzz_fuzz_agent_SOURCES = tests/fuzz/fuzz_agent.c agentd/cluster_msg.c \
 	agentd/sync.c
 tests_fuzz_fuzz_agent_LDFLAGS = $(FUZZLINK_FLAGS)
 tests_fuzz_fuzz_agent_LDADD = $(TANDEM_LIBS)
-# what tandemd reads from its agent link (targetd/agent.c, core/cluster.c)
+# what tandemd reads from its agent link (targetd/agent.c, scsi/cluster.c)
 tests_fuzz_fuzz_link_SOURCES = tests/fuzz/fuzz_link.c
 tests_fuzz_fuzz_link_LDFLAGS = $(FUZZLINK_FLAGS)
 tests_fuzz_fuzz_link_LDADD = $(TANDEM_LIBS)

@@ -3,7 +3,7 @@
  * mkseeds_agent_link.c - writes the seed corpora of fuzz_agent (one
  * cluster message per file, agentd/cluster_msg.h) and fuzz_link (a
  * stream of link frames per file, agentd/agent_msg.h, and snapshot
- * bodies, core/cluster.c), made with the encoders the daemons use:
+ * bodies, scsi/cluster.c), made with the encoders the daemons use:
  *
  *   make fuzz-seeds    (tests/fuzz/corpus/agent/, tests/fuzz/corpus/link/)
  *
@@ -22,9 +22,9 @@
 #include "agentd/sync.h"
 #include "pr-sync/pr.h"
 #include "tandem/cluster.h"
-#include "tandem/log.h"
+#include "lib/log.h"
 
-/* core/core.h TDM__ORD_*: the core's ordered events */
+/* scsi/scsi_int.h TDM__ORD_*: the core's ordered events */
 #define ORD_SPC2_RESERVE 1
 #define ORD_SPC2_RELEASE 2
 #define ORD_NEXUS_GONE 3
@@ -133,7 +133,7 @@ static void alua(struct tdm_agent_alua *a, const char *dev, size_t n)
 	}
 }
 
-/* The payload of the core's ordered events (core/cluster.c): str device,
+/* The payload of the core's ordered events (scsi/cluster.c): str device,
  * bytes TransportID, u16 relative target port. */
 static void ord_payload(struct tdm_agent_wbuf *w, const char *dev,
 			const struct tdm_pr_nexus *nx)
@@ -147,7 +147,7 @@ static void ord_payload(struct tdm_agent_wbuf *w, const char *dev,
 	tdm_agent_put_u16(w, nx ? nx->rel_port : 0);
 }
 
-/* ---- snapshots (core/cluster.c: "TDMS", version 1 to 3) ---- */
+/* ---- snapshots (scsi/cluster.c: "TDMS", version 1 to 3) ---- */
 
 static void put_state(struct tdm_agent_wbuf *w, const struct tdm_pr_state *st)
 {

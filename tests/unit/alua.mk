@@ -1,5 +1,5 @@
 # tests/unit/alua.mk: ALUA model, DEVICE_GROUP configuration, and the SCSI
-# side through the real gate (alua/, core/alua_scsi.c)
+# side through the real gate (alua/, scsi/alua_scsi.c)
 check_PROGRAMS += tests/unit/test_alua
 TESTS += tests/unit/test_alua
 tests_unit_test_alua_SOURCES = tests/unit/test_alua.c tests/unit/gate_harness.c \

@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/core.h"
-#include "tandem/loop.h"
+#include "scsi/scsi_int.h"
+#include "lib/loop.h"
 
 #define MiB (1024ull * 1024)
 

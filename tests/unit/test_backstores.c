@@ -28,7 +28,7 @@
 #include "backstores/bs_internal.h"
 #include "tandem/backstore.h"
 #include "tandem/config.h"
-#include "tandem/loop.h"
+#include "lib/loop.h"
 
 #define ERRLEN 256
 #define KiB 1024ull

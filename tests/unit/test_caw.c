@@ -3,7 +3,7 @@
  * test_caw.c - COMPARE AND WRITE, ORWRITE, WRITE ATOMIC, the LBA range
  * locks behind them, EXTENDED COPY and RECEIVE COPY RESULTS, driven
  * through the real command gate: ram and file LUs, test nexuses from
- * core/target.c, and a transport that records what queue_status() saw.
+ * scsi/target.c, and a transport that records what queue_status() saw.
  * The atomicity test runs two event loops on two threads.
  */
 #include <stdarg.h>
@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/core.h"
-#include "tandem/loop.h"
+#include "scsi/scsi_int.h"
+#include "lib/loop.h"
 #include "gate_harness.h"
 
 #define expect_miscompare() expect_sense(0xE, 0x1D, 0x00)

@@ -17,8 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/core.h"
-#include "tandem/loop.h"
+#include "scsi/scsi_int.h"
+#include "lib/loop.h"
 #include "gate_harness.h"
 
 #define NBLK 64 /* blocks of the first image */

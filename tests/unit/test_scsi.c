@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * test_scsi.c - SPC/SBC emulation driven through the real command gate:
- * ram (and one file) LUs, test nexuses from core/target.c, a transport
+ * ram (and one file) LUs, test nexuses from scsi/target.c, a transport
  * that records what queue_status() saw, and CDBs built byte by byte.
  */
 #include <stdarg.h>
@@ -18,8 +18,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "core/core.h"
-#include "tandem/loop.h"
+#include "scsi/scsi_int.h"
+#include "lib/loop.h"
 #include "gate_harness.h"
 
 struct fix {

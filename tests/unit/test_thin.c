@@ -3,7 +3,7 @@
  * test_thin.c - logical block provisioning (UNMAP, WRITE SAME, GET LBA
  * STATUS, the VPD pages and READ CAPACITY(16) bits) and REPORT SUPPORTED
  * OPERATION CODES / TASK MANAGEMENT FUNCTIONS, driven through the real
- * command gate: ram and file LUs, test nexuses from core/target.c, and a
+ * command gate: ram and file LUs, test nexuses from scsi/target.c, and a
  * transport that records what queue_status() saw.
  */
 #include <stdarg.h>
@@ -20,8 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/core.h"
-#include "tandem/loop.h"
+#include "scsi/scsi_int.h"
+#include "lib/loop.h"
 #include "gate_harness.h"
 
 #define expect_bad_opcode() expect_sense(0x5, 0x20, 0x00)

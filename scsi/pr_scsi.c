@@ -12,7 +12,7 @@
  * the old state (memory and file) in place.
  *
  * Single node: tdm__pr_submit() applies at once. Cluster mode
- * (core/cluster.c): the operation goes to the agent, which multicasts it;
+ * (scsi/cluster.c): the operation goes to the agent, which multicasts it;
  * tdm__pr_apply_ordered() applies it on every head in agreed order, and
  * the originating head then completes the command.
  *
@@ -25,9 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "scsi/scsi_int.h"
 #include "pr-sync/pr.h"
-#include "tandem/log.h"
+#include "lib/log.h"
 
 /* SPC-4 6.16.3: the largest parameter list taken (28 bytes and a
  * TransportID for every registration a LU can hold) */
@@ -352,7 +352,7 @@ int tdm__pr_out_parse(struct tdm_cmd *cmd)
 }
 
 /* Relative target port ids of every target of the configuration, as
- * core/target.c assigns them (configured, or the smallest free one). */
+ * scsi/target.c assigns them (configured, or the smallest free one). */
 
 /* Does nx's LUN map hold lu (registry lock held)? */
 static bool nexus_sees(const struct tdm_nexus *nx, const struct tdm_lu *lu)
@@ -529,7 +529,7 @@ int tdm__pr_apply_ordered(struct tdm_lu *lu, const uint8_t *cdb,
 	sr = tdm_pr_out_decode(cdb, param, len, &op, info);
 	if (sr != TDM_SR_OK)
 		return sr;
-	/* the SPC-2 reservation is the cluster's too (core/spc.c) */
+	/* the SPC-2 reservation is the cluster's too (scsi/spc.c) */
 	sr = pr_apply(lu, &op, nx, true, &res);
 	tdm_pr_op_free(&op);
 	if (sr == TDM_SR_OK)
@@ -616,7 +616,7 @@ int tdm__pr_out(struct tdm_cmd *cmd)
 		return TDM__SR_ASYNC;
 	}
 	if (tdm__cluster_mode()) {
-		/* core/cluster.c: ordered through the agent, applied when
+		/* scsi/cluster.c: ordered through the agent, applied when
 		 * delivered back (the decoding above is the same on every
 		 * head, so only well-formed operations travel) */
 		tdm_pr_op_free(&op);

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "scsi/scsi_int.h"
 #include "tandem/admin.h"
-#include "tandem/log.h"
+#include "lib/log.h"
 
 pthread_rwlock_t tdm__reg_lock = PTHREAD_RWLOCK_INITIALIZER;
 struct tdm_list tdm__nexuses = TDM_LIST_INIT(tdm__nexuses);
@@ -467,7 +467,7 @@ int tdm_core_apply(const struct tdm_conf *c, char *err, size_t errlen)
 		}
 		if (prev &&
 		    tdm__mmc_only_medium_differs(prev, &c->devices[i])) {
-			/* core/mmc.c: a CD-ROM whose only change is its image
+			/* scsi/mmc.c: a CD-ROM whose only change is its image
 			 * keeps its LU and sessions; the medium is swapped in
 			 * place (refused while removal is prevented) */
 			r = tdm__mmc_change_medium(prev, &c->devices[i], err,
@@ -542,7 +542,7 @@ int tdm_core_apply(const struct tdm_conf *c, char *err, size_t errlen)
 	epoch++;
 	pthread_rwlock_unlock(&tdm__reg_lock);
 	/* alua/: port groups and states of the new configuration; raises
-	 * ASYMMETRIC ACCESS STATE CHANGED (core/alua_scsi.c) */
+	 * ASYMMETRIC ACCESS STATE CHANGED (scsi/alua_scsi.c) */
 	tdm__alua_apply(c);
 
 	/* 4. drop what the old registry held */
@@ -602,7 +602,7 @@ void tdm_core_shutdown(void)
 	memset(&reg, 0, sizeof(reg));
 	pthread_mutex_unlock(&conf_lock);
 	pthread_rwlock_unlock(&tdm__reg_lock);
-	tdm__alua_shutdown(); /* core/alua_scsi.c */
+	tdm__alua_shutdown(); /* scsi/alua_scsi.c */
 	for (i = 0; i < old.nlus; i++)
 		tdm__lu_put(old.lus[i]);
 	free(old.lus);

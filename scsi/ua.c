@@ -9,8 +9,8 @@
  */
 #include <stdlib.h>
 
-#include "core/core.h"
-#include "tandem/log.h"
+#include "scsi/scsi_int.h"
+#include "lib/log.h"
 
 /* Lower value = reported first. */
 static int prio(uint8_t sr)

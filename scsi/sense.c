@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "core/core.h"
+#include "scsi/scsi_int.h"
 
 /* SPC-4 4.5.6, table 27: sense keys */
 #define SK_NO_SENSE 0x0

@@ -5,7 +5,7 @@
  * (optable.c) the table is the dispatch: tdm__op_lookup() comes here for
  * an LU of type 05h. The commands are those a read-only drive with one
  * data track needs to boot and install an operating system: SPC-4 and
- * MMC-6 (the handlers are in core/mmc.c, or shared with disks where the
+ * MMC-6 (the handlers are in scsi/mmc.c, or shared with disks where the
  * semantics are the same: READ(10)/(12), READ CAPACITY, PREVENT ALLOW
  * MEDIUM REMOVAL, REQUEST SENSE, TEST UNIT READY, REPORT LUNS).
  *
@@ -14,7 +14,7 @@
  */
 #include <stddef.h>
 
-#include "core/core.h"
+#include "scsi/scsi_int.h"
 
 #define F_ALWAYS TDM_OP_ALWAYS
 /*

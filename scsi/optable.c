@@ -25,7 +25,7 @@
 #include <pthread.h>
 #include <stddef.h>
 
-#include "core/core.h"
+#include "scsi/scsi_int.h"
 
 /* CDB usage of the CONTROL byte: NACA (SAM-5 5.2) */
 #define CTL 0x04
@@ -37,7 +37,7 @@
 
 /* PERSISTENT RESERVE IN/OUT (SPC-4 6.15, 6.16): one entry per service
  * action; they pass every persistent reservation (their service action
- * decides, core/pr.c) and the ALUA standby state (SPC-4 5.15.2.4.4). */
+ * decides, scsi/pr_scsi.c) and the ALUA standby state (SPC-4 5.15.2.4.4). */
 #define F_PR (TDM_OP_PR_ALLOWED_WE | TDM_OP_PR_ALLOWED_EA | TDM_OP_ALUA_ALLOWED)
 #define PR_IN(sa_, name_)                                                      \
 	{                                                                      \
@@ -255,7 +255,7 @@ static const struct tdm_opdesc disk_ops[] = {
 		.usage = {0x84, 0x04, 0xFF, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 			  0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, CTL},
 	},
-	/* persistent reservations (core/pr.c) */
+	/* persistent reservations (scsi/pr_scsi.c) */
 	PR_IN(0x00, "READ KEYS"),
 	PR_IN(0x01, "READ RESERVATION"),
 	PR_IN(0x02, "REPORT CAPABILITIES"),
@@ -697,7 +697,7 @@ static uint16_t cdb_sa(const struct tdm_cmd *cmd)
 const struct tdm_opdesc *tdm__op_lookup(const struct tdm_cmd *cmd, bool *bad_sa)
 {
 	/* CD/DVD-ROM LUs (device type 05h) have their own table
-	 * (core/optable_mmc.c); unmapped LUNs and disks use this one */
+	 * (scsi/optable_mmc.c); unmapped LUNs and disks use this one */
 	if (cmd->lu && cmd->lu->dev_type == TDM_DEVTYPE_CDROM)
 		return tdm__mmc_op_lookup(cmd, bad_sa);
 	return tdm__disk_op_lookup(cmd, bad_sa);

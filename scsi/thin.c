@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "scsi/scsi_int.h"
 
 /*
  * SBC-4 block limits VPD page: our limits.
@@ -130,7 +130,7 @@ struct job {
 };
 
 /* Does a write of lu need to reach stable storage before completing?
- * (as core/sbc.c: WCE=0 with a volatile cache; nv_cache trusts it) */
+ * (as scsi/sbc.c: WCE=0 with a volatile cache; nv_cache trusts it) */
 static bool need_stable(const struct tdm_lu *lu)
 {
 	return lu->bs.write_cache && !lu->conf.nv_cache &&

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tandem/log.h"
+#include "lib/log.h"
 
 static bool to_syslog;
 static int max_level = TDM_LOG_INFO;

@@ -13,7 +13,7 @@
 
 #include "tandem/backstore.h"
 #include "tandem/config.h"
-#include "tandem/list.h"
+#include "lib/list.h"
 #include "tandem/scsi.h"
 #include "tandem/transport.h"
 
@@ -23,7 +23,7 @@ struct tdm_pr_nexus; /* pr-sync/pr.h */
  * tdm__cmd_done() later. */
 #define TDM__SR_ASYNC (-1)
 
-/* ---- opcode tables (core/optable.c) ---- */
+/* ---- opcode tables (scsi/optable.c) ---- */
 
 /* tdm_opdesc.flags */
 #define TDM_OP_MEDIA                                                           \
@@ -45,7 +45,7 @@ struct tdm_pr_nexus; /* pr-sync/pr.h */
 #define TDM_OP_PR_ALLOWED_EA (1u << 6) /* ... under Exclusive Access */
 #define TDM_OP_ALUA_ALLOWED (1u << 7)  /* allowed in standby/unavailable */
 /* alua/: allowed in the unavailable state too (SPC-4 5.15.2.4.5); also
- * offline and transitioning, but SET TARGET PORT GROUPS (core/alua_scsi.c) */
+ * offline and transitioning, but SET TARGET PORT GROUPS (scsi/alua_scsi.c) */
 #define TDM_OP_ALUA_UNAVAIL (1u << 16)
 /* The gate flags of the commands every LU answers in every state:
  * INQUIRY, REPORT LUNS, REQUEST SENSE (both opcode tables use it) */
@@ -112,7 +112,7 @@ struct tdm_lu {
 	uint64_t nblocks;
 	bool read_only; /* device level */
 
-	/* identity (VPD 0x80 / 0x83), derived in core/lu.c */
+	/* identity (VPD 0x80 / 0x83), derived in scsi/lu.c */
 	char usn[65];
 	uint8_t naa[16];
 	uint8_t naa_len; /* 8 (NAA 5) or 16 (NAA 6) */
@@ -129,7 +129,7 @@ struct tdm_lu {
 	struct tdm_mode_state mode_saved;
 	struct tdm_nexus *spc2_holder; /* SPC-2 RESERVE holder (one head) */
 	/* cluster mode: the holder by I_T nexus id, on any head
-	 * (core/spc.c); spc2_held is read by the gate without the lock */
+	 * (scsi/spc.c); spc2_held is read by the gate without the lock */
 	atomic_bool spc2_held;
 	struct tdm_pr_nexus *spc2_id;
 	uint32_t prevent; /* PREVENT ALLOW MEDIUM REMOVAL count */
@@ -140,27 +140,27 @@ struct tdm_lu {
 	atomic_uint_fast64_t st_read_bytes, st_write_bytes;
 	atomic_uint_fast64_t st_errors, st_aborts;
 
-	/* ---- persistent reservations (core/pr.c) ---- */
+	/* ---- persistent reservations (scsi/pr_scsi.c) ---- */
 	struct tdm_pr_state *pr; /* under lock; replaced by PR OUT */
 	atomic_uint pr_flags;	 /* TDM__PR_F_*, for the gate */
 
-	/* ---- LBA range locks (core/caw.c) ---- */
+	/* ---- LBA range locks (scsi/caw.c) ---- */
 	struct tdm_list rl_queue; /* struct tdm__range, under lock */
 	atomic_uint rl_active;	  /* locks queued: 0 = the gate's fast path */
 
-	/* ---- device type and CD-ROM medium (core/mmc.c) ---- */
+	/* ---- device type and CD-ROM medium (scsi/mmc.c) ---- */
 	uint8_t dev_type;  /* SPC-4 PERIPHERAL DEVICE TYPE: 00h, 05h (MMC) */
 	bool no_medium;	   /* CD-ROM drive without an image (under lock) */
 	uint8_t mmc_event; /* pending MMC-6 media event code (under lock) */
 };
 
-/* core/lu.c */
+/* scsi/lu.c */
 int tdm__lu_open(const struct tdm_conf_device *conf, struct tdm_lu **out,
 		 char *err, size_t errlen);
 void tdm__lu_get(struct tdm_lu *lu);
 void tdm__lu_put(struct tdm_lu *lu);
 
-/* ---- LUN maps, targets, nexuses (core/target.c) ---- */
+/* ---- LUN maps, targets, nexuses (scsi/target.c) ---- */
 
 /* cmd->lun_flags */
 #define TDM_LUNF_READ_ONLY (1u << 0)
@@ -226,7 +226,7 @@ struct tdm_lu *tdm__lun_lookup(struct tdm_nexus *nx, uint64_t lun,
 struct tdm_lu **tdm__all_lus(size_t *n);
 /* The LUs of nx's current map, each with a reference; malloc'ed array. */
 struct tdm_lu **tdm__nexus_lus(struct tdm_nexus *nx, size_t *n);
-/* SPC-2 reservation cleared by a reset (core/spc.c) */
+/* SPC-2 reservation cleared by a reset (scsi/spc.c) */
 /* A LOGICAL UNIT RESET of lu from issuer clears its SPC-2 reservation;
  * in cluster mode on every head: tmf's response then waits until every
  * head applied it (tmf may be NULL). */
@@ -241,7 +241,7 @@ void tdm__spc2_power_on(struct tdm_lu *lu, const struct tdm_nexus *issuer,
  * and in cluster mode on every head (tmf waits as above). */
 void tdm__target_close(const struct tdm_nexus *issuer, struct tdm_tmf *tmf);
 /* Ask the transports to close every nexus of the target but except
- * (core/target.c). */
+ * (scsi/target.c). */
 void tdm__close_target_nexuses(const char *target,
 			       const struct tdm_nexus *except);
 /* An SPC-2 reservation holds lu (any nexus, any head). */
@@ -261,7 +261,7 @@ struct tdm_lu *tdm__lu_by_name(const char *name);
 /* Iterate the nexuses (under tdm__reg_lock held for reading). */
 extern struct tdm_list tdm__nexuses;
 
-/* ---- unit attentions (core/ua.c) ---- */
+/* ---- unit attentions (scsi/ua.c) ---- */
 
 /* Queue UA sr for every nexus that sees lu, except `except` (may be NULL). */
 void tdm__ua_raise_lu(struct tdm_lu *lu, enum tdm_sense_reason sr,
@@ -277,7 +277,7 @@ void tdm__ua_clear_nexus(struct tdm_nexus *nx);
 void tdm__ua_clear(struct tdm_nexus *nx, const struct tdm_lu *lu,
 		   enum tdm_sense_reason sr);
 
-/* ---- commands (core/cmd.c) ---- */
+/* ---- commands (scsi/cmd.c) ---- */
 
 /* Complete an async command (TDM_SR_OK or a reason). */
 void tdm__cmd_done(struct tdm_cmd *cmd, int sr);
@@ -297,14 +297,14 @@ int tdm__cdb_err(struct tdm_cmd *cmd, uint16_t byte, int8_t bit);
 int tdm__param_err(struct tdm_cmd *cmd, uint16_t byte, int8_t bit);
 const char *tdm__cmd_state_name(enum tdm_cmd_state s);
 
-/* ---- task management (core/tmf.c) ---- */
+/* ---- task management (scsi/task_mgmt.c) ---- */
 
 /* A command that a TMF waited for has ended. */
 void tdm__tmf_cmd_done(struct tdm_tmf *tmf);
 /* Abort every command of nx (I_T nexus loss), no TMF response. */
 void tdm__abort_nexus(struct tdm_nexus *nx);
 
-/* ---- sense (core/sense.c) ---- */
+/* ---- sense (scsi/sense.c) ---- */
 
 struct tdm_sense_entry {
 	uint8_t status;
@@ -318,7 +318,7 @@ size_t tdm__sense_build(uint8_t *buf, size_t len, enum tdm_sense_reason sr,
 			const struct tdm_sense_info *info, bool descriptor);
 enum tdm_sense_reason tdm__bs_status_to_sr(enum tdm_bs_status st, bool write);
 
-/* ---- SPC / SBC handlers (core/spc.c, core/sbc.c, core/mode.c) ---- */
+/* ---- SPC / SBC handlers (scsi/spc.c, scsi/sbc.c, scsi/mode.c) ---- */
 
 /* Shared parse helpers */
 int tdm__parse_alloc6(struct tdm_cmd *cmd);  /* alloc len in byte 4 */
@@ -372,7 +372,7 @@ int tdm__sbc_sync_cache(struct tdm_cmd *cmd);
 /* Issue a backstore request for cmd; completion ends the command. */
 void tdm__bs_io(struct tdm_cmd *cmd, struct tdm_bs_io *io);
 
-/* ---- appended by the SPC/SBC emulation (core/spc.c, core/sbc.c) ---- */
+/* ---- appended by the SPC/SBC emulation (scsi/spc.c, scsi/sbc.c) ---- */
 
 /* SBC-3 PRE-FETCH(10)/(16) and READ DEFECT DATA(10)/(12) */
 int tdm__sbc_prefetch_parse(struct tdm_cmd *cmd);
@@ -389,14 +389,14 @@ uint32_t tdm__lu_max_xfer_blocks(const struct tdm_lu *lu);
 int tdm__lu_medium_check(struct tdm_lu *lu);
 /*
  * INQUIRY TPGS field and the target port group of a nexus' port (VPD 83h
- * designator type 5h). core/spc.c answers "no ALUA" (0) and group 1 until
+ * designator type 5h). scsi/spc.c answers "no ALUA" (0) and group 1 until
  * alua/ provides them.
  */
 uint8_t tdm__lu_tpgs(const struct tdm_lu *lu);
 uint16_t tdm__port_group_of(const struct tdm_lu *lu,
 			    const struct tdm_nexus *nx);
 
-/* ---- appended by thin provisioning and RSOC (core/thin.c, rsoc.c) ---- */
+/* ---- appended by thin provisioning and RSOC (scsi/thin.c, rsoc.c) ---- */
 
 /*
  * SBC-4 4.7: logical block provisioning. An LU is thin provisioned
@@ -427,7 +427,7 @@ int tdm__rsoc(struct tdm_cmd *cmd);
 int tdm__rstmf_parse(struct tdm_cmd *cmd);
 int tdm__rstmf(struct tdm_cmd *cmd);
 
-/* ---- persistent reservations (core/pr.c, pr-sync/) ---- */
+/* ---- persistent reservations (scsi/pr_scsi.c, pr-sync/) ---- */
 
 /* lu->pr_flags: what the gate must look at without taking lu->lock */
 #define TDM__PR_F_REGISTERED (1u << 0) /* some I_T nexus is registered */
@@ -479,7 +479,7 @@ int tdm__pr_nexus_id(const struct tdm_nexus *nx, struct tdm_pr_nexus *out);
 int tdm__pr_snapshot(struct tdm_lu *lu, uint8_t **buf, size_t *len);
 int tdm__pr_load(struct tdm_lu *lu, const uint8_t *buf, size_t len);
 
-/* ---- COMPARE AND WRITE, ORWRITE, WRITE ATOMIC, range locks (core/caw.c) */
+/* ---- COMPARE AND WRITE, ORWRITE, WRITE ATOMIC, range locks (scsi/caw.c) */
 
 /*
  * An LBA range lock of an LU (or a command parked behind one). Owners
@@ -518,7 +518,7 @@ int tdm__write_atomic(struct tdm_cmd *cmd);
  * the atomic write fields. */
 void tdm__caw_vpd_b0(const struct tdm_lu *lu, uint8_t *p);
 
-/* ---- EXTENDED COPY, RECEIVE COPY RESULTS (core/xcopy.c) ---- */
+/* ---- EXTENDED COPY, RECEIVE COPY RESULTS (scsi/xcopy.c) ---- */
 int tdm__xcopy_parse(struct tdm_cmd *cmd);
 int tdm__xcopy(struct tdm_cmd *cmd);
 int tdm__rcr_parse(struct tdm_cmd *cmd);
@@ -527,7 +527,7 @@ int tdm__rcr(struct tdm_cmd *cmd);
  * page size. */
 size_t tdm__xcopy_vpd(const struct tdm_lu *lu, uint8_t *p);
 
-/* ---- ALUA (core/alua_scsi.c, alua/; appended) ---- */
+/* ---- ALUA (scsi/alua_scsi.c, alua/; appended) ---- */
 
 struct tdm_alua_req;
 /* The gate: may cmd pass the asymmetric access state of its port? */
@@ -556,7 +556,7 @@ size_t tdm__alua_states(struct tdm__alua_st **out);
  * duplicates possible). */
 size_t tdm__alua_ports(uint16_t **out);
 
-/* ---- cluster mode (core/cluster.c) ---- */
+/* ---- cluster mode (scsi/cluster.c) ---- */
 
 /* ORDER kinds of tandemd (opaque to the agent; never renumber) */
 enum {
@@ -612,7 +612,7 @@ int tdm__stpg_parse(struct tdm_cmd *cmd);
 int tdm__stpg(struct tdm_cmd *cmd);
 bool tdm__stpg_supported(const struct tdm_lu *lu);
 
-/* ---- MMC CD/DVD-ROM logical units (core/mmc.c, core/optable_mmc.c) ---- */
+/* ---- MMC CD/DVD-ROM logical units (scsi/mmc.c, scsi/optable_mmc.c) ---- */
 
 /* SPC-4 table 48 (INQUIRY): PERIPHERAL DEVICE TYPE */
 #define TDM_DEVTYPE_DISK 0x00

@@ -36,8 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core.h"
-#include "tandem/log.h"
+#include "scsi/scsi_int.h"
+#include "lib/log.h"
 
 /* SBC-4 6.6.4 block limits VPD: MAXIMUM COMPARE AND WRITE LENGTH (one
  * byte; NUMBER OF LOGICAL BLOCKS in the CDB is one byte as well). */

@@ -14,7 +14,7 @@
  */
 #include <string.h>
 
-#include "core/core.h"
+#include "scsi/scsi_int.h"
 
 /* The block limits VPD MAXIMUM TRANSFER LENGTH, in bytes: 256 blocks
  * of 4096 bytes at least, and what a command buffer reasonably holds. */
@@ -465,7 +465,7 @@ int tdm__sbc_read_capacity16(struct tdm_cmd *cmd)
 	tdm_put_be64(p, lu->nblocks - 1);
 	tdm_put_be32(p + 8, lu->block_size);
 	p[13] = (uint8_t)(lu->lbppbe & 0x0f);
-	/* thin: LBPME, LBPRZ (core/thin.c) */
+	/* thin: LBPME, LBPRZ (scsi/thin.c) */
 	p[14] |= tdm__thin_rc16_bits(lu);
 	tdm__cmd_put_data(cmd, p, sizeof(p));
 	return TDM_SR_OK;

@@ -4,17 +4,17 @@
  * MANAGEMENT FUNCTIONS (SPC-4 6.35, 6.36; MAINTENANCE IN A3h, service
  * actions 0Ch and 0Dh).
  *
- * The answer is generated from the opcode table (core/optable.c), which is
+ * The answer is generated from the opcode table (scsi/optable.c), which is
  * also the dispatch, so what is reported is what the gate runs: the CDB
  * length and the CDB usage data are the table's, and an entry whose
  * .supported hook says no for the LU (UNMAP on a fully provisioned LU) is
  * reported as not supported. The task management functions are those
- * core/tmf.c implements.
+ * scsi/task_mgmt.c implements.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "scsi/scsi_int.h"
 
 /* SPC-4 6.35: REPORTING OPTIONS */
 #define RO_ALL 0x0	 /* every command */
@@ -216,7 +216,7 @@ int tdm__rstmf(struct tdm_cmd *cmd)
 	bool repd = cmd->cdb[2] & 0x80;
 	uint8_t p[16];
 
-	/* core/tmf.c: everything but CLEAR ACA (NACA is refused in the
+	/* scsi/task_mgmt.c: everything but CLEAR ACA (NACA is refused in the
 	 * CONTROL byte, so no ACA can exist) */
 	memset(p, 0, sizeof(p));
 	p[0] = TMF_ATS | TMF_ATSS | TMF_CTSS | TMF_LURS | TMF_QTS | TMF_TRS;

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core.h"
-#include "tandem/log.h"
+#include "scsi/scsi_int.h"
+#include "lib/log.h"
 
 static const char *const state_names[TDM__CMD_STATE_COUNT] = {
 	[TDM_CMD_NEW] = "new",	   [TDM_CMD_WRITE_PENDING] = "write-pending",
@@ -118,7 +118,7 @@ static void finish(struct tdm_cmd *cmd, int sr,
 		tmf = cmd->tmf;
 		cmd->tmf = NULL;
 		pthread_mutex_unlock(&lu->lock);
-		/* core/caw.c: a range lock may wait for this command */
+		/* scsi/caw.c: a range lock may wait for this command */
 		if (atomic_load(&lu->rl_active))
 			tdm__range_cmd_done(cmd);
 	} else {
@@ -220,7 +220,7 @@ void tdm_cmd_execute(struct tdm_cmd *cmd)
 		finish(cmd, TDM_SR_TASK_ABORTED, NULL);
 		return;
 	}
-	/* core/caw.c: wait while a range lock covers the command's blocks */
+	/* scsi/caw.c: wait while a range lock covers the command's blocks */
 	if (cmd->lu && atomic_load(&cmd->lu->rl_active) && tdm__range_park(cmd))
 		return;
 	sr = cmd->op->exec ? cmd->op->exec(cmd) : TDM_SR_OK;
@@ -265,13 +265,13 @@ static int gate(struct tdm_cmd *cmd)
 		if (sr != TDM_SR_OK)
 			return sr;
 	}
-	/* SPC-4 5.15.2.4: ALUA access state of the port (core/alua_scsi.c) */
+	/* SPC-4 5.15.2.4: ALUA access state of the port (scsi/alua_scsi.c) */
 	sr = tdm__alua_check(cmd);
 	if (sr)
 		return sr;
 	if (cmd->lu && tdm__spc2_conflict(cmd))
 		return TDM_SR_RESERVATION_CONFLICT;
-	if (cmd->lu && tdm__pr_conflict(cmd)) /* core/pr.c */
+	if (cmd->lu && tdm__pr_conflict(cmd)) /* scsi/pr_scsi.c */
 		return TDM_SR_RESERVATION_CONFLICT;
 
 	/* SAM-5 5.2: CONTROL byte; NACA and the obsolete LINK unsupported */

@@ -24,8 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core.h"
-#include "tandem/log.h"
+#include "scsi/scsi_int.h"
+#include "lib/log.h"
 
 /*
  * The copy manager's limits (SPC-4 RECEIVE COPY RESULTS

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "scsi/scsi_int.h"
 #include "pr-sync/pr.h"
 
 /* SPC-4 INQUIRY: the version descriptors we claim (version descriptor
@@ -73,7 +73,7 @@ int tdm__parse_alloc10(struct tdm_cmd *cmd)
 	return TDM_SR_OK;
 }
 
-/* tdm__lu_tpgs() and tdm__port_group_of(): core/alua_scsi.c */
+/* tdm__lu_tpgs() and tdm__port_group_of(): scsi/alua_scsi.c */
 
 /* ---- SAM-5 4.7: LUN addressing ---- */
 
@@ -137,7 +137,7 @@ static const uint8_t disk_vpd_pages[] = {
 	0x80, /* SPC-4: unit serial number */
 	0x83, /* SPC-4: device identification */
 	0x86, /* SPC-4: extended INQUIRY data */
-	0x8F, /* SPC-4 7.8.17: third-party copy (core/xcopy.c) */
+	0x8F, /* SPC-4 7.8.17: third-party copy (scsi/xcopy.c) */
 	0xB0, /* SBC-3: block limits */
 	0xB1, /* SBC-3: block device characteristics */
 	0xB2, /* SBC-3: logical block provisioning */
@@ -347,12 +347,12 @@ static size_t inq_vpd(const struct tdm_cmd *cmd, uint8_t page, uint8_t *p)
 		tdm_put_be32(p + 8, tdm__lu_max_xfer_blocks(lu));
 		/* OPTIMAL TRANSFER LENGTH, MAXIMUM PREFETCH LENGTH:
 		 * 0 = not reported */
-		/* thin: WSNZ, UNMAP and WRITE SAME limits (core/thin.c) */
+		/* thin: WSNZ, UNMAP and WRITE SAME limits (scsi/thin.c) */
 		tdm__thin_vpd_block_limits(lu, p);
-		/* COMPARE AND WRITE and atomic write limits (core/caw.c) */
+		/* COMPARE AND WRITE and atomic write limits (scsi/caw.c) */
 		tdm__caw_vpd_b0(lu, p);
 		break;
-	case 0x8F: /* SPC-4 7.8.17 third-party copy (core/xcopy.c) */
+	case 0x8F: /* SPC-4 7.8.17 third-party copy (scsi/xcopy.c) */
 		n = tdm__xcopy_vpd(lu, p);
 		break;
 	case 0xB1: /* SBC-3 block device characteristics VPD page */
@@ -361,7 +361,7 @@ static size_t inq_vpd(const struct tdm_cmd *cmd, uint8_t page, uint8_t *p)
 		tdm_put_be16(p + 4, lu->conf.rotational ? 0 : 1);
 		break;
 	case 0xB2: /* SBC-3 logical block provisioning VPD page */
-		/* thin: LBPU, LBPWS, LBPWS10, LBPRZ (core/thin.c) */
+		/* thin: LBPU, LBPWS, LBPWS10, LBPRZ (scsi/thin.c) */
 		n = tdm__thin_vpd_lbp(lu, p);
 		break;
 	default:
@@ -515,7 +515,7 @@ int tdm__lu_medium_check(struct tdm_lu *lu)
 	struct medium *m;
 	bool unloaded = false;
 
-	/* core/mmc.c: a CD-ROM drive without an image (MMC-6 3Ah/00h) */
+	/* scsi/mmc.c: a CD-ROM drive without an image (MMC-6 3Ah/00h) */
 	if (__atomic_load_n(&lu->no_medium, __ATOMIC_ACQUIRE))
 		return TDM_SR_NOT_READY_MEDIUM_NOT_PRESENT;
 	if (!__atomic_load_n(&lu->stopped, __ATOMIC_ACQUIRE) ||
@@ -893,7 +893,7 @@ static int spc2_check_cdb(struct tdm_cmd *cmd)
 
 /*
  * Cluster mode: RESERVE, RELEASE, the loss of an I_T nexus and a LOGICAL
- * UNIT RESET are ordered through the agent (core/cluster.c) and applied
+ * UNIT RESET are ordered through the agent (scsi/cluster.c) and applied
  * on every head by tdm__spc2_apply(), the holder kept as an I_T nexus id
  * (initiator port TransportID and relative target port), so that the
  * reservation holds through every head's ports.
@@ -1014,7 +1014,7 @@ int tdm__spc_reserve(struct tdm_cmd *cmd)
 		return order_from(cmd, TDM__ORD_SPC2_RESERVE);
 	pthread_mutex_lock(&lu->lock);
 	h = lu->spc2_holder;
-	if (tdm__pr_blocks_spc2(lu)) /* PR: SPC-4 5.13.3, core/pr.c */
+	if (tdm__pr_blocks_spc2(lu)) /* PR: SPC-4 5.13.3, scsi/pr_scsi.c */
 		sr = TDM_SR_RESERVATION_CONFLICT;
 	else if (!h || h == cmd->nexus)
 		spc2_set_holder(lu, cmd->nexus);
@@ -1175,7 +1175,7 @@ void tdm__target_close(const struct tdm_nexus *issuer, struct tdm_tmf *tmf)
 	tdm__close_target_nexuses(issuer->id.target, issuer);
 }
 
-/* core/mmc.c: a CD-ROM got a new medium from tandemctl (media change):
+/* scsi/mmc.c: a CD-ROM got a new medium from tandemctl (media change):
  * it is loaded (an earlier START STOP UNIT eject is over) and started. */
 void tdm__lu_medium_inserted(struct tdm_lu *lu)
 {

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "iscsi/iscsi_int.h"
+#include "lib/crc32c.h"
 
 #define CRC32C_POLY 0x82f63b78u /* RFC 7143 B.4 (reflected) */
 
@@ -107,13 +107,13 @@ static void crc_init(void)
 #endif
 }
 
-uint32_t tdm__crc32c_update(uint32_t crc, const void *buf, size_t len)
+uint32_t tdm_crc32c_update(uint32_t crc, const void *buf, size_t len)
 {
 	pthread_once(&crc_once, crc_init);
 	return crc_impl(crc, buf, len);
 }
 
-uint32_t tdm__crc32c(const void *buf, size_t len)
+uint32_t tdm_crc32c(const void *buf, size_t len)
 {
-	return ~tdm__crc32c_update(~0u, buf, len);
+	return ~tdm_crc32c_update(~0u, buf, len);
 }

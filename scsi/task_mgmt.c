@@ -11,8 +11,8 @@
  */
 #include <stdlib.h>
 
-#include "core/core.h"
-#include "tandem/log.h"
+#include "scsi/scsi_int.h"
+#include "lib/log.h"
 
 struct pending_abort {
 	struct tdm_lu *lu;

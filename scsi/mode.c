@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "core/core.h"
+#include "scsi/scsi_int.h"
 
 /* SPC-4 MODE SENSE: page control field */
 enum { PC_CURRENT = 0, PC_CHANGEABLE = 1, PC_DEFAULT = 2, PC_SAVED = 3 };
@@ -53,7 +53,7 @@ static const struct page_def *page_find(uint8_t code)
 static void mode_defaults(const struct tdm_lu *lu, struct tdm_mode_state *m)
 {
 	memset(m, 0, sizeof(*m));
-	/* as core/lu.c starts it: WCE when the backstore caches writes */
+	/* as scsi/lu.c starts it: WCE when the backstore caches writes */
 	m->wce = lu->bs.write_cache;
 }
 

@@ -3,13 +3,13 @@
  * cluster.c - the core in cluster mode (tandemd -A): PERSISTENT RESERVE
  * OUT and SET TARGET PORT GROUPS leave through the agent link and are
  * applied when the agent delivers them back in the cluster's agreed
- * order, on every head (core/pr.c tdm__pr_apply_ordered, core/
- * alua_scsi.c tdm__alua_apply_ordered). The command that sent one
+ * order, on every head (scsi/pr_scsi.c tdm__pr_apply_ordered,
+ * scsi/alua_scsi.c tdm__alua_apply_ordered). The command that sent one
  * completes on its own loop once its head has applied it, so any head
  * that survives already holds the result.
  *
  * While the head is fenced (no agent, no quorum, not yet synchronised)
- * every port behaves as transitioning (core/alua_scsi.c): media access
+ * every port behaves as transitioning (scsi/alua_scsi.c): media access
  * and PR OUT get NOT READY, ASYMMETRIC ACCESS STATE TRANSITION, which
  * initiators retry, never a decision taken alone.
  *
@@ -28,10 +28,10 @@
 #include <string.h>
 
 #include "alua/alua.h"
-#include "core/core.h"
+#include "scsi/scsi_int.h"
 #include "pr-sync/pr.h"
 #include "tandem/cluster.h"
-#include "tandem/log.h"
+#include "lib/log.h"
 
 #define SNAP_MAGIC "TDMS"
 /* 2: the SPC-2 holder after each PR state; 3: the daemon's part at the
@@ -433,7 +433,7 @@ void tdm_cluster_reject_all(void)
 	}
 }
 
-/* ---- other ordered events (TDM__ORD_*, core/core.h) ----
+/* ---- other ordered events (TDM__ORD_*, scsi/scsi_int.h) ----
  * payload: str device ("" = every LU), bytes TransportID of the initiator
  * port (empty: none), u16 relative target port id */
 

@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core.h"
-#include "tandem/transport.h"
+#include "lib/buf.h"
 
 #define MIN_SHIFT 12
 #define MAX_SHIFT 20

@@ -17,9 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tandem/log.h"
-#include "tandem/loop.h"
-#include "core/core.h"
+#include "lib/log.h"
+#include "lib/loop.h"
+#include "lib/buf.h"
 
 #define URING_DEPTH 1024
 #define MAX_EVENTS 64

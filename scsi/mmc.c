@@ -20,8 +20,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/core.h"
-#include "tandem/log.h"
+#include "scsi/scsi_int.h"
+#include "lib/log.h"
 
 #define CD_BLOCK 2048u
 /* an image up to the size of an 80-minute CD (360000 blocks) is a
@@ -693,7 +693,7 @@ bool tdm__mmc_only_medium_differs(const struct tdm_lu *lu,
 	x.line = y.line = 0;
 	memset(x.filename, 0, sizeof(x.filename));
 	memset(y.filename, 0, sizeof(y.filename));
-	/* forced on a CD-ROM LU (core/lu.c) */
+	/* forced on a CD-ROM LU (scsi/lu.c) */
 	x.read_only = y.read_only = true;
 	x.removable = y.removable = true;
 	return !memcmp(&x, &y, sizeof(x));

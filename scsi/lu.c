@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core.h"
-#include "tandem/log.h"
+#include "scsi/scsi_int.h"
+#include "lib/log.h"
 
 static pthread_mutex_t lus_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tdm_list all_lus = TDM_LIST_INIT(all_lus);
@@ -162,7 +162,7 @@ int tdm__lu_open(const struct tdm_conf_device *conf, struct tdm_lu **out,
 	lu->block_size = lu->bs.block_size;
 	if (conf->handler == TDM_HANDLER_CDROM) {
 		/* MMC-6: 2048-byte blocks, read-only, removable; an
-		 * empty drive has no blocks (core/mmc.c) */
+		 * empty drive has no blocks (scsi/mmc.c) */
 		lu->dev_type = TDM_DEVTYPE_CDROM;
 		lu->conf.read_only = true;
 		lu->conf.removable = true;
@@ -201,8 +201,8 @@ int tdm__lu_open(const struct tdm_conf_device *conf, struct tdm_lu **out,
 	}
 	pthread_mutex_init(&lu->lock, NULL);
 	tdm_list_init(&lu->cmds);
-	tdm_list_init(&lu->rl_queue); /* range locks (core/caw.c) */
-	tdm__pr_lu_init(lu);	      /* PR: restore APTPL state (core/pr.c) */
+	tdm_list_init(&lu->rl_queue); /* range locks (scsi/caw.c) */
+	tdm__pr_lu_init(lu);	      /* PR: restore APTPL state (scsi/pr_scsi.c) */
 	lu->mode.wce = lu->bs.write_cache;
 	lu->mode_saved = lu->mode;
 	atomic_init(&lu->refcnt, 1);
@@ -230,7 +230,7 @@ void tdm__lu_put(struct tdm_lu *lu)
 	pthread_mutex_unlock(&lus_lock);
 	log_info("%s: closed", lu->name);
 	lu->bs.ops->close(&lu->bs);
-	tdm__pr_lu_fini(lu); /* PR: core/pr.c */
+	tdm__pr_lu_fini(lu); /* PR: scsi/pr_scsi.c */
 	free(lu->spc2_id);
 	pthread_mutex_destroy(&lu->lock);
 	free(lu);

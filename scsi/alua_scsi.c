@@ -7,7 +7,7 @@
  *
  * The seam for the cluster: tdm__alua_submit(). Today it applies a SET
  * TARGET PORT GROUPS at once; the agent will order it cluster-wide first,
- * like PERSISTENT RESERVE OUT (core/pr.c).
+ * like PERSISTENT RESERVE OUT (scsi/pr_scsi.c).
  *
  * Locking: alua_lock (rwlock) guards the model; the gate reads it only
  * when some target port group is not active/optimized (all_ao).
@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include "alua/alua.h"
-#include "core/core.h"
-#include "tandem/log.h"
+#include "scsi/scsi_int.h"
+#include "lib/log.h"
 
 static pthread_rwlock_t alua_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct tdm_alua_model model; /* ndgs 0 until the first apply */
@@ -201,7 +201,7 @@ int tdm__alua_check(struct tdm_cmd *cmd)
 	if (!cmd->lu)
 		return TDM_SR_OK;
 	if (tdm__cluster_fenced()) {
-		/* core/cluster.c: this head cannot know the cluster's state
+		/* scsi/cluster.c: this head cannot know the cluster's state
 		 * (no agent, no quorum, not yet synchronised): every port
 		 * behaves as transitioning, which initiators retry */
 		state = TDM_ALUA_TRANSITIONING;
@@ -509,7 +509,7 @@ int tdm__stpg(struct tdm_cmd *cmd)
 		reqs[i].group_id = tdm_get_be16(d + 2);
 	}
 	if (tdm__cluster_mode()) {
-		/* core/cluster.c: ordered through the agent like PR OUT */
+		/* scsi/cluster.c: ordered through the agent like PR OUT */
 		int sr = tdm__cluster_alua_set(cmd, reqs, n);
 
 		free(reqs);

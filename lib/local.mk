@@ -1,0 +1,9 @@
+# lib/: the ground floor (event loops with io_uring, logging, data
+# buffers, lists, CRC32C); includes nothing else of the project.
+libtandem_a_SOURCES += \
+	lib/list.h \
+	lib/loop.h lib/loop.c \
+	lib/log.h lib/log.c \
+	lib/buf.h lib/buf.c \
+	lib/crc32c.h lib/crc32c.c
+EXTRA_DIST += lib/README.md

@@ -1,0 +1,23 @@
+# scsi/: the SCSI core (see scsi/README.md)
+libtandem_a_SOURCES += \
+	scsi/scsi_int.h \
+	scsi/sense.c \
+	scsi/cmd.c \
+	scsi/ua.c \
+	scsi/task_mgmt.c \
+	scsi/lu.c \
+	scsi/target.c \
+	scsi/optable.c \
+	scsi/spc.c \
+	scsi/mode.c \
+	scsi/sbc.c \
+	scsi/thin.c \
+	scsi/rsoc.c \
+	scsi/caw.c \
+	scsi/xcopy.c \
+	scsi/cluster.c \
+	scsi/optable_mmc.c \
+	scsi/mmc.c \
+	scsi/pr_scsi.c \
+	scsi/alua_scsi.c
+EXTRA_DIST += scsi/README.md
