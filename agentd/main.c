@@ -33,7 +33,7 @@
 #include "agentd/agent_msg.h"
 #include "agentd/cluster_msg.h"
 #include "agentd/sync.h"
-#include "tandem/log.h"
+#include "lib/log.h"
 
 #define LINK_RETRY_MS 500
 #define COROSYNC_RETRY_MS 1000
