@@ -11,10 +11,10 @@
  * so a snapshot holds exactly the PR-APPLY/ALUA-APPLY messages sent
  * before it.
  *
- * A frame: u32 length (bytes after this field, at most
- * TDM_AGENT_FRAME_MAX), u16 type, u16 link version, then the body.
- * Integers are big-endian. A "bytes" field is u32 length + data; a
- * "str" is bytes holding no NUL (at most TDM_AGENT_STR_MAX).
+ * A frame (lib/codec.h): u32 length (bytes after this field, at most
+ * TDM_FRAME_MAX), u16 type, u16 link version, then the body. Integers
+ * are big-endian. A "bytes" field is u32 length + data; a "str" is bytes
+ * holding no NUL (at most TDM_CODEC_STR_MAX).
  *
  * tandemd -> agent:
  *   HELLO      u16 version_min, u16 version_max, str node (uname)
@@ -66,10 +66,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/codec.h"
+#include "tandem/cluster.h"
+
 #define TDM_AGENT_LINK_VERSION 2
-#define TDM_AGENT_FRAME_MAX (64u << 20)
-#define TDM_AGENT_HDR 8u /* u32 length, u16 type, u16 version */
-#define TDM_AGENT_STR_MAX 1024u
 #define TDM_AGENT_SOCKET "/run/tandem/agent.sock"
 
 enum tdm_agent_type {
@@ -93,86 +93,18 @@ enum tdm_agent_type {
 /* "HELLO", ... or "?" */
 const char *tdm_agent_type_name(uint16_t type);
 
-/* ---- writing: a growing buffer; an allocation failure sticks ---- */
-
-struct tdm_agent_wbuf {
-	uint8_t *p;
-	size_t len, cap;
-	bool oom;
-};
-
-/* Start a frame of type (resets w, keeps its memory). */
-void tdm_agent_begin(struct tdm_agent_wbuf *w, uint16_t type);
-void tdm_agent_put_u8(struct tdm_agent_wbuf *w, uint8_t v);
-void tdm_agent_put_u16(struct tdm_agent_wbuf *w, uint16_t v);
-void tdm_agent_put_u32(struct tdm_agent_wbuf *w, uint32_t v);
-void tdm_agent_put_u64(struct tdm_agent_wbuf *w, uint64_t v);
-void tdm_agent_put_bytes(struct tdm_agent_wbuf *w, const void *p, size_t n);
-void tdm_agent_put_str(struct tdm_agent_wbuf *w, const char *s);
-/* Fill in the length; 0, or -ENOMEM / -EMSGSIZE. w->p[0..len) is the
- * frame. */
-int tdm_agent_end(struct tdm_agent_wbuf *w);
-void tdm_agent_wbuf_free(struct tdm_agent_wbuf *w);
-
-/* ---- reading: a cursor over one frame's body; errors stick ---- */
-
-struct tdm_agent_rd {
-	const uint8_t *p;
-	size_t len, off;
-	bool bad;
-};
-
-/*
- * Look at the start of a byte stream: 0 = need more bytes, >0 = a whole
- * frame of that many bytes (header included) is there, -EMSGSIZE /
- * -EPROTO = not a frame (the stream cannot go on).
- */
-long tdm_agent_frame_len(const uint8_t *p, size_t avail);
-/* Open a whole frame (as tdm_agent_frame_len measured it). */
-void tdm_agent_open(struct tdm_agent_rd *r, const uint8_t *frame, size_t len,
-		    uint16_t *type, uint16_t *version);
-uint8_t tdm_agent_get_u8(struct tdm_agent_rd *r);
-uint16_t tdm_agent_get_u16(struct tdm_agent_rd *r);
-uint32_t tdm_agent_get_u32(struct tdm_agent_rd *r);
-uint64_t tdm_agent_get_u64(struct tdm_agent_rd *r);
-/* Points into the frame; NULL with *n = 0 when bad. */
-const uint8_t *tdm_agent_get_bytes(struct tdm_agent_rd *r, size_t *n);
-/* Copies into out (NUL-terminated); bad if too long or holding a NUL. */
-void tdm_agent_get_str(struct tdm_agent_rd *r, char *out, size_t outlen);
-/* The frame was read to its end without error. */
-bool tdm_agent_done(const struct tdm_agent_rd *r);
+/* Start a link frame of type (lib/codec.h tdm_frame_begin at this
+ * link's version); tdm_frame_end() closes it. */
+void tdm_agent_begin(struct tdm_wbuf *w, uint16_t type);
 
 /* ---- the PR-OUT / PR-APPLY fields after req ---- */
 
-struct tdm_agent_pr {
-	char device[64];
-	const uint8_t *cdb; /* point into the frame (reading) */
-	size_t cdb_len;
-	const uint8_t *param;
-	size_t param_len;
-	const uint8_t *tid;
-	size_t tid_len;
-	uint16_t rel_port;
-};
-
-void tdm_agent_put_pr(struct tdm_agent_wbuf *w, const struct tdm_agent_pr *pr);
-void tdm_agent_get_pr(struct tdm_agent_rd *r, struct tdm_agent_pr *pr);
+void tdm_agent_put_pr(struct tdm_wbuf *w, const struct tdm_cluster_pr *pr);
+void tdm_agent_get_pr(struct tdm_rd *r, struct tdm_cluster_pr *pr);
 
 /* ---- the ALUA-SET / ALUA-APPLY fields after req ---- */
 
-#define TDM_AGENT_ALUA_MAX 1024u
-
-struct tdm_agent_alua {
-	char device[64];
-	size_t n;
-	struct {
-		uint16_t group_id;
-		uint8_t state;
-	} set[TDM_AGENT_ALUA_MAX];
-};
-
-void tdm_agent_put_alua(struct tdm_agent_wbuf *w,
-			const struct tdm_agent_alua *a);
-void tdm_agent_get_alua(struct tdm_agent_rd *r, struct tdm_agent_alua *a);
+void tdm_agent_put_alua(struct tdm_wbuf *w, const struct tdm_cluster_alua *a);
+void tdm_agent_get_alua(struct tdm_rd *r, struct tdm_cluster_alua *a);
 
 #endif

@@ -41,7 +41,7 @@
 /* the highest protocol this build speaks */
 #define AGENT_PROTO_VERSION 2
 /* a snapshot must fit a SNAPSHOT-LOAD frame */
-#define TDM_CMSG_SNAP_MAX (TDM_AGENT_FRAME_MAX - 64u)
+#define TDM_CMSG_SNAP_MAX (TDM_FRAME_MAX - 64u)
 /* snapshot chunk size: well under libcpg's IPC buffer (1 MiB) */
 #define TDM_CMSG_CHUNK 262144u
 /* largest cluster message we send or accept */
@@ -82,8 +82,8 @@ struct tdm_cmsg {
 	/* PR-OP, ALUA-OP, ORDER-OP */
 	uint32_t origin;
 	uint64_t req;
-	struct tdm_agent_pr pr; /* points into the decoded bytes */
-	struct tdm_agent_alua alua;
+	struct tdm_cluster_pr pr; /* points into the decoded bytes */
+	struct tdm_cluster_alua alua;
 	uint8_t kind;		/* ORDER-OP */
 	const uint8_t *payload; /* points into the decoded bytes */
 	size_t payload_len;
@@ -116,20 +116,19 @@ int tdm_cmsg_op_ids(const uint8_t *p, size_t len, uint16_t *type,
 		    uint16_t *version, uint32_t *origin, uint64_t *req);
 
 /* Encoders: 0, or a negative errno; w->p[0..w->len) is the message. */
-int tdm_cmsg_put_info(struct tdm_agent_wbuf *w, const struct tdm_cmsg_info *i);
-int tdm_cmsg_put_pr(struct tdm_agent_wbuf *w, uint16_t version, uint32_t origin,
-		    uint64_t req, const struct tdm_agent_pr *pr);
-int tdm_cmsg_put_alua(struct tdm_agent_wbuf *w, uint16_t version,
-		      uint32_t origin, uint64_t req,
-		      const struct tdm_agent_alua *a);
-int tdm_cmsg_put_chunk(struct tdm_agent_wbuf *w, uint16_t version,
-		       uint32_t source, uint64_t seq, uint32_t total,
-		       uint32_t offset, const void *data, size_t len);
+int tdm_cmsg_put_info(struct tdm_wbuf *w, const struct tdm_cmsg_info *i);
+int tdm_cmsg_put_pr(struct tdm_wbuf *w, uint16_t version, uint32_t origin,
+		    uint64_t req, const struct tdm_cluster_pr *pr);
+int tdm_cmsg_put_alua(struct tdm_wbuf *w, uint16_t version, uint32_t origin,
+		      uint64_t req, const struct tdm_cluster_alua *a);
+int tdm_cmsg_put_chunk(struct tdm_wbuf *w, uint16_t version, uint32_t source,
+		       uint64_t seq, uint32_t total, uint32_t offset,
+		       const void *data, size_t len);
 /* version >= 2 (-EINVAL otherwise) */
-int tdm_cmsg_put_order(struct tdm_agent_wbuf *w, uint16_t version,
-		       uint32_t origin, uint64_t req, uint8_t kind,
-		       const void *payload, size_t len);
-int tdm_cmsg_put_ack(struct tdm_agent_wbuf *w, uint16_t version,
+int tdm_cmsg_put_order(struct tdm_wbuf *w, uint16_t version, uint32_t origin,
+		       uint64_t req, uint8_t kind, const void *payload,
+		       size_t len);
+int tdm_cmsg_put_ack(struct tdm_wbuf *w, uint16_t version,
 		     const struct tdm_cmsg_ack *a);
 
 #endif

@@ -101,8 +101,8 @@ static struct {
 	uint16_t version;
 } last_status;
 
-static struct tdm_agent_wbuf wb;
-static struct tdm_agent_alua alua_tmp;
+static struct tdm_wbuf wb;
+static struct tdm_cluster_alua alua_tmp;
 
 static uint64_t now_ms(void)
 {
@@ -141,7 +141,7 @@ static void link_flush(void)
 static int link_send(void)
 {
 	uint16_t type = (uint16_t)(wb.len >= 6 ? wb.p[4] << 8 | wb.p[5] : 0);
-	int r = tdm_agent_end(&wb);
+	int r = tdm_frame_end(&wb);
 
 	if (link_fd < 0)
 		return -ENOTCONN;
@@ -184,16 +184,16 @@ static int link_send(void)
 static void send_reject(uint64_t req, uint8_t what)
 {
 	tdm_agent_begin(&wb, TDM_AGENT_REJECT);
-	tdm_agent_put_u64(&wb, req);
-	tdm_agent_put_u8(&wb, what);
+	tdm_wbuf_put_u64(&wb, req);
+	tdm_wbuf_put_u8(&wb, what);
 	link_send();
 }
 
 static void send_welcome(void)
 {
 	tdm_agent_begin(&wb, TDM_AGENT_WELCOME);
-	tdm_agent_put_u16(&wb, link_version);
-	tdm_agent_put_u32(&wb, nodeid);
+	tdm_wbuf_put_u16(&wb, link_version);
+	tdm_wbuf_put_u32(&wb, nodeid);
 	link_send();
 }
 
@@ -220,11 +220,11 @@ static void update_status(void)
 	last_status.seq = sy.seq;
 	last_status.version = sy.version;
 	tdm_agent_begin(&wb, TDM_AGENT_STATUS);
-	tdm_agent_put_u8(&wb, serving);
-	tdm_agent_put_u8(&wb, quorate);
-	tdm_agent_put_u32(&wb, members);
-	tdm_agent_put_u64(&wb, sy.seq);
-	tdm_agent_put_u16(&wb, sy.version);
+	tdm_wbuf_put_u8(&wb, serving);
+	tdm_wbuf_put_u8(&wb, quorate);
+	tdm_wbuf_put_u32(&wb, members);
+	tdm_wbuf_put_u64(&wb, sy.seq);
+	tdm_wbuf_put_u16(&wb, sy.version);
 	link_send();
 }
 
@@ -472,21 +472,21 @@ static void run_actions(void)
 				break; /* decoded before: cannot happen */
 			if (m.type == TDM_CMSG_PR_OP) {
 				tdm_agent_begin(&wb, TDM_AGENT_PR_APPLY);
-				tdm_agent_put_u32(&wb, m.origin);
-				tdm_agent_put_u64(&wb, m.req);
+				tdm_wbuf_put_u32(&wb, m.origin);
+				tdm_wbuf_put_u64(&wb, m.req);
 				tdm_agent_put_pr(&wb, &m.pr);
 			} else if (m.type == TDM_CMSG_ALUA_OP) {
 				tdm_agent_begin(&wb, TDM_AGENT_ALUA_APPLY);
-				tdm_agent_put_u32(&wb, m.origin);
-				tdm_agent_put_u64(&wb, m.req);
+				tdm_wbuf_put_u32(&wb, m.origin);
+				tdm_wbuf_put_u64(&wb, m.req);
 				tdm_agent_put_alua(&wb, &m.alua);
 			} else {
 				tdm_agent_begin(&wb, TDM_AGENT_ORDERED);
-				tdm_agent_put_u32(&wb, m.origin);
-				tdm_agent_put_u64(&wb, m.req);
-				tdm_agent_put_u8(&wb, m.kind);
-				tdm_agent_put_bytes(&wb, m.payload,
-						    m.payload_len);
+				tdm_wbuf_put_u32(&wb, m.origin);
+				tdm_wbuf_put_u64(&wb, m.req);
+				tdm_wbuf_put_u8(&wb, m.kind);
+				tdm_wbuf_put_bytes(&wb, m.payload,
+						   m.payload_len);
 			}
 			if (link_send() == 0 && tdm_sync_sent(&sy, a->seq) < 0)
 				link_close("out of memory");
@@ -531,7 +531,7 @@ static void run_actions(void)
 				  (unsigned long long)a->req,
 				  (unsigned long long)a->seq);
 			tdm_agent_begin(&wb, TDM_AGENT_STABLE);
-			tdm_agent_put_u64(&wb, a->req);
+			tdm_wbuf_put_u64(&wb, a->req);
 			link_send();
 			break;
 		case TDM_SYNC_LOST:
@@ -548,7 +548,7 @@ static void run_actions(void)
 			log_info("sync source: snapshot at seq %llu",
 				 (unsigned long long)a->seq);
 			tdm_agent_begin(&wb, TDM_AGENT_SNAPSHOT_GET);
-			tdm_agent_put_u64(&wb, snap_reqs[k].req);
+			tdm_wbuf_put_u64(&wb, snap_reqs[k].req);
 			link_send();
 			break;
 		}
@@ -559,7 +559,7 @@ static void run_actions(void)
 				sy.snap_source, a->len,
 				(unsigned long long)a->seq);
 			tdm_agent_begin(&wb, TDM_AGENT_SNAPSHOT_LOAD);
-			tdm_agent_put_bytes(&wb, a->data, a->len);
+			tdm_wbuf_put_bytes(&wb, a->data, a->len);
 			link_send();
 			break;
 		}
@@ -793,12 +793,12 @@ static void link_connect(void)
 	log_notice("connected to tandemd on %s", sock_path);
 }
 
-static void on_hello(struct tdm_agent_rd *r)
+static void on_hello(struct tdm_rd *r)
 {
-	uint16_t vmin = tdm_agent_get_u16(r), vmax = tdm_agent_get_u16(r), v;
-	char node[TDM_AGENT_STR_MAX + 1];
+	uint16_t vmin = tdm_rd_get_u16(r), vmax = tdm_rd_get_u16(r), v;
+	char node[TDM_CODEC_STR_MAX + 1];
 
-	tdm_agent_get_str(r, node, sizeof(node));
+	tdm_rd_get_str(r, node, sizeof(node));
 	if (r->bad) {
 		link_close("bad HELLO");
 		return;
@@ -825,11 +825,11 @@ static void on_hello(struct tdm_agent_rd *r)
 	group_update();
 }
 
-static void on_op(struct tdm_agent_rd *r, uint16_t type)
+static void on_op(struct tdm_rd *r, uint16_t type)
 {
 	uint8_t what = type == TDM_AGENT_PR_OUT ? 1 : 2;
-	uint64_t req = tdm_agent_get_u64(r);
-	struct tdm_agent_pr pr;
+	uint64_t req = tdm_rd_get_u64(r);
+	struct tdm_cluster_pr pr;
 	int e;
 
 	if (type == TDM_AGENT_PR_OUT)
@@ -865,16 +865,16 @@ static void on_op(struct tdm_agent_rd *r, uint16_t type)
 }
 
 /* ORDER (link version 2): an opaque event ordered like PR-OUT */
-static void on_order(struct tdm_agent_rd *r)
+static void on_order(struct tdm_rd *r)
 {
-	uint64_t req = tdm_agent_get_u64(r);
-	uint8_t kind = tdm_agent_get_u8(r);
+	uint64_t req = tdm_rd_get_u64(r);
+	uint8_t kind = tdm_rd_get_u8(r);
 	const uint8_t *p;
 	size_t n;
 	const char *why = NULL;
 	int e;
 
-	p = tdm_agent_get_bytes(r, &n);
+	p = tdm_rd_get_bytes(r, &n);
 	if (r->bad)
 		why = "malformed";
 	else if (!serving())
@@ -905,9 +905,9 @@ static void on_order(struct tdm_agent_rd *r)
 }
 
 /* DONE (link version 2): tandemd applied count messages */
-static void on_done(struct tdm_agent_rd *r)
+static void on_done(struct tdm_rd *r)
 {
-	uint64_t count = tdm_agent_get_u64(r);
+	uint64_t count = tdm_rd_get_u64(r);
 
 	if (r->bad) {
 		link_close("bad DONE");
@@ -916,14 +916,14 @@ static void on_done(struct tdm_agent_rd *r)
 	after_event(tdm_sync_done(&sy, count), "DONE");
 }
 
-static void on_snapshot(struct tdm_agent_rd *r)
+static void on_snapshot(struct tdm_rd *r)
 {
-	uint64_t req = tdm_agent_get_u64(r), seq = 0;
+	uint64_t req = tdm_rd_get_u64(r), seq = 0;
 	const uint8_t *p;
 	size_t n, off = 0, chunk;
 	bool found = false;
 
-	p = tdm_agent_get_bytes(r, &n);
+	p = tdm_rd_get_bytes(r, &n);
 	if (r->bad) {
 		link_close("bad SNAPSHOT");
 		return;
@@ -959,10 +959,10 @@ static void on_snapshot(struct tdm_agent_rd *r)
 
 static void link_frame(const uint8_t *f, size_t len)
 {
-	struct tdm_agent_rd r;
+	struct tdm_rd r;
 	uint16_t type, version;
 
-	tdm_agent_open(&r, f, len, &type, &version);
+	tdm_frame_open(&r, f, len, &type, &version);
 	log_debug("<- tandemd %s (%zu bytes)", tdm_agent_type_name(type), len);
 	if (!link_ready && type != TDM_AGENT_HELLO) {
 		link_close("expected HELLO first");
@@ -1007,8 +1007,8 @@ static void link_read(void)
 		size_t cap = rcap ? 2 * rcap : 131072;
 		uint8_t *p;
 
-		if (cap > TDM_AGENT_FRAME_MAX + 4 + 131072)
-			cap = TDM_AGENT_FRAME_MAX + 4 + 131072;
+		if (cap > TDM_FRAME_MAX + 4 + 131072)
+			cap = TDM_FRAME_MAX + 4 + 131072;
 		if (cap > rcap) {
 			p = realloc(rbuf, cap);
 			if (!p) {
@@ -1031,7 +1031,7 @@ static void link_read(void)
 	}
 	rlen += (size_t)n;
 	while (link_fd >= 0) {
-		fl = tdm_agent_frame_len(rbuf + off, rlen - off);
+		fl = tdm_frame_len(rbuf + off, rlen - off);
 		if (fl < 0) {
 			link_close("bad frame from tandemd");
 			return;
@@ -1261,7 +1261,7 @@ int main(int argc, char **argv)
 		close(link_fd);
 	tdm_sync_free(&sy);
 	mq_clear();
-	tdm_agent_wbuf_free(&wb);
+	tdm_wbuf_free(&wb);
 	free(rbuf);
 	free(obuf);
 	free(pend);

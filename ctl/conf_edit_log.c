@@ -94,15 +94,15 @@ void tdm_edit_log_free(struct tdm_edit_log *l)
 	memset(l, 0, sizeof(*l));
 }
 
-void tdm_edit_log_put(const struct tdm_edit_log *l, struct tdm_agent_wbuf *w)
+void tdm_edit_log_put(const struct tdm_edit_log *l, struct tdm_wbuf *w)
 {
-	tdm_agent_put_bytes(w, MAGIC, 4);
-	tdm_agent_put_u16(w, TDM_EDIT_LOG_VERSION);
-	tdm_agent_put_u64(w, l->epoch);
-	tdm_agent_put_u32(w, (uint32_t)l->n);
+	tdm_wbuf_put_bytes(w, MAGIC, 4);
+	tdm_wbuf_put_u16(w, TDM_EDIT_LOG_VERSION);
+	tdm_wbuf_put_u64(w, l->epoch);
+	tdm_wbuf_put_u32(w, (uint32_t)l->n);
 	for (size_t i = 0; i < l->n; i++) {
-		tdm_agent_put_u64(w, l->v[i].epoch);
-		tdm_agent_put_bytes(w, l->v[i].p, l->v[i].len);
+		tdm_wbuf_put_u64(w, l->v[i].epoch);
+		tdm_wbuf_put_bytes(w, l->v[i].p, l->v[i].len);
 	}
 }
 
@@ -118,7 +118,7 @@ static int fail(struct tdm_edit_log *out, int r, char *err, size_t errlen,
 int tdm_edit_log_decode(const uint8_t *p, size_t len, struct tdm_edit_log *out,
 			char *err, size_t errlen)
 {
-	struct tdm_agent_rd r = {.p = p, .len = len};
+	struct tdm_rd r = {.p = p, .len = len};
 	const uint8_t *magic;
 	size_t mlen, total = 0;
 	uint16_t version;
@@ -128,8 +128,8 @@ int tdm_edit_log_decode(const uint8_t *p, size_t len, struct tdm_edit_log *out,
 
 	if (out)
 		memset(out, 0, sizeof(*out));
-	magic = tdm_agent_get_bytes(&r, &mlen);
-	version = tdm_agent_get_u16(&r);
+	magic = tdm_rd_get_bytes(&r, &mlen);
+	version = tdm_rd_get_u16(&r);
 	if (r.bad || mlen != 4 || memcmp(magic, MAGIC, 4))
 		return fail(out, -EBADMSG, err, errlen, "no TDMC header");
 	if (version != TDM_EDIT_LOG_VERSION) {
@@ -139,8 +139,8 @@ int tdm_edit_log_decode(const uint8_t *p, size_t len, struct tdm_edit_log *out,
 			 version, TDM_EDIT_LOG_VERSION);
 		return -EPROTO;
 	}
-	epoch = tdm_agent_get_u64(&r);
-	n = tdm_agent_get_u32(&r);
+	epoch = tdm_rd_get_u64(&r);
+	n = tdm_rd_get_u32(&r);
 	if (r.bad)
 		return fail(out, -EBADMSG, err, errlen, "truncated header");
 	if (n > TDM_EDIT_LOG_MAX)
@@ -149,12 +149,12 @@ int tdm_edit_log_decode(const uint8_t *p, size_t len, struct tdm_edit_log *out,
 		return fail(out, -EBADMSG, err, errlen,
 			    "more entries than the epoch counts");
 	for (uint32_t i = 0; i < n; i++) {
-		uint64_t e = tdm_agent_get_u64(&r);
+		uint64_t e = tdm_rd_get_u64(&r);
 		const uint8_t *ep;
 		size_t el;
 		struct tdm_edit ed;
 
-		ep = tdm_agent_get_bytes(&r, &el);
+		ep = tdm_rd_get_bytes(&r, &el);
 		if (r.bad)
 			return fail(out, -EBADMSG, err, errlen,
 				    "truncated entry");
@@ -179,7 +179,7 @@ int tdm_edit_log_decode(const uint8_t *p, size_t len, struct tdm_edit_log *out,
 		if (out && push(out, e, ep, el) < 0)
 			return fail(out, -ENOMEM, err, errlen, "out of memory");
 	}
-	if (!tdm_agent_done(&r))
+	if (!tdm_rd_done(&r))
 		return fail(out, -EBADMSG, err, errlen, "trailing bytes");
 	if (out)
 		out->epoch = epoch;

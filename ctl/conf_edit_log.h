@@ -5,7 +5,7 @@
  * targetd/cluster_conf.c): the daemon's part of a cluster snapshot and
  * the file tandemd keeps next to its configuration (<config>.edits).
  *
- * Encoding, version 1 (agentd/agent_msg.h's integers, bytes, strings):
+ * Encoding, version 1 (lib/codec.h: integers, bytes, strings):
  *   bytes magic "TDMC", u16 version, u64 epoch, u32 n,
  *   n x (u64 epoch of the edit, bytes edit in conf_edit_ops.h's encoding)
  * The entries' epochs are consecutive and the last one is the epoch; at
@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agentd/agent_msg.h"
+#include "lib/codec.h"
 
 #define TDM_EDIT_LOG_VERSION 1
 #define TDM_EDIT_LOG_MAX 10000u
@@ -44,7 +44,7 @@ int tdm_edit_log_append(struct tdm_edit_log *l, const uint8_t *p, size_t len);
 void tdm_edit_log_truncate(struct tdm_edit_log *l, uint64_t epoch);
 void tdm_edit_log_free(struct tdm_edit_log *l);
 /* Append the encoding to w (w->oom on failure). */
-void tdm_edit_log_put(const struct tdm_edit_log *l, struct tdm_agent_wbuf *w);
+void tdm_edit_log_put(const struct tdm_edit_log *l, struct tdm_wbuf *w);
 /* Check a whole encoding (every length, the version, the epochs, every
  * edit decodes) and, with out, build it. 0 or -EBADMSG / -EPROTO /
  * -ENOMEM with a message; out is empty on error. */

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "agentd/agent_msg.h"
+#include "lib/codec.h"
 #include "ctl/conf_edit_ops.h"
 
 #define MAGIC "TDME"
@@ -363,12 +363,12 @@ const char *tdm_edit_describe(const struct tdm_edit *e, char *buf, size_t len)
 
 static bool str_ok(const char *s)
 {
-	return s && strlen(s) <= TDM_AGENT_STR_MAX;
+	return s && strlen(s) <= TDM_CODEC_STR_MAX;
 }
 
 int tdm_edit_encode(const struct tdm_edit *e, uint8_t **out, size_t *len)
 {
-	struct tdm_agent_wbuf w = {0};
+	struct tdm_wbuf w = {0};
 	unsigned mods = e->mods & TDM_EDIT_M_ALL;
 
 	*out = NULL;
@@ -386,49 +386,48 @@ int tdm_edit_encode(const struct tdm_edit *e, uint8_t **out, size_t *len)
 	for (size_t i = 0; i < e->attrs.n; i++)
 		if (!str_ok(e->attrs.v[i].key) || !str_ok(e->attrs.v[i].value))
 			return -ENAMETOOLONG;
-	/* the body of a frame without its header */
-	tdm_agent_begin(&w, 0);
-	tdm_agent_put_bytes(&w, MAGIC, 4);
-	tdm_agent_put_u16(&w, TDM_EDIT_VERSION);
-	tdm_agent_put_u64(&w, e->tag);
-	tdm_agent_put_str(&w, e->action);
-	tdm_agent_put_u8(&w, (uint8_t)mods);
+	tdm_wbuf_reset(&w);
+	tdm_wbuf_put_bytes(&w, MAGIC, 4);
+	tdm_wbuf_put_u16(&w, TDM_EDIT_VERSION);
+	tdm_wbuf_put_u64(&w, e->tag);
+	tdm_wbuf_put_str(&w, e->action);
+	tdm_wbuf_put_u8(&w, (uint8_t)mods);
 	for (unsigned i = 0; i < TDM_EDIT_NMOD; i++)
 		if ((mods & (1u << i)) && (1u << i) != M_A)
-			tdm_agent_put_str(&w, e->mod[i]);
-	tdm_agent_put_u8(&w, e->arg != NULL);
+			tdm_wbuf_put_str(&w, e->mod[i]);
+	tdm_wbuf_put_u8(&w, e->arg != NULL);
 	if (e->arg)
-		tdm_agent_put_str(&w, e->arg);
-	tdm_agent_put_u32(&w, (mods & M_A) ? (uint32_t)e->attrs.n : 0);
+		tdm_wbuf_put_str(&w, e->arg);
+	tdm_wbuf_put_u32(&w, (mods & M_A) ? (uint32_t)e->attrs.n : 0);
 	for (size_t i = 0; (mods & M_A) && i < e->attrs.n; i++) {
-		tdm_agent_put_str(&w, e->attrs.v[i].key);
-		tdm_agent_put_str(&w, e->attrs.v[i].value);
+		tdm_wbuf_put_str(&w, e->attrs.v[i].key);
+		tdm_wbuf_put_str(&w, e->attrs.v[i].value);
 	}
 	if (w.oom) {
-		tdm_agent_wbuf_free(&w);
+		tdm_wbuf_free(&w);
 		return -ENOMEM;
 	}
-	*len = w.len - TDM_AGENT_HDR;
+	*len = w.len;
 	*out = malloc(*len ? *len : 1);
 	if (!*out) {
-		tdm_agent_wbuf_free(&w);
+		tdm_wbuf_free(&w);
 		return -ENOMEM;
 	}
-	memcpy(*out, w.p + TDM_AGENT_HDR, *len);
-	tdm_agent_wbuf_free(&w);
+	memcpy(*out, w.p, *len);
+	tdm_wbuf_free(&w);
 	return 0;
 }
 
 /* a str field, malloc'ed; NULL when bad (r->bad set) or out of memory */
-static char *get_dup(struct tdm_agent_rd *r, bool *oom)
+static char *get_dup(struct tdm_rd *r, bool *oom)
 {
 	size_t n;
-	const uint8_t *p = tdm_agent_get_bytes(r, &n);
+	const uint8_t *p = tdm_rd_get_bytes(r, &n);
 	char *s;
 
 	if (r->bad)
 		return NULL;
-	if (n > TDM_AGENT_STR_MAX || (n && memchr(p, '\0', n))) {
+	if (n > TDM_CODEC_STR_MAX || (n && memchr(p, '\0', n))) {
 		r->bad = true;
 		return NULL;
 	}
@@ -455,7 +454,7 @@ static int bad(struct tdm_edit *e, int r, char *err, size_t errlen,
 int tdm_edit_decode(const uint8_t *p, size_t len, struct tdm_edit *e, char *err,
 		    size_t errlen)
 {
-	struct tdm_agent_rd r = {.p = p, .len = len};
+	struct tdm_rd r = {.p = p, .len = len};
 	const struct opdesc *d;
 	const uint8_t *magic;
 	size_t mlen;
@@ -465,8 +464,8 @@ int tdm_edit_decode(const uint8_t *p, size_t len, struct tdm_edit *e, char *err,
 	uint8_t has_arg;
 
 	memset(e, 0, sizeof(*e));
-	magic = tdm_agent_get_bytes(&r, &mlen);
-	version = tdm_agent_get_u16(&r);
+	magic = tdm_rd_get_bytes(&r, &mlen);
+	version = tdm_rd_get_u16(&r);
 	if (r.bad || mlen != 4 || memcmp(magic, MAGIC, 4))
 		return bad(e, -EBADMSG, err, errlen, "no TDME header");
 	if (version != TDM_EDIT_VERSION) {
@@ -477,14 +476,14 @@ int tdm_edit_decode(const uint8_t *p, size_t len, struct tdm_edit *e, char *err,
 			 version, TDM_EDIT_VERSION);
 		return -EPROTO;
 	}
-	e->tag = tdm_agent_get_u64(&r);
-	tdm_agent_get_str(&r, e->action, sizeof(e->action));
+	e->tag = tdm_rd_get_u64(&r);
+	tdm_rd_get_str(&r, e->action, sizeof(e->action));
 	if (r.bad)
 		return bad(e, -EBADMSG, err, errlen, "bad action");
 	d = find_op(e->action);
 	if (!d)
 		return bad(e, -EBADMSG, err, errlen, "not an edit action");
-	e->mods = tdm_agent_get_u8(&r);
+	e->mods = tdm_rd_get_u8(&r);
 	if (r.bad || (e->mods & ~(unsigned)TDM_EDIT_M_ALL) ||
 	    (e->mods & d->need) != d->need || (e->mods & ~(d->need | d->allow)))
 		return bad(e, -EBADMSG, err, errlen, "bad modifiers");
@@ -495,12 +494,12 @@ int tdm_edit_decode(const uint8_t *p, size_t len, struct tdm_edit *e, char *err,
 		if (!e->mod[i])
 			break;
 	}
-	has_arg = tdm_agent_get_u8(&r);
+	has_arg = tdm_rd_get_u8(&r);
 	if (!r.bad && has_arg > 1)
 		r.bad = true;
 	if (!r.bad && has_arg)
 		e->arg = get_dup(&r, &oom);
-	n = tdm_agent_get_u32(&r);
+	n = tdm_rd_get_u32(&r);
 	if (!r.bad && (n > TDM_EDIT_ATTRS_MAX || (n && !(e->mods & M_A))))
 		return bad(e, -EBADMSG, err, errlen, "bad attribute count");
 	if (!r.bad && n) {
@@ -525,7 +524,7 @@ int tdm_edit_decode(const uint8_t *p, size_t len, struct tdm_edit *e, char *err,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	if (!tdm_agent_done(&r))
+	if (!tdm_rd_done(&r))
 		return bad(e, -EBADMSG, err, errlen,
 			   "truncated, overlong or bad field");
 	if (!e->arg)

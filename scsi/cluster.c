@@ -181,7 +181,7 @@ static void pending_complete(struct pending *p, int sr,
 
 int tdm__cluster_pr_out(struct tdm_cmd *cmd)
 {
-	struct tdm_agent_pr pr;
+	struct tdm_cluster_pr pr;
 	struct tdm_pr_nexus nx;
 	struct pending *p;
 	uint8_t tid[TID_MAX];
@@ -223,13 +223,13 @@ int tdm__cluster_pr_out(struct tdm_cmd *cmd)
 int tdm__cluster_alua_set(struct tdm_cmd *cmd, const struct tdm_alua_req *reqs,
 			  size_t n)
 {
-	struct tdm_agent_alua *a;
+	struct tdm_cluster_alua *a;
 	struct pending *p;
 	int r;
 
 	if (tdm__cluster_fenced())
 		return TDM_SR_ALUA_TRANSITION;
-	if (n > TDM_AGENT_ALUA_MAX)
+	if (n > TDM_CLUSTER_ALUA_MAX)
 		return TDM_SR_PARAM_LIST_LENGTH_ERROR;
 	a = calloc(1, sizeof(*a));
 	if (!a)
@@ -332,7 +332,7 @@ void tdm_cluster_stable(uint64_t req)
 }
 
 void tdm_cluster_pr_apply(bool mine, uint64_t req,
-			  const struct tdm_agent_pr *pr)
+			  const struct tdm_cluster_pr *pr)
 {
 	struct pending *p = mine_of(mine, req);
 	struct tdm_sense_info info;
@@ -368,7 +368,7 @@ void tdm_cluster_pr_apply(bool mine, uint64_t req,
 }
 
 void tdm_cluster_alua_apply(bool mine, uint64_t req,
-			    const struct tdm_agent_alua *a)
+			    const struct tdm_cluster_alua *a)
 {
 	struct pending *p = mine_of(mine, req);
 	struct tdm_lu *lu = tdm__lu_by_name(a->device);
@@ -437,7 +437,7 @@ void tdm_cluster_reject_all(void)
  * payload: str device ("" = every LU), bytes TransportID of the initiator
  * port (empty: none), u16 relative target port id */
 
-static void put_nexus(struct tdm_agent_wbuf *w, const struct tdm_pr_nexus *id)
+static void put_nexus(struct tdm_wbuf *w, const struct tdm_pr_nexus *id)
 {
 	uint8_t tid[TID_MAX];
 	size_t n =
@@ -447,18 +447,18 @@ static void put_nexus(struct tdm_agent_wbuf *w, const struct tdm_pr_nexus *id)
 		w->oom = true;
 		return;
 	}
-	tdm_agent_put_bytes(w, tid, n);
-	tdm_agent_put_u16(w, id->rel_port);
+	tdm_wbuf_put_bytes(w, tid, n);
+	tdm_wbuf_put_u16(w, id->rel_port);
 }
 
 /* false: malformed */
-static bool get_nexus(struct tdm_agent_rd *r, struct tdm_pr_nexus *id)
+static bool get_nexus(struct tdm_rd *r, struct tdm_pr_nexus *id)
 {
 	size_t n, used = 0, bad = 0;
-	const uint8_t *tid = tdm_agent_get_bytes(r, &n);
+	const uint8_t *tid = tdm_rd_get_bytes(r, &n);
 
 	memset(id, 0, sizeof(*id));
-	id->rel_port = tdm_agent_get_u16(r);
+	id->rel_port = tdm_rd_get_u16(r);
 	if (r->bad)
 		return false;
 	return n == 0 ||
@@ -466,14 +466,14 @@ static bool get_nexus(struct tdm_agent_rd *r, struct tdm_pr_nexus *id)
 		used == n);
 }
 
-static void put_spc2(struct tdm_agent_wbuf *w, struct tdm_lu *lu)
+static void put_spc2(struct tdm_wbuf *w, struct tdm_lu *lu)
 {
 	struct tdm_pr_nexus id;
 	bool held = tdm__spc2_get(lu, &id);
 
 	if (!held)
 		memset(&id, 0, sizeof(id));
-	tdm_agent_put_u8(w, held);
+	tdm_wbuf_put_u8(w, held);
 	put_nexus(w, &id);
 }
 
@@ -487,34 +487,32 @@ int tdm__cluster_order_cb(struct tdm_cmd *cmd, tdm_cluster_done_fn done,
 			  void *arg, uint8_t kind, const char *dev,
 			  const struct tdm_pr_nexus *id)
 {
-	struct tdm_agent_wbuf w = {0};
+	struct tdm_wbuf w = {0};
 	struct pending *p = NULL;
 	uint64_t req;
 	int r;
 
 	if (tdm__cluster_fenced())
 		return cmd ? TDM_SR_ALUA_TRANSITION : -ENOTCONN;
-	/* the payload alone: a frame's body without its header */
-	tdm_agent_begin(&w, 0);
-	tdm_agent_put_str(&w, dev);
+	tdm_wbuf_reset(&w);
+	tdm_wbuf_put_str(&w, dev);
 	put_nexus(&w, id);
 	if (w.oom) {
-		tdm_agent_wbuf_free(&w);
+		tdm_wbuf_free(&w);
 		return cmd ? TDM_SR_BUSY : -ENOMEM;
 	}
 	if (cmd || done) {
 		p = pending_add(cmd, done, arg);
 		if (!p) {
-			tdm_agent_wbuf_free(&w);
+			tdm_wbuf_free(&w);
 			return cmd ? TDM_SR_BUSY : -ENOMEM;
 		}
 	}
 	/* p is not ours once sent: a callback's may be finished and freed
 	 * on the main loop at once */
 	req = p ? p->req : 0;
-	r = cl.ops->send_order(req, kind, w.p + TDM_AGENT_HDR,
-			       w.len - TDM_AGENT_HDR);
-	tdm_agent_wbuf_free(&w);
+	r = cl.ops->send_order(req, kind, w.p, w.len);
+	tdm_wbuf_free(&w);
 	if (r < 0) {
 		if (p && !pending_take(req))
 			/* the link's loss completes it already */
@@ -533,7 +531,7 @@ void tdm_cluster_ordered(bool mine, uint64_t req, uint8_t kind,
 			 const uint8_t *payload, size_t len)
 {
 	struct pending *p = mine_of(mine, req);
-	struct tdm_agent_rd r = {.p = payload, .len = len};
+	struct tdm_rd r = {.p = payload, .len = len};
 	struct tdm_pr_nexus id;
 	struct tdm_lu **lus = NULL, *one;
 	size_t n = 0;
@@ -552,8 +550,8 @@ void tdm_cluster_ordered(bool mine, uint64_t req, uint8_t kind,
 		return;
 	}
 
-	tdm_agent_get_str(&r, dev, sizeof(dev));
-	if (!get_nexus(&r, &id) || !tdm_agent_done(&r)) {
+	tdm_rd_get_str(&r, dev, sizeof(dev));
+	if (!get_nexus(&r, &id) || !tdm_rd_done(&r)) {
 		log_err("cluster: malformed event %u from the agent", kind);
 		applied(p, TDM_SR_HW_ERROR, NULL);
 		return;
@@ -596,7 +594,7 @@ void tdm_cluster_ordered(bool mine, uint64_t req, uint8_t kind,
 
 /* ---- snapshots ---- */
 
-int tdm_cluster_snapshot(struct tdm_agent_wbuf *w)
+int tdm_cluster_snapshot(struct tdm_wbuf *w)
 {
 	struct tdm__alua_st *st = NULL;
 	struct tdm_lu **lus;
@@ -606,51 +604,50 @@ int tdm_cluster_snapshot(struct tdm_agent_wbuf *w)
 	lus = tdm__all_lus(&nlus);
 	if (!lus)
 		return -ENOMEM;
-	tdm_agent_put_bytes(w, SNAP_MAGIC, 4);
-	tdm_agent_put_u16(w, SNAP_VERSION);
-	tdm_agent_put_u32(w, (uint32_t)nlus);
+	tdm_wbuf_put_bytes(w, SNAP_MAGIC, 4);
+	tdm_wbuf_put_u16(w, SNAP_VERSION);
+	tdm_wbuf_put_u32(w, (uint32_t)nlus);
 	for (size_t i = 0; i < nlus; i++) {
 		uint8_t *b = NULL;
 		size_t n = 0;
 
 		if (!r)
 			r = tdm__pr_snapshot(lus[i], &b, &n);
-		tdm_agent_put_str(w, lus[i]->name);
-		tdm_agent_put_bytes(w, b, n);
+		tdm_wbuf_put_str(w, lus[i]->name);
+		tdm_wbuf_put_bytes(w, b, n);
 		free(b);
 		put_spc2(w, lus[i]);
 		tdm__lu_put(lus[i]);
 	}
 	free(lus);
 	nst = tdm__alua_states(&st);
-	tdm_agent_put_u32(w, (uint32_t)nst);
+	tdm_wbuf_put_u32(w, (uint32_t)nst);
 	for (size_t i = 0; i < nst; i++) {
-		tdm_agent_put_str(w, st[i].dg);
-		tdm_agent_put_u16(w, st[i].group_id);
-		tdm_agent_put_u8(w, st[i].state);
-		tdm_agent_put_u8(w, st[i].status);
+		tdm_wbuf_put_str(w, st[i].dg);
+		tdm_wbuf_put_u16(w, st[i].group_id);
+		tdm_wbuf_put_u8(w, st[i].state);
+		tdm_wbuf_put_u8(w, st[i].status);
 	}
 	free(st);
 	/* version 3: the daemon's part (bytes, may be empty) */
 	if (!r && cl.ext && cl.ext->snapshot) {
-		struct tdm_agent_wbuf x = {0};
+		struct tdm_wbuf x = {0};
 
-		tdm_agent_begin(&x, 0);
+		tdm_wbuf_reset(&x);
 		r = cl.ext->snapshot(&x);
 		if (!r && x.oom)
 			r = -ENOMEM;
-		tdm_agent_put_bytes(w, x.p + TDM_AGENT_HDR,
-				    r ? 0 : x.len - TDM_AGENT_HDR);
-		tdm_agent_wbuf_free(&x);
+		tdm_wbuf_put_bytes(w, x.p, r ? 0 : x.len);
+		tdm_wbuf_free(&x);
 	} else {
-		tdm_agent_put_bytes(w, NULL, 0);
+		tdm_wbuf_put_bytes(w, NULL, 0);
 	}
 	return r ? r : w->oom ? -ENOMEM : 0;
 }
 
 int tdm_cluster_load(const uint8_t *p, size_t n, char *err, size_t errlen)
 {
-	struct tdm_agent_rd r = {.p = p, .len = n};
+	struct tdm_rd r = {.p = p, .len = n};
 	const uint8_t *magic;
 	size_t mlen, off;
 	uint32_t nlus, nst;
@@ -660,8 +657,8 @@ int tdm_cluster_load(const uint8_t *p, size_t n, char *err, size_t errlen)
 	int rc = 0;
 
 	/* first pass: the whole snapshot is well-formed, or nothing */
-	magic = tdm_agent_get_bytes(&r, &mlen);
-	version = tdm_agent_get_u16(&r);
+	magic = tdm_rd_get_bytes(&r, &mlen);
+	version = tdm_rd_get_u16(&r);
 	if (!magic || mlen != 4 || memcmp(magic, SNAP_MAGIC, 4) ||
 	    version < 1 || version > SNAP_VERSION) {
 		snprintf(err, errlen, "not a snapshot of version 1 to %d",
@@ -669,15 +666,15 @@ int tdm_cluster_load(const uint8_t *p, size_t n, char *err, size_t errlen)
 		return -EPROTO;
 	}
 	off = r.off;
-	nlus = tdm_agent_get_u32(&r);
+	nlus = tdm_rd_get_u32(&r);
 	for (uint32_t i = 0; i < nlus && !r.bad; i++) {
 		char name[64];
 		size_t bl;
 		const uint8_t *b;
 		struct tdm_pr_state st;
 
-		tdm_agent_get_str(&r, name, sizeof(name));
-		b = tdm_agent_get_bytes(&r, &bl);
+		tdm_rd_get_str(&r, name, sizeof(name));
+		b = tdm_rd_get_bytes(&r, &bl);
 		tdm_pr_state_init(&st);
 		if (!r.bad && tdm_pr_decode(b, bl, &st) < 0) {
 			snprintf(err, errlen, "device %s: bad PR state", name);
@@ -687,7 +684,7 @@ int tdm_cluster_load(const uint8_t *p, size_t n, char *err, size_t errlen)
 		if (version >= 2) {
 			struct tdm_pr_nexus id;
 
-			(void)tdm_agent_get_u8(&r);
+			(void)tdm_rd_get_u8(&r);
 			if (!get_nexus(&r, &id)) {
 				snprintf(err, errlen,
 					 "device %s: bad SPC-2 holder", name);
@@ -695,31 +692,31 @@ int tdm_cluster_load(const uint8_t *p, size_t n, char *err, size_t errlen)
 			}
 		}
 	}
-	nst = tdm_agent_get_u32(&r);
+	nst = tdm_rd_get_u32(&r);
 	for (uint32_t i = 0; i < nst && !r.bad; i++) {
 		char dg[64];
 
-		tdm_agent_get_str(&r, dg, sizeof(dg));
-		(void)tdm_agent_get_u16(&r);
-		(void)tdm_agent_get_u8(&r);
-		(void)tdm_agent_get_u8(&r);
+		tdm_rd_get_str(&r, dg, sizeof(dg));
+		(void)tdm_rd_get_u16(&r);
+		(void)tdm_rd_get_u8(&r);
+		(void)tdm_rd_get_u8(&r);
 	}
 	if (version >= 3) {
-		ext = tdm_agent_get_bytes(&r, &ext_len);
+		ext = tdm_rd_get_bytes(&r, &ext_len);
 		/* the daemon's part is checked whole before anything is
 		 * applied, like the rest */
 		if (!r.bad && ext_len && cl.ext && cl.ext->check &&
 		    cl.ext->check(ext, ext_len, err, errlen) < 0)
 			return -EBADMSG;
 	}
-	if (!tdm_agent_done(&r)) {
+	if (!tdm_rd_done(&r)) {
 		snprintf(err, errlen, "truncated or malformed snapshot");
 		return -EBADMSG;
 	}
 
 	/* second pass: apply */
 	r.off = off;
-	nlus = tdm_agent_get_u32(&r);
+	nlus = tdm_rd_get_u32(&r);
 	for (uint32_t i = 0; i < nlus; i++) {
 		char name[64];
 		size_t bl;
@@ -729,10 +726,10 @@ int tdm_cluster_load(const uint8_t *p, size_t n, char *err, size_t errlen)
 		struct tdm_pr_nexus id;
 		bool held = false;
 
-		tdm_agent_get_str(&r, name, sizeof(name));
-		b = tdm_agent_get_bytes(&r, &bl);
+		tdm_rd_get_str(&r, name, sizeof(name));
+		b = tdm_rd_get_bytes(&r, &bl);
 		if (version >= 2) {
-			held = tdm_agent_get_u8(&r) != 0;
+			held = tdm_rd_get_u8(&r) != 0;
 			(void)get_nexus(&r, &id); /* checked above */
 		}
 		lu = tdm__lu_by_name(name);
@@ -750,16 +747,16 @@ int tdm_cluster_load(const uint8_t *p, size_t n, char *err, size_t errlen)
 		tdm__spc2_set(lu, held ? &id : NULL);
 		tdm__lu_put(lu);
 	}
-	nst = tdm_agent_get_u32(&r);
+	nst = tdm_rd_get_u32(&r);
 	for (uint32_t i = 0; i < nst; i++) {
 		char dg[64];
 		uint16_t id;
 		uint8_t state, status;
 
-		tdm_agent_get_str(&r, dg, sizeof(dg));
-		id = tdm_agent_get_u16(&r);
-		state = tdm_agent_get_u8(&r);
-		status = tdm_agent_get_u8(&r);
+		tdm_rd_get_str(&r, dg, sizeof(dg));
+		id = tdm_rd_get_u16(&r);
+		state = tdm_rd_get_u8(&r);
+		status = tdm_rd_get_u8(&r);
 		if (tdm__alua_set_state_status(dg, id, state, status) < 0)
 			log_warnx("cluster: snapshot: no target port group "
 				  "%u in device group %s here",

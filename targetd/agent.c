@@ -31,7 +31,7 @@
 
 #define RX_CHUNK 65536
 /* bytes queued for the agent at most (a snapshot is at most 64 MiB) */
-#define OUT_MAX (2 * (size_t)TDM_AGENT_FRAME_MAX)
+#define OUT_MAX (2 * (size_t)TDM_FRAME_MAX)
 
 static struct {
 	struct tdm_loop *loop;
@@ -61,7 +61,7 @@ static void link_close(const char *why);
 /* ---- output ---- */
 
 /* Under out_lock: append a finished frame. */
-static int queue_locked(const struct tdm_agent_wbuf *w)
+static int queue_locked(const struct tdm_wbuf *w)
 {
 	size_t cap;
 	uint8_t *p;
@@ -126,10 +126,10 @@ static void flush_cb(void *arg)
 }
 
 /* Any thread: queue w (a finished frame) and have the loop flush it. */
-static int send_frame(struct tdm_agent_wbuf *w)
+static int send_frame(struct tdm_wbuf *w)
 {
 	bool post = false;
-	int r = tdm_agent_end(w);
+	int r = tdm_frame_end(w);
 
 	if (r < 0)
 		return r;
@@ -148,47 +148,47 @@ static int send_frame(struct tdm_agent_wbuf *w)
 	return r;
 }
 
-static int send_pr(uint64_t req, const struct tdm_agent_pr *pr)
+static int send_pr(uint64_t req, const struct tdm_cluster_pr *pr)
 {
-	struct tdm_agent_wbuf w = {0};
+	struct tdm_wbuf w = {0};
 	int r;
 
 	tdm_agent_begin(&w, TDM_AGENT_PR_OUT);
-	tdm_agent_put_u64(&w, req);
+	tdm_wbuf_put_u64(&w, req);
 	tdm_agent_put_pr(&w, pr);
 	r = send_frame(&w);
-	tdm_agent_wbuf_free(&w);
+	tdm_wbuf_free(&w);
 	return r;
 }
 
-static int send_alua(uint64_t req, const struct tdm_agent_alua *a)
+static int send_alua(uint64_t req, const struct tdm_cluster_alua *a)
 {
-	struct tdm_agent_wbuf w = {0};
+	struct tdm_wbuf w = {0};
 	int r;
 
 	tdm_agent_begin(&w, TDM_AGENT_ALUA_SET);
-	tdm_agent_put_u64(&w, req);
+	tdm_wbuf_put_u64(&w, req);
 	tdm_agent_put_alua(&w, a);
 	r = send_frame(&w);
-	tdm_agent_wbuf_free(&w);
+	tdm_wbuf_free(&w);
 	return r;
 }
 
 static int send_order(uint64_t req, uint8_t kind, const void *payload,
 		      size_t len)
 {
-	struct tdm_agent_wbuf w = {0};
+	struct tdm_wbuf w = {0};
 	int r;
 
 	/* version 1 agents order only PR OUT and STPG */
 	if (ag.version < 2)
 		return -EPROTONOSUPPORT;
 	tdm_agent_begin(&w, TDM_AGENT_ORDER);
-	tdm_agent_put_u64(&w, req);
-	tdm_agent_put_u8(&w, kind);
-	tdm_agent_put_bytes(&w, payload, len);
+	tdm_wbuf_put_u64(&w, req);
+	tdm_wbuf_put_u8(&w, kind);
+	tdm_wbuf_put_bytes(&w, payload, len);
 	r = send_frame(&w);
-	tdm_agent_wbuf_free(&w);
+	tdm_wbuf_free(&w);
 	return r;
 }
 
@@ -202,47 +202,46 @@ static const struct tdm_cluster_link_ops link_ops = {
  * acknowledges to the group only that. */
 static void send_done(void)
 {
-	struct tdm_agent_wbuf w = {0};
+	struct tdm_wbuf w = {0};
 
 	ag.done++;
 	if (ag.version < 2)
 		return;
 	tdm_agent_begin(&w, TDM_AGENT_DONE);
-	tdm_agent_put_u64(&w, ag.done);
+	tdm_wbuf_put_u64(&w, ag.done);
 	send_frame(&w);
-	tdm_agent_wbuf_free(&w);
+	tdm_wbuf_free(&w);
 }
 
 /* ---- input ---- */
 
 static void send_hello(void)
 {
-	struct tdm_agent_wbuf w = {0};
+	struct tdm_wbuf w = {0};
 	struct utsname u;
 
 	if (uname(&u) < 0)
 		snprintf(u.nodename, sizeof(u.nodename), "?");
 	tdm_agent_begin(&w, TDM_AGENT_HELLO);
-	tdm_agent_put_u16(&w, 1);
-	tdm_agent_put_u16(&w, TDM_AGENT_LINK_VERSION);
-	tdm_agent_put_str(&w, u.nodename);
+	tdm_wbuf_put_u16(&w, 1);
+	tdm_wbuf_put_u16(&w, TDM_AGENT_LINK_VERSION);
+	tdm_wbuf_put_str(&w, u.nodename);
 	send_frame(&w);
-	tdm_agent_wbuf_free(&w);
+	tdm_wbuf_free(&w);
 }
 
 static void send_snapshot(uint64_t req)
 {
-	struct tdm_agent_wbuf w = {0}, snap = {0};
+	struct tdm_wbuf w = {0}, snap = {0};
 	int r;
 
 	/* the snapshot is a bytes field: build it apart, then wrap it */
-	tdm_agent_begin(&snap, 0);
+	tdm_wbuf_reset(&snap);
 	r = tdm_cluster_snapshot(&snap);
 	tdm_agent_begin(&w, TDM_AGENT_SNAPSHOT);
-	tdm_agent_put_u64(&w, req);
+	tdm_wbuf_put_u64(&w, req);
 	if (!r && !snap.oom)
-		tdm_agent_put_bytes(&w, snap.p + TDM_AGENT_HDR,
-				    snap.len - TDM_AGENT_HDR);
+		tdm_wbuf_put_bytes(&w, snap.p, snap.len);
 	if (r || snap.oom || send_frame(&w) < 0) {
 		/* the agent cannot sync others from us: let it retry */
 		log_err("cluster: cannot build or send a snapshot: %s",
@@ -251,16 +250,16 @@ static void send_snapshot(uint64_t req)
 	} else {
 		ag.snapshots_sent++;
 	}
-	tdm_agent_wbuf_free(&snap);
-	tdm_agent_wbuf_free(&w);
+	tdm_wbuf_free(&snap);
+	tdm_wbuf_free(&w);
 }
 
 /* One whole frame from the agent; false: protocol error. */
 static bool handle(const uint8_t *f, size_t len)
 {
-	struct tdm_agent_alua *a;
-	struct tdm_agent_rd r;
-	struct tdm_agent_pr pr;
+	struct tdm_cluster_alua *a;
+	struct tdm_rd r;
+	struct tdm_cluster_pr pr;
 	uint16_t type, version;
 	uint32_t origin;
 	uint64_t req;
@@ -268,12 +267,12 @@ static bool handle(const uint8_t *f, size_t len)
 	size_t n;
 	char err[256];
 
-	tdm_agent_open(&r, f, len, &type, &version);
+	tdm_frame_open(&r, f, len, &type, &version);
 	switch (type) {
 	case TDM_AGENT_WELCOME:
-		ag.version = tdm_agent_get_u16(&r);
-		ag.nodeid = tdm_agent_get_u32(&r);
-		if (!tdm_agent_done(&r))
+		ag.version = tdm_rd_get_u16(&r);
+		ag.nodeid = tdm_rd_get_u32(&r);
+		if (!tdm_rd_done(&r))
 			break;
 		if (ag.version < 1 || ag.version > TDM_AGENT_LINK_VERSION) {
 			log_err("cluster: the agent speaks link version %u, "
@@ -287,15 +286,15 @@ static bool handle(const uint8_t *f, size_t len)
 			   ag.nodeid, ag.version);
 		return true;
 	case TDM_AGENT_STATUS: {
-		bool serving = tdm_agent_get_u8(&r), q0 = ag.quorate;
+		bool serving = tdm_rd_get_u8(&r), q0 = ag.quorate;
 		uint32_t m0 = ag.members;
 		uint16_t v0 = ag.group_version;
 
-		ag.quorate = tdm_agent_get_u8(&r);
-		ag.members = tdm_agent_get_u32(&r);
-		ag.seq = tdm_agent_get_u64(&r);
-		ag.group_version = tdm_agent_get_u16(&r);
-		if (!tdm_agent_done(&r))
+		ag.quorate = tdm_rd_get_u8(&r);
+		ag.members = tdm_rd_get_u32(&r);
+		ag.seq = tdm_rd_get_u64(&r);
+		ag.group_version = tdm_rd_get_u16(&r);
+		if (!tdm_rd_done(&r))
 			break;
 		tdm_cluster_set_serving(serving);
 		/* seq changes with every operation: log the rest only */
@@ -310,10 +309,10 @@ static bool handle(const uint8_t *f, size_t len)
 		return true;
 	}
 	case TDM_AGENT_PR_APPLY:
-		origin = tdm_agent_get_u32(&r);
-		req = tdm_agent_get_u64(&r);
+		origin = tdm_rd_get_u32(&r);
+		req = tdm_rd_get_u64(&r);
 		tdm_agent_get_pr(&r, &pr);
-		if (!tdm_agent_done(&r))
+		if (!tdm_rd_done(&r))
 			break;
 		ag.applied++;
 		tdm_cluster_pr_apply(origin == ag.nodeid, req, &pr);
@@ -323,10 +322,10 @@ static bool handle(const uint8_t *f, size_t len)
 		a = malloc(sizeof(*a));
 		if (!a)
 			return false;
-		origin = tdm_agent_get_u32(&r);
-		req = tdm_agent_get_u64(&r);
+		origin = tdm_rd_get_u32(&r);
+		req = tdm_rd_get_u64(&r);
 		tdm_agent_get_alua(&r, a);
-		if (tdm_agent_done(&r)) {
+		if (tdm_rd_done(&r)) {
 			ag.applied++;
 			tdm_cluster_alua_apply(origin == ag.nodeid, req, a);
 		}
@@ -338,11 +337,11 @@ static bool handle(const uint8_t *f, size_t len)
 	case TDM_AGENT_ORDERED: {
 		uint8_t kind;
 
-		origin = tdm_agent_get_u32(&r);
-		req = tdm_agent_get_u64(&r);
-		kind = tdm_agent_get_u8(&r);
-		p = tdm_agent_get_bytes(&r, &n);
-		if (!tdm_agent_done(&r))
+		origin = tdm_rd_get_u32(&r);
+		req = tdm_rd_get_u64(&r);
+		kind = tdm_rd_get_u8(&r);
+		p = tdm_rd_get_bytes(&r, &n);
+		if (!tdm_rd_done(&r))
 			break;
 		ag.applied++;
 		tdm_cluster_ordered(origin == ag.nodeid, req, kind, p, n);
@@ -350,28 +349,28 @@ static bool handle(const uint8_t *f, size_t len)
 		return true;
 	}
 	case TDM_AGENT_STABLE:
-		req = tdm_agent_get_u64(&r);
-		if (!tdm_agent_done(&r))
+		req = tdm_rd_get_u64(&r);
+		if (!tdm_rd_done(&r))
 			break;
 		tdm_cluster_stable(req);
 		return true;
 	case TDM_AGENT_REJECT:
-		req = tdm_agent_get_u64(&r);
-		(void)tdm_agent_get_u8(&r);
-		if (!tdm_agent_done(&r))
+		req = tdm_rd_get_u64(&r);
+		(void)tdm_rd_get_u8(&r);
+		if (!tdm_rd_done(&r))
 			break;
 		ag.rejected++;
 		tdm_cluster_reject(req);
 		return true;
 	case TDM_AGENT_SNAPSHOT_GET:
-		req = tdm_agent_get_u64(&r);
-		if (!tdm_agent_done(&r))
+		req = tdm_rd_get_u64(&r);
+		if (!tdm_rd_done(&r))
 			break;
 		send_snapshot(req);
 		return true;
 	case TDM_AGENT_SNAPSHOT_LOAD:
-		p = tdm_agent_get_bytes(&r, &n);
-		if (!tdm_agent_done(&r))
+		p = tdm_rd_get_bytes(&r, &n);
+		if (!tdm_rd_done(&r))
 			break;
 		if (tdm_cluster_load(p, n, err, sizeof(err)) < 0) {
 			log_err("cluster: snapshot not loaded: %s", err);
@@ -422,7 +421,7 @@ static void conn_cb(struct tdm_fd_watch *w, uint32_t revents)
 		return;
 	ag.in_len += (size_t)n;
 	while (ag.connected) {
-		flen = tdm_agent_frame_len(ag.in + off, ag.in_len - off);
+		flen = tdm_frame_len(ag.in + off, ag.in_len - off);
 		if (flen < 0) {
 			link_close("not a frame");
 			return;

@@ -146,7 +146,7 @@ static void log_path(char *buf, size_t len)
 static void persist(void)
 {
 	const struct tdm_conf *conf = tdm_conf_current();
-	struct tdm_agent_wbuf w = {0};
+	struct tdm_wbuf w = {0};
 	char head[128], lp[4096];
 	char *text = NULL;
 	size_t len = 0;
@@ -168,13 +168,12 @@ static void persist(void)
 	}
 	/* the log first: a log ahead of the file is cut back at start */
 	log_path(lp, sizeof(lp));
-	tdm_agent_begin(&w, 0);
+	tdm_wbuf_reset(&w);
 	tdm_edit_log_put(&cc.log, &w);
 	r = w.oom ? -ENOMEM
-		  : tdm_conf_file_replace(lp, w.p + TDM_AGENT_HDR,
-					  w.len - TDM_AGENT_HDR, NULL, 0,
+		  : tdm_conf_file_replace(lp, w.p, w.len, NULL, 0,
 					  TDM_FILE_KEEP_MODE);
-	tdm_agent_wbuf_free(&w);
+	tdm_wbuf_free(&w);
 	if (r < 0)
 		log_err("cluster: cannot write the configuration edit log "
 			"%s: %s",
@@ -293,7 +292,7 @@ static int ext_apply(uint8_t kind, const uint8_t *payload, size_t len,
 	return r;
 }
 
-static int ext_snapshot(struct tdm_agent_wbuf *w)
+static int ext_snapshot(struct tdm_wbuf *w)
 {
 	tdm_edit_log_put(&cc.log, w);
 	return w->oom ? -ENOMEM : 0;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * cluster.h - what tandemd's agent link (targetd/agent.c) needs from the
- * core in cluster mode (scsi/cluster.c). The link's messages are in
- * agentd/agent_msg.h.
+ * core in cluster mode (scsi/cluster.c), and the operations it orders.
+ * The link's messages are in agentd/agent_msg.h.
  *
  * Threading: tdm_cluster_start() before the loops serve; the link ops
  * may be called from any loop thread; everything else here runs on the
@@ -15,13 +15,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agentd/agent_msg.h"
+#include "lib/codec.h"
+
+/* A PERSISTENT RESERVE OUT to order: the device, the CDB and parameter
+ * list, the initiator port's TransportID and the receiving target
+ * port's relative id (the agent link carries it as PR-OUT/PR-APPLY). */
+struct tdm_cluster_pr {
+	char device[64];
+	const uint8_t *cdb; /* point into the frame (reading) */
+	size_t cdb_len;
+	const uint8_t *param;
+	size_t param_len;
+	const uint8_t *tid;
+	size_t tid_len;
+	uint16_t rel_port;
+};
+
+#define TDM_CLUSTER_ALUA_MAX 1024u
+
+/* A SET TARGET PORT GROUPS (or tandemctl's ALUA change) to order. */
+struct tdm_cluster_alua {
+	char device[64];
+	size_t n;
+	struct {
+		uint16_t group_id;
+		uint8_t state;
+	} set[TDM_CLUSTER_ALUA_MAX];
+};
 
 struct tdm_cluster_link_ops {
 	/* Queue a message for the agent; never blocks. 0, or -ENOTCONN
 	 * (no agent) / -ENOMEM: the command is then failed at once. */
-	int (*send_pr)(uint64_t req, const struct tdm_agent_pr *pr);
-	int (*send_alua)(uint64_t req, const struct tdm_agent_alua *a);
+	int (*send_pr)(uint64_t req, const struct tdm_cluster_pr *pr);
+	int (*send_alua)(uint64_t req, const struct tdm_cluster_alua *a);
 	int (*send_order)(uint64_t req, uint8_t kind, const void *payload,
 			  size_t len);
 };
@@ -36,9 +62,9 @@ void tdm_cluster_set_wait_stable(bool wait);
 /* An operation delivered in agreed order; mine: it came from this head
  * with this req (the command waiting for it completes). */
 void tdm_cluster_pr_apply(bool mine, uint64_t req,
-			  const struct tdm_agent_pr *pr);
+			  const struct tdm_cluster_pr *pr);
 void tdm_cluster_alua_apply(bool mine, uint64_t req,
-			    const struct tdm_agent_alua *a);
+			    const struct tdm_cluster_alua *a);
 /* The agent did not order req / the link is gone: fail it (them) with
  * a sense the initiator retries. */
 void tdm_cluster_ordered(bool mine, uint64_t req, uint8_t kind,
@@ -62,7 +88,7 @@ struct tdm_cluster_ext {
 	int (*apply)(uint8_t kind, const uint8_t *payload, size_t len,
 		     bool mine);
 	/* append the daemon's part of a snapshot to w (0 or -errno) */
-	int (*snapshot)(struct tdm_agent_wbuf *w);
+	int (*snapshot)(struct tdm_wbuf *w);
 	/* check a snapshot's part without applying it, then apply it */
 	int (*check)(const uint8_t *p, size_t len, char *err, size_t errlen);
 	int (*load)(const uint8_t *p, size_t len, char *err, size_t errlen);
@@ -85,7 +111,7 @@ int tdm_cluster_order_raw(uint8_t kind, const void *payload, size_t len,
 
 /* Every LU's PR state and the explicit ALUA states, appended to w; and
  * loaded back (0, or -errno with a message). */
-int tdm_cluster_snapshot(struct tdm_agent_wbuf *w);
+int tdm_cluster_snapshot(struct tdm_wbuf *w);
 int tdm_cluster_load(const uint8_t *p, size_t n, char *err, size_t errlen);
 
 #endif

@@ -26,7 +26,7 @@ static void fail(const char *what)
 
 static void check_roundtrip(const struct tdm_cmsg *m)
 {
-	static struct tdm_agent_wbuf w;
+	static struct tdm_wbuf w;
 	struct tdm_cmsg b;
 	int r = -1;
 

@@ -55,19 +55,18 @@ static void edit(const uint8_t *data, size_t size)
 
 static void log_part(const uint8_t *data, size_t size)
 {
-	struct tdm_agent_wbuf w = {0};
+	struct tdm_wbuf w = {0};
 	struct tdm_edit_log l;
 	char err[2048];
 
 	if (tdm_edit_log_decode(data, size, &l, err, sizeof(err)) < 0)
 		return;
 	(void)tdm_edit_log_reaches(&l, 1, err, sizeof(err));
-	tdm_agent_begin(&w, 0);
+	tdm_wbuf_reset(&w);
 	tdm_edit_log_put(&l, &w);
-	if (!w.oom && (w.len - TDM_AGENT_HDR != size ||
-		       memcmp(w.p + TDM_AGENT_HDR, data, size) != 0))
+	if (!w.oom && (w.len != size || memcmp(w.p, data, size) != 0))
 		abort();
-	tdm_agent_wbuf_free(&w);
+	tdm_wbuf_free(&w);
 	tdm_edit_log_free(&l);
 }
 

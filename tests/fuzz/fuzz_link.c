@@ -16,9 +16,9 @@
 
 static void decode(const uint8_t *f, size_t len)
 {
-	struct tdm_agent_alua *a = malloc(sizeof(*a));
-	struct tdm_agent_rd r;
-	struct tdm_agent_pr pr;
+	struct tdm_cluster_alua *a = malloc(sizeof(*a));
+	struct tdm_rd r;
+	struct tdm_cluster_pr pr;
 	uint16_t type, version;
 	const uint8_t *p;
 	size_t n;
@@ -26,48 +26,48 @@ static void decode(const uint8_t *f, size_t len)
 
 	if (!a)
 		return;
-	tdm_agent_open(&r, f, len, &type, &version);
+	tdm_frame_open(&r, f, len, &type, &version);
 	switch (type) {
 	case TDM_AGENT_HELLO:
-		(void)tdm_agent_get_u16(&r);
-		(void)tdm_agent_get_u16(&r);
-		tdm_agent_get_str(&r, s, sizeof(s));
+		(void)tdm_rd_get_u16(&r);
+		(void)tdm_rd_get_u16(&r);
+		tdm_rd_get_str(&r, s, sizeof(s));
 		break;
 	case TDM_AGENT_PR_OUT:
 	case TDM_AGENT_PR_APPLY:
 		if (type == TDM_AGENT_PR_APPLY)
-			(void)tdm_agent_get_u32(&r);
-		(void)tdm_agent_get_u64(&r);
+			(void)tdm_rd_get_u32(&r);
+		(void)tdm_rd_get_u64(&r);
 		tdm_agent_get_pr(&r, &pr);
 		break;
 	case TDM_AGENT_ALUA_SET:
 	case TDM_AGENT_ALUA_APPLY:
 		if (type == TDM_AGENT_ALUA_APPLY)
-			(void)tdm_agent_get_u32(&r);
-		(void)tdm_agent_get_u64(&r);
+			(void)tdm_rd_get_u32(&r);
+		(void)tdm_rd_get_u64(&r);
 		tdm_agent_get_alua(&r, a);
 		break;
 	case TDM_AGENT_ORDERED: {
 		uint8_t kind;
 
-		(void)tdm_agent_get_u32(&r);
-		(void)tdm_agent_get_u64(&r);
-		kind = tdm_agent_get_u8(&r);
-		p = tdm_agent_get_bytes(&r, &n);
-		if (tdm_agent_done(&r))
+		(void)tdm_rd_get_u32(&r);
+		(void)tdm_rd_get_u64(&r);
+		kind = tdm_rd_get_u8(&r);
+		p = tdm_rd_get_bytes(&r, &n);
+		if (tdm_rd_done(&r))
 			tdm_cluster_ordered(false, 0, kind, p, n);
 		break;
 	}
 	case TDM_AGENT_SNAPSHOT_LOAD:
-		p = tdm_agent_get_bytes(&r, &n);
-		if (tdm_agent_done(&r))
+		p = tdm_rd_get_bytes(&r, &n);
+		if (tdm_rd_done(&r))
 			(void)tdm_cluster_load(p, n, err, sizeof(err));
 		break;
 	default:
-		(void)tdm_agent_get_u64(&r);
+		(void)tdm_rd_get_u64(&r);
 		break;
 	}
-	(void)tdm_agent_done(&r);
+	(void)tdm_rd_done(&r);
 	free(a);
 }
 
@@ -92,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)tdm_cluster_load(data, size, err, sizeof(err));
 	}
 	while (off < size) {
-		n = tdm_agent_frame_len(data + off, size - off);
+		n = tdm_frame_len(data + off, size - off);
 		if (n <= 0)
 			break;
 		decode(data + off, (size_t)n);

@@ -69,7 +69,7 @@ static void nexus(struct tdm_pr_nexus *nx, const char *iqn, uint8_t isid5,
 /* A PERSISTENT RESERVE OUT as PR-OUT / PR-OP / PR-APPLY carry it. */
 struct pr_out {
 	uint8_t cdb[10], param[24], tid[300];
-	struct tdm_agent_pr pr;
+	struct tdm_cluster_pr pr;
 };
 
 static void pr_out(struct pr_out *o, const char *dev, uint8_t sa, uint8_t type,
@@ -122,7 +122,7 @@ static void pr_apply(const struct pr_out *o, const struct tdm_pr_nexus *nx)
 		fail("PR OUT does not apply", o->pr.device);
 }
 
-static void alua(struct tdm_agent_alua *a, const char *dev, size_t n)
+static void alua(struct tdm_cluster_alua *a, const char *dev, size_t n)
 {
 	memset(a, 0, sizeof(*a));
 	snprintf(a->device, sizeof(a->device), "%s", dev);
@@ -135,81 +135,81 @@ static void alua(struct tdm_agent_alua *a, const char *dev, size_t n)
 
 /* The payload of the core's ordered events (scsi/cluster.c): str device,
  * bytes TransportID, u16 relative target port. */
-static void ord_payload(struct tdm_agent_wbuf *w, const char *dev,
+static void ord_payload(struct tdm_wbuf *w, const char *dev,
 			const struct tdm_pr_nexus *nx)
 {
 	uint8_t tid[300];
 	size_t n = nx ? tdm_pr_tid_encode(&nx->tid, tid, sizeof(tid)) : 0;
 
-	tdm_agent_begin(w, 0); /* the body alone: from TDM_AGENT_HDR */
-	tdm_agent_put_str(w, dev);
-	tdm_agent_put_bytes(w, tid, n);
-	tdm_agent_put_u16(w, nx ? nx->rel_port : 0);
+	tdm_agent_begin(w, 0); /* the body alone: from TDM_FRAME_HDR */
+	tdm_wbuf_put_str(w, dev);
+	tdm_wbuf_put_bytes(w, tid, n);
+	tdm_wbuf_put_u16(w, nx ? nx->rel_port : 0);
 }
 
 /* ---- snapshots (scsi/cluster.c: "TDMS", version 1 to 3) ---- */
 
-static void put_state(struct tdm_agent_wbuf *w, const struct tdm_pr_state *st)
+static void put_state(struct tdm_wbuf *w, const struct tdm_pr_state *st)
 {
 	uint8_t buf[1024];
 	size_t n = tdm_pr_encode(st, buf, sizeof(buf));
 
 	if (!n)
 		fail("PR state does not encode", "snapshot");
-	tdm_agent_put_bytes(w, buf, n);
+	tdm_wbuf_put_bytes(w, buf, n);
 }
 
-static void put_holder(struct tdm_agent_wbuf *w, const struct tdm_pr_nexus *nx)
+static void put_holder(struct tdm_wbuf *w, const struct tdm_pr_nexus *nx)
 {
 	uint8_t tid[300];
 	size_t n = nx ? tdm_pr_tid_encode(&nx->tid, tid, sizeof(tid)) : 0;
 
-	tdm_agent_put_u8(w, nx != NULL);
-	tdm_agent_put_bytes(w, tid, n);
-	tdm_agent_put_u16(w, nx ? nx->rel_port : 0);
+	tdm_wbuf_put_u8(w, nx != NULL);
+	tdm_wbuf_put_bytes(w, tid, n);
+	tdm_wbuf_put_u16(w, nx ? nx->rel_port : 0);
 }
 
-/* A snapshot body into w (from TDM_AGENT_HDR): disk0 with pr_state,
+/* A snapshot body into w (from TDM_FRAME_HDR): disk0 with pr_state,
  * disk1 with an SPC-2 reservation, two port groups. */
-static void snapshot(struct tdm_agent_wbuf *w, uint16_t version)
+static void snapshot(struct tdm_wbuf *w, uint16_t version)
 {
 	struct tdm_pr_state empty;
 	char err[256];
 
 	tdm_pr_state_init(&empty);
 	tdm_agent_begin(w, 0);
-	tdm_agent_put_bytes(w, "TDMS", 4);
-	tdm_agent_put_u16(w, version);
-	tdm_agent_put_u32(w, 2);
-	tdm_agent_put_str(w, "disk0");
+	tdm_wbuf_put_bytes(w, "TDMS", 4);
+	tdm_wbuf_put_u16(w, version);
+	tdm_wbuf_put_u32(w, 2);
+	tdm_wbuf_put_str(w, "disk0");
 	put_state(w, &pr_state);
 	if (version >= 2)
 		put_holder(w, NULL);
-	tdm_agent_put_str(w, "disk1");
+	tdm_wbuf_put_str(w, "disk1");
 	put_state(w, &empty);
 	if (version >= 2)
 		put_holder(w, &host2);
-	tdm_agent_put_u32(w, 2);
-	tdm_agent_put_str(w, "dg0");
-	tdm_agent_put_u16(w, 1);
-	tdm_agent_put_u8(w, 0); /* active/optimized */
-	tdm_agent_put_u8(w, 0);
-	tdm_agent_put_str(w, "dg0");
-	tdm_agent_put_u16(w, 2);
-	tdm_agent_put_u8(w, 1); /* active/non-optimized */
-	tdm_agent_put_u8(w, 1); /* altered by SET TARGET PORT GROUPS */
+	tdm_wbuf_put_u32(w, 2);
+	tdm_wbuf_put_str(w, "dg0");
+	tdm_wbuf_put_u16(w, 1);
+	tdm_wbuf_put_u8(w, 0); /* active/optimized */
+	tdm_wbuf_put_u8(w, 0);
+	tdm_wbuf_put_str(w, "dg0");
+	tdm_wbuf_put_u16(w, 2);
+	tdm_wbuf_put_u8(w, 1); /* active/non-optimized */
+	tdm_wbuf_put_u8(w, 1); /* altered by SET TARGET PORT GROUPS */
 	if (version >= 3)
-		tdm_agent_put_bytes(w, NULL, 0); /* no daemon's part */
+		tdm_wbuf_put_bytes(w, NULL, 0); /* no daemon's part */
 	tdm_pr_state_free(&empty);
 	if (w->oom ||
-	    tdm_cluster_load(w->p + TDM_AGENT_HDR, w->len - TDM_AGENT_HDR, err,
+	    tdm_cluster_load(w->p + TDM_FRAME_HDR, w->len - TDM_FRAME_HDR, err,
 			     sizeof(err)) != 0)
 		fail("snapshot does not load", err);
 }
 
 /* ---- fuzz_agent: one cluster message per file ---- */
 
-static void agent_seed(const char *name, struct tdm_agent_wbuf *w, int r,
+static void agent_seed(const char *name, struct tdm_wbuf *w, int r,
 		       uint16_t type)
 {
 	struct tdm_cmsg m;
@@ -239,14 +239,14 @@ static uint32_t conf_tag(size_t n)
 static void agent_seeds(const struct pr_out *reg, const struct pr_out *res,
 			const struct pr_out *pre)
 {
-	struct tdm_agent_wbuf w = {0}, body = {0};
+	struct tdm_wbuf w = {0}, body = {0};
 	/* nodes 1 and 2: node 1 holds the state at seq 42, node 2 joins */
 	struct tdm_cmsg_info info = {2, 1, 42, 1, conf_tag(2)};
 	struct tdm_cmsg_info joining = {2, 0, 0, 2, conf_tag(2)};
 	/* node 3, an older agent, joins them */
 	struct tdm_cmsg_info third = {1, 0, 0, 3, conf_tag(3)};
 	struct tdm_cmsg_ack ack = {1, 42, conf_tag(2)};
-	struct tdm_agent_alua *a = malloc(sizeof(*a));
+	struct tdm_cluster_alua *a = malloc(sizeof(*a));
 	const uint8_t *snap;
 	uint32_t snap_len;
 
@@ -271,8 +271,8 @@ static void agent_seeds(const struct pr_out *reg, const struct pr_out *res,
 	agent_seed("alua_op_all_v1", &w, tdm_cmsg_put_alua(&w, 1, 2, 5, a),
 		   TDM_CMSG_ALUA_OP);
 	snapshot(&body, 3);
-	snap = body.p + TDM_AGENT_HDR;
-	snap_len = (uint32_t)(body.len - TDM_AGENT_HDR);
+	snap = body.p + TDM_FRAME_HDR;
+	snap_len = (uint32_t)(body.len - TDM_FRAME_HDR);
 	agent_seed(
 		"snap_chunk_whole", &w,
 		tdm_cmsg_put_chunk(&w, 2, 1, 42, snap_len, 0, snap, snap_len),
@@ -289,14 +289,14 @@ static void agent_seeds(const struct pr_out *reg, const struct pr_out *res,
 	ord_payload(&body, "disk0", &host1);
 	agent_seed("order_op_spc2_reserve", &w,
 		   tdm_cmsg_put_order(&w, 2, 1, 6, ORD_SPC2_RESERVE,
-				      body.p + TDM_AGENT_HDR,
-				      body.len - TDM_AGENT_HDR),
+				      body.p + TDM_FRAME_HDR,
+				      body.len - TDM_FRAME_HDR),
 		   TDM_CMSG_ORDER_OP);
 	ord_payload(&body, "", &host2);
 	agent_seed("order_op_nexus_gone", &w,
 		   tdm_cmsg_put_order(&w, 2, 2, 0, ORD_NEXUS_GONE,
-				      body.p + TDM_AGENT_HDR,
-				      body.len - TDM_AGENT_HDR),
+				      body.p + TDM_FRAME_HDR,
+				      body.len - TDM_FRAME_HDR),
 		   TDM_CMSG_ORDER_OP);
 	agent_seed("order_op_daemon", &w,
 		   tdm_cmsg_put_order(&w, 2, 1, 7, TDM_CLUSTER_KIND_DAEMON,
@@ -304,8 +304,8 @@ static void agent_seeds(const struct pr_out *reg, const struct pr_out *res,
 		   TDM_CMSG_ORDER_OP);
 	agent_seed("ack", &w, tdm_cmsg_put_ack(&w, 2, &ack), TDM_CMSG_ACK);
 	free(a);
-	tdm_agent_wbuf_free(&w);
-	tdm_agent_wbuf_free(&body);
+	tdm_wbuf_free(&w);
+	tdm_wbuf_free(&body);
 }
 
 /* ---- fuzz_link: frames of the link, and a bare snapshot ---- */
@@ -314,80 +314,80 @@ static void agent_seeds(const struct pr_out *reg, const struct pr_out *res,
  * not read to its end. */
 static bool frame_ok(const uint8_t *f, size_t len)
 {
-	struct tdm_agent_alua *a = malloc(sizeof(*a));
-	struct tdm_agent_rd r;
-	struct tdm_agent_pr pr;
+	struct tdm_cluster_alua *a = malloc(sizeof(*a));
+	struct tdm_rd r;
+	struct tdm_cluster_pr pr;
 	uint16_t type, version;
 	const uint8_t *p;
 	size_t n;
-	char s[TDM_AGENT_STR_MAX + 1], err[256];
+	char s[TDM_CODEC_STR_MAX + 1], err[256];
 	bool ok = true;
 
 	if (!a)
 		fail("out of memory", "link");
-	tdm_agent_open(&r, f, len, &type, &version);
+	tdm_frame_open(&r, f, len, &type, &version);
 	switch (type) {
 	case TDM_AGENT_HELLO:
-		(void)tdm_agent_get_u16(&r);
-		(void)tdm_agent_get_u16(&r);
-		tdm_agent_get_str(&r, s, sizeof(s));
+		(void)tdm_rd_get_u16(&r);
+		(void)tdm_rd_get_u16(&r);
+		tdm_rd_get_str(&r, s, sizeof(s));
 		break;
 	case TDM_AGENT_PR_APPLY:
-		(void)tdm_agent_get_u32(&r);
+		(void)tdm_rd_get_u32(&r);
 		/* fall through */
 	case TDM_AGENT_PR_OUT:
-		(void)tdm_agent_get_u64(&r);
+		(void)tdm_rd_get_u64(&r);
 		tdm_agent_get_pr(&r, &pr);
 		break;
 	case TDM_AGENT_ALUA_APPLY:
-		(void)tdm_agent_get_u32(&r);
+		(void)tdm_rd_get_u32(&r);
 		/* fall through */
 	case TDM_AGENT_ALUA_SET:
-		(void)tdm_agent_get_u64(&r);
+		(void)tdm_rd_get_u64(&r);
 		tdm_agent_get_alua(&r, a);
 		break;
 	case TDM_AGENT_SNAPSHOT:
-		(void)tdm_agent_get_u64(&r);
-		p = tdm_agent_get_bytes(&r, &n);
+		(void)tdm_rd_get_u64(&r);
+		p = tdm_rd_get_bytes(&r, &n);
 		ok = p && tdm_cluster_load(p, n, err, sizeof(err)) == 0;
 		break;
 	case TDM_AGENT_ORDERED:
-		(void)tdm_agent_get_u32(&r);
+		(void)tdm_rd_get_u32(&r);
 		/* fall through */
 	case TDM_AGENT_ORDER:
-		(void)tdm_agent_get_u64(&r);
-		(void)tdm_agent_get_u8(&r);
-		(void)tdm_agent_get_bytes(&r, &n);
+		(void)tdm_rd_get_u64(&r);
+		(void)tdm_rd_get_u8(&r);
+		(void)tdm_rd_get_bytes(&r, &n);
 		break;
 	case TDM_AGENT_WELCOME:
-		(void)tdm_agent_get_u16(&r);
-		(void)tdm_agent_get_u32(&r);
+		(void)tdm_rd_get_u16(&r);
+		(void)tdm_rd_get_u32(&r);
 		break;
 	case TDM_AGENT_STATUS:
-		(void)tdm_agent_get_u8(&r);
-		(void)tdm_agent_get_u8(&r);
-		(void)tdm_agent_get_u32(&r);
-		(void)tdm_agent_get_u64(&r);
-		(void)tdm_agent_get_u16(&r);
+		(void)tdm_rd_get_u8(&r);
+		(void)tdm_rd_get_u8(&r);
+		(void)tdm_rd_get_u32(&r);
+		(void)tdm_rd_get_u64(&r);
+		(void)tdm_rd_get_u16(&r);
 		break;
 	case TDM_AGENT_REJECT:
-		(void)tdm_agent_get_u64(&r);
-		(void)tdm_agent_get_u8(&r);
+		(void)tdm_rd_get_u64(&r);
+		(void)tdm_rd_get_u8(&r);
 		break;
 	case TDM_AGENT_SNAPSHOT_LOAD:
-		p = tdm_agent_get_bytes(&r, &n);
+		p = tdm_rd_get_bytes(&r, &n);
 		ok = p && tdm_cluster_load(p, n, err, sizeof(err)) == 0;
 		break;
 	case TDM_AGENT_DONE:
 	case TDM_AGENT_SNAPSHOT_GET:
 	case TDM_AGENT_STABLE:
-		(void)tdm_agent_get_u64(&r);
+		(void)tdm_rd_get_u64(&r);
 		break;
 	default:
 		ok = false;
 	}
 	free(a);
-	return ok && tdm_agent_done(&r);
+	return ok && tdm_rd_done(&r);
 }
 
 /* A file of whole frames, each of which reads to its end. */
@@ -397,7 +397,7 @@ static void link_seed(const char *name, const uint8_t *p, size_t len)
 	long n;
 
 	while (off < len) {
-		n = tdm_agent_frame_len(p + off, len - off);
+		n = tdm_frame_len(p + off, len - off);
 		if (n <= 0 || !frame_ok(p + off, (size_t)n))
 			fail("not a well-formed frame", name);
 		off += (size_t)n;
@@ -411,9 +411,9 @@ struct stream {
 	size_t len;
 };
 
-static void frame(struct stream *st, const char *name, struct tdm_agent_wbuf *w)
+static void frame(struct stream *st, const char *name, struct tdm_wbuf *w)
 {
-	if (tdm_agent_end(w) != 0 || w->len > sizeof(st->buf) - st->len)
+	if (tdm_frame_end(w) != 0 || w->len > sizeof(st->buf) - st->len)
 		fail("frame does not encode", name);
 	link_seed(name, w->p, w->len);
 	memcpy(st->buf + st->len, w->p, w->len);
@@ -429,69 +429,69 @@ static void link_seeds(const struct pr_out *reg, const struct pr_out *res)
 		"ordered_spc2_reserve", "ordered_spc2_release",
 		"ordered_nexus_gone", "ordered_lu_reset", "ordered_daemon"};
 	static struct stream to_agent, to_tandemd;
-	struct tdm_agent_wbuf w = {0}, body = {0};
-	struct tdm_agent_alua *a = malloc(sizeof(*a));
+	struct tdm_wbuf w = {0}, body = {0};
+	struct tdm_cluster_alua *a = malloc(sizeof(*a));
 	char name[32];
 
 	if (!a)
 		fail("out of memory", "link");
 	/* tandemd -> agent */
 	tdm_agent_begin(&w, TDM_AGENT_HELLO);
-	tdm_agent_put_u16(&w, 1);
-	tdm_agent_put_u16(&w, TDM_AGENT_LINK_VERSION);
-	tdm_agent_put_str(&w, "head1");
+	tdm_wbuf_put_u16(&w, 1);
+	tdm_wbuf_put_u16(&w, TDM_AGENT_LINK_VERSION);
+	tdm_wbuf_put_str(&w, "head1");
 	frame(&to_agent, "hello", &w);
 	tdm_agent_begin(&w, TDM_AGENT_PR_OUT);
-	tdm_agent_put_u64(&w, 1);
+	tdm_wbuf_put_u64(&w, 1);
 	tdm_agent_put_pr(&w, &reg->pr);
 	frame(&to_agent, "pr_out", &w);
 	alua(a, "disk0", 2);
 	tdm_agent_begin(&w, TDM_AGENT_ALUA_SET);
-	tdm_agent_put_u64(&w, 2);
+	tdm_wbuf_put_u64(&w, 2);
 	tdm_agent_put_alua(&w, a);
 	frame(&to_agent, "alua_set", &w);
 	ord_payload(&body, "disk0", &host1);
 	tdm_agent_begin(&w, TDM_AGENT_ORDER);
-	tdm_agent_put_u64(&w, 3);
-	tdm_agent_put_u8(&w, ORD_SPC2_RESERVE);
-	tdm_agent_put_bytes(&w, body.p + TDM_AGENT_HDR,
-			    body.len - TDM_AGENT_HDR);
+	tdm_wbuf_put_u64(&w, 3);
+	tdm_wbuf_put_u8(&w, ORD_SPC2_RESERVE);
+	tdm_wbuf_put_bytes(&w, body.p + TDM_FRAME_HDR,
+			   body.len - TDM_FRAME_HDR);
 	frame(&to_agent, "order", &w);
 	snapshot(&body, 3);
 	tdm_agent_begin(&w, TDM_AGENT_SNAPSHOT);
-	tdm_agent_put_u64(&w, 4);
-	tdm_agent_put_bytes(&w, body.p + TDM_AGENT_HDR,
-			    body.len - TDM_AGENT_HDR);
+	tdm_wbuf_put_u64(&w, 4);
+	tdm_wbuf_put_bytes(&w, body.p + TDM_FRAME_HDR,
+			   body.len - TDM_FRAME_HDR);
 	frame(&to_agent, "snapshot", &w);
 	tdm_agent_begin(&w, TDM_AGENT_DONE);
-	tdm_agent_put_u64(&w, 3);
+	tdm_wbuf_put_u64(&w, 3);
 	frame(&to_agent, "done", &w);
 
 	/* agent -> tandemd */
 	tdm_agent_begin(&w, TDM_AGENT_WELCOME);
-	tdm_agent_put_u16(&w, TDM_AGENT_LINK_VERSION);
-	tdm_agent_put_u32(&w, 1);
+	tdm_wbuf_put_u16(&w, TDM_AGENT_LINK_VERSION);
+	tdm_wbuf_put_u32(&w, 1);
 	frame(&to_tandemd, "welcome", &w);
 	tdm_agent_begin(&w, TDM_AGENT_STATUS);
-	tdm_agent_put_u8(&w, 1);
-	tdm_agent_put_u8(&w, 1);
-	tdm_agent_put_u32(&w, 2);
-	tdm_agent_put_u64(&w, 42);
-	tdm_agent_put_u16(&w, AGENT_PROTO_VERSION);
+	tdm_wbuf_put_u8(&w, 1);
+	tdm_wbuf_put_u8(&w, 1);
+	tdm_wbuf_put_u32(&w, 2);
+	tdm_wbuf_put_u64(&w, 42);
+	tdm_wbuf_put_u16(&w, AGENT_PROTO_VERSION);
 	frame(&to_tandemd, "status", &w);
 	tdm_agent_begin(&w, TDM_AGENT_PR_APPLY);
-	tdm_agent_put_u32(&w, 1);
-	tdm_agent_put_u64(&w, 1);
+	tdm_wbuf_put_u32(&w, 1);
+	tdm_wbuf_put_u64(&w, 1);
 	tdm_agent_put_pr(&w, &reg->pr);
 	frame(&to_tandemd, "pr_apply_register", &w);
 	tdm_agent_begin(&w, TDM_AGENT_PR_APPLY);
-	tdm_agent_put_u32(&w, 2);
-	tdm_agent_put_u64(&w, 7);
+	tdm_wbuf_put_u32(&w, 2);
+	tdm_wbuf_put_u64(&w, 7);
 	tdm_agent_put_pr(&w, &res->pr);
 	frame(&to_tandemd, "pr_apply_reserve", &w);
 	tdm_agent_begin(&w, TDM_AGENT_ALUA_APPLY);
-	tdm_agent_put_u32(&w, 1);
-	tdm_agent_put_u64(&w, 2);
+	tdm_wbuf_put_u32(&w, 1);
+	tdm_wbuf_put_u64(&w, 2);
 	tdm_agent_put_alua(&w, a);
 	frame(&to_tandemd, "alua_apply", &w);
 	for (size_t i = 0; i < sizeof(ordered_kinds); i++) {
@@ -500,44 +500,44 @@ static void link_seeds(const struct pr_out *reg, const struct pr_out *res)
 				    ordered_kinds[i] == ORD_LU_RESET ? NULL
 								     : &host2);
 		tdm_agent_begin(&w, TDM_AGENT_ORDERED);
-		tdm_agent_put_u32(&w, 2);
-		tdm_agent_put_u64(&w, 8 + i);
-		tdm_agent_put_u8(&w, ordered_kinds[i]);
+		tdm_wbuf_put_u32(&w, 2);
+		tdm_wbuf_put_u64(&w, 8 + i);
+		tdm_wbuf_put_u8(&w, ordered_kinds[i]);
 		if (ordered_kinds[i] < TDM_CLUSTER_KIND_DAEMON)
-			tdm_agent_put_bytes(&w, body.p + TDM_AGENT_HDR,
-					    body.len - TDM_AGENT_HDR);
+			tdm_wbuf_put_bytes(&w, body.p + TDM_FRAME_HDR,
+					   body.len - TDM_FRAME_HDR);
 		else
-			tdm_agent_put_bytes(&w, "edit", 4);
+			tdm_wbuf_put_bytes(&w, "edit", 4);
 		frame(&to_tandemd, ordered_names[i], &w);
 	}
 	tdm_agent_begin(&w, TDM_AGENT_STABLE);
-	tdm_agent_put_u64(&w, 1);
+	tdm_wbuf_put_u64(&w, 1);
 	frame(&to_tandemd, "stable", &w);
 	tdm_agent_begin(&w, TDM_AGENT_REJECT);
-	tdm_agent_put_u64(&w, 2);
-	tdm_agent_put_u8(&w, 2); /* ALUA-SET */
+	tdm_wbuf_put_u64(&w, 2);
+	tdm_wbuf_put_u8(&w, 2); /* ALUA-SET */
 	frame(&to_tandemd, "reject", &w);
 	tdm_agent_begin(&w, TDM_AGENT_SNAPSHOT_GET);
-	tdm_agent_put_u64(&w, 5);
+	tdm_wbuf_put_u64(&w, 5);
 	frame(&to_tandemd, "snapshot_get", &w);
 	for (uint16_t v = 1; v <= 3; v++) {
 		snapshot(&body, v);
 		tdm_agent_begin(&w, TDM_AGENT_SNAPSHOT_LOAD);
-		tdm_agent_put_bytes(&w, body.p + TDM_AGENT_HDR,
-				    body.len - TDM_AGENT_HDR);
+		tdm_wbuf_put_bytes(&w, body.p + TDM_FRAME_HDR,
+				   body.len - TDM_FRAME_HDR);
 		snprintf(name, sizeof(name), "snapshot_load_v%u", v);
 		frame(&to_tandemd, name, &w);
 		if (v == 3) /* the whole input is a snapshot body, too */
-			save(link_dir, "snapshot_body", body.p + TDM_AGENT_HDR,
-			     body.len - TDM_AGENT_HDR);
+			save(link_dir, "snapshot_body", body.p + TDM_FRAME_HDR,
+			     body.len - TDM_FRAME_HDR);
 	}
 
 	/* whole conversations, one per direction */
 	link_seed("stream_to_agent", to_agent.buf, to_agent.len);
 	link_seed("stream_to_tandemd", to_tandemd.buf, to_tandemd.len);
 	free(a);
-	tdm_agent_wbuf_free(&w);
-	tdm_agent_wbuf_free(&body);
+	tdm_wbuf_free(&w);
+	tdm_wbuf_free(&body);
 }
 
 int main(int argc, char **argv)

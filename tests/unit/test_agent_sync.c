@@ -64,7 +64,7 @@ struct qmsg {
 static struct node nodes[NN];
 static struct qmsg q[65536];
 static size_t qh, qt;
-static struct tdm_agent_wbuf wb;
+static struct tdm_wbuf wb;
 static uint64_t next_req = 1;
 static bool check_stable_safety;
 
@@ -345,7 +345,7 @@ static void fresh(uint32_t id, uint64_t base)
  * the group after a configuration change) */
 static void submit_raw(uint32_t id)
 {
-	struct tdm_agent_pr pr;
+	struct tdm_cluster_pr pr;
 	uint8_t cdb[10] = {0x5f};
 
 	memset(&pr, 0, sizeof(pr));
@@ -422,7 +422,7 @@ static int teardown(void **state)
 		tdm_sync_free(&nodes[id].s);
 		free(nodes[id].snap);
 	}
-	tdm_agent_wbuf_free(&wb);
+	tdm_wbuf_free(&wb);
 	return 0;
 }
 
@@ -1097,7 +1097,7 @@ static void test_order_codec(void **state)
  * of version 1 joined): dropped by every member */
 static void test_drop_above_version(void **state)
 {
-	struct tdm_agent_alua al;
+	struct tdm_cluster_alua al;
 
 	confchg(B(1));
 	deliver_all();

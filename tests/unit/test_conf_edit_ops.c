@@ -382,9 +382,9 @@ static void put_edit(struct tdm_edit_log *l, const char *grp)
 	tdm_edit_free(&e);
 }
 
-static void enc(const struct tdm_edit_log *l, struct tdm_agent_wbuf *w)
+static void enc(const struct tdm_edit_log *l, struct tdm_wbuf *w)
 {
-	tdm_agent_begin(w, 0);
+	tdm_wbuf_reset(w);
 	tdm_edit_log_put(l, w);
 	assert_false(w->oom);
 }
@@ -392,7 +392,7 @@ static void enc(const struct tdm_edit_log *l, struct tdm_agent_wbuf *w)
 static void test_log_roundtrip(void **state)
 {
 	struct tdm_edit_log l = {0}, d;
-	struct tdm_agent_wbuf w = {0};
+	struct tdm_wbuf w = {0};
 	const uint8_t *p;
 	size_t n;
 
@@ -402,8 +402,8 @@ static void test_log_roundtrip(void **state)
 	put_edit(&l, "c");
 	assert_int_equal(l.epoch, 3);
 	enc(&l, &w);
-	p = w.p + TDM_AGENT_HDR;
-	n = w.len - TDM_AGENT_HDR;
+	p = w.p;
+	n = w.len;
 	assert_int_equal(tdm_edit_log_decode(p, n, &d, err, sizeof(err)), 0);
 	assert_int_equal(d.epoch, 3);
 	assert_int_equal(d.n, 3);
@@ -417,23 +417,22 @@ static void test_log_roundtrip(void **state)
 	for (size_t i = 0; i < n; i++)
 		assert_int_not_equal(
 			tdm_edit_log_decode(p, i, &d, err, sizeof(err)), 0);
-	tdm_agent_put_u8(&w, 0);
-	assert_int_equal(tdm_edit_log_decode(w.p + TDM_AGENT_HDR,
-					     w.len - TDM_AGENT_HDR, NULL, err,
-					     sizeof(err)),
-			 -EBADMSG);
+	tdm_wbuf_put_u8(&w, 0);
+	assert_int_equal(
+		tdm_edit_log_decode(w.p, w.len, NULL, err, sizeof(err)),
+		-EBADMSG);
 	/* cut back to epoch 2 (a file written before the third edit) */
 	tdm_edit_log_truncate(&l, 2);
 	assert_int_equal(l.epoch, 2);
 	assert_int_equal(l.n, 2);
 	tdm_edit_log_free(&l);
-	tdm_agent_wbuf_free(&w);
+	tdm_wbuf_free(&w);
 }
 
 static void test_log_bad(void **state)
 {
 	struct tdm_edit_log l = {0}, d;
-	struct tdm_agent_wbuf w = {0};
+	struct tdm_wbuf w = {0};
 	uint8_t *p;
 	size_t n;
 
@@ -441,8 +440,8 @@ static void test_log_bad(void **state)
 	put_edit(&l, "a");
 	put_edit(&l, "b");
 	enc(&l, &w);
-	p = w.p + TDM_AGENT_HDR;
-	n = w.len - TDM_AGENT_HDR;
+	p = w.p;
+	n = w.len;
 	/* layout: 4+4 magic, 2 version, 8 epoch, 4 n, then entries */
 	p[9] = 2; /* version */
 	assert_int_equal(tdm_edit_log_decode(p, n, &d, err, sizeof(err)),
@@ -475,7 +474,7 @@ static void test_log_bad(void **state)
 	assert_int_equal(tdm_edit_log_decode(p, n, &d, err, sizeof(err)), 0);
 	tdm_edit_log_free(&d);
 	tdm_edit_log_free(&l);
-	tdm_agent_wbuf_free(&w);
+	tdm_wbuf_free(&w);
 }
 
 static void test_log_limits(void **state)
