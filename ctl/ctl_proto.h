@@ -14,7 +14,7 @@
  *             CLOSE-SESSION <id>
  *             STATS [<device>]
  *             EDIT <nbytes>    (cluster mode: one edit of the shared
- *                               configuration, ctl/conf_edit_ops.h's
+ *                               configuration, conf/conf_edit_ops.h's
  *                               encoding; OK cluster_conf_epoch=N once
  *                               every head applied it)
  *   response: OK <nbytes> [key=value ...]\n<payload>

@@ -1,5 +1,4 @@
-# ctl
-# The scst.conf reader/writer (the configuration model of tandem/config.h).
-libtandem_a_SOURCES += ctl/conf_parse.c ctl/conf_write.c ctl/conf_util.c
-dist_man_MANS += docs/tandem.conf.5
+# ctl/: tandemctl and the control socket protocol (both sides: tandemd's
+# targetd/control.c is the other end).
+libtandem_a_SOURCES += ctl/ctl_proto.c ctl/ctl_proto.h
 EXTRA_DIST += ctl/README.md

@@ -5,7 +5,7 @@
  *
  * Reads ask the daemon (GET-CONFIG, SESSIONS, STATS, STATUS). An edit is
  * read-modify-write: GET-CONFIG with its epoch, change the configuration
- * with ctl/conf_edit.c, APPLY with that epoch; when another admin got
+ * with conf/conf_edit.c, APPLY with that epoch; when another admin got
  * there first the daemon answers ESTALE and the edit is redone on the
  * new configuration. In cluster mode (tandemd -A) an edit of the shared
  * configuration is sent as it is (EDIT) and tandemd orders it on every
@@ -24,9 +24,10 @@
 #include <unistd.h>
 
 #include "alua/alua.h" /* target group state names */
-#include "ctl/conf_edit.h"
-#include "ctl/conf_edit_ops.h"
+#include "conf/conf_edit.h"
+#include "conf/conf_edit_ops.h"
 #include "ctl/ctl_proto.h"
+#include "lib/file.h"
 #include "tandem/config.h"
 
 #ifndef PACKAGE_VERSION
@@ -55,7 +56,7 @@ static void errx_(const char *fmt, ...)
 
 /* ---- the command line ---- */
 
-/* the bits of ctl/conf_edit_ops.h, which carries edits to tandemd */
+/* the bits of conf/conf_edit_ops.h, which carries edits to tandemd */
 enum mod {
 	M_HANDLER = TDM_EDIT_M_HANDLER,
 	M_ATTRS = TDM_EDIT_M_ATTRS,
@@ -590,7 +591,7 @@ static const char *drv_check(const struct opts *o)
 	return NULL;
 }
 
-/* The command line's edit as data (ctl/conf_edit_ops.h). */
+/* The command line's edit as data (conf/conf_edit_ops.h). */
 static void build_edit(const struct opts *o, struct tdm_edit *e)
 {
 	memset(e, 0, sizeof(*e));
@@ -920,7 +921,7 @@ static int do_write_config(const struct opts *o)
 		}
 		return 0;
 	}
-	r = tdm_conf_file_replace(o->arg, text, len, NULL, 0, 0);
+	r = tdm_file_replace(o->arg, text, len, NULL, 0, 0);
 	if (r < 0)
 		errx_("%s: %s", o->arg, strerror(-r));
 	free(text);

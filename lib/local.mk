@@ -7,5 +7,6 @@ libtandem_a_SOURCES += \
 	lib/log.h lib/log.c \
 	lib/buf.h lib/buf.c \
 	lib/crc32c.h lib/crc32c.c \
-	lib/codec.h lib/codec.c
+	lib/codec.h lib/codec.c \
+	lib/file.h lib/file.c
 EXTRA_DIST += lib/README.md

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "lib/crc32c.h"
+#include "lib/file.h"
 #include "pr-sync/pr.h"
 
 #define PR_MAGIC "TDPR"
@@ -193,29 +194,13 @@ static int mkdirs(const char *dir)
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int tdm_pr_file_save(const char *dir, const char *name,
 		     const struct tdm_pr_state *st)
 {
-	char tmp[256];
+	char path[PATH_MAX];
 	uint8_t *buf;
 	size_t n;
-	int dfd, fd, r;
+	int r;
 
 	r = name_ok(name);
 	if (r < 0)
@@ -223,36 +208,15 @@ int tdm_pr_file_save(const char *dir, const char *name,
 	r = mkdirs(dir);
 	if (r < 0)
 		return r;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
 	n = tdm_pr_encoded_size(st);
 	buf = malloc(n);
 	if (!buf)
 		return -ENOMEM;
 	tdm_pr_encode(st, buf, n);
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		r = -errno;
-		free(buf);
-		return r;
-	}
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = -errno;
-		goto out;
-	}
-	r = write_all(fd, buf, n);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && renameat(dfd, tmp, dfd, name) < 0)
-		r = -errno;
-	if (r < 0)
-		unlinkat(dfd, tmp, 0);
-	else if (fsync(dfd) < 0)
-		r = -errno;
-out:
-	close(dfd);
+	r = tdm_file_replace(path, buf, n, NULL, 0, 0);
 	free(buf);
 	return r;
 }

@@ -221,6 +221,7 @@ step build-clang build_clang
 step fuzzers fuzz
 step clang-format format_check
 step shellcheck shellcheck_all
+step layers scripts/check-layers.sh
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * cluster_conf.c - edits of the shared configuration in cluster mode
- * (tandemd -A). tandemctl sends one edit (EDIT, ctl/conf_edit_ops.h's
+ * (tandemd -A). tandemctl sends one edit (EDIT, conf/conf_edit_ops.h's
  * encoding); it is checked here, ordered cluster-wide as a daemon event
  * (TDM_CLUSTER_KIND_DAEMON + 0) and applied on every head, in the
  * cluster's order, to that head's running configuration with the same
@@ -9,7 +9,7 @@
  *
  * The cluster configuration epoch counts the ordered edits delivered
  * (applied or failed here: every head counts the same). Each edit is
- * kept in a log (ctl/conf_edit_log.h) that goes in the daemon's part of
+ * kept in a log (conf/conf_edit_log.h) that goes in the daemon's part of
  * the cluster snapshot, so a joining head applies the edits above its
  * own epoch before it serves. After each edit the running configuration
  * is written back to the configuration file (epoch on its first line)
@@ -27,11 +27,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl/conf_edit_log.h"
-#include "ctl/conf_edit_ops.h"
+#include "conf/conf_edit_log.h"
+#include "conf/conf_edit_ops.h"
 #include "targetd/cluster_conf.h"
 #include "targetd/daemon.h"
 #include "tandem/cluster.h"
+#include "lib/file.h"
 #include "lib/list.h"
 #include "lib/log.h"
 #include "tandem/transport.h"
@@ -171,8 +172,8 @@ static void persist(void)
 	tdm_wbuf_reset(&w);
 	tdm_edit_log_put(&cc.log, &w);
 	r = w.oom ? -ENOMEM
-		  : tdm_conf_file_replace(lp, w.p, w.len, NULL, 0,
-					  TDM_FILE_KEEP_MODE);
+		  : tdm_file_replace(lp, w.p, w.len, NULL, 0,
+				     TDM_FILE_KEEP_MODE);
 	tdm_wbuf_free(&w);
 	if (r < 0)
 		log_err("cluster: cannot write the configuration edit log "
@@ -182,8 +183,8 @@ static void persist(void)
 		      EPOCH_LINE "%llu (written by tandemd after each "
 				 "ordered edit)\n",
 		      (unsigned long long)cc.log.epoch);
-	r = tdm_conf_file_replace(cc.path, head, (size_t)hl, text, len,
-				  TDM_FILE_KEEP_MODE | TDM_FILE_BACKUP);
+	r = tdm_file_replace(cc.path, head, (size_t)hl, text, len,
+			     TDM_FILE_KEEP_MODE | TDM_FILE_BACKUP);
 	free(text);
 	if (r < 0)
 		log_err("cluster: cannot write the configuration to %s: %s; "

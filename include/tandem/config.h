@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * config.h - the configuration model read from and written to scst.conf
- * syntax (ctl/conf_parse.c, ctl/conf_write.c) and applied by tandemd
+ * syntax (conf/conf_parse.c, conf/conf_write.c) and applied by tandemd
  * (targetd/apply.c). Plain data: no pointers into the running state.
  */
 #ifndef TANDEM_CONFIG_H
@@ -204,7 +204,7 @@ int tdm_handler_from_name(const char *name, enum tdm_handler *h);
 /* SCST-style wildcard match: '*', '?'; a leading '!' negates. */
 bool tdm_wildcard_match(const char *pattern, const char *name);
 
-/* Added by ctl/conf_util.c: */
+/* Added by conf/conf_util.c: */
 /* Every field equal except the line numbers (tests, round trips). */
 bool tdm_conf_equal(const struct tdm_conf *a, const struct tdm_conf *b);
 /* All keys "not given" (digests and Yes/No keys -1, numbers 0). */
@@ -219,19 +219,5 @@ void tdm_conf_device_init(struct tdm_conf_device *d, enum tdm_handler h);
  */
 const struct tdm_conf_group *
 tdm_conf_match_group(const struct tdm_conf_target *t, const char *initiator);
-
-/* Write all n bytes (EINTR retried); 0 or -errno. */
-int tdm_write_all(int fd, const void *buf, size_t n);
-/*
- * Replace the file at path with a + b, atomically: a temporary file in
- * the same directory, fsync, rename, fsync of the directory. The new file
- * is 0600 (configurations hold CHAP secrets), or with TDM_FILE_KEEP_MODE
- * the mode of the file it replaces; TDM_FILE_BACKUP keeps the old file as
- * path.bak (a hard link: path exists at every moment). 0 or -errno.
- */
-#define TDM_FILE_KEEP_MODE (1u << 0)
-#define TDM_FILE_BACKUP (1u << 1)
-int tdm_conf_file_replace(const char *path, const void *a, size_t alen,
-			  const void *b, size_t blen, unsigned flags);
 
 #endif

@@ -2,9 +2,9 @@
 /*
  * fuzz_edit.c - libFuzzer target for the ordered configuration edits
  * tandemd reads from other heads and from tandemctl: an edit
- * (ctl/conf_edit_ops.h; a decoded one must re-encode to the same bytes
+ * (conf/conf_edit_ops.h; a decoded one must re-encode to the same bytes
  * and apply to a small configuration without harm) and the daemon's part
- * of a cluster snapshot, the edit log (ctl/conf_edit_log.h; a decoded
+ * of a cluster snapshot, the edit log (conf/conf_edit_log.h; a decoded
  * one must re-encode to the same bytes).
  */
 #include <stdint.h>
@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl/conf_edit_log.h"
-#include "ctl/conf_edit_ops.h"
+#include "conf/conf_edit_log.h"
+#include "conf/conf_edit_ops.h"
 
 static const char base_conf[] = "HANDLER ram {\n"
 				"\tDEVICE r0 {\n\t\tsize_mb 16\n\t}\n"

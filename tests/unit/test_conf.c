@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * test_conf.c - the scst.conf reader/writer (ctl/conf_*.c): a full
+ * test_conf.c - the scst.conf reader/writer (conf/conf_*.c): a full
  * example field by field, defaults, round trips, every class of error
  * with its exact file:line, wildcards and initiator groups.
  */

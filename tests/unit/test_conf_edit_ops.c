@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * test_conf_edit_ops.c - tandemctl's edits as data (ctl/conf_edit_ops.c):
+ * test_conf_edit_ops.c - tandemctl's edits as data (conf/conf_edit_ops.c):
  * the encoding round trip, every kind of malformed input refused, the
  * shared/node-local split, applying an edit to a configuration; and the
- * cluster's configuration edit log (ctl/conf_edit_log.c): round trip,
+ * cluster's configuration edit log (conf/conf_edit_log.c): round trip,
  * limits, catching up, malformed input.
  */
 #include <errno.h>
@@ -17,8 +17,8 @@
 
 #include <cmocka.h>
 
-#include "ctl/conf_edit_log.h"
-#include "ctl/conf_edit_ops.h"
+#include "conf/conf_edit_log.h"
+#include "conf/conf_edit_ops.h"
 #include "ctl/ctl_proto.h"
 
 static char err[2048];

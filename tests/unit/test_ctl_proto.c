@@ -2,7 +2,7 @@
 /*
  * test_ctl_proto.c - the control protocol (header lines, %XX words,
  * framing, the blocking client call over a socketpair) and the
- * configuration edits tandemctl makes (ctl/conf_edit.c), with their
+ * configuration edits tandemctl makes (conf/conf_edit.c), with their
  * errors.
  */
 #include <errno.h>
@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "ctl/conf_edit.h"
+#include "conf/conf_edit.h"
 #include "ctl/ctl_proto.h"
 
 static char err[2048];

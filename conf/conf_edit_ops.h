@@ -3,7 +3,7 @@
  * conf_edit_ops.h - one tandemctl edit command as data: its action name
  * ("add_lun"), its modifiers (-target, -group, -device, ...), its
  * argument and its attributes; applying it to a configuration (the one
- * dispatch over ctl/conf_edit.c that tandemctl and tandemd share), which
+ * dispatch over conf/conf_edit.c that tandemctl and tandemd share), which
  * edits are shared by the heads of a cluster, and a canonical, versioned
  * binary encoding (tandemctl -> tandemd EDIT, and the cluster's ordered
  * event).
@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ctl/conf_edit.h"
+#include "conf/conf_edit.h"
 
 #define TDM_EDIT_VERSION 1
 #define TDM_EDIT_ATTRS_MAX 256u
@@ -64,7 +64,7 @@ bool tdm_edit_action(const char *action, unsigned *need, unsigned *allow);
 /* Shared or node-local; MIXED with a message saying how to split it. */
 enum tdm_edit_scope tdm_edit_scope(const struct tdm_edit *e, char *err,
 				   size_t errlen);
-/* Apply e to c (ctl/conf_edit.c); 0 or -errno with a message; on error
+/* Apply e to c (conf/conf_edit.c); 0 or -errno with a message; on error
  * c is unchanged. */
 int tdm_edit_apply(struct tdm_conf *c, const struct tdm_edit *e, char *err,
 		   size_t errlen);

@@ -19,7 +19,7 @@
 #include <strings.h>
 
 #include "alua/alua.h" /* target group states */
-#include "ctl/conf_edit.h"
+#include "conf/conf_edit.h"
 
 #define TOK_MAX 4096 /* the parser's longest word + NUL */
 #define STMT_WORDS 3 /* words kept per statement (the rest are counted) */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * conf_edit_ops.c - tandemctl's edit commands as data (conf_edit_ops.h):
- * the dispatch over ctl/conf_edit.c, the shared/node-local split, and
+ * the dispatch over conf/conf_edit.c, the shared/node-local split, and
  * the binary encoding. tandemctl applies an edit to the configuration it
  * fetched; tandemd applies an ordered one to its running configuration;
  * both through tdm_edit_apply().
@@ -14,7 +14,7 @@
 #include <strings.h>
 
 #include "lib/codec.h"
-#include "ctl/conf_edit_ops.h"
+#include "conf/conf_edit_ops.h"
 
 #define MAGIC "TDME"
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl/conf_edit_log.h"
-#include "ctl/conf_edit_ops.h"
+#include "conf/conf_edit_log.h"
+#include "conf/conf_edit_ops.h"
 
 #define MAGIC "TDMC"
 

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * file.c - writing files whole: every byte (EINTR retried), and atomic
+ * replacement (temporary file, fsync, rename, fsync of the directory).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/file.h"
+
+int tdm_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int tdm_file_replace(const char *path, const void *a, size_t alen,
+		     const void *b, size_t blen, unsigned flags)
+{
+	char tmp[4096], old[4096], dir[4096];
+	struct stat st;
+	char *slash;
+	int fd, r;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
+		    sizeof(tmp) ||
+	    (size_t)snprintf(old, sizeof(old), "%s.bak", path) >= sizeof(old))
+		return -ENAMETOOLONG;
+	fd = mkstemp(tmp); /* 0600 */
+	if (fd < 0)
+		return -errno;
+	if ((flags & TDM_FILE_KEEP_MODE) && stat(path, &st) == 0)
+		(void)fchmod(fd, st.st_mode & 0777);
+	r = tdm_write_all(fd, a, alen);
+	if (!r && blen)
+		r = tdm_write_all(fd, b, blen);
+	if (!r && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && !r)
+		r = -errno;
+	if (!r && (flags & TDM_FILE_BACKUP)) {
+		if (unlink(old) < 0 && errno != ENOENT)
+			r = -errno;
+		if (!r && link(path, old) < 0 && errno != ENOENT)
+			r = -errno;
+	}
+	if (!r && rename(tmp, path) < 0)
+		r = -errno;
+	if (r) {
+		unlink(tmp);
+		return r;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	/* the rename is durable once the directory is */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = fsync(fd) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
