@@ -234,7 +234,7 @@ command -v ss >/dev/null || need="$need iproute2"
 if [ -n "$need" ]; then
 	say "installing:$need"
 	# shellcheck disable=SC2086 # a list of package names
-	DEBIAN_FRONTEND=noninteractive apt-get install -y $need >&2 || {
+	"$(dirname "$0")/../scripts/apt-install.sh" $need >&2 || {
 		say "apt-get install failed"
 		exit 1
 	}

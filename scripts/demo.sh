@@ -1,15 +1,14 @@
 #!/bin/bash
-# demo.sh - install the build dependencies, build tandem, and run tandemd in
-# the foreground serving a demo LU (a sparse 1 GiB file) on 127.0.0.1:3260.
+# demo.sh - install the build dependencies and the initiator tools it tells
+# you to use, build tandem, and run tandemd in the foreground serving a demo
+# LU (a sparse 1 GiB file) on 127.0.0.1:3260.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-./scripts/deps.sh build
-if [ ! -x targetd/tandemd ]; then
-	[ -x configure ] || autoreconf -fi >/dev/null
-	[ -f Makefile ] || ./configure --quiet
-	make -j"$(nproc)" >/dev/null
-fi
+./scripts/deps.sh demo
+[ -x configure ] || autoreconf -fi >/dev/null
+[ -f Makefile ] || ./configure --quiet
+make -j"$(nproc)" >/dev/null
 state=${TANDEM_DEMO_DIR:-/var/lib/tandem}
 mkdir -p "$state"
 img="$state/demo.img"

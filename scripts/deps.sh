@@ -1,7 +1,11 @@
 #!/bin/bash
-# deps.sh [build|test] - install what tandem needs from Debian 12's packages.
+# deps.sh [build|demo|test] - install what tandem needs from Debian 12's
+# packages (scripts/apt-install.sh: only what is missing, waiting for the
+# dpkg lock).
 #   build: compilers, autotools, liburing, libqb (the daemon), corosync's
 #          client libraries (tandem-agentd)
+#   demo:  build + the initiator tools scripts/demo.sh tells you to use
+#          (libiscsi-bin: iscsi-ls, iscsi-inq; open-iscsi: iscsiadm)
 #   test:  build + corosync (agent tests), libiscsi (conformance suite,
 #          bench), cmocka, tgt (the peer in bench/), iperf3, clang's
 #          fuzzer runtime, shellcheck
@@ -9,24 +13,15 @@ set -euo pipefail
 what=${1:-build}
 build_pkgs=(build-essential autoconf automake libtool pkg-config liburing-dev
 	libcpg-dev libvotequorum-dev libquorum-dev libcorosync-common-dev)
+demo_pkgs=(libiscsi-bin open-iscsi)
 test_pkgs=(libiscsi-dev libiscsi-bin libcmocka-dev clang clang-format
 	libclang-rt-14-dev tgt iperf3 util-linux iproute2 python3 procps
 	corosync shellcheck)
 pkgs=("${build_pkgs[@]}")
-[ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
-
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -eq 0 ]; then
-	exit 0
-fi
-SUDO=
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
-echo "deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-# tgt's package starts tgtd through systemd when it can; we only need the
-# binary (bench/ starts its own tgtd on another port)
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+case $what in
+build) ;;
+demo) pkgs+=("${demo_pkgs[@]}") ;;
+test) pkgs+=("${test_pkgs[@]}") ;;
+*) echo "usage: $0 [build|demo|test]" >&2; exit 2 ;;
+esac
+exec "$(dirname "$0")/apt-install.sh" "${pkgs[@]}"

@@ -65,21 +65,9 @@ lab_need() {
 	done
 	[ ${#pkgs[@]} -eq 0 ] && return 0
 	[ "$(id -u)" -eq 0 ] || lab_die "need root to install ${pkgs[*]}" || return 1
-	echo "lab: installing ${pkgs[*]}" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	# Debian's postinst starts corosync.service where systemd runs; the
-	# host's corosync must not be started by us: policy-rc.d says no
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-		chmod 755 /usr/sbin/policy-rc.d
-		LAB_RCD=1
-	fi
-	{ apt-get install -y --no-install-recommends "${pkgs[@]}" >/dev/null ||
-		{ apt-get update >/dev/null && apt-get install -y \
-			--no-install-recommends "${pkgs[@]}" >/dev/null; }; }
-	local rc=$?
-	[ -n "${LAB_RCD:-}" ] && rm -f /usr/sbin/policy-rc.d
-	return $rc
+	# Debian's postinst would start corosync.service where systemd
+	# runs: apt-install.sh's policy-rc.d says no
+	"$LAB_SRC/scripts/apt-install.sh" "${pkgs[@]}"
 }
 
 lab_addr() { echo "$LAB_NET.$((10 + $1))"; }
