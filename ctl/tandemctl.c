@@ -27,7 +27,7 @@
 #include "conf/conf_edit.h"
 #include "conf/conf_edit_ops.h"
 #include "ctl/ctl_proto.h"
-#include "lib/file.h"
+#include "lib/writefile.h"
 #include "tandem/config.h"
 
 #ifndef PACKAGE_VERSION

@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #include "lib/crc32c.h"
-#include "lib/file.h"
+#include "lib/writefile.h"
 #include "pr-sync/pr.h"
 
 #define PR_MAGIC "TDPR"

@@ -32,7 +32,7 @@
 #include "targetd/cluster_conf.h"
 #include "targetd/daemon.h"
 #include "tandem/cluster.h"
-#include "lib/file.h"
+#include "lib/writefile.h"
 #include "lib/list.h"
 #include "lib/log.h"
 #include "tandem/transport.h"

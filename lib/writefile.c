@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * file.c - writing files whole: every byte (EINTR retried), and atomic
+ * writefile.c - writing files whole: every byte (EINTR retried), and atomic
  * replacement (temporary file, fsync, rename, fsync of the directory).
  */
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/file.h"
+#include "lib/writefile.h"
 
 int tdm_write_all(int fd, const void *buf, size_t n)
 {

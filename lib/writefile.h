@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * file.h - writing files whole (lib/file.c).
+ * writefile.h - writing files whole (lib/writefile.c).
  */
-#ifndef TANDEM_LIB_FILE_H
-#define TANDEM_LIB_FILE_H
+#ifndef TANDEM_LIB_WRITEFILE_H
+#define TANDEM_LIB_WRITEFILE_H
 
 #include <stddef.h>
 
