@@ -63,8 +63,10 @@ struct tdm_conf_device {
 #define TDM_DA_ROTATIONAL (1u << 9)
 #define TDM_DA_PHYS_BLOCKSIZE (1u << 10)
 
+#define TDM_LUN_MAX 16383 /* flat space addressing: 14 bits (SAM-5) */
+
 struct tdm_conf_lun {
-	uint64_t lun; /* 0..16383 (flat space) */
+	uint64_t lun; /* 0..TDM_LUN_MAX */
 	char device[64];
 	bool read_only;
 	int line;
