@@ -106,6 +106,28 @@ static int eof_line(const struct tdm__lex *L)
 	return L->line;
 }
 
+/* What ends a bare word, and must follow a closing quote. */
+static bool ends_word(char ch)
+{
+	return is_space(ch) || ch == '\n' || ch == '#' || ch == '{' ||
+	       ch == '}';
+}
+
+/* One more byte of a word: printable, and room for it. */
+static int word_byte(struct tdm__lex *L, char *buf, size_t *o, char ch,
+		     const char *where)
+{
+	if (is_ctrl((unsigned char)ch))
+		return tdm__lex_err(L, L->line,
+				    "non-printable character 0x%02x%s",
+				    (unsigned char)ch, where);
+	if (*o == TDM__WORD_MAX - 1)
+		return tdm__lex_err(L, L->line, "value longer than %d bytes",
+				    TDM__WORD_MAX - 1);
+	buf[(*o)++] = ch;
+	return 0;
+}
+
 static int lex_quoted(struct tdm__lex *L, char *buf)
 {
 	size_t o = 0;
@@ -113,6 +135,7 @@ static int lex_quoted(struct tdm__lex *L, char *buf)
 	L->p++; /* the opening quote */
 	for (;;) {
 		char ch;
+		int r;
 
 		if (L->p == L->end || *L->p == '\n')
 			return tdm__lex_err(L, L->line,
@@ -123,20 +146,12 @@ static int lex_quoted(struct tdm__lex *L, char *buf)
 		if (ch == '\\' && L->p < L->end &&
 		    (*L->p == '"' || *L->p == '\\'))
 			ch = *L->p++;
-		else if (is_ctrl((unsigned char)ch))
-			return tdm__lex_err(L, L->line,
-					    "non-printable character 0x%02x in "
-					    "a quoted string",
-					    (unsigned char)ch);
-		if (o == TDM__WORD_MAX - 1)
-			return tdm__lex_err(L, L->line,
-					    "value longer than %d bytes",
-					    TDM__WORD_MAX - 1);
-		buf[o++] = ch;
+		r = word_byte(L, buf, &o, ch, " in a quoted string");
+		if (r)
+			return r;
 	}
 	buf[o] = '\0';
-	if (L->p < L->end && !is_space(*L->p) && *L->p != '\n' &&
-	    *L->p != '#' && *L->p != '{' && *L->p != '}')
+	if (L->p < L->end && !ends_word(*L->p))
 		return tdm__lex_err(L, L->line,
 				    "unexpected character after a closing "
 				    "quote");
@@ -147,26 +162,16 @@ static int lex_word(struct tdm__lex *L, char *buf)
 {
 	size_t o = 0;
 
-	while (L->p < L->end) {
-		char ch = *L->p;
+	for (; L->p < L->end && !ends_word(*L->p); L->p++) {
+		int r;
 
-		if (is_space(ch) || ch == '\n' || ch == '#' || ch == '{' ||
-		    ch == '}')
-			break;
-		if (ch == '"')
+		if (*L->p == '"')
 			return tdm__lex_err(L, L->line,
 					    "unexpected '\"' inside a word "
 					    "(quote the whole value)");
-		if (is_ctrl((unsigned char)ch))
-			return tdm__lex_err(L, L->line,
-					    "non-printable character 0x%02x",
-					    (unsigned char)ch);
-		if (o == TDM__WORD_MAX - 1)
-			return tdm__lex_err(L, L->line,
-					    "value longer than %d bytes",
-					    TDM__WORD_MAX - 1);
-		buf[o++] = ch;
-		L->p++;
+		r = word_byte(L, buf, &o, *L->p, "");
+		if (r)
+			return r;
 	}
 	buf[o] = '\0';
 	return 0;

@@ -562,6 +562,47 @@ static void test_parse_file(void **state)
 	assert_non_null(strstr(err, "not a regular file"));
 }
 
+/*
+ * The longest word is 4095 bytes, bare or quoted: a filename of that
+ * length is read, one byte more is an error on its line.
+ */
+static void test_word_limit(void **state)
+{
+	static char text[4300];
+	struct tdm_conf c;
+	char err[512];
+
+	(void)state;
+	for (int quoted = 0; quoted < 2; quoted++) {
+		for (size_t n = 4095; n <= 4096; n++) {
+			char path[4097];
+			int r;
+
+			memset(path, 'a', n);
+			path[0] = '/';
+			path[n] = '\0';
+			snprintf(text, sizeof(text),
+				 "HANDLER vdisk_fileio {\n\tDEVICE d {\n"
+				 "\t\tfilename %s%s%s\n\t}\n}\n",
+				 quoted ? "\"" : "", path, quoted ? "\"" : "");
+			r = tdm_conf_parse(text, strlen(text), "t.conf", &c,
+					   err, sizeof(err));
+			if (n == 4095) {
+				if (r)
+					fail_msg("quoted %d: %s", quoted, err);
+				assert_int_equal(strlen(c.devices[0].filename),
+						 4095);
+			} else {
+				assert_int_equal(r, -EINVAL);
+				assert_string_equal(
+					err, "t.conf:3: value longer than 4095 "
+					     "bytes");
+			}
+			tdm_conf_free(&c);
+		}
+	}
+}
+
 /* ---- errors: each with its exact file:line ---- */
 
 struct bad {
@@ -1030,6 +1071,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_empty_and_comments),
 		cmocka_unit_test(test_lexer_forms),
+		cmocka_unit_test(test_word_limit),
 		cmocka_unit_test(test_portals),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_write_canonical),
