@@ -28,6 +28,7 @@
 #define LIST_MAX 4096 /* entries of one repeatable attribute */
 #define DEVICES_MAX 16384
 #define TARGETS_MAX 4096
+#define DGRPS_MAX 4096
 #define FILE_MAX (16u << 20) /* a configuration file, bytes */
 #define ISCSI_PORT 3260	     /* IANA: iscsi-target */
 
@@ -173,12 +174,12 @@ static const char *bad_ident(const char *s, size_t max)
 }
 
 /* RFC 7143 4.2.7: "iqn.", "eui." or "naa." names, at most 223 bytes. */
-static const char *bad_iscsi_name(const char *s)
+static const char *bad_iscsi_name(const char *s, size_t max)
 {
 	if (strncasecmp(s, "iqn.", 4) != 0 && strncasecmp(s, "eui.", 4) != 0 &&
 	    strncasecmp(s, "naa.", 4) != 0)
 		return "an iSCSI name starts with iqn., eui. or naa.";
-	return bad_ident(s, TDM_NAME_MAX - 1);
+	return bad_ident(s, max);
 }
 
 /* Patterns and CHAP words: printable ASCII without blanks, 1..max. */
@@ -282,6 +283,93 @@ static int grow(struct parser *P, void *arrp, size_t n, size_t sz, size_t max,
 	*arr = q;
 	memset((char *)q + n * sz, 0, (cap - n) * sz);
 	return 0;
+}
+
+/* ---- named blocks: DEVICE, TARGET, GROUP, DEVICE_GROUP, ... ---- */
+
+/* What a named block is, and the elements that hold one. */
+struct named {
+	const char *kw; /* its keyword */
+	/* why a name is bad (NULL: it is good); max: its longest length */
+	const char *(*bad)(const char *s, size_t max);
+	size_t size;	  /* of an element (a struct tdm_conf_...) */
+	size_t name_off;  /* of its char name[] */
+	size_t name_size; /* of that name */
+	size_t line_off;  /* of its int line */
+	bool unique;	  /* a name twice is an error here (else
+			   * tdm_conf_validate() finds it, in O(n log n)) */
+	size_t max;	  /* elements at most */
+	const char *many; /* in "too many ..." */
+};
+
+enum named_kind { N_DEVICE, N_TARGET, N_GROUP, N_DGRP, N_TGRP, N_TG_PORT };
+
+/* the element struct tdm_conf_T */
+#define EL(T)                                                                  \
+	sizeof(struct tdm_conf_##T), offsetof(struct tdm_conf_##T, name),      \
+		sizeof(((struct tdm_conf_##T *)0)->name),                      \
+		offsetof(struct tdm_conf_##T, line)
+
+/* keyword, name rule, element, unique, at most, in "too many ...": in
+ * the order of enum named_kind */
+static const struct named kinds[] = {
+	{"DEVICE", bad_ident, EL(device), false, DEVICES_MAX, "devices"},
+	{"TARGET", bad_iscsi_name, EL(target), true, TARGETS_MAX, "targets"},
+	{"GROUP", bad_ident, EL(group), true, LIST_MAX, "GROUPs"},
+	{"DEVICE_GROUP", bad_ident, EL(dgrp), false, DGRPS_MAX,
+	 "DEVICE_GROUPs"},
+	{"TARGET_GROUP", bad_ident, EL(tgrp), false, LIST_MAX, "TARGET_GROUPs"},
+	{"TARGET", bad_word, EL(tg_port), true, LIST_MAX, "TARGETs"},
+};
+
+/*
+ * The statement "KW name" or "KW name {" that opens a named block k =
+ * kinds[kind] in the block "ctx ctxname" (ctx "" at the top): exactly
+ * one name, one that k->bad accepts and, if k->unique, none of the *n
+ * elements of the array *arrp has. Returns a new element at the end of
+ * the array, zeroed, with the name and the line; NULL and the error in *r
+ * when not.
+ */
+static void *open_named(struct parser *P, enum named_kind kind, const char *ctx,
+			const char *ctxname, void *arrp, size_t *n, int *r)
+{
+	const struct named *k = &kinds[kind];
+	const struct tdm__stmt *S = &P->L.st;
+	char where[TDM_NAME_MAX + 32] = "", *e;
+	const char *why;
+
+	if (*ctx)
+		snprintf(where, sizeof(where), "%s %s: ", ctx, ctxname);
+	*r = -EINVAL;
+	if (S->n != 2) {
+		perr(P, S->line, "%s%s needs exactly one name", where, k->kw);
+		return NULL;
+	}
+	why = k->bad(S->w[1], k->name_size - 1);
+	if (why) {
+		perr(P, S->line, "%sbad %s name '%s': %s", where, k->kw,
+		     tdm__conf_show(S->w[1]), why);
+		return NULL;
+	}
+	for (size_t i = 0; k->unique && i < *n; i++) {
+		int line;
+
+		e = *(char **)arrp + i * k->size;
+		if (strcmp(e + k->name_off, S->w[1]) != 0)
+			continue;
+		memcpy(&line, e + k->line_off, sizeof(line));
+		perr(P, S->line, "%sduplicate %s %s (first at line %d)", where,
+		     k->kw, S->w[1], line);
+		return NULL;
+	}
+	*r = grow(P, arrp, *n, k->size, k->max, k->many);
+	if (*r)
+		return NULL;
+	e = *(char **)arrp + (*n)++ * k->size;
+	memset(e, 0, k->size);
+	copy(e + k->name_off, k->name_size, S->w[1]);
+	memcpy(e + k->line_off, &S->line, sizeof(S->line));
+	return e;
 }
 
 /* SCST attributes that tandem knows of but does not implement. */
@@ -862,22 +950,13 @@ static int parse_device(struct parser *P, enum tdm_handler h)
 	struct tdm_conf *c = P->c;
 	struct tdm_conf_device *d;
 	int seen[DA__COUNT] = {0};
-	const char *why;
 	int r, open_line = S->line;
 	bool in_block = S->end == TDM__T_LBRACE;
 
-	if (S->n != 2)
-		return perr(P, S->line, "DEVICE needs exactly one name");
-	why = bad_ident(S->w[1], sizeof(d->name) - 1);
-	if (why)
-		return perr(P, S->line, "bad DEVICE name '%s': %s",
-			    tdm__conf_show(S->w[1]), why);
-	/* duplicate names: tdm_conf_validate(), in O(n log n) */
-	r = grow(P, &c->devices, c->ndevices, sizeof(*d), DEVICES_MAX,
-		 "devices");
-	if (r)
+	d = open_named(P, N_DEVICE, "", "", &c->devices, &c->ndevices, &r);
+	if (!d)
 		return r;
-	d = &c->devices[c->ndevices++];
+	/* the handler's defaults; tdm_conf_device_init() zeroes the name */
 	tdm_conf_device_init(d, h);
 	copy(d->name, sizeof(d->name), S->w[1]);
 	d->line = S->line;
@@ -1022,31 +1101,14 @@ static int parse_group(struct parser *P, struct tdm_conf_target *t)
 	struct tdm__stmt *S = &P->L.st;
 	struct tdm_conf_group *g;
 	struct lunset used;
-	const char *why;
 	int r, open_line = S->line;
 	bool in_block = S->end == TDM__T_LBRACE;
 
-	if (S->n != 2)
-		return perr(P, S->line,
-			    "TARGET %s: GROUP needs exactly one name", t->name);
-	why = bad_ident(S->w[1], sizeof(g->name) - 1);
-	if (why)
-		return perr(P, S->line, "TARGET %s: bad GROUP name '%s': %s",
-			    t->name, tdm__conf_show(S->w[1]), why);
-	for (size_t i = 0; i < t->ngroups; i++)
-		if (strcmp(t->groups[i].name, S->w[1]) == 0)
-			return perr(P, S->line,
-				    "TARGET %s: duplicate GROUP %s (first at "
-				    "line %d)",
-				    t->name, S->w[1], t->groups[i].line);
-	r = grow(P, &t->groups, t->ngroups, sizeof(*g), LIST_MAX, "GROUPs");
-	if (r)
+	g = open_named(P, N_GROUP, "TARGET", t->name, &t->groups, &t->ngroups,
+		       &r);
+	if (!g)
 		return r;
-	g = &t->groups[t->ngroups++];
-	memset(g, 0, sizeof(*g));
 	memset(&used, 0, sizeof(used));
-	copy(g->name, sizeof(g->name), S->w[1]);
-	g->line = S->line;
 
 	while (in_block) {
 		r = next_in_block(P, open_line);
@@ -1085,27 +1147,11 @@ static int parse_target(struct parser *P)
 	int r, open_line = S->line;
 	bool in_block = S->end == TDM__T_LBRACE;
 
-	if (S->n != 2)
-		return perr(P, S->line, "TARGET needs exactly one name");
-	why = bad_iscsi_name(S->w[1]);
-	if (why)
-		return perr(P, S->line, "bad TARGET name '%s': %s",
-			    tdm__conf_show(S->w[1]), why);
-	for (size_t i = 0; i < c->ntargets; i++)
-		if (strcmp(c->targets[i].name, S->w[1]) == 0)
-			return perr(P, S->line,
-				    "duplicate TARGET %s (first at line %d)",
-				    S->w[1], c->targets[i].line);
-	r = grow(P, &c->targets, c->ntargets, sizeof(*t), TARGETS_MAX,
-		 "targets");
-	if (r)
+	t = open_named(P, N_TARGET, "", "", &c->targets, &c->ntargets, &r);
+	if (!t)
 		return r;
-	t = &c->targets[c->ntargets++];
-	memset(t, 0, sizeof(*t));
 	memset(&used, 0, sizeof(used));
 	tdm_conf_params_init(&t->params);
-	copy(t->name, sizeof(t->name), S->w[1]);
-	t->line = S->line;
 
 	while (in_block) {
 		const char *w;
@@ -1303,39 +1349,18 @@ static int parse_driver(struct parser *P)
  * 0|1; state s; TARGET t [{ rel_tgt_id n }] } }, as SCST writes it.
  * Cross references are checked by tdm_alua_conf_validate().
  */
-#define DGRPS_MAX 4096
-
 static int parse_tg_port(struct parser *P, struct tdm_conf_tgrp *g)
 {
 	struct tdm__stmt *S = &P->L.st;
 	struct tdm_conf_tg_port *t;
-	const char *why;
 	int r, seen = 0, open_line = S->line;
 	bool in_block = S->end == TDM__T_LBRACE;
 	uint64_t v;
 
-	if (S->n != 2)
-		return perr(P, S->line,
-			    "TARGET_GROUP %s: TARGET needs exactly one name",
-			    g->name);
-	why = bad_word(S->w[1], TDM_NAME_MAX - 1);
-	if (why)
-		return perr(P, S->line,
-			    "TARGET_GROUP %s: bad TARGET name '%s': %s",
-			    g->name, tdm__conf_show(S->w[1]), why);
-	for (size_t i = 0; i < g->nports; i++)
-		if (strcmp(g->ports[i].name, S->w[1]) == 0)
-			return perr(P, S->line,
-				    "TARGET_GROUP %s: duplicate TARGET %s "
-				    "(first at line %d)",
-				    g->name, S->w[1], g->ports[i].line);
-	r = grow(P, &g->ports, g->nports, sizeof(*t), LIST_MAX, "TARGETs");
-	if (r)
+	t = open_named(P, N_TG_PORT, "TARGET_GROUP", g->name, &g->ports,
+		       &g->nports, &r);
+	if (!t)
 		return r;
-	t = &g->ports[g->nports++];
-	memset(t, 0, sizeof(*t));
-	copy(t->name, sizeof(t->name), S->w[1]);
-	t->line = S->line;
 	while (in_block) {
 		r = next_in_block(P, open_line);
 		if (r < 0)
@@ -1361,29 +1386,14 @@ static int parse_tgrp(struct parser *P, struct tdm_conf_dgrp *d)
 {
 	struct tdm__stmt *S = &P->L.st;
 	struct tdm_conf_tgrp *g;
-	const char *why;
 	int r, open_line = S->line, seen[3] = {0};
 	bool in_block = S->end == TDM__T_LBRACE;
 	uint64_t v;
 
-	if (S->n != 2)
-		return perr(P, S->line,
-			    "DEVICE_GROUP %s: TARGET_GROUP needs exactly one "
-			    "name",
-			    d->name);
-	why = bad_ident(S->w[1], sizeof(g->name) - 1);
-	if (why)
-		return perr(P, S->line,
-			    "DEVICE_GROUP %s: bad TARGET_GROUP name '%s': %s",
-			    d->name, tdm__conf_show(S->w[1]), why);
-	r = grow(P, &d->tgrps, d->ntgrps, sizeof(*g), LIST_MAX,
-		 "TARGET_GROUPs");
-	if (r)
+	g = open_named(P, N_TGRP, "DEVICE_GROUP", d->name, &d->tgrps,
+		       &d->ntgrps, &r);
+	if (!g)
 		return r;
-	g = &d->tgrps[d->ntgrps++];
-	memset(g, 0, sizeof(*g));
-	copy(g->name, sizeof(g->name), S->w[1]);
-	g->line = S->line;
 	g->state = TDM_ALUA_AO; /* SCST's default */
 	while (in_block) {
 		r = next_in_block(P, open_line);
@@ -1440,24 +1450,12 @@ static int parse_dgrp(struct parser *P)
 	struct tdm__stmt *S = &P->L.st;
 	struct tdm_conf *c = P->c;
 	struct tdm_conf_dgrp *d;
-	const char *why;
 	int r, open_line = S->line;
 	bool in_block = S->end == TDM__T_LBRACE;
 
-	if (S->n != 2)
-		return perr(P, S->line, "DEVICE_GROUP needs exactly one name");
-	why = bad_ident(S->w[1], sizeof(d->name) - 1);
-	if (why)
-		return perr(P, S->line, "bad DEVICE_GROUP name '%s': %s",
-			    tdm__conf_show(S->w[1]), why);
-	r = grow(P, &c->dgrps, c->ndgrps, sizeof(*d), DGRPS_MAX,
-		 "DEVICE_GROUPs");
-	if (r)
+	d = open_named(P, N_DGRP, "", "", &c->dgrps, &c->ndgrps, &r);
+	if (!d)
 		return r;
-	d = &c->dgrps[c->ndgrps++];
-	memset(d, 0, sizeof(*d));
-	copy(d->name, sizeof(d->name), S->w[1]);
-	d->line = S->line;
 	while (in_block) {
 		r = next_in_block(P, open_line);
 		if (r < 0)
