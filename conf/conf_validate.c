@@ -7,6 +7,7 @@
  * many devices and targets is checked in O(n log n).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,29 +37,35 @@ static int key_find(const void *k, const void *e)
 }
 
 /*
- * Sort n names (stride bytes apart, each at most max bytes); *dup_at is
- * the earliest index whose name an earlier one already has (n if none)
- * and *dup_first that earlier index.
+ * Sort the names of n elements into *out (to free): elements of stride
+ * bytes, each with its name first (at most max bytes) and its int line at
+ * line_off. A name that is not terminated is an error on line, one given
+ * twice an error on the line of the second: "where: duplicate KW name
+ * (first at line N)", for the earliest such second.
  */
 static int sort_names(const void *base, size_t n, size_t stride, size_t max,
-		      struct key **out, size_t *dup_at, size_t *dup_first)
+		      size_t line_off, const char *kw, const char *where,
+		      int line, const char *name, char *err, size_t errlen,
+		      struct key **out)
 {
+	const char *b = base, *sep = *where ? ": " : "";
+	size_t at = n, first = 0;
 	struct key *k;
+	int l1, l2;
 
 	*out = NULL;
-	*dup_at = n;
-	*dup_first = 0;
 	if (n == 0)
 		return 0;
 	k = calloc(n, sizeof(*k));
 	if (!k)
-		return -ENOMEM;
+		return tdm__conf_err(err, errlen, name, 0, "out of memory");
+	*out = k;
 	for (size_t i = 0; i < n; i++) {
-		k[i].s = (const char *)base + i * stride;
-		if (strnlen(k[i].s, max) == max) {
-			free(k);
-			return -EINVAL;
-		}
+		k[i].s = b + i * stride;
+		if (strnlen(k[i].s, max) == max)
+			return tdm__conf_err(err, errlen, name, line,
+					     "%s%sa %s name is not terminated",
+					     where, sep, kw);
 		k[i].idx = i;
 	}
 	qsort(k, n, sizeof(*k), key_cmp);
@@ -67,13 +74,18 @@ static int sort_names(const void *base, size_t n, size_t stride, size_t max,
 			run = i; /* a run of equal names starts here */
 			continue;
 		}
-		if (k[i].idx < *dup_at) {
-			*dup_at = k[i].idx;
-			*dup_first = k[run].idx;
+		if (k[i].idx < at) {
+			at = k[i].idx;
+			first = k[run].idx;
 		}
 	}
-	*out = k;
-	return 0;
+	if (at == n)
+		return 0;
+	memcpy(&l1, b + first * stride + line_off, sizeof(l1));
+	memcpy(&l2, b + at * stride + line_off, sizeof(l2));
+	return tdm__conf_err(err, errlen, name, l2,
+			     "%s%sduplicate %s %s (first at line %d)", where,
+			     sep, kw, b + at * stride, l1);
 }
 
 static int check_luns(const struct tdm_conf *c, const char *name,
@@ -149,7 +161,6 @@ static int check_target(const struct tdm_conf *c,
 {
 	char where[TDM_NAME_MAX + 80];
 	struct key *k;
-	size_t at, first;
 	int r;
 
 	snprintf(where, sizeof(where), "TARGET %.*s", TDM_NAME_MAX - 1,
@@ -162,19 +173,12 @@ static int check_target(const struct tdm_conf *c,
 	if (r)
 		return r;
 	r = sort_names(t->groups, t->ngroups, sizeof(*t->groups),
-		       sizeof(t->groups->name), &k, &at, &first);
+		       sizeof(t->groups->name),
+		       offsetof(struct tdm_conf_group, line), "GROUP", where,
+		       t->line, name, err, errlen, &k);
 	free(k);
-	if (r == -ENOMEM)
-		return tdm__conf_err(err, errlen, name, 0, "out of memory");
 	if (r)
-		return tdm__conf_err(err, errlen, name, t->line,
-				     "%s: a GROUP name is not terminated",
-				     where);
-	if (at < t->ngroups)
-		return tdm__conf_err(
-			err, errlen, name, t->groups[at].line,
-			"%s: duplicate GROUP %s (first at line %d)", where,
-			t->groups[at].name, t->groups[first].line);
+		return r;
 	for (size_t i = 0; i < t->ngroups; i++) {
 		const struct tdm_conf_group *g = &t->groups[i];
 
@@ -189,31 +193,16 @@ static int check_target(const struct tdm_conf *c,
 	return 0;
 }
 
-int tdm_conf_validate(const struct tdm_conf *c, const char *name, char *err,
-		      size_t errlen)
+/* The devices: names unique (sorted into *devs), fields in range. */
+static int check_devices(const struct tdm_conf *c, const char *name, char *err,
+			 size_t errlen, struct key **devs)
 {
-	struct key *devs = NULL, *tg = NULL;
-	size_t at, first;
-	int r;
+	int r = sort_names(c->devices, c->ndevices, sizeof(*c->devices),
+			   sizeof(c->devices->name),
+			   offsetof(struct tdm_conf_device, line), "DEVICE", "",
+			   0, name, err, errlen, devs);
 
-	if (!name)
-		name = "<config>";
-	r = sort_names(c->devices, c->ndevices, sizeof(*c->devices),
-		       sizeof(c->devices->name), &devs, &at, &first);
-	if (r) {
-		if (r == -ENOMEM)
-			return tdm__conf_err(err, errlen, name, 0,
-					     "out of memory");
-		return tdm__conf_err(err, errlen, name, 0,
-				     "a DEVICE name is not terminated");
-	}
-	if (at < c->ndevices) {
-		r = tdm__conf_err(err, errlen, name, c->devices[at].line,
-				  "duplicate DEVICE %s (first at line %d)",
-				  c->devices[at].name, c->devices[first].line);
-		goto out;
-	}
-	for (size_t i = 0; i < c->ndevices; i++) {
+	for (size_t i = 0; i < c->ndevices && !r; i++) {
 		const struct tdm_conf_device *d = &c->devices[i];
 
 		if (d->name[0] == '\0' ||
@@ -224,36 +213,36 @@ int tdm_conf_validate(const struct tdm_conf *c, const char *name, char *err,
 		     ((d->phys_blocksize & (d->phys_blocksize - 1)) ||
 		      d->phys_blocksize <= d->blocksize ||
 		      d->phys_blocksize > (d->blocksize << 15))) ||
-		    (unsigned)d->handler >= TDM__HANDLER_COUNT) {
+		    (unsigned)d->handler >= TDM__HANDLER_COUNT)
 			r = tdm__conf_err(
 				err, errlen, name, d->line,
 				"DEVICE '%s': empty name, bad handler, "
 				"blocksize %u or physical_blocksize",
 				d->name, d->blocksize);
-			goto out;
-		}
 	}
-	r = check_params(&c->params, NULL, name, 0, "TARGET_DRIVER iscsi", err,
-			 errlen);
+	return r;
+}
+
+int tdm_conf_validate(const struct tdm_conf *c, const char *name, char *err,
+		      size_t errlen)
+{
+	struct key *devs = NULL, *tg = NULL;
+	int r;
+
+	if (!name)
+		name = "<config>";
+	r = check_devices(c, name, err, errlen, &devs);
+	if (!r)
+		r = check_params(&c->params, NULL, name, 0,
+				 "TARGET_DRIVER iscsi", err, errlen);
 	if (r)
 		goto out;
-
 	r = sort_names(c->targets, c->ntargets, sizeof(*c->targets),
-		       sizeof(c->targets->name), &tg, &at, &first);
-	if (r) {
-		r = r == -ENOMEM
-			    ? tdm__conf_err(err, errlen, name, 0,
-					    "out of memory")
-			    : tdm__conf_err(err, errlen, name, 0,
-					    "a TARGET name is not terminated");
+		       sizeof(c->targets->name),
+		       offsetof(struct tdm_conf_target, line), "TARGET", "", 0,
+		       name, err, errlen, &tg);
+	if (r)
 		goto out;
-	}
-	if (at < c->ntargets) {
-		r = tdm__conf_err(err, errlen, name, c->targets[at].line,
-				  "duplicate TARGET %s (first at line %d)",
-				  c->targets[at].name, c->targets[first].line);
-		goto out;
-	}
 	for (size_t i = 0; i < c->ntargets; i++) {
 		const struct tdm_conf_target *t = &c->targets[i];
 

@@ -502,6 +502,60 @@ static void test_programmatic(void **state)
 	assert_non_null(strstr(err, "blocksize 1024"));
 }
 
+/* tdm_conf_validate() on a configuration built in memory: names given
+ * twice (on the line of the second), names without their NUL. */
+static void test_validate_names(void **state)
+{
+	struct tdm_conf c;
+	struct tdm_conf_device dev;
+	struct tdm_conf_target tg[2];
+	struct tdm_conf_group grp[2];
+	char err[512];
+
+	(void)state;
+	tdm_conf_init(&c);
+	tdm_conf_device_init(&dev, TDM_HANDLER_RAM);
+	snprintf(dev.name, sizeof(dev.name), "m0");
+	dev.size = 4096;
+	memset(tg, 0, sizeof(tg));
+	memset(grp, 0, sizeof(grp));
+	for (int i = 0; i < 2; i++) {
+		tdm_conf_params_init(&tg[i].params);
+		snprintf(tg[i].name, sizeof(tg[i].name), "iqn.2026-11.x:t%d",
+			 i);
+		tg[i].line = 10 + i;
+		snprintf(grp[i].name, sizeof(grp[i].name), "g");
+		grp[i].line = 20 + i;
+	}
+	c.devices = &dev;
+	c.ndevices = 1;
+	c.targets = tg;
+	c.ntargets = 2;
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), 0);
+
+	tg[1].groups = grp;
+	tg[1].ngroups = 2;
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:21: TARGET iqn.2026-11.x:t1: duplicate "
+				 "GROUP g (first at line 20)");
+	memset(grp[1].name, 'h', sizeof(grp[1].name));
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:11: TARGET iqn.2026-11.x:t1: a GROUP name "
+				 "is not terminated");
+	tg[1].ngroups = 0;
+
+	snprintf(tg[1].name, sizeof(tg[1].name), "iqn.2026-11.x:t0");
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:11: duplicate TARGET iqn.2026-11.x:t0 "
+				 "(first at line 10)");
+	memset(tg[1].name, 'i', sizeof(tg[1].name));
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b: a TARGET name is not terminated");
+	memset(dev.name, 'd', sizeof(dev.name));
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b: a DEVICE name is not terminated");
+}
+
 static void test_dup_independent(void **state)
 {
 	struct tdm_conf a = parse_ok(full_example), b;
@@ -601,6 +655,36 @@ static void test_word_limit(void **state)
 			tdm_conf_free(&c);
 		}
 	}
+}
+
+/* A block holds at most so many elements: 4096 TARGETs in a
+ * TARGET_GROUP are read, the 4097th is an error on its line. */
+static void test_element_limit(void **state)
+{
+	static const char head[] =
+		"DEVICE_GROUP dg {\n\tTARGET_GROUP tg {\n\t\tgroup_id 1\n";
+	char err[512], *text = malloc(sizeof(head) + 4097 * 24);
+	struct tdm_conf c;
+	size_t len;
+
+	(void)state;
+	assert_non_null(text);
+	len = (size_t)sprintf(text, "%s", head);
+	for (int i = 0; i < 4096; i++)
+		len += (size_t)sprintf(text + len, "\t\tTARGET p%d\n", i);
+	/* 4096: read as far as the cross references (which find no target
+	 * p0 here), so no limit was hit */
+	assert_int_equal(
+		tdm_conf_parse(text, len, "t.conf", &c, err, sizeof(err)),
+		-EINVAL);
+	assert_null(strstr(err, "too many"));
+	len += (size_t)sprintf(text + len, "\t\tTARGET p4096\n");
+	assert_int_equal(
+		tdm_conf_parse(text, len, "t.conf", &c, err, sizeof(err)),
+		-EINVAL);
+	assert_string_equal(err,
+			    "t.conf:4100: too many TARGETs (at most 4096)");
+	free(text);
 }
 
 /* ---- errors: each with its exact file:line ---- */
@@ -889,6 +973,38 @@ static const struct bad bads[] = {
 	 "TARGET iqn.2026-11.x:t: unknown attribute 'QueuedCmds'"},
 	{"HANDLER without a name", "HANDLER {\n}\n", 1,
 	 "HANDLER needs exactly one name"},
+	/* the openings of named blocks: one name, a good one, not twice */
+	{"DEVICE with two names", "HANDLER ram {\n\tDEVICE a b {\n", 2,
+	 "t.conf:2: DEVICE needs exactly one name"},
+	{"TARGET without a name", "TARGET_DRIVER iscsi {\n\tTARGET {\n", 2,
+	 "t.conf:2: TARGET needs exactly one name"},
+	{"GROUP without a name", TGT_HEAD "\t\tGROUP\n" TGT_TAIL, 8,
+	 "t.conf:8: TARGET iqn.2026-11.x:t: GROUP needs exactly one name"},
+	{"bad group name", TGT_HEAD "\t\tGROUP g/1 {\n", 8,
+	 "t.conf:8: TARGET iqn.2026-11.x:t: bad GROUP name 'g/1': only "
+	 "letters, digits and _ . : - are allowed"},
+	{"DEVICE_GROUP without a name", "\nDEVICE_GROUP {\n}\n", 2,
+	 "t.conf:2: DEVICE_GROUP needs exactly one name"},
+	{"bad DEVICE_GROUP name", "DEVICE_GROUP d/g {\n}\n", 1,
+	 "t.conf:1: bad DEVICE_GROUP name 'd/g': only letters"},
+	{"TARGET_GROUP with two names",
+	 "DEVICE_GROUP dg {\n\tTARGET_GROUP a b {\n", 2,
+	 "t.conf:2: DEVICE_GROUP dg: TARGET_GROUP needs exactly one name"},
+	{"bad TARGET_GROUP name", "DEVICE_GROUP dg {\n\tTARGET_GROUP t/g\n", 2,
+	 "t.conf:2: DEVICE_GROUP dg: bad TARGET_GROUP name 't/g': only "
+	 "letters"},
+	{"TARGET_GROUP TARGET without a name",
+	 "DEVICE_GROUP dg {\n\tTARGET_GROUP tg {\n\t\tgroup_id 1\n"
+	 "\t\tTARGET\n",
+	 4, "t.conf:4: TARGET_GROUP tg: TARGET needs exactly one name"},
+	{"bad TARGET_GROUP TARGET name",
+	 "DEVICE_GROUP dg {\n\tTARGET_GROUP tg {\n\t\tTARGET \"a b\"\n", 3,
+	 "t.conf:3: TARGET_GROUP tg: bad TARGET name 'a b': only printable "
+	 "ASCII without blanks is allowed"},
+	{"duplicate TARGET_GROUP TARGET",
+	 "DEVICE_GROUP dg {\n\tTARGET_GROUP tg {\n\t\tgroup_id 1\n"
+	 "\t\tTARGET x {\n\t\t\trel_tgt_id 1\n\t\t}\n\t\tTARGET x\n",
+	 7, "t.conf:7: TARGET_GROUP tg: duplicate TARGET x (first at line 4)"},
 };
 
 static void test_bad(void **state)
@@ -1072,11 +1188,13 @@ int main(void)
 		cmocka_unit_test(test_empty_and_comments),
 		cmocka_unit_test(test_lexer_forms),
 		cmocka_unit_test(test_word_limit),
+		cmocka_unit_test(test_element_limit),
 		cmocka_unit_test(test_portals),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_write_canonical),
 		cmocka_unit_test(test_programmatic),
 		cmocka_unit_test(test_dup_independent),
+		cmocka_unit_test(test_validate_names),
 		cmocka_unit_test(test_parse_file),
 		cmocka_unit_test(test_error_truncation),
 		cmocka_unit_test(test_wildcard),
