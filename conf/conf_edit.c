@@ -810,7 +810,7 @@ int tdm_edit_add_device(struct tdm_conf *c, const char *name,
 		return fail(err, errlen, -EINVAL,
 			    "unknown handler '%s' "
 			    "(vdisk_fileio, vdisk_blockio, vdisk_nullio, "
-			    "vdisk_cdrom or ram)",
+			    "vcdrom or ram)",
 			    handler ? handler : "");
 	r = check_word("device name", name, err, errlen);
 	if (r)
@@ -880,7 +880,7 @@ int tdm_edit_rem_device(struct tdm_conf *c, const char *name,
 	r = need_device(c, name, &d, err, errlen);
 	if (r)
 		return r;
-	if (handler && strcmp(handler, tdm_handler_name(d->handler)) != 0)
+	if (handler && !tdm_handler_is(d->handler, handler))
 		return fail(err, errlen, -EINVAL,
 			    "device '%s' has handler %s, "
 			    "not %s",

@@ -811,7 +811,7 @@ static int device_attr(struct parser *P, struct tdm_conf_device *d,
 			return perr(P, S->line,
 				    "DEVICE %s: filename is not valid for %s",
 				    d->name, hname);
-		/* vdisk_cdrom: an empty filename is an empty drive */
+		/* vcdrom: an empty filename is an empty drive */
 		if (d->handler == TDM_HANDLER_CDROM && v[0] == '\0') {
 			d->filename[0] = '\0';
 			return 0;
@@ -840,9 +840,9 @@ static int device_attr(struct parser *P, struct tdm_conf_device *d,
 			/* MMC-6: CD/DVD logical blocks are 2048 bytes */
 			if (strcmp(v, "2048") != 0)
 				return perr(P, S->line,
-					    "DEVICE %s: blocksize of "
-					    "vdisk_cdrom is 2048, got %s",
-					    d->name, tdm__conf_show(v));
+					    "DEVICE %s: blocksize of %s is "
+					    "2048, got %s",
+					    d->name, hname, tdm__conf_show(v));
 			d->blocksize = 2048;
 			d->set_mask |= TDM_DA_BLOCKSIZE;
 			return 0;
@@ -859,8 +859,8 @@ static int device_attr(struct parser *P, struct tdm_conf_device *d,
 			return perr(
 				P, S->line,
 				"DEVICE %s: physical_blocksize is not valid "
-				"for vdisk_cdrom",
-				d->name);
+				"for %s",
+				d->name, hname);
 		r = get_num(P, "physical_blocksize", v, 512, 1u << 27, &x);
 		if (r)
 			return r;
@@ -1029,7 +1029,7 @@ static int parse_handler(struct parser *P)
 	if (tdm_handler_from_name(S->w[1], &h))
 		return perr(P, S->line,
 			    "unknown handler '%s' (vdisk_fileio, "
-			    "vdisk_blockio, vdisk_nullio, vdisk_cdrom or ram)",
+			    "vdisk_blockio, vdisk_nullio, vcdrom or ram)",
 			    tdm__conf_show(S->w[1]));
 	copy(hname, sizeof(hname), S->w[1]);
 	if (S->end != TDM__T_LBRACE)

@@ -860,7 +860,29 @@ static const struct bad bads[] = {
 	{"unknown target driver", "TARGET_DRIVER qla2x00t {\n}\n", 1,
 	 "unknown target driver 'qla2x00t'"},
 	{"unknown handler", "\nHANDLER dev_disk {\n}\n", 2,
-	 "unknown handler 'dev_disk'"},
+	 "unknown handler 'dev_disk' (vdisk_fileio, vdisk_blockio, "
+	 "vdisk_nullio, vcdrom or ram)"},
+	{"handler names are case-sensitive", "HANDLER VCDROM {\n}\n", 1,
+	 "unknown handler 'VCDROM'"},
+	{"vcdrom blocksize",
+	 "HANDLER vcdrom {\n\tDEVICE cd {\n\t\tblocksize 512\n", 3,
+	 "DEVICE cd: blocksize of vcdrom is 2048, got 512"},
+	{"vdisk_cdrom blocksize",
+	 "HANDLER vdisk_cdrom {\n\tDEVICE cd {\n\t\tblocksize 4096\n", 3,
+	 "DEVICE cd: blocksize of vcdrom is 2048, got 4096"},
+	{"vcdrom physical_blocksize",
+	 "HANDLER vcdrom {\n\tDEVICE cd {\n\t\tphysical_blocksize 4096\n", 3,
+	 "DEVICE cd: physical_blocksize is not valid for vcdrom"},
+	{"vcdrom o_direct", "HANDLER vcdrom {\n\tDEVICE cd {\n\t\to_direct 1\n",
+	 3, "DEVICE cd: o_direct is only valid for vdisk_fileio"},
+	{"vcdrom relative filename",
+	 "HANDLER vcdrom {\n\tDEVICE cd {\n\t\tfilename a.iso\n", 3,
+	 "DEVICE cd: filename must be an absolute path, got 'a.iso'"},
+	{"vcdrom size", "HANDLER vcdrom {\n\tDEVICE cd {\n\t\tsize 1024\n\t}\n",
+	 3, "DEVICE cd: size 1024 is not a multiple of blocksize 2048"},
+	{"DEVICE in a vcdrom block, wrong case",
+	 "HANDLER vdisk_cdrom {\n\tdevice cd {\n", 2,
+	 "HANDLER vdisk_cdrom: unknown keyword 'device'"},
 	{"keywords are case-sensitive", "handler vdisk_fileio {\n}\n", 1,
 	 "unknown keyword 'handler' (keywords are case-sensitive: HANDLER)"},
 	{"Device inside HANDLER", "HANDLER ram {\n\tDevice r {\n", 2,
@@ -1178,6 +1200,74 @@ static void test_handler_names(void **state)
 	assert_string_equal(tdm_handler_name(TDM_HANDLER_RAM), "ram");
 	assert_int_equal(tdm_handler_from_name("VDISK_FILEIO", &h), -ENOENT);
 	assert_string_equal(tdm_handler_name(TDM__HANDLER_COUNT), "unknown");
+	/* the CD-ROM: SCST's vcdrom, and tandem's older vdisk_cdrom */
+	assert_string_equal(tdm_handler_name(TDM_HANDLER_CDROM), "vcdrom");
+	h = TDM_HANDLER_RAM;
+	assert_int_equal(tdm_handler_from_name("vdisk_cdrom", &h), 0);
+	assert_int_equal(h, TDM_HANDLER_CDROM);
+	assert_int_equal(tdm_handler_from_name("VCDROM", &h), -ENOENT);
+	assert_int_equal(tdm_handler_from_name("vdisk_cdrom ", &h), -ENOENT);
+	assert_true(tdm_handler_is(TDM_HANDLER_CDROM, "vcdrom"));
+	assert_true(tdm_handler_is(TDM_HANDLER_CDROM, "vdisk_cdrom"));
+	assert_false(tdm_handler_is(TDM_HANDLER_FILEIO, "vdisk_cdrom"));
+	assert_false(tdm_handler_is(TDM_HANDLER_CDROM, "vdisk_fileio"));
+	assert_false(tdm_handler_is(TDM_HANDLER_CDROM, "cdrom"));
+}
+
+/*
+ * An SCST scst.conf's "HANDLER vcdrom" and tandem's older "HANDLER
+ * vdisk_cdrom" give the same devices; both are written back as vcdrom,
+ * in one block when they follow each other.
+ */
+static void test_vcdrom(void **state)
+{
+	static const char scst[] = "HANDLER vcdrom {\n"
+				   "\tDEVICE cd0 {\n"
+				   "\t\tfilename /srv/iso/debian.iso\n"
+				   "\t}\n"
+				   "\tDEVICE cd1\n"
+				   "}\n";
+	static const char older[] = "HANDLER vdisk_cdrom {\n"
+				    "\tDEVICE cd0 {\n"
+				    "\t\tfilename /srv/iso/debian.iso\n"
+				    "\t}\n"
+				    "}\n"
+				    "HANDLER vcdrom {\n"
+				    "\tDEVICE cd1 {\n\t\tblocksize 2048\n\t}\n"
+				    "}\n";
+	struct tdm_conf a = parse_ok(scst), b = parse_ok(older), c;
+	char *text;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(a.ndevices, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(a.devices[i].handler, TDM_HANDLER_CDROM);
+		assert_int_equal(b.devices[i].handler, TDM_HANDLER_CDROM);
+		assert_int_equal(a.devices[i].blocksize, 2048);
+		assert_true(a.devices[i].read_only);
+	}
+	b.devices[1].set_mask = 0; /* "blocksize 2048" given: the default */
+	assert_true(tdm_conf_equal(&a, &b));
+	assert_int_equal(tdm_conf_write(&b, &text, &len), 0);
+	assert_non_null(strstr(text, "\nHANDLER vcdrom {\n"
+				     "\tDEVICE cd0 {\n"
+				     "\t\tfilename /srv/iso/debian.iso\n"
+				     "\t\tread_only 1\n"
+				     "\t\tremovable 1\n"
+				     "\t}\n"
+				     "\tDEVICE cd1 {\n"
+				     "\t\tread_only 1\n"
+				     "\t\tremovable 1\n"
+				     "\t}\n"
+				     "}\n"));
+	assert_null(strstr(text, "vdisk_cdrom"));
+	c = parse_ok(text);
+	assert_true(tdm_conf_equal(&b, &c));
+	free(text);
+	tdm_conf_free(&a);
+	tdm_conf_free(&b);
+	tdm_conf_free(&c);
 }
 
 int main(void)
@@ -1201,6 +1291,7 @@ int main(void)
 		cmocka_unit_test(test_wildcard_hostile),
 		cmocka_unit_test(test_match_group),
 		cmocka_unit_test(test_handler_names),
+		cmocka_unit_test(test_vcdrom),
 	};
 	const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
 	const size_t nbad = sizeof(bads) / sizeof(bads[0]);
