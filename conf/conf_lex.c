@@ -107,7 +107,7 @@ static int eof_line(const struct tdm__lex *L)
 }
 
 /* What ends a bare word, and must follow a closing quote. */
-static bool ends_word(char ch)
+static inline bool ends_word(char ch)
 {
 	return is_space(ch) || ch == '\n' || ch == '#' || ch == '{' ||
 	       ch == '}';

@@ -260,7 +260,8 @@ static const char *norm_portal(const char *in, char *out, size_t outlen)
 /*
  * Make room for one more element. The capacity is implicit: the next
  * power of two >= n (at least 4), so growing is amortised O(1) without
- * a capacity field in the public structs.
+ * a capacity field in the public structs. What it adds is zeroed (the
+ * parser only appends: the element at n is all zeroes).
  */
 static int grow(struct parser *P, void *arrp, size_t n, size_t sz, size_t max,
 		const char *what)
@@ -335,8 +336,8 @@ static void *open_named(struct parser *P, enum named_kind kind, const char *ctx,
 {
 	const struct named *k = &kinds[kind];
 	const struct tdm__stmt *S = &P->L.st;
+	const char *name = S->w[1], *why;
 	char where[TDM_NAME_MAX + 32] = "", *e;
-	const char *why;
 
 	if (*ctx)
 		snprintf(where, sizeof(where), "%s %s: ", ctx, ctxname);
@@ -345,29 +346,28 @@ static void *open_named(struct parser *P, enum named_kind kind, const char *ctx,
 		perr(P, S->line, "%s%s needs exactly one name", where, k->kw);
 		return NULL;
 	}
-	why = k->bad(S->w[1], k->name_size - 1);
+	why = k->bad(name, k->name_size - 1);
 	if (why) {
 		perr(P, S->line, "%sbad %s name '%s': %s", where, k->kw,
-		     tdm__conf_show(S->w[1]), why);
+		     tdm__conf_show(name), why);
 		return NULL;
 	}
-	for (size_t i = 0; k->unique && i < *n; i++) {
+	e = *(char **)arrp;
+	for (size_t i = 0; k->unique && i < *n; i++, e += k->size) {
 		int line;
 
-		e = *(char **)arrp + i * k->size;
-		if (strcmp(e + k->name_off, S->w[1]) != 0)
+		if (strcmp(e + k->name_off, name) != 0)
 			continue;
 		memcpy(&line, e + k->line_off, sizeof(line));
 		perr(P, S->line, "%sduplicate %s %s (first at line %d)", where,
-		     k->kw, S->w[1], line);
+		     k->kw, name, line);
 		return NULL;
 	}
 	*r = grow(P, arrp, *n, k->size, k->max, k->many);
 	if (*r)
 		return NULL;
-	e = *(char **)arrp + (*n)++ * k->size;
-	memset(e, 0, k->size);
-	copy(e + k->name_off, k->name_size, S->w[1]);
+	e = *(char **)arrp + (*n)++ * k->size; /* zeroed by grow() */
+	copy(e + k->name_off, k->name_size, name);
 	memcpy(e + k->line_off, &S->line, sizeof(S->line));
 	return e;
 }
