@@ -250,9 +250,9 @@ int tdm__lex_stmt(struct tdm__lex *L)
 
 		if (L->has_pending) {
 			L->has_pending = false;
-			t = L->pending;
-			line = L->pending_line;
-			at = L->pending_at;
+			t = L->pending.tok;
+			line = L->pending.line;
+			at = L->pending.at;
 		} else {
 			char *buf =
 				S->n < TDM__STMT_WORDS ? S->w[S->n] : scratch;
@@ -292,9 +292,7 @@ int tdm__lex_stmt(struct tdm__lex *L)
 				return 0;
 			}
 			L->has_pending = true;
-			L->pending = t;
-			L->pending_line = line;
-			L->pending_at = at;
+			L->pending = (struct tdm__tok_at){t, line, at};
 			S->end = TDM__T_NL;
 			S->stop = at;
 			return 0;

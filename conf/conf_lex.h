@@ -42,17 +42,22 @@ struct tdm__stmt {
 	char w[TDM__STMT_WORDS][TDM__WORD_MAX];
 };
 
+/* A token read, and where it starts. */
+struct tdm__tok_at {
+	enum tdm__tok tok;
+	int line;
+	size_t at;
+};
+
 struct tdm__lex {
 	const char *text, *p, *end;
 	int line;
 	const char *name; /* of the text, in messages */
 	char *err;	  /* NULL: no messages */
 	size_t errlen;
-	bool has_pending; /* a '}' or the end read past a statement */
-	enum tdm__tok pending;
-	int pending_line;
-	size_t pending_at;
-	struct tdm__stmt st; /* the statement just read */
+	bool has_pending; /* a '}' or the end read past a statement: */
+	struct tdm__tok_at pending; /* the next statement's */
+	struct tdm__stmt st;	    /* the statement just read */
 };
 
 /* Read text[0..len) (not NUL-terminated; never NULL); name and err as
