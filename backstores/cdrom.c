@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * cdrom.c - vdisk_cdrom: an ISO image (a regular file) behind an MMC
+ * cdrom.c - vcdrom: an ISO image (a regular file) behind an MMC
  * CD/DVD-ROM logical unit, read through vdisk_fileio opened read-only.
  *
  * The logical block is 2048 bytes (MMC-6); a trailing partial
@@ -77,7 +77,7 @@ static void cdrom_submit(struct tdm_bs *bs, struct tdm_bs_io *io)
 }
 
 const struct tdm_bs_ops tdm__bs_cdrom_ops = {
-	.name = "vdisk_cdrom",
+	.name = "vcdrom",
 	.open = cdrom_open,
 	.close = cdrom_close,
 	.submit = cdrom_submit,

@@ -7,25 +7,24 @@
  * inserted into one block of that text, and the result is parsed back
  * (tdm_conf_parse). The parser is thus the only judge of names, ranges
  * and cross references, and an edit can never produce a configuration
- * that a file could not hold. The scanner below mirrors the parser's
- * lexer (words, "quoted \" strings", '{', '}', '#' comments) but only
- * finds statements and their byte ranges. Removals edit the structure.
+ * that a file could not hold. The written text is read with the parser's
+ * own lexer (conf_lex.c), whose statements carry their byte offsets:
+ * that is how a block and its statements are found. Removals edit the
+ * structure.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "alua/alua.h" /* target group states */
 #include "conf/conf_edit.h"
+#include "conf/conf_lex.h"
 
-#define TOK_MAX 4096 /* the parser's longest word + NUL */
-#define STMT_WORDS 3 /* words kept per statement (the rest are counted) */
-#define DEPTH_MAX                                                              \
-	8 /* HANDLER > DEVICE, TARGET_DRIVER > TARGET > GROUP >                \
-	     LUN: 4 deep, with room */
+/* HANDLER > DEVICE, TARGET_DRIVER > TARGET > GROUP > LUN: 4 deep, with
+ * room */
+#define DEPTH_MAX 8
 #define EDIT_NAME "<edit>"
 
 static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
@@ -213,158 +212,14 @@ struct tdm_conf_group *tdm_edit_find_group(const struct tdm_conf_target *t,
 	return NULL;
 }
 
-/* ---- scanning the text ---- */
-
-enum tok { T_WORD, T_NL, T_LBRACE, T_RBRACE, T_EOF };
-
-struct scan {
-	const char *t;
-	size_t len, pos;
-	bool pending; /* a '}' or EOF read after a statement's words */
-	enum tok ptok;
-	size_t ppos;
-	/* the statement just read */
-	int n; /* words, all counted */
-	char w[STMT_WORDS][TOK_MAX];
-	char scratch[TOK_MAX];
-	enum tok end;	 /* T_NL, T_LBRACE; T_RBRACE / T_EOF when n == 0 */
-	size_t first;	 /* offset of its first token */
-	size_t stop;	 /* offset just past it (past its '\n' or '{') */
-	size_t last_end; /* offset just past its last word */
-};
-
-static bool is_space(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\f' ||
-	       ch == '\v';
-}
-
-static int lex(struct scan *S, char *buf, enum tok *t, size_t *at)
-{
-	size_t o = 0;
-
-	for (;;) {
-		char ch;
-
-		*at = S->pos;
-		if (S->pos == S->len) {
-			*t = T_EOF;
-			return 0;
-		}
-		ch = S->t[S->pos];
-		if (ch == '\n' || ch == '{' || ch == '}') {
-			S->pos++;
-			*t = ch == '\n'	 ? T_NL
-			     : ch == '{' ? T_LBRACE
-					 : T_RBRACE;
-			return 0;
-		}
-		if (ch == '#') {
-			while (S->pos < S->len && S->t[S->pos] != '\n')
-				S->pos++;
-			continue;
-		}
-		if (is_space(ch)) {
-			S->pos++;
-			continue;
-		}
-		break;
-	}
-	*t = T_WORD;
-	if (S->t[S->pos] == '"') {
-		S->pos++;
-		for (;;) {
-			char ch;
-
-			if (S->pos == S->len || S->t[S->pos] == '\n')
-				return -EINVAL;
-			ch = S->t[S->pos++];
-			if (ch == '"')
-				break;
-			if (ch == '\\' && S->pos < S->len &&
-			    (S->t[S->pos] == '"' || S->t[S->pos] == '\\'))
-				ch = S->t[S->pos++];
-			if (o == TOK_MAX - 1)
-				return -EINVAL;
-			buf[o++] = ch;
-		}
-	} else {
-		while (S->pos < S->len) {
-			char ch = S->t[S->pos];
-
-			if (is_space(ch) || ch == '\n' || ch == '#' ||
-			    ch == '{' || ch == '}')
-				break;
-			if (o == TOK_MAX - 1)
-				return -EINVAL;
-			buf[o++] = ch;
-			S->pos++;
-		}
-	}
-	buf[o] = '\0';
-	return 0;
-}
-
-static int read_stmt(struct scan *S)
-{
-	S->n = 0;
-	for (;;) {
-		enum tok t;
-		size_t at;
-		int r;
-
-		if (S->pending) {
-			S->pending = false;
-			t = S->ptok;
-			at = S->ppos;
-		} else {
-			r = lex(S, S->n < STMT_WORDS ? S->w[S->n] : S->scratch,
-				&t, &at);
-			if (r)
-				return r;
-		}
-		if (S->n == 0)
-			S->first = at;
-		switch (t) {
-		case T_WORD:
-			S->n++;
-			S->last_end = S->pos;
-			continue;
-		case T_NL:
-			if (S->n == 0)
-				continue;
-			S->end = T_NL;
-			S->stop = S->pos;
-			return 0;
-		case T_LBRACE:
-			if (S->n == 0)
-				return -EINVAL;
-			S->end = T_LBRACE;
-			S->stop = S->pos;
-			return 0;
-		case T_RBRACE:
-		case T_EOF:
-			if (S->n == 0) {
-				S->end = t;
-				S->stop = S->pos;
-				return 0;
-			}
-			S->pending = true;
-			S->ptok = t;
-			S->ppos = at;
-			S->end = T_NL;
-			S->stop = at;
-			return 0;
-		}
-	}
-}
+/* ---- finding a block in the written text ---- */
 
 struct pathel {
 	const char *kw;
 	const char *name; /* NULL: any */
 };
 
-static bool path_match(const struct scan *S, const struct pathel *p)
+static bool path_match(const struct tdm__stmt *S, const struct pathel *p)
 {
 	return S->n == 2 && strcmp(S->w[0], p->kw) == 0 &&
 	       (!p->name || strcmp(S->w[1], p->name) == 0);
@@ -378,25 +233,29 @@ struct blk {
 	size_t after; /* not braced: offset just past its header's words */
 };
 
-typedef int (*child_fn)(struct scan *S, void *arg);
+typedef int (*child_fn)(const struct tdm__lex *L, void *arg);
 
-/* Find the block at path; call fn for each statement directly in it. */
-static int walk(struct scan *S, const struct pathel *path, int npath,
+/*
+ * Find the block at path in the text L reads; call fn for each statement
+ * directly in it.
+ */
+static int walk(struct tdm__lex *L, const struct pathel *path, int npath,
 		child_fn fn, void *arg, struct blk *b)
 {
+	const struct tdm__stmt *S = &L->st;
 	bool on[DEPTH_MAX + 1];
 	int depth = 0, r;
 
 	memset(b, 0, sizeof(*b));
 	on[0] = true;
 	for (;;) {
-		r = read_stmt(S);
+		r = tdm__lex_stmt(L);
 		if (r)
 			return r;
 		if (S->n == 0) {
-			if (S->end == T_EOF)
+			if (S->end == TDM__T_EOF)
 				return depth == 0 ? 0 : -EINVAL;
-			if (depth == 0)
+			if (S->end == TDM__T_LBRACE || depth == 0)
 				return -EINVAL;
 			if (depth == npath && on[depth]) {
 				b->found = b->braced = true;
@@ -407,11 +266,11 @@ static int walk(struct scan *S, const struct pathel *path, int npath,
 			continue;
 		}
 		if (depth == npath && on[depth] && fn) {
-			r = fn(S, arg);
+			r = fn(L, arg);
 			if (r)
 				return r;
 		}
-		if (S->end == T_LBRACE) {
+		if (S->end == TDM__T_LBRACE) {
 			bool m = depth < npath && on[depth] &&
 				 path_match(S, &path[depth]);
 
@@ -423,7 +282,7 @@ static int walk(struct scan *S, const struct pathel *path, int npath,
 		if (depth == npath - 1 && on[depth] &&
 		    path_match(S, &path[depth])) {
 			b->found = true;
-			b->after = S->last_end;
+			b->after = S->words_end;
 			return 0;
 		}
 	}
@@ -446,17 +305,19 @@ struct rewrite {
 	const char *what; /* the block, in messages */
 };
 
-/* Cut a whole statement, with its line's indentation when alone. */
-static int cut_stmt(struct rewrite *rw, const struct scan *S)
+/* Cut the statement L just read, with its line's indentation when
+ * alone. */
+static int cut_stmt(struct rewrite *rw, const struct tdm__lex *L)
 {
+	const struct tdm__stmt *S = &L->st;
 	size_t from = S->first;
 	struct cut *c;
 
-	if (S->end == T_LBRACE)
+	if (S->end == TDM__T_LBRACE)
 		return -EINVAL; /* attributes never open blocks */
-	while (from > 0 && is_space(S->t[from - 1]))
+	while (from > 0 && blank(L->text[from - 1]))
 		from--;
-	if (from > 0 && S->t[from - 1] != '\n')
+	if (from > 0 && L->text[from - 1] != '\n')
 		from = S->first;
 	c = realloc(rw->cuts, (rw->ncuts + 1) * sizeof(*c));
 	if (!c)
@@ -467,11 +328,6 @@ static int cut_stmt(struct rewrite *rw, const struct scan *S)
 	rw->ncuts++;
 	return 0;
 }
-
-static const char *const reserved[] = {
-	"HANDLER", "DEVICE", "TARGET_DRIVER", "TARGET",
-	"LUN",	   "GROUP",  "INITIATOR",
-};
 
 static bool same_key(const char *stmt_key, const char *key)
 {
@@ -497,9 +353,10 @@ static size_t first_word(const char *s, const char **start)
 	return strcspn(s, " \t");
 }
 
-static bool value_match(const struct scan *S, const char *key, const char *want)
+static bool value_match(const struct tdm__stmt *S, const char *key,
+			const char *want)
 {
-	char have[2 * TOK_MAX];
+	char have[2 * TDM__WORD_MAX];
 
 	if (S->n < 2)
 		return false;
@@ -516,8 +373,9 @@ static bool value_match(const struct scan *S, const char *key, const char *want)
 	return strcmp(have, want) == 0;
 }
 
-static int attr_child(struct scan *S, void *arg)
+static int attr_child(const struct tdm__lex *L, void *arg)
 {
+	const struct tdm__stmt *S = &L->st;
 	struct rewrite *rw = arg;
 
 	if (rw->mode == TDM_EDIT_ADD)
@@ -534,7 +392,7 @@ static int attr_child(struct scan *S, void *arg)
 			continue;
 		if (rw->hit)
 			rw->hit[i] = true;
-		return cut_stmt(rw, S);
+		return cut_stmt(rw, L);
 	}
 	return 0;
 }
@@ -586,11 +444,11 @@ static int check_word(const char *what, const char *v, char *err, size_t errlen)
 				    "%s contains a "
 				    "control character (0x%02x)",
 				    what, (unsigned char)*p);
-	if (strlen(v) >= TOK_MAX)
+	if (strlen(v) >= TDM__WORD_MAX)
 		return fail(err, errlen, -EINVAL,
 			    "%s is longer than %d "
 			    "bytes",
-			    what, TOK_MAX - 1);
+			    what, TDM__WORD_MAX - 1);
 	return 0;
 }
 
@@ -605,13 +463,12 @@ static int check_key(const char *key, char *err, size_t errlen)
 				    "bad attribute name "
 				    "'%.64s'",
 				    key);
-	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
-		if (strcasecmp(key, reserved[i]) == 0)
-			return fail(err, errlen, -EINVAL,
-				    "%s is not an "
-				    "attribute (use the command that adds or "
-				    "removes it)",
-				    key);
+	if (tdm__lex_keyword(key))
+		return fail(err, errlen, -EINVAL,
+			    "%s is not an "
+			    "attribute (use the command that adds or "
+			    "removes it)",
+			    key);
 	return 0;
 }
 
@@ -731,7 +588,7 @@ static int rewrite_block(struct tdm_conf *c, const struct pathel *path,
 			 int npath, struct rewrite *rw, const char *add,
 			 const char *create, char *err, size_t errlen)
 {
-	struct scan *S = NULL;
+	struct tdm__lex *L = NULL;
 	struct blk b = {0};
 	char *text = NULL, *out = NULL;
 	size_t len, olen = 0, prev = 0, at;
@@ -744,14 +601,13 @@ static int rewrite_block(struct tdm_conf *c, const struct pathel *path,
 			    "%s",
 			    strerror(-r));
 	if (npath > 0) {
-		S = calloc(1, sizeof(*S));
-		if (!S) {
+		L = malloc(sizeof(*L));
+		if (!L) {
 			r = fail(err, errlen, -ENOMEM, "out of memory");
 			goto out;
 		}
-		S->t = text;
-		S->len = len;
-		r = walk(S, path, npath, rw ? attr_child : NULL, rw, &b);
+		tdm__lex_init(L, text, len, "<written>", NULL, 0);
+		r = walk(L, path, npath, rw ? attr_child : NULL, rw, &b);
 		if (r == -ENOMEM) {
 			r = fail(err, errlen, r, "out of memory");
 			goto out;
@@ -848,7 +704,7 @@ static int rewrite_block(struct tdm_conf *c, const struct pathel *path,
 	}
 	r = reparse(c, out, olen, err, errlen);
 out:
-	free(S);
+	free(L);
 	free(text);
 	free(out);
 	return r;
@@ -954,7 +810,7 @@ int tdm_edit_add_device(struct tdm_conf *c, const char *name,
 		return fail(err, errlen, -EINVAL,
 			    "unknown handler '%s' "
 			    "(vdisk_fileio, vdisk_blockio, vdisk_nullio, "
-			    "vdisk_cdrom or ram)",
+			    "vcdrom or ram)",
 			    handler ? handler : "");
 	r = check_word("device name", name, err, errlen);
 	if (r)
@@ -1024,7 +880,7 @@ int tdm_edit_rem_device(struct tdm_conf *c, const char *name,
 	r = need_device(c, name, &d, err, errlen);
 	if (r)
 		return r;
-	if (handler && strcmp(handler, tdm_handler_name(d->handler)) != 0)
+	if (handler && !tdm_handler_is(d->handler, handler))
 		return fail(err, errlen, -EINVAL,
 			    "device '%s' has handler %s, "
 			    "not %s",

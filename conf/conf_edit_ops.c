@@ -250,7 +250,7 @@ int tdm_edit_apply(struct tdm_conf *c, const struct tdm_edit *e, char *err,
 			tdm_edit_find_device(c, e->arg);
 		const char *h = mod(e, M_H);
 
-		if (dv && h && strcmp(h, tdm_handler_name(dv->handler)) != 0) {
+		if (dv && h && !tdm_handler_is(dv->handler, h)) {
 			snprintf(err, errlen,
 				 "device '%s' has handler %s, not %s", e->arg,
 				 tdm_handler_name(dv->handler), h);

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * conf_parse.c - read scst.conf syntax into struct tdm_conf, and check a
- * configuration's cross references (tdm_conf_validate).
+ * conf_parse.c - read scst.conf syntax into struct tdm_conf.
  *
- * A small lexer (words, "quoted strings", '{', '}', newlines, '#'
- * comments) feeds a recursive-descent parser whose depth is fixed by the
- * grammar: HANDLER > DEVICE, TARGET_DRIVER > TARGET > GROUP > LUN. The
- * first error stops the parse and is reported as "file:line: problem".
- * Unknown keywords and attributes are errors, never ignored.
+ * The statements of the lexer (conf_lex.c) feed a recursive-descent
+ * parser whose depth is fixed by the grammar: HANDLER > DEVICE,
+ * TARGET_DRIVER > TARGET > GROUP > LUN, DEVICE_GROUP > TARGET_GROUP >
+ * TARGET. The first error stops the parse and is reported as
+ * "file:line: problem". Unknown keywords and attributes are errors, never
+ * ignored. A parsed configuration is then checked as a whole
+ * (tdm_conf_validate, conf_validate.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,100 +22,24 @@
 #include <unistd.h>
 
 #include "alua/alua.h" /* DEVICE_GROUP states */
+#include "conf/conf_lex.h"
 #include "tandem/config.h"
 
-#define TOK_MAX 4096  /* longest word + NUL: a 4095-byte path */
-#define STMT_WORDS 4  /* words in one statement, at most */
-#define LUN_MAX 16383 /* flat space addressing: 14 bits (SAM-5) */
 #define LIST_MAX 4096 /* entries of one repeatable attribute */
 #define DEVICES_MAX 16384
 #define TARGETS_MAX 4096
+#define DGRPS_MAX 4096
 #define FILE_MAX (16u << 20) /* a configuration file, bytes */
 #define ISCSI_PORT 3260	     /* IANA: iscsi-target */
 
-enum tok { T_WORD, T_NL, T_LBRACE, T_RBRACE, T_EOF };
-
-struct stmt {
-	int line;     /* of its first token */
-	int n;	      /* words */
-	enum tok end; /* T_NL, T_LBRACE, or (n == 0) T_RBRACE / T_EOF */
-	char w[STMT_WORDS][TOK_MAX];
-};
-
 struct parser {
-	const char *p, *end;
-	int line;
-	const char *name;
-	char *err;
-	size_t errlen;
-	bool has_pending; /* a '}' or EOF read past the end of a statement */
-	enum tok pending;
-	int pending_line;
-	int driver_line; /* of TARGET_DRIVER iscsi, 0 if none yet */
+	struct tdm__lex L; /* its statement: L.st */
+	int driver_line;   /* of TARGET_DRIVER iscsi, 0 if none yet */
 	struct tdm_conf *c;
-	struct stmt st;
 };
 
-/* ---- messages ---- */
-
-static int verr(char *err, size_t errlen, const char *name, int line,
-		const char *fmt, va_list ap)
-	__attribute__((format(printf, 5, 0)));
-
-static int verr(char *err, size_t errlen, const char *name, int line,
-		const char *fmt, va_list ap)
-{
-	int n;
-
-	if (!err || errlen == 0)
-		return -EINVAL;
-	if (line > 0)
-		n = snprintf(err, errlen, "%s:%d: ", name, line);
-	else
-		n = snprintf(err, errlen, "%s: ", name);
-	if (n >= 0 && (size_t)n < errlen)
-		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-	return -EINVAL;
-}
-
-static int perr(struct parser *P, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int perr(struct parser *P, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	verr(P->err, P->errlen, P->name, line, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-/*
- * A word as it can be shown in a message: at most 60 bytes, anything but
- * printable ASCII as \xNN. Two buffers per thread, so that two words can
- * appear in one message.
- */
-static const char *show(const char *s)
-{
-	static _Thread_local char bufs[2][256];
-	static _Thread_local unsigned which;
-	char *b = bufs[which++ & 1];
-	size_t o = 0, i;
-
-	for (i = 0; s[i] && i < 60; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch >= 0x20 && ch < 0x7f)
-			b[o++] = (char)ch;
-		else
-			o += (size_t)snprintf(b + o, 8, "\\x%02x", ch);
-	}
-	if (s[i])
-		o += (size_t)snprintf(b + o, 8, "...");
-	b[o] = '\0';
-	return b;
-}
+/* "file:line: problem" (conf_lex.c); returns -EINVAL */
+#define perr(P, ...) tdm__lex_err(&(P)->L, __VA_ARGS__)
 
 /* Copy a string whose length was checked; never overruns dst. */
 static void copy(char *dst, size_t size, const char *src)
@@ -125,208 +50,22 @@ static void copy(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
-/* ---- lexer ---- */
-
-static bool is_space(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\f' ||
-	       ch == '\v';
-}
-
-static bool is_ctrl(unsigned char ch)
-{
-	return ch < 0x20 || ch == 0x7f;
-}
-
-/* The line to blame for something found at the end of the text. */
-static int eof_line(const struct parser *P)
-{
-	if (P->line > 1 && P->end[-1] == '\n')
-		return P->line - 1;
-	return P->line;
-}
-
-static int lex_quoted(struct parser *P, char *buf)
-{
-	size_t o = 0;
-
-	P->p++; /* the opening quote */
-	for (;;) {
-		char ch;
-
-		if (P->p == P->end || *P->p == '\n')
-			return perr(P, P->line, "unterminated quoted string");
-		ch = *P->p++;
-		if (ch == '"')
-			break;
-		if (ch == '\\' && P->p < P->end &&
-		    (*P->p == '"' || *P->p == '\\'))
-			ch = *P->p++;
-		else if (is_ctrl((unsigned char)ch))
-			return perr(P, P->line,
-				    "non-printable character 0x%02x in a "
-				    "quoted string",
-				    (unsigned char)ch);
-		if (o == TOK_MAX - 1)
-			return perr(P, P->line, "value longer than %d bytes",
-				    TOK_MAX - 1);
-		buf[o++] = ch;
-	}
-	buf[o] = '\0';
-	if (P->p < P->end && !is_space(*P->p) && *P->p != '\n' &&
-	    *P->p != '#' && *P->p != '{' && *P->p != '}')
-		return perr(P, P->line,
-			    "unexpected character after a closing quote");
-	return 0;
-}
-
-static int lex_word(struct parser *P, char *buf)
-{
-	size_t o = 0;
-
-	while (P->p < P->end) {
-		char ch = *P->p;
-
-		if (is_space(ch) || ch == '\n' || ch == '#' || ch == '{' ||
-		    ch == '}')
-			break;
-		if (ch == '"')
-			return perr(P, P->line,
-				    "unexpected '\"' inside a word (quote the "
-				    "whole value)");
-		if (is_ctrl((unsigned char)ch))
-			return perr(P, P->line,
-				    "non-printable character 0x%02x",
-				    (unsigned char)ch);
-		if (o == TOK_MAX - 1)
-			return perr(P, P->line, "value longer than %d bytes",
-				    TOK_MAX - 1);
-		buf[o++] = ch;
-		P->p++;
-	}
-	buf[o] = '\0';
-	return 0;
-}
-
-/* Next token; a word goes to buf. *line is where the token starts. */
-static int lex(struct parser *P, char *buf, enum tok *t, int *line)
-{
-	for (;;) {
-		*line = P->line;
-		if (P->p == P->end) {
-			*line = eof_line(P);
-			*t = T_EOF;
-			return 0;
-		}
-		switch (*P->p) {
-		case '\n':
-			P->p++;
-			P->line++;
-			*t = T_NL;
-			return 0;
-		case '#':
-			while (P->p < P->end && *P->p != '\n')
-				P->p++;
-			continue;
-		case '{':
-			P->p++;
-			*t = T_LBRACE;
-			return 0;
-		case '}':
-			P->p++;
-			*t = T_RBRACE;
-			return 0;
-		case '"':
-			*t = T_WORD;
-			return lex_quoted(P, buf);
-		default:
-			if (is_space(*P->p)) {
-				P->p++;
-				continue;
-			}
-			*t = T_WORD;
-			return lex_word(P, buf);
-		}
-	}
-}
-
-/*
- * Read one statement: the words up to a newline or '{' (consumed) or a
- * '}' / end of text (left for the next call, which returns it alone).
- * Empty lines are skipped.
- */
-static int read_stmt(struct parser *P)
-{
-	struct stmt *S = &P->st;
-	char scratch[TOK_MAX];
-
-	S->n = 0;
-	for (;;) {
-		enum tok t;
-		int line, r;
-
-		if (P->has_pending) {
-			P->has_pending = false;
-			t = P->pending;
-			line = P->pending_line;
-		} else {
-			char *buf = S->n < STMT_WORDS ? S->w[S->n] : scratch;
-
-			r = lex(P, buf, &t, &line);
-			if (r)
-				return r;
-		}
-		if (S->n == 0)
-			S->line = line;
-		switch (t) {
-		case T_WORD:
-			if (S->n == STMT_WORDS)
-				return perr(P, line,
-					    "too many values after '%s'",
-					    show(S->w[0]));
-			if (S->w[S->n][0] == '\0')
-				return perr(P, line, "empty value");
-			S->n++;
-			continue;
-		case T_NL:
-			if (S->n == 0)
-				continue;
-			S->end = T_NL;
-			return 0;
-		case T_LBRACE:
-			S->end = T_LBRACE;
-			return 0;
-		case T_RBRACE:
-		case T_EOF:
-			if (S->n == 0) {
-				S->end = t;
-				return 0;
-			}
-			P->has_pending = true;
-			P->pending = t;
-			P->pending_line = line;
-			S->end = T_NL;
-			return 0;
-		}
-	}
-}
-
 /*
  * The next statement of a block opened at open_line: 1 when the block
  * closes, 0 for a statement, or an error.
  */
 static int next_in_block(struct parser *P, int open_line)
 {
-	struct stmt *S = &P->st;
-	int r = read_stmt(P);
+	struct tdm__stmt *S = &P->L.st;
+	int r = tdm__lex_stmt(&P->L);
 
 	if (r)
 		return r;
 	if (S->n > 0)
 		return 0;
-	if (S->end == T_RBRACE)
+	if (S->end == TDM__T_RBRACE)
 		return 1;
-	if (S->end == T_EOF)
+	if (S->end == TDM__T_EOF)
 		return perr(P, S->line, "unterminated block opened at line %d",
 			    open_line);
 	return perr(P, S->line, "unexpected '{'");
@@ -356,10 +95,10 @@ static int get_num(struct parser *P, const char *what, const char *s,
 		   uint64_t min, uint64_t max, uint64_t *v)
 {
 	if (!parse_u64(s, v) || *v < min || *v > max)
-		return perr(P, P->st.line,
+		return perr(P, P->L.st.line,
 			    "%s must be a number in %llu..%llu, got '%s'", what,
 			    (unsigned long long)min, (unsigned long long)max,
-			    show(s));
+			    tdm__conf_show(s));
 	return 0;
 }
 
@@ -369,8 +108,8 @@ static int get_bool(struct parser *P, const char *what, const char *s, bool *v)
 		*v = s[0] == '1';
 		return 0;
 	}
-	return perr(P, P->st.line, "%s must be 0 or 1, got '%s'", what,
-		    show(s));
+	return perr(P, P->L.st.line, "%s must be 0 or 1, got '%s'", what,
+		    tdm__conf_show(s));
 }
 
 /* Printable ASCII (SPC-4 4.3.1: INQUIRY ASCII data fields), 1..max. */
@@ -381,13 +120,13 @@ static int get_ascii(struct parser *P, const char *what, const char *s,
 
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
-			return perr(P, P->st.line,
+			return perr(P, P->L.st.line,
 				    "%s: non-printable character 0x%02x", what,
 				    (unsigned char)s[i]);
 	if (n > max)
-		return perr(P, P->st.line,
+		return perr(P, P->L.st.line,
 			    "%s is longer than %zu characters: '%s'", what, max,
-			    show(s));
+			    tdm__conf_show(s));
 	memcpy(dst, s, n + 1);
 	return 0;
 }
@@ -435,12 +174,12 @@ static const char *bad_ident(const char *s, size_t max)
 }
 
 /* RFC 7143 4.2.7: "iqn.", "eui." or "naa." names, at most 223 bytes. */
-static const char *bad_iscsi_name(const char *s)
+static const char *bad_iscsi_name(const char *s, size_t max)
 {
 	if (strncasecmp(s, "iqn.", 4) != 0 && strncasecmp(s, "eui.", 4) != 0 &&
 	    strncasecmp(s, "naa.", 4) != 0)
 		return "an iSCSI name starts with iqn., eui. or naa.";
-	return bad_ident(s, TDM_NAME_MAX - 1);
+	return bad_ident(s, max);
 }
 
 /* Patterns and CHAP words: printable ASCII without blanks, 1..max. */
@@ -521,7 +260,8 @@ static const char *norm_portal(const char *in, char *out, size_t outlen)
 /*
  * Make room for one more element. The capacity is implicit: the next
  * power of two >= n (at least 4), so growing is amortised O(1) without
- * a capacity field in the public structs.
+ * a capacity field in the public structs. What it adds is zeroed (the
+ * parser only appends: the element at n is all zeroes).
  */
 static int grow(struct parser *P, void *arrp, size_t n, size_t sz, size_t max,
 		const char *what)
@@ -531,19 +271,105 @@ static int grow(struct parser *P, void *arrp, size_t n, size_t sz, size_t max,
 	void *q;
 
 	if (n >= max)
-		return perr(P, P->st.line, "too many %s (at most %zu)", what,
+		return perr(P, P->L.st.line, "too many %s (at most %zu)", what,
 			    max);
 	if (n != 0 && (n < 4 || (n & (n - 1)) != 0))
 		return 0;
 	cap = n == 0 ? 4 : n * 2;
 	q = realloc(*arr, cap * sz);
 	if (!q) {
-		perr(P, P->st.line, "out of memory");
+		perr(P, P->L.st.line, "out of memory");
 		return -ENOMEM;
 	}
 	*arr = q;
 	memset((char *)q + n * sz, 0, (cap - n) * sz);
 	return 0;
+}
+
+/* ---- named blocks: DEVICE, TARGET, GROUP, DEVICE_GROUP, ... ---- */
+
+/* What a named block is, and the elements that hold one. */
+struct named {
+	const char *kw; /* its keyword */
+	/* why a name is bad (NULL: it is good); max: its longest length */
+	const char *(*bad)(const char *s, size_t max);
+	size_t size;	  /* of an element (a struct tdm_conf_...) */
+	size_t name_off;  /* of its char name[] */
+	size_t name_size; /* of that name */
+	size_t line_off;  /* of its int line */
+	bool unique;	  /* a name twice is an error here (else
+			   * tdm_conf_validate() finds it, in O(n log n)) */
+	size_t max;	  /* elements at most */
+	const char *many; /* in "too many ..." */
+};
+
+enum named_kind { N_DEVICE, N_TARGET, N_GROUP, N_DGRP, N_TGRP, N_TG_PORT };
+
+/* the element struct tdm_conf_T */
+#define EL(T)                                                                  \
+	sizeof(struct tdm_conf_##T), offsetof(struct tdm_conf_##T, name),      \
+		sizeof(((struct tdm_conf_##T *)0)->name),                      \
+		offsetof(struct tdm_conf_##T, line)
+
+/* keyword, name rule, element, unique, at most, in "too many ...": in
+ * the order of enum named_kind */
+static const struct named kinds[] = {
+	{"DEVICE", bad_ident, EL(device), false, DEVICES_MAX, "devices"},
+	{"TARGET", bad_iscsi_name, EL(target), true, TARGETS_MAX, "targets"},
+	{"GROUP", bad_ident, EL(group), true, LIST_MAX, "GROUPs"},
+	{"DEVICE_GROUP", bad_ident, EL(dgrp), false, DGRPS_MAX,
+	 "DEVICE_GROUPs"},
+	{"TARGET_GROUP", bad_ident, EL(tgrp), false, LIST_MAX, "TARGET_GROUPs"},
+	{"TARGET", bad_word, EL(tg_port), true, LIST_MAX, "TARGETs"},
+};
+
+/*
+ * The statement "KW name" or "KW name {" that opens a named block k =
+ * kinds[kind] in the block "ctx ctxname" (ctx "" at the top): exactly
+ * one name, one that k->bad accepts and, if k->unique, none of the *n
+ * elements of the array *arrp has. Returns a new element at the end of
+ * the array, zeroed, with the name and the line; NULL and the error in *r
+ * when not.
+ */
+static void *open_named(struct parser *P, enum named_kind kind, const char *ctx,
+			const char *ctxname, void *arrp, size_t *n, int *r)
+{
+	const struct named *k = &kinds[kind];
+	const struct tdm__stmt *S = &P->L.st;
+	const char *name = S->w[1], *why;
+	char where[TDM_NAME_MAX + 32] = "", *e;
+
+	if (*ctx)
+		snprintf(where, sizeof(where), "%s %s: ", ctx, ctxname);
+	*r = -EINVAL;
+	if (S->n != 2) {
+		perr(P, S->line, "%s%s needs exactly one name", where, k->kw);
+		return NULL;
+	}
+	why = k->bad(name, k->name_size - 1);
+	if (why) {
+		perr(P, S->line, "%sbad %s name '%s': %s", where, k->kw,
+		     tdm__conf_show(name), why);
+		return NULL;
+	}
+	e = *(char **)arrp;
+	for (size_t i = 0; k->unique && i < *n; i++, e += k->size) {
+		int line;
+
+		if (strcmp(e + k->name_off, name) != 0)
+			continue;
+		memcpy(&line, e + k->line_off, sizeof(line));
+		perr(P, S->line, "%sduplicate %s %s (first at line %d)", where,
+		     k->kw, name, line);
+		return NULL;
+	}
+	*r = grow(P, arrp, *n, k->size, k->max, k->many);
+	if (*r)
+		return NULL;
+	e = *(char **)arrp + (*n)++ * k->size; /* zeroed by grow() */
+	copy(e + k->name_off, k->name_size, name);
+	memcpy(e + k->line_off, &S->line, sizeof(S->line));
+	return e;
 }
 
 /* SCST attributes that tandem knows of but does not implement. */
@@ -603,42 +429,37 @@ static const char *const scst_only[] = {
 
 static int unknown(struct parser *P, const char *ctx, const char *ctxname)
 {
-	const char *w = P->st.w[0];
-	static const char *const keywords[] = {
-		"HANDLER", "DEVICE", "TARGET_DRIVER", "TARGET",
-		"LUN",	   "GROUP",  "INITIATOR",
-	};
+	const char *w = P->L.st.w[0], *kw = tdm__lex_keyword(w);
 
 	for (size_t i = 0; i < sizeof(scst_only) / sizeof(scst_only[0]); i++)
 		if (strcmp(w, scst_only[i]) == 0)
-			return perr(P, P->st.line,
+			return perr(P, P->L.st.line,
 				    "%s%s%s%sunknown %s '%s' (an SCST feature "
 				    "tandem does not support)",
 				    ctx, *ctx ? " " : "", ctxname,
 				    *ctx ? ": " : "",
 				    *ctx ? "attribute" : "keyword", w);
-	for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
-		if (strcasecmp(w, keywords[i]) == 0)
-			return perr(P, P->st.line,
-				    "%s%s%s%sunknown keyword '%s' (keywords "
-				    "are case-sensitive: %s)",
-				    ctx, *ctx ? " " : "", ctxname,
-				    *ctx ? ": " : "", show(w), keywords[i]);
+	if (kw)
+		return perr(P, P->L.st.line,
+			    "%s%s%s%sunknown keyword '%s' (keywords are "
+			    "case-sensitive: %s)",
+			    ctx, *ctx ? " " : "", ctxname, *ctx ? ": " : "",
+			    tdm__conf_show(w), kw);
 	if (!*ctx)
-		return perr(P, P->st.line,
+		return perr(P, P->L.st.line,
 			    "unknown keyword '%s' (expected HANDLER, "
 			    "TARGET_DRIVER or DEVICE_GROUP)",
-			    show(w));
-	return perr(P, P->st.line, "%s %s: unknown attribute '%s'", ctx,
-		    ctxname, show(w));
+			    tdm__conf_show(w));
+	return perr(P, P->L.st.line, "%s %s: unknown attribute '%s'", ctx,
+		    ctxname, tdm__conf_show(w));
 }
 
 /* Statement must be "name value" with no block. */
 static int one_value(struct parser *P, const char *ctx, const char *ctxname)
 {
-	struct stmt *S = &P->st;
+	struct tdm__stmt *S = &P->L.st;
 
-	if (S->end == T_LBRACE)
+	if (S->end == TDM__T_LBRACE)
 		return perr(P, S->line, "%s %s: unexpected '{' after '%s'", ctx,
 			    ctxname, S->w[0]);
 	if (S->n != 2)
@@ -652,10 +473,10 @@ static int once(struct parser *P, int *seen, const char *ctx,
 		const char *ctxname)
 {
 	if (*seen)
-		return perr(P, P->st.line,
+		return perr(P, P->L.st.line,
 			    "%s %s: %s given twice (first at line %d)", ctx,
-			    ctxname, P->st.w[0], *seen);
-	*seen = P->st.line;
+			    ctxname, P->L.st.w[0], *seen);
+	*seen = P->L.st.line;
 	return 0;
 }
 
@@ -667,12 +488,12 @@ static int once(struct parser *P, int *seen, const char *ctx,
 static int get_user(struct parser *P, const char *ctx, const char *ctxname,
 		    struct tdm_conf_user *u)
 {
-	struct stmt *S = &P->st;
-	char tmp[TOK_MAX];
+	struct tdm__stmt *S = &P->L.st;
+	char tmp[TDM__WORD_MAX];
 	const char *name, *secret, *why;
 	char *sp;
 
-	if (S->end == T_LBRACE)
+	if (S->end == TDM__T_LBRACE)
 		return perr(P, S->line, "%s %s: unexpected '{' after '%s'", ctx,
 			    ctxname, S->w[0]);
 	if (S->n == 3) {
@@ -721,9 +542,10 @@ static int add_user(struct parser *P, const char *ctx, const char *ctxname,
 		return r;
 	for (size_t i = 0; i < *n; i++)
 		if (strcmp((*users)[i].name, u.name) == 0)
-			return perr(P, P->st.line, "%s %s: %s '%s' given twice",
-				    ctx, ctxname, P->st.w[0], show(u.name));
-	r = grow(P, users, *n, sizeof(u), LIST_MAX, P->st.w[0]);
+			return perr(P, P->L.st.line,
+				    "%s %s: %s '%s' given twice", ctx, ctxname,
+				    P->L.st.w[0], tdm__conf_show(u.name));
+	r = grow(P, users, *n, sizeof(u), LIST_MAX, P->L.st.w[0]);
 	if (r)
 		return r;
 	(*users)[(*n)++] = u;
@@ -776,7 +598,7 @@ static const struct pdesc *find_param(const char *name)
 static int param_stmt(struct parser *P, const char *ctx, const char *ctxname,
 		      struct tdm_conf_iscsi_params *prm, int *seen)
 {
-	struct stmt *S = &P->st;
+	struct tdm__stmt *S = &P->L.st;
 	const struct pdesc *d = find_param(S->w[0]);
 	const char *v = S->w[1];
 	char *field;
@@ -806,7 +628,7 @@ static int param_stmt(struct parser *P, const char *ctx, const char *ctxname,
 			return perr(P, S->line,
 				    "%s must be None, CRC32C, CRC32C,None or "
 				    "None,CRC32C, got '%s'",
-				    d->name, show(v));
+				    d->name, tdm__conf_show(v));
 		memcpy(field, &dg, sizeof(dg));
 		return 1;
 	}
@@ -820,7 +642,7 @@ static int param_stmt(struct parser *P, const char *ctx, const char *ctxname,
 		else
 			return perr(P, S->line,
 				    "%s must be Yes or No, got '%s'", d->name,
-				    show(v));
+				    tdm__conf_show(v));
 		memcpy(field, &yn, sizeof(yn));
 		return 1;
 	}
@@ -844,7 +666,7 @@ static int param_stmt(struct parser *P, const char *ctx, const char *ctxname,
 
 /* The LUN numbers used in one LUN map, one bit each. */
 struct lunset {
-	uint8_t bits[(LUN_MAX + 1) / 8];
+	uint8_t bits[(TDM_LUN_MAX + 1) / 8];
 };
 
 static bool lunset_add(struct lunset *m, uint64_t lun)
@@ -861,7 +683,7 @@ static int parse_lun(struct parser *P, const char *ctx, const char *ctxname,
 		     struct tdm_conf_lun **luns, size_t *nluns,
 		     struct lunset *used)
 {
-	struct stmt *S = &P->st;
+	struct tdm__stmt *S = &P->L.st;
 	struct tdm_conf_lun *l;
 	const char *why;
 	uint64_t num;
@@ -871,16 +693,16 @@ static int parse_lun(struct parser *P, const char *ctx, const char *ctxname,
 		return perr(P, S->line,
 			    "%s %s: LUN needs a number and a device name", ctx,
 			    ctxname);
-	if (!parse_u64(S->w[1], &num) || num > LUN_MAX)
+	if (!parse_u64(S->w[1], &num) || num > TDM_LUN_MAX)
 		return perr(P, S->line,
 			    "%s %s: LUN number must be 0..%d, got '%s'", ctx,
-			    ctxname, LUN_MAX, show(S->w[1]));
+			    ctxname, TDM_LUN_MAX, tdm__conf_show(S->w[1]));
 	why = bad_ident(S->w[2], sizeof(l->device) - 1);
 	if (why)
 		return perr(P, S->line,
 			    "%s %s: LUN %llu: bad device name '%s': %s", ctx,
-			    ctxname, (unsigned long long)num, show(S->w[2]),
-			    why);
+			    ctxname, (unsigned long long)num,
+			    tdm__conf_show(S->w[2]), why);
 	if (!lunset_add(used, num)) {
 		int first = 0;
 
@@ -891,7 +713,7 @@ static int parse_lun(struct parser *P, const char *ctx, const char *ctxname,
 			    "%s %s: duplicate LUN %llu (first at line %d)", ctx,
 			    ctxname, (unsigned long long)num, first);
 	}
-	r = grow(P, luns, *nluns, sizeof(**luns), LUN_MAX + 1, "LUNs");
+	r = grow(P, luns, *nluns, sizeof(**luns), TDM_LUN_MAX + 1, "LUNs");
 	if (r)
 		return r;
 	l = &(*luns)[(*nluns)++];
@@ -899,7 +721,7 @@ static int parse_lun(struct parser *P, const char *ctx, const char *ctxname,
 	l->lun = num;
 	copy(l->device, sizeof(l->device), S->w[2]);
 	l->line = S->line;
-	if (S->end != T_LBRACE)
+	if (S->end != TDM__T_LBRACE)
 		return 0;
 	open_line = S->line;
 	for (;;) {
@@ -975,7 +797,7 @@ static const struct {
 static int device_attr(struct parser *P, struct tdm_conf_device *d,
 		       enum dattr id)
 {
-	struct stmt *S = &P->st;
+	struct tdm__stmt *S = &P->L.st;
 	const char *v = S->w[1];
 	const char *hname = tdm_handler_name(d->handler);
 	size_t nd;
@@ -989,7 +811,7 @@ static int device_attr(struct parser *P, struct tdm_conf_device *d,
 			return perr(P, S->line,
 				    "DEVICE %s: filename is not valid for %s",
 				    d->name, hname);
-		/* vdisk_cdrom: an empty filename is an empty drive */
+		/* vcdrom: an empty filename is an empty drive */
 		if (d->handler == TDM_HANDLER_CDROM && v[0] == '\0') {
 			d->filename[0] = '\0';
 			return 0;
@@ -998,7 +820,7 @@ static int device_attr(struct parser *P, struct tdm_conf_device *d,
 			return perr(P, S->line,
 				    "DEVICE %s: filename must be an absolute "
 				    "path, got '%s'",
-				    d->name, show(v));
+				    d->name, tdm__conf_show(v));
 		copy(d->filename, sizeof(d->filename), v);
 		return 0;
 	case DA_SIZE:
@@ -1018,9 +840,9 @@ static int device_attr(struct parser *P, struct tdm_conf_device *d,
 			/* MMC-6: CD/DVD logical blocks are 2048 bytes */
 			if (strcmp(v, "2048") != 0)
 				return perr(P, S->line,
-					    "DEVICE %s: blocksize of "
-					    "vdisk_cdrom is 2048, got %s",
-					    d->name, show(v));
+					    "DEVICE %s: blocksize of %s is "
+					    "2048, got %s",
+					    d->name, hname, tdm__conf_show(v));
 			d->blocksize = 2048;
 			d->set_mask |= TDM_DA_BLOCKSIZE;
 			return 0;
@@ -1028,7 +850,7 @@ static int device_attr(struct parser *P, struct tdm_conf_device *d,
 		if (strcmp(v, "512") != 0 && strcmp(v, "4096") != 0)
 			return perr(P, S->line,
 				    "blocksize must be 512 or 4096, got %s",
-				    show(v));
+				    tdm__conf_show(v));
 		d->blocksize = v[0] == '5' ? 512 : 4096;
 		d->set_mask |= TDM_DA_BLOCKSIZE;
 		return 0;
@@ -1037,8 +859,8 @@ static int device_attr(struct parser *P, struct tdm_conf_device *d,
 			return perr(
 				P, S->line,
 				"DEVICE %s: physical_blocksize is not valid "
-				"for vdisk_cdrom",
-				d->name);
+				"for %s",
+				d->name, hname);
 		r = get_num(P, "physical_blocksize", v, 512, 1u << 27, &x);
 		if (r)
 			return r;
@@ -1046,7 +868,7 @@ static int device_attr(struct parser *P, struct tdm_conf_device *d,
 			return perr(P, S->line,
 				    "DEVICE %s: physical_blocksize must be a "
 				    "power of two, got %s",
-				    d->name, show(v));
+				    d->name, tdm__conf_show(v));
 		d->phys_blocksize = (uint32_t)x;
 		d->set_mask |= TDM_DA_PHYS_BLOCKSIZE;
 		return 0;
@@ -1092,18 +914,18 @@ static int device_attr(struct parser *P, struct tdm_conf_device *d,
 			return perr(
 				P, S->line,
 				"naa_id must be 16 or 32 hex digits, got '%s'",
-				show(v));
+				tdm__conf_show(v));
 		if (nd == 16 && d->naa_id[0] != '2' && d->naa_id[0] != '3' &&
 		    d->naa_id[0] != '5')
 			return perr(P, S->line,
 				    "naa_id: an 8-byte NAA identifier starts "
 				    "with 2, 3 or 5 (the NAA type), got '%s'",
-				    show(v));
+				    tdm__conf_show(v));
 		if (nd == 32 && d->naa_id[0] != '6')
 			return perr(P, S->line,
 				    "naa_id: a 16-byte NAA identifier starts "
 				    "with 6 (the NAA type), got '%s'",
-				    show(v));
+				    tdm__conf_show(v));
 		d->set_mask |= TDM_DA_NAA_ID;
 		return 0;
 	case DA_EUI64:
@@ -1113,7 +935,7 @@ static int device_attr(struct parser *P, struct tdm_conf_device *d,
 			return perr(P, S->line,
 				    "eui64_id must be 16, 24 or 32 hex digits, "
 				    "got '%s'",
-				    show(v));
+				    tdm__conf_show(v));
 		d->set_mask |= TDM_DA_EUI64_ID;
 		return 0;
 	case DA__COUNT:
@@ -1124,26 +946,17 @@ static int device_attr(struct parser *P, struct tdm_conf_device *d,
 
 static int parse_device(struct parser *P, enum tdm_handler h)
 {
-	struct stmt *S = &P->st;
+	struct tdm__stmt *S = &P->L.st;
 	struct tdm_conf *c = P->c;
 	struct tdm_conf_device *d;
 	int seen[DA__COUNT] = {0};
-	const char *why;
 	int r, open_line = S->line;
-	bool in_block = S->end == T_LBRACE;
+	bool in_block = S->end == TDM__T_LBRACE;
 
-	if (S->n != 2)
-		return perr(P, S->line, "DEVICE needs exactly one name");
-	why = bad_ident(S->w[1], sizeof(d->name) - 1);
-	if (why)
-		return perr(P, S->line, "bad DEVICE name '%s': %s",
-			    show(S->w[1]), why);
-	/* duplicate names: tdm_conf_validate(), in O(n log n) */
-	r = grow(P, &c->devices, c->ndevices, sizeof(*d), DEVICES_MAX,
-		 "devices");
-	if (r)
+	d = open_named(P, N_DEVICE, "", "", &c->devices, &c->ndevices, &r);
+	if (!d)
 		return r;
-	d = &c->devices[c->ndevices++];
+	/* the handler's defaults; tdm_conf_device_init() zeroes the name */
 	tdm_conf_device_init(d, h);
 	copy(d->name, sizeof(d->name), S->w[1]);
 	d->line = S->line;
@@ -1206,7 +1019,7 @@ static int parse_device(struct parser *P, enum tdm_handler h)
 
 static int parse_handler(struct parser *P)
 {
-	struct stmt *S = &P->st;
+	struct tdm__stmt *S = &P->L.st;
 	enum tdm_handler h;
 	char hname[32];
 	int r, open_line = S->line;
@@ -1216,10 +1029,10 @@ static int parse_handler(struct parser *P)
 	if (tdm_handler_from_name(S->w[1], &h))
 		return perr(P, S->line,
 			    "unknown handler '%s' (vdisk_fileio, "
-			    "vdisk_blockio, vdisk_nullio, vdisk_cdrom or ram)",
-			    show(S->w[1]));
+			    "vdisk_blockio, vdisk_nullio, vcdrom or ram)",
+			    tdm__conf_show(S->w[1]));
 	copy(hname, sizeof(hname), S->w[1]);
-	if (S->end != T_LBRACE)
+	if (S->end != TDM__T_LBRACE)
 		return 0;
 	for (;;) {
 		r = next_in_block(P, open_line);
@@ -1245,7 +1058,7 @@ static int parse_handler(struct parser *P)
 static int add_initiator(struct parser *P, struct tdm_conf_target *t,
 			 struct tdm_conf_group *g)
 {
-	const char *pat = P->st.w[1], *why;
+	const char *pat = P->L.st.w[1], *why;
 	size_t total = 0;
 	int r;
 
@@ -1254,8 +1067,8 @@ static int add_initiator(struct parser *P, struct tdm_conf_target *t,
 		return r;
 	why = bad_word(pat, TDM_NAME_MAX - 1);
 	if (why)
-		return perr(P, P->st.line, "GROUP %s: bad INITIATOR '%s': %s",
-			    g->name, show(pat), why);
+		return perr(P, P->L.st.line, "GROUP %s: bad INITIATOR '%s': %s",
+			    g->name, tdm__conf_show(pat), why);
 	for (size_t i = 0; i < t->ngroups; i++) {
 		const struct tdm_conf_group *o = &t->groups[i];
 
@@ -1266,13 +1079,13 @@ static int add_initiator(struct parser *P, struct tdm_conf_target *t,
 			if (strcmp(o->initiators[j], pat) != 0)
 				continue;
 			return perr(
-				P, P->st.line,
+				P, P->L.st.line,
 				"GROUP %s: INITIATOR %s is already in GROUP %s",
 				g->name, pat, o->name);
 		}
 	}
 	if (total >= LIST_MAX)
-		return perr(P, P->st.line,
+		return perr(P, P->L.st.line,
 			    "TARGET %s: too many INITIATORs (at most %d)",
 			    t->name, LIST_MAX);
 	r = grow(P, &g->initiators, g->ninitiators, sizeof(*g->initiators),
@@ -1285,34 +1098,17 @@ static int add_initiator(struct parser *P, struct tdm_conf_target *t,
 
 static int parse_group(struct parser *P, struct tdm_conf_target *t)
 {
-	struct stmt *S = &P->st;
+	struct tdm__stmt *S = &P->L.st;
 	struct tdm_conf_group *g;
 	struct lunset used;
-	const char *why;
 	int r, open_line = S->line;
-	bool in_block = S->end == T_LBRACE;
+	bool in_block = S->end == TDM__T_LBRACE;
 
-	if (S->n != 2)
-		return perr(P, S->line,
-			    "TARGET %s: GROUP needs exactly one name", t->name);
-	why = bad_ident(S->w[1], sizeof(g->name) - 1);
-	if (why)
-		return perr(P, S->line, "TARGET %s: bad GROUP name '%s': %s",
-			    t->name, show(S->w[1]), why);
-	for (size_t i = 0; i < t->ngroups; i++)
-		if (strcmp(t->groups[i].name, S->w[1]) == 0)
-			return perr(P, S->line,
-				    "TARGET %s: duplicate GROUP %s (first at "
-				    "line %d)",
-				    t->name, S->w[1], t->groups[i].line);
-	r = grow(P, &t->groups, t->ngroups, sizeof(*g), LIST_MAX, "GROUPs");
-	if (r)
+	g = open_named(P, N_GROUP, "TARGET", t->name, &t->groups, &t->ngroups,
+		       &r);
+	if (!g)
 		return r;
-	g = &t->groups[t->ngroups++];
-	memset(g, 0, sizeof(*g));
 	memset(&used, 0, sizeof(used));
-	copy(g->name, sizeof(g->name), S->w[1]);
-	g->line = S->line;
 
 	while (in_block) {
 		r = next_in_block(P, open_line);
@@ -1341,7 +1137,7 @@ enum tattr { TA_ENABLED, TA_REL_TGT_ID, TA_OUT_USER, TA_REFUSE, TA__COUNT };
 
 static int parse_target(struct parser *P)
 {
-	struct stmt *S = &P->st;
+	struct tdm__stmt *S = &P->L.st;
 	struct tdm_conf *c = P->c;
 	struct tdm_conf_target *t;
 	struct lunset used;
@@ -1349,29 +1145,13 @@ static int parse_target(struct parser *P)
 	const char *why;
 	uint64_t x;
 	int r, open_line = S->line;
-	bool in_block = S->end == T_LBRACE;
+	bool in_block = S->end == TDM__T_LBRACE;
 
-	if (S->n != 2)
-		return perr(P, S->line, "TARGET needs exactly one name");
-	why = bad_iscsi_name(S->w[1]);
-	if (why)
-		return perr(P, S->line, "bad TARGET name '%s': %s",
-			    show(S->w[1]), why);
-	for (size_t i = 0; i < c->ntargets; i++)
-		if (strcmp(c->targets[i].name, S->w[1]) == 0)
-			return perr(P, S->line,
-				    "duplicate TARGET %s (first at line %d)",
-				    S->w[1], c->targets[i].line);
-	r = grow(P, &c->targets, c->ntargets, sizeof(*t), TARGETS_MAX,
-		 "targets");
-	if (r)
+	t = open_named(P, N_TARGET, "", "", &c->targets, &c->ntargets, &r);
+	if (!t)
 		return r;
-	t = &c->targets[c->ntargets++];
-	memset(t, 0, sizeof(*t));
 	memset(&used, 0, sizeof(used));
 	tdm_conf_params_init(&t->params);
-	copy(t->name, sizeof(t->name), S->w[1]);
-	t->line = S->line;
 
 	while (in_block) {
 		const char *w;
@@ -1437,7 +1217,8 @@ static int parse_target(struct parser *P)
 				return perr(P, S->line,
 					    "TARGET %s: bad allowed_portal "
 					    "'%s': %s",
-					    t->name, show(S->w[1]), why);
+					    t->name, tdm__conf_show(S->w[1]),
+					    why);
 			for (size_t i = 0; i < t->nallowed_portals; i++)
 				if (strcmp(t->allowed_portals[i], S->w[1]) == 0)
 					return perr(P, S->line,
@@ -1465,18 +1246,18 @@ enum drattr { DR_ENABLED, DR_OUT_USER, DR__COUNT };
 
 static int parse_driver(struct parser *P)
 {
-	struct stmt *S = &P->st;
+	struct tdm__stmt *S = &P->L.st;
 	struct tdm_conf *c = P->c;
 	int seen[DR__COUNT] = {0}, pseen[NPARAMS] = {0};
 	int r, open_line = S->line;
-	bool in_block = S->end == T_LBRACE;
+	bool in_block = S->end == TDM__T_LBRACE;
 
 	if (S->n != 2)
 		return perr(P, S->line, "TARGET_DRIVER needs exactly one name");
 	if (strcmp(S->w[1], "iscsi") != 0)
 		return perr(P, S->line,
 			    "unknown target driver '%s' (only iscsi)",
-			    show(S->w[1]));
+			    tdm__conf_show(S->w[1]));
 	if (P->driver_line)
 		return perr(
 			P, S->line,
@@ -1529,7 +1310,7 @@ static int parse_driver(struct parser *P)
 			why = norm_portal(S->w[1], norm, sizeof(norm));
 			if (why)
 				return perr(P, S->line, "portal '%s': %s",
-					    show(S->w[1]), why);
+					    tdm__conf_show(S->w[1]), why);
 			for (size_t i = 0; i < c->nportals; i++)
 				if (strcmp(c->portals[i], norm) == 0)
 					return perr(P, S->line,
@@ -1568,39 +1349,18 @@ static int parse_driver(struct parser *P)
  * 0|1; state s; TARGET t [{ rel_tgt_id n }] } }, as SCST writes it.
  * Cross references are checked by tdm_alua_conf_validate().
  */
-#define DGRPS_MAX 4096
-
 static int parse_tg_port(struct parser *P, struct tdm_conf_tgrp *g)
 {
-	struct stmt *S = &P->st;
+	struct tdm__stmt *S = &P->L.st;
 	struct tdm_conf_tg_port *t;
-	const char *why;
 	int r, seen = 0, open_line = S->line;
-	bool in_block = S->end == T_LBRACE;
+	bool in_block = S->end == TDM__T_LBRACE;
 	uint64_t v;
 
-	if (S->n != 2)
-		return perr(P, S->line,
-			    "TARGET_GROUP %s: TARGET needs exactly one name",
-			    g->name);
-	why = bad_word(S->w[1], TDM_NAME_MAX - 1);
-	if (why)
-		return perr(P, S->line,
-			    "TARGET_GROUP %s: bad TARGET name '%s': %s",
-			    g->name, show(S->w[1]), why);
-	for (size_t i = 0; i < g->nports; i++)
-		if (strcmp(g->ports[i].name, S->w[1]) == 0)
-			return perr(P, S->line,
-				    "TARGET_GROUP %s: duplicate TARGET %s "
-				    "(first at line %d)",
-				    g->name, S->w[1], g->ports[i].line);
-	r = grow(P, &g->ports, g->nports, sizeof(*t), LIST_MAX, "TARGETs");
-	if (r)
+	t = open_named(P, N_TG_PORT, "TARGET_GROUP", g->name, &g->ports,
+		       &g->nports, &r);
+	if (!t)
 		return r;
-	t = &g->ports[g->nports++];
-	memset(t, 0, sizeof(*t));
-	copy(t->name, sizeof(t->name), S->w[1]);
-	t->line = S->line;
 	while (in_block) {
 		r = next_in_block(P, open_line);
 		if (r < 0)
@@ -1624,31 +1384,16 @@ static int parse_tg_port(struct parser *P, struct tdm_conf_tgrp *g)
 
 static int parse_tgrp(struct parser *P, struct tdm_conf_dgrp *d)
 {
-	struct stmt *S = &P->st;
+	struct tdm__stmt *S = &P->L.st;
 	struct tdm_conf_tgrp *g;
-	const char *why;
 	int r, open_line = S->line, seen[3] = {0};
-	bool in_block = S->end == T_LBRACE;
+	bool in_block = S->end == TDM__T_LBRACE;
 	uint64_t v;
 
-	if (S->n != 2)
-		return perr(P, S->line,
-			    "DEVICE_GROUP %s: TARGET_GROUP needs exactly one "
-			    "name",
-			    d->name);
-	why = bad_ident(S->w[1], sizeof(g->name) - 1);
-	if (why)
-		return perr(P, S->line,
-			    "DEVICE_GROUP %s: bad TARGET_GROUP name '%s': %s",
-			    d->name, show(S->w[1]), why);
-	r = grow(P, &d->tgrps, d->ntgrps, sizeof(*g), LIST_MAX,
-		 "TARGET_GROUPs");
-	if (r)
+	g = open_named(P, N_TGRP, "DEVICE_GROUP", d->name, &d->tgrps,
+		       &d->ntgrps, &r);
+	if (!g)
 		return r;
-	g = &d->tgrps[d->ntgrps++];
-	memset(g, 0, sizeof(*g));
-	copy(g->name, sizeof(g->name), S->w[1]);
-	g->line = S->line;
 	g->state = TDM_ALUA_AO; /* SCST's default */
 	while (in_block) {
 		r = next_in_block(P, open_line);
@@ -1686,7 +1431,7 @@ static int parse_tgrp(struct parser *P, struct tdm_conf_dgrp *d)
 					 "(active, nonoptimized, standby, "
 					 "unavailable, offline or "
 					 "transitioning)",
-					 g->name, show(S->w[1]));
+					 g->name, tdm__conf_show(S->w[1]));
 		} else {
 			return unknown(P, "TARGET_GROUP", g->name);
 		}
@@ -1702,27 +1447,15 @@ static int parse_tgrp(struct parser *P, struct tdm_conf_dgrp *d)
 
 static int parse_dgrp(struct parser *P)
 {
-	struct stmt *S = &P->st;
+	struct tdm__stmt *S = &P->L.st;
 	struct tdm_conf *c = P->c;
 	struct tdm_conf_dgrp *d;
-	const char *why;
 	int r, open_line = S->line;
-	bool in_block = S->end == T_LBRACE;
+	bool in_block = S->end == TDM__T_LBRACE;
 
-	if (S->n != 2)
-		return perr(P, S->line, "DEVICE_GROUP needs exactly one name");
-	why = bad_ident(S->w[1], sizeof(d->name) - 1);
-	if (why)
-		return perr(P, S->line, "bad DEVICE_GROUP name '%s': %s",
-			    show(S->w[1]), why);
-	r = grow(P, &c->dgrps, c->ndgrps, sizeof(*d), DGRPS_MAX,
-		 "DEVICE_GROUPs");
-	if (r)
+	d = open_named(P, N_DGRP, "", "", &c->dgrps, &c->ndgrps, &r);
+	if (!d)
 		return r;
-	d = &c->dgrps[c->ndgrps++];
-	memset(d, 0, sizeof(*d));
-	copy(d->name, sizeof(d->name), S->w[1]);
-	d->line = S->line;
 	while (in_block) {
 		r = next_in_block(P, open_line);
 		if (r < 0)
@@ -1737,7 +1470,7 @@ static int parse_dgrp(struct parser *P)
 				r = perr(P, S->line,
 					 "DEVICE_GROUP %s: bad DEVICE name "
 					 "'%s'",
-					 d->name, show(S->w[1]));
+					 d->name, tdm__conf_show(S->w[1]));
 			if (!r)
 				r = grow(P, &d->devices, d->ndevices,
 					 sizeof(*v), DEVICES_MAX, "DEVICEs");
@@ -1759,18 +1492,18 @@ static int parse_dgrp(struct parser *P)
 
 static int parse_top(struct parser *P)
 {
-	struct stmt *S = &P->st;
+	struct tdm__stmt *S = &P->L.st;
 
 	for (;;) {
-		int r = read_stmt(P);
+		int r = tdm__lex_stmt(&P->L);
 
 		if (r)
 			return r;
 		if (S->n == 0) {
-			if (S->end == T_EOF)
+			if (S->end == TDM__T_EOF)
 				return 0;
 			return perr(P, S->line, "unexpected '%c'",
-				    S->end == T_RBRACE ? '}' : '{');
+				    S->end == TDM__T_RBRACE ? '}' : '{');
 		}
 		if (strcmp(S->w[0], "HANDLER") == 0)
 			r = parse_handler(P);
@@ -1812,16 +1545,15 @@ int tdm_conf_parse(const char *text, size_t len, const char *name,
 			snprintf(err, errlen, "%s: out of memory", name);
 		return -ENOMEM;
 	}
-	P->line = 1;
-	P->name = name;
-	P->err = err;
-	P->errlen = errlen;
 	P->c = &c;
 	if (!text && len == 0)
 		text = "";
-	P->p = text;
-	P->end = text ? text + len : NULL;
-	r = text ? parse_top(P) : perr(P, 0, "no text");
+	if (text) {
+		tdm__lex_init(&P->L, text, len, name, err, errlen);
+		r = parse_top(P);
+	} else {
+		r = tdm__conf_err(err, errlen, name, 0, "no text");
+	}
 	free(P);
 	if (!r)
 		r = tdm_conf_validate(&c, name, err, errlen);
@@ -1908,284 +1640,5 @@ int tdm_conf_parse_file(const char *path, struct tdm_conf *out, char *err,
 	close(fd);
 	r = tdm_conf_parse(buf, len, path, out, err, errlen);
 	free(buf);
-	return r;
-}
-
-/* ---- validation ---- */
-
-static int vfail(char *err, size_t errlen, const char *name, int line,
-		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static int vfail(char *err, size_t errlen, const char *name, int line,
-		 const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	verr(err, errlen, name, line, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-struct key {
-	const char *s;
-	size_t idx;
-};
-
-static int key_cmp(const void *a, const void *b)
-{
-	const struct key *x = a, *y = b;
-	int d = strcmp(x->s, y->s);
-
-	if (d)
-		return d;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-static int key_find(const void *k, const void *e)
-{
-	return strcmp(k, ((const struct key *)e)->s);
-}
-
-/*
- * Sort n names (stride bytes apart, each at most max bytes); *dup_at is
- * the earliest index whose name an earlier one already has (n if none)
- * and *dup_first that earlier index.
- */
-static int sort_names(const void *base, size_t n, size_t stride, size_t max,
-		      struct key **out, size_t *dup_at, size_t *dup_first)
-{
-	struct key *k;
-
-	*out = NULL;
-	*dup_at = n;
-	*dup_first = 0;
-	if (n == 0)
-		return 0;
-	k = calloc(n, sizeof(*k));
-	if (!k)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		k[i].s = (const char *)base + i * stride;
-		if (strnlen(k[i].s, max) == max) {
-			free(k);
-			return -EINVAL;
-		}
-		k[i].idx = i;
-	}
-	qsort(k, n, sizeof(*k), key_cmp);
-	for (size_t i = 1, run = 0; i < n; i++) {
-		if (strcmp(k[i - 1].s, k[i].s) != 0) {
-			run = i; /* a run of equal names starts here */
-			continue;
-		}
-		if (k[i].idx < *dup_at) {
-			*dup_at = k[i].idx;
-			*dup_first = k[run].idx;
-		}
-	}
-	*out = k;
-	return 0;
-}
-
-static int check_luns(const struct tdm_conf *c, const char *name,
-		      const struct key *devs, const char *where,
-		      const struct tdm_conf_lun *luns, size_t n, char *err,
-		      size_t errlen)
-{
-	uint8_t map[(LUN_MAX + 1) / 8];
-
-	memset(map, 0, sizeof(map));
-	for (size_t i = 0; i < n; i++) {
-		const struct tdm_conf_lun *l = &luns[i];
-
-		if (l->lun > LUN_MAX)
-			return vfail(err, errlen, name, l->line,
-				     "%s: LUN number must be 0..%d, got %llu",
-				     where, LUN_MAX,
-				     (unsigned long long)l->lun);
-		if (map[l->lun / 8] & (1u << (l->lun % 8))) {
-			int first = 0;
-
-			for (size_t j = 0; j < i; j++)
-				if (luns[j].lun == l->lun)
-					first = luns[j].line;
-			return vfail(
-				err, errlen, name, l->line,
-				"%s: duplicate LUN %llu (first at line %d)",
-				where, (unsigned long long)l->lun, first);
-		}
-		map[l->lun / 8] |= (uint8_t)(1u << (l->lun % 8));
-		if (strnlen(l->device, sizeof(l->device)) ==
-			    sizeof(l->device) ||
-		    !c->ndevices ||
-		    !bsearch(l->device, devs, c->ndevices, sizeof(*devs),
-			     key_find))
-			return vfail(err, errlen, name, l->line,
-				     "%s: LUN %llu: unknown device '%s'", where,
-				     (unsigned long long)l->lun,
-				     show(l->device));
-	}
-	return 0;
-}
-
-static int check_params(const struct tdm_conf_iscsi_params *p,
-			const struct tdm_conf_iscsi_params *dflt,
-			const char *name, int line, const char *where,
-			char *err, size_t errlen)
-{
-	uint32_t first = p->first_burst_length, max = p->max_burst_length;
-
-	if (dflt) {
-		first = first ? first : dflt->first_burst_length;
-		max = max ? max : dflt->max_burst_length;
-	}
-	/* RFC 7143 13.14: FirstBurstLength <= MaxBurstLength */
-	if (first && max && first > max)
-		return vfail(err, errlen, name, line,
-			     "%s: FirstBurstLength %u is greater than "
-			     "MaxBurstLength %u",
-			     where, first, max);
-	if (p->nop_in_disabled && p->nop_in_interval)
-		return vfail(err, errlen, name, line,
-			     "%s: NopInInterval is both disabled and %u", where,
-			     p->nop_in_interval);
-	return 0;
-}
-
-static int check_target(const struct tdm_conf *c,
-			const struct tdm_conf_target *t, const struct key *devs,
-			const char *name, char *err, size_t errlen)
-{
-	char where[TDM_NAME_MAX + 80];
-	struct key *k;
-	size_t at, first;
-	int r;
-
-	snprintf(where, sizeof(where), "TARGET %.*s", TDM_NAME_MAX - 1,
-		 t->name);
-	r = check_params(&t->params, &c->params, name, t->line, where, err,
-			 errlen);
-	if (!r)
-		r = check_luns(c, name, devs, where, t->luns, t->nluns, err,
-			       errlen);
-	if (r)
-		return r;
-	r = sort_names(t->groups, t->ngroups, sizeof(*t->groups),
-		       sizeof(t->groups->name), &k, &at, &first);
-	free(k);
-	if (r == -ENOMEM)
-		return vfail(err, errlen, name, 0, "out of memory");
-	if (r)
-		return vfail(err, errlen, name, t->line,
-			     "%s: a GROUP name is not terminated", where);
-	if (at < t->ngroups)
-		return vfail(err, errlen, name, t->groups[at].line,
-			     "%s: duplicate GROUP %s (first at line %d)", where,
-			     t->groups[at].name, t->groups[first].line);
-	for (size_t i = 0; i < t->ngroups; i++) {
-		const struct tdm_conf_group *g = &t->groups[i];
-
-		snprintf(where, sizeof(where), "TARGET %.*s: GROUP %.*s",
-			 TDM_NAME_MAX - 1, t->name, (int)sizeof(g->name) - 1,
-			 g->name);
-		r = check_luns(c, name, devs, where, g->luns, g->nluns, err,
-			       errlen);
-		if (r)
-			return r;
-	}
-	return 0;
-}
-
-int tdm_conf_validate(const struct tdm_conf *c, const char *name, char *err,
-		      size_t errlen)
-{
-	struct key *devs = NULL, *tg = NULL;
-	size_t at, first;
-	int r;
-
-	if (!name)
-		name = "<config>";
-	r = sort_names(c->devices, c->ndevices, sizeof(*c->devices),
-		       sizeof(c->devices->name), &devs, &at, &first);
-	if (r) {
-		if (r == -ENOMEM)
-			return vfail(err, errlen, name, 0, "out of memory");
-		return vfail(err, errlen, name, 0,
-			     "a DEVICE name is not terminated");
-	}
-	if (at < c->ndevices) {
-		r = vfail(err, errlen, name, c->devices[at].line,
-			  "duplicate DEVICE %s (first at line %d)",
-			  c->devices[at].name, c->devices[first].line);
-		goto out;
-	}
-	for (size_t i = 0; i < c->ndevices; i++) {
-		const struct tdm_conf_device *d = &c->devices[i];
-
-		if (d->name[0] == '\0' ||
-		    (d->blocksize != 512 && d->blocksize != 4096 &&
-		     !(d->handler == TDM_HANDLER_CDROM &&
-		       d->blocksize == 2048)) ||
-		    (d->phys_blocksize &&
-		     ((d->phys_blocksize & (d->phys_blocksize - 1)) ||
-		      d->phys_blocksize <= d->blocksize ||
-		      d->phys_blocksize > (d->blocksize << 15))) ||
-		    (unsigned)d->handler >= TDM__HANDLER_COUNT) {
-			r = vfail(err, errlen, name, d->line,
-				  "DEVICE '%s': empty name, bad handler, "
-				  "blocksize %u or physical_blocksize",
-				  d->name, d->blocksize);
-			goto out;
-		}
-	}
-	r = check_params(&c->params, NULL, name, 0, "TARGET_DRIVER iscsi", err,
-			 errlen);
-	if (r)
-		goto out;
-
-	r = sort_names(c->targets, c->ntargets, sizeof(*c->targets),
-		       sizeof(c->targets->name), &tg, &at, &first);
-	if (r) {
-		r = r == -ENOMEM ? vfail(err, errlen, name, 0, "out of memory")
-				 : vfail(err, errlen, name, 0,
-					 "a TARGET name is not terminated");
-		goto out;
-	}
-	if (at < c->ntargets) {
-		r = vfail(err, errlen, name, c->targets[at].line,
-			  "duplicate TARGET %s (first at line %d)",
-			  c->targets[at].name, c->targets[first].line);
-		goto out;
-	}
-	for (size_t i = 0; i < c->ntargets; i++) {
-		const struct tdm_conf_target *t = &c->targets[i];
-
-		r = check_target(c, t, devs, name, err, errlen);
-		if (r)
-			goto out;
-	}
-	/* relative target port ids are unique (SPC-4 relative target port
-	 * designator) */
-	for (size_t i = 0; i < c->ntargets && !r; i++) {
-		const struct tdm_conf_target *t = &c->targets[i];
-
-		for (size_t j = 0; j < i && t->rel_tgt_id; j++)
-			if (c->targets[j].rel_tgt_id == t->rel_tgt_id) {
-				r = vfail(err, errlen, name, t->line,
-					  "TARGET %s: rel_tgt_id %u is already "
-					  "used by TARGET %s (line %d)",
-					  t->name, t->rel_tgt_id,
-					  c->targets[j].name,
-					  c->targets[j].line);
-				break;
-			}
-	}
-	/* alua/: DEVICE_GROUP cross references */
-	if (!r)
-		r = tdm_alua_conf_validate(c, name, err, errlen);
-out:
-	free(devs);
-	free(tg);
 	return r;
 }

@@ -14,12 +14,22 @@
 #include "alua/alua.h" /* DEVICE_GROUP copies */
 #include "tandem/config.h"
 
+/* SCST's names (scst_vdisk.c), and tandem's ram */
 static const char *const handler_names[TDM__HANDLER_COUNT] = {
 	[TDM_HANDLER_FILEIO] = "vdisk_fileio",
 	[TDM_HANDLER_BLOCKIO] = "vdisk_blockio",
 	[TDM_HANDLER_NULLIO] = "vdisk_nullio",
 	[TDM_HANDLER_RAM] = "ram",
-	[TDM_HANDLER_CDROM] = "vdisk_cdrom",
+	[TDM_HANDLER_CDROM] = "vcdrom",
+};
+
+/* Other names a handler is known by: read, never written. */
+static const struct {
+	const char *name;
+	enum tdm_handler h;
+} handler_aliases[] = {
+	/* tandem's name for vcdrom before it took SCST's */
+	{"vdisk_cdrom", TDM_HANDLER_CDROM},
 };
 
 const char *tdm_handler_name(enum tdm_handler h)
@@ -37,7 +47,21 @@ int tdm_handler_from_name(const char *name, enum tdm_handler *h)
 			return 0;
 		}
 	}
+	for (size_t i = 0;
+	     i < sizeof(handler_aliases) / sizeof(handler_aliases[0]); i++) {
+		if (strcmp(name, handler_aliases[i].name) == 0) {
+			*h = handler_aliases[i].h;
+			return 0;
+		}
+	}
 	return -ENOENT;
+}
+
+bool tdm_handler_is(enum tdm_handler h, const char *name)
+{
+	enum tdm_handler n;
+
+	return tdm_handler_from_name(name, &n) == 0 && n == h;
 }
 
 void tdm_conf_params_init(struct tdm_conf_iscsi_params *p)

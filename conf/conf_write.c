@@ -193,7 +193,7 @@ static void device(struct buf *b, const struct tdm_conf_device *d)
 		attr_str(b, 2, "filename", d->filename, sizeof(d->filename));
 	if ((m & TDM_DA_SIZE) || d->size)
 		attr_num(b, 2, "size", d->size);
-	/* vdisk_cdrom: 2048 is its default (and only) block size */
+	/* vcdrom: 2048 is its default (and only) block size */
 	if ((m & TDM_DA_BLOCKSIZE) ||
 	    d->blocksize != (d->handler == TDM_HANDLER_CDROM ? 2048u : 512u))
 		attr_num(b, 2, "blocksize", d->blocksize);

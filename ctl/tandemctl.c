@@ -1220,7 +1220,7 @@ static int do_list_device(const struct opts *o)
 		const struct tdm_conf_device *d = &c.devices[i];
 		char size[24], bs[16];
 
-		if (h && strcmp(h, tdm_handler_name(d->handler)) != 0)
+		if (h && !tdm_handler_is(d->handler, h))
 			continue;
 		u64s(size, sizeof(size), d->size);
 		for (size_t k = 1; size_col >= 0 && k < st.nrows; k++)

@@ -204,7 +204,7 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# RMB=1 (they eject the medium themselves with START STOP UNIT)
 	step conformance-readonly-removable tests/conformance/iscsi-test-cu.sh --handler vdisk_fileio --port 4000 --min-honest 13 --one-path \
 		--device-attr "read_only 1" --device-attr "removable 1" --test "ALL.ReadOnly,ALL.PreventAllow,ALL.NoMedia,ALL.StartStopUnit"
-	# vdisk_cdrom (MMC, type 05h, one path): what libiscsi runs on a
+	# vcdrom (MMC, type 05h, one path): what libiscsi runs on a
 	# non-SBC device; its SBC-only tests report [SKIPPED] and do not count
 	# the cluster lab: namespaces, real corosync, tandemd -A and
 	# tandem-agentd per head (tests/cluster/README.md); the initiators'
@@ -214,7 +214,7 @@ if [ -x build-asan/targetd/tandemd ]; then
 	step cluster-lab tests/cluster/lab_selftest.sh
 	step cluster-scenarios env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/scenarios.sh
 	step cluster-config-edits env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/config_edits.sh
-	step conformance-cdrom tests/conformance/iscsi-test-cu.sh --handler vdisk_cdrom --port 4010 --min-honest 16 \
+	step conformance-cdrom tests/conformance/iscsi-test-cu.sh --handler vcdrom --port 4010 --min-honest 16 \
 		--test "ALL.Inquiry,ALL.TestUnitReady,ALL.StartStopUnit,ALL.PreventAllow,ALL.NoMedia,ALL.ReadOnly,ALL.Read10,ALL.Read12,ALL.ReadCapacity10"
 fi
 step build-clang build_clang

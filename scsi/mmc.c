@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * mmc.c - CD/DVD-ROM logical units (peripheral device type 05h, handler
- * vdisk_cdrom): the MMC-6 commands of a read-only drive with one data
+ * vcdrom): the MMC-6 commands of a read-only drive with one data
  * track, and the media change that tandemctl asks for.
  *
  * The medium is an image file behind the LU's backstore. It can be absent

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * optable_mmc.c - the opcode table of CD/DVD-ROM logical units
- * (peripheral device type 05h, handler vdisk_cdrom). As for disks
+ * (peripheral device type 05h, handler vcdrom). As for disks
  * (optable.c) the table is the dispatch: tdm__op_lookup() comes here for
  * an LU of type 05h. The commands are those a read-only drive with one
  * data track needs to boot and install an operating system: SPC-4 and

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * config.h - the configuration model read from and written to scst.conf
- * syntax (conf/conf_parse.c, conf/conf_write.c) and applied by tandemd
+ * syntax (conf/: conf_parse.c, conf_write.c) and applied by tandemd
  * (targetd/apply.c). Plain data: no pointers into the running state.
  */
 #ifndef TANDEM_CONFIG_H
@@ -19,7 +19,8 @@ enum tdm_handler {
 	TDM_HANDLER_BLOCKIO,	/* vdisk_blockio */
 	TDM_HANDLER_NULLIO,	/* vdisk_nullio */
 	TDM_HANDLER_RAM,	/* tandem's ram */
-	TDM_HANDLER_CDROM,	/* vdisk_cdrom: read-only MMC CD/DVD-ROM */
+	TDM_HANDLER_CDROM,	/* vcdrom (or vdisk_cdrom): read-only MMC
+				 * CD/DVD-ROM */
 	TDM__HANDLER_COUNT
 };
 
@@ -63,8 +64,10 @@ struct tdm_conf_device {
 #define TDM_DA_ROTATIONAL (1u << 9)
 #define TDM_DA_PHYS_BLOCKSIZE (1u << 10)
 
+#define TDM_LUN_MAX 16383 /* flat space addressing: 14 bits (SAM-5) */
+
 struct tdm_conf_lun {
-	uint64_t lun; /* 0..16383 (flat space) */
+	uint64_t lun; /* 0..TDM_LUN_MAX */
 	char device[64];
 	bool read_only;
 	int line;
@@ -198,8 +201,12 @@ void tdm_conf_init(struct tdm_conf *c);
 /* Deep copy. */
 int tdm_conf_dup(const struct tdm_conf *src, struct tdm_conf *dst);
 
+/* A handler's name, as written (SCST's: vdisk_fileio, ..., vcdrom). */
 const char *tdm_handler_name(enum tdm_handler h);
+/* The handler a name or an older alias (vdisk_cdrom) names; -ENOENT. */
 int tdm_handler_from_name(const char *name, enum tdm_handler *h);
+/* Does name (or an alias) name handler h? */
+bool tdm_handler_is(enum tdm_handler h, const char *name);
 
 /* SCST-style wildcard match: '*', '?'; a leading '!' negates. */
 bool tdm_wildcard_match(const char *pattern, const char *name);

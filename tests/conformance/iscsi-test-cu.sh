@@ -25,6 +25,7 @@ exclude=
 why=
 extra_attrs=
 thin=1
+cdrom=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--handler) handler=$2; shift ;;
@@ -52,7 +53,8 @@ vdisk_fileio)
 	devattrs="filename $TDM_TMP/lu.img" ;;
 vdisk_nullio|ram)
 	devattrs="size $size" ;;
-vdisk_cdrom)
+vcdrom|vdisk_cdrom) # vdisk_cdrom: tandem's older name for vcdrom
+	cdrom=1
 	# an "ISO": 2048-byte blocks, each starting with its LBA (no
 	# ISO 9660 needed); read-only and removable by definition
 	size=$((64 * 1024 * 1024))
@@ -69,7 +71,7 @@ HANDLER $handler {
 	DEVICE lu0 {
 		$devattrs
 		blocksize $bs
-$( [ "$handler" = vdisk_cdrom ] || echo "		thin_provisioned $thin" )
+$( [ -n "$cdrom" ] || echo "		thin_provisioned $thin" )
 $(printf '%s' "$extra_attrs" | sed 's/^/\t\t/')
 	}
 }
@@ -95,7 +97,7 @@ urls=("iscsi://127.0.0.1:$port/$iqn/0" "iscsi://127.0.0.1:$((port + 1))/$iqn/0")
 # --one-path (PreventAllow.2ITNexuses uses the second path's session as
 # its "other nexus" and does not expect the LUN RESET unit attention that
 # the previous test raised there)
-{ [ "$handler" = vdisk_cdrom ] || [ -n "$one_path" ]; } && urls=("${urls[0]}")
+{ [ -n "$cdrom" ] || [ -n "$one_path" ]; } && urls=("${urls[0]}")
 start=$(date +%s)
 if [ -z "$exclude" ]; then
 	echo "iscsi-test-cu --dataloss --test=$tests ($handler, $bs-byte blocks) ..."

@@ -209,6 +209,7 @@ raw() { "${HELPER_ENV[@]}" python3 "$T/raw.py" "$S" "$@"; }
 # ---- the daemon ----
 
 truncate -s 8M "$T/f1.img"
+truncate -s 2M "$T/cd.iso"
 cat >"$T/t.conf" <<CONF
 HANDLER ram {
 	DEVICE r0 {
@@ -302,6 +303,23 @@ bad "-set_dev_attr with a bad value" 1 "read_only must be 0 or 1, got 'maybe'" \
 bad "-set_dev_attr of a missing device" 1 "no device 'zz'" ctl -set_dev_attr zz -attributes read_only=1
 bad "-set_dev_attr -handler mismatch" 1 "has handler vdisk_nullio, not ram" \
 	ctl -set_dev_attr n1 -handler ram -attributes read_only=1
+# the CD-ROM handler: vcdrom (SCST's name), vdisk_cdrom still read
+has "-list_handler has vcdrom" "^vcdrom$" "$(ctl -list_handler)"
+ok "-open_dev cd1 -handler vdisk_cdrom (an empty drive)" ctl -open_dev cd1 -handler vdisk_cdrom
+ok "-open_dev cd2 -handler vcdrom" ctl -open_dev cd2 -handler vcdrom -attributes "filename=$T/cd.iso"
+ok "-list_device -handler vdisk_cdrom" ctl -list_device -handler vdisk_cdrom
+has "cd1: vcdrom, no medium" "^cd1 +vcdrom +0 +2048 +-$" "$OUT"
+has "cd2: vcdrom, the image's size" "^cd2 +vcdrom +2097152 +2048 +$T/cd.iso$" "$OUT"
+hasnt "the handler filter hides f1" "^f1" "$OUT"
+ok "-set_dev_attr cd2 -handler vdisk_cdrom" ctl -set_dev_attr cd2 -handler vdisk_cdrom -attributes "usn=CD2"
+ok "-write_config - with CD-ROMs" ctl -write_config -
+has "it writes HANDLER vcdrom" "^HANDLER vcdrom \{$" "$OUT"
+hasnt "it never writes vdisk_cdrom" "vdisk_cdrom" "$OUT"
+bad "-close_dev -handler mismatch" 1 "device 'n1' has handler vdisk_nullio, not vcdrom" \
+	ctl -close_dev n1 -handler vcdrom
+ok "-close_dev cd1 -handler vcdrom" ctl -close_dev cd1 -handler vcdrom
+ok "-close_dev cd2 -handler vdisk_cdrom" ctl -close_dev cd2 -handler vdisk_cdrom
+hasnt "cd1 and cd2 are gone" "^cd" "$(ctl -list_device)"
 
 ok "-add_target $T2" ctl -add_target "$T2" -driver iscsi
 ok "-list_target" ctl -list_target -driver iscsi

@@ -1,4 +1,4 @@
-# tests/unit/cdrom.mk: vdisk_cdrom (MMC) through the real command gate
+# tests/unit/cdrom.mk: vcdrom (MMC) through the real command gate
 check_PROGRAMS += tests/unit/test_cdrom
 TESTS += tests/unit/test_cdrom
 tests_unit_test_cdrom_SOURCES = tests/unit/test_cdrom.c tests/unit/gate_harness.c \

@@ -231,6 +231,7 @@ static void test_registry(void **state)
 	assert_string_equal(tdm_bs_lookup(TDM_HANDLER_NULLIO)->name,
 			    "vdisk_nullio");
 	assert_string_equal(tdm_bs_lookup(TDM_HANDLER_RAM)->name, "ram");
+	assert_string_equal(tdm_bs_lookup(TDM_HANDLER_CDROM)->name, "vcdrom");
 	assert_null(tdm_bs_lookup(TDM__HANDLER_COUNT));
 	assert_null(tdm_bs_lookup((enum tdm_handler) - 1));
 }

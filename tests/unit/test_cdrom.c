@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * test_cdrom.c - vdisk_cdrom LUs (MMC, device type 05h) driven through the
+ * test_cdrom.c - vcdrom LUs (MMC, device type 05h) driven through the
  * real command gate: INQUIRY, READ, GET CONFIGURATION, READ TOC, GET EVENT
  * STATUS NOTIFICATION, an empty drive, eject and load with PREVENT, and
  * the media change of tandemctl (tdm__mmc_change_medium()).
@@ -558,11 +558,11 @@ static void test_conf(void **state)
 	struct tdm_conf c;
 	char err[256] = "";
 	static const char good[] =
-		"HANDLER vdisk_cdrom {\n"
+		"HANDLER vcdrom {\n"
 		"\tDEVICE cd0 {\n\t\tfilename /srv/iso/debian.iso\n\t}\n"
 		"\tDEVICE cd1 {\n\t}\n"
 		"}\n";
-	static const char bad[] = "HANDLER vdisk_cdrom {\n"
+	static const char bad[] = "HANDLER vcdrom {\n"
 				  "\tDEVICE cd0 {\n\t\tblocksize 512\n\t}\n"
 				  "}\n";
 	char *text = NULL;

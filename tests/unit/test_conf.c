@@ -502,6 +502,60 @@ static void test_programmatic(void **state)
 	assert_non_null(strstr(err, "blocksize 1024"));
 }
 
+/* tdm_conf_validate() on a configuration built in memory: names given
+ * twice (on the line of the second), names without their NUL. */
+static void test_validate_names(void **state)
+{
+	struct tdm_conf c;
+	struct tdm_conf_device dev;
+	struct tdm_conf_target tg[2];
+	struct tdm_conf_group grp[2];
+	char err[512];
+
+	(void)state;
+	tdm_conf_init(&c);
+	tdm_conf_device_init(&dev, TDM_HANDLER_RAM);
+	snprintf(dev.name, sizeof(dev.name), "m0");
+	dev.size = 4096;
+	memset(tg, 0, sizeof(tg));
+	memset(grp, 0, sizeof(grp));
+	for (int i = 0; i < 2; i++) {
+		tdm_conf_params_init(&tg[i].params);
+		snprintf(tg[i].name, sizeof(tg[i].name), "iqn.2026-11.x:t%d",
+			 i);
+		tg[i].line = 10 + i;
+		snprintf(grp[i].name, sizeof(grp[i].name), "g");
+		grp[i].line = 20 + i;
+	}
+	c.devices = &dev;
+	c.ndevices = 1;
+	c.targets = tg;
+	c.ntargets = 2;
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), 0);
+
+	tg[1].groups = grp;
+	tg[1].ngroups = 2;
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:21: TARGET iqn.2026-11.x:t1: duplicate "
+				 "GROUP g (first at line 20)");
+	memset(grp[1].name, 'h', sizeof(grp[1].name));
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:11: TARGET iqn.2026-11.x:t1: a GROUP name "
+				 "is not terminated");
+	tg[1].ngroups = 0;
+
+	snprintf(tg[1].name, sizeof(tg[1].name), "iqn.2026-11.x:t0");
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:11: duplicate TARGET iqn.2026-11.x:t0 "
+				 "(first at line 10)");
+	memset(tg[1].name, 'i', sizeof(tg[1].name));
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b: a TARGET name is not terminated");
+	memset(dev.name, 'd', sizeof(dev.name));
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b: a DEVICE name is not terminated");
+}
+
 static void test_dup_independent(void **state)
 {
 	struct tdm_conf a = parse_ok(full_example), b;
@@ -560,6 +614,77 @@ static void test_parse_file(void **state)
 	assert_int_equal(tdm_conf_parse_file("/tmp", &c, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "not a regular file"));
+}
+
+/*
+ * The longest word is 4095 bytes, bare or quoted: a filename of that
+ * length is read, one byte more is an error on its line.
+ */
+static void test_word_limit(void **state)
+{
+	static char text[4300];
+	struct tdm_conf c;
+	char err[512];
+
+	(void)state;
+	for (int quoted = 0; quoted < 2; quoted++) {
+		for (size_t n = 4095; n <= 4096; n++) {
+			char path[4097];
+			int r;
+
+			memset(path, 'a', n);
+			path[0] = '/';
+			path[n] = '\0';
+			snprintf(text, sizeof(text),
+				 "HANDLER vdisk_fileio {\n\tDEVICE d {\n"
+				 "\t\tfilename %s%s%s\n\t}\n}\n",
+				 quoted ? "\"" : "", path, quoted ? "\"" : "");
+			r = tdm_conf_parse(text, strlen(text), "t.conf", &c,
+					   err, sizeof(err));
+			if (n == 4095) {
+				if (r)
+					fail_msg("quoted %d: %s", quoted, err);
+				assert_int_equal(strlen(c.devices[0].filename),
+						 4095);
+			} else {
+				assert_int_equal(r, -EINVAL);
+				assert_string_equal(
+					err, "t.conf:3: value longer than 4095 "
+					     "bytes");
+			}
+			tdm_conf_free(&c);
+		}
+	}
+}
+
+/* A block holds at most so many elements: 4096 TARGETs in a
+ * TARGET_GROUP are read, the 4097th is an error on its line. */
+static void test_element_limit(void **state)
+{
+	static const char head[] =
+		"DEVICE_GROUP dg {\n\tTARGET_GROUP tg {\n\t\tgroup_id 1\n";
+	char err[512], *text = malloc(sizeof(head) + 4097 * 24);
+	struct tdm_conf c;
+	size_t len;
+
+	(void)state;
+	assert_non_null(text);
+	len = (size_t)sprintf(text, "%s", head);
+	for (int i = 0; i < 4096; i++)
+		len += (size_t)sprintf(text + len, "\t\tTARGET p%d\n", i);
+	/* 4096: read as far as the cross references (which find no target
+	 * p0 here), so no limit was hit */
+	assert_int_equal(
+		tdm_conf_parse(text, len, "t.conf", &c, err, sizeof(err)),
+		-EINVAL);
+	assert_null(strstr(err, "too many"));
+	len += (size_t)sprintf(text + len, "\t\tTARGET p4096\n");
+	assert_int_equal(
+		tdm_conf_parse(text, len, "t.conf", &c, err, sizeof(err)),
+		-EINVAL);
+	assert_string_equal(err,
+			    "t.conf:4100: too many TARGETs (at most 4096)");
+	free(text);
 }
 
 /* ---- errors: each with its exact file:line ---- */
@@ -735,7 +860,29 @@ static const struct bad bads[] = {
 	{"unknown target driver", "TARGET_DRIVER qla2x00t {\n}\n", 1,
 	 "unknown target driver 'qla2x00t'"},
 	{"unknown handler", "\nHANDLER dev_disk {\n}\n", 2,
-	 "unknown handler 'dev_disk'"},
+	 "unknown handler 'dev_disk' (vdisk_fileio, vdisk_blockio, "
+	 "vdisk_nullio, vcdrom or ram)"},
+	{"handler names are case-sensitive", "HANDLER VCDROM {\n}\n", 1,
+	 "unknown handler 'VCDROM'"},
+	{"vcdrom blocksize",
+	 "HANDLER vcdrom {\n\tDEVICE cd {\n\t\tblocksize 512\n", 3,
+	 "DEVICE cd: blocksize of vcdrom is 2048, got 512"},
+	{"vdisk_cdrom blocksize",
+	 "HANDLER vdisk_cdrom {\n\tDEVICE cd {\n\t\tblocksize 4096\n", 3,
+	 "DEVICE cd: blocksize of vcdrom is 2048, got 4096"},
+	{"vcdrom physical_blocksize",
+	 "HANDLER vcdrom {\n\tDEVICE cd {\n\t\tphysical_blocksize 4096\n", 3,
+	 "DEVICE cd: physical_blocksize is not valid for vcdrom"},
+	{"vcdrom o_direct", "HANDLER vcdrom {\n\tDEVICE cd {\n\t\to_direct 1\n",
+	 3, "DEVICE cd: o_direct is only valid for vdisk_fileio"},
+	{"vcdrom relative filename",
+	 "HANDLER vcdrom {\n\tDEVICE cd {\n\t\tfilename a.iso\n", 3,
+	 "DEVICE cd: filename must be an absolute path, got 'a.iso'"},
+	{"vcdrom size", "HANDLER vcdrom {\n\tDEVICE cd {\n\t\tsize 1024\n\t}\n",
+	 3, "DEVICE cd: size 1024 is not a multiple of blocksize 2048"},
+	{"DEVICE in a vcdrom block, wrong case",
+	 "HANDLER vdisk_cdrom {\n\tdevice cd {\n", 2,
+	 "HANDLER vdisk_cdrom: unknown keyword 'device'"},
 	{"keywords are case-sensitive", "handler vdisk_fileio {\n}\n", 1,
 	 "unknown keyword 'handler' (keywords are case-sensitive: HANDLER)"},
 	{"Device inside HANDLER", "HANDLER ram {\n\tDevice r {\n", 2,
@@ -848,6 +995,38 @@ static const struct bad bads[] = {
 	 "TARGET iqn.2026-11.x:t: unknown attribute 'QueuedCmds'"},
 	{"HANDLER without a name", "HANDLER {\n}\n", 1,
 	 "HANDLER needs exactly one name"},
+	/* the openings of named blocks: one name, a good one, not twice */
+	{"DEVICE with two names", "HANDLER ram {\n\tDEVICE a b {\n", 2,
+	 "t.conf:2: DEVICE needs exactly one name"},
+	{"TARGET without a name", "TARGET_DRIVER iscsi {\n\tTARGET {\n", 2,
+	 "t.conf:2: TARGET needs exactly one name"},
+	{"GROUP without a name", TGT_HEAD "\t\tGROUP\n" TGT_TAIL, 8,
+	 "t.conf:8: TARGET iqn.2026-11.x:t: GROUP needs exactly one name"},
+	{"bad group name", TGT_HEAD "\t\tGROUP g/1 {\n", 8,
+	 "t.conf:8: TARGET iqn.2026-11.x:t: bad GROUP name 'g/1': only "
+	 "letters, digits and _ . : - are allowed"},
+	{"DEVICE_GROUP without a name", "\nDEVICE_GROUP {\n}\n", 2,
+	 "t.conf:2: DEVICE_GROUP needs exactly one name"},
+	{"bad DEVICE_GROUP name", "DEVICE_GROUP d/g {\n}\n", 1,
+	 "t.conf:1: bad DEVICE_GROUP name 'd/g': only letters"},
+	{"TARGET_GROUP with two names",
+	 "DEVICE_GROUP dg {\n\tTARGET_GROUP a b {\n", 2,
+	 "t.conf:2: DEVICE_GROUP dg: TARGET_GROUP needs exactly one name"},
+	{"bad TARGET_GROUP name", "DEVICE_GROUP dg {\n\tTARGET_GROUP t/g\n", 2,
+	 "t.conf:2: DEVICE_GROUP dg: bad TARGET_GROUP name 't/g': only "
+	 "letters"},
+	{"TARGET_GROUP TARGET without a name",
+	 "DEVICE_GROUP dg {\n\tTARGET_GROUP tg {\n\t\tgroup_id 1\n"
+	 "\t\tTARGET\n",
+	 4, "t.conf:4: TARGET_GROUP tg: TARGET needs exactly one name"},
+	{"bad TARGET_GROUP TARGET name",
+	 "DEVICE_GROUP dg {\n\tTARGET_GROUP tg {\n\t\tTARGET \"a b\"\n", 3,
+	 "t.conf:3: TARGET_GROUP tg: bad TARGET name 'a b': only printable "
+	 "ASCII without blanks is allowed"},
+	{"duplicate TARGET_GROUP TARGET",
+	 "DEVICE_GROUP dg {\n\tTARGET_GROUP tg {\n\t\tgroup_id 1\n"
+	 "\t\tTARGET x {\n\t\t\trel_tgt_id 1\n\t\t}\n\t\tTARGET x\n",
+	 7, "t.conf:7: TARGET_GROUP tg: duplicate TARGET x (first at line 4)"},
 };
 
 static void test_bad(void **state)
@@ -1021,6 +1200,74 @@ static void test_handler_names(void **state)
 	assert_string_equal(tdm_handler_name(TDM_HANDLER_RAM), "ram");
 	assert_int_equal(tdm_handler_from_name("VDISK_FILEIO", &h), -ENOENT);
 	assert_string_equal(tdm_handler_name(TDM__HANDLER_COUNT), "unknown");
+	/* the CD-ROM: SCST's vcdrom, and tandem's older vdisk_cdrom */
+	assert_string_equal(tdm_handler_name(TDM_HANDLER_CDROM), "vcdrom");
+	h = TDM_HANDLER_RAM;
+	assert_int_equal(tdm_handler_from_name("vdisk_cdrom", &h), 0);
+	assert_int_equal(h, TDM_HANDLER_CDROM);
+	assert_int_equal(tdm_handler_from_name("VCDROM", &h), -ENOENT);
+	assert_int_equal(tdm_handler_from_name("vdisk_cdrom ", &h), -ENOENT);
+	assert_true(tdm_handler_is(TDM_HANDLER_CDROM, "vcdrom"));
+	assert_true(tdm_handler_is(TDM_HANDLER_CDROM, "vdisk_cdrom"));
+	assert_false(tdm_handler_is(TDM_HANDLER_FILEIO, "vdisk_cdrom"));
+	assert_false(tdm_handler_is(TDM_HANDLER_CDROM, "vdisk_fileio"));
+	assert_false(tdm_handler_is(TDM_HANDLER_CDROM, "cdrom"));
+}
+
+/*
+ * An SCST scst.conf's "HANDLER vcdrom" and tandem's older "HANDLER
+ * vdisk_cdrom" give the same devices; both are written back as vcdrom,
+ * in one block when they follow each other.
+ */
+static void test_vcdrom(void **state)
+{
+	static const char scst[] = "HANDLER vcdrom {\n"
+				   "\tDEVICE cd0 {\n"
+				   "\t\tfilename /srv/iso/debian.iso\n"
+				   "\t}\n"
+				   "\tDEVICE cd1\n"
+				   "}\n";
+	static const char older[] = "HANDLER vdisk_cdrom {\n"
+				    "\tDEVICE cd0 {\n"
+				    "\t\tfilename /srv/iso/debian.iso\n"
+				    "\t}\n"
+				    "}\n"
+				    "HANDLER vcdrom {\n"
+				    "\tDEVICE cd1 {\n\t\tblocksize 2048\n\t}\n"
+				    "}\n";
+	struct tdm_conf a = parse_ok(scst), b = parse_ok(older), c;
+	char *text;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(a.ndevices, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(a.devices[i].handler, TDM_HANDLER_CDROM);
+		assert_int_equal(b.devices[i].handler, TDM_HANDLER_CDROM);
+		assert_int_equal(a.devices[i].blocksize, 2048);
+		assert_true(a.devices[i].read_only);
+	}
+	b.devices[1].set_mask = 0; /* "blocksize 2048" given: the default */
+	assert_true(tdm_conf_equal(&a, &b));
+	assert_int_equal(tdm_conf_write(&b, &text, &len), 0);
+	assert_non_null(strstr(text, "\nHANDLER vcdrom {\n"
+				     "\tDEVICE cd0 {\n"
+				     "\t\tfilename /srv/iso/debian.iso\n"
+				     "\t\tread_only 1\n"
+				     "\t\tremovable 1\n"
+				     "\t}\n"
+				     "\tDEVICE cd1 {\n"
+				     "\t\tread_only 1\n"
+				     "\t\tremovable 1\n"
+				     "\t}\n"
+				     "}\n"));
+	assert_null(strstr(text, "vdisk_cdrom"));
+	c = parse_ok(text);
+	assert_true(tdm_conf_equal(&b, &c));
+	free(text);
+	tdm_conf_free(&a);
+	tdm_conf_free(&b);
+	tdm_conf_free(&c);
 }
 
 int main(void)
@@ -1030,17 +1277,21 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_empty_and_comments),
 		cmocka_unit_test(test_lexer_forms),
+		cmocka_unit_test(test_word_limit),
+		cmocka_unit_test(test_element_limit),
 		cmocka_unit_test(test_portals),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_write_canonical),
 		cmocka_unit_test(test_programmatic),
 		cmocka_unit_test(test_dup_independent),
+		cmocka_unit_test(test_validate_names),
 		cmocka_unit_test(test_parse_file),
 		cmocka_unit_test(test_error_truncation),
 		cmocka_unit_test(test_wildcard),
 		cmocka_unit_test(test_wildcard_hostile),
 		cmocka_unit_test(test_match_group),
 		cmocka_unit_test(test_handler_names),
+		cmocka_unit_test(test_vcdrom),
 	};
 	const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
 	const size_t nbad = sizeof(bads) / sizeof(bads[0]);

@@ -352,6 +352,25 @@ static void test_apply(void **state)
 	mk(&e, "stats", "0", NULL, 0);
 	assert_int_equal(tdm_edit_apply(&c, &e, err, sizeof(err)), -EINVAL);
 	tdm_edit_free(&e);
+	/* a CD-ROM named vdisk_cdrom (by a head of an older release) or
+	 * vcdrom: the same handler */
+	mk(&e, "open_dev", "cd0", NULL, TDM_EDIT_M_HANDLER, "vdisk_cdrom", 0);
+	assert_int_equal(tdm_edit_apply(&c, &e, err, sizeof(err)), 0);
+	assert_int_equal(c.devices[2].handler, TDM_HANDLER_CDROM);
+	tdm_edit_free(&e);
+	mk(&e, "set_dev_attr", "cd0", "usn=cd0", TDM_EDIT_M_HANDLER, "vcdrom",
+	   0);
+	assert_int_equal(tdm_edit_apply(&c, &e, err, sizeof(err)), 0);
+	assert_string_equal(c.devices[2].usn, "cd0");
+	tdm_edit_free(&e);
+	mk(&e, "set_dev_attr", "cd0", "usn=", TDM_EDIT_M_HANDLER, "ram", 0);
+	assert_int_equal(tdm_edit_apply(&c, &e, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "device 'cd0' has handler vcdrom, not ram");
+	tdm_edit_free(&e);
+	mk(&e, "close_dev", "cd0", NULL, TDM_EDIT_M_HANDLER, "vdisk_cdrom", 0);
+	assert_int_equal(tdm_edit_apply(&c, &e, err, sizeof(err)), 0);
+	assert_int_equal(c.ndevices, 2);
+	tdm_edit_free(&e);
 	/* removals bring it back */
 	mk(&e, "rem_group", "hosts", NULL, TDM_EDIT_M_TARGET, T1, 0);
 	assert_int_equal(tdm_edit_apply(&c, &e, err, sizeof(err)), 0);

@@ -664,6 +664,29 @@ static void test_edit_devices(void **state)
 		    tdm_edit_dev_attr(c, "zz", attrs("read_only=1"), err,
 				      sizeof(err)));
 
+	/* the CD-ROM handler: vcdrom (SCST), or vdisk_cdrom (older tandem) */
+	EXPECT_OK(tdm_edit_add_device(c, "cd0", "vdisk_cdrom",
+				      attrs("filename=/srv/a.iso"), err,
+				      sizeof(err)));
+	EXPECT_OK(tdm_edit_add_device(c, "cd1", "vcdrom", NULL, err,
+				      sizeof(err)));
+	assert_int_equal(tdm_edit_find_device(c, "cd0")->handler,
+			 TDM_HANDLER_CDROM);
+	assert_int_equal(tdm_edit_find_device(c, "cd1")->blocksize, 2048);
+	EXPECT_FAIL(c, -EINVAL, "blocksize of vcdrom is 2048, got 512",
+		    tdm_edit_dev_attr(c, "cd0", attrs("blocksize=512"), err,
+				      sizeof(err)));
+	EXPECT_FAIL(c, -EINVAL, "device 'cd0' has handler vcdrom, not ram",
+		    tdm_edit_rem_device(c, "cd0", "ram", err, sizeof(err)));
+	EXPECT_FAIL(c, -EINVAL,
+		    "unknown handler 'VCDROM' (vdisk_fileio, vdisk_blockio, "
+		    "vdisk_nullio, vcdrom or ram)",
+		    tdm_edit_add_device(c, "cd2", "VCDROM", NULL, err,
+					sizeof(err)));
+	EXPECT_OK(tdm_edit_rem_device(c, "cd0", "vcdrom", err, sizeof(err)));
+	EXPECT_OK(
+		tdm_edit_rem_device(c, "cd1", "vdisk_cdrom", err, sizeof(err)));
+
 	/* removal */
 	EXPECT_FAIL(c, -EBUSY, "used by LUN 0 of target " T1,
 		    tdm_edit_rem_device(c, "r0", NULL, err, sizeof(err)));
