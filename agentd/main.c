@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -735,10 +736,12 @@ static void corosync_up(void)
 	group_update();
 	return;
 fail:
-	if (!corosync_retry_at || tdm_log_enabled(TDM_LOG_DEBUG))
+	if (!corosync_retry_at)
 		log_warnx("corosync not available (error %d); retrying "
 			  "every %d ms",
 			  e, COROSYNC_RETRY_MS);
+	else
+		log_debug("corosync not available (error %d)", e);
 	corosync_retry_at = now_ms() + COROSYNC_RETRY_MS;
 	update_status();
 }
@@ -1063,9 +1066,11 @@ static void usage(FILE *f)
 		"foreground\n"
 		"      --proto-max N      announce cluster protocol N (tests "
 		"of mixed versions)\n"
+		"      --blackbox-size MIB the blackbox's ring (default %d; "
+		"0: off)\n"
 		"  -V, --version\n"
 		"  -h, --help\n",
-		TDM_AGENT_SOCKET);
+		TDM_AGENT_SOCKET, TDM_LOG_BLACKBOX_MIB);
 }
 
 static int setup_signals(void)
@@ -1077,6 +1082,7 @@ static int setup_signals(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -1085,10 +1091,13 @@ static int setup_signals(void)
 static void dispatch(struct pollfd *pf, int sig_fd)
 {
 	struct signalfd_siginfo si;
+	char path[PATH_MAX];
 
 	if (sig_fd >= 0 && pf->fd == sig_fd) {
 		while (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-			if (si.ssi_signo != SIGHUP)
+			if (si.ssi_signo == SIGUSR1)
+				tdm_log_blackbox_dump(path, sizeof(path));
+			else if (si.ssi_signo != SIGHUP)
 				stopping = true;
 		return;
 	}
@@ -1157,7 +1166,7 @@ static void run(int sig_fd)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_SYSLOG = 256, OPT_PROTO_MAX };
+	enum { OPT_SYSLOG = 256, OPT_PROTO_MAX, OPT_BLACKBOX };
 	static const struct option opts[] = {
 		{"foreground", no_argument, NULL, 'f'},
 		{"socket", required_argument, NULL, 's'},
@@ -1165,12 +1174,13 @@ int main(int argc, char **argv)
 		{"log-level", required_argument, NULL, 'l'},
 		{"syslog", no_argument, NULL, OPT_SYSLOG},
 		{"proto-max", required_argument, NULL, OPT_PROTO_MAX},
+		{"blackbox-size", required_argument, NULL, OPT_BLACKBOX},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	bool foreground = false, use_syslog = false;
-	int level = TDM_LOG_INFO, c, r, sig_fd;
+	int level = TDM_LOG_INFO, bb_mib = TDM_LOG_BLACKBOX_MIB, c, r, sig_fd;
 	unsigned long v;
 	char *end;
 
@@ -1212,6 +1222,16 @@ int main(int argc, char **argv)
 			}
 			proto_max = (uint16_t)v;
 			break;
+		case OPT_BLACKBOX:
+			bb_mib = tdm_log_blackbox_size_parse(optarg);
+			if (bb_mib < 0) {
+				fprintf(stderr,
+					"tandem-agentd: bad --blackbox-size "
+					"'%s' (MiB, 0 to 1024)\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'V':
 			printf("tandem-agentd %s (cluster protocol %d)\n",
 			       PACKAGE_VERSION, AGENT_PROTO_VERSION);
@@ -1238,6 +1258,9 @@ int main(int argc, char **argv)
 		}
 	}
 	tdm_log_init("tandem-agentd", use_syslog, level);
+	r = tdm_log_blackbox_start((unsigned)bb_mib);
+	if (r < 0)
+		log_warnx("no blackbox: %s", strerror(-r));
 	sig_fd = setup_signals();
 	if (sig_fd < 0) {
 		log_err("signals: %s", strerror(-sig_fd));
@@ -1267,5 +1290,6 @@ int main(int argc, char **argv)
 	free(pend);
 	close(sig_fd);
 	log_notice("stopped");
+	tdm_log_fini();
 	return 0;
 }

@@ -1,17 +1,18 @@
 #!/bin/bash
 # deps.sh [build|test] - install what tandem needs from Debian 12's packages.
-#   build: compilers, autotools, liburing, libqb (the daemon), corosync's
-#          client libraries (tandem-agentd)
+#   build: compilers, autotools, liburing, libqb (the daemons' logging),
+#          corosync's client libraries (tandem-agentd)
 #   test:  build + corosync (agent tests), libiscsi (conformance suite,
 #          bench), cmocka, tgt (the peer in bench/), iperf3, clang's
-#          fuzzer runtime, shellcheck
+#          fuzzer runtime, shellcheck, qb-blackbox (libqb-tools: the
+#          blackbox dumps)
 set -euo pipefail
 what=${1:-build}
 build_pkgs=(build-essential autoconf automake libtool pkg-config liburing-dev
-	libcpg-dev libvotequorum-dev libquorum-dev libcorosync-common-dev)
+	libqb-dev libcpg-dev libvotequorum-dev libquorum-dev libcorosync-common-dev)
 test_pkgs=(libiscsi-dev libiscsi-bin libcmocka-dev clang clang-format
 	libclang-rt-14-dev tgt iperf3 util-linux iproute2 python3 procps
-	corosync shellcheck)
+	corosync shellcheck libqb-tools)
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
 
