@@ -489,6 +489,10 @@ static void run_actions(void)
 				tdm_wbuf_put_bytes(&wb, m.payload,
 						   m.payload_len);
 			}
+			log_debug("apply %s of node %u (req %llu) at seq %llu",
+				  tdm_cmsg_type_name(m.type), m.origin,
+				  (unsigned long long)m.req,
+				  (unsigned long long)a->seq);
 			if (link_send() == 0 && tdm_sync_sent(&sy, a->seq) < 0)
 				link_close("out of memory");
 			if (m.origin == nodeid)
@@ -569,6 +573,17 @@ static void run_actions(void)
 
 static void after_event(int r, const char *what)
 {
+	static uint64_t cuts;
+
+	if (sy.cuts != cuts) {
+		cuts = sy.cuts;
+		log_info("sync: %zu members, group version %u, source node %u "
+			 "at seq %llu: this head %s",
+			 sy.nmembers, sy.version, sy.source,
+			 (unsigned long long)sy.seq,
+			 sy.synced ? "continues"
+				   : "loads the source's snapshot");
+	}
 	if (r == -ENOMEM) {
 		run_actions();
 		group_leave("out of memory");
@@ -626,12 +641,41 @@ static void cpg_deliver(cpg_handle_t h, const struct cpg_name *g, uint32_t from,
 	after_event(r, tdm_cmsg_type_name(m.type));
 }
 
+/* "1 2" or "1(nodedown) 2(procdown)" (reasons: the nodes that left or
+ * joined), or "-": a CPG address list for the log; cut with "..." when
+ * buf is full */
+static const char *node_list(char *buf, size_t len, const struct cpg_address *a,
+			     size_t n, bool reasons)
+{
+	static const char *const why[] = {
+		[CPG_REASON_JOIN] = "(join)",
+		[CPG_REASON_LEAVE] = "(leave)",
+		[CPG_REASON_NODEDOWN] = "(nodedown)",
+		[CPG_REASON_NODEUP] = "(nodeup)",
+		[CPG_REASON_PROCDOWN] = "(procdown)",
+	};
+	size_t o = 0;
+
+	snprintf(buf, len, "-");
+	for (size_t i = 0; i < n && o < len; i++)
+		o += (size_t)snprintf(
+			buf + o, len - o, "%s%u%s", i ? " " : "", a[i].nodeid,
+			reasons && a[i].reason < sizeof(why) / sizeof(why[0]) &&
+					why[a[i].reason]
+				? why[a[i].reason]
+				: "");
+	if (o >= len && len > 4)
+		memcpy(buf + len - 4, "...", 4);
+	return buf;
+}
+
 static void cpg_confchg(cpg_handle_t h, const struct cpg_name *g,
 			const struct cpg_address *members, size_t nmembers,
 			const struct cpg_address *left, size_t nleft,
 			const struct cpg_address *joined, size_t njoined)
 {
 	uint32_t ids[TDM_SYNC_MEMBERS_MAX];
+	char in[128], out[128], new[128];
 	size_t i, n = 0;
 	bool had = sy.joined;
 
@@ -639,8 +683,10 @@ static void cpg_confchg(cpg_handle_t h, const struct cpg_name *g,
 		return;
 	for (i = 0; i < nmembers && n < TDM_SYNC_MEMBERS_MAX; i++)
 		ids[n++] = members[i].nodeid;
-	log_info("configuration change: %zu members, %zu left, %zu joined",
-		 nmembers, nleft, njoined);
+	log_info("configuration change: members %s; left %s; joined %s",
+		 node_list(in, sizeof(in), members, nmembers, false),
+		 node_list(out, sizeof(out), left, nleft, true),
+		 node_list(new, sizeof(new), joined, njoined, true));
 	after_event(tdm_sync_confchg(&sy, ids, n), "configuration change");
 	if (had && !sy.joined)
 		pending_reject_all();
