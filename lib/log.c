@@ -39,9 +39,9 @@ static bool inited;
  * message */
 #define LINE_MAX_LEN (TDM_LOG_MSG_MAX + 256)
 
-/* the blackbox: on, and the start of its dump files' paths */
+/* the blackbox: on, and the directory of its dumps */
 static bool bb_on;
-static char bb_prefix[PATH_MAX];
+static char bb_dir[PATH_MAX];
 
 static const int fatal_sigs[] = {SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE};
 #define NFATAL (sizeof(fatal_sigs) / sizeof(fatal_sigs[0]))
@@ -133,6 +133,9 @@ void tdm__log(const char *func, const char *file, int line, int level, int err,
 					strerror(err));
 	if (len >= sizeof(msg))
 		memcpy(msg + TDM_LOG_MSG_MAX - 3, "...", 3);
+	/* "../targetd/main.c" from a build directory: the tree's path */
+	while (!strncmp(file, "../", 3))
+		file += 3;
 	pthread_mutex_lock(&log_lock);
 	cs = qb_log_callsite_get(func, file, "%s", (uint8_t)level,
 				 (uint32_t)line, 0);
@@ -210,75 +213,93 @@ static bool put_num(char *buf, size_t len, size_t *o, uint64_t v, int width)
 	return put_str(buf, len, o, tmp + i);
 }
 
-/* Create the dump's file, empty, mode 0600: bb_prefix PID-SEC.MSEC, with
- * "-N" when a dump of the same millisecond exists; the state directory
- * is made when missing. 0 or -errno. Async-signal-safe. */
-static int bb_create(char *path, size_t len)
+/* The start of a dump's path: the state directory, lead ("/" or "/."),
+ * "blackbox-IDENT-PID"; appended to buf at *o. */
+static bool bb_base(char *buf, size_t len, size_t *o, const char *lead)
 {
-	struct timespec ts;
-	bool made = false;
-	int fd;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	for (unsigned n = 0; n < 100;) {
-		size_t o = 0;
-
-		if (!put_str(path, len, &o, bb_prefix) ||
-		    !put_num(path, len, &o, (uint64_t)getpid(), 1) ||
-		    !put_str(path, len, &o, "-") ||
-		    !put_num(path, len, &o, (uint64_t)ts.tv_sec, 1) ||
-		    !put_str(path, len, &o, ".") ||
-		    !put_num(path, len, &o, (uint64_t)ts.tv_nsec / 1000000,
-			     3) ||
-		    (n && (!put_str(path, len, &o, "-") ||
-			   !put_num(path, len, &o, n, 1))))
-			return -ENAMETOOLONG;
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			close(fd);
-			return 0;
-		}
-		if (errno == ENOENT && !made) {
-			made = true;
-			if (mkdir(tdm_state_dir(), 0755) < 0 && errno != EEXIST)
-				return -errno;
-			continue;
-		}
-		if (errno != EEXIST)
-			return -errno;
-		n++;
-	}
-	return -EEXIST;
+	return put_str(buf, len, o, bb_dir) && put_str(buf, len, o, lead) &&
+	       put_str(buf, len, o, "blackbox-") &&
+	       put_str(buf, len, o, ident) && put_str(buf, len, o, "-") &&
+	       put_num(buf, len, o, (uint64_t)getpid(), 1);
 }
 
 /* A dump holds libqb's file header and the ring's (5 words each) */
 #define BB_HEADERS 40
 
+/*
+ * Write the blackbox to a new file of the state directory (made when
+ * missing), whole or not at all: into .blackbox-IDENT-PID.TAG, mode 0600,
+ * then linked as blackbox-IDENT-PID-SEC.MSEC ("-N" appended when that
+ * exists), its path in path. The bytes written, or -errno.
+ * Async-signal-safe but for libqb's part (on_fatal).
+ */
+static ssize_t bb_write(char *path, size_t len, const char *tag)
+{
+	char tmp[PATH_MAX];
+	struct timespec ts;
+	size_t o = 0;
+	ssize_t n;
+	int fd, e;
+
+	if (!bb_base(tmp, sizeof(tmp), &o, "/.") ||
+	    !put_str(tmp, sizeof(tmp), &o, ".") ||
+	    !put_str(tmp, sizeof(tmp), &o, tag))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT &&
+	    (mkdir(bb_dir, 0755) == 0 || errno == EEXIST))
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	n = qb_log_blackbox_write_to_file(tmp);
+	if (n < BB_HEADERS) {
+		unlink(tmp);
+		return n < 0 ? n : -EIO;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (unsigned i = 0; i < 100; i++) {
+		o = 0;
+		if (!bb_base(path, len, &o, "/") ||
+		    !put_str(path, len, &o, "-") ||
+		    !put_num(path, len, &o, (uint64_t)ts.tv_sec, 1) ||
+		    !put_str(path, len, &o, ".") ||
+		    !put_num(path, len, &o, (uint64_t)ts.tv_nsec / 1000000,
+			     3) ||
+		    (i && (!put_str(path, len, &o, "-") ||
+			   !put_num(path, len, &o, i, 1)))) {
+			unlink(tmp);
+			return -ENAMETOOLONG;
+		}
+		if (link(tmp, path) == 0) {
+			unlink(tmp);
+			return n;
+		}
+		if (errno != EEXIST) {
+			e = errno;
+			unlink(tmp);
+			return -e;
+		}
+	}
+	unlink(tmp);
+	return -EEXIST;
+}
+
 ssize_t tdm_log_blackbox_dump(char *path, size_t pathlen)
 {
 	ssize_t n;
-	int r;
 
 	if (!bb_on) {
 		log_notice("blackbox not written: it is off "
 			   "(--blackbox-size 0)");
 		return -ENOENT;
 	}
-	r = bb_create(path, pathlen);
-	if (r < 0) {
-		log_warnx("blackbox not written: cannot create a file in %s: "
-			  "%s",
-			  tdm_state_dir(), strerror(-r));
-		return r;
-	}
 	/* no message is written to the ring while it is copied */
 	pthread_mutex_lock(&log_lock);
-	n = qb_log_blackbox_write_to_file(path);
+	n = bb_write(path, pathlen, "tmp");
 	pthread_mutex_unlock(&log_lock);
-	if (n < BB_HEADERS) {
-		unlink(path);
-		n = n < 0 ? n : -EIO;
-		log_warnx("blackbox not written to %s: %s", path,
+	if (n < 0) {
+		log_warnx("blackbox not written to %s: %s", bb_dir,
 			  strerror((int)-n));
 		return n;
 	}
@@ -307,8 +328,7 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
 		/* the other threads' messages wait, unless one of them (or
 		 * this thread) is inside the logger */
 		locked = pthread_mutex_trylock(&log_lock) == 0;
-		if (bb_create(path, sizeof(path)) == 0 &&
-		    qb_log_blackbox_write_to_file(path) >= BB_HEADERS &&
+		if (bb_write(path, sizeof(path), "fatal") >= 0 &&
 		    put_str(line, sizeof(line), &o, ident) &&
 		    put_str(line, sizeof(line), &o, ": fatal signal ") &&
 		    put_num(line, sizeof(line), &o, (uint64_t)sig, 1) &&
@@ -350,10 +370,7 @@ int tdm_log_blackbox_start(unsigned mib)
 		return 0;
 	if (mib > 1024 || !inited || bb_on)
 		return -EINVAL;
-	if (!put_str(bb_prefix, sizeof(bb_prefix), &o, tdm_state_dir()) ||
-	    !put_str(bb_prefix, sizeof(bb_prefix), &o, "/blackbox-") ||
-	    !put_str(bb_prefix, sizeof(bb_prefix), &o, ident) ||
-	    !put_str(bb_prefix, sizeof(bb_prefix), &o, "-"))
+	if (!put_str(bb_dir, sizeof(bb_dir), &o, tdm_state_dir()))
 		return -ENAMETOOLONG;
 	pthread_mutex_lock(&log_lock);
 	r = qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_SIZE, (int32_t)(mib << 20));

@@ -67,9 +67,10 @@ int tdm_log_blackbox_start(unsigned mib);
 int tdm_log_blackbox_size_parse(const char *s);
 /*
  * Write the blackbox to a new file,
- * $TANDEM_STATE_DIR/blackbox-IDENT-PID-SECONDS.MSEC (the state directory
- * is created if missing), its name in path, and log that it did. The
- * bytes written, or -errno (-ENOENT: the blackbox is off).
+ * $TANDEM_STATE_DIR/blackbox-IDENT-PID-SECONDS.MSEC, mode 0600 (the state
+ * directory is made when missing; the file appears whole: written under
+ * a temporary name, then linked), its name in path, and log that it did.
+ * The bytes written, or -errno (-ENOENT: the blackbox is off).
  */
 ssize_t tdm_log_blackbox_dump(char *path, size_t pathlen);
 
