@@ -97,7 +97,8 @@ void tdm_cluster_set_serving(bool serving)
 						    "PR OUT refused");
 }
 
-/* The service action's name of a PR OUT CDB, for the log. */
+/* "PERSISTENT RESERVE OUT REGISTER" ...: a PR OUT CDB's name for the
+ * log. */
 static const char *pr_out_name(const uint8_t *cdb, size_t len)
 {
 	const struct tdm_opdesc *op;
@@ -221,8 +222,7 @@ int tdm__cluster_pr_out(struct tdm_cmd *cmd)
 	p = pending_add(cmd, NULL, NULL);
 	if (!p)
 		return TDM_SR_BUSY;
-	log_debug("cluster: %s: PR OUT %s ordered through the agent (req "
-		  "%llu)",
+	log_debug("cluster: %s: %s ordered through the agent (req %llu)",
 		  pr.device, pr_out_name(pr.cdb, pr.cdb_len),
 		  (unsigned long long)p->req);
 	r = cl.ops->send_pr(p->req, &pr);
@@ -377,8 +377,8 @@ void tdm_cluster_pr_apply(bool mine, uint64_t req,
 		sr = tdm__pr_apply_ordered(
 			lu, pr->cdb, pr->param, pr->param_len, &nx,
 			p && p->cmd ? p->cmd->nexus : NULL, &info);
-		log_debug("cluster: %s: PR OUT %s of %s (req %llu) applied: "
-			  "sense reason %d",
+		log_debug("cluster: %s: %s of %s (req %llu) applied: sense "
+			  "reason %d",
 			  lu->name, pr_out_name(pr->cdb, pr->cdb_len),
 			  mine ? "this head" : "another head",
 			  (unsigned long long)req, sr);
