@@ -133,9 +133,6 @@ void tdm__log(const char *func, const char *file, int line, int level, int err,
 					strerror(err));
 	if (len >= sizeof(msg))
 		memcpy(msg + TDM_LOG_MSG_MAX - 3, "...", 3);
-	/* "../targetd/main.c" from a build directory: the tree's path */
-	while (!strncmp(file, "../", 3))
-		file += 3;
 	pthread_mutex_lock(&log_lock);
 	cs = qb_log_callsite_get(func, file, "%s", (uint8_t)level,
 				 (uint32_t)line, 0);
