@@ -571,12 +571,13 @@ static void run_actions(void)
 	}
 }
 
+/* sy.cuts when the last cut was logged (tdm_sync_init restarts both) */
+static uint64_t cuts_logged;
+
 static void after_event(int r, const char *what)
 {
-	static uint64_t cuts;
-
-	if (sy.cuts != cuts) {
-		cuts = sy.cuts;
+	if (sy.cuts != cuts_logged) {
+		cuts_logged = sy.cuts;
 		log_info("sync: %zu members, group version %u, source node %u "
 			 "at seq %llu: this head %s",
 			 sy.nmembers, sy.version, sy.source,
@@ -754,6 +755,7 @@ static void corosync_up(void)
 			nodeid = id;
 			tdm_sync_free(&sy);
 			tdm_sync_init(&sy, nodeid, proto_max);
+			cuts_logged = 0;
 			tdm_sync_link(&sy, link_version);
 			sy.link_sent = sent;
 			sy.link_done = done;
