@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -488,6 +489,10 @@ static void run_actions(void)
 				tdm_wbuf_put_bytes(&wb, m.payload,
 						   m.payload_len);
 			}
+			log_debug("apply %s of node %u (req %llu) at seq %llu",
+				  tdm_cmsg_type_name(m.type), m.origin,
+				  (unsigned long long)m.req,
+				  (unsigned long long)a->seq);
 			if (link_send() == 0 && tdm_sync_sent(&sy, a->seq) < 0)
 				link_close("out of memory");
 			if (m.origin == nodeid)
@@ -566,8 +571,20 @@ static void run_actions(void)
 	}
 }
 
+/* sy.cuts when the last cut was logged (tdm_sync_init restarts both) */
+static uint64_t cuts_logged;
+
 static void after_event(int r, const char *what)
 {
+	if (sy.cuts != cuts_logged) {
+		cuts_logged = sy.cuts;
+		log_info("sync: %zu members, group version %u, source node %u "
+			 "at seq %llu: this head %s",
+			 sy.nmembers, sy.version, sy.source,
+			 (unsigned long long)sy.seq,
+			 sy.synced ? "continues"
+				   : "loads the source's snapshot");
+	}
 	if (r == -ENOMEM) {
 		run_actions();
 		group_leave("out of memory");
@@ -625,12 +642,41 @@ static void cpg_deliver(cpg_handle_t h, const struct cpg_name *g, uint32_t from,
 	after_event(r, tdm_cmsg_type_name(m.type));
 }
 
+/* "1 2" or "1(nodedown) 2(procdown)" (reasons: the nodes that left or
+ * joined), or "-": a CPG address list for the log; cut with "..." when
+ * buf is full */
+static const char *node_list(char *buf, size_t len, const struct cpg_address *a,
+			     size_t n, bool reasons)
+{
+	static const char *const why[] = {
+		[CPG_REASON_JOIN] = "(join)",
+		[CPG_REASON_LEAVE] = "(leave)",
+		[CPG_REASON_NODEDOWN] = "(nodedown)",
+		[CPG_REASON_NODEUP] = "(nodeup)",
+		[CPG_REASON_PROCDOWN] = "(procdown)",
+	};
+	size_t o = 0;
+
+	snprintf(buf, len, "-");
+	for (size_t i = 0; i < n && o < len; i++)
+		o += (size_t)snprintf(
+			buf + o, len - o, "%s%u%s", i ? " " : "", a[i].nodeid,
+			reasons && a[i].reason < sizeof(why) / sizeof(why[0]) &&
+					why[a[i].reason]
+				? why[a[i].reason]
+				: "");
+	if (o >= len && len > 4)
+		memcpy(buf + len - 4, "...", 4);
+	return buf;
+}
+
 static void cpg_confchg(cpg_handle_t h, const struct cpg_name *g,
 			const struct cpg_address *members, size_t nmembers,
 			const struct cpg_address *left, size_t nleft,
 			const struct cpg_address *joined, size_t njoined)
 {
 	uint32_t ids[TDM_SYNC_MEMBERS_MAX];
+	char in[128], out[128], new[128];
 	size_t i, n = 0;
 	bool had = sy.joined;
 
@@ -638,8 +684,10 @@ static void cpg_confchg(cpg_handle_t h, const struct cpg_name *g,
 		return;
 	for (i = 0; i < nmembers && n < TDM_SYNC_MEMBERS_MAX; i++)
 		ids[n++] = members[i].nodeid;
-	log_info("configuration change: %zu members, %zu left, %zu joined",
-		 nmembers, nleft, njoined);
+	log_info("configuration change: members %s; left %s; joined %s",
+		 node_list(in, sizeof(in), members, nmembers, false),
+		 node_list(out, sizeof(out), left, nleft, true),
+		 node_list(new, sizeof(new), joined, njoined, true));
 	after_event(tdm_sync_confchg(&sy, ids, n), "configuration change");
 	if (had && !sy.joined)
 		pending_reject_all();
@@ -707,6 +755,7 @@ static void corosync_up(void)
 			nodeid = id;
 			tdm_sync_free(&sy);
 			tdm_sync_init(&sy, nodeid, proto_max);
+			cuts_logged = 0;
 			tdm_sync_link(&sy, link_version);
 			sy.link_sent = sent;
 			sy.link_done = done;
@@ -735,10 +784,12 @@ static void corosync_up(void)
 	group_update();
 	return;
 fail:
-	if (!corosync_retry_at || tdm_log_enabled(TDM_LOG_DEBUG))
+	if (!corosync_retry_at)
 		log_warnx("corosync not available (error %d); retrying "
 			  "every %d ms",
 			  e, COROSYNC_RETRY_MS);
+	else
+		log_debug("corosync not available (error %d)", e);
 	corosync_retry_at = now_ms() + COROSYNC_RETRY_MS;
 	update_status();
 }
@@ -1063,9 +1114,11 @@ static void usage(FILE *f)
 		"foreground\n"
 		"      --proto-max N      announce cluster protocol N (tests "
 		"of mixed versions)\n"
+		"      --blackbox-size MIB the blackbox's ring (default %d; "
+		"0: off)\n"
 		"  -V, --version\n"
 		"  -h, --help\n",
-		TDM_AGENT_SOCKET);
+		TDM_AGENT_SOCKET, TDM_LOG_BLACKBOX_MIB);
 }
 
 static int setup_signals(void)
@@ -1077,6 +1130,7 @@ static int setup_signals(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -1085,10 +1139,13 @@ static int setup_signals(void)
 static void dispatch(struct pollfd *pf, int sig_fd)
 {
 	struct signalfd_siginfo si;
+	char path[PATH_MAX];
 
 	if (sig_fd >= 0 && pf->fd == sig_fd) {
 		while (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-			if (si.ssi_signo != SIGHUP)
+			if (si.ssi_signo == SIGUSR1)
+				tdm_log_blackbox_dump(path, sizeof(path));
+			else if (si.ssi_signo != SIGHUP)
 				stopping = true;
 		return;
 	}
@@ -1157,7 +1214,7 @@ static void run(int sig_fd)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_SYSLOG = 256, OPT_PROTO_MAX };
+	enum { OPT_SYSLOG = 256, OPT_PROTO_MAX, OPT_BLACKBOX };
 	static const struct option opts[] = {
 		{"foreground", no_argument, NULL, 'f'},
 		{"socket", required_argument, NULL, 's'},
@@ -1165,12 +1222,13 @@ int main(int argc, char **argv)
 		{"log-level", required_argument, NULL, 'l'},
 		{"syslog", no_argument, NULL, OPT_SYSLOG},
 		{"proto-max", required_argument, NULL, OPT_PROTO_MAX},
+		{"blackbox-size", required_argument, NULL, OPT_BLACKBOX},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	bool foreground = false, use_syslog = false;
-	int level = TDM_LOG_INFO, c, r, sig_fd;
+	int level = TDM_LOG_INFO, bb_mib = TDM_LOG_BLACKBOX_MIB, c, r, sig_fd;
 	unsigned long v;
 	char *end;
 
@@ -1212,6 +1270,16 @@ int main(int argc, char **argv)
 			}
 			proto_max = (uint16_t)v;
 			break;
+		case OPT_BLACKBOX:
+			bb_mib = tdm_log_blackbox_size_parse(optarg);
+			if (bb_mib < 0) {
+				fprintf(stderr,
+					"tandem-agentd: bad --blackbox-size "
+					"'%s' (MiB, 0 to 1024)\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'V':
 			printf("tandem-agentd %s (cluster protocol %d)\n",
 			       PACKAGE_VERSION, AGENT_PROTO_VERSION);
@@ -1238,6 +1306,9 @@ int main(int argc, char **argv)
 		}
 	}
 	tdm_log_init("tandem-agentd", use_syslog, level);
+	r = tdm_log_blackbox_start((unsigned)bb_mib);
+	if (r < 0)
+		log_warnx("no blackbox: %s", strerror(-r));
 	sig_fd = setup_signals();
 	if (sig_fd < 0) {
 		log_err("signals: %s", strerror(-sig_fd));
@@ -1267,5 +1338,6 @@ int main(int argc, char **argv)
 	free(pend);
 	close(sig_fd);
 	log_notice("stopped");
+	tdm_log_fini();
 	return 0;
 }

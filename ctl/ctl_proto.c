@@ -30,6 +30,7 @@ static const struct verb_desc {
 	[TDM_CTL_CLOSE_SESSION] = {"CLOSE-SESSION", 1, 1},
 	[TDM_CTL_STATS] = {"STATS", 0, 1},
 	[TDM_CTL_EDIT] = {"EDIT", 1, 1},
+	[TDM_CTL_BLACKBOX] = {"BLACKBOX", 0, 0},
 };
 
 const char *tdm_ctl_verb_name(enum tdm_ctl_verb v)

@@ -17,6 +17,8 @@
  *                               configuration, conf/conf_edit_ops.h's
  *                               encoding; OK cluster_conf_epoch=N once
  *                               every head applied it)
+ *             BLACKBOX         (write the blackbox, lib/log.h: OK
+ *                               file=PATH bytes=N)
  *   response: OK <nbytes> [key=value ...]\n<payload>
  *             ERR <errno> <nbytes>\n<message>
  *
@@ -50,6 +52,7 @@ enum tdm_ctl_verb {
 	TDM_CTL_CLOSE_SESSION,
 	TDM_CTL_STATS,
 	TDM_CTL_EDIT,
+	TDM_CTL_BLACKBOX,
 	TDM__CTL_VERB_COUNT
 };
 

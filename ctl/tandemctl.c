@@ -107,6 +107,7 @@ enum act {
 	A_ADD_INIT,
 	A_REM_INIT,
 	A_CLOSE_SESSION,
+	A_BLACKBOX,
 	A_LIST_DGRP, /* alua/ */
 	A_LIST_TGRP_ATTR,
 	A_SET_TGRP_ATTR,
@@ -168,6 +169,7 @@ static const struct actdesc {
 	{"rem_init", A_REM_INIT, ARG_REQ, "PATTERN", M_TARGET | M_GROUP,
 	 M_DRIVER},
 	{"close_session", A_CLOSE_SESSION, ARG_REQ, "ID", 0, 0},
+	{"blackbox", A_BLACKBOX, ARG_NONE, NULL, 0, 0},
 	/* ALUA device and target groups (alua/) */
 	{"list_dgrp", A_LIST_DGRP, ARG_OPT, "DEVICE_GROUP", 0, 0},
 	{"list_tgrp_attr", A_LIST_TGRP_ATTR, ARG_REQ, "TARGET_GROUP",
@@ -251,6 +253,9 @@ static void usage(FILE *f)
 		"  -rem_init PATTERN -target T -group G\n"
 		"Sessions:\n"
 		"  -close_session ID\n"
+		"Diagnosis:\n"
+		"  -blackbox                    make tandemd write its "
+		"blackbox; prints the file\n"
 		"ALUA (device and target groups):\n"
 		"  -list_dgrp [DEVICE_GROUP]    "
 		"-list_tgrp_attr TG -dev_group DG\n"
@@ -992,6 +997,31 @@ static int do_close_session(const struct opts *o)
 	return r;
 }
 
+/* BLACKBOX: the daemon writes its flight recorder; print the file's
+ * name (read it with qb-blackbox FILE) */
+static int do_blackbox(const struct opts *o)
+{
+	struct tdm_ctl_rsp *rsp;
+	const char *file;
+	struct conn c;
+	int r;
+
+	if (conn_open(&c, o->sock) < 0)
+		return 1;
+	rsp = xmalloc(sizeof(*rsp));
+	r = simple(&c, TDM_CTL_BLACKBOX, NULL, 0, rsp, NULL);
+	conn_close(&c);
+	file = r ? NULL : tdm_ctl_rsp_get(rsp, "file");
+	if (file) {
+		printf("%s\n", file);
+	} else if (!r) {
+		errx_("tandemd did not say where it wrote the blackbox");
+		r = 1;
+	}
+	free(rsp);
+	return r;
+}
+
 /* ---- listings ---- */
 
 static int do_status(const struct opts *o)
@@ -1695,6 +1725,9 @@ int main(int argc, char **argv)
 		break;
 	case A_CLOSE_SESSION:
 		r = do_close_session(&o);
+		break;
+	case A_BLACKBOX:
+		r = do_blackbox(&o);
 		break;
 	case A_LIST_DGRP: /* alua/ */
 		r = do_list_dgrp(&o);

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * writefile.c - writing files whole: every byte (EINTR retried), and atomic
- * replacement (temporary file, fsync, rename, fsync of the directory).
+ * replacement (temporary file, fsync, rename, fsync of the directory);
+ * the state directory.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,4 +84,22 @@ int tdm_file_replace(const char *path, const void *a, size_t alen,
 	r = fsync(fd) < 0 ? -errno : 0;
 	close(fd);
 	return r;
+}
+
+static pthread_once_t state_once = PTHREAD_ONCE_INIT;
+static char state_dir[PATH_MAX];
+
+static void state_dir_init(void)
+{
+	const char *d = getenv("TANDEM_STATE_DIR");
+
+	if (!d || !*d)
+		d = "/var/lib/tandem";
+	snprintf(state_dir, sizeof(state_dir), "%s", d);
+}
+
+const char *tdm_state_dir(void)
+{
+	pthread_once(&state_once, state_dir_init);
+	return state_dir;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * writefile.h - writing files whole (lib/writefile.c).
+ * writefile.h - writing files whole, and where persistent state lives
+ * (lib/writefile.c).
  */
 #ifndef TANDEM_LIB_WRITEFILE_H
 #define TANDEM_LIB_WRITEFILE_H
@@ -22,5 +23,9 @@ int tdm_write_all(int fd, const void *buf, size_t n);
 #define TDM_FILE_BACKUP (1u << 1)
 int tdm_file_replace(const char *path, const void *a, size_t alen,
 		     const void *b, size_t blen, unsigned flags);
+
+/* The directory of persistent state: $TANDEM_STATE_DIR, default
+ * /var/lib/tandem; the variable is read once. */
+const char *tdm_state_dir(void);
 
 #endif

@@ -2,21 +2,22 @@
 # deps.sh [build|demo|test] - install what tandem needs from Debian 12's
 # packages (scripts/apt-install.sh: only what is missing, waiting for the
 # dpkg lock).
-#   build: compilers, autotools, liburing, libqb (the daemon), corosync's
-#          client libraries (tandem-agentd)
+#   build: compilers, autotools, liburing, libqb (the daemons' logging),
+#          corosync's client libraries (tandem-agentd)
 #   demo:  build + the initiator tools scripts/demo.sh tells you to use
 #          (libiscsi-bin: iscsi-ls, iscsi-inq; open-iscsi: iscsiadm)
 #   test:  build + corosync (agent tests), libiscsi (conformance suite,
 #          bench), cmocka, tgt (the peer in bench/), iperf3, clang's
-#          fuzzer runtime, shellcheck
+#          fuzzer runtime, shellcheck, qb-blackbox (libqb-tools: the
+#          blackbox dumps)
 set -euo pipefail
 what=${1:-build}
 build_pkgs=(build-essential autoconf automake libtool pkg-config liburing-dev
-	libcpg-dev libvotequorum-dev libquorum-dev libcorosync-common-dev)
+	libqb-dev libcpg-dev libvotequorum-dev libquorum-dev libcorosync-common-dev)
 demo_pkgs=(libiscsi-bin open-iscsi)
 test_pkgs=(libiscsi-dev libiscsi-bin libcmocka-dev clang clang-format
 	libclang-rt-14-dev tgt iperf3 util-linux iproute2 python3 procps
-	corosync shellcheck)
+	corosync shellcheck libqb-tools)
 pkgs=("${build_pkgs[@]}")
 case $what in
 build) ;;

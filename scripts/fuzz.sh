@@ -72,10 +72,10 @@ trap 'echo "fuzz.sh: interrupted" >&2; exit 130' INT
 trap 'echo "fuzz.sh: terminated" >&2; exit 143' TERM
 
 # the log: all of a fuzzer's output but the code's own log lines
-# ("tandem: warning: ...", lib/log.c) past the first 1000, since a
-# fuzzer that leaves logging on writes millions of them
+# ("Mar 05 14:02:11.347 fuzz_link[812] warning: ...", lib/log.c) past the
+# first 1000, since a fuzzer that turns logging on writes millions of them
 keep_log='
-	/^[A-Za-z0-9_.-]+: (error|warning|notice|info|debug): / { if (++n > 1000) next }
+	/^[A-Z][a-z][a-z] [ 0-9][0-9] [0-9:.]+ [A-Za-z0-9_.-]+\[[0-9]+\] (error|warning|notice|info|debug): / { if (++n > 1000) next }
 	{ print }
 	END {
 		if (n > 1000)

@@ -97,6 +97,19 @@ void tdm_cluster_set_serving(bool serving)
 						    "PR OUT refused");
 }
 
+/* "PERSISTENT RESERVE OUT REGISTER" ...: a PR OUT CDB's name for the
+ * log. */
+static const char *pr_out_name(const uint8_t *cdb, size_t len)
+{
+	const struct tdm_opdesc *op;
+	struct tdm_cmd c;
+
+	memset(&c, 0, sizeof(c));
+	memcpy(c.cdb, cdb, len < sizeof(c.cdb) ? len : sizeof(c.cdb));
+	op = tdm__disk_op_lookup(&c, NULL);
+	return op ? op->name : "PERSISTENT RESERVE OUT";
+}
+
 /* ---- pending commands ---- */
 
 /* Complete before it is on the list: the link's loss (main loop) may
@@ -209,6 +222,9 @@ int tdm__cluster_pr_out(struct tdm_cmd *cmd)
 	p = pending_add(cmd, NULL, NULL);
 	if (!p)
 		return TDM_SR_BUSY;
+	log_debug("cluster: %s: %s ordered through the agent (req %llu)",
+		  pr.device, pr_out_name(pr.cdb, pr.cdb_len),
+		  (unsigned long long)p->req);
 	r = cl.ops->send_pr(p->req, &pr);
 	if (r < 0) {
 		/* not on the list: the link's loss completes it already */
@@ -361,6 +377,11 @@ void tdm_cluster_pr_apply(bool mine, uint64_t req,
 		sr = tdm__pr_apply_ordered(
 			lu, pr->cdb, pr->param, pr->param_len, &nx,
 			p && p->cmd ? p->cmd->nexus : NULL, &info);
+		log_debug("cluster: %s: %s of %s (req %llu) applied: sense "
+			  "reason %d",
+			  lu->name, pr_out_name(pr->cdb, pr->cdb_len),
+			  mine ? "this head" : "another head",
+			  (unsigned long long)req, sr);
 	}
 	if (lu)
 		tdm__lu_put(lu);
@@ -391,6 +412,10 @@ void tdm_cluster_alua_apply(bool mine, uint64_t req,
 		sr = tdm__alua_apply_ordered(lu, reqs, a->n,
 					     p && p->cmd ? p->cmd->nexus : NULL,
 					     &info);
+		log_debug("cluster: %s: SET TARGET PORT GROUPS of %s (req "
+			  "%llu, %zu groups) applied: sense reason %d",
+			  lu->name, mine ? "this head" : "another head",
+			  (unsigned long long)req, a->n, sr);
 	}
 	free(reqs);
 	if (lu)
@@ -409,6 +434,9 @@ void tdm_cluster_reject(uint64_t req)
 {
 	struct pending *p = pending_take(req);
 
+	log_debug("cluster: req %llu not ordered by the agent%s",
+		  (unsigned long long)req,
+		  p && p->applied ? " (applied: keeps its result)" : "");
 	/* an applied one keeps its result (pending_complete) */
 	if (p)
 		pending_complete(p, not_ordered(p), NULL);

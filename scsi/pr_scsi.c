@@ -27,6 +27,7 @@
 
 #include "scsi/scsi_int.h"
 #include "pr-sync/pr.h"
+#include "lib/writefile.h"
 #include "lib/log.h"
 
 /* SPC-4 6.16.3: the largest parameter list taken (28 bytes and a
@@ -39,11 +40,7 @@ static char state_dir[PATH_MAX];
 
 static void dir_init(void)
 {
-	const char *d = getenv("TANDEM_STATE_DIR");
-
-	if (!d || !*d)
-		d = "/var/lib/tandem";
-	snprintf(state_dir, sizeof(state_dir), "%s/pr", d);
+	snprintf(state_dir, sizeof(state_dir), "%s/pr", tdm_state_dir());
 }
 
 static const char *pr_dir(void)

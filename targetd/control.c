@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -523,6 +524,35 @@ static void do_stats(struct client *c)
 	free(b.p);
 }
 
+static void do_blackbox(struct client *c)
+{
+	struct tdm_ctl_rsp rsp;
+	char path[PATH_MAX];
+	ssize_t n;
+
+	log_notice("control: pid %d (uid %u) asks for the blackbox",
+		   (int)c->pid, (unsigned)c->uid);
+	n = tdm_log_blackbox_dump(path, sizeof(path));
+	if (n == -ENOENT) {
+		reply_err(c, ENOENT, "the blackbox is off (--blackbox-size 0)");
+		return;
+	}
+	if (n < 0) {
+		reply_err(c, (int)-n, "cannot write the blackbox: %s",
+			  strerror((int)-n));
+		return;
+	}
+	tdm_ctl_rsp_init(&rsp, 0);
+	if (tdm_ctl_rsp_add(&rsp, "file", "%s", path) < 0) {
+		reply_err(c, ENAMETOOLONG,
+			  "blackbox written to a path too "
+			  "long for an answer");
+		return;
+	}
+	tdm_ctl_rsp_add(&rsp, "bytes", "%zd", n);
+	reply_ok(c, &rsp, NULL, 0);
+}
+
 static void handle(struct client *c)
 {
 	log_debug("control: pid %d: %s", (int)c->pid,
@@ -551,6 +581,9 @@ static void handle(struct client *c)
 		break;
 	case TDM_CTL_EDIT:
 		do_edit(c);
+		break;
+	case TDM_CTL_BLACKBOX:
+		do_blackbox(c);
 		break;
 	case TDM__CTL_VERB_COUNT:
 		reply_err(c, EOPNOTSUPP, "unknown request");

@@ -4,13 +4,14 @@
  *
  * Thin by design: parse options, load the configuration, start the event
  * loops, apply the configuration to the core and the transports, serve the
- * control socket, and turn signals into reload (SIGHUP) and a clean stop
- * (SIGTERM/SIGINT: stop accepting, drain in-flight commands, flush and
- * close the backstores).
+ * control socket, and turn signals into reload (SIGHUP), a blackbox dump
+ * (SIGUSR1: lib/log.h) and a clean stop (SIGTERM/SIGINT: stop accepting,
+ * drain in-flight commands, flush and close the backstores).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,7 +100,7 @@ void tdm_daemon_request_stop(void)
 static void signal_cb(struct tdm_fd_watch *w, uint32_t revents)
 {
 	struct signalfd_siginfo si;
-	char err[1024];
+	char err[1024], path[PATH_MAX];
 
 	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
@@ -113,6 +114,10 @@ static void signal_cb(struct tdm_fd_watch *w, uint32_t revents)
 		case SIGTERM:
 		case SIGINT:
 			tdm_daemon_request_stop();
+			break;
+		case SIGUSR1:
+			log_notice("SIGUSR1: writing the blackbox");
+			tdm_log_blackbox_dump(path, sizeof(path));
 			break;
 		default:
 			break;
@@ -130,6 +135,7 @@ static int setup_signals(void)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
 	/* blocked before the worker threads start, so they inherit it */
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
 		return -errno;
@@ -177,16 +183,19 @@ static void usage(FILE *f)
 		"debug\n"
 		"      --syslog              log to syslog even in the "
 		"foreground\n"
+		"      --blackbox-size MIB   the blackbox's ring (default %d; "
+		"0: off)\n"
 		"  -p, --pidfile FILE        write the daemon's pid\n"
 		"  -n, --check               check the configuration and exit\n"
 		"  -V, --version\n"
 		"  -h, --help\n",
 		TDM_DEFAULT_CONFIG, TDM_DEFAULT_CONTROL_SOCKET,
-		TDM_AGENT_SOCKET);
+		TDM_AGENT_SOCKET, TDM_LOG_BLACKBOX_MIB);
 }
 
 int main(int argc, char **argv)
 {
+	enum { OPT_SYSLOG = 256, OPT_BLACKBOX };
 	static const struct option opts[] = {
 		{"foreground", no_argument, NULL, 'f'},
 		{"config", required_argument, NULL, 'c'},
@@ -194,7 +203,8 @@ int main(int argc, char **argv)
 		{"agent-socket", required_argument, NULL, 'A'},
 		{"threads", required_argument, NULL, 't'},
 		{"log-level", required_argument, NULL, 'l'},
-		{"syslog", no_argument, NULL, 'S'},
+		{"syslog", no_argument, NULL, OPT_SYSLOG},
+		{"blackbox-size", required_argument, NULL, OPT_BLACKBOX},
 		{"pidfile", required_argument, NULL, 'p'},
 		{"check", no_argument, NULL, 'n'},
 		{"version", no_argument, NULL, 'V'},
@@ -202,7 +212,7 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	bool foreground = false, use_syslog = false, check_only = false;
-	int level = TDM_LOG_INFO, c, r;
+	int level = TDM_LOG_INFO, bb_mib = TDM_LOG_BLACKBOX_MIB, c, r;
 	unsigned long threads = 0;
 	struct tdm_conf conf;
 	char err[2048];
@@ -241,8 +251,18 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'S':
+		case OPT_SYSLOG:
 			use_syslog = true;
+			break;
+		case OPT_BLACKBOX:
+			bb_mib = tdm_log_blackbox_size_parse(optarg);
+			if (bb_mib < 0) {
+				fprintf(stderr,
+					"tandemd: bad --blackbox-size '%s' "
+					"(MiB, 0 to 1024)\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'p':
 			pid_path = optarg;
@@ -288,6 +308,9 @@ int main(int argc, char **argv)
 		}
 	}
 	tdm_log_init("tandemd", use_syslog, level);
+	r = tdm_log_blackbox_start((unsigned)bb_mib);
+	if (r < 0)
+		log_warnx("no blackbox: %s", strerror(-r));
 	if (write_pidfile() < 0)
 		log_warn("pidfile %s", pid_path);
 
@@ -349,5 +372,6 @@ int main(int argc, char **argv)
 	if (pid_path)
 		unlink(pid_path);
 	log_notice("stopped");
+	tdm_log_fini();
 	return 0;
 }

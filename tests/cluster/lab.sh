@@ -12,6 +12,7 @@
 #   partition 3; heal 3; corosync_kill 2; node_kill 2
 #   node_exec 1 corosync-quorumtool -s
 #   client_exec "$SCSITOOL" iscsi://10.213.0.11/$LAB_IQN/0 inquiry
+#   f=$(lab_blackbox 1 agentd); qb-blackbox "$f"
 #   lab_down                 # also installed as an EXIT trap by lab_up
 #
 # Nothing outside the lab's namespaces is configured: the host's
@@ -522,12 +523,15 @@ tandemd_start() {
 }
 
 # agentd_start I [extra args]: tandem-agentd in the foreground in node I,
-# output in LAB_DIR/nodeI/agentd.log
+# output in LAB_DIR/nodeI/agentd.log, its state (blackbox dumps) in
+# LAB_DIR/nodeI/state
 agentd_start() {
 	local i=$1 d
 	shift
 	d=$(lab_ndir "$i")
-	node_bg "$i" "$d/agentd.log" "$AGENTD" -f -s "$LAB_AGENT_SOCK" "$@"
+	mkdir -p "$d/state"
+	node_bg "$i" "$d/agentd.log" env TANDEM_STATE_DIR="$d/state" \
+		"$AGENTD" -f -s "$LAB_AGENT_SOCK" "$@"
 	echo "$LAB_PID" >"$d/agentd.pid"
 	lab_log "node $i: agentd pid $LAB_PID"
 }
@@ -541,6 +545,28 @@ daemon_kill() {
 	{ wait "$p"; } 2>/dev/null
 	rm -f "$f"
 	return 0
+}
+
+# lab_blackbox I NAME: make NAME (tandemd | agentd) of node I write its
+# blackbox (SIGUSR1, lib/log.h) and print the dump's path (in
+# LAB_DIR/nodeI/state; a dump appears whole); 1 when none came in 10 s
+lab_blackbox() {
+	local d p ident n0 k f
+	d=$(lab_ndir "$1")
+	p=$(cat "$d/$2.pid" 2>/dev/null) || return 1
+	ident=$2
+	[ "$2" = agentd ] && ident=tandem-agentd
+	n0=$(find "$d/state" -maxdepth 1 -name "blackbox-$ident-$p-*" 2>/dev/null | wc -l)
+	kill -USR1 "$p" 2>/dev/null || return 1
+	for ((k = 0; k < 100; k++)); do
+		f=$(find "$d/state" -maxdepth 1 -name "blackbox-$ident-$p-*" -printf '%T@ %p\n' 2>/dev/null | sort -n)
+		if [ -n "$f" ] && [ "$(wc -l <<<"$f")" -gt "$n0" ]; then
+			tail -1 <<<"$f" | cut -d' ' -f2-
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
 }
 
 # daemon_alive I NAME

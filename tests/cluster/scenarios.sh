@@ -30,6 +30,12 @@
 #   8. a head whose agent speaks protocol version 2 in a group of
 #      version-1 agents (--proto-max 1): the group runs at 1 and PR OUT
 #      through the newer head works.
+#  After scenarios 1, 4b, 6 and 7 the daemons of a head write their
+#  blackbox (SIGUSR1), and qb-blackbox must show that scenario's events
+#  (debug and info records, below the daemons' level): the PR OUT
+#  ordered through the agent and applied on the other head, the fencing
+#  when the agent died, the membership change and the sync when a head
+#  died or was cut off. The dumps' sizes are printed.
 # Prints "N passed, N failed"; exit 0 only when nothing failed. Root.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -66,6 +72,24 @@ cluster_field() { # I KEY: a field of tandemctl -status's cluster line
 is_serving() { [ "$(cluster_field "$1" serving)" = 1 ]; }
 wait_serving() { lab_wait "${2:-30}" is_serving "$1"; }
 keys() { sc "$1" -i "$A" read-keys | grep -E '^(gen|key)=' | sort; }
+# bb_dump I NAME: head I's NAME (tandemd | agentd) writes its blackbox;
+# BB is what qb-blackbox reads of it; its size is printed
+bb_dump() {
+	local f
+	BB=
+	if ! f=$(lab_blackbox "$1" "$2"); then
+		ko "head $1's $2 wrote no blackbox"
+		return 1
+	fi
+	BB=$(qb-blackbox "$f" 2>/dev/null)
+	echo "   head $1's $2: $(basename "$f"): $(stat -c %s "$f") bytes," \
+		"$(sed -n 's/.*=>used \[\([0-9]*\) bytes\]/\1/p' <<<"$BB") bytes of the ring used," \
+		"$(grep -cE '^(error|warning|notice|info|debug|trace) ' <<<"$BB") records"
+}
+bb_has() { # DESC REGEX: the last dump shows REGEX
+	grep -qE -- "$2" <<<"$BB" && ok "$1" || ko "$1: /$2/ not in the blackbox"
+}
+command -v qb-blackbox >/dev/null || ko "qb-blackbox is not installed (libqb-tools, scripts/deps.sh test)"
 fullstatus() { sc "$1" -i "$A" read-full-status | grep -E '^(gen|fullstatus)' | sort; }
 
 
@@ -123,6 +147,20 @@ expect "A releases through head 1" status=GOOD "$(sc 1 -i "$A" release 0xa1 wr_e
 expect "B reserves (exclusive access) through head 2" status=GOOD "$(sc 2 -i "$B" reserve 0xb2 ex_ac)"
 expect "A's read through head 1 conflicts" status=RESERVATION_CONFLICT "$(sc 1 -i "$A" read 8)"
 expect "B releases through head 2" status=GOOD "$(sc 2 -i "$B" release 0xb2 ex_ac)"
+
+echo "== 1a. the blackboxes of head 1 hold scenario 1"
+bb_dump 1 tandemd
+bb_has "head 1's tandemd: A's REGISTER ordered through the agent" \
+	'^debug .*cluster: disk0: PERSISTENT RESERVE OUT REGISTER ordered through the agent \(req [0-9]+\)'
+bb_has "head 1's tandemd: B's REGISTER, made through head 2, applied here" \
+	'^debug .*cluster: disk0: PERSISTENT RESERVE OUT REGISTER of another head \(req [0-9]+\) applied: sense reason 0'
+bb_has "head 1's tandemd: its agent's STATUS (serving, 2 members)" \
+	'^info .*cluster: serving, quorate, 2 members'
+bb_dump 1 agentd
+bb_has "head 1's agentd: the group's configuration with both heads" \
+	'^info .*configuration change: members (1 2|2 1); '
+bb_has "head 1's agentd: the sync's decision" '^info .*sync: 2 members, group version [0-9]+, source node [12] '
+bb_has "head 1's agentd: head 2's PR-OP handed to tandemd" '^debug .*apply PR-OP of node 2 \(req [0-9]+\) at seq [0-9]+'
 
 echo "== 1b. identity: the same LU, a target port per head"
 i1=$(sc 1 -i "$A" inquiry)
@@ -233,6 +271,11 @@ if wait_serving 2 30; then ok "head 2 serves again with a new agent (${LAB_WAITE
 [ "$(keys 1)" = "$(keys 2)" ] && grep -q 'key=0xd4' <<<"$(keys 2)" &&
 	ok "head 2 resynchronised: the same keys, 0xd4 included" ||
 	ko "after the new agent: head 1 [$(keys 1)] head 2 [$(keys 2)]"
+bb_dump 2 tandemd
+bb_has "head 2's tandemd blackbox: the agent's loss, fenced" '^warning .*cluster: agent link lost .*fenced'
+bb_has "head 2's tandemd blackbox: fenced" \
+	'^notice .*cluster: fenced: media access and PR OUT refused'
+bb_has "head 2's tandemd blackbox: the new agent" '^notice .*cluster: agent connected'
 
 echo "== 5. iscsi-test-cu with one URL per head"
 if command -v iscsi-test-cu >/dev/null; then
@@ -284,6 +327,15 @@ sc 2 -i "$B" register-ignore 0xb2 >/dev/null
 expect "B PREEMPT AND ABORTs A through head 2" status=GOOD "$(sc 2 -i "$B" preempt-abort 0xb2 0xa1 wr_ex)"
 r=$(sc 2 -i "$B" read-reservation)
 grep -q 'reservation key=0xb2' <<<"$r" && ok "B holds the reservation" || ko "after the preempt: $(tr '\n' ' ' <<<"$r")"
+bb_dump 2 agentd
+bb_has "head 2's agentd blackbox: head 1 left the group" \
+	'^info .*configuration change: members 2; left 1\((nodedown|procdown)\); joined -'
+bb_has "head 2's agentd blackbox: the sync with head 2 alone, its own source" \
+	'^info .*sync: 1 members, group version [0-9]+, source node 2 at seq [0-9]+: this head continues'
+bb_dump 2 tandemd
+bb_has "head 2's tandemd blackbox: its agent reports 1 member" '^info .*cluster: serving, quorate, 1 members'
+bb_has "head 2's tandemd blackbox: B's PREEMPT AND ABORT ordered through the agent" \
+	'^debug .*cluster: disk0: PERSISTENT RESERVE OUT PREEMPT AND ABORT ordered through the agent'
 lab_sanitizer_check
 lab_down
 
@@ -306,6 +358,12 @@ grep -q 'sense=2/04/0a' <<<"$r" && ok "partitioned head 3 refuses media access: 
 r=$(node_exec 3 "$SCSITOOL" -r -i "$C" "$(lab_url 3)" inquiry 2>&1)
 expect "partitioned head 3 still answers INQUIRY" status=GOOD "$r"
 expect "C registers 0xc3 through head 1 (majority)" status=GOOD "$(sc 1 -i "$C" register 0 0xc3)"
+bb_dump 3 agentd
+bb_has "partitioned head 3's agentd blackbox: quorum lost" '^notice .*quorum lost'
+bb_has "and head 3 alone in its configuration" '^info .*configuration change: members 3; left [12]'
+bb_has "and it stopped serving" '^notice .*not serving \(quorate 0'
+bb_dump 3 tandemd
+bb_has "partitioned head 3's tandemd blackbox: fenced" '^notice .*cluster: fenced: media access and PR OUT refused'
 heal 3
 if wait_quorate 3 20 && wait_serving 3 30; then ok "head 3 rejoined and serves (${LAB_WAITED} s)"; else ko "head 3 did not come back"; fi
 [ "$(keys 1)" = "$(keys 3)" ] && grep -q 'key=0xc3' <<<"$(keys 3)" &&

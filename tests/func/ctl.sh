@@ -5,7 +5,7 @@
 #  (b) every listing and every edit, with their errors, checked through
 #      the listings and through iSCSI (discovery, a live session);
 #  (c) sessions and statistics: -list_sessions, -close_session, -stats
-#      under I/O;
+#      under I/O; -blackbox (the file it names is the daemon's blackbox);
 #  (d) whole configurations: -write_config -> -config -> -write_config
 #      gives the same bytes; a broken -config or -reload changes nothing;
 #  (e) two admins at once: parallel edits all land (ESTALE and retry),
@@ -14,7 +14,8 @@
 #      oversized payloads, a bad config with its file name, pipelining,
 #      a client that never reads, a half-sent request, the 64-client
 #      limit, the idle timeout, SO_PEERCRED (another uid), a stale socket
-#      and a socket in use;
+#      and a socket in use, BLACKBOX with an argument, a daemon whose
+#      blackbox is off;
 #  (g) SIGTERM with clients connected: exit 0, socket removed, no
 #      sanitizer report.
 # Ports: 3440-3443. CTL_QUICK=1 skips the 60 s idle-timeout check.
@@ -33,6 +34,8 @@ S=$T/run/sub/ctl.sock
 T1=iqn.2026-01.org.tandem:ctl1
 T2=iqn.2026-01.org.tandem:ctl2
 port=3440
+# the daemons' state (blackbox dumps, APTPL files)
+export TANDEM_STATE_DIR=$T/state
 ctl() { "$TANDEMCTL" -s "$S" "$@"; }
 
 # ok DESC CMD...: CMD must exit 0; its output is in $OUT
@@ -69,10 +72,11 @@ hasnt() {
 	if grep -qE -- "$2" <<<"$3"; then fail "$1: /$2/ in: $3"; else pass "$1"; fi
 }
 
-# start_on CONF LOG PORT SOCKET: start_wait with a control socket of our own
+# start_on CONF LOG PORT SOCKET [ARGS]: start_wait with a control socket
+# of our own
 start_on() {
 	local i
-	start_tandemd "$1" "$2" --control-socket "$4"
+	start_tandemd "$1" "$2" --control-socket "$4" "${@:5}"
 	for ((i = 0; i < 200; i++)); do
 		if ! proc_alive "$TANDEMD_PID"; then
 			echo "tandemd exited at start:"
@@ -258,6 +262,10 @@ bad "bad LUN number" 2 "bad LUN number 'abc'" "$TANDEMCTL" -add_lun abc -target 
 bad "bad -attributes" 2 "not name=value" "$TANDEMCTL" -set_dev_attr r0 -attributes "justaword"
 bad "no daemon" 1 "cannot connect to tandemd at $T/none.sock.*is tandemd running" \
 	"$TANDEMCTL" -s "$T/none.sock" -status
+bad "-blackbox with an argument" 2 "unexpected argument 'now'" "$TANDEMCTL" -blackbox now
+bad "-blackbox -target" 2 "does not take -target" "$TANDEMCTL" -blackbox -target x
+bad "-blackbox, no daemon" 1 "cannot connect to tandemd at $T/none.sock" \
+	"$TANDEMCTL" -s "$T/none.sock" -blackbox
 ok "-help" "$TANDEMCTL" -help
 has "-help lists -add_lun" "-add_lun N -target T" "$OUT"
 ok "-check_config of a good file, no daemon" "$TANDEMCTL" -s "$T/none.sock" -check_config "$T/t.conf"
@@ -445,6 +453,23 @@ else
 fi
 bad "-close_session of an unknown id" 1 "no session 999999" ctl -close_session 999999
 bad "-close_session abc" 2 "bad session id 'abc'" ctl -close_session abc
+ok "-blackbox" ctl -blackbox
+bb=$OUT
+has "-blackbox names a file of the state directory" "^$T/state/blackbox-tandemd-$TANDEMD_PID-[0-9]+\.[0-9]{3}$" "$bb"
+if [ -f "$bb" ] && [ "$(stat -c %a "$bb")" = 600 ]; then
+	pass "the dump is there, mode 0600 ($(stat -c %s "$bb") bytes)"
+else
+	fail "the dump $bb: $(stat -c '%a %s' "$bb" 2>&1)"
+fi
+if command -v qb-blackbox >/dev/null; then
+	# what came before it: the -status requests, debug lines of the
+	# control socket, below the daemon's level (info)
+	has "qb-blackbox reads it: the -status request before it is there" \
+		"debug .*control: pid [0-9]+: STATUS" "$(qb-blackbox "$bb" 2>/dev/null)"
+else
+	fail "qb-blackbox is not installed (libqb-tools, scripts/deps.sh test)"
+fi
+has "tandemd logs where the blackbox went" "blackbox written to $bb" "$(cat "$log")"
 ok "-stats" ctl -stats
 has "-stats header" "^DEVICE +HANDLER +SIZE +BLOCK_SIZE +READ_CMDS" "$OUT"
 has "-stats lists n1" "^n1 +vdisk_nullio +67108864" "$OUT"
@@ -504,6 +529,8 @@ has "an APPLY made on an old epoch gets ESTALE" "^ERR 116 .*the configuration ch
 # ---- (f) the socket's defences ----
 
 echo "== (f) the control socket's defences"
+out=$(raw req 'BLACKBOX now\n')
+has "BLACKBOX with an argument: ERR EINVAL, disconnected" "^ERR 22 .*BLACKBOX takes 0 arguments, got 1.*CLOSED" "$(tr '\n' ' ' <<<"$out")"
 out=$(raw req 'HELLO\n')
 has "unknown request: ERR EOPNOTSUPP, disconnected" "^ERR 95 .*unknown request 'HELLO'.*CLOSED" "$(tr '\n' ' ' <<<"$out")"
 out=$(raw req 'STATUS  x\n')
@@ -575,11 +602,16 @@ kill -KILL "$TANDEMD_PID"
 wait "$TANDEMD_PID" 2>/dev/null
 forget_pid "$TANDEMD_PID"
 [ -S "$T/b.sock" ] && pass "SIGKILL left a stale socket" || fail "no stale socket after SIGKILL"
-start_on "$T/b.conf" "$T/b2.log" $((port + 1)) "$T/b.sock" || fail "daemon B did not restart"
+left=$(find /dev/shm -maxdepth 1 -name "qb-tandemd-$TANDEMD_PID-*" 2>/dev/null)
+[ -z "$left" ] && pass "SIGKILL left no blackbox ring in /dev/shm" || fail "left in /dev/shm: $left"
+start_on "$T/b.conf" "$T/b2.log" $((port + 1)) "$T/b.sock" --blackbox-size 0 ||
+	fail "daemon B did not restart"
 b_pid=$TANDEMD_PID
 for ((i = 0; i < 50; i++)); do grep -q "control: listening" "$T/b2.log" && break; sleep 0.1; done
 has "the new daemon removed the stale socket" "removed the stale socket $T/b.sock" "$(cat "$T/b2.log")"
 has "and serves it" "^pid +$b_pid$" "$("$TANDEMCTL" -s "$T/b.sock" -status 2>&1)"
+bad "-blackbox of a daemon started with --blackbox-size 0" 1 "the blackbox is off" \
+	"$TANDEMCTL" -s "$T/b.sock" -blackbox
 start_on "$T/c.conf" "$T/c.log" $((port + 2)) "$T/b.sock" || fail "daemon C did not start"
 for ((i = 0; i < 50; i++)); do grep -q "control socket disabled" "$T/c.log" && break; sleep 0.1; done
 has "a second daemon does not take a socket in use" "control socket disabled: $T/b.sock is in use" "$(cat "$T/c.log")"

@@ -44,11 +44,11 @@ forget_pid() {
 	TDM_PIDS=("${keep[@]}")
 }
 
-# start_wait CONF LOG PORT [HOST]: start tandemd, wait for its portal;
-# 1 (with the log shown) if it does not come up
+# start_wait CONF LOG PORT [HOST [ARGS...]]: start tandemd (with ARGS),
+# wait for its portal; 1 (with the log shown) if it does not come up
 start_wait() {
 	local conf=$1 log=$2 port=$3 host=${4:-127.0.0.1} i
-	start_tandemd "$conf" "$log"
+	start_tandemd "$conf" "$log" "${@:5}"
 	for ((i = 0; i < 200; i++)); do
 		if ! proc_alive "$TANDEMD_PID"; then
 			echo "tandemd exited at start:"

@@ -12,10 +12,12 @@ tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c
 tests_fuzz_fuzz_conf_LDFLAGS = $(FUZZLINK_FLAGS)
 tests_fuzz_fuzz_conf_LDADD = $(TANDEM_LIBS)
 # the PDU fuzzer drives the iSCSI transport alone over a small simulated
-# core of its own (fuzz_pdu.c), so it links the transport's sources only
-tests_fuzz_fuzz_pdu_SOURCES = tests/fuzz/fuzz_pdu.c $(ISCSI_TRANSPORT_SOURCES) lib/crc32c.c
+# core of its own (fuzz_pdu.c), so it links the transport's sources and
+# what of lib/ they use (lib/log.c: never initialised, it logs nothing)
+tests_fuzz_fuzz_pdu_SOURCES = tests/fuzz/fuzz_pdu.c $(ISCSI_TRANSPORT_SOURCES) \
+	lib/crc32c.c lib/log.c lib/writefile.c
 tests_fuzz_fuzz_pdu_LDFLAGS = $(FUZZLINK_FLAGS)
-tests_fuzz_fuzz_pdu_LDADD = $(AX_PTHREAD_LIBS)
+tests_fuzz_fuzz_pdu_LDADD = $(QB_LIBS) $(AX_PTHREAD_LIBS)
 tests_fuzz_fuzz_cdb_SOURCES = tests/fuzz/fuzz_cdb.c
 tests_fuzz_fuzz_cdb_LDFLAGS = $(FUZZLINK_FLAGS)
 tests_fuzz_fuzz_cdb_LDADD = $(TANDEM_LIBS)

@@ -40,6 +40,9 @@ static void test_req_valid(void **state)
 	assert_int_equal(r.verb, TDM_CTL_GET_CONFIG);
 	assert_int_equal(req("RELOAD", &r), 0);
 	assert_int_equal(req("SESSIONS", &r), 0);
+	assert_int_equal(req("BLACKBOX", &r), 0);
+	assert_int_equal(r.verb, TDM_CTL_BLACKBOX);
+	assert_int_equal(r.payload_len, 0);
 	assert_int_equal(req("STATS", &r), 0);
 	assert_string_equal(r.name, "");
 	assert_int_equal(req("STATS disk%201", &r), 0);
@@ -74,6 +77,10 @@ static void test_req_malformed(void **state)
 		{"SHUTDOWN", -EOPNOTSUPP, "unknown request"},
 		{"STATUS now", -EINVAL, "takes 0 arguments, got 1"},
 		{"CLOSE-SESSION", -EINVAL, "takes 1 argument, got 0"},
+		{"BLACKBOX /tmp/x", -EINVAL, "takes 0 arguments, got 1"},
+		{"BLACKBOX ", -EINVAL, "ends with a space"},
+		{"blackbox", -EOPNOTSUPP, "unknown request 'blackbox'"},
+		{"BLACKBOXES", -EOPNOTSUPP, "unknown request"},
 		{"STATS a b", -EINVAL, "takes 0 to 1 arguments, got 2"},
 		{"APPLY 1", -EINVAL, "takes 2 to 3 arguments"},
 		{"APPLY 1 2 3 4", -EINVAL, "takes 2 to 3 arguments"},
