@@ -6,7 +6,8 @@ libtandem_a_SOURCES += \
 # tandem-agentd: built when libcpg and libvotequorum are found.
 if HAVE_COROSYNC
 sbin_PROGRAMS += agentd/tandem-agentd
-agentd_tandem_agentd_SOURCES = agentd/main.c \
+agentd_tandem_agentd_SOURCES = agentd/agentd.c agentd/agentd.h \
+	agentd/tandemd_link.c agentd/corosync.c \
 	agentd/cluster_msg.c agentd/cluster_msg.h \
 	agentd/sync.c agentd/sync.h
 agentd_tandem_agentd_CFLAGS = $(AM_CFLAGS) $(COROSYNC_CFLAGS)

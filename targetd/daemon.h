@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * daemon.h - what tandemd's parts (main.c, control.c) share.
+ * daemon.h - what tandemd's parts (tandemd.c, control.c) share.
  */
 #ifndef TANDEM_TARGETD_DAEMON_H
 #define TANDEM_TARGETD_DAEMON_H
@@ -14,12 +14,12 @@
 #define TDM_DEFAULT_CONFIG "/etc/tandem/tandem.conf"
 #define TDM_DEFAULT_CONTROL_SOCKET "/run/tandem/tandemd.sock"
 
-/* main.c: apply c to the core and the transports (main thread only). */
+/* tandemd.c: apply c to the core and the transports (main thread only). */
 int tdm_daemon_apply(const struct tdm_conf *c, char *err, size_t errlen);
-/* main.c: re-read the config file given with --config and apply it. */
+/* tandemd.c: re-read the config file given with --config and apply it. */
 int tdm_daemon_reload(char *err, size_t errlen);
 const char *tdm_daemon_config_path(void);
-/* main.c: begin a clean shutdown (as SIGTERM does). */
+/* tandemd.c: begin a clean shutdown (as SIGTERM does). */
 void tdm_daemon_request_stop(void);
 
 /*

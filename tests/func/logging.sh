@@ -106,7 +106,7 @@ hasnt "no debug line at info level" " debug: " "$(cat "$log")"
 log=$T/debug.log
 start_wait "$T/t.conf" "$log" $port 127.0.0.1 --log-level debug || fail "tandemd (debug) did not start"
 if stop_within 15; then pass "tandemd (debug) stopped"; else fail "tandemd (debug): $STOP_RC"; fi
-has "at debug level, lines carry the tree's file:line" "^$stamp tandemd\[$TANDEMD_PID\] notice: targetd/main\.c:[0-9]+: configuration applied" "$(cat "$log")"
+has "at debug level, lines carry the tree's file:line" "^$stamp tandemd\[$TANDEMD_PID\] notice: targetd/tandemd\.c:[0-9]+: configuration applied" "$(cat "$log")"
 every_line "every line at debug level: time, tandemd[pid], priority" \
 	"^$stamp tandemd\[$TANDEMD_PID\] (error|warning|notice|info|debug): " "$log"
 
