@@ -8,7 +8,11 @@ libtandem_a_SOURCES += \
 	scsi/lu.c \
 	scsi/target.c \
 	scsi/optable.c \
-	scsi/spc.c \
+	scsi/inquiry.c \
+	scsi/lun.c \
+	scsi/unit_state.c \
+	scsi/log_sense.c \
+	scsi/spc2_reserve.c \
 	scsi/mode.c \
 	scsi/sbc.c \
 	scsi/thin.c \

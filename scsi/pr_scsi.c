@@ -529,7 +529,7 @@ int tdm__pr_apply_ordered(struct tdm_lu *lu, const uint8_t *cdb,
 	sr = tdm_pr_out_decode(cdb, param, len, &op, info);
 	if (sr != TDM_SR_OK)
 		return sr;
-	/* the SPC-2 reservation is the cluster's too (scsi/spc.c) */
+	/* the SPC-2 reservation is the cluster's too (scsi/spc2_reserve.c) */
 	sr = pr_apply(lu, &op, nx, true, &res);
 	tdm_pr_op_free(&op);
 	if (sr == TDM_SR_OK)

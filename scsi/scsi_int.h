@@ -129,7 +129,8 @@ struct tdm_lu {
 	struct tdm_mode_state mode_saved;
 	struct tdm_nexus *spc2_holder; /* SPC-2 RESERVE holder (one head) */
 	/* cluster mode: the holder by I_T nexus id, on any head
-	 * (scsi/spc.c); spc2_held is read by the gate without the lock */
+	 * (scsi/spc2_reserve.c); spc2_held is read by the gate without the lock
+	 */
 	atomic_bool spc2_held;
 	struct tdm_pr_nexus *spc2_id;
 	uint32_t prevent; /* PREVENT ALLOW MEDIUM REMOVAL count */
@@ -226,7 +227,7 @@ struct tdm_lu *tdm__lun_lookup(struct tdm_nexus *nx, uint64_t lun,
 struct tdm_lu **tdm__all_lus(size_t *n);
 /* The LUs of nx's current map, each with a reference; malloc'ed array. */
 struct tdm_lu **tdm__nexus_lus(struct tdm_nexus *nx, size_t *n);
-/* SPC-2 reservation cleared by a reset (scsi/spc.c) */
+/* SPC-2 reservation cleared by a reset (scsi/spc2_reserve.c) */
 /* A LOGICAL UNIT RESET of lu from issuer clears its SPC-2 reservation;
  * in cluster mode on every head: tmf's response then waits until every
  * head applied it (tmf may be NULL). */
@@ -318,9 +319,15 @@ size_t tdm__sense_build(uint8_t *buf, size_t len, enum tdm_sense_reason sr,
 			const struct tdm_sense_info *info, bool descriptor);
 enum tdm_sense_reason tdm__bs_status_to_sr(enum tdm_bs_status st, bool write);
 
-/* ---- SPC / SBC handlers (scsi/spc.c, scsi/sbc.c, scsi/mode.c) ---- */
+/* ---- SPC / SBC handlers (scsi/inquiry.c, lun.c, unit_state.c,
+ * log_sense.c, spc2_reserve.c, mode.c, sbc.c) ---- */
 
-/* Shared parse helpers */
+static inline uint32_t tdm__min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Parse helpers shared by the opcode tables (scsi/optable.c) */
 int tdm__parse_alloc6(struct tdm_cmd *cmd);  /* alloc len in byte 4 */
 int tdm__parse_alloc10(struct tdm_cmd *cmd); /* alloc len in bytes 7-8 */
 int tdm__parse_none(struct tdm_cmd *cmd);
@@ -372,7 +379,7 @@ int tdm__sbc_sync_cache(struct tdm_cmd *cmd);
 /* Issue a backstore request for cmd; completion ends the command. */
 void tdm__bs_io(struct tdm_cmd *cmd, struct tdm_bs_io *io);
 
-/* ---- appended by the SPC/SBC emulation (scsi/spc.c, scsi/sbc.c) ---- */
+/* ---- appended by the SPC/SBC emulation (scsi/unit_state.c, sbc.c) ---- */
 
 /* SBC-3 PRE-FETCH(10)/(16) and READ DEFECT DATA(10)/(12) */
 int tdm__sbc_prefetch_parse(struct tdm_cmd *cmd);
@@ -387,10 +394,12 @@ uint32_t tdm__lu_max_xfer_blocks(const struct tdm_lu *lu);
  * lu->stopped test covers a stopped unit; an unloaded one is also stopped.
  */
 int tdm__lu_medium_check(struct tdm_lu *lu);
+/* SBC-3 PREVENT ALLOW MEDIUM REMOVAL: nx no longer prevents removal from
+ * lu (nx NULL: nobody does; a LU reset). */
+void tdm__medium_prevent_drop(struct tdm_lu *lu, const struct tdm_nexus *nx);
 /*
  * INQUIRY TPGS field and the target port group of a nexus' port (VPD 83h
- * designator type 5h). scsi/spc.c answers "no ALUA" (0) and group 1 until
- * alua/ provides them.
+ * designator type 5h), from scsi/alua_scsi.c.
  */
 uint8_t tdm__lu_tpgs(const struct tdm_lu *lu);
 uint16_t tdm__port_group_of(const struct tdm_lu *lu,
@@ -621,7 +630,8 @@ bool tdm__stpg_supported(const struct tdm_lu *lu);
 /* The MMC opcode table (lookup as tdm__op_lookup() does for disks). */
 const struct tdm_opdesc *tdm__mmc_op_lookup(const struct tdm_cmd *cmd,
 					    bool *bad_sa);
-/* spc.c: a CD-ROM got a new medium (the drive is loaded and started). */
+/* unit_state.c: a CD-ROM got a new medium (the drive is loaded and
+ * started). */
 void tdm__lu_medium_inserted(struct tdm_lu *lu);
 /*
  * Swap the medium of CD-ROM lu for the image of conf (filename "" ejects
