@@ -34,22 +34,25 @@ static int dec_err(struct tdm_sense_info *info, int sr, bool cdb, size_t byte,
 static int dec_tids(struct tdm_pr_op *op, const uint8_t *p, size_t len,
 		    size_t base, size_t max, struct tdm_sense_info *info)
 {
+	struct tdm_pr_tid_err e;
 	struct tdm_pr_tid t;
-	size_t off, used, bad, n = 0;
+	size_t off, used, n = 0;
 	int pass, r;
 
 	for (pass = 0; pass < 2; pass++) {
 		for (off = 0; off < len; off += used) {
 			r = tdm_pr_tid_decode(p + off, len - off,
 					      pass ? &op->tids[n] : &t, &used,
-					      &bad);
+					      &e);
 			if (r == -EMSGSIZE)
 				return TDM_SR_PARAM_LIST_LENGTH_ERROR;
 			if (r < 0)
 				return dec_err(
 					info,
 					TDM_SR_INVALID_FIELD_IN_PARAM_LIST,
-					false, base + off + bad, 7);
+					false, base + off + e.byte, e.bit);
+			if (pass)
+				op->tid_off[n] = (uint32_t)(base + off);
 			n++;
 			if (n > max)
 				return TDM_SR_INSUFFICIENT_REGISTRATION_RESOURCES;
@@ -59,7 +62,8 @@ static int dec_tids(struct tdm_pr_op *op, const uint8_t *p, size_t len,
 		if (!n)
 			return TDM_SR_OK;
 		op->tids = calloc(n, sizeof(*op->tids));
-		if (!op->tids)
+		op->tid_off = calloc(n, sizeof(*op->tid_off));
+		if (!op->tids || !op->tid_off)
 			return TDM_SR_INSUFFICIENT_REGISTRATION_RESOURCES;
 		op->ntids = n;
 		n = 0;
@@ -70,7 +74,9 @@ static int dec_tids(struct tdm_pr_op *op, const uint8_t *p, size_t len,
 void tdm_pr_op_free(struct tdm_pr_op *op)
 {
 	free(op->tids);
+	free(op->tid_off);
 	op->tids = NULL;
+	op->tid_off = NULL;
 	op->ntids = 0;
 }
 
@@ -157,4 +163,35 @@ int tdm_pr_out_decode(const uint8_t *cdb, const uint8_t *param, size_t len,
 	if (sr != TDM_SR_OK)
 		tdm_pr_op_free(op);
 	return sr;
+}
+
+int tdm_pr_out_check_tids(const struct tdm_pr_op *op,
+			  const struct tdm_pr_nexus *nx,
+			  struct tdm_sense_info *info)
+{
+	uint8_t proto = nx->tid.proto;
+	size_t i;
+
+	memset(info, 0, sizeof(*info));
+	info->sks_bit = -1;
+	if (op->sa == TDM_PR_REGISTER_AND_MOVE) {
+		/* 6.16.4: the destination port may be another head's, whose
+		 * protocol is not known here: only the receiving port */
+		if (op->ntids == 1 && op->move_rel_port == nx->rel_port &&
+		    op->tids[0].proto != proto)
+			return dec_err(info, TDM_SR_INVALID_FIELD_IN_PARAM_LIST,
+				       false, 24, 3);
+		return TDM_SR_OK;
+	}
+	/* 5.13.7: SPEC_I_PT names I_T nexuses of the receiving target port
+	 * (ALL_TG_PT: of every target port, of any protocol) */
+	if (!(op->flags & TDM_PR_F_SPEC_I_PT) ||
+	    (op->flags & TDM_PR_F_ALL_TG_PT))
+		return TDM_SR_OK;
+	for (i = 0; i < op->ntids; i++)
+		if (op->tids[i].proto != proto)
+			return dec_err(info, TDM_SR_INVALID_FIELD_IN_PARAM_LIST,
+				       false, op->tid_off ? op->tid_off[i] : 28,
+				       3);
+	return TDM_SR_OK;
 }

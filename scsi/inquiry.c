@@ -17,44 +17,36 @@
 #define VD_SRP 0x0940	/* SRP (no version claimed) */
 #define VD_ISCSI 0x0960 /* iSCSI (no version claimed) */
 
-/* SPC-4: PROTOCOL IDENTIFIER values */
-#define PROTO_SRP 0x4
-#define PROTO_ISCSI 0x5
-
 /* SPC-4 device identification VPD page: designator types, code sets,
  * associations */
 #define DT_T10 0x1
-#define DT_EUI64 0x2
-#define DT_NAA 0x3
+#define DT_EUI64 TDM_DESIG_EUI64
+#define DT_NAA TDM_DESIG_NAA
 #define DT_REL_PORT 0x4
 #define DT_TPG 0x5
-#define DT_SCSI_NAME 0x8
+#define DT_SCSI_NAME TDM_DESIG_SCSI_NAME
 #define CS_BINARY 0x1
 #define CS_ASCII 0x2
 #define CS_UTF8 0x3
 #define ASSOC_LU 0x0
-#define ASSOC_PORT 0x1
-#define ASSOC_TARGET 0x2
+#define ASSOC_PORT TDM_DESIG_ASSOC_PORT
 
 /* The largest INQUIRY answer we build (VPD 83h with two SCSI names). */
 #define INQ_MAX 1024
+/* The most designators a transport gives for its port and device. */
+#define TPORT_DESIG_MAX 3
 
 /* tdm__lu_tpgs() and tdm__port_group_of(): scsi/alua_scsi.c */
 
 /* ---- transport facts for INQUIRY ---- */
 
+/* The transport's PROTOCOL IDENTIFIER (struct tdm_transport_ops), or -1
+ * when it does not say (TDM_PROTO_NONE) or there is no nexus. */
 static int nexus_protocol(const struct tdm_nexus *nx)
 {
-	const char *n;
-
-	if (!nx || !nx->ops || !nx->ops->name)
+	if (!nx || !nx->ops || nx->ops->protocol == TDM_PROTO_NONE)
 		return -1;
-	n = nx->ops->name;
-	if (!strcmp(n, "iscsi"))
-		return PROTO_ISCSI;
-	if (!strcmp(n, "srp"))
-		return PROTO_SRP;
-	return -1;
+	return nx->ops->protocol;
 }
 
 static void pad_field(uint8_t *dst, size_t width, const char *src)
@@ -145,9 +137,9 @@ static size_t inq_standard(const struct tdm_cmd *cmd, uint8_t *p)
 		pad_field(p + 32, 4, NULL);
 	}
 	vd[nvd++] = VD_SAM5;
-	if (proto == PROTO_ISCSI)
+	if (proto == TDM_PROTO_ISCSI)
 		vd[nvd++] = VD_ISCSI;
-	else if (proto == PROTO_SRP)
+	else if (proto == TDM_PROTO_SRP)
 		vd[nvd++] = VD_SRP;
 	vd[nvd++] = VD_SPC4;
 	vd[nvd++] = VD_SBC3;
@@ -174,20 +166,23 @@ static size_t put_desig(uint8_t *p, int proto, uint8_t code_set, uint8_t assoc,
 	return 4 + len;
 }
 
-/* SCSI name string designator: null terminated, padded to 4 bytes. */
-static size_t put_name_desig(uint8_t *p, int proto, uint8_t assoc,
-			     const char *name, const char *suffix)
+/* A designator of the transport's (SPC-4 7.8.6) in room bytes at p, or
+ * nothing (0) if it does not fit. A SCSI name string is null terminated
+ * and padded to a multiple of 4 bytes. */
+static size_t put_port_desig(uint8_t *p, size_t room, int proto,
+			     const struct tdm_designator *d)
 {
-	size_t n = strlen(name), s = suffix ? strlen(suffix) : 0;
-	size_t len = (n + s + 1 + 3) & ~(size_t)3;
+	bool name = d->type == DT_SCSI_NAME;
+	size_t len = name ? (d->len + 1u + 3u) & ~(size_t)3 : d->len;
 
-	if (len > 252) /* DESIGNATOR LENGTH is one byte; keep it sane */
+	if (len > 252 || 4 + len > room) /* DESIGNATOR LENGTH: one byte */
 		return 0;
+	if (!name)
+		return put_desig(p, proto, CS_BINARY, d->assoc, d->type, d->id,
+				 len);
 	memset(p + 4, 0, len);
-	memcpy(p + 4, name, n);
-	if (s)
-		memcpy(p + 4 + n, suffix, s);
-	return put_desig(p, proto, CS_UTF8, assoc, DT_SCSI_NAME, NULL, len);
+	memcpy(p + 4, d->id, d->len);
+	return put_desig(p, proto, CS_UTF8, d->assoc, DT_SCSI_NAME, NULL, len);
 }
 
 static size_t vpd_devid(const struct tdm_cmd *cmd, uint8_t *p)
@@ -220,21 +215,14 @@ static size_t vpd_devid(const struct tdm_cmd *cmd, uint8_t *p)
 		n += put_desig(p + n, proto, CS_BINARY, ASSOC_PORT, DT_TPG, b4,
 			       4);
 	}
-	if (nx && proto == PROTO_ISCSI && nx->id.target[0]) {
-		/* SCSI name string designators: the target device
-		 * and the target port (RFC 7143 13.4: "name,t,0xTPGT") */
-		char tp[16];
-		static const char hex[] = "0123456789abcdef";
-		size_t i;
+	if (nx && nx->ops->target_port) {
+		/* the target port and target device as the transport names
+		 * them (iSCSI: SCSI name strings, SRP and FC: EUI-64/NAA) */
+		struct tdm_designator d[TPORT_DESIG_MAX];
+		size_t k = nx->ops->target_port(nx, d, TPORT_DESIG_MAX), i;
 
-		memcpy(tp, ",t,0x", 5);
-		for (i = 0; i < 4; i++)
-			tp[5 + i] = hex[(nx->id.tpgt >> (12 - 4 * i)) & 0xF];
-		tp[9] = '\0';
-		n += put_name_desig(p + n, proto, ASSOC_TARGET, nx->id.target,
-				    NULL);
-		n += put_name_desig(p + n, proto, ASSOC_PORT, nx->id.target,
-				    tp);
+		for (i = 0; i < k && i < TPORT_DESIG_MAX; i++)
+			n += put_port_desig(p + n, INQ_MAX - n, proto, &d[i]);
 	}
 	return n;
 }

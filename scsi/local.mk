@@ -7,6 +7,8 @@ libtandem_a_SOURCES += \
 	scsi/task_mgmt.c \
 	scsi/lu.c \
 	scsi/target.c \
+	scsi/nexus_id.c \
+	scsi/transport_id.c \
 	scsi/optable.c \
 	scsi/inquiry.c \
 	scsi/lun.c \

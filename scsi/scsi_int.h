@@ -16,8 +16,7 @@
 #include "lib/list.h"
 #include "tandem/scsi.h"
 #include "tandem/transport.h"
-
-struct tdm_pr_nexus; /* pr-sync/pr.h */
+#include "pr-sync/pr.h"
 
 /* An exec handler returns a sense reason, or this when it will call
  * tdm__cmd_done() later. */
@@ -173,6 +172,11 @@ void tdm__lu_put(struct tdm_lu *lu);
  */
 int tdm__lun_decode(uint64_t sam_lun, uint64_t *lun);
 uint64_t tdm__lun_encode(uint64_t lun);
+/* Ask nx's transport for the initiator port's TransportID, check that it
+ * is one of ops->protocol and keep it, decoded, with its printable name
+ * (scsi/nexus_id.c). 0 (also without ops->transport_id), or -EINVAL: the
+ * transport gave none that decodes, and nx has no TransportID. */
+int tdm__nexus_identify(struct tdm_nexus *nx);
 /* A command of nx was released (frees a dying nexus after the last). */
 void tdm__nexus_cmd_released(struct tdm_nexus *nx);
 
@@ -196,6 +200,9 @@ struct tdm_ua {
 struct tdm_nexus {
 	struct tdm_list link; /* on the global nexus list */
 	struct tdm_nexus_id id;
+	/* id.tid decoded (if id.tid_len): the initiator port as persistent
+	 * reservations name it (scsi/nexus_id.c) */
+	struct tdm_pr_tid tid;
 	uint64_t id_num; /* session id for tandemctl, never reused */
 	struct tdm_lunmap *test_map; /* owned map of tdm__test_nexus() */
 	uint16_t rel_port;
@@ -355,7 +362,6 @@ void tdm__spc2_nexus_gone(struct tdm_nexus *nx);
 /* Cluster: apply an ordered SPC-2 event (TDM__ORD_* below) from the
  * nexus id; lu NULL: every LU (nexus gone). mine: this head sent it.
  * Returns the sense reason of the command that sent it. */
-struct tdm_pr_nexus;
 int tdm__spc2_apply(struct tdm_lu *lu, uint8_t kind,
 		    const struct tdm_pr_nexus *id, bool mine);
 /* The holder's id for a snapshot (false: none), and set from one. */
@@ -378,6 +384,7 @@ int tdm__sbc_sync_cache(struct tdm_cmd *cmd);
 
 /* Issue a backstore request for cmd; completion ends the command. */
 void tdm__bs_io(struct tdm_cmd *cmd, struct tdm_bs_io *io);
+
 
 /* ---- appended by the SPC/SBC emulation (scsi/unit_state.c, sbc.c) ---- */
 
@@ -442,9 +449,6 @@ int tdm__rstmf(struct tdm_cmd *cmd);
 #define TDM__PR_F_REGISTERED (1u << 0) /* some I_T nexus is registered */
 #define TDM__PR_F_RESERVED (1u << 1)   /* a persistent reservation exists */
 
-struct tdm_pr_state;
-struct tdm_pr_op;
-struct tdm_pr_result;
 int tdm__pr_in_parse(struct tdm_cmd *cmd);
 int tdm__pr_in(struct tdm_cmd *cmd);
 int tdm__pr_out_parse(struct tdm_cmd *cmd);
@@ -476,12 +480,14 @@ void tdm__pr_submit(struct tdm_lu *lu, const struct tdm_pr_op *op,
  * head). sender: that nexus when it is on this head (it gets no unit
  * attention), else NULL. Returns the sense reason; info its SKS.
  */
-struct tdm_pr_nexus;
 int tdm__pr_apply_ordered(struct tdm_lu *lu, const uint8_t *cdb,
 			  const uint8_t *param, size_t len,
 			  const struct tdm_pr_nexus *nx,
 			  const struct tdm_nexus *sender,
 			  struct tdm_sense_info *info);
+/* The name persistent reservations and the cluster give nx: its
+ * TransportID and relative target port (scsi/nexus_id.c); -ENOENT if the
+ * transport gave no TransportID. */
 int tdm__pr_nexus_id(const struct tdm_nexus *nx, struct tdm_pr_nexus *out);
 /* lu's PR state as bytes (pr-sync's encoding), and back (written to the
  * APTPL file first). */
