@@ -407,8 +407,9 @@ int tdm__mmc_read_cd_parse(struct tdm_cmd *cmd)
 		return tdm__cdb_err(cmd, 9, 2); /* C2 ERROR INFORMATION */
 	if (cdb[10] & 0x07)
 		return tdm__cdb_err(cmd, 10, 2); /* SUB-CHANNEL SELECTION */
-	if (lba > lu->nblocks || n > lu->nblocks - lba)
-		return TDM_SR_LBA_OUT_OF_RANGE;
+	sr = tdm__lba_check(lu, lba, n);
+	if (sr != TDM_SR_OK)
+		return sr;
 	if (n > tdm__lu_max_xfer_blocks(lu))
 		return tdm__cdb_err(cmd, 6, 7);
 	cmd->lba = lba;

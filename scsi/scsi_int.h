@@ -385,6 +385,31 @@ int tdm__sbc_sync_cache(struct tdm_cmd *cmd);
 /* Issue a backstore request for cmd; completion ends the command. */
 void tdm__bs_io(struct tdm_cmd *cmd, struct tdm_bs_io *io);
 
+/*
+ * What every medium access command decides the same way (scsi/sbc.c).
+ * SBC-4 4.5: do the n blocks from lba lie on lu's medium (overflow
+ * included)? tdm__lba_check(): TDM_SR_OK, or LOGICAL BLOCK ADDRESS OUT OF
+ * RANGE without INFORMATION or field pointer (EXTENDED COPY reports its
+ * copy targets' ranges otherwise); tdm__sbc_check_range(): the medium
+ * (tdm__lu_medium_check()) first.
+ */
+bool tdm__lba_in_range(const struct tdm_lu *lu, uint64_t lba, uint64_t n);
+int tdm__lba_check(const struct tdm_lu *lu, uint64_t lba, uint64_t n);
+int tdm__sbc_check_range(struct tdm_cmd *cmd, uint64_t lba, uint64_t n);
+/* Has lu a volatile write cache (nv_cache: declared non-volatile)? */
+bool tdm__lu_volatile_cache(const struct tdm_lu *lu);
+/* Must a write to lu reach stable storage before it completes? With a
+ * volatile cache: FUA, or WCE=0 in the caching mode page (write
+ * through). */
+bool tdm__write_stable(const struct tdm_lu *lu, bool fua);
+/* Read or write cmd's blocks (cmd->lba, cmd->nblocks) from or to buf;
+ * cmd->exec_done gets the result. */
+void tdm__sbc_rw(struct tdm_cmd *cmd, uint8_t op, void *buf, bool fua);
+/* Flush lu's volatile cache; cmd->exec_done gets the result. */
+void tdm__sbc_flush(struct tdm_cmd *cmd);
+/* Offset of the first byte where a and b differ, or len (MISCOMPARE's
+ * INFORMATION). */
+size_t tdm__first_diff(const uint8_t *a, const uint8_t *b, size_t len);
 
 /* ---- appended by the SPC/SBC emulation (scsi/unit_state.c, sbc.c) ---- */
 

@@ -153,16 +153,28 @@ int tdm__spc2_apply(struct tdm_lu *lu, uint8_t kind,
 	return sr;
 }
 
+/* RESERVE and RELEASE: true with the command's result in *sr when the
+ * CDB is refused or, in cluster mode, the agent orders kind; false when
+ * this head carries the command out alone. */
+static bool checked_or_ordered(struct tdm_cmd *cmd, uint8_t kind, int *sr)
+{
+	*sr = spc2_check_cdb(cmd);
+	if (*sr != TDM_SR_OK)
+		return true;
+	if (!tdm__cluster_mode())
+		return false;
+	*sr = order_from(cmd, kind);
+	return true;
+}
+
 int tdm__spc_reserve(struct tdm_cmd *cmd)
 {
 	struct tdm_lu *lu = cmd->lu;
 	struct tdm_nexus *h;
-	int sr = spc2_check_cdb(cmd);
+	int sr;
 
-	if (sr != TDM_SR_OK)
+	if (checked_or_ordered(cmd, TDM__ORD_SPC2_RESERVE, &sr))
 		return sr;
-	if (tdm__cluster_mode())
-		return order_from(cmd, TDM__ORD_SPC2_RESERVE);
 	pthread_mutex_lock(&lu->lock);
 	h = lu->spc2_holder;
 	if (tdm__pr_blocks_spc2(lu)) /* PR: SPC-4 5.13.3, scsi/pr_scsi.c */
@@ -178,12 +190,10 @@ int tdm__spc_reserve(struct tdm_cmd *cmd)
 int tdm__spc_release(struct tdm_cmd *cmd)
 {
 	struct tdm_lu *lu = cmd->lu;
-	int sr = spc2_check_cdb(cmd);
+	int sr;
 
-	if (sr != TDM_SR_OK)
+	if (checked_or_ordered(cmd, TDM__ORD_SPC2_RELEASE, &sr))
 		return sr;
-	if (tdm__cluster_mode())
-		return order_from(cmd, TDM__ORD_SPC2_RELEASE);
 	/* SPC-2 RELEASE: from another nexus GOOD, without effect */
 	pthread_mutex_lock(&lu->lock);
 	if (lu->spc2_holder == cmd->nexus)

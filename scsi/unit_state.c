@@ -268,14 +268,9 @@ int tdm__spc_start_stop(struct tdm_cmd *cmd)
 	}
 	/* stopping writes the volatile cache to the medium first unless
 	 * NO_FLUSH; IMMED only allows an earlier status: ignored */
-	if (!start && !no_flush && lu->bs.write_cache && !lu->conf.nv_cache) {
-		cmd->bsio.op = TDM_BS_FLUSH;
-		cmd->bsio.offset = 0;
-		cmd->bsio.len = 0;
-		cmd->bsio.buf = NULL;
-		cmd->bsio.fua = false;
+	if (!start && !no_flush && tdm__lu_volatile_cache(lu)) {
 		cmd->exec_done = start_stop_flushed;
-		tdm__bs_io(cmd, &cmd->bsio);
+		tdm__sbc_flush(cmd);
 		return TDM__SR_ASYNC;
 	}
 	return start_stop_apply(cmd);
