@@ -175,8 +175,8 @@ static size_t put_port_desig(uint8_t *p, size_t room, int proto,
 	bool name = d->type == DT_SCSI_NAME;
 	size_t len = name ? (d->len + 1u + 3u) & ~(size_t)3 : d->len;
 
-	if (len > 252 || 4 + len > room) /* DESIGNATOR LENGTH: one byte */
-		return 0;
+	if (d->len > sizeof(d->id) || len > 252 || 4 + len > room)
+		return 0; /* DESIGNATOR LENGTH: one byte */
 	if (!name)
 		return put_desig(p, proto, CS_BINARY, d->assoc, d->type, d->id,
 				 len);

@@ -370,6 +370,39 @@ static void prout(struct tdm_nexus *nx, uint8_t sa, const uint8_t *p,
 	run_out(nx, 0, c, sizeof(c), p, len);
 }
 
+/* Transports that give no TransportID of theirs (tdm__nexus_identify) */
+static int tid_fc(const struct tdm_nexus *nx, uint8_t *buf, size_t cap)
+{
+	static const uint8_t wwpn[8] = {0x21, 0, 0, 0x1b, 0x32, 0xa1, 0, 1};
+
+	(void)nx;
+	return tdm_transport_id(buf, cap, TDM_PROTO_FC, wwpn, sizeof(wwpn));
+}
+
+static int tid_spi(const struct tdm_nexus *nx, uint8_t *buf, size_t cap)
+{
+	(void)nx;
+	assert_true(cap >= 24);
+	memset(buf, 0, 24);
+	buf[0] = 0x01; /* SPI: no TransportID of ours */
+	return 24;
+}
+
+static int tid_fails(const struct tdm_nexus *nx, uint8_t *buf, size_t cap)
+{
+	(void)nx;
+	(void)buf;
+	(void)cap;
+	return -EIO;
+}
+
+static int tid_too_long(const struct tdm_nexus *nx, uint8_t *buf, size_t cap)
+{
+	(void)nx;
+	(void)buf;
+	return (int)cap + 4;
+}
+
 /* Identity through other transports than iSCSI: an SRP nexus and one of
  * a fabric that does not say (TDM_PROTO_NONE). */
 static void test_transport_identity(void **state)
@@ -526,6 +559,35 @@ static void test_transport_identity(void **state)
 	tdm_put_be64(p + 8, 0xA);
 	prout(anon, 0x00, p, 24);
 	expect_sense(0x5, 0x55, 0x04);
+
+	/* a transport whose TransportID is of another protocol than it
+	 * says, of none we know, fails or overflows: the nexus has none */
+	{
+		int (*const bad[])(const struct tdm_nexus *, uint8_t *,
+				   size_t) = {tid_fc, tid_spi, tid_fails,
+					      tid_too_long};
+		const struct tdm_transport_ops *keep = srp3->ops;
+		struct tdm_transport_ops o = *keep;
+		struct tdm_pr_nexus none;
+
+		srp3->ops = &o;
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			o.transport_id = bad[i];
+			assert_int_equal(tdm__nexus_identify(srp3), -EINVAL);
+			id = tdm_nexus_get_id(srp3);
+			assert_int_equal(id->tid_len, 0);
+			assert_string_equal(id->port, id->initiator);
+			assert_int_equal(tdm__pr_nexus_id(srp3, &none),
+					 -ENOENT);
+		}
+		/* FC says FC: fine */
+		o.protocol = TDM_PROTO_FC;
+		o.transport_id = tid_fc;
+		assert_int_equal(tdm__nexus_identify(srp3), 0);
+		assert_string_equal(tdm_nexus_get_id(srp3)->port,
+				    "0x2100001b32a10001");
+		srp3->ops = keep;
+	}
 
 	tdm__test_nexus_free(srp);
 	tdm__test_nexus_free(srp2);
