@@ -17,6 +17,37 @@ static int iscsi_describe(struct tdm_nexus *nx, char *buf, size_t len)
 	return snprintf(buf, len, "%s", c ? c->desc : "iscsi");
 }
 
+/* SPC-4 7.6.4.6: the initiator port, format 01b (name ",i,0x" ISID) */
+static int iscsi_transport_id(const struct tdm_nexus *nx, uint8_t *buf,
+			      size_t cap)
+{
+	const struct tdm__iscsi_conn *c = tdm_nexus_priv(nx);
+
+	return tdm_transport_id_iscsi(buf, cap, c->initiator, c->isid);
+}
+
+/* RFC 7143 13.4: the SCSI device is the target name, the target port
+ * "name,t,0xTPGT" (SCSI name string designators) */
+static size_t iscsi_target_port(const struct tdm_nexus *nx,
+				struct tdm_designator *d, size_t max)
+{
+	const struct tdm__iscsi_conn *c = tdm_nexus_priv(nx);
+	int n;
+
+	if (max < 2 || !c->target[0])
+		return 0;
+	n = snprintf((char *)d[0].id, sizeof(d[0].id), "%s", c->target);
+	d[0].assoc = TDM_DESIG_ASSOC_TARGET;
+	d[0].type = TDM_DESIG_SCSI_NAME;
+	d[0].len = (uint8_t)n;
+	n = snprintf((char *)d[1].id, sizeof(d[1].id), "%s,t,0x%04x", c->target,
+		     c->tpgt);
+	d[1].assoc = TDM_DESIG_ASSOC_PORT;
+	d[1].type = TDM_DESIG_SCSI_NAME;
+	d[1].len = (uint8_t)n;
+	return 2;
+}
+
 static void iscsi_close_nexus(struct tdm_nexus *nx)
 {
 	const struct tdm__iscsi_conn *c = tdm_nexus_priv(nx);
@@ -28,6 +59,9 @@ static void iscsi_close_nexus(struct tdm_nexus *nx)
 
 const struct tdm_transport_ops tdm_iscsi_ops = {
 	.name = "iscsi",
+	.protocol = TDM_PROTO_ISCSI,
+	.transport_id = iscsi_transport_id,
+	.target_port = iscsi_target_port,
 	.write_pending = tdm__iscsi_write_pending,
 	.queue_status = tdm__iscsi_queue_status,
 	.abort_pending = tdm__iscsi_abort_pending,

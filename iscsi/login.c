@@ -510,9 +510,7 @@ static void login_finish(struct tdm__iscsi_conn *c)
 		memset(&id, 0, sizeof(id));
 		snprintf(id.initiator, sizeof(id.initiator), "%s",
 			 c->initiator);
-		memcpy(id.isid, c->isid, 6);
 		snprintf(id.target, sizeof(id.target), "%s", c->target);
-		id.tpgt = c->tpgt;
 		c->nexus =
 			tdm_nexus_create(&tdm_iscsi_ops, &id, c->loop, c, &err);
 		if (!c->nexus) {

@@ -24,12 +24,6 @@
 
 #include "tandem/scsi.h"
 
-/* SPC-4 7.6.1, table 444: protocol identifiers of the TransportIDs kept */
-#define TDM_PR_PROTO_FC 0x0
-#define TDM_PR_PROTO_SRP 0x4
-#define TDM_PR_PROTO_ISCSI 0x5
-#define TDM_PR_PROTO_SAS 0x6
-
 /* SPC-4 7.6.4.6: iSCSI TransportID format codes */
 #define TDM_PR_TID_FMT_NAME 0x0	     /* 00b: iSCSI name (initiator device) */
 #define TDM_PR_TID_FMT_NAME_ISID 0x1 /* 01b: name ",i,0x" ISID (port) */
@@ -78,10 +72,10 @@ enum tdm_pr_type {
 
 /* An initiator port (or, iSCSI format 00b, an initiator device). */
 struct tdm_pr_tid {
-	uint8_t proto;	 /* TDM_PR_PROTO_* */
-	uint8_t fmt;	 /* TDM_PR_TID_FMT_* (0 except iSCSI 01b) */
-	uint16_t len;	 /* bytes used in id[] */
-	uint8_t isid[6]; /* iSCSI format 01b */
+	uint8_t proto; /* enum tdm_proto (tandem/scsi.h): FC, SRP, iSCSI, SAS */
+	uint8_t fmt;   /* TDM_PR_TID_FMT_* (0 except iSCSI 01b) */
+	uint16_t len;  /* bytes used in id[] */
+	uint8_t isid[6];		 /* iSCSI format 01b */
 	uint8_t id[TDM_PR_NAME_MAX + 1]; /* iSCSI name (no NUL), FC/SAS 8
 					  * bytes, SRP 16 bytes */
 };
@@ -131,6 +125,8 @@ struct tdm_pr_op {
 	uint16_t move_rel_port;	 /* REGISTER AND MOVE destination port */
 	size_t ntids;		 /* SPEC_I_PT list, or the one REGISTER AND */
 	struct tdm_pr_tid *tids; /* MOVE destination; malloc'ed */
+	uint32_t *tid_off;	 /* where each starts in the parameter list
+				  * (decoded ops; else NULL) */
 };
 
 /* A unit attention to raise, or an I_T nexus whose tasks to abort. */
@@ -171,6 +167,20 @@ int tdm_pr_state_check(const struct tdm_pr_state *st);
 int tdm_pr_out_decode(const uint8_t *cdb, const uint8_t *param, size_t len,
 		      struct tdm_pr_op *op, struct tdm_sense_info *info);
 void tdm_pr_op_free(struct tdm_pr_op *op);
+/*
+ * Can the TransportIDs of decoded op name initiator ports of the target
+ * ports they would be registered at, received on nx? The one thing a
+ * TransportID says about a target port is its protocol, and of every
+ * target port the receiving one is the only whose protocol is known
+ * here: SPEC_I_PT without ALL_TG_PT registers each at the receiving
+ * port, and REGISTER AND MOVE may name it. A TransportID of another
+ * protocol gets INVALID FIELD IN PARAMETER LIST at its PROTOCOL
+ * IDENTIFIER. Checked where the command arrives, before it is ordered,
+ * so that heads without this check agree on what they apply.
+ */
+int tdm_pr_out_check_tids(const struct tdm_pr_op *op,
+			  const struct tdm_pr_nexus *nx,
+			  struct tdm_sense_info *info);
 
 /*
  * Apply op received on nexus nx. Returns TDM_SR_OK, TDM_SR_RESERVATION_
@@ -220,17 +230,36 @@ size_t tdm_pr_in_read_full_status(const struct tdm_pr_state *st, uint8_t *buf,
 
 /* ---- TransportIDs (SPC-4 7.6.4) ---- */
 
+/* Where a TransportID is wrong: its byte, and the field's highest bit. */
+struct tdm_pr_tid_err {
+	size_t byte;
+	int8_t bit;
+};
+
 /*
  * Decode one TransportID from p (avail bytes). Returns 0 and the bytes it
- * takes in *used, or -EINVAL with the offending byte offset in *bad.
+ * takes in *used; -EMSGSIZE if it does not fit in avail; -EINVAL with the
+ * offending field in *e: byte 0 bit 7 a format code the protocol does not
+ * have, bit 5 or 4 reserved bits, bit 3 a protocol that is not FC, SRP,
+ * iSCSI or SAS; byte 2 an iSCSI ADDITIONAL LENGTH; from byte 4 the
+ * iSCSI name.
  */
 int tdm_pr_tid_decode(const uint8_t *p, size_t avail, struct tdm_pr_tid *t,
-		      size_t *used, size_t *bad);
+		      size_t *used, struct tdm_pr_tid_err *e);
 /* Encode t; returns its length (written only if <= cap). */
 size_t tdm_pr_tid_encode(const struct tdm_pr_tid *t, uint8_t *buf, size_t cap);
-/* Build the iSCSI format 01b TransportID of an initiator port. */
+/* Build the iSCSI format 01b TransportID of an initiator port; -EINVAL
+ * for a name that cannot be in one. */
 int tdm_pr_tid_iscsi(struct tdm_pr_tid *t, const char *name,
 		     const uint8_t isid[6]);
+/* Build the TransportID of an initiator port of protocol proto from its
+ * binary identifier (SRP 16 bytes, FC and SAS 8); -EINVAL otherwise. */
+int tdm_pr_tid_port(struct tdm_pr_tid *t, uint8_t proto, const uint8_t *id,
+		    size_t len);
+/* The initiator port t names, printable: an iSCSI name (",i,0x" and the
+ * ISID in format 01b), else "0x" and the identifier in hex. Writes at
+ * most cap bytes with the null, returns the length it has. */
+size_t tdm_pr_tid_name(const struct tdm_pr_tid *t, char *buf, size_t cap);
 /* Same identifier, byte for byte (iSCSI names compared without case). */
 bool tdm_pr_tid_equal(const struct tdm_pr_tid *a, const struct tdm_pr_tid *b);
 /*

@@ -277,41 +277,24 @@ void tdm__range_cmd_done(struct tdm_cmd *cmd)
 
 /* ---- shared helpers ---- */
 
-/* SBC-4: LBA range (overflow included) and the medium. */
-static int check_range(struct tdm_cmd *cmd, uint64_t lba, uint64_t n)
-{
-	struct tdm_lu *lu = cmd->lu;
-	int sr = tdm__lu_medium_check(lu);
-
-	if (sr != TDM_SR_OK)
-		return sr;
-	if (lba > lu->nblocks || n > lu->nblocks - lba)
-		return TDM_SR_LBA_OUT_OF_RANGE;
-	return TDM_SR_OK;
-}
-
 /* Does the write need to reach stable storage before completing? */
 static bool write_fua(const struct tdm_cmd *cmd)
 {
-	const struct tdm_lu *lu = cmd->lu;
-
-	if (!lu->bs.write_cache || lu->conf.nv_cache)
-		return false;
-	/* SBC-4 caching mode page: WCE=0 means write through */
-	return (cmd->flags & TDM_CF_FUA) ||
-	       !__atomic_load_n(&lu->mode.wce, __ATOMIC_RELAXED);
+	return tdm__write_stable(cmd->lu, cmd->flags & TDM_CF_FUA);
 }
 
-/* Offset of the first byte where a and b differ, or len. */
-static size_t first_diff(const uint8_t *a, const uint8_t *b, size_t len)
+/* The write commands' range (the medium first), data and direction. */
+static int write_range(struct tdm_cmd *cmd, uint64_t lba, uint32_t n)
 {
-	size_t off = 0;
+	int sr = tdm__sbc_check_range(cmd, lba, n);
 
-	while (len - off >= 64 && !memcmp(a + off, b + off, 64))
-		off += 64;
-	while (off < len && a[off] == b[off])
-		off++;
-	return off;
+	if (sr != TDM_SR_OK)
+		return sr;
+	cmd->lba = lba;
+	cmd->nblocks = n;
+	cmd->data_len = n << cmd->lu->block_shift;
+	cmd->dir = n ? TDM_DIR_WRITE : TDM_DIR_NONE;
+	return TDM_SR_OK;
 }
 
 /* Byte 1 of the three CDBs: xxPROTECT (7:5) must be 0 (no protection
@@ -397,15 +380,8 @@ static int rmw_start(struct tdm_cmd *cmd, void (*run)(struct rmw *w))
 static void bs_rw(struct tdm_cmd *cmd, uint8_t op, void *buf, bool fua,
 		  void (*done)(struct tdm_cmd *cmd, int sr))
 {
-	struct tdm_bs_io *io = &cmd->bsio;
-
-	io->op = op;
-	io->fua = fua;
-	io->offset = cmd->lba << cmd->lu->block_shift;
-	io->len = (uint64_t)cmd->nblocks << cmd->lu->block_shift;
-	io->buf = buf;
 	cmd->exec_done = done;
-	tdm__bs_io(cmd, io);
+	tdm__sbc_rw(cmd, op, buf, fua);
 }
 
 /* Read the command's blocks into buf2, then done(). */
@@ -449,7 +425,7 @@ int tdm__caw_parse(struct tdm_cmd *cmd)
 		return sr;
 	if (n > CAW_MAX_BLOCKS)
 		return tdm__cdb_err(cmd, 13, 7);
-	sr = check_range(cmd, lba, n);
+	sr = tdm__sbc_check_range(cmd, lba, n);
 	if (sr != TDM_SR_OK)
 		return sr;
 	cmd->lba = lba;
@@ -474,7 +450,7 @@ static void caw_read(struct tdm_cmd *cmd, int sr)
 		rmw_end(w, sr, NULL);
 		return;
 	}
-	off = first_diff(cmd->buf, cmd->buf2, len);
+	off = tdm__first_diff(cmd->buf, cmd->buf2, len);
 	if (off < len) {
 		/* SBC-4 5.3: MISCOMPARE DURING VERIFY OPERATION, INFORMATION
 		 * = offset of the first differing byte in the verify data */
@@ -518,14 +494,7 @@ int tdm__orwrite_parse(struct tdm_cmd *cmd)
 		return sr;
 	if (n > tdm__lu_max_xfer_blocks(cmd->lu))
 		return tdm__cdb_err(cmd, 10, 7);
-	sr = check_range(cmd, lba, n);
-	if (sr != TDM_SR_OK)
-		return sr;
-	cmd->lba = lba;
-	cmd->nblocks = n;
-	cmd->data_len = n << cmd->lu->block_shift;
-	cmd->dir = n ? TDM_DIR_WRITE : TDM_DIR_NONE;
-	return TDM_SR_OK;
+	return write_range(cmd, lba, n);
 }
 
 static void orwrite_read(struct tdm_cmd *cmd, int sr)
@@ -588,14 +557,7 @@ int tdm__write_atomic_parse(struct tdm_cmd *cmd)
 	 */
 	if (n > max_atomic_blocks(cmd->lu))
 		return tdm__cdb_err(cmd, 12, 7);
-	sr = check_range(cmd, lba, n);
-	if (sr != TDM_SR_OK)
-		return sr;
-	cmd->lba = lba;
-	cmd->nblocks = n;
-	cmd->data_len = n << cmd->lu->block_shift;
-	cmd->dir = n ? TDM_DIR_WRITE : TDM_DIR_NONE;
-	return TDM_SR_OK;
+	return write_range(cmd, lba, n);
 }
 
 static void atomic_run(struct rmw *w)

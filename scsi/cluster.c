@@ -37,7 +37,6 @@
 /* 2: the SPC-2 holder after each PR state; 3: the daemon's part at the
  * end (tdm_cluster_set_ext) */
 #define SNAP_VERSION 3
-#define TID_MAX 300 /* an iSCSI TransportID: 24 + a 223-byte name */
 
 /* a command waiting for its operation to come back ordered */
 struct pending {
@@ -197,7 +196,7 @@ int tdm__cluster_pr_out(struct tdm_cmd *cmd)
 	struct tdm_cluster_pr pr;
 	struct tdm_pr_nexus nx;
 	struct pending *p;
-	uint8_t tid[TID_MAX];
+	uint8_t tid[TDM_TID_MAX];
 	size_t n;
 	int r;
 
@@ -354,7 +353,8 @@ void tdm_cluster_pr_apply(bool mine, uint64_t req,
 	struct tdm_sense_info info;
 	struct tdm_pr_nexus nx;
 	struct tdm_lu *lu = tdm__lu_by_name(pr->device);
-	size_t used = 0, bad = 0;
+	struct tdm_pr_tid_err e;
+	size_t used = 0;
 	int sr;
 
 	memset(&info, 0, sizeof(info));
@@ -367,8 +367,8 @@ void tdm_cluster_pr_apply(bool mine, uint64_t req,
 			pr->device);
 		sr = TDM_SR_LUN_NOT_SUPPORTED;
 	} else if (pr->cdb_len != 10 ||
-		   tdm_pr_tid_decode(pr->tid, pr->tid_len, &nx.tid, &used,
-				     &bad) < 0 ||
+		   tdm_pr_tid_decode(pr->tid, pr->tid_len, &nx.tid, &used, &e) <
+			   0 ||
 		   used != pr->tid_len) {
 		log_err("cluster: %s: malformed PR OUT from the agent",
 			lu->name);
@@ -467,7 +467,7 @@ void tdm_cluster_reject_all(void)
 
 static void put_nexus(struct tdm_wbuf *w, const struct tdm_pr_nexus *id)
 {
-	uint8_t tid[TID_MAX];
+	uint8_t tid[TDM_TID_MAX];
 	size_t n =
 		id->tid.len ? tdm_pr_tid_encode(&id->tid, tid, sizeof(tid)) : 0;
 
@@ -482,16 +482,16 @@ static void put_nexus(struct tdm_wbuf *w, const struct tdm_pr_nexus *id)
 /* false: malformed */
 static bool get_nexus(struct tdm_rd *r, struct tdm_pr_nexus *id)
 {
-	size_t n, used = 0, bad = 0;
+	size_t n, used = 0;
 	const uint8_t *tid = tdm_rd_get_bytes(r, &n);
+	struct tdm_pr_tid_err e;
 
 	memset(id, 0, sizeof(*id));
 	id->rel_port = tdm_rd_get_u16(r);
 	if (r->bad)
 		return false;
-	return n == 0 ||
-	       (tdm_pr_tid_decode(tid, n, &id->tid, &used, &bad) == 0 &&
-		used == n);
+	return n == 0 || (tdm_pr_tid_decode(tid, n, &id->tid, &used, &e) == 0 &&
+			  used == n);
 }
 
 static void put_spc2(struct tdm_wbuf *w, struct tdm_lu *lu)

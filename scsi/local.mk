@@ -7,8 +7,14 @@ libtandem_a_SOURCES += \
 	scsi/task_mgmt.c \
 	scsi/lu.c \
 	scsi/target.c \
+	scsi/nexus_id.c \
+	scsi/transport_id.c \
 	scsi/optable.c \
-	scsi/spc.c \
+	scsi/inquiry.c \
+	scsi/lun.c \
+	scsi/unit_state.c \
+	scsi/log_sense.c \
+	scsi/spc2_reserve.c \
 	scsi/mode.c \
 	scsi/sbc.c \
 	scsi/thin.c \

@@ -5,8 +5,8 @@
  * track, and the media change that tandemctl asks for.
  *
  * The medium is an image file behind the LU's backstore. It can be absent
- * (filename ""), unloaded by START STOP UNIT (LOEJ=1, START=0; spc.c keeps
- * that state with the prevention of medium removal), or swapped by
+ * (filename ""), unloaded by START STOP UNIT (LOEJ=1, START=0; unit_state.c
+ * keeps that state with the prevention of medium removal), or swapped by
  * tdm__mmc_change_medium() without closing a session: that raises NOT
  * READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED (28h/00h) on every I_T
  * nexus and a media event for GET EVENT STATUS NOTIFICATION.
@@ -62,11 +62,6 @@
 	      * status (what Linux sr and Windows ask for) */
 #define MP_ALL 0x3F
 #define MODE_MAX 128
-
-static uint32_t min_u32(uint32_t a, uint32_t b)
-{
-	return a < b ? a : b;
-}
 
 /* Is there a loaded medium (an image, not ejected)? */
 static bool medium_present(struct tdm_lu *lu)
@@ -134,7 +129,7 @@ int tdm__mmc_inquiry(struct tdm_cmd *cmd)
 	sr = tdm__spc_inquiry(cmd);
 	if (sr != TDM_SR_OK || (cmd->cdb[1] & 0x01))
 		return sr;
-	/* standard data: claim MMC-6 where spc.c claims SBC-3 (VERSION
+	/* standard data: claim MMC-6 where inquiry.c claims SBC-3 (VERSION
 	 * DESCRIPTORs at bytes 58-73) */
 	for (i = 58; i + 2 <= 74 && i + 2 <= cmd->data_len; i += 2)
 		if (tdm_get_be16(cmd->buf + i) == VD_SBC3)
@@ -176,7 +171,7 @@ int tdm__mmc_start_stop(struct tdm_cmd *cmd)
 	if (!(cmd->cdb[3] & 0x0F) && (pc || (!loej && !start)))
 		return TDM_SR_OK;
 	before = medium_present(lu);
-	/* no write cache on a CD-ROM: spc.c completes it at once */
+	/* no write cache on a CD-ROM: unit_state.c completes it at once */
 	sr = tdm__spc_start_stop(cmd);
 	if (sr == TDM__SR_ASYNC)
 		return sr;
@@ -208,7 +203,7 @@ int tdm__mmc_mode_sense_parse(struct tdm_cmd *cmd)
 		return tdm__cdb_err(cmd, 3, 7);
 	cmd->dir = TDM_DIR_READ;
 	cmd->alloc_len =
-		min_u32(ten ? tdm_get_be16(cdb + 7) : cdb[4], MODE_MAX);
+		tdm__min_u32(ten ? tdm_get_be16(cdb + 7) : cdb[4], MODE_MAX);
 	return TDM_SR_OK;
 }
 
@@ -274,7 +269,7 @@ int tdm__mmc_get_config_parse(struct tdm_cmd *cmd)
 	if ((cmd->cdb[1] & 0x03) == 0x03)
 		return tdm__cdb_err(cmd, 1, 1);
 	cmd->dir = TDM_DIR_READ;
-	cmd->alloc_len = min_u32(tdm_get_be16(cmd->cdb + 7), GC_MAX);
+	cmd->alloc_len = tdm__min_u32(tdm_get_be16(cmd->cdb + 7), GC_MAX);
 	return TDM_SR_OK;
 }
 
@@ -412,8 +407,9 @@ int tdm__mmc_read_cd_parse(struct tdm_cmd *cmd)
 		return tdm__cdb_err(cmd, 9, 2); /* C2 ERROR INFORMATION */
 	if (cdb[10] & 0x07)
 		return tdm__cdb_err(cmd, 10, 2); /* SUB-CHANNEL SELECTION */
-	if (lba > lu->nblocks || n > lu->nblocks - lba)
-		return TDM_SR_LBA_OUT_OF_RANGE;
+	sr = tdm__lba_check(lu, lba, n);
+	if (sr != TDM_SR_OK)
+		return sr;
 	if (n > tdm__lu_max_xfer_blocks(lu))
 		return tdm__cdb_err(cmd, 6, 7);
 	cmd->lba = lba;

@@ -740,3 +740,26 @@ const struct tdm_opdesc *tdm__op_at(size_t i)
 {
 	return i < NOPS ? &disk_ops[i] : NULL;
 }
+
+/* ---- parse helpers shared by the opcode tables ---- */
+
+int tdm__parse_none(struct tdm_cmd *cmd)
+{
+	cmd->dir = TDM_DIR_NONE;
+	cmd->data_len = 0;
+	return TDM_SR_OK;
+}
+
+int tdm__parse_alloc6(struct tdm_cmd *cmd)
+{
+	cmd->dir = TDM_DIR_READ;
+	cmd->alloc_len = cmd->cdb[4];
+	return TDM_SR_OK;
+}
+
+int tdm__parse_alloc10(struct tdm_cmd *cmd)
+{
+	cmd->dir = TDM_DIR_READ;
+	cmd->alloc_len = tdm_get_be16(cmd->cdb + 7);
+	return TDM_SR_OK;
+}

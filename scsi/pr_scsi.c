@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * pr.c - persistent reservations in the SCSI core: the PERSISTENT RESERVE
- * IN/OUT handlers, the gate's reservation check, the LU's PR state with
- * its APTPL file, unit attentions, and PREEMPT AND ABORT. The rules live
- * in pr-sync/pr.c; this file only feeds it and carries out its results.
+ * pr_scsi.c - persistent reservations in the SCSI core: the PERSISTENT
+ * RESERVE IN/OUT handlers, the gate's reservation check, the LU's PR
+ * state with its APTPL file, unit attentions, and PREEMPT AND ABORT. The
+ * rules live in pr-sync/; this file only feeds it and carries out its
+ * results.
  *
  * Locking: lu->pr is read and replaced under lu->lock. PERSISTENT RESERVE
  * OUT is serialized by pr_out_lock: it applies the operation to a copy,
@@ -56,15 +57,6 @@ static int8_t top_bit(uint8_t v)
 	while (b > 0 && !(v & (1u << b)))
 		b--;
 	return b;
-}
-
-/* The I_T nexus as persistent reservations name it: an iSCSI initiator
- * port (TransportID format 01b) and the relative target port id. */
-static int nexus_pr_id(const struct tdm_nexus *nx, struct tdm_pr_nexus *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->rel_port = nx->rel_port;
-	return tdm_pr_tid_iscsi(&out->tid, nx->id.initiator, nx->id.isid);
 }
 
 /* ---- the LU's state ---- */
@@ -197,7 +189,7 @@ bool tdm__pr_conflict(struct tdm_cmd *cmd)
 	}
 	if (!(fl & TDM__PR_F_RESERVED))
 		return false;
-	if (nexus_pr_id(cmd->nexus, &nx) < 0)
+	if (tdm__pr_nexus_id(cmd->nexus, &nx) < 0)
 		return true;
 	allowed = allowed_bits(cmd);
 	pthread_mutex_lock(&lu->lock);
@@ -379,7 +371,7 @@ static void carry_out(struct tdm_lu *lu, const struct tdm_nexus *sender,
 			tdm_list_entry(pos, struct tdm_nexus, link);
 
 		if (nx == sender || !nexus_sees(nx, lu) ||
-		    nexus_pr_id(nx, &id) < 0)
+		    tdm__pr_nexus_id(nx, &id) < 0)
 			continue;
 		for (i = 0; i < res->nua; i++)
 			if (res->ua[i].rel_port == id.rel_port &&
@@ -497,10 +489,10 @@ void tdm__pr_submit(struct tdm_lu *lu, const struct tdm_pr_op *op,
 	int sr;
 
 	memset(&res, 0, sizeof(res));
-	if (nexus_pr_id(sender, &nx) < 0) {
+	if (tdm__pr_nexus_id(sender, &nx) < 0) {
 		log_warnx_rl("%s: PERSISTENT RESERVE OUT from a nexus without "
-			     "an initiator name",
-			     lu->name);
+			     "a TransportID (%s)",
+			     lu->name, sender->id.port);
 		sr = TDM_SR_INSUFFICIENT_REGISTRATION_RESOURCES;
 	} else {
 		sr = pr_apply(lu, op, &nx, true, &res);
@@ -526,7 +518,7 @@ int tdm__pr_apply_ordered(struct tdm_lu *lu, const uint8_t *cdb,
 	sr = tdm_pr_out_decode(cdb, param, len, &op, info);
 	if (sr != TDM_SR_OK)
 		return sr;
-	/* the SPC-2 reservation is the cluster's too (scsi/spc.c) */
+	/* the SPC-2 reservation is the cluster's too (scsi/spc2_reserve.c) */
 	sr = pr_apply(lu, &op, nx, true, &res);
 	tdm_pr_op_free(&op);
 	if (sr == TDM_SR_OK)
@@ -535,11 +527,6 @@ int tdm__pr_apply_ordered(struct tdm_lu *lu, const uint8_t *cdb,
 		*info = res.info;
 	tdm_pr_result_free(&res);
 	return sr;
-}
-
-int tdm__pr_nexus_id(const struct tdm_nexus *nx, struct tdm_pr_nexus *out)
-{
-	return nexus_pr_id(nx, out);
 }
 
 int tdm__pr_snapshot(struct tdm_lu *lu, uint8_t **buf, size_t *len)
@@ -602,10 +589,18 @@ static void pr_out_done(void *arg, int sr, const struct tdm_pr_result *res)
 int tdm__pr_out(struct tdm_cmd *cmd)
 {
 	struct tdm_sense_info info;
+	struct tdm_pr_nexus nx;
 	struct tdm_pr_op op;
 	int sr;
 
 	sr = tdm_pr_out_decode(cmd->cdb, cmd->buf, cmd->data_len, &op, &info);
+	/* TransportIDs the receiving port cannot have: refused here, before
+	 * ordering (a nexus without TransportID: tdm__pr_submit()) */
+	if (sr == TDM_SR_OK && tdm__pr_nexus_id(cmd->nexus, &nx) == 0) {
+		sr = tdm_pr_out_check_tids(&op, &nx, &info);
+		if (sr != TDM_SR_OK)
+			tdm_pr_op_free(&op);
+	}
 	if (sr != TDM_SR_OK) {
 		if (!info.sks_valid)
 			return sr;

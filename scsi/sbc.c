@@ -57,21 +57,73 @@ static uint64_t get_be(const uint8_t *p, unsigned n)
 	return v;
 }
 
-/*
- * The checks shared by the medium access commands: LBA range (SBC-3:
- * LOGICAL BLOCK ADDRESS OUT OF RANGE when lba + length passes the
- * capacity, overflow included) and the medium.
- */
-static int check_range(struct tdm_cmd *cmd, uint64_t lba, uint64_t nblocks)
-{
-	struct tdm_lu *lu = cmd->lu;
-	int sr = tdm__lu_medium_check(lu);
+/* ---- what every medium access command decides the same way ---- */
 
-	if (sr != TDM_SR_OK)
-		return sr;
-	if (lba > lu->nblocks || nblocks > lu->nblocks - lba)
-		return TDM_SR_LBA_OUT_OF_RANGE;
-	return TDM_SR_OK;
+bool tdm__lba_in_range(const struct tdm_lu *lu, uint64_t lba, uint64_t n)
+{
+	/* SBC-4 4.5: blocks 0 to the capacity - 1, overflow included */
+	return lba <= lu->nblocks && n <= lu->nblocks - lba;
+}
+
+int tdm__lba_check(const struct tdm_lu *lu, uint64_t lba, uint64_t n)
+{
+	/* SBC-4: LOGICAL BLOCK ADDRESS OUT OF RANGE, without INFORMATION
+	 * or field pointer */
+	return tdm__lba_in_range(lu, lba, n) ? TDM_SR_OK
+					     : TDM_SR_LBA_OUT_OF_RANGE;
+}
+
+int tdm__sbc_check_range(struct tdm_cmd *cmd, uint64_t lba, uint64_t n)
+{
+	int sr = tdm__lu_medium_check(cmd->lu);
+
+	return sr != TDM_SR_OK ? sr : tdm__lba_check(cmd->lu, lba, n);
+}
+
+bool tdm__lu_volatile_cache(const struct tdm_lu *lu)
+{
+	/* nv_cache: the cache is declared non-volatile, FUA is moot */
+	return lu->bs.write_cache && !lu->conf.nv_cache;
+}
+
+bool tdm__write_stable(const struct tdm_lu *lu, bool fua)
+{
+	/* SBC-4 caching mode page: WCE=0 means write through */
+	return tdm__lu_volatile_cache(lu) &&
+	       (fua || !__atomic_load_n(&lu->mode.wce, __ATOMIC_RELAXED));
+}
+
+void tdm__sbc_rw(struct tdm_cmd *cmd, uint8_t op, void *buf, bool fua)
+{
+	struct tdm_bs_io *io = &cmd->bsio;
+
+	io->op = op;
+	io->fua = fua;
+	io->offset = cmd->lba << cmd->lu->block_shift;
+	io->len = (uint64_t)cmd->nblocks << cmd->lu->block_shift;
+	io->buf = buf;
+	tdm__bs_io(cmd, io);
+}
+
+void tdm__sbc_flush(struct tdm_cmd *cmd)
+{
+	cmd->bsio.op = TDM_BS_FLUSH;
+	cmd->bsio.fua = false;
+	cmd->bsio.offset = 0;
+	cmd->bsio.len = 0;
+	cmd->bsio.buf = NULL;
+	tdm__bs_io(cmd, &cmd->bsio);
+}
+
+size_t tdm__first_diff(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	size_t off = 0;
+
+	while (len - off >= 64 && !memcmp(a + off, b + off, 64))
+		off += 64;
+	while (off < len && a[off] == b[off])
+		off++;
+	return off;
 }
 
 /* Decode LBA and transfer length; max transfer length check. */
@@ -132,7 +184,7 @@ int tdm__sbc_rw_parse(struct tdm_cmd *cmd)
 		if (sr != TDM_SR_OK)
 			return sr;
 	}
-	sr = check_range(cmd, lba, n);
+	sr = tdm__sbc_check_range(cmd, lba, n);
 	if (sr != TDM_SR_OK)
 		return sr;
 	cmd->lba = lba;
@@ -145,37 +197,12 @@ int tdm__sbc_rw_parse(struct tdm_cmd *cmd)
 	return TDM_SR_OK;
 }
 
-/* Does a write of cmd need to reach stable storage before completing? */
-static bool write_fua(const struct tdm_cmd *cmd)
-{
-	const struct tdm_lu *lu = cmd->lu;
-
-	/* nv_cache: the cache is declared non-volatile, FUA is moot */
-	if (!lu->bs.write_cache || lu->conf.nv_cache)
-		return false;
-	/* SBC-3 caching page: WCE=0 means write through */
-	return (cmd->flags & TDM_CF_FUA) ||
-	       !__atomic_load_n(&lu->mode.wce, __ATOMIC_RELAXED);
-}
-
-static void bs_rw(struct tdm_cmd *cmd, uint8_t op, void *buf, bool fua)
-{
-	struct tdm_bs_io *io = &cmd->bsio;
-
-	io->op = op;
-	io->fua = fua;
-	io->offset = cmd->lba << cmd->lu->block_shift;
-	io->len = (uint64_t)cmd->nblocks << cmd->lu->block_shift;
-	io->buf = buf;
-	tdm__bs_io(cmd, io);
-}
-
 int tdm__sbc_read(struct tdm_cmd *cmd)
 {
 	if (!cmd->nblocks)
 		return TDM_SR_OK;
 	cmd->exec_done = NULL;
-	bs_rw(cmd, TDM_BS_READ, cmd->buf, false);
+	tdm__sbc_rw(cmd, TDM_BS_READ, cmd->buf, false);
 	return TDM__SR_ASYNC;
 }
 
@@ -184,20 +211,9 @@ int tdm__sbc_write(struct tdm_cmd *cmd)
 	if (!cmd->nblocks)
 		return TDM_SR_OK;
 	cmd->exec_done = NULL;
-	bs_rw(cmd, TDM_BS_WRITE, cmd->buf, write_fua(cmd));
+	tdm__sbc_rw(cmd, TDM_BS_WRITE, cmd->buf,
+		    tdm__write_stable(cmd->lu, cmd->flags & TDM_CF_FUA));
 	return TDM__SR_ASYNC;
-}
-
-/* Offset of the first byte where a and b differ, or len. */
-static size_t first_diff(const uint8_t *a, const uint8_t *b, size_t len)
-{
-	size_t off = 0;
-
-	while (len - off >= 64 && !memcmp(a + off, b + off, 64))
-		off += 64;
-	while (off < len && a[off] == b[off])
-		off++;
-	return off;
 }
 
 static void free_buf2(struct tdm_cmd *cmd)
@@ -226,10 +242,11 @@ static void compare_done(struct tdm_cmd *cmd, int sr)
 		return;
 	}
 	if (!single) {
-		off = first_diff(cmd->buf, cmd->buf2, len);
+		off = tdm__first_diff(cmd->buf, cmd->buf2, len);
 	} else {
 		for (i = 0; i < cmd->nblocks && off == len; i++) {
-			size_t d = first_diff(cmd->buf, cmd->buf2 + i * bs, bs);
+			size_t d = tdm__first_diff(cmd->buf, cmd->buf2 + i * bs,
+						   bs);
 
 			if (d < bs)
 				off = i * bs + d;
@@ -256,7 +273,7 @@ static int read_to_buf2(struct tdm_cmd *cmd,
 		return TDM_SR_ABORTED_NO_RESOURCES;
 	}
 	cmd->exec_done = done;
-	bs_rw(cmd, TDM_BS_READ, cmd->buf2, false);
+	tdm__sbc_rw(cmd, TDM_BS_READ, cmd->buf2, false);
 	return TDM__SR_ASYNC;
 }
 
@@ -279,8 +296,7 @@ int tdm__sbc_write_verify(struct tdm_cmd *cmd)
 	/* write to the medium (not only a volatile cache) then verify:
 	 * BYTCHK 01b reads it back and compares */
 	cmd->exec_done = write_verify_written;
-	bs_rw(cmd, TDM_BS_WRITE, cmd->buf,
-	      lu->bs.write_cache && !lu->conf.nv_cache);
+	tdm__sbc_rw(cmd, TDM_BS_WRITE, cmd->buf, tdm__write_stable(lu, true));
 	return TDM__SR_ASYNC;
 }
 
@@ -310,7 +326,7 @@ int tdm__sbc_verify_parse(struct tdm_cmd *cmd)
 	sr = decode_lba_len(cmd, &l, &lba, &n);
 	if (sr != TDM_SR_OK)
 		return sr;
-	sr = check_range(cmd, lba, n);
+	sr = tdm__sbc_check_range(cmd, lba, n);
 	if (sr != TDM_SR_OK)
 		return sr;
 	cmd->lba = lba;
@@ -346,7 +362,10 @@ int tdm__sbc_verify(struct tdm_cmd *cmd)
 
 /* ---- PRE-FETCH ---- */
 
-int tdm__sbc_prefetch_parse(struct tdm_cmd *cmd)
+/* PRE-FETCH and SYNCHRONIZE CACHE (10)/(16): IMMED, a range that must lie
+ * on the medium (NUMBER OF LOGICAL BLOCKS 0: from lba to the end; PRE-FETCH
+ * has no length limit: MAXIMUM PREFETCH LENGTH is not reported), no data */
+static int range_only_parse(struct tdm_cmd *cmd)
 {
 	struct cdb_layout l;
 	uint64_t lba;
@@ -356,13 +375,17 @@ int tdm__sbc_prefetch_parse(struct tdm_cmd *cmd)
 		return TDM_SR_INVALID_OPCODE;
 	if (cmd->cdb[1] & 0x02)
 		cmd->flags |= TDM_CF_IMMED;
-	/* MAXIMUM PREFETCH LENGTH is not reported: no length limit */
 	lba = get_be(cmd->cdb + l.lba_off, l.lba_len);
 	n = (uint32_t)get_be(cmd->cdb + l.len_off, l.len_len);
 	cmd->lba = lba;
 	cmd->nblocks = 0; /* no data moves (statistics) */
 	cmd->dir = TDM_DIR_NONE;
-	return check_range(cmd, lba, n);
+	return tdm__sbc_check_range(cmd, lba, n);
+}
+
+int tdm__sbc_prefetch_parse(struct tdm_cmd *cmd)
+{
+	return range_only_parse(cmd);
 }
 
 int tdm__sbc_prefetch(struct tdm_cmd *cmd)
@@ -377,21 +400,7 @@ int tdm__sbc_prefetch(struct tdm_cmd *cmd)
 
 int tdm__sbc_sync_cache_parse(struct tdm_cmd *cmd)
 {
-	struct cdb_layout l;
-	uint64_t lba;
-	uint32_t n;
-
-	if (!layout_of(cmd->cdb[0], &l))
-		return TDM_SR_INVALID_OPCODE;
-	if (cmd->cdb[1] & 0x02)
-		cmd->flags |= TDM_CF_IMMED;
-	lba = get_be(cmd->cdb + l.lba_off, l.lba_len);
-	/* NUMBER OF LOGICAL BLOCKS 0: from lba to the end of the medium */
-	n = (uint32_t)get_be(cmd->cdb + l.len_off, l.len_len);
-	cmd->lba = lba;
-	cmd->nblocks = 0; /* no data moves (statistics) */
-	cmd->dir = TDM_DIR_NONE;
-	return check_range(cmd, lba, n);
+	return range_only_parse(cmd);
 }
 
 int tdm__sbc_sync_cache(struct tdm_cmd *cmd)
@@ -405,15 +414,10 @@ int tdm__sbc_sync_cache(struct tdm_cmd *cmd)
 	 * whole: backstores flush files or devices, not ranges. IMMED only
 	 * allows an early status: ignored.
 	 */
-	if (!lu->bs.write_cache || lu->conf.nv_cache)
+	if (!tdm__lu_volatile_cache(lu))
 		return TDM_SR_OK;
 	cmd->exec_done = NULL;
-	cmd->bsio.op = TDM_BS_FLUSH;
-	cmd->bsio.fua = false;
-	cmd->bsio.offset = 0;
-	cmd->bsio.len = 0;
-	cmd->bsio.buf = NULL;
-	tdm__bs_io(cmd, &cmd->bsio);
+	tdm__sbc_flush(cmd);
 	return TDM__SR_ASYNC;
 }
 

@@ -16,8 +16,7 @@
 #include "lib/list.h"
 #include "tandem/scsi.h"
 #include "tandem/transport.h"
-
-struct tdm_pr_nexus; /* pr-sync/pr.h */
+#include "pr-sync/pr.h"
 
 /* An exec handler returns a sense reason, or this when it will call
  * tdm__cmd_done() later. */
@@ -129,7 +128,8 @@ struct tdm_lu {
 	struct tdm_mode_state mode_saved;
 	struct tdm_nexus *spc2_holder; /* SPC-2 RESERVE holder (one head) */
 	/* cluster mode: the holder by I_T nexus id, on any head
-	 * (scsi/spc.c); spc2_held is read by the gate without the lock */
+	 * (scsi/spc2_reserve.c); spc2_held is read by the gate without the lock
+	 */
 	atomic_bool spc2_held;
 	struct tdm_pr_nexus *spc2_id;
 	uint32_t prevent; /* PREVENT ALLOW MEDIUM REMOVAL count */
@@ -172,6 +172,11 @@ void tdm__lu_put(struct tdm_lu *lu);
  */
 int tdm__lun_decode(uint64_t sam_lun, uint64_t *lun);
 uint64_t tdm__lun_encode(uint64_t lun);
+/* Ask nx's transport for the initiator port's TransportID, check that it
+ * is one of ops->protocol and keep it, decoded, with its printable name
+ * (scsi/nexus_id.c). 0 (also without ops->transport_id), or -EINVAL: the
+ * transport gave none that decodes, and nx has no TransportID. */
+int tdm__nexus_identify(struct tdm_nexus *nx);
 /* A command of nx was released (frees a dying nexus after the last). */
 void tdm__nexus_cmd_released(struct tdm_nexus *nx);
 
@@ -195,6 +200,9 @@ struct tdm_ua {
 struct tdm_nexus {
 	struct tdm_list link; /* on the global nexus list */
 	struct tdm_nexus_id id;
+	/* id.tid decoded (if id.tid_len): the initiator port as persistent
+	 * reservations name it (scsi/nexus_id.c) */
+	struct tdm_pr_tid tid;
 	uint64_t id_num; /* session id for tandemctl, never reused */
 	struct tdm_lunmap *test_map; /* owned map of tdm__test_nexus() */
 	uint16_t rel_port;
@@ -226,7 +234,7 @@ struct tdm_lu *tdm__lun_lookup(struct tdm_nexus *nx, uint64_t lun,
 struct tdm_lu **tdm__all_lus(size_t *n);
 /* The LUs of nx's current map, each with a reference; malloc'ed array. */
 struct tdm_lu **tdm__nexus_lus(struct tdm_nexus *nx, size_t *n);
-/* SPC-2 reservation cleared by a reset (scsi/spc.c) */
+/* SPC-2 reservation cleared by a reset (scsi/spc2_reserve.c) */
 /* A LOGICAL UNIT RESET of lu from issuer clears its SPC-2 reservation;
  * in cluster mode on every head: tmf's response then waits until every
  * head applied it (tmf may be NULL). */
@@ -318,9 +326,15 @@ size_t tdm__sense_build(uint8_t *buf, size_t len, enum tdm_sense_reason sr,
 			const struct tdm_sense_info *info, bool descriptor);
 enum tdm_sense_reason tdm__bs_status_to_sr(enum tdm_bs_status st, bool write);
 
-/* ---- SPC / SBC handlers (scsi/spc.c, scsi/sbc.c, scsi/mode.c) ---- */
+/* ---- SPC / SBC handlers (scsi/inquiry.c, lun.c, unit_state.c,
+ * log_sense.c, spc2_reserve.c, mode.c, sbc.c) ---- */
 
-/* Shared parse helpers */
+static inline uint32_t tdm__min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Parse helpers shared by the opcode tables (scsi/optable.c) */
 int tdm__parse_alloc6(struct tdm_cmd *cmd);  /* alloc len in byte 4 */
 int tdm__parse_alloc10(struct tdm_cmd *cmd); /* alloc len in bytes 7-8 */
 int tdm__parse_none(struct tdm_cmd *cmd);
@@ -348,7 +362,6 @@ void tdm__spc2_nexus_gone(struct tdm_nexus *nx);
 /* Cluster: apply an ordered SPC-2 event (TDM__ORD_* below) from the
  * nexus id; lu NULL: every LU (nexus gone). mine: this head sent it.
  * Returns the sense reason of the command that sent it. */
-struct tdm_pr_nexus;
 int tdm__spc2_apply(struct tdm_lu *lu, uint8_t kind,
 		    const struct tdm_pr_nexus *id, bool mine);
 /* The holder's id for a snapshot (false: none), and set from one. */
@@ -372,7 +385,33 @@ int tdm__sbc_sync_cache(struct tdm_cmd *cmd);
 /* Issue a backstore request for cmd; completion ends the command. */
 void tdm__bs_io(struct tdm_cmd *cmd, struct tdm_bs_io *io);
 
-/* ---- appended by the SPC/SBC emulation (scsi/spc.c, scsi/sbc.c) ---- */
+/*
+ * What every medium access command decides the same way (scsi/sbc.c).
+ * SBC-4 4.5: do the n blocks from lba lie on lu's medium (overflow
+ * included)? tdm__lba_check(): TDM_SR_OK, or LOGICAL BLOCK ADDRESS OUT OF
+ * RANGE without INFORMATION or field pointer (EXTENDED COPY reports its
+ * copy targets' ranges otherwise); tdm__sbc_check_range(): the medium
+ * (tdm__lu_medium_check()) first.
+ */
+bool tdm__lba_in_range(const struct tdm_lu *lu, uint64_t lba, uint64_t n);
+int tdm__lba_check(const struct tdm_lu *lu, uint64_t lba, uint64_t n);
+int tdm__sbc_check_range(struct tdm_cmd *cmd, uint64_t lba, uint64_t n);
+/* Has lu a volatile write cache (nv_cache: declared non-volatile)? */
+bool tdm__lu_volatile_cache(const struct tdm_lu *lu);
+/* Must a write to lu reach stable storage before it completes? With a
+ * volatile cache: FUA, or WCE=0 in the caching mode page (write
+ * through). */
+bool tdm__write_stable(const struct tdm_lu *lu, bool fua);
+/* Read or write cmd's blocks (cmd->lba, cmd->nblocks) from or to buf;
+ * cmd->exec_done gets the result. */
+void tdm__sbc_rw(struct tdm_cmd *cmd, uint8_t op, void *buf, bool fua);
+/* Flush lu's volatile cache; cmd->exec_done gets the result. */
+void tdm__sbc_flush(struct tdm_cmd *cmd);
+/* Offset of the first byte where a and b differ, or len (MISCOMPARE's
+ * INFORMATION). */
+size_t tdm__first_diff(const uint8_t *a, const uint8_t *b, size_t len);
+
+/* ---- appended by the SPC/SBC emulation (scsi/unit_state.c, sbc.c) ---- */
 
 /* SBC-3 PRE-FETCH(10)/(16) and READ DEFECT DATA(10)/(12) */
 int tdm__sbc_prefetch_parse(struct tdm_cmd *cmd);
@@ -387,10 +426,12 @@ uint32_t tdm__lu_max_xfer_blocks(const struct tdm_lu *lu);
  * lu->stopped test covers a stopped unit; an unloaded one is also stopped.
  */
 int tdm__lu_medium_check(struct tdm_lu *lu);
+/* SBC-3 PREVENT ALLOW MEDIUM REMOVAL: nx no longer prevents removal from
+ * lu (nx NULL: nobody does; a LU reset). */
+void tdm__medium_prevent_drop(struct tdm_lu *lu, const struct tdm_nexus *nx);
 /*
  * INQUIRY TPGS field and the target port group of a nexus' port (VPD 83h
- * designator type 5h). scsi/spc.c answers "no ALUA" (0) and group 1 until
- * alua/ provides them.
+ * designator type 5h), from scsi/alua_scsi.c.
  */
 uint8_t tdm__lu_tpgs(const struct tdm_lu *lu);
 uint16_t tdm__port_group_of(const struct tdm_lu *lu,
@@ -433,9 +474,6 @@ int tdm__rstmf(struct tdm_cmd *cmd);
 #define TDM__PR_F_REGISTERED (1u << 0) /* some I_T nexus is registered */
 #define TDM__PR_F_RESERVED (1u << 1)   /* a persistent reservation exists */
 
-struct tdm_pr_state;
-struct tdm_pr_op;
-struct tdm_pr_result;
 int tdm__pr_in_parse(struct tdm_cmd *cmd);
 int tdm__pr_in(struct tdm_cmd *cmd);
 int tdm__pr_out_parse(struct tdm_cmd *cmd);
@@ -467,12 +505,14 @@ void tdm__pr_submit(struct tdm_lu *lu, const struct tdm_pr_op *op,
  * head). sender: that nexus when it is on this head (it gets no unit
  * attention), else NULL. Returns the sense reason; info its SKS.
  */
-struct tdm_pr_nexus;
 int tdm__pr_apply_ordered(struct tdm_lu *lu, const uint8_t *cdb,
 			  const uint8_t *param, size_t len,
 			  const struct tdm_pr_nexus *nx,
 			  const struct tdm_nexus *sender,
 			  struct tdm_sense_info *info);
+/* The name persistent reservations and the cluster give nx: its
+ * TransportID and relative target port (scsi/nexus_id.c); -ENOENT if the
+ * transport gave no TransportID. */
 int tdm__pr_nexus_id(const struct tdm_nexus *nx, struct tdm_pr_nexus *out);
 /* lu's PR state as bytes (pr-sync's encoding), and back (written to the
  * APTPL file first). */
@@ -621,7 +661,8 @@ bool tdm__stpg_supported(const struct tdm_lu *lu);
 /* The MMC opcode table (lookup as tdm__op_lookup() does for disks). */
 const struct tdm_opdesc *tdm__mmc_op_lookup(const struct tdm_cmd *cmd,
 					    bool *bad_sa);
-/* spc.c: a CD-ROM got a new medium (the drive is loaded and started). */
+/* unit_state.c: a CD-ROM got a new medium (the drive is loaded and
+ * started). */
 void tdm__lu_medium_inserted(struct tdm_lu *lu);
 /*
  * Swap the medium of CD-ROM lu for the image of conf (filename "" ejects

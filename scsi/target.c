@@ -652,6 +652,11 @@ struct tdm_nexus *tdm_nexus_create(const struct tdm_transport_ops *ops,
 		return NULL;
 	}
 	nx->id = *id;
+	if (tdm__nexus_identify(nx) < 0)
+		log_warnx("%s: %s: no TransportID of the initiator port: "
+			  "persistent reservations are refused on this I_T "
+			  "nexus",
+			  id->target, id->initiator);
 	pthread_rwlock_wrlock(&tdm__reg_lock);
 	t = find_target(reg.targets, reg.ntargets, id->target);
 	if (!t || !t->conf->enabled) {
@@ -731,6 +736,11 @@ struct tdm_nexus *tdm__test_nexus(struct tdm_lu **lus, size_t n,
 		 (unsigned long long)next_nexus_id);
 	snprintf(nx->id.target, sizeof(nx->id.target),
 		 "iqn.2026-11.org.tandem:unit");
+	if (tdm__nexus_identify(nx) < 0) {
+		free(m);
+		free(nx);
+		return NULL;
+	}
 	pthread_rwlock_wrlock(&tdm__reg_lock);
 	nx->map = m;
 	nx->test_map = m;
@@ -773,9 +783,9 @@ int tdm_core_sessions(struct tdm_session_info **out, size_t *n)
 		s->id = nx->id_num;
 		snprintf(s->initiator, sizeof(s->initiator), "%s",
 			 nx->id.initiator);
+		snprintf(s->port, sizeof(s->port), "%s", nx->id.port);
 		snprintf(s->target, sizeof(s->target), "%s", nx->id.target);
-		memcpy(s->isid, nx->id.isid, 6);
-		s->tpgt = nx->id.tpgt;
+		s->rel_port = nx->rel_port;
 		snprintf(s->group, sizeof(s->group), "%s", nx->group);
 		snprintf(s->transport, sizeof(s->transport), "%s",
 			 nx->ops->name ? nx->ops->name : "?");

@@ -129,14 +129,6 @@ struct job {
 	uint32_t ndesc; /* UNMAP: descriptors */
 };
 
-/* Does a write of lu need to reach stable storage before completing?
- * (as scsi/sbc.c: WCE=0 with a volatile cache; nv_cache trusts it) */
-static bool need_stable(const struct tdm_lu *lu)
-{
-	return lu->bs.write_cache && !lu->conf.nv_cache &&
-	       !__atomic_load_n(&lu->mode.wce, __ATOMIC_RELAXED);
-}
-
 static void job_end(struct tdm_cmd *cmd, int sr)
 {
 	free(cmd->priv);
@@ -279,6 +271,7 @@ int tdm__thin_unmap(struct tdm_cmd *cmd)
 	uint32_t plen = cmd->data_len, bd_len, n, i;
 	uint64_t total = 0;
 	struct job j = {.op = TDM_BS_UNMAP};
+	int sr;
 
 	if (plen < UNMAP_HDR)
 		return TDM_SR_OK; /* no parameter list: nothing to do */
@@ -296,8 +289,9 @@ int tdm__thin_unmap(struct tdm_cmd *cmd)
 		uint64_t lba = tdm_get_be64(d);
 		uint32_t cnt = tdm_get_be32(d + 8);
 
-		if (lba > lu->nblocks || cnt > lu->nblocks - lba)
-			return TDM_SR_LBA_OUT_OF_RANGE;
+		sr = tdm__lba_check(lu, lba, cnt);
+		if (sr != TDM_SR_OK)
+			return sr;
 		total += cnt;
 		if (total > MAX_UNMAP_LBAS)
 			return tdm__param_err(
@@ -307,7 +301,7 @@ int tdm__thin_unmap(struct tdm_cmd *cmd)
 	if (!total)
 		return TDM_SR_OK;
 	j.ndesc = n;
-	j.flush = need_stable(lu);
+	j.flush = tdm__write_stable(lu, false);
 	return job_start(cmd, &j);
 }
 
@@ -347,16 +341,18 @@ int tdm__thin_ws_parse(struct tdm_cmd *cmd)
 		return sr;
 	if (!n) {
 		/* WSNZ=0: from lba to the last block of the medium */
-		if (lba >= lu->nblocks)
-			return TDM_SR_LBA_OUT_OF_RANGE;
+		sr = tdm__lba_check(lu, lba, 1);
+		if (sr != TDM_SR_OK)
+			return sr;
 		n = lu->nblocks - lba;
 	}
 	/* SBC-4 WRITE SAME: more than MAXIMUM WRITE SAME LENGTH is an invalid
 	 * field */
 	if (n > MAX_WS_BLOCKS)
 		return tdm__cdb_err(cmd, len_off, 7);
-	if (lba > lu->nblocks || n > lu->nblocks - lba)
-		return TDM_SR_LBA_OUT_OF_RANGE;
+	sr = tdm__lba_check(lu, lba, n);
+	if (sr != TDM_SR_OK)
+		return sr;
 	cmd->lba = lba;
 	cmd->nblocks = (uint32_t)n;
 	if (ws16 && (cdb[1] & 0x01)) {
@@ -407,13 +403,13 @@ int tdm__thin_ws(struct tdm_cmd *cmd)
 		 * deallocate each LBA (the parse refused UNMAP=1 on other
 		 * LUs); reads then return zeros if LBPRZ */
 		j.op = TDM_BS_UNMAP;
-		j.flush = need_stable(lu);
+		j.flush = tdm__write_stable(lu, false);
 	} else if (zero) {
 		j.op = TDM_BS_WRITE_ZEROES;
-		j.flush = need_stable(lu);
+		j.flush = tdm__write_stable(lu, false);
 	} else {
 		j.op = TDM_BS_WRITE;
-		j.fua = need_stable(lu);
+		j.fua = tdm__write_stable(lu, false);
 		bytes = (uint64_t)cmd->nblocks << lu->block_shift;
 		if (bytes > CHUNK_BYTES)
 			bytes = CHUNK_BYTES;
@@ -445,8 +441,9 @@ int tdm__thin_lba_status_parse(struct tdm_cmd *cmd)
 	sr = tdm__lu_medium_check(cmd->lu);
 	if (sr != TDM_SR_OK)
 		return sr;
-	if (lba >= cmd->lu->nblocks)
-		return TDM_SR_LBA_OUT_OF_RANGE;
+	sr = tdm__lba_check(cmd->lu, lba, 1); /* the LBA asked about */
+	if (sr != TDM_SR_OK)
+		return sr;
 	cmd->lba = lba;
 	cmd->nblocks = 0; /* no data of the medium moves */
 	cmd->dir = TDM_DIR_READ;

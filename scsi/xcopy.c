@@ -269,12 +269,10 @@ static int check_seg(struct xcopy *x, struct tdm_cmd *cmd, uint32_t off,
 	    s->bytes > MAX_SEG_BYTES)
 		return tdm__param_err(cmd, (uint16_t)len_field, 7);
 	/* the blocks must exist on both copy targets: COPY ABORTED */
-	if (s->src_lba > src->nblocks ||
-	    s->bytes / src->block_size > src->nblocks - s->src_lba)
+	if (!tdm__lba_in_range(src, s->src_lba, s->bytes / src->block_size))
 		return list_err(cmd, TDM_SR_COPY_TARGET_DEVICE_NOT_REACHABLE,
 				off + 12);
-	if (s->dst_lba > dst->nblocks ||
-	    s->bytes / dst->block_size > dst->nblocks - s->dst_lba)
+	if (!tdm__lba_in_range(dst, s->dst_lba, s->bytes / dst->block_size))
 		return list_err(cmd, TDM_SR_COPY_TARGET_DEVICE_NOT_REACHABLE,
 				off + 20);
 	if (s->bytes && (x->cscd[s->dst].read_only || dst->read_only ||
@@ -537,8 +535,7 @@ static void xc_write(struct xcopy *x)
 	io->op = TDM_BS_WRITE;
 	/* SBC-4 caching mode page of the destination: WCE=0 writes
 	 * through */
-	io->fua = dst->bs.write_cache && !dst->conf.nv_cache &&
-		  !__atomic_load_n(&dst->mode.wce, __ATOMIC_RELAXED);
+	io->fua = tdm__write_stable(dst, false);
 	io->offset = s->dst_lba * dst->block_size + x->done;
 	io->len = x->chunk;
 	io->buf = x->buf;

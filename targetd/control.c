@@ -424,18 +424,16 @@ static void do_sessions(struct client *c)
 		reply_err(c, -r, "cannot list sessions: %s", strerror(-r));
 		return;
 	}
-	sb_printf(&b, "id\ttransport\tinitiator\tisid\ttarget\ttpgt\tgroup\t"
-		      "luns\tinflight\tdetail\n");
+	sb_printf(&b, "id\ttransport\tinitiator\tport\ttarget\trel_port\t"
+		      "group\tluns\tinflight\tdetail\n");
 	for (size_t i = 0; i < n; i++) {
 		struct tdm_session_info *x = &s[i];
 
 		sb_printf(&b, "%llu\t%s\t", (unsigned long long)x->id,
 			  field(x->transport));
-		sb_printf(&b, "%s\t%02x%02x%02x%02x%02x%02x\t",
-			  field(x->initiator), x->isid[0], x->isid[1],
-			  x->isid[2], x->isid[3], x->isid[4], x->isid[5]);
-		sb_printf(&b, "%s\t%u\t%s\t%u\t%d\t", field(x->target), x->tpgt,
-			  field(x->group), x->nluns, x->inflight);
+		sb_printf(&b, "%s\t%s\t", field(x->initiator), field(x->port));
+		sb_printf(&b, "%s\t%u\t%s\t%u\t%d\t", field(x->target),
+			  x->rel_port, field(x->group), x->nluns, x->inflight);
 		sb_printf(&b, "%s\n", field(x->detail));
 	}
 	free(s);

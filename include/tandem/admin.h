@@ -29,9 +29,9 @@ void tdm_core_shutdown(void);
 struct tdm_session_info {
 	uint64_t id; /* stable for the session's life */
 	char initiator[224];
+	char port[244]; /* the initiator port (struct tdm_nexus_id) */
 	char target[224];
-	uint8_t isid[6];
-	uint16_t tpgt;
+	uint16_t rel_port; /* relative target port id */
 	char group[64];
 	char transport[16];
 	char detail[256]; /* transport's description (connections) */

@@ -35,6 +35,24 @@
 	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 #endif
 
+/*
+ * SPC-4 7.6.1, table 444 (PROTOCOL IDENTIFIER values): the SCSI transport
+ * protocol of a transport, of its initiator ports' TransportIDs and of its
+ * port designators.
+ */
+enum tdm_proto {
+	TDM_PROTO_FC = 0x0,    /* Fibre Channel (FCP) */
+	TDM_PROTO_SRP = 0x4,   /* SCSI RDMA Protocol */
+	TDM_PROTO_ISCSI = 0x5, /* iSCSI */
+	TDM_PROTO_SAS = 0x6,   /* SAS Serial SCSI Protocol */
+	TDM_PROTO_NONE =
+		0xF, /* no specific protocol: the fabric does not say */
+};
+
+/* The longest TransportID (SPC-4 7.6.4.6: iSCSI format 01b, a 223-byte
+ * name, ",i,0x", 12 hex digits and a null, padded to a multiple of 4). */
+#define TDM_TID_MAX 248
+
 /* SAM-5 5.3.1, table 20: status codes */
 enum tdm_scsi_status {
 	TDM_STATUS_GOOD = 0x00,

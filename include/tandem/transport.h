@@ -59,8 +59,53 @@ struct tdm_tmf {
 	atomic_int pending; /* private */
 };
 
+/* SPC-4 7.8.6: one designator of the device identification VPD page
+ * (83h) that names the target port or the target device a nexus is on */
+#define TDM_DESIG_ASSOC_PORT 0x1   /* ASSOCIATION 01b: the target port */
+#define TDM_DESIG_ASSOC_TARGET 0x2 /* ASSOCIATION 10b: the target device */
+#define TDM_DESIG_EUI64 0x2	   /* EUI-64 based (8, 12 or 16 bytes) */
+#define TDM_DESIG_NAA 0x3	   /* NAA (8 or 16 bytes) */
+#define TDM_DESIG_SCSI_NAME 0x8	   /* SCSI name string (UTF-8) */
+#define TDM_DESIG_MAX 251	   /* a SCSI name string, without its null */
+
+struct tdm_designator {
+	uint8_t assoc; /* TDM_DESIG_ASSOC_* */
+	uint8_t type;  /* TDM_DESIG_EUI64, _NAA (binary), _SCSI_NAME */
+	uint8_t len;   /* bytes of id; a SCSI name string without its null
+			* (the core terminates and pads it) */
+	uint8_t id[TDM_DESIG_MAX];
+};
+
 struct tdm_transport_ops {
 	const char *name;
+	/*
+	 * SPC-4 7.6.1, table 444: the PROTOCOL IDENTIFIER of the transport
+	 * (enum tdm_proto), of its TransportIDs and port designators;
+	 * TDM_PROTO_NONE for a fabric that does not say. Every transport
+	 * sets it: 0 is Fibre Channel.
+	 */
+	uint8_t protocol;
+	/*
+	 * The initiator port's TransportID (SPC-4 7.6.4) in the protocol's
+	 * format: iSCSI format 01b (name ",i,0x" ISID), the 16-byte SRP
+	 * initiator port identifier, the FC N_Port name, the SAS address
+	 * (tdm_transport_id_iscsi() and tdm_transport_id() build them).
+	 * Returns its length (at most cap) or -errno. Called once, by
+	 * tdm_nexus_create(). NULL (or a failure): the initiator port is
+	 * unknown, and persistent reservations are refused on the nexus.
+	 */
+	int (*transport_id)(const struct tdm_nexus *nx, uint8_t *buf,
+			    size_t cap);
+	/*
+	 * The designators of the target port the nexus is on and of its
+	 * target device (device identification VPD page): iSCSI, the SCSI
+	 * name strings "name" and "name,t,0xTPGT" (RFC 7143 13.4); SRP and
+	 * FC, the EUI-64 or NAA port identifier. Writes at most max to d,
+	 * returns how many. NULL: none (the relative target port and
+	 * target port group designators are always there).
+	 */
+	size_t (*target_port)(const struct tdm_nexus *nx,
+			      struct tdm_designator *d, size_t max);
 	/* The command needs cmd->data_len bytes of data-out in cmd->buf. */
 	void (*write_pending)(struct tdm_cmd *cmd);
 	/*
@@ -82,18 +127,48 @@ struct tdm_transport_ops {
 	void (*close_nexus)(struct tdm_nexus *nx);
 };
 
-/* What the core knows of an I_T nexus; opaque except for these. */
+/* The printable name of an initiator port: an iSCSI name ",i,0x" and 12
+ * hex digits, or "0x" and 32 (SRP) */
+#define TDM_PORT_NAME_MAX (TDM_NAME_MAX + 20)
+
+/*
+ * What the core knows of an I_T nexus; opaque except for these. The
+ * relative target port is the core's (tdm_target_rel_port()): it follows
+ * the configuration of the target.
+ */
 struct tdm_nexus_id {
-	char initiator[TDM_NAME_MAX]; /* iSCSI initiator name */
-	uint8_t isid[6];
-	char target[TDM_NAME_MAX];
-	uint16_t tpgt;
+	/* filled by the transport */
+	char initiator[TDM_NAME_MAX]; /* the name initiator groups match:
+				       * iSCSI, the initiator name */
+	char target[TDM_NAME_MAX];    /* the target (scst.conf TARGET) */
+	/* filled by tdm_nexus_create() from ops->transport_id */
+	uint8_t tid[TDM_TID_MAX];     /* the initiator port's TransportID */
+	uint16_t tid_len;	      /* 0: none */
+	char port[TDM_PORT_NAME_MAX]; /* the initiator port, printable (logs,
+				       * tandemctl): iSCSI "name,i,0xISID",
+				       * others "0x" and hex; without a
+				       * TransportID the initiator name */
 };
 
 /*
+ * Build a TransportID (SPC-4 7.6.4) for ops->transport_id: iSCSI format
+ * 01b of an initiator name (at most 223 bytes) and ISID; or, of protocol
+ * proto, the binary identifier of an initiator port (TDM_PROTO_SRP: 16
+ * bytes; TDM_PROTO_FC, TDM_PROTO_SAS: 8). Returns the length (written
+ * if at most cap) or -EINVAL.
+ */
+int tdm_transport_id_iscsi(uint8_t *buf, size_t cap, const char *name,
+			   const uint8_t isid[6]);
+int tdm_transport_id(uint8_t *buf, size_t cap, uint8_t proto, const uint8_t *id,
+		     size_t len);
+
+/*
  * Create the nexus of a new session (after a successful login) on loop.
- * Resolves the target's LUN map for this initiator. Returns NULL and
- * -errno in *err if the target does not exist (any more) or is disabled.
+ * Resolves the target's LUN map for this initiator and asks the transport
+ * for the initiator port's TransportID (if ops->transport_id fails or
+ * gives no TransportID of ops->protocol, the nexus has none: it serves,
+ * and persistent reservations are refused on it). Returns NULL and -errno
+ * in *err if the target does not exist (any more) or is disabled.
  * The new nexus gets a POWER ON/RESET unit attention on every LU.
  */
 struct tdm_nexus *tdm_nexus_create(const struct tdm_transport_ops *ops,

@@ -426,7 +426,7 @@ if [ -n "$sess_pid" ]; then
 		sleep 0.1
 	done
 	ok "-list_sessions" ctl -list_sessions -target "$T1"
-	has "the session is listed" "^[0-9]+ +iscsi +iqn.2026-01.org.test:ctl-hold +[0-9a-f]{12} +$T1 " "$OUT"
+	has "the session is listed" "^[0-9]+ +iscsi +iqn.2026-01.org.test:ctl-hold +iqn.2026-01.org.test:ctl-hold,i,0x[0-9a-f]{12} +$T1 +[0-9]+ " "$OUT"
 	sid=$(awk '$3 == "iqn.2026-01.org.test:ctl-hold" { print $1; exit }' <<<"$OUT")
 	hasnt "-list_sessions -target $T2 filters it out" "ctl-hold" "$(ctl -list_sessions -target "$T2")"
 	has "-list_target counts it" "^$T1 +1 +1 +1 +0 +1$" "$(ctl -list_target)"

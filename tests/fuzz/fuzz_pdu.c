@@ -29,6 +29,8 @@
 
 #include "iscsi/iscsi_int.h"
 #include "tandem/iscsi.h"
+#include "lib/log.h"
+#include "pr-sync/pr.h"
 
 /* ---- loop stand-ins: one fake loop, posted work runs at drain time ---- */
 
@@ -200,6 +202,36 @@ static void untrack(struct tdm_cmd *cmd)
 			cmds[i] = NULL;
 }
 
+/* What the core does with the transport's TransportID (scsi/nexus_id.c):
+ * whatever logged in, the iSCSI transport gives one that decodes whole,
+ * or none; and its target port designators (scsi/inquiry.c). */
+static void check_transport_id(const struct tdm_nexus *nx)
+{
+	uint8_t buf[TDM_TID_MAX];
+	struct tdm_pr_tid_err e;
+	struct tdm_pr_tid t;
+	size_t used = 0;
+	int n = nx->ops->transport_id(nx, buf, sizeof(buf));
+
+	struct tdm_designator d[3];
+	size_t k = nx->ops->target_port(nx, d, 3);
+
+	/* and its designators (VPD 83h) fit their field */
+	if (k > 3)
+		abort();
+	for (size_t i = 0; i < k; i++)
+		if (d[i].len > TDM_DESIG_MAX ||
+		    (d[i].type == TDM_DESIG_SCSI_NAME &&
+		     memchr(d[i].id, 0, d[i].len)))
+			abort();
+	if (n < 0)
+		return;
+	if (n == 0 || (size_t)n > sizeof(buf) ||
+	    tdm_pr_tid_decode(buf, (size_t)n, &t, &used, &e) < 0 ||
+	    used != (size_t)n || t.proto != nx->ops->protocol)
+		abort();
+}
+
 struct tdm_nexus *tdm_nexus_create(const struct tdm_transport_ops *ops,
 				   const struct tdm_nexus_id *id,
 				   struct tdm_loop *loop, void *priv, int *err)
@@ -212,6 +244,7 @@ struct tdm_nexus *tdm_nexus_create(const struct tdm_transport_ops *ops,
 	}
 	nx->ops = ops;
 	nx->priv = priv;
+	check_transport_id(nx);
 	return nx;
 }
 

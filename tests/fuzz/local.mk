@@ -13,9 +13,11 @@ tests_fuzz_fuzz_conf_LDFLAGS = $(FUZZLINK_FLAGS)
 tests_fuzz_fuzz_conf_LDADD = $(TANDEM_LIBS)
 # the PDU fuzzer drives the iSCSI transport alone over a small simulated
 # core of its own (fuzz_pdu.c), so it links the transport's sources and
-# what of lib/ they use (lib/log.c: never initialised, it logs nothing)
+# what of lib/, scsi/ and pr-sync/ they use (lib/log.c: never
+# initialised, it logs nothing; the TransportID codec)
 tests_fuzz_fuzz_pdu_SOURCES = tests/fuzz/fuzz_pdu.c $(ISCSI_TRANSPORT_SOURCES) \
-	lib/crc32c.c lib/log.c lib/writefile.c
+	lib/crc32c.c lib/log.c lib/writefile.c \
+	scsi/transport_id.c pr-sync/pr_tid.c
 tests_fuzz_fuzz_pdu_LDFLAGS = $(FUZZLINK_FLAGS)
 tests_fuzz_fuzz_pdu_LDADD = $(QB_LIBS) $(AX_PTHREAD_LIBS)
 tests_fuzz_fuzz_cdb_SOURCES = tests/fuzz/fuzz_cdb.c

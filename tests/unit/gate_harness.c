@@ -64,12 +64,91 @@ static void t_queue_tmf_rsp(struct tdm_tmf *tmf)
 	atomic_fetch_add(&tmf_done, 1);
 }
 
+/* iSCSI: the initiator port is the nexus' initiator name with ISID 0,
+ * the target port "target,t,0x0001" */
+static int t_iscsi_tid(const struct tdm_nexus *nx, uint8_t *buf, size_t cap)
+{
+	static const uint8_t isid[6];
+
+	return tdm_transport_id_iscsi(buf, cap, tdm_nexus_get_id(nx)->initiator,
+				      isid);
+}
+
+static void desig(struct tdm_designator *d, uint8_t assoc, uint8_t type,
+		  const void *id, size_t len)
+{
+	d->assoc = assoc;
+	d->type = type;
+	d->len = (uint8_t)len;
+	memcpy(d->id, id, len);
+}
+
+static size_t t_iscsi_port(const struct tdm_nexus *nx, struct tdm_designator *d,
+			   size_t max)
+{
+	const char *t = tdm_nexus_get_id(nx)->target;
+	char port[TDM_DESIG_MAX];
+	int n = snprintf(port, sizeof(port), "%s,t,0x0001", t);
+
+	assert_true(max >= 2);
+	desig(&d[0], TDM_DESIG_ASSOC_TARGET, TDM_DESIG_SCSI_NAME, t, strlen(t));
+	desig(&d[1], TDM_DESIG_ASSOC_PORT, TDM_DESIG_SCSI_NAME, port,
+	      (size_t)n);
+	return 2;
+}
+
+/* what every test transport does with commands */
+#define T_COMMANDS                                                             \
+	.write_pending = t_write_pending, .queue_status = t_queue_status,      \
+	.queue_tmf_rsp = t_queue_tmf_rsp, .free_cmd = t_free_cmd
+
 const struct tdm_transport_ops tops = {
 	.name = "iscsi",
-	.write_pending = t_write_pending,
-	.queue_status = t_queue_status,
-	.queue_tmf_rsp = t_queue_tmf_rsp,
-	.free_cmd = t_free_cmd,
+	.protocol = TDM_PROTO_ISCSI,
+	.transport_id = t_iscsi_tid,
+	.target_port = t_iscsi_port,
+	T_COMMANDS,
+};
+
+/* SRP: 16-byte initiator port identifiers SRP_TID_PREFIX and a count;
+ * the target port an EUI-64 */
+const uint8_t srp_target_port[8] = {0x00, 0x02, 0xc9, 0x03,
+				    0x00, 0xa1, 0xb2, 0xc3};
+
+static int t_srp_tid(const struct tdm_nexus *nx, uint8_t *buf, size_t cap)
+{
+	static uint64_t next = 1;
+	uint8_t id[16];
+
+	(void)nx;
+	memcpy(id, SRP_TID_PREFIX, 8);
+	tdm_put_be64(id + 8, next++);
+	return tdm_transport_id(buf, cap, TDM_PROTO_SRP, id, sizeof(id));
+}
+
+static size_t t_srp_port(const struct tdm_nexus *nx, struct tdm_designator *d,
+			 size_t max)
+{
+	(void)nx;
+	assert_true(max >= 1);
+	desig(&d[0], TDM_DESIG_ASSOC_PORT, TDM_DESIG_EUI64, srp_target_port,
+	      sizeof(srp_target_port));
+	return 1;
+}
+
+const struct tdm_transport_ops tops_srp = {
+	.name = "srp",
+	.protocol = TDM_PROTO_SRP,
+	.transport_id = t_srp_tid,
+	.target_port = t_srp_port,
+	T_COMMANDS,
+};
+
+/* A kernel fabric that does not say who the initiator is */
+const struct tdm_transport_ops tops_anon = {
+	.name = "anon",
+	.protocol = TDM_PROTO_NONE,
+	T_COMMANDS,
 };
 
 /* ---- running commands ---- */

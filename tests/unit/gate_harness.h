@@ -37,7 +37,13 @@ struct tcmd {
 	void *arg;
 };
 
-extern const struct tdm_transport_ops tops;
+/* iSCSI (initiator "iqn.2026-11.org.tandem:test-N", target port
+ * "iqn.2026-11.org.tandem:unit,t,0x0001"), SRP (initiator port
+ * identifiers SRP_TID_PREFIX and a 64-bit count, target port the EUI-64
+ * srp_target_port) and a fabric without protocol or TransportID. */
+extern const struct tdm_transport_ops tops, tops_srp, tops_anon;
+#define SRP_TID_PREFIX "\xfe\x80\x00\x00\x00\x00\x00\x00"
+extern const uint8_t srp_target_port[8];
 extern atomic_uint order_ctr; /* completions so far */
 extern atomic_int tmf_done;   /* TMF responses so far */
 

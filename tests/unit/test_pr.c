@@ -597,8 +597,9 @@ static void test_all_tg_pt(void **unused)
 	assert_int_equal(tdm_get_be32(buf + 4), n - 8);
 	off = 8;
 	for (size_t i = 0; i < 4; i++) {
+		struct tdm_pr_tid_err e;
 		struct tdm_pr_tid t;
-		size_t used, bad, dl = tdm_get_be32(buf + off + 20);
+		size_t used, dl = tdm_get_be32(buf + off + 20);
 
 		assert_true(tdm_get_be64(buf + off) == (i ? K3 : K2));
 		assert_int_equal(buf[off + 12], i ? 0x03 : 0x00);
@@ -606,7 +607,7 @@ static void test_all_tg_pt(void **unused)
 		assert_int_equal(tdm_get_be16(buf + off + 18),
 				 st.regs[i].rel_port);
 		assert_int_equal(
-			tdm_pr_tid_decode(buf + off + 24, dl, &t, &used, &bad),
+			tdm_pr_tid_decode(buf + off + 24, dl, &t, &used, &e),
 			0);
 		assert_int_equal(used, dl);
 		assert_true(tdm_pr_tid_equal(&t, &st.regs[i].tid));
@@ -742,6 +743,13 @@ static void test_spec_i_pt(void **unused)
 	assert_int_equal(tdm_pr_out_decode(cdb, param, len, &o, &info),
 			 TDM_SR_INVALID_FIELD_IN_PARAM_LIST);
 	assert_int_equal(info.sks_field, 28 + t3);
+	assert_int_equal(info.sks_bit, 3); /* PROTOCOL IDENTIFIER */
+	len = spec_list(param, K1, 0x08, tids, t);
+	param[28 + t3] = 0x46; /* SAS with format 01b */
+	assert_int_equal(tdm_pr_out_decode(cdb, param, len, &o, &info),
+			 TDM_SR_INVALID_FIELD_IN_PARAM_LIST);
+	assert_int_equal(info.sks_field, 28 + t3);
+	assert_int_equal(info.sks_bit, 7); /* FORMAT CODE */
 	/* SPEC_I_PT is for REGISTER only */
 	len = spec_list(param, K1, 0x08, tids, t);
 	cdb[1] = TDM_PR_REGISTER_AND_IGNORE;
@@ -930,11 +938,35 @@ static void test_report_caps(void **unused)
 	assert_int_equal(tdm_pr_in_report_caps(&st, 2, b, 2), 8);
 }
 
-static void test_tid(void **unused)
+/* Decode len bytes that must fail with -EINVAL at byte/bit. */
+static void tid_bad(const uint8_t *b, size_t len, size_t byte, int bit)
+{
+	struct tdm_pr_tid_err e;
+	struct tdm_pr_tid u;
+	size_t used;
+
+	assert_int_equal(tdm_pr_tid_decode(b, len, &u, &used, &e), -EINVAL);
+	assert_int_equal(e.byte, byte);
+	assert_int_equal(e.bit, bit);
+}
+
+/* Decode len bytes that must be one whole TransportID. */
+static void tid_dec(const uint8_t *b, size_t len, struct tdm_pr_tid *u)
+{
+	struct tdm_pr_tid_err e;
+	size_t used = 0;
+
+	assert_int_equal(tdm_pr_tid_decode(b, len, u, &used, &e), 0);
+	assert_int_equal(used, len);
+}
+
+static void test_tid_iscsi(void **unused)
 {
 	uint8_t b[300], e[300];
-	struct tdm_pr_tid t, u;
-	size_t used, bad, n;
+	struct tdm_pr_tid t, u, v;
+	struct tdm_pr_tid_err err;
+	size_t used, n;
+	char name[300];
 	static const uint8_t isid[6] = {0x40, 0, 0x01, 0x37, 0xAB, 0xCD};
 
 	/* 01b round trip, lower-case hex, padded to four */
@@ -943,60 +975,239 @@ static void test_tid(void **unused)
 	assert_int_equal(n % 4, 0);
 	assert_int_equal(b[0], 0x45);
 	assert_string_equal((char *)b + 4, "iqn.x:a,i,0x40000137abcd");
-	assert_int_equal(tdm_pr_tid_decode(b, n, &u, &used, &bad), 0);
-	assert_int_equal(used, n);
+	tid_dec(b, n, &u);
 	assert_true(tdm_pr_tid_equal(&t, &u));
+	assert_int_equal(tdm_pr_tid_name(&u, name, sizeof(name)), 24);
+	assert_string_equal(name, "iqn.x:a,i,0x40000137abcd");
+	/* a short buffer for the name: cut, terminated, full length told */
+	assert_int_equal(tdm_pr_tid_name(&u, name, 8), 24);
+	assert_string_equal(name, "iqn.x:a");
 	/* upper-case hex and name case do not matter */
 	n = iscsi_tid(e, "IQN.X:A,i,0x40000137ABCD", 1);
-	assert_int_equal(tdm_pr_tid_decode(e, n, &u, &used, &bad), 0);
+	tid_dec(e, n, &u);
 	assert_true(tdm_pr_tid_equal(&t, &u));
-	/* 00b: at least 20 bytes of name */
+	/* another ISID is another initiator port */
+	n = iscsi_tid(e, "iqn.x:a,i,0x40000137abce", 1);
+	tid_dec(e, n, &v);
+	assert_false(tdm_pr_tid_equal(&t, &v));
+	assert_false(tdm_pr_tid_match(&t, &v));
+	/* 00b: at least 20 bytes of name; names every ISID of it */
 	t.fmt = 0;
 	n = tdm_pr_tid_encode(&t, b, sizeof(b));
 	assert_int_equal(n, 24);
-	assert_int_equal(tdm_pr_tid_decode(b, n, &u, &used, &bad), 0);
+	tid_dec(b, n, &u);
 	assert_true(tdm_pr_tid_equal(&t, &u));
+	assert_false(tdm_pr_tid_equal(&u, &v)); /* 00b is not 01b */
+	assert_true(tdm_pr_tid_match(&u, &v));
+	assert_true(tdm_pr_tid_match(&v, &u));
+	assert_int_equal(tdm_pr_tid_name(&u, name, sizeof(name)), 7);
+	assert_string_equal(name, "iqn.x:a");
 	/* a short buffer: length error, not a field error */
-	assert_int_equal(tdm_pr_tid_decode(b, n - 1, &u, &used, &bad),
+	assert_int_equal(tdm_pr_tid_decode(b, n - 1, &u, &used, &err),
 			 -EMSGSIZE);
-	assert_int_equal(tdm_pr_tid_decode(b, 3, &u, &used, &bad), -EMSGSIZE);
+	assert_int_equal(tdm_pr_tid_decode(b, 3, &u, &used, &err), -EMSGSIZE);
+	/* ADDITIONAL LENGTH zero or not a multiple of four */
+	tdm_put_be16(b + 2, 0);
+	tid_bad(b, n, 2, 7);
+	tdm_put_be16(b + 2, 18);
+	tid_bad(b, n, 2, 7);
+	tdm_put_be16(b + 2, 20);
 	/* not terminated */
 	memset(b + 4, 'a', 20);
-	assert_int_equal(tdm_pr_tid_decode(b, n, &u, &used, &bad), -EINVAL);
-	assert_int_equal(bad, 4);
-	/* 01b without an ISID */
+	tid_bad(b, n, 4, 7);
+	/* 01b without an ISID, with a bad separator, a bad hex digit */
 	n = iscsi_tid(e, "iqn.x:a", 1);
-	assert_int_equal(tdm_pr_tid_decode(e, n, &u, &used, &bad), -EINVAL);
+	tid_bad(e, n, 4, 7);
+	n = iscsi_tid(e, "iqn.x:a;i,0x400001370000", 1);
+	tid_bad(e, n, 4 + 7, 7);
 	n = iscsi_tid(e, "iqn.x:a,i,0x4000013700zz", 1);
-	assert_int_equal(tdm_pr_tid_decode(e, n, &u, &used, &bad), -EINVAL);
-	assert_int_equal(bad, 4 + 7 + 5 + 10);
-	/* format 10b, reserved bits, unknown protocols */
+	tid_bad(e, n, 4 + 7 + 5 + 10, 7);
+	/* formats 10b and 11b; reserved bits 5 and 4 */
+	n = iscsi_tid(e, "iqn.x:a", 0);
 	e[0] = 0x85;
-	assert_int_equal(tdm_pr_tid_decode(e, n, &u, &used, &bad), -EINVAL);
+	tid_bad(e, n, 0, 7);
+	e[0] = 0xC5;
+	tid_bad(e, n, 0, 7);
+	e[0] = 0x25;
+	tid_bad(e, n, 0, 5);
 	e[0] = 0x15;
-	assert_int_equal(tdm_pr_tid_decode(e, n, &u, &used, &bad), -EINVAL);
-	memset(e, 0, 24);
-	e[0] = 0x01; /* SPI */
-	assert_int_equal(tdm_pr_tid_decode(e, 24, &u, &used, &bad), -EINVAL);
-	/* FC, SAS, SRP round trips */
-	for (int p = 0; p < 3; p++) {
-		static const uint8_t protos[] = {0, 6, 4};
+	tid_bad(e, n, 0, 4);
+	/* a UTF-8 name is a name (SPC-4 7.6.4.6); white space and control
+	 * characters are not */
+	n = iscsi_tid(e, "iqn.x:caf\xc3\xa9", 0);
+	tid_dec(e, n, &u);
+	assert_int_equal(u.len, 11);
+	n = iscsi_tid(e, "iqn.x:a b", 0);
+	tid_bad(e, n, 4, 7);
+	n = iscsi_tid(e, "iqn.x:a\x7f", 0);
+	tid_bad(e, n, 4, 7);
+	assert_int_equal(tdm_pr_tid_iscsi(&u, "iqn.x:a\tb", isid), -EINVAL);
+	/* RFC 7143 4.2.7.1: at most 223 bytes */
+	memset(name, 'a', 224);
+	memcpy(name, "iqn.", 4);
+	name[223] = '\0';
+	assert_int_equal(tdm_pr_tid_iscsi(&u, name, isid), 0);
+	n = tdm_pr_tid_encode(&u, b, sizeof(b));
+	assert_int_equal(n, TDM_TID_MAX); /* the longest there is */
+	tid_dec(b, n, &v);
+	assert_true(tdm_pr_tid_equal(&u, &v));
+	assert_int_equal(tdm_pr_tid_encode(&u, b, n - 1), n); /* not written */
+	name[223] = 'a';
+	name[224] = '\0';
+	assert_int_equal(tdm_pr_tid_iscsi(&u, name, isid), -EINVAL);
+	n = iscsi_tid(e, name, 0);
+	tid_bad(e, n, 4, 7);
+	assert_int_equal(tdm_pr_tid_iscsi(&u, "", isid), -EINVAL);
+}
 
-		memset(e, 0, 24);
-		e[0] = protos[p];
-		for (int i = 4; i < 24; i++)
-			e[i] = (uint8_t)(i * 7 + p);
-		if (protos[p] != 6)
-			memset(e + 4, 0, 4);
-		if (protos[p] == 0)
-			memset(e + 16, 0, 8);
-		if (protos[p] == 6)
-			memset(e + 12, 0, 12);
-		assert_int_equal(tdm_pr_tid_decode(e, 24, &u, &used, &bad), 0);
-		assert_int_equal(used, 24);
-		assert_int_equal(tdm_pr_tid_encode(&u, b, sizeof(b)), 24);
+/* The 24-byte TransportIDs: where each protocol keeps its identifier
+ * (SPC-4 7.6.4.2 FC, 7.6.4.5 SRP, 7.6.4.7 SAS). */
+static void test_tid_binary(void **unused)
+{
+	static const struct {
+		uint8_t proto;
+		size_t off, len;
+		const char *name;
+	} f[] = {
+		{TDM_PROTO_FC, 8, 8, "0x2100001b32a1b2c3"},
+		{TDM_PROTO_SRP, 8, 16, "0xfe800000000000000002c90300a1b2c3"},
+		{TDM_PROTO_SAS, 4, 8, "0x5000c50012345678"},
+	};
+	static const uint8_t ids[][16] = {
+		{0x21, 0x00, 0x00, 0x1b, 0x32, 0xa1, 0xb2, 0xc3},
+		{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x00, 0x02, 0xc9, 0x03, 0x00,
+		 0xa1, 0xb2, 0xc3},
+		{0x50, 0x00, 0xc5, 0x00, 0x12, 0x34, 0x56, 0x78},
+	};
+	struct tdm_pr_tid t, u, w;
+	struct tdm_pr_tid_err err;
+	uint8_t b[64], e[24];
+	char name[64];
+	size_t used;
+
+	for (size_t i = 0; i < 3; i++) {
+		/* encode: byte 0 the protocol, format 00b, the identifier
+		 * at its place, the rest zero */
+		assert_int_equal(
+			tdm_pr_tid_port(&t, f[i].proto, ids[i], f[i].len), 0);
+		assert_int_equal(tdm_pr_tid_encode(&t, b, sizeof(b)), 24);
+		memset(e, 0, sizeof(e));
+		e[0] = f[i].proto;
+		memcpy(e + f[i].off, ids[i], f[i].len);
 		assert_memory_equal(b, e, 24);
+		/* decode, compare */
+		tid_dec(b, 24, &u);
+		assert_int_equal(u.proto, f[i].proto);
+		assert_int_equal(u.len, f[i].len);
+		assert_true(tdm_pr_tid_equal(&t, &u));
+		assert_true(tdm_pr_tid_match(&t, &u));
+		assert_int_equal(tdm_pr_tid_name(&u, name, sizeof(name)),
+				 strlen(f[i].name));
+		assert_string_equal(name, f[i].name);
+		/* one bit of the identifier: another port */
+		b[f[i].off + f[i].len - 1] ^= 1;
+		tid_dec(b, 24, &w);
+		assert_false(tdm_pr_tid_equal(&t, &w));
+		assert_false(tdm_pr_tid_match(&t, &w));
+		/* the same bytes under another protocol: another port */
+		w = u;
+		w.proto = f[(i + 1) % 3].proto;
+		assert_false(tdm_pr_tid_match(&u, &w));
+		/* a short TransportID: length error */
+		assert_int_equal(tdm_pr_tid_decode(e, 23, &w, &used, &err),
+				 -EMSGSIZE);
+		/* one format only: 00b */
+		e[0] = (uint8_t)(0x40 | f[i].proto);
+		tid_bad(e, 24, 0, 7);
+		/* identifiers of the wrong length, and iSCSI, are refused */
+		assert_int_equal(tdm_pr_tid_port(&w, f[i].proto, ids[i],
+						 f[i].len == 8 ? 16 : 8),
+				 -EINVAL);
 	}
+	assert_int_equal(tdm_pr_tid_port(&w, TDM_PROTO_ISCSI, ids[0], 8),
+			 -EINVAL);
+	assert_int_equal(tdm_pr_tid_port(&w, TDM_PROTO_NONE, ids[0], 8),
+			 -EINVAL);
+	/* SPC-4 table 444: the protocols without a TransportID here (SPI,
+	 * SSA, SBP, ADT, ATA, UAS, SOP, none) */
+	for (uint8_t p = 0; p < 16; p++) {
+		if (p == TDM_PROTO_FC || p == TDM_PROTO_SRP ||
+		    p == TDM_PROTO_ISCSI || p == TDM_PROTO_SAS)
+			continue;
+		memset(e, 0, sizeof(e));
+		e[0] = p;
+		tid_bad(e, 24, 0, 3);
+	}
+}
+
+/* What a port cannot have: TransportIDs of another protocol than the
+ * receiving port's (tdm_pr_out_check_tids()). */
+static void test_out_check_tids(void **unused)
+{
+	uint8_t tids[128], param[200], cdb[10] = {0x5F, TDM_PR_REGISTER};
+	struct tdm_pr_nexus a = nexus(0, 1);
+	struct tdm_sense_info info;
+	struct tdm_pr_op o;
+	struct tdm_pr_tid fc;
+	uint8_t *x;
+	size_t t = 0, t2, len;
+
+	/* an iSCSI one, then a FC one */
+	t += iscsi_tid(tids + t, "iqn.2026-11.org.tandem:ini1", 0);
+	t2 = t;
+	x = tids + t;
+	memset(x, 0, 24);
+	x[0] = TDM_PROTO_FC;
+	memcpy(x + 8, "\x21\x00\x00\x1b\x32\xa1\xb2\xc3", 8);
+	t += 24;
+	len = spec_list(param, K1, 0x08, tids, t);
+	assert_int_equal(tdm_pr_out_decode(cdb, param, len, &o, &info),
+			 TDM_SR_OK);
+	assert_int_equal(o.tid_off[0], 28);
+	assert_int_equal(o.tid_off[1], 28 + t2);
+	assert_int_equal(tdm_pr_out_check_tids(&o, &a, &info),
+			 TDM_SR_INVALID_FIELD_IN_PARAM_LIST);
+	assert_true(info.sks_valid);
+	assert_false(info.sks_cd);
+	assert_int_equal(info.sks_field, 28 + t2);
+	assert_int_equal(info.sks_bit, 3);
+	tdm_pr_op_free(&o);
+	/* with ALL_TG_PT the other target ports may speak FC */
+	len = spec_list(param, K1, 0x0C, tids, t);
+	assert_int_equal(tdm_pr_out_decode(cdb, param, len, &o, &info),
+			 TDM_SR_OK);
+	assert_int_equal(tdm_pr_out_check_tids(&o, &a, &info), TDM_SR_OK);
+	tdm_pr_op_free(&o);
+	/* iSCSI ones only: fine */
+	len = spec_list(param, K1, 0x08, tids, t2);
+	assert_int_equal(tdm_pr_out_decode(cdb, param, len, &o, &info),
+			 TDM_SR_OK);
+	assert_int_equal(tdm_pr_out_check_tids(&o, &a, &info), TDM_SR_OK);
+	tdm_pr_op_free(&o);
+	/* without SPEC_I_PT: nothing to check */
+	memset(param, 0, 24);
+	tdm_put_be64(param + 8, K1);
+	assert_int_equal(tdm_pr_out_decode(cdb, param, 24, &o, &info),
+			 TDM_SR_OK);
+	assert_int_equal(tdm_pr_out_check_tids(&o, &a, &info), TDM_SR_OK);
+	tdm_pr_op_free(&o);
+	/* REGISTER AND MOVE to the receiving port: its protocol only; to
+	 * another port (maybe another head's): not known here */
+	assert_int_equal(tdm_pr_tid_port(&fc, TDM_PROTO_FC, x + 8, 8), 0);
+	memset(&o, 0, sizeof(o));
+	o.sa = TDM_PR_REGISTER_AND_MOVE;
+	o.ntids = 1;
+	o.tids = &fc;
+	o.move_rel_port = 1;
+	assert_int_equal(tdm_pr_out_check_tids(&o, &a, &info),
+			 TDM_SR_INVALID_FIELD_IN_PARAM_LIST);
+	assert_int_equal(info.sks_field, 24);
+	assert_int_equal(info.sks_bit, 3);
+	o.move_rel_port = 2;
+	assert_int_equal(tdm_pr_out_check_tids(&o, &a, &info), TDM_SR_OK);
+	o.tids = &a.tid;
+	o.move_rel_port = 1;
+	assert_int_equal(tdm_pr_out_check_tids(&o, &a, &info), TDM_SR_OK);
 }
 
 /* ---- encoding ---- */
@@ -1347,7 +1558,9 @@ int main(void)
 		cmocka_unit_test(test_register_and_move),
 		cmocka_unit_test(test_generation_wraps),
 		cmocka_unit_test(test_report_caps),
-		cmocka_unit_test(test_tid),
+		cmocka_unit_test(test_tid_iscsi),
+		cmocka_unit_test(test_tid_binary),
+		cmocka_unit_test(test_out_check_tids),
 		cmocka_unit_test(test_encode_roundtrip_and_corruption),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_random),

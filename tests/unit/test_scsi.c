@@ -339,6 +339,262 @@ static void test_inquiry_vpd(void **state)
 	assert_int_equal(R.len, 6);
 }
 
+/* Has the standard INQUIRY data of nx the version descriptor vd? */
+static bool has_vd(struct tdm_nexus *nx, uint16_t vd)
+{
+	bool found = false;
+
+	RUN(nx, 0, 0x12, 0, 0, 0, 96, 0);
+	expect_good();
+	for (size_t i = 0; i < 8; i++)
+		found |= tdm_get_be16(R.data + 58 + 2 * i) == vd;
+	return found;
+}
+
+/* Does VPD 83h (in R) hold a designator of this type anywhere? */
+static bool has_type(uint8_t type)
+{
+	for (uint8_t a = 0; a < 3; a++)
+		if (find_desig(R.data, R.len, a, type))
+			return true;
+	return false;
+}
+
+/* PERSISTENT RESERVE OUT (SPC-4 6.16) with a parameter list */
+static void prout(struct tdm_nexus *nx, uint8_t sa, const uint8_t *p,
+		  size_t len)
+{
+	uint8_t c[10] = {0x5F, sa};
+
+	tdm_put_be32(c + 5, (uint32_t)len);
+	run_out(nx, 0, c, sizeof(c), p, len);
+}
+
+/* Transports that give no TransportID of theirs (tdm__nexus_identify) */
+static int tid_fc(const struct tdm_nexus *nx, uint8_t *buf, size_t cap)
+{
+	static const uint8_t wwpn[8] = {0x21, 0, 0, 0x1b, 0x32, 0xa1, 0, 1};
+
+	(void)nx;
+	return tdm_transport_id(buf, cap, TDM_PROTO_FC, wwpn, sizeof(wwpn));
+}
+
+static int tid_spi(const struct tdm_nexus *nx, uint8_t *buf, size_t cap)
+{
+	(void)nx;
+	assert_true(cap >= 24);
+	memset(buf, 0, 24);
+	buf[0] = 0x01; /* SPI: no TransportID of ours */
+	return 24;
+}
+
+static int tid_fails(const struct tdm_nexus *nx, uint8_t *buf, size_t cap)
+{
+	(void)nx;
+	(void)buf;
+	(void)cap;
+	return -EIO;
+}
+
+static int tid_too_long(const struct tdm_nexus *nx, uint8_t *buf, size_t cap)
+{
+	(void)nx;
+	(void)buf;
+	return (int)cap + 4;
+}
+
+/* Identity through other transports than iSCSI: an SRP nexus and one of
+ * a fabric that does not say (TDM_PROTO_NONE). */
+static void test_transport_identity(void **state)
+{
+	struct fix *f = *state;
+	struct tdm_nexus *srp = tdm__test_nexus(&f->lu, 1, &tops_srp);
+	struct tdm_nexus *srp2 = tdm__test_nexus(&f->lu, 1, &tops_srp);
+	struct tdm_nexus *srp3 = tdm__test_nexus(&f->lu, 1, &tops_srp);
+	struct tdm_nexus *anon = tdm__test_nexus(&f->lu, 1, &tops_anon);
+	const struct tdm_nexus_id *id;
+	uint8_t p[28 + TDM_TID_MAX], fs[256];
+	const uint8_t *d;
+	char want[TDM_PORT_NAME_MAX];
+
+	assert_non_null(srp);
+	assert_non_null(srp2);
+	assert_non_null(srp3);
+	assert_non_null(anon);
+
+	/* the iSCSI nexus: format 01b, named "name,i,0xISID"; persistent
+	 * reservations and the cluster's messages name it with the bytes
+	 * they did when the core built it from the name and the ISID */
+	id = tdm_nexus_get_id(f->nx);
+	assert_int_equal(id->tid[0], 0x45);
+	assert_int_equal(id->tid_len % 4, 0);
+	snprintf(want, sizeof(want), "%s,i,0x000000000000", id->initiator);
+	assert_string_equal(id->port, want);
+	{
+		static const uint8_t isid0[6];
+		struct tdm_pr_tid before;
+		struct tdm_pr_nexus now;
+		uint8_t a[TDM_TID_MAX], b[TDM_TID_MAX];
+		size_t na, nb;
+
+		assert_int_equal(
+			tdm_pr_tid_iscsi(&before, id->initiator, isid0), 0);
+		assert_int_equal(tdm__pr_nexus_id(f->nx, &now), 0);
+		assert_int_equal(now.rel_port, 1);
+		assert_true(tdm_pr_tid_equal(&before, &now.tid));
+		assert_memory_equal(&before, &now.tid, sizeof(before));
+		na = tdm_pr_tid_encode(&before, a, sizeof(a));
+		nb = tdm_pr_tid_encode(&now.tid, b, sizeof(b));
+		assert_int_equal(na, nb);
+		assert_memory_equal(a, b, na);
+		assert_int_equal(id->tid_len, na);
+		assert_memory_equal(id->tid, a, na);
+	}
+	/* SRP: the 24-byte TransportID of SPC-4 7.6.4.5, named in hex */
+	id = tdm_nexus_get_id(srp);
+	assert_int_equal(id->tid_len, 24);
+	assert_int_equal(id->tid[0], TDM_PROTO_SRP);
+	assert_memory_equal(id->tid + 8, SRP_TID_PREFIX, 8);
+	assert_int_equal(strlen(id->port), 2 + 32);
+	assert_memory_equal(id->port, "0xfe80000000000000", 18);
+	/* no TransportID: the initiator name stands for the port */
+	id = tdm_nexus_get_id(anon);
+	assert_int_equal(id->tid_len, 0);
+	assert_string_equal(id->port, id->initiator);
+	{
+		struct tdm_pr_nexus none;
+
+		assert_int_equal(tdm__pr_nexus_id(anon, &none), -ENOENT);
+	}
+
+	/* INQUIRY: the transport's version descriptor */
+	assert_true(has_vd(f->nx, 0x0960));
+	assert_false(has_vd(f->nx, 0x0940));
+	assert_true(has_vd(srp, 0x0940));
+	assert_false(has_vd(srp, 0x0960));
+	assert_false(has_vd(anon, 0x0940) || has_vd(anon, 0x0960));
+
+	/* VPD 83h through SRP: port designators with PIV and protocol 4h,
+	 * the target port an EUI-64, no SCSI name string */
+	RUN(srp, 0, 0x12, 1, 0x83, 0x04, 0, 0);
+	expect_good();
+	d = find_desig(R.data, R.len, 1, 4); /* relative target port */
+	assert_non_null(d);
+	assert_int_equal(d[0], 0x41);	     /* SRP, binary */
+	assert_int_equal(d[1], 0x94);	     /* PIV, port, type 4h */
+	d = find_desig(R.data, R.len, 1, 5); /* target port group */
+	assert_non_null(d);
+	assert_int_equal(d[0], 0x41);
+	assert_int_equal(d[1], 0x95);
+	d = find_desig(R.data, R.len, 1, 2); /* EUI-64: the target port */
+	assert_non_null(d);
+	assert_int_equal(d[0], 0x41);
+	assert_int_equal(d[1], 0x92);
+	assert_int_equal(d[3], 8);
+	assert_memory_equal(d + 4, srp_target_port, 8);
+	assert_false(has_type(8));
+	d = find_desig(R.data, R.len, 0, 3); /* the LU's NAA: no PIV */
+	assert_non_null(d);
+	assert_int_equal(d[0], 0x01);
+	assert_int_equal(d[1], 0x03);
+	assert_int_equal(R.len, 4u + tdm_get_be16(R.data + 2));
+
+	/* ... through a fabric that does not say: no PIV, no protocol, no
+	 * designator of the transport's */
+	RUN(anon, 0, 0x12, 1, 0x83, 0x04, 0, 0);
+	expect_good();
+	d = find_desig(R.data, R.len, 1, 4);
+	assert_non_null(d);
+	assert_int_equal(d[0], 0x01);
+	assert_int_equal(d[1], 0x14);
+	assert_false(has_type(8));
+	assert_null(find_desig(R.data, R.len, 1, 2));
+
+	/* persistent reservations key the SRP nexus by its TransportID:
+	 * READ FULL STATUS shows it as the transport gave it */
+	memset(p, 0, 24);
+	tdm_put_be64(p + 8, 0xABCD);
+	prout(srp, 0x00, p, 24);
+	expect_good();
+	RUN(srp, 0, 0x5E, 0x03, 0, 0, 0, 0, 0, 0x01, 0x00, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be32(R.data + 4), 24 + 24);
+	assert_int_equal(tdm_get_be64(R.data + 8), 0xABCD);
+	assert_int_equal(tdm_get_be32(R.data + 8 + 20), 24);
+	memcpy(fs, R.data + 8 + 24, 24);
+	id = tdm_nexus_get_id(srp);
+	assert_memory_equal(fs, id->tid, 24);
+	/* the iSCSI nexus is another I_T nexus: not registered */
+	tdm_put_be64(p, 0xABCD);
+	tdm_put_be64(p + 8, 0);
+	prout(f->nx, 0x00, p, 24);
+	assert_int_equal(R.status, TDM_STATUS_RESERVATION_CONFLICT);
+
+	/* SPEC_I_PT names I_T nexuses of the receiving port: an iSCSI port
+	 * takes no SRP TransportID, nor an SRP port an iSCSI one (INVALID
+	 * FIELD IN PARAMETER LIST at the PROTOCOL IDENTIFIER) */
+	memset(p, 0, sizeof(p));
+	tdm_put_be64(p + 8, 0x5EC);
+	p[20] = 0x08; /* SPEC_I_PT */
+	tdm_put_be32(p + 24, 24);
+	memcpy(p + 28, tdm_nexus_get_id(srp)->tid, 24);
+	p[28 + 23] ^= 0x80; /* another SRP initiator port */
+	prout(f->nx, 0x00, p, 28 + 24);
+	expect_param_err(28, 3);
+	prout(srp2, 0x00, p, 28 + 24); /* SRP to SRP: registered */
+	expect_good();
+	RUN(srp, 0, 0x5E, 0x00, 0, 0, 0, 0, 0, 0x01, 0x00, 0);
+	expect_good();
+	assert_int_equal(tdm_get_be32(R.data + 4), 3 * 8);
+	id = tdm_nexus_get_id(f->nx2);
+	memcpy(p + 28, id->tid, id->tid_len);
+	tdm_put_be32(p + 24, id->tid_len);
+	tdm_put_be64(p + 8, 0x5ED);
+	prout(srp3, 0x00, p, 28u + id->tid_len);
+	expect_param_err(28, 3);
+
+	/* no TransportID, no persistent reservation: INSUFFICIENT
+	 * REGISTRATION RESOURCES */
+	memset(p, 0, 24);
+	tdm_put_be64(p + 8, 0xA);
+	prout(anon, 0x00, p, 24);
+	expect_sense(0x5, 0x55, 0x04);
+
+	/* a transport whose TransportID is of another protocol than it
+	 * says, of none we know, fails or overflows: the nexus has none */
+	{
+		int (*const bad[])(const struct tdm_nexus *, uint8_t *,
+				   size_t) = {tid_fc, tid_spi, tid_fails,
+					      tid_too_long};
+		const struct tdm_transport_ops *keep = srp3->ops;
+		struct tdm_transport_ops o = *keep;
+		struct tdm_pr_nexus none;
+
+		srp3->ops = &o;
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			o.transport_id = bad[i];
+			assert_int_equal(tdm__nexus_identify(srp3), -EINVAL);
+			id = tdm_nexus_get_id(srp3);
+			assert_int_equal(id->tid_len, 0);
+			assert_string_equal(id->port, id->initiator);
+			assert_int_equal(tdm__pr_nexus_id(srp3, &none),
+					 -ENOENT);
+		}
+		/* FC says FC: fine */
+		o.protocol = TDM_PROTO_FC;
+		o.transport_id = tid_fc;
+		assert_int_equal(tdm__nexus_identify(srp3), 0);
+		assert_string_equal(tdm_nexus_get_id(srp3)->port,
+				    "0x2100001b32a10001");
+		srp3->ops = keep;
+	}
+
+	tdm__test_nexus_free(srp);
+	tdm__test_nexus_free(srp2);
+	tdm__test_nexus_free(srp3);
+	tdm__test_nexus_free(anon);
+}
+
 /* ---- unmapped LUNs ---- */
 
 static void test_unmapped_lun(void **state)
@@ -1574,6 +1830,8 @@ int main(void)
 		cmocka_unit_test(test_optable),
 		cmocka_unit_test(test_lun_codec),
 		cmocka_unit_test_setup_teardown(test_inquiry_standard,
+						fix_setup, fix_teardown),
+		cmocka_unit_test_setup_teardown(test_transport_identity,
 						fix_setup, fix_teardown),
 		cmocka_unit_test_setup_teardown(test_inquiry_vpd, fix_setup,
 						fix_teardown),

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * pr.c - SPC-4 persistent reservations: the deterministic state machine,
- * the PERSISTENT RESERVE OUT decoder, the PERSISTENT RESERVE IN builders
- * and TransportIDs. No I/O, no clock, no globals.
+ * pr_state.c - SPC-4 persistent reservations: the state and the
+ * deterministic state machine that applies PERSISTENT RESERVE OUT to it,
+ * and the command gate's check. No I/O, no clock, no globals.
  *
  * Registrations are kept in the order they were made; every operation
  * works on them in that order, so that replaying the same operations from
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pr-sync/pr.h"
+#include "pr-sync/pr_int.h"
 
 /* ---- small helpers ---- */
 
@@ -35,255 +35,9 @@ static bool type_valid(uint8_t t)
 	}
 }
 
-/* SPC-4 5.13.10: every registrant holds an all registrants reservation */
-static bool type_ar(uint8_t t)
-{
-	return t == TDM_PR_WE_AR || t == TDM_PR_EA_AR;
-}
-
 static bool type_ro(uint8_t t)
 {
 	return t == TDM_PR_WE_RO || t == TDM_PR_EA_RO;
-}
-
-static int lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
-
-static bool name_eq(const struct tdm_pr_tid *a, const struct tdm_pr_tid *b)
-{
-	size_t i;
-
-	if (a->len != b->len)
-		return false;
-	/* RFC 3722: iSCSI names are case-insensitive */
-	for (i = 0; i < a->len; i++)
-		if (lower(a->id[i]) != lower(b->id[i]))
-			return false;
-	return true;
-}
-
-bool tdm_pr_tid_equal(const struct tdm_pr_tid *a, const struct tdm_pr_tid *b)
-{
-	if (a->proto != b->proto || a->fmt != b->fmt || a->len != b->len)
-		return false;
-	if (a->proto != TDM_PR_PROTO_ISCSI)
-		return !memcmp(a->id, b->id, a->len);
-	if (!name_eq(a, b))
-		return false;
-	return a->fmt != TDM_PR_TID_FMT_NAME_ISID ||
-	       !memcmp(a->isid, b->isid, sizeof(a->isid));
-}
-
-bool tdm_pr_tid_match(const struct tdm_pr_tid *a, const struct tdm_pr_tid *b)
-{
-	if (a->proto != b->proto)
-		return false;
-	if (a->proto != TDM_PR_PROTO_ISCSI)
-		return a->len == b->len && !memcmp(a->id, b->id, a->len);
-	if (!name_eq(a, b))
-		return false;
-	/* SPC-4 7.6.4.6: format 00b names the initiator device, i.e. every
-	 * initiator port (ISID) of that iSCSI name */
-	if (a->fmt == TDM_PR_TID_FMT_NAME || b->fmt == TDM_PR_TID_FMT_NAME)
-		return true;
-	return !memcmp(a->isid, b->isid, sizeof(a->isid));
-}
-
-int tdm_pr_tid_iscsi(struct tdm_pr_tid *t, const char *name,
-		     const uint8_t isid[6])
-{
-	size_t n = strlen(name);
-
-	memset(t, 0, sizeof(*t));
-	if (!n || n > TDM_PR_NAME_MAX)
-		return -EINVAL;
-	t->proto = TDM_PR_PROTO_ISCSI;
-	t->fmt = TDM_PR_TID_FMT_NAME_ISID;
-	t->len = (uint16_t)n;
-	memcpy(t->id, name, n);
-	memcpy(t->isid, isid, sizeof(t->isid));
-	return 0;
-}
-
-/* Is t a TransportID this code could have made (decode, state checks)? */
-static bool tid_valid(const struct tdm_pr_tid *t)
-{
-	size_t i;
-
-	switch (t->proto) {
-	case TDM_PR_PROTO_FC:
-	case TDM_PR_PROTO_SAS:
-		return t->fmt == 0 && t->len == 8;
-	case TDM_PR_PROTO_SRP:
-		return t->fmt == 0 && t->len == 16;
-	case TDM_PR_PROTO_ISCSI:
-		if (t->fmt > TDM_PR_TID_FMT_NAME_ISID || !t->len ||
-		    t->len > TDM_PR_NAME_MAX)
-			return false;
-		for (i = 0; i < t->len; i++)
-			if (t->id[i] <= 0x20 || t->id[i] >= 0x7F)
-				return false;
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* ---- TransportIDs (SPC-4 7.6.4) ---- */
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* SPC-4 7.6.4.6, table 454: the ",i,0x" SEPARATOR of format 01b */
-#define ISCSI_SEP ",i,0x"
-#define ISCSI_SEP_LEN 5
-#define ISID_HEX 12
-
-int tdm_pr_tid_decode(const uint8_t *p, size_t avail, struct tdm_pr_tid *t,
-		      size_t *used, size_t *bad)
-{
-	uint8_t fmt, proto;
-	size_t addl, slen, nlen, i;
-	const uint8_t *s;
-
-	memset(t, 0, sizeof(*t));
-	*bad = 0;
-	if (avail < 4)
-		return -EMSGSIZE;
-	fmt = p[0] >> 6;
-	proto = p[0] & 0x0F;
-	if (p[0] & 0x30) /* reserved */
-		return -EINVAL;
-	t->proto = proto;
-	switch (proto) {
-	case TDM_PR_PROTO_FC:  /* 7.6.4.2: N_PORT_NAME at bytes 8-15 */
-	case TDM_PR_PROTO_SAS: /* 7.6.4.7: SAS ADDRESS at bytes 4-11 */
-	case TDM_PR_PROTO_SRP: /* 7.6.4.5: port identifier, bytes 8-23 */
-		if (fmt)
-			return -EINVAL;
-		if (avail < 24)
-			return -EMSGSIZE;
-		if (proto == TDM_PR_PROTO_SRP) {
-			t->len = 16;
-			memcpy(t->id, p + 8, 16);
-		} else {
-			t->len = 8;
-			memcpy(t->id, p + (proto == TDM_PR_PROTO_SAS ? 4 : 8),
-			       8);
-		}
-		*used = 24;
-		return 0;
-	case TDM_PR_PROTO_ISCSI:
-		break;
-	default:
-		return -EINVAL;
-	}
-	/* 7.6.4.6: iSCSI, ADDITIONAL LENGTH a multiple of four */
-	if (fmt > TDM_PR_TID_FMT_NAME_ISID)
-		return -EINVAL;
-	t->fmt = fmt;
-	addl = tdm_get_be16(p + 2);
-	if (addl % 4 || !addl) {
-		*bad = 2;
-		return -EINVAL;
-	}
-	if (4 + addl > avail)
-		return -EMSGSIZE;
-	s = p + 4;
-	for (slen = 0; slen < addl && s[slen]; slen++)
-		;
-	if (slen == addl) { /* not null-terminated */
-		*bad = 4;
-		return -EINVAL;
-	}
-	nlen = slen;
-	if (fmt == TDM_PR_TID_FMT_NAME_ISID) {
-		if (slen < ISCSI_SEP_LEN + ISID_HEX + 1) {
-			*bad = 4;
-			return -EINVAL;
-		}
-		nlen = slen - ISCSI_SEP_LEN - ISID_HEX;
-		if (memcmp(s + nlen, ISCSI_SEP, ISCSI_SEP_LEN - 1) ||
-		    lower(s[nlen + ISCSI_SEP_LEN - 1]) != 'x') {
-			*bad = 4 + nlen;
-			return -EINVAL;
-		}
-		for (i = 0; i < ISID_HEX; i++) {
-			int v = hexval(s[nlen + ISCSI_SEP_LEN + i]);
-
-			if (v < 0) {
-				*bad = 4 + nlen + ISCSI_SEP_LEN + i;
-				return -EINVAL;
-			}
-			t->isid[i / 2] = (uint8_t)(t->isid[i / 2] << 4 | v);
-		}
-	}
-	if (!nlen || nlen > TDM_PR_NAME_MAX) {
-		*bad = 4;
-		return -EINVAL;
-	}
-	t->len = (uint16_t)nlen;
-	memcpy(t->id, s, nlen);
-	if (!tid_valid(t)) {
-		*bad = 4;
-		return -EINVAL;
-	}
-	*used = 4 + addl;
-	return 0;
-}
-
-size_t tdm_pr_tid_encode(const struct tdm_pr_tid *t, uint8_t *buf, size_t cap)
-{
-	static const char hex[] = "0123456789abcdef";
-	uint8_t tmp[4 + TDM_PR_NAME_MAX + ISCSI_SEP_LEN + ISID_HEX + 4];
-	size_t n, addl, i;
-
-	memset(tmp, 0, sizeof(tmp));
-	tmp[0] = (uint8_t)(t->fmt << 6 | (t->proto & 0x0F));
-	switch (t->proto) {
-	case TDM_PR_PROTO_SRP:
-		memcpy(tmp + 8, t->id, 16);
-		n = 24;
-		break;
-	case TDM_PR_PROTO_SAS:
-		memcpy(tmp + 4, t->id, 8);
-		n = 24;
-		break;
-	case TDM_PR_PROTO_ISCSI:
-		memcpy(tmp + 4, t->id, t->len);
-		n = 4 + t->len;
-		if (t->fmt == TDM_PR_TID_FMT_NAME_ISID) {
-			memcpy(tmp + n, ISCSI_SEP, ISCSI_SEP_LEN);
-			n += ISCSI_SEP_LEN;
-			for (i = 0; i < 6; i++) {
-				tmp[n++] = (uint8_t)hex[t->isid[i] >> 4];
-				tmp[n++] = (uint8_t)hex[t->isid[i] & 0xF];
-			}
-		}
-		n++; /* the null terminator, then pad to a multiple of 4 */
-		addl = (n - 4 + 3) & ~(size_t)3;
-		if (addl < 20) /* 7.6.4.6: at least 20 */
-			addl = 20;
-		tdm_put_be16(tmp + 2, (uint16_t)addl);
-		n = 4 + addl;
-		break;
-	default: /* FC */
-		memcpy(tmp + 8, t->id, 8);
-		n = 24;
-		break;
-	}
-	if (n <= cap)
-		memcpy(buf, tmp, n);
-	return n;
 }
 
 /* ---- state ---- */
@@ -333,7 +87,7 @@ int tdm_pr_state_check(const struct tdm_pr_state *st)
 	for (i = 0; i < st->nregs; i++) {
 		const struct tdm_pr_reg *r = &st->regs[i];
 
-		if (!tid_valid(&r->tid) || !r->key)
+		if (!tdm__pr_tid_valid(&r->tid) || !r->key)
 			return -EINVAL;
 		if (r->holder)
 			holders++;
@@ -342,7 +96,7 @@ int tdm_pr_state_check(const struct tdm_pr_state *st)
 			    tdm_pr_tid_match(&st->regs[j].tid, &r->tid))
 				return -EINVAL;
 	}
-	if (holders != (st->reserved && !type_ar(st->type) ? 1u : 0u))
+	if (holders != (st->reserved && !tdm__pr_type_ar(st->type) ? 1u : 0u))
 		return -EINVAL;
 	return 0;
 }
@@ -380,7 +134,7 @@ static bool siblings(const struct tdm_pr_reg *a, const struct tdm_pr_reg *b)
 	       tdm_pr_tid_equal(&a->tid, &b->tid);
 }
 
-static long holder_index(const struct tdm_pr_state *st)
+long tdm__pr_holder_index(const struct tdm_pr_state *st)
 {
 	size_t i;
 
@@ -391,15 +145,15 @@ static long holder_index(const struct tdm_pr_state *st)
 }
 
 /* SPC-4 5.13.10: is registration i a persistent reservation holder? */
-static bool is_holder(const struct tdm_pr_state *st, long i)
+bool tdm__pr_is_holder(const struct tdm_pr_state *st, long i)
 {
 	long h;
 
 	if (!st->reserved || i < 0)
 		return false;
-	if (type_ar(st->type))
+	if (tdm__pr_type_ar(st->type))
 		return true;
-	h = holder_index(st);
+	h = tdm__pr_holder_index(st);
 	return h >= 0 && (h == i || siblings(&st->regs[h], &st->regs[i]));
 }
 
@@ -419,7 +173,7 @@ enum tdm_sense_reason tdm_pr_check(const struct tdm_pr_state *st,
 	if (!st || !st->reserved)
 		return TDM_SR_OK;
 	me = find_nexus(st, nx);
-	if (is_holder(st, me))
+	if (tdm__pr_is_holder(st, me))
 		return TDM_SR_OK;
 	/* SPC-4 5.13.1, table 66: under a registrants only or all
 	 * registrants reservation a registered nexus may do anything; the
@@ -573,7 +327,7 @@ static void unregister(struct apply_ctx *c, long i)
 {
 	struct tdm_pr_state *st = c->st;
 	struct tdm_pr_reg r = st->regs[i];
-	bool held = is_holder(st, i) && !type_ar(st->type);
+	bool held = tdm__pr_is_holder(st, i) && !tdm__pr_type_ar(st->type);
 	uint8_t type = st->type;
 	size_t j;
 
@@ -650,7 +404,7 @@ static int do_reserve(struct apply_ctx *c)
 		return TDM_SR_RESERVATION_CONFLICT;
 	if (st->reserved) {
 		/* only the holder, and only to repeat the same reservation */
-		if (!is_holder(st, c->me) || st->type != c->op->type ||
+		if (!tdm__pr_is_holder(st, c->me) || st->type != c->op->type ||
 		    st->scope != c->op->scope)
 			return TDM_SR_RESERVATION_CONFLICT;
 		return TDM_SR_OK;
@@ -658,7 +412,7 @@ static int do_reserve(struct apply_ctx *c)
 	st->reserved = true;
 	st->type = c->op->type;
 	st->scope = c->op->scope;
-	if (!type_ar(st->type))
+	if (!tdm__pr_type_ar(st->type))
 		st->regs[c->me].holder = true;
 	c->res->changed = true;
 	return TDM_SR_OK;
@@ -673,13 +427,13 @@ static int do_release(struct apply_ctx *c)
 
 	if (c->me < 0 || c->op->key != st->regs[c->me].key)
 		return TDM_SR_RESERVATION_CONFLICT;
-	if (!st->reserved || !is_holder(st, c->me))
+	if (!st->reserved || !tdm__pr_is_holder(st, c->me))
 		return TDM_SR_OK; /* nothing released, GOOD */
 	if (st->type != c->op->type || st->scope != c->op->scope)
 		return TDM_SR_INVALID_RELEASE_OF_PR;
 	release(st);
 	c->res->changed = true;
-	if (type_ro(type) || type_ar(type))
+	if (type_ro(type) || tdm__pr_type_ar(type))
 		for (j = 0; j < st->nregs; j++)
 			if ((long)j != c->me)
 				ua(c, &st->regs[j],
@@ -725,7 +479,7 @@ static void preempt_reserve(struct apply_ctx *c)
 	st->reserved = true;
 	st->type = c->op->type;
 	st->scope = c->op->scope;
-	if (!type_ar(st->type))
+	if (!tdm__pr_type_ar(st->type))
 		st->regs[c->me].holder = true;
 	/* 5.13.11.4.3 f): a changed type or scope releases the others */
 	if (was && (otype != st->type || oscope != st->scope))
@@ -741,8 +495,8 @@ static int do_preempt(struct apply_ctx *c)
 	struct tdm_pr_state *st = c->st;
 	const struct tdm_pr_op *op = c->op;
 	bool pa = op->sa == TDM_PR_PREEMPT_AND_ABORT;
-	bool ar = st->reserved && type_ar(st->type);
-	long h = holder_index(st);
+	bool ar = st->reserved && tdm__pr_type_ar(st->type);
+	long h = tdm__pr_holder_index(st);
 	size_t j, n = 0;
 
 	if (c->me < 0 || op->key != st->regs[c->me].key)
@@ -812,7 +566,8 @@ static int do_register_move(struct apply_ctx *c)
 	if (c->me < 0 || op->key != st->regs[c->me].key)
 		return TDM_SR_RESERVATION_CONFLICT;
 	/* only the holder of a reservation that is not all registrants */
-	if (!st->reserved || type_ar(st->type) || !is_holder(st, c->me))
+	if (!st->reserved || tdm__pr_type_ar(st->type) ||
+	    !tdm__pr_is_holder(st, c->me))
 		return TDM_SR_RESERVATION_CONFLICT;
 	if (!op->sa_key)
 		return field_err(c, TDM_SR_INVALID_FIELD_IN_PARAM_LIST, false,
@@ -1018,307 +773,4 @@ out:
 		res->changed = false;
 	}
 	return sr;
-}
-
-/* ---- decoding PERSISTENT RESERVE OUT (SPC-4 6.16) ---- */
-
-static int8_t top_bit(uint8_t v)
-{
-	int8_t b = 7;
-
-	while (b > 0 && !(v & (1u << b)))
-		b--;
-	return b;
-}
-
-static int dec_err(struct tdm_sense_info *info, int sr, bool cdb, size_t byte,
-		   int8_t bit)
-{
-	info->sks_valid = true;
-	info->sks_cd = cdb;
-	info->sks_field = (uint16_t)(byte > 0xFFFF ? 0xFFFF : byte);
-	info->sks_bit = bit;
-	return sr;
-}
-
-/* Decode the TransportIDs of p[0..len) into op->tids; base: their offset
- * in the parameter list (field pointers). */
-static int dec_tids(struct tdm_pr_op *op, const uint8_t *p, size_t len,
-		    size_t base, size_t max, struct tdm_sense_info *info)
-{
-	struct tdm_pr_tid t;
-	size_t off, used, bad, n = 0;
-	int pass, r;
-
-	for (pass = 0; pass < 2; pass++) {
-		for (off = 0; off < len; off += used) {
-			r = tdm_pr_tid_decode(p + off, len - off,
-					      pass ? &op->tids[n] : &t, &used,
-					      &bad);
-			if (r == -EMSGSIZE)
-				return TDM_SR_PARAM_LIST_LENGTH_ERROR;
-			if (r < 0)
-				return dec_err(
-					info,
-					TDM_SR_INVALID_FIELD_IN_PARAM_LIST,
-					false, base + off + bad, 7);
-			n++;
-			if (n > max)
-				return TDM_SR_INSUFFICIENT_REGISTRATION_RESOURCES;
-		}
-		if (pass)
-			break;
-		if (!n)
-			return TDM_SR_OK;
-		op->tids = calloc(n, sizeof(*op->tids));
-		if (!op->tids)
-			return TDM_SR_INSUFFICIENT_REGISTRATION_RESOURCES;
-		op->ntids = n;
-		n = 0;
-	}
-	return TDM_SR_OK;
-}
-
-void tdm_pr_op_free(struct tdm_pr_op *op)
-{
-	free(op->tids);
-	op->tids = NULL;
-	op->ntids = 0;
-}
-
-int tdm_pr_out_decode(const uint8_t *cdb, const uint8_t *param, size_t len,
-		      struct tdm_pr_op *op, struct tdm_sense_info *info)
-{
-	size_t tlen;
-	int sr;
-
-	memset(op, 0, sizeof(*op));
-	memset(info, 0, sizeof(*info));
-	info->sks_bit = -1;
-	/* SPC-4 6.16.1, table 215: the CDB */
-	op->sa = cdb[1] & 0x1F;
-	op->scope = cdb[2] >> 4;
-	op->type = cdb[2] & 0x0F;
-	if (cdb[1] & 0xE0)
-		return dec_err(info, TDM_SR_INVALID_FIELD_IN_CDB, true, 1,
-			       top_bit(cdb[1] & 0xE0));
-	if (cdb[3] || cdb[4])
-		return dec_err(info, TDM_SR_INVALID_FIELD_IN_CDB, true,
-			       cdb[3] ? 3 : 4,
-			       top_bit(cdb[3] ? cdb[3] : cdb[4]));
-	if (op->sa > TDM_PR_REGISTER_AND_MOVE)
-		return dec_err(info, TDM_SR_INVALID_FIELD_IN_CDB, true, 1, 4);
-	if (len < 24)
-		return TDM_SR_PARAM_LIST_LENGTH_ERROR;
-	op->key = tdm_get_be64(param);
-	op->sa_key = tdm_get_be64(param + 8);
-
-	if (op->sa == TDM_PR_REGISTER_AND_MOVE) {
-		/* 6.16.4, table 221 */
-		if (param[16])
-			return dec_err(info, TDM_SR_INVALID_FIELD_IN_PARAM_LIST,
-				       false, 16, top_bit(param[16]));
-		if (param[17] & 0xFC)
-			return dec_err(info, TDM_SR_INVALID_FIELD_IN_PARAM_LIST,
-				       false, 17, top_bit(param[17] & 0xFC));
-		if (param[17] & 0x01)
-			op->flags |= TDM_PR_F_APTPL;
-		if (param[17] & 0x02)
-			op->flags |= TDM_PR_F_UNREG;
-		op->move_rel_port = tdm_get_be16(param + 18);
-		tlen = tdm_get_be32(param + 20);
-		if (tlen != len - 24)
-			return TDM_SR_PARAM_LIST_LENGTH_ERROR;
-		sr = dec_tids(op, param + 24, tlen, 24, 1, info);
-		if (sr == TDM_SR_OK && op->ntids != 1)
-			sr = dec_err(info, TDM_SR_INVALID_FIELD_IN_PARAM_LIST,
-				     false, 20, 7);
-		if (sr != TDM_SR_OK)
-			tdm_pr_op_free(op);
-		return sr;
-	}
-
-	/* 6.16.3, table 219 */
-	if (param[20] & 0xF2)
-		return dec_err(info, TDM_SR_INVALID_FIELD_IN_PARAM_LIST, false,
-			       20, top_bit(param[20] & 0xF2));
-	if (param[21])
-		return dec_err(info, TDM_SR_INVALID_FIELD_IN_PARAM_LIST, false,
-			       21, top_bit(param[21]));
-	if (param[20] & 0x08)
-		op->flags |= TDM_PR_F_SPEC_I_PT;
-	/* ALL_TG_PT and APTPL count for the two register actions only */
-	if (op->sa == TDM_PR_REGISTER || op->sa == TDM_PR_REGISTER_AND_IGNORE) {
-		if (param[20] & 0x04)
-			op->flags |= TDM_PR_F_ALL_TG_PT;
-		if (param[20] & 0x01)
-			op->flags |= TDM_PR_F_APTPL;
-	}
-	/* SPEC_I_PT is valid for REGISTER only */
-	if ((op->flags & TDM_PR_F_SPEC_I_PT) && op->sa != TDM_PR_REGISTER)
-		return dec_err(info, TDM_SR_INVALID_FIELD_IN_PARAM_LIST, false,
-			       20, 3);
-	if (!(op->flags & TDM_PR_F_SPEC_I_PT))
-		return len == 24 ? TDM_SR_OK : TDM_SR_PARAM_LIST_LENGTH_ERROR;
-	if (len < 28)
-		return TDM_SR_PARAM_LIST_LENGTH_ERROR;
-	tlen = tdm_get_be32(param + 24);
-	if (tlen != len - 28)
-		return TDM_SR_PARAM_LIST_LENGTH_ERROR;
-	sr = dec_tids(op, param + 28, tlen, 28, TDM_PR_MAX_REGS, info);
-	if (sr != TDM_SR_OK)
-		tdm_pr_op_free(op);
-	return sr;
-}
-
-/* ---- PERSISTENT RESERVE IN (SPC-4 6.15) ---- */
-
-/* Writes what fits, counts everything. */
-struct wbuf {
-	uint8_t *buf;
-	size_t cap;
-	size_t len;
-};
-
-static void w_bytes(struct wbuf *w, const void *p, size_t n)
-{
-	if (w->len < w->cap) {
-		size_t k = w->cap - w->len < n ? w->cap - w->len : n;
-
-		if (p)
-			memcpy(w->buf + w->len, p, k);
-		else
-			memset(w->buf + w->len, 0, k);
-	}
-	w->len += n;
-}
-
-static void w_u8(struct wbuf *w, uint8_t v)
-{
-	w_bytes(w, &v, 1);
-}
-
-static void w_be16(struct wbuf *w, uint16_t v)
-{
-	uint8_t b[2];
-
-	tdm_put_be16(b, v);
-	w_bytes(w, b, 2);
-}
-
-static void w_be32(struct wbuf *w, uint32_t v)
-{
-	uint8_t b[4];
-
-	tdm_put_be32(b, v);
-	w_bytes(w, b, 4);
-}
-
-static void w_be64(struct wbuf *w, uint64_t v)
-{
-	uint8_t b[8];
-
-	tdm_put_be64(b, v);
-	w_bytes(w, b, 8);
-}
-
-/* Patch a 32-bit field already counted (if it was written). */
-static void w_patch32(struct wbuf *w, size_t off, uint32_t v)
-{
-	uint8_t b[4];
-	size_t i;
-
-	tdm_put_be32(b, v);
-	for (i = 0; i < 4; i++)
-		if (off + i < w->cap)
-			w->buf[off + i] = b[i];
-}
-
-/* 6.15.2, table 205: READ KEYS */
-size_t tdm_pr_in_read_keys(const struct tdm_pr_state *st, uint8_t *buf,
-			   size_t cap)
-{
-	struct wbuf w = {buf, cap, 0};
-	size_t i;
-
-	w_be32(&w, st->generation);
-	/* ADDITIONAL LENGTH: the whole list, whatever the allocation length */
-	w_be32(&w, (uint32_t)(st->nregs * 8));
-	for (i = 0; i < st->nregs; i++)
-		w_be64(&w, st->regs[i].key);
-	return w.len;
-}
-
-/* 6.15.3, tables 206/207: READ RESERVATION */
-size_t tdm_pr_in_read_reservation(const struct tdm_pr_state *st, uint8_t *buf,
-				  size_t cap)
-{
-	struct wbuf w = {buf, cap, 0};
-	long h;
-
-	w_be32(&w, st->generation);
-	if (!st->reserved) {
-		w_be32(&w, 0);
-		return w.len;
-	}
-	w_be32(&w, 16);
-	/* 5.13.10: an all registrants reservation shows key zero */
-	h = holder_index(st);
-	w_be64(&w, type_ar(st->type) || h < 0 ? 0 : st->regs[h].key);
-	w_bytes(&w, NULL, 4); /* obsolete */
-	w_u8(&w, 0);
-	w_u8(&w, (uint8_t)(st->scope << 4 | st->type));
-	w_bytes(&w, NULL, 2); /* obsolete */
-	return w.len;
-}
-
-/* 6.15.4, table 207: REPORT CAPABILITIES */
-size_t tdm_pr_in_report_caps(const struct tdm_pr_state *st,
-			     uint8_t allow_commands, uint8_t *buf, size_t cap)
-{
-	struct wbuf w = {buf, cap, 0};
-
-	w_be16(&w, 8); /* LENGTH */
-	/* CRH=0 (RESERVE/RELEASE conflict with any registration), SIP_C,
-	 * ATP_C, PTPL_C */
-	w_u8(&w, 0x08 | 0x04 | 0x01);
-	/* TMV, ALLOW COMMANDS, PTPL_A */
-	w_u8(&w, (uint8_t)(0x80 | (allow_commands & 7) << 4 |
-			   (st->aptpl ? 0x01 : 0)));
-	/* 6.15.4, table 209: PERSISTENT RESERVATION TYPE MASK */
-	w_u8(&w, 0x80 /* WR_EX_AR */ | 0x40 /* EX_AC_RO */ |
-			 0x20 /* WR_EX_RO */ | 0x08 /* EX_AC */ |
-			 0x02 /* WR_EX */);
-	w_u8(&w, 0x01 /* EX_AC_AR */);
-	w_bytes(&w, NULL, 2);
-	return w.len;
-}
-
-/* 6.15.5, tables 210/211: READ FULL STATUS */
-size_t tdm_pr_in_read_full_status(const struct tdm_pr_state *st, uint8_t *buf,
-				  size_t cap)
-{
-	struct wbuf w = {buf, cap, 0};
-	uint8_t tid[4 + TDM_PR_NAME_MAX + 32];
-	size_t i, tlen;
-
-	w_be32(&w, st->generation);
-	w_be32(&w, 0); /* ADDITIONAL LENGTH, patched below */
-	for (i = 0; i < st->nregs; i++) {
-		const struct tdm_pr_reg *r = &st->regs[i];
-		bool holder = is_holder(st, (long)i);
-
-		tlen = tdm_pr_tid_encode(&r->tid, tid, sizeof(tid));
-		w_be64(&w, r->key);
-		w_bytes(&w, NULL, 4);
-		w_u8(&w, (uint8_t)((r->all_tg_pt ? 0x02 : 0) |
-				   (holder ? 0x01 : 0)));
-		w_u8(&w, holder ? (uint8_t)(st->scope << 4 | st->type) : 0);
-		w_bytes(&w, NULL, 4);
-		w_be16(&w, r->rel_port);
-		w_be32(&w, (uint32_t)tlen);
-		w_bytes(&w, tid, tlen);
-	}
-	w_patch32(&w, 4, (uint32_t)(w.len - 8));
-	return w.len;
 }
