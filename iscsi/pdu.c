@@ -120,7 +120,7 @@ void tdm__iscsi_pdu_queue(struct tdm__iscsi_conn *c,
 		pdu->trailer_len = (uint8_t)pad;
 		if (c->state != ISCSI_CONN_LOGIN && c->p.data_digest) {
 			uint32_t crc = tdm_crc32c_update(~0u, pdu->data,
-							  pdu->data_len);
+							 pdu->data_len);
 
 			crc = ~tdm_crc32c_update(crc, pdu->trailer, pad);
 			tdm__iscsi_put_digest(pdu->trailer + pad, crc);

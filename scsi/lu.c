@@ -202,7 +202,7 @@ int tdm__lu_open(const struct tdm_conf_device *conf, struct tdm_lu **out,
 	pthread_mutex_init(&lu->lock, NULL);
 	tdm_list_init(&lu->cmds);
 	tdm_list_init(&lu->rl_queue); /* range locks (scsi/caw.c) */
-	tdm__pr_lu_init(lu);	      /* PR: restore APTPL state (scsi/pr_scsi.c) */
+	tdm__pr_lu_init(lu); /* PR: restore APTPL state (scsi/pr_scsi.c) */
 	lu->mode.wce = lu->bs.write_cache;
 	lu->mode_saved = lu->mode;
 	atomic_init(&lu->refcnt, 1);

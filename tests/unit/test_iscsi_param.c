@@ -159,7 +159,7 @@ static void test_crc32c_split(void **state)
 			uint32_t c = tdm_crc32c_update(~0u, buf + off, cut);
 
 			c = ~tdm_crc32c_update(c, buf + off + cut,
-						sizeof(buf) - off - cut);
+					       sizeof(buf) - off - cut);
 			assert_int_equal(
 				c, tdm_crc32c(buf + off, sizeof(buf) - off));
 		}
