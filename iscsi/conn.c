@@ -203,6 +203,9 @@ static void rx_detach(struct tdm__iscsi_conn *c)
 
 void tdm__iscsi_conn_close(struct tdm__iscsi_conn *c, const char *why)
 {
+	/* a session's end is news; a login's is not (anyone can make any
+	 * number of them, and a refusal was logged already) */
+	bool session = c->nexus || c->state != ISCSI_CONN_LOGIN;
 	struct tdm_nexus *nx;
 
 	if (c->closed)
@@ -210,7 +213,7 @@ void tdm__iscsi_conn_close(struct tdm__iscsi_conn *c, const char *why)
 	c->closed = true;
 	c->state = ISCSI_CONN_CLOSING;
 	tdm__iscsi_conn_get(c);
-	if (c->nexus || c->login)
+	if (session)
 		log_info("iscsi: %s: %s%s%s: connection closed: %s",
 			 c->peer_str, c->initiator[0] ? c->initiator : "?",
 			 c->target[0] ? " -> " : "", c->target, why);

@@ -604,6 +604,10 @@ void tdm__iscsi_login_refuse(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 /* The old session of a reinstatement is gone (on c's loop). */
 void tdm__iscsi_login_reinstated(struct tdm__iscsi_conn *c);
 void tdm__iscsi_login_timeout(struct tdm__iscsi_conn *c);
+/* Debug log of a key the peer sent that we refused or did not know
+ * (answer NotUnderstood, Reject or Irrelevant), escaped. */
+void tdm__iscsi_log_answer(const struct tdm__iscsi_conn *c, const char *key,
+			   const char *val, const char *answer);
 /* Which CHAP users authenticate initiator on target t (NULL: discovery) */
 bool tdm__iscsi_portal_allowed(const struct tdm_conf_target *t,
 			       const char *local_ip);

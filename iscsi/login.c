@@ -13,6 +13,7 @@
 
 #include "iscsi/iscsi_int.h"
 #include "tandem/iscsi.h"
+#include "lib/escape.h"
 #include "lib/log.h"
 
 #define LOGIN_MAX_KEYS 512
@@ -45,6 +46,7 @@ struct tdm__iscsi_login {
 	const struct tdm_conf_target *tgt;
 	uint8_t final_flags;
 	struct tdm__iscsi_text final_text;
+	char why[320]; /* a reason quoting what the peer sent */
 };
 
 static void random_bytes(void *buf, size_t len)
@@ -71,6 +73,30 @@ static void random_bytes(void *buf, size_t len)
 			p[got] = (uint8_t)x;
 		}
 	}
+}
+
+void tdm__iscsi_log_answer(const struct tdm__iscsi_conn *c, const char *key,
+			   const char *val, const char *answer)
+{
+	char k[TDM_ESCAPE_LEN], v[TDM_ESCAPE_LEN];
+
+	if (strcmp(answer, "NotUnderstood") && strcmp(answer, "Reject") &&
+	    strcmp(answer, "Irrelevant"))
+		return;
+	log_debug("iscsi: %s: %s=%s answered %s", c->peer_str,
+		  tdm_escape(key, k, sizeof(k)), tdm_escape(val, v, sizeof(v)),
+		  answer);
+}
+
+/* A reason that quotes a value the peer sent, escaped (lib/escape.h). */
+static const char *why_quoting(struct tdm__iscsi_login *L, const char *what,
+			       const char *val)
+{
+	char esc[TDM_ESCAPE_LEN];
+
+	snprintf(L->why, sizeof(L->why), "%s '%s'", what,
+		 tdm_escape(val, esc, sizeof(esc)));
+	return L->why;
 }
 
 void tdm__iscsi_login_free(struct tdm__iscsi_conn *c)
@@ -134,11 +160,13 @@ static void login_fail(struct tdm__iscsi_conn *c, uint16_t status,
 			return;
 		L->failed = true;
 	}
-	log_notice("iscsi: %s: login of %s to %s refused (0x%04x): %s",
-		   c->peer_str, c->initiator[0] ? c->initiator : "?",
-		   c->discovery ? "discovery"
-				: (c->target[0] ? c->target : "?"),
-		   status, why);
+	/* any peer can make these: rate limited (names are valid iSCSI
+	 * names by now, what else the peer sent is quoted escaped) */
+	log_warnx_rl("iscsi: %s: login of %s to %s refused (0x%04x): %s",
+		     c->peer_str, c->initiator[0] ? c->initiator : "?",
+		     c->discovery ? "discovery"
+				  : (c->target[0] ? c->target : "?"),
+		     status, why);
 	/* RFC 7143 11.13.5: a failed login ends with the connection */
 	send_login_rsp(c, L ? (uint8_t)(L->stage << 2) : 0, status, NULL,
 		       ISCSI_TX_CLOSE);
@@ -388,13 +416,14 @@ static uint16_t security_step(struct tdm__iscsi_conn *c,
 		}
 		u = lookup_in_user(c, L->tgt, k->chap_n);
 		if (!u) {
-			*why = "unknown CHAP user";
+			*why = why_quoting(L, "unknown CHAP user", k->chap_n);
 			return ISCSI_LOGIN_AUTH_FAILED;
 		}
 		chap_response(L->chap_id, u->secret, L->chal, sizeof(L->chal),
 			      want);
 		if (memcmp(want, resp, CHAP_MD5_LEN)) {
-			*why = "wrong CHAP response";
+			*why = why_quoting(L, "wrong CHAP response of user",
+					   k->chap_n);
 			return ISCSI_LOGIN_AUTH_FAILED;
 		}
 		if (k->chap_i || k->chap_c) {
@@ -700,10 +729,18 @@ int tdm__iscsi_login_pdu(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 	for (int i = 0; i < n; i++) {
 		const char *k = kv[i].key, *v = kv[i].val;
 
+		/*
+		 * RFC 7143 13.4, 13.5: iSCSI names (4.2.7); anything else
+		 * (a newline, an escape sequence, a blank) would end up in
+		 * the log and in tandemctl's columns. A name that is there
+		 * but malformed is an initiator error (11.13.5: 0x0200,
+		 * "miscellaneous iSCSI initiator errors"; 0x0207 is for a
+		 * name that is missing).
+		 */
 		if (!strcmp(k, "InitiatorName")) {
-			if (!*v || strlen(v) >= sizeof(c->initiator)) {
+			if (!tdm__iscsi_name_valid(v)) {
 				status = ISCSI_LOGIN_INITIATOR_ERROR;
-				why = "bad InitiatorName";
+				why = why_quoting(L, "bad InitiatorName", v);
 				goto fail;
 			}
 			if (L->resolved && strcmp(v, c->initiator)) {
@@ -713,9 +750,9 @@ int tdm__iscsi_login_pdu(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 			}
 			snprintf(c->initiator, sizeof(c->initiator), "%s", v);
 		} else if (!strcmp(k, "TargetName")) {
-			if (!*v || strlen(v) >= sizeof(c->target)) {
-				status = ISCSI_LOGIN_TARGET_NOT_FOUND;
-				why = "bad TargetName";
+			if (!tdm__iscsi_name_valid(v)) {
+				status = ISCSI_LOGIN_INITIATOR_ERROR;
+				why = why_quoting(L, "bad TargetName", v);
 				goto fail;
 			}
 			if (L->resolved && strcmp(v, c->target)) {
@@ -734,7 +771,7 @@ int tdm__iscsi_login_pdu(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 				disc = false;
 			} else {
 				status = ISCSI_LOGIN_SESSION_TYPE_UNSUPPORTED;
-				why = "unknown SessionType";
+				why = why_quoting(L, "unknown SessionType", v);
 				goto fail;
 			}
 			if (L->resolved && disc != c->discovery) {
@@ -793,8 +830,10 @@ int tdm__iscsi_login_pdu(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 				sk.chap_i = v;
 			else if (!strcmp(k, "CHAP_C"))
 				sk.chap_c = v;
-			else
+			else {
 				tdm__iscsi_text_add(&rsp, k, "NotUnderstood");
+				tdm__iscsi_log_answer(c, k, v, "NotUnderstood");
+			}
 			continue;
 		}
 		r = tdm__iscsi_negotiate(
@@ -805,6 +844,7 @@ int tdm__iscsi_login_pdu(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 		switch (r) {
 		case ISCSI_NEG_RESPOND:
 			tdm__iscsi_text_add(&rsp, k, "%s", val);
+			tdm__iscsi_log_answer(c, k, v, val);
 			break;
 		case ISCSI_NEG_TEXT_KEY:
 			/* SendTargets belongs to full feature phase */

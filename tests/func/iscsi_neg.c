@@ -2286,6 +2286,78 @@ static void t_chap(void)
 	}
 }
 
+/*
+ * RFC 7143 13.4, 13.5: InitiatorName and TargetName are iSCSI names
+ * (4.2.7); anything else is refused with 0x0200, "initiator error"
+ * (11.13.5). The bytes these carry never make a log line of their own:
+ * neg.sh looks for FORGED at the start of a line of the target's log. The
+ * pauses put each logged refusal in a second of its own (refusals are
+ * logged at most a few a second).
+ */
+static void t_bad_names(void)
+{
+	static const struct {
+		const char *what, *ini, *tgt;
+		bool logged;
+	} cases[] = {
+		{"InitiatorName with a newline and a forged log line",
+		 "iqn.2026-11.org.tandem:neg\nFORGED-LOG-LINE", NULL, true},
+		{"InitiatorName with a terminal escape",
+		 "iqn.2026-11.org.tandem:neg\x1b[2J", NULL, false},
+		{"InitiatorName with a blank",
+		 "iqn.2026-11.org.tandem:two words", NULL, false},
+		{"InitiatorName that is no iSCSI name", "neg-initiator", NULL,
+		 false},
+		{"InitiatorName eui. with 15 hex digits", "eui.0123456789abcde",
+		 NULL, false},
+		{"TargetName with a newline", NULL,
+		 "iqn.2026-11.org.tandem:neg-plain\nFORGED-LOG-LINE", true},
+	};
+	struct login_opts o = {.target = opt.chap,
+			       .user = "neguser\nFORGED-CHAP-LINE",
+			       .secret = opt.secret};
+	struct kv t = {.len = 0};
+	struct login_res r;
+	struct conn c;
+	bool closed;
+	int st;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].logged)
+			sleep_ms(1100);
+		t.len = 0;
+		kv_add(&t, "InitiatorName", "%s",
+		       cases[i].ini ? cases[i].ini : opt.iname);
+		kv_add(&t, "TargetName", "%s",
+		       cases[i].tgt ? cases[i].tgt : opt.plain);
+		kv_add(&t, "SessionType", "Normal");
+		kv_add(&t, "AuthMethod", "None");
+		st = raw_login(LOGIN_T | STAGE(0, 1), 0, 0, &t, &closed);
+		tap(st == 0x0200 && closed,
+		    "%s: status 0x0200 and close (got 0x%04x, closed %d)",
+		    cases[i].what, st, closed);
+	}
+	t.len = 0;
+	kv_add(&t, "InitiatorName", "%s", "iqn.2026-11.org.tandem:d\r\nx");
+	kv_add(&t, "SessionType", "Discovery");
+	kv_add(&t, "AuthMethod", "None");
+	st = raw_login(LOGIN_T | STAGE(0, 1), 0, 0, &t, &closed);
+	tap(st == 0x0200 && closed,
+	    "discovery with a CR LF in InitiatorName: status 0x0200 (got "
+	    "0x%04x)",
+	    st);
+	/* a CHAP user name is quoted, escaped, in the refusal's reason */
+	sleep_ms(1100);
+	o.initiator = opt.iname;
+	if (conn_open(&c)) {
+		r = login(&c, &o);
+		tap(!r.ffp && r.status == 0x0201,
+		    "CHAP_N with a newline: status 0x0201 (got 0x%04x: %s)",
+		    r.status, r.why);
+		conn_close(&c);
+	}
+}
+
 static void t_digests(void)
 {
 	struct login_opts o = {.initiator = opt.iname,
@@ -3210,6 +3282,7 @@ int main(int argc, char **argv)
 	t_logout();
 	t_bad_logins();
 	t_chap();
+	t_bad_names();
 	t_digests();
 	t_bad_data_out();
 	t_dup_cmdsn();

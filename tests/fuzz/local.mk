@@ -13,7 +13,8 @@ tests_fuzz_fuzz_conf_LDFLAGS = $(FUZZLINK_FLAGS)
 tests_fuzz_fuzz_conf_LDADD = $(TANDEM_LIBS)
 # the PDU fuzzer drives the iSCSI transport alone over a small simulated
 # core of its own (fuzz_pdu.c), so it links the transport's sources only
-tests_fuzz_fuzz_pdu_SOURCES = tests/fuzz/fuzz_pdu.c $(ISCSI_TRANSPORT_SOURCES) lib/crc32c.c
+tests_fuzz_fuzz_pdu_SOURCES = tests/fuzz/fuzz_pdu.c $(ISCSI_TRANSPORT_SOURCES) lib/crc32c.c \
+	lib/escape.c
 tests_fuzz_fuzz_pdu_LDFLAGS = $(FUZZLINK_FLAGS)
 tests_fuzz_fuzz_pdu_LDADD = $(AX_PTHREAD_LIBS)
 tests_fuzz_fuzz_cdb_SOURCES = tests/fuzz/fuzz_cdb.c
