@@ -358,11 +358,13 @@ struct tdm__iscsi_task {
 	uint32_t itt;
 	uint32_t cmdsn;
 	uint32_t edtl;
+	uint32_t din; /* counted in conn->din_bytes while submitted */
 	uint8_t state;
 	uint8_t kind;
 	uint8_t fail_sr; /* data phase failed before write_pending */
 	bool hashed;
 	bool immediate;
+	bool counted;	 /* in conn->nimm / din_bytes (submitted) */
 	bool aborted;	 /* aborted by a TMF before being submitted */
 	bool core_freed; /* free_cmd called while refs held */
 	int refs;
@@ -478,6 +480,8 @@ struct tdm__iscsi_conn {
 	struct tdm_list txq;
 	uint32_t tx_off;       /* bytes of the head PDU already sent */
 	size_t tx_owned_bytes; /* malloc'ed bytes waiting (back pressure) */
+	unsigned tx_live;      /* PDUs allocated, not on tx_free */
+	uint64_t last_tx_ns;   /* when sendmsg() last took something */
 	struct tdm_list tx_free;
 	unsigned tx_nfree;
 
@@ -511,9 +515,11 @@ struct tdm__iscsi_conn {
 	struct tdm_list queued; /* waiting for their CmdSN, sorted */
 	struct tdm_list task_free;
 	unsigned task_nfree;
-	unsigned ntasks;  /* allocated tasks */
-	unsigned nactive; /* tasks handed to the core, not freed */
-	unsigned ntmf;	  /* TMFs in the core */
+	unsigned ntasks;    /* allocated tasks */
+	unsigned nactive;   /* tasks handed to the core, not freed */
+	unsigned nimm;	    /* ... of them immediate SCSI commands */
+	uint64_t din_bytes; /* EDTL of the READs among them (back pressure) */
+	unsigned ntmf;	    /* TMFs in the core */
 
 	/* ---- text continuation (RFC 7143 11.10 / 11.11) ---- */
 	uint8_t *text_rsp;
@@ -556,6 +562,9 @@ int tdm__iscsi_conn_feed(struct tdm__iscsi_conn *c, const uint8_t *buf,
 			 size_t len);
 /* Drain input: ask for no more reads (shutdown / logout). */
 void tdm__iscsi_conn_stop_rx(struct tdm__iscsi_conn *c);
+/* Read again if nothing holds the input back any more (back pressure
+ * relieved; not after stop_rx for shutdown or logout). */
+void tdm__iscsi_conn_rx_check(struct tdm__iscsi_conn *c);
 void tdm__iscsi_conn_nop_arm(struct tdm__iscsi_conn *c);
 /* Login finished: switch the connection to full feature phase. */
 void tdm__iscsi_conn_enter_ffp(struct tdm__iscsi_conn *c);

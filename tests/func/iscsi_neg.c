@@ -11,6 +11,16 @@
  * usage: iscsi_neg [--host H] [--port P] [--plain IQN] [--chap IQN]
  *                  [--mutual IQN] [--user U] [--secret S]
  *                  [--target-user U] [--target-secret S] [--lun N]
+ *                  [--scenario NAME [its options]]
+ *
+ * With --scenario, one attack or measurement runs instead of the suite
+ * (the scripts in tests/func measure the target meanwhile):
+ *   flood       --count N READs of --edtl E bytes each (--immediate, or
+ *               within the CmdSN window), then no reading for --hold-ms
+ *               H; then --drain (every command must be answered) or
+ *               wait --close-ms C for the target to drop the connection
+ *               (--half-close: shut our sending side down first)
+ *   serves      a login to the plain target and an INQUIRY
  *
  * The three targets must exist: --plain without CHAP, --chap with
  * IncomingUser U S, --mutual with IncomingUser U S and OutgoingUser
@@ -52,6 +62,10 @@ static struct {
 	const char *tsecret;
 	const char *iname;
 	int lun;
+	const char *scenario;
+	int count, hold_ms, close_ms;
+	uint32_t edtl;
+	bool immediate, drain, half_close;
 } opt = {
 	.host = "127.0.0.1",
 	.port = "3400",
@@ -64,6 +78,10 @@ static struct {
 	.tsecret = "tgtsecret5678",
 	.iname = "iqn.2026-11.org.tandem:neg-initiator",
 	.lun = 0,
+	.count = 256,
+	.edtl = 1048576,
+	.hold_ms = 3000,
+	.close_ms = 15000,
 };
 
 /* ---- TAP ---- */
@@ -3178,6 +3196,112 @@ static void t_discovery(void)
 	conn_close(&c);
 }
 
+/* ---- scenarios: one attack or measurement (tests/func scripts) ---- */
+
+/* --scenario flood: READs that are not read back (RFC 7143 4.2.2.1) */
+static int sc_flood(void)
+{
+	uint8_t cdb[10] = {0x28}, bhs[BHS_LEN];
+	uint32_t last = 0, bs = 0, itt0, nsent = 0, done = 0, rej = 0;
+	uint32_t rej06 = 0;
+	int64_t deadline;
+	struct conn c;
+
+	if (!login_plain(&c, opt.plain) || !clear_ua(&c) ||
+	    !read_capacity(&c, &last, &bs) || opt.edtl / bs > 65535 ||
+	    opt.edtl / bs > last + 1) {
+		tap(false, "flood: a session to %s that can read %u bytes",
+		    opt.plain, opt.edtl);
+		return 1;
+	}
+	put16(cdb + 7, (uint16_t)(opt.edtl / bs)); /* from LBA 0 */
+	itt0 = c.itt;
+	for (int i = 0; i < opt.count; i++) {
+		if (!opt.immediate && sn_lt(c.maxcmdsn, c.cmdsn))
+			break; /* the window is full: what is sent is out */
+		build_cmd(&c, bhs, c.itt++, opt.lun, cdb, 10, DIR_READ,
+			  opt.edtl);
+		if (opt.immediate) {
+			/* RFC 7143 4.2.2.1: the current CmdSN, not advanced */
+			bhs[0] |= OP_IMMEDIATE;
+			c.cmdsn--;
+		}
+		if (send_pdu(&c, bhs, NULL, 0, NULL, 0, 0))
+			break;
+		nsent++;
+	}
+	if (opt.half_close)
+		shutdown(c.fd, SHUT_WR);
+	printf("# flood: %u %s READs of %u bytes sent, not reading for %d "
+	       "ms\n",
+	       nsent, opt.immediate ? "immediate" : "windowed", opt.edtl,
+	       opt.hold_ms);
+	fflush(stdout);
+	sleep_ms(opt.hold_ms);
+	deadline = now_ms() + (opt.drain ? 120000 : opt.close_ms);
+	while (done + rej < nsent) {
+		struct pdu p;
+		int64_t left = deadline - now_ms();
+		int r = wait_pdu(&c, &p, left > 0 ? (int)left : 0);
+		uint8_t op;
+
+		if (r) {
+			printf("# flood: %s after %u answers and %u rejects\n",
+			       io_name(r), done, rej);
+			if (!opt.drain) {
+				tap(r == IO_CLOSED,
+				    "flood: the target dropped the connection "
+				    "that did not read (%s)",
+				    io_name(r));
+				conn_close(&c);
+				return nfailed ? 1 : 0;
+			}
+			break;
+		}
+		op = p.bhs[0] & 0x3f;
+		if (op == OP_REJECT && p.dlen >= BHS_LEN &&
+		    get32(p.data + 16) - itt0 < nsent) {
+			rej++;
+			rej06 += p.bhs[2] == 0x06;
+		} else if ((op == OP_SCSI_RSP ||
+			    (op == OP_DATA_IN && (p.bhs[1] & 0x01))) &&
+			   get32(p.bhs + 16) - itt0 < nsent) {
+			done++;
+		}
+		pdu_free(&p);
+	}
+	conn_close(&c);
+	printf("# flood: %u commands answered, %u rejected (%u with reason "
+	       "0x06, too many immediate commands)\n",
+	       done, rej, rej06);
+	if (!opt.drain) {
+		tap(false, "flood: the target kept a connection that did not "
+			   "read");
+		return 1;
+	}
+	tap(done + rej == nsent, "flood: each of the %u commands answered",
+	    nsent);
+	if (opt.immediate && nsent > 16)
+		tap(rej06 > 0 && done >= 1,
+		    "flood: immediate commands over the limit rejected with "
+		    "reason 0x06 (%u of %u), at least one run (%u)",
+		    rej06, nsent, done);
+	return nfailed ? 1 : 0;
+}
+
+static int run_scenario(void)
+{
+	if (!strcmp(opt.scenario, "flood"))
+		return sc_flood();
+	if (!strcmp(opt.scenario, "serves")) {
+		tap(target_serves(opt.plain), "%s: login and INQUIRY",
+		    opt.plain);
+		return nfailed ? 1 : 0;
+	}
+	fprintf(stderr, "iscsi_neg: unknown scenario '%s'\n", opt.scenario);
+	return 2;
+}
+
 static void on_alarm(int sig)
 {
 	static const char msg[] = "not ok - iscsi_neg: global timeout, "
@@ -3189,13 +3313,28 @@ static void on_alarm(int sig)
 	_exit(1);
 }
 
+static void usage(void) __attribute__((noreturn));
+
+static int atoi_pos(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*end || v < 1 || v > 100000000)
+		usage();
+	return (int)v;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: iscsi_neg [--host H] [--port P] [--plain IQN] "
 		"[--chap IQN] [--mutual IQN]\n"
 		"                 [--user U] [--secret S] [--target-user U] "
-		"[--target-secret S] [--lun N]\n");
+		"[--target-secret S] [--lun N]\n"
+		"                 [--scenario flood|serves]\n"
+		"                 [--count N] [--edtl E] [--immediate] "
+		"[--hold-ms H] [--drain] [--close-ms C]\n");
 	exit(2);
 }
 
@@ -3213,6 +3352,14 @@ int main(int argc, char **argv)
 		{"target-secret", required_argument, NULL, 'S'},
 		{"initiator", required_argument, NULL, 'i'},
 		{"lun", required_argument, NULL, 'l'},
+		{"scenario", required_argument, NULL, 'x'},
+		{"count", required_argument, NULL, 5},
+		{"edtl", required_argument, NULL, 6},
+		{"immediate", no_argument, NULL, 7},
+		{"hold-ms", required_argument, NULL, 8},
+		{"drain", no_argument, NULL, 9},
+		{"close-ms", required_argument, NULL, 10},
+		{"half-close", no_argument, NULL, 11},
 		{NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -3254,6 +3401,30 @@ int main(int argc, char **argv)
 			if (opt.lun < 0 || opt.lun > 255)
 				usage();
 			break;
+		case 'x':
+			opt.scenario = optarg;
+			break;
+		case 5:
+			opt.count = atoi_pos(optarg);
+			break;
+		case 6:
+			opt.edtl = (uint32_t)atoi_pos(optarg);
+			break;
+		case 7:
+			opt.immediate = true;
+			break;
+		case 8:
+			opt.hold_ms = atoi_pos(optarg);
+			break;
+		case 9:
+			opt.drain = true;
+			break;
+		case 10:
+			opt.close_ms = atoi_pos(optarg);
+			break;
+		case 11:
+			opt.half_close = true;
+			break;
 		default:
 			usage();
 		}
@@ -3265,6 +3436,14 @@ int main(int argc, char **argv)
 	alarm(240);
 	rng_state ^= (uint32_t)getpid();
 	crc32c_init();
+	if (opt.scenario) {
+		int r;
+
+		alarm(0); /* the script bounds a scenario */
+		r = run_scenario();
+		printf("1..%d\n", ntests);
+		return r;
+	}
 
 	t_selftests();
 	t_plain_basics();
