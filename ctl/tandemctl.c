@@ -1372,6 +1372,12 @@ static int do_list_drv_attr(const struct opts *o)
 	row_bool(&t, "enabled", c.iscsi_enabled);
 	for (size_t i = 0; i < c.nportals; i++)
 		table_row(&t, "portal", c.portals[i]);
+	if (c.max_pending_logins) {
+		char n[16];
+
+		snprintf(n, sizeof(n), "%u", c.max_pending_logins);
+		table_row(&t, "max_pending_logins", n);
+	}
 	for (size_t i = 0; i < c.ndiscovery_in_users; i++)
 		row_user(&t, "IncomingUser", &c.discovery_in_users[i]);
 	if (c.has_discovery_out_user)

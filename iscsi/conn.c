@@ -955,6 +955,7 @@ int tdm__iscsi_conn_feed(struct tdm__iscsi_conn *c, const uint8_t *buf,
 void tdm__iscsi_conn_enter_ffp(struct tdm__iscsi_conn *c)
 {
 	c->state = ISCSI_CONN_FFP;
+	tdm__iscsi_prelogin_done(c);
 	if (c->loop)
 		tdm_timer_stop(c->loop, &c->deadline);
 	/* data of later PDUs may be larger than during login */

@@ -443,7 +443,10 @@ struct tdm__iscsi_conn {
 	bool in_flush; /* inside conn_flush() */
 	bool want_flush;
 	bool rx_paused;
-	bool fuzz; /* no socket: fuzzer/unit tests */
+	bool fuzz;     /* no socket: fuzzer/unit tests */
+	bool prelogin; /* accepted, not logged in (session.c counts) */
+	bool evicted;  /* ... and closed to make room for a newer one */
+	uint64_t accept_ns;
 
 	struct sockaddr_storage local, peer;
 	char local_str[64]; /* "addr:port" */
@@ -624,6 +627,14 @@ bool tdm__iscsi_portal_allowed(const struct tdm_conf_target *t,
 /* ---- session.c ---- */
 void tdm__iscsi_reg_add(struct tdm__iscsi_conn *c);
 void tdm__iscsi_reg_del(struct tdm__iscsi_conn *c);
+/*
+ * Room for one more connection in login (c->prelogin) with at most max of
+ * them (accept, main loop): true when there is, or when the oldest one
+ * was told to close to make it; false when those closing are that many.
+ */
+bool tdm__iscsi_prelogin_room(unsigned max);
+/* The connection logged in: out of the pre-login count. */
+void tdm__iscsi_prelogin_done(struct tdm__iscsi_conn *c);
 /*
  * Make c a logged-in session: assign a TSIH (when tsih is 0) and find
  * older sessions of the same I_T nexus to reinstate. Returns the number of
