@@ -218,7 +218,7 @@ static void rx_resume(void *arg);
 
 void tdm__iscsi_conn_rx_check(struct tdm__iscsi_conn *c)
 {
-	if (c->closed || !c->rx_paused || c->draining ||
+	if (c->closed || !c->rx_paused || c->rx_hold || c->draining ||
 	    c->state == ISCSI_CONN_LOGOUT || rx_over_budget(c, true))
 		return;
 	c->rx_paused = false;
@@ -228,6 +228,15 @@ void tdm__iscsi_conn_rx_check(struct tdm__iscsi_conn *c)
 		tdm__iscsi_conn_get(c);
 		tdm_loop_post(c->loop, rx_resume, c);
 	}
+}
+
+void tdm__iscsi_conn_hold_rx(struct tdm__iscsi_conn *c, bool hold)
+{
+	c->rx_hold = hold;
+	if (hold)
+		tdm__iscsi_conn_stop_rx(c);
+	else
+		tdm__iscsi_conn_rx_check(c);
 }
 
 static void rx_detach(struct tdm__iscsi_conn *c)
@@ -1016,7 +1025,7 @@ static bool data_overdue(struct tdm__iscsi_conn *c, uint64_t now)
 static bool tx_moving(const struct tdm__iscsi_conn *c, uint64_t now,
 		      uint64_t timeout)
 {
-	return c->rx_paused &&
+	return c->rx_paused && !c->rx_hold &&
 	       (tdm_list_empty(&c->txq) || now - c->last_tx_ns < timeout);
 }
 

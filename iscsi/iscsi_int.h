@@ -443,6 +443,7 @@ struct tdm__iscsi_conn {
 	bool in_flush; /* inside conn_flush() */
 	bool want_flush;
 	bool rx_paused;
+	bool rx_hold;  /* login: input waits for a timer (CHAP throttle) */
 	bool fuzz;     /* no socket: fuzzer/unit tests */
 	bool prelogin; /* accepted, not logged in (session.c counts) */
 	bool evicted;  /* ... and closed to make room for a newer one */
@@ -568,6 +569,8 @@ void tdm__iscsi_conn_stop_rx(struct tdm__iscsi_conn *c);
 /* Read again if nothing holds the input back any more (back pressure
  * relieved; not after stop_rx for shutdown or logout). */
 void tdm__iscsi_conn_rx_check(struct tdm__iscsi_conn *c);
+/* Login: hold the input while a timer runs, or let it go. */
+void tdm__iscsi_conn_hold_rx(struct tdm__iscsi_conn *c, bool hold);
 void tdm__iscsi_conn_nop_arm(struct tdm__iscsi_conn *c);
 /* Login finished: switch the connection to full feature phase. */
 void tdm__iscsi_conn_enter_ffp(struct tdm__iscsi_conn *c);
@@ -708,6 +711,16 @@ int tdm__iscsi_parse_portal(const char *s, struct sockaddr_storage *ss,
 			    socklen_t *len);
 void tdm__iscsi_sockaddr_str(const struct sockaddr *sa, char *ip, size_t iplen,
 			     uint16_t *port);
+
+/* ---- throttle.c: CHAP guesses, per source address ---- */
+/*
+ * A CHAP response of peer arrived: how many ns it must wait before it is
+ * checked (0: now), or -EBUSY when that source has more waiting already
+ * than a login may wait.
+ */
+int64_t tdm__iscsi_auth_admit(const struct sockaddr_storage *peer);
+/* It did not verify: how many ns the failure answer waits (0: now). */
+uint64_t tdm__iscsi_auth_failed(const struct sockaddr_storage *peer);
 
 /* session.c: Logout, and what follows the last running command */
 void tdm__iscsi_logout_req(struct tdm__iscsi_conn *c, const uint8_t *bhs);

@@ -47,6 +47,17 @@ struct tdm__iscsi_login {
 	uint8_t final_flags;
 	struct tdm__iscsi_text final_text;
 	char why[320]; /* a reason quoting what the peer sent */
+
+	/* CHAP answers wait their turn (throttle.c): the PDU held until
+	 * then, or the failure to send once its delay is over */
+	bool chap_checked; /* the CHAP response had its turn */
+	bool chap_wrong;   /* ... and did not verify */
+	bool fail_later;
+	uint16_t fail_status;
+	struct tdm_timer timer;
+	uint8_t held_bhs[ISCSI_BHS_LEN];
+	uint8_t *held;
+	uint32_t held_len;
 };
 
 static void random_bytes(void *buf, size_t len)
@@ -104,6 +115,9 @@ void tdm__iscsi_login_free(struct tdm__iscsi_conn *c)
 	struct tdm__iscsi_login *L = c->login;
 
 	if (L) {
+		if (c->loop)
+			tdm_timer_stop(c->loop, &L->timer);
+		free(L->held);
 		free(L->req);
 		tdm__iscsi_text_free(&L->final_text);
 		free(L);
@@ -414,14 +428,17 @@ static uint16_t security_step(struct tdm__iscsi_conn *c,
 			*why = "malformed CHAP_R";
 			return ISCSI_LOGIN_AUTH_FAILED;
 		}
+		/* a guess at a secret: the failure waits (throttle.c) */
 		u = lookup_in_user(c, L->tgt, k->chap_n);
 		if (!u) {
+			L->chap_wrong = true;
 			*why = why_quoting(L, "unknown CHAP user", k->chap_n);
 			return ISCSI_LOGIN_AUTH_FAILED;
 		}
 		chap_response(L->chap_id, u->secret, L->chal, sizeof(L->chal),
 			      want);
 		if (memcmp(want, resp, CHAP_MD5_LEN)) {
+			L->chap_wrong = true;
 			*why = why_quoting(L, "wrong CHAP response of user",
 					   k->chap_n);
 			return ISCSI_LOGIN_AUTH_FAILED;
@@ -601,6 +618,83 @@ static void to_ffp(struct tdm__iscsi_conn *c, uint8_t flags,
 	login_finish(c);
 }
 
+/* ---- CHAP answers that wait their turn (throttle.c) ---- */
+
+static void login_timer_cb(struct tdm_timer *t)
+{
+	struct tdm__iscsi_conn *c = t->arg;
+	struct tdm__iscsi_login *L = c->login;
+	uint8_t bhs[ISCSI_BHS_LEN], *data;
+
+	if (c->closed || !L)
+		return;
+	tdm__iscsi_conn_get(c);
+	if (L->fail_later) {
+		L->fail_later = false;
+		login_fail(c, L->fail_status, L->why);
+	} else if (L->held) {
+		/* its turn came: the held PDU goes through as it arrived */
+		memcpy(bhs, L->held_bhs, sizeof(bhs));
+		data = L->held;
+		L->held = NULL;
+		tdm__iscsi_login_pdu(c, bhs, data, L->held_len);
+		free(data);
+	}
+	L = c->login;
+	if (!c->closed && !(L && (L->fail_later || L->held)))
+		tdm__iscsi_conn_hold_rx(c, false);
+	tdm__iscsi_conn_put(c);
+}
+
+/* Nothing more is read from the connection until the timer fires. */
+static void login_wait(struct tdm__iscsi_conn *c, uint64_t ns)
+{
+	struct tdm__iscsi_login *L = c->login;
+
+	L->timer.cb = login_timer_cb;
+	L->timer.arg = c;
+	tdm__iscsi_conn_hold_rx(c, true);
+	tdm_timer_start(c->loop, &L->timer, (ns + 999999) / 1000000);
+}
+
+/*
+ * The PDU that should carry the CHAP response: checked now, or held until
+ * its source's turn (1), or refused unchecked when that source has too
+ * many waiting (1).
+ */
+static int chap_turn(struct tdm__iscsi_conn *c, const uint8_t *bhs,
+		     const uint8_t *data, uint32_t len)
+{
+	struct tdm__iscsi_login *L = c->login;
+	int64_t wait;
+
+	if (L->chap != CHAP_WAIT_R || L->chap_checked ||
+	    (bhs[1] & ISCSI_LOGIN_CONTINUE))
+		return 0;
+	L->chap_checked = true;
+	wait = tdm__iscsi_auth_admit(&c->peer);
+	if (wait == 0)
+		return 0;
+	if (wait < 0) {
+		L->itt = tdm_get_be32(bhs + 16);
+		login_fail(c, ISCSI_LOGIN_SERVICE_UNAVAILABLE,
+			   "too many failed CHAP logins from this address, "
+			   "try later");
+		return 1;
+	}
+	L->held = malloc((size_t)len + 1);
+	if (!L->held) {
+		tdm__iscsi_conn_close(c, "out of memory");
+		return 1;
+	}
+	memcpy(L->held_bhs, bhs, ISCSI_BHS_LEN);
+	memcpy(L->held, data, len);
+	L->held[len] = '\0';
+	L->held_len = len;
+	login_wait(c, (uint64_t)wait);
+	return 1;
+}
+
 /* ---- the login request ---- */
 
 static bool is_sec_key(const char *k)
@@ -632,7 +726,9 @@ int tdm__iscsi_login_pdu(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 		}
 		c->login = L;
 	}
-	if (L->failed || L->waiting)
+	if (L->failed || L->waiting || L->fail_later || L->held)
+		return 0;
+	if (chap_turn(c, bhs, data, len))
 		return 0;
 
 	if (!L->started) {
@@ -914,6 +1010,19 @@ int tdm__iscsi_login_pdu(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 fail:
 	free(kv);
 	tdm__iscsi_text_free(&rsp);
+	if (L->chap_wrong) {
+		/* a wrong guess at a secret: its answer waits */
+		uint64_t d = tdm__iscsi_auth_failed(&c->peer);
+
+		if (d) {
+			if (why != L->why)
+				snprintf(L->why, sizeof(L->why), "%s", why);
+			L->fail_later = true;
+			L->fail_status = status;
+			login_wait(c, d);
+			return 0;
+		}
+	}
 	login_fail(c, status, why);
 	return 0;
 }

@@ -124,6 +124,17 @@ finish_daemon() {
 	fi
 }
 
+# tap_check CMD...: run a helper that prints TAP (iscsi_neg --scenario):
+# pass with its "ok" lines, or fail with what it printed
+tap_check() {
+	local out
+	if out=$("$@" 2>&1); then
+		pass "$(grep '^ok' <<<"$out" | tr '\n' ' ')"
+	else
+		fail "$(grep -v '^1\.\.' <<<"$out" | tr '\n' ' ')"
+	fi
+}
+
 # end_test: the exit status from TDM_FAILED (common.sh's fail sets it)
 end_test() {
 	if [ -n "${TDM_FAILED:-}" ]; then

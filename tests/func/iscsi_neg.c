@@ -11,10 +11,13 @@
  * usage: iscsi_neg [--host H] [--port P] [--plain IQN] [--chap IQN]
  *                  [--mutual IQN] [--user U] [--secret S]
  *                  [--target-user U] [--target-secret S] [--lun N]
- *                  [--scenario NAME [its options]]
+ *                  [--bind ADDR] [--scenario NAME [its options]]
  *
  * With --scenario, one attack or measurement runs instead of the suite
  * (the scripts in tests/func measure the target meanwhile):
+ *   chap-rate   wrong CHAP secrets for --seconds S from --parallel P
+ *               connections at once; at most --max-rate R guesses/s
+ *   chap-login  one right CHAP login, answered within --max-ms M
  *   flood       --count N READs of --edtl E bytes each (--immediate, or
  *               within the CmdSN window), then no reading for --hold-ms
  *               H; then --drain (every command must be answered) or
@@ -45,6 +48,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,11 +65,13 @@ static struct {
 	const char *tuser;
 	const char *tsecret;
 	const char *iname;
+	const char *bind;
 	int lun;
 	const char *scenario;
-	int count, hold_ms, close_ms;
+	int seconds, parallel, count, hold_ms, close_ms, max_ms;
 	uint32_t edtl;
 	bool immediate, drain, half_close;
+	double max_rate;
 } opt = {
 	.host = "127.0.0.1",
 	.port = "3400",
@@ -78,10 +84,14 @@ static struct {
 	.tsecret = "tgtsecret5678",
 	.iname = "iqn.2026-11.org.tandem:neg-initiator",
 	.lun = 0,
+	.seconds = 5,
+	.parallel = 1,
 	.count = 256,
 	.edtl = 1048576,
 	.hold_ms = 3000,
 	.close_ms = 15000,
+	.max_ms = 1000,
+	.max_rate = 1e9,
 };
 
 /* ---- TAP ---- */
@@ -544,6 +554,22 @@ static void pdu_free(struct pdu *p)
 	p->dlen = 0;
 }
 
+/* --bind: another source address (127.0.0.2 is loopback too) */
+static int bind_local(int fd, int family)
+{
+	struct addrinfo hints = {.ai_family = family,
+				 .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_NUMERICHOST},
+			*res;
+	int r;
+
+	if (getaddrinfo(opt.bind, NULL, &hints, &res))
+		return -1;
+	r = bind(fd, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return r;
+}
+
 static int tcp_connect(void)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
@@ -555,6 +581,11 @@ static int tcp_connect(void)
 		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			continue;
+		if (opt.bind && bind_local(fd, ai->ai_family) < 0) {
+			close(fd);
+			fd = -1;
+			continue;
+		}
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
 		close(fd);
@@ -3198,6 +3229,95 @@ static void t_discovery(void)
 
 /* ---- scenarios: one attack or measurement (tests/func scripts) ---- */
 
+/* --scenario chap-rate: how many wrong CHAP answers a second get an
+ * answer, from --parallel connections at once */
+static int sc_chap_rate(void)
+{
+	struct login_opts o = {.initiator = opt.iname,
+			       .target = opt.chap,
+			       .user = opt.user,
+			       .secret = "wrong-secret-99"};
+	int fds[2], answered = 0, refused = 0, other = 0;
+	int64_t t0 = now_ms(), end = t0 + opt.seconds * 1000;
+	double secs, rate;
+
+	if (pipe(fds))
+		return 1;
+	for (int p = 0; p < opt.parallel; p++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return 1;
+		if (pid == 0) {
+			int n[3] = {0, 0, 0};
+
+			close(fds[0]);
+			while (now_ms() < end) {
+				struct login_res r;
+				struct conn c;
+
+				if (!conn_open(&c))
+					break;
+				r = login(&c, &o);
+				conn_close(&c);
+				n[r.status == 0x0201   ? 0
+				  : r.status == 0x0301 ? 1
+						       : 2]++;
+			}
+			if (write(fds[1], n, sizeof(n)) != sizeof(n))
+				_exit(1);
+			_exit(0);
+		}
+	}
+	close(fds[1]);
+	for (int p = 0; p < opt.parallel; p++) {
+		int n[3];
+
+		if (read(fds[0], n, sizeof(n)) == sizeof(n)) {
+			answered += n[0];
+			refused += n[1];
+			other += n[2];
+		}
+	}
+	while (wait(NULL) > 0)
+		;
+	secs = (double)(now_ms() - t0) / 1000.0;
+	rate = answered / secs;
+	printf("# chap-rate: %d wrong answers checked and refused (0x0201) "
+	       "in %.1f s from %d connection%s at once: %.1f guesses/s; %d "
+	       "refused unchecked (0x0301), %d other\n",
+	       answered, secs, opt.parallel, opt.parallel == 1 ? "" : "s", rate,
+	       refused, other);
+	tap(answered > 0 && rate <= opt.max_rate,
+	    "wrong CHAP answers: %.1f checked a second, at most %.1f", rate,
+	    opt.max_rate);
+	return nfailed ? 1 : 0;
+}
+
+/* --scenario chap-login: a right CHAP login, timed */
+static int sc_chap_login(void)
+{
+	struct login_opts o = {.initiator = opt.iname,
+			       .target = opt.chap,
+			       .user = opt.user,
+			       .secret = opt.secret};
+	struct login_res r = {.ffp = false};
+	struct conn c;
+	int64_t t0 = now_ms(), ms;
+
+	if (conn_open(&c)) {
+		r = login(&c, &o);
+		conn_close(&c);
+	}
+	ms = now_ms() - t0;
+	tap(r.ffp && ms <= opt.max_ms,
+	    "a right CHAP login from %s: full feature phase in %lld ms (at "
+	    "most %d) %s",
+	    opt.bind ? opt.bind : "the default address", (long long)ms,
+	    opt.max_ms, r.why);
+	return nfailed ? 1 : 0;
+}
+
 /* --scenario flood: READs that are not read back (RFC 7143 4.2.2.1) */
 static int sc_flood(void)
 {
@@ -3291,6 +3411,10 @@ static int sc_flood(void)
 
 static int run_scenario(void)
 {
+	if (!strcmp(opt.scenario, "chap-rate"))
+		return sc_chap_rate();
+	if (!strcmp(opt.scenario, "chap-login"))
+		return sc_chap_login();
 	if (!strcmp(opt.scenario, "flood"))
 		return sc_flood();
 	if (!strcmp(opt.scenario, "serves")) {
@@ -3332,7 +3456,10 @@ static void usage(void)
 		"[--chap IQN] [--mutual IQN]\n"
 		"                 [--user U] [--secret S] [--target-user U] "
 		"[--target-secret S] [--lun N]\n"
-		"                 [--scenario flood|serves]\n"
+		"                 [--bind ADDR] [--scenario chap-rate|"
+		"chap-login|flood|serves]\n"
+		"                 [--seconds S] [--parallel P] [--max-rate R] "
+		"[--max-ms M]\n"
 		"                 [--count N] [--edtl E] [--immediate] "
 		"[--hold-ms H] [--drain] [--close-ms C]\n");
 	exit(2);
@@ -3352,7 +3479,12 @@ int main(int argc, char **argv)
 		{"target-secret", required_argument, NULL, 'S'},
 		{"initiator", required_argument, NULL, 'i'},
 		{"lun", required_argument, NULL, 'l'},
+		{"bind", required_argument, NULL, 'b'},
 		{"scenario", required_argument, NULL, 'x'},
+		{"seconds", required_argument, NULL, 1},
+		{"parallel", required_argument, NULL, 2},
+		{"max-rate", required_argument, NULL, 3},
+		{"max-ms", required_argument, NULL, 4},
 		{"count", required_argument, NULL, 5},
 		{"edtl", required_argument, NULL, 6},
 		{"immediate", no_argument, NULL, 7},
@@ -3401,8 +3533,23 @@ int main(int argc, char **argv)
 			if (opt.lun < 0 || opt.lun > 255)
 				usage();
 			break;
+		case 'b':
+			opt.bind = optarg;
+			break;
 		case 'x':
 			opt.scenario = optarg;
+			break;
+		case 1:
+			opt.seconds = atoi_pos(optarg);
+			break;
+		case 2:
+			opt.parallel = atoi_pos(optarg);
+			break;
+		case 3:
+			opt.max_rate = strtod(optarg, NULL);
+			break;
+		case 4:
+			opt.max_ms = atoi_pos(optarg);
 			break;
 		case 5:
 			opt.count = atoi_pos(optarg);
