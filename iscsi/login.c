@@ -60,7 +60,12 @@ struct tdm__iscsi_login {
 	uint32_t held_len;
 };
 
-static void random_bytes(void *buf, size_t len)
+/*
+ * Challenges, CHAP identifiers and the initial StatSN come from the
+ * kernel's random pool, never from anything else: 0 or -errno (EAGAIN
+ * while the pool is not initialised yet, early at boot).
+ */
+static int random_bytes(void *buf, size_t len)
 {
 	uint8_t *p = buf;
 	size_t got = 0;
@@ -68,22 +73,13 @@ static void random_bytes(void *buf, size_t len)
 	while (got < len) {
 		ssize_t n = getrandom(p + got, len - got, GRND_NONBLOCK);
 
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
-			break;
+			return n < 0 ? -errno : -EIO;
 		got += (size_t)n;
 	}
-	if (got < len) {
-		/* no entropy pool yet: still unpredictable enough for a
-		 * challenge that is also covered by the secret */
-		uint64_t x = tdm_now_ns() ^ (uintptr_t)buf;
-
-		for (; got < len; got++) {
-			x ^= x << 13;
-			x ^= x >> 7;
-			x ^= x << 17;
-			p[got] = (uint8_t)x;
-		}
-	}
+	return 0;
 }
 
 void tdm__iscsi_log_answer(const struct tdm__iscsi_conn *c, const char *key,
@@ -206,6 +202,7 @@ void tdm__iscsi_login_refuse(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 		L->started = true;
 		c->exp_cmdsn = tdm_get_be32(bhs + 24);
 		c->max_cmdsn = c->exp_cmdsn - 1;
+		/* any StatSN will do: not a secret (0 without a pool) */
 		random_bytes(&c->statsn, sizeof(c->statsn));
 	}
 	L->itt = tdm_get_be32(bhs + 16);
@@ -392,6 +389,7 @@ static uint16_t security_step(struct tdm__iscsi_conn *c,
 	if (k->chap_a) {
 		char hex[2 + 2 * CHAP_CHALLENGE_LEN + 1];
 		bool ok = false;
+		int e;
 
 		if (L->chap != CHAP_WAIT_A) {
 			*why = "CHAP_A out of sequence";
@@ -404,8 +402,17 @@ static uint16_t security_step(struct tdm__iscsi_conn *c,
 			*why = "no supported CHAP_A";
 			return ISCSI_LOGIN_AUTH_FAILED;
 		}
-		random_bytes(&L->chap_id, 1);
-		random_bytes(L->chal, sizeof(L->chal));
+		e = random_bytes(&L->chap_id, 1);
+		if (!e)
+			e = random_bytes(L->chal, sizeof(L->chal));
+		if (e) {
+			/* no challenge without the kernel's random pool: a
+			 * guessable one would let a recorded answer replay */
+			log_warnx_rl("iscsi: getrandom: %s", strerror(-e));
+			*why = "no random bytes for a CHAP challenge";
+			return e == -EAGAIN ? ISCSI_LOGIN_SERVICE_UNAVAILABLE
+					    : ISCSI_LOGIN_TARGET_ERROR;
+		}
 		tdm__iscsi_hex_encode(L->chal, sizeof(L->chal), hex,
 				      sizeof(hex));
 		tdm__iscsi_text_add(rsp, "CHAP_A", "%d", CHAP_ALG_MD5);
@@ -739,7 +746,7 @@ int tdm__iscsi_login_pdu(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 		c->cid = tdm_get_be16(bhs + 20);
 		c->exp_cmdsn = tdm_get_be32(bhs + 24);
 		c->max_cmdsn = c->exp_cmdsn - 1;
-		random_bytes(&c->statsn, sizeof(c->statsn));
+		random_bytes(&c->statsn, sizeof(c->statsn)); /* not a secret */
 		L->stage = csg;
 		/* RFC 7143 11.12.4: we speak version 0x00 only */
 		if (bhs[3] > ISCSI_VERSION) {

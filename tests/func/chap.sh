@@ -5,7 +5,10 @@
 #      at once (without the throttle a raw client gets about 2000 a
 #      second answered); the refusals are logged at most a few a second;
 #  (b) meanwhile a right login from another address (127.0.0.2) is not
-#      delayed, and one from the guessing address still gets in.
+#      delayed, and one from the guessing address still gets in;
+#  (c) when getrandom() fails (tests/func/fault_shim.c) a CHAP login is
+#      refused with a target error before any challenge: no challenge
+#      from anything but the kernel's random pool.
 # Port: 3464.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -15,6 +18,7 @@ cd "$(dirname "$0")/../.." || exit 1
 port=3464
 need_tandemd
 [ -x "$NEG" ] || skip "no $NEG (built by tests/func/local.mk when libiscsi is found)"
+command -v cc >/dev/null || skip "no C compiler for tests/func/fault_shim.c"
 tdm_tmpdir
 trap tdm_cleanup EXIT
 T=$TDM_TMP
@@ -63,4 +67,17 @@ tap_check neg --scenario chap-login --max-ms 15000
 grep -q "wrong CHAP response of user 'guser'" "$log" &&
 	pass "the refusal names the CHAP user" || fail "no CHAP user in the refusals"
 finish_daemon "$log"
+
+# (c) no random bytes: no challenge
+log2=$T/tandemd2.log
+start_with_shim "$T/t.conf" "$log2" "$T/ctl2.sock" TDM_SHIM_GETRANDOM=11 ||
+	fail "cannot build tests/func/fault_shim.c"
+if wait_port 127.0.0.1 $port 20; then
+	tap_check neg --scenario chap-refused
+	grep -q "getrandom: Resource temporarily unavailable" "$log2" &&
+		pass "tandemd says why" || fail "no getrandom error in the log"
+	finish_daemon "$log2"
+else
+	fail "tandemd without random bytes did not start: $(tail -5 "$log2")"
+fi
 end_test "$log"

@@ -23,6 +23,8 @@
  *               H; then --drain (every command must be answered) or
  *               wait --close-ms C for the target to drop the connection
  *               (--half-close: shut our sending side down first)
+ *   chap-refused  a right CHAP login refused by a target error (0x03xx)
+ *               before any challenge (no random bytes to make one)
  *   serves      a login to the plain target and an INQUIRY
  *
  * The three targets must exist: --plain without CHAP, --chap with
@@ -3417,6 +3419,25 @@ static int run_scenario(void)
 		return sc_chap_login();
 	if (!strcmp(opt.scenario, "flood"))
 		return sc_flood();
+	if (!strcmp(opt.scenario, "chap-refused")) {
+		struct login_opts o = {.initiator = opt.iname,
+				       .target = opt.chap,
+				       .user = opt.user,
+				       .secret = opt.secret};
+		struct login_res r = {.status = -1};
+		struct conn c;
+
+		if (conn_open(&c)) {
+			r = login(&c, &o);
+			conn_close(&c);
+		}
+		tap(!r.ffp && !r.got_challenge && r.status >= 0x0300 &&
+			    r.status < 0x0400,
+		    "CHAP: refused with a target error before any challenge "
+		    "(status 0x%04x, challenge %d: %s)",
+		    r.status, r.got_challenge, r.why);
+		return nfailed ? 1 : 0;
+	}
 	if (!strcmp(opt.scenario, "serves")) {
 		tap(target_serves(opt.plain), "%s: login and INQUIRY",
 		    opt.plain);
@@ -3457,7 +3478,7 @@ static void usage(void)
 		"                 [--user U] [--secret S] [--target-user U] "
 		"[--target-secret S] [--lun N]\n"
 		"                 [--bind ADDR] [--scenario chap-rate|"
-		"chap-login|flood|serves]\n"
+		"chap-login|chap-refused|flood|serves]\n"
 		"                 [--seconds S] [--parallel P] [--max-rate R] "
 		"[--max-ms M]\n"
 		"                 [--count N] [--edtl E] [--immediate] "
