@@ -1242,7 +1242,7 @@ static int parse_target(struct parser *P)
 	return 0;
 }
 
-enum drattr { DR_ENABLED, DR_OUT_USER, DR__COUNT };
+enum drattr { DR_ENABLED, DR_OUT_USER, DR_MAX_PENDING, DR__COUNT };
 
 static int parse_driver(struct parser *P)
 {
@@ -1289,6 +1289,18 @@ static int parse_driver(struct parser *P)
 			if (!r)
 				r = get_bool(P, "enabled", S->w[1],
 					     &c->iscsi_enabled);
+		} else if (strcmp(w, "max_pending_logins") == 0) {
+			uint64_t x;
+
+			r = one_value(P, "TARGET_DRIVER", "iscsi");
+			if (!r)
+				r = once(P, &seen[DR_MAX_PENDING],
+					 "TARGET_DRIVER", "iscsi");
+			if (!r)
+				r = get_num(P, "max_pending_logins", S->w[1], 1,
+					    65536, &x);
+			if (!r)
+				c->max_pending_logins = (uint32_t)x;
 		} else if (strcmp(w, "IncomingUser") == 0) {
 			r = add_user(P, "TARGET_DRIVER", "iscsi",
 				     &c->discovery_in_users,

@@ -379,12 +379,15 @@ int tdm_conf_write(const struct tdm_conf *c, char **out, size_t *outlen)
 
 	if (c->iscsi_enabled || c->nportals || c->ndiscovery_in_users ||
 	    c->has_discovery_out_user || c->ntargets ||
-	    params_given(&c->params)) {
+	    params_given(&c->params) || c->max_pending_logins) {
 		PUTS(&b, "\nTARGET_DRIVER iscsi {\n");
 		attr_num(&b, 1, "enabled", c->iscsi_enabled);
 		for (size_t i = 0; i < c->nportals; i++)
 			attr_str(&b, 1, "portal", c->portals[i],
 				 sizeof(*c->portals));
+		if (c->max_pending_logins)
+			attr_num(&b, 1, "max_pending_logins",
+				 c->max_pending_logins);
 		for (size_t i = 0; i < c->ndiscovery_in_users; i++)
 			user(&b, 1, "IncomingUser", &c->discovery_in_users[i]);
 		if (c->has_discovery_out_user)

@@ -24,7 +24,7 @@ static const struct verb_desc {
 } verbs[TDM__CTL_VERB_COUNT] = {
 	[TDM_CTL_STATUS] = {"STATUS", 0, 0},
 	[TDM_CTL_GET_CONFIG] = {"GET-CONFIG", 0, 0},
-	[TDM_CTL_APPLY] = {"APPLY", 2, 3},
+	[TDM_CTL_APPLY] = {"APPLY", 2, 4},
 	[TDM_CTL_RELOAD] = {"RELOAD", 0, 0},
 	[TDM_CTL_SESSIONS] = {"SESSIONS", 0, 0},
 	[TDM_CTL_CLOSE_SESSION] = {"CLOSE-SESSION", 1, 1},
@@ -275,12 +275,18 @@ int tdm_ctl_req_parse(const char *line, size_t len, struct tdm_ctl_req *req,
 				    "%llu bytes is over the limit of %u",
 				    (unsigned long long)x, TDM_CTL_PAYLOAD_MAX);
 		req->payload_len = (size_t)x;
-		if (nw == 4 && tdm_ctl_decode(w[3].p, w[3].n, req->name,
+		if (nw >= 4 && tdm_ctl_decode(w[3].p, w[3].n, req->name,
 					      sizeof(req->name)) < 0)
 			return fail(err, errlen, -EINVAL,
 				    "APPLY: bad name "
 				    "'%.*s' (bad %%XX escape or too long)",
 				    SHOW(&w[3]));
+		if (nw == 5 && !word_is(&w[4], "force"))
+			return fail(err, errlen, -EINVAL,
+				    "APPLY: '%.*s' after the name is not "
+				    "'force'",
+				    SHOW(&w[4]));
+		req->force = nw == 5;
 		break;
 	case TDM_CTL_EDIT:
 		if (!get_u64(&w[1], UINT64_MAX, &x))
@@ -361,10 +367,15 @@ int tdm_ctl_req_format(const struct tdm_ctl_req *req, char *buf, size_t buflen)
 	case TDM_CTL_APPLY:
 		if (req->payload_len > TDM_CTL_PAYLOAD_MAX)
 			return -EMSGSIZE;
+		/* force follows a name: the name is optional */
+		if (req->force && !req->name[0])
+			return -EINVAL;
 		ok = ok && put_num(buf, max, &o, req->num) &&
 		     put_num(buf, max, &o, req->payload_len);
 		if (req->name[0])
 			ok = ok && put_word(buf, max, &o, req->name);
+		if (req->force)
+			ok = ok && put(buf, max, &o, " force", 6);
 		break;
 	case TDM_CTL_EDIT:
 		if (req->payload_len > TDM_CTL_PAYLOAD_MAX)

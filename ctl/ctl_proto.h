@@ -10,7 +10,10 @@
  *
  *   request:  VERB [arg ...]\n[payload]
  *             STATUS | GET-CONFIG | RELOAD | SESSIONS
- *             APPLY <expected-epoch> <nbytes> [<name>]   (0 = any epoch)
+ *             APPLY <expected-epoch> <nbytes> [<name> [force]]
+ *                               (epoch 0 = any; without force, a
+ *                               configuration without any device is
+ *                               refused while tandemd has one)
  *             CLOSE-SESSION <id>
  *             STATS [<device>]
  *             EDIT <nbytes>    (cluster mode: one edit of the shared
@@ -64,6 +67,7 @@ struct tdm_ctl_req {
 	uint64_t num;	    /* APPLY: expected epoch; CLOSE-SESSION: id */
 	size_t payload_len; /* APPLY, EDIT */
 	char name[TDM_CTL_NAME_MAX]; /* APPLY: config name; STATS: device */
+	bool force; /* APPLY: even if it removes every device (needs name) */
 };
 
 struct tdm_ctl_kv {

@@ -196,6 +196,7 @@ struct opts {
 	unsigned given;
 	struct tdm_attrs attrs;
 	uint64_t num; /* LUN or session id */
+	bool force;   /* -config: even a file without any device */
 };
 
 static const char *mod_val(const struct opts *o, enum mod m)
@@ -210,8 +211,10 @@ static void usage(FILE *f)
 		"Administer a running tandemd (default socket %s).\n"
 		"\n"
 		"Configuration:\n"
-		"  -config FILE                 apply FILE to the running "
+		"  -config FILE [-force]        apply FILE to the running "
 		"daemon\n"
+		"                               (-force: even if FILE has no "
+		"device)\n"
 		"  -write_config FILE           write the running "
 		"configuration "
 		"(- = stdout)\n"
@@ -307,6 +310,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		}
 		if (!strcmp(name, "noprompt") || !strcmp(name, "nonkey"))
 			continue;
+		if (!strcmp(name, "force")) {
+			o->force = true;
+			continue;
+		}
 		if (!strcmp(name, "s") || !strcmp(name, "socket")) {
 			if (i + 1 == argc) {
 				errx_("%s needs a path", a);
@@ -358,6 +365,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (!o->act) {
 		usage(stderr);
+		return 2;
+	}
+	if (o->force && o->act->act != A_CONFIG) {
+		errx_("-force goes with -config only");
 		return 2;
 	}
 	for (size_t k = 0; k < sizeof(mods) / sizeof(mods[0]); k++) {
@@ -781,6 +792,9 @@ static int do_edit(const struct opts *o)
 		req.num = epoch;
 		req.payload_len = len;
 		snprintf(req.name, sizeof(req.name), "%s", name);
+		/* an edit names what it removes (-close_dev of the last
+		 * device included) */
+		req.force = true;
 		r = call(&c, &req, text, rsp, &answer, NULL);
 		free(text);
 		conn_close(&c);
@@ -881,6 +895,7 @@ static int do_config(const struct opts *o)
 	}
 	rsp = xmalloc(sizeof(*rsp));
 	req.payload_len = len;
+	req.force = o->force;
 	snprintf(req.name, sizeof(req.name), "%s",
 		 strcmp(o->arg, "-") ? o->arg : "<stdin>");
 	r = call(&c, &req, text, rsp, &answer, NULL);
@@ -1402,6 +1417,12 @@ static int do_list_drv_attr(const struct opts *o)
 	row_bool(&t, "enabled", c.iscsi_enabled);
 	for (size_t i = 0; i < c.nportals; i++)
 		table_row(&t, "portal", c.portals[i]);
+	if (c.max_pending_logins) {
+		char n[16];
+
+		snprintf(n, sizeof(n), "%u", c.max_pending_logins);
+		table_row(&t, "max_pending_logins", n);
+	}
 	for (size_t i = 0; i < c.ndiscovery_in_users; i++)
 		row_user(&t, "IncomingUser", &c.discovery_in_users[i]);
 	if (c.has_discovery_out_user)

@@ -27,8 +27,19 @@
 #define RX_READS_PER_WAKEUP 32
 #define RX_DIRECT_MIN 4096 /* read directly into buffers from here */
 #define TX_IOV_MAX 96
-#define TX_PAUSE_BYTES (16u << 20) /* stop reading above this backlog */
-#define TX_RESUME_BYTES (4u << 20)
+/*
+ * Back pressure: a connection's requests are not read while what waits
+ * to be sent (PDUs and their copied data) or the Data-In its READs may
+ * still produce (their EDTL, from submission until the command is freed)
+ * is over budget, and again once it drained below half. An initiator
+ * that never reads its Data-In then costs at most the budget and one
+ * command more; the requests wait in its socket (RFC 7143 4.2.2.1 lets
+ * a target delay commands; TCP holds the rest).
+ */
+#define TX_PAUSE_BYTES (16u << 20)
+#define TX_RESUME_BYTES (TX_PAUSE_BYTES / 2)
+#define DIN_PAUSE_BYTES (64ull << 20)
+#define DIN_RESUME_BYTES (DIN_PAUSE_BYTES / 2)
 #define LOGIN_TIMEOUT_MS 30000
 
 static uint64_t conn_next_id = 1;
@@ -186,7 +197,46 @@ static void want_out(struct tdm__iscsi_conn *c, bool on)
 void tdm__iscsi_conn_stop_rx(struct tdm__iscsi_conn *c)
 {
 	c->rx_paused = true;
-	set_events(c, c->watch_events & ~(uint32_t)EPOLLIN);
+	/* EPOLLRDHUP too: a half-closed peer would keep a level-triggered
+	 * watch ready (EPOLLHUP and EPOLLERR still come) */
+	set_events(c, c->watch_events & ~(uint32_t)(EPOLLIN | EPOLLRDHUP));
+}
+
+/* Over the budget (pause) or not yet below half of it (resume)? */
+static bool rx_over_budget(const struct tdm__iscsi_conn *c, bool resume)
+{
+	size_t tx = c->tx_owned_bytes +
+		    (size_t)c->tx_live * sizeof(struct tdm__iscsi_txpdu);
+
+	if (resume)
+		return tx >= TX_RESUME_BYTES ||
+		       c->din_bytes >= DIN_RESUME_BYTES;
+	return tx > TX_PAUSE_BYTES || c->din_bytes > DIN_PAUSE_BYTES;
+}
+
+static void rx_resume(void *arg);
+
+void tdm__iscsi_conn_rx_check(struct tdm__iscsi_conn *c)
+{
+	if (c->closed || !c->rx_paused || c->rx_hold || c->draining ||
+	    c->state == ISCSI_CONN_LOGOUT || rx_over_budget(c, true))
+		return;
+	c->rx_paused = false;
+	set_events(c, c->watch_events | EPOLLIN | EPOLLRDHUP);
+	if (c->rbuf_pos < c->rbuf_len && c->loop) {
+		/* bytes read before the pause: go on with them */
+		tdm__iscsi_conn_get(c);
+		tdm_loop_post(c->loop, rx_resume, c);
+	}
+}
+
+void tdm__iscsi_conn_hold_rx(struct tdm__iscsi_conn *c, bool hold)
+{
+	c->rx_hold = hold;
+	if (hold)
+		tdm__iscsi_conn_stop_rx(c);
+	else
+		tdm__iscsi_conn_rx_check(c);
 }
 
 static void rx_detach(struct tdm__iscsi_conn *c)
@@ -203,6 +253,9 @@ static void rx_detach(struct tdm__iscsi_conn *c)
 
 void tdm__iscsi_conn_close(struct tdm__iscsi_conn *c, const char *why)
 {
+	/* a session's end is news; a login's is not (anyone can make any
+	 * number of them, and a refusal was logged already) */
+	bool session = c->nexus || c->state != ISCSI_CONN_LOGIN;
 	struct tdm_nexus *nx;
 
 	if (c->closed)
@@ -210,7 +263,7 @@ void tdm__iscsi_conn_close(struct tdm__iscsi_conn *c, const char *why)
 	c->closed = true;
 	c->state = ISCSI_CONN_CLOSING;
 	tdm__iscsi_conn_get(c);
-	if (c->nexus || c->login)
+	if (session)
 		log_info("iscsi: %s: %s%s%s: connection closed: %s",
 			 c->peer_str, c->initiator[0] ? c->initiator : "?",
 			 c->target[0] ? " -> " : "", c->target, why);
@@ -369,6 +422,8 @@ static void conn_flush(struct tdm__iscsi_conn *c)
 			goto out;
 		}
 		c->tx_off += (size_t)n;
+		if (n > 0)
+			c->last_tx_ns = tdm_now_ns();
 		while (!tdm_list_empty(&c->txq)) {
 			struct tdm__iscsi_txpdu *pdu = tdm_list_entry(
 				c->txq.next, struct tdm__iscsi_txpdu, link);
@@ -390,17 +445,7 @@ static void conn_flush(struct tdm__iscsi_conn *c)
 	}
 	if (!c->closed)
 		want_out(c, false);
-	if (!c->closed && c->rx_paused && !c->draining &&
-	    c->state != ISCSI_CONN_LOGOUT &&
-	    c->tx_owned_bytes < TX_RESUME_BYTES) {
-		c->rx_paused = false;
-		set_events(c, c->watch_events | EPOLLIN);
-		if (c->rbuf_pos < c->rbuf_len && c->loop) {
-			/* bytes read before the pause: go on with them */
-			tdm__iscsi_conn_get(c);
-			tdm_loop_post(c->loop, rx_resume, c);
-		}
-	}
+	tdm__iscsi_conn_rx_check(c);
 out:
 	c->in_flush = false;
 	tdm__iscsi_conn_put(c);
@@ -733,6 +778,13 @@ static size_t rx_consume(struct tdm__iscsi_conn *c, const uint8_t *p, size_t n)
 
 		switch (c->rx_state) {
 		case ISCSI_RX_BHS:
+			if (c->hdr_got == 0 && c->state == ISCSI_CONN_FFP &&
+			    rx_over_budget(c, false)) {
+				/* the next request waits (back pressure) */
+				tdm__iscsi_conn_stop_rx(c);
+				return used;
+			}
+			/* fall through */
 		case ISCSI_RX_AHS:
 			take = c->hdr_need - c->hdr_got;
 			if (take > avail)
@@ -871,8 +923,6 @@ static void conn_io_cb(struct tdm_fd_watch *w, uint32_t revents)
 		c->in_rx = false;
 		if (!c->closed && c->want_flush)
 			conn_flush(c);
-		if (!c->closed && c->tx_owned_bytes > TX_PAUSE_BYTES)
-			tdm__iscsi_conn_stop_rx(c);
 	} else if (!c->closed && (revents & (EPOLLHUP | EPOLLERR))) {
 		tdm__iscsi_conn_close(c, "connection error");
 	}
@@ -886,12 +936,21 @@ int tdm__iscsi_conn_feed(struct tdm__iscsi_conn *c, const uint8_t *buf,
 
 	tdm__iscsi_conn_get(c);
 	c->in_rx = true;
+	/* through the staging buffer, as if received: what a pause leaves
+	 * there is taken up when the connection resumes */
 	while (off < len && !c->closed) {
-		size_t used = rx_consume(c, buf + off, len - off);
+		size_t room, n;
 
-		off += used;
-		if (used == 0)
+		if (c->rbuf_pos == c->rbuf_len)
+			c->rbuf_pos = c->rbuf_len = 0;
+		room = ISCSI_RBUF_SIZE - c->rbuf_len;
+		if (room == 0)
 			break;
+		n = len - off < room ? len - off : room;
+		memcpy(c->rbuf + c->rbuf_len, buf + off, n);
+		c->rbuf_len += (uint32_t)n;
+		off += n;
+		rx_drain_rbuf(c);
 	}
 	c->in_rx = false;
 	if (!c->closed)
@@ -905,6 +964,7 @@ int tdm__iscsi_conn_feed(struct tdm__iscsi_conn *c, const uint8_t *buf,
 void tdm__iscsi_conn_enter_ffp(struct tdm__iscsi_conn *c)
 {
 	c->state = ISCSI_CONN_FFP;
+	tdm__iscsi_prelogin_done(c);
 	if (c->loop)
 		tdm_timer_stop(c->loop, &c->deadline);
 	/* data of later PDUs may be larger than during login */
@@ -956,6 +1016,19 @@ static bool data_overdue(struct tdm__iscsi_conn *c, uint64_t now)
 	return false;
 }
 
+/*
+ * While its requests are not read (back pressure), the answer to a ping
+ * cannot be seen: the initiator is alive if it takes what we send, or if
+ * nothing waits to be sent (its commands are still running). One that
+ * has not read for the NOP-In timeout is closed.
+ */
+static bool tx_moving(const struct tdm__iscsi_conn *c, uint64_t now,
+		      uint64_t timeout)
+{
+	return c->rx_paused && !c->rx_hold &&
+	       (tdm_list_empty(&c->txq) || now - c->last_tx_ns < timeout);
+}
+
 static void nop_timer_cb(struct tdm_timer *t)
 {
 	struct tdm__iscsi_conn *c = t->arg;
@@ -970,7 +1043,8 @@ static void nop_timer_cb(struct tdm_timer *t)
 		return;
 	}
 	if (interval && c->nop_outstanding) {
-		if (c->last_rx_ns > c->nop_sent_ns) {
+		if (c->last_rx_ns > c->nop_sent_ns ||
+		    tx_moving(c, now, timeout)) {
 			c->nop_outstanding = false; /* alive anyway */
 		} else if (now - c->nop_sent_ns >= timeout) {
 			tdm__iscsi_conn_close(c, "NOP-In ping timed out");

@@ -280,6 +280,7 @@ void tdm__iscsi_text_req(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 		switch (r) {
 		case ISCSI_NEG_RESPOND:
 			tdm__iscsi_text_add(&out, kv[i].key, "%s", val);
+			tdm__iscsi_log_answer(c, kv[i].key, kv[i].val, val);
 			/* private extension keys (RFC 7143 13.22) are a
 			 * normal thing to not understand */
 			if (strcmp(val, "NotUnderstood") ||
@@ -292,14 +293,18 @@ void tdm__iscsi_text_req(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 			break;
 		case ISCSI_NEG_TEXT_KEY:
 			if (tdm__iscsi_sendtargets(c, kv[i].val, &out) ==
-			    -EINVAL)
+			    -EINVAL) {
+				tdm__iscsi_log_answer(c, kv[i].key, kv[i].val,
+						      "Reject");
 				bad = true;
-			else
+			} else
 				understood++;
 			break;
 		case ISCSI_NEG_LOGIN_KEY:
 			/* login-only keys (RFC 7143 6.4) */
 			tdm__iscsi_text_add(&out, kv[i].key, "Reject");
+			tdm__iscsi_log_answer(c, kv[i].key, kv[i].val,
+					      "Reject");
 			break;
 		default:
 			break;

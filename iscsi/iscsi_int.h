@@ -358,11 +358,13 @@ struct tdm__iscsi_task {
 	uint32_t itt;
 	uint32_t cmdsn;
 	uint32_t edtl;
+	uint32_t din; /* counted in conn->din_bytes while submitted */
 	uint8_t state;
 	uint8_t kind;
 	uint8_t fail_sr; /* data phase failed before write_pending */
 	bool hashed;
 	bool immediate;
+	bool counted;	 /* in conn->nimm / din_bytes (submitted) */
 	bool aborted;	 /* aborted by a TMF before being submitted */
 	bool core_freed; /* free_cmd called while refs held */
 	int refs;
@@ -441,7 +443,11 @@ struct tdm__iscsi_conn {
 	bool in_flush; /* inside conn_flush() */
 	bool want_flush;
 	bool rx_paused;
-	bool fuzz; /* no socket: fuzzer/unit tests */
+	bool rx_hold;  /* login: input waits for a timer (CHAP throttle) */
+	bool fuzz;     /* no socket: fuzzer/unit tests */
+	bool prelogin; /* accepted, not logged in (session.c counts) */
+	bool evicted;  /* ... and closed to make room for a newer one */
+	uint64_t accept_ns;
 
 	struct sockaddr_storage local, peer;
 	char local_str[64]; /* "addr:port" */
@@ -478,6 +484,8 @@ struct tdm__iscsi_conn {
 	struct tdm_list txq;
 	uint32_t tx_off;       /* bytes of the head PDU already sent */
 	size_t tx_owned_bytes; /* malloc'ed bytes waiting (back pressure) */
+	unsigned tx_live;      /* PDUs allocated, not on tx_free */
+	uint64_t last_tx_ns;   /* when sendmsg() last took something */
 	struct tdm_list tx_free;
 	unsigned tx_nfree;
 
@@ -511,9 +519,11 @@ struct tdm__iscsi_conn {
 	struct tdm_list queued; /* waiting for their CmdSN, sorted */
 	struct tdm_list task_free;
 	unsigned task_nfree;
-	unsigned ntasks;  /* allocated tasks */
-	unsigned nactive; /* tasks handed to the core, not freed */
-	unsigned ntmf;	  /* TMFs in the core */
+	unsigned ntasks;    /* allocated tasks */
+	unsigned nactive;   /* tasks handed to the core, not freed */
+	unsigned nimm;	    /* ... of them immediate SCSI commands */
+	uint64_t din_bytes; /* EDTL of the READs among them (back pressure) */
+	unsigned ntmf;	    /* TMFs in the core */
 
 	/* ---- text continuation (RFC 7143 11.10 / 11.11) ---- */
 	uint8_t *text_rsp;
@@ -556,6 +566,11 @@ int tdm__iscsi_conn_feed(struct tdm__iscsi_conn *c, const uint8_t *buf,
 			 size_t len);
 /* Drain input: ask for no more reads (shutdown / logout). */
 void tdm__iscsi_conn_stop_rx(struct tdm__iscsi_conn *c);
+/* Read again if nothing holds the input back any more (back pressure
+ * relieved; not after stop_rx for shutdown or logout). */
+void tdm__iscsi_conn_rx_check(struct tdm__iscsi_conn *c);
+/* Login: hold the input while a timer runs, or let it go. */
+void tdm__iscsi_conn_hold_rx(struct tdm__iscsi_conn *c, bool hold);
 void tdm__iscsi_conn_nop_arm(struct tdm__iscsi_conn *c);
 /* Login finished: switch the connection to full feature phase. */
 void tdm__iscsi_conn_enter_ffp(struct tdm__iscsi_conn *c);
@@ -604,6 +619,10 @@ void tdm__iscsi_login_refuse(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 /* The old session of a reinstatement is gone (on c's loop). */
 void tdm__iscsi_login_reinstated(struct tdm__iscsi_conn *c);
 void tdm__iscsi_login_timeout(struct tdm__iscsi_conn *c);
+/* Debug log of a key the peer sent that we refused or did not know
+ * (answer NotUnderstood, Reject or Irrelevant), escaped. */
+void tdm__iscsi_log_answer(const struct tdm__iscsi_conn *c, const char *key,
+			   const char *val, const char *answer);
 /* Which CHAP users authenticate initiator on target t (NULL: discovery) */
 bool tdm__iscsi_portal_allowed(const struct tdm_conf_target *t,
 			       const char *local_ip);
@@ -611,6 +630,14 @@ bool tdm__iscsi_portal_allowed(const struct tdm_conf_target *t,
 /* ---- session.c ---- */
 void tdm__iscsi_reg_add(struct tdm__iscsi_conn *c);
 void tdm__iscsi_reg_del(struct tdm__iscsi_conn *c);
+/*
+ * Room for one more connection in login (c->prelogin) with at most max of
+ * them (accept, main loop): true when there is, or when the oldest one
+ * was told to close to make it; false when those closing are that many.
+ */
+bool tdm__iscsi_prelogin_room(unsigned max);
+/* The connection logged in: out of the pre-login count. */
+void tdm__iscsi_prelogin_done(struct tdm__iscsi_conn *c);
 /*
  * Make c a logged-in session: assign a TSIH (when tsih is 0) and find
  * older sessions of the same I_T nexus to reinstate. Returns the number of
@@ -684,6 +711,16 @@ int tdm__iscsi_parse_portal(const char *s, struct sockaddr_storage *ss,
 			    socklen_t *len);
 void tdm__iscsi_sockaddr_str(const struct sockaddr *sa, char *ip, size_t iplen,
 			     uint16_t *port);
+
+/* ---- throttle.c: CHAP guesses, per source address ---- */
+/*
+ * A CHAP response of peer arrived: how many ns it must wait before it is
+ * checked (0: now), or -EBUSY when that source has more waiting already
+ * than a login may wait.
+ */
+int64_t tdm__iscsi_auth_admit(const struct sockaddr_storage *peer);
+/* It did not verify: how many ns the failure answer waits (0: now). */
+uint64_t tdm__iscsi_auth_failed(const struct sockaddr_storage *peer);
 
 /* session.c: Logout, and what follows the last running command */
 void tdm__iscsi_logout_req(struct tdm__iscsi_conn *c, const uint8_t *bhs);

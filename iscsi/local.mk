@@ -8,6 +8,7 @@ ISCSI_TRANSPORT_SOURCES = \
 	iscsi/pdu.c \
 	iscsi/conn.c \
 	iscsi/login.c \
+	iscsi/throttle.c \
 	iscsi/session.c \
 	iscsi/scsi_cmd.c \
 	iscsi/tmf.c \

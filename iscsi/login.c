@@ -13,6 +13,7 @@
 
 #include "iscsi/iscsi_int.h"
 #include "tandem/iscsi.h"
+#include "lib/escape.h"
 #include "lib/log.h"
 
 #define LOGIN_MAX_KEYS 512
@@ -45,9 +46,26 @@ struct tdm__iscsi_login {
 	const struct tdm_conf_target *tgt;
 	uint8_t final_flags;
 	struct tdm__iscsi_text final_text;
+	char why[320]; /* a reason quoting what the peer sent */
+
+	/* CHAP answers wait their turn (throttle.c): the PDU held until
+	 * then, or the failure to send once its delay is over */
+	bool chap_checked; /* the CHAP response had its turn */
+	bool chap_wrong;   /* ... and did not verify */
+	bool fail_later;
+	uint16_t fail_status;
+	struct tdm_timer timer;
+	uint8_t held_bhs[ISCSI_BHS_LEN];
+	uint8_t *held;
+	uint32_t held_len;
 };
 
-static void random_bytes(void *buf, size_t len)
+/*
+ * Challenges, CHAP identifiers and the initial StatSN come from the
+ * kernel's random pool, never from anything else: 0 or -errno (EAGAIN
+ * while the pool is not initialised yet, early at boot).
+ */
+static int random_bytes(void *buf, size_t len)
 {
 	uint8_t *p = buf;
 	size_t got = 0;
@@ -55,22 +73,37 @@ static void random_bytes(void *buf, size_t len)
 	while (got < len) {
 		ssize_t n = getrandom(p + got, len - got, GRND_NONBLOCK);
 
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
-			break;
+			return n < 0 ? -errno : -EIO;
 		got += (size_t)n;
 	}
-	if (got < len) {
-		/* no entropy pool yet: still unpredictable enough for a
-		 * challenge that is also covered by the secret */
-		uint64_t x = tdm_now_ns() ^ (uintptr_t)buf;
+	return 0;
+}
 
-		for (; got < len; got++) {
-			x ^= x << 13;
-			x ^= x >> 7;
-			x ^= x << 17;
-			p[got] = (uint8_t)x;
-		}
-	}
+void tdm__iscsi_log_answer(const struct tdm__iscsi_conn *c, const char *key,
+			   const char *val, const char *answer)
+{
+	char k[TDM_ESCAPE_LEN], v[TDM_ESCAPE_LEN];
+
+	if (strcmp(answer, "NotUnderstood") && strcmp(answer, "Reject") &&
+	    strcmp(answer, "Irrelevant"))
+		return;
+	log_debug("iscsi: %s: %s=%s answered %s", c->peer_str,
+		  tdm_escape(key, k, sizeof(k)), tdm_escape(val, v, sizeof(v)),
+		  answer);
+}
+
+/* A reason that quotes a value the peer sent, escaped (lib/escape.h). */
+static const char *why_quoting(struct tdm__iscsi_login *L, const char *what,
+			       const char *val)
+{
+	char esc[TDM_ESCAPE_LEN];
+
+	snprintf(L->why, sizeof(L->why), "%s '%s'", what,
+		 tdm_escape(val, esc, sizeof(esc)));
+	return L->why;
 }
 
 void tdm__iscsi_login_free(struct tdm__iscsi_conn *c)
@@ -78,6 +111,9 @@ void tdm__iscsi_login_free(struct tdm__iscsi_conn *c)
 	struct tdm__iscsi_login *L = c->login;
 
 	if (L) {
+		if (c->loop)
+			tdm_timer_stop(c->loop, &L->timer);
+		free(L->held);
 		free(L->req);
 		tdm__iscsi_text_free(&L->final_text);
 		free(L);
@@ -134,11 +170,13 @@ static void login_fail(struct tdm__iscsi_conn *c, uint16_t status,
 			return;
 		L->failed = true;
 	}
-	log_notice("iscsi: %s: login of %s to %s refused (0x%04x): %s",
-		   c->peer_str, c->initiator[0] ? c->initiator : "?",
-		   c->discovery ? "discovery"
-				: (c->target[0] ? c->target : "?"),
-		   status, why);
+	/* any peer can make these: rate limited (names are valid iSCSI
+	 * names by now, what else the peer sent is quoted escaped) */
+	log_warnx_rl("iscsi: %s: login of %s to %s refused (0x%04x): %s",
+		     c->peer_str, c->initiator[0] ? c->initiator : "?",
+		     c->discovery ? "discovery"
+				  : (c->target[0] ? c->target : "?"),
+		     status, why);
 	/* RFC 7143 11.13.5: a failed login ends with the connection */
 	send_login_rsp(c, L ? (uint8_t)(L->stage << 2) : 0, status, NULL,
 		       ISCSI_TX_CLOSE);
@@ -164,6 +202,7 @@ void tdm__iscsi_login_refuse(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 		L->started = true;
 		c->exp_cmdsn = tdm_get_be32(bhs + 24);
 		c->max_cmdsn = c->exp_cmdsn - 1;
+		/* any StatSN will do: not a secret (0 without a pool) */
 		random_bytes(&c->statsn, sizeof(c->statsn));
 	}
 	L->itt = tdm_get_be32(bhs + 16);
@@ -350,6 +389,7 @@ static uint16_t security_step(struct tdm__iscsi_conn *c,
 	if (k->chap_a) {
 		char hex[2 + 2 * CHAP_CHALLENGE_LEN + 1];
 		bool ok = false;
+		int e;
 
 		if (L->chap != CHAP_WAIT_A) {
 			*why = "CHAP_A out of sequence";
@@ -362,8 +402,17 @@ static uint16_t security_step(struct tdm__iscsi_conn *c,
 			*why = "no supported CHAP_A";
 			return ISCSI_LOGIN_AUTH_FAILED;
 		}
-		random_bytes(&L->chap_id, 1);
-		random_bytes(L->chal, sizeof(L->chal));
+		e = random_bytes(&L->chap_id, 1);
+		if (!e)
+			e = random_bytes(L->chal, sizeof(L->chal));
+		if (e) {
+			/* no challenge without the kernel's random pool: a
+			 * guessable one would let a recorded answer replay */
+			log_warnx_rl("iscsi: getrandom: %s", strerror(-e));
+			*why = "no random bytes for a CHAP challenge";
+			return e == -EAGAIN ? ISCSI_LOGIN_SERVICE_UNAVAILABLE
+					    : ISCSI_LOGIN_TARGET_ERROR;
+		}
 		tdm__iscsi_hex_encode(L->chal, sizeof(L->chal), hex,
 				      sizeof(hex));
 		tdm__iscsi_text_add(rsp, "CHAP_A", "%d", CHAP_ALG_MD5);
@@ -386,15 +435,19 @@ static uint16_t security_step(struct tdm__iscsi_conn *c,
 			*why = "malformed CHAP_R";
 			return ISCSI_LOGIN_AUTH_FAILED;
 		}
+		/* a guess at a secret: the failure waits (throttle.c) */
 		u = lookup_in_user(c, L->tgt, k->chap_n);
 		if (!u) {
-			*why = "unknown CHAP user";
+			L->chap_wrong = true;
+			*why = why_quoting(L, "unknown CHAP user", k->chap_n);
 			return ISCSI_LOGIN_AUTH_FAILED;
 		}
 		chap_response(L->chap_id, u->secret, L->chal, sizeof(L->chal),
 			      want);
 		if (memcmp(want, resp, CHAP_MD5_LEN)) {
-			*why = "wrong CHAP response";
+			L->chap_wrong = true;
+			*why = why_quoting(L, "wrong CHAP response of user",
+					   k->chap_n);
 			return ISCSI_LOGIN_AUTH_FAILED;
 		}
 		if (k->chap_i || k->chap_c) {
@@ -570,6 +623,83 @@ static void to_ffp(struct tdm__iscsi_conn *c, uint8_t flags,
 	login_finish(c);
 }
 
+/* ---- CHAP answers that wait their turn (throttle.c) ---- */
+
+static void login_timer_cb(struct tdm_timer *t)
+{
+	struct tdm__iscsi_conn *c = t->arg;
+	struct tdm__iscsi_login *L = c->login;
+	uint8_t bhs[ISCSI_BHS_LEN], *data;
+
+	if (c->closed || !L)
+		return;
+	tdm__iscsi_conn_get(c);
+	if (L->fail_later) {
+		L->fail_later = false;
+		login_fail(c, L->fail_status, L->why);
+	} else if (L->held) {
+		/* its turn came: the held PDU goes through as it arrived */
+		memcpy(bhs, L->held_bhs, sizeof(bhs));
+		data = L->held;
+		L->held = NULL;
+		tdm__iscsi_login_pdu(c, bhs, data, L->held_len);
+		free(data);
+	}
+	L = c->login;
+	if (!c->closed && !(L && (L->fail_later || L->held)))
+		tdm__iscsi_conn_hold_rx(c, false);
+	tdm__iscsi_conn_put(c);
+}
+
+/* Nothing more is read from the connection until the timer fires. */
+static void login_wait(struct tdm__iscsi_conn *c, uint64_t ns)
+{
+	struct tdm__iscsi_login *L = c->login;
+
+	L->timer.cb = login_timer_cb;
+	L->timer.arg = c;
+	tdm__iscsi_conn_hold_rx(c, true);
+	tdm_timer_start(c->loop, &L->timer, (ns + 999999) / 1000000);
+}
+
+/*
+ * The PDU that should carry the CHAP response: checked now, or held until
+ * its source's turn (1), or refused unchecked when that source has too
+ * many waiting (1).
+ */
+static int chap_turn(struct tdm__iscsi_conn *c, const uint8_t *bhs,
+		     const uint8_t *data, uint32_t len)
+{
+	struct tdm__iscsi_login *L = c->login;
+	int64_t wait;
+
+	if (L->chap != CHAP_WAIT_R || L->chap_checked ||
+	    (bhs[1] & ISCSI_LOGIN_CONTINUE))
+		return 0;
+	L->chap_checked = true;
+	wait = tdm__iscsi_auth_admit(&c->peer);
+	if (wait == 0)
+		return 0;
+	if (wait < 0) {
+		L->itt = tdm_get_be32(bhs + 16);
+		login_fail(c, ISCSI_LOGIN_SERVICE_UNAVAILABLE,
+			   "too many failed CHAP logins from this address, "
+			   "try later");
+		return 1;
+	}
+	L->held = malloc((size_t)len + 1);
+	if (!L->held) {
+		tdm__iscsi_conn_close(c, "out of memory");
+		return 1;
+	}
+	memcpy(L->held_bhs, bhs, ISCSI_BHS_LEN);
+	memcpy(L->held, data, len);
+	L->held[len] = '\0';
+	L->held_len = len;
+	login_wait(c, (uint64_t)wait);
+	return 1;
+}
+
 /* ---- the login request ---- */
 
 static bool is_sec_key(const char *k)
@@ -601,7 +731,9 @@ int tdm__iscsi_login_pdu(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 		}
 		c->login = L;
 	}
-	if (L->failed || L->waiting)
+	if (L->failed || L->waiting || L->fail_later || L->held)
+		return 0;
+	if (chap_turn(c, bhs, data, len))
 		return 0;
 
 	if (!L->started) {
@@ -612,7 +744,7 @@ int tdm__iscsi_login_pdu(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 		c->cid = tdm_get_be16(bhs + 20);
 		c->exp_cmdsn = tdm_get_be32(bhs + 24);
 		c->max_cmdsn = c->exp_cmdsn - 1;
-		random_bytes(&c->statsn, sizeof(c->statsn));
+		random_bytes(&c->statsn, sizeof(c->statsn)); /* not a secret */
 		L->stage = csg;
 		/* RFC 7143 11.12.4: we speak version 0x00 only */
 		if (bhs[3] > ISCSI_VERSION) {
@@ -698,10 +830,18 @@ int tdm__iscsi_login_pdu(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 	for (int i = 0; i < n; i++) {
 		const char *k = kv[i].key, *v = kv[i].val;
 
+		/*
+		 * RFC 7143 13.4, 13.5: iSCSI names (4.2.7); anything else
+		 * (a newline, an escape sequence, a blank) would end up in
+		 * the log and in tandemctl's columns. A name that is there
+		 * but malformed is an initiator error (11.13.5: 0x0200,
+		 * "miscellaneous iSCSI initiator errors"; 0x0207 is for a
+		 * name that is missing).
+		 */
 		if (!strcmp(k, "InitiatorName")) {
-			if (!*v || strlen(v) >= sizeof(c->initiator)) {
+			if (!tdm__iscsi_name_valid(v)) {
 				status = ISCSI_LOGIN_INITIATOR_ERROR;
-				why = "bad InitiatorName";
+				why = why_quoting(L, "bad InitiatorName", v);
 				goto fail;
 			}
 			if (L->resolved && strcmp(v, c->initiator)) {
@@ -711,9 +851,9 @@ int tdm__iscsi_login_pdu(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 			}
 			snprintf(c->initiator, sizeof(c->initiator), "%s", v);
 		} else if (!strcmp(k, "TargetName")) {
-			if (!*v || strlen(v) >= sizeof(c->target)) {
-				status = ISCSI_LOGIN_TARGET_NOT_FOUND;
-				why = "bad TargetName";
+			if (!tdm__iscsi_name_valid(v)) {
+				status = ISCSI_LOGIN_INITIATOR_ERROR;
+				why = why_quoting(L, "bad TargetName", v);
 				goto fail;
 			}
 			if (L->resolved && strcmp(v, c->target)) {
@@ -732,7 +872,7 @@ int tdm__iscsi_login_pdu(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 				disc = false;
 			} else {
 				status = ISCSI_LOGIN_SESSION_TYPE_UNSUPPORTED;
-				why = "unknown SessionType";
+				why = why_quoting(L, "unknown SessionType", v);
 				goto fail;
 			}
 			if (L->resolved && disc != c->discovery) {
@@ -791,8 +931,10 @@ int tdm__iscsi_login_pdu(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 				sk.chap_i = v;
 			else if (!strcmp(k, "CHAP_C"))
 				sk.chap_c = v;
-			else
+			else {
 				tdm__iscsi_text_add(&rsp, k, "NotUnderstood");
+				tdm__iscsi_log_answer(c, k, v, "NotUnderstood");
+			}
 			continue;
 		}
 		r = tdm__iscsi_negotiate(
@@ -803,6 +945,7 @@ int tdm__iscsi_login_pdu(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 		switch (r) {
 		case ISCSI_NEG_RESPOND:
 			tdm__iscsi_text_add(&rsp, k, "%s", val);
+			tdm__iscsi_log_answer(c, k, v, val);
 			break;
 		case ISCSI_NEG_TEXT_KEY:
 			/* SendTargets belongs to full feature phase */
@@ -872,6 +1015,19 @@ int tdm__iscsi_login_pdu(struct tdm__iscsi_conn *c, const uint8_t *bhs,
 fail:
 	free(kv);
 	tdm__iscsi_text_free(&rsp);
+	if (L->chap_wrong) {
+		/* a wrong guess at a secret: its answer waits */
+		uint64_t d = tdm__iscsi_auth_failed(&c->peer);
+
+		if (d) {
+			if (why != L->why)
+				snprintf(L->why, sizeof(L->why), "%s", why);
+			L->fail_later = true;
+			L->fail_status = status;
+			login_wait(c, d);
+			return 0;
+		}
+	}
 	login_fail(c, status, why);
 	return 0;
 }

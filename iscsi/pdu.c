@@ -27,6 +27,7 @@ struct tdm__iscsi_txpdu *tdm__iscsi_pdu_alloc(struct tdm__iscsi_conn *c)
 		if (!pdu)
 			return NULL;
 	}
+	c->tx_live++;
 	memset(pdu->hdr, 0, ISCSI_BHS_LEN);
 	pdu->hdr_len = ISCSI_BHS_LEN;
 	pdu->trailer_len = 0;
@@ -47,6 +48,7 @@ void tdm__iscsi_pdu_free(struct tdm__iscsi_conn *c,
 		free(pdu->owned);
 		pdu->owned = NULL;
 	}
+	c->tx_live--;
 	if (c->tx_nfree < TX_FREE_MAX) {
 		tdm_list_add(&c->tx_free, &pdu->link);
 		c->tx_nfree++;

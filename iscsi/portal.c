@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -21,11 +22,24 @@
 #define ISCSI_PORT 3260 /* RFC 7143 13.8: well-known port */
 #define LISTEN_BACKLOG 128
 #define ACCEPTS_PER_WAKEUP 64
+#define ACCEPT_PAUSE_MS 500	   /* after EMFILE and friends */
+#define PENDING_LOGINS_DEFAULT 256 /* TARGET_DRIVER max_pending_logins */
+
+/*
+ * The cap on connections not in full feature phase yet (main loop only;
+ * session.c counts them). One descriptor is kept in reserve: when
+ * accept() fails for want of descriptors it is given up for a moment to
+ * accept and close what waits, so that those peers get an answer rather
+ * than a timeout, and the portals pause instead of spinning.
+ */
+static unsigned prelogin_max = PENDING_LOGINS_DEFAULT;
+static int reserve_fd = -1;
 
 struct portal {
 	struct tdm_list link;
 	int fd;
 	struct tdm_fd_watch w;
+	struct tdm_timer pause;
 	struct tdm_loop *loop;
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -112,6 +126,47 @@ int tdm__iscsi_parse_portal(const char *s, struct sockaddr_storage *ss,
 	return 0;
 }
 
+static void reserve_open(void)
+{
+	if (reserve_fd < 0)
+		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void pause_cb(struct tdm_timer *t)
+{
+	struct portal *p = t->arg;
+
+	reserve_open();
+	if (p->fd >= 0 && tdm_loop_mod_fd(p->loop, &p->w, EPOLLIN) < 0)
+		log_warnx("iscsi: %s: cannot watch the portal again", p->name);
+}
+
+/* accept() failed with e: answer what waits if we can, then pause. */
+static void accept_trouble(struct portal *p, int e)
+{
+	unsigned shed = 0;
+
+	if ((e == EMFILE || e == ENFILE) && reserve_fd >= 0) {
+		close(reserve_fd);
+		reserve_fd = -1;
+		while (shed < LISTEN_BACKLOG) {
+			int fd = accept4(p->fd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (fd < 0)
+				break;
+			close(fd);
+			shed++;
+		}
+		reserve_open();
+	}
+	log_warnx_rl("iscsi: accept on %s: %s: %u connection%s closed at "
+		     "once, not accepting for %d ms",
+		     p->name, strerror(e), shed, shed == 1 ? "" : "s",
+		     ACCEPT_PAUSE_MS);
+	tdm_loop_mod_fd(p->loop, &p->w, 0);
+	tdm_timer_start(p->loop, &p->pause, ACCEPT_PAUSE_MS);
+}
+
 static void accept_cb(struct tdm_fd_watch *w, uint32_t revents)
 {
 	struct portal *p = w->arg;
@@ -129,10 +184,18 @@ static void accept_cb(struct tdm_fd_watch *w, uint32_t revents)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				log_warn("iscsi: accept on %s", p->name);
+				accept_trouble(p, errno);
 			return;
 		}
 		if (tdm__iscsi_shutting_down) {
+			close(fd);
+			continue;
+		}
+		if (!tdm__iscsi_prelogin_room(prelogin_max)) {
+			log_warnx_rl(
+				"iscsi: %s: over %u connections logging "
+				"in (max_pending_logins), a new one refused",
+				p->name, prelogin_max);
 			close(fd);
 			continue;
 		}
@@ -154,6 +217,8 @@ static void accept_cb(struct tdm_fd_watch *w, uint32_t revents)
 		if (!loop)
 			loop = p->loop;
 		c->loop = loop;
+		c->prelogin = true;
+		c->accept_ns = tdm_now_ns();
 		tdm__iscsi_reg_add(c);
 		tdm_loop_post(loop, tdm__iscsi_conn_start, c);
 	}
@@ -207,14 +272,18 @@ static int portal_watch(struct portal *p)
 	p->w.events = EPOLLIN;
 	p->w.cb = accept_cb;
 	p->w.arg = p;
+	p->pause.cb = pause_cb;
+	p->pause.arg = p;
 	return p->loop ? tdm_loop_add_fd(p->loop, &p->w) : -EINVAL;
 }
 
 static void portal_close(struct portal *p)
 {
 	if (p->fd >= 0) {
-		if (p->loop)
+		if (p->loop) {
+			tdm_timer_stop(p->loop, &p->pause);
 			tdm_loop_del_fd(p->loop, &p->w);
+		}
 		close(p->fd);
 		p->fd = -1;
 	}
@@ -350,6 +419,10 @@ int tdm__iscsi_portals_apply(const struct tdm_conf *c, char *err, size_t errlen)
 		tdm_list_add_tail(&portals, &p->link);
 		log_info("iscsi: listening on %s", p->name);
 	}
+	prelogin_max = c->max_pending_logins ? c->max_pending_logins
+					     : PENDING_LOGINS_DEFAULT;
+	if (!tdm_list_empty(&portals))
+		reserve_open();
 	return ret;
 
 undo:
@@ -368,4 +441,7 @@ void tdm__iscsi_portals_close(void)
 {
 	while (!tdm_list_empty(&portals))
 		portal_close(tdm_list_entry(portals.next, struct portal, link));
+	if (reserve_fd >= 0)
+		close(reserve_fd);
+	reserve_fd = -1;
 }

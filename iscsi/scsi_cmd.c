@@ -19,6 +19,12 @@
 #include "lib/log.h"
 
 #define TASK_FREE_MAX 256
+/*
+ * Immediate commands go around the CmdSN window (RFC 7143 4.2.2.1); a
+ * target must take at least one at a time per connection, and rejects
+ * more with reason 0x06, "too many immediate commands" (11.17.1).
+ */
+#define IMMEDIATE_MAX 16
 
 static unsigned itt_bucket(uint32_t itt)
 {
@@ -476,6 +482,12 @@ void tdm__iscsi_task_submit(struct tdm__iscsi_task *t)
 	tdm_list_del(&t->link);
 	tdm_list_add_tail(&c->tasks, &t->link);
 	c->nactive++;
+	t->counted = true;
+	if (t->immediate)
+		c->nimm++;
+	/* the most Data-In it can bring */
+	t->din = t->cmd.exp_dir & TDM_DIR_READ ? t->edtl : 0;
+	c->din_bytes += t->din;
 	tdm_cmd_submit(&t->cmd);
 }
 
@@ -556,6 +568,13 @@ void tdm__iscsi_scsi_cmd_hdr(struct tdm__iscsi_conn *c)
 	}
 	if (tdm__iscsi_task_find(c, itt)) {
 		reject_cmd(c, ISCSI_REJECT_TASK_IN_PROGRESS, imm, order, cmdsn);
+		return;
+	}
+	if (imm && c->nimm >= IMMEDIATE_MAX) {
+		log_warnx_rl("iscsi: %s: more than %u immediate commands at "
+			     "once, rejected",
+			     c->peer_str, IMMEDIATE_MAX);
+		reject_cmd(c, ISCSI_REJECT_IMM_CMD, imm, order, cmdsn);
 		return;
 	}
 	if (dsl && (flags & ISCSI_CMD_WRITE) &&
@@ -892,10 +911,17 @@ void tdm__iscsi_free_cmd(struct tdm_cmd *cmd)
 	tdm_list_del(&t->link);
 	if (c->nactive)
 		c->nactive--;
+	if (t->counted) {
+		t->counted = false;
+		if (t->immediate)
+			c->nimm--;
+		c->din_bytes -= t->din;
+	}
 	t->state = ISCSI_TASK_FREE;
 	tdm__iscsi_conn_get(c);
 	tdm__iscsi_task_put(t);
 	tdm__iscsi_logout_progress(c);
+	tdm__iscsi_conn_rx_check(c);
 	tdm__iscsi_conn_put(c);
 }
 

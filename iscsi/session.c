@@ -22,6 +22,7 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tdm_list reg = TDM_LIST_INIT(reg); /* all connections */
 static uint16_t tsih_next = 1;
 static unsigned reg_count;
+static unsigned prelogin_count; /* of them c->prelogin */
 
 bool tdm__iscsi_shutting_down;
 static void (*shutdown_done)(void *arg);
@@ -34,6 +35,24 @@ void tdm__iscsi_reg_add(struct tdm__iscsi_conn *c)
 	pthread_mutex_lock(&reg_lock);
 	tdm_list_add_tail(&reg, &c->reg_link);
 	reg_count++;
+	if (c->prelogin)
+		prelogin_count++;
+	pthread_mutex_unlock(&reg_lock);
+}
+
+/* under reg_lock */
+static void prelogin_forget(struct tdm__iscsi_conn *c)
+{
+	if (c->prelogin) {
+		c->prelogin = false;
+		prelogin_count--;
+	}
+}
+
+void tdm__iscsi_prelogin_done(struct tdm__iscsi_conn *c)
+{
+	pthread_mutex_lock(&reg_lock);
+	prelogin_forget(c);
 	pthread_mutex_unlock(&reg_lock);
 }
 
@@ -41,6 +60,7 @@ struct notify_msg {
 	uint64_t id;
 	bool drain;
 	bool reinstate;
+	bool evict;
 };
 
 static struct tdm__iscsi_conn *find_local(uint64_t id)
@@ -84,6 +104,7 @@ void tdm__iscsi_reg_del(struct tdm__iscsi_conn *c)
 		tdm_list_del(&c->reg_link);
 		was = true;
 	}
+	prelogin_forget(c);
 	waiter = c->reinstate_waiter;
 	wloop = c->reinstate_loop;
 	c->reinstate_waiter = 0;
@@ -121,11 +142,18 @@ static void close_msg(void *arg)
 {
 	struct notify_msg *m = arg;
 	struct tdm__iscsi_conn *c = find_local(m->id);
-	bool drain = m->drain, reinstate = m->reinstate;
+	bool drain = m->drain, reinstate = m->reinstate, evict = m->evict;
 
 	free(m);
 	if (!c || c->closed)
 		return;
+	if (evict) {
+		/* it may have logged in meanwhile: then it stays */
+		if (c->state == ISCSI_CONN_LOGIN)
+			tdm__iscsi_conn_close(c, "the oldest of too many "
+						 "connections logging in");
+		return;
+	}
 	if (!drain) {
 		tdm__iscsi_conn_close(c, reinstate ? "session reinstated"
 						   : "closed by the target");
@@ -159,6 +187,46 @@ static void post_close(struct tdm__iscsi_conn *c, bool drain)
 	m->drain = drain;
 	m->reinstate = c->reinstate_waiter != 0;
 	tdm_loop_post(c->loop, close_msg, m);
+}
+
+bool tdm__iscsi_prelogin_room(unsigned max)
+{
+	struct tdm__iscsi_conn *oldest = NULL;
+	struct notify_msg *m;
+	struct tdm_list *pos;
+
+	pthread_mutex_lock(&reg_lock);
+	if (prelogin_count < max) {
+		pthread_mutex_unlock(&reg_lock);
+		return true;
+	}
+	/*
+	 * Full: the connection that has been logging in the longest makes
+	 * room (a login takes a few round trips; one that idles is the
+	 * flood's). Those told to close still count until they did, so a
+	 * flood faster than they close is refused: at most 2 * max.
+	 */
+	tdm_list_for_each (pos, &reg) {
+		struct tdm__iscsi_conn *o =
+			tdm_list_entry(pos, struct tdm__iscsi_conn, reg_link);
+
+		if (o->prelogin && !o->evicted && o->loop &&
+		    (!oldest || o->accept_ns < oldest->accept_ns))
+			oldest = o;
+	}
+	m = oldest ? calloc(1, sizeof(*m)) : NULL;
+	if (m) {
+		log_warnx_rl(
+			"iscsi: %u connections logging in "
+			"(max_pending_logins): closing the oldest, from %s",
+			max, oldest->peer_str);
+		oldest->evicted = true;
+		m->id = oldest->id;
+		m->evict = true;
+		tdm_loop_post(oldest->loop, close_msg, m);
+	}
+	pthread_mutex_unlock(&reg_lock);
+	return m != NULL;
 }
 
 void tdm__iscsi_close_by_id(struct tdm_loop *loop, uint64_t id)

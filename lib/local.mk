@@ -8,5 +8,6 @@ libtandem_a_SOURCES += \
 	lib/buf.h lib/buf.c \
 	lib/crc32c.h lib/crc32c.c \
 	lib/codec.h lib/codec.c \
-	lib/writefile.h lib/writefile.c
+	lib/writefile.h lib/writefile.c \
+	lib/escape.h lib/escape.c
 EXTRA_DIST += lib/README.md

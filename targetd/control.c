@@ -298,6 +298,17 @@ static void do_get_config(struct client *c)
 	free(text);
 }
 
+/* Devices of the configuration tandemd runs. */
+static size_t running_devices(void)
+{
+	const struct tdm_conf *conf = tdm_conf_current();
+	size_t n = conf ? conf->ndevices : 0;
+
+	if (conf)
+		tdm_conf_release(conf);
+	return n;
+}
+
 static void do_apply(struct client *c)
 {
 	const struct tdm_ctl_req *req = &c->rx.req;
@@ -324,6 +335,21 @@ static void do_apply(struct client *c)
 			   sizeof(err));
 	if (r < 0) {
 		reply_err(c, -r, "%s", err);
+		return;
+	}
+	if (!req->force && !conf.ndevices && running_devices()) {
+		/* an empty or truncated file would take every LU away
+		 * from the initiators: only when asked for in so many words */
+		log_warnx("control: pid %d (uid %u): %s has no device and "
+			  "would remove all %zu, refused (not forced)",
+			  (int)c->pid, (unsigned)c->uid, name,
+			  running_devices());
+		reply_err(c, EPERM,
+			  "%s has no device: applying it would remove every "
+			  "device (%zu) and LU of the running tandemd; "
+			  "tandemctl -config FILE -force does that",
+			  name, running_devices());
+		tdm_conf_free(&conf);
 		return;
 	}
 	r = tdm_daemon_apply(&conf, err, sizeof(err));
@@ -910,6 +936,7 @@ int tdm__unix_listen(const char *path, int *fdp, struct stat *st, char *err,
 		     size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	mode_t mask;
 	int fd, r;
 
 	if (!path || !*path)
@@ -929,13 +956,18 @@ int tdm__unix_listen(const char *path, int *fdp, struct stat *st, char *err,
 	if (fd < 0)
 		return failf(err, errlen, -errno, "socket: %s",
 			     strerror(errno));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r = failf(err, errlen, -errno, "bind %s: %s", path,
-			  strerror(errno));
+	/* created with its final mode 0660, never wider for a moment (the
+	 * umask is the process's: this runs at start-up, before anything
+	 * else creates files) */
+	mask = umask(S_IXUSR | S_IXGRP | S_IRWXO);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	umask(mask);
+	if (r < 0) {
+		r = failf(err, errlen, r, "bind %s: %s", path, strerror(-r));
 		close(fd);
 		return r;
 	}
-	if (chmod(path, 0660) < 0 || stat(path, st) < 0 || listen(fd, 16) < 0) {
+	if (stat(path, st) < 0 || listen(fd, 16) < 0) {
 		r = failf(err, errlen, -errno, "%s: %s", path, strerror(errno));
 		unlink(path);
 		close(fd);

@@ -181,6 +181,10 @@ struct tdm_conf {
 	/* ---- ALUA device groups (alua/README.md; appended) ---- */
 	struct tdm_conf_dgrp *dgrps;
 	size_t ndgrps;
+	/* TARGET_DRIVER iscsi max_pending_logins: connections accepted and
+	 * not in full feature phase yet, all portals together; 0 = the
+	 * default (iscsi/portal.c) */
+	uint32_t max_pending_logins;
 };
 
 /*

@@ -124,6 +124,37 @@ finish_daemon() {
 	fi
 }
 
+# tap_check CMD...: run a helper that prints TAP (iscsi_neg --scenario):
+# pass with its "ok" lines, or fail with what it printed
+tap_check() {
+	local out
+	if out=$("$@" 2>&1); then
+		pass "$(grep '^ok' <<<"$out" | tr '\n' ' ')"
+	else
+		fail "$(grep -v '^1\.\.' <<<"$out" | tr '\n' ' ')"
+	fi
+}
+
+# start_with_shim CONF LOG SOCKET [VAR=VALUE...]: start tandemd (as
+# start_tandemd, TANDEMD_PID) with tests/func/fault_shim.c preloaded and
+# the shim's TDM_SHIM_* settings; under umask $SHIM_UMASK if set; 1 if the
+# shim cannot be built
+start_with_shim() {
+	local conf=$1 log=$2 sock=$3
+	shift 3
+	[ -f "$TDM_TMP/fault_shim.so" ] ||
+		cc -shared -fPIC -O2 -o "$TDM_TMP/fault_shim.so" tests/func/fault_shim.c -ldl ||
+		return 1
+	(
+		umask "${SHIM_UMASK:-$(umask)}"
+		exec env "$@" LD_PRELOAD="$TDM_TMP/fault_shim.so" \
+			ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+			"$TANDEMD" --foreground --config "$conf" --control-socket "$sock" >"$log" 2>&1
+	) &
+	TANDEMD_PID=$!
+	TDM_PIDS+=("$TANDEMD_PID")
+}
+
 # end_test: the exit status from TDM_FAILED (common.sh's fail sets it)
 end_test() {
 	if [ -n "${TDM_FAILED:-}" ]; then

@@ -11,6 +11,21 @@
  * usage: iscsi_neg [--host H] [--port P] [--plain IQN] [--chap IQN]
  *                  [--mutual IQN] [--user U] [--secret S]
  *                  [--target-user U] [--target-secret S] [--lun N]
+ *                  [--bind ADDR] [--scenario NAME [its options]]
+ *
+ * With --scenario, one attack or measurement runs instead of the suite
+ * (the scripts in tests/func measure the target meanwhile):
+ *   chap-rate   wrong CHAP secrets for --seconds S from --parallel P
+ *               connections at once; at most --max-rate R guesses/s
+ *   chap-login  one right CHAP login, answered within --max-ms M
+ *   flood       --count N READs of --edtl E bytes each (--immediate, or
+ *               within the CmdSN window), then no reading for --hold-ms
+ *               H; then --drain (every command must be answered) or
+ *               wait --close-ms C for the target to drop the connection
+ *               (--half-close: shut our sending side down first)
+ *   chap-refused  a right CHAP login refused by a target error (0x03xx)
+ *               before any challenge (no random bytes to make one)
+ *   serves      a login to the plain target and an INQUIRY
  *
  * The three targets must exist: --plain without CHAP, --chap with
  * IncomingUser U S, --mutual with IncomingUser U S and OutgoingUser
@@ -35,6 +50,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,7 +67,13 @@ static struct {
 	const char *tuser;
 	const char *tsecret;
 	const char *iname;
+	const char *bind;
 	int lun;
+	const char *scenario;
+	int seconds, parallel, count, hold_ms, close_ms, max_ms;
+	uint32_t edtl;
+	bool immediate, drain, half_close;
+	double max_rate;
 } opt = {
 	.host = "127.0.0.1",
 	.port = "3400",
@@ -64,6 +86,14 @@ static struct {
 	.tsecret = "tgtsecret5678",
 	.iname = "iqn.2026-11.org.tandem:neg-initiator",
 	.lun = 0,
+	.seconds = 5,
+	.parallel = 1,
+	.count = 256,
+	.edtl = 1048576,
+	.hold_ms = 3000,
+	.close_ms = 15000,
+	.max_ms = 1000,
+	.max_rate = 1e9,
 };
 
 /* ---- TAP ---- */
@@ -526,6 +556,22 @@ static void pdu_free(struct pdu *p)
 	p->dlen = 0;
 }
 
+/* --bind: another source address (127.0.0.2 is loopback too) */
+static int bind_local(int fd, int family)
+{
+	struct addrinfo hints = {.ai_family = family,
+				 .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_NUMERICHOST},
+			*res;
+	int r;
+
+	if (getaddrinfo(opt.bind, NULL, &hints, &res))
+		return -1;
+	r = bind(fd, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return r;
+}
+
 static int tcp_connect(void)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
@@ -537,6 +583,11 @@ static int tcp_connect(void)
 		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			continue;
+		if (opt.bind && bind_local(fd, ai->ai_family) < 0) {
+			close(fd);
+			fd = -1;
+			continue;
+		}
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
 		close(fd);
@@ -2286,6 +2337,78 @@ static void t_chap(void)
 	}
 }
 
+/*
+ * RFC 7143 13.4, 13.5: InitiatorName and TargetName are iSCSI names
+ * (4.2.7); anything else is refused with 0x0200, "initiator error"
+ * (11.13.5). The bytes these carry never make a log line of their own:
+ * neg.sh looks for FORGED at the start of a line of the target's log. The
+ * pauses put each logged refusal in a second of its own (refusals are
+ * logged at most a few a second).
+ */
+static void t_bad_names(void)
+{
+	static const struct {
+		const char *what, *ini, *tgt;
+		bool logged;
+	} cases[] = {
+		{"InitiatorName with a newline and a forged log line",
+		 "iqn.2026-11.org.tandem:neg\nFORGED-LOG-LINE", NULL, true},
+		{"InitiatorName with a terminal escape",
+		 "iqn.2026-11.org.tandem:neg\x1b[2J", NULL, false},
+		{"InitiatorName with a blank",
+		 "iqn.2026-11.org.tandem:two words", NULL, false},
+		{"InitiatorName that is no iSCSI name", "neg-initiator", NULL,
+		 false},
+		{"InitiatorName eui. with 15 hex digits", "eui.0123456789abcde",
+		 NULL, false},
+		{"TargetName with a newline", NULL,
+		 "iqn.2026-11.org.tandem:neg-plain\nFORGED-LOG-LINE", true},
+	};
+	struct login_opts o = {.target = opt.chap,
+			       .user = "neguser\nFORGED-CHAP-LINE",
+			       .secret = opt.secret};
+	struct kv t = {.len = 0};
+	struct login_res r;
+	struct conn c;
+	bool closed;
+	int st;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].logged)
+			sleep_ms(1100);
+		t.len = 0;
+		kv_add(&t, "InitiatorName", "%s",
+		       cases[i].ini ? cases[i].ini : opt.iname);
+		kv_add(&t, "TargetName", "%s",
+		       cases[i].tgt ? cases[i].tgt : opt.plain);
+		kv_add(&t, "SessionType", "Normal");
+		kv_add(&t, "AuthMethod", "None");
+		st = raw_login(LOGIN_T | STAGE(0, 1), 0, 0, &t, &closed);
+		tap(st == 0x0200 && closed,
+		    "%s: status 0x0200 and close (got 0x%04x, closed %d)",
+		    cases[i].what, st, closed);
+	}
+	t.len = 0;
+	kv_add(&t, "InitiatorName", "%s", "iqn.2026-11.org.tandem:d\r\nx");
+	kv_add(&t, "SessionType", "Discovery");
+	kv_add(&t, "AuthMethod", "None");
+	st = raw_login(LOGIN_T | STAGE(0, 1), 0, 0, &t, &closed);
+	tap(st == 0x0200 && closed,
+	    "discovery with a CR LF in InitiatorName: status 0x0200 (got "
+	    "0x%04x)",
+	    st);
+	/* a CHAP user name is quoted, escaped, in the refusal's reason */
+	sleep_ms(1100);
+	o.initiator = opt.iname;
+	if (conn_open(&c)) {
+		r = login(&c, &o);
+		tap(!r.ffp && r.status == 0x0201,
+		    "CHAP_N with a newline: status 0x0201 (got 0x%04x: %s)",
+		    r.status, r.why);
+		conn_close(&c);
+	}
+}
+
 static void t_digests(void)
 {
 	struct login_opts o = {.initiator = opt.iname,
@@ -3106,6 +3229,224 @@ static void t_discovery(void)
 	conn_close(&c);
 }
 
+/* ---- scenarios: one attack or measurement (tests/func scripts) ---- */
+
+/* --scenario chap-rate: how many wrong CHAP answers a second get an
+ * answer, from --parallel connections at once */
+static int sc_chap_rate(void)
+{
+	struct login_opts o = {.initiator = opt.iname,
+			       .target = opt.chap,
+			       .user = opt.user,
+			       .secret = "wrong-secret-99"};
+	int fds[2], answered = 0, refused = 0, other = 0;
+	int64_t t0 = now_ms(), end = t0 + opt.seconds * 1000;
+	double secs, rate;
+
+	if (pipe(fds))
+		return 1;
+	for (int p = 0; p < opt.parallel; p++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return 1;
+		if (pid == 0) {
+			int n[3] = {0, 0, 0};
+
+			close(fds[0]);
+			while (now_ms() < end) {
+				struct login_res r;
+				struct conn c;
+
+				if (!conn_open(&c))
+					break;
+				r = login(&c, &o);
+				conn_close(&c);
+				n[r.status == 0x0201   ? 0
+				  : r.status == 0x0301 ? 1
+						       : 2]++;
+			}
+			if (write(fds[1], n, sizeof(n)) != sizeof(n))
+				_exit(1);
+			_exit(0);
+		}
+	}
+	close(fds[1]);
+	for (int p = 0; p < opt.parallel; p++) {
+		int n[3];
+
+		if (read(fds[0], n, sizeof(n)) == sizeof(n)) {
+			answered += n[0];
+			refused += n[1];
+			other += n[2];
+		}
+	}
+	while (wait(NULL) > 0)
+		;
+	secs = (double)(now_ms() - t0) / 1000.0;
+	rate = answered / secs;
+	printf("# chap-rate: %d wrong answers checked and refused (0x0201) "
+	       "in %.1f s from %d connection%s at once: %.1f guesses/s; %d "
+	       "refused unchecked (0x0301), %d other\n",
+	       answered, secs, opt.parallel, opt.parallel == 1 ? "" : "s", rate,
+	       refused, other);
+	tap(answered > 0 && rate <= opt.max_rate,
+	    "wrong CHAP answers: %.1f checked a second, at most %.1f", rate,
+	    opt.max_rate);
+	return nfailed ? 1 : 0;
+}
+
+/* --scenario chap-login: a right CHAP login, timed */
+static int sc_chap_login(void)
+{
+	struct login_opts o = {.initiator = opt.iname,
+			       .target = opt.chap,
+			       .user = opt.user,
+			       .secret = opt.secret};
+	struct login_res r = {.ffp = false};
+	struct conn c;
+	int64_t t0 = now_ms(), ms;
+
+	if (conn_open(&c)) {
+		r = login(&c, &o);
+		conn_close(&c);
+	}
+	ms = now_ms() - t0;
+	tap(r.ffp && ms <= opt.max_ms,
+	    "a right CHAP login from %s: full feature phase in %lld ms (at "
+	    "most %d) %s",
+	    opt.bind ? opt.bind : "the default address", (long long)ms,
+	    opt.max_ms, r.why);
+	return nfailed ? 1 : 0;
+}
+
+/* --scenario flood: READs that are not read back (RFC 7143 4.2.2.1) */
+static int sc_flood(void)
+{
+	uint8_t cdb[10] = {0x28}, bhs[BHS_LEN];
+	uint32_t last = 0, bs = 0, itt0, nsent = 0, done = 0, rej = 0;
+	uint32_t rej06 = 0;
+	int64_t deadline;
+	struct conn c;
+
+	if (!login_plain(&c, opt.plain) || !clear_ua(&c) ||
+	    !read_capacity(&c, &last, &bs) || opt.edtl / bs > 65535 ||
+	    opt.edtl / bs > last + 1) {
+		tap(false, "flood: a session to %s that can read %u bytes",
+		    opt.plain, opt.edtl);
+		return 1;
+	}
+	put16(cdb + 7, (uint16_t)(opt.edtl / bs)); /* from LBA 0 */
+	itt0 = c.itt;
+	for (int i = 0; i < opt.count; i++) {
+		if (!opt.immediate && sn_lt(c.maxcmdsn, c.cmdsn))
+			break; /* the window is full: what is sent is out */
+		build_cmd(&c, bhs, c.itt++, opt.lun, cdb, 10, DIR_READ,
+			  opt.edtl);
+		if (opt.immediate) {
+			/* RFC 7143 4.2.2.1: the current CmdSN, not advanced */
+			bhs[0] |= OP_IMMEDIATE;
+			c.cmdsn--;
+		}
+		if (send_pdu(&c, bhs, NULL, 0, NULL, 0, 0))
+			break;
+		nsent++;
+	}
+	if (opt.half_close)
+		shutdown(c.fd, SHUT_WR);
+	printf("# flood: %u %s READs of %u bytes sent, not reading for %d "
+	       "ms\n",
+	       nsent, opt.immediate ? "immediate" : "windowed", opt.edtl,
+	       opt.hold_ms);
+	fflush(stdout);
+	sleep_ms(opt.hold_ms);
+	deadline = now_ms() + (opt.drain ? 120000 : opt.close_ms);
+	while (done + rej < nsent) {
+		struct pdu p;
+		int64_t left = deadline - now_ms();
+		int r = wait_pdu(&c, &p, left > 0 ? (int)left : 0);
+		uint8_t op;
+
+		if (r) {
+			printf("# flood: %s after %u answers and %u rejects\n",
+			       io_name(r), done, rej);
+			if (!opt.drain) {
+				tap(r == IO_CLOSED,
+				    "flood: the target dropped the connection "
+				    "that did not read (%s)",
+				    io_name(r));
+				conn_close(&c);
+				return nfailed ? 1 : 0;
+			}
+			break;
+		}
+		op = p.bhs[0] & 0x3f;
+		if (op == OP_REJECT && p.dlen >= BHS_LEN &&
+		    get32(p.data + 16) - itt0 < nsent) {
+			rej++;
+			rej06 += p.bhs[2] == 0x06;
+		} else if ((op == OP_SCSI_RSP ||
+			    (op == OP_DATA_IN && (p.bhs[1] & 0x01))) &&
+			   get32(p.bhs + 16) - itt0 < nsent) {
+			done++;
+		}
+		pdu_free(&p);
+	}
+	conn_close(&c);
+	printf("# flood: %u commands answered, %u rejected (%u with reason "
+	       "0x06, too many immediate commands)\n",
+	       done, rej, rej06);
+	if (!opt.drain) {
+		tap(false, "flood: the target kept a connection that did not "
+			   "read");
+		return 1;
+	}
+	tap(done + rej == nsent, "flood: each of the %u commands answered",
+	    nsent);
+	if (opt.immediate && nsent > 16)
+		tap(rej06 > 0 && done >= 1,
+		    "flood: immediate commands over the limit rejected with "
+		    "reason 0x06 (%u of %u), at least one run (%u)",
+		    rej06, nsent, done);
+	return nfailed ? 1 : 0;
+}
+
+static int run_scenario(void)
+{
+	if (!strcmp(opt.scenario, "chap-rate"))
+		return sc_chap_rate();
+	if (!strcmp(opt.scenario, "chap-login"))
+		return sc_chap_login();
+	if (!strcmp(opt.scenario, "flood"))
+		return sc_flood();
+	if (!strcmp(opt.scenario, "chap-refused")) {
+		struct login_opts o = {.initiator = opt.iname,
+				       .target = opt.chap,
+				       .user = opt.user,
+				       .secret = opt.secret};
+		struct login_res r = {.status = -1};
+		struct conn c;
+
+		if (conn_open(&c)) {
+			r = login(&c, &o);
+			conn_close(&c);
+		}
+		tap(!r.ffp && !r.got_challenge && r.status >= 0x0300 &&
+			    r.status < 0x0400,
+		    "CHAP: refused with a target error before any challenge "
+		    "(status 0x%04x, challenge %d: %s)",
+		    r.status, r.got_challenge, r.why);
+		return nfailed ? 1 : 0;
+	}
+	if (!strcmp(opt.scenario, "serves")) {
+		tap(target_serves(opt.plain), "%s: login and INQUIRY",
+		    opt.plain);
+		return nfailed ? 1 : 0;
+	}
+	fprintf(stderr, "iscsi_neg: unknown scenario '%s'\n", opt.scenario);
+	return 2;
+}
+
 static void on_alarm(int sig)
 {
 	static const char msg[] = "not ok - iscsi_neg: global timeout, "
@@ -3117,13 +3458,31 @@ static void on_alarm(int sig)
 	_exit(1);
 }
 
+static void usage(void) __attribute__((noreturn));
+
+static int atoi_pos(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*end || v < 1 || v > 100000000)
+		usage();
+	return (int)v;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: iscsi_neg [--host H] [--port P] [--plain IQN] "
 		"[--chap IQN] [--mutual IQN]\n"
 		"                 [--user U] [--secret S] [--target-user U] "
-		"[--target-secret S] [--lun N]\n");
+		"[--target-secret S] [--lun N]\n"
+		"                 [--bind ADDR] [--scenario chap-rate|"
+		"chap-login|chap-refused|flood|serves]\n"
+		"                 [--seconds S] [--parallel P] [--max-rate R] "
+		"[--max-ms M]\n"
+		"                 [--count N] [--edtl E] [--immediate] "
+		"[--hold-ms H] [--drain] [--close-ms C]\n");
 	exit(2);
 }
 
@@ -3141,6 +3500,19 @@ int main(int argc, char **argv)
 		{"target-secret", required_argument, NULL, 'S'},
 		{"initiator", required_argument, NULL, 'i'},
 		{"lun", required_argument, NULL, 'l'},
+		{"bind", required_argument, NULL, 'b'},
+		{"scenario", required_argument, NULL, 'x'},
+		{"seconds", required_argument, NULL, 1},
+		{"parallel", required_argument, NULL, 2},
+		{"max-rate", required_argument, NULL, 3},
+		{"max-ms", required_argument, NULL, 4},
+		{"count", required_argument, NULL, 5},
+		{"edtl", required_argument, NULL, 6},
+		{"immediate", no_argument, NULL, 7},
+		{"hold-ms", required_argument, NULL, 8},
+		{"drain", no_argument, NULL, 9},
+		{"close-ms", required_argument, NULL, 10},
+		{"half-close", no_argument, NULL, 11},
 		{NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -3182,6 +3554,45 @@ int main(int argc, char **argv)
 			if (opt.lun < 0 || opt.lun > 255)
 				usage();
 			break;
+		case 'b':
+			opt.bind = optarg;
+			break;
+		case 'x':
+			opt.scenario = optarg;
+			break;
+		case 1:
+			opt.seconds = atoi_pos(optarg);
+			break;
+		case 2:
+			opt.parallel = atoi_pos(optarg);
+			break;
+		case 3:
+			opt.max_rate = strtod(optarg, NULL);
+			break;
+		case 4:
+			opt.max_ms = atoi_pos(optarg);
+			break;
+		case 5:
+			opt.count = atoi_pos(optarg);
+			break;
+		case 6:
+			opt.edtl = (uint32_t)atoi_pos(optarg);
+			break;
+		case 7:
+			opt.immediate = true;
+			break;
+		case 8:
+			opt.hold_ms = atoi_pos(optarg);
+			break;
+		case 9:
+			opt.drain = true;
+			break;
+		case 10:
+			opt.close_ms = atoi_pos(optarg);
+			break;
+		case 11:
+			opt.half_close = true;
+			break;
 		default:
 			usage();
 		}
@@ -3193,6 +3604,14 @@ int main(int argc, char **argv)
 	alarm(240);
 	rng_state ^= (uint32_t)getpid();
 	crc32c_init();
+	if (opt.scenario) {
+		int r;
+
+		alarm(0); /* the script bounds a scenario */
+		r = run_scenario();
+		printf("1..%d\n", ntests);
+		return r;
+	}
 
 	t_selftests();
 	t_plain_basics();
@@ -3210,6 +3629,7 @@ int main(int argc, char **argv)
 	t_logout();
 	t_bad_logins();
 	t_chap();
+	t_bad_names();
 	t_digests();
 	t_bad_data_out();
 	t_dup_cmdsn();

@@ -4,7 +4,9 @@
 # failures, digest errors, out-of-range CDBs, CmdSN window violations and
 # garbage to a tandemd serving a plain, a CHAP and a mutual-CHAP target;
 # then tandemd must still run, stop on SIGTERM with status 0, and its log
-# must hold no sanitizer report.
+# must hold no sanitizer report. Names that are not iSCSI names (a newline
+# and a forged line in them) are refused, and what a peer sent shows in
+# the log escaped, never as a line of its own.
 # Port: 3400.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -80,6 +82,23 @@ if [ $rc -eq 0 ] && [ "$nnot" -eq 0 ] && [ "$nok" -gt 40 ]; then
 else
 	fail "iscsi_neg: exit $rc, $nok passed, $nnot failed"
 fi
+
+# a peer's bytes (names, CHAP user names) never start a line of the log;
+# where the log quotes them, they are escaped (lib/escape.h)
+if grep -n '^FORGED' "$log"; then
+	fail "a peer forged a line of tandemd's log"
+else
+	pass "no line of the log starts with what a peer sent"
+fi
+for q in "bad InitiatorName 'iqn.2026-11.org.tandem:neg\x0aFORGED-LOG-LINE'" \
+	"bad TargetName 'iqn.2026-11.org.tandem:neg-plain\x0aFORGED-LOG-LINE'" \
+	"user 'neguser\x0aFORGED-CHAP-LINE'"; do
+	if grep -qF -- "$q" "$log"; then
+		pass "the log quotes it escaped: $q"
+	else
+		fail "not in the log: $q"
+	fi
+done
 
 finish_daemon "$log"
 end_test "$log"

@@ -398,6 +398,7 @@ static void test_round_trip(void **state)
 	round_trip(full_example);
 	round_trip("");
 	round_trip("TARGET_DRIVER iscsi {\n\tenabled 0\n}\n");
+	round_trip("TARGET_DRIVER iscsi {\n\tmax_pending_logins 32\n}\n");
 	round_trip("TARGET_DRIVER iscsi {\n\tNopInInterval 0\n\tTARGET "
 		   "iqn.2026-11.x:t {\n\t\tNopInInterval 0\n\t\tGROUP e\n"
 		   "\t}\n}\n");
@@ -991,6 +992,16 @@ static const struct bad bads[] = {
 	 "TARGET_DRIVER iscsi given twice (first at line 1)"},
 	{"unknown driver attribute", "TARGET_DRIVER iscsi {\n\tenable 1\n}\n",
 	 2, "TARGET_DRIVER iscsi: unknown attribute 'enable'"},
+	{"max_pending_logins 0",
+	 "TARGET_DRIVER iscsi {\n\tenabled 1\n\tmax_pending_logins 0\n}\n", 3,
+	 "max_pending_logins must be a number in 1..65536, got '0'"},
+	{"max_pending_logins twice",
+	 "TARGET_DRIVER iscsi {\n\tmax_pending_logins 8\n"
+	 "\tmax_pending_logins 9\n}\n",
+	 3, "max_pending_logins"},
+	{"max_pending_logins in a target",
+	 TGT_HEAD "\t\tmax_pending_logins 8\n" TGT_TAIL, 8,
+	 "TARGET iqn.2026-11.x:t: unknown attribute 'max_pending_logins'"},
 	{"unknown target attribute", TGT_HEAD "\t\tQueuedCmds 32\n" TGT_TAIL, 8,
 	 "TARGET iqn.2026-11.x:t: unknown attribute 'QueuedCmds'"},
 	{"HANDLER without a name", "HANDLER {\n}\n", 1,

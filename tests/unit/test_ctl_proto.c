@@ -57,6 +57,14 @@ static void test_req_valid(void **state)
 	assert_int_equal(r.num, 7);
 	assert_int_equal(r.payload_len, 16u << 20);
 	assert_string_equal(r.name, "my%file\n.conf");
+	assert_false(r.force);
+	/* force follows the name; a name "force" is just a name */
+	assert_int_equal(req("APPLY 0 0 empty.conf force", &r), 0);
+	assert_string_equal(r.name, "empty.conf");
+	assert_true(r.force);
+	assert_int_equal(req("APPLY 0 0 force", &r), 0);
+	assert_string_equal(r.name, "force");
+	assert_false(r.force);
 }
 
 static void test_req_malformed(void **state)
@@ -82,8 +90,10 @@ static void test_req_malformed(void **state)
 		{"blackbox", -EOPNOTSUPP, "unknown request 'blackbox'"},
 		{"BLACKBOXES", -EOPNOTSUPP, "unknown request"},
 		{"STATS a b", -EINVAL, "takes 0 to 1 arguments, got 2"},
-		{"APPLY 1", -EINVAL, "takes 2 to 3 arguments"},
-		{"APPLY 1 2 3 4", -EINVAL, "takes 2 to 3 arguments"},
+		{"APPLY 1", -EINVAL, "takes 2 to 4 arguments"},
+		{"APPLY 1 2 3 4 5", -EINVAL, "takes 2 to 4 arguments"},
+		{"APPLY 1 2 3 4", -EINVAL, "'4' after the name is not 'force'"},
+		{"APPLY 1 2 3 FORCE", -EINVAL, "is not 'force'"},
 		{"APPLY -1 5", -EINVAL, "bad epoch"},
 		{"APPLY 01 5", -EINVAL, "bad epoch"},
 		{"APPLY 18446744073709551616 5", -EINVAL, "bad epoch"},
@@ -166,6 +176,20 @@ static void test_req_roundtrip(void **state)
 		assert_int_equal(b.num, a.num);
 		assert_int_equal(b.payload_len, a.payload_len);
 		assert_string_equal(b.name, a.name);
+		assert_false(b.force);
+		/* and forced, which needs a name */
+		a.force = true;
+		n = tdm_ctl_req_format(&a, line, sizeof(line));
+		if (!a.name[0]) {
+			assert_int_equal(n, -EINVAL);
+			continue;
+		}
+		assert_true(n > 0);
+		assert_int_equal(tdm_ctl_req_parse(line, (size_t)n - 1, &b, err,
+						   sizeof(err)),
+				 0);
+		assert_string_equal(b.name, a.name);
+		assert_true(b.force);
 	}
 	for (int v = 0; v < TDM__CTL_VERB_COUNT; v++) {
 		struct tdm_ctl_req a = {.verb = (enum tdm_ctl_verb)v, .num = 5};

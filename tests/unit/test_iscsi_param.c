@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "iscsi/iscsi_int.h"
+#include "lib/escape.h"
 
 /* ---- helpers ---- */
 
@@ -276,6 +277,60 @@ static void test_names(void **state)
 	assert_false(tdm__iscsi_name_valid("A"));
 	assert_false(tdm__iscsi_name_valid("iqn."));
 	assert_false(tdm__iscsi_name_valid("iqn.x y"));
+	/* RFC 3720 3.2.6.3.2, RFC 3980: hex digits, 16 or 32 */
+	assert_true(tdm__iscsi_name_valid("eui.0123456789abcdef"));
+	assert_false(tdm__iscsi_name_valid("eui.0123456789abcde"));
+	assert_false(tdm__iscsi_name_valid("eui.0123456789abcdeg"));
+	assert_true(
+		tdm__iscsi_name_valid("naa.60014051234567890123456789abcdef"));
+	assert_false(tdm__iscsi_name_valid("naa.6001405123456789012"));
+	/* RFC 3722 6.1: what a log line or a column must not get */
+	assert_false(tdm__iscsi_name_valid("iqn.2026-11.x:a\nforged"));
+	assert_false(tdm__iscsi_name_valid("iqn.2026-11.x:\x1b[2J"));
+	assert_false(tdm__iscsi_name_valid("iqn.2026-11.x:a\tb"));
+	assert_false(tdm__iscsi_name_valid("iqn.2026-11.x:a,b"));
+	assert_false(tdm__iscsi_name_valid("iqn.2026-11.x:a/b"));
+	assert_false(tdm__iscsi_name_valid("iqn.2026-11.x:\xc3\xa9"));
+	assert_false(tdm__iscsi_name_valid("iqn.2026-11.x:\x7f"));
+	/* what real initiators and our configuration files use */
+	assert_true(tdm__iscsi_name_valid("iqn.localhost.hostid.7f000001"));
+	assert_true(tdm__iscsi_name_valid(
+		"iqn.1993-08.org.debian:01:7a1f2b3c4d5e"));
+	assert_true(tdm__iscsi_name_valid("iqn.2026-11.X:Under_Score"));
+	{
+		char n[230];
+
+		memcpy(n, "iqn.", 4);
+		memset(n + 4, 'a', sizeof(n) - 5);
+		n[223] = '\0';
+		assert_true(tdm__iscsi_name_valid(n)); /* 223 bytes */
+		n[223] = 'a';
+		n[224] = '\0';
+		assert_false(tdm__iscsi_name_valid(n));
+	}
+}
+
+/* what a peer sent, fit for a log line (lib/escape.h) */
+static void test_escape(void **state)
+{
+	char out[TDM_ESCAPE_LEN], small[12];
+
+	(void)state;
+	assert_string_equal(tdm_escape("iqn.2026-11.x:t", out, sizeof(out)),
+			    "iqn.2026-11.x:t");
+	assert_string_equal(tdm_escape("a\nb c\x1b[2J\\", out, sizeof(out)),
+			    "a\\x0ab\\x20c\\x1b[2J\\x5c");
+	assert_string_equal(tdm_escape("\xc3\xa9\x7f", out, sizeof(out)),
+			    "\\xc3\\xa9\\x7f");
+	assert_string_equal(tdm_escape("", out, sizeof(out)), "");
+	/* cut at a whole escape, marked */
+	assert_string_equal(
+		tdm_escape("abcdefghijklmnop", small, sizeof(small)),
+		"abcdefgh...");
+	assert_string_equal(tdm_escape("abcdef\n\n", small, sizeof(small)),
+			    "abcdef...");
+	assert_string_equal(tdm_escape("abcdefghijk", small, sizeof(small)),
+			    "abcdefghijk");
 }
 
 /* ---- negotiation, RFC 7143 6.2 and 13 ---- */
@@ -536,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_text_add),
 		cmocka_unit_test(test_numbers_and_binary),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_neg_digest_list),
 		cmocka_unit_test(test_neg_boolean),
 		cmocka_unit_test(test_neg_numeric),
