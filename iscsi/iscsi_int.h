@@ -306,7 +306,7 @@ void tdm__md5(const void *data, size_t len, uint8_t out[16]);
 
 struct tdm__iscsi_conn;
 
-/* A PDU waiting to be sent (pdu.c). */
+/* A PDU waiting to be sent (tx.c). */
 struct tdm__iscsi_txpdu {
 	struct tdm_list link;
 	uint8_t hdr[ISCSI_BHS_LEN + ISCSI_DIGEST_LEN];
@@ -395,7 +395,7 @@ struct tdm__iscsi_tmf {
 	uint8_t fn;
 };
 
-/* What to do once the data segment of a PDU arrived (conn.c). */
+/* What to do once the data segment of a PDU arrived (rx.c). */
 enum tdm__iscsi_rx_action {
 	ISCSI_ACT_DROP = 0,
 	ISCSI_ACT_LOGIN,
@@ -440,7 +440,7 @@ struct tdm__iscsi_conn {
 	bool closed;   /* conn_close() ran */
 	bool draining; /* shutdown: no new requests */
 	bool in_rx;    /* inside the receive callback */
-	bool in_flush; /* inside conn_flush() */
+	bool in_flush; /* inside tdm__iscsi_tx_flush() */
 	bool want_flush;
 	bool rx_paused;
 	bool rx_hold;  /* login: input waits for a timer (CHAP throttle) */
@@ -551,7 +551,7 @@ struct tdm__iscsi_conn {
 	struct tdm_list reg_link;
 };
 
-/* ---- conn.c ---- */
+/* ---- conn.c: a connection's life ---- */
 struct tdm__iscsi_conn *tdm__iscsi_conn_new(int fd,
 					    const struct sockaddr *local,
 					    const struct sockaddr *peer);
@@ -559,11 +559,22 @@ void tdm__iscsi_conn_start(void *arg); /* on the worker loop */
 void tdm__iscsi_conn_get(struct tdm__iscsi_conn *c);
 void tdm__iscsi_conn_put(struct tdm__iscsi_conn *c);
 void tdm__iscsi_conn_close(struct tdm__iscsi_conn *c, const char *why);
-/* Flush the send queue now, or at the end of the receive callback. */
-void tdm__iscsi_conn_kick(struct tdm__iscsi_conn *c);
+/* The epoll events watched (none while the watch is off or fuzzing). */
+void tdm__iscsi_conn_set_events(struct tdm__iscsi_conn *c, uint32_t ev);
+void tdm__iscsi_conn_nop_arm(struct tdm__iscsi_conn *c);
+/* Login finished: switch the connection to full feature phase. */
+void tdm__iscsi_conn_enter_ffp(struct tdm__iscsi_conn *c);
+
+/* ---- rx.c: the receive side ---- */
+/* Read what the socket has and handle the complete PDUs. */
+void tdm__iscsi_rx_read(struct tdm__iscsi_conn *c);
 /* Feed bytes as if received (fuzzer, tests); returns 0 or -errno. */
 int tdm__iscsi_conn_feed(struct tdm__iscsi_conn *c, const uint8_t *buf,
 			 size_t len);
+/* Let go of the task the data segment being read belongs to. */
+void tdm__iscsi_rx_detach(struct tdm__iscsi_conn *c);
+/* Room for a data segment of len bytes in the connection's buffer. */
+int tdm__iscsi_rx_dbuf_reserve(struct tdm__iscsi_conn *c, uint32_t len);
 /* Drain input: ask for no more reads (shutdown / logout). */
 void tdm__iscsi_conn_stop_rx(struct tdm__iscsi_conn *c);
 /* Read again if nothing holds the input back any more (back pressure
@@ -571,11 +582,12 @@ void tdm__iscsi_conn_stop_rx(struct tdm__iscsi_conn *c);
 void tdm__iscsi_conn_rx_check(struct tdm__iscsi_conn *c);
 /* Login: hold the input while a timer runs, or let it go. */
 void tdm__iscsi_conn_hold_rx(struct tdm__iscsi_conn *c, bool hold);
-void tdm__iscsi_conn_nop_arm(struct tdm__iscsi_conn *c);
-/* Login finished: switch the connection to full feature phase. */
-void tdm__iscsi_conn_enter_ffp(struct tdm__iscsi_conn *c);
 
-/* ---- pdu.c ---- */
+/* ---- tx.c: the send side ---- */
+/* Flush the send queue now, or at the end of the receive callback. */
+void tdm__iscsi_conn_kick(struct tdm__iscsi_conn *c);
+/* Write what the send queue holds, as far as the socket takes it. */
+void tdm__iscsi_tx_flush(struct tdm__iscsi_conn *c);
 struct tdm__iscsi_txpdu *tdm__iscsi_pdu_alloc(struct tdm__iscsi_conn *c);
 void tdm__iscsi_pdu_free(struct tdm__iscsi_conn *c,
 			 struct tdm__iscsi_txpdu *pdu);

@@ -5,7 +5,8 @@ ISCSI_TRANSPORT_SOURCES = \
 	iscsi/iscsi_int.h \
 	iscsi/md5.c \
 	iscsi/param.c \
-	iscsi/pdu.c \
+	iscsi/rx.c \
+	iscsi/tx.c \
 	iscsi/conn.c \
 	iscsi/login.c \
 	iscsi/throttle.c \

@@ -1,15 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * pdu.c - building target PDUs (RFC 7143 11): the send-side PDU objects,
- * their per-connection free list, digests and padding, sequence numbers,
- * and the small stand-alone PDUs (Reject, NOP-In).
+ * tx.c - the send side of a connection (RFC 7143 11): the target PDU
+ * objects and their per-connection free list, digests and padding,
+ * sequence numbers, the small stand-alone PDUs (Reject, NOP-In), and the
+ * send queue, written with one gathered sendmsg() of headers and data in
+ * place.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "iscsi/iscsi_int.h"
 #include "lib/log.h"
+
+#define TX_IOV_MAX 96
 
 #define TX_FREE_MAX 256
 
@@ -200,4 +207,132 @@ const char *tdm__iscsi_opcode_name(uint8_t op)
 	default:
 		return "unknown opcode";
 	}
+}
+
+/* ---- the send queue ---- */
+
+static void want_out(struct tdm__iscsi_conn *c, bool on)
+{
+	uint32_t ev = c->watch_events;
+
+	ev = on ? (ev | EPOLLOUT) : (ev & ~(uint32_t)EPOLLOUT);
+	tdm__iscsi_conn_set_events(c, ev);
+}
+void tdm__iscsi_conn_kick(struct tdm__iscsi_conn *c)
+{
+	if (c->closed)
+		return;
+	if (c->in_rx || c->in_flush) {
+		c->want_flush = true;
+		return;
+	}
+	tdm__iscsi_tx_flush(c);
+}
+
+static size_t pdu_size(const struct tdm__iscsi_txpdu *pdu)
+{
+	return (size_t)pdu->hdr_len + pdu->data_len + pdu->trailer_len;
+}
+
+static void tx_complete(struct tdm__iscsi_conn *c, struct tdm__iscsi_txpdu *pdu,
+			bool *close_after)
+{
+	struct tdm__iscsi_task *t = pdu->task;
+
+	if (pdu->flags & ISCSI_TX_CLOSE)
+		*close_after = true;
+	tdm_list_del(&pdu->link);
+	tdm__iscsi_pdu_free(c, pdu);
+	if (t)
+		tdm__iscsi_task_tx_done(t);
+}
+void tdm__iscsi_tx_flush(struct tdm__iscsi_conn *c)
+{
+	bool close_after = false;
+
+	if (c->in_flush) {
+		c->want_flush = true;
+		return;
+	}
+	c->want_flush = false;
+	c->in_flush = true;
+	tdm__iscsi_conn_get(c);
+	while (!c->closed && !tdm_list_empty(&c->txq)) {
+		struct iovec iov[TX_IOV_MAX];
+		int niov = 0;
+		size_t total = 0;
+		size_t skip = c->tx_off;
+		struct tdm_list *pos;
+		ssize_t n;
+
+		tdm_list_for_each (pos, &c->txq) {
+			struct tdm__iscsi_txpdu *pdu = tdm_list_entry(
+				pos, struct tdm__iscsi_txpdu, link);
+			const void *seg[3] = {pdu->hdr, pdu->data,
+					      pdu->trailer};
+			size_t len[3] = {pdu->hdr_len, pdu->data_len,
+					 pdu->trailer_len};
+
+			if (niov > TX_IOV_MAX - 3)
+				break;
+			for (int i = 0; i < 3; i++) {
+				if (len[i] <= skip) {
+					skip -= len[i];
+					continue;
+				}
+				iov[niov].iov_base =
+					(uint8_t *)(uintptr_t)seg[i] + skip;
+				iov[niov].iov_len = len[i] - skip;
+				total += len[i] - skip;
+				skip = 0;
+				niov++;
+			}
+		}
+		if (c->fuzz) {
+			n = (ssize_t)total;
+		} else {
+			struct msghdr msg = {0};
+
+			msg.msg_iov = iov;
+			msg.msg_iovlen = (size_t)niov;
+			n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				want_out(c, true);
+				goto out;
+			}
+			tdm__iscsi_conn_close(c, "send failed");
+			goto out;
+		}
+		c->tx_off += (size_t)n;
+		if (n > 0)
+			c->last_tx_ns = tdm_now_ns();
+		while (!tdm_list_empty(&c->txq)) {
+			struct tdm__iscsi_txpdu *pdu = tdm_list_entry(
+				c->txq.next, struct tdm__iscsi_txpdu, link);
+			size_t sz = pdu_size(pdu);
+
+			if (c->tx_off < sz)
+				break;
+			c->tx_off -= sz;
+			tx_complete(c, pdu, &close_after);
+		}
+		if (close_after) {
+			tdm__iscsi_conn_close(c, "logged out");
+			goto out;
+		}
+		if ((size_t)n < total) {
+			want_out(c, true);
+			goto out;
+		}
+	}
+	if (!c->closed)
+		want_out(c, false);
+	tdm__iscsi_conn_rx_check(c);
+out:
+	c->in_flush = false;
+	tdm__iscsi_conn_put(c);
 }
