@@ -298,17 +298,6 @@ static void do_get_config(struct client *c)
 	free(text);
 }
 
-/* Devices of the configuration tandemd runs. */
-static size_t running_devices(void)
-{
-	const struct tdm_conf *conf = tdm_conf_current();
-	size_t n = conf ? conf->ndevices : 0;
-
-	if (conf)
-		tdm_conf_release(conf);
-	return n;
-}
-
 static void do_apply(struct client *c)
 {
 	const struct tdm_ctl_req *req = &c->rx.req;
@@ -337,18 +326,18 @@ static void do_apply(struct client *c)
 		reply_err(c, -r, "%s", err);
 		return;
 	}
-	if (!req->force && !conf.ndevices && running_devices()) {
+	if (!req->force && !conf.ndevices && tdm_daemon_ndevices()) {
 		/* an empty or truncated file would take every LU away
 		 * from the initiators: only when asked for in so many words */
 		log_warnx("control: pid %d (uid %u): %s has no device and "
 			  "would remove all %zu, refused (not forced)",
 			  (int)c->pid, (unsigned)c->uid, name,
-			  running_devices());
+			  tdm_daemon_ndevices());
 		reply_err(c, EPERM,
 			  "%s has no device: applying it would remove every "
 			  "device (%zu) and LU of the running tandemd; "
 			  "tandemctl -config FILE -force does that",
-			  name, running_devices());
+			  name, tdm_daemon_ndevices());
 		tdm_conf_free(&conf);
 		return;
 	}

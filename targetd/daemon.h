@@ -18,6 +18,8 @@
 int tdm_daemon_apply(const struct tdm_conf *c, char *err, size_t errlen);
 /* tandemd.c: re-read the config file given with --config and apply it. */
 int tdm_daemon_reload(char *err, size_t errlen);
+/* Devices of the configuration tandemd runs now. */
+size_t tdm_daemon_ndevices(void);
 const char *tdm_daemon_config_path(void);
 /* tandemd.c: begin a clean shutdown (as SIGTERM does). */
 void tdm_daemon_request_stop(void);

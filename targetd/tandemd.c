@@ -60,14 +60,36 @@ int tdm_daemon_apply(const struct tdm_conf *c, char *err, size_t errlen)
 	return 0;
 }
 
+size_t tdm_daemon_ndevices(void)
+{
+	const struct tdm_conf *conf = tdm_conf_current();
+	size_t n = conf ? conf->ndevices : 0;
+
+	if (conf)
+		tdm_conf_release(conf);
+	return n;
+}
+
 int tdm_daemon_reload(char *err, size_t errlen)
 {
+	size_t running = tdm_daemon_ndevices();
 	struct tdm_conf c;
 	int r;
 
 	tdm_conf_init(&c);
 	r = tdm_conf_parse_file(config_path, &c, err, errlen);
 	snprintf(c.source, sizeof(c.source), "%s", config_path);
+	if (r == 0 && !c.ndevices && running) {
+		/* a file emptied or cut short by an editor or a full disk
+		 * would take every LU away: removing them all is asked for
+		 * in so many words (tandemctl -config FILE -force) */
+		snprintf(err, errlen,
+			 "%s has no device: reloading it would remove every "
+			 "device (%zu) and LU; tandemctl -config %s -force "
+			 "does that",
+			 config_path, running, config_path);
+		r = -EPERM;
+	}
 	if (r == 0)
 		r = tdm_daemon_apply(&c, err, errlen);
 	tdm_conf_free(&c);

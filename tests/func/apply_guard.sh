@@ -5,7 +5,8 @@
 #      -config exits 1, every device, target and session stays, the epoch
 #      does not move; with -force it is applied; -force goes with -config
 #      only; an edit that removes the last device (-close_dev) is explicit
-#      and goes through;
+#      and goes through; a reload (tandemctl -reload, SIGHUP) of the
+#      configuration file emptied is refused the same way;
 #  (b) the control socket exists with its final mode 0660 from the moment
 #      bind() creates it, even under umask 000 (tests/func/fault_shim.c
 #      reports the mode right after bind()).
@@ -94,6 +95,32 @@ if "${HELPER_ENV[@]}" "$NEG" --port $port --plain $TG --scenario serves >"$T/s1.
 else
 	fail "the target does not serve: $(cat "$T/s1.tap")"
 fi
+# the configuration file itself emptied (an editor, a full disk), then
+# reloaded: tandemctl -reload and SIGHUP refuse it too
+cp "$T/t.conf" "$T/t.conf.orig"
+: >"$T/t.conf"
+out=$(ctl -reload 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && grep -q "t.conf has no device: reloading it would remove every device (2).*-force" <<<"$out"; then
+	pass "-reload of the emptied file refused: $out"
+else
+	fail "-reload of the emptied file: exit $rc: $out"
+fi
+kill -HUP "$TANDEMD_PID"
+for ((i = 0; i < 50; i++)); do
+	[ "$(grep -c "reload failed, configuration unchanged: .*t.conf has no device" "$log")" -ge 2 ] && break
+	sleep 0.1
+done
+[ "$(grep -c "reload failed, configuration unchanged: .*t.conf has no device" "$log")" -ge 2 ] &&
+	pass "SIGHUP with the emptied file: refused, logged" ||
+	fail "SIGHUP with the emptied file: no refusal in the log"
+[ "$(ndev)" = 2 ] && [ "$(epoch)" = "$e0" ] &&
+	pass "after both reloads: the devices are there, the epoch still $e0" ||
+	fail "after the refused reloads: $(ndev) devices, epoch $(epoch) (was $e0)"
+cp "$T/t.conf.orig" "$T/t.conf"
+out=$(ctl -reload 2>&1) && [ "$(ndev)" = 2 ] &&
+	pass "the restored file reloads" || fail "reload of the restored file: $out"
+
 out=$(ctl -status -force 2>&1)
 rc=$?
 [ $rc -eq 2 ] && grep -q -- "-force goes with -config only" <<<"$out" &&
