@@ -23,6 +23,7 @@
 
 #include "alua/alua.h" /* DEVICE_GROUP states */
 #include "conf/conf_lex.h"
+#include "lib/iscsi_name.h"
 #include "tandem/config.h"
 
 #define LIST_MAX 4096 /* entries of one repeatable attribute */
@@ -173,13 +174,10 @@ static const char *bad_ident(const char *s, size_t max)
 	return NULL;
 }
 
-/* RFC 7143 4.2.7: "iqn.", "eui." or "naa." names, at most 223 bytes. */
+/* RFC 7143 4.2.7: the names login takes (lib/iscsi_name.c). */
 static const char *bad_iscsi_name(const char *s, size_t max)
 {
-	if (strncasecmp(s, "iqn.", 4) != 0 && strncasecmp(s, "eui.", 4) != 0 &&
-	    strncasecmp(s, "naa.", 4) != 0)
-		return "an iSCSI name starts with iqn., eui. or naa.";
-	return bad_ident(s, max);
+	return strlen(s) > max ? "too long" : tdm_iscsi_name_problem(s);
 }
 
 /* Patterns and CHAP words: printable ASCII without blanks, 1..max. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "iscsi/iscsi_int.h"
+#include "lib/iscsi_name.h"
 
 /* Our defaults where the config says nothing. */
 #define DEF_MAX_RECV_DSL 262144
@@ -377,44 +378,9 @@ void tdm__iscsi_hex_encode(const uint8_t *in, size_t len, char *out,
 }
 
 /* n hexadecimal digits and nothing else */
-static bool all_hex(const char *s, size_t n)
-{
-	if (strlen(s) != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!strchr("0123456789abcdefABCDEF", s[i]))
-			return false;
-	return true;
-}
-
 bool tdm__iscsi_name_valid(const char *name)
 {
-	size_t len = strlen(name);
-
-	/* RFC 7143 4.2.7.1: at most 223 bytes */
-	if (len < 5 || len > 223)
-		return false;
-	/* RFC 3720 3.2.6.3.2: "eui." and 16 hex digits (EUI-64); RFC 3980:
-	 * "naa." and 16 or 32 hex digits (64- or 128-bit NAA) */
-	if (!strncasecmp(name, "eui.", 4))
-		return all_hex(name + 4, 16);
-	if (!strncasecmp(name, "naa.", 4))
-		return all_hex(name + 4, 16) || all_hex(name + 4, 32);
-	if (strncasecmp(name, "iqn.", 4))
-		return false;
-	/*
-	 * RFC 3722 6.1 (the stringprep profile of RFC 7143 4.2.7.2) leaves
-	 * ASCII letters (folded to lower case), digits, '-', '.' and ':'.
-	 * Like the configuration file, '_' is accepted too; other bytes,
-	 * non-ASCII included, are refused. The date and naming authority
-	 * of RFC 3720 3.2.6.3.1 are not enforced: AIX names itself
-	 * "iqn.localhost.hostid.<hex>" by default.
-	 */
-	for (const char *p = name + 4; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || strchr("-.:_", *p)))
-			return false;
-	return true;
+	return tdm_iscsi_name_problem(name) == NULL;
 }
 
 /* ---- negotiation ---- */

@@ -16,7 +16,7 @@ tests_fuzz_fuzz_conf_LDADD = $(TANDEM_LIBS)
 # what of lib/, scsi/ and pr-sync/ they use (lib/log.c: never
 # initialised, it logs nothing; the TransportID codec)
 tests_fuzz_fuzz_pdu_SOURCES = tests/fuzz/fuzz_pdu.c $(ISCSI_TRANSPORT_SOURCES) \
-	lib/crc32c.c lib/log.c lib/writefile.c lib/escape.c \
+	lib/crc32c.c lib/log.c lib/writefile.c lib/escape.c lib/iscsi_name.c \
 	scsi/transport_id.c pr-sync/pr_tid.c
 tests_fuzz_fuzz_pdu_LDFLAGS = $(FUZZLINK_FLAGS)
 tests_fuzz_fuzz_pdu_LDADD = $(QB_LIBS) $(AX_PTHREAD_LIBS)

@@ -927,6 +927,17 @@ static const struct bad bads[] = {
 	{"bad target name", "TARGET_DRIVER iscsi {\n\tTARGET foo {\n", 2,
 	 "bad TARGET name 'foo': an iSCSI name starts with iqn., eui. or "
 	 "naa."},
+	/* what login would refuse (lib/iscsi_name.c), refused here too */
+	{"eui. name without 16 hex digits",
+	 "TARGET_DRIVER iscsi {\n\tTARGET eui.0123456789abcdeg {\n", 2,
+	 "bad TARGET name 'eui.0123456789abcdeg': an eui. name has 16 hex "
+	 "digits after eui."},
+	{"naa. name of 20 hex digits",
+	 "TARGET_DRIVER iscsi {\n\tTARGET naa.60014051234567890123 {\n", 2,
+	 "bad TARGET name 'naa.60014051234567890123': a naa. name has 16 or "
+	 "32 hex digits after naa."},
+	{"bare iqn.", "TARGET_DRIVER iscsi {\n\tTARGET iqn. {\n", 2,
+	 "bad TARGET name 'iqn.': nothing after iqn."},
 	{"target name with a blank",
 	 "TARGET_DRIVER iscsi {\n\tTARGET \"iqn.a b\" {\n", 2,
 	 "bad TARGET name 'iqn.a b'"},
