@@ -165,9 +165,11 @@ void tdm__iscsi_conn_set_events(struct tdm__iscsi_conn *c, uint32_t ev)
 
 void tdm__iscsi_conn_close(struct tdm__iscsi_conn *c, const char *why)
 {
-	/* a session's end is news; a login's is not (anyone can make any
-	 * number of them, and a refusal was logged already) */
-	bool session = c->nexus || c->state != ISCSI_CONN_LOGIN;
+	/* a session's end is news; a login's or a discovery session's is
+	 * not (anyone can make any number of them, and a refusal was logged
+	 * already) */
+	bool session =
+		c->nexus || (!c->discovery && c->state != ISCSI_CONN_LOGIN);
 	struct tdm_nexus *nx;
 
 	if (c->closed)

@@ -574,8 +574,14 @@ static void login_finish(struct tdm__iscsi_conn *c)
 			return;
 		}
 	}
-	log_info("iscsi: %s: %s logged in to %s (tsih %u)", c->peer_str,
-		 c->initiator, c->discovery ? "discovery" : c->target, c->tsih);
+	/* discovery needs no account by default: anyone may open any
+	 * number of them, so they are news at debug level only */
+	if (c->discovery)
+		log_debug("iscsi: %s: %s logged in to discovery (tsih %u)",
+			  c->peer_str, c->initiator, c->tsih);
+	else
+		log_info("iscsi: %s: %s logged in to %s (tsih %u)", c->peer_str,
+			 c->initiator, c->target, c->tsih);
 	send_login_rsp(c, L->final_flags, ISCSI_LOGIN_OK, &L->final_text,
 		       ISCSI_TX_LOGIN_DONE);
 	tdm__iscsi_login_free(c);

@@ -97,7 +97,14 @@ echo "== (a) foreground lines"
 log=$T/info.log
 start_wait "$T/t.conf" "$log" $port || fail "tandemd did not start"
 iscsi-inq -i iqn.2026-11.org.test:format "iscsi://127.0.0.1:$port/$iqn/0" >/dev/null 2>&1
+# discovery needs no account: its sessions are not news (debug only), or
+# anyone could fill the log with them
+for i in 1 2 3; do
+	iscsi-ls -i iqn.2026-11.org.test:disco$i "iscsi://127.0.0.1:$port" >/dev/null 2>&1 ||
+		fail "iscsi-ls $i failed"
+done
 if stop_within 15; then pass "tandemd (info) stopped"; else fail "tandemd (info): $STOP_RC"; fi
+hasnt "discovery sessions leave no line at info level" "disco[123]|discovery" "$(cat "$log")"
 every_line "every line: time with milliseconds, tandemd[pid], priority" \
 	"^$stamp tandemd\[$TANDEMD_PID\] (error|warning|notice|info): " "$log"
 has "the login is an info line" "^$stamp tandemd\[$TANDEMD_PID\] info: iscsi: .*iqn.2026-11.org.test:format logged in" "$(cat "$log")"
@@ -105,7 +112,9 @@ hasnt "no debug line at info level" " debug: " "$(cat "$log")"
 
 log=$T/debug.log
 start_wait "$T/t.conf" "$log" $port 127.0.0.1 --log-level debug || fail "tandemd (debug) did not start"
+iscsi-ls -i iqn.2026-11.org.test:disco "iscsi://127.0.0.1:$port" >/dev/null 2>&1 || fail "iscsi-ls (debug) failed"
 if stop_within 15; then pass "tandemd (debug) stopped"; else fail "tandemd (debug): $STOP_RC"; fi
+has "at debug level, the discovery session is there" " debug: iscsi/login\.c:[0-9]+: iscsi: .*iqn.2026-11.org.test:disco logged in to discovery" "$(cat "$log")"
 has "at debug level, lines carry the tree's file:line" "^$stamp tandemd\[$TANDEMD_PID\] notice: targetd/tandemd\.c:[0-9]+: configuration applied" "$(cat "$log")"
 every_line "every line at debug level: time, tandemd[pid], priority" \
 	"^$stamp tandemd\[$TANDEMD_PID\] (error|warning|notice|info|debug): " "$log"
