@@ -9,5 +9,6 @@ libtandem_a_SOURCES += \
 	lib/crc32c.h lib/crc32c.c \
 	lib/codec.h lib/codec.c \
 	lib/writefile.h lib/writefile.c \
-	lib/escape.h lib/escape.c
+	lib/escape.h lib/escape.c \
+	lib/lockorder.h lib/lockorder.c
 EXTRA_DIST += lib/README.md

@@ -46,7 +46,7 @@ static void abort_pending_cb(void *arg)
 	struct tdm_list *pos;
 	struct tdm_cmd *found = NULL;
 
-	pthread_mutex_lock(&pa->lu->lock);
+	tdm_mutex_lock(&pa->lu->lock);
 	tdm_list_for_each (pos, &pa->lu->cmds) {
 		struct tdm_cmd *c =
 			tdm_list_entry(pos, struct tdm_cmd, lu_link);
@@ -57,7 +57,7 @@ static void abort_pending_cb(void *arg)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&pa->lu->lock);
+	tdm_mutex_unlock(&pa->lu->lock);
 	if (found)
 		found->nexus->ops->abort_pending(found);
 	tdm__lu_put(pa->lu);
@@ -81,7 +81,7 @@ static unsigned abort_on_lu(struct tdm_lu *lu, struct tdm_tmf *tmf,
 
 	do {
 		again = false;
-		pthread_mutex_lock(&lu->lock);
+		tdm_mutex_lock(&lu->lock);
 		tdm_list_for_each (pos, &lu->cmds) {
 			struct tdm_cmd *c =
 				tdm_list_entry(pos, struct tdm_cmd, lu_link);
@@ -127,7 +127,7 @@ static unsigned abort_on_lu(struct tdm_lu *lu, struct tdm_tmf *tmf,
 				atomic_fetch_add(&tmf->pending, 1);
 			}
 		}
-		pthread_mutex_unlock(&lu->lock);
+		tdm_mutex_unlock(&lu->lock);
 		for (i = 0; i < npend; i++) {
 			struct tdm_loop *l = pend[i]->cmd->nexus->loop;
 
@@ -148,7 +148,7 @@ static bool task_exists(struct tdm_lu *lu, const struct tdm_nexus *nx,
 	struct tdm_list *pos;
 	bool found = false;
 
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	tdm_list_for_each (pos, &lu->cmds) {
 		struct tdm_cmd *c =
 			tdm_list_entry(pos, struct tdm_cmd, lu_link);
@@ -160,7 +160,7 @@ static bool task_exists(struct tdm_lu *lu, const struct tdm_nexus *nx,
 			break;
 		}
 	}
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 	return found;
 }
 

@@ -647,10 +647,10 @@ static void test_report_luns(void **state)
 	}
 	nx = tdm__test_nexus(lus, 6, &tops);
 	assert_non_null(nx);
-	pthread_rwlock_wrlock(&tdm__reg_lock);
+	tdm_rwlock_wrlock(&tdm__reg_lock);
 	for (i = 0; i < 6; i++)
 		nx->test_map->ents[i].lun = luns[i];
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 
 	RUN(nx, 0, 0xA0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0);
 	expect_good();
@@ -1212,9 +1212,9 @@ static void test_mode_sense(void **state)
 	assert_non_null(mode_page(true, 0x08));
 
 	/* a read-only LUN mapping sets WP */
-	pthread_rwlock_wrlock(&tdm__reg_lock);
+	tdm_rwlock_wrlock(&tdm__reg_lock);
 	f->nx2->test_map->ents[0].read_only = true;
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 	RUN(f->nx2, 0, 0x1A, 0, 0x3F, 0, 255, 0);
 	expect_good();
 	assert_int_equal(R.data[2], 0x90);
@@ -1226,9 +1226,9 @@ static void test_mode_sense(void **state)
 		run_data(f->nx2, 0, c, 10, b, 512);
 		expect_sense(0x7, 0x27, 0x00);
 	}
-	pthread_rwlock_wrlock(&tdm__reg_lock);
+	tdm_rwlock_wrlock(&tdm__reg_lock);
 	f->nx2->test_map->ents[0].read_only = false;
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 }
 
 /* MODE SELECT(6) of the page MODE SENSE(6) returned, with edits. */
