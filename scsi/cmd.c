@@ -146,6 +146,7 @@ static void finish(struct tdm_cmd *cmd, int sr,
 		cmd->status = TDM_STATUS_GOOD;
 		cmd->sense_len = 0;
 	}
+	tdm_lock_assert_none("ops->queue_status");
 	cmd->nexus->ops->queue_status(cmd);
 	if (tmf)
 		tdm__tmf_cmd_done(tmf);
@@ -352,6 +353,7 @@ void tdm_cmd_submit(struct tdm_cmd *cmd)
 		} else {
 			cmd->state = TDM_CMD_WRITE_PENDING;
 		}
+		tdm_lock_assert_none("ops->write_pending");
 		nx->ops->write_pending(cmd);
 		return;
 	}

@@ -506,7 +506,9 @@ void tdm__pr_lu_init(struct tdm_lu *lu);
 void tdm__pr_lu_fini(struct tdm_lu *lu);
 /* Under lu->lock: registrations exist, so SPC-2 RESERVE conflicts. */
 bool tdm__pr_blocks_spc2(struct tdm_lu *lu);
-/* Abort the tasks of nx on lu (PREEMPT AND ABORT). */
+/* Abort the tasks of nx on lu (PREEMPT AND ABORT); may be called with
+ * tdm__reg_lock held: those waiting for data-out go back to their
+ * transport later, from their loop, never from inside the call. */
 void tdm__abort_lu_nexus(struct tdm_lu *lu, struct tdm_nexus *nx);
 /* Abort every task of lu, whichever nexus (a LU reset on another head). */
 void tdm__abort_lu_all(struct tdm_lu *lu);
