@@ -82,36 +82,24 @@ static inline void tdm_mutex_init(struct tdm_mutex *x, unsigned rank,
 	x->rank = rank;
 }
 
-#define tdm_mutex_lock(x)                                                      \
+/* x: a struct tdm_mutex or tdm_rwlock; field: its pthread lock */
+#define tdm__lock_call(x, fn, field)                                           \
 	do {                                                                   \
-		struct tdm_mutex *x_ = (x);                                    \
+		__typeof__(x) x_ = (x);                                        \
 		tdm__lock_take(x_, x_->name, x_->rank, __FILE__, __LINE__);    \
-		pthread_mutex_lock(&x_->m);                                    \
+		fn(&x_->field);                                                \
 	} while (0)
-#define tdm_mutex_unlock(x)                                                    \
+#define tdm__unlock_call(x, fn, field)                                         \
 	do {                                                                   \
-		struct tdm_mutex *x_ = (x);                                    \
+		__typeof__(x) x_ = (x);                                        \
 		tdm__lock_drop(x_, x_->name, __FILE__, __LINE__);              \
-		pthread_mutex_unlock(&x_->m);                                  \
+		fn(&x_->field);                                                \
 	} while (0)
-#define tdm_rwlock_rdlock(x)                                                   \
-	do {                                                                   \
-		struct tdm_rwlock *x_ = (x);                                   \
-		tdm__lock_take(x_, x_->name, x_->rank, __FILE__, __LINE__);    \
-		pthread_rwlock_rdlock(&x_->l);                                 \
-	} while (0)
-#define tdm_rwlock_wrlock(x)                                                   \
-	do {                                                                   \
-		struct tdm_rwlock *x_ = (x);                                   \
-		tdm__lock_take(x_, x_->name, x_->rank, __FILE__, __LINE__);    \
-		pthread_rwlock_wrlock(&x_->l);                                 \
-	} while (0)
-#define tdm_rwlock_unlock(x)                                                   \
-	do {                                                                   \
-		struct tdm_rwlock *x_ = (x);                                   \
-		tdm__lock_drop(x_, x_->name, __FILE__, __LINE__);              \
-		pthread_rwlock_unlock(&x_->l);                                 \
-	} while (0)
+#define tdm_mutex_lock(x) tdm__lock_call(x, pthread_mutex_lock, m)
+#define tdm_mutex_unlock(x) tdm__unlock_call(x, pthread_mutex_unlock, m)
+#define tdm_rwlock_rdlock(x) tdm__lock_call(x, pthread_rwlock_rdlock, l)
+#define tdm_rwlock_wrlock(x) tdm__lock_call(x, pthread_rwlock_wrlock, l)
+#define tdm_rwlock_unlock(x) tdm__unlock_call(x, pthread_rwlock_unlock, l)
 /* Abort if the calling thread holds any lock (before a callback into a
  * transport or backstore, which may come back into the core). */
 #define tdm_lock_assert_none(what)                                             \

@@ -111,29 +111,10 @@ static void inverted(void)
 	tdm_mutex_lock(&outer); /* line of the message */
 }
 
-static void test_inverted(void **state)
-{
-	static const char *const want[] = {
-		"lock order violation: outer (rank 10) taken at ",
-		"test_lockorder.c:", "while holding inner (rank 30)", NULL};
-
-	(void)state;
-	expect_abort(inverted, want);
-}
-
 static void inverted_rw(void)
 {
 	tdm_mutex_lock(&inner);
 	tdm_rwlock_rdlock(&middle);
-}
-
-static void test_inverted_rwlock(void **state)
-{
-	static const char *const want[] = {
-		"middle (rank 20)", "while holding inner (rank 30)", NULL};
-
-	(void)state;
-	expect_abort(inverted_rw, want);
 }
 
 /* two locks of one rank (two LUs' lu->lock) never nest */
@@ -143,29 +124,11 @@ static void same_rank(void)
 	tdm_mutex_lock(&inner2);
 }
 
-static void test_same_rank(void **state)
-{
-	static const char *const want[] = {
-		"inner2 (rank 30)", "while holding inner (rank 30)", NULL};
-
-	(void)state;
-	expect_abort(same_rank, want);
-}
-
 /* a read lock taken twice deadlocks once a writer waits in between */
 static void read_twice(void)
 {
 	tdm_rwlock_rdlock(&middle);
 	tdm_rwlock_rdlock(&middle);
-}
-
-static void test_read_twice(void **state)
-{
-	static const char *const want[] = {"middle (rank 20)",
-					   "(the same lock)", NULL};
-
-	(void)state;
-	expect_abort(read_twice, want);
 }
 
 static void unlock_unheld(void)
@@ -174,29 +137,33 @@ static void unlock_unheld(void)
 	tdm_mutex_unlock(&inner);
 }
 
-static void test_unlock_unheld(void **state)
-{
-	static const char *const want[] = {"inner released at ",
-					   "by a thread that does not hold it",
-					   NULL};
-
-	(void)state;
-	expect_abort(unlock_unheld, want);
-}
-
 static void callback_locked(void)
 {
 	tdm_rwlock_rdlock(&middle);
 	tdm_lock_assert_none("ops->abort_pending");
 }
 
-static void test_callback_locked(void **state)
-{
-	static const char *const want[] = {"ops->abort_pending at ",
-					   "with middle (rank 20) held", NULL};
+static const struct {
+	void (*fn)(void);
+	const char *want[4]; /* what the message holds */
+} aborts[] = {
+	{inverted,
+	 {"lock order violation: outer (rank 10) taken at ",
+	  "test_lockorder.c:", "while holding inner (rank 30)"}},
+	{inverted_rw, {"middle (rank 20)", "while holding inner (rank 30)"}},
+	{same_rank, {"inner2 (rank 30)", "while holding inner (rank 30)"}},
+	{read_twice, {"middle (rank 20)", "(the same lock)"}},
+	{unlock_unheld,
+	 {"inner released at ", "by a thread that does not hold it"}},
+	{callback_locked,
+	 {"ops->abort_pending at ", "with middle (rank 20) held"}},
+};
 
+static void test_aborts(void **state)
+{
 	(void)state;
-	expect_abort(callback_locked, want);
+	for (size_t i = 0; i < sizeof(aborts) / sizeof(aborts[0]); i++)
+		expect_abort(aborts[i].fn, aborts[i].want);
 }
 
 /* ---- the core's locks ---- */
@@ -244,12 +211,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_right_order),
-		cmocka_unit_test(test_inverted),
-		cmocka_unit_test(test_inverted_rwlock),
-		cmocka_unit_test(test_same_rank),
-		cmocka_unit_test(test_read_twice),
-		cmocka_unit_test(test_unlock_unheld),
-		cmocka_unit_test(test_callback_locked),
+		cmocka_unit_test(test_aborts),
 		cmocka_unit_test(test_core_locks),
 	};
 
