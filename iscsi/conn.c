@@ -21,7 +21,8 @@
 #define LOGIN_TIMEOUT_MS 30000
 
 static uint64_t conn_next_id = 1;
-static pthread_mutex_t conn_id_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tdm_mutex conn_id_lock = /* conn_next_id */
+	TDM_MUTEX_INITIALIZER(TDM__ISCSI_LOCK_CONN_ID, "iscsi conn_id_lock");
 
 static void conn_io_cb(struct tdm_fd_watch *w, uint32_t revents);
 static void nop_timer_cb(struct tdm_timer *t);
@@ -42,9 +43,9 @@ struct tdm__iscsi_conn *tdm__iscsi_conn_new(int fd,
 		free(c);
 		return NULL;
 	}
-	pthread_mutex_lock(&conn_id_lock);
+	tdm_mutex_lock(&conn_id_lock);
 	c->id = conn_next_id++;
-	pthread_mutex_unlock(&conn_id_lock);
+	tdm_mutex_unlock(&conn_id_lock);
 	c->fd = fd;
 	c->refs = 1;
 	c->state = ISCSI_CONN_LOGIN;

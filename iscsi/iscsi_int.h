@@ -4,9 +4,11 @@
  *
  * One connection per session (MaxConnections=1), so struct tdm__iscsi_conn
  * carries the session state too. A connection lives on one event loop; all
- * of its state is touched from that loop's thread only. The only shared
- * state is the connection registry (session.c), behind a mutex, used at
- * login, logout, reinstatement, config apply and shutdown.
+ * of its state is touched from that loop's thread only. The state shared
+ * between loops is behind three mutexes, never nested (below, and
+ * iscsi/README.md "Threads"): the connection registry (session.c), used at
+ * login, logout, reinstatement, config apply and shutdown, the next
+ * connection id (conn.c) and the CHAP throttle's table (throttle.c).
  */
 #ifndef TANDEM_ISCSI_PRIV_H
 #define TANDEM_ISCSI_PRIV_H
@@ -21,9 +23,18 @@
 #include "tandem/config.h"
 #include "lib/crc32c.h"
 #include "lib/list.h"
+#include "lib/lockorder.h"
 #include "lib/loop.h"
 #include "tandem/scsi.h"
 #include "tandem/transport.h"
+
+/* The transport's locks (lib/lockorder.h): each is taken with no other
+ * lock of the tree held, and only lib/'s are taken inside it. */
+enum {
+	TDM__ISCSI_LOCK_REG = TDM_LOCK_RANK_TRANSPORT,		 /* session.c */
+	TDM__ISCSI_LOCK_CONN_ID = TDM_LOCK_RANK_TRANSPORT + 10,	 /* conn.c */
+	TDM__ISCSI_LOCK_THROTTLE = TDM_LOCK_RANK_TRANSPORT + 20, /* throttle */
+};
 
 /* ---- PDU layout (RFC 7143 11.2) ---- */
 

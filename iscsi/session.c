@@ -18,7 +18,11 @@
 #define LOGOUT_TIMEOUT_MS 15000
 #define DRAIN_TIMEOUT_MS 20000
 
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+/* reg and the counts, tsih_next, the shutdown fields, and of each
+ * connection reg_link, registered_session, reinstate_*, prelogin,
+ * evicted */
+static struct tdm_mutex reg_lock =
+	TDM_MUTEX_INITIALIZER(TDM__ISCSI_LOCK_REG, "iscsi reg_lock");
 static struct tdm_list reg = TDM_LIST_INIT(reg); /* all connections */
 static uint16_t tsih_next = 1;
 static unsigned reg_count;
@@ -32,12 +36,12 @@ static bool shutdown_fired;
 
 void tdm__iscsi_reg_add(struct tdm__iscsi_conn *c)
 {
-	pthread_mutex_lock(&reg_lock);
+	tdm_mutex_lock(&reg_lock);
 	tdm_list_add_tail(&reg, &c->reg_link);
 	reg_count++;
 	if (c->prelogin)
 		prelogin_count++;
-	pthread_mutex_unlock(&reg_lock);
+	tdm_mutex_unlock(&reg_lock);
 }
 
 /* under reg_lock */
@@ -51,9 +55,9 @@ static void prelogin_forget(struct tdm__iscsi_conn *c)
 
 void tdm__iscsi_prelogin_done(struct tdm__iscsi_conn *c)
 {
-	pthread_mutex_lock(&reg_lock);
+	tdm_mutex_lock(&reg_lock);
 	prelogin_forget(c);
-	pthread_mutex_unlock(&reg_lock);
+	tdm_mutex_unlock(&reg_lock);
 }
 
 struct notify_msg {
@@ -69,7 +73,7 @@ static struct tdm__iscsi_conn *find_local(uint64_t id)
 	struct tdm__iscsi_conn *found = NULL;
 	struct tdm_loop *me = tdm_loop_current();
 
-	pthread_mutex_lock(&reg_lock);
+	tdm_mutex_lock(&reg_lock);
 	tdm_list_for_each (pos, &reg) {
 		struct tdm__iscsi_conn *c =
 			tdm_list_entry(pos, struct tdm__iscsi_conn, reg_link);
@@ -79,7 +83,7 @@ static struct tdm__iscsi_conn *find_local(uint64_t id)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&reg_lock);
+	tdm_mutex_unlock(&reg_lock);
 	return found;
 }
 
@@ -99,7 +103,7 @@ void tdm__iscsi_reg_del(struct tdm__iscsi_conn *c)
 	struct tdm_loop *wloop = NULL;
 	bool was = false;
 
-	pthread_mutex_lock(&reg_lock);
+	tdm_mutex_lock(&reg_lock);
 	if (!tdm_list_empty(&c->reg_link)) {
 		tdm_list_del(&c->reg_link);
 		was = true;
@@ -109,7 +113,7 @@ void tdm__iscsi_reg_del(struct tdm__iscsi_conn *c)
 	wloop = c->reinstate_loop;
 	c->reinstate_waiter = 0;
 	c->registered_session = false;
-	pthread_mutex_unlock(&reg_lock);
+	tdm_mutex_unlock(&reg_lock);
 	(void)was;
 	if (waiter && wloop) {
 		struct notify_msg *m = calloc(1, sizeof(*m));
@@ -125,7 +129,7 @@ void tdm__iscsi_conn_gone(void)
 {
 	bool fire = false;
 
-	pthread_mutex_lock(&reg_lock);
+	tdm_mutex_lock(&reg_lock);
 	if (reg_count)
 		reg_count--;
 	if (tdm__iscsi_shutting_down && reg_count == 0 && shutdown_done &&
@@ -133,7 +137,7 @@ void tdm__iscsi_conn_gone(void)
 		shutdown_fired = true;
 		fire = true;
 	}
-	pthread_mutex_unlock(&reg_lock);
+	tdm_mutex_unlock(&reg_lock);
 	if (fire)
 		tdm_loop_post(shutdown_loop, shutdown_done, shutdown_arg);
 }
@@ -195,9 +199,9 @@ bool tdm__iscsi_prelogin_room(unsigned max)
 	struct notify_msg *m;
 	struct tdm_list *pos;
 
-	pthread_mutex_lock(&reg_lock);
+	tdm_mutex_lock(&reg_lock);
 	if (prelogin_count < max) {
-		pthread_mutex_unlock(&reg_lock);
+		tdm_mutex_unlock(&reg_lock);
 		return true;
 	}
 	/*
@@ -225,7 +229,7 @@ bool tdm__iscsi_prelogin_room(unsigned max)
 		m->evict = true;
 		tdm_loop_post(oldest->loop, close_msg, m);
 	}
-	pthread_mutex_unlock(&reg_lock);
+	tdm_mutex_unlock(&reg_lock);
 	return m != NULL;
 }
 
@@ -244,14 +248,14 @@ unsigned tdm__iscsi_close_all(bool drain)
 	struct tdm_list *pos;
 	unsigned n = 0;
 
-	pthread_mutex_lock(&reg_lock);
+	tdm_mutex_lock(&reg_lock);
 	tdm_list_for_each (pos, &reg) {
 		post_close(
 			tdm_list_entry(pos, struct tdm__iscsi_conn, reg_link),
 			drain);
 		n++;
 	}
-	pthread_mutex_unlock(&reg_lock);
+	tdm_mutex_unlock(&reg_lock);
 	return n;
 }
 
@@ -260,7 +264,7 @@ void tdm__iscsi_set_shutdown(void (*done)(void *arg), void *arg,
 {
 	bool fire = false;
 
-	pthread_mutex_lock(&reg_lock);
+	tdm_mutex_lock(&reg_lock);
 	tdm__iscsi_shutting_down = true;
 	shutdown_done = done;
 	shutdown_arg = arg;
@@ -269,7 +273,7 @@ void tdm__iscsi_set_shutdown(void (*done)(void *arg), void *arg,
 		shutdown_fired = true;
 		fire = true;
 	}
-	pthread_mutex_unlock(&reg_lock);
+	tdm_mutex_unlock(&reg_lock);
 	if (fire)
 		tdm_loop_post(loop, done, arg);
 }
@@ -278,7 +282,7 @@ void tdm__iscsi_close_stale(const struct tdm_conf *conf)
 {
 	struct tdm_list *pos;
 
-	pthread_mutex_lock(&reg_lock);
+	tdm_mutex_lock(&reg_lock);
 	tdm_list_for_each (pos, &reg) {
 		struct tdm__iscsi_conn *c =
 			tdm_list_entry(pos, struct tdm__iscsi_conn, reg_link);
@@ -290,7 +294,7 @@ void tdm__iscsi_close_stale(const struct tdm_conf *conf)
 		if (!t || !t->enabled || !conf->iscsi_enabled)
 			post_close(c, false);
 	}
-	pthread_mutex_unlock(&reg_lock);
+	tdm_mutex_unlock(&reg_lock);
 }
 
 static bool same_nexus(const struct tdm__iscsi_conn *a,
@@ -320,7 +324,7 @@ int tdm__iscsi_session_publish(struct tdm__iscsi_conn *c, uint16_t want_tsih,
 	struct tdm_list *pos;
 	int n = 0;
 
-	pthread_mutex_lock(&reg_lock);
+	tdm_mutex_lock(&reg_lock);
 	if (want_tsih) {
 		/* RFC 7143 6.3.4: a connection for an existing session;
 		 * with MaxConnections=1 only the reinstatement of the same
@@ -339,12 +343,12 @@ int tdm__iscsi_session_publish(struct tdm__iscsi_conn *c, uint16_t want_tsih,
 			}
 		}
 		if (!old) {
-			pthread_mutex_unlock(&reg_lock);
+			tdm_mutex_unlock(&reg_lock);
 			*status = ISCSI_LOGIN_NO_SESSION;
 			return -ENOENT;
 		}
 		if (old->cid != c->cid) {
-			pthread_mutex_unlock(&reg_lock);
+			tdm_mutex_unlock(&reg_lock);
 			*status = ISCSI_LOGIN_TOO_MANY_CONNECTIONS;
 			return -EBUSY;
 		}
@@ -354,7 +358,7 @@ int tdm__iscsi_session_publish(struct tdm__iscsi_conn *c, uint16_t want_tsih,
 		post_close(old, false);
 		c->tsih = want_tsih;
 		c->registered_session = true;
-		pthread_mutex_unlock(&reg_lock);
+		tdm_mutex_unlock(&reg_lock);
 		return 1;
 	}
 	if (!c->discovery) {
@@ -389,7 +393,7 @@ int tdm__iscsi_session_publish(struct tdm__iscsi_conn *c, uint16_t want_tsih,
 		}
 	}
 	c->registered_session = true;
-	pthread_mutex_unlock(&reg_lock);
+	tdm_mutex_unlock(&reg_lock);
 	return n;
 }
 

@@ -38,7 +38,8 @@ struct source {
 	uint64_t next_ns; /* the next response may be checked from then */
 };
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tdm_mutex lock = /* sources, nsources */
+	TDM_MUTEX_INITIALIZER(TDM__ISCSI_LOCK_THROTTLE, "iscsi throttle lock");
 static struct source sources[SOURCES_MAX];
 static unsigned nsources;
 
@@ -112,7 +113,7 @@ int64_t tdm__iscsi_auth_admit(const struct sockaddr_storage *peer)
 
 	if (!key_of(peer, key))
 		return 0;
-	pthread_mutex_lock(&lock);
+	tdm_mutex_lock(&lock);
 	s = find(key, now, false);
 	if (s && s->fails) {
 		slot = s->next_ns > now ? s->next_ns : now;
@@ -124,7 +125,7 @@ int64_t tdm__iscsi_auth_admit(const struct sockaddr_storage *peer)
 			wait = (int64_t)(slot - now);
 		}
 	}
-	pthread_mutex_unlock(&lock);
+	tdm_mutex_unlock(&lock);
 	return wait;
 }
 
@@ -136,7 +137,7 @@ uint64_t tdm__iscsi_auth_failed(const struct sockaddr_storage *peer)
 
 	if (!key_of(peer, key))
 		return 0;
-	pthread_mutex_lock(&lock);
+	tdm_mutex_lock(&lock);
 	s = find(key, now, true);
 	if (s->fails < UINT32_MAX)
 		s->fails++;
@@ -144,6 +145,6 @@ uint64_t tdm__iscsi_auth_failed(const struct sockaddr_storage *peer)
 	d = delay_ns(s->fails);
 	if (s->next_ns < now + d)
 		s->next_ns = now + d;
-	pthread_mutex_unlock(&lock);
+	tdm_mutex_unlock(&lock);
 	return d;
 }

@@ -10,5 +10,6 @@ libtandem_a_SOURCES += \
 	lib/codec.h lib/codec.c \
 	lib/writefile.h lib/writefile.c \
 	lib/escape.h lib/escape.c \
-	lib/iscsi_name.h lib/iscsi_name.c
+	lib/iscsi_name.h lib/iscsi_name.c \
+	lib/lockorder.h lib/lockorder.c
 EXTRA_DIST += lib/README.md

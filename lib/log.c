@@ -28,11 +28,15 @@
 #include <qb/qblog.h>
 
 #include "lib/writefile.h"
+#include "lib/lockorder.h"
 #include "lib/log.h"
 
 int tdm__log_max = -1;
 
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+/* every qb_log call and the blackbox; the innermost lock of all
+ * (lib/lockorder.h, scsi/README.md "Locks") */
+static struct tdm_mutex log_lock =
+	TDM_MUTEX_INITIALIZER(TDM_LOCK_LOG, "log_lock");
 static char ident[64];
 static bool inited;
 /* a stderr or syslog line: the time, name, priority, file:line and a
@@ -92,12 +96,12 @@ void tdm_log_fini(void)
 	if (!inited)
 		return;
 	fatal_restore();
-	pthread_mutex_lock(&log_lock);
+	tdm_mutex_lock(&log_lock);
 	bb_on = false;
 	tdm__log_max = -1;
 	qb_log_fini();
 	inited = false;
-	pthread_mutex_unlock(&log_lock);
+	tdm_mutex_unlock(&log_lock);
 }
 
 bool tdm_log_ratelimit(unsigned long long *last, unsigned *n)
@@ -133,12 +137,12 @@ void tdm__log(const char *func, const char *file, int line, int level, int err,
 					strerror(err));
 	if (len >= sizeof(msg))
 		memcpy(msg + TDM_LOG_MSG_MAX - 3, "...", 3);
-	pthread_mutex_lock(&log_lock);
+	tdm_mutex_lock(&log_lock);
 	cs = qb_log_callsite_get(func, file, "%s", (uint8_t)level,
 				 (uint32_t)line, 0);
 	if (cs)
 		qb_log_real_(cs, msg);
-	pthread_mutex_unlock(&log_lock);
+	tdm_mutex_unlock(&log_lock);
 	errno = saved;
 }
 
@@ -292,9 +296,9 @@ ssize_t tdm_log_blackbox_dump(char *path, size_t pathlen)
 		return -ENOENT;
 	}
 	/* no message is written to the ring while it is copied */
-	pthread_mutex_lock(&log_lock);
+	tdm_mutex_lock(&log_lock);
 	n = bb_write(path, pathlen, "tmp");
-	pthread_mutex_unlock(&log_lock);
+	tdm_mutex_unlock(&log_lock);
 	if (n < 0) {
 		log_warnx("blackbox not written to %s: %s", bb_dir,
 			  strerror((int)-n));
@@ -324,7 +328,7 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
 	if (bb_on && !__atomic_exchange_n(&fatal_seen, 1, __ATOMIC_SEQ_CST)) {
 		/* the other threads' messages wait, unless one of them (or
 		 * this thread) is inside the logger */
-		locked = pthread_mutex_trylock(&log_lock) == 0;
+		locked = pthread_mutex_trylock(&log_lock.m) == 0;
 		if (bb_write(path, sizeof(path), "fatal") >= 0 &&
 		    put_str(line, sizeof(line), &o, ident) &&
 		    put_str(line, sizeof(line), &o, ": fatal signal ") &&
@@ -334,7 +338,7 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
 		    put_str(line, sizeof(line), &o, "\n"))
 			(void)!write(STDERR_FILENO, line, o);
 		if (locked)
-			pthread_mutex_unlock(&log_lock);
+			pthread_mutex_unlock(&log_lock.m);
 	}
 	for (size_t i = 0; i < NFATAL; i++)
 		if (fatal_sigs[i] == sig)
@@ -369,7 +373,7 @@ int tdm_log_blackbox_start(unsigned mib)
 		return -EINVAL;
 	if (!put_str(bb_dir, sizeof(bb_dir), &o, tdm_state_dir()))
 		return -ENAMETOOLONG;
-	pthread_mutex_lock(&log_lock);
+	tdm_mutex_lock(&log_lock);
 	r = qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_SIZE, (int32_t)(mib << 20));
 	if (r == 0)
 		r = qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_ENABLED, QB_TRUE);
@@ -380,7 +384,7 @@ int tdm_log_blackbox_start(unsigned mib)
 		bb_on = true;
 		tdm__log_max = TDM_LOG_DEBUG;
 	}
-	pthread_mutex_unlock(&log_lock);
+	tdm_mutex_unlock(&log_lock);
 	if (r < 0)
 		return r;
 	/* libqb 2.0 keeps the ring in two files of /dev/shm until the

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/lockorder.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/buf.h"
@@ -43,7 +44,7 @@ struct tdm_loop {
 	struct tdm_timer **heap;
 	unsigned nheap, heapcap;
 	/* cross-thread queue */
-	pthread_mutex_t qlock;
+	struct tdm_mutex qlock; /* qhead, qtail; TDM_LOCK_LOOP_QUEUE */
 	struct post_msg *qhead, *qtail;
 	pthread_t thread;
 	/* the epoll batch being dispatched: tdm_loop_del_fd() clears a
@@ -199,13 +200,13 @@ void tdm_loop_post(struct tdm_loop *l, void (*fn)(void *arg), void *arg)
 	m->fn = fn;
 	m->arg = arg;
 	m->next = NULL;
-	pthread_mutex_lock(&l->qlock);
+	tdm_mutex_lock(&l->qlock);
 	if (l->qtail)
 		l->qtail->next = m;
 	else
 		l->qhead = m;
 	l->qtail = m;
-	pthread_mutex_unlock(&l->qlock);
+	tdm_mutex_unlock(&l->qlock);
 	if (write(l->wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_warn("loop wakeup");
 }
@@ -214,10 +215,10 @@ static void run_posted(struct tdm_loop *l)
 {
 	struct post_msg *m;
 
-	pthread_mutex_lock(&l->qlock);
+	tdm_mutex_lock(&l->qlock);
 	m = l->qhead;
 	l->qhead = l->qtail = NULL;
-	pthread_mutex_unlock(&l->qlock);
+	tdm_mutex_unlock(&l->qlock);
 	while (m) {
 		struct post_msg *next = m->next;
 
@@ -320,7 +321,7 @@ struct tdm_loop *tdm_loop_new(void)
 	l->ringfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (l->epfd < 0 || l->wakefd < 0 || l->ringfd < 0)
 		goto fail;
-	pthread_mutex_init(&l->qlock, NULL);
+	tdm_mutex_init(&l->qlock, TDM_LOCK_LOOP_QUEUE, "loop qlock");
 	l->wake_watch = (struct tdm_fd_watch){
 		.fd = l->wakefd, .events = EPOLLIN, .cb = wake_cb, .arg = l};
 	if (tdm_loop_add_fd(l, &l->wake_watch) < 0)

@@ -21,7 +21,9 @@
 #include "scsi/scsi_int.h"
 #include "lib/log.h"
 
-static pthread_rwlock_t alua_lock = PTHREAD_RWLOCK_INITIALIZER;
+/* model (all_ao written under it); order: scsi/README.md "Locks" */
+static struct tdm_rwlock alua_lock =
+	TDM_RWLOCK_INITIALIZER(TDM__LOCK_ALUA, "alua_lock");
 static struct tdm_alua_model model; /* ndgs 0 until the first apply */
 static atomic_bool all_ao = true;
 
@@ -99,10 +101,10 @@ int tdm__alua_apply(const struct tdm_conf *c)
 	bool first;
 	int r;
 
-	pthread_rwlock_wrlock(&alua_lock);
+	tdm_rwlock_wrlock(&alua_lock);
 	r = tdm_alua_build(&next, c, &model);
 	if (r < 0) {
-		pthread_rwlock_unlock(&alua_lock);
+		tdm_rwlock_unlock(&alua_lock);
 		log_warnx("ALUA: keeping the previous port groups: out of "
 			  "memory");
 		return r;
@@ -113,7 +115,7 @@ int tdm__alua_apply(const struct tdm_conf *c)
 	update_all_ao();
 	if (!first) /* at start-up the POWER ON UA tells everything */
 		ua_collect(&job, &old, NULL);
-	pthread_rwlock_unlock(&alua_lock);
+	tdm_rwlock_unlock(&alua_lock);
 	tdm_alua_free(&old);
 	ua_raise(&job, NULL);
 	return 0;
@@ -127,10 +129,10 @@ int tdm__alua_set_state(const char *dg, uint16_t group_id, uint8_t state)
 
 void tdm__alua_shutdown(void)
 {
-	pthread_rwlock_wrlock(&alua_lock);
+	tdm_rwlock_wrlock(&alua_lock);
 	tdm_alua_free(&model);
 	atomic_store(&all_ao, true);
-	pthread_rwlock_unlock(&alua_lock);
+	tdm_rwlock_unlock(&alua_lock);
 }
 
 /* ---- per LU and port ---- */
@@ -158,11 +160,11 @@ uint8_t tdm__lu_tpgs(const struct tdm_lu *lu)
 	const struct tdm_alua_dg *dg;
 	uint8_t tpgs;
 
-	pthread_rwlock_rdlock(&alua_lock);
+	tdm_rwlock_rdlock(&alua_lock);
 	dg = dg_of(lu);
 	/* SPC-4 6.4.2, table 142: 01b implicit only, 11b both */
 	tpgs = dg && !dg->implicit ? 0x3 : 0x1;
-	pthread_rwlock_unlock(&alua_lock);
+	tdm_rwlock_unlock(&alua_lock);
 	return tpgs;
 }
 
@@ -171,10 +173,10 @@ uint16_t tdm__port_group_of(const struct tdm_lu *lu, const struct tdm_nexus *nx)
 	const struct tdm_alua_tpg *t;
 	uint16_t id;
 
-	pthread_rwlock_rdlock(&alua_lock);
+	tdm_rwlock_rdlock(&alua_lock);
 	t = model.ndgs ? tpg_of(dg_of(lu), nx) : NULL;
 	id = t ? t->id : (model.ndgs ? 0 : TDM_ALUA_DEFAULT_GROUP_ID);
-	pthread_rwlock_unlock(&alua_lock);
+	tdm_rwlock_unlock(&alua_lock);
 	return id;
 }
 
@@ -183,10 +185,10 @@ bool tdm__alua_explicit(const struct tdm_lu *lu)
 	const struct tdm_alua_dg *dg;
 	bool r;
 
-	pthread_rwlock_rdlock(&alua_lock);
+	tdm_rwlock_rdlock(&alua_lock);
 	dg = dg_of(lu);
 	r = dg && !dg->implicit;
-	pthread_rwlock_unlock(&alua_lock);
+	tdm_rwlock_unlock(&alua_lock);
 	return r;
 }
 
@@ -208,11 +210,11 @@ int tdm__alua_check(struct tdm_cmd *cmd)
 	} else if (atomic_load_explicit(&all_ao, memory_order_acquire)) {
 		return TDM_SR_OK;
 	} else {
-		pthread_rwlock_rdlock(&alua_lock);
+		tdm_rwlock_rdlock(&alua_lock);
 		t = tpg_of(dg_of(cmd->lu), cmd->nexus);
 		/* a port in no group of the device group: no restriction */
 		state = t ? t->state : TDM_ALUA_AO;
-		pthread_rwlock_unlock(&alua_lock);
+		tdm_rwlock_unlock(&alua_lock);
 	}
 
 	switch (state) {
@@ -295,7 +297,7 @@ int tdm__rtpg(struct tdm_cmd *cmd)
 	if (!p)
 		return TDM_SR_BUSY;
 	n = hdr;
-	pthread_rwlock_rdlock(&alua_lock);
+	tdm_rwlock_rdlock(&alua_lock);
 	dg = dg_of(cmd->lu);
 	if (dg) {
 		for (size_t i = 0; i < dg->ntpgs; i++)
@@ -307,7 +309,7 @@ int tdm__rtpg(struct tdm_cmd *cmd)
 
 		n += put_tpg(p + n, RTPG_MAX - n, &t, cmd->nexus, true);
 	}
-	pthread_rwlock_unlock(&alua_lock);
+	tdm_rwlock_unlock(&alua_lock);
 	/* RETURN DATA LENGTH: what follows the four bytes */
 	tdm_put_be32(p, (uint32_t)(n - 4));
 	if (ext) {
@@ -357,7 +359,7 @@ static int alua_apply(struct tdm_lu *lu, const struct tdm_alua_req *reqs,
 	int r, sr = TDM_SR_OK;
 
 	memset(info, 0, sizeof(*info));
-	pthread_rwlock_wrlock(&alua_lock);
+	tdm_rwlock_wrlock(&alua_lock);
 	dg = dg_of(lu);
 	hit = calloc(model.ndgs ? model.ndgs : 1, sizeof(*hit));
 	if (!dg || !hit)
@@ -372,7 +374,7 @@ static int alua_apply(struct tdm_lu *lu, const struct tdm_alua_req *reqs,
 		if (nchg)
 			ua_collect(&job, NULL, hit);
 	}
-	pthread_rwlock_unlock(&alua_lock);
+	tdm_rwlock_unlock(&alua_lock);
 	/* SPC-4 5.15.2.6: every I_T nexus but the one that asked */
 	if (!r)
 		ua_raise(&job, sender);
@@ -420,7 +422,7 @@ size_t tdm__alua_ports(uint16_t **out)
 {
 	size_t n = 0, k = 0;
 
-	pthread_rwlock_rdlock(&alua_lock);
+	tdm_rwlock_rdlock(&alua_lock);
 	for (size_t i = 0; i < model.ndgs; i++)
 		for (size_t j = 0; j < model.dgs[i].ntpgs; j++)
 			n += model.dgs[i].tpgs[j].nports;
@@ -429,7 +431,7 @@ size_t tdm__alua_ports(uint16_t **out)
 		for (size_t j = 0; j < model.dgs[i].ntpgs; j++)
 			for (size_t p = 0; p < model.dgs[i].tpgs[j].nports; p++)
 				(*out)[k++] = model.dgs[i].tpgs[j].ports[p];
-	pthread_rwlock_unlock(&alua_lock);
+	tdm_rwlock_unlock(&alua_lock);
 	return *out ? k : 0;
 }
 
@@ -437,7 +439,7 @@ size_t tdm__alua_states(struct tdm__alua_st **out)
 {
 	size_t n = 0, k = 0;
 
-	pthread_rwlock_rdlock(&alua_lock);
+	tdm_rwlock_rdlock(&alua_lock);
 	for (size_t i = 0; i < model.ndgs; i++)
 		n += model.dgs[i].implicit ? 0 : model.dgs[i].ntpgs;
 	*out = calloc(n ? n : 1, sizeof(**out));
@@ -453,7 +455,7 @@ size_t tdm__alua_states(struct tdm__alua_st **out)
 			e->status = dg->tpgs[j].status;
 		}
 	}
-	pthread_rwlock_unlock(&alua_lock);
+	tdm_rwlock_unlock(&alua_lock);
 	return *out ? k : 0;
 }
 
@@ -466,10 +468,10 @@ int tdm__alua_set_state_status(const char *dg, uint16_t group_id, uint8_t state,
 	size_t n = 0;
 	int r;
 
-	pthread_rwlock_wrlock(&alua_lock);
+	tdm_rwlock_wrlock(&alua_lock);
 	hit = calloc(model.ndgs ? model.ndgs : 1, sizeof(*hit));
 	if (!hit) {
-		pthread_rwlock_unlock(&alua_lock);
+		tdm_rwlock_unlock(&alua_lock);
 		return -ENOMEM;
 	}
 	r = tdm_alua_set_state(&model, dg, group_id, state, status, &chg, &n);
@@ -478,7 +480,7 @@ int tdm__alua_set_state_status(const char *dg, uint16_t group_id, uint8_t state,
 	update_all_ao();
 	if (n)
 		ua_collect(&job, NULL, hit);
-	pthread_rwlock_unlock(&alua_lock);
+	tdm_rwlock_unlock(&alua_lock);
 	ua_raise(&job, NULL);
 	free(hit);
 	free(chg);

@@ -202,14 +202,14 @@ bool tdm__range_lock(struct tdm__range *r)
 
 	r->state = RL_WAITING;
 	r->async = false;
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	tdm_list_add_tail(&lu->rl_queue, &r->link);
 	atomic_fetch_add(&lu->rl_active, 1);
 	evaluate(lu);
 	granted = r->state == RL_GRANTED;
 	if (!granted)
 		r->async = true; /* evaluate() posts r->granted later */
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 	return granted;
 }
 
@@ -217,11 +217,11 @@ void tdm__range_unlock(struct tdm__range *r)
 {
 	struct tdm_lu *lu = r->lu;
 
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	tdm_list_del(&r->link);
 	atomic_fetch_sub(&lu->rl_active, 1);
 	evaluate(lu);
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 }
 
 bool tdm__range_park(struct tdm_cmd *cmd)
@@ -234,7 +234,7 @@ bool tdm__range_park(struct tdm_cmd *cmd)
 
 	if (!cmd_range(cmd, &a, &b) || is_lock_op(cmd->op))
 		return false;
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	tdm_list_for_each (pos, &lu->rl_queue) {
 		const struct tdm__range *q =
 			tdm_list_entry(pos, struct tdm__range, link);
@@ -245,12 +245,12 @@ bool tdm__range_park(struct tdm_cmd *cmd)
 		}
 	}
 	if (!conflict) {
-		pthread_mutex_unlock(&lu->lock);
+		tdm_mutex_unlock(&lu->lock);
 		return false;
 	}
 	e = calloc(1, sizeof(*e));
 	if (!e) {
-		pthread_mutex_unlock(&lu->lock);
+		tdm_mutex_unlock(&lu->lock);
 		tdm__cmd_done(cmd, TDM_SR_BUSY);
 		return true;
 	}
@@ -262,7 +262,7 @@ bool tdm__range_park(struct tdm_cmd *cmd)
 	tdm_list_add_tail(&lu->rl_queue, &e->link);
 	/* cmd no longer counts as in flight: locks may be granted */
 	evaluate(lu);
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 	return true;
 }
 
@@ -270,9 +270,9 @@ void tdm__range_cmd_done(struct tdm_cmd *cmd)
 {
 	struct tdm_lu *lu = cmd->lu;
 
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	evaluate(lu);
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 }
 
 /* ---- shared helpers ---- */

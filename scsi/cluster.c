@@ -55,12 +55,12 @@ static struct {
 	const struct tdm_cluster_link_ops *ops;
 	const struct tdm_cluster_ext *ext;
 	atomic_bool on, serving;
-	bool wait_stable; /* main loop only */
-	pthread_mutex_t lock;
+	bool wait_stable;      /* main loop only */
+	struct tdm_mutex lock; /* pending, next_req */
 	struct tdm_list pending;
 	uint64_t next_req;
 } cl = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.lock = TDM_MUTEX_INITIALIZER(TDM__LOCK_CLUSTER, "cl.lock"),
 	.pending = TDM_LIST_INIT(cl.pending),
 	.next_req = 1,
 };
@@ -123,10 +123,10 @@ static struct pending *pending_add(struct tdm_cmd *cmd,
 	p->cmd = cmd;
 	p->done = done;
 	p->done_arg = arg;
-	pthread_mutex_lock(&cl.lock);
+	tdm_mutex_lock(&cl.lock);
 	p->req = cl.next_req++;
 	tdm_list_add_tail(&cl.pending, &p->link);
-	pthread_mutex_unlock(&cl.lock);
+	tdm_mutex_unlock(&cl.lock);
 	return p;
 }
 
@@ -136,7 +136,7 @@ static struct pending *pending_find(uint64_t req, bool keep)
 	struct pending *found = NULL;
 	struct tdm_list *pos;
 
-	pthread_mutex_lock(&cl.lock);
+	tdm_mutex_lock(&cl.lock);
 	tdm_list_for_each (pos, &cl.pending) {
 		struct pending *p = tdm_list_entry(pos, struct pending, link);
 
@@ -147,7 +147,7 @@ static struct pending *pending_find(uint64_t req, bool keep)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&cl.lock);
+	tdm_mutex_unlock(&cl.lock);
 	return found;
 }
 
@@ -293,10 +293,10 @@ int tdm_cluster_order_raw(uint8_t kind, const void *payload, size_t len,
 		return -ENOMEM;
 	p->done = done;
 	p->done_arg = arg;
-	pthread_mutex_lock(&cl.lock);
+	tdm_mutex_lock(&cl.lock);
 	p->req = cl.next_req++;
 	tdm_list_add_tail(&cl.pending, &p->link);
-	pthread_mutex_unlock(&cl.lock);
+	tdm_mutex_unlock(&cl.lock);
 	req = p->req;
 	r = cl.ops->send_order(req, kind, payload, len);
 	if (r < 0) {
@@ -446,13 +446,13 @@ void tdm_cluster_reject_all(void)
 {
 	struct tdm_list all = TDM_LIST_INIT(all), *pos, *tmp;
 
-	pthread_mutex_lock(&cl.lock);
+	tdm_mutex_lock(&cl.lock);
 	while (!tdm_list_empty(&cl.pending)) {
 		pos = cl.pending.next;
 		tdm_list_del(pos);
 		tdm_list_add_tail(&all, pos);
 	}
-	pthread_mutex_unlock(&cl.lock);
+	tdm_mutex_unlock(&cl.lock);
 	tdm_list_for_each_safe (pos, tmp, &all) {
 		tdm_list_del(pos);
 		struct pending *p = tdm_list_entry(pos, struct pending, link);

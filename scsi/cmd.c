@@ -93,10 +93,10 @@ static void lu_unlink(struct tdm_cmd *cmd)
 		return;
 	/* under the lock: a command queued after this one on another
 	 * thread writes lu_link.next (ThreadSanitizer, test_caw) */
-	pthread_mutex_lock(&cmd->lu->lock);
+	tdm_mutex_lock(&cmd->lu->lock);
 	if (!tdm_list_empty(&cmd->lu_link))
 		tdm_list_del(&cmd->lu_link);
-	pthread_mutex_unlock(&cmd->lu->lock);
+	tdm_mutex_unlock(&cmd->lu->lock);
 }
 
 /*
@@ -113,11 +113,11 @@ static void finish(struct tdm_cmd *cmd, int sr,
 	if (sr == TDM__SR_ASYNC || sr < 0 || sr >= TDM__SR_COUNT)
 		sr = TDM_SR_HW_ERROR;
 	if (lu) {
-		pthread_mutex_lock(&lu->lock);
+		tdm_mutex_lock(&lu->lock);
 		cmd->state = TDM_CMD_DONE;
 		tmf = cmd->tmf;
 		cmd->tmf = NULL;
-		pthread_mutex_unlock(&lu->lock);
+		tdm_mutex_unlock(&lu->lock);
 		/* scsi/caw.c: a range lock may wait for this command */
 		if (atomic_load(&lu->rl_active))
 			tdm__range_cmd_done(cmd);
@@ -146,6 +146,7 @@ static void finish(struct tdm_cmd *cmd, int sr,
 		cmd->status = TDM_STATUS_GOOD;
 		cmd->sense_len = 0;
 	}
+	tdm_lock_assert_none("ops->queue_status");
 	cmd->nexus->ops->queue_status(cmd);
 	if (tmf)
 		tdm__tmf_cmd_done(tmf);
@@ -209,9 +210,9 @@ void tdm_cmd_execute(struct tdm_cmd *cmd)
 	int sr;
 
 	if (cmd->lu) {
-		pthread_mutex_lock(&cmd->lu->lock);
+		tdm_mutex_lock(&cmd->lu->lock);
 		cmd->state = TDM_CMD_EXEC;
-		pthread_mutex_unlock(&cmd->lu->lock);
+		tdm_mutex_unlock(&cmd->lu->lock);
 		count_stats(cmd);
 	} else {
 		cmd->state = TDM_CMD_EXEC;
@@ -245,9 +246,9 @@ static int gate(struct tdm_cmd *cmd)
 	if (ro)
 		cmd->lun_flags |= TDM_LUNF_READ_ONLY;
 	if (cmd->lu) {
-		pthread_mutex_lock(&cmd->lu->lock);
+		tdm_mutex_lock(&cmd->lu->lock);
 		tdm_list_add_tail(&cmd->lu->cmds, &cmd->lu_link);
-		pthread_mutex_unlock(&cmd->lu->lock);
+		tdm_mutex_unlock(&cmd->lu->lock);
 	}
 
 	cmd->op = tdm__op_lookup(cmd, &bad_sa);
@@ -346,12 +347,13 @@ void tdm_cmd_submit(struct tdm_cmd *cmd)
 	}
 	if (cmd->dir == TDM_DIR_WRITE && cmd->data_len) {
 		if (cmd->lu) {
-			pthread_mutex_lock(&cmd->lu->lock);
+			tdm_mutex_lock(&cmd->lu->lock);
 			cmd->state = TDM_CMD_WRITE_PENDING;
-			pthread_mutex_unlock(&cmd->lu->lock);
+			tdm_mutex_unlock(&cmd->lu->lock);
 		} else {
 			cmd->state = TDM_CMD_WRITE_PENDING;
 		}
+		tdm_lock_assert_none("ops->write_pending");
 		nx->ops->write_pending(cmd);
 		return;
 	}

@@ -17,7 +17,9 @@
 #include "scsi/scsi_int.h"
 #include "lib/log.h"
 
-static pthread_mutex_t lus_lock = PTHREAD_MUTEX_INITIALIZER;
+/* all_lus, next_serial (scsi/README.md "Locks") */
+static struct tdm_mutex lus_lock =
+	TDM_MUTEX_INITIALIZER(TDM__LOCK_LUS, "lus_lock");
 static struct tdm_list all_lus = TDM_LIST_INIT(all_lus);
 static uint64_t next_serial = 1;
 
@@ -199,7 +201,7 @@ int tdm__lu_open(const struct tdm_conf_device *conf, struct tdm_lu **out,
 		free(lu);
 		return r;
 	}
-	pthread_mutex_init(&lu->lock, NULL);
+	tdm_mutex_init(&lu->lock, TDM__LOCK_LU, "lu->lock");
 	tdm_list_init(&lu->cmds);
 	tdm_list_init(&lu->rl_queue); /* range locks (scsi/caw.c) */
 	tdm__pr_lu_init(lu); /* PR: restore APTPL state (scsi/pr_scsi.c) */
@@ -207,10 +209,10 @@ int tdm__lu_open(const struct tdm_conf_device *conf, struct tdm_lu **out,
 	lu->mode_saved = lu->mode;
 	atomic_init(&lu->refcnt, 1);
 
-	pthread_mutex_lock(&lus_lock);
+	tdm_mutex_lock(&lus_lock);
 	lu->serial = next_serial++;
 	tdm_list_add_tail(&all_lus, &lu->all_link);
-	pthread_mutex_unlock(&lus_lock);
+	tdm_mutex_unlock(&lus_lock);
 	*out = lu;
 	return 0;
 }
@@ -225,14 +227,14 @@ void tdm__lu_put(struct tdm_lu *lu)
 	if (atomic_fetch_sub_explicit(&lu->refcnt, 1, memory_order_acq_rel) !=
 	    1)
 		return;
-	pthread_mutex_lock(&lus_lock);
+	tdm_mutex_lock(&lus_lock);
 	tdm_list_del(&lu->all_link);
-	pthread_mutex_unlock(&lus_lock);
+	tdm_mutex_unlock(&lus_lock);
 	log_info("%s: closed", lu->name);
 	lu->bs.ops->close(&lu->bs);
 	tdm__pr_lu_fini(lu); /* PR: scsi/pr_scsi.c */
 	free(lu->spc2_id);
-	pthread_mutex_destroy(&lu->lock);
+	tdm_mutex_destroy(&lu->lock);
 	free(lu);
 }
 
@@ -242,7 +244,7 @@ struct tdm_lu **tdm__all_lus(size_t *n)
 	struct tdm_list *pos;
 	size_t cnt = 0, i = 0;
 
-	pthread_mutex_lock(&lus_lock);
+	tdm_mutex_lock(&lus_lock);
 	tdm_list_for_each (pos, &all_lus)
 		cnt++;
 	v = calloc(cnt ? cnt : 1, sizeof(*v));
@@ -261,7 +263,7 @@ struct tdm_lu **tdm__all_lus(size_t *n)
 				v[i++] = lu;
 		}
 	}
-	pthread_mutex_unlock(&lus_lock);
+	tdm_mutex_unlock(&lus_lock);
 	*n = i;
 	return v;
 }

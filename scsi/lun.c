@@ -75,19 +75,19 @@ int tdm__spc_report_luns(struct tdm_cmd *cmd)
 	size_t n = 0, i, len;
 	bool all = cmd->cdb[2] == 0x00 || cmd->cdb[2] == 0x02;
 
-	pthread_rwlock_rdlock(&tdm__reg_lock);
+	tdm_rwlock_rdlock(&tdm__reg_lock);
 	map = cmd->nexus ? cmd->nexus->map : NULL;
 	if (all && map)
 		n = map->n;
 	len = 8 + 8 * (n ? n : (all ? 1 : 0));
 	p = calloc(1, len);
 	if (!p) {
-		pthread_rwlock_unlock(&tdm__reg_lock);
+		tdm_rwlock_unlock(&tdm__reg_lock);
 		return TDM_SR_ABORTED_NO_RESOURCES;
 	}
 	for (i = 0; i < n; i++)
 		tdm_put_be64(p + 8 + 8 * i, tdm__lun_encode(map->ents[i].lun));
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 	/* an initiator that sees no LU still finds LUN 0, which answers
 	 * INQUIRY with peripheral qualifier 011b */
 	tdm_put_be32(p, (uint32_t)(len - 8)); /* LUN LIST LENGTH: untruncated */

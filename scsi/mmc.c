@@ -85,9 +85,9 @@ static uint16_t current_profile(struct tdm_lu *lu)
 
 static void set_event(struct tdm_lu *lu, uint8_t ev)
 {
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	lu->mmc_event = ev;
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 }
 
 /* ---- INQUIRY ---- */
@@ -153,9 +153,9 @@ int tdm__mmc_start_stop(struct tdm_cmd *cmd)
 		/* an empty drive: the tray opens and closes, nothing to
 		 * start (MMC-6 START STOP UNIT, table "Start/Stop and
 		 * Eject operations") */
-		pthread_mutex_lock(&lu->lock);
+		tdm_mutex_lock(&lu->lock);
 		prevent = lu->prevent;
-		pthread_mutex_unlock(&lu->lock);
+		tdm_mutex_unlock(&lu->lock);
 		if (loej && prevent)
 			return TDM_SR_MEDIUM_REMOVAL_PREVENTED;
 		if (start && !loej)
@@ -224,9 +224,9 @@ static size_t mode_page(struct tdm_lu *lu, uint8_t code, int pc, uint8_t *p)
 	 * no audio; tray loading, eject, lock */
 	p[2] = 0x08;		   /* DVD-ROM Read */
 	p[6] = 0x20 | 0x08 | 0x01; /* tray, Eject, Lock */
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	prevent = lu->prevent;
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 	if (pc == 0 && prevent)
 		p[6] |= 0x02; /* Lock State */
 	/* maximum and current read speed (obsolete fields), kB/s: 48x */
@@ -529,7 +529,7 @@ int tdm__mmc_gesn(struct tdm_cmd *cmd)
 	}
 	present = medium_present(lu);
 	open = tray_open(lu);
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	if (req & (1u << NC_MEDIA)) {
 		ev = lu->mmc_event;
 		/* polled: a reported event is consumed, but only when the
@@ -537,7 +537,7 @@ int tdm__mmc_gesn(struct tdm_cmd *cmd)
 		if (ev && cmd->alloc_len >= 8)
 			lu->mmc_event = ME_NO_CHANGE;
 	}
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 	tdm_put_be16(p, 6); /* EVENT DESCRIPTOR LENGTH */
 	if ((req & (1u << NC_MEDIA)) && (ev || !(req & (1u << NC_OP_CHANGE)))) {
 		/* media event descriptor */
@@ -730,9 +730,9 @@ int tdm__mmc_change_medium(struct tdm_lu *lu,
 		return r;
 	present = nbs.size != 0;
 	for (;;) {
-		pthread_mutex_lock(&lu->lock);
+		tdm_mutex_lock(&lu->lock);
 		if (lu->prevent) {
-			pthread_mutex_unlock(&lu->lock);
+			tdm_mutex_unlock(&lu->lock);
 			nbs.ops->close(&nbs);
 			snprintf(err, errlen,
 				 "%s: medium removal is prevented by an "
@@ -743,7 +743,7 @@ int tdm__mmc_change_medium(struct tdm_lu *lu,
 		}
 		if (!lu_busy(lu))
 			break;
-		pthread_mutex_unlock(&lu->lock);
+		tdm_mutex_unlock(&lu->lock);
 		if (++tries > 200) { /* 2 s of commands without a gap */
 			nbs.ops->close(&nbs);
 			snprintf(err, errlen,
@@ -762,7 +762,7 @@ int tdm__mmc_change_medium(struct tdm_lu *lu,
 	snprintf(lu->conf.filename, sizeof(lu->conf.filename), "%s",
 		 conf->filename);
 	lu->mmc_event = present ? ME_NEW_MEDIA : ME_MEDIA_REMOVAL;
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 	obs.ops->close(&obs);
 	/* loaded and started: an earlier eject by START STOP UNIT ends */
 	tdm__lu_medium_inserted(lu);

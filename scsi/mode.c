@@ -162,10 +162,10 @@ int tdm__spc_mode_sense(struct tdm_cmd *cmd)
 
 	if (pc == PC_DEFAULT)
 		mode_defaults(lu, &m);
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	if (pc != PC_DEFAULT)
 		m = lu->mode;
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 
 	memset(p, 0, sizeof(p));
 	/* SBC-3 device-specific parameter: WP, DPOFUA (DPO and FUA bits
@@ -371,7 +371,7 @@ int tdm__spc_mode_select(struct tdm_cmd *cmd)
 
 	if (!cmd->data_len)
 		return TDM_SR_OK; /* no parameter list: not an error */
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	m = lu->mode;
 	sr = select_parse(cmd, &lu->mode, &m);
 	if (sr == TDM_SR_OK && mode_differs(&m, &lu->mode)) {
@@ -384,7 +384,7 @@ int tdm__spc_mode_select(struct tdm_cmd *cmd)
 		lu->mode.mrie = m.mrie;
 		changed = true;
 	}
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 	/* SPC-4 MODE SELECT: the other I_T nexuses learn about it */
 	if (changed)
 		tdm__ua_raise_lu(lu, TDM_SR_UA_MODE_PARAMS_CHANGED, cmd->nexus);

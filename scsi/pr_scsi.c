@@ -35,7 +35,10 @@
  * TransportID for every registration a LU can hold) */
 #define PR_PARAM_MAX (1u << 20)
 
-static pthread_mutex_t pr_out_lock = PTHREAD_MUTEX_INITIALIZER;
+/* one PR OUT or state load at a time, lu->pr replaced only under it;
+ * the outermost of the core (scsi/README.md "Locks") */
+static struct tdm_mutex pr_out_lock =
+	TDM_MUTEX_INITIALIZER(TDM__LOCK_PR_OUT, "pr_out_lock");
 static pthread_once_t dir_once = PTHREAD_ONCE_INIT;
 static char state_dir[PATH_MAX];
 
@@ -192,9 +195,9 @@ bool tdm__pr_conflict(struct tdm_cmd *cmd)
 	if (tdm__pr_nexus_id(cmd->nexus, &nx) < 0)
 		return true;
 	allowed = allowed_bits(cmd);
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	conflict = tdm_pr_check(lu->pr, &nx, allowed) != TDM_SR_OK;
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 	return conflict;
 }
 
@@ -292,7 +295,7 @@ int tdm__pr_in(struct tdm_cmd *cmd)
 	if ((cmd->cdb[1] & 0x1F) == TDM_PR_REPORT_CAPABILITIES)
 		ac = allow_commands();
 	tdm_pr_state_init(&empty);
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	st = lu->pr ? lu->pr : &empty;
 	switch (cmd->cdb[1] & 0x1F) {
 	case TDM_PR_READ_KEYS:
@@ -308,10 +311,10 @@ int tdm__pr_in(struct tdm_cmd *cmd)
 		n = tdm_pr_in_read_full_status(st, cmd->buf, cap);
 		break;
 	default: /* the opcode table knows only the four */
-		pthread_mutex_unlock(&lu->lock);
+		tdm_mutex_unlock(&lu->lock);
 		return tdm__cdb_err(cmd, 1, 4);
 	}
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 	cmd->data_len = (uint32_t)(n < cap ? n : cap);
 	return TDM_SR_OK;
 }
@@ -365,7 +368,7 @@ static void carry_out(struct tdm_lu *lu, const struct tdm_nexus *sender,
 
 	if (!res->nua && !res->nabort)
 		return;
-	pthread_rwlock_rdlock(&tdm__reg_lock);
+	tdm_rwlock_rdlock(&tdm__reg_lock);
 	tdm_list_for_each (pos, &tdm__nexuses) {
 		struct tdm_nexus *nx =
 			tdm_list_entry(pos, struct tdm_nexus, link);
@@ -385,7 +388,7 @@ static void carry_out(struct tdm_lu *lu, const struct tdm_nexus *sender,
 			}
 		}
 	}
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 }
 
 /* Make the APTPL file say st (prev: the state it says now). */
@@ -430,14 +433,14 @@ static int pr_apply(struct tdm_lu *lu, const struct tdm_pr_op *op,
 	ports.n = nids;
 	ports.ids = ids;
 
-	pthread_mutex_lock(&pr_out_lock);
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&pr_out_lock);
+	tdm_mutex_lock(&lu->lock);
 	spc2 = spc2 && tdm__spc2_held(lu);
 	if (next && lu->pr && tdm_pr_state_copy(next, lu->pr) < 0) {
 		free(next);
 		next = NULL;
 	}
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 
 	if (!next || !ids)
 		sr = TDM_SR_INSUFFICIENT_REGISTRATION_RESOURCES;
@@ -455,7 +458,7 @@ static int pr_apply(struct tdm_lu *lu, const struct tdm_pr_op *op,
 		tdm_pr_result_free(res);
 	}
 	if (sr == TDM_SR_OK && res->changed) {
-		pthread_mutex_lock(&lu->lock);
+		tdm_mutex_lock(&lu->lock);
 		if (spc2 && tdm__spc2_held(lu)) {
 			/* an SPC-2 RESERVE came in between */
 			sr = TDM_SR_RESERVATION_CONFLICT;
@@ -465,13 +468,13 @@ static int pr_apply(struct tdm_lu *lu, const struct tdm_pr_op *op,
 			next = old;
 			atomic_store(&lu->pr_flags, pr_flags_of(lu->pr));
 		}
-		pthread_mutex_unlock(&lu->lock);
+		tdm_mutex_unlock(&lu->lock);
 		if (sr != TDM_SR_OK) {
 			persist(lu, cur, next); /* the file back as it was */
 			tdm_pr_result_free(res);
 		}
 	}
-	pthread_mutex_unlock(&pr_out_lock);
+	tdm_mutex_unlock(&pr_out_lock);
 
 	if (next) {
 		tdm_pr_state_free(next);
@@ -536,14 +539,14 @@ int tdm__pr_snapshot(struct tdm_lu *lu, uint8_t **buf, size_t *len)
 	int r = 0;
 
 	tdm_pr_state_init(&empty);
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	n = tdm_pr_encoded_size(lu->pr ? lu->pr : &empty);
 	*buf = malloc(n ? n : 1);
 	if (!*buf)
 		r = -ENOMEM;
 	else
 		*len = tdm_pr_encode(lu->pr ? lu->pr : &empty, *buf, n);
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 	return r;
 }
 
@@ -562,15 +565,15 @@ int tdm__pr_load(struct tdm_lu *lu, const uint8_t *buf, size_t len)
 		return r;
 	}
 	tdm_pr_state_init(&empty);
-	pthread_mutex_lock(&pr_out_lock);
+	tdm_mutex_lock(&pr_out_lock);
 	/* the APTPL file says what the cluster says, before anyone sees it */
 	r = persist(lu, next, lu->pr ? lu->pr : &empty);
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	old = lu->pr;
 	lu->pr = next;
 	atomic_store(&lu->pr_flags, pr_flags_of(lu->pr));
-	pthread_mutex_unlock(&lu->lock);
-	pthread_mutex_unlock(&pr_out_lock);
+	tdm_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&pr_out_lock);
 	if (old) {
 		tdm_pr_state_free(old);
 		free(old);

@@ -14,9 +14,28 @@
 #include "tandem/backstore.h"
 #include "tandem/config.h"
 #include "lib/list.h"
+#include "lib/lockorder.h"
 #include "tandem/scsi.h"
 #include "tandem/transport.h"
 #include "pr-sync/pr.h"
+
+/*
+ * The core's locks, outermost first: a thread takes one only while the
+ * locks it holds rank lower (lib/lockorder.h; scsi/README.md "Locks" says
+ * what each protects and who takes it).
+ */
+enum {
+	TDM__LOCK_PR_OUT = TDM_LOCK_RANK_SCSI,	     /* pr_scsi.c pr_out_lock */
+	TDM__LOCK_MEDIUM = TDM_LOCK_RANK_SCSI + 10,  /* unit_state.c */
+	TDM__LOCK_ALUA = TDM_LOCK_RANK_SCSI + 20,    /* alua_scsi.c (rw) */
+	TDM__LOCK_REG = TDM_LOCK_RANK_SCSI + 30,     /* tdm__reg_lock (rw) */
+	TDM__LOCK_CONF = TDM_LOCK_RANK_SCSI + 40,    /* target.c conf_lock */
+	TDM__LOCK_LU = TDM_LOCK_RANK_SCSI + 50,	     /* lu->lock */
+	TDM__LOCK_UA = TDM_LOCK_RANK_SCSI + 60,	     /* nx->ua_lock */
+	TDM__LOCK_LUS = TDM_LOCK_RANK_SCSI + 70,     /* lu.c lus_lock */
+	TDM__LOCK_XCOPY = TDM_LOCK_RANK_SCSI + 80,   /* xcopy.c xc_lock */
+	TDM__LOCK_CLUSTER = TDM_LOCK_RANK_SCSI + 90, /* cluster.c cl.lock */
+};
 
 /* An exec handler returns a sense reason, or this when it will call
  * tdm__cmd_done() later. */
@@ -122,8 +141,8 @@ struct tdm_lu {
 	char revision[5];
 	char t10_dev_id[64];
 
-	pthread_mutex_t lock; /* everything below */
-	struct tdm_list cmds; /* commands in TDM_CMD_EXEC */
+	struct tdm_mutex lock; /* everything below; TDM__LOCK_LU */
+	struct tdm_list cmds;  /* commands in TDM_CMD_EXEC */
 	struct tdm_mode_state mode;
 	struct tdm_mode_state mode_saved;
 	struct tdm_nexus *spc2_holder; /* SPC-2 RESERVE holder (one head) */
@@ -214,7 +233,7 @@ struct tdm_nexus {
 	const struct tdm_lunmap *map;
 	char group[64]; /* initiator group that gave the map, "" = default */
 
-	pthread_mutex_t ua_lock;
+	struct tdm_mutex ua_lock; /* uas; TDM__LOCK_UA */
 	struct tdm_list uas;
 	atomic_int nua;
 
@@ -223,8 +242,9 @@ struct tdm_nexus {
 	uint64_t created_ns;
 };
 
-/* The registry: the running objects built from the current config. */
-extern pthread_rwlock_t tdm__reg_lock;
+/* The registry: the running objects built from the current config
+ * (TDM__LOCK_REG). */
+extern struct tdm_rwlock tdm__reg_lock;
 
 /* Resolve a command's LUN (takes a ref on the LU); NULL if not mapped. */
 struct tdm_lu *tdm__lun_lookup(struct tdm_nexus *nx, uint64_t lun,
@@ -486,7 +506,9 @@ void tdm__pr_lu_init(struct tdm_lu *lu);
 void tdm__pr_lu_fini(struct tdm_lu *lu);
 /* Under lu->lock: registrations exist, so SPC-2 RESERVE conflicts. */
 bool tdm__pr_blocks_spc2(struct tdm_lu *lu);
-/* Abort the tasks of nx on lu (PREEMPT AND ABORT). */
+/* Abort the tasks of nx on lu (PREEMPT AND ABORT); may be called with
+ * tdm__reg_lock held: those waiting for data-out go back to their
+ * transport later, from their loop, never from inside the call. */
 void tdm__abort_lu_nexus(struct tdm_lu *lu, struct tdm_nexus *nx);
 /* Abort every task of lu, whichever nexus (a LU reset on another head). */
 void tdm__abort_lu_all(struct tdm_lu *lu);

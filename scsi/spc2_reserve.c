@@ -82,19 +82,19 @@ bool tdm__spc2_get(struct tdm_lu *lu, struct tdm_pr_nexus *id)
 {
 	bool held;
 
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	held = atomic_load(&lu->spc2_held) && lu->spc2_id;
 	if (held)
 		*id = *lu->spc2_id;
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 	return held;
 }
 
 void tdm__spc2_set(struct tdm_lu *lu, const struct tdm_pr_nexus *id)
 {
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	id_set(lu, id);
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 }
 
 static int order_from(struct tdm_cmd *cmd, uint8_t kind)
@@ -113,27 +113,27 @@ int tdm__spc2_apply(struct tdm_lu *lu, uint8_t kind,
 
 	switch (kind) {
 	case TDM__ORD_SPC2_RESERVE:
-		pthread_mutex_lock(&lu->lock);
+		tdm_mutex_lock(&lu->lock);
 		if (tdm__pr_blocks_spc2(lu)) /* SPC-4 5.13.3 */
 			sr = TDM_SR_RESERVATION_CONFLICT;
 		else if (!atomic_load(&lu->spc2_held) || id_holds(lu, id))
 			id_set(lu, id);
 		else
 			sr = TDM_SR_RESERVATION_CONFLICT;
-		pthread_mutex_unlock(&lu->lock);
+		tdm_mutex_unlock(&lu->lock);
 		break;
 	case TDM__ORD_SPC2_RELEASE:
 	case TDM__ORD_NEXUS_GONE:
-		pthread_mutex_lock(&lu->lock);
+		tdm_mutex_lock(&lu->lock);
 		if (id_holds(lu, id))
 			id_set(lu, NULL);
-		pthread_mutex_unlock(&lu->lock);
+		tdm_mutex_unlock(&lu->lock);
 		break;
 	case TDM__ORD_LU_RESET:
 	case TDM__ORD_LU_POWER_ON:
-		pthread_mutex_lock(&lu->lock);
+		tdm_mutex_lock(&lu->lock);
 		id_set(lu, NULL);
-		pthread_mutex_unlock(&lu->lock);
+		tdm_mutex_unlock(&lu->lock);
 		/* the head that took the TMF did the rest itself */
 		if (!mine) {
 			tdm__abort_lu_all(lu);
@@ -175,7 +175,7 @@ int tdm__spc_reserve(struct tdm_cmd *cmd)
 
 	if (checked_or_ordered(cmd, TDM__ORD_SPC2_RESERVE, &sr))
 		return sr;
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	h = lu->spc2_holder;
 	if (tdm__pr_blocks_spc2(lu)) /* PR: SPC-4 5.13.3, scsi/pr_scsi.c */
 		sr = TDM_SR_RESERVATION_CONFLICT;
@@ -183,7 +183,7 @@ int tdm__spc_reserve(struct tdm_cmd *cmd)
 		spc2_set_holder(lu, cmd->nexus);
 	else
 		sr = TDM_SR_RESERVATION_CONFLICT;
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 	return sr;
 }
 
@@ -195,10 +195,10 @@ int tdm__spc_release(struct tdm_cmd *cmd)
 	if (checked_or_ordered(cmd, TDM__ORD_SPC2_RELEASE, &sr))
 		return sr;
 	/* SPC-2 RELEASE: from another nexus GOOD, without effect */
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	if (lu->spc2_holder == cmd->nexus)
 		spc2_set_holder(lu, NULL);
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 	return TDM_SR_OK;
 }
 
@@ -216,9 +216,9 @@ static bool held_by_other(struct tdm_cmd *cmd)
 		return false;
 	if (tdm__pr_nexus_id(cmd->nexus, &id) < 0)
 		return true;
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	other = atomic_load(&lu->spc2_held) && !id_holds(lu, &id);
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 	return other;
 }
 
@@ -259,10 +259,10 @@ void tdm__spc2_nexus_gone(struct tdm_nexus *nx)
 	for (i = 0; i < n; i++) {
 		struct tdm_lu *lu = lus[i];
 
-		pthread_mutex_lock(&lu->lock);
+		tdm_mutex_lock(&lu->lock);
 		if (lu->spc2_holder == nx)
 			spc2_set_holder(lu, NULL);
-		pthread_mutex_unlock(&lu->lock);
+		tdm_mutex_unlock(&lu->lock);
 		if (lu->conf.removable)
 			tdm__medium_prevent_drop(lu, nx);
 		tdm__lu_put(lu);
@@ -306,9 +306,9 @@ static void reset(struct tdm_lu *lu, const struct tdm_nexus *issuer,
 		reset_order(kind, lu->name, issuer, tmf);
 	/* a LU reset releases the SPC-2 reservation and every prevention
 	 * of medium removal (SBC-3 PREVENT ALLOW MEDIUM REMOVAL) */
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	spc2_set_holder(lu, NULL);
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 	if (lu->conf.removable)
 		tdm__medium_prevent_drop(lu, NULL);
 }

@@ -7,7 +7,9 @@
  * Locking: tdm__reg_lock (rwlock) guards the registry, every nexus' map
  * pointer and the nexus list. Commands take it for reading to resolve a
  * LUN; tdm_core_apply() takes it for writing only to swap prepared
- * objects in.
+ * objects in, a nexus' creation and end to link and unlink it. Only the
+ * main thread changes the registry (apply, shutdown), so it reads it
+ * there without the lock. conf_lock, inside it, guards reg.conf alone.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,7 +20,9 @@
 #include "tandem/admin.h"
 #include "lib/log.h"
 
-pthread_rwlock_t tdm__reg_lock = PTHREAD_RWLOCK_INITIALIZER;
+/* order: scsi/README.md "Locks" */
+struct tdm_rwlock tdm__reg_lock =
+	TDM_RWLOCK_INITIALIZER(TDM__LOCK_REG, "tdm__reg_lock");
 struct tdm_list tdm__nexuses = TDM_LIST_INIT(tdm__nexuses);
 
 struct conf_ref {
@@ -48,7 +52,9 @@ struct registry {
 };
 
 static struct registry reg;
-static pthread_mutex_t conf_lock = PTHREAD_MUTEX_INITIALIZER;
+/* reg.conf, for tdm_conf_current() (taken inside tdm__reg_lock) */
+static struct tdm_mutex conf_lock =
+	TDM_MUTEX_INITIALIZER(TDM__LOCK_CONF, "conf_lock");
 static uint64_t epoch;
 static uint64_t next_nexus_id = 1;
 
@@ -58,11 +64,11 @@ const struct tdm_conf *tdm_conf_current(void)
 {
 	struct conf_ref *r;
 
-	pthread_mutex_lock(&conf_lock);
+	tdm_mutex_lock(&conf_lock);
 	r = reg.conf;
 	if (r)
 		atomic_fetch_add(&r->ref, 1);
-	pthread_mutex_unlock(&conf_lock);
+	tdm_mutex_unlock(&conf_lock);
 	return r ? &r->c : NULL;
 }
 
@@ -202,7 +208,7 @@ struct tdm_lu *tdm__lun_lookup(struct tdm_nexus *nx, uint64_t lun,
 	struct tdm_lu *lu = NULL;
 	size_t lo, hi;
 
-	pthread_rwlock_rdlock(&tdm__reg_lock);
+	tdm_rwlock_rdlock(&tdm__reg_lock);
 	m = nx->map;
 	lo = 0;
 	hi = m ? m->n : 0;
@@ -220,7 +226,7 @@ struct tdm_lu *tdm__lun_lookup(struct tdm_nexus *nx, uint64_t lun,
 		else
 			hi = mid;
 	}
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 	return lu;
 }
 
@@ -229,7 +235,7 @@ struct tdm_lu **tdm__nexus_lus(struct tdm_nexus *nx, size_t *n)
 	struct tdm_lu **v;
 	size_t i = 0;
 
-	pthread_rwlock_rdlock(&tdm__reg_lock);
+	tdm_rwlock_rdlock(&tdm__reg_lock);
 	v = calloc(nx->map && nx->map->n ? nx->map->n : 1, sizeof(*v));
 	if (v && nx->map) {
 		for (i = 0; i < nx->map->n; i++) {
@@ -237,7 +243,7 @@ struct tdm_lu **tdm__nexus_lus(struct tdm_nexus *nx, size_t *n)
 			tdm__lu_get(v[i]);
 		}
 	}
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 	*n = i;
 	return v;
 }
@@ -246,11 +252,11 @@ uint16_t tdm_target_rel_port(const char *name)
 {
 	uint16_t id = 0;
 
-	pthread_rwlock_rdlock(&tdm__reg_lock);
+	tdm_rwlock_rdlock(&tdm__reg_lock);
 	for (size_t i = 0; i < reg.ntargets && !id; i++)
 		if (strcmp(reg.targets[i].conf->name, name) == 0)
 			id = reg.targets[i].rel_port;
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 	return id;
 }
 
@@ -258,13 +264,13 @@ struct tdm_lu *tdm__lu_by_name(const char *name)
 {
 	struct tdm_lu *lu = NULL;
 
-	pthread_rwlock_rdlock(&tdm__reg_lock);
+	tdm_rwlock_rdlock(&tdm__reg_lock);
 	for (size_t i = 0; i < reg.nlus && !lu; i++)
 		if (strcmp(reg.lus[i]->name, name) == 0)
 			lu = reg.lus[i];
 	if (lu)
 		tdm__lu_get(lu);
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 	return lu;
 }
 
@@ -290,7 +296,7 @@ static void close_nexus_cb(void *arg)
 	struct tdm_list *pos;
 	struct tdm_nexus *found = NULL;
 
-	pthread_rwlock_rdlock(&tdm__reg_lock);
+	tdm_rwlock_rdlock(&tdm__reg_lock);
 	tdm_list_for_each (pos, &tdm__nexuses) {
 		struct tdm_nexus *nx =
 			tdm_list_entry(pos, struct tdm_nexus, link);
@@ -300,7 +306,7 @@ static void close_nexus_cb(void *arg)
 			break;
 		}
 	}
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 	/* the nexus lives on this thread: it cannot go away under us */
 	if (found && found->ops->close_nexus)
 		found->ops->close_nexus(found);
@@ -323,7 +329,7 @@ void tdm__close_target_nexuses(const char *target,
 {
 	struct tdm_list *pos;
 
-	pthread_rwlock_rdlock(&tdm__reg_lock);
+	tdm_rwlock_rdlock(&tdm__reg_lock);
 	tdm_list_for_each (pos, &tdm__nexuses) {
 		struct tdm_nexus *nx =
 			tdm_list_entry(pos, struct tdm_nexus, link);
@@ -331,7 +337,7 @@ void tdm__close_target_nexuses(const char *target,
 		if (nx != except && !strcmp(nx->id.target, target))
 			post_close(nx);
 	}
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 }
 
 static void unit_attention_for_change(struct tdm_nexus *nx,
@@ -512,15 +518,15 @@ int tdm_core_apply(const struct tdm_conf *c, char *err, size_t errlen)
 	}
 
 	/* 3. swap */
-	pthread_rwlock_wrlock(&tdm__reg_lock);
-	pthread_mutex_lock(&conf_lock);
+	tdm_rwlock_wrlock(&tdm__reg_lock);
+	tdm_mutex_lock(&conf_lock);
 	old = reg;
 	reg.conf = ncr;
 	reg.lus = nlus;
 	reg.nlus = c->ndevices;
 	reg.targets = ntargets;
 	reg.ntargets = c->ntargets;
-	pthread_mutex_unlock(&conf_lock);
+	tdm_mutex_unlock(&conf_lock);
 	tdm_list_for_each (pos, &tdm__nexuses) {
 		struct tdm_nexus *nx =
 			tdm_list_entry(pos, struct tdm_nexus, link);
@@ -540,7 +546,7 @@ int tdm_core_apply(const struct tdm_conf *c, char *err, size_t errlen)
 		unit_attention_for_change(nx, prevmap, nx->map);
 	}
 	epoch++;
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 	/* alua/: port groups and states of the new configuration; raises
 	 * ASYMMETRIC ACCESS STATE CHANGED (scsi/alua_scsi.c) */
 	tdm__alua_apply(c);
@@ -562,12 +568,12 @@ uint16_t *tdm__target_ports(size_t *n)
 	/* this head's targets, and the ports of other heads that the
 	 * DEVICE_GROUPs name (ALL_TG_PT covers every head); pr-sync sorts
 	 * them and needs no duplicates */
-	pthread_rwlock_rdlock(&tdm__reg_lock);
+	tdm_rwlock_rdlock(&tdm__reg_lock);
 	v = calloc(reg.ntargets + ng + 1, sizeof(*v));
 	for (i = 0; v && i < reg.ntargets; i++)
 		v[i] = reg.targets[i].rel_port;
 	k = v ? reg.ntargets : 0;
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 	for (i = 0; v && grp && i < ng; i++) {
 		size_t j = 0;
 
@@ -585,9 +591,9 @@ uint64_t tdm_core_epoch(void)
 {
 	uint64_t e;
 
-	pthread_rwlock_rdlock(&tdm__reg_lock);
+	tdm_rwlock_rdlock(&tdm__reg_lock);
 	e = epoch;
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 	return e;
 }
 
@@ -596,12 +602,12 @@ void tdm_core_shutdown(void)
 	struct registry old;
 	size_t i;
 
-	pthread_rwlock_wrlock(&tdm__reg_lock);
-	pthread_mutex_lock(&conf_lock);
+	tdm_rwlock_wrlock(&tdm__reg_lock);
+	tdm_mutex_lock(&conf_lock);
 	old = reg;
 	memset(&reg, 0, sizeof(reg));
-	pthread_mutex_unlock(&conf_lock);
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_mutex_unlock(&conf_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 	tdm__alua_shutdown(); /* scsi/alua_scsi.c */
 	for (i = 0; i < old.nlus; i++)
 		tdm__lu_put(old.lus[i]);
@@ -615,7 +621,7 @@ void tdm_core_shutdown(void)
 static void nexus_free(struct tdm_nexus *nx)
 {
 	tdm__ua_clear_nexus(nx);
-	pthread_mutex_destroy(&nx->ua_lock);
+	tdm_mutex_destroy(&nx->ua_lock);
 	free(nx);
 }
 
@@ -629,7 +635,7 @@ static struct tdm_nexus *nexus_alloc(const struct tdm_transport_ops *ops,
 	nx->ops = ops;
 	nx->loop = loop;
 	nx->priv = priv;
-	pthread_mutex_init(&nx->ua_lock, NULL);
+	tdm_mutex_init(&nx->ua_lock, TDM__LOCK_UA, "nx->ua_lock");
 	tdm_list_init(&nx->uas);
 	atomic_init(&nx->nua, 0);
 	atomic_init(&nx->ncmds, 0);
@@ -657,10 +663,10 @@ struct tdm_nexus *tdm_nexus_create(const struct tdm_transport_ops *ops,
 			  "persistent reservations are refused on this I_T "
 			  "nexus",
 			  id->target, id->initiator);
-	pthread_rwlock_wrlock(&tdm__reg_lock);
+	tdm_rwlock_wrlock(&tdm__reg_lock);
 	t = find_target(reg.targets, reg.ntargets, id->target);
 	if (!t || !t->conf->enabled) {
-		pthread_rwlock_unlock(&tdm__reg_lock);
+		tdm_rwlock_unlock(&tdm__reg_lock);
 		free(nx);
 		*err = -ENOENT;
 		return NULL;
@@ -672,7 +678,7 @@ struct tdm_nexus *tdm_nexus_create(const struct tdm_transport_ops *ops,
 	/* SAM-5 6.3.1: a new I_T nexus starts with POWER ON, RESET */
 	tdm__ua_raise(nx, NULL, TDM_SR_UA_POWER_ON_RESET);
 	tdm_list_add_tail(&tdm__nexuses, &nx->link);
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 	return nx;
 }
 
@@ -682,10 +688,10 @@ void tdm_nexus_destroy(struct tdm_nexus *nx)
 	 * transport (abort_pending) may be released from inside */
 	atomic_fetch_add(&nx->ncmds, 1);
 	atomic_store(&nx->dying, true);
-	pthread_rwlock_wrlock(&tdm__reg_lock);
+	tdm_rwlock_wrlock(&tdm__reg_lock);
 	tdm_list_del(&nx->link);
 	nx->map = NULL;
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 	tdm__abort_nexus(nx);
 	tdm__spc2_nexus_gone(nx);
 	tdm__nexus_cmd_released(nx);
@@ -741,13 +747,13 @@ struct tdm_nexus *tdm__test_nexus(struct tdm_lu **lus, size_t n,
 		free(nx);
 		return NULL;
 	}
-	pthread_rwlock_wrlock(&tdm__reg_lock);
+	tdm_rwlock_wrlock(&tdm__reg_lock);
 	nx->map = m;
 	nx->test_map = m;
 	nx->rel_port = 1;
 	nx->id_num = next_nexus_id++;
 	tdm_list_add_tail(&tdm__nexuses, &nx->link);
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 	return nx;
 }
 
@@ -767,12 +773,12 @@ int tdm_core_sessions(struct tdm_session_info **out, size_t *n)
 	struct tdm_list *pos;
 	size_t cnt = 0, i = 0;
 
-	pthread_rwlock_rdlock(&tdm__reg_lock);
+	tdm_rwlock_rdlock(&tdm__reg_lock);
 	tdm_list_for_each (pos, &tdm__nexuses)
 		cnt++;
 	v = calloc(cnt ? cnt : 1, sizeof(*v));
 	if (!v) {
-		pthread_rwlock_unlock(&tdm__reg_lock);
+		tdm_rwlock_unlock(&tdm__reg_lock);
 		return -ENOMEM;
 	}
 	tdm_list_for_each (pos, &tdm__nexuses) {
@@ -794,7 +800,7 @@ int tdm_core_sessions(struct tdm_session_info **out, size_t *n)
 		s->nluns = nx->map ? (uint32_t)nx->map->n : 0;
 		s->inflight = atomic_load(&nx->ncmds);
 	}
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 	*out = v;
 	*n = i;
 	return 0;
@@ -805,7 +811,7 @@ int tdm_core_close_session(uint64_t id)
 	struct tdm_list *pos;
 	int r = -ENOENT;
 
-	pthread_rwlock_rdlock(&tdm__reg_lock);
+	tdm_rwlock_rdlock(&tdm__reg_lock);
 	tdm_list_for_each (pos, &tdm__nexuses) {
 		struct tdm_nexus *nx =
 			tdm_list_entry(pos, struct tdm_nexus, link);
@@ -816,7 +822,7 @@ int tdm_core_close_session(uint64_t id)
 			break;
 		}
 	}
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 	return r;
 }
 
@@ -825,10 +831,10 @@ int tdm_core_dev_stats(struct tdm_dev_stats **out, size_t *n)
 	struct tdm_dev_stats *v;
 	size_t i;
 
-	pthread_rwlock_rdlock(&tdm__reg_lock);
+	tdm_rwlock_rdlock(&tdm__reg_lock);
 	v = calloc(reg.nlus ? reg.nlus : 1, sizeof(*v));
 	if (!v) {
-		pthread_rwlock_unlock(&tdm__reg_lock);
+		tdm_rwlock_unlock(&tdm__reg_lock);
 		return -ENOMEM;
 	}
 	for (i = 0; i < reg.nlus; i++) {
@@ -849,14 +855,14 @@ int tdm_core_dev_stats(struct tdm_dev_stats **out, size_t *n)
 		s->write_bytes = atomic_load(&lu->st_write_bytes);
 		s->errors = atomic_load(&lu->st_errors);
 		s->aborts = atomic_load(&lu->st_aborts);
-		pthread_mutex_lock(&lu->lock);
+		tdm_mutex_lock(&lu->lock);
 		tdm_list_for_each (pos, &lu->cmds)
 			inflight++;
-		pthread_mutex_unlock(&lu->lock);
+		tdm_mutex_unlock(&lu->lock);
 		s->inflight = inflight;
 	}
 	*n = reg.nlus;
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 	*out = v;
 	return 0;
 }

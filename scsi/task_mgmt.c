@@ -24,6 +24,7 @@ static void tmf_respond(void *arg)
 	struct tdm_tmf *tmf = arg;
 	struct tdm_nexus *nx = tmf->nexus;
 
+	tdm_lock_assert_none("ops->queue_tmf_rsp");
 	nx->ops->queue_tmf_rsp(tmf);
 	/* the TMF held the nexus like a command (tdm_tmf_submit) */
 	tdm__nexus_cmd_released(nx);
@@ -46,7 +47,7 @@ static void abort_pending_cb(void *arg)
 	struct tdm_list *pos;
 	struct tdm_cmd *found = NULL;
 
-	pthread_mutex_lock(&pa->lu->lock);
+	tdm_mutex_lock(&pa->lu->lock);
 	tdm_list_for_each (pos, &pa->lu->cmds) {
 		struct tdm_cmd *c =
 			tdm_list_entry(pos, struct tdm_cmd, lu_link);
@@ -57,21 +58,26 @@ static void abort_pending_cb(void *arg)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&pa->lu->lock);
-	if (found)
+	tdm_mutex_unlock(&pa->lu->lock);
+	if (found) {
+		tdm_lock_assert_none("ops->abort_pending");
 		found->nexus->ops->abort_pending(found);
+	}
 	tdm__lu_put(pa->lu);
 	free(pa);
 }
 
 /*
  * Abort the commands of lu matching (nx or any nexus, tag or any).
- * Called without locks. Returns how many matched.
+ * Returns how many matched. Those waiting for data-out go back to their
+ * transport (ops->abort_pending) at once when they are on this loop,
+ * unless posted: the caller holds a lock (tdm__reg_lock), which the
+ * transport may need when it ends the nexus from inside.
  */
 static unsigned abort_on_lu(struct tdm_lu *lu, struct tdm_tmf *tmf,
 			    const struct tdm_nexus *issuer,
 			    const struct tdm_nexus *nx, bool match_tag,
-			    uint64_t tag, bool other_ua)
+			    uint64_t tag, bool other_ua, bool posted)
 {
 	struct tdm_list *pos;
 	unsigned n = 0;
@@ -81,7 +87,7 @@ static unsigned abort_on_lu(struct tdm_lu *lu, struct tdm_tmf *tmf,
 
 	do {
 		again = false;
-		pthread_mutex_lock(&lu->lock);
+		tdm_mutex_lock(&lu->lock);
 		tdm_list_for_each (pos, &lu->cmds) {
 			struct tdm_cmd *c =
 				tdm_list_entry(pos, struct tdm_cmd, lu_link);
@@ -127,11 +133,11 @@ static unsigned abort_on_lu(struct tdm_lu *lu, struct tdm_tmf *tmf,
 				atomic_fetch_add(&tmf->pending, 1);
 			}
 		}
-		pthread_mutex_unlock(&lu->lock);
+		tdm_mutex_unlock(&lu->lock);
 		for (i = 0; i < npend; i++) {
 			struct tdm_loop *l = pend[i]->cmd->nexus->loop;
 
-			if (l == tdm_loop_current())
+			if (l == tdm_loop_current() && !posted)
 				abort_pending_cb(pend[i]);
 			else
 				tdm_loop_post(l, abort_pending_cb, pend[i]);
@@ -148,7 +154,7 @@ static bool task_exists(struct tdm_lu *lu, const struct tdm_nexus *nx,
 	struct tdm_list *pos;
 	bool found = false;
 
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	tdm_list_for_each (pos, &lu->cmds) {
 		struct tdm_cmd *c =
 			tdm_list_entry(pos, struct tdm_cmd, lu_link);
@@ -160,7 +166,7 @@ static bool task_exists(struct tdm_lu *lu, const struct tdm_nexus *nx,
 			break;
 		}
 	}
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 	return found;
 }
 
@@ -175,7 +181,7 @@ static bool task_exists(struct tdm_lu *lu, const struct tdm_nexus *nx,
  */
 static void lun_reset(struct tdm_lu *lu, struct tdm_tmf *tmf, bool power_on)
 {
-	abort_on_lu(lu, tmf, tmf->nexus, NULL, false, 0, false);
+	abort_on_lu(lu, tmf, tmf->nexus, NULL, false, 0, false, false);
 	if (power_on) {
 		tdm__spc2_power_on(lu, tmf->nexus, tmf);
 		tdm__ua_raise_lu(lu, TDM_SR_UA_POWER_ON_OCCURRED, NULL);
@@ -191,12 +197,13 @@ static void lun_reset(struct tdm_lu *lu, struct tdm_tmf *tmf, bool power_on)
  */
 void tdm__abort_lu_nexus(struct tdm_lu *lu, struct tdm_nexus *nx)
 {
-	abort_on_lu(lu, NULL, NULL, nx, false, 0, false);
+	/* under tdm__reg_lock (scsi/pr_scsi.c carry_out) */
+	abort_on_lu(lu, NULL, NULL, nx, false, 0, false, true);
 }
 
 void tdm__abort_lu_all(struct tdm_lu *lu)
 {
-	abort_on_lu(lu, NULL, NULL, NULL, false, 0, false);
+	abort_on_lu(lu, NULL, NULL, NULL, false, 0, false, false);
 }
 
 void tdm__abort_nexus(struct tdm_nexus *nx)
@@ -206,7 +213,7 @@ void tdm__abort_nexus(struct tdm_nexus *nx)
 
 	lus = tdm__all_lus(&n);
 	for (i = 0; i < n; i++) {
-		abort_on_lu(lus[i], NULL, nx, nx, false, 0, false);
+		abort_on_lu(lus[i], NULL, nx, nx, false, 0, false, false);
 		tdm__lu_put(lus[i]);
 	}
 	free(lus);
@@ -249,13 +256,13 @@ void tdm_tmf_submit(struct tdm_tmf *tmf)
 	switch (tmf->fn) {
 	case TDM_TMF_ABORT_TASK:
 		/* RFC 7143 11.6.1: an unknown task is "function complete" */
-		abort_on_lu(lu, tmf, nx, nx, true, tmf->ref_tag, false);
+		abort_on_lu(lu, tmf, nx, nx, true, tmf->ref_tag, false, false);
 		break;
 	case TDM_TMF_ABORT_TASK_SET:
-		abort_on_lu(lu, tmf, nx, nx, false, 0, false);
+		abort_on_lu(lu, tmf, nx, nx, false, 0, false, false);
 		break;
 	case TDM_TMF_CLEAR_TASK_SET:
-		abort_on_lu(lu, tmf, nx, NULL, false, 0, true);
+		abort_on_lu(lu, tmf, nx, NULL, false, 0, true, false);
 		break;
 	case TDM_TMF_LUN_RESET:
 		lun_reset(lu, tmf, false);
@@ -276,7 +283,8 @@ void tdm_tmf_submit(struct tdm_tmf *tmf)
 	case TDM_TMF_I_T_NEXUS_RESET:
 		lus = tdm__all_lus(&n);
 		for (i = 0; i < n; i++) {
-			abort_on_lu(lus[i], tmf, nx, nx, false, 0, false);
+			abort_on_lu(lus[i], tmf, nx, nx, false, 0, false,
+				    false);
 			tdm__lu_put(lus[i]);
 		}
 		free(lus);

@@ -49,7 +49,7 @@ void tdm__ua_raise(struct tdm_nexus *nx, const struct tdm_lu *lu,
 			tdm__ua_raise(nx, nx->map->ents[i].lu, sr);
 		return;
 	}
-	pthread_mutex_lock(&nx->ua_lock);
+	tdm_mutex_lock(&nx->ua_lock);
 	tdm_list_for_each_safe (pos, tmp, &nx->uas) {
 		ua = tdm_list_entry(pos, struct tdm_ua, link);
 		if (ua->lu_serial != lu->serial)
@@ -79,7 +79,7 @@ void tdm__ua_raise(struct tdm_nexus *nx, const struct tdm_lu *lu,
 	tdm_list_add_tail(&nx->uas, &ua->link);
 	atomic_fetch_add_explicit(&nx->nua, 1, memory_order_release);
 out:
-	pthread_mutex_unlock(&nx->ua_lock);
+	tdm_mutex_unlock(&nx->ua_lock);
 }
 
 void tdm__ua_raise_lu(struct tdm_lu *lu, enum tdm_sense_reason sr,
@@ -87,7 +87,7 @@ void tdm__ua_raise_lu(struct tdm_lu *lu, enum tdm_sense_reason sr,
 {
 	struct tdm_list *pos;
 
-	pthread_rwlock_rdlock(&tdm__reg_lock);
+	tdm_rwlock_rdlock(&tdm__reg_lock);
 	tdm_list_for_each (pos, &tdm__nexuses) {
 		struct tdm_nexus *nx =
 			tdm_list_entry(pos, struct tdm_nexus, link);
@@ -102,7 +102,7 @@ void tdm__ua_raise_lu(struct tdm_lu *lu, enum tdm_sense_reason sr,
 			}
 		}
 	}
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 }
 
 enum tdm_sense_reason tdm__ua_take(struct tdm_nexus *nx,
@@ -114,7 +114,7 @@ enum tdm_sense_reason tdm__ua_take(struct tdm_nexus *nx,
 
 	if (!atomic_load_explicit(&nx->nua, memory_order_acquire))
 		return TDM_SR_OK;
-	pthread_mutex_lock(&nx->ua_lock);
+	tdm_mutex_lock(&nx->ua_lock);
 	tdm_list_for_each (pos, &nx->uas) {
 		struct tdm_ua *ua = tdm_list_entry(pos, struct tdm_ua, link);
 
@@ -132,7 +132,7 @@ enum tdm_sense_reason tdm__ua_take(struct tdm_nexus *nx,
 						  memory_order_release);
 		}
 	}
-	pthread_mutex_unlock(&nx->ua_lock);
+	tdm_mutex_unlock(&nx->ua_lock);
 	return sr;
 }
 
@@ -145,7 +145,7 @@ void tdm__ua_clear(struct tdm_nexus *nx, const struct tdm_lu *lu,
 
 	if (!atomic_load_explicit(&nx->nua, memory_order_acquire))
 		return;
-	pthread_mutex_lock(&nx->ua_lock);
+	tdm_mutex_lock(&nx->ua_lock);
 	tdm_list_for_each_safe (pos, tmp, &nx->uas) {
 		struct tdm_ua *ua = tdm_list_entry(pos, struct tdm_ua, link);
 
@@ -155,14 +155,14 @@ void tdm__ua_clear(struct tdm_nexus *nx, const struct tdm_lu *lu,
 		free(ua);
 		atomic_fetch_sub_explicit(&nx->nua, 1, memory_order_release);
 	}
-	pthread_mutex_unlock(&nx->ua_lock);
+	tdm_mutex_unlock(&nx->ua_lock);
 }
 
 void tdm__ua_clear_nexus(struct tdm_nexus *nx)
 {
 	struct tdm_list *pos, *tmp;
 
-	pthread_mutex_lock(&nx->ua_lock);
+	tdm_mutex_lock(&nx->ua_lock);
 	tdm_list_for_each_safe (pos, tmp, &nx->uas) {
 		struct tdm_ua *ua = tdm_list_entry(pos, struct tdm_ua, link);
 
@@ -170,5 +170,5 @@ void tdm__ua_clear_nexus(struct tdm_nexus *nx)
 		free(ua);
 	}
 	atomic_store(&nx->nua, 0);
-	pthread_mutex_unlock(&nx->ua_lock);
+	tdm_mutex_unlock(&nx->ua_lock);
 }

@@ -27,7 +27,10 @@ struct medium {
 	size_t noverflow;
 };
 
-static pthread_mutex_t medium_lock = PTHREAD_MUTEX_INITIALIZER;
+/* media and each entry; taken before tdm__reg_lock and lu->lock
+ * (scsi/README.md "Locks") */
+static struct tdm_mutex medium_lock =
+	TDM_MUTEX_INITIALIZER(TDM__LOCK_MEDIUM, "medium_lock");
 static struct tdm_list media = TDM_LIST_INIT(media);
 
 /* Find (or create) the entry of lu; under medium_lock. */
@@ -66,16 +69,16 @@ static void medium_put(struct medium *m)
 
 static void set_prevent_count(struct tdm_lu *lu, const struct medium *m)
 {
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	lu->prevent = m ? (uint32_t)medium_prevent_count(m) : 0;
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 }
 
 static void set_stopped(struct tdm_lu *lu, bool stopped)
 {
-	pthread_mutex_lock(&lu->lock);
+	tdm_mutex_lock(&lu->lock);
 	__atomic_store_n(&lu->stopped, stopped, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&lu->lock);
+	tdm_mutex_unlock(&lu->lock);
 }
 
 int tdm__lu_medium_check(struct tdm_lu *lu)
@@ -89,11 +92,11 @@ int tdm__lu_medium_check(struct tdm_lu *lu)
 	if (!__atomic_load_n(&lu->stopped, __ATOMIC_ACQUIRE) ||
 	    !lu->conf.removable)
 		return TDM_SR_OK;
-	pthread_mutex_lock(&medium_lock);
+	tdm_mutex_lock(&medium_lock);
 	m = medium_get(lu, false);
 	if (m)
 		unloaded = m->unloaded;
-	pthread_mutex_unlock(&medium_lock);
+	tdm_mutex_unlock(&medium_lock);
 	/* SPC-4 annex D: 3Ah/00h MEDIUM NOT PRESENT */
 	return unloaded ? TDM_SR_NOT_READY_MEDIUM_NOT_PRESENT : TDM_SR_OK;
 }
@@ -121,7 +124,7 @@ void tdm__medium_prevent_drop(struct tdm_lu *lu, const struct tdm_nexus *nx)
 	struct medium *m;
 	size_t i;
 
-	pthread_mutex_lock(&medium_lock);
+	tdm_mutex_lock(&medium_lock);
 	m = medium_get(lu, false);
 	if (m) {
 		if (!nx) {
@@ -137,7 +140,7 @@ void tdm__medium_prevent_drop(struct tdm_lu *lu, const struct tdm_nexus *nx)
 		set_prevent_count(lu, m);
 		medium_put(m);
 	}
-	pthread_mutex_unlock(&medium_lock);
+	tdm_mutex_unlock(&medium_lock);
 }
 
 int tdm__spc_prevent_allow(struct tdm_cmd *cmd)
@@ -157,10 +160,10 @@ int tdm__spc_prevent_allow(struct tdm_cmd *cmd)
 		tdm__medium_prevent_drop(lu, cmd->nexus);
 		return TDM_SR_OK;
 	}
-	pthread_mutex_lock(&medium_lock);
+	tdm_mutex_lock(&medium_lock);
 	m = medium_get(lu, true);
 	if (!m) {
-		pthread_mutex_unlock(&medium_lock);
+		tdm_mutex_unlock(&medium_lock);
 		return TDM_SR_ABORTED_NO_RESOURCES;
 	}
 	for (i = 0; i < m->nprevent; i++)
@@ -173,7 +176,7 @@ int tdm__spc_prevent_allow(struct tdm_cmd *cmd)
 			m->noverflow++; /* kept until a LU reset */
 	}
 	set_prevent_count(lu, m);
-	pthread_mutex_unlock(&medium_lock);
+	tdm_mutex_unlock(&medium_lock);
 	return TDM_SR_OK;
 }
 
@@ -185,7 +188,7 @@ static int start_stop_apply(struct tdm_cmd *cmd)
 	struct medium *m;
 	int sr = TDM_SR_OK;
 
-	pthread_mutex_lock(&medium_lock);
+	tdm_mutex_lock(&medium_lock);
 	m = lu->conf.removable ? medium_get(lu, loej && !start) : NULL;
 	if (loej && m && medium_prevent_count(m)) {
 		/* the medium is locked in: neither unloaded nor (with the
@@ -222,7 +225,7 @@ static int start_stop_apply(struct tdm_cmd *cmd)
 	 * target with no spindle has nothing to stop */
 	if (m && sr != TDM_SR_OK)
 		medium_put(m);
-	pthread_mutex_unlock(&medium_lock);
+	tdm_mutex_unlock(&medium_lock);
 	return sr;
 }
 
@@ -258,11 +261,11 @@ int tdm__spc_start_stop(struct tdm_cmd *cmd)
 		int sr = TDM_SR_OK;
 		struct medium *m;
 
-		pthread_mutex_lock(&medium_lock);
+		tdm_mutex_lock(&medium_lock);
 		m = medium_get(lu, false);
 		if (m && medium_prevent_count(m))
 			sr = TDM_SR_MEDIUM_REMOVAL_PREVENTED;
-		pthread_mutex_unlock(&medium_lock);
+		tdm_mutex_unlock(&medium_lock);
 		if (sr != TDM_SR_OK)
 			return sr;
 	}
@@ -318,12 +321,12 @@ void tdm__lu_medium_inserted(struct tdm_lu *lu)
 {
 	struct medium *m;
 
-	pthread_mutex_lock(&medium_lock);
+	tdm_mutex_lock(&medium_lock);
 	m = medium_get(lu, false);
 	if (m) {
 		m->unloaded = false;
 		medium_put(m);
 	}
-	pthread_mutex_unlock(&medium_lock);
+	tdm_mutex_unlock(&medium_lock);
 	set_stopped(lu, false);
 }

@@ -117,7 +117,9 @@ struct xcopy {
 	bool locked;
 };
 
-static pthread_mutex_t xc_lock = PTHREAD_MUTEX_INITIALIZER;
+/* helds, nhelds, actives and what they point to (scsi/README.md "Locks") */
+static struct tdm_mutex xc_lock =
+	TDM_MUTEX_INITIALIZER(TDM__LOCK_XCOPY, "xc_lock");
 static struct tdm_list helds = TDM_LIST_INIT(helds);
 static size_t nhelds;
 static struct tdm_list actives = TDM_LIST_INIT(actives);
@@ -182,7 +184,7 @@ static struct tdm_lu *find_lu(struct tdm_nexus *nx, uint8_t type,
 	struct tdm_lu *found = NULL;
 	size_t i;
 
-	pthread_rwlock_rdlock(&tdm__reg_lock);
+	tdm_rwlock_rdlock(&tdm__reg_lock);
 	map = nx->map;
 	for (i = 0; map && i < map->n && !found; i++) {
 		struct tdm_lu *lu = map->ents[i].lu;
@@ -196,7 +198,7 @@ static struct tdm_lu *find_lu(struct tdm_nexus *nx, uint8_t type,
 			tdm__lu_get(lu);
 		}
 	}
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 	return found;
 }
 
@@ -476,7 +478,7 @@ static void xc_end(struct xcopy *x, int sr, const struct tdm_sense_info *info)
 		tdm__range_unlock(&x->r);
 		x->locked = false;
 	}
-	pthread_mutex_lock(&xc_lock);
+	tdm_mutex_lock(&xc_lock);
 	tdm_list_del(&x->link);
 	if (h) {
 		h->state = sr == TDM_SR_OK ? CS_GOOD : CS_ERROR;
@@ -488,7 +490,7 @@ static void xc_end(struct xcopy *x, int sr, const struct tdm_sense_info *info)
 			h->sense, sizeof(h->sense), (enum tdm_sense_reason)sr,
 			info, cmd->lu->mode.d_sense);
 	}
-	pthread_mutex_unlock(&xc_lock);
+	tdm_mutex_unlock(&xc_lock);
 	xc_free(x);
 	tdm__cmd_done_info(cmd, sr, info);
 }
@@ -516,10 +518,10 @@ static void xc_written(struct tdm_bs_io *io, enum tdm_bs_status st)
 		x->done = 0;
 	}
 	if (x->held) {
-		pthread_mutex_lock(&xc_lock);
+		tdm_mutex_lock(&xc_lock);
 		x->held->segs = (uint16_t)x->cur;
 		x->held->bytes = x->total;
-		pthread_mutex_unlock(&xc_lock);
+		tdm_mutex_unlock(&xc_lock);
 	}
 	/* the next chunk from the loop: a TMF, other sessions and a
 	 * memory backstore's synchronous completions get their turn */
@@ -634,9 +636,9 @@ int tdm__xcopy(struct tdm_cmd *cmd)
 		x->chunk_max = most < CHUNK ? (uint32_t)most : CHUNK;
 	}
 	if (sr == TDM_SR_OK) {
-		pthread_mutex_lock(&xc_lock);
+		tdm_mutex_lock(&xc_lock);
 		sr = register_copy(x);
-		pthread_mutex_unlock(&xc_lock);
+		tdm_mutex_unlock(&xc_lock);
 	}
 	if (sr != TDM_SR_OK) {
 		xc_free(x);
@@ -705,7 +707,7 @@ int tdm__rcr(struct tdm_cmd *cmd)
 		tdm__cmd_put_data(cmd, p, n);
 		return TDM_SR_OK;
 	}
-	pthread_mutex_lock(&xc_lock);
+	tdm_mutex_lock(&xc_lock);
 	h = held_find(cmd->nexus->id_num, cmd->lu->serial, list_id);
 	switch (sa) {
 	case RCR_COPY_STATUS: /* COPY STATUS data */
@@ -756,7 +758,7 @@ int tdm__rcr(struct tdm_cmd *cmd)
 	if (h && !h->status_held && !h->details_held &&
 	    h->state != CS_IN_PROGRESS)
 		held_drop(h);
-	pthread_mutex_unlock(&xc_lock);
+	tdm_mutex_unlock(&xc_lock);
 	if (!n) /* no copy with this LIST IDENTIFIER */
 		return tdm__cdb_err(cmd, 2, 7);
 	tdm__cmd_put_data(cmd, p, n);

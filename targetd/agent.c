@@ -27,6 +27,7 @@
 #include "agentd/agent_msg.h"
 #include "targetd/daemon.h"
 #include "tandem/cluster.h"
+#include "lib/lockorder.h"
 #include "lib/log.h"
 
 #define RX_CHUNK 65536
@@ -39,7 +40,7 @@ static struct {
 	bool running, connected;
 	char path[108];
 	/* out: written by any thread under out_lock, flushed on the loop */
-	pthread_mutex_t out_lock;
+	struct tdm_mutex out_lock; /* the outermost lock of all */
 	uint8_t *out;
 	size_t out_len, out_cap;
 	bool flush_posted;
@@ -54,7 +55,8 @@ static struct {
 	uint64_t seq;
 	uint64_t applied, rejected, snapshots_sent, snapshots_loaded;
 	uint64_t done; /* applied since the link came up (DONE) */
-} ag = {.out_lock = PTHREAD_MUTEX_INITIALIZER};
+} ag = {.out_lock =
+		TDM_MUTEX_INITIALIZER(TDM_LOCK_RANK_DAEMON, "agent out_lock")};
 
 static void link_close(const char *why);
 
@@ -97,7 +99,7 @@ static void flush(void)
 	ssize_t n;
 	int r = 0;
 
-	pthread_mutex_lock(&ag.out_lock);
+	tdm_mutex_lock(&ag.out_lock);
 	ag.flush_posted = false;
 	while (ag.connected && ag.out_len) {
 		n = send(ag.cw.fd, ag.out, ag.out_len, MSG_NOSIGNAL);
@@ -114,7 +116,7 @@ static void flush(void)
 	if (ag.connected && !r)
 		tdm_loop_mod_fd(ag.loop, &ag.cw,
 				EPOLLIN | (ag.out_len ? EPOLLOUT : 0));
-	pthread_mutex_unlock(&ag.out_lock);
+	tdm_mutex_unlock(&ag.out_lock);
 	if (r)
 		link_close(strerror(-r));
 }
@@ -133,13 +135,13 @@ static int send_frame(struct tdm_wbuf *w)
 
 	if (r < 0)
 		return r;
-	pthread_mutex_lock(&ag.out_lock);
+	tdm_mutex_lock(&ag.out_lock);
 	r = queue_locked(w);
 	if (!r && !ag.flush_posted) {
 		ag.flush_posted = true;
 		post = true;
 	}
-	pthread_mutex_unlock(&ag.out_lock);
+	tdm_mutex_unlock(&ag.out_lock);
 	/* posted even from the main loop: a failed send closes the link,
 	 * which completes the pending commands, never inside a caller that
 	 * still holds one (scsi/cluster.c, cluster_conf.c) */
@@ -448,10 +450,10 @@ static void link_close(const char *why)
 		  "reconnects and resynchronises",
 		  why);
 	tdm_loop_del_fd(ag.loop, &ag.cw);
-	pthread_mutex_lock(&ag.out_lock);
+	tdm_mutex_lock(&ag.out_lock);
 	ag.connected = false;
 	ag.out_len = 0;
-	pthread_mutex_unlock(&ag.out_lock);
+	tdm_mutex_unlock(&ag.out_lock);
 	close(ag.cw.fd);
 	ag.cw.fd = -1;
 	ag.in_len = 0;
@@ -487,10 +489,10 @@ static void listen_cb(struct tdm_fd_watch *w, uint32_t revents)
 		close(fd);
 		return;
 	}
-	pthread_mutex_lock(&ag.out_lock);
+	tdm_mutex_lock(&ag.out_lock);
 	ag.connected = true;
 	ag.out_len = 0;
-	pthread_mutex_unlock(&ag.out_lock);
+	tdm_mutex_unlock(&ag.out_lock);
 	ag.nodeid = 0;
 	ag.version = 0;
 	ag.done = 0;

@@ -153,9 +153,9 @@ static void reset_state(void)
 
 	for (i = 0; i < 2; i++) {
 		tdm__spc2_reset(lus[i], NULL, NULL);
-		pthread_mutex_lock(&lus[i]->lock);
+		tdm_mutex_lock(&lus[i]->lock);
 		lus[i]->mode = mode0[i];
-		pthread_mutex_unlock(&lus[i]->lock);
+		tdm_mutex_unlock(&lus[i]->lock);
 	}
 	tdm__ua_clear_nexus(nxs[0]);
 	submit(nxs[0], tdm__lun_encode(1), load, sizeof(load), NULL, 0);

@@ -15,4 +15,5 @@ include tests/unit/alua.mk
 include tests/unit/cdrom.mk
 include tests/unit/agent_sync.mk
 include tests/unit/edit.mk
+include tests/unit/lockorder.mk
 endif

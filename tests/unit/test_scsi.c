@@ -595,6 +595,80 @@ static void test_transport_identity(void **state)
 	tdm__test_nexus_free(anon);
 }
 
+/* ---- PREEMPT AND ABORT of a command waiting for its data ---- */
+
+static int parked_aborts; /* abort_pending calls */
+static int reg_lock_free; /* ... made with tdm__reg_lock free */
+
+/* write_pending of a transport whose WRITE(10) data never comes */
+static void park_write_pending(struct tdm_cmd *cmd)
+{
+	if (cmd->cdb[0] != 0x2A)
+		tops.write_pending(cmd);
+}
+
+static void park_abort_pending(struct tdm_cmd *cmd)
+{
+	/* a transport may end the nexus from here (iscsi/ does when a send
+	 * fails), and tdm_nexus_destroy() takes tdm__reg_lock */
+	if (pthread_rwlock_trywrlock(&tdm__reg_lock.l) == 0) {
+		reg_lock_free++;
+		pthread_rwlock_unlock(&tdm__reg_lock.l);
+	}
+	parked_aborts++;
+	tdm_cmd_release(cmd);
+}
+
+/* PERSISTENT RESERVE OUT with its type (SPC-4 6.16, table 215) */
+static void prout_type(struct tdm_nexus *nx, uint8_t sa, uint8_t type,
+		       uint64_t key, uint64_t sa_key)
+{
+	uint8_t c[10] = {0x5F, sa, type}, p[24];
+
+	memset(p, 0, sizeof(p));
+	tdm_put_be64(p, key);
+	tdm_put_be64(p + 8, sa_key);
+	tdm_put_be32(c + 5, sizeof(p));
+	run_out(nx, 0, c, sizeof(c), p, sizeof(p));
+}
+
+/* SPC-4 5.13.11.2.6: PREEMPT AND ABORT from nx2 aborts nx's WRITE that
+ * waits for its data-out; the transport gets it back from its own loop
+ * with no lock of the core held (it came inside the registry's read
+ * lock, from which the transport could not end the nexus) */
+static void test_preempt_abort_pending(void **state)
+{
+	struct fix *f = *state;
+	const struct tdm_transport_ops *keep = f->nx->ops;
+	struct tdm_transport_ops o = *keep;
+	uint8_t c[10];
+	struct tcmd *w;
+
+	o.write_pending = park_write_pending;
+	o.abort_pending = park_abort_pending;
+	f->nx->ops = &o;
+	prout_type(f->nx, 0x00, 0, 0, 0xA); /* REGISTER */
+	expect_good();
+	prout_type(f->nx2, 0x00, 0, 0, 0xB);
+	expect_good();
+	prout_type(f->nx, 0x01, 0x01, 0xA, 0); /* RESERVE, Write Exclusive */
+	expect_good();
+	cdb_rw10(c, 0x2A, 0, 1);
+	w = submit(f->nx, 0, c, sizeof(c), NULL, 512, 512);
+	assert_int_equal(w->c.state, TDM_CMD_WRITE_PENDING);
+
+	prout_type(f->nx2, 0x05, 0x01, 0xB, 0xA); /* PREEMPT AND ABORT */
+	expect_good();
+	for (int i = 0; i < 10 && !parked_aborts; i++)
+		tdm_loop_run_once(loop, 10);
+	assert_int_equal(parked_aborts, 1);
+	assert_int_equal(reg_lock_free, 1);
+	assert_true(w->freed);
+	assert_false(atomic_load(&w->done)); /* TAS=0: silently */
+	free(w);
+	f->nx->ops = keep;
+}
+
 /* ---- unmapped LUNs ---- */
 
 static void test_unmapped_lun(void **state)
@@ -647,10 +721,10 @@ static void test_report_luns(void **state)
 	}
 	nx = tdm__test_nexus(lus, 6, &tops);
 	assert_non_null(nx);
-	pthread_rwlock_wrlock(&tdm__reg_lock);
+	tdm_rwlock_wrlock(&tdm__reg_lock);
 	for (i = 0; i < 6; i++)
 		nx->test_map->ents[i].lun = luns[i];
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 
 	RUN(nx, 0, 0xA0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0);
 	expect_good();
@@ -1212,9 +1286,9 @@ static void test_mode_sense(void **state)
 	assert_non_null(mode_page(true, 0x08));
 
 	/* a read-only LUN mapping sets WP */
-	pthread_rwlock_wrlock(&tdm__reg_lock);
+	tdm_rwlock_wrlock(&tdm__reg_lock);
 	f->nx2->test_map->ents[0].read_only = true;
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 	RUN(f->nx2, 0, 0x1A, 0, 0x3F, 0, 255, 0);
 	expect_good();
 	assert_int_equal(R.data[2], 0x90);
@@ -1226,9 +1300,9 @@ static void test_mode_sense(void **state)
 		run_data(f->nx2, 0, c, 10, b, 512);
 		expect_sense(0x7, 0x27, 0x00);
 	}
-	pthread_rwlock_wrlock(&tdm__reg_lock);
+	tdm_rwlock_wrlock(&tdm__reg_lock);
 	f->nx2->test_map->ents[0].read_only = false;
-	pthread_rwlock_unlock(&tdm__reg_lock);
+	tdm_rwlock_unlock(&tdm__reg_lock);
 }
 
 /* MODE SELECT(6) of the page MODE SENSE(6) returned, with edits. */
@@ -1832,6 +1906,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inquiry_standard,
 						fix_setup, fix_teardown),
 		cmocka_unit_test_setup_teardown(test_transport_identity,
+						fix_setup, fix_teardown),
+		cmocka_unit_test_setup_teardown(test_preempt_abort_pending,
 						fix_setup, fix_teardown),
 		cmocka_unit_test_setup_teardown(test_inquiry_vpd, fix_setup,
 						fix_teardown),
