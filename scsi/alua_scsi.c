@@ -215,6 +215,8 @@ int tdm__alua_check(struct tdm_cmd *cmd)
 		pthread_rwlock_unlock(&alua_lock);
 	}
 
+	/* SPC-4 5.15.2.4: the opcode table says which states serve each
+	 * command (scsi/scsi_int.h TDM_OP_ALUA_*) */
 	switch (state) {
 	case TDM_ALUA_AO:
 	case TDM_ALUA_AN: /* 5.15.2.4.2/3: every command */
@@ -225,14 +227,12 @@ int tdm__alua_check(struct tdm_cmd *cmd)
 	case TDM_ALUA_UNAVAILABLE: /* 5.15.2.4.5 */
 		return fl & TDM_OP_ALUA_UNAVAIL ? TDM_SR_OK
 						: TDM_SR_ALUA_UNAVAILABLE;
-	case TDM_ALUA_OFFLINE: /* 5.15.2.4.6: only what finds the way out */
-		return (fl & TDM_OP_ALUA_UNAVAIL) && cmd->cdb[0] != 0xA4
-			       ? TDM_SR_OK
-			       : TDM_SR_ALUA_OFFLINE;
+	case TDM_ALUA_OFFLINE: /* 5.15.2.4.6 */
+		return fl & TDM_OP_ALUA_OFFLINE ? TDM_SR_OK
+						: TDM_SR_ALUA_OFFLINE;
 	default: /* 5.15.2.4.7: transitioning */
-		return (fl & TDM_OP_ALUA_UNAVAIL) && cmd->cdb[0] != 0xA4
-			       ? TDM_SR_OK
-			       : TDM_SR_ALUA_TRANSITION;
+		return fl & TDM_OP_ALUA_TRANS ? TDM_SR_OK
+					      : TDM_SR_ALUA_TRANSITION;
 	}
 }
 

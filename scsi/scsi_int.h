@@ -42,16 +42,28 @@
 	(1u << 5)		       /* allowed for non-registrants under    \
 					* Write Exclusive (SPC-4 table 66) */
 #define TDM_OP_PR_ALLOWED_EA (1u << 6) /* ... under Exclusive Access */
-#define TDM_OP_ALUA_ALLOWED (1u << 7)  /* allowed in standby/unavailable */
-/* alua/: allowed in the unavailable state too (SPC-4 5.15.2.4.5); also
- * offline and transitioning, but SET TARGET PORT GROUPS (scsi/alua_scsi.c) */
-#define TDM_OP_ALUA_UNAVAIL (1u << 16)
+/*
+ * ALUA: what a target port group that is not active serves (SPC-4
+ * 5.15.2.4; scsi/alua_scsi.c tdm__alua_check()). One flag per state, so
+ * that each entry of an opcode table says where it is served; active/
+ * optimized and active/non-optimized serve every command. SPC-4's
+ * minimum list per state, what Tandem serves beyond it and why: the
+ * table of alua/README.md.
+ */
+#define TDM_OP_ALUA_ALLOWED (1u << 7)  /* standby (5.15.2.4.4) */
+#define TDM_OP_ALUA_UNAVAIL (1u << 16) /* unavailable (5.15.2.4.5) */
+#define TDM_OP_ALUA_TRANS (1u << 17)   /* transitioning (5.15.2.4.7) */
+#define TDM_OP_ALUA_OFFLINE (1u << 18) /* offline (5.15.2.4.6) */
+/* every state: INQUIRY, REPORT LUNS, REQUEST SENSE, REPORT TARGET PORT
+ * GROUPS (the commands that find the way to another port) */
+#define TDM_OP_ALUA_ANY                                                        \
+	(TDM_OP_ALUA_ALLOWED | TDM_OP_ALUA_UNAVAIL | TDM_OP_ALUA_TRANS |       \
+	 TDM_OP_ALUA_OFFLINE)
 /* The gate flags of the commands every LU answers in every state:
  * INQUIRY, REPORT LUNS, REQUEST SENSE (both opcode tables use it) */
 #define TDM_OP_ALWAYS                                                          \
 	(TDM_OP_UA_EXEMPT | TDM_OP_NO_LUN | TDM_OP_SPC2_ALLOWED |              \
-	 TDM_OP_PR_ALLOWED_WE | TDM_OP_PR_ALLOWED_EA | TDM_OP_ALUA_ALLOWED |   \
-	 TDM_OP_ALUA_UNAVAIL)
+	 TDM_OP_PR_ALLOWED_WE | TDM_OP_PR_ALLOWED_EA | TDM_OP_ALUA_ANY)
 
 struct tdm_opdesc {
 	uint8_t opcode;

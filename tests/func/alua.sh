@@ -114,8 +114,8 @@ TDM_PIDS+=("$PA")
 # port 2's session stays for (d): a new login to a standby port fails in
 # libiscsi (its TEST UNIT READY after login gets NOT READY)
 "${HELPER_ENV[@]}" "$CHECK" 127.0.0.1:$port $TB $INI tur tur "signal:$T/ready-b" \
-	"wait:$T/go" read read tur rtpg mark "signal:$T/ready-b2" "wait:$T/go2" \
-	read read rtpg >"$T/b.out" 2>&1 &
+	"wait:$T/go" read read tur rc10 rc16 modesense rtpg mark \
+	"signal:$T/ready-b2" "wait:$T/go2" read read rtpg >"$T/b.out" 2>&1 &
 PB=$!
 TDM_PIDS+=("$PB")
 for ((i = 0; i < 100; i++)); do
@@ -143,6 +143,11 @@ has "port 1: RTPG shows group 2 standby (implicit change)" "^group 2 state 2 pre
 has "port 2: UA ASYMMETRIC ACCESS STATE CHANGED" "^read: SENSE 6/2a/06" "$B"
 has "port 2: reads get NOT READY, TARGET PORT IN STANDBY STATE" "^read: SENSE 2/04/0b" "$B"
 has "port 2: TEST UNIT READY too" "^tur: SENSE 2/04/0b" "$B"
+# (h) 8 MiB of 512-byte blocks: 16384
+has "port 2 (standby): READ CAPACITY(10) GOOD" "^rc10: GOOD" "$B"
+has "port 2 (standby): READ CAPACITY(16) GOOD" "^rc16: GOOD" "$B"
+has "port 2 (standby): the real capacity, not 0" "^blocks 16384$" "$B"
+has "port 2 (standby): MODE SENSE caching page GOOD" "^modesense: GOOD" "$B"
 has "port 2: RTPG still answers in standby" "^group 2 state 2" "$B"
 OUT=$(ctl -list_dgrp 2>&1)
 has "-list_dgrp shows tg2 standby" "tg2 +standby" "$OUT"

@@ -1671,7 +1671,7 @@ static const char *stpg(struct ini *s, int group, unsigned state)
 
 /* Every opcode class through s, in a state whose sense is `na` for the
  * commands it refuses; col: 0 allowed in standby, 1 also in unavailable,
- * 2 in every state, 3 media access */
+ * 2 in every state (READ CAPACITY and MODE SENSE too), 3 media access */
 static void opcode_classes(const char *sname, struct ini *s, const char *na,
 			   int level)
 {
@@ -1705,14 +1705,16 @@ static void opcode_classes(const char *sname, struct ini *s, const char *na,
 	CLS("REQUEST SENSE", "GOOD",
 	    run_str(s, raw(rs, 6, SCSI_XFER_READ, 252), NULL, 0));
 	CLS("SET TARGET PORT GROUPS (empty list)", una, stpg(s, -1, 0));
-	CLS("MODE SENSE(6)", sby,
+	/* what an initiator reads once at discovery: every state
+	 * (alua/README.md, "Access per state") */
+	CLS("MODE SENSE(6)", "GOOD",
 	    run_str(s, raw(ms, 6, SCSI_XFER_READ, 255), NULL, 0));
 	CLS("PERSISTENT RESERVE IN", sby, prin(s, 0, buf, &len));
 	CLS("PERSISTENT RESERVE OUT", sby, prout(s, SA_REG_IGNORE, 0, 0, 0, 0));
 	CLS("TEST UNIT READY", media, tur(s));
 	CLS("READ(10)", media, rd(s, 0));
 	CLS("WRITE(10)", media, wr(s, 1));
-	CLS("READ CAPACITY(10)", media,
+	CLS("READ CAPACITY(10)", "GOOD",
 	    run_str(s, raw(rc, 10, SCSI_XFER_READ, 8), NULL, 0));
 	CLS("SYNCHRONIZE CACHE(10)", media,
 	    run_str(s, raw(sc, 10, SCSI_XFER_NONE, 0), NULL, 0));

@@ -448,39 +448,84 @@ static void test_rtpg(void **state)
 	assert_int_equal(R.data[11], 2); /* ports 1 and 2 of the config */
 }
 
+/*
+ * Every ALUA state x the commands initiators send to a path at discovery
+ * (Linux sd and scsi_dh_alua, VMware, Windows MPIO) and a few that move
+ * data. in: the states that serve the command (the others refuse it with
+ * their sense): the decisions of alua/README.md ("Access per state").
+ */
+#define SB (1u << 0) /* standby */
+#define UN (1u << 1) /* unavailable */
+#define TR (1u << 2) /* transitioning */
+#define OF (1u << 3) /* offline */
+#define ANY (SB | UN | TR | OF)
+
 struct op {
 	const char *name;
 	uint8_t cdb[16];
 	size_t len;
 	size_t dout;
-	bool standby, unavail, trans; /* allowed in */
+	unsigned in;
 };
 
+#define VPD(page)                                                              \
+	{                                                                      \
+		"INQUIRY VPD " #page, {0x12, 1, page, 0, 255, 0}, 6, 0, ANY    \
+	}
+
 static const struct op ops[] = {
-	{"READ(10)", {0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0}, 10, 0, 0, 0, 0},
-	{"WRITE(10)", {0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0}, 10, 512, 0, 0, 0},
-	{"INQUIRY", {0x12, 0, 0, 0, 96, 0}, 6, 0, 1, 1, 1},
-	{"REPORT LUNS",
-	 {0xA0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0},
-	 12,
+	{"READ(10)", {0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0}, 10, 0, 0},
+	{"WRITE(10)", {0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0}, 10, 512, 0},
+	{"SYNCHRONIZE CACHE(10)", {0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 10, 0, 0},
+	{"TEST UNIT READY", {0, 0, 0, 0, 0, 0}, 6, 0, 0},
+	{"INQUIRY", {0x12, 0, 0, 0, 96, 0}, 6, 0, ANY},
+	VPD(0x00),
+	VPD(0x80),
+	VPD(0x83),
+	VPD(0x86),
+	VPD(0x8F),
+	VPD(0xB0),
+	VPD(0xB1),
+	VPD(0xB2),
+	{"REPORT LUNS", {0xA0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, 12, 0, ANY},
+	{"REQUEST SENSE", {0x03, 0, 0, 0, 18, 0}, 6, 0, ANY},
+	{"RTPG", {0xA3, 0x0A, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, 12, 0, ANY},
+	{"STPG", {0xA4, 0x0A, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 12, 0, SB | UN},
+	{"READ CAPACITY(10)", {0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 10, 0, ANY},
+	{"READ CAPACITY(16)",
+	 {0x9E, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0},
+	 16,
 	 0,
-	 1,
-	 1,
-	 1},
-	{"RTPG", {0xA3, 0x0A, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, 12, 0, 1, 1, 1},
-	{"STPG", {0xA4, 0x0A, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 12, 0, 1, 1, 0},
-	{"TEST UNIT READY", {0, 0, 0, 0, 0, 0}, 6, 0, 0, 0, 0},
-	{"REQUEST SENSE", {0x03, 0, 0, 0, 18, 0}, 6, 0, 1, 1, 1},
-	{"PR IN", {0x5E, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0}, 10, 0, 1, 0, 0},
-	{"PR OUT", {0x5F, 0x06, 0, 0, 0, 0, 0, 0, 24, 0}, 10, 24, 1, 0, 0},
-	{"MODE SENSE(6)", {0x1A, 0, 0x3F, 0, 0xFF, 0}, 6, 0, 1, 0, 0},
-	{"READ CAPACITY(10)",
-	 {0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	 ANY},
+	{"MODE SENSE(6)", {0x1A, 0, 0x3F, 0, 0xFF, 0}, 6, 0, ANY},
+	{"MODE SENSE(10) caching",
+	 {0x5A, 0, 0x08, 0, 0, 0, 0, 0, 0xFF, 0},
 	 10,
 	 0,
+	 ANY},
+	{"LOG SENSE", {0x4D, 0, 0x40, 0, 0, 0, 0, 0, 0xFF, 0}, 10, 0, SB},
+	{"REPORT SUPPORTED OPCODES",
+	 {0xA3, 0x0C, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0},
+	 12,
 	 0,
+	 SB},
+	{"PR IN READ KEYS", {0x5E, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0}, 10, 0, SB},
+	{"PR IN READ RESERVATION",
+	 {0x5E, 1, 0, 0, 0, 0, 0, 0, 0xFF, 0},
+	 10,
 	 0,
-	 0},
+	 SB},
+	{"PR IN REPORT CAPABILITIES",
+	 {0x5E, 2, 0, 0, 0, 0, 0, 0, 0xFF, 0},
+	 10,
+	 0,
+	 SB},
+	{"PR IN READ FULL STATUS",
+	 {0x5E, 3, 0, 0, 0, 0, 0, 0, 0xFF, 0},
+	 10,
+	 0,
+	 SB},
+	{"PR OUT", {0x5F, 0x06, 0, 0, 0, 0, 0, 0, 24, 0}, 10, 24, SB},
 };
 
 static void test_states(void **state)
@@ -488,16 +533,18 @@ static void test_states(void **state)
 	struct fix *f = *state;
 	static const struct {
 		uint8_t state;
-		unsigned refuse; /* KCQ; 0: everything allowed */
+		unsigned bit;	 /* SB ... OF; 0: everything allowed */
+		unsigned refuse; /* KCQ */
 	} states[] = {
-		{TDM_ALUA_AO, 0},
-		{TDM_ALUA_AN, 0},
-		{TDM_ALUA_STANDBY, KCQ(2, 0x04, 0x0B)},
-		{TDM_ALUA_UNAVAILABLE, KCQ(2, 0x04, 0x0C)},
-		{TDM_ALUA_OFFLINE, KCQ(2, 0x04, 0x12)},
-		{TDM_ALUA_TRANSITIONING, KCQ(2, 0x04, 0x0A)},
+		{TDM_ALUA_AO, 0, 0},
+		{TDM_ALUA_AN, 0, 0},
+		{TDM_ALUA_STANDBY, SB, KCQ(2, 0x04, 0x0B)},
+		{TDM_ALUA_UNAVAILABLE, UN, KCQ(2, 0x04, 0x0C)},
+		{TDM_ALUA_OFFLINE, OF, KCQ(2, 0x04, 0x12)},
+		{TDM_ALUA_TRANSITIONING, TR, KCQ(2, 0x04, 0x0A)},
 	};
 	static uint8_t pr[24], wbuf[512];
+	unsigned checked = 0;
 #define DOUT(o) ((o)->dout == 24 ? pr : (o)->dout ? wbuf : NULL)
 
 	tdm_put_be64(pr + 8, 0x1234); /* SERVICE ACTION RESERVATION KEY */
@@ -511,30 +558,22 @@ static void test_states(void **state)
 		expect_ua(f->nx2);
 		for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 			const struct op *o = &ops[i];
-			bool ok;
-			unsigned want;
+			bool ok = !states[s].bit || (o->in & states[s].bit);
+			unsigned want = ok ? 0 : states[s].refuse;
 
-			switch (states[s].state) {
-			case TDM_ALUA_STANDBY:
-				ok = o->standby;
-				break;
-			case TDM_ALUA_UNAVAILABLE:
-				ok = o->unavail;
-				break;
-			case TDM_ALUA_OFFLINE:
-			case TDM_ALUA_TRANSITIONING:
-				ok = o->trans;
-				break;
-			default:
-				ok = true;
-			}
-			want = ok ? 0 : states[s].refuse;
 			run_data(f->nx2, 0, o->cdb, o->len, DOUT(o), o->dout);
 			if (result() != want)
 				print_error("state %x %s: got %06x want %06x\n",
 					    states[s].state, o->name, result(),
 					    want);
 			assert_int_equal(result(), want);
+			/* what is served answers with data */
+			if (ok && o->cdb[0] == 0x25)
+				assert_int_equal(tdm_get_be32(R.data + 4), 512);
+			if (ok && o->cdb[0] == 0x9E)
+				assert_true(tdm_get_be64(R.data) ==
+					    16 * MiB / 512 - 1);
+			checked++;
 			/* the other port (group 1) serves everything */
 			run_data(f->nx1, 0, o->cdb, o->len, DOUT(o), o->dout);
 			assert_int_equal(result(), 0);
@@ -546,6 +585,7 @@ static void test_states(void **state)
 				assert_int_equal(result(), KCQ(5, 0x20, 0));
 		}
 	}
+	assert_int_equal(checked, 6 * sizeof(ops) / sizeof(ops[0]));
 }
 
 static void stpg(struct tdm_nexus *nx, uint64_t lun, const uint8_t *p,
