@@ -168,6 +168,92 @@ static void test_model(void **state)
 	tdm_conf_free(&c);
 }
 
+/* tdm_alua_activate(): the active group moves with the preferred bit;
+ * the others step back to their unpromoted state */
+static void test_model_activate(void **state)
+{
+	struct tdm_alua_model m, m2;
+	struct tdm_alua_change *chg;
+	struct tdm_conf c;
+	size_t n;
+
+	(void)state;
+	parse_ok(good_conf, &c);
+	assert_int_equal(tdm_alua_build(&m, &c, NULL), 0);
+	/* tg1 configured active: its unpromoted state is the device group's
+	 * non-active one (tg2's standby); tg2's is its own */
+	assert_int_equal(tdm_alua_unpromoted(&m.dgs[1], 0), TDM_ALUA_STANDBY);
+	assert_int_equal(tdm_alua_unpromoted(&m.dgs[1], 1), TDM_ALUA_STANDBY);
+	assert_int_equal(tdm_alua_activate(&m, 1, 2, &chg, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(chg[0].old_state, TDM_ALUA_AO);
+	assert_int_equal(chg[0].new_state, TDM_ALUA_STANDBY);
+	assert_true(chg[0].old_pref && !chg[0].new_pref);
+	assert_int_equal(chg[1].new_state, TDM_ALUA_AO);
+	assert_true(!chg[1].old_pref && chg[1].new_pref);
+	free(chg);
+	assert_int_equal(m.dgs[1].tpgs[0].state, TDM_ALUA_STANDBY);
+	assert_false(m.dgs[1].tpgs[0].preferred);
+	assert_int_equal(m.dgs[1].tpgs[0].status, TDM_ALUA_ST_IMPLICIT);
+	assert_int_equal(m.dgs[1].tpgs[1].state, TDM_ALUA_AO);
+	assert_true(m.dgs[1].tpgs[1].preferred);
+	/* again: nothing changes */
+	assert_int_equal(tdm_alua_activate(&m, 1, 2, &chg, &n), 0);
+	assert_int_equal(n, 0);
+	free(chg);
+	/* an unchanged configuration keeps the move, preferred bit too */
+	assert_int_equal(tdm_alua_build(&m2, &c, &m), 0);
+	assert_int_equal(m2.dgs[1].tpgs[1].state, TDM_ALUA_AO);
+	assert_true(m2.dgs[1].tpgs[1].preferred);
+	assert_false(m2.dgs[1].tpgs[0].preferred);
+	assert_int_equal(tdm_alua_diff(&m, &m2, &chg, &n), 0);
+	assert_int_equal(n, 0);
+	free(chg);
+	tdm_alua_free(&m2);
+	/* errors: no such group, the implicit group */
+	assert_int_equal(tdm_alua_activate(&m, 1, 9, &chg, &n), -ENOENT);
+	assert_int_equal(tdm_alua_activate(&m, 0, 1, &chg, &n), -ENOTSUP);
+	assert_int_equal(tdm_alua_activate(&m, 5, 1, &chg, &n), -ENOTSUP);
+	tdm_alua_free(&m);
+
+	/* the non-optimized layout: back to active/non-optimized */
+	c.dgrps[0].tgrps[1].state = TDM_ALUA_AN;
+	assert_int_equal(tdm_alua_build(&m, &c, NULL), 0);
+	assert_int_equal(tdm_alua_activate(&m, 1, 2, &chg, &n), 0);
+	free(chg);
+	assert_int_equal(m.dgs[1].tpgs[0].state, TDM_ALUA_AN);
+	assert_int_equal(tdm_alua_activate(&m, 1, 1, &chg, &n), 0);
+	free(chg);
+	assert_int_equal(m.dgs[1].tpgs[0].state, TDM_ALUA_AO);
+	assert_true(m.dgs[1].tpgs[0].preferred);
+	assert_int_equal(m.dgs[1].tpgs[1].state, TDM_ALUA_AN);
+	assert_false(m.dgs[1].tpgs[1].preferred);
+	tdm_alua_free(&m);
+	/* every group configured active: the others become non-optimized */
+	c.dgrps[0].tgrps[1].state = TDM_ALUA_AO;
+	assert_int_equal(tdm_alua_build(&m, &c, NULL), 0);
+	assert_int_equal(tdm_alua_unpromoted(&m.dgs[1], 0), TDM_ALUA_AN);
+	/* a group configured unavailable keeps its state */
+	tdm_alua_free(&m);
+	c.dgrps[0].tgrps[1].state = TDM_ALUA_UNAVAILABLE;
+	assert_int_equal(tdm_alua_build(&m, &c, NULL), 0);
+	assert_int_equal(tdm_alua_activate(&m, 1, 1, &chg, &n), 0);
+	free(chg);
+	assert_int_equal(m.dgs[1].tpgs[1].state, TDM_ALUA_UNAVAILABLE);
+	/* the configured preferred bit changed: it wins on a rebuild */
+	assert_int_equal(tdm_alua_set_preferred(&m, "dg", 2, true, &chg, &n),
+			 0);
+	assert_int_equal(n, 1);
+	free(chg);
+	c.dgrps[0].tgrps[0].preferred = false;
+	assert_int_equal(tdm_alua_build(&m2, &c, &m), 0);
+	assert_false(m2.dgs[1].tpgs[0].preferred);
+	assert_true(m2.dgs[1].tpgs[1].preferred); /* runtime, kept */
+	tdm_alua_free(&m2);
+	tdm_alua_free(&m);
+	tdm_conf_free(&c);
+}
+
 static void test_state_names(void **state)
 {
 	static const char *const names[] = {
@@ -269,6 +355,43 @@ static const struct {
 	 DEVS TGTS "DEVICE_GROUP dg {\n}\nDEVICE_GROUP dg {\n}\n",
 	 "t.conf:24: duplicate DEVICE_GROUP dg (first at line 22)"},
 };
+
+static void note_tg2(void *arg, const struct tdm_conf_dgrp *d,
+		     const struct tdm_conf_tgrp *t, char *buf, size_t len)
+{
+	(void)d;
+	if (!strcmp(t->name, "tg2"))
+		snprintf(buf, len, "%s", (const char *)arg);
+}
+
+/* tdm_conf_write_noted(): a comment under the state, nothing else
+ * changes; a note that is not one line is dropped */
+static void test_conf_noted(void **state)
+{
+	struct tdm_conf c, c2;
+	char *a, *b;
+	size_t na, nb;
+
+	(void)state;
+	parse_ok(good_conf, &c);
+	assert_int_equal(tdm_conf_write(&c, &a, &na), 0);
+	assert_int_equal(
+		tdm_conf_write_noted(&c, note_tg2, "running now: x", &b, &nb),
+		0);
+	assert_non_null(strstr(b, "\t\tstate standby\n\t\t# running now: x\n"));
+	assert_int_equal(nb, na + strlen("\t\t# running now: x\n"));
+	parse_ok(b, &c2);
+	assert_true(tdm_alua_conf_equal(c.dgrps, c2.dgrps, c.ndgrps));
+	tdm_conf_free(&c2);
+	free(b);
+	assert_int_equal(
+		tdm_conf_write_noted(&c, note_tg2, "two\nlines", &b, &nb), 0);
+	assert_int_equal(nb, na);
+	assert_memory_equal(a, b, na);
+	free(a);
+	free(b);
+	tdm_conf_free(&c);
+}
 
 static void test_conf_errors(void **state)
 {
@@ -662,13 +785,68 @@ static void test_stpg(void **state)
 	assert_int_equal(result(), 0);
 }
 
+/* tandemctl -activate_tgrp on one head: RTPG through both ports, UAs on
+ * every nexus (nobody asked through SCSI), access per state */
+static void test_activate(void **state)
+{
+	struct fix *f = *state;
+	struct tdm_tgrp_state *st = NULL;
+	size_t n;
+
+	assert_int_equal(tdm__alua_activate("dg", "tg2", "the unit test"), 0);
+	expect_ua(f->nx1);
+	expect_ua(f->nx2);
+	for (int i = 0; i < 2; i++) {
+		rtpg(i ? f->nx2 : f->nx1, 0, false);
+		assert_int_equal(result(), 0);
+		/* group 1: standby, PREF moved away; group 2: active/optimized
+		 * and PREF; both "altered by implicit behaviour" */
+		assert_int_equal(R.data[4], TDM_ALUA_STANDBY);
+		assert_int_equal(R.data[4 + 5], TDM_ALUA_ST_IMPLICIT);
+		assert_int_equal(R.data[16], 0x80 | TDM_ALUA_AO);
+		assert_int_equal(R.data[16 + 5], TDM_ALUA_ST_IMPLICIT);
+	}
+	RUN(f->nx1, 0, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+	assert_int_equal(result(), KCQ(2, 0x04, 0x0B));
+	RUN(f->nx2, 0, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+	assert_int_equal(result(), 0);
+	/* tandemctl's view: now and configured */
+	n = tdm_core_alua_states(&st);
+	assert_int_equal(n, 2);
+	assert_string_equal(st[1].tg, "tg2");
+	assert_int_equal(st[1].state, TDM_ALUA_AO);
+	assert_true(st[1].preferred);
+	assert_int_equal(st[1].conf_state, TDM_ALUA_STANDBY);
+	assert_false(st[1].conf_preferred);
+	assert_int_equal(st[0].state, TDM_ALUA_STANDBY);
+	assert_false(st[0].preferred);
+	free(st);
+	/* the same again: no transition, no UA */
+	assert_int_equal(tdm__alua_activate("dg", "tg2", "the unit test"), 0);
+	RUN(f->nx1, 0, 0x00, 0, 0, 0, 0, 0);
+	assert_int_equal(result(), KCQ(2, 0x04, 0x0B)); /* standby, no UA */
+	/* unknown groups change nothing */
+	assert_int_equal(tdm__alua_activate("dg", "tg9", "t"), -ENOENT);
+	assert_int_equal(tdm__alua_activate("nodg", "tg1", "t"), -ENOENT);
+	/* and back */
+	assert_int_equal(tdm__alua_activate("dg", "tg1", "the unit test"), 0);
+	expect_ua(f->nx2);
+	rtpg(f->nx1, 0, false);
+	assert_int_equal(result(), UA_ALUA);
+	rtpg(f->nx1, 0, false);
+	assert_int_equal(R.data[4], 0x80 | TDM_ALUA_AO);
+	assert_int_equal(R.data[16], TDM_ALUA_STANDBY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_model),
+		cmocka_unit_test(test_model_activate),
 		cmocka_unit_test(test_state_names),
 		cmocka_unit_test(test_conf_roundtrip),
 		cmocka_unit_test(test_conf_errors),
+		cmocka_unit_test(test_conf_noted),
 		cmocka_unit_test_setup_teardown(test_inquiry, fix_setup,
 						fix_teardown),
 		cmocka_unit_test_setup_teardown(test_rtpg, fix_setup,
@@ -676,6 +854,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_states, fix_setup,
 						fix_teardown),
 		cmocka_unit_test_setup_teardown(test_stpg, fix_setup,
+						fix_teardown),
+		cmocka_unit_test_setup_teardown(test_activate, fix_setup,
 						fix_teardown),
 	};
 	int rc;
