@@ -192,6 +192,10 @@ void tdm__ag_run_actions(void)
 			ag.snap_reqs[k].used = true;
 			log_info("sync source: snapshot at seq %llu",
 				 (unsigned long long)a->seq);
+			/* the group version of this cut first: tandemd
+			 * writes the snapshot in the format every member
+			 * reads (the source is synced: its STATUS is) */
+			tdm__ag_update_status();
 			tdm_agent_begin(&ag.wb, TDM_AGENT_SNAPSHOT_GET);
 			tdm_wbuf_put_u64(&ag.wb, ag.snap_reqs[k].req);
 			tdm__ag_link_send();

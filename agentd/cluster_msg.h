@@ -38,8 +38,10 @@
 
 #include "agentd/agent_msg.h"
 
-/* the highest protocol this build speaks */
-#define AGENT_PROTO_VERSION 2
+/* the highest protocol this build speaks; 3: the same messages as 2, and
+ * every member's tandemd applies ORDER kind 7 (tandemctl -activate_tgrp)
+ * and reads snapshots of version 4 (scsi/cluster.c) */
+#define AGENT_PROTO_VERSION 3
 /* a snapshot must fit a SNAPSHOT-LOAD frame */
 #define TDM_CMSG_SNAP_MAX (TDM_FRAME_MAX - 64u)
 /* snapshot chunk size: well under libcpg's IPC buffer (1 MiB) */

@@ -137,8 +137,11 @@ static void merge_state(struct tdm_alua_tpg *t, const struct tdm_alua_dg *pdg)
 
 	t->state = t->conf_state;
 	t->status = TDM_ALUA_ST_NONE;
+	t->preferred = t->conf_preferred;
 	if (!p)
 		return;
+	if (p->conf_preferred == t->conf_preferred)
+		t->preferred = p->preferred;
 	if (p->conf_state == t->conf_state) {
 		t->state = p->state;
 		t->status = p->status;
@@ -191,7 +194,7 @@ static int build_dg(struct tdm_alua_dg *dg, const struct tdm_conf *c,
 		dg->ntpgs = i + 1;
 		snprintf(t->name, sizeof(t->name), "%s", ct->name);
 		t->id = ct->group_id;
-		t->preferred = ct->preferred;
+		t->conf_preferred = ct->preferred;
 		t->conf_state = ct->state;
 		merge_state(t, pdg);
 		t->ports =
@@ -285,13 +288,19 @@ bool tdm_alua_dev_changed(const struct tdm_alua_model *a,
 }
 
 static int add_change(struct tdm_alua_change **chg, size_t *n, size_t dg,
-		      size_t tpg, uint8_t old_state, uint8_t new_state)
+		      size_t tpg, uint8_t old_state, uint8_t new_state,
+		      bool old_pref, bool new_pref)
 {
 	struct tdm_alua_change *v = realloc(*chg, (*n + 1) * sizeof(*v));
 
-	if (!v)
+	if (!v) { /* the list goes: the caller fails as a whole */
+		free(*chg);
+		*chg = NULL;
+		*n = 0;
 		return -ENOMEM;
-	v[*n] = (struct tdm_alua_change){dg, tpg, old_state, new_state};
+	}
+	v[*n] = (struct tdm_alua_change){dg,	    tpg,      old_state,
+					 new_state, old_pref, new_pref};
 	*chg = v;
 	(*n)++;
 	return 0;
@@ -320,17 +329,132 @@ int tdm_alua_set_state(struct tdm_alua_model *m, const char *dg,
 			found = true;
 			if (t->state == state)
 				continue;
-			if (add_change(chg, nchg, i, j, t->state, state)) {
-				free(*chg);
-				*chg = NULL;
-				*nchg = 0;
+			if (add_change(chg, nchg, i, j, t->state, state,
+				       t->preferred, t->preferred))
 				return -ENOMEM;
-			}
 			t->state = state;
 			t->status = status;
 		}
 	}
 	return found ? 0 : -ENOENT;
+}
+
+/* A change at (dg, tpg), if the state or the preferred bit changes;
+ * -ENOMEM frees the list. */
+static int note(struct tdm_alua_change **chg, size_t *nchg, size_t dg,
+		size_t tpg, uint8_t old_state, uint8_t new_state, bool old_pref,
+		bool new_pref)
+{
+	if (old_state == new_state && old_pref == new_pref)
+		return 0;
+	return add_change(chg, nchg, dg, tpg, old_state, new_state, old_pref,
+			  new_pref);
+}
+
+int tdm_alua_set_preferred(struct tdm_alua_model *m, const char *dg,
+			   uint16_t group_id, bool preferred,
+			   struct tdm_alua_change **chg, size_t *nchg)
+{
+	bool found = false;
+
+	*chg = NULL;
+	*nchg = 0;
+	for (size_t i = 0; i < m->ndgs; i++) {
+		struct tdm_alua_dg *d = &m->dgs[i];
+
+		if (d->implicit || strcmp(d->name, dg) != 0)
+			continue;
+		for (size_t j = 0; j < d->ntpgs; j++) {
+			struct tdm_alua_tpg *t = &d->tpgs[j];
+			bool old = t->preferred;
+
+			if (t->id != group_id)
+				continue;
+			found = true;
+			if (note(chg, nchg, i, j, t->state, t->state, old,
+				 preferred))
+				return -ENOMEM;
+			t->preferred = preferred;
+		}
+	}
+	return found ? 0 : -ENOENT;
+}
+
+uint8_t tdm_alua_unpromoted(const struct tdm_alua_dg *dg, size_t tpg)
+{
+	const struct tdm_alua_tpg *t = &dg->tpgs[tpg];
+
+	switch (t->conf_state) {
+	case TDM_ALUA_STANDBY:
+	case TDM_ALUA_AN:
+		return t->conf_state;
+	case TDM_ALUA_AO:
+		break;
+	default: /* unavailable, offline, transitioning: left alone */
+		return t->state;
+	}
+	for (size_t i = 0; i < dg->ntpgs; i++)
+		if (dg->tpgs[i].conf_state == TDM_ALUA_STANDBY ||
+		    dg->tpgs[i].conf_state == TDM_ALUA_AN)
+			return dg->tpgs[i].conf_state;
+	return TDM_ALUA_AN;
+}
+
+int tdm_alua_activate(struct tdm_alua_model *m, size_t dg, uint16_t group_id,
+		      struct tdm_alua_change **chg, size_t *nchg)
+{
+	struct tdm_alua_dg *d;
+
+	*chg = NULL;
+	*nchg = 0;
+	if (dg >= m->ndgs || m->dgs[dg].implicit)
+		return -ENOTSUP;
+	d = &m->dgs[dg];
+	if (!find_tpg(d, group_id))
+		return -ENOENT;
+	/* every new state from the states before the change, all of them
+	 * listed before any is changed (nothing changes on -ENOMEM) */
+	for (size_t j = 0; j < d->ntpgs; j++) {
+		const struct tdm_alua_tpg *t = &d->tpgs[j];
+		bool me = t->id == group_id;
+
+		if (note(chg, nchg, dg, j, t->state,
+			 me ? TDM_ALUA_AO : tdm_alua_unpromoted(d, j),
+			 t->preferred, me))
+			return -ENOMEM;
+	}
+	for (size_t k = 0; k < *nchg; k++) {
+		struct tdm_alua_tpg *t = &d->tpgs[(*chg)[k].tpg];
+
+		if (t->state != (*chg)[k].new_state)
+			t->status = TDM_ALUA_ST_IMPLICIT;
+		t->state = (*chg)[k].new_state;
+		t->preferred = (*chg)[k].new_pref;
+	}
+	return 0;
+}
+
+int tdm_alua_diff(const struct tdm_alua_model *a,
+		  const struct tdm_alua_model *b, struct tdm_alua_change **chg,
+		  size_t *nchg)
+{
+	*chg = NULL;
+	*nchg = 0;
+	for (size_t i = 0; b && i < b->ndgs; i++) {
+		const struct tdm_alua_dg *y = &b->dgs[i];
+		const struct tdm_alua_dg *x = find_dg(a, y->name, y->implicit);
+
+		for (size_t j = 0; x && j < y->ntpgs; j++) {
+			const struct tdm_alua_tpg *p =
+				find_tpg(x, y->tpgs[j].id);
+
+			if (p &&
+			    note(chg, nchg, i, j, p->state, y->tpgs[j].state,
+				 p->preferred, y->tpgs[j].preferred))
+				return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
 /* SPC-4 5.15.2.5 / 6.45: the states SET TARGET PORT GROUPS may request */
@@ -375,12 +499,9 @@ int tdm_alua_stpg(struct tdm_alua_model *m, size_t dg,
 			if (t->state == reqs[i].state)
 				continue;
 			if (add_change(chg, nchg, dg, j, t->state,
-				       reqs[i].state)) {
-				free(*chg);
-				*chg = NULL;
-				*nchg = 0;
+				       reqs[i].state, t->preferred,
+				       t->preferred))
 				return -ENOMEM;
-			}
 			t->state = reqs[i].state;
 		}
 	}

@@ -42,12 +42,13 @@ enum tdm_alua_status {
 
 struct tdm_alua_tpg {
 	char name[64];
-	uint16_t id; /* TARGET PORT GROUP, 1..65535 */
-	bool preferred;
-	uint8_t state;	    /* enum tdm_alua_state, as seen by initiators */
-	uint8_t status;	    /* enum tdm_alua_status */
-	uint8_t conf_state; /* the state configured (see tdm_alua_build) */
-	uint16_t *ports;    /* relative target port ids */
+	uint16_t id;	     /* TARGET PORT GROUP, 1..65535 */
+	bool preferred;	     /* PREF, as seen by initiators */
+	bool conf_preferred; /* the preferred bit configured */
+	uint8_t state;	     /* enum tdm_alua_state, as seen by initiators */
+	uint8_t status;	     /* enum tdm_alua_status */
+	uint8_t conf_state;  /* the state configured (see tdm_alua_build) */
+	uint16_t *ports;     /* relative target port ids */
 	size_t nports;
 };
 
@@ -67,10 +68,12 @@ struct tdm_alua_model {
 	size_t ndgs;
 };
 
-/* One (device group, target port group) whose state changed. */
+/* One (device group, target port group) whose state or preferred bit
+ * changed. */
 struct tdm_alua_change {
 	size_t dg, tpg;
 	uint8_t old_state, new_state;
+	bool old_pref, new_pref;
 };
 
 /* One descriptor of SET TARGET PORT GROUPS (SPC-4 6.45, table 296). */
@@ -96,9 +99,10 @@ uint16_t *tdm_alua_local_rel_ids(const struct tdm_conf *c);
 /*
  * Build the model of c. With prev (the model being replaced), a target
  * port group whose configured state did not change keeps the state (and
- * status) it reached through SET TARGET PORT GROUPS; one whose configured
- * state changed takes it, status "implicit". c must have passed
- * tdm_conf_validate(). 0 or -ENOMEM.
+ * status) it reached through SET TARGET PORT GROUPS or an activation;
+ * one whose configured state changed takes it, status "implicit". The
+ * preferred bit likewise. c must have passed tdm_conf_validate(). 0 or
+ * -ENOMEM.
  */
 int tdm_alua_build(struct tdm_alua_model *m, const struct tdm_conf *c,
 		   const struct tdm_alua_model *prev);
@@ -138,6 +142,40 @@ int tdm_alua_set_state(struct tdm_alua_model *m, const char *dg,
 int tdm_alua_stpg(struct tdm_alua_model *m, size_t dg,
 		  const struct tdm_alua_req *reqs, size_t n, size_t *bad,
 		  bool *bad_state, struct tdm_alua_change **chg, size_t *nchg);
+
+/*
+ * The state target port group tpg of dg steps back to when another group
+ * is made active (tdm_alua_activate): its configured state when that is
+ * standby or active/non-optimized; for a group configured active, the
+ * device group's non-active state: that of its first group configured
+ * standby or active/non-optimized, else active/non-optimized. A group
+ * configured unavailable, offline or transitioning keeps its state
+ * (returned as is).
+ */
+uint8_t tdm_alua_unpromoted(const struct tdm_alua_dg *dg, size_t tpg);
+
+/*
+ * Make target port group group_id of device group dg the active one: it
+ * becomes active/optimized with the preferred bit, every other group of
+ * dg takes its unpromoted state (tdm_alua_unpromoted) without it; status
+ * "implicit" (SPC-4 6.37, table 216: not an initiator's SET TARGET PORT
+ * GROUPS) on every group that changed. *chg as tdm_alua_set_state;
+ * -ENOTSUP for the implicit group, -ENOENT for no such group.
+ */
+int tdm_alua_activate(struct tdm_alua_model *m, size_t dg, uint16_t group_id,
+		      struct tdm_alua_change **chg, size_t *nchg);
+
+/* Set the preferred bit of group group_id of device group dg (the running
+ * one: snapshots). As tdm_alua_set_state. */
+int tdm_alua_set_preferred(struct tdm_alua_model *m, const char *dg,
+			   uint16_t group_id, bool preferred,
+			   struct tdm_alua_change **chg, size_t *nchg);
+
+/* What differs (state, preferred) between the groups of two models, by
+ * device group name and group id; indexes into b. */
+int tdm_alua_diff(const struct tdm_alua_model *a,
+		  const struct tdm_alua_model *b, struct tdm_alua_change **chg,
+		  size_t *nchg);
 
 /* ---- the configuration (DEVICE_GROUP blocks of struct tdm_conf) ---- */
 

@@ -311,8 +311,10 @@ static bool params_given(const struct tdm_conf_iscsi_params *p)
 	       p->rsp_timeout || p->nop_in_disabled;
 }
 
-/* alua/: DEVICE_GROUP blocks (alua/README.md) */
-static void dgrp(struct buf *b, const struct tdm_conf_dgrp *d)
+/* alua/: DEVICE_GROUP blocks (alua/README.md); note: a comment after a
+ * target group's state (tdm_conf_write_noted) */
+static void dgrp(struct buf *b, const struct tdm_conf_dgrp *d,
+		 tdm_conf_tgrp_note_fn note, void *arg)
 {
 	PUTS(b, "\nDEVICE_GROUP ");
 	FIELD(b, d->name);
@@ -331,6 +333,17 @@ static void dgrp(struct buf *b, const struct tdm_conf_dgrp *d)
 		if (g->preferred)
 			attr_num(b, 2, "preferred", 1);
 		attr_str(b, 2, "state", st ? st : "active", 16);
+		if (note) {
+			char text[256] = "";
+
+			note(arg, d, g, text, sizeof(text));
+			if (text[0] && !strpbrk(text, "\r\n")) {
+				indent(b, 2);
+				PUTS(b, "# ");
+				put(b, text, strlen(text));
+				PUTS(b, "\n");
+			}
+		}
 		if (g->nports)
 			PUTS(b, "\n");
 		for (size_t j = 0; j < g->nports; j++) {
@@ -354,6 +367,12 @@ static void dgrp(struct buf *b, const struct tdm_conf_dgrp *d)
 }
 
 int tdm_conf_write(const struct tdm_conf *c, char **out, size_t *outlen)
+{
+	return tdm_conf_write_noted(c, NULL, NULL, out, outlen);
+}
+
+int tdm_conf_write_noted(const struct tdm_conf *c, tdm_conf_tgrp_note_fn note,
+			 void *arg, char **out, size_t *outlen)
 {
 	struct buf b = {0};
 
@@ -398,7 +417,7 @@ int tdm_conf_write(const struct tdm_conf *c, char **out, size_t *outlen)
 		PUTS(&b, "}\n");
 	}
 	for (size_t i = 0; i < c->ndgrps; i++) /* alua/ */
-		dgrp(&b, &c->dgrps[i]);
+		dgrp(&b, &c->dgrps[i], note, arg);
 
 	if (b.err) {
 		free(b.p);

@@ -31,6 +31,8 @@ static const struct verb_desc {
 	[TDM_CTL_STATS] = {"STATS", 0, 1},
 	[TDM_CTL_EDIT] = {"EDIT", 1, 1},
 	[TDM_CTL_BLACKBOX] = {"BLACKBOX", 0, 0},
+	[TDM_CTL_ALUA] = {"ALUA", 0, 0},
+	[TDM_CTL_ACTIVATE_TGRP] = {"ACTIVATE-TGRP", 2, 2},
 };
 
 const char *tdm_ctl_verb_name(enum tdm_ctl_verb v)
@@ -314,6 +316,16 @@ int tdm_ctl_req_parse(const char *line, size_t len, struct tdm_ctl_req *req,
 				    "name '%.*s'",
 				    SHOW(&w[1]));
 		break;
+	case TDM_CTL_ACTIVATE_TGRP:
+		if (tdm_ctl_decode(w[1].p, w[1].n, req->name,
+				   sizeof(req->name)) <= 0 ||
+		    tdm_ctl_decode(w[2].p, w[2].n, req->name2,
+				   sizeof(req->name2)) <= 0)
+			return fail(err, errlen, -EINVAL,
+				    "ACTIVATE-TGRP: bad group name '%.*s' "
+				    "'%.*s'",
+				    SHOW(&w[1]), SHOW(&w[2]));
+		break;
 	default:
 		break;
 	}
@@ -388,6 +400,12 @@ int tdm_ctl_req_format(const struct tdm_ctl_req *req, char *buf, size_t buflen)
 	case TDM_CTL_STATS:
 		if (req->name[0])
 			ok = ok && put_word(buf, max, &o, req->name);
+		break;
+	case TDM_CTL_ACTIVATE_TGRP:
+		if (!req->name[0] || !req->name2[0])
+			return -EINVAL;
+		ok = ok && put_word(buf, max, &o, req->name) &&
+		     put_word(buf, max, &o, req->name2);
 		break;
 	default:
 		break;

@@ -22,6 +22,11 @@
  *                               every head applied it)
  *             BLACKBOX         (write the blackbox, lib/log.h: OK
  *                               file=PATH bytes=N)
+ *             ALUA             (the target port groups now: one line
+ *                               each, tab-separated, after a header)
+ *             ACTIVATE-TGRP <device-group> <target-group>
+ *                              (make it the active group; cluster mode:
+ *                               answered once every head applied it)
  *   response: OK <nbytes> [key=value ...]\n<payload>
  *             ERR <errno> <nbytes>\n<message>
  *
@@ -56,6 +61,8 @@ enum tdm_ctl_verb {
 	TDM_CTL_STATS,
 	TDM_CTL_EDIT,
 	TDM_CTL_BLACKBOX,
+	TDM_CTL_ALUA,
+	TDM_CTL_ACTIVATE_TGRP,
 	TDM__CTL_VERB_COUNT
 };
 
@@ -66,7 +73,9 @@ struct tdm_ctl_req {
 	enum tdm_ctl_verb verb;
 	uint64_t num;	    /* APPLY: expected epoch; CLOSE-SESSION: id */
 	size_t payload_len; /* APPLY, EDIT */
-	char name[TDM_CTL_NAME_MAX]; /* APPLY: config name; STATS: device */
+	char name[TDM_CTL_NAME_MAX];  /* APPLY: config name; STATS: device;
+				       * ACTIVATE-TGRP: device group */
+	char name2[TDM_CTL_NAME_MAX]; /* ACTIVATE-TGRP: target group */
 	bool force; /* APPLY: even if it removes every device (needs name) */
 };
 

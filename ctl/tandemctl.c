@@ -111,6 +111,7 @@ enum act {
 	A_LIST_DGRP, /* alua/ */
 	A_LIST_TGRP_ATTR,
 	A_SET_TGRP_ATTR,
+	A_ACTIVATE_TGRP,
 };
 
 enum argkind { ARG_NONE, ARG_REQ, ARG_OPT };
@@ -176,6 +177,8 @@ static const struct actdesc {
 	 M_DEV_GROUP, 0},
 	{"set_tgrp_attr", A_SET_TGRP_ATTR, ARG_REQ, "TARGET_GROUP",
 	 M_DEV_GROUP | M_ATTRS, 0},
+	{"activate_tgrp", A_ACTIVATE_TGRP, ARG_REQ, "TARGET_GROUP", M_DEV_GROUP,
+	 0},
 };
 
 static const struct moddesc {
@@ -264,6 +267,8 @@ static void usage(FILE *f)
 		"-list_tgrp_attr TG -dev_group DG\n"
 		"  -set_tgrp_attr TG -dev_group DG -attributes "
 		"\"state=standby,preferred=1\"\n"
+		"  -activate_tgrp TG -dev_group DG  make TG the active group "
+		"(the others step back)\n"
 		"Other:\n"
 		"  -s, -socket PATH             control socket\n"
 		"  -noprompt                    accepted (tandemctl never "
@@ -908,6 +913,8 @@ static int do_config(const struct opts *o)
 	return r ? 1 : 0;
 }
 
+static char *noted_config(const struct opts *o, size_t *len);
+
 /* FILE is replaced atomically and made 0600 (it holds CHAP secrets). */
 static int do_write_config(const struct opts *o)
 {
@@ -931,6 +938,18 @@ static int do_write_config(const struct opts *o)
 	if (r) {
 		free(text);
 		return 1;
+	}
+	{
+		size_t nlen = 0;
+		char *noted = noted_config(o, &nlen);
+
+		if (noted && (nlen != len || memcmp(noted, text, len))) {
+			free(text);
+			text = noted;
+			len = nlen;
+		} else {
+			free(noted);
+		}
 	}
 	if (!strcmp(o->arg, "-")) {
 		r = tdm_write_all(1, text, len);
@@ -1601,16 +1620,67 @@ static int do_list_grp_attr(const struct opts *o)
 
 /* ---- ALUA device and target groups (alua/) ---- */
 
+/* The ALUA answer's row of target group tg of dg (NULL: none). */
+static char **alua_row(const struct tsv *t, const char *dg, const char *tg)
+{
+	for (size_t i = 1; i < t->nrows; i++)
+		if (!strcmp(t->rows[i][0], dg) && !strcmp(t->rows[i][1], tg))
+			return t->rows[i];
+	return NULL;
+}
+
+/* A state number of the ALUA answer by name ("?" if unknown). */
+static const char *state_of(const char *num)
+{
+	const char *n = tdm_alua_state_name((uint8_t)strtoul(num, NULL, 10));
+
+	return n ? n : "?";
+}
+
+/* SPC-4 6.37, table 216: how the state was last set */
+static const char *status_of(const char *num)
+{
+	switch (strtoul(num, NULL, 10)) {
+	case TDM_ALUA_ST_SET_TPG:
+		return "set_target_port_groups";
+	case TDM_ALUA_ST_IMPLICIT:
+		return "implicit";
+	default:
+		return "none";
+	}
+}
+
+/* The configuration and what runs now (ALUA). */
+static int fetch_alua(const struct opts *o, struct tdm_conf *c, struct tsv *t)
+{
+	int r = fetch(o, c);
+
+	if (r)
+		return r;
+	r = fetch_tsv(o, TDM_CTL_ALUA, NULL, t);
+	if (r)
+		tdm_conf_free(c);
+	else if (t->ncols < 8) {
+		errx_("tandemd sent a malformed ALUA table");
+		tsv_free(t);
+		tdm_conf_free(c);
+		r = 1;
+	}
+	return r;
+}
+
 static int do_list_dgrp(const struct opts *o)
 {
 	struct tdm_conf c;
 	struct table t;
-	int r = fetch(o, &c);
+	struct tsv now;
+	int r = fetch_alua(o, &c, &now);
 
 	if (r)
 		return r;
-	table_init(&t, 4);
-	table_row(&t, "DEVICE_GROUP", "DEVICES", "TARGET_GROUP", "STATE");
+	table_init(&t, 6);
+	table_row(&t, "DEVICE_GROUP", "DEVICES", "TARGET_GROUP", "STATE",
+		  "PREFERRED", "CONFIGURED");
 	for (size_t i = 0; i < c.ndgrps; i++) {
 		const struct tdm_conf_dgrp *d = &c.dgrps[i];
 		char nd[32];
@@ -1619,15 +1689,23 @@ static int do_list_dgrp(const struct opts *o)
 			continue;
 		snprintf(nd, sizeof(nd), "%zu", d->ndevices);
 		if (!d->ntgrps)
-			table_row(&t, d->name, nd, "-", "-");
+			table_row(&t, d->name, nd, "-", "-", "-", "-");
 		for (size_t j = 0; j < d->ntgrps; j++) {
-			const char *st = tdm_alua_state_name(d->tgrps[j].state);
+			const struct tdm_conf_tgrp *g = &d->tgrps[j];
+			const char *st = tdm_alua_state_name(g->state);
+			char **row = alua_row(&now, d->name, g->name);
+			char conf[64];
 
-			table_row(&t, j ? "" : d->name, j ? "" : nd,
-				  d->tgrps[j].name, st ? st : "?");
+			snprintf(conf, sizeof(conf), "%s%s", st ? st : "?",
+				 g->preferred ? ",preferred" : "");
+			/* STATE, PREFERRED: what initiators see now */
+			table_row(&t, j ? "" : d->name, j ? "" : nd, g->name,
+				  row ? state_of(row[3]) : "-",
+				  row ? row[4] : "-", conf);
 		}
 	}
 	table_print(&t);
+	tsv_free(&now);
 	tdm_conf_free(&c);
 	return 0;
 }
@@ -1638,17 +1716,20 @@ static int do_list_tgrp_attr(const struct opts *o)
 	const struct tdm_conf_tgrp *g;
 	struct tdm_conf c;
 	struct table t;
-	char num[32];
-	int r = fetch(o, &c);
+	struct tsv now;
+	char num[32], **row;
+	int r = fetch_alua(o, &c, &now);
 
 	if (r)
 		return r;
 	g = tdm_edit_find_tgrp(&c, dg, o->arg);
 	if (!g) {
 		errx_("device group %s has no target group '%s'", dg, o->arg);
+		tsv_free(&now);
 		tdm_conf_free(&c);
 		return 1;
 	}
+	row = alua_row(&now, dg, o->arg);
 	table_init(&t, 2);
 	table_row(&t, "ATTRIBUTE", "VALUE");
 	snprintf(num, sizeof(num), "%u", g->group_id);
@@ -1657,6 +1738,10 @@ static int do_list_tgrp_attr(const struct opts *o)
 	table_row(&t, "state",
 		  tdm_alua_state_name(g->state) ? tdm_alua_state_name(g->state)
 						: "?");
+	/* read-only: what REPORT TARGET PORT GROUPS shows now */
+	table_row(&t, "current_state", row ? state_of(row[3]) : "-");
+	table_row(&t, "current_preferred", row ? row[4] : "-");
+	table_row(&t, "current_status", row ? status_of(row[5]) : "-");
 	for (size_t i = 0; i < g->nports; i++) {
 		snprintf(num, sizeof(num), "%u", g->ports[i].rel_tgt_id);
 		table_row(&t, "TARGET", g->ports[i].name);
@@ -1664,8 +1749,74 @@ static int do_list_tgrp_attr(const struct opts *o)
 			table_row(&t, "  rel_tgt_id", num);
 	}
 	table_print(&t);
+	tsv_free(&now);
 	tdm_conf_free(&c);
 	return 0;
+}
+
+/* -write_config: a target group that runs in another state (or preferred
+ * bit) than configured gets a comment under its state; the configured
+ * values stay what is written, so that the file applies unchanged. */
+static void alua_note(void *arg, const struct tdm_conf_dgrp *d,
+		      const struct tdm_conf_tgrp *t, char *buf, size_t len)
+{
+	char **row = alua_row(arg, d->name, t->name);
+
+	if (!row || (strtoul(row[3], NULL, 10) == t->state &&
+		     (row[4][0] == '1') == t->preferred))
+		return;
+	snprintf(buf, len,
+		 "running now: state %s, preferred %s (%s); configured: the "
+		 "lines above",
+		 state_of(row[3]), row[4],
+		 strtoul(row[5], NULL, 10) == TDM_ALUA_ST_SET_TPG
+			 ? "set by an initiator's SET TARGET PORT GROUPS"
+			 : "set by -activate_tgrp or the cluster");
+}
+
+/* The running configuration's text with those comments; NULL when no
+ * group runs otherwise than configured (or tandemd cannot tell). */
+static char *noted_config(const struct opts *o, size_t *len)
+{
+	struct tdm_conf c;
+	struct tsv now;
+	char *text = NULL;
+
+	if (fetch_alua(o, &c, &now))
+		return NULL;
+	if (tdm_conf_write_noted(&c, alua_note, &now, &text, len) < 0) {
+		free(text);
+		text = NULL;
+	}
+	tsv_free(&now);
+	tdm_conf_free(&c);
+	return text;
+}
+
+static int do_activate_tgrp(const struct opts *o)
+{
+	struct tdm_ctl_rsp *rsp = xmalloc(sizeof(*rsp));
+	struct tdm_ctl_req *req = xmalloc(sizeof(*req));
+	char *p = NULL;
+	struct conn c;
+	int r;
+
+	memset(req, 0, sizeof(*req));
+	req->verb = TDM_CTL_ACTIVATE_TGRP;
+	snprintf(req->name, sizeof(req->name), "%s", mod_val(o, M_DEV_GROUP));
+	snprintf(req->name2, sizeof(req->name2), "%s", o->arg);
+	r = conn_open(&c, o->sock) < 0 ? 1 : 0;
+	if (!r) {
+		r = call(&c, req, NULL, rsp, &p, NULL);
+		conn_close(&c);
+		if (r > 0)
+			print_err(r, p);
+		r = r ? 1 : 0;
+	}
+	free(p);
+	free(req);
+	free(rsp);
+	return r;
 }
 
 int main(int argc, char **argv)
@@ -1755,6 +1906,9 @@ int main(int argc, char **argv)
 		break;
 	case A_LIST_TGRP_ATTR:
 		r = do_list_tgrp_attr(&o);
+		break;
+	case A_ACTIVATE_TGRP:
+		r = do_activate_tgrp(&o);
 		break;
 	default:
 		r = do_edit(&o);

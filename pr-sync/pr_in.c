@@ -128,7 +128,31 @@ size_t tdm_pr_in_report_caps(const struct tdm_pr_state *st,
 	return w.len;
 }
 
-/* 6.15.5, tables 210/211: READ FULL STATUS */
+/* Is registration i an ALL_TG_PT registration whose group (same initiator
+ * port, every target port) an earlier registration already stands for? */
+static bool group_shown(const struct tdm_pr_state *st, size_t i)
+{
+	const struct tdm_pr_reg *r = &st->regs[i];
+
+	if (!r->all_tg_pt)
+		return false;
+	for (size_t j = 0; j < i; j++)
+		if (st->regs[j].all_tg_pt &&
+		    tdm_pr_tid_equal(&st->regs[j].tid, &r->tid))
+			return true;
+	return false;
+}
+
+/*
+ * 6.15.5 (spc4r37 6.16.5), tables 210/211: READ FULL STATUS. One
+ * descriptor per registered I_T nexus, but one for an ALL_TG_PT
+ * registration: a descriptor with ALL_TG_PT set represents every I_T
+ * nexus of its initiator port (the TransportID) with every target port,
+ * and its RELATIVE TARGET PORT IDENTIFIER is then not defined by the
+ * standard (here: the first port of the group, in registration order).
+ * R_HOLDER, SCOPE and TYPE: 5.13.10 (every registrant holds an all
+ * registrants reservation; an ALL_TG_PT group holds as one).
+ */
 size_t tdm_pr_in_read_full_status(const struct tdm_pr_state *st, uint8_t *buf,
 				  size_t cap)
 {
@@ -142,6 +166,8 @@ size_t tdm_pr_in_read_full_status(const struct tdm_pr_state *st, uint8_t *buf,
 		const struct tdm_pr_reg *r = &st->regs[i];
 		bool holder = tdm__pr_is_holder(st, (long)i);
 
+		if (group_shown(st, i))
+			continue;
 		tlen = tdm_pr_tid_encode(&r->tid, tid, sizeof(tid));
 		w_be64(&w, r->key);
 		w_bytes(&w, NULL, 4);

@@ -46,6 +46,23 @@ static void update_all_ao(void)
 	atomic_store(&all_ao, ao);
 }
 
+/* Under alua_lock: log every transition of chg with what caused it. */
+static void log_changes(const struct tdm_alua_change *chg, size_t n,
+			const char *cause)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct tdm_alua_dg *d = &model.dgs[chg[i].dg];
+		const struct tdm_alua_tpg *t = &d->tpgs[chg[i].tpg];
+		const char *o = tdm_alua_state_name(chg[i].old_state);
+		const char *x = tdm_alua_state_name(chg[i].new_state);
+
+		log_notice("ALUA: %s/%s (group %u): %s%s -> %s%s, by %s",
+			   d->name, t->name, t->id, o ? o : "?",
+			   chg[i].old_pref ? " preferred" : "", x ? x : "?",
+			   chg[i].new_pref ? " preferred" : "", cause);
+	}
+}
+
 /*
  * Raise ASYMMETRIC ACCESS STATE CHANGED on every nexus (but except) of
  * each LU for which changed(lu) holds. Called with alua_lock held; the
@@ -113,8 +130,15 @@ int tdm__alua_apply(const struct tdm_conf *c)
 	model = next;
 	first = old.ndgs == 0;
 	update_all_ao();
-	if (!first) /* at start-up the POWER ON UA tells everything */
+	if (!first) { /* at start-up the POWER ON UA tells everything */
+		struct tdm_alua_change *chg = NULL;
+		size_t nchg = 0;
+
 		ua_collect(&job, &old, NULL);
+		if (tdm_alua_diff(&old, &model, &chg, &nchg) == 0)
+			log_changes(chg, nchg, "the configuration");
+		free(chg);
+	}
 	tdm_rwlock_unlock(&alua_lock);
 	tdm_alua_free(&old);
 	ua_raise(&job, NULL);
@@ -124,7 +148,8 @@ int tdm__alua_apply(const struct tdm_conf *c)
 int tdm__alua_set_state(const char *dg, uint16_t group_id, uint8_t state)
 {
 	return tdm__alua_set_state_status(dg, group_id, state,
-					  TDM_ALUA_ST_IMPLICIT);
+					  TDM_ALUA_ST_IMPLICIT,
+					  "an implicit transition");
 }
 
 void tdm__alua_shutdown(void)
@@ -217,6 +242,8 @@ int tdm__alua_check(struct tdm_cmd *cmd)
 		tdm_rwlock_unlock(&alua_lock);
 	}
 
+	/* SPC-4 5.15.2.4: the opcode table says which states serve each
+	 * command (scsi/scsi_int.h TDM_OP_ALUA_*) */
 	switch (state) {
 	case TDM_ALUA_AO:
 	case TDM_ALUA_AN: /* 5.15.2.4.2/3: every command */
@@ -227,14 +254,12 @@ int tdm__alua_check(struct tdm_cmd *cmd)
 	case TDM_ALUA_UNAVAILABLE: /* 5.15.2.4.5 */
 		return fl & TDM_OP_ALUA_UNAVAIL ? TDM_SR_OK
 						: TDM_SR_ALUA_UNAVAILABLE;
-	case TDM_ALUA_OFFLINE: /* 5.15.2.4.6: only what finds the way out */
-		return (fl & TDM_OP_ALUA_UNAVAIL) && cmd->cdb[0] != 0xA4
-			       ? TDM_SR_OK
-			       : TDM_SR_ALUA_OFFLINE;
+	case TDM_ALUA_OFFLINE: /* 5.15.2.4.6 */
+		return fl & TDM_OP_ALUA_OFFLINE ? TDM_SR_OK
+						: TDM_SR_ALUA_OFFLINE;
 	default: /* 5.15.2.4.7: transitioning */
-		return (fl & TDM_OP_ALUA_UNAVAIL) && cmd->cdb[0] != 0xA4
-			       ? TDM_SR_OK
-			       : TDM_SR_ALUA_TRANSITION;
+		return fl & TDM_OP_ALUA_TRANS ? TDM_SR_OK
+					      : TDM_SR_ALUA_TRANSITION;
 	}
 }
 
@@ -345,6 +370,37 @@ int tdm__stpg_parse(struct tdm_cmd *cmd)
 	return TDM_SR_OK;
 }
 
+/* Under alua_lock: log an initiator's SET TARGET PORT GROUPS (what it
+ * asked, who asked) and cause, what its transitions are logged with. */
+static void log_stpg(const struct tdm_alua_dg *dg, const struct tdm_lu *lu,
+		     const struct tdm_alua_req *reqs, size_t n,
+		     const struct tdm_nexus *sender, char *cause,
+		     size_t causelen)
+{
+	char what[256] = "";
+	size_t o = 0;
+
+	if (sender)
+		snprintf(cause, causelen,
+			 "SET TARGET PORT GROUPS of initiator port %s through "
+			 "relative target port %u",
+			 sender->id.port, sender->rel_port);
+	else
+		snprintf(cause, causelen,
+			 "SET TARGET PORT GROUPS through another head "
+			 "(ordered by the cluster)");
+	for (size_t i = 0; i < n && o < sizeof(what); i++) {
+		const char *st = tdm_alua_state_name(reqs[i].state);
+		int k = snprintf(what + o, sizeof(what) - o, "%sgroup %u %s",
+				 i ? ", " : "", reqs[i].group_id,
+				 st ? st : "(bad state)");
+
+		o += k > 0 ? (size_t)k : 0;
+	}
+	log_notice("ALUA: %s (device %s): %s: %s", dg ? dg->name : "-",
+		   lu->name, cause, n ? what : "no descriptor");
+}
+
 /* Apply SET TARGET PORT GROUPS descriptors for lu's device group; the
  * unit attentions go to every nexus of its devices but sender. */
 static int alua_apply(struct tdm_lu *lu, const struct tdm_alua_req *reqs,
@@ -356,11 +412,13 @@ static int alua_apply(struct tdm_lu *lu, const struct tdm_alua_req *reqs,
 	const struct tdm_alua_dg *dg;
 	bool bad_state = false, *hit = NULL;
 	size_t nchg = 0, bad = 0;
+	char cause[TDM_PORT_NAME_MAX + 128];
 	int r, sr = TDM_SR_OK;
 
 	memset(info, 0, sizeof(*info));
 	tdm_rwlock_wrlock(&alua_lock);
 	dg = dg_of(lu);
+	log_stpg(dg, lu, reqs, n, sender, cause, sizeof(cause));
 	hit = calloc(model.ndgs ? model.ndgs : 1, sizeof(*hit));
 	if (!dg || !hit)
 		r = dg ? -ENOMEM : -ENOTSUP;
@@ -371,8 +429,11 @@ static int alua_apply(struct tdm_lu *lu, const struct tdm_alua_req *reqs,
 		hit[chg[i].dg] = true;
 	if (!r) {
 		update_all_ao();
+		log_changes(chg, nchg, cause);
 		if (nchg)
 			ua_collect(&job, NULL, hit);
+	} else {
+		log_notice("ALUA: %s: refused (%s)", cause, strerror(-r));
 	}
 	tdm_rwlock_unlock(&alua_lock);
 	/* SPC-4 5.15.2.6: every I_T nexus but the one that asked */
@@ -435,7 +496,7 @@ size_t tdm__alua_ports(uint16_t **out)
 	return *out ? k : 0;
 }
 
-size_t tdm__alua_states(struct tdm__alua_st **out)
+size_t tdm_core_alua_states(struct tdm_tgrp_state **out)
 {
 	size_t n = 0, k = 0;
 
@@ -447,43 +508,174 @@ size_t tdm__alua_states(struct tdm__alua_st **out)
 		const struct tdm_alua_dg *dg = &model.dgs[i];
 
 		for (size_t j = 0; !dg->implicit && j < dg->ntpgs; j++) {
-			struct tdm__alua_st *e = &(*out)[k++];
+			const struct tdm_alua_tpg *t = &dg->tpgs[j];
+			struct tdm_tgrp_state *e = &(*out)[k++];
 
 			snprintf(e->dg, sizeof(e->dg), "%s", dg->name);
-			e->group_id = dg->tpgs[j].id;
-			e->state = dg->tpgs[j].state;
-			e->status = dg->tpgs[j].status;
+			snprintf(e->tg, sizeof(e->tg), "%s", t->name);
+			e->group_id = t->id;
+			e->state = t->state;
+			e->status = t->status;
+			e->preferred = t->preferred;
+			e->conf_state = t->conf_state;
+			e->conf_preferred = t->conf_preferred;
 		}
 	}
 	tdm_rwlock_unlock(&alua_lock);
 	return *out ? k : 0;
 }
 
-int tdm__alua_set_state_status(const char *dg, uint16_t group_id, uint8_t state,
-			       uint8_t status)
+/* Under alua_lock, after a change of the model: the unit attentions of
+ * chg (to raise once the lock is dropped), its log lines. */
+static int changed(struct ua_job *job, const struct tdm_alua_change *chg,
+		   size_t n, const char *cause)
+{
+	bool *hit = calloc(model.ndgs ? model.ndgs : 1, sizeof(*hit));
+
+	update_all_ao();
+	log_changes(chg, n, cause);
+	if (!hit)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		hit[chg[i].dg] = true;
+	if (n)
+		ua_collect(job, NULL, hit);
+	free(hit);
+	return 0;
+}
+
+/* One change of the model (its arguments in op), logged with cause, its
+ * unit attentions raised. */
+struct model_op {
+	const char *dg;
+	uint16_t group_id;
+	uint8_t state, status;
+	int preferred; /* -1: the state, else the preferred bit */
+};
+
+static int run_op(const struct model_op *op, const char *cause)
 {
 	struct tdm_alua_change *chg = NULL;
 	struct ua_job job = {0};
-	bool *hit;
 	size_t n = 0;
 	int r;
 
 	tdm_rwlock_wrlock(&alua_lock);
-	hit = calloc(model.ndgs ? model.ndgs : 1, sizeof(*hit));
-	if (!hit) {
-		tdm_rwlock_unlock(&alua_lock);
-		return -ENOMEM;
-	}
-	r = tdm_alua_set_state(&model, dg, group_id, state, status, &chg, &n);
-	for (size_t i = 0; i < n; i++)
-		hit[chg[i].dg] = true;
-	update_all_ao();
-	if (n)
-		ua_collect(&job, NULL, hit);
+	if (op->preferred < 0)
+		r = tdm_alua_set_state(&model, op->dg, op->group_id, op->state,
+				       op->status, &chg, &n);
+	else
+		r = tdm_alua_set_preferred(&model, op->dg, op->group_id,
+					   op->preferred, &chg, &n);
+	if (changed(&job, chg, n, cause) < 0 && !r)
+		r = -ENOMEM;
 	tdm_rwlock_unlock(&alua_lock);
 	ua_raise(&job, NULL);
-	free(hit);
 	free(chg);
+	return r;
+}
+
+int tdm__alua_set_state_status(const char *dg, uint16_t group_id, uint8_t state,
+			       uint8_t status, const char *cause)
+{
+	struct model_op op = {dg, group_id, state, status, -1};
+
+	return run_op(&op, cause);
+}
+
+int tdm__alua_set_preferred(const char *dg, uint16_t group_id, bool preferred,
+			    const char *cause)
+{
+	struct model_op op = {dg, group_id, 0, 0, preferred};
+
+	return run_op(&op, cause);
+}
+
+/* Under alua_lock: device group dg's index and target group tg's id;
+ * -ENOENT with a message. */
+static int find_tgrp(const char *dg, const char *tg, size_t *di, uint16_t *id,
+		     char *err, size_t errlen)
+{
+	for (size_t i = 0; i < model.ndgs; i++) {
+		const struct tdm_alua_dg *d = &model.dgs[i];
+
+		if (d->implicit || strcmp(d->name, dg) != 0)
+			continue;
+		for (size_t j = 0; j < d->ntpgs; j++)
+			if (!strcmp(d->tpgs[j].name, tg)) {
+				*di = i;
+				*id = d->tpgs[j].id;
+				return 0;
+			}
+		snprintf(err, errlen,
+			 "device group %s has no target group '%s'", dg, tg);
+		return -ENOENT;
+	}
+	snprintf(err, errlen, "no device group '%s'", dg);
+	return -ENOENT;
+}
+
+int tdm__alua_activate(const char *dg, const char *tg, const char *cause)
+{
+	struct tdm_alua_change *chg = NULL;
+	struct ua_job job = {0};
+	char err[256];
+	size_t n = 0, di = 0;
+	uint16_t id = 0;
+	int r;
+
+	tdm_rwlock_wrlock(&alua_lock);
+	r = find_tgrp(dg, tg, &di, &id, err, sizeof(err));
+	if (!r)
+		r = tdm_alua_activate(&model, di, id, &chg, &n);
+	if (!r) {
+		log_notice("ALUA: %s/%s (group %u) made the active group, by "
+			   "%s%s",
+			   dg, tg, id, cause, n ? "" : ": it already was");
+		r = changed(&job, chg, n, cause);
+	} else {
+		log_warnx("ALUA: %s/%s: not made active (%s), asked by %s", dg,
+			  tg, r == -ENOENT ? err : strerror(-r), cause);
+	}
+	tdm_rwlock_unlock(&alua_lock);
+	/* SPC-4 5.15.2.6: every I_T nexus of the devices, nobody asked */
+	ua_raise(&job, NULL);
+	free(chg);
+	return r;
+}
+
+int tdm_core_alua_activate(const char *dg, const char *tg, const char *who,
+			   tdm_cluster_done_fn done, void *arg, char *err,
+			   size_t errlen)
+{
+	size_t di;
+	uint16_t id;
+	int r;
+
+	tdm_rwlock_rdlock(&alua_lock);
+	r = find_tgrp(dg, tg, &di, &id, err, errlen);
+	tdm_rwlock_unlock(&alua_lock);
+	if (r)
+		return r;
+	if (tdm__cluster_mode()) {
+		r = tdm__cluster_alua_activate(dg, tg, who, done, arg);
+		if (r == -EPROTONOSUPPORT)
+			snprintf(err, errlen,
+				 "not ordered: a head of the cluster runs a "
+				 "protocol older than %d (upgrade every head "
+				 "first)",
+				 TDM__CLUSTER_PROTO_ACTIVATE);
+		else if (r == -EAGAIN || r == -ENOTCONN)
+			snprintf(err, errlen,
+				 "not ordered: this head is fenced / no "
+				 "quorum, try again");
+		else if (r < 0)
+			snprintf(err, errlen, "not ordered: %s", strerror(-r));
+		return r == -ENOTCONN ? -EAGAIN : r;
+	}
+	r = tdm__alua_activate(dg, tg, who);
+	if (r < 0)
+		snprintf(err, errlen, "%s", strerror(-r));
 	return r;
 }
 

@@ -16,9 +16,11 @@
  * Snapshots (state transfer to a joining head): "TDMS", u16 version,
  * u32 n x (str device, bytes PR state in pr-sync's encoding, u8 SPC-2
  * reserved, bytes TransportID, u16 rel port), u32 n x (str device group,
- * u16 group id, u8 state, u8 status), bytes the daemon's part (its
- * configuration epoch and edits). Version 1 had no SPC-2 fields, version
- * 2 no daemon's part.
+ * u16 group id, u8 state, u8 status, u8 preferred), bytes the daemon's
+ * part (its configuration epoch and edits). Version 1 had no SPC-2
+ * fields, version 2 no daemon's part, version 3 no preferred bit; a
+ * snapshot is written at version 4 only while every head reads it (the
+ * group runs protocol TDM__CLUSTER_PROTO_ACTIVATE or later), else at 3.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -35,8 +37,9 @@
 
 #define SNAP_MAGIC "TDMS"
 /* 2: the SPC-2 holder after each PR state; 3: the daemon's part at the
- * end (tdm_cluster_set_ext) */
-#define SNAP_VERSION 3
+ * end (tdm_cluster_set_ext); 4: each target port group's preferred bit
+ * (tandemctl -activate_tgrp moves it) */
+#define SNAP_VERSION 4
 
 /* a command waiting for its operation to come back ordered */
 struct pending {
@@ -55,8 +58,9 @@ static struct {
 	const struct tdm_cluster_link_ops *ops;
 	const struct tdm_cluster_ext *ext;
 	atomic_bool on, serving;
-	bool wait_stable;      /* main loop only */
-	struct tdm_mutex lock; /* pending, next_req */
+	bool wait_stable;	/* main loop only */
+	uint16_t group_version; /* main loop only: the agents' protocol */
+	struct tdm_mutex lock;	/* pending, next_req */
 	struct tdm_list pending;
 	uint64_t next_req;
 } cl = {
@@ -86,6 +90,11 @@ void tdm_cluster_start(const struct tdm_cluster_link_ops *ops)
 void tdm_cluster_set_wait_stable(bool wait)
 {
 	cl.wait_stable = wait;
+}
+
+void tdm_cluster_set_group_version(uint16_t version)
+{
+	cl.group_version = version;
 }
 
 void tdm_cluster_set_serving(bool serving)
@@ -268,6 +277,45 @@ int tdm__cluster_alua_set(struct tdm_cmd *cmd, const struct tdm_alua_req *reqs,
 		return TDM_SR_ALUA_TRANSITION;
 	}
 	return TDM__SR_ASYNC;
+}
+
+/* tandemctl -activate_tgrp: payload str device group, str target group,
+ * str who asked (logged on every head) */
+int tdm__cluster_alua_activate(const char *dg, const char *tg, const char *who,
+			       tdm_cluster_done_fn done, void *arg)
+{
+	struct tdm_wbuf w = {0};
+	int r;
+
+	/* an older head would not apply it: the heads would disagree */
+	if (cl.group_version < TDM__CLUSTER_PROTO_ACTIVATE)
+		return -EPROTONOSUPPORT;
+	tdm_wbuf_reset(&w);
+	tdm_wbuf_put_str(&w, dg);
+	tdm_wbuf_put_str(&w, tg);
+	tdm_wbuf_put_str(&w, who);
+	r = w.oom ? -ENOMEM
+		  : tdm_cluster_order_raw(TDM__ORD_ALUA_ACTIVATE, w.p, w.len,
+					  done, arg);
+	tdm_wbuf_free(&w);
+	return r < 0 ? r : 1;
+}
+
+static int activate_ordered(bool mine, const uint8_t *payload, size_t len)
+{
+	struct tdm_rd r = {.p = payload, .len = len};
+	char dg[TDM_NAME_MAX], tg[TDM_NAME_MAX], who[512], cause[640];
+
+	tdm_rd_get_str(&r, dg, sizeof(dg));
+	tdm_rd_get_str(&r, tg, sizeof(tg));
+	tdm_rd_get_str(&r, who, sizeof(who));
+	if (!tdm_rd_done(&r)) {
+		log_err("cluster: malformed ALUA activation from the agent");
+		return -EBADMSG;
+	}
+	snprintf(cause, sizeof(cause), "%s (ordered by the cluster%s)", who,
+		 mine ? "" : ", through another head");
+	return tdm__alua_activate(dg, tg, cause);
 }
 
 /* ---- events of the daemon (kinds >= TDM_CLUSTER_KIND_DAEMON) ---- */
@@ -578,6 +626,10 @@ void tdm_cluster_ordered(bool mine, uint64_t req, uint8_t kind,
 		return;
 	}
 
+	if (kind == TDM__ORD_ALUA_ACTIVATE) {
+		applied(p, activate_ordered(mine, payload, len), NULL);
+		return;
+	}
 	tdm_rd_get_str(&r, dev, sizeof(dev));
 	if (!get_nexus(&r, &id) || !tdm_rd_done(&r)) {
 		log_err("cluster: malformed event %u from the agent", kind);
@@ -624,16 +676,20 @@ void tdm_cluster_ordered(bool mine, uint64_t req, uint8_t kind,
 
 int tdm_cluster_snapshot(struct tdm_wbuf *w)
 {
-	struct tdm__alua_st *st = NULL;
+	struct tdm_tgrp_state *st = NULL;
 	struct tdm_lu **lus;
 	size_t nlus, nst;
 	int r = 0;
+	/* what every head of the group reads (3: no preferred bits) */
+	uint16_t version = cl.group_version >= TDM__CLUSTER_PROTO_ACTIVATE
+				   ? SNAP_VERSION
+				   : 3;
 
 	lus = tdm__all_lus(&nlus);
 	if (!lus)
 		return -ENOMEM;
 	tdm_wbuf_put_bytes(w, SNAP_MAGIC, 4);
-	tdm_wbuf_put_u16(w, SNAP_VERSION);
+	tdm_wbuf_put_u16(w, version);
 	tdm_wbuf_put_u32(w, (uint32_t)nlus);
 	for (size_t i = 0; i < nlus; i++) {
 		uint8_t *b = NULL;
@@ -648,13 +704,15 @@ int tdm_cluster_snapshot(struct tdm_wbuf *w)
 		tdm__lu_put(lus[i]);
 	}
 	free(lus);
-	nst = tdm__alua_states(&st);
+	nst = tdm_core_alua_states(&st);
 	tdm_wbuf_put_u32(w, (uint32_t)nst);
 	for (size_t i = 0; i < nst; i++) {
 		tdm_wbuf_put_str(w, st[i].dg);
 		tdm_wbuf_put_u16(w, st[i].group_id);
 		tdm_wbuf_put_u8(w, st[i].state);
 		tdm_wbuf_put_u8(w, st[i].status);
+		if (version >= 4)
+			tdm_wbuf_put_u8(w, st[i].preferred);
 	}
 	free(st);
 	/* version 3: the daemon's part (bytes, may be empty) */
@@ -728,6 +786,11 @@ int tdm_cluster_load(const uint8_t *p, size_t n, char *err, size_t errlen)
 		(void)tdm_rd_get_u16(&r);
 		(void)tdm_rd_get_u8(&r);
 		(void)tdm_rd_get_u8(&r);
+		if (version >= 4 && tdm_rd_get_u8(&r) > 1) {
+			snprintf(err, errlen,
+				 "device group %s: bad preferred bit", dg);
+			return -EBADMSG;
+		}
 	}
 	if (version >= 3) {
 		ext = tdm_rd_get_bytes(&r, &ext_len);
@@ -779,13 +842,19 @@ int tdm_cluster_load(const uint8_t *p, size_t n, char *err, size_t errlen)
 	for (uint32_t i = 0; i < nst; i++) {
 		char dg[64];
 		uint16_t id;
-		uint8_t state, status;
+		uint8_t state, status, pref = 2;
 
 		tdm_rd_get_str(&r, dg, sizeof(dg));
 		id = tdm_rd_get_u16(&r);
 		state = tdm_rd_get_u8(&r);
 		status = tdm_rd_get_u8(&r);
-		if (tdm__alua_set_state_status(dg, id, state, status) < 0)
+		if (version >= 4)
+			pref = tdm_rd_get_u8(&r);
+		if (tdm__alua_set_state_status(dg, id, state, status,
+					       "the cluster's snapshot") < 0 ||
+		    (pref < 2 &&
+		     tdm__alua_set_preferred(dg, id, pref,
+					     "the cluster's snapshot") < 0))
 			log_warnx("cluster: snapshot: no target port group "
 				  "%u in device group %s here",
 				  id, dg);

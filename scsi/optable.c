@@ -34,6 +34,17 @@
 /* Medium reads: SBC-3 allows them under Write Exclusive. */
 #define F_READ (TDM_OP_MEDIA | TDM_OP_PR_ALLOWED_WE)
 #define F_WRITE (TDM_OP_MEDIA | TDM_OP_WRITE)
+/*
+ * What an initiator reads once when it discovers a path and keeps for the
+ * life of its device: the capacity and the mode pages (the caching page
+ * decides whether it sends SYNCHRONIZE CACHE). Served through a port in
+ * any ALUA state (SPC-4 5.15.2.4.4-7 let a device server support more
+ * than the minimum list; SCST serves them in standby, unavailable and
+ * transitioning, LIO READ CAPACITY in standby): refused, Linux records a
+ * standby path as 0 bytes and fails every write once an STPG made it
+ * active (issue 11), or assumes a write-through cache.
+ */
+#define F_DISCOVERY TDM_OP_ALUA_ANY
 
 /* PERSISTENT RESERVE IN/OUT (SPC-4 6.15, 6.16): one entry per service
  * action; they pass every persistent reservation (their service action
@@ -117,7 +128,7 @@ static const struct tdm_opdesc disk_ops[] = {
 	{
 		.opcode = 0x1A,
 		.cdb_len = 6,
-		.flags = TDM_OP_ALUA_ALLOWED,
+		.flags = F_DISCOVERY,
 		.name = "MODE SENSE(6)",
 		.parse = tdm__spc_mode_sense_parse,
 		.exec = tdm__spc_mode_sense,
@@ -184,7 +195,7 @@ static const struct tdm_opdesc disk_ops[] = {
 	{
 		.opcode = 0x5A,
 		.cdb_len = 10,
-		.flags = TDM_OP_ALUA_ALLOWED,
+		.flags = F_DISCOVERY,
 		.name = "MODE SENSE(10)",
 		.parse = tdm__spc_mode_sense_parse,
 		.exec = tdm__spc_mode_sense,
@@ -321,8 +332,7 @@ static const struct tdm_opdesc disk_ops[] = {
 		.has_sa = true,
 		.cdb_len = 12,
 		.flags = TDM_OP_SPC2_ALLOWED | TDM_OP_PR_ALLOWED_WE |
-			 TDM_OP_PR_ALLOWED_EA | TDM_OP_ALUA_ALLOWED |
-			 TDM_OP_ALUA_UNAVAIL,
+			 TDM_OP_PR_ALLOWED_EA | TDM_OP_ALUA_ANY,
 		.name = "REPORT TARGET PORT GROUPS",
 		.parse = tdm__rtpg_parse,
 		.exec = tdm__rtpg,
@@ -372,7 +382,7 @@ static const struct tdm_opdesc disk_ops[] = {
 		.opcode = 0x25,
 		.cdb_len = 10,
 		.flags = TDM_OP_SPC2_ALLOWED | TDM_OP_PR_ALLOWED_WE |
-			 TDM_OP_PR_ALLOWED_EA,
+			 TDM_OP_PR_ALLOWED_EA | F_DISCOVERY,
 		.name = "READ CAPACITY(10)",
 		.parse = tdm__sbc_read_capacity10_parse,
 		.exec = tdm__sbc_read_capacity10,
@@ -586,7 +596,7 @@ static const struct tdm_opdesc disk_ops[] = {
 		.has_sa = true,
 		.cdb_len = 16,
 		.flags = TDM_OP_SPC2_ALLOWED | TDM_OP_PR_ALLOWED_WE |
-			 TDM_OP_PR_ALLOWED_EA,
+			 TDM_OP_PR_ALLOWED_EA | F_DISCOVERY,
 		.name = "READ CAPACITY(16)",
 		.parse = tdm__sbc_read_capacity16_parse,
 		.exec = tdm__sbc_read_capacity16,

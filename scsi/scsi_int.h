@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tandem/admin.h"
 #include "tandem/backstore.h"
 #include "tandem/config.h"
 #include "lib/list.h"
@@ -61,16 +62,28 @@ enum {
 	(1u << 5)		       /* allowed for non-registrants under    \
 					* Write Exclusive (SPC-4 table 66) */
 #define TDM_OP_PR_ALLOWED_EA (1u << 6) /* ... under Exclusive Access */
-#define TDM_OP_ALUA_ALLOWED (1u << 7)  /* allowed in standby/unavailable */
-/* alua/: allowed in the unavailable state too (SPC-4 5.15.2.4.5); also
- * offline and transitioning, but SET TARGET PORT GROUPS (scsi/alua_scsi.c) */
-#define TDM_OP_ALUA_UNAVAIL (1u << 16)
+/*
+ * ALUA: what a target port group that is not active serves (SPC-4
+ * 5.15.2.4; scsi/alua_scsi.c tdm__alua_check()). One flag per state, so
+ * that each entry of an opcode table says where it is served; active/
+ * optimized and active/non-optimized serve every command. SPC-4's
+ * minimum list per state, what Tandem serves beyond it and why: the
+ * table of alua/README.md.
+ */
+#define TDM_OP_ALUA_ALLOWED (1u << 7)  /* standby (5.15.2.4.4) */
+#define TDM_OP_ALUA_UNAVAIL (1u << 16) /* unavailable (5.15.2.4.5) */
+#define TDM_OP_ALUA_TRANS (1u << 17)   /* transitioning (5.15.2.4.7) */
+#define TDM_OP_ALUA_OFFLINE (1u << 18) /* offline (5.15.2.4.6) */
+/* every state: INQUIRY, REPORT LUNS, REQUEST SENSE, REPORT TARGET PORT
+ * GROUPS (the commands that find the way to another port) */
+#define TDM_OP_ALUA_ANY                                                        \
+	(TDM_OP_ALUA_ALLOWED | TDM_OP_ALUA_UNAVAIL | TDM_OP_ALUA_TRANS |       \
+	 TDM_OP_ALUA_OFFLINE)
 /* The gate flags of the commands every LU answers in every state:
  * INQUIRY, REPORT LUNS, REQUEST SENSE (both opcode tables use it) */
 #define TDM_OP_ALWAYS                                                          \
 	(TDM_OP_UA_EXEMPT | TDM_OP_NO_LUN | TDM_OP_SPC2_ALLOWED |              \
-	 TDM_OP_PR_ALLOWED_WE | TDM_OP_PR_ALLOWED_EA | TDM_OP_ALUA_ALLOWED |   \
-	 TDM_OP_ALUA_UNAVAIL)
+	 TDM_OP_PR_ALLOWED_WE | TDM_OP_PR_ALLOWED_EA | TDM_OP_ALUA_ANY)
 
 struct tdm_opdesc {
 	uint8_t opcode;
@@ -598,22 +611,23 @@ int tdm__alua_check(struct tdm_cmd *cmd);
  * ASYMMETRIC ACCESS STATE CHANGED where a device's groups changed. */
 int tdm__alua_apply(const struct tdm_conf *c);
 /* Set a group's state (implicit transition; dg NULL: every device
- * group with that group id). 0, -ENOENT, -EINVAL, -ENOMEM. */
+ * group with that group id). 0, -ENOENT, -EINVAL, -ENOMEM. cause: who
+ * made the change, for the log ("cluster snapshot" ...). */
 int tdm__alua_set_state(const char *dg, uint16_t group_id, uint8_t state);
 int tdm__alua_set_state_status(const char *dg, uint16_t group_id, uint8_t state,
-			       uint8_t status);
+			       uint8_t status, const char *cause);
+/* Set a group's preferred bit (cluster snapshots). As above. */
+int tdm__alua_set_preferred(const char *dg, uint16_t group_id, bool preferred,
+			    const char *cause);
+/* tdm_core_alua_activate() applied on this head now, cause for the log.
+ * 0, -ENOENT, -ENOTSUP (not a DEVICE_GROUP), -ENOMEM. */
+int tdm__alua_activate(const char *dg, const char *tg, const char *cause);
 /* An ordered SET TARGET PORT GROUPS (cluster): apply, UAs to every nexus
- * but sender (NULL: all). Returns the sense reason, info for its SKS. */
+ * but sender (NULL: all; the command came through another head). Returns
+ * the sense reason, info for its SKS. */
 int tdm__alua_apply_ordered(struct tdm_lu *lu, const struct tdm_alua_req *reqs,
 			    size_t n, const struct tdm_nexus *sender,
 			    struct tdm_sense_info *info);
-/* The explicit target port groups' states (snapshots). */
-struct tdm__alua_st {
-	char dg[64];
-	uint16_t group_id;
-	uint8_t state, status;
-};
-size_t tdm__alua_states(struct tdm__alua_st **out);
 /* The relative port ids of every target port group (all heads' ports,
  * duplicates possible). */
 size_t tdm__alua_ports(uint16_t **out);
@@ -624,11 +638,15 @@ size_t tdm__alua_ports(uint16_t **out);
 enum {
 	TDM__ORD_SPC2_RESERVE = 1,
 	TDM__ORD_SPC2_RELEASE = 2,
-	TDM__ORD_NEXUS_GONE = 3,   /* releases its SPC-2 reservations */
-	TDM__ORD_LU_RESET = 4,	   /* LOGICAL UNIT RESET on some head */
-	TDM__ORD_LU_POWER_ON = 5,  /* TARGET COLD RESET: each LU, 29/01 */
-	TDM__ORD_TARGET_CLOSE = 6, /* ... then the target's sessions end */
+	TDM__ORD_NEXUS_GONE = 3,    /* releases its SPC-2 reservations */
+	TDM__ORD_LU_RESET = 4,	    /* LOGICAL UNIT RESET on some head */
+	TDM__ORD_LU_POWER_ON = 5,   /* TARGET COLD RESET: each LU, 29/01 */
+	TDM__ORD_TARGET_CLOSE = 6,  /* ... then the target's sessions end */
+	TDM__ORD_ALUA_ACTIVATE = 7, /* tandemctl -activate_tgrp (protocol 3) */
 };
+/* The lowest cluster protocol (agents' group version) that orders
+ * TDM__ORD_ALUA_ACTIVATE and carries the preferred bits in snapshots. */
+#define TDM__CLUSTER_PROTO_ACTIVATE 3
 /* Order event kind for device dev ("" = all) from the nexus id through
  * the agent; with cmd, cmd completes when it comes back (TDM__SR_ASYNC
  * or a sense reason now), without, nobody waits (0 or -errno). */
@@ -655,6 +673,9 @@ bool tdm__cluster_fenced(void);
 int tdm__cluster_pr_out(struct tdm_cmd *cmd);
 int tdm__cluster_alua_set(struct tdm_cmd *cmd, const struct tdm_alua_req *reqs,
 			  size_t n);
+/* Order tdm_core_alua_activate() through the agent (1, or -errno). */
+int tdm__cluster_alua_activate(const char *dg, const char *tg, const char *who,
+			       tdm_cluster_done_fn done, void *arg);
 void tdm__alua_shutdown(void);
 /* Is lu in a configured DEVICE_GROUP (explicit ALUA, TPGS 11b)? */
 bool tdm__alua_explicit(const struct tdm_lu *lu);

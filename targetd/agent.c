@@ -298,6 +298,7 @@ static bool handle(const uint8_t *f, size_t len)
 		ag.group_version = tdm_rd_get_u16(&r);
 		if (!tdm_rd_done(&r))
 			break;
+		tdm_cluster_set_group_version(ag.group_version);
 		tdm_cluster_set_serving(serving);
 		/* seq changes with every operation: log the rest only */
 		if (serving == ag.serving && q0 == ag.quorate &&

@@ -42,6 +42,11 @@
 #define INBUF 16384
 #define ERRLEN 2048
 
+/* An ACTIVATE-TGRP being ordered; it outlives a client that goes. */
+struct act_wait {
+	struct client *c; /* NULL: the client went, nobody hears the end */
+};
+
 struct client {
 	struct tdm_list link;
 	struct tdm_fd_watch w;
@@ -56,6 +61,7 @@ struct client {
 	bool dead;    /* closed by tdm_control_stop(), memory kept */
 	bool waiting; /* an EDIT being ordered: no input until answered */
 	struct tdm_cconf_wait *wait;
+	struct act_wait *act; /* ... or an ACTIVATE-TGRP */
 	pid_t pid;
 	uid_t uid;
 };
@@ -146,6 +152,11 @@ static void client_close(struct client *c, bool keep)
 		/* the edit goes on; nobody hears of its end */
 		tdm_cconf_cancel(c->wait);
 		c->wait = NULL;
+		c->waiting = false;
+	}
+	if (c->act) {
+		c->act->c = NULL;
+		c->act = NULL;
 		c->waiting = false;
 	}
 	tdm_loop_del_fd(ctl.loop, &c->w);
@@ -406,6 +417,93 @@ static void do_edit(struct client *c)
 	c->waiting = true;
 }
 
+/* The running ALUA states beside the configured ones (tandemctl
+ * -list_dgrp, -list_tgrp_attr, -write_config). */
+static void do_alua(struct client *c)
+{
+	struct tdm_tgrp_state *st = NULL;
+	size_t n = tdm_core_alua_states(&st);
+	struct tdm_ctl_rsp rsp;
+	struct sbuf b = {0};
+
+	sb_printf(&b, "device_group\ttarget_group\tgroup_id\tstate\t"
+		      "preferred\tstatus\tconf_state\tconf_preferred\n");
+	for (size_t i = 0; i < n; i++)
+		sb_printf(&b, "%s\t%s\t%u\t%u\t%d\t%u\t%u\t%d\n", st[i].dg,
+			  st[i].tg, st[i].group_id, st[i].state,
+			  st[i].preferred, st[i].status, st[i].conf_state,
+			  st[i].conf_preferred);
+	free(st);
+	if (b.oom) {
+		free(b.p);
+		reply_err(c, ENOMEM, "out of memory");
+		return;
+	}
+	tdm_ctl_rsp_init(&rsp, 0);
+	reply_ok(c, &rsp, b.p, b.len);
+	free(b.p);
+}
+
+static void activate_done(void *arg, int status)
+{
+	struct act_wait *w = arg;
+	struct client *c = w->c;
+	struct tdm_ctl_rsp rsp;
+
+	free(w);
+	if (!c)
+		return;
+	c->act = NULL;
+	c->waiting = false;
+	if (status == -EAGAIN)
+		reply_err(c, EAGAIN,
+			  "not ordered: this head is fenced / no quorum, "
+			  "try again");
+	else if (status < 0)
+		reply_err(c, -status, "%s", strerror(-status));
+	if (status >= 0) {
+		tdm_ctl_rsp_init(&rsp, 0);
+		reply_ok(c, &rsp, NULL, 0);
+	}
+	client_run(c);
+}
+
+static void do_activate(struct client *c)
+{
+	const struct tdm_ctl_req *req = &c->rx.req;
+	struct act_wait *w = calloc(1, sizeof(*w));
+	struct tdm_ctl_rsp rsp;
+	char who[96], err[ERRLEN];
+	int r;
+
+	if (!w) {
+		reply_err(c, ENOMEM, "out of memory");
+		return;
+	}
+	snprintf(who, sizeof(who), "tandemctl (pid %d, uid %u)", (int)c->pid,
+		 (unsigned)c->uid);
+	/* waiting before it is ordered: done may come at once */
+	w->c = c;
+	c->act = w;
+	c->waiting = true;
+	r = tdm_core_alua_activate(req->name, req->name2, who, activate_done, w,
+				   err, sizeof(err));
+	if (r == 1) /* ordered: activate_done answers */
+		return;
+	c->act = NULL;
+	c->waiting = false;
+	free(w);
+	if (r < 0) {
+		log_info("control: %s: -activate_tgrp %s -dev_group %s "
+			 "refused: %s",
+			 who, req->name2, req->name, err);
+		reply_err(c, -r, "%s", err);
+		return;
+	}
+	tdm_ctl_rsp_init(&rsp, 0);
+	reply_ok(c, &rsp, NULL, 0);
+}
+
 static void do_reload(struct client *c)
 {
 	struct tdm_ctl_rsp rsp;
@@ -597,6 +695,12 @@ static void handle(struct client *c)
 		break;
 	case TDM_CTL_BLACKBOX:
 		do_blackbox(c);
+		break;
+	case TDM_CTL_ALUA:
+		do_alua(c);
+		break;
+	case TDM_CTL_ACTIVATE_TGRP:
+		do_activate(c);
 		break;
 	case TDM__CTL_VERB_COUNT:
 		reply_err(c, EOPNOTSUPP, "unknown request");

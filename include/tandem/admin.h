@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * admin.h - what the daemon and its control socket ask of the core:
- * apply a configuration, list sessions, read statistics.
+ * apply a configuration, list sessions, read statistics, show and move
+ * the ALUA states.
  */
 #ifndef TANDEM_ADMIN_H
 #define TANDEM_ADMIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,5 +56,41 @@ struct tdm_dev_stats {
 	int32_t inflight;
 };
 int tdm_core_dev_stats(struct tdm_dev_stats **out, size_t *n);
+
+/* A target port group of a DEVICE_GROUP as initiators see it now (after
+ * SET TARGET PORT GROUPS, activations, the cluster), beside its
+ * configuration. */
+struct tdm_tgrp_state {
+	char dg[64];
+	char tg[64];
+	uint16_t group_id;
+	uint8_t state, status; /* alua/alua.h enum tdm_alua_state, _status */
+	bool preferred;
+	uint8_t conf_state;
+	bool conf_preferred;
+};
+/* Every target port group of every DEVICE_GROUP, in configuration order;
+ * *out malloc'ed (NULL and 0 when out of memory or none). */
+size_t tdm_core_alua_states(struct tdm_tgrp_state **out);
+
+#ifndef TDM_CLUSTER_DONE_FN
+#define TDM_CLUSTER_DONE_FN
+typedef void (*tdm_cluster_done_fn)(void *arg, int status);
+#endif
+/*
+ * Make target group tg of DEVICE_GROUP dg the active one (alua/alua.h
+ * tdm_alua_activate: active/optimized with the preferred bit, the others
+ * back to their unpromoted state), raising ASYMMETRIC ACCESS STATE CHANGED
+ * on every I_T nexus of its devices; who (the administrator) is logged
+ * with every transition. One head: applied at once, returns 0. Cluster
+ * mode: ordered once through the agent and applied by every head at the
+ * same point of the order; returns 1 and done(arg, 0 or -errno) follows
+ * once every head applied it. Errors now: -ENOENT (no such group, message
+ * in err), -EAGAIN (fenced), -EPROTONOSUPPORT (a head of the cluster runs
+ * a protocol older than 3), -ENOMEM.
+ */
+int tdm_core_alua_activate(const char *dg, const char *tg, const char *who,
+			   tdm_cluster_done_fn done, void *arg, char *err,
+			   size_t errlen);
 
 #endif

@@ -58,6 +58,9 @@ void tdm_cluster_set_serving(bool serving);
 /* Link version 2: a command of this head completes on STABLE (every head
  * applied it), not when this head applied it. */
 void tdm_cluster_set_wait_stable(bool wait);
+/* The protocol version the agents' group runs at (the agent's STATUS):
+ * what the core may order and write in snapshots (main loop). */
+void tdm_cluster_set_group_version(uint16_t version);
 
 /* An operation delivered in agreed order; mine: it came from this head
  * with this req (the command waiting for it completes). */

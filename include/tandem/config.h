@@ -200,6 +200,14 @@ int tdm_conf_validate(const struct tdm_conf *c, const char *name, char *err,
 		      size_t errlen);
 /* Write c as scst.conf text into a malloc'ed string (*out, *outlen). */
 int tdm_conf_write(const struct tdm_conf *c, char **out, size_t *outlen);
+/* ... with, after the state of each TARGET_GROUP, the comment note
+ * writes into buf (nothing when it leaves buf empty; one line): what
+ * runs now when it differs from the configuration. */
+typedef void (*tdm_conf_tgrp_note_fn)(void *arg, const struct tdm_conf_dgrp *d,
+				      const struct tdm_conf_tgrp *t, char *buf,
+				      size_t len);
+int tdm_conf_write_noted(const struct tdm_conf *c, tdm_conf_tgrp_note_fn note,
+			 void *arg, char **out, size_t *outlen);
 void tdm_conf_free(struct tdm_conf *c);
 void tdm_conf_init(struct tdm_conf *c);
 /* Deep copy. */

@@ -10,6 +10,11 @@
 #      id) and enforced (RESERVATION CONFLICT) through the other, both ways;
 #   2. an STPG through head 1 shows in RTPG on head 2; the time is printed;
 #      head 2's media access follows its group's new state;
+#  2b. tandemctl -activate_tgrp tg2 through head 1: ordered once (each
+#      agent's seq grows by one, each tandemd logs it once), RTPG
+#      identical through both heads (group 2 active/optimized with PREF,
+#      group 1 back to active/non-optimized without it), a session held
+#      on each head gets 6/2A/06; and back through head 2;
 #   3. two initiators race PR OUT through different heads (loop-pr); both
 #      heads end with the identical READ FULL STATUS and generation, and
 #      the generation grew by exactly the REGISTERs that got GOOD;
@@ -203,6 +208,59 @@ grep -q 'sense=2/04/0b' <<<"$r" && ok "head 2 (standby) refuses media access: NO
 expect "STPG: group 2 active/optimized again, through head 2" status=GOOD "$(sc 2 -i "$B" stpg 2 ao)"
 sc 1 -i "$A" rtpg | grep -q 'tpg id=2 state=0' && ok "head 1 sees group 2 active again" ||
 	ko "head 1's RTPG: $(sc 1 -i "$A" rtpg | tr '\n' ' ')"
+
+echo "== 2b. tandemctl -activate_tgrp: one ordered move, the same on both heads"
+: >"$LAB_DIR/ua1.log"
+: >"$LAB_DIR/ua2.log"
+client_bg "$LAB_DIR/ua1.log" "$SCSITOOL" -r -i iqn.2026-11.org.example:host-f "$(lab_url 1)" tur-after 2500
+pu1=$LAB_PID
+client_bg "$LAB_DIR/ua2.log" "$SCSITOOL" -r -i iqn.2026-11.org.example:host-g "$(lab_url 2)" tur-after 2500
+pu2=$LAB_PID
+for ((n = 0; n < 100; n++)); do
+	grep -q '^held_ms' "$LAB_DIR/ua1.log" 2>/dev/null && grep -q '^held_ms' "$LAB_DIR/ua2.log" 2>/dev/null && break
+	sleep 0.05
+done
+s1=$(cluster_field 1 seq)
+s2=$(cluster_field 2 seq)
+n1=$(grep -c 'made the active group' "$(lab_ndir 1)/tandemd.log")
+n2=$(grep -c 'made the active group' "$(lab_ndir 2)/tandemd.log")
+out=$(node_exec 1 "$TANDEMCTL" -s "$LAB_CTL_SOCK" -activate_tgrp tg2 -dev_group dg 2>&1) &&
+	ok "tandemctl -activate_tgrp tg2 through head 1" || ko "-activate_tgrp through head 1: $out"
+# read at once: each scsitool run below ends a nexus, which is ordered too
+t1=$(cluster_field 1 seq)
+t2=$(cluster_field 2 seq)
+r1=$(sc 1 -i "$A" rtpg | grep '^tpg')
+r2=$(sc 2 -i "$B" rtpg | grep '^tpg')
+[ -n "$r1" ] && [ "$r1" = "$r2" ] && ok "RTPG identical through both heads: $(tr '\n' ' ' <<<"$r1")" ||
+	ko "RTPG differs: head 1 [$r1] head 2 [$r2]"
+# group 2 was active/optimized already (scenario 2's STPG: its status
+# stays 1), it gains PREF; group 1 steps back (status 2, implicit)
+grep -q '^tpg id=2 state=0 pref=1 status=1 ' <<<"$r2" && grep -q '^tpg id=1 state=1 pref=0 status=2 ' <<<"$r2" &&
+	ok "group 2 active/optimized with PREF, group 1 active/non-optimized without" ||
+	ko "RTPG after the move: $(tr '\n' ' ' <<<"$r2")"
+[ "$t1" = $((s1 + 1)) ] && [ "$t2" = $((s2 + 1)) ] &&
+	ok "ordered once: each agent applied exactly one more operation ($s1 -> $t1)" ||
+	ko "seq: head 1 $s1 -> $t1, head 2 $s2 -> $t2"
+[ "$(grep -c 'made the active group' "$(lab_ndir 1)/tandemd.log")" = $((n1 + 1)) ] &&
+	[ "$(grep -c 'made the active group' "$(lab_ndir 2)/tandemd.log")" = $((n2 + 1)) ] &&
+	ok "each tandemd applied the move once" || ko "move applied: $(grep 'made the active group' "$(lab_ndir 1)/tandemd.log" "$(lab_ndir 2)/tandemd.log")"
+grep -qE 'ALUA: dg/tg2 \(group 2\) made the active group, by tandemctl \(pid [0-9]+, uid [0-9]+\) \(ordered by the cluster, through another head\)' "$(lab_ndir 2)/tandemd.log" &&
+	ok "head 2 logged the administrator's move, made through head 1" ||
+	ko "head 2's log: $(grep 'ALUA' "$(lab_ndir 2)/tandemd.log" | tail -3)"
+for ((n = 0; n < 100; n++)); do lab_alive "$pu1" || lab_alive "$pu2" || break; sleep 0.05; done
+tail -1 "$LAB_DIR/ua1.log" | grep -q 'sense=6/2a/06' && tail -1 "$LAB_DIR/ua2.log" | grep -q 'sense=6/2a/06' &&
+	ok "sessions held on both heads get ASYMMETRIC ACCESS STATE CHANGED (6/2A/06)" ||
+	ko "held sessions: head 1 [$(tr '\n' ' ' <"$LAB_DIR/ua1.log")] head 2 [$(tr '\n' ' ' <"$LAB_DIR/ua2.log")]"
+l=$(node_exec 2 "$TANDEMCTL" -s "$LAB_CTL_SOCK" -list_dgrp 2>&1)
+grep -qE 'tg2 +active +1 +active' <<<"$l" && ok "head 2's -list_dgrp: tg2 active, preferred now" ||
+	ko "head 2's -list_dgrp: $l"
+out=$(node_exec 2 "$TANDEMCTL" -s "$LAB_CTL_SOCK" -activate_tgrp tg1 -dev_group dg 2>&1) &&
+	ok "tandemctl -activate_tgrp tg1 through head 2 (back)" || ko "-activate_tgrp through head 2: $out"
+r1=$(sc 1 -i "$A" rtpg | grep '^tpg')
+r2=$(sc 2 -i "$B" rtpg | grep '^tpg')
+[ "$r1" = "$r2" ] && grep -q '^tpg id=1 state=0 pref=1 ' <<<"$r1" &&
+	ok "back: group 1 active/optimized with PREF on both heads" || ko "back: [$r1] [$r2]"
+expect "group 2 active/optimized again (STPG), as the scenarios below expect" status=GOOD "$(sc 2 -i "$B" stpg 2 ao)"
 
 echo "== 3. two initiators race PR OUT through different heads"
 g0=$(sc 1 -i "$A" read-keys | sed -n 's/^gen=//p')

@@ -13,7 +13,17 @@
 #      -list_dgrp and -list_tgrp_attr show it;
 #  (d) SET TARGET PORT GROUPS from port 1 brings group 2 back: the other
 #      session sees the UA, reads through port 2 work again;
-#  (e) a bad state is refused by tandemctl and nothing changes.
+#  (e) a bad state is refused by tandemctl and nothing changes;
+#  (f) what the STPG of (d) left: -list_dgrp / -list_tgrp_attr show the
+#      state now beside the configured one, -write_config notes it in a
+#      comment and applies unchanged, tandemd logged the STPG with the
+#      initiator port and the transition;
+#  (g) -activate_tgrp tg2 with a session on each port: group 2 active/
+#      optimized with PREF, group 1 back to its unpromoted state
+#      (standby), the UA on both sessions, RTPG the same through both
+#      ports, the transitions logged with the administrator; and back;
+#  (h) a standby port serves what an initiator reads at discovery: READ
+#      CAPACITY(10)/(16) (the real size) and MODE SENSE (issue 11).
 # Ports: 4100.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -35,6 +45,23 @@ INI=iqn.2026-11.org.tandem:alua-client
 ctl() { "$TANDEMCTL" -s "$S" "$@"; }
 has() {
 	if grep -qE -- "$2" <<<"$3"; then pass "$1"; else fail "$1: /$2/ not in: $3"; fi
+}
+# bg_client OUT TARGET STEP...: an alua_check session in the background
+# (its pid in BG), output in OUT
+bg_client() {
+	local out=$1 tgt=$2
+	shift 2
+	"${HELPER_ENV[@]}" "$CHECK" 127.0.0.1:$port "$tgt" $INI "$@" >"$out" 2>&1 &
+	BG=$!
+	TDM_PIDS+=("$BG")
+}
+# wait_ready: both background clients logged in (ready-a, ready-b)
+wait_ready() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -e "$T/ready-a" ] && [ -e "$T/ready-b" ] && return
+		sleep 0.1
+	done
 }
 
 cat >"$T/tandem.conf" <<EOF
@@ -107,21 +134,15 @@ has "port 2: reads work while active" "^read: GOOD" "$OUT"
 
 # (c) standby through tandemctl with sessions open on both ports
 rm -f "$T"/ready-* "$T/go"
-"${HELPER_ENV[@]}" "$CHECK" 127.0.0.1:$port $TA $INI tur tur "signal:$T/ready-a" \
-	"wait:$T/go" read read rtpg >"$T/a.out" 2>&1 &
-PA=$!
-TDM_PIDS+=("$PA")
+bg_client "$T/a.out" $TA tur tur "signal:$T/ready-a" "wait:$T/go" read read rtpg
+PA=$BG
 # port 2's session stays for (d): a new login to a standby port fails in
 # libiscsi (its TEST UNIT READY after login gets NOT READY)
-"${HELPER_ENV[@]}" "$CHECK" 127.0.0.1:$port $TB $INI tur tur "signal:$T/ready-b" \
-	"wait:$T/go" read read tur rtpg mark "signal:$T/ready-b2" "wait:$T/go2" \
-	read read rtpg >"$T/b.out" 2>&1 &
-PB=$!
-TDM_PIDS+=("$PB")
-for ((i = 0; i < 100; i++)); do
-	[ -e "$T/ready-a" ] && [ -e "$T/ready-b" ] && break
-	sleep 0.1
-done
+bg_client "$T/b.out" $TB tur tur "signal:$T/ready-b" "wait:$T/go" read read \
+	tur rc10 rc16 modesense rtpg mark "signal:$T/ready-b2" "wait:$T/go2" \
+	read read rtpg
+PB=$BG
+wait_ready
 OUT=$(ctl -set_tgrp_attr tg2 -dev_group dg -attributes state=standby 2>&1)
 rc=$?
 [ $rc -eq 0 ] && pass "tandemctl -set_tgrp_attr state=standby" ||
@@ -143,6 +164,11 @@ has "port 1: RTPG shows group 2 standby (implicit change)" "^group 2 state 2 pre
 has "port 2: UA ASYMMETRIC ACCESS STATE CHANGED" "^read: SENSE 6/2a/06" "$B"
 has "port 2: reads get NOT READY, TARGET PORT IN STANDBY STATE" "^read: SENSE 2/04/0b" "$B"
 has "port 2: TEST UNIT READY too" "^tur: SENSE 2/04/0b" "$B"
+# (h) 8 MiB of 512-byte blocks: 16384
+has "port 2 (standby): READ CAPACITY(10) GOOD" "^rc10: GOOD" "$B"
+has "port 2 (standby): READ CAPACITY(16) GOOD" "^rc16: GOOD" "$B"
+has "port 2 (standby): the real capacity, not 0" "^blocks 16384$" "$B"
+has "port 2 (standby): MODE SENSE caching page GOOD" "^modesense: GOOD" "$B"
 has "port 2: RTPG still answers in standby" "^group 2 state 2" "$B"
 OUT=$(ctl -list_dgrp 2>&1)
 has "-list_dgrp shows tg2 standby" "tg2 +standby" "$OUT"
@@ -172,6 +198,67 @@ rc=$?
 OUT=$(ctl -set_tgrp_attr tg9 -dev_group dg -attributes state=standby 2>&1)
 rc=$?
 [ $rc -ne 0 ] && pass "unknown target group refused: $OUT" || fail "unknown tg: exit $rc: $OUT"
+
+# (f) the STPG of (d): configured standby, running non-optimized
+OUT=$(ctl -list_dgrp 2>&1)
+has "-list_dgrp: tg2 now nonoptimized, configured standby" "tg2 +nonoptimized +0 +standby" "$OUT"
+has "-list_dgrp: tg1 now active, preferred, as configured" "tg1 +active +1 +active,preferred" "$OUT"
+OUT=$(ctl -list_tgrp_attr tg2 -dev_group dg 2>&1)
+has "-list_tgrp_attr: the configured state" "^state +standby" "$OUT"
+has "-list_tgrp_attr: the state now" "^current_state +nonoptimized" "$OUT"
+has "-list_tgrp_attr: set by STPG" "^current_status +set_target_port_groups" "$OUT"
+ctl -write_config "$T/written.conf" || fail "-write_config"
+has "-write_config: the configured state stays" "state standby" "$(cat "$T/written.conf")"
+has "-write_config: a comment says what runs now" "# running now: state nonoptimized, preferred 0 \(set by an initiator's SET TARGET PORT GROUPS\)" "$(cat "$T/written.conf")"
+OUT=$(ctl -config "$T/written.conf" 2>&1) && pass "the written file applies: $OUT" || fail "-config written.conf: $OUT"
+OUT=$(ctl -list_dgrp 2>&1)
+has "... and changes nothing: tg2 still nonoptimized" "tg2 +nonoptimized +0 +standby" "$OUT"
+LOG=$(cat "$T/tandemd.log")
+has "log: the STPG with the initiator port and the receiving port" "ALUA: dg \(device disk01\): SET TARGET PORT GROUPS of initiator port $INI,i,0x[0-9a-f]+ through relative target port 1: group 2 nonoptimized" "$LOG"
+has "log: its transition" "ALUA: dg/tg2 \(group 2\): standby -> nonoptimized, by SET TARGET PORT GROUPS of initiator port $INI" "$LOG"
+has "log: the configuration's transition of (c)" "ALUA: dg/tg2 \(group 2\): active -> standby, by the configuration" "$LOG"
+
+# (g) -activate_tgrp with a session open on each port
+rm -f "$T"/ready-* "$T/go"
+bg_client "$T/a.out" $TA tur tur "signal:$T/ready-a" "wait:$T/go" read read rtpg
+PA=$BG
+bg_client "$T/b.out" $TB tur tur "signal:$T/ready-b" "wait:$T/go" read read rtpg
+PB=$BG
+wait_ready
+OUT=$(ctl -activate_tgrp tg2 -dev_group dg 2>&1) && pass "-activate_tgrp tg2" ||
+	fail "-activate_tgrp tg2: $OUT"
+touch "$T/go"
+wait "$PA"
+ra=$?
+forget_pid "$PA"
+wait "$PB"
+rb=$?
+forget_pid "$PB"
+A=$(cat "$T/a.out")
+B=$(cat "$T/b.out")
+[ $ra -eq 0 ] && [ $rb -eq 0 ] && pass "both clients ran" || fail "clients: $ra $rb: $A $B"
+has "port 1: UA after the move" "^read: SENSE 6/2a/06" "$A"
+has "port 2: UA after the move" "^read: SENSE 6/2a/06" "$B"
+has "port 1 (now standby): reads refused" "^read: SENSE 2/04/0b" "$A"
+has "port 2 (now active): reads work" "^read: GOOD" "$B"
+for X in "$A" "$B"; do
+	has "RTPG: group 1 standby, PREF moved away, implicit" "^group 1 state 2 pref 0 status 2 ports 1$" "$X"
+	has "RTPG: group 2 active/optimized with PREF, implicit" "^group 2 state 0 pref 1 status 2 ports 2,9$" "$X"
+done
+OUT=$(ctl -list_dgrp 2>&1)
+has "-list_dgrp after the move: tg2 active, preferred" "tg2 +active +1 +standby" "$OUT"
+has "-list_dgrp after the move: tg1 standby, not preferred" "tg1 +standby +0 +active,preferred" "$OUT"
+has "log: the move with the administrator" "ALUA: dg/tg2 \(group 2\) made the active group, by tandemctl \(pid [0-9]+, uid [0-9]+\)" "$(cat "$T/tandemd.log")"
+has "log: group 1's transition" "ALUA: dg/tg1 \(group 1\): active preferred -> standby, by tandemctl" "$(cat "$T/tandemd.log")"
+OUT=$(ctl -activate_tgrp tg7 -dev_group dg 2>&1)
+rc=$?
+[ $rc -ne 0 ] && grep -q "no target group 'tg7'" <<<"$OUT" && pass "unknown group refused: $OUT" ||
+	fail "-activate_tgrp tg7: exit $rc: $OUT"
+OUT=$(ctl -activate_tgrp tg1 -dev_group dg 2>&1) && pass "-activate_tgrp tg1 (back)" ||
+	fail "-activate_tgrp tg1: $OUT"
+OUT=$("${HELPER_ENV[@]}" "$CHECK" 127.0.0.1:$port $TA $INI tur tur rtpg 2>&1)
+has "back: group 1 active/optimized, preferred" "^group 1 state 0 pref 1 status 2 ports 1$" "$OUT"
+has "back: group 2 standby (its configured state)" "^group 2 state 2 pref 0 status 2 ports 2,9$" "$OUT"
 
 finish_daemon "$T/tandemd.log"
 end_test "$T/tandemd.log"

@@ -7,6 +7,8 @@
  *
  * steps
  *   tur | read | write    TEST UNIT READY, READ(10) / WRITE(10) of LBA 0
+ *   rc10 | rc16           READ CAPACITY(10) / (16): adds "blocks N"
+ *   modesense             MODE SENSE(6), caching page
  *   rtpg                  REPORT TARGET PORT GROUPS (extended header)
  *   stpg:ID=STATE         SET TARGET PORT GROUPS, STATE in hex (0..3)
  *   signal:FILE           create FILE
@@ -138,6 +140,13 @@ int main(int argc, char **argv)
 			d.data = zero;
 			d.size = 512;
 			dp = &d;
+		} else if (!strcmp(s, "rc10")) {
+			t = scsi_cdb_readcapacity10(0, 0);
+		} else if (!strcmp(s, "rc16")) {
+			t = scsi_cdb_readcapacity16();
+		} else if (!strcmp(s, "modesense")) {
+			t = scsi_cdb_modesense6(0, SCSI_MODESENSE_PC_CURRENT,
+						SCSI_MODEPAGE_CACHING, 0, 255);
 		} else if (!strcmp(s, "rtpg")) {
 			/* PARAMETER DATA FORMAT 001b: extended header */
 			static const unsigned char c[12] = {
@@ -174,6 +183,23 @@ int main(int argc, char **argv)
 		show(t);
 		if (!strcmp(s, "rtpg"))
 			show_rtpg(t);
+		/* the number of blocks, as a kernel records it */
+		if (t->status == SCSI_STATUS_GOOD && !strcmp(s, "rc10") &&
+		    t->datain.size >= 8)
+			printf("blocks %u\n",
+			       (unsigned)((t->datain.data[0] << 24 |
+					   t->datain.data[1] << 16 |
+					   t->datain.data[2] << 8 |
+					   t->datain.data[3]) +
+					  1u));
+		if (t->status == SCSI_STATUS_GOOD && !strcmp(s, "rc16") &&
+		    t->datain.size >= 12) {
+			unsigned long long b = 0;
+
+			for (int k = 0; k < 8; k++)
+				b = b << 8 | t->datain.data[k];
+			printf("blocks %llu\n", b + 1);
+		}
 		scsi_free_scsi_task(t);
 	}
 	iscsi_logout_sync(iscsi);

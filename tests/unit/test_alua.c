@@ -168,6 +168,92 @@ static void test_model(void **state)
 	tdm_conf_free(&c);
 }
 
+/* tdm_alua_activate(): the active group moves with the preferred bit;
+ * the others step back to their unpromoted state */
+static void test_model_activate(void **state)
+{
+	struct tdm_alua_model m, m2;
+	struct tdm_alua_change *chg;
+	struct tdm_conf c;
+	size_t n;
+
+	(void)state;
+	parse_ok(good_conf, &c);
+	assert_int_equal(tdm_alua_build(&m, &c, NULL), 0);
+	/* tg1 configured active: its unpromoted state is the device group's
+	 * non-active one (tg2's standby); tg2's is its own */
+	assert_int_equal(tdm_alua_unpromoted(&m.dgs[1], 0), TDM_ALUA_STANDBY);
+	assert_int_equal(tdm_alua_unpromoted(&m.dgs[1], 1), TDM_ALUA_STANDBY);
+	assert_int_equal(tdm_alua_activate(&m, 1, 2, &chg, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(chg[0].old_state, TDM_ALUA_AO);
+	assert_int_equal(chg[0].new_state, TDM_ALUA_STANDBY);
+	assert_true(chg[0].old_pref && !chg[0].new_pref);
+	assert_int_equal(chg[1].new_state, TDM_ALUA_AO);
+	assert_true(!chg[1].old_pref && chg[1].new_pref);
+	free(chg);
+	assert_int_equal(m.dgs[1].tpgs[0].state, TDM_ALUA_STANDBY);
+	assert_false(m.dgs[1].tpgs[0].preferred);
+	assert_int_equal(m.dgs[1].tpgs[0].status, TDM_ALUA_ST_IMPLICIT);
+	assert_int_equal(m.dgs[1].tpgs[1].state, TDM_ALUA_AO);
+	assert_true(m.dgs[1].tpgs[1].preferred);
+	/* again: nothing changes */
+	assert_int_equal(tdm_alua_activate(&m, 1, 2, &chg, &n), 0);
+	assert_int_equal(n, 0);
+	free(chg);
+	/* an unchanged configuration keeps the move, preferred bit too */
+	assert_int_equal(tdm_alua_build(&m2, &c, &m), 0);
+	assert_int_equal(m2.dgs[1].tpgs[1].state, TDM_ALUA_AO);
+	assert_true(m2.dgs[1].tpgs[1].preferred);
+	assert_false(m2.dgs[1].tpgs[0].preferred);
+	assert_int_equal(tdm_alua_diff(&m, &m2, &chg, &n), 0);
+	assert_int_equal(n, 0);
+	free(chg);
+	tdm_alua_free(&m2);
+	/* errors: no such group, the implicit group */
+	assert_int_equal(tdm_alua_activate(&m, 1, 9, &chg, &n), -ENOENT);
+	assert_int_equal(tdm_alua_activate(&m, 0, 1, &chg, &n), -ENOTSUP);
+	assert_int_equal(tdm_alua_activate(&m, 5, 1, &chg, &n), -ENOTSUP);
+	tdm_alua_free(&m);
+
+	/* the non-optimized layout: back to active/non-optimized */
+	c.dgrps[0].tgrps[1].state = TDM_ALUA_AN;
+	assert_int_equal(tdm_alua_build(&m, &c, NULL), 0);
+	assert_int_equal(tdm_alua_activate(&m, 1, 2, &chg, &n), 0);
+	free(chg);
+	assert_int_equal(m.dgs[1].tpgs[0].state, TDM_ALUA_AN);
+	assert_int_equal(tdm_alua_activate(&m, 1, 1, &chg, &n), 0);
+	free(chg);
+	assert_int_equal(m.dgs[1].tpgs[0].state, TDM_ALUA_AO);
+	assert_true(m.dgs[1].tpgs[0].preferred);
+	assert_int_equal(m.dgs[1].tpgs[1].state, TDM_ALUA_AN);
+	assert_false(m.dgs[1].tpgs[1].preferred);
+	tdm_alua_free(&m);
+	/* every group configured active: the others become non-optimized */
+	c.dgrps[0].tgrps[1].state = TDM_ALUA_AO;
+	assert_int_equal(tdm_alua_build(&m, &c, NULL), 0);
+	assert_int_equal(tdm_alua_unpromoted(&m.dgs[1], 0), TDM_ALUA_AN);
+	/* a group configured unavailable keeps its state */
+	tdm_alua_free(&m);
+	c.dgrps[0].tgrps[1].state = TDM_ALUA_UNAVAILABLE;
+	assert_int_equal(tdm_alua_build(&m, &c, NULL), 0);
+	assert_int_equal(tdm_alua_activate(&m, 1, 1, &chg, &n), 0);
+	free(chg);
+	assert_int_equal(m.dgs[1].tpgs[1].state, TDM_ALUA_UNAVAILABLE);
+	/* the configured preferred bit changed: it wins on a rebuild */
+	assert_int_equal(tdm_alua_set_preferred(&m, "dg", 2, true, &chg, &n),
+			 0);
+	assert_int_equal(n, 1);
+	free(chg);
+	c.dgrps[0].tgrps[0].preferred = false;
+	assert_int_equal(tdm_alua_build(&m2, &c, &m), 0);
+	assert_false(m2.dgs[1].tpgs[0].preferred);
+	assert_true(m2.dgs[1].tpgs[1].preferred); /* runtime, kept */
+	tdm_alua_free(&m2);
+	tdm_alua_free(&m);
+	tdm_conf_free(&c);
+}
+
 static void test_state_names(void **state)
 {
 	static const char *const names[] = {
@@ -269,6 +355,43 @@ static const struct {
 	 DEVS TGTS "DEVICE_GROUP dg {\n}\nDEVICE_GROUP dg {\n}\n",
 	 "t.conf:24: duplicate DEVICE_GROUP dg (first at line 22)"},
 };
+
+static void note_tg2(void *arg, const struct tdm_conf_dgrp *d,
+		     const struct tdm_conf_tgrp *t, char *buf, size_t len)
+{
+	(void)d;
+	if (!strcmp(t->name, "tg2"))
+		snprintf(buf, len, "%s", (const char *)arg);
+}
+
+/* tdm_conf_write_noted(): a comment under the state, nothing else
+ * changes; a note that is not one line is dropped */
+static void test_conf_noted(void **state)
+{
+	struct tdm_conf c, c2;
+	char *a, *b;
+	size_t na, nb;
+
+	(void)state;
+	parse_ok(good_conf, &c);
+	assert_int_equal(tdm_conf_write(&c, &a, &na), 0);
+	assert_int_equal(
+		tdm_conf_write_noted(&c, note_tg2, "running now: x", &b, &nb),
+		0);
+	assert_non_null(strstr(b, "\t\tstate standby\n\t\t# running now: x\n"));
+	assert_int_equal(nb, na + strlen("\t\t# running now: x\n"));
+	parse_ok(b, &c2);
+	assert_true(tdm_alua_conf_equal(c.dgrps, c2.dgrps, c.ndgrps));
+	tdm_conf_free(&c2);
+	free(b);
+	assert_int_equal(
+		tdm_conf_write_noted(&c, note_tg2, "two\nlines", &b, &nb), 0);
+	assert_int_equal(nb, na);
+	assert_memory_equal(a, b, na);
+	free(a);
+	free(b);
+	tdm_conf_free(&c);
+}
 
 static void test_conf_errors(void **state)
 {
@@ -448,39 +571,84 @@ static void test_rtpg(void **state)
 	assert_int_equal(R.data[11], 2); /* ports 1 and 2 of the config */
 }
 
+/*
+ * Every ALUA state x the commands initiators send to a path at discovery
+ * (Linux sd and scsi_dh_alua, VMware, Windows MPIO) and a few that move
+ * data. in: the states that serve the command (the others refuse it with
+ * their sense): the decisions of alua/README.md ("Access per state").
+ */
+#define SB (1u << 0) /* standby */
+#define UN (1u << 1) /* unavailable */
+#define TR (1u << 2) /* transitioning */
+#define OF (1u << 3) /* offline */
+#define ANY (SB | UN | TR | OF)
+
 struct op {
 	const char *name;
 	uint8_t cdb[16];
 	size_t len;
 	size_t dout;
-	bool standby, unavail, trans; /* allowed in */
+	unsigned in;
 };
 
+#define VPD(page)                                                              \
+	{                                                                      \
+		"INQUIRY VPD " #page, {0x12, 1, page, 0, 255, 0}, 6, 0, ANY    \
+	}
+
 static const struct op ops[] = {
-	{"READ(10)", {0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0}, 10, 0, 0, 0, 0},
-	{"WRITE(10)", {0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0}, 10, 512, 0, 0, 0},
-	{"INQUIRY", {0x12, 0, 0, 0, 96, 0}, 6, 0, 1, 1, 1},
-	{"REPORT LUNS",
-	 {0xA0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0},
-	 12,
+	{"READ(10)", {0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0}, 10, 0, 0},
+	{"WRITE(10)", {0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0}, 10, 512, 0},
+	{"SYNCHRONIZE CACHE(10)", {0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 10, 0, 0},
+	{"TEST UNIT READY", {0, 0, 0, 0, 0, 0}, 6, 0, 0},
+	{"INQUIRY", {0x12, 0, 0, 0, 96, 0}, 6, 0, ANY},
+	VPD(0x00),
+	VPD(0x80),
+	VPD(0x83),
+	VPD(0x86),
+	VPD(0x8F),
+	VPD(0xB0),
+	VPD(0xB1),
+	VPD(0xB2),
+	{"REPORT LUNS", {0xA0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, 12, 0, ANY},
+	{"REQUEST SENSE", {0x03, 0, 0, 0, 18, 0}, 6, 0, ANY},
+	{"RTPG", {0xA3, 0x0A, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, 12, 0, ANY},
+	{"STPG", {0xA4, 0x0A, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 12, 0, SB | UN},
+	{"READ CAPACITY(10)", {0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 10, 0, ANY},
+	{"READ CAPACITY(16)",
+	 {0x9E, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0},
+	 16,
 	 0,
-	 1,
-	 1,
-	 1},
-	{"RTPG", {0xA3, 0x0A, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, 12, 0, 1, 1, 1},
-	{"STPG", {0xA4, 0x0A, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 12, 0, 1, 1, 0},
-	{"TEST UNIT READY", {0, 0, 0, 0, 0, 0}, 6, 0, 0, 0, 0},
-	{"REQUEST SENSE", {0x03, 0, 0, 0, 18, 0}, 6, 0, 1, 1, 1},
-	{"PR IN", {0x5E, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0}, 10, 0, 1, 0, 0},
-	{"PR OUT", {0x5F, 0x06, 0, 0, 0, 0, 0, 0, 24, 0}, 10, 24, 1, 0, 0},
-	{"MODE SENSE(6)", {0x1A, 0, 0x3F, 0, 0xFF, 0}, 6, 0, 1, 0, 0},
-	{"READ CAPACITY(10)",
-	 {0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	 ANY},
+	{"MODE SENSE(6)", {0x1A, 0, 0x3F, 0, 0xFF, 0}, 6, 0, ANY},
+	{"MODE SENSE(10) caching",
+	 {0x5A, 0, 0x08, 0, 0, 0, 0, 0, 0xFF, 0},
 	 10,
 	 0,
+	 ANY},
+	{"LOG SENSE", {0x4D, 0, 0x40, 0, 0, 0, 0, 0, 0xFF, 0}, 10, 0, SB},
+	{"REPORT SUPPORTED OPCODES",
+	 {0xA3, 0x0C, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0},
+	 12,
 	 0,
+	 SB},
+	{"PR IN READ KEYS", {0x5E, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0}, 10, 0, SB},
+	{"PR IN READ RESERVATION",
+	 {0x5E, 1, 0, 0, 0, 0, 0, 0, 0xFF, 0},
+	 10,
 	 0,
-	 0},
+	 SB},
+	{"PR IN REPORT CAPABILITIES",
+	 {0x5E, 2, 0, 0, 0, 0, 0, 0, 0xFF, 0},
+	 10,
+	 0,
+	 SB},
+	{"PR IN READ FULL STATUS",
+	 {0x5E, 3, 0, 0, 0, 0, 0, 0, 0xFF, 0},
+	 10,
+	 0,
+	 SB},
+	{"PR OUT", {0x5F, 0x06, 0, 0, 0, 0, 0, 0, 24, 0}, 10, 24, SB},
 };
 
 static void test_states(void **state)
@@ -488,16 +656,18 @@ static void test_states(void **state)
 	struct fix *f = *state;
 	static const struct {
 		uint8_t state;
-		unsigned refuse; /* KCQ; 0: everything allowed */
+		unsigned bit;	 /* SB ... OF; 0: everything allowed */
+		unsigned refuse; /* KCQ */
 	} states[] = {
-		{TDM_ALUA_AO, 0},
-		{TDM_ALUA_AN, 0},
-		{TDM_ALUA_STANDBY, KCQ(2, 0x04, 0x0B)},
-		{TDM_ALUA_UNAVAILABLE, KCQ(2, 0x04, 0x0C)},
-		{TDM_ALUA_OFFLINE, KCQ(2, 0x04, 0x12)},
-		{TDM_ALUA_TRANSITIONING, KCQ(2, 0x04, 0x0A)},
+		{TDM_ALUA_AO, 0, 0},
+		{TDM_ALUA_AN, 0, 0},
+		{TDM_ALUA_STANDBY, SB, KCQ(2, 0x04, 0x0B)},
+		{TDM_ALUA_UNAVAILABLE, UN, KCQ(2, 0x04, 0x0C)},
+		{TDM_ALUA_OFFLINE, OF, KCQ(2, 0x04, 0x12)},
+		{TDM_ALUA_TRANSITIONING, TR, KCQ(2, 0x04, 0x0A)},
 	};
 	static uint8_t pr[24], wbuf[512];
+	unsigned checked = 0;
 #define DOUT(o) ((o)->dout == 24 ? pr : (o)->dout ? wbuf : NULL)
 
 	tdm_put_be64(pr + 8, 0x1234); /* SERVICE ACTION RESERVATION KEY */
@@ -511,30 +681,22 @@ static void test_states(void **state)
 		expect_ua(f->nx2);
 		for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 			const struct op *o = &ops[i];
-			bool ok;
-			unsigned want;
+			bool ok = !states[s].bit || (o->in & states[s].bit);
+			unsigned want = ok ? 0 : states[s].refuse;
 
-			switch (states[s].state) {
-			case TDM_ALUA_STANDBY:
-				ok = o->standby;
-				break;
-			case TDM_ALUA_UNAVAILABLE:
-				ok = o->unavail;
-				break;
-			case TDM_ALUA_OFFLINE:
-			case TDM_ALUA_TRANSITIONING:
-				ok = o->trans;
-				break;
-			default:
-				ok = true;
-			}
-			want = ok ? 0 : states[s].refuse;
 			run_data(f->nx2, 0, o->cdb, o->len, DOUT(o), o->dout);
 			if (result() != want)
 				print_error("state %x %s: got %06x want %06x\n",
 					    states[s].state, o->name, result(),
 					    want);
 			assert_int_equal(result(), want);
+			/* what is served answers with data */
+			if (ok && o->cdb[0] == 0x25)
+				assert_int_equal(tdm_get_be32(R.data + 4), 512);
+			if (ok && o->cdb[0] == 0x9E)
+				assert_true(tdm_get_be64(R.data) ==
+					    16 * MiB / 512 - 1);
+			checked++;
 			/* the other port (group 1) serves everything */
 			run_data(f->nx1, 0, o->cdb, o->len, DOUT(o), o->dout);
 			assert_int_equal(result(), 0);
@@ -546,6 +708,7 @@ static void test_states(void **state)
 				assert_int_equal(result(), KCQ(5, 0x20, 0));
 		}
 	}
+	assert_int_equal(checked, 6 * sizeof(ops) / sizeof(ops[0]));
 }
 
 static void stpg(struct tdm_nexus *nx, uint64_t lun, const uint8_t *p,
@@ -622,13 +785,68 @@ static void test_stpg(void **state)
 	assert_int_equal(result(), 0);
 }
 
+/* tandemctl -activate_tgrp on one head: RTPG through both ports, UAs on
+ * every nexus (nobody asked through SCSI), access per state */
+static void test_activate(void **state)
+{
+	struct fix *f = *state;
+	struct tdm_tgrp_state *st = NULL;
+	size_t n;
+
+	assert_int_equal(tdm__alua_activate("dg", "tg2", "the unit test"), 0);
+	expect_ua(f->nx1);
+	expect_ua(f->nx2);
+	for (int i = 0; i < 2; i++) {
+		rtpg(i ? f->nx2 : f->nx1, 0, false);
+		assert_int_equal(result(), 0);
+		/* group 1: standby, PREF moved away; group 2: active/optimized
+		 * and PREF; both "altered by implicit behaviour" */
+		assert_int_equal(R.data[4], TDM_ALUA_STANDBY);
+		assert_int_equal(R.data[4 + 5], TDM_ALUA_ST_IMPLICIT);
+		assert_int_equal(R.data[16], 0x80 | TDM_ALUA_AO);
+		assert_int_equal(R.data[16 + 5], TDM_ALUA_ST_IMPLICIT);
+	}
+	RUN(f->nx1, 0, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+	assert_int_equal(result(), KCQ(2, 0x04, 0x0B));
+	RUN(f->nx2, 0, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+	assert_int_equal(result(), 0);
+	/* tandemctl's view: now and configured */
+	n = tdm_core_alua_states(&st);
+	assert_int_equal(n, 2);
+	assert_string_equal(st[1].tg, "tg2");
+	assert_int_equal(st[1].state, TDM_ALUA_AO);
+	assert_true(st[1].preferred);
+	assert_int_equal(st[1].conf_state, TDM_ALUA_STANDBY);
+	assert_false(st[1].conf_preferred);
+	assert_int_equal(st[0].state, TDM_ALUA_STANDBY);
+	assert_false(st[0].preferred);
+	free(st);
+	/* the same again: no transition, no UA */
+	assert_int_equal(tdm__alua_activate("dg", "tg2", "the unit test"), 0);
+	RUN(f->nx1, 0, 0x00, 0, 0, 0, 0, 0);
+	assert_int_equal(result(), KCQ(2, 0x04, 0x0B)); /* standby, no UA */
+	/* unknown groups change nothing */
+	assert_int_equal(tdm__alua_activate("dg", "tg9", "t"), -ENOENT);
+	assert_int_equal(tdm__alua_activate("nodg", "tg1", "t"), -ENOENT);
+	/* and back */
+	assert_int_equal(tdm__alua_activate("dg", "tg1", "the unit test"), 0);
+	expect_ua(f->nx2);
+	rtpg(f->nx1, 0, false);
+	assert_int_equal(result(), UA_ALUA);
+	rtpg(f->nx1, 0, false);
+	assert_int_equal(R.data[4], 0x80 | TDM_ALUA_AO);
+	assert_int_equal(R.data[16], TDM_ALUA_STANDBY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_model),
+		cmocka_unit_test(test_model_activate),
 		cmocka_unit_test(test_state_names),
 		cmocka_unit_test(test_conf_roundtrip),
 		cmocka_unit_test(test_conf_errors),
+		cmocka_unit_test(test_conf_noted),
 		cmocka_unit_test_setup_teardown(test_inquiry, fix_setup,
 						fix_teardown),
 		cmocka_unit_test_setup_teardown(test_rtpg, fix_setup,
@@ -636,6 +854,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_states, fix_setup,
 						fix_teardown),
 		cmocka_unit_test_setup_teardown(test_stpg, fix_setup,
+						fix_teardown),
+		cmocka_unit_test_setup_teardown(test_activate, fix_setup,
 						fix_teardown),
 	};
 	int rc;

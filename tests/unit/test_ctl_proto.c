@@ -65,6 +65,12 @@ static void test_req_valid(void **state)
 	assert_int_equal(req("APPLY 0 0 force", &r), 0);
 	assert_string_equal(r.name, "force");
 	assert_false(r.force);
+	assert_int_equal(req("ALUA", &r), 0);
+	assert_int_equal(r.verb, TDM_CTL_ALUA);
+	assert_int_equal(req("ACTIVATE-TGRP dg tg%202", &r), 0);
+	assert_int_equal(r.verb, TDM_CTL_ACTIVATE_TGRP);
+	assert_string_equal(r.name, "dg");
+	assert_string_equal(r.name2, "tg 2");
 }
 
 static void test_req_malformed(void **state)
@@ -105,6 +111,13 @@ static void test_req_malformed(void **state)
 		{"APPLY 1 5 bad%zz", -EINVAL, "bad name"},
 		{"APPLY 1 5 nul%00here", -EINVAL, "bad name"},
 		{"CLOSE-SESSION x", -EINVAL, "bad session id"},
+		{"ALUA dg", -EINVAL, "takes 0 arguments, got 1"},
+		{"ACTIVATE-TGRP", -EINVAL, "takes 2 arguments, got 0"},
+		{"ACTIVATE-TGRP dg", -EINVAL, "takes 2 arguments, got 1"},
+		{"ACTIVATE-TGRP dg tg x", -EINVAL, "takes 2 arguments, got 3"},
+		{"ACTIVATE-TGRP dg tg%00", -EINVAL, "bad group name"},
+		{"ACTIVATE-TGRP d%zz tg", -EINVAL, "bad group name"},
+		{"activate-tgrp dg tg", -EOPNOTSUPP, "unknown request"},
 		{"A B C D E F G H I J K L M N O P Q R S", -EINVAL,
 		 "more than 18 words"},
 	};
@@ -194,13 +207,25 @@ static void test_req_roundtrip(void **state)
 	for (int v = 0; v < TDM__CTL_VERB_COUNT; v++) {
 		struct tdm_ctl_req a = {.verb = (enum tdm_ctl_verb)v, .num = 5};
 		struct tdm_ctl_req b;
-		int n = tdm_ctl_req_format(&a, line, sizeof(line));
+		int n;
 
+		if (v == TDM_CTL_ACTIVATE_TGRP) {
+			/* two names are needed */
+			assert_int_equal(
+				tdm_ctl_req_format(&a, line, sizeof(line)),
+				-EINVAL);
+			snprintf(a.name, sizeof(a.name), "d g");
+			snprintf(a.name2, sizeof(a.name2), "t%%g");
+		}
+		n = tdm_ctl_req_format(&a, line, sizeof(line));
 		assert_true(n > 0);
 		assert_int_equal(tdm_ctl_req_parse(line, (size_t)n - 1, &b, err,
 						   sizeof(err)),
 				 0);
 		assert_int_equal(b.verb, v);
+		assert_string_equal(b.name2, a.name2);
+		if (v == TDM_CTL_ACTIVATE_TGRP)
+			assert_string_equal(b.name, "d g");
 	}
 	assert_string_equal(tdm_ctl_verb_name(TDM__CTL_VERB_COUNT), "?");
 }

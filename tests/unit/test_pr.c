@@ -567,7 +567,7 @@ static void test_all_tg_pt(void **unused)
 	struct tdm_pr_state st;
 	struct tdm_pr_nexus a1 = nexus(0, 1), a2 = nexus(0, 2),
 			    a3 = nexus(0, 3), b1 = nexus(1, 1);
-	uint8_t buf[1024];
+	uint8_t buf[1024], rt;
 	size_t n, off;
 
 	tdm_pr_state_init(&st);
@@ -591,12 +591,14 @@ static void test_all_tg_pt(void **unused)
 	assert_int_equal(check(&st, &b1, 0), TDM_SR_RESERVATION_CONFLICT);
 	assert_int_equal(op(&st, &a2, TDM_PR_RESERVE, TDM_PR_WE, K3, 0, 0),
 			 TDM_SR_OK);
-	/* READ FULL STATUS: 4 descriptors, ALL_TG_PT, R_HOLDER, ports */
+	/* READ FULL STATUS: b's descriptor and ONE for a's ALL_TG_PT group
+	 * (spc4r37 6.16.5), holder, with the port of its first
+	 * registration; READ KEYS lists every I_T nexus */
 	n = tdm_pr_in_read_full_status(&st, buf, sizeof(buf));
 	assert_true(n < sizeof(buf));
 	assert_int_equal(tdm_get_be32(buf + 4), n - 8);
 	off = 8;
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 2; i++) {
 		struct tdm_pr_tid_err e;
 		struct tdm_pr_tid t;
 		size_t used, dl = tdm_get_be32(buf + off + 20);
@@ -614,6 +616,30 @@ static void test_all_tg_pt(void **unused)
 		off += 24 + dl;
 	}
 	assert_int_equal(off, n);
+	assert_int_equal(tdm_get_be32(buf + 4), n - 8);
+	n = tdm_pr_in_read_keys(&st, buf, sizeof(buf));
+	assert_int_equal(tdm_get_be32(buf + 4), 4 * 8);
+	/* all registrants: every registrant is a holder, scope and type in
+	 * each descriptor; still one descriptor for the group */
+	assert_int_equal(op(&st, &a2, TDM_PR_RELEASE, TDM_PR_WE, K3, 0, 0),
+			 TDM_SR_OK);
+	assert_int_equal(op(&st, &a1, TDM_PR_RESERVE, TDM_PR_EA_AR, K3, 0, 0),
+			 TDM_SR_OK);
+	n = tdm_pr_in_read_full_status(&st, buf, sizeof(buf));
+	off = 8;
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(buf[off + 12], i ? 0x03 : 0x01);
+		assert_int_equal(buf[off + 13], TDM_PR_EA_AR);
+		off += 24 + tdm_get_be32(buf + off + 20);
+	}
+	assert_int_equal(off, n);
+	/* READ RESERVATION of an all registrants one: key zero (6.16.3) */
+	assert_int_equal(read_res(&st, &rt), 0);
+	assert_int_equal(rt, TDM_PR_EA_AR);
+	assert_int_equal(op(&st, &a1, TDM_PR_RELEASE, TDM_PR_EA_AR, K3, 0, 0),
+			 TDM_SR_OK);
+	assert_int_equal(op(&st, &a2, TDM_PR_RESERVE, TDM_PR_WE, K3, 0, 0),
+			 TDM_SR_OK);
 	/* unregistering through one port unregisters the group, and the
 	 * reservation with it */
 	assert_int_equal(op(&st, &a3, TDM_PR_REGISTER, 0, K3, 0, 0), TDM_SR_OK);
