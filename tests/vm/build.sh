@@ -185,6 +185,9 @@ for p in "${PROGS[@]}"; do
 	copy_file "$f"
 	elf_deps "$(inroot "$f")"
 done
+# what glibc loads with dlopen: libgcc_s for pthread_cancel (multipathd
+# aborts without it)
+copy_file "$root/lib/x86_64-linux-gnu/libgcc_s.so.1"
 # the programs' interpreter (PT_INTERP); Debian's libc6 leaves this link
 # to the base system
 mkdir -p "$ird/lib64"

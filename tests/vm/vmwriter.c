@@ -23,9 +23,12 @@
  *   milliseconds (100), -L give up when no write completed for this many
  *   seconds (90).
  *
- * Output: "gap at_ms=T ms=G" as each gap ends, then summary lines of
- * key=value: writes, acked, io_errors, blocks_acked, gaps, max_gap_ms,
- * verified, bad_blocks, and "result=ok" or "result=FAIL".
+ * Output: "gap at_ms=T ms=G" as each gap ends, "slow write thread=N
+ * at_ms=T ms=L" for each write that took longer than the threshold, then
+ * summary lines of key=value: writes, acked, io_errors, blocks_acked,
+ * gaps, max_gap_ms (all I/O stopped), slow_writes, max_write_ms (the
+ * longest write: the pause its thread saw), verified, bad_blocks, and
+ * "result=ok" or "result=FAIL".
  * Exit: 0 when every write was acknowledged and every acknowledged block
  * read back right; 1 on an I/O error or a bad block; 2 on usage or
  * setup errors; 3 when the writes stalled longer than -L.
@@ -76,8 +79,8 @@ static pthread_mutex_t stat_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t t_start_ns;
 static uint64_t last_completion_ns;
 static uint64_t gap_ns = 100 * 1000000ull;
-static uint64_t max_gap_ns;
-static uint64_t gaps;
+static uint64_t max_gap_ns, max_write_ns;
+static uint64_t gaps, slow_writes;
 static uint64_t writes, acked, io_errors, blocks_acked;
 
 static void *alloc_blocks(size_t n)
@@ -128,8 +131,13 @@ static void fill_block(unsigned char *b, uint64_t block, uint64_t seq)
 	}
 }
 
-/* one completion: the gap since the previous one of any thread */
-static void completed(bool ok, uint64_t first, uint64_t len, uint64_t seq)
+/*
+ * one completion: the gap since the previous one of any thread (all I/O
+ * stopped), and how long this write took (what its thread saw: with
+ * several paths in use the other threads may go on meanwhile)
+ */
+static void completed(bool ok, uint64_t first, uint64_t len, uint64_t seq,
+		      uint64_t issued, unsigned thread)
 {
 	uint64_t t, g, i;
 
@@ -146,6 +154,15 @@ static void completed(bool ok, uint64_t first, uint64_t len, uint64_t seq)
 	}
 	if (g > max_gap_ns)
 		max_gap_ns = g;
+	if (t - issued > gap_ns) {
+		slow_writes++;
+		printf("slow write thread=%u at_ms=%.1f ms=%.1f\n", thread,
+		       (double)(issued - t_start_ns) / 1e6,
+		       (double)(t - issued) / 1e6);
+		fflush(stdout);
+	}
+	if (t - issued > max_write_ns)
+		max_write_ns = t - issued;
 	if (ok) {
 		acked++;
 		blocks_acked += len;
@@ -180,11 +197,12 @@ static void *worker_main(void *arg)
 		uint64_t len = 1 + xorshift(&rs) % maxblks;
 		uint64_t off = w->first + xorshift(&rs) % (w->count - len + 1);
 		uint64_t seq = atomic_fetch_add(&next_seq, 1) + 1;
-		uint64_t i;
+		uint64_t i, issued;
 		ssize_t n;
 
 		for (i = 0; i < len; i++)
 			fill_block(buf + i * BLK, off + i, seq);
+		issued = now_ns();
 		n = pwrite(fd, buf, len * BLK, (off_t)(off * BLK));
 		if (n != (ssize_t)(len * BLK))
 			fprintf(stderr,
@@ -192,7 +210,8 @@ static void *worker_main(void *arg)
 				" blocks at block %" PRIu64 ": %s\n",
 				len, off,
 				n < 0 ? strerror(errno) : "short write");
-		completed(n == (ssize_t)(len * BLK), off, len, seq);
+		completed(n == (ssize_t)(len * BLK), off, len, seq, issued,
+			  w->idx);
 	}
 	free(buf);
 	atomic_fetch_sub(&running, 1);
@@ -470,10 +489,11 @@ int main(int argc, char **argv)
 		pthread_join(w[i].tid, NULL);
 	printf("writes=%" PRIu64 " acked=%" PRIu64 " io_errors=%" PRIu64
 	       " blocks_acked=%" PRIu64 " MiB=%.1f gaps=%" PRIu64
-	       " max_gap_ms=%.1f\n",
+	       " max_gap_ms=%.1f slow_writes=%" PRIu64 " max_write_ms=%.1f\n",
 	       writes, acked, io_errors, blocks_acked,
 	       (double)blocks_acked * BLK / (1 << 20), gaps,
-	       (double)max_gap_ns / 1e6);
+	       (double)max_gap_ns / 1e6, slow_writes,
+	       (double)max_write_ns / 1e6);
 	fflush(stdout);
 	if (jpath && save_journal(jpath))
 		return 2;
