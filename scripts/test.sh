@@ -1,8 +1,9 @@
 #!/bin/bash
 # test.sh - install everything the tests need, then build and run the whole
 # suite: gcc build with ASan+UBSan and its unit tests, the functional and
-# conformance tests against that (sanitized) tandemd, the cluster lab, a
-# clang -Werror build, the fuzzers for a short while, and the format check.
+# conformance tests against that (sanitized) tandemd, the cluster lab, the
+# VM lab (a Linux initiator in qemu against two heads), a clang -Werror
+# build, the fuzzers for a short while, and the format check.
 # Ends with one line "N passed, N failed, N skipped" (steps passed and
 # failed; skips are every step that exited 77 and every part of a step
 # that said "SKIP" or that cmocka skipped); exits non-zero on any failure
@@ -214,6 +215,11 @@ if [ -x build-asan/targetd/tandemd ]; then
 	step cluster-lab tests/cluster/lab_selftest.sh
 	step cluster-scenarios env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/scenarios.sh
 	step cluster-config-edits env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/config_edits.sh
+	# a real Linux initiator (open-iscsi, dm-multipath, scsi_dh_alua in a
+	# qemu guest built from Debian packages) against two heads of the
+	# lab: identity, head A killed, restarted, cut off (tests/vm/README.md)
+	export VMWRITER=$top/build-asan/tests/vm/vmwriter
+	step vm-failover env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/failover.sh nonoptimized
 	step conformance-cdrom tests/conformance/iscsi-test-cu.sh --handler vcdrom --port 4010 --min-honest 16 \
 		--test "ALL.Inquiry,ALL.TestUnitReady,ALL.StartStopUnit,ALL.PreventAllow,ALL.NoMedia,ALL.ReadOnly,ALL.Read10,ALL.Read12,ALL.ReadCapacity10"
 fi

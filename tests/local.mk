@@ -3,3 +3,4 @@ include tests/unit/local.mk
 include tests/func/local.mk
 include tests/fuzz/local.mk
 include tests/cluster/local.mk
+include tests/vm/local.mk

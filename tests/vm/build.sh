@@ -1,0 +1,236 @@
+#!/bin/bash
+# build.sh - the VM lab's guest, from Debian packages (tests/vm/README.md):
+# Debian's kernel (linux-image-amd64's current version) and a busybox
+# initramfs holding open-iscsi, multipath-tools, sg3-utils, udev, dmsetup,
+# the libraries they link (resolved with the guest's own loader, ldd's
+# method, among the downloaded packages only) and the kernel modules of
+# the iSCSI + multipath stack (modprobe --show-depends). The packages are
+# fetched with `apt-get download` into a cache and unpacked with
+# `dpkg-deb -x`; nothing is installed on the host, no image is downloaded.
+#
+#   tests/vm/build.sh            prints the directory holding vmlinuz,
+#                                initrd.gz and kver (last line of stdout)
+#
+# VM_CACHE (default /var/cache/tandem-vm): debs/ (the .debs), kernel-KVER/
+# (the unpacked kernel with its modules.dep), guest-KEY/ (the result, KEY
+# = a hash of the package files and of this script). A second build with
+# the same packages reuses guest-KEY at once; a new kernel or package
+# version builds a new one (and drops the old ones).
+# The host needs apt, dpkg-deb, kmod (depmod, modprobe), cpio, gzip
+# (scripts/deps.sh test installs them).
+set -euo pipefail
+VM_CACHE=${VM_CACHE:-/var/cache/tandem-vm}
+t0=$(date +%s%N)
+log() { echo "vm-build: $*" >&2; }
+die() {
+	log "$*"
+	exit 1
+}
+
+# the packages whose programs the guest runs; their library
+# dependencies are added below
+PKGS=(busybox-static open-iscsi multipath-tools kpartx sg3-utils sg3-utils-udev
+	udev dmsetup libc6)
+# the programs copied into the guest (found in the unpacked packages)
+PROGS=(iscsid iscsiadm multipathd multipath mpathpersist kpartx dmsetup
+	udevadm systemd-udevd sg_inq sg_vpd sg_rtpg sg_persist sg_readcap
+	sg_turs scsi_id)
+# the kernel modules (with what they depend on)
+MODS=(virtio_pci virtio_net crc32c_generic crc32c_intel libcrc32c iscsi_tcp
+	sd_mod sg dm_multipath dm_round_robin dm_service_time dm_queue_length
+	scsi_dh_alua)
+
+mkdir -p "$VM_CACHE/debs"
+command -v cpio >/dev/null && command -v depmod >/dev/null &&
+	command -v modprobe >/dev/null ||
+	die "needs cpio and kmod (scripts/deps.sh test)"
+
+# apt's lists: a fresh machine may have none
+if ! apt-cache show linux-image-amd64 >/dev/null 2>&1; then
+	log "apt-get update"
+	apt-get update -qq >&2
+fi
+kpkg=$(apt-cache depends linux-image-amd64 |
+	awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ {print $2; exit}')
+[ -n "$kpkg" ] || die "no kernel package behind linux-image-amd64"
+kver=${kpkg#linux-image-}
+
+# deps_of PKG...: the first alternative of each Depends/PreDepends that is
+# a real package
+deps_of() {
+	apt-cache depends --no-recommends --no-suggests --no-conflicts \
+		--no-breaks --no-replaces --no-enhances "$@" 2>/dev/null |
+		awk '/^ *\|?(Pre)?Depends: / && $2 !~ /^</ {print $2}' | sort -u
+}
+
+# the closure through library packages (lib*): what the programs link;
+# one apt-cache call per level
+declare -A seen=()
+level=("${PKGS[@]}")
+while [ ${#level[@]} -gt 0 ]; do
+	for p in "${level[@]}"; do seen[$p]=1; done
+	next=()
+	for d in $(deps_of "${level[@]}"); do
+		case $d in lib*) [ -z "${seen[$d]:-}" ] && next+=("$d") ;; esac
+	done
+	level=("${next[@]}")
+done
+all=("$kpkg" "${!seen[@]}")
+
+# the .debs: apt-get download what the cache lacks
+# (--print-uris run elsewhere: it leaves out files already in the cwd)
+mapfile -t files < <(cd / && apt-get download --print-uris "${all[@]}" 2>/dev/null |
+	awk '{print $2}' | sort)
+[ ${#files[@]} -eq ${#all[@]} ] || die "apt-get download --print-uris: ${#files[@]} files for ${#all[@]} packages"
+missing=()
+for f in "${files[@]}"; do
+	[ -s "$VM_CACHE/debs/$f" ] || missing+=("${f%%_*}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	log "apt-get download ${#missing[@]} packages"
+	(cd "$VM_CACHE/debs" && apt-get download -q "${missing[@]}" >&2) ||
+		die "apt-get download failed"
+fi
+# drop .debs of older versions
+for f in "$VM_CACHE"/debs/*.deb; do
+	b=$(basename "$f")
+	printf '%s\n' "${files[@]}" | grep -qxF "$b" || rm -f "$f"
+done
+
+key=$( (printf '%s\n' "${files[@]}" && cat "$0") | sha256sum | cut -c1-16)
+out=$VM_CACHE/guest-$key
+if [ -s "$out/initrd.gz" ] && [ -s "$out/vmlinuz" ]; then
+	log "cached: $out (kernel $kver)"
+	echo "$out"
+	exit 0
+fi
+
+# the kernel, unpacked once per version, with its modules.dep
+kroot=$VM_CACHE/kernel-$kver
+if [ ! -f "$kroot/lib/modules/$kver/modules.dep" ]; then
+	rm -rf "$kroot"
+	mkdir -p "$kroot"
+	dpkg-deb -x "$VM_CACHE/debs/$(printf '%s\n' "${files[@]}" | grep "^${kpkg}_")" "$kroot"
+	depmod -b "$kroot" "$kver"
+fi
+for d in "$VM_CACHE"/kernel-* "$VM_CACHE"/guest-*; do
+	[ -e "$d" ] && [ "$d" != "$kroot" ] && [ "$d" != "$out" ] && rm -rf "$d"
+done
+
+tmp=$(mktemp -d "$VM_CACHE/tmp.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+root=$tmp/pkgs
+ird=$tmp/initrd
+mkdir -p "$root" "$ird"
+for f in "${files[@]}"; do
+	case $f in "${kpkg}_"*) continue ;; esac
+	dpkg-deb -x "$VM_CACHE/debs/$f" "$root"
+done
+
+# inroot F: F with its symbolic links followed inside $root (links to
+# absolute paths mean the guest's paths)
+inroot() {
+	local f=$1 t n
+	for ((n = 0; n < 20; n++)); do
+		[ -L "$f" ] || break
+		t=$(readlink "$f")
+		case $t in
+		/*) f=$root$t ;;
+		*) f=$(dirname "$f")/$t ;;
+		esac
+	done
+	echo "$f"
+}
+
+# copy_file SRC: into the initramfs at the same path, below $root (a
+# link and what it points to)
+copy_file() {
+	local rel=${1#"$root"}
+	[ -e "$ird$rel" ] || [ -L "$ird$rel" ] && return 0
+	mkdir -p "$(dirname "$ird$rel")"
+	cp -a "$1" "$ird$rel"
+	[ -L "$1" ] && copy_file "$(inroot "$1")"
+	return 0
+}
+
+# libs_of ELF: the libraries the guest's loader resolves for ELF among the
+# unpacked packages; anything resolved outside them is an error
+ld=$root/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+libpath=$root/lib/x86_64-linux-gnu:$root/usr/lib/x86_64-linux-gnu:$root/lib:$root/usr/lib
+for d in "$root"/lib/x86_64-linux-gnu/*/ "$root"/usr/lib/x86_64-linux-gnu/*/; do
+	[ -d "$d" ] && libpath+=:${d%/}
+done
+libs_of() {
+	"$ld" --library-path "$libpath" --list "$1" |
+		awk '/=>/ {print $3; next} /^\t\// {print $1}'
+}
+elf_deps() {
+	local f=$1 l libs
+	libs=$(libs_of "$f") || die "$f: its libraries cannot be resolved"
+	for l in $libs; do
+		case $l in
+		"$root"/*) copy_file "$l" ;;
+		not) die "$f: a library is missing: $(libs_of "$f" | tr '\n' ' ')" ;;
+		*) die "$f: $l resolved outside the guest's packages" ;;
+		esac
+	done
+}
+
+for p in "${PROGS[@]}"; do
+	f=
+	for d in sbin bin usr/sbin usr/bin lib/systemd lib/udev; do
+		[ -e "$root/$d/$p" ] && f=$root/$d/$p && break
+	done
+	[ -n "$f" ] || die "$p not found in the packages"
+	copy_file "$f"
+	elf_deps "$(inroot "$f")"
+done
+# what glibc loads with dlopen: libgcc_s for pthread_cancel (multipathd
+# aborts without it)
+copy_file "$root/lib/x86_64-linux-gnu/libgcc_s.so.1"
+# the programs' interpreter (PT_INTERP); Debian's libc6 leaves this link
+# to the base system
+mkdir -p "$ird/lib64"
+ln -sf /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$ird/lib64/ld-linux-x86-64.so.2"
+# busybox: the shell and the tools, linked in /bin by /init
+copy_file "$root/bin/busybox"
+# plugins that multipath loads with dlopen, udev's rules and helpers
+for d in "$root"/lib/multipath "$root"/lib/x86_64-linux-gnu/multipath; do
+	[ -d "$d" ] || continue
+	for f in "$d"/*.so; do
+		copy_file "$f"
+		elf_deps "$f"
+	done
+done
+for d in "$root"/lib/udev "$root"/usr/lib/udev; do
+	[ -d "$d" ] || continue
+	find "$d" -path '*/hwdb.d' -prune -o \( -type f -o -type l \) -print |
+		while read -r f; do copy_file "$f"; done
+done
+# udev's helpers: their libraries too
+while read -r f; do
+	case $f in */bin/busybox) continue ;; esac
+	head -c4 "$f" | grep -q ELF && elf_deps "$root${f#"$ird"}"
+done < <(find "$ird" -type f -perm -u+x)
+
+# the modules in load order (each one's dependencies first)
+: >"$ird/modules"
+for m in "${MODS[@]}"; do
+	modprobe -d "$kroot" -S "$kver" --show-depends "$m" ||
+		die "module $m not found in $kpkg"
+done | awk '$1 == "insmod" {print $2}' | awk '!s[$0]++' | while read -r m; do
+	rel=${m#"$kroot"}
+	mkdir -p "$(dirname "$ird$rel")"
+	cp "$m" "$ird$rel"
+	echo "$rel" >>"$ird/modules"
+done
+echo "$kver" >"$ird/kver"
+
+mkdir -p "$out"
+(cd "$ird" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out/initrd.gz"
+cp "$kroot/boot/vmlinuz-$kver" "$out/vmlinuz"
+echo "$kver" >"$out/kver"
+t1=$(date +%s%N)
+log "built $out: kernel $kver, ${#files[@]} packages, $(wc -l <"$ird/modules") modules," \
+	"initrd $(du -k "$out/initrd.gz" | cut -f1) KiB in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) / 1e9}') s"
+echo "$out"

@@ -1,0 +1,136 @@
+# shellcheck shell=bash disable=SC2034
+# vm.bash - the VM lab's guest, driven from the host (sourced after
+# tests/cluster/lab.sh; tests/vm/README.md):
+#
+#   vm_need                      qemu-system-x86, cpio, kmod installed
+#   vm_build                     tests/vm/build.sh (cached): VM_GUEST
+#   vm_boot HEAD_A HEAD_B        qemu in the lab's client namespace, two
+#                                user-mode NICs, one per head; waits for
+#                                the guest's control loop (VM_BOOT_S)
+#   vm_run SECS SCRIPT           runs SCRIPT in the guest: VM_OUT (its
+#                                output), VM_RC (status; 124 on timeout,
+#                                after which the channel is unusable)
+#   vm_console [N]               the last N lines of the guest's console
+#
+# qemu is started with client_bg, so lab_down (the EXIT trap) kills it by
+# PID with the lab. The control channel is the guest's second serial port,
+# a pair of FIFOs (qemu's pipe chardev) in VM_DIR: the guest's vmctl reads
+# "N BASE64" lines and answers with the output and "__VMEND_N STATUS".
+VM_SRC=$LAB_SRC/tests/vm
+VM_DIR=
+VM_SEQ=0
+VM_BROKEN=
+: "${VM_MEM:=768}"
+
+vm_need() {
+	local pkgs=() c
+	for c in qemu-system-x86_64:qemu-system-x86 cpio:cpio depmod:kmod \
+		modprobe:kmod dpkg-deb:dpkg; do
+		command -v "${c%%:*}" >/dev/null 2>&1 || pkgs+=("${c#*:}")
+	done
+	[ ${#pkgs[@]} -eq 0 ] && return 0
+	"$LAB_SRC/scripts/apt-install.sh" "${pkgs[@]}"
+}
+
+# vm_build: the guest's kernel and initramfs (VM_GUEST: their directory);
+# the time it took in VM_BUILD_S
+vm_build() {
+	local t0
+	t0=$(date +%s%N)
+	VM_GUEST=$("$VM_SRC/build.sh" | tail -1) && [ -s "$VM_GUEST/initrd.gz" ] || return 1
+	VM_BUILD_S=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.1f", (b - a) / 1e9}')
+}
+
+# vm_writer: the static vmwriter (VMWRITER, or built here with cc)
+vm_writer() {
+	[ -n "${VMWRITER:-}" ] && [ -x "$VMWRITER" ] && return 0
+	VMWRITER=$LAB_DIR/vmwriter
+	cc -O2 -Wall -Wextra -Werror -static -pthread -o "$VMWRITER" \
+		"$VM_SRC/vmwriter.c"
+}
+
+# vm_initrd OUT: the guest's initramfs: the cached one from build.sh, then
+# this tree's files (init, vmctl, configurations, vmwriter) as a second
+# archive (the kernel unpacks both)
+vm_initrd() {
+	local o=$VM_DIR/overlay
+	mkdir -p "$o/etc/iscsi" "$o/bin"
+	install -m 755 "$VM_SRC/guest/init" "$o/init"
+	install -m 755 "$VM_SRC/guest/vmctl" "$o/etc/vmctl"
+	install -m 755 "$VM_SRC/guest/paths" "$o/bin/paths"
+	install -m 755 "$VMWRITER" "$o/bin/vmwriter"
+	cp "$VM_SRC/guest/multipath.conf" "$o/etc/multipath.conf"
+	cp "$VM_SRC/guest/iscsid.conf" "$o/etc/iscsi/iscsid.conf"
+	cp "$VM_SRC/guest/passwd" "$VM_SRC/guest/group" "$o/etc/"
+	{
+		cat "$VM_GUEST/initrd.gz"
+		(cd "$o" && find . | cpio -o -H newc --quiet | gzip -1)
+	} >"$1"
+}
+
+# vm_boot HEAD_A HEAD_B [IQN]
+vm_boot() {
+	local line t0 ready=
+	VM_DIR=$LAB_DIR/vm
+	mkdir -p "$VM_DIR"
+	vm_initrd "$VM_DIR/initrd.gz" || return 1
+	mkfifo "$VM_DIR/ctl.in" "$VM_DIR/ctl.out"
+	t0=$(date +%s%N)
+	client_bg "$VM_DIR/qemu.log" qemu-system-x86_64 -accel tcg -cpu max \
+		-m "$VM_MEM" -smp 1 -nodefaults -display none -no-reboot \
+		-kernel "$VM_GUEST/vmlinuz" -initrd "$VM_DIR/initrd.gz" \
+		-append "console=ttyS0 panic=-1 net.ifnames=0 quiet tdm_a=$1 tdm_b=$2 tdm_iqn=${3:-iqn.2026-12.org.tandem:vm-guest}" \
+		-serial "file:$VM_DIR/console.log" \
+		-chardev "pipe,id=ctl,path=$VM_DIR/ctl" -serial chardev:ctl \
+		-netdev user,id=pa,net=10.0.2.0/24 -device virtio-net-pci,netdev=pa,romfile= \
+		-netdev user,id=pb,net=10.0.3.0/24 -device virtio-net-pci,netdev=pb,romfile=
+	VM_PID=$LAB_PID
+	# read-write opens of a FIFO never block
+	exec {VM_IN}<>"$VM_DIR/ctl.in" {VM_OUTFD}<>"$VM_DIR/ctl.out"
+	while IFS= read -r -t 120 -u "$VM_OUTFD" line; do
+		case $line in __VMREADY*)
+			ready=1
+			break
+			;;
+		esac
+	done
+	if [ -z "$ready" ]; then
+		VM_BROKEN="the guest did not start"
+		return 1
+	fi
+	VM_BOOT_S=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.1f", (b - a) / 1e9}')
+}
+
+# vm_run SECS SCRIPT
+vm_run() {
+	local t=$1 line left deadline
+	VM_SEQ=$((VM_SEQ + 1))
+	VM_OUT=
+	VM_RC=255
+	[ -n "$VM_BROKEN" ] && { VM_OUT="control channel unusable: $VM_BROKEN"; return 255; }
+	lab_alive "$VM_PID" || { VM_BROKEN="qemu is gone"; VM_OUT=$VM_BROKEN; return 255; }
+	printf '%s %s\n' "$VM_SEQ" "$(printf '%s\n' "$2" | base64 -w0)" >&"$VM_IN"
+	deadline=$((SECONDS + t))
+	while :; do
+		left=$((deadline - SECONDS))
+		if [ "$left" -le 0 ]; then
+			VM_BROKEN="no answer in $t s to: $2"
+			VM_RC=124
+			return 124
+		fi
+		line=
+		IFS= read -r -t "$left" -u "$VM_OUTFD" line || [ -n "$line" ] || continue
+		case $line in
+		*"__VMEND_$VM_SEQ "*)
+			VM_OUT+=${line%%__VMEND_*}
+			VM_RC=${line##* }
+			return "$VM_RC"
+			;;
+		esac
+		VM_OUT+=$line$'\n'
+	done
+}
+
+vm_console() {
+	tail -"${1:-30}" "$VM_DIR/console.log" 2>/dev/null
+}
