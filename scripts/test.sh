@@ -168,7 +168,9 @@ format_check() {
 # every shell script of the tree (.shellcheckrc says what is disabled)
 shellcheck_all() {
 	# shellcheck disable=SC2046 # one argument per file
-	shellcheck -x $(git ls-files '*.sh' '*.bash') .ci/run
+	shellcheck -x $(git ls-files '*.sh' '*.bash') .ci/run &&
+		# the VM lab guest's scripts (busybox sh, no extension)
+		shellcheck -s sh tests/vm/guest/init tests/vm/guest/vmctl tests/vm/guest/paths
 }
 
 step build-gcc-sanitizers build_asan
@@ -205,8 +207,6 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# RMB=1 (they eject the medium themselves with START STOP UNIT)
 	step conformance-readonly-removable tests/conformance/iscsi-test-cu.sh --handler vdisk_fileio --port 4000 --min-honest 13 --one-path \
 		--device-attr "read_only 1" --device-attr "removable 1" --test "ALL.ReadOnly,ALL.PreventAllow,ALL.NoMedia,ALL.StartStopUnit"
-	# vcdrom (MMC, type 05h, one path): what libiscsi runs on a
-	# non-SBC device; its SBC-only tests report [SKIPPED] and do not count
 	# the cluster lab: namespaces, real corosync, tandemd -A and
 	# tandem-agentd per head (tests/cluster/README.md); the initiators'
 	# own leaks are not what these steps test
@@ -220,6 +220,11 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# lab: identity, head A killed, restarted, cut off (tests/vm/README.md)
 	export VMWRITER=$top/build-asan/tests/vm/vmwriter
 	step vm-failover env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/failover.sh nonoptimized
+	# the same with head B in standby: its path must know the LU's size
+	# (READ CAPACITY in standby) or the failover stalls
+	step vm-failover-standby env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/failover.sh standby
+	# vcdrom (MMC, type 05h, one path): what libiscsi runs on a
+	# non-SBC device; its SBC-only tests report [SKIPPED] and do not count
 	step conformance-cdrom tests/conformance/iscsi-test-cu.sh --handler vcdrom --port 4010 --min-honest 16 \
 		--test "ALL.Inquiry,ALL.TestUnitReady,ALL.StartStopUnit,ALL.PreventAllow,ALL.NoMedia,ALL.ReadOnly,ALL.Read10,ALL.Read12,ALL.ReadCapacity10"
 fi
