@@ -685,6 +685,16 @@ uint32_t tdm__iscsi_window(const struct tdm__iscsi_conn *c);
 void tdm__iscsi_update_window(struct tdm__iscsi_conn *c);
 /* Check a non-immediate CmdSN: 0 in order, 1 ahead (queue), -1 drop. */
 int tdm__iscsi_cmdsn_check(struct tdm__iscsi_conn *c, uint32_t cmdsn);
+/* Queue t (its cmdsn set) ahead of a gap in the command order, in
+ * CmdSN order. */
+void tdm__iscsi_queue_by_cmdsn(struct tdm__iscsi_conn *c,
+			       struct tdm__iscsi_task *t);
+/* A non-immediate request that will not be queued as a task itself (a
+ * non-SCSI request, a rejected command) takes its CmdSN: in order (order
+ * 0, from tdm__iscsi_cmdsn_check), ExpCmdSN moves on; ahead of a gap, a
+ * placeholder waits in its place. */
+void tdm__iscsi_cmdsn_consume(struct tdm__iscsi_conn *c, int order,
+			      uint32_t cmdsn);
 /* Deliver queued tasks whose turn came. */
 void tdm__iscsi_deliver_queued(struct tdm__iscsi_conn *c);
 extern bool tdm__iscsi_shutting_down;

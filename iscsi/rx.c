@@ -263,29 +263,7 @@ static bool nonscsi_cmdsn(struct tdm__iscsi_conn *c)
 			     c->peer_str, cmdsn, c->exp_cmdsn, c->max_cmdsn);
 		return false;
 	}
-	if (r == 0) {
-		c->exp_cmdsn++;
-		tdm__iscsi_deliver_queued(c);
-	} else {
-		/* ahead of a gap: keep its place in the command order */
-		struct tdm__iscsi_task *t = tdm__iscsi_task_alloc(c);
-
-		if (t) {
-			struct tdm_list *pos;
-
-			t->kind = ISCSI_KIND_PLACEHOLDER;
-			t->cmdsn = cmdsn;
-			t->state = ISCSI_TASK_QUEUED;
-			tdm_list_for_each (pos, &c->queued) {
-				struct tdm__iscsi_task *q = tdm_list_entry(
-					pos, struct tdm__iscsi_task, link);
-
-				if (tdm__sn_lt(cmdsn, q->cmdsn))
-					break;
-			}
-			tdm_list_add_tail(pos, &t->link);
-		}
-	}
+	tdm__iscsi_cmdsn_consume(c, r, cmdsn);
 	return true;
 }
 

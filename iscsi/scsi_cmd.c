@@ -440,30 +440,8 @@ static uint8_t map_attr(uint8_t a)
 static void cmdsn_consume(struct tdm__iscsi_conn *c, bool immediate, int order,
 			  uint32_t cmdsn)
 {
-	struct tdm__iscsi_task *t;
-	struct tdm_list *pos;
-
-	if (immediate)
-		return;
-	if (order == 0) {
-		c->exp_cmdsn++;
-		tdm__iscsi_deliver_queued(c);
-		return;
-	}
-	t = tdm__iscsi_task_alloc(c);
-	if (!t)
-		return;
-	t->kind = ISCSI_KIND_PLACEHOLDER;
-	t->cmdsn = cmdsn;
-	t->state = ISCSI_TASK_QUEUED;
-	tdm_list_for_each (pos, &c->queued) {
-		struct tdm__iscsi_task *q =
-			tdm_list_entry(pos, struct tdm__iscsi_task, link);
-
-		if (tdm__sn_lt(cmdsn, q->cmdsn))
-			break;
-	}
-	tdm_list_add_tail(pos, &t->link);
+	if (!immediate)
+		tdm__iscsi_cmdsn_consume(c, order, cmdsn);
 }
 
 static void reject_cmd(struct tdm__iscsi_conn *c, uint8_t reason, bool imm,
@@ -640,17 +618,7 @@ void tdm__iscsi_scsi_cmd_hdr(struct tdm__iscsi_conn *c)
 
 	if (!imm && order > 0) {
 		/* ahead of a gap in the command order: wait for it */
-		struct tdm_list *pos;
-
-		t->state = ISCSI_TASK_QUEUED;
-		tdm_list_for_each (pos, &c->queued) {
-			struct tdm__iscsi_task *q = tdm_list_entry(
-				pos, struct tdm__iscsi_task, link);
-
-			if (tdm__sn_lt(cmdsn, q->cmdsn))
-				break;
-		}
-		tdm_list_add_tail(pos, &t->link);
+		tdm__iscsi_queue_by_cmdsn(c, t);
 	} else {
 		if (!imm)
 			c->exp_cmdsn++;

@@ -428,6 +428,41 @@ int tdm__iscsi_cmdsn_check(struct tdm__iscsi_conn *c, uint32_t cmdsn)
 	return cmdsn == c->exp_cmdsn ? 0 : 1;
 }
 
+void tdm__iscsi_queue_by_cmdsn(struct tdm__iscsi_conn *c,
+			       struct tdm__iscsi_task *t)
+{
+	struct tdm_list *pos;
+
+	t->state = ISCSI_TASK_QUEUED;
+	tdm_list_for_each (pos, &c->queued) {
+		struct tdm__iscsi_task *q =
+			tdm_list_entry(pos, struct tdm__iscsi_task, link);
+
+		if (tdm__sn_lt(t->cmdsn, q->cmdsn))
+			break;
+	}
+	tdm_list_add_tail(pos, &t->link);
+}
+
+void tdm__iscsi_cmdsn_consume(struct tdm__iscsi_conn *c, int order,
+			      uint32_t cmdsn)
+{
+	struct tdm__iscsi_task *t;
+
+	if (order == 0) {
+		c->exp_cmdsn++;
+		tdm__iscsi_deliver_queued(c);
+		return;
+	}
+	/* ahead of a gap: a placeholder keeps its place in the order */
+	t = tdm__iscsi_task_alloc(c);
+	if (!t)
+		return;
+	t->kind = ISCSI_KIND_PLACEHOLDER;
+	t->cmdsn = cmdsn;
+	tdm__iscsi_queue_by_cmdsn(c, t);
+}
+
 void tdm__iscsi_deliver_queued(struct tdm__iscsi_conn *c)
 {
 	while (!c->closed && !tdm_list_empty(&c->queued)) {
