@@ -15,8 +15,12 @@
 #   b. kill -9 of every process of head A while vmwriter writes through
 #      the map: zero I/O errors, zero bad blocks, the pause printed;
 #   c. head A restarted under load: its path comes back, I/O undisturbed;
-#      then head A's link cut (no FIN/RST reaches the guest), then A
-#      killed: the same checks;
+#      the layout restored (tandemctl -activate_tgrp tg1), then a
+#      graceful move under load (-activate_tgrp tg2, then tg1 again): the
+#      map follows each move (the new active group at
+#      priority 50, the other at its unpromoted priority, PREF with the
+#      active group), zero I/O errors; then head A's link cut (no FIN/RST
+#      reaches the guest), then A killed: the same checks;
 #   d. vmwriter catches a block overwritten behind its back.
 # Every pause is a benchmark figure; only a pause above VM_PAUSE_MAX_MS
 # (60000) fails. Prints "N passed, N failed"; exit 0 only when nothing
@@ -125,6 +129,37 @@ group_of() {
 	g=$(awk -v d="$1" '$1 == "path" && $3 == d {print $2, $4}' <<<"$2")
 	[ -n "$g" ] || return 1
 	awk -v g="${g% *}" -v u="${g#* }" '$1 == "group" && $2 == g {print $3, $4, u}' <<<"$2"
+}
+# wait_prios SECS PA PB: until head A's path group has priority PA and
+# head B's PB, the higher one carrying the I/O (status=active)
+wait_prios() {
+	local i ga gb top
+	for ((i = 0; i < $1; i++)); do
+		vm_run 20 'multipath -ll 2>&1'
+		GROUPS_=$(mp_groups "$VM_OUT")
+		ga=$(group_of "$DA" "$GROUPS_")
+		gb=$(group_of "$DB" "$GROUPS_")
+		top=$ga
+		[ "$3" -gt "$2" ] && top=$gb
+		if [ "${ga%% *}" = "$2" ] && [ "${gb%% *}" = "$3" ] &&
+			[ "$(cut -d' ' -f2- <<<"$top")" = "active up" ]; then
+			WAITED=$i
+			return 0
+		fi
+		sleep 1
+	done
+	WAITED="A '$ga', B '$gb'"
+	return 1
+}
+# activate TG HEAD: tandemctl -activate_tgrp TG through HEAD, timed
+activate() {
+	local t0 out
+	t0=$(date +%s%N)
+	if out=$(node_exec "$2" "$TANDEMCTL" -s "$LAB_CTL_SOCK" -activate_tgrp "$1" -dev_group dg 2>&1); then
+		ok "tandemctl -activate_tgrp $1 through head $2 ($(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.0f", (b - a) / 1e6}') ms, ordered on both heads)"
+	else
+		ko "tandemctl -activate_tgrp $1 through head $2: $out"
+	fi
 }
 show_map() {
 	vm_run 20 'multipath -ll 2>&1; echo "paths:"; paths'
@@ -283,6 +318,39 @@ show_map
 ga=$(group_of "$DA" "$GROUPS_")
 echo "   head A's group now: $ga (prio status path)"
 [ "${ga##* }" = up ] && ok "head A's path is up" || ko "head A's path: '$ga'"
+
+section "c1b. a graceful move under load: tandemctl -activate_tgrp tg2, then tg1"
+# scsi_dh_alua's STPG after the kill left both groups active/optimized,
+# so both paths share one path group; from there, a path made standby
+# is failed, reinstated and activated again by scsi_dh_alua (an STPG
+# that undoes the move). The administrator's first move restores the
+# layout: head A active, head B in its unpromoted state.
+activate tg1 1
+if wait_prios 25 50 "$B_PRIO"; then
+	ok "the layout restored by -activate_tgrp tg1: head A's group 50 carries the I/O, head B's at $B_PRIO"
+else
+	ko "the map after -activate_tgrp tg1: $WAITED"
+fi
+writer_start c1b 50
+sleep 4
+activate tg2 2
+if wait_prios 25 "$B_PRIO" 50; then
+	ok "the map follows the move to head B in ${WAITED} s: head B's group 50 carries the I/O, head A's at $B_PRIO ($LAYOUT)"
+	FIG+=("move to head B: the map followed in ${WAITED} s")
+else
+	ko "the map after the move to head B: $WAITED"
+fi
+vm_run 20 "sg_rtpg -d /dev/$DA | grep -iE 'group id|access state'"
+grep -qiE 'group id : 0x2 , Pref=1' <<<"$VM_OUT" && grep -qiE 'group id : 0x1 , Pref=0' <<<"$VM_OUT" &&
+	ok "PREF moved with the active group (RTPG through head A)" || ko "RTPG after the move: $(tr -s ' \n' ' ' <<<"$VM_OUT")"
+activate tg1 1
+if wait_prios 25 50 "$B_PRIO"; then
+	ok "the map follows the move back to head A in ${WAITED} s: head A's group 50 carries the I/O, head B's at $B_PRIO"
+	FIG+=("move back to head A: the map followed in ${WAITED} s")
+else
+	ko "the map after the move back to head A: $WAITED"
+fi
+writer_done c1b 50 "graceful move to head B and back"
 
 section "c2. head A's link cut (no FIN/RST), then head A killed"
 writer_start c2 30
