@@ -170,7 +170,8 @@ shellcheck_all() {
 	# shellcheck disable=SC2046 # one argument per file
 	shellcheck -x $(git ls-files '*.sh' '*.bash') .ci/run &&
 		# the VM lab guest's scripts (busybox sh, no extension)
-		shellcheck -s sh tests/vm/guest/init tests/vm/guest/vmctl tests/vm/guest/paths
+		shellcheck -s sh tests/vm/guest/init tests/vm/guest/vmctl tests/vm/guest/paths \
+			tests/vm/guest/asnode tests/vm/guest/bypass-multipath
 }
 
 step build-gcc-sanitizers build_asan
