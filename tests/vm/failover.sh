@@ -27,11 +27,6 @@
 # failed. Root; about 4 minutes (the guest runs under TCG).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-. tests/cluster/lab.sh
-. tests/cluster/checks.bash
-. tests/vm/vm.bash
-lab_need_daemons
-
 LAYOUT=${1:-${VM_LAYOUT:-nonoptimized}}
 case $LAYOUT in
 nonoptimized) B_PRIO=10 ;;

@@ -39,10 +39,6 @@
 # when nothing failed. Root; about 4 minutes (the guest runs under TCG).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-. tests/cluster/lab.sh
-. tests/cluster/checks.bash
-. tests/vm/vm.bash
-lab_need_daemons
 LAYOUT=nonoptimized
 SCEN="reservations, head B $LAYOUT"
 . tests/vm/scen.bash

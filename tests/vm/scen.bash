@@ -1,7 +1,8 @@
 # shellcheck shell=bash disable=SC2034
 # scen.bash - what the VM lab's scenario scripts share (failover.sh,
-# reserve.sh; sourced after tests/cluster/lab.sh, checks.bash and
-# vm.bash; tests/vm/README.md):
+# reserve.sh; tests/vm/README.md). Sourced from the top of the tree: it
+# sources tests/cluster/lab.sh, checks.bash and vm.bash, and skips (exit
+# 77) when the lab's daemons are not built.
 #
 #   scen_up base|extras   the guest built (with the extras archive), the
 #                         lab with two heads (head A's group
@@ -25,6 +26,10 @@
 #
 # Uses LAYOUT (nonoptimized | standby) and SCEN (the title of the
 # figures); A and B are the heads' addresses.
+. tests/cluster/lab.sh
+. tests/cluster/checks.bash
+. tests/vm/vm.bash
+lab_need_daemons
 : "${LAYOUT:=nonoptimized}"
 : "${SCEN:=$LAYOUT}"
 PAUSE_MAX_MS=${VM_PAUSE_MAX_MS:-60000}
