@@ -9,7 +9,8 @@
 #                         active/optimized, head B's in LAYOUT), the guest
 #                         booted against them
 #   scen_login            SendTargets through each head, a login through
-#                         both, the map: MAP, DA (head A's disk), DB
+#                         both, the map: MAP, DA (head A's disk), DB;
+#                         fast_io_fail_tmo in both sessions' recovery_tmo
 #   section TITLE         the next scenario (finish when the guest no
 #                         longer answers)
 #   gx DESC SECS SCRIPT   SCRIPT in the guest must exit 0 (a check)
@@ -231,4 +232,12 @@ scen_login() {
 	DB=$(awk -v h="$B" '$2 == h {print $1}' <<<"${MP#*paths:}")
 	[ -n "$DA" ] && [ -n "$DB" ] && ok "one disk per head: $DA through head A, $DB through head B" ||
 		ko "disks: A '$DA' B '$DB'"
+	# multipathd writes fast_io_fail_tmo into each iSCSI session's
+	# recovery_tmo
+	vm_run 10 "for d in $DA $DB; do s=\$(readlink -f /sys/block/\$d/device/../..); cat \$s/iscsi_session/\${s##*/}/recovery_tmo; done | tr '\n' ' '"
+	local want=$VM_FAST_IO_FAIL_TMO
+	[ "$want" = off ] && want=
+	[ -z "$want" ] || [ "$VM_OUT" = "$want $want " ] &&
+		ok "both sessions' recovery_tmo: $VM_OUT(fast_io_fail_tmo ${VM_FAST_IO_FAIL_TMO})" ||
+		ko "the sessions' recovery_tmo: '$VM_OUT' (fast_io_fail_tmo $VM_FAST_IO_FAIL_TMO)"
 }
