@@ -305,8 +305,12 @@ vm_run 30 "dd if=/dev/zero of=/dev/$VB bs=4k count=1 seek=100 oflag=direct 2>&1;
 grep -q '^dd=[1-9]' <<<"$VM_OUT" && ok "node 2's dd oflag=direct to $VB fails: $(head -1 <<<"$VM_OUT")" ||
 	ko "node 2's dd after the fence: $VM_OUT"
 gx "node 1 still writes through the map" 30 "dd if=/dev/zero of=$MAP bs=64k count=1 seek=8 oflag=direct 2>&1"
-fence 2 -o off -k a1 -d "$N2DEV"
-[ "$FRC" != 0 ] && ok "node 2 (fenced, unregistered) cannot fence node 1: status $FRC" || ko "node 2 fenced node 1"
+# -v: fence_scsi logs each sg_persist with its status and output
+vm_run 90 "asnode 2 fence_scsi -v -o off -k a1 -d $N2DEV 2>&1"
+indent ">" "$(grep -iE 'sg_persist -n -o|conflict|ERROR' <<<"$VM_OUT" | cut -c1-200)"
+[ "$VM_RC" != 0 ] && grep -qi 'reservation conflict' <<<"$VM_OUT" &&
+	ok "node 2 (fenced, unregistered) cannot fence node 1: its PREEMPT AND ABORT got RESERVATION CONFLICT, fence_scsi exit $VM_RC" ||
+	ko "node 2's -o off -k a1: status $VM_RC"
 pin_check "READ KEYS through head A: node 1's keys are still there" -k "$DA" "0xa1 0xa1"
 fence 2 -o on -k b2 -d "$N2DEV"
 [ "$FRC" = 0 ] && ok "node 2 unfenced again" || ko "node 2 -o on again: status $FRC"
