@@ -170,7 +170,8 @@ shellcheck_all() {
 	# shellcheck disable=SC2046 # one argument per file
 	shellcheck -x $(git ls-files '*.sh' '*.bash') .ci/run &&
 		# the VM lab guest's scripts (busybox sh, no extension)
-		shellcheck -s sh tests/vm/guest/init tests/vm/guest/vmctl tests/vm/guest/paths
+		shellcheck -s sh tests/vm/guest/init tests/vm/guest/vmctl tests/vm/guest/paths \
+			tests/vm/guest/asnode tests/vm/guest/bypass-multipath
 }
 
 step build-gcc-sanitizers build_asan
@@ -223,6 +224,10 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# the same with head B in standby: its path must know the LU's size
 	# (READ CAPACITY in standby) or the failover stalls
 	step vm-failover-standby env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/failover.sh standby
+	# reservations from the same guest with a second initiator:
+	# mpathpersist and sg_persist through both heads, head A killed and
+	# restarted, fence_scsi, fio --verify (the guest's extras archive)
+	step vm-reserve env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/reserve.sh
 	# vcdrom (MMC, type 05h, one path): what libiscsi runs on a
 	# non-SBC device; its SBC-only tests report [SKIPPED] and do not count
 	step conformance-cdrom tests/conformance/iscsi-test-cu.sh --handler vcdrom --port 4010 --min-honest 16 \

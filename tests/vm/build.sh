@@ -8,24 +8,36 @@
 # fetched with `apt-get download` into a cache and unpacked with
 # `dpkg-deb -x`; nothing is installed on the host, no image is downloaded.
 #
-#   tests/vm/build.sh            prints the directory holding vmlinuz,
+#   tests/vm/build.sh [base]     prints the directory holding vmlinuz,
 #                                initrd.gz and kver (last line of stdout)
+#   tests/vm/build.sh extras     the same, and in that directory
+#                                extras-initrd.gz: a second archive (the
+#                                kernel unpacks both) with python3,
+#                                fence-agents' fence_scsi and fio, only
+#                                what the first one lacks
 #
 # VM_CACHE (default /var/cache/tandem-vm): debs/ (the .debs), kernel-KVER/
 # (the unpacked kernel with its modules.dep), guest-KEY/ (the result, KEY
-# = a hash of the package files and of this script). A second build with
-# the same packages reuses guest-KEY at once; a new kernel or package
-# version builds a new one (and drops the old ones).
+# = a hash of the package files and of this script; extras-initrd.gz
+# there with extras.key, the hash of its own package files). A second
+# build with the same packages reuses guest-KEY at once; a new kernel or
+# package version builds a new one (and drops the old ones).
 # The host needs apt, dpkg-deb, kmod (depmod, modprobe), cpio, gzip
 # (scripts/deps.sh test installs them).
 set -euo pipefail
 VM_CACHE=${VM_CACHE:-/var/cache/tandem-vm}
+FLAVOUR=${1:-}
 t0=$(date +%s%N)
 log() { echo "vm-build: $*" >&2; }
 die() {
 	log "$*"
 	exit 1
 }
+case $FLAVOUR in
+'' | base) FLAVOUR= ;;
+extras) ;;
+*) die "usage: $0 [base|extras]" ;;
+esac
 
 # the packages whose programs the guest runs; their library
 # dependencies are added below
@@ -34,11 +46,21 @@ PKGS=(busybox-static open-iscsi multipath-tools kpartx sg3-utils sg3-utils-udev
 # the programs copied into the guest (found in the unpacked packages)
 PROGS=(iscsid iscsiadm multipathd multipath mpathpersist kpartx dmsetup
 	udevadm systemd-udevd sg_inq sg_vpd sg_rtpg sg_persist sg_readcap
-	sg_turs scsi_id)
+	sg_turs sg_raw scsi_id)
 # the kernel modules (with what they depend on)
 MODS=(virtio_pci virtio_net crc32c_generic crc32c_intel libcrc32c iscsi_tcp
 	sd_mod sg dm_multipath dm_round_robin dm_service_time dm_queue_length
 	scsi_dh_alua)
+# extras: python3 with the modules fence_scsi imports (fencing.py: pycurl,
+# pexpect), fence-agents (only fence_scsi and fencing.py are copied), fio
+XPKGS=(python3-minimal python3.11-minimal libpython3.11-minimal
+	libpython3.11-stdlib python3-pycurl python3-pexpect python3-ptyprocess
+	fence-agents fio)
+XPROGS=(python3 fio fence_scsi)
+# trees copied whole (the Python standard library without its tests,
+# documentation data and GUI parts)
+XTREES=(usr/lib/python3.11 usr/lib/python3/dist-packages usr/share/fence/fencing.py)
+XPRUNE='/(test|tests|idlelib|tkinter|turtledemo|ensurepip|lib2to3|pydoc_data|__pycache__)$'
 
 mkdir -p "$VM_CACHE/debs"
 command -v cpio >/dev/null && command -v depmod >/dev/null &&
@@ -63,50 +85,74 @@ deps_of() {
 		awk '/^ *\|?(Pre)?Depends: / && $2 !~ /^</ {print $2}' | sort -u
 }
 
-# the closure through library packages (lib*): what the programs link;
-# one apt-cache call per level
-declare -A seen=()
-level=("${PKGS[@]}")
-while [ ${#level[@]} -gt 0 ]; do
-	for p in "${level[@]}"; do seen[$p]=1; done
-	next=()
-	for d in $(deps_of "${level[@]}"); do
-		case $d in lib*) [ -z "${seen[$d]:-}" ] && next+=("$d") ;; esac
+# closure PKG...: PKG and the closure through library packages (lib*,
+# zlib1g):
+# what the programs link; one apt-cache call per level
+closure() {
+	local -A seen=()
+	local level=("$@") next p d
+	while [ ${#level[@]} -gt 0 ]; do
+		for p in "${level[@]}"; do seen[$p]=1; done
+		next=()
+		for d in $(deps_of "${level[@]}"); do
+			case $d in lib* | zlib1g) [ -z "${seen[$d]:-}" ] && next+=("$d") ;; esac
+		done
+		level=("${next[@]}")
 	done
-	level=("${next[@]}")
-done
-all=("$kpkg" "${!seen[@]}")
+	printf '%s\n' "${!seen[@]}"
+}
 
-# the .debs: apt-get download what the cache lacks
-# (--print-uris run elsewhere: it leaves out files already in the cwd)
-mapfile -t files < <(cd / && apt-get download --print-uris "${all[@]}" 2>/dev/null |
-	awk '{print $2}' | sort)
-[ ${#files[@]} -eq ${#all[@]} ] || die "apt-get download --print-uris: ${#files[@]} files for ${#all[@]} packages"
-missing=()
-for f in "${files[@]}"; do
-	[ -s "$VM_CACHE/debs/$f" ] || missing+=("${f%%_*}")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	log "apt-get download ${#missing[@]} packages"
-	(cd "$VM_CACHE/debs" && apt-get download -q "${missing[@]}" >&2) ||
-		die "apt-get download failed"
-fi
-# drop .debs of older versions
-for f in "$VM_CACHE"/debs/*.deb; do
-	b=$(basename "$f")
-	printf '%s\n' "${files[@]}" | grep -qxF "$b" || rm -f "$f"
-done
+# debs PKG...: the .deb file names of PKG (sorted), the missing ones
+# fetched with apt-get download, older versions of the same packages
+# dropped from the cache
+debs() {
+	local files=() missing=() f b
+	# (--print-uris run elsewhere: it leaves out files already in the cwd)
+	mapfile -t files < <(cd / && apt-get download --print-uris "$@" 2>/dev/null |
+		awk '{print $2}' | sort)
+	[ ${#files[@]} -eq $# ] || die "apt-get download --print-uris: ${#files[@]} files for $# packages"
+	for f in "${files[@]}"; do
+		[ -s "$VM_CACHE/debs/$f" ] || missing+=("${f%%_*}")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		log "apt-get download ${#missing[@]} packages"
+		(cd "$VM_CACHE/debs" && apt-get download -q "${missing[@]}" >&2) ||
+			die "apt-get download failed"
+	fi
+	for f in "${files[@]}"; do
+		for b in "$VM_CACHE/debs/${f%%_*}"_*.deb; do
+			[ "$b" = "$VM_CACHE/debs/$f" ] || rm -f "$b"
+		done
+	done
+	printf '%s\n' "${files[@]}"
+}
 
+mapfile -t pkgs < <(closure "${PKGS[@]}")
+mapfile -t files < <(debs "$kpkg" "${pkgs[@]}")
+[ ${#files[@]} -gt 0 ] || exit 1
 key=$( (printf '%s\n' "${files[@]}" && cat "$0") | sha256sum | cut -c1-16)
 out=$VM_CACHE/guest-$key
-if [ -s "$out/initrd.gz" ] && [ -s "$out/vmlinuz" ]; then
-	log "cached: $out (kernel $kver)"
-	echo "$out"
-	exit 0
+xfiles=()
+xkey=
+if [ -n "$FLAVOUR" ]; then
+	mapfile -t xpkgs < <(closure "${PKGS[@]}" "${XPKGS[@]}")
+	mapfile -t xfiles < <(debs "${xpkgs[@]}")
+	[ ${#xfiles[@]} -gt 0 ] || exit 1
+	xkey=$( (printf '%s\n' "${xfiles[@]}" && cat "$0") | sha256sum | cut -c1-16)
 fi
 
 # the kernel, unpacked once per version, with its modules.dep
 kroot=$VM_CACHE/kernel-$kver
+need_base() { ! [ -s "$out/initrd.gz" ] || ! [ -s "$out/vmlinuz" ]; }
+need_extras() {
+	[ -n "$FLAVOUR" ] && { ! [ -s "$out/extras-initrd.gz" ] ||
+		[ "$(cat "$out/extras.key" 2>/dev/null)" != "$xkey" ]; }
+}
+if ! need_base && ! need_extras; then
+	log "cached: $out (kernel $kver${FLAVOUR:+, extras $xkey})"
+	echo "$out"
+	exit 0
+fi
 if [ ! -f "$kroot/lib/modules/$kver/modules.dep" ]; then
 	rm -rf "$kroot"
 	mkdir -p "$kroot"
@@ -119,13 +165,23 @@ done
 
 tmp=$(mktemp -d "$VM_CACHE/tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-root=$tmp/pkgs
-ird=$tmp/initrd
-mkdir -p "$root" "$ird"
-for f in "${files[@]}"; do
-	case $f in "${kpkg}_"*) continue ;; esac
-	dpkg-deb -x "$VM_CACHE/debs/$f" "$root"
-done
+
+# unpack DIR FILE...: the packages (not the kernel) into DIR; sets root
+# (where they are) and libpath (the guest loader's search path there)
+unpack() {
+	local f d
+	root=$1
+	shift
+	mkdir -p "$root"
+	for f in "$@"; do
+		case $f in "${kpkg}_"*) continue ;; esac
+		dpkg-deb -x "$VM_CACHE/debs/$f" "$root"
+	done
+	libpath=$root/lib/x86_64-linux-gnu:$root/usr/lib/x86_64-linux-gnu:$root/lib:$root/usr/lib
+	for d in "$root"/lib/x86_64-linux-gnu/*/ "$root"/usr/lib/x86_64-linux-gnu/*/; do
+		[ -d "$d" ] && libpath+=:${d%/}
+	done
+}
 
 # inroot F: F with its symbolic links followed inside $root (links to
 # absolute paths mean the guest's paths)
@@ -142,10 +198,13 @@ inroot() {
 	echo "$f"
 }
 
-# copy_file SRC: into the initramfs at the same path, below $root (a
-# link and what it points to)
+# copy_file SRC: into the archive being built ($ird) at the same path,
+# below $root (a link and what it points to); nothing that the first
+# archive has already ($have)
+declare -A have=()
 copy_file() {
 	local rel=${1#"$root"}
+	[ -n "${have[$rel]:-}" ] && return 0
 	[ -e "$ird$rel" ] || [ -L "$ird$rel" ] && return 0
 	mkdir -p "$(dirname "$ird$rel")"
 	cp -a "$1" "$ird$rel"
@@ -155,13 +214,8 @@ copy_file() {
 
 # libs_of ELF: the libraries the guest's loader resolves for ELF among the
 # unpacked packages; anything resolved outside them is an error
-ld=$root/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
-libpath=$root/lib/x86_64-linux-gnu:$root/usr/lib/x86_64-linux-gnu:$root/lib:$root/usr/lib
-for d in "$root"/lib/x86_64-linux-gnu/*/ "$root"/usr/lib/x86_64-linux-gnu/*/; do
-	[ -d "$d" ] && libpath+=:${d%/}
-done
 libs_of() {
-	"$ld" --library-path "$libpath" --list "$1" |
+	"$root/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "$libpath" --list "$1" |
 		awk '/=>/ {print $3; next} /^\t\// {print $1}'
 }
 elf_deps() {
@@ -175,62 +229,108 @@ elf_deps() {
 		esac
 	done
 }
-
-for p in "${PROGS[@]}"; do
-	f=
+# copy_prog NAME: the program (found in the usual directories) and, for
+# an ELF file, its libraries
+copy_prog() {
+	local f="" d
 	for d in sbin bin usr/sbin usr/bin lib/systemd lib/udev; do
-		[ -e "$root/$d/$p" ] && f=$root/$d/$p && break
+		[ -e "$root/$d/$1" ] && f=$root/$d/$1 && break
 	done
-	[ -n "$f" ] || die "$p not found in the packages"
+	[ -n "$f" ] || die "$1 not found in the packages"
 	copy_file "$f"
-	elf_deps "$(inroot "$f")"
-done
-# what glibc loads with dlopen: libgcc_s for pthread_cancel (multipathd
-# aborts without it)
-copy_file "$root/lib/x86_64-linux-gnu/libgcc_s.so.1"
-# the programs' interpreter (PT_INTERP); Debian's libc6 leaves this link
-# to the base system
-mkdir -p "$ird/lib64"
-ln -sf /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$ird/lib64/ld-linux-x86-64.so.2"
-# busybox: the shell and the tools, linked in /bin by /init
-copy_file "$root/bin/busybox"
-# plugins that multipath loads with dlopen, udev's rules and helpers
-for d in "$root"/lib/multipath "$root"/lib/x86_64-linux-gnu/multipath; do
-	[ -d "$d" ] || continue
-	for f in "$d"/*.so; do
-		copy_file "$f"
-		elf_deps "$f"
+	f=$(inroot "$f")
+	head -c4 "$f" | grep -q ELF && elf_deps "$f"
+	return 0
+}
+# archive DIR OUT: DIR as a gzip'ed newc cpio archive
+archive() {
+	(cd "$1" && find . | cpio -o -H newc --quiet) | gzip -1 >"$2"
+}
+
+if need_base; then
+	unpack "$tmp/pkgs" "${files[@]}"
+	ird=$tmp/initrd
+	mkdir -p "$ird"
+	for p in "${PROGS[@]}"; do
+		copy_prog "$p"
 	done
-done
-for d in "$root"/lib/udev "$root"/usr/lib/udev; do
-	[ -d "$d" ] || continue
-	find "$d" -path '*/hwdb.d' -prune -o \( -type f -o -type l \) -print |
-		while read -r f; do copy_file "$f"; done
-done
-# udev's helpers: their libraries too
-while read -r f; do
-	case $f in */bin/busybox) continue ;; esac
-	head -c4 "$f" | grep -q ELF && elf_deps "$root${f#"$ird"}"
-done < <(find "$ird" -type f -perm -u+x)
+	# what glibc loads with dlopen: libgcc_s for pthread_cancel (multipathd
+	# aborts without it)
+	copy_file "$root/lib/x86_64-linux-gnu/libgcc_s.so.1"
+	# the programs' interpreter (PT_INTERP); Debian's libc6 leaves this link
+	# to the base system
+	mkdir -p "$ird/lib64"
+	ln -sf /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$ird/lib64/ld-linux-x86-64.so.2"
+	# busybox: the shell and the tools, linked in /bin by /init
+	copy_file "$root/bin/busybox"
+	# plugins that multipath loads with dlopen, udev's rules and helpers
+	for d in "$root"/lib/multipath "$root"/lib/x86_64-linux-gnu/multipath; do
+		[ -d "$d" ] || continue
+		for f in "$d"/*.so; do
+			copy_file "$f"
+			elf_deps "$f"
+		done
+	done
+	for d in "$root"/lib/udev "$root"/usr/lib/udev; do
+		[ -d "$d" ] || continue
+		find "$d" -path '*/hwdb.d' -prune -o \( -type f -o -type l \) -print |
+			while read -r f; do copy_file "$f"; done
+	done
+	# udev's helpers: their libraries too
+	while read -r f; do
+		case $f in */bin/busybox) continue ;; esac
+		head -c4 "$f" | grep -q ELF && elf_deps "$root${f#"$ird"}"
+	done < <(find "$ird" -type f -perm -u+x)
 
-# the modules in load order (each one's dependencies first)
-: >"$ird/modules"
-for m in "${MODS[@]}"; do
-	modprobe -d "$kroot" -S "$kver" --show-depends "$m" ||
-		die "module $m not found in $kpkg"
-done | awk '$1 == "insmod" {print $2}' | awk '!s[$0]++' | while read -r m; do
-	rel=${m#"$kroot"}
-	mkdir -p "$(dirname "$ird$rel")"
-	cp "$m" "$ird$rel"
-	echo "$rel" >>"$ird/modules"
-done
-echo "$kver" >"$ird/kver"
+	# the modules in load order (each one's dependencies first)
+	: >"$ird/modules"
+	for m in "${MODS[@]}"; do
+		modprobe -d "$kroot" -S "$kver" --show-depends "$m" ||
+			die "module $m not found in $kpkg"
+	done | awk '$1 == "insmod" {print $2}' | awk '!s[$0]++' | while read -r m; do
+		rel=${m#"$kroot"}
+		mkdir -p "$(dirname "$ird$rel")"
+		cp "$m" "$ird$rel"
+		echo "$rel" >>"$ird/modules"
+	done
+	echo "$kver" >"$ird/kver"
 
-mkdir -p "$out"
-(cd "$ird" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out/initrd.gz"
-cp "$kroot/boot/vmlinuz-$kver" "$out/vmlinuz"
-echo "$kver" >"$out/kver"
-t1=$(date +%s%N)
-log "built $out: kernel $kver, ${#files[@]} packages, $(wc -l <"$ird/modules") modules," \
-	"initrd $(du -k "$out/initrd.gz" | cut -f1) KiB in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) / 1e9}') s"
+	mkdir -p "$out"
+	archive "$ird" "$out/initrd.gz"
+	cp "$kroot/boot/vmlinuz-$kver" "$out/vmlinuz"
+	echo "$kver" >"$out/kver"
+	rm -f "$out/extras-initrd.gz" "$out/extras.key"
+	log "built $out: kernel $kver, ${#files[@]} packages, $(wc -l <"$ird/modules") modules," \
+		"initrd $(du -k "$out/initrd.gz" | cut -f1) KiB in $(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.1f", (b - a) / 1e9}') s"
+fi
+
+if need_extras; then
+	t1=$(date +%s%N)
+	# what the first archive holds is not copied again
+	while read -r f; do
+		f=${f#.}
+		have[/${f#/}]=1
+	done < <(gzip -dc "$out/initrd.gz" | cpio -it --quiet)
+	unpack "$tmp/xpkgs" "${xfiles[@]}"
+	ird=$tmp/extras
+	mkdir -p "$ird"
+	for p in "${XPROGS[@]}"; do
+		copy_prog "$p"
+	done
+	for t in "${XTREES[@]}"; do
+		[ -e "$root/$t" ] || die "$t not found in the packages"
+		# shellcheck disable=SC2094 # find reads $root, cpio writes $ird
+		(cd "$root" && find "$t" -regextype posix-extended -regex ".*$XPRUNE" -prune -o -print |
+			cpio -pdm --quiet "$ird")
+	done
+	# the extension modules' libraries (the Python standard library's and
+	# pycurl's)
+	while read -r f; do
+		elf_deps "$root${f#"$ird"}"
+	done < <(find "$ird/usr/lib" -name '*.so' -type f)
+	archive "$ird" "$out/extras-initrd.gz"
+	echo "$xkey" >"$out/extras.key"
+	log "built $out/extras-initrd.gz: ${#xfiles[@]} packages," \
+		"$(du -k "$out/extras-initrd.gz" | cut -f1) KiB in $(awk -v a="$t1" -v b="$(date +%s%N)" 'BEGIN {printf "%.1f", (b - a) / 1e9}') s"
+fi
 echo "$out"

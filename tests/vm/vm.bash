@@ -3,7 +3,9 @@
 # tests/cluster/lab.sh; tests/vm/README.md):
 #
 #   vm_need                      qemu-system-x86, cpio, kmod installed
-#   vm_build                     tests/vm/build.sh (cached): VM_GUEST
+#   vm_build [base|extras]       tests/vm/build.sh (cached): VM_GUEST;
+#                                with extras, VM_EXTRAS (the second
+#                                archive: python3, fence_scsi, fio)
 #   vm_boot HEAD_A HEAD_B        qemu in the lab's client namespace, two
 #                                user-mode NICs, one per head; waits for
 #                                the guest's control loop (VM_BOOT_S)
@@ -20,7 +22,14 @@ VM_SRC=$LAB_SRC/tests/vm
 VM_DIR=
 VM_SEQ=0
 VM_BROKEN=
+VM_EXTRAS=
 : "${VM_MEM:=768}"
+# the guest's initiator name (open-iscsi's default iface)
+: "${VM_IQN:=iqn.2026-12.org.tandem:vm-guest}"
+# multipath.conf's fast_io_fail_tmo for TANDEM LUs (seconds, or off):
+# how long a broken path holds its I/O before multipath retries it on
+# another path
+: "${VM_FAST_IO_FAIL_TMO:=5}"
 
 vm_need() {
 	local pkgs=() c
@@ -32,12 +41,17 @@ vm_need() {
 	"$LAB_SRC/scripts/apt-install.sh" "${pkgs[@]}"
 }
 
-# vm_build: the guest's kernel and initramfs (VM_GUEST: their directory);
-# the time it took in VM_BUILD_S
+# vm_build [base|extras]: the guest's kernel and initramfs (VM_GUEST: their
+# directory; VM_EXTRAS: the extras archive, booted too when asked); the
+# time it took in VM_BUILD_S
 vm_build() {
 	local t0
 	t0=$(date +%s%N)
-	VM_GUEST=$("$VM_SRC/build.sh" | tail -1) && [ -s "$VM_GUEST/initrd.gz" ] || return 1
+	VM_GUEST=$("$VM_SRC/build.sh" "$@" | tail -1) && [ -s "$VM_GUEST/initrd.gz" ] || return 1
+	if [ "${1:-}" = extras ]; then
+		VM_EXTRAS=$VM_GUEST/extras-initrd.gz
+		[ -s "$VM_EXTRAS" ] || return 1
+	fi
 	VM_BUILD_S=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.1f", (b - a) / 1e9}')
 }
 
@@ -49,26 +63,36 @@ vm_writer() {
 		"$VM_SRC/vmwriter.c"
 }
 
-# vm_initrd OUT: the guest's initramfs: the cached one from build.sh, then
-# this tree's files (init, vmctl, configurations, vmwriter) as a second
-# archive (the kernel unpacks both)
+# vm_initrd OUT: the guest's initramfs: the cached one from build.sh (and
+# its extras archive when asked), then this tree's files (init, vmctl,
+# configurations, vmwriter) as one more archive (the kernel unpacks all)
 vm_initrd() {
-	local o=$VM_DIR/overlay
-	mkdir -p "$o/etc/iscsi" "$o/bin"
+	local o=$VM_DIR/overlay f
+	case $VM_FAST_IO_FAIL_TMO in
+	off | [0-9] | [1-9][0-9] | [1-9][0-9][0-9]) ;;
+	*) echo "vm: VM_FAST_IO_FAIL_TMO=$VM_FAST_IO_FAIL_TMO: seconds or off" >&2; return 1 ;;
+	esac
+	mkdir -p "$o/etc/iscsi" "$o/etc/udev/rules.d" "$o/bin"
 	install -m 755 "$VM_SRC/guest/init" "$o/init"
 	install -m 755 "$VM_SRC/guest/vmctl" "$o/etc/vmctl"
-	install -m 755 "$VM_SRC/guest/paths" "$o/bin/paths"
+	for f in paths asnode bypass-multipath; do
+		install -m 755 "$VM_SRC/guest/$f" "$o/bin/$f"
+	done
 	install -m 755 "$VMWRITER" "$o/bin/vmwriter"
-	cp "$VM_SRC/guest/multipath.conf" "$o/etc/multipath.conf"
+	sed "s/^\([[:space:]]*fast_io_fail_tmo\) .*/\1 $VM_FAST_IO_FAIL_TMO/" \
+		"$VM_SRC/guest/multipath.conf" >"$o/etc/multipath.conf"
+	grep -q "fast_io_fail_tmo $VM_FAST_IO_FAIL_TMO\$" "$o/etc/multipath.conf" || return 1
 	cp "$VM_SRC/guest/iscsid.conf" "$o/etc/iscsi/iscsid.conf"
+	cp "$VM_SRC/guest/40-bypass-multipath.rules" "$o/etc/udev/rules.d/"
 	cp "$VM_SRC/guest/passwd" "$VM_SRC/guest/group" "$o/etc/"
 	{
 		cat "$VM_GUEST/initrd.gz"
+		[ -z "$VM_EXTRAS" ] || cat "$VM_EXTRAS"
 		(cd "$o" && find . | cpio -o -H newc --quiet | gzip -1)
 	} >"$1"
 }
 
-# vm_boot HEAD_A HEAD_B [IQN]
+# vm_boot HEAD_A HEAD_B
 vm_boot() {
 	local line t0 ready=
 	VM_DIR=$LAB_DIR/vm
@@ -79,7 +103,7 @@ vm_boot() {
 	client_bg "$VM_DIR/qemu.log" qemu-system-x86_64 -accel tcg -cpu max \
 		-m "$VM_MEM" -smp 1 -nodefaults -display none -no-reboot \
 		-kernel "$VM_GUEST/vmlinuz" -initrd "$VM_DIR/initrd.gz" \
-		-append "console=ttyS0 panic=-1 net.ifnames=0 quiet tdm_a=$1 tdm_b=$2 tdm_iqn=${3:-iqn.2026-12.org.tandem:vm-guest}" \
+		-append "console=ttyS0 panic=-1 net.ifnames=0 quiet tdm_a=$1 tdm_b=$2 tdm_iqn=$VM_IQN" \
 		-serial "file:$VM_DIR/console.log" \
 		-chardev "pipe,id=ctl,path=$VM_DIR/ctl" -serial chardev:ctl \
 		-netdev user,id=pa,net=10.0.2.0/24 -device virtio-net-pci,netdev=pa,romfile= \

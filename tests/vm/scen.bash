@@ -1,0 +1,243 @@
+# shellcheck shell=bash disable=SC2034
+# scen.bash - what the VM lab's scenario scripts share (failover.sh,
+# reserve.sh; tests/vm/README.md). Sourced from the top of the tree: it
+# sources tests/cluster/lab.sh, checks.bash and vm.bash, and skips (exit
+# 77) when the lab's daemons are not built.
+#
+#   scen_up base|extras   the guest built (with the extras archive), the
+#                         lab with two heads (head A's group
+#                         active/optimized, head B's in LAYOUT), the guest
+#                         booted against them
+#   scen_login            SendTargets through each head, a login through
+#                         both, the map: MAP, DA (head A's disk), DB;
+#                         fast_io_fail_tmo in both sessions' recovery_tmo
+#   section TITLE         the next scenario (finish when the guest no
+#                         longer answers)
+#   gx DESC SECS SCRIPT   SCRIPT in the guest must exit 0 (a check)
+#   vm_until SECS COND    COND (guest shell) polled for SECS
+#   head_start I          agentd and tandemd of head I, until it serves
+#   show_map              multipath -ll and the disks (MP, GROUPS_)
+#   mp_groups, group_of   the map's path groups, the group of a disk
+#   writer_start NAME SECS, writer_done NAME SECS DESC
+#                         vmwriter on the map, its figures and checks
+#   secs_since T0         seconds since T0 (date +%s%N), 0.1 s
+#   finish                the guest's console on failure, the sanitizer
+#                         check, the figures (FIG), "N passed, N failed",
+#                         lab_down; exits 0 only when nothing failed
+#
+# Uses LAYOUT (nonoptimized | standby) and SCEN (the title of the
+# figures); A and B are the heads' addresses.
+. tests/cluster/lab.sh
+. tests/cluster/checks.bash
+. tests/vm/vm.bash
+lab_need_daemons
+: "${LAYOUT:=nonoptimized}"
+: "${SCEN:=$LAYOUT}"
+PAUSE_MAX_MS=${VM_PAUSE_MAX_MS:-60000}
+A=$(lab_addr 1)
+B=$(lab_addr 2)
+FIG=()
+MAP=
+DA=
+DB=
+
+finish() {
+	if [ "$FAILED" -gt 0 ] && [ -n "$VM_DIR" ]; then
+		echo "== the guest's console (last lines)"
+		vm_console 40
+		# a late answer to an earlier request may come first
+		VM_BROKEN='' vm_run 20 'dmesg | tail -60; ps'
+		echo "== the guest's dmesg and processes"
+		echo "$VM_OUT"
+	fi
+	[ -n "$LAB_DIR" ] && lab_sanitizer_check
+	FIG+=("the whole run: $SECONDS s")
+	echo "== figures ($SCEN)"
+	printf '   %s\n' "${FIG[@]}"
+	echo "$PASSED passed, $FAILED failed"
+	lab_down
+	[ "$FAILED" -eq 0 ]
+	exit
+}
+
+# section TITLE: the next scenario, unless the guest stopped answering
+section() {
+	if [ -n "$VM_BROKEN" ]; then
+		ko "the guest's control channel: $VM_BROKEN"
+		finish
+	fi
+	echo "== $1"
+}
+# indent MARK TEXT: TEXT's lines, indented and marked
+indent() {
+	local l
+	while IFS= read -r l; do
+		printf '   %s %s\n' "$1" "$l"
+	done <<<"$2"
+}
+# gx DESC SECS SCRIPT: SCRIPT runs in the guest and must exit 0
+gx() {
+	if vm_run "$2" "$3"; then ok "$1"; else ko "$1: status $VM_RC: $VM_OUT"; fi
+}
+# vm_until SECS COND: poll COND (guest shell) every 0.5 s for SECS of
+# the guest's clock
+vm_until() {
+	vm_run $(($1 + 20)) "end=\$((\$(cut -d. -f1 /proc/uptime) + $1)); until $2; do [ \$(cut -d. -f1 /proc/uptime) -ge \$end ] && exit 1; sleep 0.5; done"
+}
+# secs_since T0: seconds (0.1) since T0 (date +%s%N)
+secs_since() {
+	awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN {printf "%.1f", (b - a) / 1e9}'
+}
+# both paths up: ready, or ghost (standby)
+PATHS_UP="[ \$(multipath -ll 2>/dev/null | grep -cE 'active (ready|ghost) running') = 2 ]"
+# shellcheck disable=SC2317 # called through lab_wait
+serving() {
+	node_exec "$1" "$TANDEMCTL" -s "$LAB_CTL_SOCK" -status 2>/dev/null |
+		grep -q '^cluster .*serving=1'
+}
+# head B's target port group in the layout under test
+head_conf() {
+	lab_tandem_conf "$1" | awk -v st="$LAYOUT" '
+		/TARGET_GROUP tg2 / {g = 1}
+		g && /state active/ {sub(/active/, st); g = 0}
+		{print}'
+}
+head_start() {
+	local conf
+	conf=$(lab_ndir "$1")/tandem.conf
+	[ -f "$conf" ] || head_conf "$1" >"$conf"
+	agentd_start "$1"
+	tandemd_start "$1" "$conf"
+	if wait_portal "$1" 30 && lab_wait 30 serving "$1"; then
+		ok "head $1 serves (${LAB_WAITED} s)"
+	else
+		ko "head $1 does not serve: $(tail -3 "$(lab_ndir "$1")/tandemd.log")"
+	fi
+}
+
+# the map's path groups: "group N PRIO STATUS" and "path N DISK up|down"
+mp_groups() {
+	awk '/policy=/ {
+		g++; match($0, /prio=[0-9-]+/); p = substr($0, RSTART + 5, RLENGTH - 5)
+		match($0, /status=[a-z]+/); s = substr($0, RSTART + 7, RLENGTH - 7)
+		print "group", g, p, s; next }
+	g && match($0, / sd[a-z]+ /) {
+		print "path", g, substr($0, RSTART + 1, RLENGTH - 2),
+			($0 ~ /active (ready|ghost)/ ? "up" : "down") }' <<<"$1"
+}
+# group_of DISK GROUPS: "PRIO STATUS PATHSTATE" of the group holding DISK
+group_of() {
+	local g
+	g=$(awk -v d="$1" '$1 == "path" && $3 == d {print $2, $4}' <<<"$2")
+	[ -n "$g" ] || return 1
+	awk -v g="${g% *}" -v u="${g#* }" '$1 == "group" && $2 == g {print $3, $4, u}' <<<"$2"
+}
+show_map() {
+	vm_run 20 'multipath -ll 2>&1; echo "paths:"; paths'
+	MP=$VM_OUT
+	GROUPS_=$(mp_groups "$MP")
+	indent "|" "$MP"
+}
+
+# writer_start NAME SECS: vmwriter on the map in the background
+writer_start() {
+	gx "vmwriter $1 started ($2 s, 4 threads)" 10 \
+		"rm -f /tmp/$1.rc; setsid sh -c 'vmwriter -d $MAP -t 4 -s $2 -L 70 -j /tmp/$1.j >/tmp/$1.log 2>&1; echo \$? >/tmp/$1.rc' </dev/null >/dev/null 2>&1 &"
+}
+# writer_done NAME SECS DESC: wait for it (its SECS of writes and its
+# verification), print its figures, check them
+writer_done() {
+	local out gap wr rc
+	vm_run $(($2 + 75)) "n=0; while [ ! -s /tmp/$1.rc ]; do n=\$((n + 1)); [ \$n -gt $((($2 + 60) * 2)) ] && exit 124; sleep 0.5; done; cat /tmp/$1.log; exit \$(cat /tmp/$1.rc)"
+	rc=$VM_RC
+	out=$VM_OUT
+	indent ">" "$out"
+	gap=$(sed -n 's/.* max_gap_ms=\([0-9.]*\).*/\1/p' <<<"$out" | tail -1)
+	wr=$(sed -n 's/.* max_write_ms=\([0-9.]*\).*/\1/p' <<<"$out" | tail -1)
+	FIG+=("$3: $(grep -E '^writes=' <<<"$out" | tail -1); $(grep -E '^verified=' <<<"$out" | tail -1)")
+	FIG+=("$3: pause $(awk -v g="${wr:-0}" -v a="${gap:-0}" \
+		'BEGIN {printf "%.1f s (the longest write); all I/O stopped %.1f s at most", g / 1000, a / 1000}')")
+	if [ "$rc" = 0 ] && grep -q '^result=ok' <<<"$out" && grep -q ' io_errors=0 ' <<<"$out" &&
+		grep -q ' bad_blocks=0 ' <<<"$out"; then
+		ok "$3: zero I/O errors, zero bad blocks, every acknowledged block verified"
+	else
+		ko "$3: vmwriter status $rc"
+	fi
+	if [ -n "$wr" ] && awk -v g="$wr" -v m="$PAUSE_MAX_MS" 'BEGIN {exit !(g < m)}'; then
+		ok "$3: pause $wr ms (the longest write; bound $PAUSE_MAX_MS ms), all I/O stopped ${gap:-?} ms at most"
+	else
+		ko "$3: pause ${wr:-unknown} ms (bound $PAUSE_MAX_MS ms)"
+	fi
+}
+
+# scen_up base|extras: the guest (with the extras archive), the lab's two
+# heads, the guest booted
+scen_up() {
+	local i
+	echo "== the guest ($SCEN: head A active/optimized, head B $LAYOUT)"
+	vm_need || { ko "qemu-system-x86, cpio, kmod could not be installed"; finish; }
+	if vm_build "$1"; then
+		ok "guest kernel and initramfs ready in $VM_BUILD_S s ($VM_GUEST, kernel $(cat "$VM_GUEST/kver"), initrd $(du -k "$VM_GUEST/initrd.gz" | cut -f1) KiB${VM_EXTRAS:+, extras $(du -k "$VM_EXTRAS" | cut -f1) KiB})"
+		FIG+=("guest build (or cache hit): $VM_BUILD_S s")
+	else
+		ko "tests/vm/build.sh $1 failed"
+		finish
+	fi
+	lab_up 2 || { ko "lab_up failed"; finish; }
+	vm_writer || { ko "vmwriter could not be built"; finish; }
+	lab_start_corosync_all
+	for i in 1 2; do
+		wait_quorate "$i" 20 || ko "head $i: corosync not quorate"
+	done
+	for i in 1 2; do
+		head_start "$i"
+	done
+	if vm_boot "$A" "$B"; then
+		ok "the guest boots to its control loop in $VM_BOOT_S s (fast_io_fail_tmo $VM_FAST_IO_FAIL_TMO)"
+		FIG+=("guest boot: $VM_BOOT_S s")
+	else
+		ko "the guest did not boot: $(vm_console 20)"
+		finish
+	fi
+}
+
+# scen_login: SendTargets through each head returns that head's portal;
+# a login through both; multipathd's map with both paths up (MAP, MP,
+# GROUPS_); the disk of each head (DA, DB)
+scen_login() {
+	local h
+	for h in "$A" "$B"; do
+		vm_run 30 "iscsiadm -m discovery -t sendtargets -p $h"
+		if [ "$VM_RC" = 0 ] && grep -q "^$h:$LAB_PORT,[0-9]* $LAB_IQN\$" <<<"$VM_OUT" &&
+			[ "$(grep -c . <<<"$VM_OUT")" = "$(grep -c "^$h:" <<<"$VM_OUT")" ]; then
+			ok "SendTargets through $h returns that head's portal: $(tr '\n' ' ' <<<"$VM_OUT")"
+		else
+			ko "SendTargets through $h: status $VM_RC: $VM_OUT"
+		fi
+	done
+	gx "iscsiadm login through head A and head B" 60 \
+		"iscsiadm -m node -T $LAB_IQN -p $A -I default --login && iscsiadm -m node -T $LAB_IQN -p $B -I default --login"
+	if vm_until 30 "$PATHS_UP"; then
+		ok "multipathd built the map with both paths up"
+	else
+		ko "no map with two paths up: $VM_OUT"
+	fi
+	section "the map"
+	vm_run 10 "dmsetup ls --target multipath | awk '{print \$1}'"
+	MAP=/dev/mapper/$(head -1 <<<"$VM_OUT")
+	show_map
+	[ "$(grep -c 'TANDEM,' <<<"$MP")" = 1 ] && ok "one multipath map of a TANDEM LU ($MAP)" ||
+		ko "maps: $(grep -c 'TANDEM,' <<<"$MP")"
+	DA=$(awk -v h="$A" '$2 == h {print $1}' <<<"${MP#*paths:}")
+	DB=$(awk -v h="$B" '$2 == h {print $1}' <<<"${MP#*paths:}")
+	[ -n "$DA" ] && [ -n "$DB" ] && ok "one disk per head: $DA through head A, $DB through head B" ||
+		ko "disks: A '$DA' B '$DB'"
+	# multipathd writes fast_io_fail_tmo into each iSCSI session's
+	# recovery_tmo
+	vm_run 10 "for d in $DA $DB; do s=\$(readlink -f /sys/block/\$d/device/../..); cat \$s/iscsi_session/\${s##*/}/recovery_tmo; done | tr '\n' ' '"
+	local want=$VM_FAST_IO_FAIL_TMO
+	[ "$want" = off ] && want=
+	[ -z "$want" ] || [ "$VM_OUT" = "$want $want " ] &&
+		ok "both sessions' recovery_tmo: $VM_OUT(fast_io_fail_tmo ${VM_FAST_IO_FAIL_TMO})" ||
+		ko "the sessions' recovery_tmo: '$VM_OUT' (fast_io_fail_tmo $VM_FAST_IO_FAIL_TMO)"
+}
