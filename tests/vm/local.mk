@@ -3,7 +3,7 @@
 # so without the sanitizers (they do not link statically). Included from
 # tests/local.mk.
 noinst_PROGRAMS += tests/vm/vmwriter
-tests_vm_vmwriter_SOURCES = tests/vm/vmwriter.c
+tests_vm_vmwriter_SOURCES = tests/vm/vmwriter.c tests/vm/stamp.h
 tests_vm_vmwriter_CFLAGS = $(AX_CFLAGS)
 tests_vm_vmwriter_LDFLAGS = -static
 tests_vm_vmwriter_LDADD = $(AX_PTHREAD_LIBS)
