@@ -10,8 +10,9 @@
 #          bench), cmocka, tgt (the peer in bench/), iperf3, clang's
 #          fuzzer runtime, shellcheck, qb-blackbox (libqb-tools: the
 #          blackbox dumps), the VM lab's host side (tests/vm: qemu-system-x86,
-#          cpio, kmod's depmod and modprobe; the guest's own packages are
-#          fetched with apt-get download, never installed)
+#          cpio, kmod's depmod and modprobe, e2fsprogs' e2fsck and debugfs
+#          for crash.sh; the guest's own packages are fetched with
+#          apt-get download, never installed)
 set -euo pipefail
 what=${1:-build}
 build_pkgs=(build-essential autoconf automake libtool pkg-config liburing-dev
@@ -19,7 +20,7 @@ build_pkgs=(build-essential autoconf automake libtool pkg-config liburing-dev
 demo_pkgs=(libiscsi-bin open-iscsi)
 test_pkgs=(libiscsi-dev libiscsi-bin libcmocka-dev clang clang-format
 	libclang-rt-14-dev tgt iperf3 util-linux iproute2 python3 procps
-	corosync shellcheck libqb-tools qemu-system-x86 cpio kmod)
+	corosync shellcheck libqb-tools qemu-system-x86 cpio kmod e2fsprogs)
 pkgs=("${build_pkgs[@]}")
 case $what in
 build) ;;

@@ -171,7 +171,8 @@ shellcheck_all() {
 	shellcheck -x $(git ls-files '*.sh' '*.bash') .ci/run &&
 		# the VM lab guest's scripts (busybox sh, no extension)
 		shellcheck -s sh tests/vm/guest/init tests/vm/guest/vmctl tests/vm/guest/paths \
-			tests/vm/guest/asnode tests/vm/guest/bypass-multipath
+			tests/vm/guest/asnode tests/vm/guest/bypass-multipath \
+			tests/vm/guest/crash
 }
 
 step build-gcc-sanitizers build_asan
@@ -228,6 +229,12 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# mpathpersist and sg_persist through both heads, head A killed and
 	# restarted, fence_scsi, fio --verify (the guest's extras archive)
 	step vm-reserve env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/reserve.sh
+	# crash consistency of what a head acknowledges (a power loss, not a
+	# kill): tandemd's write_through and write-back fileio LUs on ext4 on
+	# dm-log-writes in a guest, the log replayed to each mark on the host
+	export CRASHWRITER=$top/build-asan/tests/vm/crashwriter
+	export LOGREPLAY=$top/build-asan/tests/vm/logreplay
+	step vm-crash env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/crash.sh
 	# vcdrom (MMC, type 05h, one path): what libiscsi runs on a
 	# non-SBC device; its SBC-only tests report [SKIPPED] and do not count
 	step conformance-cdrom tests/conformance/iscsi-test-cu.sh --handler vcdrom --port 4010 --min-honest 16 \

@@ -15,11 +15,15 @@
 #                                kernel unpacks both) with python3,
 #                                fence-agents' fence_scsi and fio, only
 #                                what the first one lacks
+#   tests/vm/build.sh crash      the same with crash-initrd.gz (crash.sh's):
+#                                mke2fs, the tree's tandemd's runtime
+#                                libraries, the modules of virtio-blk,
+#                                dm-log-writes and ext4
 #
 # VM_CACHE (default /var/cache/tandem-vm): debs/ (the .debs), kernel-KVER/
 # (the unpacked kernel with its modules.dep), guest-KEY/ (the result, KEY
-# = a hash of the package files and of this script; extras-initrd.gz
-# there with extras.key, the hash of its own package files). A second
+# = a hash of the package files and of this script; FLAVOUR-initrd.gz
+# there with FLAVOUR.key, the hash of its own package files). A second
 # build with the same packages reuses guest-KEY at once; a new kernel or
 # package version builds a new one (and drops the old ones).
 # The host needs apt, dpkg-deb, kmod (depmod, modprobe), cpio, gzip
@@ -35,8 +39,8 @@ die() {
 }
 case $FLAVOUR in
 '' | base) FLAVOUR= ;;
-extras) ;;
-*) die "usage: $0 [base|extras]" ;;
+extras | crash) ;;
+*) die "usage: $0 [base|extras|crash]" ;;
 esac
 
 # the packages whose programs the guest runs; their library
@@ -61,6 +65,19 @@ XPROGS=(python3 fio fence_scsi)
 # documentation data and GUI parts)
 XTREES=(usr/lib/python3.11 usr/lib/python3/dist-packages usr/share/fence/fencing.py)
 XPRUNE='/(test|tests|idlelib|tkinter|turtledemo|ensurepip|lib2to3|pydoc_data|__pycache__)$'
+# libraries copied by name (with theirs); modules (with what they need)
+# listed in /modules.FLAVOUR, loaded by the test that boots the archive
+XLIBS=()
+XMODS=()
+# crash (crash.sh) instead: mke2fs, the runtime libraries of the tree's
+# tandemd (its ASan build's included), virtio-blk, dm-log-writes, ext4
+if [ "$FLAVOUR" = crash ]; then
+	XPKGS=(e2fsprogs liburing2 libqb100 libasan8 libubsan1)
+	XPROGS=(mke2fs)
+	XTREES=(etc/mke2fs.conf)
+	XLIBS=(liburing.so.2 libqb.so.100 libasan.so.8 libubsan.so.1)
+	XMODS=(virtio_blk dm_log_writes ext4)
+fi
 
 mkdir -p "$VM_CACHE/debs"
 command -v cpio >/dev/null && command -v depmod >/dev/null &&
@@ -145,8 +162,8 @@ fi
 kroot=$VM_CACHE/kernel-$kver
 need_base() { ! [ -s "$out/initrd.gz" ] || ! [ -s "$out/vmlinuz" ]; }
 need_extras() {
-	[ -n "$FLAVOUR" ] && { ! [ -s "$out/extras-initrd.gz" ] ||
-		[ "$(cat "$out/extras.key" 2>/dev/null)" != "$xkey" ]; }
+	[ -n "$FLAVOUR" ] && { ! [ -s "$out/$FLAVOUR-initrd.gz" ] ||
+		[ "$(cat "$out/$FLAVOUR.key" 2>/dev/null)" != "$xkey" ]; }
 }
 if ! need_base && ! need_extras; then
 	log "cached: $out (kernel $kver${FLAVOUR:+, extras $xkey})"
@@ -299,7 +316,7 @@ if need_base; then
 	archive "$ird" "$out/initrd.gz"
 	cp "$kroot/boot/vmlinuz-$kver" "$out/vmlinuz"
 	echo "$kver" >"$out/kver"
-	rm -f "$out/extras-initrd.gz" "$out/extras.key"
+	rm -f "$out"/*-initrd.gz "$out"/*.key
 	log "built $out: kernel $kver, ${#files[@]} packages, $(wc -l <"$ird/modules") modules," \
 		"initrd $(du -k "$out/initrd.gz" | cut -f1) KiB in $(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.1f", (b - a) / 1e9}') s"
 fi
@@ -323,14 +340,30 @@ if need_extras; then
 		(cd "$root" && find "$t" -regextype posix-extended -regex ".*$XPRUNE" -prune -o -print |
 			cpio -pdm --quiet "$ird")
 	done
+	for l in "${XLIBS[@]}"; do
+		f=$(find "$root/lib" "$root/usr/lib" -name "$l" 2>/dev/null | head -1 || true)
+		[ -n "$f" ] || die "$l not found in the packages"
+		copy_file "$f"
+		elf_deps "$(inroot "$f")"
+	done
+	for m in "${XMODS[@]}"; do
+		modprobe -d "$kroot" -S "$kver" --show-depends "$m" ||
+			die "module $m not found in $kpkg"
+	done | awk '$1 == "insmod" {print $2}' | awk '!s[$0]++' | while read -r m; do
+		rel=${m#"$kroot"}
+		[ -n "${have[$rel]:-}" ] && continue
+		mkdir -p "$(dirname "$ird$rel")"
+		cp "$m" "$ird$rel"
+		echo "$rel" >>"$ird/modules.$FLAVOUR"
+	done
 	# the extension modules' libraries (the Python standard library's and
 	# pycurl's)
 	while read -r f; do
 		elf_deps "$root${f#"$ird"}"
 	done < <(find "$ird/usr/lib" -name '*.so' -type f)
-	archive "$ird" "$out/extras-initrd.gz"
-	echo "$xkey" >"$out/extras.key"
-	log "built $out/extras-initrd.gz: ${#xfiles[@]} packages," \
-		"$(du -k "$out/extras-initrd.gz" | cut -f1) KiB in $(awk -v a="$t1" -v b="$(date +%s%N)" 'BEGIN {printf "%.1f", (b - a) / 1e9}') s"
+	archive "$ird" "$out/$FLAVOUR-initrd.gz"
+	echo "$xkey" >"$out/$FLAVOUR.key"
+	log "built $out/$FLAVOUR-initrd.gz: ${#xfiles[@]} packages," \
+		"$(du -k "$out/$FLAVOUR-initrd.gz" | cut -f1) KiB in $(awk -v a="$t1" -v b="$(date +%s%N)" 'BEGIN {printf "%.1f", (b - a) / 1e9}') s"
 fi
 echo "$out"

@@ -3,9 +3,10 @@
 # tests/cluster/lab.sh; tests/vm/README.md):
 #
 #   vm_need                      qemu-system-x86, cpio, kmod installed
-#   vm_build [base|extras]       tests/vm/build.sh (cached): VM_GUEST;
-#                                with extras, VM_EXTRAS (the second
-#                                archive: python3, fence_scsi, fio)
+#   vm_build [base|extras|crash] tests/vm/build.sh (cached): VM_GUEST;
+#                                with extras or crash, VM_EXTRAS (the
+#                                second archive: python3, fence_scsi,
+#                                fio; or crash.sh's)
 #   vm_boot HEAD_A HEAD_B        qemu in the lab's client namespace, two
 #                                user-mode NICs, one per head; waits for
 #                                the guest's control loop (VM_BOOT_S)
@@ -14,6 +15,9 @@
 #                                after which the channel is unusable)
 #   vm_console [N]               the last N lines of the guest's console
 #
+# VM_INITRD_EXTRA (array): more initramfs archives (gzip'ed cpio) added
+# after the guest's own; VM_QEMU_EXTRA (array): more qemu arguments
+# (crash.sh: its files, two virtio disks).
 # qemu is started with client_bg, so lab_down (the EXIT trap) kills it by
 # PID with the lab. The control channel is the guest's second serial port,
 # a pair of FIFOs (qemu's pipe chardev) in VM_DIR: the guest's vmctl reads
@@ -24,6 +28,8 @@ VM_SEQ=0
 VM_BROKEN=
 VM_EXTRAS=
 : "${VM_MEM:=768}"
+VM_INITRD_EXTRA=()
+VM_QEMU_EXTRA=()
 # the guest's initiator name (open-iscsi's default iface)
 : "${VM_IQN:=iqn.2026-12.org.tandem:vm-guest}"
 # multipath.conf's fast_io_fail_tmo for TANDEM LUs (seconds, or off):
@@ -48,10 +54,12 @@ vm_build() {
 	local t0
 	t0=$(date +%s%N)
 	VM_GUEST=$("$VM_SRC/build.sh" "$@" | tail -1) && [ -s "$VM_GUEST/initrd.gz" ] || return 1
-	if [ "${1:-}" = extras ]; then
-		VM_EXTRAS=$VM_GUEST/extras-initrd.gz
+	case ${1:-} in
+	extras | crash)
+		VM_EXTRAS=$VM_GUEST/$1-initrd.gz
 		[ -s "$VM_EXTRAS" ] || return 1
-	fi
+		;;
+	esac
 	VM_BUILD_S=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.1f", (b - a) / 1e9}')
 }
 
@@ -89,6 +97,7 @@ vm_initrd() {
 		cat "$VM_GUEST/initrd.gz"
 		[ -z "$VM_EXTRAS" ] || cat "$VM_EXTRAS"
 		(cd "$o" && find . | cpio -o -H newc --quiet | gzip -1)
+		[ ${#VM_INITRD_EXTRA[@]} -eq 0 ] || cat "${VM_INITRD_EXTRA[@]}"
 	} >"$1"
 }
 
@@ -107,7 +116,8 @@ vm_boot() {
 		-serial "file:$VM_DIR/console.log" \
 		-chardev "pipe,id=ctl,path=$VM_DIR/ctl" -serial chardev:ctl \
 		-netdev user,id=pa,net=10.0.2.0/24 -device virtio-net-pci,netdev=pa,romfile= \
-		-netdev user,id=pb,net=10.0.3.0/24 -device virtio-net-pci,netdev=pb,romfile=
+		-netdev user,id=pb,net=10.0.3.0/24 -device virtio-net-pci,netdev=pb,romfile= \
+		"${VM_QEMU_EXTRA[@]}"
 	VM_PID=$LAB_PID
 	# read-write opens of a FIFO never block
 	exec {VM_IN}<>"$VM_DIR/ctl.in" {VM_OUTFD}<>"$VM_DIR/ctl.out"

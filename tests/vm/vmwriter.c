@@ -52,19 +52,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BLK 4096
-#define STAMP_MAGIC UINT64_C(0x54444d5657524954)   /* "TDMVWRIT" */
+#include "stamp.h"
+
+#define BLK STAMP_BLK
 #define JOURNAL_MAGIC UINT64_C(0x54444d564a524e31) /* "TDMVJRN1" */
 #define SEQ_UNKNOWN UINT64_MAX /* a failed write: old or new data */
 #define MAX_THREADS 64
 #define MAX_BAD_SHOWN 10
-
-struct stamp {
-	uint64_t magic;
-	uint64_t seed;
-	uint64_t block;
-	uint64_t seq;
-};
 
 static const char *dev;
 static int fd = -1;
@@ -104,31 +98,13 @@ static uint64_t now_ns(void)
 
 static uint64_t xorshift(uint64_t *s)
 {
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
+	return stamp_xorshift(s);
 }
 
 /* the whole content of BLOCK written by write SEQ */
 static void fill_block(unsigned char *b, uint64_t block, uint64_t seq)
 {
-	struct stamp st = {STAMP_MAGIC, seed, block, seq};
-	uint64_t s = seed ^ (block * UINT64_C(0x9e3779b97f4a7c15)) ^
-		     (seq * UINT64_C(0xbf58476d1ce4e5b9));
-	size_t i;
-
-	if (!s)
-		s = 1;
-	memcpy(b, &st, sizeof(st));
-	for (i = sizeof(st); i < BLK; i += sizeof(uint64_t)) {
-		uint64_t v = xorshift(&s);
-
-		memcpy(b + i, &v, sizeof(v));
-	}
+	stamp_fill(b, seed, block, seq);
 }
 
 /*
