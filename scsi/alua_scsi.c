@@ -644,6 +644,60 @@ int tdm__alua_activate(const char *dg, const char *tg, const char *cause)
 	return r;
 }
 
+int tdm__alua_set_tgrp(const char *dg, const char *tg, uint8_t state,
+		       int preferred, const char *cause)
+{
+	struct tdm_alua_change *chg = NULL;
+	struct ua_job job = {0};
+	char err[256];
+	const char *name = tdm_alua_state_name(state);
+	size_t n = 0, di = 0;
+	uint16_t id = 0;
+	int r;
+
+	tdm_rwlock_wrlock(&alua_lock);
+	r = find_tgrp(dg, tg, &di, &id, err, sizeof(err));
+	if (!r)
+		r = tdm_alua_set_tgrp(&model, di, id, state, preferred, &chg,
+				      &n);
+	if (!r) {
+		log_notice("ALUA: %s/%s (group %u) set to %s%s, by %s%s", dg,
+			   tg, id, name,
+			   preferred < 0   ? ""
+			   : preferred > 0 ? " with the preferred bit"
+					   : " without the preferred bit",
+			   cause, n ? "" : ": it already was");
+		r = changed(&job, chg, n, cause);
+	} else {
+		log_warnx("ALUA: %s/%s: not set to %s (%s), asked by %s", dg,
+			  tg, name ? name : "?",
+			  r == -ENOENT ? err : strerror(-r), cause);
+	}
+	tdm_rwlock_unlock(&alua_lock);
+	/* SPC-4 5.15.2.6: every I_T nexus of the devices, nobody asked */
+	ua_raise(&job, NULL);
+	free(chg);
+	return r;
+}
+
+/* The message of a transition the cluster did not order (r < 0 from
+ * scsi/cluster.c); the errno tandemctl gets. */
+static int not_ordered(int r, int proto, char *err, size_t errlen)
+{
+	if (r == -EPROTONOSUPPORT)
+		snprintf(err, errlen,
+			 "not ordered: a head of the cluster runs a protocol "
+			 "older than %d (upgrade every head first)",
+			 proto);
+	else if (r == -EAGAIN || r == -ENOTCONN)
+		snprintf(err, errlen,
+			 "not ordered: this head is fenced / no quorum, try "
+			 "again");
+	else if (r < 0)
+		snprintf(err, errlen, "not ordered: %s", strerror(-r));
+	return r == -ENOTCONN ? -EAGAIN : r;
+}
+
 int tdm_core_alua_activate(const char *dg, const char *tg, const char *who,
 			   tdm_cluster_done_fn done, void *arg, char *err,
 			   size_t errlen)
@@ -659,21 +713,43 @@ int tdm_core_alua_activate(const char *dg, const char *tg, const char *who,
 		return r;
 	if (tdm__cluster_mode()) {
 		r = tdm__cluster_alua_activate(dg, tg, who, done, arg);
-		if (r == -EPROTONOSUPPORT)
-			snprintf(err, errlen,
-				 "not ordered: a head of the cluster runs a "
-				 "protocol older than %d (upgrade every head "
-				 "first)",
-				 TDM__CLUSTER_PROTO_ACTIVATE);
-		else if (r == -EAGAIN || r == -ENOTCONN)
-			snprintf(err, errlen,
-				 "not ordered: this head is fenced / no "
-				 "quorum, try again");
-		else if (r < 0)
-			snprintf(err, errlen, "not ordered: %s", strerror(-r));
-		return r == -ENOTCONN ? -EAGAIN : r;
+		return r < 0 ? not_ordered(r, TDM__CLUSTER_PROTO_ACTIVATE, err,
+					   errlen)
+			     : r;
 	}
 	r = tdm__alua_activate(dg, tg, who);
+	if (r < 0)
+		snprintf(err, errlen, "%s", strerror(-r));
+	return r;
+}
+
+int tdm_core_alua_set_tgrp(const char *dg, const char *tg, uint8_t state,
+			   int preferred, const char *who,
+			   tdm_cluster_done_fn done, void *arg, char *err,
+			   size_t errlen)
+{
+	size_t di;
+	uint16_t id;
+	int r;
+
+	if (!tdm_alua_state_valid(state)) {
+		snprintf(err, errlen, "bad target port group state %u",
+			 (unsigned)state);
+		return -EINVAL;
+	}
+	tdm_rwlock_rdlock(&alua_lock);
+	r = find_tgrp(dg, tg, &di, &id, err, errlen);
+	tdm_rwlock_unlock(&alua_lock);
+	if (r)
+		return r;
+	if (tdm__cluster_mode()) {
+		r = tdm__cluster_alua_set_tgrp(dg, tg, state, preferred, who,
+					       done, arg);
+		return r < 0 ? not_ordered(r, TDM__CLUSTER_PROTO_SET_TGRP, err,
+					   errlen)
+			     : r;
+	}
+	r = tdm__alua_set_tgrp(dg, tg, state, preferred, who);
 	if (r < 0)
 		snprintf(err, errlen, "%s", strerror(-r));
 	return r;
