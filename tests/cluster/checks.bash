@@ -23,9 +23,10 @@ lab_need_daemons() {
 	: "${TANDEMCTL:=$LAB_SRC/ctl/tandemctl}"
 }
 # lab_sanitizer_check: no ASan/UBSan report in any daemon's log of the lab
+# (daemons.log: both daemons as the OCF agent ra/target starts them)
 lab_sanitizer_check() {
 	local f bad=
-	for f in "$LAB_DIR"/node*/tandemd.log "$LAB_DIR"/node*/agentd.log; do
+	for f in "$LAB_DIR"/node*/tandemd.log "$LAB_DIR"/node*/agentd.log "$LAB_DIR"/node*/daemons.log; do
 		[ -f "$f" ] || continue
 		if grep -qE "ERROR: AddressSanitizer|runtime error:|Sanitizer:DEADLYSIGNAL" "$f"; then
 			bad+=" $f"
