@@ -4,7 +4,7 @@
 # runs inside a head's namespaces and starts the real daemons there
 # (corosync is the lab's; tandemd -A and tandem-agentd are the agent's).
 #
-#  2 heads, two device groups (dg0: LUN 0, groups tg1/tg2 configured
+#  2 heads, two device groups (dg: LUN 0, groups tg1/tg2 configured
 #  active; dg1: LUN 1, groups h1/h2 configured unavailable):
 #   1. both agents' metadata validate against resource-agents' DTD and
 #      RELAX NG schema; ocf-tester passes on ocf:tandem:target in head 1;
@@ -80,65 +80,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# ra_conf I: head I's configuration: two LUs on shared files, dg0 (disk0,
-# groups tgJ configured active) and dg1 (disk1, groups hJ configured
-# unavailable, as docs/pacemaker.md advises)
+# ra_conf I: head I's configuration: lab_tandem_conf's with two LUs, dg
+# (disk0, LUN 0, groups tgJ configured active) and dg1 (disk1, LUN 1,
+# groups hJ configured unavailable, as docs/pacemaker.md advises)
 ra_conf() {
-	local i=$1 j d0 d1
-	d0=$(lab_shared_disk)
-	d1=$LAB_DIR/shared/disk1.img
-	[ -f "$d1" ] || truncate -s 32M "$d1"
-	cat <<EOF
-HANDLER vdisk_fileio {
-	DEVICE disk0 {
-		filename $d0
-		blocksize 512
-		usn 7a1d0001
-		naa_id 0x6001405ab7a1d0001c1a500000000001
-	}
-	DEVICE disk1 {
-		filename $d1
-		blocksize 512
-		usn 7a1d0002
-		naa_id 0x6001405ab7a1d0001c1a500000000002
-	}
-}
-
-TARGET_DRIVER iscsi {
-	enabled 1
-	portal $(lab_addr "$i"):$LAB_PORT
-
-	TARGET $LAB_IQN {
-		enabled 1
-		rel_tgt_id $i
-		LUN 0 disk0
-		LUN 1 disk1
-	}
-}
-EOF
-	for d in 0 1; do
-		echo "DEVICE_GROUP dg$d {"
-		echo "	DEVICE disk$d"
-		for ((j = 1; j <= LAB_N; j++)); do
-			if [ $d = 0 ]; then
-				echo "	TARGET_GROUP tg$j {"
-				echo "		state active"
-			else
-				echo "	TARGET_GROUP h$j {"
-				echo "		state unavailable"
-			fi
-			echo "		group_id $j"
-			if [ "$j" = "$i" ]; then
-				echo "		TARGET $LAB_IQN"
-			else
-				echo "		TARGET head$j {"
-				echo "			rel_tgt_id $j"
-				echo "		}"
-			fi
-			echo "	}"
-		done
-		echo "}"
-	done
+	lab_tandem_conf "$1" 2
+	echo "DEVICE_GROUP dg1 {"
+	echo "	DEVICE disk1"
+	lab_tgroups "$1" h unavailable
+	echo "}"
 }
 
 # the agents' parameters for head I, as OCF_RESKEY_ variables
@@ -160,7 +110,7 @@ ra() {
 	t0=$(now_ms)
 	# shellcheck disable=SC2046 # ra_env's words are VAR=VALUE
 	OUT=$(node_exec "$i" env $(ra_env "$i") OCF_RESOURCE_INSTANCE="r$a" \
-		OCF_RESKEY_device_group=dg0 "$@" "$AG/$a" "$act" 2>&1)
+		OCF_RESKEY_device_group=dg "$@" "$AG/$a" "$act" 2>&1)
 	RC=$?
 	MS=$(($(now_ms) - t0))
 }
@@ -373,21 +323,21 @@ ra 1 target monitor OCF_RESKEY_sync_wait=20
 want "corosync back: the head serves again (monitor waited)" 0
 
 section "3. ocf-tester on ocf:tandem:alua (head 1's target running)"
-ocf_tester 1 alua device_group=dg0
+ocf_tester 1 alua device_group=dg
 ra 1 target monitor
 want "head 1 still serves after ocf-tester on alua" 0
 
 section "4. ocf:tandem:alua on two heads"
-# dg0's groups are configured active: a probe finds them promoted
+# dg's groups are configured active: a probe finds them promoted
 ra 1 alua monitor OCF_RESKEY_CRM_meta_interval=0
-want "probe of dg0 on head 1 (ocf-tester left it stopped: unavailable)" 7
+want "probe of dg on head 1 (ocf-tester left it stopped: unavailable)" 7
 ra 2 alua monitor OCF_RESKEY_CRM_meta_interval=0
-want "probe of dg0 on head 2 (configured active: promoted)" 8
+want "probe of dg on head 2 (configured active: promoted)" 8
 ra 2 alua demote
-want "demote dg0 on head 2" 0
+want "demote dg on head 2" 0
 ra 1 alua start
-want "start dg0 on head 1" 0
-same_rtpg "dg0 started on both heads" 2 0 '^tpg id=1 state=1 pref=0 ' '^tpg id=2 state=1 pref=0 '
+want "start dg on head 1" 0
+same_rtpg "dg started on both heads" 2 0 '^tpg id=1 state=1 pref=0 ' '^tpg id=2 state=1 pref=0 '
 # dg1's groups are configured unavailable: stopped
 ra 1 alua monitor OCF_RESKEY_device_group=dg1 OCF_RESKEY_CRM_meta_interval=0
 want "probe of dg1 on head 1 (configured unavailable: stopped)" 7
@@ -397,41 +347,29 @@ for i in 1 2; do
 done
 same_rtpg "dg1 started on both heads" 2 1 '^tpg id=1 state=1 pref=0 ' '^tpg id=2 state=1 pref=0 '
 
-: >"$LAB_DIR/ua1.log"
-: >"$LAB_DIR/ua2.log"
-client_bg "$LAB_DIR/ua1.log" "$SCSITOOL" -r -i iqn.2026-11.org.example:host-f "$(lab_url 1)" tur-after 3000
-pu1=$LAB_PID
-client_bg "$LAB_DIR/ua2.log" "$SCSITOOL" -r -i iqn.2026-11.org.example:host-g "$(lab_url 2)" tur-after 3000
-pu2=$LAB_PID
-for ((n = 0; n < 100; n++)); do
-	grep -q '^held_ms' "$LAB_DIR/ua1.log" && grep -q '^held_ms' "$LAB_DIR/ua2.log" && break
-	sleep 0.05
-done
+hold_sessions 3000 1 2
 ra 1 alua promote
-want "promote dg0 on head 1" 0
-same_rtpg "dg0 promoted on head 1" 2 0 '^tpg id=1 state=0 pref=1 status=2 ' '^tpg id=2 state=1 pref=0 '
-for ((n = 0; n < 100; n++)); do lab_alive "$pu1" || lab_alive "$pu2" || break; sleep 0.05; done
-tail -1 "$LAB_DIR/ua1.log" | grep -q 'sense=6/2a/06' && tail -1 "$LAB_DIR/ua2.log" | grep -q 'sense=6/2a/06' &&
-	ok "sessions held on both heads got ASYMMETRIC ACCESS STATE CHANGED (6/2A/06)" ||
-	ko "held sessions: head 1 [$(tr '\n' ' ' <"$LAB_DIR/ua1.log")] head 2 [$(tr '\n' ' ' <"$LAB_DIR/ua2.log")]"
+want "promote dg on head 1" 0
+same_rtpg "dg promoted on head 1" 2 0 '^tpg id=1 state=0 pref=1 status=2 ' '^tpg id=2 state=1 pref=0 '
+held_ua "sessions held on both heads got ASYMMETRIC ACCESS STATE CHANGED (6/2A/06)"
 ra 1 alua monitor
-want "monitor dg0 on head 1: promoted" 8
+want "monitor dg on head 1: promoted" 8
 ra 2 alua monitor
-want "monitor dg0 on head 2: unpromoted" 0
+want "monitor dg on head 2: unpromoted" 0
 ra 2 alua promote OCF_RESKEY_device_group=dg1
 want "promote dg1 on head 2 (the other device group, the other head)" 0
 same_rtpg "dg1 promoted on head 2" 2 1 '^tpg id=1 state=1 pref=0 ' '^tpg id=2 state=0 pref=1 '
-same_rtpg "dg0 untouched by dg1" 2 0 '^tpg id=1 state=0 pref=1 ' '^tpg id=2 state=1 pref=0 '
+same_rtpg "dg untouched by dg1" 2 0 '^tpg id=1 state=0 pref=1 ' '^tpg id=2 state=1 pref=0 '
 w=$(client_exec "$SCSITOOL" -r -i "$A" "$(lab_url 1)" write 10 0x5a 2>&1 | grep '^status=' | tail -1)
-[ "$w" = status=GOOD ] && ok "a write through head 1 (dg0 active/optimized) succeeds" || ko "write through head 1: $w"
+[ "$w" = status=GOOD ] && ok "a write through head 1 (dg active/optimized) succeeds" || ko "write through head 1: $w"
 ra 1 alua promote
 want "promote a promoted head: nothing to do" 0
 ra 1 alua demote
-want "demote dg0 on head 1" 0
-same_rtpg "dg0 demoted" 2 0 '^tpg id=1 state=1 pref=0 ' '^tpg id=2 state=1 pref=0 '
+want "demote dg on head 1" 0
+same_rtpg "dg demoted" 2 0 '^tpg id=1 state=1 pref=0 ' '^tpg id=2 state=1 pref=0 '
 ra 1 alua demote OCF_RESKEY_unpromoted_state=standby
 want "demote again with unpromoted_state=standby" 0
-same_rtpg "dg0 on head 1 standby" 2 0 '^tpg id=1 state=2 pref=0 '
+same_rtpg "dg on head 1 standby" 2 0 '^tpg id=1 state=2 pref=0 '
 r=$(client_exec "$SCSITOOL" -r -i "$A" "$(lab_url 1)" read 10 2>&1)
 grep -q 'sense=2/04/0b' <<<"$r" && ok "head 1 (standby) refuses media access: NOT READY 04/0B" ||
 	ko "read through standby head 1: $(tr '\n' ' ' <<<"$r")"
@@ -439,10 +377,10 @@ ra 1 alua monitor
 want "monitor with the default unpromoted_state: standby is still unpromoted" 0
 grep -q "is standby, not nonoptimized" "$(lab_ndir 1)/ra.log" && ok "... and the difference is logged" || ko "no warning logged"
 ra 2 alua stop
-want "stop dg0 on head 2" 0
-same_rtpg "dg0 stopped on head 2" 2 0 '^tpg id=2 state=3 pref=0 '
+want "stop dg on head 2" 0
+same_rtpg "dg stopped on head 2" 2 0 '^tpg id=2 state=3 pref=0 '
 ra 2 alua monitor
-want "monitor dg0 on head 2 after stop: NOT_RUNNING" 7
+want "monitor dg on head 2 after stop: NOT_RUNNING" 7
 ra 2 alua stop
 want "stop again" 0
 ra 1 alua validate-all OCF_RESKEY_unpromoted_state=offline
@@ -456,11 +394,11 @@ want "validate-all, target_group named explicitly" 0
 ra 1 alua validate-all OCF_RESKEY_CRM_meta_clone_max=2
 want "validate-all as a clone that is not promotable" 6
 
-echo "   promotion scores (head 1, dg0; HA_LOGFILE lines):"
+echo "   promotion scores (head 1, dg; HA_LOGFILE lines):"
 score_line() { grep 'promotion score' "$(lab_ndir 1)/ra.log" | tail -1 | sed 's/.*INFO: //'; }
 ra 1 alua stop
 ra 1 alua start
-want "start dg0 on head 1" 0
+want "start dg on head 1" 0
 s=$(score_line)
 [[ $s == "promotion score 100: serving, 1 device(s) open" ]] && ok "healthy head: $s" || ko "score: $s"
 echo Secondary >"$AG/stub/role"
@@ -516,8 +454,10 @@ for i in 1 2 3; do
 	ra "$i" alua start OCF_RESKEY_device_group=dg1
 	want "alua start (dg1) on head $i" 0
 done
+HOLD_LUN=1 hold_sessions 3000 1 2 3
 ra 3 alua promote OCF_RESKEY_device_group=dg1
 want "promote dg1 on head 3" 0
+held_ua "sessions to LUN 1 held on all three heads got ASYMMETRIC ACCESS STATE CHANGED (6/2A/06)"
 same_rtpg "dg1 promoted on head 3" 3 1 '^tpg id=1 state=1 pref=0 ' '^tpg id=2 state=1 pref=0 ' '^tpg id=3 state=0 pref=1 '
 t0=$(now_ms)
 ra 3 alua demote OCF_RESKEY_device_group=dg1

@@ -102,6 +102,17 @@ bb_has() { # DESC REGEX: the last dump shows REGEX
 }
 command -v qb-blackbox >/dev/null || ko "qb-blackbox is not installed (libqb-tools, scripts/deps.sh test)"
 fullstatus() { sc "$1" -i "$A" read-full-status | grep -E '^(gen|fullstatus)' | sort; }
+# after_order: right after an ordered ALUA change, each agent's seq (t1,
+# t2) and RTPG through both heads (r1, r2), which must be identical; read
+# at once (each scsitool run ends a nexus, which is ordered too)
+after_order() {
+	t1=$(cluster_field 1 seq)
+	t2=$(cluster_field 2 seq)
+	r1=$(sc 1 -i "$A" rtpg | grep '^tpg')
+	r2=$(sc 2 -i "$B" rtpg | grep '^tpg')
+	[ -n "$r1" ] && [ "$r1" = "$r2" ] && ok "RTPG identical through both heads: $(tr '\n' ' ' <<<"$r1")" ||
+		ko "RTPG differs: head 1 [$r1] head 2 [$r2]"
+}
 
 
 start_heads() { # N
@@ -216,29 +227,14 @@ sc 1 -i "$A" rtpg | grep -q 'tpg id=2 state=0' && ok "head 1 sees group 2 active
 	ko "head 1's RTPG: $(sc 1 -i "$A" rtpg | tr '\n' ' ')"
 
 echo "== 2b. tandemctl -activate_tgrp: one ordered move, the same on both heads"
-: >"$LAB_DIR/ua1.log"
-: >"$LAB_DIR/ua2.log"
-client_bg "$LAB_DIR/ua1.log" "$SCSITOOL" -r -i iqn.2026-11.org.example:host-f "$(lab_url 1)" tur-after 2500
-pu1=$LAB_PID
-client_bg "$LAB_DIR/ua2.log" "$SCSITOOL" -r -i iqn.2026-11.org.example:host-g "$(lab_url 2)" tur-after 2500
-pu2=$LAB_PID
-for ((n = 0; n < 100; n++)); do
-	grep -q '^held_ms' "$LAB_DIR/ua1.log" 2>/dev/null && grep -q '^held_ms' "$LAB_DIR/ua2.log" 2>/dev/null && break
-	sleep 0.05
-done
+hold_sessions 2500 1 2
 s1=$(cluster_field 1 seq)
 s2=$(cluster_field 2 seq)
 n1=$(grep -c 'made the active group' "$(lab_ndir 1)/tandemd.log")
 n2=$(grep -c 'made the active group' "$(lab_ndir 2)/tandemd.log")
 out=$(node_exec 1 "$TANDEMCTL" -s "$LAB_CTL_SOCK" -activate_tgrp tg2 -dev_group dg 2>&1) &&
 	ok "tandemctl -activate_tgrp tg2 through head 1" || ko "-activate_tgrp through head 1: $out"
-# read at once: each scsitool run below ends a nexus, which is ordered too
-t1=$(cluster_field 1 seq)
-t2=$(cluster_field 2 seq)
-r1=$(sc 1 -i "$A" rtpg | grep '^tpg')
-r2=$(sc 2 -i "$B" rtpg | grep '^tpg')
-[ -n "$r1" ] && [ "$r1" = "$r2" ] && ok "RTPG identical through both heads: $(tr '\n' ' ' <<<"$r1")" ||
-	ko "RTPG differs: head 1 [$r1] head 2 [$r2]"
+after_order
 # group 2 was active/optimized already (scenario 2's STPG: its status
 # stays 1), it gains PREF; group 1 steps back (status 2, implicit)
 grep -q '^tpg id=2 state=0 pref=1 status=1 ' <<<"$r2" && grep -q '^tpg id=1 state=1 pref=0 status=2 ' <<<"$r2" &&
@@ -253,10 +249,7 @@ grep -q '^tpg id=2 state=0 pref=1 status=1 ' <<<"$r2" && grep -q '^tpg id=1 stat
 grep -qE 'ALUA: dg/tg2 \(group 2\) made the active group, by tandemctl \(pid [0-9]+, uid [0-9]+\) \(ordered by the cluster, through another head\)' "$(lab_ndir 2)/tandemd.log" &&
 	ok "head 2 logged the administrator's move, made through head 1" ||
 	ko "head 2's log: $(grep 'ALUA' "$(lab_ndir 2)/tandemd.log" | tail -3)"
-for ((n = 0; n < 100; n++)); do lab_alive "$pu1" || lab_alive "$pu2" || break; sleep 0.05; done
-tail -1 "$LAB_DIR/ua1.log" | grep -q 'sense=6/2a/06' && tail -1 "$LAB_DIR/ua2.log" | grep -q 'sense=6/2a/06' &&
-	ok "sessions held on both heads get ASYMMETRIC ACCESS STATE CHANGED (6/2A/06)" ||
-	ko "held sessions: head 1 [$(tr '\n' ' ' <"$LAB_DIR/ua1.log")] head 2 [$(tr '\n' ' ' <"$LAB_DIR/ua2.log")]"
+held_ua "sessions held on both heads get ASYMMETRIC ACCESS STATE CHANGED (6/2A/06)"
 l=$(node_exec 2 "$TANDEMCTL" -s "$LAB_CTL_SOCK" -list_dgrp 2>&1)
 grep -qE 'tg2 +active +1 +active' <<<"$l" && ok "head 2's -list_dgrp: tg2 active, preferred now" ||
 	ko "head 2's -list_dgrp: $l"
@@ -269,26 +262,12 @@ r2=$(sc 2 -i "$B" rtpg | grep '^tpg')
 expect "group 2 active/optimized again (STPG), as the scenarios below expect" status=GOOD "$(sc 2 -i "$B" stpg 2 ao)"
 
 echo "== 2c. tandemctl -set_tgrp_state: one group's transition, ordered once"
-: >"$LAB_DIR/ua1.log"
-: >"$LAB_DIR/ua2.log"
-client_bg "$LAB_DIR/ua1.log" "$SCSITOOL" -r -i iqn.2026-11.org.example:host-f "$(lab_url 1)" tur-after 2500
-pu1=$LAB_PID
-client_bg "$LAB_DIR/ua2.log" "$SCSITOOL" -r -i iqn.2026-11.org.example:host-g "$(lab_url 2)" tur-after 2500
-pu2=$LAB_PID
-for ((n = 0; n < 100; n++)); do
-	grep -q '^held_ms' "$LAB_DIR/ua1.log" 2>/dev/null && grep -q '^held_ms' "$LAB_DIR/ua2.log" 2>/dev/null && break
-	sleep 0.05
-done
+hold_sessions 2500 1 2
 s1=$(cluster_field 1 seq)
 s2=$(cluster_field 2 seq)
 out=$(node_exec 2 "$TANDEMCTL" -s "$LAB_CTL_SOCK" -set_tgrp_state tg1 -dev_group dg -attributes state=standby,preferred=0 2>&1) &&
 	ok "tandemctl -set_tgrp_state tg1 standby through head 2" || ko "-set_tgrp_state through head 2: $out"
-t1=$(cluster_field 1 seq)
-t2=$(cluster_field 2 seq)
-r1=$(sc 1 -i "$A" rtpg | grep '^tpg')
-r2=$(sc 2 -i "$B" rtpg | grep '^tpg')
-[ -n "$r1" ] && [ "$r1" = "$r2" ] && ok "RTPG identical through both heads: $(tr '\n' ' ' <<<"$r1")" ||
-	ko "RTPG differs: head 1 [$r1] head 2 [$r2]"
+after_order
 # group 1 standby without PREF (implicit); group 2 untouched (the STPG
 # of 2b left it active/optimized, status 1)
 grep -q '^tpg id=1 state=2 pref=0 status=2 ' <<<"$r1" && grep -q '^tpg id=2 state=0 pref=0 status=1 ' <<<"$r1" &&
@@ -299,10 +278,7 @@ grep -q '^tpg id=1 state=2 pref=0 status=2 ' <<<"$r1" && grep -q '^tpg id=2 stat
 grep -qE 'ALUA: dg/tg1 \(group 1\) set to standby without the preferred bit, by tandemctl \(pid [0-9]+, uid [0-9]+\) \(ordered by the cluster, through another head\)' "$(lab_ndir 1)/tandemd.log" &&
 	ok "head 1 logged the transition, asked through head 2" ||
 	ko "head 1's log: $(grep 'ALUA' "$(lab_ndir 1)/tandemd.log" | tail -3)"
-for ((n = 0; n < 100; n++)); do lab_alive "$pu1" || lab_alive "$pu2" || break; sleep 0.05; done
-tail -1 "$LAB_DIR/ua1.log" | grep -q 'sense=6/2a/06' && tail -1 "$LAB_DIR/ua2.log" | grep -q 'sense=6/2a/06' &&
-	ok "sessions held on both heads get ASYMMETRIC ACCESS STATE CHANGED (6/2A/06)" ||
-	ko "held sessions: head 1 [$(tr '\n' ' ' <"$LAB_DIR/ua1.log")] head 2 [$(tr '\n' ' ' <"$LAB_DIR/ua2.log")]"
+held_ua "sessions held on both heads get ASYMMETRIC ACCESS STATE CHANGED (6/2A/06)"
 r=$(sc 1 -i "$A" read 8)
 grep -q 'sense=2/04/0b' <<<"$r" && ok "head 1 (standby now) refuses media access: NOT READY 04/0B" ||
 	ko "read through head 1: $(tr '\n' ' ' <<<"$r")"

@@ -69,6 +69,30 @@ wait_ready() {
 		sleep 0.1
 	done
 }
+# pair_start: a session on each port in the background (alua_check:
+# tur tur, then read read rtpg once "$T/go" exists), logged in on return
+pair_start() {
+	rm -f "$T"/ready-* "$T/go"
+	bg_client "$T/a.out" $TA tur tur "signal:$T/ready-a" "wait:$T/go" read read rtpg
+	PA=$BG
+	bg_client "$T/b.out" $TB tur tur "signal:$T/ready-b" "wait:$T/go" read read rtpg
+	PB=$BG
+	wait_ready
+}
+# pair_finish: both sessions go on and end; their outputs in A and B
+pair_finish() {
+	local ra rb
+	touch "$T/go"
+	wait "$PA"
+	ra=$?
+	forget_pid "$PA"
+	wait "$PB"
+	rb=$?
+	forget_pid "$PB"
+	A=$(cat "$T/a.out")
+	B=$(cat "$T/b.out")
+	[ $ra -eq 0 ] && [ $rb -eq 0 ] && pass "both clients ran" || fail "clients: $ra $rb: $A $B"
+}
 
 cat >"$T/tandem.conf" <<EOF
 HANDLER ram {
@@ -225,24 +249,10 @@ has "log: its transition" "ALUA: dg/tg2 \(group 2\): standby -> nonoptimized, by
 has "log: the configuration's transition of (c)" "ALUA: dg/tg2 \(group 2\): active -> standby, by the configuration" "$LOG"
 
 # (g) -activate_tgrp with a session open on each port
-rm -f "$T"/ready-* "$T/go"
-bg_client "$T/a.out" $TA tur tur "signal:$T/ready-a" "wait:$T/go" read read rtpg
-PA=$BG
-bg_client "$T/b.out" $TB tur tur "signal:$T/ready-b" "wait:$T/go" read read rtpg
-PB=$BG
-wait_ready
+pair_start
 OUT=$(ctl -activate_tgrp tg2 -dev_group dg 2>&1) && pass "-activate_tgrp tg2" ||
 	fail "-activate_tgrp tg2: $OUT"
-touch "$T/go"
-wait "$PA"
-ra=$?
-forget_pid "$PA"
-wait "$PB"
-rb=$?
-forget_pid "$PB"
-A=$(cat "$T/a.out")
-B=$(cat "$T/b.out")
-[ $ra -eq 0 ] && [ $rb -eq 0 ] && pass "both clients ran" || fail "clients: $ra $rb: $A $B"
+pair_finish
 has "port 1: UA after the move" "^read: SENSE 6/2a/06" "$A"
 has "port 2: UA after the move" "^read: SENSE 6/2a/06" "$B"
 has "port 1 (now standby): reads refused" "^read: SENSE 2/04/0b" "$A"
@@ -270,24 +280,10 @@ has "back: group 2 standby (its configured state)" "^group 2 state 2 pref 0 stat
 # login sends TEST UNIT READY: port 2's group active first)
 OUT=$(ctl -set_tgrp_state tg2 -dev_group dg -attributes state=active 2>&1) &&
 	pass "-set_tgrp_state tg2 active (bit kept)" || fail "-set_tgrp_state tg2 active: $OUT"
-rm -f "$T"/ready-* "$T/go"
-bg_client "$T/a.out" $TA tur tur "signal:$T/ready-a" "wait:$T/go" read read rtpg
-PA=$BG
-bg_client "$T/b.out" $TB tur tur "signal:$T/ready-b" "wait:$T/go" read read rtpg
-PB=$BG
-wait_ready
+pair_start
 OUT=$(ctl -set_tgrp_state tg2 -dev_group dg -attributes state=nonoptimized,preferred=1 2>&1) &&
 	pass "-set_tgrp_state tg2 nonoptimized with the preferred bit" || fail "-set_tgrp_state tg2: $OUT"
-touch "$T/go"
-wait "$PA"
-ra=$?
-forget_pid "$PA"
-wait "$PB"
-rb=$?
-forget_pid "$PB"
-A=$(cat "$T/a.out")
-B=$(cat "$T/b.out")
-[ $ra -eq 0 ] && [ $rb -eq 0 ] && pass "both clients ran" || fail "clients: $ra $rb: $A $B"
+pair_finish
 has "port 1: UA after -set_tgrp_state" "^read: SENSE 6/2a/06" "$A"
 has "port 2: UA after -set_tgrp_state" "^read: SENSE 6/2a/06" "$B"
 has "port 2 (now active/non-optimized): reads work" "^read: GOOD" "$B"
