@@ -28,6 +28,7 @@
 
 #include "agentd/agentd.h"
 #include "lib/log.h"
+#include "lib/writefile.h"
 
 struct agentd ag = {
 	.sock_path = TDM_AGENT_SOCKET,
@@ -254,6 +255,8 @@ static void usage(FILE *f)
 		"of mixed versions)\n"
 		"      --blackbox-size MIB the blackbox's ring (default %d; "
 		"0: off)\n"
+		"  -p, --pidfile FILE     write the agent's pid (removed at "
+		"exit)\n"
 		"  -V, --version\n"
 		"  -h, --help\n",
 		TDM_AGENT_SOCKET, TDM_LOG_BLACKBOX_MIB);
@@ -356,16 +359,18 @@ int main(int argc, char **argv)
 		{"syslog", no_argument, NULL, OPT_SYSLOG},
 		{"proto-max", required_argument, NULL, OPT_PROTO_MAX},
 		{"blackbox-size", required_argument, NULL, OPT_BLACKBOX},
+		{"pidfile", required_argument, NULL, 'p'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	bool foreground = false, use_syslog = false;
+	const char *pid_path = NULL;
 	int level = TDM_LOG_INFO, bb_mib = TDM_LOG_BLACKBOX_MIB, c, r, sig_fd;
 	unsigned long v;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "fs:g:l:Vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fs:g:l:p:Vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			foreground = true;
@@ -413,6 +418,9 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'p':
+			pid_path = optarg;
+			break;
 		case 'V':
 			printf("tandem-agentd %s (cluster protocol %d)\n",
 			       PACKAGE_VERSION, AGENT_PROTO_VERSION);
@@ -442,6 +450,9 @@ int main(int argc, char **argv)
 	r = tdm_log_blackbox_start((unsigned)bb_mib);
 	if (r < 0)
 		log_warnx("no blackbox: %s", strerror(-r));
+	r = pid_path ? tdm_pidfile_write(pid_path) : 0;
+	if (r < 0)
+		log_warnx("pidfile %s: %s", pid_path, strerror(-r));
 	sig_fd = setup_signals();
 	if (sig_fd < 0) {
 		log_err("signals: %s", strerror(-sig_fd));
@@ -470,6 +481,8 @@ int main(int argc, char **argv)
 	free(ag.obuf);
 	free(ag.pend);
 	close(sig_fd);
+	if (pid_path)
+		unlink(pid_path);
 	log_notice("stopped");
 	tdm_log_fini();
 	return 0;

@@ -40,8 +40,10 @@
 
 /* the highest protocol this build speaks; 3: the same messages as 2, and
  * every member's tandemd applies ORDER kind 7 (tandemctl -activate_tgrp)
- * and reads snapshots of version 4 (scsi/cluster.c) */
-#define AGENT_PROTO_VERSION 3
+ * and reads snapshots of version 4 (scsi/cluster.c); 4: the same again,
+ * and every member's tandemd applies ORDER kind 8 (tandemctl
+ * -set_tgrp_state, the Pacemaker agent ra/alua) */
+#define AGENT_PROTO_VERSION 4
 /* a snapshot must fit a SNAPSHOT-LOAD frame */
 #define TDM_CMSG_SNAP_MAX (TDM_FRAME_MAX - 64u)
 /* snapshot chunk size: well under libcpg's IPC buffer (1 MiB) */

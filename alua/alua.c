@@ -434,6 +434,37 @@ int tdm_alua_activate(struct tdm_alua_model *m, size_t dg, uint16_t group_id,
 	return 0;
 }
 
+int tdm_alua_set_tgrp(struct tdm_alua_model *m, size_t dg, uint16_t group_id,
+		      uint8_t state, int preferred,
+		      struct tdm_alua_change **chg, size_t *nchg)
+{
+	struct tdm_alua_tpg *t = NULL;
+	struct tdm_alua_dg *d;
+	size_t j;
+	bool pref;
+
+	*chg = NULL;
+	*nchg = 0;
+	if (dg >= m->ndgs || m->dgs[dg].implicit)
+		return -ENOTSUP;
+	if (!tdm_alua_state_valid(state))
+		return -EINVAL;
+	d = &m->dgs[dg];
+	for (j = 0; j < d->ntpgs && !t; j++)
+		if (d->tpgs[j].id == group_id)
+			t = &d->tpgs[j];
+	if (!t)
+		return -ENOENT;
+	pref = preferred < 0 ? t->preferred : preferred != 0;
+	if (note(chg, nchg, dg, j - 1, t->state, state, t->preferred, pref))
+		return -ENOMEM;
+	if (t->state != state)
+		t->status = TDM_ALUA_ST_IMPLICIT;
+	t->state = state;
+	t->preferred = pref;
+	return 0;
+}
+
 int tdm_alua_diff(const struct tdm_alua_model *a,
 		  const struct tdm_alua_model *b, struct tdm_alua_change **chg,
 		  size_t *nchg)

@@ -165,6 +165,20 @@ uint8_t tdm_alua_unpromoted(const struct tdm_alua_dg *dg, size_t tpg);
 int tdm_alua_activate(struct tdm_alua_model *m, size_t dg, uint16_t group_id,
 		      struct tdm_alua_change **chg, size_t *nchg);
 
+/*
+ * Set target port group group_id of device group dg to state, and its
+ * preferred bit to preferred (-1: kept): the transition of one group that
+ * an administrator or a cluster manager asks for (tandemctl
+ * -set_tgrp_state; the Pacemaker agent ra/alua promotes, demotes, starts
+ * and stops its head's group with it). The other groups keep their state
+ * and bit. Status "implicit" when the state changes. *chg as
+ * tdm_alua_set_state; -ENOTSUP for the implicit group, -ENOENT for no
+ * such group, -EINVAL for a state tdm_alua_state_valid() refuses.
+ */
+int tdm_alua_set_tgrp(struct tdm_alua_model *m, size_t dg, uint16_t group_id,
+		      uint8_t state, int preferred,
+		      struct tdm_alua_change **chg, size_t *nchg);
+
 /* Set the preferred bit of group group_id of device group dg (the running
  * one: snapshots). As tdm_alua_set_state. */
 int tdm_alua_set_preferred(struct tdm_alua_model *m, const char *dg,

@@ -33,6 +33,7 @@ static const struct verb_desc {
 	[TDM_CTL_BLACKBOX] = {"BLACKBOX", 0, 0},
 	[TDM_CTL_ALUA] = {"ALUA", 0, 0},
 	[TDM_CTL_ACTIVATE_TGRP] = {"ACTIVATE-TGRP", 2, 2},
+	[TDM_CTL_SET_TGRP_STATE] = {"SET-TGRP-STATE", 3, 4},
 };
 
 const char *tdm_ctl_verb_name(enum tdm_ctl_verb v)
@@ -317,14 +318,28 @@ int tdm_ctl_req_parse(const char *line, size_t len, struct tdm_ctl_req *req,
 				    SHOW(&w[1]));
 		break;
 	case TDM_CTL_ACTIVATE_TGRP:
+	case TDM_CTL_SET_TGRP_STATE:
 		if (tdm_ctl_decode(w[1].p, w[1].n, req->name,
 				   sizeof(req->name)) <= 0 ||
 		    tdm_ctl_decode(w[2].p, w[2].n, req->name2,
 				   sizeof(req->name2)) <= 0)
 			return fail(err, errlen, -EINVAL,
-				    "ACTIVATE-TGRP: bad group name '%.*s' "
-				    "'%.*s'",
-				    SHOW(&w[1]), SHOW(&w[2]));
+				    "%s: bad group name '%.*s' '%.*s'",
+				    verbs[v].name, SHOW(&w[1]), SHOW(&w[2]));
+		if (req->verb == TDM_CTL_ACTIVATE_TGRP)
+			break;
+		/* SPC-4 6.37, table 215: a 4-bit code */
+		if (!get_u64(&w[3], 15, &req->num))
+			return fail(err, errlen, -EINVAL,
+				    "SET-TGRP-STATE: bad state '%.*s'",
+				    SHOW(&w[3]));
+		req->preferred = -1;
+		if (nw == 5 && !get_u64(&w[4], 1, &x))
+			return fail(err, errlen, -EINVAL,
+				    "SET-TGRP-STATE: bad preferred bit '%.*s'",
+				    SHOW(&w[4]));
+		if (nw == 5)
+			req->preferred = (int)x;
 		break;
 	default:
 		break;
@@ -402,10 +417,19 @@ int tdm_ctl_req_format(const struct tdm_ctl_req *req, char *buf, size_t buflen)
 			ok = ok && put_word(buf, max, &o, req->name);
 		break;
 	case TDM_CTL_ACTIVATE_TGRP:
+	case TDM_CTL_SET_TGRP_STATE:
 		if (!req->name[0] || !req->name2[0])
 			return -EINVAL;
 		ok = ok && put_word(buf, max, &o, req->name) &&
 		     put_word(buf, max, &o, req->name2);
+		if (req->verb == TDM_CTL_ACTIVATE_TGRP)
+			break;
+		if (req->num > 15 || req->preferred > 1 || req->preferred < -1)
+			return -EINVAL;
+		ok = ok && put_num(buf, max, &o, req->num);
+		if (req->preferred >= 0)
+			ok = ok &&
+			     put_num(buf, max, &o, (uint64_t)req->preferred);
 		break;
 	default:
 		break;

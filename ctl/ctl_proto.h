@@ -27,6 +27,13 @@
  *             ACTIVATE-TGRP <device-group> <target-group>
  *                              (make it the active group; cluster mode:
  *                               answered once every head applied it)
+ *             SET-TGRP-STATE <device-group> <target-group> <state>
+ *                            [<preferred>]
+ *                              (set that group's running state, SPC-4
+ *                               6.37 code 0..15, and preferred bit 0|1,
+ *                               kept when absent; the others unchanged;
+ *                               cluster mode: answered once every head
+ *                               applied it)
  *   response: OK <nbytes> [key=value ...]\n<payload>
  *             ERR <errno> <nbytes>\n<message>
  *
@@ -63,6 +70,7 @@ enum tdm_ctl_verb {
 	TDM_CTL_BLACKBOX,
 	TDM_CTL_ALUA,
 	TDM_CTL_ACTIVATE_TGRP,
+	TDM_CTL_SET_TGRP_STATE,
 	TDM__CTL_VERB_COUNT
 };
 
@@ -71,12 +79,16 @@ const char *tdm_ctl_verb_name(enum tdm_ctl_verb v);
 
 struct tdm_ctl_req {
 	enum tdm_ctl_verb verb;
-	uint64_t num;	    /* APPLY: expected epoch; CLOSE-SESSION: id */
+	uint64_t num;	    /* APPLY: expected epoch; CLOSE-SESSION: id;
+			     * SET-TGRP-STATE: the state */
 	size_t payload_len; /* APPLY, EDIT */
 	char name[TDM_CTL_NAME_MAX];  /* APPLY: config name; STATS: device;
-				       * ACTIVATE-TGRP: device group */
-	char name2[TDM_CTL_NAME_MAX]; /* ACTIVATE-TGRP: target group */
-	bool force; /* APPLY: even if it removes every device (needs name) */
+				       * ACTIVATE-TGRP, SET-TGRP-STATE: device
+				       * group */
+	char name2[TDM_CTL_NAME_MAX]; /* ACTIVATE-TGRP, SET-TGRP-STATE:
+				       * target group */
+	bool force;    /* APPLY: even if it removes every device (needs name) */
+	int preferred; /* SET-TGRP-STATE: 0, 1, or -1 (kept) */
 };
 
 struct tdm_ctl_kv {

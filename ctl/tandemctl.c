@@ -112,6 +112,7 @@ enum act {
 	A_LIST_TGRP_ATTR,
 	A_SET_TGRP_ATTR,
 	A_ACTIVATE_TGRP,
+	A_SET_TGRP_STATE,
 };
 
 enum argkind { ARG_NONE, ARG_REQ, ARG_OPT };
@@ -179,6 +180,8 @@ static const struct actdesc {
 	 M_DEV_GROUP | M_ATTRS, 0},
 	{"activate_tgrp", A_ACTIVATE_TGRP, ARG_REQ, "TARGET_GROUP", M_DEV_GROUP,
 	 0},
+	{"set_tgrp_state", A_SET_TGRP_STATE, ARG_REQ, "TARGET_GROUP",
+	 M_DEV_GROUP | M_ATTRS, 0},
 };
 
 static const struct moddesc {
@@ -269,6 +272,10 @@ static void usage(FILE *f)
 		"\"state=standby,preferred=1\"\n"
 		"  -activate_tgrp TG -dev_group DG  make TG the active group "
 		"(the others step back)\n"
+		"  -set_tgrp_state TG -dev_group DG -attributes "
+		"\"state=S[,preferred=0|1]\"\n"
+		"                               set TG's running state (the "
+		"others unchanged)\n"
 		"Other:\n"
 		"  -s, -socket PATH             control socket\n"
 		"  -noprompt                    accepted (tandemctl never "
@@ -1771,7 +1778,8 @@ static void alua_note(void *arg, const struct tdm_conf_dgrp *d,
 		 state_of(row[3]), row[4],
 		 strtoul(row[5], NULL, 10) == TDM_ALUA_ST_SET_TPG
 			 ? "set by an initiator's SET TARGET PORT GROUPS"
-			 : "set by -activate_tgrp or the cluster");
+			 : "set by -activate_tgrp, -set_tgrp_state or the "
+			   "cluster");
 }
 
 /* The running configuration's text with those comments; NULL when no
@@ -1793,7 +1801,51 @@ static char *noted_config(const struct opts *o, size_t *len)
 	return text;
 }
 
-static int do_activate_tgrp(const struct opts *o)
+/* -set_tgrp_state: state= (a name of tandem.conf(5)) and preferred= of
+ * -attributes; 0, or 2 after a message */
+static int tgrp_state_attrs(const struct opts *o, uint64_t *state,
+			    int *preferred)
+{
+	bool have_state = false;
+	uint8_t st;
+
+	*preferred = -1;
+	for (size_t i = 0; i < o->attrs.n; i++) {
+		const struct tdm_attr *a = &o->attrs.v[i];
+
+		if (!strcmp(a->key, "state")) {
+			if (tdm_alua_state_from_name(a->value, &st) < 0) {
+				errx_("bad state '%s' (active, nonoptimized, "
+				      "standby, unavailable, offline, "
+				      "transitioning)",
+				      a->value);
+				return 2;
+			}
+			*state = st;
+			have_state = true;
+		} else if (!strcmp(a->key, "preferred") &&
+			   (!strcmp(a->value, "0") || !strcmp(a->value, "1"))) {
+			*preferred = a->value[0] - '0';
+		} else {
+			errx_("-set_tgrp_state takes state=S and "
+			      "preferred=0|1, "
+			      "not '%s=%s'",
+			      a->key, a->value);
+			return 2;
+		}
+	}
+	if (!have_state) {
+		errx_("-set_tgrp_state needs -attributes state=S");
+		return 2;
+	}
+	return 0;
+}
+
+/* ACTIVATE-TGRP, SET-TGRP-STATE (state, preferred): an ALUA transition of
+ * the group o->arg of -dev_group; tandemd answers once it is applied
+ * (cluster mode: on every head) */
+static int tgrp_call(const struct opts *o, enum tdm_ctl_verb verb,
+		     uint64_t state, int preferred)
 {
 	struct tdm_ctl_rsp *rsp = xmalloc(sizeof(*rsp));
 	struct tdm_ctl_req *req = xmalloc(sizeof(*req));
@@ -1802,9 +1854,11 @@ static int do_activate_tgrp(const struct opts *o)
 	int r;
 
 	memset(req, 0, sizeof(*req));
-	req->verb = TDM_CTL_ACTIVATE_TGRP;
+	req->verb = verb;
 	snprintf(req->name, sizeof(req->name), "%s", mod_val(o, M_DEV_GROUP));
 	snprintf(req->name2, sizeof(req->name2), "%s", o->arg);
+	req->num = state;
+	req->preferred = preferred;
 	r = conn_open(&c, o->sock) < 0 ? 1 : 0;
 	if (!r) {
 		r = call(&c, req, NULL, rsp, &p, NULL);
@@ -1817,6 +1871,14 @@ static int do_activate_tgrp(const struct opts *o)
 	free(req);
 	free(rsp);
 	return r;
+}
+
+static int do_set_tgrp_state(const struct opts *o)
+{
+	uint64_t state = 0;
+	int pref, r = tgrp_state_attrs(o, &state, &pref);
+
+	return r ? r : tgrp_call(o, TDM_CTL_SET_TGRP_STATE, state, pref);
 }
 
 int main(int argc, char **argv)
@@ -1908,7 +1970,10 @@ int main(int argc, char **argv)
 		r = do_list_tgrp_attr(&o);
 		break;
 	case A_ACTIVATE_TGRP:
-		r = do_activate_tgrp(&o);
+		r = tgrp_call(&o, TDM_CTL_ACTIVATE_TGRP, 0, -1);
+		break;
+	case A_SET_TGRP_STATE:
+		r = do_set_tgrp_state(&o);
 		break;
 	default:
 		r = do_edit(&o);

@@ -98,6 +98,17 @@ static void state_dir_init(void)
 	snprintf(state_dir, sizeof(state_dir), "%s", d);
 }
 
+int tdm_pidfile_write(const char *path)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	int r = tdm_file_replace(path, buf, (size_t)n, NULL, 0, 0);
+
+	if (!r && chmod(path, 0644) < 0)
+		r = -errno;
+	return r;
+}
+
 const char *tdm_state_dir(void)
 {
 	pthread_once(&state_once, state_dir_init);

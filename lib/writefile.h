@@ -24,6 +24,11 @@ int tdm_write_all(int fd, const void *buf, size_t n);
 int tdm_file_replace(const char *path, const void *a, size_t alen,
 		     const void *b, size_t blen, unsigned flags);
 
+/* Write this process's pid ("%ld\n") to path, replaced atomically (a
+ * reader sees the old file or the whole new one), mode 0644: the daemons'
+ * --pidfile, which the Pacemaker agent (ra/target) reads. 0 or -errno. */
+int tdm_pidfile_write(const char *path);
+
 /* The directory of persistent state: $TANDEM_STATE_DIR, default
  * /var/lib/tandem; the variable is read once. */
 const char *tdm_state_dir(void);

@@ -172,7 +172,9 @@ shellcheck_all() {
 		# the VM lab guest's scripts (busybox sh, no extension)
 		shellcheck -s sh tests/vm/guest/init tests/vm/guest/vmctl tests/vm/guest/paths \
 			tests/vm/guest/asnode tests/vm/guest/bypass-multipath \
-			tests/vm/guest/crash
+			tests/vm/guest/crash &&
+		# the OCF agents (POSIX sh, sources of ra/NAME)
+		shellcheck -s sh ra/target.in ra/alua.in
 }
 
 step build-gcc-sanitizers build_asan
@@ -217,6 +219,11 @@ if [ -x build-asan/targetd/tandemd ]; then
 	step cluster-lab tests/cluster/lab_selftest.sh
 	step cluster-scenarios env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/scenarios.sh
 	step cluster-config-edits env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/config_edits.sh
+	# the OCF agents (ra/): ocf-tester on ocf:tandem:target and
+	# ocf:tandem:alua inside a head of the lab, and their behaviour
+	# beyond it (tests/cluster/ra_test.sh installs resource-agents)
+	export RA_DIR=$top/build-asan/ra
+	step ra-ocf-tester env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/ra_test.sh
 	# a real Linux initiator (open-iscsi, dm-multipath, scsi_dh_alua in a
 	# qemu guest built from Debian packages) against two heads of the
 	# lab: identity, head A killed, restarted, cut off (tests/vm/README.md)

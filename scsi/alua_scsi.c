@@ -615,27 +615,54 @@ static int find_tgrp(const char *dg, const char *tg, size_t *di, uint16_t *id,
 	return -ENOENT;
 }
 
-int tdm__alua_activate(const char *dg, const char *tg, const char *cause)
+/* An administrator's transition of one target group: made the active
+ * group (tandemctl -activate_tgrp), or set to state and, unless
+ * preferred < 0, that preferred bit (tandemctl -set_tgrp_state). */
+struct tgrp_move {
+	bool activate;
+	uint8_t state;
+	int preferred;
+	int proto; /* the cluster protocol every head needs for it */
+};
+
+static void move_text(const struct tgrp_move *mv, char *buf, size_t len)
+{
+	const char *s = tdm_alua_state_name(mv->state);
+
+	if (mv->activate)
+		snprintf(buf, len, "made the active group");
+	else
+		snprintf(buf, len, "set to %s%s", s ? s : "?",
+			 mv->preferred < 0   ? ""
+			 : mv->preferred > 0 ? " with the preferred bit"
+					     : " without the preferred bit");
+}
+
+/* Apply mv on this head now, cause for the log */
+static int tgrp_apply(const char *dg, const char *tg,
+		      const struct tgrp_move *mv, const char *cause)
 {
 	struct tdm_alua_change *chg = NULL;
 	struct ua_job job = {0};
-	char err[256];
+	char err[256], what[96];
 	size_t n = 0, di = 0;
 	uint16_t id = 0;
 	int r;
 
+	move_text(mv, what, sizeof(what));
 	tdm_rwlock_wrlock(&alua_lock);
 	r = find_tgrp(dg, tg, &di, &id, err, sizeof(err));
 	if (!r)
-		r = tdm_alua_activate(&model, di, id, &chg, &n);
+		r = mv->activate ? tdm_alua_activate(&model, di, id, &chg, &n)
+				 : tdm_alua_set_tgrp(&model, di, id, mv->state,
+						     mv->preferred, &chg, &n);
 	if (!r) {
-		log_notice("ALUA: %s/%s (group %u) made the active group, by "
-			   "%s%s",
-			   dg, tg, id, cause, n ? "" : ": it already was");
+		log_notice("ALUA: %s/%s (group %u) %s, by %s%s", dg, tg, id,
+			   what, cause, n ? "" : ": it already was");
 		r = changed(&job, chg, n, cause);
 	} else {
-		log_warnx("ALUA: %s/%s: not made active (%s), asked by %s", dg,
-			  tg, r == -ENOENT ? err : strerror(-r), cause);
+		log_warnx("ALUA: %s/%s: not %s (%s), asked by %s", dg, tg, what,
+			  r == -ENOENT ? err : strerror(-r), cause);
 	}
 	tdm_rwlock_unlock(&alua_lock);
 	/* SPC-4 5.15.2.6: every I_T nexus of the devices, nobody asked */
@@ -644,9 +671,26 @@ int tdm__alua_activate(const char *dg, const char *tg, const char *cause)
 	return r;
 }
 
-int tdm_core_alua_activate(const char *dg, const char *tg, const char *who,
-			   tdm_cluster_done_fn done, void *arg, char *err,
-			   size_t errlen)
+int tdm__alua_activate(const char *dg, const char *tg, const char *cause)
+{
+	struct tgrp_move mv = {.activate = true};
+
+	return tgrp_apply(dg, tg, &mv, cause);
+}
+
+int tdm__alua_set_tgrp(const char *dg, const char *tg, uint8_t state,
+		       int preferred, const char *cause)
+{
+	struct tgrp_move mv = {.state = state, .preferred = preferred};
+
+	return tgrp_apply(dg, tg, &mv, cause);
+}
+
+/* mv asked by who through tandemctl: ordered in cluster mode (1, done
+ * follows), else applied now (0); -errno with a message in err */
+static int tgrp_move(const char *dg, const char *tg, const struct tgrp_move *mv,
+		     const char *who, tdm_cluster_done_fn done, void *arg,
+		     char *err, size_t errlen)
 {
 	size_t di;
 	uint16_t id;
@@ -658,13 +702,17 @@ int tdm_core_alua_activate(const char *dg, const char *tg, const char *who,
 	if (r)
 		return r;
 	if (tdm__cluster_mode()) {
-		r = tdm__cluster_alua_activate(dg, tg, who, done, arg);
+		r = mv->activate
+			    ? tdm__cluster_alua_activate(dg, tg, who, done, arg)
+			    : tdm__cluster_alua_set_tgrp(dg, tg, mv->state,
+							 mv->preferred, who,
+							 done, arg);
 		if (r == -EPROTONOSUPPORT)
 			snprintf(err, errlen,
 				 "not ordered: a head of the cluster runs a "
 				 "protocol older than %d (upgrade every head "
 				 "first)",
-				 TDM__CLUSTER_PROTO_ACTIVATE);
+				 mv->proto);
 		else if (r == -EAGAIN || r == -ENOTCONN)
 			snprintf(err, errlen,
 				 "not ordered: this head is fenced / no "
@@ -673,10 +721,37 @@ int tdm_core_alua_activate(const char *dg, const char *tg, const char *who,
 			snprintf(err, errlen, "not ordered: %s", strerror(-r));
 		return r == -ENOTCONN ? -EAGAIN : r;
 	}
-	r = tdm__alua_activate(dg, tg, who);
+	r = tgrp_apply(dg, tg, mv, who);
 	if (r < 0)
 		snprintf(err, errlen, "%s", strerror(-r));
 	return r;
+}
+
+int tdm_core_alua_activate(const char *dg, const char *tg, const char *who,
+			   tdm_cluster_done_fn done, void *arg, char *err,
+			   size_t errlen)
+{
+	struct tgrp_move mv = {.activate = true,
+			       .proto = TDM__CLUSTER_PROTO_ACTIVATE};
+
+	return tgrp_move(dg, tg, &mv, who, done, arg, err, errlen);
+}
+
+int tdm_core_alua_set_tgrp(const char *dg, const char *tg, uint8_t state,
+			   int preferred, const char *who,
+			   tdm_cluster_done_fn done, void *arg, char *err,
+			   size_t errlen)
+{
+	struct tgrp_move mv = {.state = state,
+			       .preferred = preferred,
+			       .proto = TDM__CLUSTER_PROTO_SET_TGRP};
+
+	if (!tdm_alua_state_valid(state)) {
+		snprintf(err, errlen, "bad target port group state %u",
+			 (unsigned)state);
+		return -EINVAL;
+	}
+	return tgrp_move(dg, tg, &mv, who, done, arg, err, errlen);
 }
 
 static void stpg_done(void *arg, int sr, const struct tdm_sense_info *info)

@@ -279,43 +279,79 @@ int tdm__cluster_alua_set(struct tdm_cmd *cmd, const struct tdm_alua_req *reqs,
 	return TDM__SR_ASYNC;
 }
 
-/* tandemctl -activate_tgrp: payload str device group, str target group,
- * str who asked (logged on every head) */
-int tdm__cluster_alua_activate(const char *dg, const char *tg, const char *who,
-			       tdm_cluster_done_fn done, void *arg)
+/*
+ * tandemctl's ALUA transitions, ORDER kinds 7 and 8. Payload: str device
+ * group, str target group, [kind 8: u8 state, u8 preferred (0, 1; 2:
+ * kept)], str who asked (logged on every head).
+ */
+static int order_tgrp(uint8_t kind, const char *dg, const char *tg,
+		      uint8_t state, int preferred, const char *who,
+		      tdm_cluster_done_fn done, void *arg)
 {
+	uint16_t need = kind == TDM__ORD_ALUA_ACTIVATE
+				? TDM__CLUSTER_PROTO_ACTIVATE
+				: TDM__CLUSTER_PROTO_SET_TGRP;
 	struct tdm_wbuf w = {0};
 	int r;
 
 	/* an older head would not apply it: the heads would disagree */
-	if (cl.group_version < TDM__CLUSTER_PROTO_ACTIVATE)
+	if (cl.group_version < need)
 		return -EPROTONOSUPPORT;
 	tdm_wbuf_reset(&w);
 	tdm_wbuf_put_str(&w, dg);
 	tdm_wbuf_put_str(&w, tg);
+	if (kind == TDM__ORD_ALUA_SET_TGRP) {
+		tdm_wbuf_put_u8(&w, state);
+		tdm_wbuf_put_u8(&w, preferred < 0 ? 2 : preferred > 0);
+	}
 	tdm_wbuf_put_str(&w, who);
 	r = w.oom ? -ENOMEM
-		  : tdm_cluster_order_raw(TDM__ORD_ALUA_ACTIVATE, w.p, w.len,
-					  done, arg);
+		  : tdm_cluster_order_raw(kind, w.p, w.len, done, arg);
 	tdm_wbuf_free(&w);
 	return r < 0 ? r : 1;
 }
 
-static int activate_ordered(bool mine, const uint8_t *payload, size_t len)
+int tdm__cluster_alua_activate(const char *dg, const char *tg, const char *who,
+			       tdm_cluster_done_fn done, void *arg)
+{
+	return order_tgrp(TDM__ORD_ALUA_ACTIVATE, dg, tg, 0, -1, who, done,
+			  arg);
+}
+
+int tdm__cluster_alua_set_tgrp(const char *dg, const char *tg, uint8_t state,
+			       int preferred, const char *who,
+			       tdm_cluster_done_fn done, void *arg)
+{
+	return order_tgrp(TDM__ORD_ALUA_SET_TGRP, dg, tg, state, preferred, who,
+			  done, arg);
+}
+
+/* kind 7 or 8 delivered: applied here */
+static int tgrp_ordered(uint8_t kind, bool mine, const uint8_t *payload,
+			size_t len)
 {
 	struct tdm_rd r = {.p = payload, .len = len};
 	char dg[TDM_NAME_MAX], tg[TDM_NAME_MAX], who[512], cause[640];
+	uint8_t state = 0, pref = 0;
 
 	tdm_rd_get_str(&r, dg, sizeof(dg));
 	tdm_rd_get_str(&r, tg, sizeof(tg));
+	if (kind == TDM__ORD_ALUA_SET_TGRP) {
+		state = tdm_rd_get_u8(&r);
+		pref = tdm_rd_get_u8(&r);
+	}
 	tdm_rd_get_str(&r, who, sizeof(who));
-	if (!tdm_rd_done(&r)) {
-		log_err("cluster: malformed ALUA activation from the agent");
+	if (!tdm_rd_done(&r) || pref > 2) {
+		log_err("cluster: malformed ALUA %s from the agent",
+			kind == TDM__ORD_ALUA_ACTIVATE ? "activation"
+						       : "target group state");
 		return -EBADMSG;
 	}
 	snprintf(cause, sizeof(cause), "%s (ordered by the cluster%s)", who,
 		 mine ? "" : ", through another head");
-	return tdm__alua_activate(dg, tg, cause);
+	if (kind == TDM__ORD_ALUA_ACTIVATE)
+		return tdm__alua_activate(dg, tg, cause);
+	return tdm__alua_set_tgrp(dg, tg, state, pref == 2 ? -1 : pref, cause);
 }
 
 /* ---- events of the daemon (kinds >= TDM_CLUSTER_KIND_DAEMON) ---- */
@@ -626,8 +662,8 @@ void tdm_cluster_ordered(bool mine, uint64_t req, uint8_t kind,
 		return;
 	}
 
-	if (kind == TDM__ORD_ALUA_ACTIVATE) {
-		applied(p, activate_ordered(mine, payload, len), NULL);
+	if (kind == TDM__ORD_ALUA_ACTIVATE || kind == TDM__ORD_ALUA_SET_TGRP) {
+		applied(p, tgrp_ordered(kind, mine, payload, len), NULL);
 		return;
 	}
 	tdm_rd_get_str(&r, dev, sizeof(dev));

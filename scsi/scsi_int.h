@@ -622,6 +622,10 @@ int tdm__alua_set_preferred(const char *dg, uint16_t group_id, bool preferred,
 /* tdm_core_alua_activate() applied on this head now, cause for the log.
  * 0, -ENOENT, -ENOTSUP (not a DEVICE_GROUP), -ENOMEM. */
 int tdm__alua_activate(const char *dg, const char *tg, const char *cause);
+/* tdm_core_alua_set_tgrp() applied on this head now (preferred -1: kept),
+ * cause for the log. 0, -ENOENT, -ENOTSUP, -EINVAL, -ENOMEM. */
+int tdm__alua_set_tgrp(const char *dg, const char *tg, uint8_t state,
+		       int preferred, const char *cause);
 /* An ordered SET TARGET PORT GROUPS (cluster): apply, UAs to every nexus
  * but sender (NULL: all; the command came through another head). Returns
  * the sense reason, info for its SKS. */
@@ -643,10 +647,13 @@ enum {
 	TDM__ORD_LU_POWER_ON = 5,   /* TARGET COLD RESET: each LU, 29/01 */
 	TDM__ORD_TARGET_CLOSE = 6,  /* ... then the target's sessions end */
 	TDM__ORD_ALUA_ACTIVATE = 7, /* tandemctl -activate_tgrp (protocol 3) */
+	TDM__ORD_ALUA_SET_TGRP = 8, /* tandemctl -set_tgrp_state (protocol 4) */
 };
 /* The lowest cluster protocol (agents' group version) that orders
  * TDM__ORD_ALUA_ACTIVATE and carries the preferred bits in snapshots. */
 #define TDM__CLUSTER_PROTO_ACTIVATE 3
+/* ... that orders TDM__ORD_ALUA_SET_TGRP (every head applies kind 8) */
+#define TDM__CLUSTER_PROTO_SET_TGRP 4
 /* Order event kind for device dev ("" = all) from the nexus id through
  * the agent; with cmd, cmd completes when it comes back (TDM__SR_ASYNC
  * or a sense reason now), without, nobody waits (0 or -errno). */
@@ -675,6 +682,10 @@ int tdm__cluster_alua_set(struct tdm_cmd *cmd, const struct tdm_alua_req *reqs,
 			  size_t n);
 /* Order tdm_core_alua_activate() through the agent (1, or -errno). */
 int tdm__cluster_alua_activate(const char *dg, const char *tg, const char *who,
+			       tdm_cluster_done_fn done, void *arg);
+/* Order tdm_core_alua_set_tgrp() through the agent (1, or -errno). */
+int tdm__cluster_alua_set_tgrp(const char *dg, const char *tg, uint8_t state,
+			       int preferred, const char *who,
 			       tdm_cluster_done_fn done, void *arg);
 void tdm__alua_shutdown(void);
 /* Is lu in a configured DEVICE_GROUP (explicit ALUA, TPGS 11b)? */

@@ -42,7 +42,8 @@
 #define INBUF 16384
 #define ERRLEN 2048
 
-/* An ACTIVATE-TGRP being ordered; it outlives a client that goes. */
+/* An ACTIVATE-TGRP or SET-TGRP-STATE being ordered; it outlives a client
+ * that goes. */
 struct act_wait {
 	struct client *c; /* NULL: the client went, nobody hears the end */
 };
@@ -61,7 +62,7 @@ struct client {
 	bool dead;    /* closed by tdm_control_stop(), memory kept */
 	bool waiting; /* an EDIT being ordered: no input until answered */
 	struct tdm_cconf_wait *wait;
-	struct act_wait *act; /* ... or an ACTIVATE-TGRP */
+	struct act_wait *act; /* ... or an ACTIVATE-TGRP, SET-TGRP-STATE */
 	pid_t pid;
 	uid_t uid;
 };
@@ -468,9 +469,12 @@ static void activate_done(void *arg, int status)
 	client_run(c);
 }
 
+/* ACTIVATE-TGRP and SET-TGRP-STATE: an ALUA transition, ordered in
+ * cluster mode (answered by activate_done once every head applied it) */
 static void do_activate(struct client *c)
 {
 	const struct tdm_ctl_req *req = &c->rx.req;
+	bool set = req->verb == TDM_CTL_SET_TGRP_STATE;
 	struct act_wait *w = calloc(1, sizeof(*w));
 	struct tdm_ctl_rsp rsp;
 	char who[96], err[ERRLEN];
@@ -486,17 +490,23 @@ static void do_activate(struct client *c)
 	w->c = c;
 	c->act = w;
 	c->waiting = true;
-	r = tdm_core_alua_activate(req->name, req->name2, who, activate_done, w,
-				   err, sizeof(err));
+	if (set)
+		r = tdm_core_alua_set_tgrp(req->name, req->name2,
+					   (uint8_t)req->num, req->preferred,
+					   who, activate_done, w, err,
+					   sizeof(err));
+	else
+		r = tdm_core_alua_activate(req->name, req->name2, who,
+					   activate_done, w, err, sizeof(err));
 	if (r == 1) /* ordered: activate_done answers */
 		return;
 	c->act = NULL;
 	c->waiting = false;
 	free(w);
 	if (r < 0) {
-		log_info("control: %s: -activate_tgrp %s -dev_group %s "
-			 "refused: %s",
-			 who, req->name2, req->name, err);
+		log_info("control: %s: -%s %s -dev_group %s refused: %s", who,
+			 set ? "set_tgrp_state" : "activate_tgrp", req->name2,
+			 req->name, err);
 		reply_err(c, -r, "%s", err);
 		return;
 	}
@@ -700,6 +710,7 @@ static void handle(struct client *c)
 		do_alua(c);
 		break;
 	case TDM_CTL_ACTIVATE_TGRP:
+	case TDM_CTL_SET_TGRP_STATE:
 		do_activate(c);
 		break;
 	case TDM__CTL_VERB_COUNT:

@@ -27,6 +27,7 @@
 #include "tandem/admin.h"
 #include "tandem/iscsi.h"
 #include "lib/log.h"
+#include "lib/writefile.h"
 #include "tandem/transport.h"
 
 static const char *config_path = TDM_DEFAULT_CONFIG;
@@ -166,25 +167,6 @@ static int setup_signals(void)
 		return -errno;
 	sig_watch = (struct tdm_fd_watch){
 		.fd = fd, .events = EPOLLIN, .cb = signal_cb};
-	return 0;
-}
-
-static int write_pidfile(void)
-{
-	char buf[32];
-	int fd, n;
-
-	if (!pid_path)
-		return 0;
-	fd = open(pid_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (write(fd, buf, (size_t)n) != n) {
-		close(fd);
-		return -EIO;
-	}
-	close(fd);
 	return 0;
 }
 
@@ -333,8 +315,9 @@ int main(int argc, char **argv)
 	r = tdm_log_blackbox_start((unsigned)bb_mib);
 	if (r < 0)
 		log_warnx("no blackbox: %s", strerror(-r));
-	if (write_pidfile() < 0)
-		log_warn("pidfile %s", pid_path);
+	r = pid_path ? tdm_pidfile_write(pid_path) : 0;
+	if (r < 0)
+		log_warnx("pidfile %s: %s", pid_path, strerror(-r));
 
 	r = setup_signals();
 	if (r < 0) {

@@ -92,5 +92,22 @@ typedef void (*tdm_cluster_done_fn)(void *arg, int status);
 int tdm_core_alua_activate(const char *dg, const char *tg, const char *who,
 			   tdm_cluster_done_fn done, void *arg, char *err,
 			   size_t errlen);
+/*
+ * Set target group tg of DEVICE_GROUP dg to state (alua/alua.h enum
+ * tdm_alua_state) and its preferred bit to preferred (0, 1; -1 keeps it),
+ * leaving the other groups as they are (alua/alua.h tdm_alua_set_tgrp): a
+ * transition, not a configuration edit. ASYMMETRIC ACCESS STATE CHANGED
+ * on every I_T nexus of the devices when something changed; who is logged.
+ * One head: applied at once, returns 0. Cluster mode: ordered once through
+ * the agent, applied by every head at the same point of the order;
+ * returns 1 and done(arg, 0 or -errno) follows once every head applied
+ * it. Errors now: -EINVAL (a bad state), -ENOENT (no such group, message
+ * in err), -EAGAIN (fenced), -EPROTONOSUPPORT (a head of the cluster runs
+ * a protocol older than 4), -ENOMEM.
+ */
+int tdm_core_alua_set_tgrp(const char *dg, const char *tg, uint8_t state,
+			   int preferred, const char *who,
+			   tdm_cluster_done_fn done, void *arg, char *err,
+			   size_t errlen);
 
 #endif

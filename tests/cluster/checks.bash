@@ -23,9 +23,10 @@ lab_need_daemons() {
 	: "${TANDEMCTL:=$LAB_SRC/ctl/tandemctl}"
 }
 # lab_sanitizer_check: no ASan/UBSan report in any daemon's log of the lab
+# (daemons.log: both daemons as the OCF agent ra/target starts them)
 lab_sanitizer_check() {
 	local f bad=
-	for f in "$LAB_DIR"/node*/tandemd.log "$LAB_DIR"/node*/agentd.log; do
+	for f in "$LAB_DIR"/node*/tandemd.log "$LAB_DIR"/node*/agentd.log "$LAB_DIR"/node*/daemons.log; do
 		[ -f "$f" ] || continue
 		if grep -qE "ERROR: AddressSanitizer|runtime error:|Sanitizer:DEADLYSIGNAL" "$f"; then
 			bad+=" $f"
@@ -33,4 +34,44 @@ lab_sanitizer_check() {
 		fi
 	done
 	[ -z "$bad" ] && ok "no sanitizer report in the daemons' logs" || ko "sanitizer reports in:$bad"
+}
+# hold_sessions MS I...: one session on each head I to LUN HOLD_LUN
+# (default 0; scsitool tur-after MS: TEST UNIT READY, the session held MS
+# ms, TEST UNIT READY again), initiators host-f, host-g, ... in that
+# order; returns once every one is held. held_ua DESC: each of them ended with ASYMMETRIC ACCESS STATE
+# CHANGED (6/2A/06): a unit attention raised on it meanwhile
+HELD_INI=(f g h i j k l m n)
+hold_sessions() {
+	local ms=$1 i k=0 n held
+	shift
+	HELD=()
+	for i in "$@"; do
+		: >"$LAB_DIR/held$i.log"
+		client_bg "$LAB_DIR/held$i.log" "$SCSITOOL" -r -i "iqn.2026-11.org.example:host-${HELD_INI[k]}" \
+			"$(lab_url "$i" "${HOLD_LUN:-0}")" tur-after "$ms"
+		HELD+=("$i:$LAB_PID")
+		k=$((k + 1))
+	done
+	for ((n = 0; n < 100; n++)); do
+		held=1
+		for i in "$@"; do
+			grep -q '^held_ms' "$LAB_DIR/held$i.log" 2>/dev/null || held=0
+		done
+		[ $held = 1 ] && break
+		sleep 0.05
+	done
+}
+held_ua() {
+	local h n alive bad=
+	for ((n = 0; n < 200; n++)); do
+		alive=0
+		for h in "${HELD[@]}"; do lab_alive "${h#*:}" && alive=1; done
+		[ $alive = 0 ] && break
+		sleep 0.05
+	done
+	for h in "${HELD[@]}"; do
+		tail -1 "$LAB_DIR/held${h%%:*}.log" | grep -q 'sense=6/2a/06' ||
+			bad+=" head ${h%%:*} [$(tr '\n' ' ' <"$LAB_DIR/held${h%%:*}.log")]"
+	done
+	[ -z "$bad" ] && ok "$1" || ko "$1:$bad"
 }

@@ -15,6 +15,11 @@
 #      identical through both heads (group 2 active/optimized with PREF,
 #      group 1 back to active/non-optimized without it), a session held
 #      on each head gets 6/2A/06; and back through head 2;
+#  2c. tandemctl -set_tgrp_state through head 2 (one group's running
+#      state, as the Pacemaker agent ra/alua promotes and demotes):
+#      ordered once, RTPG identical through both heads with only that
+#      group changed, held sessions on both heads get 6/2A/06, head 1's
+#      port (now standby) refuses media access; and back through head 1;
 #   3. two initiators race PR OUT through different heads (loop-pr); both
 #      heads end with the identical READ FULL STATUS and generation, and
 #      the generation grew by exactly the REGISTERs that got GOOD;
@@ -34,7 +39,8 @@
 #      healed, the head converges to the same keys before serving;
 #   8. a head whose agent speaks protocol version 2 in a group of
 #      version-1 agents (--proto-max 1): the group runs at 1 and PR OUT
-#      through the newer head works.
+#      through the newer head works; tandemctl -set_tgrp_state (protocol
+#      4) is refused there and changes nothing.
 #  After scenarios 1, 4b, 6 and 7 the daemons of a head write their
 #  blackbox (SIGUSR1), and qb-blackbox must show that scenario's events
 #  (debug and info records, below the daemons' level): the PR OUT
@@ -96,6 +102,17 @@ bb_has() { # DESC REGEX: the last dump shows REGEX
 }
 command -v qb-blackbox >/dev/null || ko "qb-blackbox is not installed (libqb-tools, scripts/deps.sh test)"
 fullstatus() { sc "$1" -i "$A" read-full-status | grep -E '^(gen|fullstatus)' | sort; }
+# after_order: right after an ordered ALUA change, each agent's seq (t1,
+# t2) and RTPG through both heads (r1, r2), which must be identical; read
+# at once (each scsitool run ends a nexus, which is ordered too)
+after_order() {
+	t1=$(cluster_field 1 seq)
+	t2=$(cluster_field 2 seq)
+	r1=$(sc 1 -i "$A" rtpg | grep '^tpg')
+	r2=$(sc 2 -i "$B" rtpg | grep '^tpg')
+	[ -n "$r1" ] && [ "$r1" = "$r2" ] && ok "RTPG identical through both heads: $(tr '\n' ' ' <<<"$r1")" ||
+		ko "RTPG differs: head 1 [$r1] head 2 [$r2]"
+}
 
 
 start_heads() { # N
@@ -210,29 +227,14 @@ sc 1 -i "$A" rtpg | grep -q 'tpg id=2 state=0' && ok "head 1 sees group 2 active
 	ko "head 1's RTPG: $(sc 1 -i "$A" rtpg | tr '\n' ' ')"
 
 echo "== 2b. tandemctl -activate_tgrp: one ordered move, the same on both heads"
-: >"$LAB_DIR/ua1.log"
-: >"$LAB_DIR/ua2.log"
-client_bg "$LAB_DIR/ua1.log" "$SCSITOOL" -r -i iqn.2026-11.org.example:host-f "$(lab_url 1)" tur-after 2500
-pu1=$LAB_PID
-client_bg "$LAB_DIR/ua2.log" "$SCSITOOL" -r -i iqn.2026-11.org.example:host-g "$(lab_url 2)" tur-after 2500
-pu2=$LAB_PID
-for ((n = 0; n < 100; n++)); do
-	grep -q '^held_ms' "$LAB_DIR/ua1.log" 2>/dev/null && grep -q '^held_ms' "$LAB_DIR/ua2.log" 2>/dev/null && break
-	sleep 0.05
-done
+hold_sessions 2500 1 2
 s1=$(cluster_field 1 seq)
 s2=$(cluster_field 2 seq)
 n1=$(grep -c 'made the active group' "$(lab_ndir 1)/tandemd.log")
 n2=$(grep -c 'made the active group' "$(lab_ndir 2)/tandemd.log")
 out=$(node_exec 1 "$TANDEMCTL" -s "$LAB_CTL_SOCK" -activate_tgrp tg2 -dev_group dg 2>&1) &&
 	ok "tandemctl -activate_tgrp tg2 through head 1" || ko "-activate_tgrp through head 1: $out"
-# read at once: each scsitool run below ends a nexus, which is ordered too
-t1=$(cluster_field 1 seq)
-t2=$(cluster_field 2 seq)
-r1=$(sc 1 -i "$A" rtpg | grep '^tpg')
-r2=$(sc 2 -i "$B" rtpg | grep '^tpg')
-[ -n "$r1" ] && [ "$r1" = "$r2" ] && ok "RTPG identical through both heads: $(tr '\n' ' ' <<<"$r1")" ||
-	ko "RTPG differs: head 1 [$r1] head 2 [$r2]"
+after_order
 # group 2 was active/optimized already (scenario 2's STPG: its status
 # stays 1), it gains PREF; group 1 steps back (status 2, implicit)
 grep -q '^tpg id=2 state=0 pref=1 status=1 ' <<<"$r2" && grep -q '^tpg id=1 state=1 pref=0 status=2 ' <<<"$r2" &&
@@ -247,10 +249,7 @@ grep -q '^tpg id=2 state=0 pref=1 status=1 ' <<<"$r2" && grep -q '^tpg id=1 stat
 grep -qE 'ALUA: dg/tg2 \(group 2\) made the active group, by tandemctl \(pid [0-9]+, uid [0-9]+\) \(ordered by the cluster, through another head\)' "$(lab_ndir 2)/tandemd.log" &&
 	ok "head 2 logged the administrator's move, made through head 1" ||
 	ko "head 2's log: $(grep 'ALUA' "$(lab_ndir 2)/tandemd.log" | tail -3)"
-for ((n = 0; n < 100; n++)); do lab_alive "$pu1" || lab_alive "$pu2" || break; sleep 0.05; done
-tail -1 "$LAB_DIR/ua1.log" | grep -q 'sense=6/2a/06' && tail -1 "$LAB_DIR/ua2.log" | grep -q 'sense=6/2a/06' &&
-	ok "sessions held on both heads get ASYMMETRIC ACCESS STATE CHANGED (6/2A/06)" ||
-	ko "held sessions: head 1 [$(tr '\n' ' ' <"$LAB_DIR/ua1.log")] head 2 [$(tr '\n' ' ' <"$LAB_DIR/ua2.log")]"
+held_ua "sessions held on both heads get ASYMMETRIC ACCESS STATE CHANGED (6/2A/06)"
 l=$(node_exec 2 "$TANDEMCTL" -s "$LAB_CTL_SOCK" -list_dgrp 2>&1)
 grep -qE 'tg2 +active +1 +active' <<<"$l" && ok "head 2's -list_dgrp: tg2 active, preferred now" ||
 	ko "head 2's -list_dgrp: $l"
@@ -261,6 +260,33 @@ r2=$(sc 2 -i "$B" rtpg | grep '^tpg')
 [ "$r1" = "$r2" ] && grep -q '^tpg id=1 state=0 pref=1 ' <<<"$r1" &&
 	ok "back: group 1 active/optimized with PREF on both heads" || ko "back: [$r1] [$r2]"
 expect "group 2 active/optimized again (STPG), as the scenarios below expect" status=GOOD "$(sc 2 -i "$B" stpg 2 ao)"
+
+echo "== 2c. tandemctl -set_tgrp_state: one group's transition, ordered once"
+hold_sessions 2500 1 2
+s1=$(cluster_field 1 seq)
+s2=$(cluster_field 2 seq)
+out=$(node_exec 2 "$TANDEMCTL" -s "$LAB_CTL_SOCK" -set_tgrp_state tg1 -dev_group dg -attributes state=standby,preferred=0 2>&1) &&
+	ok "tandemctl -set_tgrp_state tg1 standby through head 2" || ko "-set_tgrp_state through head 2: $out"
+after_order
+# group 1 standby without PREF (implicit); group 2 untouched (the STPG
+# of 2b left it active/optimized, status 1)
+grep -q '^tpg id=1 state=2 pref=0 status=2 ' <<<"$r1" && grep -q '^tpg id=2 state=0 pref=0 status=1 ' <<<"$r1" &&
+	ok "group 1 standby without PREF, group 2 untouched" || ko "RTPG after -set_tgrp_state: $(tr '\n' ' ' <<<"$r1")"
+[ "$t1" = $((s1 + 1)) ] && [ "$t2" = $((s2 + 1)) ] &&
+	ok "ordered once: each agent applied exactly one more operation ($s1 -> $t1)" ||
+	ko "seq: head 1 $s1 -> $t1, head 2 $s2 -> $t2"
+grep -qE 'ALUA: dg/tg1 \(group 1\) set to standby without the preferred bit, by tandemctl \(pid [0-9]+, uid [0-9]+\) \(ordered by the cluster, through another head\)' "$(lab_ndir 1)/tandemd.log" &&
+	ok "head 1 logged the transition, asked through head 2" ||
+	ko "head 1's log: $(grep 'ALUA' "$(lab_ndir 1)/tandemd.log" | tail -3)"
+held_ua "sessions held on both heads get ASYMMETRIC ACCESS STATE CHANGED (6/2A/06)"
+r=$(sc 1 -i "$A" read 8)
+grep -q 'sense=2/04/0b' <<<"$r" && ok "head 1 (standby now) refuses media access: NOT READY 04/0B" ||
+	ko "read through head 1: $(tr '\n' ' ' <<<"$r")"
+out=$(node_exec 1 "$TANDEMCTL" -s "$LAB_CTL_SOCK" -set_tgrp_state tg1 -dev_group dg -attributes state=active,preferred=1 2>&1) &&
+	ok "tandemctl -set_tgrp_state tg1 active through head 1 (back)" || ko "-set_tgrp_state back: $out"
+r2=$(sc 2 -i "$B" rtpg | grep '^tpg')
+grep -q '^tpg id=1 state=0 pref=1 status=2 ' <<<"$r2" && ok "back: head 2 reports group 1 active/optimized with PREF" ||
+	ko "back: $(tr '\n' ' ' <<<"$r2")"
 
 echo "== 3. two initiators race PR OUT through different heads"
 g0=$(sc 1 -i "$A" read-keys | sed -n 's/^gen=//p')
@@ -434,6 +460,12 @@ for i in 1 2 3; do
 	[ "$v" = 1 ] && ok "head $i: the group runs at protocol 1" || ko "head $i: protocol '$v'"
 done
 expect "B registers through head 3 (the newer agent)" status=GOOD "$(sc 3 -i "$B" register 0 0xb3)"
+out=$(node_exec 3 "$TANDEMCTL" -s "$LAB_CTL_SOCK" -set_tgrp_state tg3 -dev_group dg -attributes state=standby 2>&1)
+rc=$?
+[ $rc -eq 1 ] && grep -q 'protocol older than 4' <<<"$out" &&
+	ok "-set_tgrp_state refused in a group at protocol 1: $out" || ko "-set_tgrp_state at protocol 1: exit $rc: $out"
+sc 1 -i "$A" rtpg | grep -q '^tpg id=3 state=0 ' && ok "... and group 3 is still active/optimized on head 1" ||
+	ko "group 3 after the refused change: $(sc 1 -i "$A" rtpg | tr '\n' ' ')"
 [ "$(keys 1)" = "$(keys 3)" ] && [ "$(keys 2)" = "$(keys 3)" ] &&
 	ok "all three heads report the same keys" ||
 	ko "keys: [$(keys 1)] [$(keys 2)] [$(keys 3)]"

@@ -24,6 +24,12 @@
 #      ports, the transitions logged with the administrator; and back;
 #  (h) a standby port serves what an initiator reads at discovery: READ
 #      CAPACITY(10)/(16) (the real size) and MODE SENSE (issue 11).
+#  (i) -set_tgrp_state (one group's running state and preferred bit, the
+#      Pacemaker agent's promote/demote) with a session on each port: the
+#      UA on both, RTPG the same through both ports, the other group
+#      untouched; a group made unavailable refuses reads (04/0C); a no-op
+#      is logged as one; bad attributes and an unknown group are refused;
+#      the transitions logged with the administrator.
 # Ports: 4100.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -62,6 +68,30 @@ wait_ready() {
 		[ -e "$T/ready-a" ] && [ -e "$T/ready-b" ] && return
 		sleep 0.1
 	done
+}
+# pair_start: a session on each port in the background (alua_check:
+# tur tur, then read read rtpg once "$T/go" exists), logged in on return
+pair_start() {
+	rm -f "$T"/ready-* "$T/go"
+	bg_client "$T/a.out" $TA tur tur "signal:$T/ready-a" "wait:$T/go" read read rtpg
+	PA=$BG
+	bg_client "$T/b.out" $TB tur tur "signal:$T/ready-b" "wait:$T/go" read read rtpg
+	PB=$BG
+	wait_ready
+}
+# pair_finish: both sessions go on and end; their outputs in A and B
+pair_finish() {
+	local ra rb
+	touch "$T/go"
+	wait "$PA"
+	ra=$?
+	forget_pid "$PA"
+	wait "$PB"
+	rb=$?
+	forget_pid "$PB"
+	A=$(cat "$T/a.out")
+	B=$(cat "$T/b.out")
+	[ $ra -eq 0 ] && [ $rb -eq 0 ] && pass "both clients ran" || fail "clients: $ra $rb: $A $B"
 }
 
 cat >"$T/tandem.conf" <<EOF
@@ -219,24 +249,10 @@ has "log: its transition" "ALUA: dg/tg2 \(group 2\): standby -> nonoptimized, by
 has "log: the configuration's transition of (c)" "ALUA: dg/tg2 \(group 2\): active -> standby, by the configuration" "$LOG"
 
 # (g) -activate_tgrp with a session open on each port
-rm -f "$T"/ready-* "$T/go"
-bg_client "$T/a.out" $TA tur tur "signal:$T/ready-a" "wait:$T/go" read read rtpg
-PA=$BG
-bg_client "$T/b.out" $TB tur tur "signal:$T/ready-b" "wait:$T/go" read read rtpg
-PB=$BG
-wait_ready
+pair_start
 OUT=$(ctl -activate_tgrp tg2 -dev_group dg 2>&1) && pass "-activate_tgrp tg2" ||
 	fail "-activate_tgrp tg2: $OUT"
-touch "$T/go"
-wait "$PA"
-ra=$?
-forget_pid "$PA"
-wait "$PB"
-rb=$?
-forget_pid "$PB"
-A=$(cat "$T/a.out")
-B=$(cat "$T/b.out")
-[ $ra -eq 0 ] && [ $rb -eq 0 ] && pass "both clients ran" || fail "clients: $ra $rb: $A $B"
+pair_finish
 has "port 1: UA after the move" "^read: SENSE 6/2a/06" "$A"
 has "port 2: UA after the move" "^read: SENSE 6/2a/06" "$B"
 has "port 1 (now standby): reads refused" "^read: SENSE 2/04/0b" "$A"
@@ -259,6 +275,53 @@ OUT=$(ctl -activate_tgrp tg1 -dev_group dg 2>&1) && pass "-activate_tgrp tg1 (ba
 OUT=$("${HELPER_ENV[@]}" "$CHECK" 127.0.0.1:$port $TA $INI tur tur rtpg 2>&1)
 has "back: group 1 active/optimized, preferred" "^group 1 state 0 pref 1 status 2 ports 1$" "$OUT"
 has "back: group 2 standby (its configured state)" "^group 2 state 2 pref 0 status 2 ports 2,9$" "$OUT"
+
+# (i) -set_tgrp_state with a session open on each port (libiscsi's
+# login sends TEST UNIT READY: port 2's group active first)
+OUT=$(ctl -set_tgrp_state tg2 -dev_group dg -attributes state=active 2>&1) &&
+	pass "-set_tgrp_state tg2 active (bit kept)" || fail "-set_tgrp_state tg2 active: $OUT"
+pair_start
+OUT=$(ctl -set_tgrp_state tg2 -dev_group dg -attributes state=nonoptimized,preferred=1 2>&1) &&
+	pass "-set_tgrp_state tg2 nonoptimized with the preferred bit" || fail "-set_tgrp_state tg2: $OUT"
+pair_finish
+has "port 1: UA after -set_tgrp_state" "^read: SENSE 6/2a/06" "$A"
+has "port 2: UA after -set_tgrp_state" "^read: SENSE 6/2a/06" "$B"
+has "port 2 (now active/non-optimized): reads work" "^read: GOOD" "$B"
+for X in "$A" "$B"; do
+	has "RTPG: group 1 untouched (active/optimized, PREF)" "^group 1 state 0 pref 1 status 2 ports 1$" "$X"
+	has "RTPG: group 2 active/non-optimized with PREF, implicit" "^group 2 state 1 pref 1 status 2 ports 2,9$" "$X"
+done
+OUT=$(ctl -set_tgrp_state tg1 -dev_group dg -attributes state=unavailable,preferred=0 2>&1) &&
+	pass "-set_tgrp_state tg1 unavailable without the bit" || fail "-set_tgrp_state tg1: $OUT"
+OUT=$("${HELPER_ENV[@]}" "$CHECK" 127.0.0.1:$port $TA $INI tur tur read rtpg 2>&1)
+has "port 1 (unavailable): NOT READY 04/0C (at libiscsi's login TUR)" "SENSE KEY:NOT READY\(2\) ASCQ:\(null\)\(0x040c\)" "$OUT"
+OUT=$("${HELPER_ENV[@]}" "$CHECK" 127.0.0.1:$port $TB $INI tur tur read rtpg 2>&1)
+has "port 2 still serves reads" "^read: GOOD" "$OUT"
+has "RTPG: group 1 unavailable, no PREF" "^group 1 state 3 pref 0 status 2 ports 1$" "$OUT"
+has "RTPG: group 2 kept" "^group 2 state 1 pref 1 status 2 ports 2,9$" "$OUT"
+OUT=$(ctl -list_tgrp_attr tg1 -dev_group dg 2>&1)
+has "-list_tgrp_attr: current_state unavailable" "current_state +unavailable" "$OUT"
+has "-list_tgrp_attr: configured state unchanged (a transition, not an edit)" "^state +active" "$OUT"
+n0=$(grep -c 'dg/tg1 (group 1) set to' "$T/tandemd.log")
+OUT=$(ctl -set_tgrp_state tg1 -dev_group dg -attributes state=unavailable 2>&1) &&
+	pass "the same state again (bit kept)" || fail "again: $OUT"
+has "log: the no-op" "dg/tg1 \(group 1\) set to unavailable, by tandemctl \(pid [0-9]+, uid [0-9]+\): it already was" "$(cat "$T/tandemd.log")"
+[ "$(grep -c 'dg/tg1 (group 1) set to' "$T/tandemd.log")" = $((n0 + 1)) ] && pass "logged once" || fail "log lines"
+for bad in "state=bogus" "preferred=1" "state=active,preferred=2" "state=active,color=red"; do
+	OUT=$(ctl -set_tgrp_state tg1 -dev_group dg -attributes "$bad" 2>&1)
+	rc=$?
+	[ $rc -eq 2 ] && pass "-attributes $bad refused (exit 2): $OUT" || fail "-attributes $bad: exit $rc: $OUT"
+done
+OUT=$(ctl -set_tgrp_state tg7 -dev_group dg -attributes state=active 2>&1)
+rc=$?
+[ $rc -eq 1 ] && grep -q "no target group 'tg7'" <<<"$OUT" && pass "unknown group refused: $OUT" ||
+	fail "-set_tgrp_state tg7: exit $rc: $OUT"
+OUT=$(ctl -list_dgrp 2>&1)
+has "nothing changed: tg1 unavailable" "tg1 +unavailable +0 +active,preferred" "$OUT"
+has "log: the transition with the administrator" "ALUA: dg/tg1 \(group 1\): active preferred -> unavailable, by tandemctl \(pid [0-9]+, uid [0-9]+\)" "$(cat "$T/tandemd.log")"
+OUT=$(ctl -set_tgrp_state tg1 -dev_group dg -attributes state=active,preferred=1 2>&1) &&
+	ctl -set_tgrp_state tg2 -dev_group dg -attributes state=standby,preferred=0 &&
+	pass "back: tg1 active with the bit, tg2 standby" || fail "back: $OUT"
 
 finish_daemon "$T/tandemd.log"
 end_test "$T/tandemd.log"

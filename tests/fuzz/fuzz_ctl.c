@@ -42,7 +42,8 @@ static void check_req(const struct tdm_ctl_req *a)
 	if (tdm_ctl_req_parse(line, (size_t)n - 1, &b, err, sizeof(err)))
 		fail("formatted request does not parse", err);
 	if (a->verb != b.verb || a->num != b.num ||
-	    a->payload_len != b.payload_len || strcmp(a->name, b.name) != 0)
+	    a->payload_len != b.payload_len || strcmp(a->name, b.name) != 0 ||
+	    strcmp(a->name2, b.name2) != 0 || a->preferred != b.preferred)
 		fail("request round trip", line);
 }
 

@@ -29,6 +29,8 @@
 #define ORD_SPC2_RELEASE 2
 #define ORD_NEXUS_GONE 3
 #define ORD_LU_RESET 4
+#define ORD_ALUA_ACTIVATE 7
+#define ORD_ALUA_SET_TGRP 8
 
 static const char *agent_dir, *link_dir;
 
@@ -509,6 +511,29 @@ static void link_seeds(const struct pr_out *reg, const struct pr_out *res)
 		else
 			tdm_wbuf_put_bytes(&w, "edit", 4);
 		frame(&to_tandemd, ordered_names[i], &w);
+	}
+	/* the ALUA transitions (scsi/cluster.c): kind 7, -activate_tgrp
+	 * (str dg, str tg, str who); kind 8, -set_tgrp_state (str dg, str
+	 * tg, u8 state, u8 preferred 0|1|2 = kept, str who) */
+	for (uint8_t kind = ORD_ALUA_ACTIVATE; kind <= ORD_ALUA_SET_TGRP;
+	     kind++) {
+		tdm_agent_begin(&w, TDM_AGENT_ORDERED);
+		tdm_wbuf_put_u32(&w, 2);
+		tdm_wbuf_put_u64(&w, 20 + kind);
+		tdm_wbuf_put_u8(&w, kind);
+		tdm_wbuf_reset(&body);
+		tdm_wbuf_put_str(&body, "dg");
+		tdm_wbuf_put_str(&body, "tg1");
+		if (kind == ORD_ALUA_SET_TGRP) {
+			tdm_wbuf_put_u8(&body, 2); /* standby */
+			tdm_wbuf_put_u8(&body, 0);
+		}
+		tdm_wbuf_put_str(&body, "tandemctl (pid 1, uid 0)");
+		tdm_wbuf_put_bytes(&w, body.p, body.len);
+		frame(&to_tandemd,
+		      kind == ORD_ALUA_SET_TGRP ? "ordered_alua_set_tgrp"
+						: "ordered_alua_activate",
+		      &w);
 	}
 	tdm_agent_begin(&w, TDM_AGENT_STABLE);
 	tdm_wbuf_put_u64(&w, 1);

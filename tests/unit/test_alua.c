@@ -838,11 +838,128 @@ static void test_activate(void **state)
 	assert_int_equal(R.data[16], TDM_ALUA_STANDBY);
 }
 
+/* tdm_alua_set_tgrp(): one group's state and preferred bit, the others
+ * untouched */
+static void test_model_set_tgrp(void **state)
+{
+	struct tdm_alua_model m;
+	struct tdm_alua_change *chg;
+	struct tdm_conf c;
+	size_t n;
+
+	(void)state;
+	parse_ok(good_conf, &c);
+	assert_int_equal(tdm_alua_build(&m, &c, NULL), 0);
+	/* tg2 (standby) to active/optimized with the bit: tg1 keeps its
+	 * state and its own bit (a promotion does not demote the others) */
+	assert_int_equal(tdm_alua_set_tgrp(&m, 1, 2, TDM_ALUA_AO, 1, &chg, &n),
+			 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(chg[0].tpg, 1);
+	assert_int_equal(chg[0].old_state, TDM_ALUA_STANDBY);
+	assert_int_equal(chg[0].new_state, TDM_ALUA_AO);
+	assert_true(!chg[0].old_pref && chg[0].new_pref);
+	free(chg);
+	assert_int_equal(m.dgs[1].tpgs[1].state, TDM_ALUA_AO);
+	assert_int_equal(m.dgs[1].tpgs[1].status, TDM_ALUA_ST_IMPLICIT);
+	assert_true(m.dgs[1].tpgs[1].preferred);
+	assert_int_equal(m.dgs[1].tpgs[0].state, TDM_ALUA_AO);
+	assert_true(m.dgs[1].tpgs[0].preferred);
+	/* the same again: nothing changes */
+	assert_int_equal(tdm_alua_set_tgrp(&m, 1, 2, TDM_ALUA_AO, 1, &chg, &n),
+			 0);
+	assert_int_equal(n, 0);
+	free(chg);
+	/* tg1 to unavailable, its bit kept (-1), then dropped alone */
+	assert_int_equal(
+		tdm_alua_set_tgrp(&m, 1, 1, TDM_ALUA_UNAVAILABLE, -1, &chg, &n),
+		0);
+	assert_int_equal(n, 1);
+	assert_true(chg[0].old_pref && chg[0].new_pref);
+	free(chg);
+	assert_int_equal(m.dgs[1].tpgs[0].state, TDM_ALUA_UNAVAILABLE);
+	assert_int_equal(
+		tdm_alua_set_tgrp(&m, 1, 1, TDM_ALUA_UNAVAILABLE, 0, &chg, &n),
+		0);
+	assert_int_equal(n, 1);
+	assert_int_equal(chg[0].old_state, chg[0].new_state);
+	assert_false(chg[0].new_pref);
+	free(chg);
+	/* the bit alone does not make the change "implicit" twice: the
+	 * status comes from the state's last change */
+	assert_int_equal(m.dgs[1].tpgs[0].status, TDM_ALUA_ST_IMPLICIT);
+	/* errors change nothing */
+	assert_int_equal(tdm_alua_set_tgrp(&m, 1, 9, TDM_ALUA_AO, 1, &chg, &n),
+			 -ENOENT);
+	assert_int_equal(n, 0);
+	assert_int_equal(tdm_alua_set_tgrp(&m, 1, 1, 0x7, 1, &chg, &n),
+			 -EINVAL);
+	assert_int_equal(tdm_alua_set_tgrp(&m, 0, 1, TDM_ALUA_AO, 1, &chg, &n),
+			 -ENOTSUP);
+	assert_int_equal(tdm_alua_set_tgrp(&m, 5, 1, TDM_ALUA_AO, 1, &chg, &n),
+			 -ENOTSUP);
+	assert_int_equal(m.dgs[1].tpgs[0].state, TDM_ALUA_UNAVAILABLE);
+	assert_int_equal(m.dgs[1].tpgs[1].state, TDM_ALUA_AO);
+	tdm_alua_free(&m);
+	tdm_conf_free(&c);
+}
+
+/* tandemctl -set_tgrp_state on one head: RTPG through both ports, UAs on
+ * every nexus, access per state, nothing for a no-op */
+static void test_set_tgrp(void **state)
+{
+	struct fix *f = *state;
+
+	/* group 1 (active/optimized, PREF) to standby without the bit */
+	assert_int_equal(tdm__alua_set_tgrp("dg", "tg1", TDM_ALUA_STANDBY, 0,
+					    "the unit test"),
+			 0);
+	expect_ua(f->nx1);
+	expect_ua(f->nx2);
+	for (int i = 0; i < 2; i++) {
+		rtpg(i ? f->nx2 : f->nx1, 0, false);
+		assert_int_equal(result(), 0);
+		assert_int_equal(R.data[4], TDM_ALUA_STANDBY);
+		assert_int_equal(R.data[4 + 5], TDM_ALUA_ST_IMPLICIT);
+		/* group 2 untouched: standby as configured, no status */
+		assert_int_equal(R.data[16], TDM_ALUA_STANDBY);
+		assert_int_equal(R.data[16 + 5], TDM_ALUA_ST_NONE);
+	}
+	RUN(f->nx1, 0, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+	assert_int_equal(result(), KCQ(2, 0x04, 0x0B));
+	/* the same again: no transition, no UA */
+	assert_int_equal(tdm__alua_set_tgrp("dg", "tg1", TDM_ALUA_STANDBY, 0,
+					    "the unit test"),
+			 0);
+	RUN(f->nx2, 0, 0x00, 0, 0, 0, 0, 0);
+	assert_int_equal(result(), KCQ(2, 0x04, 0x0B)); /* standby, no UA */
+	/* group 2 promoted with the bit: port 2 serves */
+	assert_int_equal(tdm__alua_set_tgrp("dg", "tg2", TDM_ALUA_AO, 1,
+					    "the unit test"),
+			 0);
+	expect_ua(f->nx1);
+	expect_ua(f->nx2);
+	rtpg(f->nx2, 0, false);
+	assert_int_equal(R.data[4], TDM_ALUA_STANDBY);
+	assert_int_equal(R.data[16], 0x80 | TDM_ALUA_AO);
+	RUN(f->nx2, 0, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+	assert_int_equal(result(), 0);
+	/* unknown groups, a bad state: nothing changes */
+	assert_int_equal(tdm__alua_set_tgrp("dg", "tg9", TDM_ALUA_AO, 1, "t"),
+			 -ENOENT);
+	assert_int_equal(tdm__alua_set_tgrp("nodg", "tg1", TDM_ALUA_AO, 1, "t"),
+			 -ENOENT);
+	assert_int_equal(tdm__alua_set_tgrp("dg", "tg1", 0x7, 1, "t"), -EINVAL);
+	RUN(f->nx1, 0, 0x00, 0, 0, 0, 0, 0);
+	assert_int_equal(result(), KCQ(2, 0x04, 0x0B)); /* no UA either */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_model),
 		cmocka_unit_test(test_model_activate),
+		cmocka_unit_test(test_model_set_tgrp),
 		cmocka_unit_test(test_state_names),
 		cmocka_unit_test(test_conf_roundtrip),
 		cmocka_unit_test(test_conf_errors),
@@ -856,6 +973,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stpg, fix_setup,
 						fix_teardown),
 		cmocka_unit_test_setup_teardown(test_activate, fix_setup,
+						fix_teardown),
+		cmocka_unit_test_setup_teardown(test_set_tgrp, fix_setup,
 						fix_teardown),
 	};
 	int rc;

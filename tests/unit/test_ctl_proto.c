@@ -71,6 +71,19 @@ static void test_req_valid(void **state)
 	assert_int_equal(r.verb, TDM_CTL_ACTIVATE_TGRP);
 	assert_string_equal(r.name, "dg");
 	assert_string_equal(r.name2, "tg 2");
+	/* SET-TGRP-STATE: the state's code, the preferred bit or none */
+	assert_int_equal(req("SET-TGRP-STATE dg tg%201 2", &r), 0);
+	assert_int_equal(r.verb, TDM_CTL_SET_TGRP_STATE);
+	assert_string_equal(r.name, "dg");
+	assert_string_equal(r.name2, "tg 1");
+	assert_int_equal(r.num, 2);
+	assert_int_equal(r.preferred, -1);
+	assert_int_equal(req("SET-TGRP-STATE dg tg1 0 1", &r), 0);
+	assert_int_equal(r.num, 0);
+	assert_int_equal(r.preferred, 1);
+	assert_int_equal(req("SET-TGRP-STATE dg tg1 15 0", &r), 0);
+	assert_int_equal(r.num, 15);
+	assert_int_equal(r.preferred, 0);
 }
 
 static void test_req_malformed(void **state)
@@ -118,6 +131,17 @@ static void test_req_malformed(void **state)
 		{"ACTIVATE-TGRP dg tg%00", -EINVAL, "bad group name"},
 		{"ACTIVATE-TGRP d%zz tg", -EINVAL, "bad group name"},
 		{"activate-tgrp dg tg", -EOPNOTSUPP, "unknown request"},
+		{"SET-TGRP-STATE dg tg", -EINVAL,
+		 "takes 3 to 4 arguments, got 2"},
+		{"SET-TGRP-STATE dg tg 1 1 x", -EINVAL,
+		 "takes 3 to 4 arguments, got 5"},
+		{"SET-TGRP-STATE dg tg%00 1", -EINVAL,
+		 "SET-TGRP-STATE: bad group name"},
+		{"SET-TGRP-STATE dg tg 16", -EINVAL, "bad state '16'"},
+		{"SET-TGRP-STATE dg tg standby", -EINVAL, "bad state"},
+		{"SET-TGRP-STATE dg tg 01", -EINVAL, "bad state"},
+		{"SET-TGRP-STATE dg tg 2 2", -EINVAL, "bad preferred bit '2'"},
+		{"SET-TGRP-STATE dg tg 2 -1", -EINVAL, "bad preferred bit"},
 		{"A B C D E F G H I J K L M N O P Q R S", -EINVAL,
 		 "more than 18 words"},
 	};
@@ -209,13 +233,26 @@ static void test_req_roundtrip(void **state)
 		struct tdm_ctl_req b;
 		int n;
 
-		if (v == TDM_CTL_ACTIVATE_TGRP) {
+		if (v == TDM_CTL_ACTIVATE_TGRP || v == TDM_CTL_SET_TGRP_STATE) {
 			/* two names are needed */
 			assert_int_equal(
 				tdm_ctl_req_format(&a, line, sizeof(line)),
 				-EINVAL);
 			snprintf(a.name, sizeof(a.name), "d g");
 			snprintf(a.name2, sizeof(a.name2), "t%%g");
+		}
+		if (v == TDM_CTL_SET_TGRP_STATE) {
+			/* a state is 4 bits, the preferred bit 0, 1, -1 */
+			a.num = 16;
+			assert_int_equal(
+				tdm_ctl_req_format(&a, line, sizeof(line)),
+				-EINVAL);
+			a.num = 14;
+			a.preferred = 2;
+			assert_int_equal(
+				tdm_ctl_req_format(&a, line, sizeof(line)),
+				-EINVAL);
+			a.preferred = 1;
 		}
 		n = tdm_ctl_req_format(&a, line, sizeof(line));
 		assert_true(n > 0);
@@ -224,8 +261,22 @@ static void test_req_roundtrip(void **state)
 				 0);
 		assert_int_equal(b.verb, v);
 		assert_string_equal(b.name2, a.name2);
-		if (v == TDM_CTL_ACTIVATE_TGRP)
+		if (v == TDM_CTL_ACTIVATE_TGRP || v == TDM_CTL_SET_TGRP_STATE)
 			assert_string_equal(b.name, "d g");
+		if (v == TDM_CTL_SET_TGRP_STATE) {
+			assert_int_equal(b.num, 14);
+			assert_int_equal(b.preferred, 1);
+			/* without the bit: kept */
+			a.preferred = -1;
+			n = tdm_ctl_req_format(&a, line, sizeof(line));
+			assert_true(n > 0);
+			assert_non_null(strstr(line, " 14\n"));
+			assert_int_equal(tdm_ctl_req_parse(line, (size_t)n - 1,
+							   &b, err,
+							   sizeof(err)),
+					 0);
+			assert_int_equal(b.preferred, -1);
+		}
 	}
 	assert_string_equal(tdm_ctl_verb_name(TDM__CTL_VERB_COUNT), "?");
 }
