@@ -6,12 +6,13 @@
 #
 # BUILD_DIR is a build configured with --enable-fuzzers CC=clang where
 # "make fuzzers" has run. The expected fuzzers are FUZZ_TARGETS of
-# tests/fuzz/local.mk. Each runs for SECONDS (default 30) on a copy of
-# its seed corpus, tests/fuzz/corpus/<name without fuzz_>/, with its whole
-# output in LOG_DIR/fuzz_<name>.log (of the code's own log lines, the
-# first 1000) and a crashing input, if any, in LOG_DIR/fuzz_<name>-crash-
-# <sha1>. One summary line per fuzzer; the sanitizer report of a failing
-# one.
+# tests/fuzz/local.mk (FUZZ_ONLY, a regex of fuzzer names such as
+# fuzz_logreplay, keeps those it matches). Each runs for SECONDS
+# (default 30) on a copy of its seed corpus, tests/fuzz/corpus/<name
+# without fuzz_>/, with its whole output in LOG_DIR/fuzz_<name>.log (of
+# the code's own log lines, the first 1000) and a crashing input, if any,
+# in LOG_DIR/fuzz_<name>-crash-<sha1>. One summary line per fuzzer; the
+# sanitizer report of a failing one.
 #
 # A fuzzer passes when its binary exists, it loaded every seed ("seed
 # corpus: files: N" and INITED), ran to the end ("Done N runs") with more
@@ -50,6 +51,13 @@ targets=$(awk '/^FUZZ_TARGETS[ \t]*=/ { on = 1; sub(/^FUZZ_TARGETS[ \t]*=/, "") 
 if [ -z "$targets" ]; then
 	echo "fuzz.sh: no FUZZ_TARGETS in $top/tests/fuzz/local.mk" >&2
 	exit 2
+fi
+if [ -n "${FUZZ_ONLY:-}" ]; then
+	targets=$(grep -E -x -- "$FUZZ_ONLY" <<<"$targets")
+	if [ -z "$targets" ]; then
+		echo "fuzz.sh: FUZZ_ONLY=$FUZZ_ONLY matches no fuzzer of tests/fuzz/local.mk" >&2
+		exit 2
+	fi
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tandem-fuzz.XXXXXX") || exit 2

@@ -10,7 +10,8 @@
 # and on any skip that tests/skips.allow does not list with its reason.
 #
 # Environment (for working on one part by hand; .ci/run clears them):
-# FUZZ_SECONDS (default 30 per fuzzer), TESTS_ONLY (a regex of step names
+# FUZZ_SECONDS (default 30 per fuzzer), FUZZ_ONLY (a regex of fuzzer
+# names: scripts/fuzz.sh), TESTS_ONLY (a regex of step names
 # to run), KEEP_BUILD=1 (reuse build directories).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +27,7 @@ failures=()
 # the knobs that make the run shorter or point it at other binaries: a
 # run with any of them set is never reported as a complete run
 shortened=()
-for v in TESTS_ONLY FUZZ_SECONDS FUZZ_MIN_RUNS CTL_QUICK RACE_N HOLD_SESSION ISCSI_NEG; do
+for v in TESTS_ONLY FUZZ_SECONDS FUZZ_MIN_RUNS FUZZ_ONLY CTL_QUICK RACE_N HOLD_SESSION ISCSI_NEG; do
 	[ -n "${!v:-}" ] && shortened+=("$v=${!v}")
 done
 logdir=$top/test-logs

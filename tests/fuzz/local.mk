@@ -1,10 +1,12 @@
 # libFuzzer targets (configure --enable-fuzzers CC=clang; make fuzzers).
 # Each reads one parser's input: the scst.conf reader, the iSCSI PDU
 # stream, CDBs through the command gate, the control protocol, the
-# cluster messages, the agent link, configuration edits.
+# cluster messages, the agent link, configuration edits, and the
+# dm-log-writes logs the VM lab's logreplay reads.
 EXTRA_DIST += tests/fuzz/corpus
 FUZZ_TARGETS = tests/fuzz/fuzz_conf tests/fuzz/fuzz_pdu tests/fuzz/fuzz_cdb tests/fuzz/fuzz_ctl \
-	tests/fuzz/fuzz_agent tests/fuzz/fuzz_link tests/fuzz/fuzz_edit
+	tests/fuzz/fuzz_agent tests/fuzz/fuzz_link tests/fuzz/fuzz_edit \
+	tests/fuzz/fuzz_logreplay
 if ENABLE_FUZZERS
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 FUZZLINK_FLAGS = -fsanitize=fuzzer,address,undefined
@@ -39,6 +41,11 @@ tests_fuzz_fuzz_link_LDADD = $(TANDEM_LIBS)
 tests_fuzz_fuzz_edit_SOURCES = tests/fuzz/fuzz_edit.c
 tests_fuzz_fuzz_edit_LDFLAGS = $(FUZZLINK_FLAGS)
 tests_fuzz_fuzz_edit_LDADD = $(TANDEM_LIBS)
+# logreplay's log reader (tests/vm/lwlog.c: standalone, none of our
+# libraries)
+tests_fuzz_fuzz_logreplay_SOURCES = tests/fuzz/fuzz_logreplay.c \
+	tests/vm/lwlog.c tests/vm/lwlog.h
+tests_fuzz_fuzz_logreplay_LDFLAGS = $(FUZZLINK_FLAGS)
 fuzzers: $(FUZZ_TARGETS)
 else
 fuzzers:
@@ -48,8 +55,9 @@ endif
 
 # The seeds of fuzz_agent and fuzz_link, made with the daemons' encoders
 # (in any build): "make fuzz-seeds" rewrites tests/fuzz/corpus/agent/ and
-# tests/fuzz/corpus/link/ in the source tree. scripts/fuzz.sh runs the
-# fuzzers and checks that each ran on its seeds.
+# tests/fuzz/corpus/link/ in the source tree, and tests/fuzz/corpus/
+# logreplay/ (small dm-log-writes logs, tests/fuzz/mkseeds_logreplay.sh).
+# scripts/fuzz.sh runs the fuzzers and checks that each ran on its seeds.
 EXTRA_PROGRAMS = tests/fuzz/mkseeds_agent_link
 tests_fuzz_mkseeds_agent_link_SOURCES = tests/fuzz/mkseeds_agent_link.c \
 	agentd/cluster_msg.c agentd/sync.c
@@ -60,4 +68,7 @@ fuzz-seeds: tests/fuzz/mkseeds_agent_link
 	$(MKDIR_P) $(srcdir)/tests/fuzz/corpus/agent $(srcdir)/tests/fuzz/corpus/link
 	tests/fuzz/mkseeds_agent_link $(srcdir)/tests/fuzz/corpus/agent \
 		$(srcdir)/tests/fuzz/corpus/link
+	rm -rf $(srcdir)/tests/fuzz/corpus/logreplay
+	$(srcdir)/tests/fuzz/mkseeds_logreplay.sh \
+		$(srcdir)/tests/fuzz/corpus/logreplay
 .PHONY: fuzz-seeds

@@ -110,7 +110,7 @@ host_tools() {
 	if [ -z "${LOGREPLAY:-}" ] || [ ! -x "$LOGREPLAY" ]; then
 		LOGREPLAY=$LAB_DIR/logreplay
 		cc -O2 -Wall -Wextra -Werror -o "$LOGREPLAY" \
-			"$VM_SRC/logreplay.c" || return 1
+			"$VM_SRC/logreplay.c" "$VM_SRC/lwlog.c" || return 1
 	fi
 }
 

@@ -12,5 +12,5 @@ tests_vm_vmwriter_LDADD = $(AX_PTHREAD_LIBS)
 tests_vm_crashwriter_SOURCES = tests/vm/crashwriter.c tests/vm/stamp.h
 tests_vm_crashwriter_CFLAGS = $(AX_CFLAGS)
 tests_vm_crashwriter_LDFLAGS = -static
-tests_vm_logreplay_SOURCES = tests/vm/logreplay.c
+tests_vm_logreplay_SOURCES = tests/vm/logreplay.c tests/vm/lwlog.c tests/vm/lwlog.h
 EXTRA_DIST += tests/vm
