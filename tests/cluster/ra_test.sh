@@ -187,6 +187,8 @@ ocf_tester() {
 start_lab() { # N
 	local i
 	lab_up "$1" || return 1
+	# lab_up's EXIT trap is lab_down alone: ours removes $AG too
+	trap cleanup EXIT
 	lab_start_corosync_all
 	for ((i = 1; i <= $1; i++)); do
 		wait_quorate "$i" 20 || ko "head $i: corosync not quorate"
