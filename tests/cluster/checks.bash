@@ -23,10 +23,12 @@ lab_need_daemons() {
 	: "${TANDEMCTL:=$LAB_SRC/ctl/tandemctl}"
 }
 # lab_sanitizer_check: no ASan/UBSan report in any daemon's log of the lab
-# (daemons.log: both daemons as the OCF agent ra/target starts them)
+# (daemons.log, log/daemons.log: both daemons as the OCF agent ra/target
+# starts them, by hand or under Pacemaker)
 lab_sanitizer_check() {
 	local f bad=
-	for f in "$LAB_DIR"/node*/tandemd.log "$LAB_DIR"/node*/agentd.log "$LAB_DIR"/node*/daemons.log; do
+	for f in "$LAB_DIR"/node*/tandemd.log "$LAB_DIR"/node*/agentd.log "$LAB_DIR"/node*/daemons.log \
+		"$LAB_DIR"/node*/log/daemons.log; do
 		[ -f "$f" ] || continue
 		if grep -qE "ERROR: AddressSanitizer|runtime error:|Sanitizer:DEADLYSIGNAL" "$f"; then
 			bad+=" $f"
