@@ -26,12 +26,7 @@ cd "$(dirname "$0")/../.." || exit 1
 
 . tests/cluster/checks.bash
 lab_need_daemons
-: "${RA_DIR:=$LAB_SRC/ra}"
-for a in target alua; do
-	[ -x "$RA_DIR/$a" ] || { echo "SKIP: $RA_DIR/$a not built (make)"; exit 77; }
-done
-"$LAB_SRC/scripts/apt-install.sh" pacemaker pacemaker-cli-utils resource-agents ||
-	{ echo "FAIL: cannot install pacemaker pacemaker-cli-utils resource-agents"; exit 1; }
+lab_need_agents pacemaker pacemaker-cli-utils resource-agents
 A=iqn.2026-11.org.example:host-a
 now_ms() { date +%s%3N; }
 
