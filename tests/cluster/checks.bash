@@ -22,11 +22,23 @@ lab_need_daemons() {
 	[ -x "$SCSITOOL" ] || { echo "SKIP: $SCSITOOL not built (needs libiscsi-dev)"; exit 77; }
 	: "${TANDEMCTL:=$LAB_SRC/ctl/tandemctl}"
 }
+# lab_need_agents PKG...: the OCF agents of ra/ built (RA_DIR, default
+# the tree's ra/; skip otherwise) and the Debian packages PKG installed
+lab_need_agents() {
+	local a
+	: "${RA_DIR:=$LAB_SRC/ra}"
+	for a in target alua; do
+		[ -x "$RA_DIR/$a" ] || { echo "SKIP: $RA_DIR/$a not built (make)"; exit 77; }
+	done
+	"$LAB_SRC/scripts/apt-install.sh" "$@" || { echo "FAIL: cannot install $*"; exit 1; }
+}
 # lab_sanitizer_check: no ASan/UBSan report in any daemon's log of the lab
-# (daemons.log: both daemons as the OCF agent ra/target starts them)
+# (daemons.log, log/daemons.log: both daemons as the OCF agent ra/target
+# starts them, by hand or under Pacemaker)
 lab_sanitizer_check() {
 	local f bad=
-	for f in "$LAB_DIR"/node*/tandemd.log "$LAB_DIR"/node*/agentd.log "$LAB_DIR"/node*/daemons.log; do
+	for f in "$LAB_DIR"/node*/tandemd.log "$LAB_DIR"/node*/agentd.log "$LAB_DIR"/node*/daemons.log \
+		"$LAB_DIR"/node*/log/daemons.log; do
 		[ -f "$f" ] || continue
 		if grep -qE "ERROR: AddressSanitizer|runtime error:|Sanitizer:DEADLYSIGNAL" "$f"; then
 			bad+=" $f"

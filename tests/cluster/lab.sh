@@ -439,6 +439,37 @@ wait_quorate() { lab_wait "${2:-15}" is_quorate "$1"; }
 wait_unquorate() { lab_wait "${2:-15}" lab_not_quorate "$1"; }
 wait_members() { lab_wait "${3:-15}" lab_members_is "$1" "$2"; }
 
+# ---- Pacemaker (LABS.md: a pre-seeded cib.xml, pacemakerd in the
+# foreground of the node's namespaces) ----
+
+# pacemaker_prepare I CIB OCFDIR: node I's private /var/lib/pacemaker
+# (LAB_DIR/nodeI/pcmk, its subdirectories hacluster:haclient 750, CIB as
+# cib/cib.xml, mode 600) and /var/log/pacemaker, and OCFDIR (a directory
+# of OCF provider directories) over /usr/lib/ocf/resource.d, all in the
+# node's own mount namespace
+pacemaker_prepare() {
+	local i=$1 cib=$2 ocf=$3 d
+	d=$(lab_ndir "$i")
+	mkdir -p "$d/pcmk/cib" "$d/pcmk/pengine" "$d/pcmk/blackbox" \
+		"$d/pcmk/cores" "$d/log/pacemaker"
+	install -m 600 "$cib" "$d/pcmk/cib/cib.xml"
+	chown -R hacluster:haclient "$d/pcmk" "$d/log/pacemaker"
+	chmod 750 "$d/pcmk/cib" "$d/pcmk/pengine" "$d/pcmk/blackbox" "$d/pcmk/cores"
+	node_exec "$i" sh -ec "
+		mount --bind '$d/pcmk' /var/lib/pacemaker
+		mount --bind '$ocf' /usr/lib/ocf/resource.d"
+}
+
+# pacemaker_start I: pacemakerd in node I (its output in
+# LAB_DIR/nodeI/pacemaker.out, its log in LAB_DIR/nodeI/log/pacemaker/)
+pacemaker_start() {
+	local i=$1 d
+	d=$(lab_ndir "$i")
+	node_bg "$i" "$d/pacemaker.out" pacemakerd
+	echo "$LAB_PID" >"$d/pacemaker.pid"
+	lab_log "node $i: pacemakerd pid $LAB_PID"
+}
+
 # ---- the project's daemons ----
 
 # lab_shared_disk [MB]: the LU's backing file, shared by every node

@@ -41,12 +41,7 @@ cd "$(dirname "$0")/../.." || exit 1
 
 . tests/cluster/checks.bash
 lab_need_daemons
-: "${RA_DIR:=$LAB_SRC/ra}"
-for a in target alua; do
-	[ -x "$RA_DIR/$a" ] || { echo "SKIP: $RA_DIR/$a not built (make)"; exit 77; }
-done
-"$LAB_SRC/scripts/apt-install.sh" resource-agents pacemaker-cli-utils libxml2-utils libiscsi-bin ||
-	{ echo "FAIL: cannot install resource-agents pacemaker-cli-utils libxml2-utils libiscsi-bin"; exit 1; }
+lab_need_agents resource-agents pacemaker-cli-utils libxml2-utils libiscsi-bin
 OCF_ROOT=/usr/lib/ocf
 A=iqn.2026-11.org.example:host-a
 
@@ -187,6 +182,8 @@ ocf_tester() {
 start_lab() { # N
 	local i
 	lab_up "$1" || return 1
+	# lab_up's EXIT trap is lab_down alone: ours removes $AG too
+	trap cleanup EXIT
 	lab_start_corosync_all
 	for ((i = 1; i <= $1; i++)); do
 		wait_quorate "$i" 20 || ko "head $i: corosync not quorate"
