@@ -228,6 +228,9 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# the same agents under a real Pacemaker (2 heads, no fencing yet):
 	# promotion, a graceful move, the promoted head killed
 	step cluster-pacemaker env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/pacemaker.sh
+	# docs/pacemaker.md's pcs and crm configurations, applied as written
+	# to CIB files (no cluster) and compared
+	step doc-configs tests/cluster/doc_configs.sh
 	# a real Linux initiator (open-iscsi, dm-multipath, scsi_dh_alua in a
 	# qemu guest built from Debian packages) against two heads of the
 	# lab: identity, head A killed, restarted, cut off (tests/vm/README.md)
