@@ -213,6 +213,10 @@ static void cpg_deliver(cpg_handle_t h, const struct cpg_name *g, uint32_t from,
 	case TDM_CMSG_ACK:
 		r = tdm_sync_ack(&ag.sy, from, &m.ack);
 		break;
+	case TDM_CMSG_FENCED:
+		/* not a sync event: no actions of its own */
+		tdm__ag_fencing_fenced(from, &m.fenced);
+		return;
 	case TDM_CMSG_SNAP_CHUNK:
 		if (m.source != from) {
 			r = -EPROTO;
@@ -261,6 +265,8 @@ static void cpg_confchg(cpg_handle_t h, const struct cpg_name *g,
 	char in[128], out[128], new[128];
 	size_t i, n = 0;
 	bool had = ag.sy.joined;
+	uint16_t v0 = ag.sy.version;
+	int r;
 
 	if (!ag.cpg_joined)
 		return;
@@ -270,8 +276,9 @@ static void cpg_confchg(cpg_handle_t h, const struct cpg_name *g,
 		 node_list(in, sizeof(in), members, nmembers, false),
 		 node_list(out, sizeof(out), left, nleft, true),
 		 node_list(new, sizeof(new), joined, njoined, true));
-	tdm__ag_after_event(tdm_sync_confchg(&ag.sy, ids, n),
-			    "configuration change");
+	r = tdm_sync_confchg(&ag.sy, ids, n);
+	tdm__ag_fencing_confchg(members, nmembers, left, nleft, had, v0);
+	tdm__ag_after_event(r, "configuration change");
 	if (had && !ag.sy.joined)
 		tdm__ag_pending_reject_all();
 }
@@ -358,8 +365,11 @@ void tdm__ag_corosync_up(void)
 			tdm__ag_corosync_down("votequorum_fd_get failed");
 			return;
 		}
-		if (votequorum_getinfo(ag.vq, ag.nodeid, &info) == CS_OK)
+		if (votequorum_getinfo(ag.vq, ag.nodeid, &info) == CS_OK) {
 			ag.quorate = !!(info.flags & VOTEQUORUM_INFO_QUORATE);
+			tdm__ag_fencing_check_votes(info.flags,
+						    info.node_expected_votes);
+		}
 		e = votequorum_trackstart(ag.vq, 0, CS_TRACK_CHANGES);
 		if (e != CS_OK) {
 			tdm__ag_corosync_down("votequorum_trackstart failed");
