@@ -220,6 +220,10 @@ if [ -x build-asan/targetd/tandemd ]; then
 	step cluster-lab tests/cluster/lab_selftest.sh
 	step cluster-scenarios env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/scenarios.sh
 	step cluster-config-edits env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/config_edits.sh
+	# the fencing-safe takeover: the hold until a departed head is
+	# fenced (--fencing self on 3 heads, pacemaker on 2 with
+	# stonith_admin --confirm), the two-head refusal, a frozen agent
+	step cluster-fencing env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/fencing.sh
 	# the OCF agents (ra/): ocf-tester on ocf:tandem:target and
 	# ocf:tandem:alua inside a head of the lab, and their behaviour
 	# beyond it (tests/cluster/ra_test.sh installs resource-agents)
