@@ -256,6 +256,24 @@ static const char *node_list(char *buf, size_t len, const struct cpg_address *a,
 	return buf;
 }
 
+/* Corosync has recomputed quorum when CPG delivers a configuration
+ * change, but its notification comes on the votequorum connection,
+ * possibly after: ask now, so that the cut of a partitioned minority
+ * does not report serving for the moment in between. */
+static void quorum_refresh(void)
+{
+	struct votequorum_info info;
+	bool q;
+
+	if (!ag.vq_up || votequorum_getinfo(ag.vq, ag.nodeid, &info) != CS_OK)
+		return;
+	q = !!(info.flags & VOTEQUORUM_INFO_QUORATE);
+	if (q != ag.quorate)
+		log_notice("quorum %s (asked at the configuration change)",
+			   q ? "gained" : "lost");
+	ag.quorate = q;
+}
+
 static void cpg_confchg(cpg_handle_t h, const struct cpg_name *g,
 			const struct cpg_address *members, size_t nmembers,
 			const struct cpg_address *left, size_t nleft,
@@ -276,6 +294,7 @@ static void cpg_confchg(cpg_handle_t h, const struct cpg_name *g,
 		 node_list(in, sizeof(in), members, nmembers, false),
 		 node_list(out, sizeof(out), left, nleft, true),
 		 node_list(new, sizeof(new), joined, njoined, true));
+	quorum_refresh();
 	r = tdm_sync_confchg(&ag.sy, ids, n);
 	tdm__ag_fencing_confchg(members, nmembers, left, nleft, had, v0);
 	tdm__ag_after_event(r, "configuration change");
