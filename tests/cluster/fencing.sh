@@ -10,20 +10,22 @@
 #      writes within its --agent-timeout (1500 ms) plus the check's
 #      period; the measured time from SIGSTOP to the last acknowledged
 #      write is printed; SIGCONT: writes acknowledged again;
-#   a. three heads, --fencing self --self-fence-ms 3000: head 3
+#   b. (same lab) the agents restarted with --fencing pacemaker
+#      (pacemakerd on both heads, no fence device): head 2 killed: a PR
+#      OUT through head 1 waits (still waiting 3 s later) until
+#      `stonith_admin --confirm node2` on head 1, then completes; the
+#      agent logged the wait and the release;
+#   a. three heads, --fencing self --self-fence-ms 2000: head 3
 #      partitioned while a writer inside head 3 writes to its own portal:
 #      head 3 stops acknowledging writes (quorum lost) and the time is
 #      printed; a PR OUT through head 1 sent at the partition completes
 #      only after the self-fence time, and after head 3's last
 #      acknowledged write (one clock); healed; then head 3 killed (every
 #      process): a PR OUT through head 1 completes only after the
-#      self-fence time (a lower bound asserted, the figure printed);
-#   b. two heads, --fencing pacemaker (pacemakerd on both, no fence
-#      device): head 2 killed: a PR OUT through head 1 waits (still
-#      waiting 4 s later) until `stonith_admin --confirm node2` on head
-#      1, then completes; the agent logged the wait and the release.
+#      self-fence time (a lower bound asserted, the figure printed).
 # Prints "N passed, N failed"; exit 0 only when nothing failed. Root.
-# Installs pacemaker and pacemaker-cli-utils itself (scenario b).
+# Installs pacemaker and pacemaker-cli-utils itself (scenario b); about
+# 60 s.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cluster/lab.sh
@@ -33,7 +35,7 @@ lab_need_daemons
 A=iqn.2026-11.org.example:host-a
 W=iqn.2026-11.org.example:host-w
 now_ms() { date +%s%3N; }
-SELF_FENCE_MS=3000
+SELF_FENCE_MS=2000
 AGENT_TIMEOUT_MS=1500
 
 cluster_field() { # I KEY: a field of tandemctl -status's cluster line
@@ -86,9 +88,38 @@ pr_status() { grep -v '^retry=\|sense=6/' "$1" | grep -m1 '^status='; }
 
 # ==== c. two heads without fencing and without the override ====
 echo "== c. two heads, --fencing self / none without the override"
+"$LAB_SRC/scripts/apt-install.sh" pacemaker pacemaker-cli-utils || { echo "FAIL: cannot install pacemaker"; exit 1; }
+OCF=$(mktemp -d /tmp/tandem-ocf.XXXXXX) || exit 1
+chmod 755 "$OCF"
+cleanup() {
+	lab_down
+	rm -rf "$OCF"
+}
 lab_up 2 || { echo "0 passed, 1 failed"; exit 1; }
+trap cleanup EXIT
 lab_start_corosync_all
-for i in 1 2; do wait_quorate "$i" 20 || ko "head $i: corosync not quorate"; done
+# Pacemaker (for b) comes up meanwhile: no resources, no fence device
+cat >"$LAB_DIR/cib.xml" <<EOF
+<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
+  <configuration>
+    <crm_config>
+      <cluster_property_set id="cib-bootstrap-options">
+        <nvpair id="opt-stonith" name="stonith-enabled" value="false"/>
+        <nvpair id="opt-dc-deadtime" name="dc-deadtime" value="2s"/>
+      </cluster_property_set>
+    </crm_config>
+    <nodes/>
+    <resources/>
+    <constraints/>
+  </configuration>
+  <status/>
+</cib>
+EOF
+for i in 1 2; do
+	wait_quorate "$i" 20 || ko "head $i: corosync not quorate"
+	pacemaker_prepare "$i" "$LAB_DIR/cib.xml" "$OCF"
+	pacemaker_start "$i"
+done
 for mode in self none; do
 	out=$(node_exec 1 timeout 20 "$AGENTD" -f -s /run/tandem/none.sock --fencing "$mode" 2>&1)
 	rc=$?
@@ -122,9 +153,9 @@ grep -q "fenced when the agent is silent for $AGENT_TIMEOUT_MS ms" "$(lab_ndir 1
 	ok "tandemd and its agent speak link version 3 (agent timeout $AGENT_TIMEOUT_MS ms)" ||
 	ko "no agent timeout in tandemd's log: $(grep -m3 'cluster:' "$(lab_ndir 1)/tandemd.log")"
 WL=$LAB_DIR/writeloop.d
-client_exec "$SCSITOOL" -r -i "$W" "$(lab_url 1)" write-loop 6000 9 >"$WL" 2>&1 &
+client_exec "$SCSITOOL" -r -i "$W" "$(lab_url 1)" write-loop 4000 9 >"$WL" 2>&1 &
 wpid=$!
-sleep 1.5
+sleep 1
 t_stop=$(now_ms)
 kill -STOP "$(agent_pid 1)"
 wait "$wpid"
@@ -151,8 +182,56 @@ if lab_wait 10 write_ok 1; then
 else
 	ko "SIGCONT: head 1 still refuses writes: $(tail -3 "$(lab_ndir 1)/tandemd.log")"
 fi
+
+# ==== b. the same two heads, --fencing pacemaker ====
+echo "== b. the same heads, the agents restarted with --fencing pacemaker (pacemaker-fenced, no fence device)"
+fenced_up() { node_exec "$1" stonith_admin --list-registered >/dev/null 2>&1; }
+for i in 1 2; do
+	lab_wait 60 fenced_up "$i" && ok "head $i: pacemaker-fenced answers (${LAB_WAITED:-?} s)" || ko "head $i: pacemaker-fenced does not answer"
+done
+LAB_AGENTD_FENCING="--fencing pacemaker"
+for i in 1 2; do
+	daemon_kill "$i" agentd
+done
+for i in 1 2; do
+	agentd_start "$i"
+done
+for i in 1 2; do
+	if wait_serving "$i" 30; then
+		ok "head $i serves (agent: $LAB_AGENTD_FENCING)"
+	else
+		ko "head $i does not serve: $(tail -5 "$(lab_ndir "$i")/agentd.log")"
+	fi
+done
+t_kill=$(now_ms)
+node_kill 2
+pr_bg 1 0x4 "$LAB_DIR/pr.b"
+waiting() { agent_log 1 | grep -q "waiting for fencing of node 2"; }
+lab_wait 20 waiting && ok "head 1's agent waits: $(agent_log 1 | grep -m1 -o 'waiting for fencing of node 2.*')" ||
+	ko "head 1's agent does not wait for fencing: $(agent_log 1 | tail -5)"
+sleep 3
+if kill -0 "$PR_PID" 2>/dev/null; then
+	ok "PR OUT through head 1 still waiting $(($(now_ms) - t_kill)) ms after head 2 was killed (not fenced)"
+else
+	ko "PR OUT through head 1 completed before any fence: $(cat "$LAB_DIR/pr.b")"
+fi
+t_confirm=$(now_ms)
+out=$(node_exec 1 stonith_admin --confirm node2 2>&1) || ko "stonith_admin --confirm node2: $out"
+wait "$PR_PID"
+done_ms=$(pr_done_ms "$LAB_DIR/pr.b")
+if [ "$(pr_status "$LAB_DIR/pr.b")" = status=GOOD ]; then
+	ok "PR OUT completed $((done_ms - t_confirm)) ms after stonith_admin --confirm ($((done_ms - t_kill)) ms after the kill)"
+else
+	ko "PR OUT after the confirmation: $(cat "$LAB_DIR/pr.b")"
+fi
+agent_log 1 | grep -q "node 2 stopped serving (Pacemaker's fencing history" &&
+	ok "head 1's agent: $(agent_log 1 | grep -m1 -o 'node 2 stopped serving (Pacemaker.*')" ||
+	ko "head 1's agent did not log the fence: $(agent_log 1 | tail -5)"
+agent_log 1 | grep -q "hold released after" && ok "head 1's agent: $(agent_log 1 | grep -m1 -o 'hold released after.*')" ||
+	ko "head 1's agent did not log the release"
 lab_sanitizer_check
 lab_down
+rm -rf "$OCF"
 
 # ==== a. three heads, --fencing self ====
 echo "== a. three heads, --fencing self --self-fence-ms $SELF_FENCE_MS"
@@ -162,9 +241,9 @@ out=$(client_exec "$SCSITOOL" -r -i "$A" "$(lab_url 1)" register-ignore 0x1 2>&1
 grep -q '^status=GOOD' <<<"$out" && ok "REGISTER through head 1 before any failure" || ko "REGISTER: $out"
 # a writer inside head 3 on its own portal (still reachable when cut off)
 WL=$LAB_DIR/writeloop.a
-node_exec 3 "$SCSITOOL" -r -i "$W" "$(lab_url 3)" write-loop 7000 11 >"$WL" 2>&1 &
+node_exec 3 "$SCSITOOL" -r -i "$W" "$(lab_url 3)" write-loop 5000 11 >"$WL" 2>&1 &
 wpid=$!
-sleep 1.5
+sleep 1
 t_part=$(now_ms)
 partition 3
 pr_bg 1 0x2 "$LAB_DIR/pr.a1"
@@ -217,84 +296,6 @@ else
 fi
 out=$(client_exec "$SCSITOOL" -r -i "$A" "$(lab_url 2)" read-keys 2>&1)
 grep -q 'key=0x3' <<<"$out" && ok "head 2 has the key registered through head 1: $(grep -c '^key=' <<<"$out") keys" || ko "read-keys through head 2: $out"
-lab_sanitizer_check
-lab_down
-
-# ==== b. two heads, --fencing pacemaker ====
-echo "== b. two heads, --fencing pacemaker (pacemaker-fenced, no fence device)"
-"$LAB_SRC/scripts/apt-install.sh" pacemaker pacemaker-cli-utils || { ko "cannot install pacemaker"; echo "$PASSED passed, $FAILED failed"; exit 1; }
-LAB_AGENTD_FENCING="--fencing pacemaker"
-OCF=$(mktemp -d /tmp/tandem-ocf.XXXXXX) || exit 1
-chmod 755 "$OCF"
-cleanup() {
-	lab_down
-	rm -rf "$OCF"
-}
-lab_up 2 || { echo "$PASSED passed, $((FAILED + 1)) failed"; exit 1; }
-trap cleanup EXIT
-lab_start_corosync_all
-cat >"$LAB_DIR/cib.xml" <<EOF
-<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
-  <configuration>
-    <crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="opt-stonith" name="stonith-enabled" value="false"/>
-        <nvpair id="opt-dc-deadtime" name="dc-deadtime" value="2s"/>
-      </cluster_property_set>
-    </crm_config>
-    <nodes/>
-    <resources/>
-    <constraints/>
-  </configuration>
-  <status/>
-</cib>
-EOF
-for i in 1 2; do
-	wait_quorate "$i" 20 || ko "head $i: corosync not quorate"
-	pacemaker_prepare "$i" "$LAB_DIR/cib.xml" "$OCF"
-	pacemaker_start "$i"
-done
-fenced_up() { node_exec "$1" stonith_admin --list-registered >/dev/null 2>&1; }
-for i in 1 2; do
-	lab_wait 60 fenced_up "$i" && ok "head $i: pacemaker-fenced answers (${LAB_WAITED:-?} s)" || ko "head $i: pacemaker-fenced does not answer"
-done
-for i in 1 2; do
-	agentd_start "$i"
-	tandemd_start "$i"
-done
-for i in 1 2; do
-	if wait_portal "$i" 30 && wait_serving "$i" 30; then
-		ok "head $i serves (agent: $LAB_AGENTD_FENCING)"
-	else
-		ko "head $i does not serve: $(tail -5 "$(lab_ndir "$i")/agentd.log")"
-	fi
-done
-t_kill=$(now_ms)
-node_kill 2
-pr_bg 1 0x4 "$LAB_DIR/pr.b"
-waiting() { agent_log 1 | grep -q "waiting for fencing of node 2"; }
-lab_wait 20 waiting && ok "head 1's agent waits: $(agent_log 1 | grep -m1 -o 'waiting for fencing of node 2.*')" ||
-	ko "head 1's agent does not wait for fencing: $(agent_log 1 | tail -5)"
-sleep 4
-if kill -0 "$PR_PID" 2>/dev/null; then
-	ok "PR OUT through head 1 still waiting $(($(now_ms) - t_kill)) ms after head 2 was killed (not fenced)"
-else
-	ko "PR OUT through head 1 completed before any fence: $(cat "$LAB_DIR/pr.b")"
-fi
-t_confirm=$(now_ms)
-out=$(node_exec 1 stonith_admin --confirm node2 2>&1) || ko "stonith_admin --confirm node2: $out"
-wait "$PR_PID"
-done_ms=$(pr_done_ms "$LAB_DIR/pr.b")
-if [ "$(pr_status "$LAB_DIR/pr.b")" = status=GOOD ]; then
-	ok "PR OUT completed $((done_ms - t_confirm)) ms after stonith_admin --confirm ($((done_ms - t_kill)) ms after the kill)"
-else
-	ko "PR OUT after the confirmation: $(cat "$LAB_DIR/pr.b")"
-fi
-agent_log 1 | grep -q "node 2 stopped serving (Pacemaker's fencing history" &&
-	ok "head 1's agent: $(agent_log 1 | grep -m1 -o 'node 2 stopped serving (Pacemaker.*')" ||
-	ko "head 1's agent did not log the fence: $(agent_log 1 | tail -5)"
-agent_log 1 | grep -q "hold released after" && ok "head 1's agent: $(agent_log 1 | grep -m1 -o 'hold released after.*')" ||
-	ko "head 1's agent did not log the release"
 lab_sanitizer_check
 
 echo "$PASSED passed, $FAILED failed"
