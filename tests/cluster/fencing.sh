@@ -38,12 +38,6 @@ now_ms() { date +%s%3N; }
 SELF_FENCE_MS=2000
 AGENT_TIMEOUT_MS=1500
 
-cluster_field() { # I KEY: a field of tandemctl -status's cluster line
-	node_exec "$1" "$TANDEMCTL" -s "$LAB_CTL_SOCK" -status 2>/dev/null |
-		sed -n "s/^cluster *//p" | tr ',' '\n' | sed -n "s/^$2=//p"
-}
-is_serving() { [ "$(cluster_field "$1" serving)" = 1 ]; }
-wait_serving() { lab_wait "${2:-30}" is_serving "$1"; }
 status_of() { grep -m1 '^status=' <<<"$1"; }
 agent_pid() { cat "$(lab_ndir "$1")/agentd.pid"; }
 agent_log() { cat "$(lab_ndir "$1")/agentd.log"; }
@@ -52,25 +46,6 @@ write_ok() {
 	[ "$(status_of "$(client_exec "$SCSITOOL" -r -i "$W" "$(lab_url "$1")" write 7 1 2>&1 | grep -v '^retry=\|sense=6/')")" = status=GOOD ]
 }
 
-start_heads() { # N
-	local i
-	lab_up "$1" || return 1
-	lab_start_corosync_all
-	for ((i = 1; i <= $1; i++)); do
-		wait_quorate "$i" 20 || ko "head $i: corosync not quorate"
-	done
-	for ((i = 1; i <= $1; i++)); do
-		agentd_start "$i"
-		tandemd_start "$i"
-	done
-	for ((i = 1; i <= $1; i++)); do
-		if wait_portal "$i" 30 && wait_serving "$i" 30; then
-			ok "head $i serves (${LAB_WAITED:-?} s; agent: $LAB_AGENTD_FENCING)"
-		else
-			ko "head $i does not serve: $(tail -5 "$(lab_ndir "$i")/tandemd.log") $(tail -5 "$(lab_ndir "$i")/agentd.log")"
-		fi
-	done
-}
 
 # pr_bg I KEY OUT: REGISTER AND IGNORE EXISTING KEY through head I in the
 # background (60 s timeout); its output and the completion time (epoch
@@ -236,7 +211,7 @@ rm -rf "$OCF"
 # ==== a. three heads, --fencing self ====
 echo "== a. three heads, --fencing self --self-fence-ms $SELF_FENCE_MS"
 LAB_AGENTD_FENCING="--fencing self --self-fence-ms $SELF_FENCE_MS"
-start_heads 3 || { echo "$PASSED passed, $((FAILED + 1)) failed"; exit 1; }
+lab_start_heads 3 || { echo "$PASSED passed, $((FAILED + 1)) failed"; exit 1; }
 out=$(client_exec "$SCSITOOL" -r -i "$A" "$(lab_url 1)" register-ignore 0x1 2>&1)
 grep -q '^status=GOOD' <<<"$out" && ok "REGISTER through head 1 before any failure" || ko "REGISTER: $out"
 # a writer inside head 3 on its own portal (still reachable when cut off)
