@@ -90,6 +90,7 @@ void tdm__ag_pending_reject_all(void)
 	for (size_t i = 0; i < ag.sy.nstab; i++)
 		tdm__ag_send_reject(ag.sy.stab[i].req, ag.sy.stab[i].what);
 	tdm_sync_stab_clear(&ag.sy);
+	tdm__ag_fencing_reset();
 }
 
 /* Run what the sync module decided (held: hold.h, not held again). */

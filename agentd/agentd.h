@@ -145,6 +145,7 @@ bool tdm__ag_fencing_take(const struct tdm_sync_act *a);
 void tdm__ag_fencing_release(void);
 void tdm__ag_fencing_fenced(uint32_t from, const struct tdm_cmsg_fenced *f);
 void tdm__ag_fencing_tick(void);
+void tdm__ag_fencing_reset(void);
 
 /* tandemd_link.c */
 void tdm__ag_link_connect(void);

@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -140,12 +141,19 @@ void tdm__ag_fencing_confchg(const struct cpg_address *members, size_t n,
 	uint32_t ids[TDM_SYNC_MEMBERS_MAX];
 	struct tdm_hold_left l[TDM_SYNC_MEMBERS_MAX];
 	size_t i, k = 0, nl = 0, added;
-	bool was = tdm_hold_active(&ag.hold);
+	bool was = tdm_hold_active(&ag.hold), self = false;
 
 	if (ag.fencing == AG_FENCING_NONE)
 		return;
-	for (i = 0; i < n && k < TDM_SYNC_MEMBERS_MAX; i++)
+	for (i = 0; i < n && k < TDM_SYNC_MEMBERS_MAX; i++) {
 		ids[k++] = members[i].nodeid;
+		self = self || members[i].nodeid == ag.nodeid;
+	}
+	if (!self) {
+		/* this head left: held STABLEs get REJECT */
+		tdm__ag_fencing_reset();
+		return;
+	}
 	for (i = 0; i < nleft && nl < TDM_SYNC_MEMBERS_MAX; i++) {
 		l[nl].nodeid = left[i].nodeid;
 		l[nl++].why = left[i].reason == CPG_REASON_NODEDOWN
@@ -184,33 +192,79 @@ void tdm__ag_fencing_confchg(const struct cpg_address *members, size_t n,
 	tdm__ag_fencing_tick();
 }
 
+/* The held actions, taken out of the hold (the caller frees them with
+ * free_taken()): carrying them out or rejecting them may close the link
+ * and leave the group, which resets the hold meanwhile. */
+static struct tdm_sync_act *take_queue(size_t *n)
+{
+	struct tdm_sync_act *q = ag.hold.q;
+
+	*n = ag.hold.nq;
+	ag.hold.q = NULL;
+	ag.hold.nq = ag.hold.capq = 0;
+	return q;
+}
+
+static void free_taken(struct tdm_sync_act *q, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free((void *)q[i].data);
+	free(q);
+}
+
+/* Held actions that will never be carried out (this head's history is
+ * replaced, or it leaves the group): its operations' STABLEs become
+ * REJECTs, as sync.c's LOST does for operations not yet stable (tandemd
+ * completes an applied one with the result it had); its APPLYs are no
+ * longer pending (sync.c's LOST, or the leave, rejects them). */
+static void drop_held(const char *why)
+{
+	size_t n;
+	struct tdm_sync_act *q = take_queue(&n);
+	uint16_t type, version;
+	uint32_t origin;
+	uint64_t req;
+
+	if (n)
+		log_notice("%zu held actions dropped: %s", n, why);
+	for (size_t i = 0; i < n; i++) {
+		const struct tdm_sync_act *a = &q[i];
+
+		if (a->type == TDM_SYNC_STABLE) {
+			log_notice("req %llu will not be known stable",
+				   (unsigned long long)a->req);
+			tdm__ag_send_reject(a->req, a->what);
+		} else if (a->type == TDM_SYNC_APPLY &&
+			   tdm_cmsg_op_ids(a->data, a->len, &type, &version,
+					   &origin, &req) == 0 &&
+			   origin == ag.nodeid) {
+			tdm__ag_pending_done(req, type == TDM_CMSG_PR_OP ? 1
+						  : type == TDM_CMSG_ALUA_OP
+							  ? 2
+							  : 3);
+		}
+	}
+	free_taken(q, n);
+}
+
+/* This head leaves the group (agentd.c's tdm__ag_pending_reject_all, or
+ * a configuration without it): nothing held is carried out, nobody is
+ * waited for. */
+void tdm__ag_fencing_reset(void)
+{
+	drop_held("this head leaves the group");
+	tdm_hold_free(&ag.hold);
+	tdm_hold_init(&ag.hold);
+}
+
 /* The cut of a configuration (agentd.c): a group below protocol 5 holds
  * nothing; the history of a member that reloads is replaced. */
 void tdm__ag_fencing_cut(void)
 {
 	bool was = tdm_hold_active(&ag.hold);
 
-	if (!ag.sy.synced && ag.hold.nq) {
-		log_info("dropping %zu held actions: this head loads the "
-			 "group's state",
-			 ag.hold.nq);
-		for (size_t i = 0; i < ag.hold.nq; i++) {
-			const struct tdm_sync_act *a = &ag.hold.q[i];
-			uint16_t type, version;
-			uint32_t origin;
-			uint64_t req;
-
-			if (a->type == TDM_SYNC_APPLY &&
-			    tdm_cmsg_op_ids(a->data, a->len, &type, &version,
-					    &origin, &req) == 0 &&
-			    origin == ag.nodeid)
-				tdm__ag_pending_done(
-					req, type == TDM_CMSG_PR_OP	? 1
-					     : type == TDM_CMSG_ALUA_OP ? 2
-									: 3);
-		}
-		tdm_hold_drop_queue(&ag.hold);
-	}
+	if (!ag.sy.synced)
+		drop_held("this head loads the group's state");
 	tdm_hold_cut(&ag.hold, ag.sy.version);
 	if (was && !tdm_hold_active(&ag.hold)) {
 		log_notice("the group runs protocol %u (below %d): no hold "
@@ -238,6 +292,9 @@ bool tdm__ag_fencing_take(const struct tdm_sync_act *a)
 /* Carry out the held actions once nobody is waited for. */
 void tdm__ag_fencing_release(void)
 {
+	struct tdm_sync_act *q;
+	size_t n;
+
 	if (ag.fencing_oom) {
 		ag.fencing_oom = false;
 		tdm__ag_group_leave("out of memory holding an action");
@@ -245,8 +302,9 @@ void tdm__ag_fencing_release(void)
 	}
 	if (!tdm_hold_releasable(&ag.hold))
 		return;
-	tdm__ag_run_held(ag.hold.q, ag.hold.nq);
-	tdm_hold_queue_clear(&ag.hold);
+	q = take_queue(&n);
+	tdm__ag_run_held(q, n);
+	free_taken(q, n);
 }
 
 /* A delivered FENCED (corosync.c). */
