@@ -7,7 +7,10 @@
  * a clean leave holds nothing, a second shrink while holding, a departed
  * member that joins again before it is fenced, a group below version 5,
  * stale and duplicate FENCED, this member leaving, the join time a fence
- * is compared with; FENCED's codec, positive and negative.
+ * is compared with; FENCED's codec, positive and negative; and the hold
+ * fed with the sync module's real actions (sync.c) as the daemon does: a
+ * STABLE due after a member failed, and an operation delivered after it,
+ * held and released in order at FENCED.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +23,7 @@
 
 #include "agentd/cluster_msg.h"
 #include "agentd/hold.h"
+#include "agentd/sync.h"
 
 static const uint32_t m123[] = {1, 2, 3}, m12[] = {1, 2},
 		      m1234[] = {1, 2, 3, 4};
@@ -282,6 +286,103 @@ static void test_fenced_codec(void **state)
 	tdm_wbuf_free(&w);
 }
 
+/* offer the sync module's actions to the hold as the daemon does; count
+ * those carried out at once */
+static size_t offer(struct tdm_hold *h, const struct tdm_sync *s, int *applied,
+		    int *stable)
+{
+	size_t now = 0;
+
+	for (size_t i = 0; i < s->nact; i++) {
+		int r = tdm_hold_take(h, &s->act[i]);
+
+		assert_true(r >= 0);
+		if (r)
+			continue;
+		now++;
+		if (s->act[i].type == TDM_SYNC_APPLY)
+			(*applied)++;
+		if (s->act[i].type == TDM_SYNC_STABLE)
+			(*stable)++;
+	}
+	return now;
+}
+
+static void infos(struct tdm_sync *s, const uint32_t *ids, size_t n,
+		  uint64_t seq)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct tdm_cmsg_info in = {5, 1, seq, ids[i], s->conf};
+
+		assert_int_equal(tdm_sync_info(s, ids[i], &in), 0);
+	}
+}
+
+static void test_with_sync(void **state)
+{
+	struct tdm_sync s;
+	struct tdm_hold h;
+	struct tdm_wbuf w = {0};
+	struct tdm_cmsg_ack ack;
+	struct tdm_hold_left l3 = {3, TDM_HOLD_NODEDOWN};
+	struct tdm_cmsg_fenced f = {.nodeid = 3, .how = 2};
+	int applied = 0, stable = 0;
+	uint16_t v0;
+
+	(void)state;
+	tdm_sync_init(&s, 1, 5);
+	tdm_sync_link(&s, 2);
+	tdm_hold_init(&h);
+	/* {1,2,3}, everybody synced at seq 0: this member continues */
+	assert_int_equal(tdm_sync_confchg(&s, m123, 3), 0);
+	tdm_hold_confchg(&h, 1, m123, 3, NULL, 0, 0, s.conf, 0, 100);
+	infos(&s, m123, 3, 0);
+	assert_true(tdm_sync_ready(&s));
+	assert_int_equal(s.version, 5);
+	/* this member's operation: applied, confirmed by its tandemd and
+	 * node 2, not by node 3 */
+	assert_int_equal(tdm_cmsg_put_order(&w, 5, 1, 7, 8, "x", 1), 0);
+	assert_int_equal(tdm_sync_op(&s, w.p, w.len), 0);
+	assert_int_equal(offer(&h, &s, &applied, &stable), 1);
+	assert_int_equal(applied, 1);
+	assert_int_equal(tdm_sync_sent(&s, 1), 0);
+	assert_int_equal(tdm_sync_done(&s, 1), 0);
+	ack = (struct tdm_cmsg_ack){2, 1, s.conf};
+	assert_int_equal(tdm_sync_ack(&s, 2, &ack), 0);
+	assert_int_equal(s.nact, 0); /* node 3 has not confirmed */
+	/* node 3 fails: from this change on, nothing reaches tandemd */
+	v0 = s.version;
+	assert_int_equal(tdm_sync_confchg(&s, m12, 2), 0);
+	assert_int_equal(
+		tdm_hold_confchg(&h, 1, m12, 2, &l3, 1, v0, s.conf, 1000, 200),
+		1);
+	f.conf = s.conf;
+	infos(&s, m12, 2, 1);
+	/* the cut: node 3 is no longer waited for, STABLE is due, held */
+	tdm_hold_cut(&h, s.version);
+	assert_int_equal(offer(&h, &s, &applied, &stable), 0);
+	assert_int_equal(stable, 0);
+	assert_int_equal(h.nq, 1);
+	/* node 2's operation delivered after the failure: held */
+	assert_int_equal(tdm_cmsg_put_order(&w, 5, 2, 9, 8, "y", 1), 0);
+	assert_int_equal(tdm_sync_op(&s, w.p, w.len), 0);
+	assert_int_equal(offer(&h, &s, &applied, &stable), 0);
+	assert_int_equal(applied, 1);
+	assert_int_equal(h.nq, 2);
+	/* FENCED: released in order, the STABLE first, with its what */
+	assert_true(tdm_hold_fenced(&h, &f));
+	assert_true(tdm_hold_releasable(&h));
+	assert_int_equal(h.q[0].type, TDM_SYNC_STABLE);
+	assert_int_equal(h.q[0].req, 7);
+	assert_int_equal(h.q[0].what, 3);
+	assert_int_equal(h.q[1].type, TDM_SYNC_APPLY);
+	assert_int_equal(h.q[1].seq, 2);
+	tdm_hold_queue_clear(&h);
+	tdm_hold_free(&h);
+	tdm_sync_free(&s);
+	tdm_wbuf_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_old_group_no_hold),
 		cmocka_unit_test(test_self_leaves_and_drop),
 		cmocka_unit_test(test_fenced_codec),
+		cmocka_unit_test(test_with_sync),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
