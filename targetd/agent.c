@@ -615,11 +615,12 @@ void tdm_agent_link_status(char *buf, size_t len)
 	snprintf(buf, len,
 		 "agent=%s,node_id=%u,serving=%d,quorate=%d,members=%u,"
 		 "seq=%llu,protocol=%u,applied=%llu,rejected=%llu,"
-		 "snapshots_sent=%llu,snapshots_loaded=%llu",
-		 ag.connected ? "connected" : "none", ag.nodeid, ag.serving,
-		 ag.quorate, ag.members, (unsigned long long)ag.seq,
-		 ag.group_version, (unsigned long long)ag.applied,
+		 "snapshots_sent=%llu,snapshots_loaded=%llu,agent_silent=%d",
+		 ag.connected ? "connected" : "none", ag.nodeid,
+		 ag.serving && !ag.stale, ag.quorate, ag.members,
+		 (unsigned long long)ag.seq, ag.group_version,
+		 (unsigned long long)ag.applied,
 		 (unsigned long long)ag.rejected,
 		 (unsigned long long)ag.snapshots_sent,
-		 (unsigned long long)ag.snapshots_loaded);
+		 (unsigned long long)ag.snapshots_loaded, ag.stale);
 }

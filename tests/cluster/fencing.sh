@@ -9,7 +9,8 @@
 #      while a writer writes through head 1: tandemd stops acknowledging
 #      writes within its --agent-timeout (1500 ms) plus the check's
 #      period; the measured time from SIGSTOP to the last acknowledged
-#      write is printed; SIGCONT: writes acknowledged again;
+#      write is printed; tandemctl -status says serving=0,
+#      agent_silent=1; SIGCONT: writes acknowledged again;
 #   b. (same lab) the agents restarted with --fencing pacemaker
 #      (pacemakerd on both heads, no fence device): head 2 killed: a PR
 #      OUT through head 1 waits (still waiting 3 s later) until
@@ -150,6 +151,9 @@ else
 fi
 grep -q "no word from the agent for" "$(lab_ndir 1)/tandemd.log" && ok "tandemd logged the silent agent: $(grep -m1 -o 'no word from the agent.*' "$(lab_ndir 1)/tandemd.log")" ||
 	ko "tandemd did not log the silent agent"
+st="serving=$(cluster_field 1 serving) agent_silent=$(cluster_field 1 agent_silent)"
+[ "$st" = "serving=0 agent_silent=1" ] && ok "tandemctl -status while the agent is frozen: $st" ||
+	ko "tandemctl -status while the agent is frozen: $st"
 kill -CONT "$(agent_pid 1)"
 t_cont=$(now_ms)
 if lab_wait 10 write_ok 1; then
