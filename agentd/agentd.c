@@ -10,8 +10,9 @@
  *
  * Thin by design: one poll() loop over tandemd's agent socket, the CPG
  * and votequorum descriptors and a signalfd (this file), the link to
- * tandemd in tandemd_link.c, corosync in corosync.c (agentd.h: the state
- * they share). Decisions live in sync.c, the cluster messages' codec in
+ * tandemd in tandemd_link.c, corosync in corosync.c, the fencing hold's
+ * wiring and --fencing in fencing.c (agentd.h: the state they share).
+ * Decisions live in sync.c and hold.c, the cluster messages' codec in
  * cluster_msg.c, the link's in agent_msg.c.
  */
 #include <errno.h>

@@ -5,7 +5,8 @@
  * sync module's decisions carried out), tandemd_link.c (the link to
  * tandemd: its socket, HELLO/WELCOME, STATUS, the operations tandemd
  * sends), corosync.c (CPG and votequorum: joining and leaving the group,
- * multicasting, delivery, membership and quorum).
+ * multicasting, delivery, membership and quorum), fencing.c (--fencing,
+ * the hold of hold.c fed and carried out, FENCED).
  *
  * One thread: everything runs on agentd.c's poll loop, so the state has
  * no lock.
