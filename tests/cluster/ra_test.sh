@@ -413,7 +413,17 @@ echo Inconsistent/UpToDate >"$AG/stub/dstate"
 ra 1 alua monitor OCF_RESKEY_drbd_resource=r0 PATH="$AG/stub:$PATH"
 s=$(score_line)
 [[ $s == "promotion score 0: DRBD r0: disk Inconsistent"* ]] && ok "DRBD (stand-in) disk Inconsistent: $s" || ko "score: $s"
+# drbd-utils may be installed (the doc-configs step installs it): hide
+# drbdadm in head 1's mount namespace under a file that is not executable
+# (ocf-shellfuncs appends the system directories to any PATH)
+hid=
+if [ -e /usr/sbin/drbdadm ]; then
+	: >"$AG/no-drbdadm"
+	chmod 644 "$AG/no-drbdadm"
+	node_exec 1 mount --bind "$AG/no-drbdadm" /usr/sbin/drbdadm && hid=1
+fi
 ra 1 alua validate-all OCF_RESKEY_drbd_resource=r0 PATH=/usr/sbin:/usr/bin:/sbin:/bin
+[ -n "$hid" ] && node_exec 1 umount /usr/sbin/drbdadm
 want "validate-all, drbd_resource without drbdadm" 5
 ra 1 alua monitor
 s=$(score_line)
