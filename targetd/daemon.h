@@ -49,6 +49,9 @@ int tdm__peer_allowed(int fd, const char *what, pid_t *pid, uid_t *uid);
 int tdm_agent_link_start(struct tdm_loop *main_loop, const char *path,
 			 char *err, size_t errlen);
 void tdm_agent_link_stop(void);
+/* After a configuration apply: tell the agent this head's relative
+ * target ports if they changed (PORTS, link version 3). */
+void tdm_agent_link_ports_changed(void);
 /* For tandemctl status: "off" or comma-separated key=value pairs. */
 void tdm_agent_link_status(char *buf, size_t len);
 
