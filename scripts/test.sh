@@ -220,6 +220,9 @@ if [ -x build-asan/targetd/tandemd ]; then
 	step cluster-lab tests/cluster/lab_selftest.sh
 	step cluster-scenarios env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/scenarios.sh
 	step cluster-config-edits env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/config_edits.sh
+	# a killed head's target port groups unavailable in every
+	# survivor's RTPG, a rejoining head's transitioning (protocol 5)
+	step cluster-departed env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/departed.sh
 	# the OCF agents (ra/): ocf-tester on ocf:tandem:target and
 	# ocf:tandem:alua inside a head of the lab, and their behaviour
 	# beyond it (tests/cluster/ra_test.sh installs resource-agents)
