@@ -498,7 +498,8 @@ static int set_one(struct tdm_alua_model *m, size_t dg, size_t tpg,
 }
 
 int tdm_alua_set_head(struct tdm_alua_model *m, const uint16_t *ports, size_t n,
-		      uint8_t state, struct tdm_alua_change **chg, size_t *nchg)
+		      uint8_t state, int from, struct tdm_alua_change **chg,
+		      size_t *nchg)
 {
 	*chg = NULL;
 	*nchg = 0;
@@ -508,7 +509,8 @@ int tdm_alua_set_head(struct tdm_alua_model *m, const uint16_t *ports, size_t n,
 		struct tdm_alua_dg *d = &m->dgs[i];
 
 		for (size_t j = 0; !d->implicit && j < d->ntpgs; j++)
-			if (tdm_alua_tpg_within(&d->tpgs[j], ports, n) &&
+			if ((from < 0 || d->tpgs[j].state == from) &&
+			    tdm_alua_tpg_within(&d->tpgs[j], ports, n) &&
 			    set_one(m, i, j, state, false, chg, nchg))
 				return -ENOMEM;
 	}

@@ -194,14 +194,17 @@ bool tdm_alua_tpg_within(const struct tdm_alua_tpg *t, const uint16_t *ports,
 
 /*
  * A head whose relative target ports are ports[0..n) left the cluster
- * (state unavailable) or joined it (transitioning): every target port
- * group of a configured device group that is that head's
- * (tdm_alua_tpg_within) takes state, without the preferred bit, status
- * "implicit" where the state changes. *chg as tdm_alua_set_state (may be
- * empty: no such group). -EINVAL for a bad state, -ENOMEM.
+ * (state unavailable, from any state: from < 0) or rejoined it
+ * (transitioning, from TDM_ALUA_UNAVAILABLE: only its groups that are
+ * unavailable, as its departure left them; a head's first join changes
+ * nothing): every target port group of a configured device group that is
+ * that head's (tdm_alua_tpg_within) and in state from takes state,
+ * without the preferred bit, status "implicit" where the state changes.
+ * *chg as tdm_alua_set_state (may be empty). -EINVAL for a bad state,
+ * -ENOMEM.
  */
 int tdm_alua_set_head(struct tdm_alua_model *m, const uint16_t *ports, size_t n,
-		      uint8_t state, struct tdm_alua_change **chg,
+		      uint8_t state, int from, struct tdm_alua_change **chg,
 		      size_t *nchg);
 
 /* One group's new state and preferred bit (a rejoined head's, ORDER kind

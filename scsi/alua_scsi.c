@@ -807,7 +807,7 @@ size_t tdm__alua_local_ports(uint16_t *out, size_t max)
 	return n;
 }
 
-int tdm__alua_set_head(const uint16_t *ports, size_t n, uint8_t state,
+int tdm__alua_set_head(const uint16_t *ports, size_t n, uint8_t state, int from,
 		       const char *cause)
 {
 	struct tdm_alua_change *chg = NULL;
@@ -816,7 +816,7 @@ int tdm__alua_set_head(const uint16_t *ports, size_t n, uint8_t state,
 	int r;
 
 	tdm_rwlock_wrlock(&alua_lock);
-	r = tdm_alua_set_head(&model, ports, n, state, &chg, &nchg);
+	r = tdm_alua_set_head(&model, ports, n, state, from, &chg, &nchg);
 	if (changed(&job, chg, nchg, cause) < 0 && !r)
 		r = -ENOMEM;
 	tdm_rwlock_unlock(&alua_lock);

@@ -383,20 +383,23 @@ void tdm_cluster_head(uint32_t nodeid, bool joined, const uint16_t *ports,
 	/* the agent sends HEADS only at protocol 5 (every head applies
 	 * it), before the STATUS of that cut: not checked here */
 	snprintf(cause, sizeof(cause),
-		 joined ? "node %u joining the cluster (transitioning until "
+		 joined ? "node %u rejoining the cluster (transitioning until "
 			  "it is synchronised)"
 			: "node %u leaving the cluster",
 		 nodeid);
-	r = tdm__alua_set_head(
-		ports, n,
-		joined ? TDM_ALUA_TRANSITIONING : TDM_ALUA_UNAVAILABLE, cause);
+	/* a joining head's groups that its departure left unavailable; at
+	 * its first join they are as configured and stay so */
+	r = tdm__alua_set_head(ports, n,
+			       joined ? TDM_ALUA_TRANSITIONING
+				      : TDM_ALUA_UNAVAILABLE,
+			       joined ? TDM_ALUA_UNAVAILABLE : -1, cause);
 	if (r < 0)
 		log_err("cluster: %s: target port groups not changed: %s",
 			cause, strerror(-r));
 	else
 		log_notice("cluster: node %u %s the cluster: %d target port "
 			   "groups %s",
-			   nodeid, joined ? "joined" : "left", r,
+			   nodeid, joined ? "rejoined" : "left", r,
 			   joined ? "transitioning" : "unavailable");
 }
 

@@ -639,11 +639,12 @@ size_t tdm__alua_ports(uint16_t **out);
  * relative target ports (at most max; 0 before any configuration). */
 struct tdm_alua_tgrp_set;
 size_t tdm__alua_local_ports(uint16_t *out, size_t max);
-/* A head with ports[0..n) left (state unavailable) or joined
- * (transitioning): its groups take state without the preferred bit
- * (alua.h tdm_alua_set_head), logged with cause, 6/2A/06 on every nexus
- * of their devices. The number of groups changed, or -errno. */
-int tdm__alua_set_head(const uint16_t *ports, size_t n, uint8_t state,
+/* A head with ports[0..n) left (state unavailable, from -1) or rejoined
+ * (transitioning, from unavailable): its groups in state from take state
+ * without the preferred bit (alua.h tdm_alua_set_head), logged with
+ * cause, 6/2A/06 on every nexus of their devices. The number of groups
+ * changed, or -errno. */
+int tdm__alua_set_head(const uint16_t *ports, size_t n, uint8_t state, int from,
 		       const char *cause);
 /* This head's groups that are transitioning (and not configured so),
  * each with the state it leaves it for: its configured state and

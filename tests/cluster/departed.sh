@@ -138,7 +138,7 @@ log_ms() { # FILE REGEX: the time of the last line matching, in ms of the day
 	grep -E "$2" "$1" | tail -1 | awk '{split($3, t, /[:.]/); print ((t[1] * 60 + t[2]) * 60 + t[3]) * 1000 + t[4]}'
 }
 l1=$(lab_ndir 1)/tandemd.log
-tr_in=$(log_ms "$l1" 'ALUA: dg/tg2 \(group 2\): unavailable -> transitioning, by node 2 joining the cluster')
+tr_in=$(log_ms "$l1" 'ALUA: dg/tg2 \(group 2\): unavailable -> transitioning, by node 2 rejoining the cluster')
 tr_out=$(log_ms "$l1" 'ALUA: dg/tg2 \(group 2\): transitioning -> active, by another head rejoined and synchronised')
 [ -n "$tr_in" ] && [ -n "$tr_out" ] &&
 	ok "head 1 had group 2 transitioning while head 2 synchronised: $((tr_out - tr_in)) ms (head 1's log)" ||

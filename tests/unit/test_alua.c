@@ -977,31 +977,44 @@ static void test_model_heads(void **state)
 	assert_int_equal(tdm_alua_build(&m, &c, NULL), 0);
 	/* tg2 holds ports 7 and 2: port 7 alone is not its head */
 	assert_false(tdm_alua_tpg_within(&m.dgs[1].tpgs[1], p7, 1));
-	assert_int_equal(
-		tdm_alua_set_head(&m, p7, 1, TDM_ALUA_UNAVAILABLE, &chg, &n),
-		0);
+	assert_int_equal(tdm_alua_set_head(&m, p7, 1, TDM_ALUA_UNAVAILABLE, -1,
+					   &chg, &n),
+			 0);
 	assert_int_equal(n, 0);
 	free(chg);
-	assert_int_equal(
-		tdm_alua_set_head(&m, p72, 2, TDM_ALUA_UNAVAILABLE, &chg, &n),
-		0);
+	assert_int_equal(tdm_alua_set_head(&m, p72, 2, TDM_ALUA_UNAVAILABLE, -1,
+					   &chg, &n),
+			 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(chg[0].tpg, 1);
 	assert_int_equal(chg[0].new_state, TDM_ALUA_UNAVAILABLE);
 	free(chg);
 	assert_int_equal(m.dgs[1].tpgs[1].status, TDM_ALUA_ST_IMPLICIT);
-	/* tg1 (active, preferred) joining: transitioning, the bit dropped;
+	/* tg1 (active, preferred) joining for the first time: unchanged */
+	assert_int_equal(tdm_alua_set_head(&m, p12, 2, TDM_ALUA_TRANSITIONING,
+					   TDM_ALUA_UNAVAILABLE, &chg, &n),
+			 0);
+	assert_int_equal(n, 0);
+	free(chg);
+	/* leaving: unavailable, the bit dropped; rejoining: transitioning;
 	 * the implicit group (ports 1 and 2) is never a head's */
-	assert_int_equal(
-		tdm_alua_set_head(&m, p12, 2, TDM_ALUA_TRANSITIONING, &chg, &n),
-		0);
+	assert_int_equal(tdm_alua_set_head(&m, p12, 2, TDM_ALUA_UNAVAILABLE, -1,
+					   &chg, &n),
+			 0);
 	assert_int_equal(n, 1);
 	assert_true(chg[0].old_pref && !chg[0].new_pref);
 	free(chg);
+	assert_int_equal(tdm_alua_set_head(&m, p12, 2, TDM_ALUA_TRANSITIONING,
+					   TDM_ALUA_UNAVAILABLE, &chg, &n),
+			 0);
+	assert_int_equal(n, 1);
+	free(chg);
 	assert_int_equal(m.dgs[1].tpgs[0].state, TDM_ALUA_TRANSITIONING);
+	assert_false(m.dgs[1].tpgs[0].preferred);
 	assert_int_equal(m.dgs[0].tpgs[0].state, TDM_ALUA_AO);
 	assert_int_equal(m.dgs[1].tpgs[1].state, TDM_ALUA_UNAVAILABLE);
-	assert_int_equal(tdm_alua_set_head(&m, p1, 1, 0x7, &chg, &n), -EINVAL);
+	assert_int_equal(tdm_alua_set_head(&m, p1, 1, 0x7, -1, &chg, &n),
+			 -EINVAL);
 	/* back: tg1 active with the bit; unknown groups skipped */
 	assert_int_equal(tdm_alua_set_tgrps(&m, v, 3, &skipped, &chg, &n), 0);
 	assert_int_equal(n, 1);
@@ -1032,7 +1045,7 @@ static void test_heads(void **state)
 	assert_int_equal(local[0], 1);
 	assert_int_equal(local[1], 2);
 	/* the head with ports 7 and 2 left: group 2 unavailable */
-	assert_int_equal(tdm__alua_set_head(p72, 2, TDM_ALUA_UNAVAILABLE,
+	assert_int_equal(tdm__alua_set_head(p72, 2, TDM_ALUA_UNAVAILABLE, -1,
 					    "the unit test"),
 			 1);
 	expect_ua(f->nx1);
@@ -1045,13 +1058,24 @@ static void test_heads(void **state)
 	RUN(f->nx2, 0, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
 	assert_int_equal(result(), KCQ(2, 0x04, 0x0C));
 	/* a head none of whose groups are here: nothing, no UA */
-	assert_int_equal(tdm__alua_set_head(p9, 1, TDM_ALUA_UNAVAILABLE,
+	assert_int_equal(tdm__alua_set_head(p9, 1, TDM_ALUA_UNAVAILABLE, -1,
 					    "the unit test"),
 			 0);
 	RUN(f->nx1, 0, 0x00, 0, 0, 0, 0, 0);
 	assert_int_equal(result(), 0);
-	/* this head joining: its group 1 transitioning without PREF */
+	/* this head's first join: nothing; after it left, its rejoin:
+	 * group 1 transitioning without PREF */
 	assert_int_equal(tdm__alua_set_head(p12, 2, TDM_ALUA_TRANSITIONING,
+					    TDM_ALUA_UNAVAILABLE,
+					    "the unit test"),
+			 0);
+	RUN(f->nx1, 0, 0x00, 0, 0, 0, 0, 0);
+	assert_int_equal(result(), 0);
+	assert_int_equal(tdm__alua_set_head(p12, 2, TDM_ALUA_UNAVAILABLE, -1,
+					    "the unit test"),
+			 1);
+	assert_int_equal(tdm__alua_set_head(p12, 2, TDM_ALUA_TRANSITIONING,
+					    TDM_ALUA_UNAVAILABLE,
 					    "the unit test"),
 			 1);
 	expect_ua(f->nx1);
