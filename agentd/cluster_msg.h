@@ -50,9 +50,9 @@
 #define AGENT_PROTO_VERSION 5
 /* 5 (departed heads): SYNC-INFO carries the sender's relative target
  * ports; at each cut every member's tandemd gets HEADS (the ports of the
- * heads that left and joined: their target port groups go unavailable /
- * transitioning) and applies ORDER kind 9 (a rejoined head's groups out
- * of transitioning) */
+ * heads that left and joined: the departed heads' target port groups go
+ * unavailable, a rejoining head's transitioning) and applies ORDER kind 9
+ * (a rejoined head's groups out of transitioning) */
 #define TDM_CMSG_PROTO_HEADS 5
 /* a snapshot must fit a SNAPSHOT-LOAD frame */
 #define TDM_CMSG_SNAP_MAX (TDM_FRAME_MAX - 64u)

@@ -98,7 +98,10 @@
  *    the snapshot a joiner loads holds the states HEADS gave. Every
  *    member that continued holds the same previous cut, so it computes
  *    the same sets at the same point of the order. The daemon passes it
- *    to tandemd only at group version >= TDM_CMSG_PROTO_HEADS.
+ *    to tandemd only at group version >= TDM_CMSG_PROTO_HEADS; tandemd
+ *    makes the departed heads' groups unavailable and, of a joining
+ *    head's, only those its departure left unavailable transitioning (a
+ *    first join changes nothing: scsi/cluster.c).
  */
 #ifndef TANDEM_AGENT_SYNC_H
 #define TANDEM_AGENT_SYNC_H

@@ -434,6 +434,22 @@ int tdm_alua_activate(struct tdm_alua_model *m, size_t dg, uint16_t group_id,
 	return 0;
 }
 
+/* Group (dg, tpg) to state and pref, noted in chg. */
+static int set_one(struct tdm_alua_model *m, size_t dg, size_t tpg,
+		   uint8_t state, bool pref, struct tdm_alua_change **chg,
+		   size_t *nchg)
+{
+	struct tdm_alua_tpg *t = &m->dgs[dg].tpgs[tpg];
+
+	if (note(chg, nchg, dg, tpg, t->state, state, t->preferred, pref))
+		return -ENOMEM;
+	if (t->state != state)
+		t->status = TDM_ALUA_ST_IMPLICIT;
+	t->state = state;
+	t->preferred = pref;
+	return 0;
+}
+
 int tdm_alua_set_tgrp(struct tdm_alua_model *m, size_t dg, uint16_t group_id,
 		      uint8_t state, int preferred,
 		      struct tdm_alua_change **chg, size_t *nchg)
@@ -456,13 +472,7 @@ int tdm_alua_set_tgrp(struct tdm_alua_model *m, size_t dg, uint16_t group_id,
 	if (!t)
 		return -ENOENT;
 	pref = preferred < 0 ? t->preferred : preferred != 0;
-	if (note(chg, nchg, dg, j - 1, t->state, state, t->preferred, pref))
-		return -ENOMEM;
-	if (t->state != state)
-		t->status = TDM_ALUA_ST_IMPLICIT;
-	t->state = state;
-	t->preferred = pref;
-	return 0;
+	return set_one(m, dg, j - 1, state, pref, chg, nchg);
 }
 
 bool tdm_alua_tpg_within(const struct tdm_alua_tpg *t, const uint16_t *ports,
@@ -479,22 +489,6 @@ bool tdm_alua_tpg_within(const struct tdm_alua_tpg *t, const uint16_t *ports,
 			return false;
 	}
 	return true;
-}
-
-/* Group (dg, tpg) to state and pref, noted in chg. */
-static int set_one(struct tdm_alua_model *m, size_t dg, size_t tpg,
-		   uint8_t state, bool pref, struct tdm_alua_change **chg,
-		   size_t *nchg)
-{
-	struct tdm_alua_tpg *t = &m->dgs[dg].tpgs[tpg];
-
-	if (note(chg, nchg, dg, tpg, t->state, state, t->preferred, pref))
-		return -ENOMEM;
-	if (t->state != state)
-		t->status = TDM_ALUA_ST_IMPLICIT;
-	t->state = state;
-	t->preferred = pref;
-	return 0;
 }
 
 int tdm_alua_set_head(struct tdm_alua_model *m, const uint16_t *ports, size_t n,

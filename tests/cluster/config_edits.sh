@@ -28,13 +28,7 @@ ctl() { # I tandemctl-args...
 	shift
 	node_exec "$i" "$TANDEMCTL" -s "$LAB_CTL_SOCK" "$@"
 }
-cluster_field() { # I KEY: a field of tandemctl -status's cluster line
-	ctl "$1" -status 2>/dev/null | sed -n "s/^cluster *//p" | tr ',' '\n' |
-		sed -n "s/^$2=//p"
-}
 epoch() { ctl "$1" -status 2>/dev/null | sed -n 's/^cluster_conf_epoch *//p'; }
-is_serving() { [ "$(cluster_field "$1" serving)" = 1 ]; }
-wait_serving() { lab_wait "${2:-30}" is_serving "$1"; }
 sc() { # I LUN [opts] CMD...: scsitool against head I's LUN
 	local i=$1 lun=$2
 	shift 2

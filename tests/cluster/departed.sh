@@ -50,11 +50,6 @@ wait_tpg() {
 	done
 	return 1
 }
-cluster_field() { # I KEY: a field of tandemctl -status's cluster line
-	node_exec "$1" "$TANDEMCTL" -s "$LAB_CTL_SOCK" -status 2>/dev/null |
-		sed -n "s/^cluster *//p" | tr ',' '\n' | sed -n "s/^$2=//p"
-}
-is_serving() { [ "$(cluster_field "$1" serving)" = 1 ]; }
 start_head() { # I [tandemd args]
 	local i=$1
 	shift
@@ -70,7 +65,7 @@ start_heads() { # N
 	done
 	for ((i = 1; i <= $1; i++)); do start_head "$i"; done
 	for ((i = 1; i <= $1; i++)); do
-		wait_portal "$i" 30 && lab_wait 30 is_serving "$i" ||
+		wait_portal "$i" 30 && wait_serving "$i" 30 ||
 			ko "head $i does not serve: $(tail -3 "$(lab_ndir "$i")/tandemd.log")"
 	done
 }
@@ -143,7 +138,7 @@ tr_out=$(log_ms "$l1" 'ALUA: dg/tg2 \(group 2\): transitioning -> active, by ano
 [ -n "$tr_in" ] && [ -n "$tr_out" ] &&
 	ok "head 1 had group 2 transitioning while head 2 synchronised: $((tr_out - tr_in)) ms (head 1's log)" ||
 	ko "head 1's tandemd did not log group 2 transitioning, then active: $(grep 'ALUA: dg/tg2' "$l1" | tail -3)"
-lab_wait 30 is_serving 2 || ko "head 2 does not serve again"
+wait_serving 2 30 || ko "head 2 does not serve again"
 r1=$(rtpg 1)
 r2=$(rtpg 2)
 grep -q '^tpg id=1 state=0 pref=1 ' <<<"$r1" && grep -q '^tpg id=2 state=0 pref=0 ' <<<"$r1" && [ "$r1" = "$r2" ] &&
@@ -161,7 +156,7 @@ echo "== 5. head 3 restarted with --rejoin-state unavailable"
 corosync_start 3
 wait_quorate 3 20 || ko "head 3: corosync not quorate"
 start_head 3 --rejoin-state unavailable
-lab_wait 30 is_serving 3 || ko "head 3 does not serve again"
+wait_serving 3 30 || ko "head 3 does not serve again"
 wait_tpg 3 3 'state=3 pref=0' 10 || true
 for s in 1 2 3; do
 	r=$(rtpg "$s")

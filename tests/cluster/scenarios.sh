@@ -76,12 +76,6 @@ expect() { # DESC WANT OUTPUT
 		ko "$1: want $2, got: $(tr '\n' ' ' <<<"$3")"
 	fi
 }
-cluster_field() { # I KEY: a field of tandemctl -status's cluster line
-	node_exec "$1" "$TANDEMCTL" -s "$LAB_CTL_SOCK" -status 2>/dev/null |
-		sed -n "s/^cluster *//p" | tr ',' '\n' | sed -n "s/^$2=//p"
-}
-is_serving() { [ "$(cluster_field "$1" serving)" = 1 ]; }
-wait_serving() { lab_wait "${2:-30}" is_serving "$1"; }
 keys() { sc "$1" -i "$A" read-keys | grep -E '^(gen|key)=' | sort; }
 # bb_dump I NAME: head I's NAME (tandemd | agentd) writes its blackbox;
 # BB is what qb-blackbox reads of it; its size is printed
