@@ -20,7 +20,12 @@
 #      (times printed), sessions held on both get 6/2A/06;
 #   5. head 3 restarted with tandemd --rejoin-state unavailable: once it
 #      serves, all three heads report group 3 unavailable without PREF
-#      and groups 1 and 2 unchanged.
+#      and groups 1 and 2 unchanged;
+#  2 heads, head 1's agent at protocol 4 (--proto-max 4):
+#   6. the group runs at 4; head 2 killed: nothing of the above happens
+#      on head 1, which stays at 4 (it still reports group 2
+#      active/optimized, as before protocol 5), and its agent logs why,
+#      once.
 # Prints "N passed, N failed"; exit 0 only when nothing failed. Root.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -50,10 +55,12 @@ wait_tpg() {
 	done
 	return 1
 }
+declare -a AGENT_ARGS=()
 start_head() { # I [tandemd args]
 	local i=$1
 	shift
-	agentd_start "$i"
+	# shellcheck disable=SC2086 # the agent arguments, word by word
+	agentd_start "$i" ${AGENT_ARGS[$i]:-}
 	tandemd_start "$i" "" "$@"
 }
 start_heads() { # N
@@ -167,6 +174,24 @@ for s in 1 2 3; do
 done
 grep -q 'ordering this head.s 1 target port groups out of transitioning (--rejoin-state)' "$(lab_ndir 3)/tandemd.log" &&
 	ok "head 3's tandemd ordered its group out of transitioning" || ko "head 3's tandemd did not log its ORDER kind 9"
+lab_sanitizer_check
+lab_down
+
+# ==== two heads, one agent at protocol 4 ====
+AGENT_ARGS[1]="--proto-max 4"
+start_heads 2
+echo "== 6. a group at protocol 4: a departed head is not shown"
+[ "$(cluster_field 1 protocol)" = 4 ] && ok "the group runs at protocol 4" ||
+	ko "protocol: $(cluster_field 1 protocol)"
+node_kill 2
+wait_members 1 1 20 || ko "head 1 still sees 2 members"
+wait_serving 1 20 || ko "head 1 not serving after head 2 died"
+r=$(rtpg 1)
+grep -q '^tpg id=2 state=0 ' <<<"$r" && ok "head 1 still reports group 2 active/optimized (protocol 4)" ||
+	ko "head 1 at protocol 4: $(tr '\n' ' ' <<<"$r")"
+n=$(grep -c 'heads that left are not shown unavailable' "$(lab_ndir 1)/agentd.log")
+[ "$n" = 1 ] && ok "head 1's agent logged once why: $(grep -o 'membership:.*not shown unavailable' "$(lab_ndir 1)/agentd.log")" ||
+	ko "head 1's agent logged it $n times"
 lab_sanitizer_check
 lab_down
 echo "$PASSED passed, $FAILED failed"
