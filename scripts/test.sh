@@ -220,6 +220,10 @@ if [ -x build-asan/targetd/tandemd ]; then
 	step cluster-lab tests/cluster/lab_selftest.sh
 	step cluster-scenarios env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/scenarios.sh
 	step cluster-config-edits env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/config_edits.sh
+	# the fencing-safe takeover: the hold until a departed head is
+	# fenced (--fencing self on 3 heads, pacemaker on 2 with
+	# stonith_admin --confirm), the two-head refusal, a frozen agent
+	step cluster-fencing env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/fencing.sh
 	# a killed head's target port groups unavailable in every
 	# survivor's RTPG, a rejoining head's transitioning (protocol 5)
 	step cluster-departed env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/departed.sh
@@ -231,6 +235,9 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# the same agents under a real Pacemaker (2 heads, no fencing yet):
 	# promotion, a graceful move, the promoted head killed
 	step cluster-pacemaker env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/pacemaker.sh
+	# docs/pacemaker.md's pcs and crm configurations, applied as written
+	# to CIB files (no cluster) and compared
+	step doc-configs tests/cluster/doc_configs.sh
 	# a real Linux initiator (open-iscsi, dm-multipath, scsi_dh_alua in a
 	# qemu guest built from Debian packages) against two heads of the
 	# lab: identity, head A killed, restarted, cut off (tests/vm/README.md)

@@ -422,8 +422,12 @@ void tdm_cluster_rejoin(bool became_serving)
 	int r;
 
 	if (cl.group_version < TDM__CLUSTER_PROTO_HEADS ||
-	    (!became_serving && !rejoin_retry) || tdm__cluster_fenced())
+	    (!became_serving && !rejoin_retry))
 		return;
+	if (tdm__cluster_fenced()) { /* e.g. the agent silent: later */
+		rejoin_retry = true;
+		return;
+	}
 	rejoin_retry = false;
 	n = tdm__alua_local_transitioning(&v, rejoin_state);
 	if (!n) {

@@ -67,6 +67,7 @@ cib() {
             <nvpair id="target-config" name="config" value="/run/tandem-lab.conf"/>
             <nvpair id="target-tandemd" name="tandemd" value="$TANDEMD"/>
             <nvpair id="target-agentd" name="agentd" value="$AGENTD"/>
+            <nvpair id="target-agentd-options" name="agentd_options" value="$LAB_AGENTD_FENCING"/>
             <nvpair id="target-tandemctl" name="tandemctl" value="$TANDEMCTL"/>
             <nvpair id="target-state" name="state_dir" value="/run/tandem-state"/>
             <nvpair id="target-log" name="log_file" value="/var/log/daemons.log"/>

@@ -107,6 +107,7 @@ ra() {
 	t0=$(now_ms)
 	# shellcheck disable=SC2046 # ra_env's words are VAR=VALUE
 	OUT=$(node_exec "$i" env $(ra_env "$i") OCF_RESOURCE_INSTANCE="r$a" \
+		OCF_RESKEY_agentd_options="$LAB_AGENTD_FENCING" \
 		OCF_RESKEY_device_group=dg "$@" "$AG/$a" "$act" 2>&1)
 	RC=$?
 	MS=$(($(now_ms) - t0))
@@ -169,7 +170,8 @@ ocf_tester() {
 	shift 2
 	d=$(lab_ndir "$i")
 	for kv in config="$d/ra.conf" tandemd="$TANDEMD" agentd="$AGENTD" \
-		tandemctl="$TANDEMCTL" state_dir="$d/state" log_file="$d/daemons.log" "$@"; do
+		tandemctl="$TANDEMCTL" state_dir="$d/state" log_file="$d/daemons.log" \
+		agentd_options="$LAB_AGENTD_FENCING" "$@"; do
 		o+=(-o "$kv")
 	done
 	t0=$(now_ms)

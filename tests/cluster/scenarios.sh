@@ -109,26 +109,7 @@ after_order() {
 }
 
 
-start_heads() { # N
-	local i
-	lab_up "$1" || return 1
-	lab_start_corosync_all
-	for ((i = 1; i <= $1; i++)); do
-		wait_quorate "$i" 20 || ko "head $i: corosync not quorate"
-	done
-	for ((i = 1; i <= $1; i++)); do
-		# shellcheck disable=SC2086 # the agent arguments, word by word
-		agentd_start "$i" ${AGENT_ARGS[$i]:-}
-		tandemd_start "$i"
-	done
-	for ((i = 1; i <= $1; i++)); do
-		if wait_portal "$i" 30 && wait_serving "$i" 30; then
-			ok "head $i serves with its agent (${LAB_WAITED:-?} s)"
-		else
-			ko "head $i does not serve: $(tail -5 "$(lab_ndir "$i")/tandemd.log") $(tail -5 "$(lab_ndir "$i")/agentd.log")"
-		fi
-	done
-}
+start_heads() { lab_start_heads "$1"; } # N (checks.bash)
 
 # ==== two heads ====
 declare -a AGENT_ARGS=()

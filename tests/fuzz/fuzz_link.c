@@ -34,6 +34,8 @@ static void decode(const uint8_t *f, size_t len)
 		(void)tdm_rd_get_u16(&r);
 		(void)tdm_rd_get_u16(&r);
 		tdm_rd_get_str(&r, s, sizeof(s));
+		if (r.off < r.len) /* version 3: the agent timeout */
+			(void)tdm_rd_get_u32(&r);
 		if (r.off < r.len)
 			tdm_agent_get_ports(&r, ports);
 		break;

@@ -313,6 +313,11 @@ static void agent_seeds(const struct pr_out *reg, const struct pr_out *res,
 				      "edit", 4),
 		   TDM_CMSG_ORDER_OP);
 	agent_seed("ack", &w, tdm_cmsg_put_ack(&w, 2, &ack), TDM_CMSG_ACK);
+	/* node 3 left {1,2,3}; node 1 learnt it was fenced (protocol 5) */
+	struct tdm_cmsg_fenced fenced = {3, TDM_FENCED_PACEMAKER, conf_tag(2),
+					 4500};
+	agent_seed("fenced", &w, tdm_cmsg_put_fenced(&w, 5, &fenced),
+		   TDM_CMSG_FENCED);
 	free(a);
 	tdm_wbuf_free(&w);
 	tdm_wbuf_free(&body);
@@ -342,6 +347,8 @@ static bool frame_ok(const uint8_t *f, size_t len)
 		(void)tdm_rd_get_u16(&r);
 		(void)tdm_rd_get_u16(&r);
 		tdm_rd_get_str(&r, s, sizeof(s));
+		if (r.off < r.len) /* version 3: the agent timeout */
+			(void)tdm_rd_get_u32(&r);
 		if (r.off < r.len)
 			tdm_agent_get_ports(&r, &ports);
 		break;
@@ -467,11 +474,13 @@ static void link_seeds(const struct pr_out *reg, const struct pr_out *res)
 	tdm_wbuf_put_u16(&w, TDM_AGENT_LINK_VERSION);
 	tdm_wbuf_put_str(&w, "head1");
 	frame(&to_agent, "hello_v2", &w);
-	/* link version 3: HELLO and PORTS carry the head's ports */
+	/* link version 3: HELLO carries tandemd's agent timeout and the
+	 * head's ports; PORTS the ports again */
 	tdm_agent_begin(&w, TDM_AGENT_HELLO);
 	tdm_wbuf_put_u16(&w, 1);
 	tdm_wbuf_put_u16(&w, TDM_AGENT_LINK_VERSION);
 	tdm_wbuf_put_str(&w, "head1");
+	tdm_wbuf_put_u32(&w, 1500); /* version 3: tandemd's agent timeout */
 	tdm_agent_put_ports(&w, head1_ports.id, head1_ports.n);
 	frame(&to_agent, "hello", &w);
 	tdm_agent_begin(&w, TDM_AGENT_PORTS);
