@@ -33,14 +33,6 @@ lab_need_agents() {
 	done
 	"$LAB_SRC/scripts/apt-install.sh" "$@" || { echo "FAIL: cannot install $*"; exit 1; }
 }
-# cluster_field I KEY: a field of head I's tandemctl -status cluster line
-# (serving, seq, protocol, ...); is_serving I; wait_serving I [S]
-cluster_field() {
-	node_exec "$1" "$TANDEMCTL" -s "$LAB_CTL_SOCK" -status 2>/dev/null |
-		sed -n "s/^cluster *//p" | tr ',' '\n' | sed -n "s/^$2=//p"
-}
-is_serving() { [ "$(cluster_field "$1" serving)" = 1 ]; }
-wait_serving() { lab_wait "${2:-30}" is_serving "$1"; }
 # lab_sanitizer_check: no ASan/UBSan report in any daemon's log of the lab
 # (daemons.log, log/daemons.log: both daemons as the OCF agent ra/target
 # starts them, by hand or under Pacemaker)

@@ -63,19 +63,6 @@ start_head() { # I [tandemd args]
 	agentd_start "$i" ${AGENT_ARGS[$i]:-}
 	tandemd_start "$i" "" "$@"
 }
-start_heads() { # N
-	local i
-	lab_up "$1" || return 1
-	lab_start_corosync_all
-	for ((i = 1; i <= $1; i++)); do
-		wait_quorate "$i" 20 || ko "head $i: corosync not quorate"
-	done
-	for ((i = 1; i <= $1; i++)); do start_head "$i"; done
-	for ((i = 1; i <= $1; i++)); do
-		wait_portal "$i" 30 && wait_serving "$i" 30 ||
-			ko "head $i does not serve: $(tail -3 "$(lab_ndir "$i")/tandemd.log")"
-	done
-}
 # killed I SURVIVOR...: head I killed; each survivor's RTPG shows group I
 # unavailable without PREF, the time from the kill printed, and the
 # sessions held on the survivors get 6/2A/06
@@ -100,7 +87,7 @@ killed() {
 }
 
 # ==== two heads ====
-start_heads 2
+lab_start_heads 2
 echo "== 1. after the first start: as before"
 r1=$(rtpg 1)
 r2=$(rtpg 2)
@@ -155,7 +142,7 @@ lab_sanitizer_check
 lab_down
 
 # ==== three heads ====
-start_heads 3
+lab_start_heads 3
 echo "== 4. head 3 killed"
 killed 3 1 2
 
@@ -179,7 +166,7 @@ lab_down
 
 # ==== two heads, one agent at protocol 4 ====
 AGENT_ARGS[1]="--proto-max 4"
-start_heads 2
+lab_start_heads 2
 echo "== 6. a group at protocol 4: a departed head is not shown"
 [ "$(cluster_field 1 protocol)" = 4 ] && ok "the group runs at protocol 4" ||
 	ko "protocol: $(cluster_field 1 protocol)"
