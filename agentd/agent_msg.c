@@ -43,6 +43,10 @@ const char *tdm_agent_type_name(uint16_t type)
 		return "ORDERED";
 	case TDM_AGENT_STABLE:
 		return "STABLE";
+	case TDM_AGENT_PORTS:
+		return "PORTS";
+	case TDM_AGENT_HEADS:
+		return "HEADS";
 	}
 	return "?";
 }
@@ -102,4 +106,28 @@ void tdm_agent_get_alua(struct tdm_rd *r, struct tdm_cluster_alua *a)
 		a->set[i].group_id = tdm_rd_get_u16(r);
 		a->set[i].state = tdm_rd_get_u8(r);
 	}
+}
+
+void tdm_agent_put_ports(struct tdm_wbuf *w, const uint16_t *ports, size_t n)
+{
+	if (n > TDM_AGENT_PORTS_MAX)
+		n = TDM_AGENT_PORTS_MAX;
+	tdm_wbuf_put_u16(w, (uint16_t)n);
+	for (size_t i = 0; i < n; i++)
+		tdm_wbuf_put_u16(w, ports[i]);
+}
+
+void tdm_agent_get_ports(struct tdm_rd *r, struct tdm_agent_ports *p)
+{
+	uint16_t n = tdm_rd_get_u16(r);
+
+	p->n = 0;
+	if (n > TDM_AGENT_PORTS_MAX) {
+		r->bad = true;
+		return;
+	}
+	for (uint16_t i = 0; i < n && !r->bad; i++)
+		p->id[i] = tdm_rd_get_u16(r);
+	if (!r->bad)
+		p->n = n;
 }

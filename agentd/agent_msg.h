@@ -19,7 +19,8 @@
  * tandemd -> agent:
  *   HELLO      u16 version_min, u16 version_max, str node (uname),
  *              u32 agent_timeout_ms (version 3; tandemd fences itself
- *              when no frame came from the agent for that long)
+ *              when no frame came from the agent for that long), then
+ *              PORTS' fields (version 3: this head's ports)
  *   PR-OUT     u64 req, str device, bytes cdb, bytes param,
  *              bytes tid (SPC-4 TransportID of the initiator port),
  *              u16 rel_port (of the receiving target port)
@@ -34,6 +35,10 @@
  *              ORDERED messages tandemd has applied since the link came
  *              up, sent after each of them (the agent acknowledges to the
  *              group only what its tandemd applied)
+ *   PORTS      u16 n, n x u16 (version 3): the relative target port ids
+ *              of this head's targets, n <= TDM_AGENT_PORTS_MAX (also
+ *              appended to HELLO; sent again when a configuration apply
+ *              changes them): announced in the agent's next SYNC-INFO
  * agent -> tandemd:
  *   WELCOME    u16 version, u32 nodeid
  *   STATUS     u8 serving, u8 quorate, u32 members, u64 seq,
@@ -54,6 +59,13 @@
  *              (version 2): an ORDER delivered in the cluster's order
  *   STABLE     u64 req (version 2): every member of the group has applied
  *              this head's operation req (members that left do not count)
+ *   HEADS      (version 3, group protocol >= 5) u32 n_departed, then
+ *              n_departed x head, u32 n_joining, n_joining x head; a
+ *              head: u32 nodeid, u16 n, n x u16 its ports (as PORTS).
+ *              At a cut of the membership (agentd/sync.h "Heads"), in
+ *              order with the other messages: the departed heads' target
+ *              port groups become unavailable, the joining heads'
+ *              transitioning (scsi/cluster.c)
  *
  * Version 1: a PR-APPLY / ALUA-APPLY whose origin is this head's nodeid
  * and whose req is pending completes that command with the result of
@@ -73,7 +85,8 @@
 #include "lib/codec.h"
 #include "tandem/cluster.h"
 
-/* 3: HELLO's agent_timeout_ms and the STATUS heartbeat */
+/* 3: HELLO's agent_timeout_ms and the STATUS heartbeat; HELLO's ports,
+ * PORTS and HEADS */
 #define TDM_AGENT_LINK_VERSION 3
 #define TDM_AGENT_SOCKET "/run/tandem/agent.sock"
 
@@ -84,6 +97,7 @@ enum tdm_agent_type {
 	TDM_AGENT_SNAPSHOT = 4,
 	TDM_AGENT_ORDER = 5,
 	TDM_AGENT_DONE = 6,
+	TDM_AGENT_PORTS = 7,
 	TDM_AGENT_WELCOME = 16,
 	TDM_AGENT_STATUS = 17,
 	TDM_AGENT_PR_APPLY = 18,
@@ -93,6 +107,7 @@ enum tdm_agent_type {
 	TDM_AGENT_SNAPSHOT_LOAD = 22,
 	TDM_AGENT_ORDERED = 23,
 	TDM_AGENT_STABLE = 24,
+	TDM_AGENT_HEADS = 25,
 };
 
 /* "HELLO", ... or "?" */
@@ -111,5 +126,20 @@ void tdm_agent_get_pr(struct tdm_rd *r, struct tdm_cluster_pr *pr);
 
 void tdm_agent_put_alua(struct tdm_wbuf *w, const struct tdm_cluster_alua *a);
 void tdm_agent_get_alua(struct tdm_rd *r, struct tdm_cluster_alua *a);
+
+/* ---- PORTS' fields (HELLO's tail), a head of HEADS ---- */
+
+/* relative target ports one head announces at most */
+#define TDM_AGENT_PORTS_MAX 128
+
+/* the relative target port ids of a head */
+struct tdm_agent_ports {
+	uint16_t n;
+	uint16_t id[TDM_AGENT_PORTS_MAX];
+};
+
+void tdm_agent_put_ports(struct tdm_wbuf *w, const uint16_t *ports, size_t n);
+/* bad when more than TDM_AGENT_PORTS_MAX */
+void tdm_agent_get_ports(struct tdm_rd *r, struct tdm_agent_ports *p);
 
 #endif

@@ -107,7 +107,8 @@ static void run_acts(const struct tdm_sync_act *acts, size_t n, bool held)
 			continue;
 		switch (a->type) {
 		case TDM_SYNC_SEND_INFO:
-			if (tdm_cmsg_put_info(&ag.wb, &a->info) == 0 &&
+			if (tdm_cmsg_put_info_ports(&ag.wb, &a->info,
+						    &ag.sy.own_ports) == 0 &&
 			    tdm__ag_mq_push(ag.wb.p, ag.wb.len) == 0)
 				break;
 			tdm__ag_group_leave("cannot send SYNC-INFO");
@@ -208,6 +209,9 @@ static void run_acts(const struct tdm_sync_act *acts, size_t n, bool held)
 			tdm__ag_link_send();
 			break;
 		}
+		case TDM_SYNC_HEADS:
+			tdm__ag_send_heads();
+			break;
 		case TDM_SYNC_SNAPSHOT_LOAD:
 			log_notice(
 				"loading the snapshot of node %u (%zu bytes, "

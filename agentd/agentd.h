@@ -158,6 +158,9 @@ void tdm__ag_link_flush(void);
 int tdm__ag_link_send(void);
 void tdm__ag_send_reject(uint64_t req, uint8_t what);
 void tdm__ag_send_welcome(void);
+/* The heads that left and joined at this cut (TDM_SYNC_HEADS): HEADS to
+ * tandemd at group version >= 5 and link version >= 3, else logged. */
+void tdm__ag_send_heads(void);
 void tdm__ag_update_status(void);
 bool tdm__ag_serving(void);
 /* link version 3: the periodic STATUS tandemd's --agent-timeout needs */

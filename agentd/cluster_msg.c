@@ -57,6 +57,8 @@ int tdm_cmsg_decode(const uint8_t *p, size_t len, uint16_t max_version,
 		m->info.conf = tdm_rd_get_u32(&r);
 		if (!r.bad && (m->info.proto_max == 0 || m->info.synced > 1))
 			return -EPROTO;
+		if (!r.bad && r.off < r.len) /* protocol 5 */
+			tdm_agent_get_ports(&r, &m->ports);
 		break;
 	case TDM_CMSG_PR_OP:
 		m->origin = tdm_rd_get_u32(&r);
@@ -142,12 +144,21 @@ static int finish(struct tdm_wbuf *w, uint16_t version)
 
 int tdm_cmsg_put_info(struct tdm_wbuf *w, const struct tdm_cmsg_info *i)
 {
+	return tdm_cmsg_put_info_ports(w, i, NULL);
+}
+
+int tdm_cmsg_put_info_ports(struct tdm_wbuf *w, const struct tdm_cmsg_info *i,
+			    const struct tdm_agent_ports *ports)
+{
 	tdm_agent_begin(w, TDM_CMSG_SYNC_INFO);
 	tdm_wbuf_put_u16(w, i->proto_max);
 	tdm_wbuf_put_u8(w, i->synced ? 1 : 0);
 	tdm_wbuf_put_u64(w, i->seq);
 	tdm_wbuf_put_u32(w, i->nodeid);
 	tdm_wbuf_put_u32(w, i->conf);
+	/* version 1 still: older members ignore what they do not know */
+	if (ports)
+		tdm_agent_put_ports(w, ports->id, ports->n);
 	return finish(w, 1);
 }
 

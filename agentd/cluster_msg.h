@@ -14,6 +14,10 @@
  *   SYNC-INFO   u16 proto_max, u8 synced, u64 seq, u32 nodeid,
  *               u32 conf (tag of the configuration it answers: a hash of
  *               its members' nodeids; SYNC-INFO of another one is stale)
+ *               [from protocol 5, appended: u16 n, n x u16 the relative
+ *               target port ids of the sender's head (tandemd's HELLO),
+ *               n <= TDM_AGENT_PORTS_MAX; absent from an older sender:
+ *               none]
  *   PR-OP       u32 origin, u64 req, PR-OUT's fields after req
  *   ALUA-OP     u32 origin, u64 req, ALUA-SET's fields after req
  *   SNAP-CHUNK  u32 source, u64 seq at the cut, u32 total, u32 offset,
@@ -51,8 +55,14 @@
  * and every member's tandemd applies ORDER kind 8 (tandemctl
  * -set_tgrp_state, the Pacemaker agent ra/alua); 5: FENCED, and every
  * member holds ordered operations after a member's failure until one
- * multicasts FENCED for it (hold.h) */
+ * multicasts FENCED for it (hold.h); and (departed heads) SYNC-INFO
+ * carries the sender's relative target ports; at each cut every
+ * member's tandemd gets HEADS (the ports of the heads that left and
+ * joined: the departed heads' target port groups go unavailable, a
+ * rejoining head's transitioning) and applies ORDER kind 9 (a rejoined
+ * head's groups out of transitioning) */
 #define AGENT_PROTO_VERSION 5
+#define TDM_CMSG_PROTO_HEADS 5
 /* a snapshot must fit a SNAPSHOT-LOAD frame */
 #define TDM_CMSG_SNAP_MAX (TDM_FRAME_MAX - 64u)
 /* snapshot chunk size: well under libcpg's IPC buffer (1 MiB) */
@@ -106,6 +116,7 @@ struct tdm_cmsg {
 	uint16_t type;
 	uint16_t version;
 	struct tdm_cmsg_info info;
+	struct tdm_agent_ports ports; /* SYNC-INFO (protocol 5; else n 0) */
 	/* PR-OP, ALUA-OP, ORDER-OP */
 	uint32_t origin;
 	uint64_t req;
@@ -146,6 +157,9 @@ int tdm_cmsg_op_ids(const uint8_t *p, size_t len, uint16_t *type,
 
 /* Encoders: 0, or a negative errno; w->p[0..w->len) is the message. */
 int tdm_cmsg_put_info(struct tdm_wbuf *w, const struct tdm_cmsg_info *i);
+/* ... with the head's ports appended (protocol 5; ports NULL: none) */
+int tdm_cmsg_put_info_ports(struct tdm_wbuf *w, const struct tdm_cmsg_info *i,
+			    const struct tdm_agent_ports *ports);
 int tdm_cmsg_put_pr(struct tdm_wbuf *w, uint16_t version, uint32_t origin,
 		    uint64_t req, const struct tdm_cluster_pr *pr);
 int tdm_cmsg_put_alua(struct tdm_wbuf *w, uint16_t version, uint32_t origin,

@@ -199,7 +199,7 @@ static void cpg_deliver(cpg_handle_t h, const struct cpg_name *g, uint32_t from,
 	r = 0;
 	switch (m.type) {
 	case TDM_CMSG_SYNC_INFO:
-		r = tdm_sync_info(&ag.sy, from, &m.info);
+		r = tdm_sync_info_ports(&ag.sy, from, &m.info, &m.ports);
 		break;
 	case TDM_CMSG_PR_OP:
 	case TDM_CMSG_ALUA_OP:

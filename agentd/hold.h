@@ -16,8 +16,10 @@
  * instead of being carried out. So no operation delivered after that
  * point is applied, and none of this head's operations completes
  * (STABLE), until every departed member is known to have stopped
- * serving; the initiator's command just waits. REJECTs (LOST, DROP) and
- * SYNC-INFO are not held.
+ * serving; the initiator's command just waits. REJECTs (LOST, DROP),
+ * SYNC-INFO and HEADS (departed heads shown unavailable at once: a
+ * restriction, never a grant; it may thus reach tandemd before held
+ * operations delivered before it) are not held.
  *
  * The release is a point of the order too: the first survivor that
  * learns a departed member stopped serving (Pacemaker's fencing history,

@@ -69,6 +69,7 @@ void tdm_sync_reset(struct tdm_sync *s)
 	s->version = 0;
 	s->source = 0;
 	s->nmembers = 0;
+	s->nlast = s->ndeparted = s->njoining = 0;
 }
 
 void tdm_sync_free(struct tdm_sync *s)
@@ -479,6 +480,40 @@ static bool continues(const struct tdm_sync *s, const struct tdm_sync_member *m,
 	return m->info.synced && eff_seq(s, m) == src_seq;
 }
 
+static const struct tdm_sync_head *in_last(const struct tdm_sync *s,
+					   uint32_t nodeid)
+{
+	for (size_t i = 0; i < s->nlast; i++)
+		if (s->last[i].nodeid == nodeid)
+			return &s->last[i];
+	return NULL;
+}
+
+/* At a cut: the heads that left since the previous cut and those that
+ * joined (TDM_SYNC_HEADS); this cut's members become the previous. */
+static void heads_at_cut(struct tdm_sync *s)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < s->nlast; i++)
+		if (!member(s, s->last[i].nodeid))
+			s->heads[k++] = s->last[i];
+	s->ndeparted = k;
+	for (i = 0; i < s->nmembers; i++)
+		if (!in_last(s, s->members[i].nodeid)) {
+			s->heads[k].nodeid = s->members[i].nodeid;
+			s->heads[k++].ports = s->members[i].ports;
+		}
+	s->njoining = k - s->ndeparted;
+	for (i = 0; i < s->nmembers; i++) {
+		s->last[i].nodeid = s->members[i].nodeid;
+		s->last[i].ports = s->members[i].ports;
+	}
+	s->nlast = s->nmembers;
+	if (k)
+		push(s, TDM_SYNC_HEADS);
+}
+
 static void cut(struct tdm_sync *s)
 {
 	struct tdm_sync_member *src = NULL, *me = member(s, s->self);
@@ -526,6 +561,7 @@ static void cut(struct tdm_sync *s)
 		s->seq = src_seq;
 		if (!was)
 			became_synced(s);
+		heads_at_cut(s);
 		if (need) {
 			a = push(s, TDM_SYNC_SNAPSHOT_GET);
 			if (a)
@@ -534,7 +570,9 @@ static void cut(struct tdm_sync *s)
 	} else if (continues(s, me, src_seq)) {
 		s->synced = true;
 		s->seq = src_seq;
+		heads_at_cut(s);
 	} else {
+		heads_at_cut(s);
 		drop_unloaded(s);
 		drop_snap(s);
 		s->synced = false;
@@ -548,8 +586,23 @@ static void cut(struct tdm_sync *s)
 	check_stable(s);
 }
 
+void tdm_sync_set_ports(struct tdm_sync *s, const struct tdm_agent_ports *p)
+{
+	if (p)
+		s->own_ports = *p;
+	else
+		s->own_ports.n = 0;
+}
+
 int tdm_sync_info(struct tdm_sync *s, uint32_t from,
 		  const struct tdm_cmsg_info *info)
+{
+	return tdm_sync_info_ports(s, from, info, NULL);
+}
+
+int tdm_sync_info_ports(struct tdm_sync *s, uint32_t from,
+			const struct tdm_cmsg_info *info,
+			const struct tdm_agent_ports *ports)
 {
 	struct tdm_sync_member *m;
 	size_t i;
@@ -566,6 +619,9 @@ int tdm_sync_info(struct tdm_sync *s, uint32_t from,
 		return -EPROTO;
 	m->have_info = true;
 	m->info = *info;
+	m->ports.n = 0;
+	if (ports && ports->n <= TDM_AGENT_PORTS_MAX)
+		m->ports = *ports;
 	for (i = 0; i < s->nmembers; i++)
 		if (!s->members[i].have_info)
 			return 0;

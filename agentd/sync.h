@@ -79,6 +79,29 @@
  *    STABLE can no longer be known to be anywhere: TDM_SYNC_LOST (the
  *    daemon REJECTs them; tandemd completes an applied one with the
  *    result it had).
+ *
+ * Heads that left and joined (protocol 5, TDM_SYNC_HEADS):
+ *  - each SYNC-INFO carries the relative target ports of its sender's
+ *    head (tdm_sync_set_ports: what its tandemd announced); the member
+ *    remembers, at each cut, the members of that cut and their ports;
+ *  - at the next cut: departed = members of the previous cut that are
+ *    not members now (with the ports they announced then), joining =
+ *    members now that were not in the previous cut (with the ports of
+ *    this SYNC-INFO). Several configuration changes before one cut
+ *    count once: a member that came and went between two cuts is in
+ *    neither. A member that was in no cut before (its agent just
+ *    joined) finds every member joining; its tandemd then loads the
+ *    source's snapshot, which replaces what that changed, except at a
+ *    start where nobody is synced (every member joins on every head);
+ *  - when either is non-empty the cut emits TDM_SYNC_HEADS after the
+ *    operations replayed at the cut and before TDM_SYNC_SNAPSHOT_GET, so
+ *    the snapshot a joiner loads holds the states HEADS gave. Every
+ *    member that continued holds the same previous cut, so it computes
+ *    the same sets at the same point of the order. The daemon passes it
+ *    to tandemd only at group version >= TDM_CMSG_PROTO_HEADS; tandemd
+ *    makes the departed heads' groups unavailable and, of a joining
+ *    head's, only those its departure left unavailable transitioning (a
+ *    first join changes nothing: scsi/cluster.c).
  */
 #ifndef TANDEM_AGENT_SYNC_H
 #define TANDEM_AGENT_SYNC_H
@@ -111,6 +134,15 @@ enum tdm_sync_act_type {
 	 * the group version, or buffered for a snapshot that will not be
 	 * loaded): if it is this member's, REJECT it */
 	TDM_SYNC_DROP,
+	/* heads left / joined at this cut: s->heads[0..s->ndeparted) left,
+	 * the next s->njoining joined (see "Heads" above) */
+	TDM_SYNC_HEADS,
+};
+
+/* a member and the ports its head announced */
+struct tdm_sync_head {
+	uint32_t nodeid;
+	struct tdm_agent_ports ports;
 };
 
 struct tdm_sync_act {
@@ -129,6 +161,7 @@ struct tdm_sync_member {
 	struct tdm_cmsg_info info;
 	bool have_ack; /* acked is valid in the current numbering */
 	uint64_t acked;
+	struct tdm_agent_ports ports; /* of its SYNC-INFO (protocol 5) */
 };
 
 /* this member's operation waiting for STABLE */
@@ -183,6 +216,12 @@ struct tdm_sync {
 	uint64_t ack_seq;
 	struct tdm_sync_stab *stab;
 	size_t nstab, capstab;
+	/* heads left and joined (see "Heads" above) */
+	struct tdm_agent_ports own_ports;		 /* sent in SYNC-INFO */
+	struct tdm_sync_head last[TDM_SYNC_MEMBERS_MAX]; /* the last cut's */
+	size_t nlast;
+	struct tdm_sync_head heads[2 * TDM_SYNC_MEMBERS_MAX];
+	size_t ndeparted, njoining;
 };
 
 void tdm_sync_init(struct tdm_sync *s, uint32_t self, uint16_t proto_max);
@@ -196,6 +235,13 @@ void tdm_sync_reset(struct tdm_sync *s);
 int tdm_sync_confchg(struct tdm_sync *s, const uint32_t *nodeids, size_t n);
 int tdm_sync_info(struct tdm_sync *s, uint32_t from,
 		  const struct tdm_cmsg_info *info);
+/* ... with the ports the SYNC-INFO carried (NULL: none) */
+int tdm_sync_info_ports(struct tdm_sync *s, uint32_t from,
+			const struct tdm_cmsg_info *info,
+			const struct tdm_agent_ports *ports);
+/* The ports this member's head has (its tandemd's HELLO), announced in
+ * its next SYNC-INFO. */
+void tdm_sync_set_ports(struct tdm_sync *s, const struct tdm_agent_ports *p);
 int tdm_sync_op(struct tdm_sync *s, const uint8_t *msg, size_t len);
 int tdm_sync_chunk(struct tdm_sync *s, const struct tdm_cmsg *m);
 

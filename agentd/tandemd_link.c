@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -207,6 +208,88 @@ void tdm__ag_link_connect(void)
 	log_notice("connected to tandemd on %s", ag.sock_path);
 }
 
+/* HELLO's appended ports (link version 3; an older tandemd: none) */
+static void hello_ports(struct tdm_rd *r)
+{
+	struct tdm_agent_ports p = {0};
+
+	if (r->off < r->len)
+		tdm_agent_get_ports(r, &p);
+	if (r->bad) {
+		log_warnx("tandemd's HELLO has a bad list of ports: none "
+			  "announced");
+		p.n = 0;
+	}
+	tdm_sync_set_ports(&ag.sy, &p);
+	log_info("this head's relative target ports: %u", p.n);
+}
+
+/* PORTS (link version 3): the head's ports after a configuration apply;
+ * announced from the next SYNC-INFO on */
+static void on_ports(struct tdm_rd *r)
+{
+	struct tdm_agent_ports p = {0};
+
+	tdm_agent_get_ports(r, &p);
+	if (r->bad) {
+		tdm__ag_link_close("bad PORTS");
+		return;
+	}
+	tdm_sync_set_ports(&ag.sy, &p);
+	log_info("this head's relative target ports: %u (from the next "
+		 "membership change on)",
+		 p.n);
+}
+
+static void put_heads(const struct tdm_sync_head *h, size_t n)
+{
+	tdm_wbuf_put_u32(&ag.wb, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		tdm_wbuf_put_u32(&ag.wb, h[i].nodeid);
+		tdm_agent_put_ports(&ag.wb, h[i].ports.id, h[i].ports.n);
+	}
+}
+
+void tdm__ag_send_heads(void)
+{
+	static bool warned_version, warned_link;
+	char list[256] = "";
+	size_t o = 0;
+
+	for (size_t i = 0; i < ag.sy.ndeparted + ag.sy.njoining; i++) {
+		int k = snprintf(list + o, sizeof(list) - o, "%s%s node %u",
+				 i ? "," : "",
+				 i < ag.sy.ndeparted ? " left:" : " joined:",
+				 ag.sy.heads[i].nodeid);
+
+		if (k < 0 || (size_t)k >= sizeof(list) - o)
+			break;
+		o += (size_t)k;
+	}
+	if (ag.sy.version < TDM_CMSG_PROTO_HEADS) {
+		if (!warned_version)
+			log_notice("membership:%s; the group runs protocol %u "
+				   "(< %u): heads that left are not shown "
+				   "unavailable (logged once)",
+				   list, ag.sy.version, TDM_CMSG_PROTO_HEADS);
+		warned_version = true;
+		return;
+	}
+	if (ag.link_version < 3) {
+		if (!warned_link)
+			log_warnx("membership:%s; tandemd speaks link version "
+				  "%u (< 3): not told (logged once)",
+				  list, ag.link_version);
+		warned_link = true;
+		return;
+	}
+	log_notice("membership:%s: HEADS to tandemd", list);
+	tdm_agent_begin(&ag.wb, TDM_AGENT_HEADS);
+	put_heads(ag.sy.heads, ag.sy.ndeparted);
+	put_heads(ag.sy.heads + ag.sy.ndeparted, ag.sy.njoining);
+	tdm__ag_link_send();
+}
+
 static void on_hello(struct tdm_rd *r)
 {
 	uint16_t vmin = tdm_rd_get_u16(r), vmax = tdm_rd_get_u16(r), v;
@@ -246,6 +329,7 @@ static void on_hello(struct tdm_rd *r)
 			 ag.hb_ms, timeout_ms);
 	}
 	tdm_sync_link(&ag.sy, v);
+	hello_ports(r);
 	ag.link_ready = true;
 	ag.last_status.valid = false;
 	tdm__ag_send_welcome();
@@ -416,6 +500,11 @@ static void link_frame(const uint8_t *f, size_t len)
 		if (ag.link_version < 2)
 			goto unexpected;
 		on_done(&r);
+		break;
+	case TDM_AGENT_PORTS:
+		if (ag.link_version < 3)
+			goto unexpected;
+		on_ports(&r);
 		break;
 	default:
 	unexpected:

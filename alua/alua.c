@@ -434,6 +434,22 @@ int tdm_alua_activate(struct tdm_alua_model *m, size_t dg, uint16_t group_id,
 	return 0;
 }
 
+/* Group (dg, tpg) to state and pref, noted in chg. */
+static int set_one(struct tdm_alua_model *m, size_t dg, size_t tpg,
+		   uint8_t state, bool pref, struct tdm_alua_change **chg,
+		   size_t *nchg)
+{
+	struct tdm_alua_tpg *t = &m->dgs[dg].tpgs[tpg];
+
+	if (note(chg, nchg, dg, tpg, t->state, state, t->preferred, pref))
+		return -ENOMEM;
+	if (t->state != state)
+		t->status = TDM_ALUA_ST_IMPLICIT;
+	t->state = state;
+	t->preferred = pref;
+	return 0;
+}
+
 int tdm_alua_set_tgrp(struct tdm_alua_model *m, size_t dg, uint16_t group_id,
 		      uint8_t state, int preferred,
 		      struct tdm_alua_change **chg, size_t *nchg)
@@ -456,12 +472,68 @@ int tdm_alua_set_tgrp(struct tdm_alua_model *m, size_t dg, uint16_t group_id,
 	if (!t)
 		return -ENOENT;
 	pref = preferred < 0 ? t->preferred : preferred != 0;
-	if (note(chg, nchg, dg, j - 1, t->state, state, t->preferred, pref))
-		return -ENOMEM;
-	if (t->state != state)
-		t->status = TDM_ALUA_ST_IMPLICIT;
-	t->state = state;
-	t->preferred = pref;
+	return set_one(m, dg, j - 1, state, pref, chg, nchg);
+}
+
+bool tdm_alua_tpg_within(const struct tdm_alua_tpg *t, const uint16_t *ports,
+			 size_t n)
+{
+	size_t i, k;
+
+	if (!t->nports)
+		return false;
+	for (i = 0; i < t->nports; i++) {
+		for (k = 0; k < n && ports[k] != t->ports[i]; k++)
+			;
+		if (k == n)
+			return false;
+	}
+	return true;
+}
+
+int tdm_alua_set_head(struct tdm_alua_model *m, const uint16_t *ports, size_t n,
+		      uint8_t state, int from, struct tdm_alua_change **chg,
+		      size_t *nchg)
+{
+	*chg = NULL;
+	*nchg = 0;
+	if (!tdm_alua_state_valid(state))
+		return -EINVAL;
+	for (size_t i = 0; i < m->ndgs; i++) {
+		struct tdm_alua_dg *d = &m->dgs[i];
+
+		for (size_t j = 0; !d->implicit && j < d->ntpgs; j++)
+			if ((from < 0 || d->tpgs[j].state == from) &&
+			    tdm_alua_tpg_within(&d->tpgs[j], ports, n) &&
+			    set_one(m, i, j, state, false, chg, nchg))
+				return -ENOMEM;
+	}
+	return 0;
+}
+
+int tdm_alua_set_tgrps(struct tdm_alua_model *m,
+		       const struct tdm_alua_tgrp_set *v, size_t n,
+		       size_t *skipped, struct tdm_alua_change **chg,
+		       size_t *nchg)
+{
+	*chg = NULL;
+	*nchg = 0;
+	*skipped = 0;
+	for (size_t k = 0; k < n; k++)
+		if (!tdm_alua_state_valid(v[k].state))
+			return -EINVAL;
+	for (size_t k = 0; k < n; k++) {
+		const struct tdm_alua_dg *d = find_dg(m, v[k].dg, false);
+		const struct tdm_alua_tpg *t = find_tpg(d, v[k].group_id);
+
+		if (!t) {
+			(*skipped)++;
+			continue;
+		}
+		if (set_one(m, (size_t)(d - m->dgs), (size_t)(t - d->tpgs),
+			    v[k].state, v[k].preferred, chg, nchg))
+			return -ENOMEM;
+	}
 	return 0;
 }
 

@@ -185,6 +185,49 @@ int tdm_alua_set_preferred(struct tdm_alua_model *m, const char *dg,
 			   uint16_t group_id, bool preferred,
 			   struct tdm_alua_change **chg, size_t *nchg);
 
+/* ---- cluster heads (protocol 5, docs/cluster.md) ---- */
+
+/* Does every one of t's ports (at least one) appear in ports[0..n)? A
+ * group is a head's when all its ports are that head's. */
+bool tdm_alua_tpg_within(const struct tdm_alua_tpg *t, const uint16_t *ports,
+			 size_t n);
+
+/*
+ * A head whose relative target ports are ports[0..n) left the cluster
+ * (state unavailable, from any state: from < 0) or rejoined it
+ * (transitioning, from TDM_ALUA_UNAVAILABLE: only its groups that are
+ * unavailable, as its departure left them; a head's first join changes
+ * nothing): every target port group of a configured device group that is
+ * that head's (tdm_alua_tpg_within) and in state from takes state,
+ * without the preferred bit, status "implicit" where the state changes.
+ * *chg as tdm_alua_set_state (may be empty). -EINVAL for a bad state,
+ * -ENOMEM.
+ */
+int tdm_alua_set_head(struct tdm_alua_model *m, const uint16_t *ports, size_t n,
+		      uint8_t state, int from, struct tdm_alua_change **chg,
+		      size_t *nchg);
+
+/* One group's new state and preferred bit (a rejoined head's, ORDER kind
+ * 9). */
+struct tdm_alua_tgrp_set {
+	char dg[64];
+	uint16_t group_id;
+	uint8_t state;
+	bool preferred;
+};
+
+/*
+ * Apply v[0..n): each named group of a configured device group takes its
+ * state and preferred bit, status "implicit" where the state changes;
+ * groups this model does not have are skipped (*skipped counts them).
+ * *chg as tdm_alua_set_state. -EINVAL (nothing changed) for a state
+ * tdm_alua_state_valid() refuses, -ENOMEM.
+ */
+int tdm_alua_set_tgrps(struct tdm_alua_model *m,
+		       const struct tdm_alua_tgrp_set *v, size_t n,
+		       size_t *skipped, struct tdm_alua_change **chg,
+		       size_t *nchg);
+
 /* What differs (state, preferred) between the groups of two models, by
  * device group name and group id; indexes into b. */
 int tdm_alua_diff(const struct tdm_alua_model *a,

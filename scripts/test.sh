@@ -224,6 +224,9 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# fenced (--fencing self on 3 heads, pacemaker on 2 with
 	# stonith_admin --confirm), the two-head refusal, a frozen agent
 	step cluster-fencing env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/fencing.sh
+	# a killed head's target port groups unavailable in every
+	# survivor's RTPG, a rejoining head's transitioning (protocol 5)
+	step cluster-departed env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/departed.sh
 	# the OCF agents (ra/): ocf-tester on ocf:tandem:target and
 	# ocf:tandem:alua inside a head of the lab, and their behaviour
 	# beyond it (tests/cluster/ra_test.sh installs resource-agents)

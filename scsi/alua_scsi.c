@@ -788,3 +788,101 @@ int tdm__stpg(struct tdm_cmd *cmd)
 	free(reqs);
 	return TDM__SR_ASYNC;
 }
+
+/* ---- heads that left and joined the cluster (scsi/cluster.c) ---- */
+
+size_t tdm__alua_local_ports(uint16_t *out, size_t max)
+{
+	size_t n = 0;
+
+	tdm_rwlock_rdlock(&alua_lock);
+	/* the implicit group holds every port of this head */
+	if (model.ndgs && model.dgs[0].implicit) {
+		const struct tdm_alua_tpg *t = &model.dgs[0].tpgs[0];
+
+		for (; n < t->nports && n < max; n++)
+			out[n] = t->ports[n];
+	}
+	tdm_rwlock_unlock(&alua_lock);
+	return n;
+}
+
+int tdm__alua_set_head(const uint16_t *ports, size_t n, uint8_t state, int from,
+		       const char *cause)
+{
+	struct tdm_alua_change *chg = NULL;
+	struct ua_job job = {0};
+	size_t nchg = 0;
+	int r;
+
+	tdm_rwlock_wrlock(&alua_lock);
+	r = tdm_alua_set_head(&model, ports, n, state, from, &chg, &nchg);
+	if (changed(&job, chg, nchg, cause) < 0 && !r)
+		r = -ENOMEM;
+	tdm_rwlock_unlock(&alua_lock);
+	/* SPC-4 5.15.2.6: every I_T nexus of the devices (this head's) */
+	ua_raise(&job, NULL);
+	free(chg);
+	return r < 0 ? r : (int)nchg;
+}
+
+size_t tdm__alua_local_transitioning(struct tdm_alua_tgrp_set **out,
+				     int rejoin_state)
+{
+	const struct tdm_alua_tpg *local;
+	size_t n = 0;
+
+	tdm_rwlock_rdlock(&alua_lock);
+	*out = NULL;
+	local = model.ndgs && model.dgs[0].implicit ? &model.dgs[0].tpgs[0]
+						    : NULL;
+	for (size_t i = 1; local && i < model.ndgs; i++) {
+		const struct tdm_alua_dg *d = &model.dgs[i];
+
+		for (size_t j = 0; j < d->ntpgs; j++) {
+			const struct tdm_alua_tpg *t = &d->tpgs[j];
+			struct tdm_alua_tgrp_set *v;
+
+			if (t->state != TDM_ALUA_TRANSITIONING ||
+			    t->conf_state == TDM_ALUA_TRANSITIONING ||
+			    !tdm_alua_tpg_within(t, local->ports,
+						 local->nports))
+				continue;
+			v = realloc(*out, (n + 1) * sizeof(*v));
+			if (!v)
+				break;
+			*out = v;
+			memset(&v[n], 0, sizeof(v[n]));
+			snprintf(v[n].dg, sizeof(v[n].dg), "%s", d->name);
+			v[n].group_id = t->id;
+			v[n].state = rejoin_state < 0 ? t->conf_state
+						      : (uint8_t)rejoin_state;
+			v[n].preferred = rejoin_state < 0 && t->conf_preferred;
+			n++;
+		}
+	}
+	tdm_rwlock_unlock(&alua_lock);
+	return n;
+}
+
+int tdm__alua_set_tgrps(const struct tdm_alua_tgrp_set *v, size_t n,
+			const char *cause)
+{
+	struct tdm_alua_change *chg = NULL;
+	struct ua_job job = {0};
+	size_t nchg = 0, skipped = 0;
+	int r;
+
+	tdm_rwlock_wrlock(&alua_lock);
+	r = tdm_alua_set_tgrps(&model, v, n, &skipped, &chg, &nchg);
+	if (skipped)
+		log_warnx("ALUA: %zu target port groups of %s are not "
+			  "configured here",
+			  skipped, cause);
+	if (changed(&job, chg, nchg, cause) < 0 && !r)
+		r = -ENOMEM;
+	tdm_rwlock_unlock(&alua_lock);
+	ua_raise(&job, NULL);
+	free(chg);
+	return r;
+}

@@ -354,6 +354,149 @@ static int tgrp_ordered(uint8_t kind, bool mine, const uint8_t *payload,
 	return tdm__alua_set_tgrp(dg, tg, state, pref == 2 ? -1 : pref, cause);
 }
 
+/* ---- heads that left and joined (protocol 5) ----
+ * At each cut of the membership the agent sends HEADS (the ports of the
+ * heads that left and joined): every head applies it at the same point
+ * of the order. A joined head, once serving, orders its own groups out
+ * of transitioning: ORDER kind 9, payload u32 n, n x (str device group,
+ * u16 group id, u8 state, u8 preferred), str who. */
+
+static int rejoin_state = -1; /* main loop; -1: the configured state */
+static bool rejoin_retry;     /* main loop: the last kind 9 failed */
+
+void tdm_cluster_set_rejoin_state(int state)
+{
+	rejoin_state = state;
+}
+
+size_t tdm_cluster_local_ports(uint16_t *out, size_t max)
+{
+	return tdm__alua_local_ports(out, max);
+}
+
+void tdm_cluster_head(uint32_t nodeid, bool joined, const uint16_t *ports,
+		      size_t n)
+{
+	char cause[128];
+	int r;
+
+	/* the agent sends HEADS only at protocol 5 (every head applies
+	 * it), before the STATUS of that cut: not checked here */
+	snprintf(cause, sizeof(cause),
+		 joined ? "node %u rejoining the cluster (transitioning until "
+			  "it is synchronised)"
+			: "node %u leaving the cluster",
+		 nodeid);
+	/* a joining head's groups that its departure left unavailable; at
+	 * its first join they are as configured and stay so */
+	r = tdm__alua_set_head(ports, n,
+			       joined ? TDM_ALUA_TRANSITIONING
+				      : TDM_ALUA_UNAVAILABLE,
+			       joined ? TDM_ALUA_UNAVAILABLE : -1, cause);
+	if (r < 0)
+		log_err("cluster: %s: target port groups not changed: %s",
+			cause, strerror(-r));
+	else
+		log_notice("cluster: node %u %s the cluster: %d target port "
+			   "groups %s",
+			   nodeid, joined ? "rejoined" : "left", r,
+			   joined ? "transitioning" : "unavailable");
+}
+
+static void rejoin_done(void *arg, int status)
+{
+	(void)arg;
+	rejoin_retry = status != 0;
+	if (status)
+		log_warnx("cluster: this head's target port groups not ordered "
+			  "out of transitioning: %s (retried at the next "
+			  "status)",
+			  strerror(status < 0 ? -status : status));
+}
+
+void tdm_cluster_rejoin(bool became_serving)
+{
+	struct tdm_alua_tgrp_set *v = NULL;
+	struct tdm_wbuf w = {0};
+	size_t n;
+	int r;
+
+	if (cl.group_version < TDM__CLUSTER_PROTO_HEADS ||
+	    (!became_serving && !rejoin_retry))
+		return;
+	if (tdm__cluster_fenced()) { /* e.g. the agent silent: later */
+		rejoin_retry = true;
+		return;
+	}
+	rejoin_retry = false;
+	n = tdm__alua_local_transitioning(&v, rejoin_state);
+	if (!n) {
+		free(v);
+		return;
+	}
+	tdm_wbuf_reset(&w);
+	tdm_wbuf_put_u32(&w, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		tdm_wbuf_put_str(&w, v[i].dg);
+		tdm_wbuf_put_u16(&w, v[i].group_id);
+		tdm_wbuf_put_u8(&w, v[i].state);
+		tdm_wbuf_put_u8(&w, v[i].preferred);
+	}
+	tdm_wbuf_put_str(&w, rejoin_state < 0 ? "its configured state"
+					      : "tandemd --rejoin-state");
+	free(v);
+	log_notice("cluster: synchronised: ordering this head's %zu target "
+		   "port groups out of transitioning (%s)",
+		   n,
+		   rejoin_state < 0 ? "to their configured states"
+				    : "--rejoin-state");
+	r = w.oom ? -ENOMEM
+		  : tdm_cluster_order_raw(TDM__ORD_ALUA_REJOINED, w.p, w.len,
+					  rejoin_done, NULL);
+	tdm_wbuf_free(&w);
+	if (r < 0)
+		rejoin_done(NULL, r);
+}
+
+/* kind 9 delivered: applied here */
+static int rejoined_ordered(bool mine, const uint8_t *payload, size_t len)
+{
+	struct tdm_rd r = {.p = payload, .len = len};
+	struct tdm_alua_tgrp_set *v;
+	char who[128], cause[256];
+	uint32_t n = tdm_rd_get_u32(&r);
+	int rc;
+
+	/* an entry takes at least 8 bytes: a bound before allocating */
+	if (r.bad || n > len / 8) {
+		log_err("cluster: malformed rejoined head's groups from the "
+			"agent");
+		return -EBADMSG;
+	}
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		tdm_rd_get_str(&r, v[i].dg, sizeof(v[i].dg));
+		v[i].group_id = tdm_rd_get_u16(&r);
+		v[i].state = tdm_rd_get_u8(&r);
+		v[i].preferred = tdm_rd_get_u8(&r) == 1;
+	}
+	tdm_rd_get_str(&r, who, sizeof(who));
+	if (!tdm_rd_done(&r)) {
+		free(v);
+		log_err("cluster: malformed rejoined head's groups from the "
+			"agent");
+		return -EBADMSG;
+	}
+	snprintf(cause, sizeof(cause),
+		 "%s rejoined and synchronised: %s (ordered by the cluster)",
+		 mine ? "this head" : "another head", who);
+	rc = tdm__alua_set_tgrps(v, n, cause);
+	free(v);
+	return rc;
+}
+
 /* ---- events of the daemon (kinds >= TDM_CLUSTER_KIND_DAEMON) ---- */
 
 void tdm_cluster_set_ext(const struct tdm_cluster_ext *ext)
@@ -664,6 +807,10 @@ void tdm_cluster_ordered(bool mine, uint64_t req, uint8_t kind,
 
 	if (kind == TDM__ORD_ALUA_ACTIVATE || kind == TDM__ORD_ALUA_SET_TGRP) {
 		applied(p, tgrp_ordered(kind, mine, payload, len), NULL);
+		return;
+	}
+	if (kind == TDM__ORD_ALUA_REJOINED) {
+		applied(p, rejoined_ordered(mine, payload, len), NULL);
 		return;
 	}
 	tdm_rd_get_str(&r, dev, sizeof(dev));

@@ -635,6 +635,27 @@ int tdm__alua_apply_ordered(struct tdm_lu *lu, const struct tdm_alua_req *reqs,
 /* The relative port ids of every target port group (all heads' ports,
  * duplicates possible). */
 size_t tdm__alua_ports(uint16_t **out);
+/* Heads of the cluster (protocol 5, scsi/cluster.c). This head's
+ * relative target ports (at most max; 0 before any configuration). */
+struct tdm_alua_tgrp_set;
+size_t tdm__alua_local_ports(uint16_t *out, size_t max);
+/* A head with ports[0..n) left (state unavailable, from -1) or rejoined
+ * (transitioning, from unavailable): its groups in state from take state
+ * without the preferred bit (alua.h tdm_alua_set_head), logged with
+ * cause, 6/2A/06 on every nexus of their devices. The number of groups
+ * changed, or -errno. */
+int tdm__alua_set_head(const uint16_t *ports, size_t n, uint8_t state, int from,
+		       const char *cause);
+/* This head's groups that are transitioning (and not configured so),
+ * each with the state it leaves it for: its configured state and
+ * preferred bit (rejoin_state < 0), or rejoin_state without the bit.
+ * *out malloc'ed (free it). */
+size_t tdm__alua_local_transitioning(struct tdm_alua_tgrp_set **out,
+				     int rejoin_state);
+/* Apply v[0..n) (alua.h tdm_alua_set_tgrps), logged with cause, 6/2A/06
+ * on every nexus of their devices. 0 or -errno. */
+int tdm__alua_set_tgrps(const struct tdm_alua_tgrp_set *v, size_t n,
+			const char *cause);
 
 /* ---- cluster mode (scsi/cluster.c) ---- */
 
@@ -648,12 +669,16 @@ enum {
 	TDM__ORD_TARGET_CLOSE = 6,  /* ... then the target's sessions end */
 	TDM__ORD_ALUA_ACTIVATE = 7, /* tandemctl -activate_tgrp (protocol 3) */
 	TDM__ORD_ALUA_SET_TGRP = 8, /* tandemctl -set_tgrp_state (protocol 4) */
+	TDM__ORD_ALUA_REJOINED = 9, /* a rejoined head's groups (protocol 5) */
 };
 /* The lowest cluster protocol (agents' group version) that orders
  * TDM__ORD_ALUA_ACTIVATE and carries the preferred bits in snapshots. */
 #define TDM__CLUSTER_PROTO_ACTIVATE 3
 /* ... that orders TDM__ORD_ALUA_SET_TGRP (every head applies kind 8) */
 #define TDM__CLUSTER_PROTO_SET_TGRP 4
+/* ... whose heads apply HEADS (departed heads unavailable, joining ones
+ * transitioning) and TDM__ORD_ALUA_REJOINED */
+#define TDM__CLUSTER_PROTO_HEADS 5
 /* Order event kind for device dev ("" = all) from the nexus id through
  * the agent; with cmd, cmd completes when it comes back (TDM__SR_ASYNC
  * or a sense reason now), without, nobody waits (0 or -errno). */

@@ -221,6 +221,64 @@ static void send_done(void)
 	tdm_wbuf_free(&w);
 }
 
+/* ---- heads of the cluster (link version 3) ---- */
+
+static struct tdm_agent_ports sent_ports; /* main loop: the last announced */
+
+static void put_local_ports(struct tdm_wbuf *w)
+{
+	sent_ports.n = (uint16_t)tdm_cluster_local_ports(sent_ports.id,
+							 TDM_AGENT_PORTS_MAX);
+	tdm_agent_put_ports(w, sent_ports.id, sent_ports.n);
+}
+
+void tdm_agent_link_ports_changed(void)
+{
+	struct tdm_agent_ports now;
+	struct tdm_wbuf w = {0};
+
+	if (!ag.running || !ag.connected || ag.version < 3)
+		return;
+	now.n = (uint16_t)tdm_cluster_local_ports(now.id, TDM_AGENT_PORTS_MAX);
+	if (now.n == sent_ports.n &&
+	    !memcmp(now.id, sent_ports.id, now.n * sizeof(now.id[0])))
+		return;
+	tdm_agent_begin(&w, TDM_AGENT_PORTS);
+	put_local_ports(&w);
+	send_frame(&w);
+	tdm_wbuf_free(&w);
+}
+
+/* HEADS: u32 n, n x (u32 nodeid, ports), twice (left, joined) */
+static bool on_heads(struct tdm_rd *r)
+{
+	struct tdm_agent_ports *p = malloc(sizeof(*p));
+	size_t start = r->off;
+
+	if (!p)
+		return false;
+	/* checked whole first, then applied */
+	for (int pass = 0; pass < 2; pass++) {
+		r->off = start;
+		for (int joined = 0; joined < 2 && !r->bad; joined++) {
+			uint32_t n = tdm_rd_get_u32(r);
+
+			for (uint32_t i = 0; i < n && !r->bad; i++) {
+				uint32_t nodeid = tdm_rd_get_u32(r);
+
+				tdm_agent_get_ports(r, p);
+				if (pass && !r->bad)
+					tdm_cluster_head(nodeid, joined, p->id,
+							 p->n);
+			}
+		}
+		if (!tdm_rd_done(r))
+			break;
+	}
+	free(p);
+	return tdm_rd_done(r);
+}
+
 /* ---- input ---- */
 
 static void send_hello(void)
@@ -235,6 +293,7 @@ static void send_hello(void)
 	tdm_wbuf_put_u16(&w, TDM_AGENT_LINK_VERSION);
 	tdm_wbuf_put_str(&w, u.nodename);
 	tdm_wbuf_put_u32(&w, ag.timeout_ms); /* version 3 */
+	put_local_ports(&w); /* version 3; an older agent ignores it */
 	send_frame(&w);
 	tdm_wbuf_free(&w);
 }
@@ -313,8 +372,11 @@ static bool handle(const uint8_t *f, size_t len)
 		tdm_cluster_set_serving(serving && !ag.stale);
 		/* seq changes with every operation: log the rest only */
 		if (serving == ag.serving && q0 == ag.quorate &&
-		    m0 == ag.members && v0 == ag.group_version)
+		    m0 == ag.members && v0 == ag.group_version) {
+			tdm_cluster_rejoin(false); /* a retry, if any */
 			return true;
+		}
+		tdm_cluster_rejoin(serving && !ag.serving);
 		ag.serving = serving;
 		log_info("cluster: %s, %s, %u members, seq %llu, protocol %u",
 			 serving ? "serving" : "not serving",
@@ -362,6 +424,10 @@ static bool handle(const uint8_t *f, size_t len)
 		send_done();
 		return true;
 	}
+	case TDM_AGENT_HEADS:
+		if (on_heads(&r))
+			return true;
+		break;
 	case TDM_AGENT_STABLE:
 		req = tdm_rd_get_u64(&r);
 		if (!tdm_rd_done(&r))

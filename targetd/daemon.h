@@ -53,6 +53,9 @@ void tdm_agent_link_stop(void);
  * default TDM_AGENT_TIMEOUT_MS); the agent sends STATUS every third. */
 #define TDM_AGENT_TIMEOUT_MS 1500
 void tdm_agent_link_set_timeout(unsigned ms);
+/* After a configuration apply: tell the agent this head's relative
+ * target ports if they changed (PORTS, link version 3). */
+void tdm_agent_link_ports_changed(void);
 /* For tandemctl status: "off" or comma-separated key=value pairs. */
 void tdm_agent_link_status(char *buf, size_t len);
 

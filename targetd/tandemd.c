@@ -22,9 +22,11 @@
 #include <unistd.h>
 
 #include "agentd/agent_msg.h"
+#include "alua/alua.h" /* --rejoin-state names */
 #include "targetd/cluster_conf.h"
 #include "targetd/daemon.h"
 #include "tandem/admin.h"
+#include "tandem/cluster.h"
 #include "tandem/iscsi.h"
 #include "lib/log.h"
 #include "lib/writefile.h"
@@ -54,6 +56,7 @@ int tdm_daemon_apply(const struct tdm_conf *c, char *err, size_t errlen)
 	r = tdm_iscsi_apply(c, err, errlen);
 	if (r < 0)
 		return r;
+	tdm_agent_link_ports_changed();
 	log_notice("configuration applied (epoch %llu): %zu devices, %zu "
 		   "targets",
 		   (unsigned long long)tdm_core_epoch(), c->ndevices,
@@ -193,6 +196,13 @@ static void usage(FILE *f)
 		"agent is\n"
 		"                            silent that long (default %d; 0: "
 		"never)\n"
+		"      --rejoin-state STATE  cluster mode: this head's target "
+		"port groups\n"
+		"                            leave transitioning for STATE "
+		"(unavailable,\n"
+		"                            standby, ...) when it rejoins, "
+		"not the\n"
+		"                            configured state\n"
 		"  -p, --pidfile FILE        write the daemon's pid\n"
 		"  -n, --check               check the configuration and exit\n"
 		"  -V, --version\n"
@@ -203,7 +213,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_SYSLOG = 256, OPT_BLACKBOX, OPT_AGENT_TIMEOUT };
+	enum { OPT_SYSLOG = 256, OPT_BLACKBOX, OPT_AGENT_TIMEOUT, OPT_REJOIN };
 	static const struct option opts[] = {
 		{"foreground", no_argument, NULL, 'f'},
 		{"config", required_argument, NULL, 'c'},
@@ -215,6 +225,7 @@ int main(int argc, char **argv)
 		{"blackbox-size", required_argument, NULL, OPT_BLACKBOX},
 		{"agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT},
 		{"pidfile", required_argument, NULL, 'p'},
+		{"rejoin-state", required_argument, NULL, OPT_REJOIN},
 		{"check", no_argument, NULL, 'n'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
@@ -291,6 +302,22 @@ int main(int argc, char **argv)
 		case 'p':
 			pid_path = optarg;
 			break;
+		case OPT_REJOIN: {
+			uint8_t st;
+
+			if (tdm_alua_state_from_name(optarg, &st) < 0 ||
+			    !tdm_alua_state_valid(st) ||
+			    st == TDM_ALUA_TRANSITIONING) {
+				fprintf(stderr,
+					"tandemd: bad --rejoin-state '%s' "
+					"(active, nonoptimized, standby, "
+					"unavailable, offline)\n",
+					optarg);
+				return 2;
+			}
+			tdm_cluster_set_rejoin_state(st);
+			break;
+		}
 		case 'n':
 			check_only = true;
 			break;

@@ -112,6 +112,20 @@ typedef void (*tdm_cluster_done_fn)(void *arg, int status);
 int tdm_cluster_order_raw(uint8_t kind, const void *payload, size_t len,
 			  tdm_cluster_done_fn done, void *arg);
 
+/* Heads of the cluster (protocol 5; docs/cluster.md "Departed heads").
+ * This head's relative target ports (for HELLO / PORTS), at most max. */
+size_t tdm_cluster_local_ports(uint16_t *out, size_t max);
+/* HEADS: the head nodeid with those ports left (its target port groups
+ * become unavailable) or joined (transitioning). */
+void tdm_cluster_head(uint32_t nodeid, bool joined, const uint16_t *ports,
+		      size_t n);
+/* The agent's STATUS while serving (became_serving: it was not): once
+ * synchronised, order this head's transitioning groups out of it (ORDER
+ * kind 9), to their configured states or to the state of
+ * tdm_cluster_set_rejoin_state (tandemd --rejoin-state; -1: configured). */
+void tdm_cluster_rejoin(bool became_serving);
+void tdm_cluster_set_rejoin_state(int state);
+
 /* Every LU's PR state and the explicit ALUA states, appended to w; and
  * loaded back (0, or -errno with a message). */
 int tdm_cluster_snapshot(struct tdm_wbuf *w);

@@ -13,8 +13,10 @@
 #      tandem-agentd killed -> ERR_GENERIC, and the reverse; tandemd
 #      frozen (SIGSTOP) -> ERR_GENERIC, and stop still leaves nothing
 #      (SIGKILL after its budget); a stop with an initiator's session
-#      open drains it; OCF_CHECK_LEVEL=10 (login + INQUIRY through the
-#      head's portal) passes, and fails on a wrong target; the head's
+#      open drains it; after that stop and a start the head's group is
+#      unavailable through both heads (rejoin_state) and OCF_CHECK_LEVEL=10
+#      (login + INQUIRY through the head's portal) passes there, and
+#      fails on a wrong target; the head's
 #      corosync killed -> ERR_GENERIC ("does not serve"), back once
 #      corosync is;
 #   3. ocf-tester passes on ocf:tandem:alua in head 1 (target running);
@@ -222,6 +224,8 @@ ra 1 target validate-all OCF_RESKEY_config=/nonexistent.conf
 want "validate-all, no configuration file" 5
 ra 1 target validate-all OCF_RESKEY_sync_wait=soon
 want "validate-all, sync_wait not a number" 6
+ra 1 target validate-all OCF_RESKEY_rejoin_state=later
+want "validate-all, rejoin_state not a state" 6
 ra 1 target stop
 want "clean stop" 0
 no_daemons 1 "clean stop"
@@ -303,6 +307,16 @@ no_daemons 1 "stop with a session"
 
 ra 1 target start
 want "start again" 0
+# head 1 left and rejoined: its group (configured active) leaves
+# transitioning for rejoin_state (default unavailable: ocf:tandem:alua
+# is not running here), through both heads; the level 10 login below
+# then meets an unavailable port group
+for ((n = 0; n < 40; n++)); do rtpg 2 | grep -q '^tpg id=1 state=3 pref=0 ' && break; sleep 0.05; done
+r1=$(rtpg 1 | grep '^tpg id=1 ')
+r2=$(rtpg 2 | grep '^tpg id=1 ')
+grep -q 'state=3 pref=0 ' <<<"$r2" && [ "$r1" = "$r2" ] &&
+	ok "head 1 restarted: its group unavailable through both heads (rejoin_state): $r1" ||
+	ko "head 1's group after its restart: head 1 [$r1] head 2 [$r2]"
 ra 1 target monitor OCF_CHECK_LEVEL=10
 want "monitor OCF_CHECK_LEVEL=10 (login and INQUIRY through $(lab_addr 1):$LAB_PORT)" 0
 ra 1 target monitor OCF_CHECK_LEVEL=20

@@ -8,7 +8,7 @@
  * its acknowledgements (ORDER-OP, ACK, and DONE counts taken from the
  * input), nor the fencing hold (hold.c: configuration changes with
  * members leaving, FENCED, the sync module's actions queued and
- * released). Violations abort.
+ * released), and SYNC-INFO's ports (protocol 5). Violations abort.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -35,7 +35,7 @@ static void check_roundtrip(const struct tdm_cmsg *m)
 
 	switch (m->type) {
 	case TDM_CMSG_SYNC_INFO:
-		r = tdm_cmsg_put_info(&w, &m->info);
+		r = tdm_cmsg_put_info_ports(&w, &m->info, &m->ports);
 		break;
 	case TDM_CMSG_PR_OP:
 		r = tdm_cmsg_put_pr(&w, 1, m->origin, m->req, &m->pr);
@@ -71,7 +71,9 @@ static void check_roundtrip(const struct tdm_cmsg *m)
 	     memcmp(b.payload, m->payload, b.payload_len) != 0) ||
 	    b.ack.nodeid != m->ack.nodeid ||
 	    b.ack.applied_seq != m->ack.applied_seq ||
-	    b.ack.conf != m->ack.conf ||
+	    b.ack.conf != m->ack.conf || b.ports.n != m->ports.n ||
+	    memcmp(b.ports.id, m->ports.id,
+		   m->ports.n * sizeof(m->ports.id[0])) ||
 	    memcmp(&b.fenced, &m->fenced, sizeof(b.fenced)) != 0)
 		fail("round trip changed a field");
 }
@@ -116,7 +118,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		switch (m.type) {
 		case TDM_CMSG_SYNC_INFO:
-			tdm_sync_info(&s, m.info.nodeid, &m.info);
+			tdm_sync_info_ports(&s, m.info.nodeid, &m.info,
+					    &m.ports);
+			/* a cut's HEADS lists at most the members of two
+			 * cuts */
+			if (s.ndeparted + s.njoining > 2 * TDM_SYNC_MEMBERS_MAX)
+				fail("HEADS beyond its bound");
 			break;
 		case TDM_CMSG_PR_OP:
 		case TDM_CMSG_ALUA_OP:

@@ -4,7 +4,8 @@
  * link (agentd/agent_msg.h): the byte stream cut into frames, each frame
  * decoded as tandemd decodes it (targetd/agent.c), and snapshot bodies
  * through scsi/cluster.c's loader (no LU is configured: it must parse,
- * reject or skip, never crash).
+ * reject or skip, never crash); HELLO's and PORTS' ports, HEADS applied
+ * (scsi/cluster.c tdm_cluster_head), ORDERED of every kind (9 included).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 static void decode(const uint8_t *f, size_t len)
 {
 	struct tdm_cluster_alua *a = malloc(sizeof(*a));
+	static struct tdm_agent_ports ports[1];
 	struct tdm_rd r;
 	struct tdm_cluster_pr pr;
 	uint16_t type, version;
@@ -32,6 +34,28 @@ static void decode(const uint8_t *f, size_t len)
 		(void)tdm_rd_get_u16(&r);
 		(void)tdm_rd_get_u16(&r);
 		tdm_rd_get_str(&r, s, sizeof(s));
+		if (r.off < r.len) /* version 3: the agent timeout */
+			(void)tdm_rd_get_u32(&r);
+		if (r.off < r.len)
+			tdm_agent_get_ports(&r, ports);
+		break;
+	case TDM_AGENT_PORTS:
+		tdm_agent_get_ports(&r, ports);
+		break;
+	case TDM_AGENT_HEADS:
+		/* as targetd/agent.c on_heads: left, then joined */
+		for (int joined = 0; joined < 2 && !r.bad; joined++) {
+			uint32_t nh = tdm_rd_get_u32(&r);
+
+			for (uint32_t i = 0; i < nh && !r.bad; i++) {
+				uint32_t nodeid = tdm_rd_get_u32(&r);
+
+				tdm_agent_get_ports(&r, ports);
+				if (!r.bad)
+					tdm_cluster_head(nodeid, joined,
+							 ports->id, ports->n);
+			}
+		}
 		break;
 	case TDM_AGENT_PR_OUT:
 	case TDM_AGENT_PR_APPLY:

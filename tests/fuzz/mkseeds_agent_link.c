@@ -31,6 +31,7 @@
 #define ORD_LU_RESET 4
 #define ORD_ALUA_ACTIVATE 7
 #define ORD_ALUA_SET_TGRP 8
+#define ORD_ALUA_REJOINED 9
 
 static const char *agent_dir, *link_dir;
 
@@ -238,6 +239,9 @@ static uint32_t conf_tag(size_t n)
 	return tag;
 }
 
+static const struct tdm_agent_ports head1_ports = {2, {1, 11}},
+				    head2_ports = {1, {2}};
+
 static void agent_seeds(const struct pr_out *reg, const struct pr_out *res,
 			const struct pr_out *pre)
 {
@@ -259,6 +263,10 @@ static void agent_seeds(const struct pr_out *reg, const struct pr_out *res,
 	agent_seed("sync_info_joining", &w, tdm_cmsg_put_info(&w, &joining),
 		   TDM_CMSG_SYNC_INFO);
 	agent_seed("sync_info_third", &w, tdm_cmsg_put_info(&w, &third),
+		   TDM_CMSG_SYNC_INFO);
+	/* protocol 5: with the head's relative target ports */
+	agent_seed("sync_info_ports", &w,
+		   tdm_cmsg_put_info_ports(&w, &info, &head1_ports),
 		   TDM_CMSG_SYNC_INFO);
 	agent_seed("pr_op_register", &w, tdm_cmsg_put_pr(&w, 2, 1, 1, &reg->pr),
 		   TDM_CMSG_PR_OP);
@@ -328,6 +336,7 @@ static bool frame_ok(const uint8_t *f, size_t len)
 	const uint8_t *p;
 	size_t n;
 	char s[TDM_CODEC_STR_MAX + 1], err[256];
+	static struct tdm_agent_ports ports;
 	bool ok = true;
 
 	if (!a)
@@ -338,7 +347,23 @@ static bool frame_ok(const uint8_t *f, size_t len)
 		(void)tdm_rd_get_u16(&r);
 		(void)tdm_rd_get_u16(&r);
 		tdm_rd_get_str(&r, s, sizeof(s));
-		(void)tdm_rd_get_u32(&r); /* version 3: the agent timeout */
+		if (r.off < r.len) /* version 3: the agent timeout */
+			(void)tdm_rd_get_u32(&r);
+		if (r.off < r.len)
+			tdm_agent_get_ports(&r, &ports);
+		break;
+	case TDM_AGENT_PORTS:
+		tdm_agent_get_ports(&r, &ports);
+		break;
+	case TDM_AGENT_HEADS:
+		for (int k = 0; k < 2 && !r.bad; k++) {
+			uint32_t nh = tdm_rd_get_u32(&r);
+
+			for (uint32_t i = 0; i < nh && !r.bad; i++) {
+				(void)tdm_rd_get_u32(&r);
+				tdm_agent_get_ports(&r, &ports);
+			}
+		}
 		break;
 	case TDM_AGENT_PR_APPLY:
 		(void)tdm_rd_get_u32(&r);
@@ -448,8 +473,19 @@ static void link_seeds(const struct pr_out *reg, const struct pr_out *res)
 	tdm_wbuf_put_u16(&w, 1);
 	tdm_wbuf_put_u16(&w, TDM_AGENT_LINK_VERSION);
 	tdm_wbuf_put_str(&w, "head1");
+	frame(&to_agent, "hello_v2", &w);
+	/* link version 3: HELLO carries tandemd's agent timeout and the
+	 * head's ports; PORTS the ports again */
+	tdm_agent_begin(&w, TDM_AGENT_HELLO);
+	tdm_wbuf_put_u16(&w, 1);
+	tdm_wbuf_put_u16(&w, TDM_AGENT_LINK_VERSION);
+	tdm_wbuf_put_str(&w, "head1");
 	tdm_wbuf_put_u32(&w, 1500); /* version 3: tandemd's agent timeout */
+	tdm_agent_put_ports(&w, head1_ports.id, head1_ports.n);
 	frame(&to_agent, "hello", &w);
+	tdm_agent_begin(&w, TDM_AGENT_PORTS);
+	tdm_agent_put_ports(&w, head1_ports.id, head1_ports.n);
+	frame(&to_agent, "ports", &w);
 	tdm_agent_begin(&w, TDM_AGENT_PR_OUT);
 	tdm_wbuf_put_u64(&w, 1);
 	tdm_agent_put_pr(&w, &reg->pr);
@@ -542,6 +578,30 @@ static void link_seeds(const struct pr_out *reg, const struct pr_out *res)
 						: "ordered_alua_activate",
 		      &w);
 	}
+	/* protocol 5: HEADS (head 2 left, head 1 joined), ORDER kind 9 (a
+	 * rejoined head's groups: u32 n, n x (str dg, u16 id, u8 state, u8
+	 * preferred), str who) */
+	tdm_agent_begin(&w, TDM_AGENT_HEADS);
+	tdm_wbuf_put_u32(&w, 1);
+	tdm_wbuf_put_u32(&w, 2);
+	tdm_agent_put_ports(&w, head2_ports.id, head2_ports.n);
+	tdm_wbuf_put_u32(&w, 1);
+	tdm_wbuf_put_u32(&w, 1);
+	tdm_agent_put_ports(&w, head1_ports.id, head1_ports.n);
+	frame(&to_tandemd, "heads", &w);
+	tdm_agent_begin(&w, TDM_AGENT_ORDERED);
+	tdm_wbuf_put_u32(&w, 1);
+	tdm_wbuf_put_u64(&w, 30);
+	tdm_wbuf_put_u8(&w, ORD_ALUA_REJOINED);
+	tdm_wbuf_reset(&body);
+	tdm_wbuf_put_u32(&body, 1);
+	tdm_wbuf_put_str(&body, "dg");
+	tdm_wbuf_put_u16(&body, 1);
+	tdm_wbuf_put_u8(&body, 0); /* active/optimized */
+	tdm_wbuf_put_u8(&body, 1);
+	tdm_wbuf_put_str(&body, "its configured state");
+	tdm_wbuf_put_bytes(&w, body.p, body.len);
+	frame(&to_tandemd, "ordered_alua_rejoined", &w);
 	tdm_agent_begin(&w, TDM_AGENT_STABLE);
 	tdm_wbuf_put_u64(&w, 1);
 	frame(&to_tandemd, "stable", &w);

@@ -287,7 +287,8 @@ static void test_fenced_codec(void **state)
 }
 
 /* offer the sync module's actions to the hold as the daemon does; count
- * those carried out at once */
+ * those carried out at once (but HEADS, protocol 5's departed and
+ * joining heads, never held: not counted) */
 static size_t offer(struct tdm_hold *h, const struct tdm_sync *s, int *applied,
 		    int *stable)
 {
@@ -297,7 +298,7 @@ static size_t offer(struct tdm_hold *h, const struct tdm_sync *s, int *applied,
 		int r = tdm_hold_take(h, &s->act[i]);
 
 		assert_true(r >= 0);
-		if (r)
+		if (r || s->act[i].type == TDM_SYNC_HEADS)
 			continue;
 		now++;
 		if (s->act[i].type == TDM_SYNC_APPLY)

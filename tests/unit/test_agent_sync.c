@@ -14,7 +14,10 @@
  * version 1, an origin whose history is replaced (LOST), ORDER-OP and ACK
  * codec, operations encoded above the group version (DROP), and a
  * randomized run checking at every STABLE that every ready member of the
- * origin's view has confirmed the operation.
+ * origin's view has confirmed the operation. Then protocol 5: the heads
+ * that left and joined at each cut (HEADS, with the ports remembered
+ * from the previous cut), a head's ports changing, an older agent's
+ * SYNC-INFO without ports, and the codec of SYNC-INFO's ports.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -53,6 +56,12 @@ struct node {
 	uint64_t lost[64];
 	size_t nlost;
 	int drops;
+	/* protocol 5: the last HEADS (nodeids; first port of each) */
+	int nheads;
+	uint32_t left[NN], joined[NN];
+	uint16_t left_port[NN], joined_port[NN];
+	size_t nleft, njoined;
+	bool heads_after_get; /* a HEADS came after a SNAPSHOT_GET */
 };
 
 struct qmsg {
@@ -112,6 +121,32 @@ static uint64_t get64(const uint8_t *p)
 	return v;
 }
 
+/* a HEADS action (index i of this event): what it lists */
+static void record_heads(struct node *n, size_t i)
+{
+	const struct tdm_sync *s = &n->s;
+
+	n->nheads++;
+	for (size_t k = 0; k < i; k++)
+		if (s->act[k].type == TDM_SYNC_SNAPSHOT_GET)
+			n->heads_after_get = true;
+	assert_true(s->ndeparted + s->njoining > 0);
+	assert_true(s->ndeparted <= NN && s->njoining <= NN);
+	n->nleft = s->ndeparted;
+	n->njoined = s->njoining;
+	for (size_t k = 0; k < s->ndeparted; k++) {
+		n->left[k] = s->heads[k].nodeid;
+		n->left_port[k] =
+			s->heads[k].ports.n ? s->heads[k].ports.id[0] : 0;
+	}
+	for (size_t k = 0; k < s->njoining; k++) {
+		const struct tdm_sync_head *h = &s->heads[s->ndeparted + k];
+
+		n->joined[k] = h->nodeid;
+		n->joined_port[k] = h->ports.n ? h->ports.id[0] : 0;
+	}
+}
+
 static void run_actions(uint32_t id)
 {
 	struct node *n = &nodes[id];
@@ -124,7 +159,10 @@ static void run_actions(uint32_t id)
 
 		switch (a->type) {
 		case TDM_SYNC_SEND_INFO:
-			assert_int_equal(tdm_cmsg_put_info(&wb, &a->info), 0);
+			assert_int_equal(
+				tdm_cmsg_put_info_ports(&wb, &a->info,
+							&n->s.own_ports),
+				0);
 			enqueue(id, wb.p, wb.len);
 			break;
 		case TDM_SYNC_APPLY:
@@ -155,6 +193,9 @@ static void run_actions(uint32_t id)
 			for (size_t k = 0; k < n->nops; k++)
 				put64(n->snap + 16 + 8 * k, n->ops[k]);
 			n->snap_seq = a->seq;
+			break;
+		case TDM_SYNC_HEADS:
+			record_heads(n, i);
 			break;
 		case TDM_SYNC_SNAPSHOT_LOAD:
 			n->loads++;
@@ -255,7 +296,8 @@ static void deliver_one(void)
 			continue;
 		switch (m.type) {
 		case TDM_CMSG_SYNC_INFO:
-			r = tdm_sync_info(&n->s, qm->from, &m.info);
+			r = tdm_sync_info_ports(&n->s, qm->from, &m.info,
+						&m.ports);
 			break;
 		case TDM_CMSG_PR_OP:
 		case TDM_CMSG_ALUA_OP:
@@ -685,9 +727,12 @@ static void test_codec(void **state)
 	assert_int_equal(m.info.seq, 77);
 	assert_int_equal(m.info.nodeid, 5);
 	/* a later version appends a field: a version-2 member reads it,
-	 * ignoring what it does not know; a version-1 member refuses it */
+	 * ignoring what it does not know; a version-1 member refuses it
+	 * (after the ports of protocol 5: an empty list here) */
 	n = wb.len;
 	memcpy(buf, wb.p, n);
+	buf[n++] = 0;
+	buf[n++] = 0;
 	buf[n++] = 0xaa;
 	buf[3] = (uint8_t)(n - 4);
 	buf[7] = 2;
@@ -1178,6 +1223,166 @@ static void test_random_stable(void **state)
 		assert_same(mask);
 }
 
+/* ---- protocol 5: heads that left and joined (sync.h "Heads") ---- */
+
+/* every agent at protocol 5, link version 3; head i has ports 10i, 10i+1 */
+static int setup5(void **state)
+{
+	setup2(state);
+	for (uint32_t id = 1; id < NN; id++) {
+		struct tdm_agent_ports p = {
+			2, {(uint16_t)(10 * id), (uint16_t)(10 * id + 1)}};
+
+		tdm_sync_init(&nodes[id].s, id, 5);
+		tdm_sync_link(&nodes[id].s, 3);
+		tdm_sync_set_ports(&nodes[id].s, &p);
+	}
+	return 0;
+}
+
+static void assert_heads(uint32_t id, int nheads, uint32_t left,
+			 uint32_t joined_mask)
+{
+	struct node *n = &nodes[id];
+	uint32_t mask = 0;
+
+	assert_int_equal(n->nheads, nheads);
+	assert_int_equal(n->nleft, left ? 1 : 0);
+	if (left) {
+		assert_int_equal(n->left[0], left);
+		assert_int_equal(n->left_port[0], 10 * left);
+	}
+	for (size_t k = 0; k < n->njoined; k++) {
+		mask |= 1u << n->joined[k];
+		assert_int_equal(n->joined_port[k], 10 * n->joined[k]);
+	}
+	assert_int_equal(mask, joined_mask);
+	assert_false(n->heads_after_get);
+}
+
+static void test_heads(void **state)
+{
+	confchg(B(1));
+	settle();
+	assert_heads(1, 1, 0, B(1)); /* a first start: itself */
+	confchg(B(1) | B(2));
+	settle();
+	assert_heads(1, 2, 0, B(2));
+	assert_heads(2, 1, 0, B(1) | B(2)); /* fresh: every member joins */
+	assert_int_equal(nodes[1].gets, 1);
+	confchg(B(1) | B(2) | B(3));
+	settle();
+	assert_heads(1, 3, 0, B(3));
+	assert_heads(2, 2, 0, B(3));
+	assert_same(B(1) | B(2) | B(3));
+	/* head 2 dies: both survivors know its ports (from the previous
+	 * cut), at the same cut */
+	leave(2);
+	confchg(B(1) | B(3));
+	settle();
+	assert_heads(1, 4, 2, 0);
+	assert_heads(3, 2, 2, 0);
+	/* nothing changes at a cut without a change of members: none */
+	confchg(B(1) | B(3));
+	settle();
+	assert_int_equal(nodes[1].nheads, 4);
+	/* two changes before one cut: head 3 leaves, head 2 comes back;
+	 * the first configuration's SYNC-INFOs are stale */
+	leave(3);
+	nodes[1].up = true;
+	{
+		uint32_t ids1[] = {1}, ids12[] = {1, 2};
+
+		assert_int_equal(tdm_sync_confchg(&nodes[1].s, ids1, 1), 0);
+		run_actions(1);
+		nodes[1].view = B(1) | B(2);
+		nodes[2].up = true;
+		nodes[2].view = B(1) | B(2);
+		assert_int_equal(tdm_sync_confchg(&nodes[1].s, ids12, 2), 0);
+		run_actions(1);
+		assert_int_equal(tdm_sync_confchg(&nodes[2].s, ids12, 2), 0);
+		run_actions(2);
+	}
+	settle();
+	assert_heads(1, 5, 3, B(2));
+	assert_same(B(1) | B(2));
+}
+
+/* a head's ports change (a configuration apply): announced at the next
+ * cut; one that leaves afterwards departs with them */
+static void test_heads_ports_change(void **state)
+{
+	struct tdm_agent_ports p = {1, {77}};
+
+	confchg(B(1));
+	settle();
+	confchg(B(1) | B(2));
+	settle();
+	tdm_sync_set_ports(&nodes[2].s, &p);
+	confchg(B(1) | B(2) | B(3));
+	settle();
+	leave(2);
+	confchg(B(1) | B(3));
+	settle();
+	assert_int_equal(nodes[1].nleft, 1);
+	assert_int_equal(nodes[1].left[0], 2);
+	assert_int_equal(nodes[1].left_port[0], 77);
+	assert_int_equal(nodes[3].left_port[0], 77);
+}
+
+/* an older agent's SYNC-INFO has no ports: its head departs with none */
+static void test_heads_older_agent(void **state)
+{
+	tdm_sync_set_ports(&nodes[2].s, NULL);
+	confchg(B(1) | B(2));
+	settle();
+	leave(2);
+	confchg(B(1));
+	settle();
+	assert_int_equal(nodes[1].nleft, 1);
+	assert_int_equal(nodes[1].left[0], 2);
+	assert_int_equal(nodes[1].left_port[0], 0);
+	assert_int_equal(nodes[1].s.heads[0].ports.n, 0);
+}
+
+/* SYNC-INFO's ports: round trip, absent, too many, truncated */
+static void test_heads_codec(void **state)
+{
+	struct tdm_cmsg_info info = {5, 1, 77, 5, 0x1234};
+	struct tdm_agent_ports p = {3, {1, 2, 300}};
+	struct tdm_cmsg m;
+	uint8_t buf[512];
+	size_t n;
+
+	assert_int_equal(tdm_cmsg_put_info_ports(&wb, &info, &p), 0);
+	assert_int_equal(tdm_cmsg_decode(wb.p, wb.len, 5, &m), 0);
+	assert_int_equal(m.ports.n, 3);
+	assert_int_equal(m.ports.id[2], 300);
+	assert_int_equal(m.info.seq, 77);
+	/* every truncation inside the list fails cleanly */
+	for (size_t k = wb.len - 7; k < wb.len; k++) {
+		memcpy(buf, wb.p, k);
+		buf[3] = (uint8_t)(k - 4);
+		assert_int_equal(tdm_cmsg_decode(buf, k, 5, &m), -EPROTO);
+	}
+	/* more than TDM_AGENT_PORTS_MAX: refused */
+	n = wb.len - 8;
+	memcpy(buf, wb.p, n);
+	buf[n++] = (uint8_t)((TDM_AGENT_PORTS_MAX + 1) >> 8);
+	buf[n++] = (uint8_t)(TDM_AGENT_PORTS_MAX + 1);
+	for (int k = 0; k <= TDM_AGENT_PORTS_MAX && n + 2 <= sizeof(buf); k++) {
+		buf[n++] = 0;
+		buf[n++] = 1;
+	}
+	buf[2] = (uint8_t)((n - 4) >> 8);
+	buf[3] = (uint8_t)(n - 4);
+	assert_int_equal(tdm_cmsg_decode(buf, n, 5, &m), -EPROTO);
+	/* an older agent's (none): no ports */
+	assert_int_equal(tdm_cmsg_put_info(&wb, &info), 0);
+	assert_int_equal(tdm_cmsg_decode(wb.p, wb.len, 5, &m), 0);
+	assert_int_equal(m.ports.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1223,6 +1428,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_drop_above_version, setup2,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_random_stable, setup2,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_heads, setup5, teardown),
+		cmocka_unit_test_setup_teardown(test_heads_ports_change, setup5,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_heads_older_agent, setup5,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_heads_codec, setup5,
 						teardown),
 	};
 

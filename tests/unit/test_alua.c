@@ -3,7 +3,9 @@
  * test_alua.c - ALUA: the pure model of alua/, the DEVICE_GROUP
  * configuration (parse, write, errors), and the SCSI side through the
  * real command gate (access per state, REPORT/SET TARGET PORT GROUPS,
- * unit attentions).
+ * unit attentions), and the heads of a cluster (protocol 5: a departed
+ * head's groups unavailable, a joining head's transitioning, a rejoined
+ * head's groups back to given states).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -954,12 +956,163 @@ static void test_set_tgrp(void **state)
 	assert_int_equal(result(), KCQ(2, 0x04, 0x0B)); /* no UA either */
 }
 
+/* heads of a cluster (protocol 5): a head's groups are those all of whose
+ * ports are its; unavailable / transitioning without the bit; a rejoined
+ * head's groups back to given states */
+static void test_model_heads(void **state)
+{
+	const uint16_t p7[] = {7}, p72[] = {7, 2}, p1[] = {1}, p12[] = {1, 2};
+	struct tdm_alua_tgrp_set v[3] = {
+		{"dg", 1, TDM_ALUA_AO, true},
+		{"dg", 9, TDM_ALUA_AO, false},
+		{"nodg", 1, TDM_ALUA_AO, false},
+	};
+	struct tdm_alua_model m;
+	struct tdm_alua_change *chg;
+	struct tdm_conf c;
+	size_t n, skipped;
+
+	(void)state;
+	parse_ok(good_conf, &c);
+	assert_int_equal(tdm_alua_build(&m, &c, NULL), 0);
+	/* tg2 holds ports 7 and 2: port 7 alone is not its head */
+	assert_false(tdm_alua_tpg_within(&m.dgs[1].tpgs[1], p7, 1));
+	assert_int_equal(tdm_alua_set_head(&m, p7, 1, TDM_ALUA_UNAVAILABLE, -1,
+					   &chg, &n),
+			 0);
+	assert_int_equal(n, 0);
+	free(chg);
+	assert_int_equal(tdm_alua_set_head(&m, p72, 2, TDM_ALUA_UNAVAILABLE, -1,
+					   &chg, &n),
+			 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(chg[0].tpg, 1);
+	assert_int_equal(chg[0].new_state, TDM_ALUA_UNAVAILABLE);
+	free(chg);
+	assert_int_equal(m.dgs[1].tpgs[1].status, TDM_ALUA_ST_IMPLICIT);
+	/* tg1 (active, preferred) joining for the first time: unchanged */
+	assert_int_equal(tdm_alua_set_head(&m, p12, 2, TDM_ALUA_TRANSITIONING,
+					   TDM_ALUA_UNAVAILABLE, &chg, &n),
+			 0);
+	assert_int_equal(n, 0);
+	free(chg);
+	/* leaving: unavailable, the bit dropped; rejoining: transitioning;
+	 * the implicit group (ports 1 and 2) is never a head's */
+	assert_int_equal(tdm_alua_set_head(&m, p12, 2, TDM_ALUA_UNAVAILABLE, -1,
+					   &chg, &n),
+			 0);
+	assert_int_equal(n, 1);
+	assert_true(chg[0].old_pref && !chg[0].new_pref);
+	free(chg);
+	assert_int_equal(tdm_alua_set_head(&m, p12, 2, TDM_ALUA_TRANSITIONING,
+					   TDM_ALUA_UNAVAILABLE, &chg, &n),
+			 0);
+	assert_int_equal(n, 1);
+	free(chg);
+	assert_int_equal(m.dgs[1].tpgs[0].state, TDM_ALUA_TRANSITIONING);
+	assert_false(m.dgs[1].tpgs[0].preferred);
+	assert_int_equal(m.dgs[0].tpgs[0].state, TDM_ALUA_AO);
+	assert_int_equal(m.dgs[1].tpgs[1].state, TDM_ALUA_UNAVAILABLE);
+	assert_int_equal(tdm_alua_set_head(&m, p1, 1, 0x7, -1, &chg, &n),
+			 -EINVAL);
+	/* back: tg1 active with the bit; unknown groups skipped */
+	assert_int_equal(tdm_alua_set_tgrps(&m, v, 3, &skipped, &chg, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(skipped, 2);
+	free(chg);
+	assert_int_equal(m.dgs[1].tpgs[0].state, TDM_ALUA_AO);
+	assert_true(m.dgs[1].tpgs[0].preferred);
+	/* a bad state: nothing changes */
+	v[0].state = 0x7;
+	v[0].preferred = false;
+	assert_int_equal(tdm_alua_set_tgrps(&m, v, 1, &skipped, &chg, &n),
+			 -EINVAL);
+	assert_true(m.dgs[1].tpgs[0].preferred);
+	tdm_alua_free(&m);
+	tdm_conf_free(&c);
+}
+
+/* the same through the core: 6/2A/06 on every nexus, RTPG, this head's
+ * ports and its transitioning groups with the states they leave it for */
+static void test_heads(void **state)
+{
+	const uint16_t p72[] = {7, 2}, p12[] = {1, 2}, p9[] = {9};
+	struct fix *f = *state;
+	struct tdm_alua_tgrp_set *v;
+	uint16_t local[8];
+
+	assert_int_equal(tdm__alua_local_ports(local, 8), 2);
+	assert_int_equal(local[0], 1);
+	assert_int_equal(local[1], 2);
+	/* the head with ports 7 and 2 left: group 2 unavailable */
+	assert_int_equal(tdm__alua_set_head(p72, 2, TDM_ALUA_UNAVAILABLE, -1,
+					    "the unit test"),
+			 1);
+	expect_ua(f->nx1);
+	expect_ua(f->nx2);
+	rtpg(f->nx1, 0, false);
+	assert_int_equal(result(), 0);
+	assert_int_equal(R.data[4], 0x80 | TDM_ALUA_AO);
+	assert_int_equal(R.data[16], TDM_ALUA_UNAVAILABLE);
+	assert_int_equal(R.data[16 + 5], TDM_ALUA_ST_IMPLICIT);
+	RUN(f->nx2, 0, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+	assert_int_equal(result(), KCQ(2, 0x04, 0x0C));
+	/* a head none of whose groups are here: nothing, no UA */
+	assert_int_equal(tdm__alua_set_head(p9, 1, TDM_ALUA_UNAVAILABLE, -1,
+					    "the unit test"),
+			 0);
+	RUN(f->nx1, 0, 0x00, 0, 0, 0, 0, 0);
+	assert_int_equal(result(), 0);
+	/* this head's first join: nothing; after it left, its rejoin:
+	 * group 1 transitioning without PREF */
+	assert_int_equal(tdm__alua_set_head(p12, 2, TDM_ALUA_TRANSITIONING,
+					    TDM_ALUA_UNAVAILABLE,
+					    "the unit test"),
+			 0);
+	RUN(f->nx1, 0, 0x00, 0, 0, 0, 0, 0);
+	assert_int_equal(result(), 0);
+	assert_int_equal(tdm__alua_set_head(p12, 2, TDM_ALUA_UNAVAILABLE, -1,
+					    "the unit test"),
+			 1);
+	assert_int_equal(tdm__alua_set_head(p12, 2, TDM_ALUA_TRANSITIONING,
+					    TDM_ALUA_UNAVAILABLE,
+					    "the unit test"),
+			 1);
+	expect_ua(f->nx1);
+	expect_ua(f->nx2);
+	rtpg(f->nx2, 0, false);
+	assert_int_equal(R.data[4], TDM_ALUA_TRANSITIONING);
+	/* what it orders once synchronised: its configured state and bit,
+	 * or the --rejoin-state without the bit */
+	assert_int_equal(tdm__alua_local_transitioning(&v, -1), 1);
+	assert_string_equal(v[0].dg, "dg");
+	assert_int_equal(v[0].group_id, 1);
+	assert_int_equal(v[0].state, TDM_ALUA_AO);
+	assert_true(v[0].preferred);
+	free(v);
+	assert_int_equal(
+		tdm__alua_local_transitioning(&v, TDM_ALUA_UNAVAILABLE), 1);
+	assert_int_equal(v[0].state, TDM_ALUA_UNAVAILABLE);
+	assert_false(v[0].preferred);
+	free(v);
+	assert_int_equal(tdm__alua_local_transitioning(&v, -1), 1);
+	assert_int_equal(tdm__alua_set_tgrps(v, 1, "the unit test"), 0);
+	free(v);
+	expect_ua(f->nx1);
+	expect_ua(f->nx2);
+	rtpg(f->nx1, 0, false);
+	assert_int_equal(R.data[4], 0x80 | TDM_ALUA_AO);
+	assert_int_equal(tdm__alua_local_transitioning(&v, -1), 0);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_model),
 		cmocka_unit_test(test_model_activate),
 		cmocka_unit_test(test_model_set_tgrp),
+		cmocka_unit_test(test_model_heads),
 		cmocka_unit_test(test_state_names),
 		cmocka_unit_test(test_conf_roundtrip),
 		cmocka_unit_test(test_conf_errors),
@@ -973,6 +1126,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stpg, fix_setup,
 						fix_teardown),
 		cmocka_unit_test_setup_teardown(test_activate, fix_setup,
+						fix_teardown),
+		cmocka_unit_test_setup_teardown(test_heads, fix_setup,
 						fix_teardown),
 		cmocka_unit_test_setup_teardown(test_set_tgrp, fix_setup,
 						fix_teardown),
