@@ -784,10 +784,31 @@ static void write_one(uint64_t lba, uint64_t seq, unsigned char *buf)
 	} else {
 		char s[48];
 
+		static int64_t shown_ns;
+		static char shown[48];
+		static uint64_t hidden;
+
 		st.not_executed++;
-		print_t("not_executed ", now_ns());
-		printf(" path=%s lba=%" PRIu64 " status=%s\n", p->name, lba,
-		       sense_str(t, s, sizeof(s)));
+		sense_str(t, s, sizeof(s));
+		/* one line a second for the same status (a transitioning
+		 * port answers every write the same way) */
+		if (strcmp(s, shown) || now_ns() - shown_ns > 1000000000) {
+			print_t("not_executed ", now_ns());
+			printf(" path=%s lba=%" PRIu64 " status=%s", p->name,
+			       lba, s);
+			if (hidden)
+				printf(" (and %" PRIu64 " more not shown)",
+				       hidden);
+			printf("\n");
+			hidden = 0;
+			shown_ns = now_ns();
+			snprintf(shown, sizeof(shown), "%s", s);
+		} else {
+			hidden++;
+		}
+		if (t->sense.key == SCSI_SENSE_NOT_READY)
+			/* scsi_dh_alua retries a transitioning port later */
+			sleep_ms(10);
 		if (t->status == SCSI_STATUS_CHECK_CONDITION && alua_sense(t)) {
 			begin_event(t->sense.key == SCSI_SENSE_UNIT_ATTENTION
 					    ? "ua"
@@ -801,8 +822,13 @@ static void write_one(uint64_t lba, uint64_t seq, unsigned char *buf)
 	scsi_free_scsi_task(t);
 }
 
+/* RTPG again, then the path to write through; a "switch" line when the
+ * path or its state differs from the last line's (writes rotate over
+ * the paths of the best group between two choices without a line) */
 static void choose(const char *reason)
 {
+	static struct path *shown;
+	static int shown_state = -1;
 	struct path *old = cur ? cur : prev, *p;
 
 	adopt_reconnected();
@@ -811,12 +837,14 @@ static void choose(const char *reason)
 	p = select_path();
 	if (!p)
 		return;
-	if (p != old) {
+	if (p != shown || path_state(p) != shown_state) {
 		st.switches++;
 		print_t("switch ", now_ns());
 		printf(" from=%s to=%s state=%s reason=%s\n",
-		       old ? old->name : "-", p->name,
+		       shown ? shown->name : "-", p->name,
 		       state_name((unsigned)path_state(p)), reason);
+		shown = p;
+		shown_state = path_state(p);
 	}
 	cur = p;
 	prev = p;
@@ -841,8 +869,39 @@ static void take_reservation(void)
 	scsi_free_scsi_task(t);
 }
 
+/* dm-multipath's path checker (tur): TEST UNIT READY on every live path
+ * writes do not go to, once a second, so that a session the target
+ * closed is found before a write is sent on it; a unit attention there
+ * says the states changed */
+static void check_paths(void)
+{
+	static const unsigned char tur[6] = {0};
+	bool changed = false;
+
+	for (unsigned i = 0; i < npaths; i++) {
+		struct path *p = &paths[i];
+		struct scsi_task *t;
+
+		if (!p->up || p == cur)
+			continue;
+		if (run_cmd(p->ctx, p->lun, tur, 6, SCSI_XFER_NONE, NULL, 0, 0,
+			    &t) != DONE) {
+			path_down(p, "checker");
+			continue;
+		}
+		changed = changed || is_ua(t);
+		scsi_free_scsi_task(t);
+	}
+	if (changed && cur) {
+		begin_event("ua_checker");
+		choose("ua_checker");
+	}
+}
+
 static void write_loop(int64_t end_ns, unsigned gap_us)
 {
+	int64_t checked = 0;
+
 	unsigned char *buf = malloc(block_size);
 	uint64_t seq = 0;
 	bool any_up;
@@ -858,6 +917,10 @@ static void write_loop(int64_t end_ns, unsigned gap_us)
 		if (adopt_reconnected() && cur)
 			/* a head came back: its group's state may differ */
 			choose("path_up");
+		if (now_ns() - checked > 1000000000) {
+			check_paths();
+			checked = now_ns();
+		}
 		if (!cur) {
 			choose(pending ? pending_reason : "start");
 			if (!cur) {
@@ -881,7 +944,10 @@ static void write_loop(int64_t end_ns, unsigned gap_us)
 				cur = prev = p;
 		}
 		if (gap_us)
-			usleep(gap_us);
+			nanosleep(&(struct timespec){(time_t)(gap_us / 1000000),
+						     (long)(gap_us % 1000000) *
+							     1000},
+				  NULL);
 	}
 	free(buf);
 }
