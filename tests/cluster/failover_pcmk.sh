@@ -5,12 +5,15 @@
 # stonith-enabled=true with one stonith resource per head using the lab
 # fence agent (tests/cluster/fence_tandemlab: kills every process of the
 # head's mount namespace), the ocf:tandem:target clone and the
-# promotable ocf:tandem:alua clone (unpromoted: UNPROMOTED, default
-# nonoptimized, or standby; MP_STPG=1: mpclient -S, SET TARGET PORT
-# GROUPS when the best reachable group is standby). mpclient (tests/cluster/mpclient) writes through the
-# path RTPG reports active/optimized, with a registration per path and a
-# WRITE EXCLUSIVE - REGISTRANTS ONLY reservation. For each of HEADS
-# (default "2 3"; corosync two_node for 2):
+# promotable ocf:tandem:alua clone. mpclient (tests/cluster/mpclient)
+# writes through the path RTPG reports active/optimized, with a
+# registration per path and a WRITE EXCLUSIVE - REGISTRANTS ONLY
+# reservation. For each of HEADS (default "2 3"; corosync two_node for
+# 2) with the unpromoted state UNPROMOTED (default nonoptimized), then for
+# each of STANDBY_HEADS (default "2"; "" for none) with standby and
+# without the upgrade (MP_STPG=1: mpclient -S, SET TARGET PORT GROUPS
+# when the best reachable group is standby; it fights Pacemaker:
+# docs/pacemaker.md):
 #   0. mpclient detects a block changed behind its back (stale=1, exit 1);
 #   1. kill -9 of every process of the promoted head: Pacemaker fences it
 #      (stonith_admin --history, the agent's log), promotes a survivor
@@ -22,9 +25,9 @@
 #      CONFLICT);
 #   4. (unless NO_UPGRADE=1) a rolling upgrade: each head in turn
 #      in standby (crm_attribute --name standby), its daemons replaced by
-#      those of UPGRADE_BUILD (a build directory; default build-clang
-#      beside the daemons' build when it has them, else a copy of the same
-#      binaries: said in the output), standby off;
+#      those of UPGRADE_BUILD (a build directory with both daemons built;
+#      without it, a copy of the same binaries: the output says which),
+#      standby off;
 #   5. mpclient stopped: every acknowledged block read back: verified>0,
 #      missing=0, stale=0; then the holder preempted through a surviving
 #      head by a second registered initiator.
@@ -41,6 +44,7 @@ LAB_TOKEN=$TOKEN
 . tests/cluster/lab.sh
 
 . tests/cluster/checks.bash
+. tests/cluster/pcmk.bash
 lab_need_daemons
 lab_need_agents pacemaker pacemaker-cli-utils resource-agents libxml2-utils
 : "${MPCLIENT:=$(dirname "$SCSITOOL")/mpclient}"
@@ -58,11 +62,8 @@ now_ms() { date +%s%3N; }
 letter() { local l=ABCDEFGHI; echo "${l:$1-1:1}"; }
 
 # the other build for the rolling upgrade
-if [ -z "${UPGRADE_BUILD:-}" ]; then
-	b=$(cd "$(dirname "$TANDEMD")/../.." && pwd)/build-clang
-	[ -x "$b/targetd/tandemd" ] && [ -x "$b/agentd/tandem-agentd" ] && UPGRADE_BUILD=$b
-fi
-if [ -n "${UPGRADE_BUILD:-}" ]; then
+if [ -n "${UPGRADE_BUILD:-}" ] && [ -x "$UPGRADE_BUILD/targetd/tandemd" ] &&
+	[ -x "$UPGRADE_BUILD/agentd/tandem-agentd" ]; then
 	NEW_TANDEMD=$UPGRADE_BUILD/targetd/tandemd
 	NEW_AGENTD=$UPGRADE_BUILD/agentd/tandem-agentd
 	UPGRADE_WHAT="the build in $UPGRADE_BUILD"
@@ -72,11 +73,7 @@ else
 	UPGRADE_WHAT="a copy of the same binaries (no other build here: set UPGRADE_BUILD)"
 fi
 
-OCF=$(mktemp -d /tmp/tandem-ocf.XXXXXX) || exit 1
-chmod 755 "$OCF"
-mkdir -m 755 "$OCF/tandem"
-cp "$RA_DIR/target" "$RA_DIR/alua" "$OCF/tandem/"
-chmod 755 "$OCF/tandem/target" "$OCF/tandem/alua"
+pcmk_ocf_dir || exit 1
 cleanup() {
 	lab_down
 	rm -rf "$OCF"
@@ -113,56 +110,16 @@ EOF
       </primitive>
 EOF
 	done
+	pcmk_clones /run/tandem-bin/tandemd /run/tandem-bin/tandem-agentd "$UNPROMOTED"
 	cat <<EOF
-      <clone id="target-clone">
-        <meta_attributes id="target-clone-meta">
-          <nvpair id="target-clone-node-max" name="clone-node-max" value="1"/>
-          <nvpair id="target-clone-interleave" name="interleave" value="true"/>
-        </meta_attributes>
-        <primitive id="target" class="ocf" provider="tandem" type="target">
-          <instance_attributes id="target-params">
-            <nvpair id="target-config" name="config" value="/run/tandem-lab.conf"/>
-            <nvpair id="target-tandemd" name="tandemd" value="/run/tandem-bin/tandemd"/>
-            <nvpair id="target-agentd" name="agentd" value="/run/tandem-bin/tandem-agentd"/>
-            <nvpair id="target-tandemctl" name="tandemctl" value="$TANDEMCTL"/>
-            <nvpair id="target-state" name="state_dir" value="/run/tandem-state"/>
-            <nvpair id="target-log" name="log_file" value="/var/log/daemons.log"/>
-          </instance_attributes>
-          <operations>
-            <op id="target-start" name="start" interval="0s" timeout="60s"/>
-            <op id="target-stop" name="stop" interval="0s" timeout="60s"/>
-            <op id="target-monitor" name="monitor" interval="10s" timeout="30s"/>
-          </operations>
-        </primitive>
-      </clone>
-      <clone id="alua-clone">
-        <meta_attributes id="alua-clone-meta">
-          <nvpair id="alua-clone-promotable" name="promotable" value="true"/>
-          <nvpair id="alua-clone-promoted-max" name="promoted-max" value="1"/>
-          <nvpair id="alua-clone-node-max" name="clone-node-max" value="1"/>
-          <nvpair id="alua-clone-interleave" name="interleave" value="true"/>
-        </meta_attributes>
-        <primitive id="alua" class="ocf" provider="tandem" type="alua">
-          <instance_attributes id="alua-params">
-            <nvpair id="alua-dg" name="device_group" value="dg"/>
-            <nvpair id="alua-unpromoted" name="unpromoted_state" value="$UNPROMOTED"/>
-            <nvpair id="alua-tandemctl" name="tandemctl" value="$TANDEMCTL"/>
-          </instance_attributes>
-          <operations>
-            <op id="alua-monitor-promoted" name="monitor" interval="5s" timeout="20s" role="Promoted"/>
-            <op id="alua-monitor-unpromoted" name="monitor" interval="6s" timeout="20s" role="Unpromoted"/>
-          </operations>
-        </primitive>
-      </clone>
     </resources>
     <constraints>
 EOF
 	for ((j = 1; j <= n; j++)); do
 		echo "      <rsc_location id=\"fence-node$j-not-self\" rsc=\"fence-node$j\" node=\"node$j\" score=\"-INFINITY\"/>"
 	done
+	pcmk_constraints
 	cat <<EOF
-      <rsc_order id="target-then-alua" first="target-clone" then="alua-clone" kind="Mandatory"/>
-      <rsc_colocation id="alua-with-target" rsc="alua-clone" with-rsc="target-clone" score="INFINITY"/>
     </constraints>
   </configuration>
   <status/>
@@ -172,12 +129,6 @@ EOF
 
 # crm_mon's XML as head I sees it
 mon_xml() { node_exec "$1" crm_mon -1 --output-as=xml 2>/dev/null; }
-# promoted_on I: the node where alua is promoted, seen from head I
-promoted_on() {
-	mon_xml "$1" | awk '/<resource id="alua"/ && /role="Promoted"/ {p = 1; next}
-		p && /<node name=/ {sub(/.*<node name="/, ""); sub(/".*/, ""); print; exit}
-		/<\/resource>/ {p = 0}'
-}
 # running_on I RSC NODE: RSC is active (Started, Promoted, Unpromoted) on
 # NODE, seen from head I
 running_on() {
@@ -186,9 +137,6 @@ running_on() {
 		p && $0 ~ "<node name=\"" n "\"" {f = 1}
 		/<\/resource>/ {p = 0}
 		END {exit !f}'
-}
-crm_show() {
-	node_exec "$1" crm_mon -1 -r 2>&1 | sed -n '/^Node List/,$p' | sed 's/^/   | /'
 }
 rtpg() { client_exec "$SCSITOOL" -r -i "$INI_X" "$(lab_url "$1")" rtpg 2>&1 | grep '^tpg'; }
 ao_is() { rtpg "$1" | grep -q "^tpg id=$2 state=0 "; }
@@ -214,7 +162,7 @@ mp_ms_since() { # N FIELD: the first pause line after line N, its FIELD
 
 # pr_check LABEL I: key and reservation through head I, enforced
 pr_check() {
-	local out
+	local out w
 	out=$(scsi_client "$2" -r -i "$INI_X" read-keys 2>&1)
 	grep -q "^key=$KEY$" <<<"$out" &&
 		ok "$1: READ KEYS through head $2 shows key $KEY ($(grep -c "^key=$KEY$" <<<"$out") registrations)" ||
@@ -223,10 +171,15 @@ pr_check() {
 	grep -q "^reservation key=$KEY scope=0 type=$PRTYPE$" <<<"$out" &&
 		ok "$1: READ RESERVATION through head $2: key $KEY type $PRTYPE" ||
 		ko "$1: READ RESERVATION through head $2: $(tr '\n' ' ' <<<"$out")"
-	out=$(scsi_client "$2" -r -i "$INI_X" write 4000 0x55 2>&1)
+	# the write through the promoted head: a standby port refuses it
+	# before the reservation is looked at (2/04/0B)
+	w=$(promoted_on "$2")
+	w=${w#node}
+	w=${w:-$2}
+	out=$(scsi_client "$w" -r -i "$INI_X" write 4000 0x55 2>&1)
 	grep -q "^status=RESERVATION_CONFLICT" <<<"$out" &&
-		ok "$1: a write from $INI_X (not registered) through head $2: RESERVATION CONFLICT" ||
-		ko "$1: a write from $INI_X through head $2: $(tr '\n' ' ' <<<"$out")"
+		ok "$1: a write from $INI_X (not registered) through head $w: RESERVATION CONFLICT" ||
+		ko "$1: a write from $INI_X through head $w: $(tr '\n' ' ' <<<"$out")"
 }
 
 # fence_agent_check I J: fence_tandemlab as pacemaker-fenced runs it
@@ -271,8 +224,10 @@ daemon_sha() { # I NAME
 	sha256sum "/proc/$p/exe" 2>/dev/null | cut -c1-16
 }
 
+# run_heads N UNPROMOTED UPGRADE(0|1)
 run_heads() {
 	local n=$1 i P S X t0 t1 tk ms fenced_t promo_ms line out
+	local UNPROMOTED=$2 upgrade=$3
 	echo "== $n heads, corosync token $TOKEN ms, unpromoted $UNPROMOTED"
 	lab_up "$n" || { ko "lab_up $n"; return; }
 	trap cleanup EXIT
@@ -319,8 +274,8 @@ run_heads() {
 	client_bg "$LAB_DIR/mp0.log" "$MPCLIENT" -W -i "$INI_P" -l 60000 -n 64 -s 1 "${urls[@]}"
 	local mp0=$LAB_PID
 	lab_wait 20 grep -q writes_stopped "$LAB_DIR/mp0.log" || ko "mpclient -W: no writes_stopped"
-	out=$(scsi_client "$S" -r -i "$INI_X" write 60010 0xab 2>&1)
-	grep -q "^status=GOOD" <<<"$out" || ko "the write behind mpclient's back: $out"
+	out=$(scsi_client "$P" -r -i "$INI_X" write 60010 0xab 2>&1)
+	grep -q "^status=GOOD" <<<"$out" || ko "the write behind mpclient's back (head $P): $(tr "\n" " " <<<"$out")"
 	kill -USR2 "$mp0"
 	lab_wait 30 lab_not_alive "$mp0"
 	line=$(grep '^verified=' "$LAB_DIR/mp0.log")
@@ -427,7 +382,7 @@ run_heads() {
 	P=${P#node}
 	pr_check "after the moves" "$S"
 
-	if [ -z "${NO_UPGRADE:-}" ]; then
+	if [ "$upgrade" = 1 ]; then
 		echo "-- 4. rolling upgrade to $UPGRADE_WHAT"
 		local sum_new sum
 		sum_new=$(sha256sum "$NEW_TANDEMD" | cut -c1-16)
@@ -510,7 +465,10 @@ else
 fi
 t_all=$(now_ms)
 for h in $HEADS; do
-	run_heads "$h"
+	run_heads "$h" "$UNPROMOTED" "$([ -n "${NO_UPGRADE:-}" ] && echo 0 || echo 1)"
+done
+for h in ${STANDBY_HEADS-2}; do
+	run_heads "$h" standby 0
 done
 echo "total $(($(now_ms) - t_all)) ms"
 echo "$PASSED passed, $FAILED failed"

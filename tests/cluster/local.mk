@@ -4,10 +4,10 @@
 # from tests/local.mk.
 if HAVE_LIBISCSI
 noinst_PROGRAMS += tests/cluster/scsitool tests/cluster/mpclient
-tests_cluster_scsitool_SOURCES = tests/cluster/scsitool.c
+tests_cluster_scsitool_SOURCES = tests/cluster/scsitool.c tests/cluster/spc_wire.h
 tests_cluster_scsitool_CFLAGS = $(AM_CFLAGS) $(ISCSI_CFLAGS)
 tests_cluster_scsitool_LDADD = $(ISCSI_LIBS)
-tests_cluster_mpclient_SOURCES = tests/cluster/mpclient.c
+tests_cluster_mpclient_SOURCES = tests/cluster/mpclient.c tests/cluster/spc_wire.h
 tests_cluster_mpclient_CFLAGS = $(AM_CFLAGS) $(ISCSI_CFLAGS)
 tests_cluster_mpclient_LDADD = $(ISCSI_LIBS) $(AX_PTHREAD_LIBS)
 endif

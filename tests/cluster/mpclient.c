@@ -85,6 +85,8 @@
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
 
+#include "spc_wire.h"
+
 #define MAX_PATHS 8
 #define MAX_GROUPS 32
 #define MAX_INDET 4
@@ -161,34 +163,6 @@ static void print_t(const char *head, int64_t t)
 {
 	printf("%st=%lld.%06lld", head, (long long)(t / 1000000000),
 	       (long long)(t % 1000000000 / 1000));
-}
-
-static void put_be16(unsigned char *p, unsigned v)
-{
-	p[0] = (unsigned char)(v >> 8);
-	p[1] = (unsigned char)v;
-}
-
-static void put_be32(unsigned char *p, uint32_t v)
-{
-	put_be16(p, v >> 16);
-	put_be16(p + 2, v & 0xFFFF);
-}
-
-static void put_be64(unsigned char *p, uint64_t v)
-{
-	put_be32(p, (uint32_t)(v >> 32));
-	put_be32(p + 4, (uint32_t)v);
-}
-
-static unsigned get_be16(const unsigned char *p)
-{
-	return (unsigned)p[0] << 8 | p[1];
-}
-
-static uint32_t get_be32(const unsigned char *p)
-{
-	return (uint32_t)get_be16(p) << 16 | get_be16(p + 2);
 }
 
 /*
@@ -308,6 +282,7 @@ static bool read_identity(struct iscsi_context *ctx, int lun, char *naa,
 	unsigned char c[6] = {0x12, 1, 0x83, 0x04, 0x00, 0};
 	struct scsi_task *t;
 	const unsigned char *p;
+	struct vpd83_desig ds;
 	size_t n, off = 4;
 
 	naa[0] = 0;
@@ -320,24 +295,15 @@ static bool read_identity(struct iscsi_context *ctx, int lun, char *naa,
 		scsi_free_scsi_task(t);
 		return false;
 	}
-	if ((size_t)get_be16(p + 2) + 4 < n)
-		n = (size_t)get_be16(p + 2) + 4;
-	while (off + 4 <= n) {
-		unsigned type = p[off + 1] & 0x0F,
-			 assoc = (p[off + 1] >> 4) & 3;
-		size_t len = p[off + 3];
-		const unsigned char *d = p + off + 4;
-
-		if (off + 4 + len > n)
-			break;
-		if (type == 3 && assoc == 0 && !naa[0])
-			for (size_t i = 0; i < len && 2 * i + 3 <= naa_len; i++)
-				snprintf(naa + 2 * i, 3, "%02x", d[i]);
-		else if (type == 4 && len >= 4)
-			*rel_port = get_be16(d + 2);
-		else if (type == 5 && len >= 4)
-			*tpg = get_be16(d + 2);
-		off += 4 + len;
+	while (vpd83_next(p, n, &off, &ds)) {
+		if (ds.type == 3 && ds.assoc == 0 && !naa[0])
+			for (size_t i = 0; i < ds.len && 2 * i + 3 <= naa_len;
+			     i++)
+				snprintf(naa + 2 * i, 3, "%02x", ds.d[i]);
+		else if (ds.type == 4 && ds.len >= 4)
+			*rel_port = get_be16(ds.d + 2);
+		else if (ds.type == 5 && ds.len >= 4)
+			*tpg = get_be16(ds.d + 2);
 	}
 	scsi_free_scsi_task(t);
 	return naa[0] != 0;
