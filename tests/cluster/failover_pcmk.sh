@@ -84,19 +84,7 @@ trap cleanup EXIT
 # so that one head's binaries can be replaced), fencing on
 cib() {
 	local n=$1 j
-	cat <<EOF
-<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
-  <configuration>
-    <crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="opt-stonith" name="stonith-enabled" value="true"/>
-        <nvpair id="opt-stonith-action" name="stonith-action" value="off"/>
-        <nvpair id="opt-dc-deadtime" name="dc-deadtime" value="2s"/>
-      </cluster_property_set>
-    </crm_config>
-    <nodes/>
-    <resources>
-EOF
+	pcmk_cib_begin stonith-enabled=true stonith-action=off
 	for ((j = 1; j <= n; j++)); do
 		cat <<EOF
       <primitive id="fence-node$j" class="stonith" type="fence_tandemlab">
@@ -111,20 +99,13 @@ EOF
 EOF
 	done
 	pcmk_clones /run/tandem-bin/tandemd /run/tandem-bin/tandem-agentd "$UNPROMOTED"
-	cat <<EOF
-    </resources>
-    <constraints>
-EOF
+	echo '    </resources>'
+	echo '    <constraints>'
 	for ((j = 1; j <= n; j++)); do
 		echo "      <rsc_location id=\"fence-node$j-not-self\" rsc=\"fence-node$j\" node=\"node$j\" score=\"-INFINITY\"/>"
 	done
 	pcmk_constraints
-	cat <<EOF
-    </constraints>
-  </configuration>
-  <status/>
-</cib>
-EOF
+	pcmk_cib_end
 }
 
 # crm_mon's XML as head I sees it

@@ -42,30 +42,12 @@ trap cleanup EXIT
 # the CIB every head starts from: node-local paths are the same on
 # every head (each has its own /run and /var/log)
 cib() {
-	cat <<EOF
-<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
-  <configuration>
-    <crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="opt-stonith" name="stonith-enabled" value="false"/>
-        <nvpair id="opt-dc-deadtime" name="dc-deadtime" value="2s"/>
-      </cluster_property_set>
-    </crm_config>
-    <nodes/>
-    <resources>
-EOF
+	pcmk_cib_begin stonith-enabled=false
 	pcmk_clones "$TANDEMD" "$AGENTD"
-	cat <<EOF
-    </resources>
-    <constraints>
-EOF
+	echo '    </resources>'
+	echo '    <constraints>'
 	pcmk_constraints
-	cat <<EOF
-    </constraints>
-  </configuration>
-  <status/>
-</cib>
-EOF
+	pcmk_cib_end
 }
 
 # rtpg I: REPORT TARGET PORT GROUPS through head I, "tpg" lines

@@ -14,6 +14,31 @@ pcmk_ocf_dir() {
 	chmod 755 "$OCF/tandem/target" "$OCF/tandem/alua"
 }
 
+# pcmk_cib_begin NAME=VALUE...: a pre-seeded CIB up to <resources>, its
+# cluster properties dc-deadtime=2s (LABS.md) and NAME=VALUE (no
+# crm_feature_set: Pacemaker 2.1.5 refuses a newer one). pcmk_cib_end:
+# from </constraints> to the end.
+pcmk_cib_begin() {
+	local p
+	echo '<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">'
+	echo '  <configuration>'
+	echo '    <crm_config>'
+	echo '      <cluster_property_set id="cib-bootstrap-options">'
+	for p in dc-deadtime=2s "$@"; do
+		echo "        <nvpair id=\"opt-${p%%=*}\" name=\"${p%%=*}\" value=\"${p#*=}\"/>"
+	done
+	echo '      </cluster_property_set>'
+	echo '    </crm_config>'
+	echo '    <nodes/>'
+	echo '    <resources>'
+}
+pcmk_cib_end() {
+	echo '    </constraints>'
+	echo '  </configuration>'
+	echo '  <status/>'
+	echo '</cib>'
+}
+
 # pcmk_clones TANDEMD AGENTD [UNPROMOTED]: the CIB's <clone> of
 # ocf:tandem:target (the programs given, node-local paths the same on
 # every head: each has its own /run and /var/log) and the promotable
