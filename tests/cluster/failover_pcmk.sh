@@ -74,11 +74,6 @@ else
 fi
 
 pcmk_ocf_dir || exit 1
-cleanup() {
-	lab_down
-	rm -rf "$OCF"
-}
-trap cleanup EXIT
 
 # the CIB: the daemons run from /run/tandem-bin (each head's own /run,
 # so that one head's binaries can be replaced), fencing on
@@ -211,7 +206,7 @@ run_heads() {
 	local UNPROMOTED=$2 upgrade=$3
 	echo "== $n heads, corosync token $TOKEN ms, unpromoted $UNPROMOTED"
 	lab_up "$n" || { ko "lab_up $n"; return; }
-	trap cleanup EXIT
+	trap pcmk_cleanup EXIT
 	lab_start_corosync_all
 	cib "$n" >"$LAB_DIR/cib.xml"
 	for ((i = 1; i <= n; i++)); do
@@ -451,6 +446,8 @@ done
 for h in ${STANDBY_HEADS-2}; do
 	run_heads "$h" standby 0
 done
+# each run's lab_down cleared the EXIT trap
+rm -rf "$OCF"
 echo "total $(($(now_ms) - t_all)) ms"
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

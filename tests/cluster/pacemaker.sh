@@ -33,11 +33,6 @@ now_ms() { date +%s%3N; }
 
 # the OCF provider directory the heads see as /usr/lib/ocf/resource.d
 pcmk_ocf_dir || exit 1
-cleanup() {
-	lab_down
-	rm -rf "$OCF"
-}
-trap cleanup EXIT
 
 # the CIB every head starts from: node-local paths are the same on
 # every head (each has its own /run and /var/log)
@@ -66,7 +61,7 @@ echo "== 1. two heads under Pacemaker"
 t0=$(now_ms)
 lab_up 2 || { echo "0 passed, 1 failed"; exit 1; }
 # lab_up's EXIT trap is lab_down alone: ours removes $OCF too
-trap cleanup EXIT
+trap pcmk_cleanup EXIT
 lab_start_corosync_all
 cib >"$LAB_DIR/cib.xml"
 for i in 1 2; do

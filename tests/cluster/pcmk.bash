@@ -5,13 +5,19 @@
 
 # pcmk_ocf_dir: a directory of the OCF provider "tandem" with the agents
 # of RA_DIR (the heads mount it over /usr/lib/ocf/resource.d); its path
-# in OCF. The caller removes it.
+# in OCF; pcmk_cleanup (lab_down, and the directory removed) as the EXIT
+# trap: set it again after lab_up, whose trap is lab_down alone
 pcmk_ocf_dir() {
 	OCF=$(mktemp -d /tmp/tandem-ocf.XXXXXX) || return 1
 	chmod 755 "$OCF"
 	mkdir -m 755 "$OCF/tandem"
 	cp "$RA_DIR/target" "$RA_DIR/alua" "$OCF/tandem/"
 	chmod 755 "$OCF/tandem/target" "$OCF/tandem/alua"
+	trap pcmk_cleanup EXIT
+}
+pcmk_cleanup() {
+	lab_down
+	rm -rf "$OCF"
 }
 
 # pcmk_cib_begin NAME=VALUE...: a pre-seeded CIB up to <resources>, its
