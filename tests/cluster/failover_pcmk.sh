@@ -138,7 +138,7 @@ mp_ms_since() { # N FIELD: the first pause line after line N, its FIELD
 
 # pr_check LABEL I: key and reservation through head I, enforced
 pr_check() {
-	local out w
+	local out w k
 	out=$(scsi_client "$2" -r -i "$INI_X" read-keys 2>&1)
 	grep -q "^key=$KEY$" <<<"$out" &&
 		ok "$1: READ KEYS through head $2 shows key $KEY ($(grep -c "^key=$KEY$" <<<"$out") registrations)" ||
@@ -152,7 +152,14 @@ pr_check() {
 	w=$(promoted_on "$2")
 	w=${w#node}
 	w=${w:-$2}
-	out=$(scsi_client "$w" -r -i "$INI_X" write 4000 0x55 2>&1)
+	# (a port transitioning, 2/04/0A, while a head rejoins: again, as an
+	# initiator would)
+	for ((k = 0; k < 25; k++)); do
+		out=$(scsi_client "$w" -r -i "$INI_X" write 4000 0x55 2>&1)
+		grep -q "sense=2/04/0a" <<<"$(tail -1 <<<"$out")" || break
+		sleep 0.2
+	done
+	[ "$k" -gt 0 ] && echo "   (the write was answered 2/04/0A, transitioning, $k times first)"
 	grep -q "^status=RESERVATION_CONFLICT" <<<"$out" &&
 		ok "$1: a write from $INI_X (not registered) through head $w: RESERVATION CONFLICT" ||
 		ko "$1: a write from $INI_X through head $w: $(tr '\n' ' ' <<<"$out")"
