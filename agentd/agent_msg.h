@@ -17,7 +17,9 @@
  * holding no NUL (at most TDM_CODEC_STR_MAX).
  *
  * tandemd -> agent:
- *   HELLO      u16 version_min, u16 version_max, str node (uname)
+ *   HELLO      u16 version_min, u16 version_max, str node (uname),
+ *              u32 agent_timeout_ms (version 3; tandemd fences itself
+ *              when no frame came from the agent for that long)
  *   PR-OUT     u64 req, str device, bytes cdb, bytes param,
  *              bytes tid (SPC-4 TransportID of the initiator port),
  *              u16 rel_port (of the receiving target port)
@@ -37,7 +39,9 @@
  *   STATUS     u8 serving, u8 quorate, u32 members, u64 seq,
  *              u16 group version (the protocol the group runs at)
  *              serving: this head holds the cluster's current state and
- *              may order operations; 0 fences media access and PR OUT
+ *              may order operations; 0 fences media access and PR OUT.
+ *              Link version 3: sent again every third of HELLO's
+ *              agent_timeout_ms even when nothing changed (the heartbeat)
  *   PR-APPLY   u32 origin nodeid, u64 req, then PR-OUT's fields after req
  *   ALUA-APPLY u32 origin nodeid, u64 req, then ALUA-SET's fields
  *   REJECT     u64 req, u8 what (1 PR-OUT, 2 ALUA-SET): not ordered (no
@@ -69,7 +73,8 @@
 #include "lib/codec.h"
 #include "tandem/cluster.h"
 
-#define TDM_AGENT_LINK_VERSION 2
+/* 3: HELLO's agent_timeout_ms and the STATUS heartbeat */
+#define TDM_AGENT_LINK_VERSION 3
 #define TDM_AGENT_SOCKET "/run/tandem/agent.sock"
 
 enum tdm_agent_type {

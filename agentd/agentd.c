@@ -10,8 +10,9 @@
  *
  * Thin by design: one poll() loop over tandemd's agent socket, the CPG
  * and votequorum descriptors and a signalfd (this file), the link to
- * tandemd in tandemd_link.c, corosync in corosync.c (agentd.h: the state
- * they share). Decisions live in sync.c, the cluster messages' codec in
+ * tandemd in tandemd_link.c, corosync in corosync.c, the fencing hold's
+ * wiring and --fencing in fencing.c (agentd.h: the state they share).
+ * Decisions live in sync.c and hold.c, the cluster messages' codec in
  * cluster_msg.c, the link's in agent_msg.c.
  */
 #include <errno.h>
@@ -38,6 +39,8 @@ struct agentd ag = {
 	.cpg_fd = -1,
 	.vq_fd = -1,
 	.mq_tail = &ag.mq_head,
+	.fencing = AG_FENCING_PACEMAKER,
+	.self_fence_ms = AG_SELF_FENCE_MS,
 };
 
 uint64_t tdm__ag_now_ms(void)
@@ -88,17 +91,20 @@ void tdm__ag_pending_reject_all(void)
 	for (size_t i = 0; i < ag.sy.nstab; i++)
 		tdm__ag_send_reject(ag.sy.stab[i].req, ag.sy.stab[i].what);
 	tdm_sync_stab_clear(&ag.sy);
+	tdm__ag_fencing_reset();
 }
 
-/* Run what the sync module decided. */
-void tdm__ag_run_actions(void)
+/* Run what the sync module decided (held: hold.h, not held again). */
+static void run_acts(const struct tdm_sync_act *acts, size_t n, bool held)
 {
 	struct tdm_cmsg m;
 	int r;
 
-	for (size_t i = 0; i < ag.sy.nact; i++) {
-		const struct tdm_sync_act *a = &ag.sy.act[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct tdm_sync_act *a = &acts[i];
 
+		if (!held && tdm__ag_fencing_take(a))
+			continue;
 		switch (a->type) {
 		case TDM_SYNC_SEND_INFO:
 			if (tdm_cmsg_put_info(&ag.wb, &a->info) == 0 &&
@@ -216,6 +222,17 @@ void tdm__ag_run_actions(void)
 	}
 }
 
+void tdm__ag_run_actions(void)
+{
+	run_acts(ag.sy.act, ag.sy.nact, false);
+	tdm__ag_fencing_release();
+}
+
+void tdm__ag_run_held(const struct tdm_sync_act *acts, size_t n)
+{
+	run_acts(acts, n, true);
+}
+
 void tdm__ag_after_event(int r, const char *what)
 {
 	if (ag.sy.cuts != ag.cuts_logged) {
@@ -226,6 +243,7 @@ void tdm__ag_after_event(int r, const char *what)
 			 (unsigned long long)ag.sy.seq,
 			 ag.sy.synced ? "continues"
 				      : "loads the source's snapshot");
+		tdm__ag_fencing_cut();
 	}
 	if (r == -ENOMEM) {
 		tdm__ag_run_actions();
@@ -255,11 +273,20 @@ static void usage(FILE *f)
 		"of mixed versions)\n"
 		"      --blackbox-size MIB the blackbox's ring (default %d; "
 		"0: off)\n"
+		"      --fencing MODE     how a departed head is known to have "
+		"stopped\n"
+		"                         serving: pacemaker (default), self, "
+		"none\n"
+		"      --self-fence-ms MS the self-fence time (default %u)\n"
+		"      --allow-two-heads-without-fencing  --fencing self or "
+		"none on two\n"
+		"                         heads: both can serve during a "
+		"partition\n"
 		"  -p, --pidfile FILE     write the agent's pid (removed at "
 		"exit)\n"
 		"  -V, --version\n"
 		"  -h, --help\n",
-		TDM_AGENT_SOCKET, TDM_LOG_BLACKBOX_MIB);
+		TDM_AGENT_SOCKET, TDM_LOG_BLACKBOX_MIB, AG_SELF_FENCE_MS);
 }
 
 static int setup_signals(void)
@@ -335,6 +362,8 @@ static void run(int sig_fd)
 					   !ag.cpg_joined)
 				  ? 10
 				  : 250;
+		if (ag.hb_ms && (uint32_t)timeout > ag.hb_ms)
+			timeout = (int)ag.hb_ms;
 		if (poll(pf, (nfds_t)n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -345,12 +374,21 @@ static void run(int sig_fd)
 			if (pf[i].revents)
 				dispatch(&pf[i], sig_fd);
 		tdm__ag_ack_flush();
+		tdm__ag_fencing_tick();
+		tdm__ag_link_heartbeat();
 	}
 }
 
 int main(int argc, char **argv)
 {
-	enum { OPT_SYSLOG = 256, OPT_PROTO_MAX, OPT_BLACKBOX };
+	enum {
+		OPT_SYSLOG = 256,
+		OPT_PROTO_MAX,
+		OPT_BLACKBOX,
+		OPT_FENCING,
+		OPT_SELF_FENCE_MS,
+		OPT_ALLOW_TWO,
+	};
 	static const struct option opts[] = {
 		{"foreground", no_argument, NULL, 'f'},
 		{"socket", required_argument, NULL, 's'},
@@ -359,6 +397,10 @@ int main(int argc, char **argv)
 		{"syslog", no_argument, NULL, OPT_SYSLOG},
 		{"proto-max", required_argument, NULL, OPT_PROTO_MAX},
 		{"blackbox-size", required_argument, NULL, OPT_BLACKBOX},
+		{"fencing", required_argument, NULL, OPT_FENCING},
+		{"self-fence-ms", required_argument, NULL, OPT_SELF_FENCE_MS},
+		{"allow-two-heads-without-fencing", no_argument, NULL,
+		 OPT_ALLOW_TWO},
 		{"pidfile", required_argument, NULL, 'p'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
@@ -418,6 +460,32 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case OPT_FENCING:
+			r = tdm__ag_fencing_parse(optarg);
+			if (r < 0) {
+				fprintf(stderr,
+					"tandem-agentd: bad --fencing '%s' "
+					"(pacemaker, self or none)\n",
+					optarg);
+				return 2;
+			}
+			ag.fencing = r;
+			break;
+		case OPT_SELF_FENCE_MS:
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || v < 1 || v > 3600000) {
+				fprintf(stderr,
+					"tandem-agentd: bad --self-fence-ms "
+					"'%s' (1 to 3600000)\n",
+					optarg);
+				return 2;
+			}
+			ag.self_fence_ms = (uint32_t)v;
+			break;
+		case OPT_ALLOW_TWO:
+			ag.allow_two_heads = true;
+			break;
 		case 'p':
 			pid_path = optarg;
 			break;
@@ -459,9 +527,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	tdm_sync_init(&ag.sy, 0, ag.proto_max);
-	log_notice("tandem-agentd %s starting (group %s, protocol %u)",
-		   PACKAGE_VERSION, ag.group_name, ag.proto_max);
-	run(sig_fd);
+	tdm_hold_init(&ag.hold);
+	log_notice("tandem-agentd %s starting (group %s, protocol %u, "
+		   "fencing %s)",
+		   PACKAGE_VERSION, ag.group_name, ag.proto_max,
+		   tdm__ag_fencing_name(ag.fencing));
+	if (tdm__ag_fencing_start() < 0)
+		ag.exit_code = 1;
+	else
+		run(sig_fd);
 
 	if (ag.cpg_up && ag.cpg_joined) {
 		struct cpg_name n = tdm__ag_group_cpg_name();
@@ -475,6 +549,7 @@ int main(int argc, char **argv)
 	if (ag.link_fd >= 0)
 		close(ag.link_fd);
 	tdm_sync_free(&ag.sy);
+	tdm_hold_free(&ag.hold);
 	tdm__ag_mq_clear();
 	tdm_wbuf_free(&ag.wb);
 	free(ag.rbuf);
@@ -485,5 +560,5 @@ int main(int argc, char **argv)
 		unlink(pid_path);
 	log_notice("stopped");
 	tdm_log_fini();
-	return 0;
+	return ag.exit_code;
 }

@@ -5,7 +5,8 @@
  * sync module's decisions carried out), tandemd_link.c (the link to
  * tandemd: its socket, HELLO/WELCOME, STATUS, the operations tandemd
  * sends), corosync.c (CPG and votequorum: joining and leaving the group,
- * multicasting, delivery, membership and quorum).
+ * multicasting, delivery, membership and quorum), fencing.c (--fencing,
+ * the hold of hold.c fed and carried out, FENCED).
  *
  * One thread: everything runs on agentd.c's poll loop, so the state has
  * no lock.
@@ -22,12 +23,22 @@
 
 #include "agentd/agent_msg.h"
 #include "agentd/cluster_msg.h"
+#include "agentd/hold.h"
 #include "agentd/sync.h"
 
 #define LINK_RETRY_MS 500
 #define COROSYNC_RETRY_MS 1000
 #define LINK_OUT_MAX (256u << 20) /* tandemd not reading: drop the link */
 #define SNAP_REQS 8
+
+/* --fencing (fencing.c) */
+enum { AG_FENCING_PACEMAKER, AG_FENCING_SELF, AG_FENCING_NONE };
+/* --self-fence-ms default: tandemd's default --agent-timeout (1500 ms,
+ * the longest a cut-off head's tandemd keeps acknowledging writes after
+ * its agent stopped talking), plus 1500 ms by which the minority may see
+ * the partition later than the majority (a corosync token of up to
+ * 1500 ms), plus 1000 ms of margin */
+#define AG_SELF_FENCE_MS 4000u
 
 /* cluster messages waiting for cpg_mcast_joined (flow control) */
 struct mq {
@@ -48,6 +59,19 @@ struct agentd {
 	const char *group_name;
 	uint16_t proto_max;
 	bool stopping;
+	int exit_code;
+
+	/* fencing-safe takeover (fencing.c, hold.c) */
+	int fencing;
+	bool allow_two_heads, two_heads_warned, old_group_logged;
+	uint32_t self_fence_ms;
+	struct tdm_hold hold;
+	uint64_t fence_poll_at;
+	bool fencing_oom;
+	/* link version 3: STATUS every hb_ms (a third of tandemd's
+	 * --agent-timeout, told in HELLO) */
+	uint32_t hb_ms;
+	uint64_t hb_next;
 
 	/* the link to tandemd (tandemd_link.c) */
 	int link_fd;
@@ -106,6 +130,23 @@ void tdm__ag_pending_done(uint64_t req, uint8_t what);
 void tdm__ag_pending_reject_all(void);
 void tdm__ag_run_actions(void);
 void tdm__ag_after_event(int r, const char *what);
+/* carry out held actions (fencing.c), never held again */
+void tdm__ag_run_held(const struct tdm_sync_act *acts, size_t n);
+
+/* fencing.c */
+const char *tdm__ag_fencing_name(int mode);
+int tdm__ag_fencing_parse(const char *s);
+int tdm__ag_fencing_start(void);
+void tdm__ag_fencing_check_votes(unsigned flags, unsigned expected);
+void tdm__ag_fencing_confchg(const struct cpg_address *members, size_t n,
+			     const struct cpg_address *left, size_t nleft,
+			     bool had, uint16_t version);
+void tdm__ag_fencing_cut(void);
+bool tdm__ag_fencing_take(const struct tdm_sync_act *a);
+void tdm__ag_fencing_release(void);
+void tdm__ag_fencing_fenced(uint32_t from, const struct tdm_cmsg_fenced *f);
+void tdm__ag_fencing_tick(void);
+void tdm__ag_fencing_reset(void);
 
 /* tandemd_link.c */
 void tdm__ag_link_connect(void);
@@ -119,6 +160,8 @@ void tdm__ag_send_reject(uint64_t req, uint8_t what);
 void tdm__ag_send_welcome(void);
 void tdm__ag_update_status(void);
 bool tdm__ag_serving(void);
+/* link version 3: the periodic STATUS tandemd's --agent-timeout needs */
+void tdm__ag_link_heartbeat(void);
 
 /* corosync.c */
 void tdm__ag_corosync_up(void);

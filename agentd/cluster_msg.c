@@ -23,6 +23,8 @@ const char *tdm_cmsg_type_name(uint16_t type)
 		return "ORDER-OP";
 	case TDM_CMSG_ACK:
 		return "ACK";
+	case TDM_CMSG_FENCED:
+		return "FENCED";
 	}
 	return "?";
 }
@@ -92,6 +94,16 @@ int tdm_cmsg_decode(const uint8_t *p, size_t len, uint16_t max_version,
 		m->ack.nodeid = tdm_rd_get_u32(&r);
 		m->ack.applied_seq = tdm_rd_get_u64(&r);
 		m->ack.conf = tdm_rd_get_u32(&r);
+		break;
+	case TDM_CMSG_FENCED:
+		if (m->version < 5)
+			return -EPROTO;
+		m->fenced.nodeid = tdm_rd_get_u32(&r);
+		m->fenced.how = tdm_rd_get_u8(&r);
+		m->fenced.conf = tdm_rd_get_u32(&r);
+		m->fenced.waited_ms = tdm_rd_get_u32(&r);
+		if (!r.bad && (m->fenced.nodeid == 0 || m->fenced.how == 0))
+			return -EPROTO;
 		break;
 	default:
 		return -ENOMSG;
@@ -195,5 +207,18 @@ int tdm_cmsg_put_ack(struct tdm_wbuf *w, uint16_t version,
 	tdm_wbuf_put_u32(w, a->nodeid);
 	tdm_wbuf_put_u64(w, a->applied_seq);
 	tdm_wbuf_put_u32(w, a->conf);
+	return finish(w, version);
+}
+
+int tdm_cmsg_put_fenced(struct tdm_wbuf *w, uint16_t version,
+			const struct tdm_cmsg_fenced *f)
+{
+	if (version < 5)
+		return -EINVAL;
+	tdm_agent_begin(w, TDM_CMSG_FENCED);
+	tdm_wbuf_put_u32(w, f->nodeid);
+	tdm_wbuf_put_u8(w, f->how);
+	tdm_wbuf_put_u32(w, f->conf);
+	tdm_wbuf_put_u32(w, f->waited_ms);
 	return finish(w, version);
 }

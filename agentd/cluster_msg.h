@@ -25,6 +25,13 @@
  *               sender's tandemd has applied the operations up to seq
  *               applied_seq (sync.h, "Acknowledgements"); conf as in
  *               SYNC-INFO, the configuration it was sent in
+ *   FENCED      (version 5) u32 nodeid, u8 how, u32 conf, u32 waited_ms:
+ *               node nodeid, which left the configuration tagged conf
+ *               (the first one without it) in a way that needs fencing,
+ *               is known to have stopped serving (how: 1 Pacemaker's
+ *               fencing history, 2 the self-fence time passed); the
+ *               sender had held for waited_ms. Every member holding
+ *               for it releases at its delivery (hold.h)
  *
  * ORDER-OP and ACK exist from version 2 on: a member only sends them when
  * the group version is 2 or more, and one encoded with version 1 is
@@ -42,8 +49,10 @@
  * every member's tandemd applies ORDER kind 7 (tandemctl -activate_tgrp)
  * and reads snapshots of version 4 (scsi/cluster.c); 4: the same again,
  * and every member's tandemd applies ORDER kind 8 (tandemctl
- * -set_tgrp_state, the Pacemaker agent ra/alua) */
-#define AGENT_PROTO_VERSION 4
+ * -set_tgrp_state, the Pacemaker agent ra/alua); 5: FENCED, and every
+ * member holds ordered operations after a member's failure until one
+ * multicasts FENCED for it (hold.h) */
+#define AGENT_PROTO_VERSION 5
 /* a snapshot must fit a SNAPSHOT-LOAD frame */
 #define TDM_CMSG_SNAP_MAX (TDM_FRAME_MAX - 64u)
 /* snapshot chunk size: well under libcpg's IPC buffer (1 MiB) */
@@ -58,6 +67,20 @@ enum tdm_cmsg_type {
 	TDM_CMSG_SNAP_CHUNK = 4,
 	TDM_CMSG_ORDER_OP = 5,
 	TDM_CMSG_ACK = 6,
+	TDM_CMSG_FENCED = 7,
+};
+
+/* FENCED's how */
+enum tdm_cmsg_fenced_how {
+	TDM_FENCED_PACEMAKER = 1,
+	TDM_FENCED_SELF_TIME = 2,
+};
+
+struct tdm_cmsg_fenced {
+	uint32_t nodeid;
+	uint8_t how;
+	uint32_t conf;
+	uint32_t waited_ms;
 };
 
 /* an operation: delivered in agreed order, counted in seq */
@@ -93,6 +116,8 @@ struct tdm_cmsg {
 	size_t payload_len;
 	/* ACK */
 	struct tdm_cmsg_ack ack;
+	/* FENCED */
+	struct tdm_cmsg_fenced fenced;
 	/* SNAP-CHUNK */
 	uint32_t source;
 	uint64_t snap_seq;
@@ -134,5 +159,8 @@ int tdm_cmsg_put_order(struct tdm_wbuf *w, uint16_t version, uint32_t origin,
 		       size_t len);
 int tdm_cmsg_put_ack(struct tdm_wbuf *w, uint16_t version,
 		     const struct tdm_cmsg_ack *a);
+/* version >= 5 (-EINVAL otherwise) */
+int tdm_cmsg_put_fenced(struct tdm_wbuf *w, uint16_t version,
+			const struct tdm_cmsg_fenced *f);
 
 #endif

@@ -213,6 +213,10 @@ static void cpg_deliver(cpg_handle_t h, const struct cpg_name *g, uint32_t from,
 	case TDM_CMSG_ACK:
 		r = tdm_sync_ack(&ag.sy, from, &m.ack);
 		break;
+	case TDM_CMSG_FENCED:
+		/* not a sync event: no actions of its own */
+		tdm__ag_fencing_fenced(from, &m.fenced);
+		return;
 	case TDM_CMSG_SNAP_CHUNK:
 		if (m.source != from) {
 			r = -EPROTO;
@@ -252,6 +256,24 @@ static const char *node_list(char *buf, size_t len, const struct cpg_address *a,
 	return buf;
 }
 
+/* Corosync has recomputed quorum when CPG delivers a configuration
+ * change, but its notification comes on the votequorum connection,
+ * possibly after: ask now, so that the cut of a partitioned minority
+ * does not report serving for the moment in between. */
+static void quorum_refresh(void)
+{
+	struct votequorum_info info;
+	bool q;
+
+	if (!ag.vq_up || votequorum_getinfo(ag.vq, ag.nodeid, &info) != CS_OK)
+		return;
+	q = !!(info.flags & VOTEQUORUM_INFO_QUORATE);
+	if (q != ag.quorate)
+		log_notice("quorum %s (asked at the configuration change)",
+			   q ? "gained" : "lost");
+	ag.quorate = q;
+}
+
 static void cpg_confchg(cpg_handle_t h, const struct cpg_name *g,
 			const struct cpg_address *members, size_t nmembers,
 			const struct cpg_address *left, size_t nleft,
@@ -261,6 +283,8 @@ static void cpg_confchg(cpg_handle_t h, const struct cpg_name *g,
 	char in[128], out[128], new[128];
 	size_t i, n = 0;
 	bool had = ag.sy.joined;
+	uint16_t v0 = ag.sy.version;
+	int r;
 
 	if (!ag.cpg_joined)
 		return;
@@ -270,8 +294,10 @@ static void cpg_confchg(cpg_handle_t h, const struct cpg_name *g,
 		 node_list(in, sizeof(in), members, nmembers, false),
 		 node_list(out, sizeof(out), left, nleft, true),
 		 node_list(new, sizeof(new), joined, njoined, true));
-	tdm__ag_after_event(tdm_sync_confchg(&ag.sy, ids, n),
-			    "configuration change");
+	quorum_refresh();
+	r = tdm_sync_confchg(&ag.sy, ids, n);
+	tdm__ag_fencing_confchg(members, nmembers, left, nleft, had, v0);
+	tdm__ag_after_event(r, "configuration change");
 	if (had && !ag.sy.joined)
 		tdm__ag_pending_reject_all();
 }
@@ -358,8 +384,11 @@ void tdm__ag_corosync_up(void)
 			tdm__ag_corosync_down("votequorum_fd_get failed");
 			return;
 		}
-		if (votequorum_getinfo(ag.vq, ag.nodeid, &info) == CS_OK)
+		if (votequorum_getinfo(ag.vq, ag.nodeid, &info) == CS_OK) {
 			ag.quorate = !!(info.flags & VOTEQUORUM_INFO_QUORATE);
+			tdm__ag_fencing_check_votes(info.flags,
+						    info.node_expected_votes);
+		}
 		e = votequorum_trackstart(ag.vq, 0, CS_TRACK_CHANGES);
 		if (e != CS_OK) {
 			tdm__ag_corosync_down("votequorum_trackstart failed");

@@ -9,9 +9,10 @@ sbin_PROGRAMS += agentd/tandem-agentd
 agentd_tandem_agentd_SOURCES = agentd/agentd.c agentd/agentd.h \
 	agentd/tandemd_link.c agentd/corosync.c \
 	agentd/cluster_msg.c agentd/cluster_msg.h \
-	agentd/sync.c agentd/sync.h
-agentd_tandem_agentd_CFLAGS = $(AM_CFLAGS) $(COROSYNC_CFLAGS)
-agentd_tandem_agentd_LDADD = $(TANDEM_LIBS) $(COROSYNC_LIBS)
+	agentd/sync.c agentd/sync.h \
+	agentd/hold.c agentd/hold.h agentd/fencing.c
+agentd_tandem_agentd_CFLAGS = $(AM_CFLAGS) $(COROSYNC_CFLAGS) $(STONITH_CFLAGS)
+agentd_tandem_agentd_LDADD = $(TANDEM_LIBS) $(COROSYNC_LIBS) $(STONITH_DL)
 dist_man_MANS += agentd/tandem-agentd.8
 endif
 EXTRA_DIST += agentd/README.md

@@ -195,6 +195,7 @@ static void check_stable(struct tdm_sync *s)
 		}
 		a->req = s->stab[i].req;
 		a->seq = s->stab[i].seq;
+		a->what = s->stab[i].what;
 	}
 	s->nstab = k;
 }

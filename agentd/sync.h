@@ -120,7 +120,7 @@ struct tdm_sync_act {
 	uint64_t seq;
 	struct tdm_cmsg_info info;
 	uint64_t req; /* STABLE, LOST */
-	uint8_t what; /* LOST */
+	uint8_t what; /* LOST, STABLE */
 };
 
 struct tdm_sync_member {

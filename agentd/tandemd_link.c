@@ -132,6 +132,26 @@ void tdm__ag_update_status(void)
 	tdm__ag_link_send();
 }
 
+/* Link version 3: the last STATUS again every hb_ms, so that tandemd
+ * knows this agent runs (it fences itself after --agent-timeout without
+ * a frame). */
+void tdm__ag_link_heartbeat(void)
+{
+	uint64_t now = tdm__ag_now_ms();
+
+	if (!ag.link_ready || ag.link_version < 3 || !ag.hb_ms ||
+	    !ag.last_status.valid || now < ag.hb_next)
+		return;
+	ag.hb_next = now + ag.hb_ms;
+	tdm_agent_begin(&ag.wb, TDM_AGENT_STATUS);
+	tdm_wbuf_put_u8(&ag.wb, ag.last_status.serving);
+	tdm_wbuf_put_u8(&ag.wb, ag.last_status.quorate);
+	tdm_wbuf_put_u32(&ag.wb, ag.last_status.members);
+	tdm_wbuf_put_u64(&ag.wb, ag.last_status.seq);
+	tdm_wbuf_put_u16(&ag.wb, ag.last_status.version);
+	tdm__ag_link_send();
+}
+
 bool tdm__ag_serving(void)
 {
 	return ag.link_ready && ag.quorate && ag.cpg_joined &&
@@ -147,6 +167,7 @@ void tdm__ag_link_close(const char *why)
 	ag.link_fd = -1;
 	ag.link_ready = false;
 	ag.link_version = 0;
+	ag.hb_ms = 0;
 	ag.rlen = ag.olen = ag.ooff = 0;
 	ag.last_status.valid = false;
 	ag.npend = 0; /* tandemd is gone: nothing to answer */
@@ -191,7 +212,11 @@ static void on_hello(struct tdm_rd *r)
 	uint16_t vmin = tdm_rd_get_u16(r), vmax = tdm_rd_get_u16(r), v;
 	char node[TDM_CODEC_STR_MAX + 1];
 
+	uint32_t timeout_ms = 0;
+
 	tdm_rd_get_str(r, node, sizeof(node));
+	if (!r->bad && r->off < r->len)
+		timeout_ms = tdm_rd_get_u32(r); /* version 3 */
 	if (r->bad) {
 		tdm__ag_link_close("bad HELLO");
 		return;
@@ -211,6 +236,15 @@ static void on_hello(struct tdm_rd *r)
 	}
 	log_notice("HELLO from tandemd on %s: link version %u", node, v);
 	ag.link_version = v;
+	ag.hb_ms = 0;
+	if (v >= 3 && timeout_ms) {
+		/* a third of tandemd's --agent-timeout */
+		ag.hb_ms = timeout_ms / 3 ? timeout_ms / 3 : 1;
+		ag.hb_next = tdm__ag_now_ms() + ag.hb_ms;
+		log_info("link heartbeat every %u ms (tandemd's agent "
+			 "timeout %u ms)",
+			 ag.hb_ms, timeout_ms);
+	}
 	tdm_sync_link(&ag.sy, v);
 	ag.link_ready = true;
 	ag.last_status.valid = false;

@@ -225,6 +225,10 @@ if [ -x build-asan/targetd/tandemd ]; then
 	step cluster-lab tests/cluster/lab_selftest.sh
 	step cluster-scenarios env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/scenarios.sh
 	step cluster-config-edits env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/config_edits.sh
+	# the fencing-safe takeover: the hold until a departed head is
+	# fenced (--fencing self on 3 heads, pacemaker on 2 with
+	# stonith_admin --confirm), the two-head refusal, a frozen agent
+	step cluster-fencing env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/fencing.sh
 	# the OCF agents (ra/): ocf-tester on ocf:tandem:target and
 	# ocf:tandem:alua inside a head of the lab, and their behaviour
 	# beyond it (tests/cluster/ra_test.sh installs resource-agents)
@@ -233,6 +237,9 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# the same agents under a real Pacemaker (2 heads, no fencing yet):
 	# promotion, a graceful move, the promoted head killed
 	step cluster-pacemaker env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/pacemaker.sh
+	# docs/pacemaker.md's pcs and crm configurations, applied as written
+	# to CIB files (no cluster) and compared
+	step doc-configs tests/cluster/doc_configs.sh
 	# Pacemaker with fencing (the lab fence agent tests/cluster/fence_tandemlab)
 	# on 2 and 3 heads, a multipathing writer (tests/cluster/mpclient)
 	# throughout: the promoted head killed and fenced, graceful moves, a

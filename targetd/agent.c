@@ -55,7 +55,13 @@ static struct {
 	uint64_t seq;
 	uint64_t applied, rejected, snapshots_sent, snapshots_loaded;
 	uint64_t done; /* applied since the link came up (DONE) */
-} ag = {.out_lock =
+	/* link version 3: fenced after timeout_ms without a frame */
+	uint32_t timeout_ms;
+	uint64_t last_rx_ns;
+	bool stale;
+	struct tdm_timer live;
+} ag = {.timeout_ms = TDM_AGENT_TIMEOUT_MS,
+	.out_lock =
 		TDM_MUTEX_INITIALIZER(TDM_LOCK_RANK_DAEMON, "agent out_lock")};
 
 static void link_close(const char *why);
@@ -228,6 +234,7 @@ static void send_hello(void)
 	tdm_wbuf_put_u16(&w, 1);
 	tdm_wbuf_put_u16(&w, TDM_AGENT_LINK_VERSION);
 	tdm_wbuf_put_str(&w, u.nodename);
+	tdm_wbuf_put_u32(&w, ag.timeout_ms); /* version 3 */
 	send_frame(&w);
 	tdm_wbuf_free(&w);
 }
@@ -276,6 +283,10 @@ static bool handle(const uint8_t *f, size_t len)
 		ag.nodeid = tdm_rd_get_u32(&r);
 		if (!tdm_rd_done(&r))
 			break;
+		if (ag.version >= 3 && ag.timeout_ms)
+			log_info("cluster: fenced when the agent is silent for "
+				 "%u ms (--agent-timeout)",
+				 ag.timeout_ms);
 		if (ag.version < 1 || ag.version > TDM_AGENT_LINK_VERSION) {
 			log_err("cluster: the agent speaks link version %u, "
 				"tandemd 1 to %u",
@@ -299,7 +310,7 @@ static bool handle(const uint8_t *f, size_t len)
 		if (!tdm_rd_done(&r))
 			break;
 		tdm_cluster_set_group_version(ag.group_version);
-		tdm_cluster_set_serving(serving);
+		tdm_cluster_set_serving(serving && !ag.stale);
 		/* seq changes with every operation: log the rest only */
 		if (serving == ag.serving && q0 == ag.quorate &&
 		    m0 == ag.members && v0 == ag.group_version)
@@ -394,6 +405,48 @@ static bool handle(const uint8_t *f, size_t len)
 	return false;
 }
 
+/* ---- liveness (link version 3) ---- */
+
+/* A frame came: the agent runs. */
+static void alive(void)
+{
+	ag.last_rx_ns = tdm_now_ns();
+	if (!ag.stale)
+		return;
+	ag.stale = false;
+	log_notice("cluster: the agent speaks again: %s",
+		   ag.serving ? "serving" : "still not serving");
+	tdm_cluster_set_serving(ag.serving);
+}
+
+/* Every quarter of the timeout: an agent silent for timeout_ms (frozen,
+ * or its head cut off) no longer tells this head whether it may serve:
+ * fenced at once, until it speaks again. */
+static void live_cb(struct tdm_timer *t)
+{
+	uint64_t silent_ms;
+
+	(void)t;
+	if (!ag.connected || ag.version < 3 || !ag.timeout_ms)
+		return;
+	silent_ms = (tdm_now_ns() - ag.last_rx_ns) / 1000000;
+	if (!ag.stale && silent_ms >= ag.timeout_ms) {
+		ag.stale = true;
+		tdm_cluster_set_serving(false);
+		log_notice("cluster: no word from the agent for %llu ms "
+			   "(--agent-timeout %u): fenced until it speaks "
+			   "again",
+			   (unsigned long long)silent_ms, ag.timeout_ms);
+	}
+	tdm_timer_start(ag.loop, &ag.live,
+			ag.timeout_ms / 4 ? ag.timeout_ms / 4 : 1);
+}
+
+void tdm_agent_link_set_timeout(unsigned ms)
+{
+	ag.timeout_ms = ms;
+}
+
 static void conn_cb(struct tdm_fd_watch *w, uint32_t revents)
 {
 	ssize_t n;
@@ -423,6 +476,7 @@ static void conn_cb(struct tdm_fd_watch *w, uint32_t revents)
 	if (n < 0)
 		return;
 	ag.in_len += (size_t)n;
+	alive();
 	while (ag.connected) {
 		flen = tdm_frame_len(ag.in + off, ag.in_len - off);
 		if (flen < 0) {
@@ -451,6 +505,8 @@ static void link_close(const char *why)
 		  "reconnects and resynchronises",
 		  why);
 	tdm_loop_del_fd(ag.loop, &ag.cw);
+	tdm_timer_stop(ag.loop, &ag.live);
+	ag.stale = false;
 	tdm_mutex_lock(&ag.out_lock);
 	ag.connected = false;
 	ag.out_len = 0;
@@ -499,6 +555,12 @@ static void listen_cb(struct tdm_fd_watch *w, uint32_t revents)
 	ag.done = 0;
 	log_info("cluster: agent pid %d connected", (int)pid);
 	send_hello();
+	ag.stale = false;
+	ag.last_rx_ns = tdm_now_ns();
+	ag.live = (struct tdm_timer){.cb = live_cb};
+	if (ag.timeout_ms)
+		tdm_timer_start(ag.loop, &ag.live,
+				ag.timeout_ms / 4 ? ag.timeout_ms / 4 : 1);
 }
 
 int tdm_agent_link_start(struct tdm_loop *main_loop, const char *path,
@@ -553,11 +615,12 @@ void tdm_agent_link_status(char *buf, size_t len)
 	snprintf(buf, len,
 		 "agent=%s,node_id=%u,serving=%d,quorate=%d,members=%u,"
 		 "seq=%llu,protocol=%u,applied=%llu,rejected=%llu,"
-		 "snapshots_sent=%llu,snapshots_loaded=%llu",
-		 ag.connected ? "connected" : "none", ag.nodeid, ag.serving,
-		 ag.quorate, ag.members, (unsigned long long)ag.seq,
-		 ag.group_version, (unsigned long long)ag.applied,
+		 "snapshots_sent=%llu,snapshots_loaded=%llu,agent_silent=%d",
+		 ag.connected ? "connected" : "none", ag.nodeid,
+		 ag.serving && !ag.stale, ag.quorate, ag.members,
+		 (unsigned long long)ag.seq, ag.group_version,
+		 (unsigned long long)ag.applied,
 		 (unsigned long long)ag.rejected,
 		 (unsigned long long)ag.snapshots_sent,
-		 (unsigned long long)ag.snapshots_loaded);
+		 (unsigned long long)ag.snapshots_loaded, ag.stale);
 }

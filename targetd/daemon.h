@@ -49,6 +49,10 @@ int tdm__peer_allowed(int fd, const char *what, pid_t *pid, uid_t *uid);
 int tdm_agent_link_start(struct tdm_loop *main_loop, const char *path,
 			 char *err, size_t errlen);
 void tdm_agent_link_stop(void);
+/* Link version 3: fenced when the agent sent no frame for ms (0: never;
+ * default TDM_AGENT_TIMEOUT_MS); the agent sends STATUS every third. */
+#define TDM_AGENT_TIMEOUT_MS 1500
+void tdm_agent_link_set_timeout(unsigned ms);
 /* For tandemctl status: "off" or comma-separated key=value pairs. */
 void tdm_agent_link_status(char *buf, size_t len);
 

@@ -189,17 +189,21 @@ static void usage(FILE *f)
 		"foreground\n"
 		"      --blackbox-size MIB   the blackbox's ring (default %d; "
 		"0: off)\n"
+		"      --agent-timeout MS    cluster mode: fenced when the "
+		"agent is\n"
+		"                            silent that long (default %d; 0: "
+		"never)\n"
 		"  -p, --pidfile FILE        write the daemon's pid\n"
 		"  -n, --check               check the configuration and exit\n"
 		"  -V, --version\n"
 		"  -h, --help\n",
 		TDM_DEFAULT_CONFIG, TDM_DEFAULT_CONTROL_SOCKET,
-		TDM_AGENT_SOCKET, TDM_LOG_BLACKBOX_MIB);
+		TDM_AGENT_SOCKET, TDM_LOG_BLACKBOX_MIB, TDM_AGENT_TIMEOUT_MS);
 }
 
 int main(int argc, char **argv)
 {
-	enum { OPT_SYSLOG = 256, OPT_BLACKBOX };
+	enum { OPT_SYSLOG = 256, OPT_BLACKBOX, OPT_AGENT_TIMEOUT };
 	static const struct option opts[] = {
 		{"foreground", no_argument, NULL, 'f'},
 		{"config", required_argument, NULL, 'c'},
@@ -209,6 +213,7 @@ int main(int argc, char **argv)
 		{"log-level", required_argument, NULL, 'l'},
 		{"syslog", no_argument, NULL, OPT_SYSLOG},
 		{"blackbox-size", required_argument, NULL, OPT_BLACKBOX},
+		{"agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT},
 		{"pidfile", required_argument, NULL, 'p'},
 		{"check", no_argument, NULL, 'n'},
 		{"version", no_argument, NULL, 'V'},
@@ -268,6 +273,21 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case OPT_AGENT_TIMEOUT: {
+			unsigned long ms;
+
+			errno = 0;
+			ms = strtoul(optarg, &end, 10);
+			if (errno || *end || ms > 600000) {
+				fprintf(stderr,
+					"tandemd: bad --agent-timeout '%s' "
+					"(ms, 0 to 600000)\n",
+					optarg);
+				return 2;
+			}
+			tdm_agent_link_set_timeout((unsigned)ms);
+			break;
+		}
 		case 'p':
 			pid_path = optarg;
 			break;

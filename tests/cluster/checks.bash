@@ -1,7 +1,8 @@
 # shellcheck shell=bash disable=SC2034
 # checks.bash - counting checks in the cluster lab's scripts (sourced
 # after lab.sh): ok/ko print one line each and count; lab_need_daemons
-# skips (exit 77, with the reason) when what a scenario runs is not built.
+# skips (exit 77, with the reason) when what a scenario runs is not built;
+# helpers the scenarios share (a head's cluster status, starting heads).
 PASSED=0
 FAILED=0
 ok() {
@@ -86,4 +87,35 @@ held_ua() {
 			bad+=" head ${h%%:*} [$(tr '\n' ' ' <"$LAB_DIR/held${h%%:*}.log")]"
 	done
 	[ -z "$bad" ] && ok "$1" || ko "$1:$bad"
+}
+# cluster_field I KEY: a field of tandemctl -status's cluster line of
+# head I; is_serving I, wait_serving I [SECS]: its serving=1
+cluster_field() {
+	node_exec "$1" "$TANDEMCTL" -s "$LAB_CTL_SOCK" -status 2>/dev/null |
+		sed -n "s/^cluster *//p" | tr ',' '\n' | sed -n "s/^$2=//p"
+}
+is_serving() { [ "$(cluster_field "$1" serving)" = 1 ]; }
+wait_serving() { lab_wait "${2:-30}" is_serving "$1"; }
+# lab_start_heads N: a lab of N heads, corosync quorate, tandem-agentd
+# (with AGENT_ARGS[I], word by word, when set) and tandemd on each, until
+# each serves (one ok or ko line per head)
+lab_start_heads() {
+	local i
+	lab_up "$1" || return 1
+	lab_start_corosync_all
+	for ((i = 1; i <= $1; i++)); do
+		wait_quorate "$i" 20 || ko "head $i: corosync not quorate"
+	done
+	for ((i = 1; i <= $1; i++)); do
+		# shellcheck disable=SC2086 # the agent arguments, word by word
+		agentd_start "$i" ${AGENT_ARGS[$i]:-}
+		tandemd_start "$i"
+	done
+	for ((i = 1; i <= $1; i++)); do
+		if wait_portal "$i" 30 && wait_serving "$i" 30; then
+			ok "head $i serves with its agent (${LAB_WAITED:-?} s)"
+		else
+			ko "head $i does not serve: $(tail -5 "$(lab_ndir "$i")/tandemd.log") $(tail -5 "$(lab_ndir "$i")/agentd.log")"
+		fi
+	done
 }

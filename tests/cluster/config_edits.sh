@@ -28,13 +28,7 @@ ctl() { # I tandemctl-args...
 	shift
 	node_exec "$i" "$TANDEMCTL" -s "$LAB_CTL_SOCK" "$@"
 }
-cluster_field() { # I KEY: a field of tandemctl -status's cluster line
-	ctl "$1" -status 2>/dev/null | sed -n "s/^cluster *//p" | tr ',' '\n' |
-		sed -n "s/^$2=//p"
-}
 epoch() { ctl "$1" -status 2>/dev/null | sed -n 's/^cluster_conf_epoch *//p'; }
-is_serving() { [ "$(cluster_field "$1" serving)" = 1 ]; }
-wait_serving() { lab_wait "${2:-30}" is_serving "$1"; }
 sc() { # I LUN [opts] CMD...: scsitool against head I's LUN
 	local i=$1 lun=$2
 	shift 2
@@ -52,22 +46,7 @@ same_epoch() { # DESC: both heads at the same epoch, printed
 	fi
 }
 
-lab_up 2 || { echo "0 passed, 1 failed"; exit 1; }
-lab_start_corosync_all
-for i in 1 2; do
-	wait_quorate "$i" 20 || ko "head $i: corosync not quorate"
-done
-for i in 1 2; do
-	agentd_start "$i"
-	tandemd_start "$i"
-done
-for i in 1 2; do
-	if wait_portal "$i" 30 && wait_serving "$i" 30; then
-		ok "head $i serves with its agent"
-	else
-		ko "head $i does not serve: $(tail -5 "$(lab_ndir "$i")/tandemd.log")"
-	fi
-done
+lab_start_heads 2 || { echo "0 passed, 1 failed"; exit 1; }
 T=$LAB_IQN
 DISK1=$LAB_DIR/shared/disk1.img
 truncate -s 16M "$DISK1"

@@ -93,7 +93,9 @@ cib() {
       </primitive>
 EOF
 	done
-	pcmk_clones /run/tandem-bin/tandemd /run/tandem-bin/tandem-agentd "$UNPROMOTED"
+	# tandem-agentd's default, said: the survivors hold ordered operations
+	# until Pacemaker's fencing history shows the departed head fenced
+	pcmk_clones /run/tandem-bin/tandemd /run/tandem-bin/tandem-agentd "$UNPROMOTED" "--fencing pacemaker"
 	echo '    </resources>'
 	echo '    <constraints>'
 	for ((j = 1; j <= n; j++)); do

@@ -28,6 +28,11 @@
 #   TANDEMD_AGENT_OPT tandemd's option naming the agent socket (-A; set it
 #                     empty for heads without an agent)
 #   SCSITOOL          tests/cluster/scsitool (scsi_client runs it)
+#   LAB_AGENTD_FENCING tandem-agentd's fencing options agentd_start gives
+#                     first (default: --fencing none
+#                     --allow-two-heads-without-fencing: the lab's heads
+#                     have no fencing device, and most tests run two
+#                     heads; set it empty for the agent's own default)
 #   LAB_IQN           the target name every head exports
 #   LAB_TOKEN         corosync's totem token in ms (default 500)
 
@@ -35,6 +40,7 @@ LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${TANDEMD:=$LAB_SRC/targetd/tandemd}"
 : "${AGENTD:=$LAB_SRC/agentd/tandem-agentd}"
 : "${TANDEMD_AGENT_OPT=-A}"
+: "${LAB_AGENTD_FENCING=--fencing none --allow-two-heads-without-fencing}"
 : "${SCSITOOL:=$LAB_SRC/tests/cluster/scsitool}"
 : "${LAB_IQN:=iqn.2026-11.org.tandem:cluster}"
 : "${LAB_AGENT_SOCK:=/run/tandem/agent.sock}"
@@ -594,16 +600,18 @@ tandemd_start() {
 	lab_log "node $i: tandemd pid $LAB_PID"
 }
 
-# agentd_start I [extra args]: tandem-agentd in the foreground in node I,
+# agentd_start I [extra args]: tandem-agentd in the foreground in node I
+# (LAB_AGENTD_FENCING first, then the extra args),
 # output in LAB_DIR/nodeI/agentd.log, its state (blackbox dumps) in
 # LAB_DIR/nodeI/state
 agentd_start() {
-	local i=$1 d
+	local i=$1 d fo
 	shift
 	d=$(lab_ndir "$i")
 	mkdir -p "$d/state"
+	read -ra fo <<<"$LAB_AGENTD_FENCING"
 	node_bg "$i" "$d/agentd.log" env TANDEM_STATE_DIR="$d/state" \
-		"$AGENTD" -f -s "$LAB_AGENT_SOCK" "$@"
+		"$AGENTD" -f -s "$LAB_AGENT_SOCK" "${fo[@]}" "$@"
 	echo "$LAB_PID" >"$d/agentd.pid"
 	lab_log "node $i: agentd pid $LAB_PID"
 }

@@ -38,7 +38,7 @@ pcmk_ocf_dir || exit 1
 # every head (each has its own /run and /var/log)
 cib() {
 	pcmk_cib_begin stonith-enabled=false
-	pcmk_clones "$TANDEMD" "$AGENTD"
+	pcmk_clones "$TANDEMD" "$AGENTD" nonoptimized "$LAB_AGENTD_FENCING"
 	echo '    </resources>'
 	echo '    <constraints>'
 	pcmk_constraints

@@ -45,10 +45,11 @@ pcmk_cib_end() {
 	echo '</cib>'
 }
 
-# pcmk_clones TANDEMD AGENTD [UNPROMOTED]: the CIB's <clone> of
-# ocf:tandem:target (the programs given, node-local paths the same on
-# every head: each has its own /run and /var/log) and the promotable
-# <clone> of ocf:tandem:alua for the device group dg (promoted-max 1,
+# pcmk_clones TANDEMD AGENTD [UNPROMOTED [AGENTD_OPTIONS]]: the CIB's
+# <clone> of ocf:tandem:target (the programs given, tandem-agentd's
+# options, e.g. its --fencing mode; node-local paths the same on every
+# head: each has its own /run and /var/log) and the promotable <clone>
+# of ocf:tandem:alua for the device group dg (promoted-max 1,
 # unpromoted_state UNPROMOTED, default nonoptimized)
 pcmk_clones() {
 	cat <<EOF
@@ -62,6 +63,7 @@ pcmk_clones() {
             <nvpair id="target-config" name="config" value="/run/tandem-lab.conf"/>
             <nvpair id="target-tandemd" name="tandemd" value="$1"/>
             <nvpair id="target-agentd" name="agentd" value="$2"/>
+            <nvpair id="target-agentd-options" name="agentd_options" value="${4:-}"/>
             <nvpair id="target-tandemctl" name="tandemctl" value="$TANDEMCTL"/>
             <nvpair id="target-state" name="state_dir" value="/run/tandem-state"/>
             <nvpair id="target-log" name="log_file" value="/var/log/daemons.log"/>

@@ -105,6 +105,7 @@ ra() {
 	t0=$(now_ms)
 	# shellcheck disable=SC2046 # ra_env's words are VAR=VALUE
 	OUT=$(node_exec "$i" env $(ra_env "$i") OCF_RESOURCE_INSTANCE="r$a" \
+		OCF_RESKEY_agentd_options="$LAB_AGENTD_FENCING" \
 		OCF_RESKEY_device_group=dg "$@" "$AG/$a" "$act" 2>&1)
 	RC=$?
 	MS=$(($(now_ms) - t0))
@@ -167,7 +168,8 @@ ocf_tester() {
 	shift 2
 	d=$(lab_ndir "$i")
 	for kv in config="$d/ra.conf" tandemd="$TANDEMD" agentd="$AGENTD" \
-		tandemctl="$TANDEMCTL" state_dir="$d/state" log_file="$d/daemons.log" "$@"; do
+		tandemctl="$TANDEMCTL" state_dir="$d/state" log_file="$d/daemons.log" \
+		agentd_options="$LAB_AGENTD_FENCING" "$@"; do
 		o+=(-o "$kv")
 	done
 	t0=$(now_ms)
@@ -411,7 +413,17 @@ echo Inconsistent/UpToDate >"$AG/stub/dstate"
 ra 1 alua monitor OCF_RESKEY_drbd_resource=r0 PATH="$AG/stub:$PATH"
 s=$(score_line)
 [[ $s == "promotion score 0: DRBD r0: disk Inconsistent"* ]] && ok "DRBD (stand-in) disk Inconsistent: $s" || ko "score: $s"
+# drbd-utils may be installed (the doc-configs step installs it): hide
+# drbdadm in head 1's mount namespace under a file that is not executable
+# (ocf-shellfuncs appends the system directories to any PATH)
+hid=
+if [ -e /usr/sbin/drbdadm ]; then
+	: >"$AG/no-drbdadm"
+	chmod 644 "$AG/no-drbdadm"
+	node_exec 1 mount --bind "$AG/no-drbdadm" /usr/sbin/drbdadm && hid=1
+fi
 ra 1 alua validate-all OCF_RESKEY_drbd_resource=r0 PATH=/usr/sbin:/usr/bin:/sbin:/bin
+[ -n "$hid" ] && node_exec 1 umount /usr/sbin/drbdadm
 want "validate-all, drbd_resource without drbdadm" 5
 ra 1 alua monitor
 s=$(score_line)

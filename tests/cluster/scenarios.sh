@@ -76,12 +76,6 @@ expect() { # DESC WANT OUTPUT
 		ko "$1: want $2, got: $(tr '\n' ' ' <<<"$3")"
 	fi
 }
-cluster_field() { # I KEY: a field of tandemctl -status's cluster line
-	node_exec "$1" "$TANDEMCTL" -s "$LAB_CTL_SOCK" -status 2>/dev/null |
-		sed -n "s/^cluster *//p" | tr ',' '\n' | sed -n "s/^$2=//p"
-}
-is_serving() { [ "$(cluster_field "$1" serving)" = 1 ]; }
-wait_serving() { lab_wait "${2:-30}" is_serving "$1"; }
 keys() { sc "$1" -i "$A" read-keys | grep -E '^(gen|key)=' | sort; }
 # bb_dump I NAME: head I's NAME (tandemd | agentd) writes its blackbox;
 # BB is what qb-blackbox reads of it; its size is printed
@@ -115,26 +109,7 @@ after_order() {
 }
 
 
-start_heads() { # N
-	local i
-	lab_up "$1" || return 1
-	lab_start_corosync_all
-	for ((i = 1; i <= $1; i++)); do
-		wait_quorate "$i" 20 || ko "head $i: corosync not quorate"
-	done
-	for ((i = 1; i <= $1; i++)); do
-		# shellcheck disable=SC2086 # the agent arguments, word by word
-		agentd_start "$i" ${AGENT_ARGS[$i]:-}
-		tandemd_start "$i"
-	done
-	for ((i = 1; i <= $1; i++)); do
-		if wait_portal "$i" 30 && wait_serving "$i" 30; then
-			ok "head $i serves with its agent (${LAB_WAITED:-?} s)"
-		else
-			ko "head $i does not serve: $(tail -5 "$(lab_ndir "$i")/tandemd.log") $(tail -5 "$(lab_ndir "$i")/agentd.log")"
-		fi
-	done
-}
+start_heads() { lab_start_heads "$1"; } # N (checks.bash)
 
 # ==== two heads ====
 declare -a AGENT_ARGS=()

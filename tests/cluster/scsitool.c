@@ -44,6 +44,12 @@
  *                                target answered FUNCTION COMPLETE
  *   stpg-latency N GROUP         N x SET TARGET PORT GROUPS of GROUP,
  *                                standby and active/optimized in turn
+ *   write-loop MS LBA            WRITE(10) of block LBA, one after the
+ *                                other for MS ms; prints a timestamped
+ *                                line ("t=EPOCH_MS status=...") at each
+ *                                change of status, then "writes=N
+ *                                good=N last_good_ms=EPOCH_MS
+ *                                first_bad_ms=EPOCH_MS" (0: none)
  *   loop-pr N [KEY [TYPE]]       N cycles REGISTER AND IGNORE EXISTING
  *                                KEY, RESERVE, RELEASE (default key 0x1,
  *                                type wr_ex); a timestamped line each
@@ -104,7 +110,8 @@ static void usage(FILE *f)
 		"  register-ignore NEWKEY [--all-tg-pt] [--aptpl]\n"
 		"  reserve KEY TYPE | release KEY TYPE | clear KEY\n"
 		"  preempt KEY SAKEY TYPE | preempt-abort KEY SAKEY TYPE\n"
-		"  write LBA BYTE | read LBA | rtpg | stpg GROUP STATE\n"
+		"  write LBA BYTE | write-loop MS LBA | read LBA | rtpg | stpg "
+		"GROUP STATE\n"
 		"  loop-pr N [KEY [TYPE]]\n"
 		"  pr-latency N [KEY]\n"
 		"  tur-latency N | stpg-latency N GROUP | tur-after MS\n");
@@ -668,6 +675,62 @@ static int do_loop_pr(unsigned long n, uint64_t key, unsigned type)
 	return 0;
 }
 
+static uint64_t epoch_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* write-loop: when did this path stop acknowledging writes? */
+static int do_write_loop(uint64_t ms, uint64_t lba)
+{
+	unsigned char c[10] = {0x2A};
+	unsigned char *buf = malloc(block_size);
+	uint64_t end = epoch_ms() + ms, n = 0, good = 0, last_good = 0,
+		 first_bad = 0, t;
+	int last = -1;
+	int last_ascq = 0;
+
+	if (!buf || lba > UINT32_MAX) {
+		free(buf);
+		return -1;
+	}
+	put_be32(c + 2, (uint32_t)lba);
+	put_be16(c + 7, 1);
+	while ((t = epoch_ms()) < end) {
+		struct scsi_task *k;
+
+		memset(buf, (int)(n & 0xFF), block_size);
+		k = cmd(c, 10, SCSI_XFER_WRITE, buf, block_size, 0, "");
+		t = epoch_ms();
+		n++;
+		if (k->status == SCSI_STATUS_GOOD) {
+			good++;
+			last_good = t;
+		} else if (!first_bad) {
+			first_bad = t;
+		}
+		if (k->status != last || (int)k->sense.ascq != last_ascq) {
+			char prefix[48];
+
+			snprintf(prefix, sizeof(prefix), "t=%llu ",
+				 (unsigned long long)t);
+			print_status(prefix, k);
+			fflush(stdout);
+			last = k->status;
+			last_ascq = (int)k->sense.ascq;
+		}
+		scsi_free_scsi_task(k);
+	}
+	printf("writes=%llu good=%llu last_good_ms=%llu first_bad_ms=%llu\n",
+	       (unsigned long long)n, (unsigned long long)good,
+	       (unsigned long long)last_good, (unsigned long long)first_bad);
+	free(buf);
+	return 0;
+}
+
 static int run(int argc, char **argv)
 {
 	const char *c = argv[0];
@@ -715,6 +778,9 @@ static int run(int argc, char **argv)
 	if (!strcmp(c, "write") && argc == 3 && parse_u64(argv[1], &lba) &&
 	    parse_u64(argv[2], &v) && v <= 0xFF)
 		return do_rw(true, lba, (unsigned)v);
+	if (!strcmp(c, "write-loop") && argc == 3 && parse_u64(argv[1], &v) &&
+	    v <= 600000 && parse_u64(argv[2], &lba))
+		return do_write_loop(v, lba);
 	if (!strcmp(c, "read") && argc == 2 && parse_u64(argv[1], &lba))
 		return do_rw(false, lba, 0);
 	if (!strcmp(c, "rtpg") && argc == 1)

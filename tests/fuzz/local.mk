@@ -30,7 +30,7 @@ tests_fuzz_fuzz_ctl_LDFLAGS = $(FUZZLINK_FLAGS)
 tests_fuzz_fuzz_ctl_LDADD = $(TANDEM_LIBS)
 # the cluster messages tandem-agentd reads from other heads (agentd/)
 tests_fuzz_fuzz_agent_SOURCES = tests/fuzz/fuzz_agent.c agentd/cluster_msg.c \
-	agentd/sync.c
+	agentd/sync.c agentd/hold.c
 tests_fuzz_fuzz_agent_LDFLAGS = $(FUZZLINK_FLAGS)
 tests_fuzz_fuzz_agent_LDADD = $(TANDEM_LIBS)
 # what tandemd reads from its agent link (targetd/agent.c, scsi/cluster.c)

@@ -305,6 +305,11 @@ static void agent_seeds(const struct pr_out *reg, const struct pr_out *res,
 				      "edit", 4),
 		   TDM_CMSG_ORDER_OP);
 	agent_seed("ack", &w, tdm_cmsg_put_ack(&w, 2, &ack), TDM_CMSG_ACK);
+	/* node 3 left {1,2,3}; node 1 learnt it was fenced (protocol 5) */
+	struct tdm_cmsg_fenced fenced = {3, TDM_FENCED_PACEMAKER, conf_tag(2),
+					 4500};
+	agent_seed("fenced", &w, tdm_cmsg_put_fenced(&w, 5, &fenced),
+		   TDM_CMSG_FENCED);
 	free(a);
 	tdm_wbuf_free(&w);
 	tdm_wbuf_free(&body);
@@ -333,6 +338,7 @@ static bool frame_ok(const uint8_t *f, size_t len)
 		(void)tdm_rd_get_u16(&r);
 		(void)tdm_rd_get_u16(&r);
 		tdm_rd_get_str(&r, s, sizeof(s));
+		(void)tdm_rd_get_u32(&r); /* version 3: the agent timeout */
 		break;
 	case TDM_AGENT_PR_APPLY:
 		(void)tdm_rd_get_u32(&r);
@@ -442,6 +448,7 @@ static void link_seeds(const struct pr_out *reg, const struct pr_out *res)
 	tdm_wbuf_put_u16(&w, 1);
 	tdm_wbuf_put_u16(&w, TDM_AGENT_LINK_VERSION);
 	tdm_wbuf_put_str(&w, "head1");
+	tdm_wbuf_put_u32(&w, 1500); /* version 3: tandemd's agent timeout */
 	frame(&to_agent, "hello", &w);
 	tdm_agent_begin(&w, TDM_AGENT_PR_OUT);
 	tdm_wbuf_put_u64(&w, 1);

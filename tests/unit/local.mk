@@ -14,6 +14,7 @@ include tests/unit/caw.mk
 include tests/unit/alua.mk
 include tests/unit/cdrom.mk
 include tests/unit/agent_sync.mk
+include tests/unit/agent_hold.mk
 include tests/unit/edit.mk
 include tests/unit/lockorder.mk
 endif
