@@ -175,10 +175,15 @@ shellcheck_all() {
 			tests/vm/guest/asnode tests/vm/guest/bypass-multipath \
 			tests/vm/guest/crash &&
 		# the OCF agents (POSIX sh, sources of ra/NAME)
-		shellcheck -s sh ra/target.in ra/alua.in
+		shellcheck -s sh ra/target.in ra/alua.in &&
+		# the lab's fence agent (POSIX sh, no extension)
+		shellcheck -s sh tests/cluster/fence_tandemlab
 }
 
 step build-gcc-sanitizers build_asan
+# the clang build before the tests: cluster-failover upgrades the heads
+# to it (a different build of the same tree)
+step build-clang build_clang
 if [ -x build-asan/targetd/tandemd ]; then
 	export TANDEMD=$top/build-asan/targetd/tandemd
 	export TANDEMCTL=$top/build-asan/ctl/tandemctl
@@ -238,6 +243,14 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# docs/pacemaker.md's pcs and crm configurations, applied as written
 	# to CIB files (no cluster) and compared
 	step doc-configs tests/cluster/doc_configs.sh
+	# Pacemaker with fencing (the lab fence agent tests/cluster/fence_tandemlab)
+	# on 2 and 3 heads, a multipathing writer (tests/cluster/mpclient)
+	# throughout: the promoted head killed and fenced, graceful moves, a
+	# rolling upgrade to the clang build (built above), reservations kept;
+	# every acknowledged block read back
+	export MPCLIENT=$top/build-asan/tests/cluster/mpclient
+	[ -x build-clang/targetd/tandemd ] && export UPGRADE_BUILD=$top/build-clang
+	step cluster-failover env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/failover_pcmk.sh
 	# a real Linux initiator (open-iscsi, dm-multipath, scsi_dh_alua in a
 	# qemu guest built from Debian packages) against two heads of the
 	# lab: identity, head A killed, restarted, cut off (tests/vm/README.md)
@@ -261,7 +274,6 @@ if [ -x build-asan/targetd/tandemd ]; then
 	step conformance-cdrom tests/conformance/iscsi-test-cu.sh --handler vcdrom --port 4010 --min-honest 16 \
 		--test "ALL.Inquiry,ALL.TestUnitReady,ALL.StartStopUnit,ALL.PreventAllow,ALL.NoMedia,ALL.ReadOnly,ALL.Read10,ALL.Read12,ALL.ReadCapacity10"
 fi
-step build-clang build_clang
 step fuzzers fuzz
 step clang-format format_check
 step shellcheck shellcheck_all

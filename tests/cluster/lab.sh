@@ -34,6 +34,7 @@
 #                     have no fencing device, and most tests run two
 #                     heads; set it empty for the agent's own default)
 #   LAB_IQN           the target name every head exports
+#   LAB_TOKEN         corosync's totem token in ms (default 500)
 
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${TANDEMD:=$LAB_SRC/targetd/tandemd}"
@@ -148,7 +149,7 @@ totem {
 	version: 2
 	cluster_name: tandemlab
 	transport: knet
-	token: 500
+	token: ${LAB_TOKEN:-500}
 	token_coefficient: 0
 	crypto_cipher: aes256
 	crypto_hash: sha256
@@ -474,6 +475,24 @@ pacemaker_start() {
 	node_bg "$i" "$d/pacemaker.out" pacemakerd
 	echo "$LAB_PID" >"$d/pacemaker.pid"
 	lab_log "node $i: pacemakerd pid $LAB_PID"
+}
+
+# pacemaker_fence_prepare I AGENT: the lab fence agent AGENT
+# (tests/cluster/fence_tandemlab) as /usr/sbin/fence_tandemlab in node I
+# (a read-only overlay over /usr/sbin in its mount namespace, where
+# pacemaker-fenced looks for fence_* agents), and LAB_DIR/fence/nodeJ.mnt
+# for every node J: the inode of J's mount namespace handle, which the
+# agent cannot see from inside a node (the handles are bind mounts of the
+# host's mount namespace); its log: LAB_DIR/fence/fence.log
+pacemaker_fence_prepare() {
+	local i=$1 agent=$2 d j
+	d=$(lab_ndir "$i")
+	mkdir -p "$LAB_DIR/fence" "$d/sbin"
+	for ((j = 1; j <= LAB_N; j++)); do
+		stat -L -c %i "$LAB_DIR/ns/n$j.mnt" >"$LAB_DIR/fence/node$j.mnt"
+	done
+	install -m 755 "$agent" "$d/sbin/fence_tandemlab"
+	node_exec "$i" mount -t overlay overlay -o "lowerdir=$d/sbin:/usr/sbin" /usr/sbin
 }
 
 # ---- the project's daemons ----

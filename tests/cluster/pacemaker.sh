@@ -26,96 +26,26 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/cluster/lab.sh
 
 . tests/cluster/checks.bash
+. tests/cluster/pcmk.bash
 lab_need_daemons
 lab_need_agents pacemaker pacemaker-cli-utils resource-agents
 A=iqn.2026-11.org.example:host-a
 now_ms() { date +%s%3N; }
 
 # the OCF provider directory the heads see as /usr/lib/ocf/resource.d
-OCF=$(mktemp -d /tmp/tandem-ocf.XXXXXX) || exit 1
-chmod 755 "$OCF"
-mkdir -m 755 "$OCF/tandem"
-cp "$RA_DIR/target" "$RA_DIR/alua" "$OCF/tandem/"
-chmod 755 "$OCF/tandem/target" "$OCF/tandem/alua"
-cleanup() {
-	lab_down
-	rm -rf "$OCF"
-}
-trap cleanup EXIT
+pcmk_ocf_dir || exit 1
 
 # the CIB every head starts from: node-local paths are the same on
 # every head (each has its own /run and /var/log)
 cib() {
-	cat <<EOF
-<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
-  <configuration>
-    <crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="opt-stonith" name="stonith-enabled" value="false"/>
-        <nvpair id="opt-dc-deadtime" name="dc-deadtime" value="2s"/>
-      </cluster_property_set>
-    </crm_config>
-    <nodes/>
-    <resources>
-      <clone id="target-clone">
-        <meta_attributes id="target-clone-meta">
-          <nvpair id="target-clone-node-max" name="clone-node-max" value="1"/>
-          <nvpair id="target-clone-interleave" name="interleave" value="true"/>
-        </meta_attributes>
-        <primitive id="target" class="ocf" provider="tandem" type="target">
-          <instance_attributes id="target-params">
-            <nvpair id="target-config" name="config" value="/run/tandem-lab.conf"/>
-            <nvpair id="target-tandemd" name="tandemd" value="$TANDEMD"/>
-            <nvpair id="target-agentd" name="agentd" value="$AGENTD"/>
-            <nvpair id="target-agentd-options" name="agentd_options" value="$LAB_AGENTD_FENCING"/>
-            <nvpair id="target-tandemctl" name="tandemctl" value="$TANDEMCTL"/>
-            <nvpair id="target-state" name="state_dir" value="/run/tandem-state"/>
-            <nvpair id="target-log" name="log_file" value="/var/log/daemons.log"/>
-          </instance_attributes>
-          <operations>
-            <op id="target-start" name="start" interval="0s" timeout="60s"/>
-            <op id="target-stop" name="stop" interval="0s" timeout="60s"/>
-            <op id="target-monitor" name="monitor" interval="10s" timeout="30s"/>
-          </operations>
-        </primitive>
-      </clone>
-      <clone id="alua-clone">
-        <meta_attributes id="alua-clone-meta">
-          <nvpair id="alua-clone-promotable" name="promotable" value="true"/>
-          <nvpair id="alua-clone-promoted-max" name="promoted-max" value="1"/>
-          <nvpair id="alua-clone-node-max" name="clone-node-max" value="1"/>
-          <nvpair id="alua-clone-interleave" name="interleave" value="true"/>
-        </meta_attributes>
-        <primitive id="alua" class="ocf" provider="tandem" type="alua">
-          <instance_attributes id="alua-params">
-            <nvpair id="alua-dg" name="device_group" value="dg"/>
-            <nvpair id="alua-tandemctl" name="tandemctl" value="$TANDEMCTL"/>
-          </instance_attributes>
-          <operations>
-            <op id="alua-monitor-promoted" name="monitor" interval="5s" timeout="20s" role="Promoted"/>
-            <op id="alua-monitor-unpromoted" name="monitor" interval="6s" timeout="20s" role="Unpromoted"/>
-          </operations>
-        </primitive>
-      </clone>
-    </resources>
-    <constraints>
-      <rsc_order id="target-then-alua" first="target-clone" then="alua-clone" kind="Mandatory"/>
-      <rsc_colocation id="alua-with-target" rsc="alua-clone" with-rsc="target-clone" score="INFINITY"/>
-    </constraints>
-  </configuration>
-  <status/>
-</cib>
-EOF
+	pcmk_cib_begin stonith-enabled=false
+	pcmk_clones "$TANDEMD" "$AGENTD" nonoptimized "$LAB_AGENTD_FENCING"
+	echo '    </resources>'
+	echo '    <constraints>'
+	pcmk_constraints
+	pcmk_cib_end
 }
 
-# promoted_on I: the node Pacemaker reports promoted for alua-clone, as
-# seen from head I (crm_mon's XML)
-promoted_on() {
-	node_exec "$1" crm_mon -1 --output-as=xml 2>/dev/null |
-		awk '/<resource id="alua"/ && /role="Promoted"/ {p = 1; next}
-			p && /<node name=/ {sub(/.*<node name="/, ""); sub(/".*/, ""); print; exit}
-			/<\/resource>/ {p = 0}'
-}
 # rtpg I: REPORT TARGET PORT GROUPS through head I, "tpg" lines
 rtpg() {
 	client_exec "$SCSITOOL" -r -i "$A" "$(lab_url "$1")" rtpg 2>&1 | grep '^tpg'
@@ -123,9 +53,6 @@ rtpg() {
 # ao_is I J: through head I, head J's group (group_id J) is
 # active/optimized with PREF
 ao_is() { rtpg "$1" | grep -q "^tpg id=$2 state=0 pref=1 "; }
-crm_show() { # I: crm_mon as head I prints it, indented
-	node_exec "$1" crm_mon -1 -r 2>&1 | sed -n '/^Node List/,$p' | sed 's/^/   | /'
-}
 score_of() { # I: head I's promotion score for alua (crm_attribute)
 	node_exec "$1" crm_attribute -N "node$1" -n master-alua -l reboot -G -q 2>/dev/null ||
 		node_exec "$1" crm_attribute -N "node$1" -n promotion-alua -l reboot -G -q 2>/dev/null
@@ -135,7 +62,7 @@ echo "== 1. two heads under Pacemaker"
 t0=$(now_ms)
 lab_up 2 || { echo "0 passed, 1 failed"; exit 1; }
 # lab_up's EXIT trap is lab_down alone: ours removes $OCF too
-trap cleanup EXIT
+trap pcmk_cleanup EXIT
 lab_start_corosync_all
 cib >"$LAB_DIR/cib.xml"
 for i in 1 2; do

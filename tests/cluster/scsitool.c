@@ -80,6 +80,8 @@
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
 
+#include "spc_wire.h"
+
 #define DEFAULT_INITIATOR "iqn.2026-11.org.tandem:scsitool"
 
 static struct iscsi_context *iscsi;
@@ -113,42 +115,6 @@ static void usage(FILE *f)
 		"  loop-pr N [KEY [TYPE]]\n"
 		"  pr-latency N [KEY]\n"
 		"  tur-latency N | stpg-latency N GROUP | tur-after MS\n");
-}
-
-static void put_be16(unsigned char *p, unsigned v)
-{
-	p[0] = (unsigned char)(v >> 8);
-	p[1] = (unsigned char)v;
-}
-
-static void put_be32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
-static void put_be64(unsigned char *p, uint64_t v)
-{
-	put_be32(p, (uint32_t)(v >> 32));
-	put_be32(p + 4, (uint32_t)v);
-}
-
-static uint32_t get_be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t get_be64(const unsigned char *p)
-{
-	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
-}
-
-static unsigned get_be16(const unsigned char *p)
-{
-	return (unsigned)p[0] << 8 | p[1];
 }
 
 static bool parse_u64(const char *s, uint64_t *v)
@@ -332,34 +298,25 @@ static struct scsi_task *inquiry(int evpd, int page, int len)
 /* SPC-4 7.8.5: designation descriptors of VPD page 83h */
 static void print_designators(const unsigned char *p, size_t n)
 {
+	struct vpd83_desig ds;
 	size_t off = 4;
 
-	if (n >= 4 && (size_t)get_be16(p + 2) + 4 < n)
-		n = (size_t)get_be16(p + 2) + 4;
-	while (off + 4 <= n) {
-		unsigned type = p[off + 1] & 0x0F,
-			 assoc = (p[off + 1] >> 4) & 3;
-		size_t len = p[off + 3];
-		const unsigned char *d = p + off + 4;
-
-		if (off + 4 + len > n)
-			break;
-		if (type == 4 && len >= 4)
-			printf("rel_port=%u\n", get_be16(d + 2));
-		else if (type == 5 && len >= 4)
-			printf("tpg=%u\n", get_be16(d + 2));
-		else if (type == 3)
-			print_hex("naa", d, len);
-		else if (type == 8)
-			print_text(assoc == 2	? "target_name"
-				   : assoc == 1 ? "port_name"
-						: "name",
-				   d, len);
-		else if (type == 2)
-			print_hex("eui64", d, len);
-		else if (type == 1)
-			print_text("t10_id", d, len);
-		off += 4 + len;
+	while (vpd83_next(p, n, &off, &ds)) {
+		if (ds.type == 4 && ds.len >= 4)
+			printf("rel_port=%u\n", get_be16(ds.d + 2));
+		else if (ds.type == 5 && ds.len >= 4)
+			printf("tpg=%u\n", get_be16(ds.d + 2));
+		else if (ds.type == 3)
+			print_hex("naa", ds.d, ds.len);
+		else if (ds.type == 8)
+			print_text(ds.assoc == 2   ? "target_name"
+				   : ds.assoc == 1 ? "port_name"
+						   : "name",
+				   ds.d, ds.len);
+		else if (ds.type == 2)
+			print_hex("eui64", ds.d, ds.len);
+		else if (ds.type == 1)
+			print_text("t10_id", ds.d, ds.len);
 	}
 }
 
