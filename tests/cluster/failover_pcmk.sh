@@ -75,51 +75,8 @@ fi
 
 pcmk_ocf_dir || exit 1
 
-# the CIB: the daemons run from /run/tandem-bin (each head's own /run,
-# so that one head's binaries can be replaced), fencing on
-cib() {
-	local n=$1 j
-	pcmk_cib_begin stonith-enabled=true stonith-action=off
-	for ((j = 1; j <= n; j++)); do
-		cat <<EOF
-      <primitive id="fence-node$j" class="stonith" type="fence_tandemlab">
-        <instance_attributes id="fence-node$j-params">
-          <nvpair id="fence-node$j-lab" name="lab_dir" value="$LAB_DIR"/>
-          <nvpair id="fence-node$j-hosts" name="pcmk_host_list" value="node$j"/>
-        </instance_attributes>
-        <operations>
-          <op id="fence-node$j-monitor" name="monitor" interval="60s"/>
-        </operations>
-      </primitive>
-EOF
-	done
-	# tandem-agentd's default, said: the survivors hold ordered operations
-	# until Pacemaker's fencing history shows the departed head fenced
-	pcmk_clones /run/tandem-bin/tandemd /run/tandem-bin/tandem-agentd "$UNPROMOTED" "--fencing pacemaker"
-	echo '    </resources>'
-	echo '    <constraints>'
-	for ((j = 1; j <= n; j++)); do
-		echo "      <rsc_location id=\"fence-node$j-not-self\" rsc=\"fence-node$j\" node=\"node$j\" score=\"-INFINITY\"/>"
-	done
-	pcmk_constraints
-	pcmk_cib_end
-}
-
-# crm_mon's XML as head I sees it
-mon_xml() { node_exec "$1" crm_mon -1 --output-as=xml 2>/dev/null; }
-# running_on I RSC NODE: RSC is active (Started, Promoted, Unpromoted) on
-# NODE, seen from head I
-running_on() {
-	mon_xml "$1" | awk -v r="$2" -v n="$3" '
-		$0 ~ "<resource id=\"" r "\"" && /active="true"/ && !/failed="true"/ {p = 1; next}
-		p && $0 ~ "<node name=\"" n "\"" {f = 1}
-		/<\/resource>/ {p = 0}
-		END {exit !f}'
-}
 rtpg() { client_exec "$SCSITOOL" -r -i "$INI_X" "$(lab_url "$1")" rtpg 2>&1 | grep '^tpg'; }
 ao_is() { rtpg "$1" | grep -q "^tpg id=$2 state=0 "; }
-any_promoted() { [ -n "$(promoted_on "$1")" ]; }
-promoted_is() { [ "$(promoted_on "$1")" = "node$2" ]; }
 # group_serves I J: through head I, head J's group is neither unavailable
 # nor transitioning
 group_serves() { rtpg "$1" | grep -q "^tpg id=$2 state=[012] "; }
@@ -196,12 +153,6 @@ nodename=node$i"
 		ko "fence_tandemlab status node$j after off: exit $rc, $out"
 }
 
-# start_head I: corosync and pacemakerd of head I again (after a kill)
-start_head() {
-	corosync_start "$1"
-	pacemaker_start "$1"
-}
-
 # a head's daemons as the target agent runs them: sha256 of the program
 daemon_sha() { # I NAME
 	local p
@@ -217,16 +168,10 @@ run_heads() {
 	lab_up "$n" || { ko "lab_up $n"; return; }
 	trap pcmk_cleanup EXIT
 	lab_start_corosync_all
-	cib "$n" >"$LAB_DIR/cib.xml"
+	pcmk_fenced_cib "$n" "$UNPROMOTED" >"$LAB_DIR/cib.xml"
 	for ((i = 1; i <= n; i++)); do
 		wait_quorate "$i" 20 || ko "head $i: corosync not quorate"
-		lab_tandem_conf "$i" | sed 's/state active/state unavailable/' >"$(lab_ndir "$i")/ra.conf"
-		node_exec "$i" sh -ec "cp '$(lab_ndir "$i")/ra.conf' /run/tandem-lab.conf
-			mkdir -p /run/tandem-bin
-			install -m 755 '$TANDEMD' /run/tandem-bin/tandemd
-			install -m 755 '$AGENTD' /run/tandem-bin/tandem-agentd"
-		pacemaker_prepare "$i" "$LAB_DIR/cib.xml" "$OCF"
-		pacemaker_fence_prepare "$i" "$FENCE_AGENT"
+		pcmk_fenced_head_prepare "$i" "$LAB_DIR/cib.xml"
 	done
 	t0=$(now_ms)
 	for ((i = 1; i <= n; i++)); do
@@ -309,7 +254,7 @@ run_heads() {
 	grep -q "target=\"node$P\".*status=\"success\"\|status=\"success\".*target=\"node$P\"" <<<"$out" &&
 		ok "stonith_admin --history node$P (head $S): fenced: $(grep -o '<fence_event [^>]*>' <<<"$out" | head -1)" ||
 		ko "stonith_admin --history node$P: $out"
-	fenced_t=$(grep "action=off port=node$P result=success" "$LAB_DIR/fence/fence.log" | tail -1 | sed 's/^t=\([0-9.]*\) .*/\1/')
+	fenced_t=$(fenced_at "$P")
 	if [ -n "$fenced_t" ]; then
 		ms=$(awk -v a="$fenced_t" -v b="$tk" 'BEGIN {printf "%d", a * 1000 - b}')
 		ok "the lab fence agent turned node$P off $ms ms after the kill: $(grep "port=node$P" "$LAB_DIR/fence/fence.log" | tail -1)"
@@ -328,7 +273,7 @@ run_heads() {
 		ko "no pause line from the kill in mpclient's log"
 	crm_show "$S"
 	t0=$(now_ms)
-	start_head "$P"
+	pcmk_head_start "$P"
 	lab_wait 60 running_on "$S" target "node$P" && ok "head $P back (corosync, pacemakerd started again): target started there $(($(now_ms) - t0)) ms later" ||
 		ko "head $P did not come back"
 	lab_wait 30 mp_path_up "$line" "$(letter "$P")" && ok "mpclient's path $(letter "$P") (head $P) logged in again" ||
@@ -431,7 +376,6 @@ run_heads() {
 	lab_down
 }
 lab_not_alive() { ! lab_alive "$1"; }
-promoted_elsewhere() { local p; p=$(promoted_on "$1"); [ -n "$p" ] && [ "$p" != "node$2" ]; }
 not_running() { ! running_on "$@"; }
 mp_has_pause() { mp_since "$1" | grep -q '^pause .*mark_ms='; }
 mp_path_up() { mp_since "$1" | grep -q "^path t=[0-9.]* path=$2 up"; }

@@ -1,7 +1,9 @@
 # shellcheck shell=bash
 # pcmk.bash - what the cluster lab's Pacemaker scenarios share (sourced
-# after lab.sh; pacemaker.sh, failover_pcmk.sh): the OCF agents' copy the
-# heads mount, the CIB's resources and constraints, crm_mon queries.
+# after lab.sh; pacemaker.sh, failover_pcmk.sh, tests/vm/pacemaker.sh):
+# the OCF agents' copy the heads mount, the CIB (with fencing:
+# pcmk_fenced_cib, pcmk_fenced_head_prepare), restarting a head,
+# crm_mon queries.
 
 # pcmk_ocf_dir: a directory of the OCF provider "tandem" with the agents
 # of RA_DIR (the heads mount it over /usr/lib/ocf/resource.d); its path
@@ -117,4 +119,89 @@ promoted_on() {
 # crm_show I: crm_mon as head I prints it, from its node list, indented
 crm_show() {
 	node_exec "$1" crm_mon -1 -r 2>&1 | sed -n '/^Node List/,$p' | sed 's/^/   | /'
+}
+
+# pcmk_fenced_cib N UNPROMOTED: the whole CIB of N heads with fencing on
+# (stonith-enabled=true, stonith-action=off, one fence_tandemlab device
+# per head, never placed on the head it fences), the clones with the
+# daemons run from /run/tandem-bin (each head's own /run, so that one
+# head's binaries can be replaced; pcmk_fenced_head_prepare puts them
+# there) and tandem-agentd's default said: --fencing pacemaker (the
+# survivors hold ordered operations until Pacemaker's fencing history
+# shows the departed head fenced)
+pcmk_fenced_cib() {
+	local n=$1 j
+	pcmk_cib_begin stonith-enabled=true stonith-action=off
+	for ((j = 1; j <= n; j++)); do
+		cat <<EOF
+      <primitive id="fence-node$j" class="stonith" type="fence_tandemlab">
+        <instance_attributes id="fence-node$j-params">
+          <nvpair id="fence-node$j-lab" name="lab_dir" value="$LAB_DIR"/>
+          <nvpair id="fence-node$j-hosts" name="pcmk_host_list" value="node$j"/>
+        </instance_attributes>
+        <operations>
+          <op id="fence-node$j-monitor" name="monitor" interval="60s"/>
+        </operations>
+      </primitive>
+EOF
+	done
+	pcmk_clones /run/tandem-bin/tandemd /run/tandem-bin/tandem-agentd "$2" "--fencing pacemaker"
+	echo '    </resources>'
+	echo '    <constraints>'
+	for ((j = 1; j <= n; j++)); do
+		echo "      <rsc_location id=\"fence-node$j-not-self\" rsc=\"fence-node$j\" node=\"node$j\" score=\"-INFINITY\"/>"
+	done
+	pcmk_constraints
+	pcmk_cib_end
+}
+
+# pcmk_fenced_head_prepare I CIB: head I ready for pacemakerd with the CIB
+# of pcmk_fenced_cib: its tandem.conf with every group unavailable
+# (ocf:tandem:alua sets them) as /run/tandem-lab.conf, TANDEMD and
+# AGENTD in /run/tandem-bin, pacemaker_prepare (OCF from pcmk_ocf_dir)
+# and the lab fence agent (tests/cluster/fence_tandemlab)
+pcmk_fenced_head_prepare() {
+	local i=$1
+	lab_tandem_conf "$i" | sed 's/state active/state unavailable/' >"$(lab_ndir "$i")/ra.conf"
+	node_exec "$i" sh -ec "cp '$(lab_ndir "$i")/ra.conf' /run/tandem-lab.conf
+		mkdir -p /run/tandem-bin
+		install -m 755 '$TANDEMD' /run/tandem-bin/tandemd
+		install -m 755 '$AGENTD' /run/tandem-bin/tandem-agentd"
+	pacemaker_prepare "$i" "$2" "$OCF"
+	pacemaker_fence_prepare "$i" "$LAB_SRC/tests/cluster/fence_tandemlab"
+}
+
+# pcmk_head_start I: corosync and pacemakerd of head I again (after a
+# kill or a fencing: the lab's fence agent leaves nothing to clear)
+pcmk_head_start() {
+	corosync_start "$1"
+	pacemaker_start "$1"
+}
+
+# mon_xml I: crm_mon's XML as head I sees it
+mon_xml() { node_exec "$1" crm_mon -1 --output-as=xml 2>/dev/null; }
+# running_on I RSC NODE: RSC is active (Started, Promoted, Unpromoted) on
+# NODE, seen from head I
+running_on() {
+	mon_xml "$1" | awk -v r="$2" -v n="$3" '
+		$0 ~ "<resource id=\"" r "\"" && /active="true"/ && !/failed="true"/ {p = 1; next}
+		p && $0 ~ "<node name=\"" n "\"" {f = 1}
+		/<\/resource>/ {p = 0}
+		END {exit !f}'
+}
+# any_promoted I: head I sees alua-clone promoted somewhere;
+# promoted_is I J: on head J
+any_promoted() { [ -n "$(promoted_on "$1")" ]; }
+promoted_is() { [ "$(promoted_on "$1")" = "node$2" ]; }
+# promoted_elsewhere I J: head I sees alua-clone promoted, not on head J
+promoted_elsewhere() {
+	local p
+	p=$(promoted_on "$1")
+	[ -n "$p" ] && [ "$p" != "node$2" ]
+}
+# fenced_at I: when (seconds since the epoch) the lab fence agent last
+# turned node I off (its log, LAB_DIR/fence/fence.log); empty if never
+fenced_at() {
+	grep "action=off port=node$1 result=success" "$LAB_DIR/fence/fence.log" 2>/dev/null |
+		tail -1 | sed 's/^t=\([0-9.]*\) .*/\1/'
 }
