@@ -35,27 +35,6 @@ standby) B_PRIO=1 ;;
 esac
 . tests/vm/scen.bash
 
-# wait_prios SECS PA PB: until head A's path group has priority PA and
-# head B's PB, the higher one carrying the I/O (status=active)
-wait_prios() {
-	local i ga gb top
-	for ((i = 0; i < $1; i++)); do
-		vm_run 20 'multipath -ll 2>&1'
-		GROUPS_=$(mp_groups "$VM_OUT")
-		ga=$(group_of "$DA" "$GROUPS_")
-		gb=$(group_of "$DB" "$GROUPS_")
-		top=$ga
-		[ "$3" -gt "$2" ] && top=$gb
-		if [ "${ga%% *}" = "$2" ] && [ "${gb%% *}" = "$3" ] &&
-			[ "$(cut -d' ' -f2- <<<"$top")" = "active up" ]; then
-			WAITED=$i
-			return 0
-		fi
-		sleep 1
-	done
-	WAITED="A '$ga', B '$gb'"
-	return 1
-}
 # activate TG HEAD: tandemctl -activate_tgrp TG through HEAD, timed
 activate() {
 	local t0 out

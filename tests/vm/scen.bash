@@ -8,6 +8,9 @@
 #                         lab with two heads (head A's group
 #                         active/optimized, head B's in LAYOUT), the guest
 #                         booted against them
+#   scen_guest base|extras, scen_boot
+#                         its first and last parts (the guest built; the
+#                         guest booted against the lab's heads A and B)
 #   scen_login            SendTargets through each head, a login through
 #                         both, the map: MAP, DA (head A's disk), DB;
 #                         fast_io_fail_tmo in both sessions' recovery_tmo
@@ -17,13 +20,15 @@
 #   vm_until SECS COND    COND (guest shell) polled for SECS
 #   head_start I          agentd and tandemd of head I, until it serves
 #   show_map              multipath -ll and the disks (MP, GROUPS_)
+#   wait_prios SECS PA PB until head A's path group has priority PA and
+#                         head B's PB, the higher one carrying the I/O
 #   mp_groups, group_of   the map's path groups, the group of a disk
 #   writer_start NAME SECS, writer_done NAME SECS DESC
 #                         vmwriter on the map, its figures and checks
 #   secs_since T0         seconds since T0 (date +%s%N), 0.1 s
 #   finish                the guest's console on failure, the sanitizer
 #                         check, the figures (FIG), "N passed, N failed",
-#                         lab_down; exits 0 only when nothing failed
+#                         SCEN_DOWN (default lab_down); exits 0 only when nothing failed
 #
 # Uses LAYOUT (nonoptimized | standby) and SCEN (the title of the
 # figures); A and B are the heads' addresses.
@@ -55,7 +60,7 @@ finish() {
 	echo "== figures ($SCEN)"
 	printf '   %s\n' "${FIG[@]}"
 	echo "$PASSED passed, $FAILED failed"
-	lab_down
+	"${SCEN_DOWN:-lab_down}"
 	[ "$FAILED" -eq 0 ]
 	exit
 }
@@ -132,6 +137,28 @@ group_of() {
 	[ -n "$g" ] || return 1
 	awk -v g="${g% *}" -v u="${g#* }" '$1 == "group" && $2 == g {print $3, $4, u}' <<<"$2"
 }
+# wait_prios SECS PA PB: until head A's path group has priority PA and
+# head B's PB, the higher one carrying the I/O (status=active); the
+# seconds it took in WAITED (the groups seen last on a timeout)
+wait_prios() {
+	local i ga gb top
+	for ((i = 0; i < $1; i++)); do
+		vm_run 20 'multipath -ll 2>&1'
+		GROUPS_=$(mp_groups "$VM_OUT")
+		ga=$(group_of "$DA" "$GROUPS_")
+		gb=$(group_of "$DB" "$GROUPS_")
+		top=$ga
+		[ "$3" -gt "$2" ] && top=$gb
+		if [ "${ga%% *}" = "$2" ] && [ "${gb%% *}" = "$3" ] &&
+			[ "$(cut -d' ' -f2- <<<"$top")" = "active up" ]; then
+			WAITED=$i
+			return 0
+		fi
+		sleep 1
+	done
+	WAITED="A '$ga', B '$gb'"
+	return 1
+}
 show_map() {
 	vm_run 20 'multipath -ll 2>&1; echo "paths:"; paths'
 	MP=$VM_OUT
@@ -175,14 +202,7 @@ writer_done() {
 scen_up() {
 	local i
 	echo "== the guest ($SCEN: head A active/optimized, head B $LAYOUT)"
-	vm_need || { ko "qemu-system-x86, cpio, kmod could not be installed"; finish; }
-	if vm_build "$1"; then
-		ok "guest kernel and initramfs ready in $VM_BUILD_S s ($VM_GUEST, kernel $(cat "$VM_GUEST/kver"), initrd $(du -k "$VM_GUEST/initrd.gz" | cut -f1) KiB${VM_EXTRAS:+, extras $(du -k "$VM_EXTRAS" | cut -f1) KiB})"
-		FIG+=("guest build (or cache hit): $VM_BUILD_S s")
-	else
-		ko "tests/vm/build.sh $1 failed"
-		finish
-	fi
+	scen_guest "$1"
 	lab_up 2 || { ko "lab_up failed"; finish; }
 	vm_writer || { ko "vmwriter could not be built"; finish; }
 	lab_start_corosync_all
@@ -192,6 +212,22 @@ scen_up() {
 	for i in 1 2; do
 		head_start "$i"
 	done
+	scen_boot
+}
+# scen_guest base|extras: the guest's kernel and initramfs built (or the
+# cache's)
+scen_guest() {
+	vm_need || { ko "qemu-system-x86, cpio, kmod could not be installed"; finish; }
+	if vm_build "$1"; then
+		ok "guest kernel and initramfs ready in $VM_BUILD_S s ($VM_GUEST, kernel $(cat "$VM_GUEST/kver"), initrd $(du -k "$VM_GUEST/initrd.gz" | cut -f1) KiB${VM_EXTRAS:+, extras $(du -k "$VM_EXTRAS" | cut -f1) KiB})"
+		FIG+=("guest build (or cache hit): $VM_BUILD_S s")
+	else
+		ko "tests/vm/build.sh $1 failed"
+		finish
+	fi
+}
+# scen_boot: the guest booted against heads A and B (the lab up)
+scen_boot() {
 	if vm_boot "$A" "$B"; then
 		ok "the guest boots to its control loop in $VM_BOOT_S s (fast_io_fail_tmo $VM_FAST_IO_FAIL_TMO)"
 		FIG+=("guest boot: $VM_BOOT_S s")
