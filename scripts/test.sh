@@ -263,6 +263,11 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# mpathpersist and sg_persist through both heads, head A killed and
 	# restarted, fence_scsi, fio --verify (the guest's extras archive)
 	step vm-reserve env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/reserve.sh
+	# the same guest against two heads under a real Pacemaker with
+	# fencing (fence_tandemlab, the tandem:target and tandem:alua
+	# clones, unpromoted nonoptimized): the promoted head killed and
+	# fenced, started again, graceful moves with crm_resource
+	step vm-pacemaker env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/pacemaker.sh
 	# crash consistency of what a head acknowledges (a power loss, not a
 	# kill): tandemd's write_through and write-back fileio LUs on ext4 on
 	# dm-log-writes in a guest, the log replayed to each mark on the host
