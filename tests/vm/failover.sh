@@ -88,14 +88,7 @@ sleep 8
 node_kill 1
 ok "head A killed (SIGKILL of all its processes) 8 s into the writes"
 writer_done b 30 "kill -9 of head A"
-show_map
-gb=$(group_of "$DB" "$GROUPS_")
-ga=$(group_of "$DA" "$GROUPS_")
-[ "$(cut -d' ' -f2- <<<"$gb")" = "active up" ] && ok "I/O goes through head B's path ($gb)" ||
-	ko "head B's group after the kill: '$gb'"
-[ "${ga##* }" = down ] && ok "head A's path is failed" || ko "head A's path after the kill: '$ga'"
-vm_run 20 "sg_rtpg -d /dev/$DB | grep -iE 'group id|access state'"
-echo "   RTPG through head B now: $(tr -s ' \n' ' ' <<<"$VM_OUT")"
+a_down_map
 
 section "c. head A restarted under load, its path returns"
 writer_start c1 45

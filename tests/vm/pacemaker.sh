@@ -149,14 +149,7 @@ else
 fi
 crm_show 2
 writer_done k 25 "kill -9 of the promoted head A"
-show_map
-gb=$(group_of "$DB" "$GROUPS_")
-ga=$(group_of "$DA" "$GROUPS_")
-[ "$(cut -d' ' -f2- <<<"$gb")" = "active up" ] && ok "I/O goes through head B's path ($gb)" ||
-	ko "head B's group after the kill: '$gb'"
-[ "${ga##* }" = down ] && ok "head A's path is failed" || ko "head A's path after the kill: '$ga'"
-vm_run 20 "sg_rtpg -d /dev/$DB | grep -iE 'group id|access state'"
-echo "   RTPG through head B now: $(tr -s ' \n' ' ' <<<"$VM_OUT")"
+a_down_map
 st=$(awk '/group id : 0x1 / {g = 1} /group id : 0x2 / {g = 2} /access state/ && g {s[g] = $0}
 	END {print (s[1] ~ /unavailable/) (s[2] ~ /active\/optimized/)}' <<<"$VM_OUT")
 [ "$st" = 11 ] && ok "sg_rtpg through head B: head A's group unavailable, head B's active/optimized" ||

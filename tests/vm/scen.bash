@@ -22,6 +22,8 @@
 #   show_map              multipath -ll and the disks (MP, GROUPS_)
 #   wait_prios SECS PA PB until head A's path group has priority PA and
 #                         head B's PB, the higher one carrying the I/O
+#   a_down_map            after head A's death: the map, I/O through B,
+#                         A's path failed, RTPG through B printed
 #   mp_groups, group_of   the map's path groups, the group of a disk
 #   writer_start NAME SECS, writer_done NAME SECS DESC
 #                         vmwriter on the map, its figures and checks
@@ -164,6 +166,20 @@ show_map() {
 	MP=$VM_OUT
 	GROUPS_=$(mp_groups "$MP")
 	indent "|" "$MP"
+}
+
+# a_down_map: after head A's death, the map (show_map): I/O through
+# head B's path, head A's failed; RTPG through head B printed (VM_OUT)
+a_down_map() {
+	local ga gb
+	show_map
+	gb=$(group_of "$DB" "$GROUPS_")
+	ga=$(group_of "$DA" "$GROUPS_")
+	[ "$(cut -d' ' -f2- <<<"$gb")" = "active up" ] && ok "I/O goes through head B's path ($gb)" ||
+		ko "head B's group after the kill: '$gb'"
+	[ "${ga##* }" = down ] && ok "head A's path is failed" || ko "head A's path after the kill: '$ga'"
+	vm_run 20 "sg_rtpg -d /dev/$DB | grep -iE 'group id|access state'"
+	echo "   RTPG through head B now: $(tr -s ' \n' ' ' <<<"$VM_OUT")"
 }
 
 # writer_start NAME SECS: vmwriter on the map in the background
