@@ -303,6 +303,9 @@ run_heads() {
 	# shellcheck disable=SC2086
 	kill -KILL $pids 2>/dev/null
 	node_kill "$P"
+	# crm_mon during the failover: the head lost, not yet fenced
+	lab_wait 15 node_unclean "$S" "$P" &&
+		{ echo "   crm_mon on head $S $(($(now_ms) - tk)) ms after the kill:"; crm_show "$S"; }
 	lab_wait 60 promoted_elsewhere "$S" "$P"
 	X=$(promoted_on "$S")
 	X=${X#node}
@@ -341,6 +344,8 @@ run_heads() {
 	start_head "$P"
 	lab_wait 60 running_on "$S" target "node$P" && ok "head $P back (corosync, pacemakerd started again): target started there $(($(now_ms) - t0)) ms later" ||
 		ko "head $P did not come back"
+	lab_wait 30 running_on "$S" alua "node$P" && lab_wait 20 group_serves "$S" "$P" &&
+		{ echo "   crm_mon on head $S once head $P is back:"; crm_show "$S"; }
 	lab_wait 30 mp_path_up "$line" "$(letter "$P")" && ok "mpclient's path $(letter "$P") (head $P) logged in again" ||
 		ko "mpclient's path $(letter "$P") not back"
 	pr_check "after the kill" "$S"
@@ -565,6 +570,8 @@ partition_scenario() {
 	P=$X
 }
 
+# node_unclean I J: head I's crm_mon no longer has node J online
+node_unclean() { node_exec "$1" crm_mon -1 2>/dev/null | grep -q "UNCLEAN\|OFFLINE: .*node$2"; }
 lab_not_alive() { ! lab_alive "$1"; }
 promoted_elsewhere() { local p; p=$(promoted_on "$1"); [ -n "$p" ] && [ "$p" != "node$2" ]; }
 not_running() { ! running_on "$@"; }
