@@ -486,12 +486,24 @@ mp_last_good_on() {
 		END { if (g) printf "%d", g; else exit 1 }'
 }
 
+# ack_before LAST TP Q X WHAT LINE: mpclient's last GOOD write through
+# head Q (LAST, epoch ms; TP the cut) precedes head X's log LINE (WHAT)
+ack_before() {
+	local last=$1 tp=$2 q=$3 x=$4 what=$5 l=$6 t
+	[ -n "$l" ] || { ko "head $x's log has no $what after the cut"; return; }
+	t=$(log_ms "$l")
+	[ "$last" -lt "$t" ] &&
+		ok "head $q's last acknowledged write ($((last - tp)) ms after the cut) precedes head $x's $what ($((t - tp)) ms after the cut) by $((t - last)) ms" ||
+		ko "head $q acknowledged a write $((last - t)) ms after head $x's $what"
+	echo "   head $x: ${l#* * * }"
+}
+
 # partition_scenario N: the promoted head cut off from the cluster (not
 # from the client) while mpclient writes through it; the survivors fence
 # it before they promote, and its last acknowledged write precedes both
 # the survivors' release of held operations and their first promotion
 partition_scenario() {
-	local n=$1 Q S X line tp out l promo_l rel_l last promo_ms rel_ms pr_t dev
+	local n=$1 Q S X line tp out promo_l rel_l last pr_t dev
 	Q=$P
 	S=$(other_than "$Q")
 	echo "-- 3. head $Q (promoted) cut off from the other heads, not from the client"
@@ -538,24 +550,8 @@ partition_scenario() {
 		ko "no GOOD write through head $Q found after the cut in mpclient's log"
 	else
 		echo "   isolated head $Q's last acknowledged write: $((last - tp)) ms after the cut"
-		if [ -n "$rel_l" ]; then
-			rel_ms=$(log_ms "$rel_l")
-			[ "$last" -lt "$rel_ms" ] &&
-				ok "head $Q's last acknowledged write ($((last - tp)) ms after the cut) precedes head $X's release of held operations (PR OUT, promotions: $((rel_ms - tp)) ms): by $((rel_ms - last)) ms" ||
-				ko "head $Q acknowledged a write $((last - rel_ms)) ms after head $X released held operations"
-			echo "   head $X: ${rel_l#* * * }"
-		else
-			ko "head $X's log has no 'hold released' after the cut"
-		fi
-		if [ -n "$promo_l" ]; then
-			promo_ms=$(log_ms "$promo_l")
-			[ "$last" -lt "$promo_ms" ] &&
-				ok "head $Q's last acknowledged write precedes head $X's promotion ($((promo_ms - tp)) ms after the cut) by $((promo_ms - last)) ms" ||
-				ko "head $Q acknowledged a write $((last - promo_ms)) ms after head $X's promotion"
-			echo "   head $X: ${promo_l#* * * }"
-		else
-			ko "head $X's log has no promotion after the cut"
-		fi
+		ack_before "$last" "$tp" "$Q" "$X" "release of held operations (PR OUT, promotions)" "$rel_l"
+		ack_before "$last" "$tp" "$Q" "$X" promotion "$promo_l"
 	fi
 	[ "$n" = 2 ] && node_exec "$S" crm_resource -r "$dev" --delete-parameter pcmk_delay_base >/dev/null 2>&1
 	cluster_heal "$Q" || ko "nft delete in head $Q"
