@@ -22,7 +22,17 @@
 #   2. a graceful move (crm_resource --move --promoted) and back;
 #   3. after 1 and 2: the key and the reservation are still there through
 #      a survivor and enforced (another initiator's write: RESERVATION
-#      CONFLICT);
+#      CONFLICT); then (unless NO_PARTITION=1) the promoted head cut off
+#      from the other heads but not from the client (its UDP, corosync's
+#      knet, dropped with nft inside its namespace) while mpclient writes
+#      through it; on 2 heads the survivor's fence device gets
+#      pcmk_delay_base 5s (the fence race goes to the survivor, as
+#      docs/pacemaker.md advises); a PR OUT (REGISTER) sent through a
+#      survivor at the cut; asserted on one clock (mpclient's
+#      CLOCK_REALTIME, the daemons' log stamps): the isolated head's last
+#      acknowledged write precedes the survivor's release of held
+#      operations and its promotion; the head fenced, healed, started
+#      again; the reservation checked again;
 #   4. (unless NO_UPGRADE=1) a rolling upgrade: each head in turn
 #      in standby (crm_attribute --name standby), its daemons replaced by
 #      those of UPGRADE_BUILD (a build directory with both daemons built;
@@ -36,7 +46,7 @@
 # after), times to fence and to promote, with the corosync token
 # (TOKEN, default 1000). Prints "N passed, N failed"; exit 0 only when
 # nothing failed. Root. Installs pacemaker, pacemaker-cli-utils,
-# resource-agents itself.
+# resource-agents, nftables itself.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 : "${TOKEN:=1000}"
@@ -46,7 +56,7 @@ LAB_TOKEN=$TOKEN
 . tests/cluster/checks.bash
 . tests/cluster/pcmk.bash
 lab_need_daemons
-lab_need_agents pacemaker pacemaker-cli-utils resource-agents libxml2-utils
+lab_need_agents pacemaker pacemaker-cli-utils resource-agents libxml2-utils nftables
 : "${MPCLIENT:=$(dirname "$SCSITOOL")/mpclient}"
 [ -x "$MPCLIENT" ] || { echo "SKIP: $MPCLIENT not built (needs libiscsi-dev)"; exit 77; }
 : "${HEADS:=2 3}"
@@ -238,6 +248,9 @@ run_heads() {
 	# shellcheck disable=SC2086
 	kill -KILL $pids 2>/dev/null
 	node_kill "$P"
+	# crm_mon during the failover: the head lost, not yet fenced
+	lab_wait 15 node_unclean "$S" "$P" &&
+		{ echo "   crm_mon on head $S $(($(now_ms) - tk)) ms after the kill:"; crm_show "$S"; }
 	lab_wait 60 promoted_elsewhere "$S" "$P"
 	X=$(promoted_on "$S")
 	X=${X#node}
@@ -276,6 +289,8 @@ run_heads() {
 	pcmk_head_start "$P"
 	lab_wait 60 running_on "$S" target "node$P" && ok "head $P back (corosync, pacemakerd started again): target started there $(($(now_ms) - t0)) ms later" ||
 		ko "head $P did not come back"
+	lab_wait 30 running_on "$S" alua "node$P" && lab_wait 20 group_serves "$S" "$P" &&
+		{ echo "   crm_mon on head $S once head $P is back:"; crm_show "$S"; }
 	lab_wait 30 mp_path_up "$line" "$(letter "$P")" && ok "mpclient's path $(letter "$P") (head $P) logged in again" ||
 		ko "mpclient's path $(letter "$P") not back"
 	pr_check "after the kill" "$S"
@@ -311,6 +326,8 @@ run_heads() {
 	P=$(promoted_on "$S")
 	P=${P#node}
 	pr_check "after the moves" "$S"
+
+	[ -z "${NO_PARTITION:-}" ] && partition_scenario "$n"
 
 	if [ "$upgrade" = 1 ]; then
 		echo "-- 4. rolling upgrade to $UPGRADE_WHAT"
@@ -375,6 +392,127 @@ run_heads() {
 	done
 	lab_down
 }
+# cluster_cut I / cluster_heal I: head I's UDP (corosync's knet: the
+# lab's only UDP) dropped in and out inside its own network namespace:
+# the head is cut off from the other heads while the client still
+# reaches its portal (TCP), a split of the cluster network only
+cluster_cut() {
+	node_exec "$1" nft -f - <<'NFT'
+table inet tandem_lab_cut {
+	chain in { type filter hook input priority 0; meta l4proto udp drop; }
+	chain out { type filter hook output priority 0; meta l4proto udp drop; }
+}
+NFT
+}
+cluster_heal() { node_exec "$1" nft delete table inet tandem_lab_cut; }
+# log_ms LINE: the epoch ms of a daemon log line ("Dec 06 12:10:11.123 ...")
+log_ms() { date -d "$(cut -c1-19 <<<"$1")" +%s%3N; }
+# first_log_after I MS REGEX: the first line of head I's daemons' log
+# matching REGEX, logged at MS or later
+first_log_after() {
+	local l
+	while IFS= read -r l; do
+		[ "$(log_ms "$l")" -ge "$2" ] && { echo "$l"; return 0; }
+	done < <(grep -E "$3" "$(lab_ndir "$1")/log/daemons.log" 2>/dev/null)
+	return 1
+}
+# mp_last_good_on N L: the epoch ms of mpclient's last GOOD write through
+# path L after its log line N, from its pause lines (a pause from L ends
+# at t after ms without a GOOD write; a pause to L ends with a GOOD write
+# through L at t)
+mp_last_good_on() {
+	mp_since "$1" | awk -v L="$2" '
+		/^pause / {
+			for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+			t = f["t"] * 1000
+			if (f["to"] == L) g = t
+			else if (f["from"] == L && t - f["ms"] > g) g = t - f["ms"]
+		}
+		END { if (g) printf "%d", g; else exit 1 }'
+}
+
+# ack_before LAST TP Q X WHAT LINE: mpclient's last GOOD write through
+# head Q (LAST, epoch ms; TP the cut) precedes head X's log LINE (WHAT)
+ack_before() {
+	local last=$1 tp=$2 q=$3 x=$4 what=$5 l=$6 t
+	[ -n "$l" ] || { ko "head $x's log has no $what after the cut"; return; }
+	t=$(log_ms "$l")
+	[ "$last" -lt "$t" ] &&
+		ok "head $q's last acknowledged write ($((last - tp)) ms after the cut) precedes head $x's $what ($((t - tp)) ms after the cut) by $((t - last)) ms" ||
+		ko "head $q acknowledged a write $((last - t)) ms after head $x's $what"
+	echo "   head $x: ${l#* * * }"
+}
+
+# partition_scenario N: the promoted head cut off from the cluster (not
+# from the client) while mpclient writes through it; the survivors fence
+# it before they promote, and its last acknowledged write precedes both
+# the survivors' release of held operations and their first promotion
+partition_scenario() {
+	local n=$1 Q S X line tp out promo_l rel_l last pr_t dev
+	Q=$P
+	S=$(other_than "$Q")
+	echo "-- 3. head $Q (promoted) cut off from the other heads, not from the client"
+	if [ "$n" = 2 ]; then
+		# two heads keep quorum on both sides: the fence race is decided
+		# by a delay on the device that fences the survivor (docs/pacemaker.md)
+		dev=fence-node$S
+		out=$(node_exec "$S" crm_resource -r "$dev" --set-parameter pcmk_delay_base --parameter-value 5s 2>&1) ||
+			ko "pcmk_delay_base on $dev: $out"
+		sleep 1
+	fi
+	lab_wait 10 mp_on 0 "$(letter "$Q")" && ok "mpclient writes through head $Q ($(letter "$Q")), the promoted one" ||
+		ko "mpclient is not on head $Q's path: $(grep '^switch ' "$MPLOG" | tail -1)"
+	line=$(mp_lines)
+	kill -USR1 "$MP"
+	tp=$(now_ms)
+	cluster_cut "$Q" || ko "nft in head $Q"
+	# a PR change asked through a survivor at the cut: held until head Q
+	# is fenced
+	out=$(scsi_client "$S" -r -i "$INI_P" register-ignore 0xb3 2>&1)
+	pr_t=$(now_ms)
+	grep -q "^status=GOOD" <<<"$out" && ok "a PR OUT (REGISTER) through head $S sent at the cut: GOOD $((pr_t - tp)) ms later" ||
+		ko "PR OUT through head $S at the cut: $(tr '
+' ' ' <<<"$out")"
+	lab_wait 60 promoted_elsewhere "$S" "$Q"
+	X=$(promoted_on "$S")
+	X=${X#node}
+	[ -n "$X" ] && [ "$X" != "$Q" ] && ok "promoted on node$X $(($(now_ms) - tp)) ms after the cut (crm_mon on head $S)" ||
+		ko "no promotion after the cut of head $Q"
+	lab_wait 30 grep -q "action=off port=node$Q result=success" "$LAB_DIR/fence/fence.log" &&
+		ok "head $Q fenced: $(grep "port=node$Q" "$LAB_DIR/fence/fence.log" | tail -1)" ||
+		ko "head $Q not fenced: $(tail -3 "$LAB_DIR/fence/fence.log" 2>&1 | tr '
+' ' ')"
+	lab_wait 20 ao_is "$X" "$X" || ko "RTPG through head $X: $(rtpg "$X" | tr '
+' ' ')"
+	lab_wait 15 mp_on 0 "$(letter "$X")" || ko "mpclient did not move to head $X"
+	sleep 1
+	mp_since "$line" | grep -E '^(pause|switch|indeterminate|mark)' | sed 's/^/   /'
+	# one clock: mpclient's CLOCK_REALTIME and the daemons' log stamps
+	last=$(mp_last_good_on "$line" "$(letter "$Q")")
+	promo_l=$(first_log_after "$X" "$tp" "ALUA: .* -> active[ ,]")
+	rel_l=$(first_log_after "$X" "$tp" "hold released after")
+	if [ -z "$last" ]; then
+		ko "no GOOD write through head $Q found after the cut in mpclient's log"
+	else
+		echo "   isolated head $Q's last acknowledged write: $((last - tp)) ms after the cut"
+		ack_before "$last" "$tp" "$Q" "$X" "release of held operations (PR OUT, promotions)" "$rel_l"
+		ack_before "$last" "$tp" "$Q" "$X" promotion "$promo_l"
+	fi
+	[ "$n" = 2 ] && node_exec "$S" crm_resource -r "$dev" --delete-parameter pcmk_delay_base >/dev/null 2>&1
+	cluster_heal "$Q" || ko "nft delete in head $Q"
+	pcmk_head_start "$Q"
+	lab_wait 60 running_on "$S" target "node$Q" && lab_wait 30 group_serves "$S" "$Q" &&
+		ok "head $Q back after the partition: its group serves again ($(rtpg "$S" | grep "^tpg id=$Q " | cut -d' ' -f2-3))" ||
+		ko "head $Q did not come back: $(rtpg "$S" | tr '\n' ' ')"
+	lab_wait 30 mp_path_up "$line" "$(letter "$Q")" || ko "mpclient's path $(letter "$Q") not back"
+	pr_check "after the partition" "$S"
+	out=$(scsi_client "$S" -r -i "$INI_P" register-ignore 0 2>&1)
+	grep -q "^status=GOOD" <<<"$out" || ko "unregister of $INI_P: $out"
+	P=$X
+}
+
+# node_unclean I J: head I's crm_mon no longer has node J online
+node_unclean() { node_exec "$1" crm_mon -1 2>/dev/null | grep -q "UNCLEAN\|OFFLINE: .*node$2"; }
 lab_not_alive() { ! lab_alive "$1"; }
 not_running() { ! running_on "$@"; }
 mp_has_pause() { mp_since "$1" | grep -q '^pause .*mark_ms='; }
