@@ -364,9 +364,19 @@ static int tgrp_ordered(uint8_t kind, bool mine, const uint8_t *payload,
 static int rejoin_state = -1; /* main loop; -1: the configured state */
 static bool rejoin_retry;     /* main loop: the last kind 9 failed */
 
-void tdm_cluster_set_rejoin_state(int state)
+int tdm_cluster_set_rejoin_state(const char *name)
 {
-	rejoin_state = state;
+	uint8_t st;
+
+	if (!name) {
+		rejoin_state = -1;
+		return 0;
+	}
+	if (tdm_alua_state_from_name(name, &st) < 0 ||
+	    !tdm_alua_state_valid(st) || st == TDM_ALUA_TRANSITIONING)
+		return -EINVAL;
+	rejoin_state = st;
+	return 0;
 }
 
 size_t tdm_cluster_local_ports(uint16_t *out, size_t max)

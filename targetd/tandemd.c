@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include "agentd/agent_msg.h"
-#include "alua/alua.h" /* --rejoin-state names */
 #include "targetd/cluster_conf.h"
 #include "targetd/daemon.h"
 #include "tandem/admin.h"
@@ -302,12 +301,8 @@ int main(int argc, char **argv)
 		case 'p':
 			pid_path = optarg;
 			break;
-		case OPT_REJOIN: {
-			uint8_t st;
-
-			if (tdm_alua_state_from_name(optarg, &st) < 0 ||
-			    !tdm_alua_state_valid(st) ||
-			    st == TDM_ALUA_TRANSITIONING) {
+		case OPT_REJOIN:
+			if (tdm_cluster_set_rejoin_state(optarg) < 0) {
 				fprintf(stderr,
 					"tandemd: bad --rejoin-state '%s' "
 					"(active, nonoptimized, standby, "
@@ -315,9 +310,7 @@ int main(int argc, char **argv)
 					optarg);
 				return 2;
 			}
-			tdm_cluster_set_rejoin_state(st);
 			break;
-		}
 		case 'n':
 			check_only = true;
 			break;

@@ -122,9 +122,12 @@ void tdm_cluster_head(uint32_t nodeid, bool joined, const uint16_t *ports,
 /* The agent's STATUS while serving (became_serving: it was not): once
  * synchronised, order this head's transitioning groups out of it (ORDER
  * kind 9), to their configured states or to the state of
- * tdm_cluster_set_rejoin_state (tandemd --rejoin-state; -1: configured). */
+ * tdm_cluster_set_rejoin_state (tandemd --rejoin-state). */
 void tdm_cluster_rejoin(bool became_serving);
-void tdm_cluster_set_rejoin_state(int state);
+/* The state a rejoined head's groups leave transitioning to, by name
+ * (active, nonoptimized, standby, unavailable, offline; NULL: each
+ * group's configured state). 0, or -EINVAL for any other name. */
+int tdm_cluster_set_rejoin_state(const char *name);
 
 /* Every LU's PR state and the explicit ALUA states, appended to w; and
  * loaded back (0, or -errno with a message). */
