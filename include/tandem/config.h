@@ -107,6 +107,12 @@ struct tdm_conf_iscsi_params {
 	bool nop_in_disabled;	  /* "NopInInterval 0" given: send no NOP-In */
 };
 
+/* The TARGET_DRIVER a TARGET is under */
+enum tdm_target_driver {
+	TDM_DRV_ISCSI = 0, /* TARGET_DRIVER iscsi */
+	TDM_DRV_SRP,	   /* TARGET_DRIVER ib_srpt (srp/) */
+};
+
 struct tdm_conf_target {
 	char name[TDM_NAME_MAX];
 	int line;
@@ -125,6 +131,36 @@ struct tdm_conf_target {
 	struct tdm_conf_group *groups;
 	size_t ngroups;
 	struct tdm_conf_iscsi_params params;
+	/* ---- appended ---- */
+	uint8_t driver; /* enum tdm_target_driver */
+};
+
+/*
+ * TARGET_DRIVER ib_srpt: the SRP target (srp/) over RDMA/CM. Its TARGETs
+ * are named like SCST's, by the port GID of the RDMA port a login
+ * arrives on ("fe80:0000:0000:0000:0002:c903:00f7:8ff1").
+ * The attribute names are SCST's (ib_srpt module parameters).
+ */
+#define TDM_SRP_DEF_PORT 5555		/* RDMA/CM port when none given */
+#define TDM_SRP_DEF_MAX_REQ 8272	/* srp_max_req_size (LIO's) */
+#define TDM_SRP_MIN_MAX_REQ 996		/* LIO's floor */
+#define TDM_SRP_MAX_MAX_REQ 65536
+#define TDM_SRP_DEF_MAX_RSP 256		/* srp_max_rsp_size */
+#define TDM_SRP_MIN_MAX_RSP 40		/* an SRP_RSP header (36) + 4 */
+#define TDM_SRP_MAX_MAX_RSP 1024
+#define TDM_SRP_DEF_SQ 4096		/* srp_sq_size */
+#define TDM_SRP_MIN_SQ 16
+#define TDM_SRP_MAX_SQ 65536
+
+struct tdm_conf_srp {
+	bool enabled;	      /* TARGET_DRIVER ib_srpt { enabled 1 } */
+	char (*portals)[80];  /* RDMA/CM listen "addr[:port]"; none =
+			       * 0.0.0.0:TDM_SRP_DEF_PORT */
+	size_t nportals;
+	uint32_t max_req_size; /* srp_max_req_size; 0 = default */
+	uint32_t max_rsp_size; /* srp_max_rsp_size; 0 = default */
+	uint32_t sq_size;      /* srp_sq_size; 0 = default */
+	int driver_line;       /* where TARGET_DRIVER ib_srpt was, 0 none */
 };
 
 /* ---- ALUA (alua/): SCST DEVICE_GROUP / TARGET_GROUP blocks ---- */
@@ -185,6 +221,8 @@ struct tdm_conf {
 	 * not in full feature phase yet, all portals together; 0 = the
 	 * default (iscsi/portal.c) */
 	uint32_t max_pending_logins;
+	/* TARGET_DRIVER ib_srpt (appended) */
+	struct tdm_conf_srp srp;
 };
 
 /*
