@@ -277,4 +277,14 @@ void tdm_conf_device_init(struct tdm_conf_device *d, enum tdm_handler h);
 const struct tdm_conf_group *
 tdm_conf_match_group(const struct tdm_conf_target *t, const char *initiator);
 
+/*
+ * An ib_srpt TARGET name: a port GID as 8 groups of 4 hex digits separated
+ * by ':' (SCST's form), or "0x" and 32 hex digits; either case. Written
+ * into out (at least TDM_SRP_NAME_LEN + 1 bytes) in the one form the
+ * configuration keeps: the colon form, lowercase. 0, or -EINVAL when in
+ * is neither form (out untouched).
+ */
+#define TDM_SRP_NAME_LEN 39
+int tdm_srp_target_name(const char *in, char *out, size_t outlen);
+
 #endif
