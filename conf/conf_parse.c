@@ -4,8 +4,9 @@
  *
  * The statements of the lexer (conf_lex.c) feed a recursive-descent
  * parser whose depth is fixed by the grammar: HANDLER > DEVICE,
- * TARGET_DRIVER > TARGET > GROUP > LUN, DEVICE_GROUP > TARGET_GROUP >
- * TARGET. The first error stops the parse and is reported as
+ * TARGET_DRIVER > TARGET > GROUP > LUN (drivers iscsi and ib_srpt),
+ * DEVICE_GROUP > TARGET_GROUP > TARGET. The first error stops the parse
+ * and is reported as
  * "file:line: problem". Unknown keywords and attributes are errors, never
  * ignored. A parsed configuration is then checked as a whole
  * (tdm_conf_validate, conf_validate.c).
@@ -35,8 +36,15 @@
 
 struct parser {
 	struct tdm__lex L; /* its statement: L.st */
-	int driver_line;   /* of TARGET_DRIVER iscsi, 0 if none yet */
+	int driver_line;   /* of TARGET_DRIVER iscsi, 0 if none yet (that
+			    * of ib_srpt: c->srp.driver_line) */
 	struct tdm_conf *c;
+};
+
+/* the names of enum tdm_target_driver, as TARGET_DRIVER says them */
+static const char *const driver_names[] = {
+	[TDM_DRV_ISCSI] = "iscsi",
+	[TDM_DRV_SRP] = "ib_srpt",
 };
 
 /* "file:line: problem" (conf_lex.c); returns -EINVAL */
@@ -180,6 +188,29 @@ static const char *bad_iscsi_name(const char *s, size_t max)
 	return strlen(s) > max ? "too long" : tdm_iscsi_name_problem(s);
 }
 
+/* An ib_srpt target: a port GID, in the form tdm_srp_target_name()
+ * writes (the parser normalises a name before it opens the target). */
+static const char *bad_srp_name(const char *s, size_t max)
+{
+	char norm[TDM_SRP_NAME_LEN + 1];
+
+	if (strlen(s) > max || tdm_srp_target_name(s, norm, sizeof(norm)) ||
+	    strcmp(norm, s) != 0)
+		return "not a port GID (8 groups of 4 hex digits separated by "
+		       "':', or 0x and 32 hex digits)";
+	return NULL;
+}
+
+/* A name in the form tdm_srp_target_name() reads is written in place in
+ * its canonical form (a word buffer holds TDM__WORD_MAX bytes). */
+static void norm_srp_name(char *w)
+{
+	char norm[TDM_SRP_NAME_LEN + 1];
+
+	if (tdm_srp_target_name(w, norm, sizeof(norm)) == 0)
+		memcpy(w, norm, sizeof(norm));
+}
+
 /* Patterns and CHAP words: printable ASCII without blanks, 1..max. */
 static const char *bad_word(const char *s, size_t max)
 {
@@ -196,15 +227,17 @@ static const char *bad_word(const char *s, size_t max)
 /*
  * "addr", "addr:port", "[v6addr]", "[v6addr]:port" or a bare IPv6
  * address; numeric only. Written back as "a.b.c.d:port" or
- * "[v6%zone]:port" (port 3260 by default).
+ * "[v6%zone]:port" (port defport when none is given: iSCSI's 3260,
+ * ib_srpt's TDM_SRP_DEF_PORT).
  */
-static const char *norm_portal(const char *in, char *out, size_t outlen)
+static const char *norm_portal(const char *in, char *out, size_t outlen,
+			       unsigned defport)
 {
 	char addr[80], zone[20] = "";
 	const char *start = in, *port = NULL, *p;
 	unsigned char bin[16];
 	char canon[INET6_ADDRSTRLEN];
-	uint64_t portnum = ISCSI_PORT;
+	uint64_t portnum = defport;
 	bool v6;
 	size_t n;
 
@@ -301,7 +334,15 @@ struct named {
 	const char *many; /* in "too many ..." */
 };
 
-enum named_kind { N_DEVICE, N_TARGET, N_GROUP, N_DGRP, N_TGRP, N_TG_PORT };
+enum named_kind {
+	N_DEVICE,
+	N_TARGET,
+	N_GROUP,
+	N_DGRP,
+	N_TGRP,
+	N_TG_PORT,
+	N_SRP_TARGET
+};
 
 /* the element struct tdm_conf_T */
 #define EL(T)                                                                  \
@@ -319,6 +360,8 @@ static const struct named kinds[] = {
 	 "DEVICE_GROUPs"},
 	{"TARGET_GROUP", bad_ident, EL(tgrp), false, LIST_MAX, "TARGET_GROUPs"},
 	{"TARGET", bad_word, EL(tg_port), true, LIST_MAX, "TARGETs"},
+	/* unique across both drivers: c->targets is one list */
+	{"TARGET", bad_srp_name, EL(target), true, TARGETS_MAX, "targets"},
 };
 
 /*
@@ -1048,6 +1091,62 @@ static int parse_handler(struct parser *P)
 
 /* ---- targets ---- */
 
+/* What an iSCSI TARGET (or TARGET_DRIVER iscsi) takes and an ib_srpt one
+ * refuses: its CHAP users, portals and iSCSI keys. */
+static bool iscsi_only(const char *w, bool driver)
+{
+	return find_param(w) || strcmp(w, "IncomingUser") == 0 ||
+	       strcmp(w, "OutgoingUser") == 0 ||
+	       (!driver && strcmp(w, "allowed_portal") == 0) ||
+	       (driver && strcmp(w, "max_pending_logins") == 0);
+}
+
+static int not_srp(struct parser *P, const char *ctx, const char *ctxname)
+{
+	return perr(P, P->L.st.line, "%s %s: %s is not an ib_srpt attribute",
+		    ctx, ctxname, tdm__conf_show(P->L.st.w[0]));
+}
+
+/* Can character ch stand at position i of an SRP initiator port id,
+ * "0x" and 32 hex digits? */
+static bool srp_id_char(char ch, size_t i)
+{
+	if (i == 0)
+		return ch == '0';
+	if (i == 1)
+		return ch == 'x' || ch == 'X';
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+	       (ch >= 'A' && ch <= 'F');
+}
+
+/*
+ * Can the wildcard pattern p (without its '!') match an SRP initiator
+ * port id? reach[j]: what was read of p can match the first j characters
+ * of some id; O(strlen(p) * 35).
+ */
+static bool srp_pattern_ok(const char *p)
+{
+	enum { ID_LEN = 34 };
+	bool reach[ID_LEN + 1] = {true}, next[ID_LEN + 1];
+
+	for (; *p; p++) {
+		memset(next, 0, sizeof(next));
+		for (size_t j = 0; j <= ID_LEN; j++) {
+			if (!reach[j])
+				continue;
+			if (*p == '*') {
+				for (size_t k = j; k <= ID_LEN; k++)
+					next[k] = true;
+				break;
+			}
+			if (j < ID_LEN && (*p == '?' || srp_id_char(*p, j)))
+				next[j + 1] = true;
+		}
+		memcpy(reach, next, sizeof(reach));
+	}
+	return reach[ID_LEN];
+}
+
 /*
  * INITIATOR pattern: one value, given once per group; a pattern without
  * '!' also once per target (in a later GROUP it could never take anyone:
@@ -1064,6 +1163,15 @@ static int add_initiator(struct parser *P, struct tdm_conf_target *t,
 	if (r)
 		return r;
 	why = bad_word(pat, TDM_NAME_MAX - 1);
+	if (!why && t->driver == TDM_DRV_SRP) {
+		if (!srp_pattern_ok(pat + (pat[0] == '!')))
+			why = "an ib_srpt initiator is an SRP initiator port "
+			      "id, 0x and 32 hex digits (* and ? allowed)";
+		/* kept lowercase, as srp/ names initiators */
+		for (char *q = P->L.st.w[1]; !why && *q; q++)
+			if (*q >= 'A' && *q <= 'Z')
+				*q = (char)(*q - 'A' + 'a');
+	}
 	if (why)
 		return perr(P, P->L.st.line, "GROUP %s: bad INITIATOR '%s': %s",
 			    g->name, tdm__conf_show(pat), why);
@@ -1120,6 +1228,8 @@ static int parse_group(struct parser *P, struct tdm_conf_target *t)
 		} else if (strcmp(S->w[0], "INITIATOR") == 0) {
 			r = add_initiator(P, t, g);
 		} else if (strcmp(S->w[0], "IncomingUser") == 0) {
+			if (t->driver == TDM_DRV_SRP)
+				return not_srp(P, "GROUP", g->name);
 			r = add_user(P, "GROUP", g->name, &g->in_users,
 				     &g->nin_users);
 		} else {
@@ -1133,7 +1243,7 @@ static int parse_group(struct parser *P, struct tdm_conf_target *t)
 
 enum tattr { TA_ENABLED, TA_REL_TGT_ID, TA_OUT_USER, TA_REFUSE, TA__COUNT };
 
-static int parse_target(struct parser *P)
+static int parse_target(struct parser *P, enum tdm_target_driver drv)
 {
 	struct tdm__stmt *S = &P->L.st;
 	struct tdm_conf *c = P->c;
@@ -1143,11 +1253,15 @@ static int parse_target(struct parser *P)
 	const char *why;
 	uint64_t x;
 	int r, open_line = S->line;
-	bool in_block = S->end == TDM__T_LBRACE;
+	bool in_block = S->end == TDM__T_LBRACE, srp = drv == TDM_DRV_SRP;
 
-	t = open_named(P, N_TARGET, "", "", &c->targets, &c->ntargets, &r);
+	if (srp && S->n == 2)
+		norm_srp_name(S->w[1]);
+	t = open_named(P, srp ? N_SRP_TARGET : N_TARGET, "", "", &c->targets,
+		       &c->ntargets, &r);
 	if (!t)
 		return r;
+	t->driver = (uint8_t)drv;
 	memset(&used, 0, sizeof(used));
 	tdm_conf_params_init(&t->params);
 
@@ -1160,6 +1274,8 @@ static int parse_target(struct parser *P)
 		if (r == 1)
 			break;
 		w = S->w[0];
+		if (srp && iscsi_only(w, false))
+			return not_srp(P, "TARGET", t->name);
 		r = param_stmt(P, "TARGET", t->name, &t->params, pseen);
 		if (r < 0)
 			return r;
@@ -1240,6 +1356,138 @@ static int parse_target(struct parser *P)
 	return 0;
 }
 
+/*
+ * portal addr[:port] of TARGET_DRIVER drv: normalised (norm_portal),
+ * once, appended to (*portals)[*n].
+ */
+static int add_portal(struct parser *P, enum tdm_target_driver drv,
+		      char (**portals)[80], size_t *n)
+{
+	struct tdm__stmt *S = &P->L.st;
+	char norm[sizeof(**portals)];
+	const char *why;
+	int r;
+
+	r = one_value(P, "TARGET_DRIVER", driver_names[drv]);
+	if (r)
+		return r;
+	why = norm_portal(S->w[1], norm, sizeof(norm),
+			  drv == TDM_DRV_SRP ? TDM_SRP_DEF_PORT : ISCSI_PORT);
+	if (why)
+		return perr(P, S->line, "portal '%s': %s",
+			    tdm__conf_show(S->w[1]), why);
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*portals)[i], norm) == 0)
+			return perr(P, S->line, "portal %s given twice", norm);
+	r = grow(P, portals, *n, sizeof(**portals), LIST_MAX, "portals");
+	if (r)
+		return r;
+	memcpy((*portals)[(*n)++], norm, sizeof(norm));
+	return 0;
+}
+
+enum srpattr { SR_ENABLED, SR_MAX_REQ, SR_MAX_RSP, SR_SQ, SR_SRQ, SR__COUNT };
+
+/* ib_srpt's numbers: SCST's module parameters, LIO's limits */
+static const struct {
+	const char *name;
+	enum srpattr id;
+	uint32_t min, max;
+	size_t off;
+} srp_nums[] = {
+#define SO(f) offsetof(struct tdm_conf_srp, f)
+	{"srp_max_req_size", SR_MAX_REQ, TDM_SRP_MIN_MAX_REQ,
+	 TDM_SRP_MAX_MAX_REQ, SO(max_req_size)},
+	{"srp_max_rsp_size", SR_MAX_RSP, TDM_SRP_MIN_MAX_RSP,
+	 TDM_SRP_MAX_MAX_RSP, SO(max_rsp_size)},
+	{"srp_sq_size", SR_SQ, TDM_SRP_MIN_SQ, TDM_SRP_MAX_SQ, SO(sq_size)},
+#undef SO
+};
+
+/* TARGET_DRIVER ib_srpt { ... }: the SRP target over RDMA/CM (srp/) */
+static int parse_srp_driver(struct parser *P)
+{
+	struct tdm__stmt *S = &P->L.st;
+	struct tdm_conf_srp *srp = &P->c->srp;
+	int seen[SR__COUNT] = {0};
+	int r, open_line = S->line;
+	bool in_block = S->end == TDM__T_LBRACE;
+
+	if (srp->driver_line)
+		return perr(
+			P, S->line,
+			"TARGET_DRIVER ib_srpt given twice (first at line %d)",
+			srp->driver_line);
+	srp->driver_line = S->line;
+
+	while (in_block) {
+		const char *w;
+		size_t i;
+
+		r = next_in_block(P, open_line);
+		if (r < 0)
+			return r;
+		if (r == 1)
+			break;
+		w = S->w[0];
+		for (i = 0; i < sizeof(srp_nums) / sizeof(srp_nums[0]); i++)
+			if (strcmp(w, srp_nums[i].name) == 0)
+				break;
+		if (i < sizeof(srp_nums) / sizeof(srp_nums[0])) {
+			uint64_t x;
+			uint32_t v;
+
+			r = one_value(P, "TARGET_DRIVER", "ib_srpt");
+			if (!r)
+				r = once(P, &seen[srp_nums[i].id],
+					 "TARGET_DRIVER", "ib_srpt");
+			if (!r)
+				r = get_num(P, w, S->w[1], srp_nums[i].min,
+					    srp_nums[i].max, &x);
+			if (r)
+				return r;
+			v = (uint32_t)x;
+			memcpy((char *)srp + srp_nums[i].off, &v, sizeof(v));
+			continue;
+		}
+		if (iscsi_only(w, true))
+			return not_srp(P, "TARGET_DRIVER", "ib_srpt");
+		if (strcmp(w, "TARGET") == 0) {
+			r = parse_target(P, TDM_DRV_SRP);
+		} else if (strcmp(w, "enabled") == 0) {
+			r = one_value(P, "TARGET_DRIVER", "ib_srpt");
+			if (!r)
+				r = once(P, &seen[SR_ENABLED], "TARGET_DRIVER",
+					 "ib_srpt");
+			if (!r)
+				r = get_bool(P, "enabled", S->w[1],
+					     &srp->enabled);
+		} else if (strcmp(w, "portal") == 0) {
+			r = add_portal(P, TDM_DRV_SRP, &srp->portals,
+				       &srp->nportals);
+		} else if (strcmp(w, "use_srq") == 0) {
+			bool srq = false;
+
+			/* SCST's shared receive queue: not implemented */
+			r = one_value(P, "TARGET_DRIVER", "ib_srpt");
+			if (!r)
+				r = once(P, &seen[SR_SRQ], "TARGET_DRIVER",
+					 "ib_srpt");
+			if (!r)
+				r = get_bool(P, "use_srq", S->w[1], &srq);
+			if (!r && srq)
+				r = perr(P, S->line,
+					 "TARGET_DRIVER ib_srpt: use_srq 1 is "
+					 "not supported");
+		} else {
+			return unknown(P, "TARGET_DRIVER", "ib_srpt");
+		}
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 enum drattr { DR_ENABLED, DR_OUT_USER, DR_MAX_PENDING, DR__COUNT };
 
 static int parse_driver(struct parser *P)
@@ -1252,9 +1500,11 @@ static int parse_driver(struct parser *P)
 
 	if (S->n != 2)
 		return perr(P, S->line, "TARGET_DRIVER needs exactly one name");
+	if (strcmp(S->w[1], "ib_srpt") == 0)
+		return parse_srp_driver(P);
 	if (strcmp(S->w[1], "iscsi") != 0)
 		return perr(P, S->line,
-			    "unknown target driver '%s' (only iscsi)",
+			    "unknown target driver '%s' (iscsi or ib_srpt)",
 			    tdm__conf_show(S->w[1]));
 	if (P->driver_line)
 		return perr(
@@ -1278,7 +1528,7 @@ static int parse_driver(struct parser *P)
 		if (r == 1)
 			continue;
 		if (strcmp(w, "TARGET") == 0) {
-			r = parse_target(P);
+			r = parse_target(P, TDM_DRV_ISCSI);
 		} else if (strcmp(w, "enabled") == 0) {
 			r = one_value(P, "TARGET_DRIVER", "iscsi");
 			if (!r)
@@ -1311,26 +1561,8 @@ static int parse_driver(struct parser *P)
 					     &c->discovery_out_user);
 			c->has_discovery_out_user = true;
 		} else if (strcmp(w, "portal") == 0) {
-			char norm[sizeof(*c->portals)];
-			const char *why;
-
-			r = one_value(P, "TARGET_DRIVER", "iscsi");
-			if (r)
-				return r;
-			why = norm_portal(S->w[1], norm, sizeof(norm));
-			if (why)
-				return perr(P, S->line, "portal '%s': %s",
-					    tdm__conf_show(S->w[1]), why);
-			for (size_t i = 0; i < c->nportals; i++)
-				if (strcmp(c->portals[i], norm) == 0)
-					return perr(P, S->line,
-						    "portal %s given twice",
-						    norm);
-			r = grow(P, &c->portals, c->nportals,
-				 sizeof(*c->portals), LIST_MAX, "portals");
-			if (r)
-				return r;
-			memcpy(c->portals[c->nportals++], norm, sizeof(norm));
+			r = add_portal(P, TDM_DRV_ISCSI, &c->portals,
+				       &c->nportals);
 		} else {
 			return unknown(P, "TARGET_DRIVER", "iscsi");
 		}
@@ -1367,6 +1599,9 @@ static int parse_tg_port(struct parser *P, struct tdm_conf_tgrp *g)
 	bool in_block = S->end == TDM__T_LBRACE;
 	uint64_t v;
 
+	/* an ib_srpt target's port GID, as its TARGET keeps it */
+	if (S->n == 2)
+		norm_srp_name(S->w[1]);
 	t = open_named(P, N_TG_PORT, "TARGET_GROUP", g->name, &g->ports,
 		       &g->nports, &r);
 	if (!t)
@@ -1536,6 +1771,31 @@ static int parse_top(struct parser *P)
 	}
 }
 
+/*
+ * The iSCSI targets first, then the ib_srpt ones, each in the order of
+ * the text: the order the writer gives them back in (one block per
+ * driver), and so the order in which targets without rel_tgt_id are
+ * numbered, whichever block came first.
+ */
+static int order_targets(struct tdm_conf *c)
+{
+	struct tdm_conf_target *v;
+	size_t o = 0;
+
+	if (c->ntargets < 2)
+		return 0;
+	v = malloc(c->ntargets * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (unsigned d = TDM_DRV_ISCSI; d <= TDM_DRV_SRP; d++)
+		for (size_t i = 0; i < c->ntargets; i++)
+			if (c->targets[i].driver == d)
+				v[o++] = c->targets[i];
+	memcpy(c->targets, v, o * sizeof(*v));
+	free(v);
+	return 0;
+}
+
 int tdm_conf_parse(const char *text, size_t len, const char *name,
 		   struct tdm_conf *out, char *err, size_t errlen)
 {
@@ -1565,6 +1825,8 @@ int tdm_conf_parse(const char *text, size_t len, const char *name,
 		r = tdm__conf_err(err, errlen, name, 0, "no text");
 	}
 	free(P);
+	if (!r && order_targets(&c) < 0)
+		r = tdm__conf_err(err, errlen, name, 0, "out of memory");
 	if (!r)
 		r = tdm_conf_validate(&c, name, err, errlen);
 	if (r) {

@@ -123,6 +123,7 @@ void tdm_conf_free(struct tdm_conf *c)
 		free_target(&c->targets[i]);
 	free(c->targets);
 	tdm_alua_conf_free(c->dgrps, c->ndgrps); /* alua/ */
+	free(c->srp.portals);
 	tdm_conf_init(c);
 }
 
@@ -206,6 +207,7 @@ int tdm_conf_dup(const struct tdm_conf *src, struct tdm_conf *dst)
 	c.ntargets = 0;
 	c.dgrps = NULL; /* alua/ */
 	c.ndgrps = 0;
+	c.srp.portals = NULL;
 	r = dup_array(&c.devices, src->devices, src->ndevices,
 		      sizeof(*src->devices));
 	if (!r)
@@ -215,6 +217,9 @@ int tdm_conf_dup(const struct tdm_conf *src, struct tdm_conf *dst)
 		r = dup_array(&c.discovery_in_users, src->discovery_in_users,
 			      src->ndiscovery_in_users,
 			      sizeof(*src->discovery_in_users));
+	if (!r)
+		r = dup_array(&c.srp.portals, src->srp.portals,
+			      src->srp.nportals, sizeof(*src->srp.portals));
 	if (!r && src->ntargets) {
 		c.targets = calloc(src->ntargets, sizeof(*c.targets));
 		if (!c.targets)
@@ -318,7 +323,7 @@ static bool target_equal(const struct tdm_conf_target *a,
 			 const struct tdm_conf_target *b)
 {
 	if (!SEQ(a->name, b->name) || a->enabled != b->enabled ||
-	    a->rel_tgt_id != b->rel_tgt_id ||
+	    a->driver != b->driver || a->rel_tgt_id != b->rel_tgt_id ||
 	    a->refuse_unmatched != b->refuse_unmatched ||
 	    a->nin_users != b->nin_users ||
 	    a->has_out_user != b->has_out_user ||
@@ -338,6 +343,19 @@ static bool target_equal(const struct tdm_conf_target *a,
 	       luns_equal(a->luns, b->luns, a->nluns);
 }
 
+static bool srp_equal(const struct tdm_conf_srp *a,
+		      const struct tdm_conf_srp *b)
+{
+	if (a->enabled != b->enabled || a->nportals != b->nportals ||
+	    a->max_req_size != b->max_req_size ||
+	    a->max_rsp_size != b->max_rsp_size || a->sq_size != b->sq_size)
+		return false;
+	for (size_t i = 0; i < a->nportals; i++)
+		if (!SEQ(a->portals[i], b->portals[i]))
+			return false;
+	return true;
+}
+
 bool tdm_conf_equal(const struct tdm_conf *a, const struct tdm_conf *b)
 {
 	if (a->ndevices != b->ndevices ||
@@ -346,7 +364,9 @@ bool tdm_conf_equal(const struct tdm_conf *a, const struct tdm_conf *b)
 	    a->max_pending_logins != b->max_pending_logins ||
 	    a->ndiscovery_in_users != b->ndiscovery_in_users ||
 	    a->has_discovery_out_user != b->has_discovery_out_user ||
-	    a->ntargets != b->ntargets || !params_equal(&a->params, &b->params))
+	    a->ntargets != b->ntargets ||
+	    !params_equal(&a->params, &b->params) ||
+	    !srp_equal(&a->srp, &b->srp))
 		return false;
 	for (size_t i = 0; i < a->ndevices; i++)
 		if (!device_equal(&a->devices[i], &b->devices[i]))
@@ -433,4 +453,57 @@ tdm_conf_match_group(const struct tdm_conf_target *t, const char *initiator)
 			return g;
 	}
 	return NULL;
+}
+
+/* ---- ib_srpt names ---- */
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch = lower(ch);
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+int tdm_srp_target_name(const char *in, char *out, size_t outlen)
+{
+	static const char digits[] = "0123456789abcdef";
+	char hex[32];
+	size_t n = 0;
+
+	if (!in || !out || outlen < TDM_SRP_NAME_LEN + 1)
+		return -EINVAL;
+	if (in[0] == '0' && (in[1] == 'x' || in[1] == 'X')) {
+		/* "0x" and 32 hex digits */
+		for (in += 2; *in && n < sizeof(hex); in++)
+			if (hexval((unsigned char)*in) < 0)
+				return -EINVAL;
+			else
+				hex[n++] = *in;
+		if (*in || n != sizeof(hex))
+			return -EINVAL;
+	} else {
+		/* 8 groups of 4 hex digits separated by ':' */
+		for (size_t i = 0; i < TDM_SRP_NAME_LEN; i++) {
+			if (i % 5 == 4) {
+				if (in[i] != ':')
+					return -EINVAL;
+			} else if (hexval((unsigned char)in[i]) < 0) {
+				return -EINVAL;
+			} else {
+				hex[n++] = in[i];
+			}
+		}
+		if (in[TDM_SRP_NAME_LEN] != '\0')
+			return -EINVAL;
+	}
+	for (size_t i = 0, o = 0; i < sizeof(hex); i++) {
+		if (i && i % 4 == 0)
+			out[o++] = ':';
+		out[o++] = digits[hexval((unsigned char)hex[i])];
+	}
+	out[TDM_SRP_NAME_LEN] = '\0';
+	return 0;
 }

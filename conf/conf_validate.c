@@ -2,7 +2,8 @@
 /*
  * conf_validate.c - tdm_conf_validate(): the checks of a whole
  * configuration that no single statement can make (cross references,
- * duplicate names, rel_tgt_id used twice), on parsed text or on a
+ * duplicate names and rel_tgt_id used twice across both target drivers,
+ * an ib_srpt target's name and attributes), on parsed text or on a
  * configuration built in memory. Names are sorted once, so a file with
  * many devices and targets is checked in O(n log n).
  */
@@ -155,6 +156,63 @@ static int check_params(const struct tdm_conf_iscsi_params *p,
 	return 0;
 }
 
+/* A target's driver; an ib_srpt target's name (a port GID, as the parser
+ * keeps it) and nothing of iSCSI's. */
+static int check_srp_target(const struct tdm_conf_target *t, const char *name,
+			    const char *where, char *err, size_t errlen)
+{
+	char norm[TDM_SRP_NAME_LEN + 1];
+	bool groups_users = false;
+
+	if (t->driver > TDM_DRV_SRP)
+		return tdm__conf_err(err, errlen, name, t->line,
+				     "%s: bad target driver %u", where,
+				     t->driver);
+	if (t->driver != TDM_DRV_SRP)
+		return 0;
+	if (tdm_srp_target_name(t->name, norm, sizeof(norm)) ||
+	    strcmp(norm, t->name) != 0)
+		return tdm__conf_err(err, errlen, name, t->line,
+				     "%s: an ib_srpt target is named by a "
+				     "port GID, 8 groups of 4 lowercase hex "
+				     "digits separated by ':'",
+				     where);
+	for (size_t i = 0; i < t->ngroups; i++)
+		groups_users = groups_users || t->groups[i].nin_users;
+	if (t->nin_users || t->has_out_user || t->nallowed_portals ||
+	    groups_users)
+		return tdm__conf_err(err, errlen, name, t->line,
+				     "%s: CHAP users and allowed_portal are "
+				     "not ib_srpt attributes",
+				     where);
+	return 0;
+}
+
+/* TARGET_DRIVER ib_srpt's numbers: 0 (the default) or in range. */
+static int check_srp(const struct tdm_conf_srp *s, const char *name, char *err,
+		     size_t errlen)
+{
+	const struct {
+		const char *what;
+		uint32_t v, min, max;
+	} n[] = {
+		{"srp_max_req_size", s->max_req_size, TDM_SRP_MIN_MAX_REQ,
+		 TDM_SRP_MAX_MAX_REQ},
+		{"srp_max_rsp_size", s->max_rsp_size, TDM_SRP_MIN_MAX_RSP,
+		 TDM_SRP_MAX_MAX_RSP},
+		{"srp_sq_size", s->sq_size, TDM_SRP_MIN_SQ, TDM_SRP_MAX_SQ},
+	};
+
+	for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++)
+		if (n[i].v && (n[i].v < n[i].min || n[i].v > n[i].max))
+			return tdm__conf_err(
+				err, errlen, name, s->driver_line,
+				"TARGET_DRIVER ib_srpt: %s must be a number "
+				"in %u..%u, got %u",
+				n[i].what, n[i].min, n[i].max, n[i].v);
+	return 0;
+}
+
 static int check_target(const struct tdm_conf *c,
 			const struct tdm_conf_target *t, const struct key *devs,
 			const char *name, char *err, size_t errlen)
@@ -165,6 +223,9 @@ static int check_target(const struct tdm_conf *c,
 
 	snprintf(where, sizeof(where), "TARGET %.*s", TDM_NAME_MAX - 1,
 		 t->name);
+	r = check_srp_target(t, name, where, err, errlen);
+	if (r)
+		return r;
 	r = check_params(&t->params, &c->params, name, t->line, where, err,
 			 errlen);
 	if (!r)
@@ -235,6 +296,8 @@ int tdm_conf_validate(const struct tdm_conf *c, const char *name, char *err,
 	if (!r)
 		r = check_params(&c->params, NULL, name, 0,
 				 "TARGET_DRIVER iscsi", err, errlen);
+	if (!r)
+		r = check_srp(&c->srp, name, err, errlen);
 	if (r)
 		goto out;
 	r = sort_names(c->targets, c->ntargets, sizeof(*c->targets),

@@ -366,6 +366,40 @@ static void dgrp(struct buf *b, const struct tdm_conf_dgrp *d,
 	PUTS(b, "}\n");
 }
 
+/* How many targets are under driver drv. */
+static size_t targets_of(const struct tdm_conf *c, enum tdm_target_driver drv)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->ntargets; i++)
+		n += c->targets[i].driver == drv;
+	return n;
+}
+
+/* TARGET_DRIVER ib_srpt, when anything of it is set or it has targets */
+static void srp_driver(struct buf *b, const struct tdm_conf *c)
+{
+	const struct tdm_conf_srp *s = &c->srp;
+
+	if (!s->enabled && !s->nportals && !s->max_req_size &&
+	    !s->max_rsp_size && !s->sq_size && !targets_of(c, TDM_DRV_SRP))
+		return;
+	PUTS(b, "\nTARGET_DRIVER ib_srpt {\n");
+	attr_num(b, 1, "enabled", s->enabled);
+	for (size_t i = 0; i < s->nportals; i++)
+		attr_str(b, 1, "portal", s->portals[i], sizeof(*s->portals));
+	if (s->max_req_size)
+		attr_num(b, 1, "srp_max_req_size", s->max_req_size);
+	if (s->max_rsp_size)
+		attr_num(b, 1, "srp_max_rsp_size", s->max_rsp_size);
+	if (s->sq_size)
+		attr_num(b, 1, "srp_sq_size", s->sq_size);
+	for (size_t i = 0; i < c->ntargets; i++)
+		if (c->targets[i].driver == TDM_DRV_SRP)
+			target(b, &c->targets[i]);
+	PUTS(b, "}\n");
+}
+
 int tdm_conf_write(const struct tdm_conf *c, char **out, size_t *outlen)
 {
 	return tdm_conf_write_noted(c, NULL, NULL, out, outlen);
@@ -397,7 +431,7 @@ int tdm_conf_write_noted(const struct tdm_conf *c, tdm_conf_tgrp_note_fn note,
 	}
 
 	if (c->iscsi_enabled || c->nportals || c->ndiscovery_in_users ||
-	    c->has_discovery_out_user || c->ntargets ||
+	    c->has_discovery_out_user || targets_of(c, TDM_DRV_ISCSI) ||
 	    params_given(&c->params) || c->max_pending_logins) {
 		PUTS(&b, "\nTARGET_DRIVER iscsi {\n");
 		attr_num(&b, 1, "enabled", c->iscsi_enabled);
@@ -413,9 +447,11 @@ int tdm_conf_write_noted(const struct tdm_conf *c, tdm_conf_tgrp_note_fn note,
 			user(&b, 1, "OutgoingUser", &c->discovery_out_user);
 		params(&b, 1, &c->params);
 		for (size_t i = 0; i < c->ntargets; i++)
-			target(&b, &c->targets[i]);
+			if (c->targets[i].driver == TDM_DRV_ISCSI)
+				target(&b, &c->targets[i]);
 		PUTS(&b, "}\n");
 	}
+	srp_driver(&b, c);
 	for (size_t i = 0; i < c->ndgrps; i++) /* alua/ */
 		dgrp(&b, &c->dgrps[i], note, arg);
 

@@ -98,7 +98,8 @@ static int sendtargets_list(struct tdm__iscsi_conn *c, const char *val,
 	for (size_t i = 0; i < conf->ntargets; i++) {
 		const struct tdm_conf_target *t = &conf->targets[i];
 
-		if (only && strcmp(only, t->name))
+		if (t->driver != TDM_DRV_ISCSI ||
+		    (only && strcmp(only, t->name)))
 			continue;
 		/* only targets this initiator could log in to here */
 		if (!t->enabled || !conf->iscsi_enabled ||

@@ -649,6 +649,10 @@ void tdm__iscsi_log_answer(const struct tdm__iscsi_conn *c, const char *key,
 /* Which CHAP users authenticate initiator on target t (NULL: discovery) */
 bool tdm__iscsi_portal_allowed(const struct tdm_conf_target *t,
 			       const char *local_ip);
+/* The iSCSI target named name in c: NULL when there is none, or when
+ * the name is an ib_srpt target's (never seen by iSCSI) */
+const struct tdm_conf_target *tdm__iscsi_find_target(const struct tdm_conf *c,
+						     const char *name);
 
 /* ---- session.c ---- */
 void tdm__iscsi_reg_add(struct tdm__iscsi_conn *c);

@@ -216,6 +216,14 @@ void tdm__iscsi_login_timeout(struct tdm__iscsi_conn *c)
 
 /* ---- access ---- */
 
+const struct tdm_conf_target *tdm__iscsi_find_target(const struct tdm_conf *c,
+						     const char *name)
+{
+	const struct tdm_conf_target *t = tdm_conf_find_target(c, name);
+
+	return t && t->driver == TDM_DRV_ISCSI ? t : NULL;
+}
+
 bool tdm__iscsi_portal_allowed(const struct tdm_conf_target *t,
 			       const char *local_ip)
 {
@@ -515,7 +523,7 @@ static uint16_t resolve(struct tdm__iscsi_conn *c, const char **why)
 			*why = "no TargetName";
 			return ISCSI_LOGIN_MISSING_PARAMETER;
 		}
-		t = tdm_conf_find_target(c->conf, c->target);
+		t = tdm__iscsi_find_target(c->conf, c->target);
 		if (!t || !t->enabled || !c->conf->iscsi_enabled) {
 			*why = !t ? "no such target" : "target disabled";
 			return ISCSI_LOGIN_TARGET_NOT_FOUND;

@@ -290,7 +290,7 @@ void tdm__iscsi_close_stale(const struct tdm_conf *conf)
 
 		if (!c->registered_session || c->discovery)
 			continue;
-		t = conf ? tdm_conf_find_target(conf, c->target) : NULL;
+		t = conf ? tdm__iscsi_find_target(conf, c->target) : NULL;
 		if (!t || !t->enabled || !conf->iscsi_enabled)
 			post_close(c, false);
 	}

@@ -141,21 +141,21 @@ struct tdm_conf_target {
  * arrives on ("fe80:0000:0000:0000:0002:c903:00f7:8ff1").
  * The attribute names are SCST's (ib_srpt module parameters).
  */
-#define TDM_SRP_DEF_PORT 5555		/* RDMA/CM port when none given */
-#define TDM_SRP_DEF_MAX_REQ 8272	/* srp_max_req_size (LIO's) */
-#define TDM_SRP_MIN_MAX_REQ 996		/* LIO's floor */
+#define TDM_SRP_DEF_PORT 5555	 /* RDMA/CM port when none given */
+#define TDM_SRP_DEF_MAX_REQ 8272 /* srp_max_req_size (LIO's) */
+#define TDM_SRP_MIN_MAX_REQ 996	 /* LIO's floor */
 #define TDM_SRP_MAX_MAX_REQ 65536
-#define TDM_SRP_DEF_MAX_RSP 256		/* srp_max_rsp_size */
-#define TDM_SRP_MIN_MAX_RSP 40		/* an SRP_RSP header (36) + 4 */
+#define TDM_SRP_DEF_MAX_RSP 256 /* srp_max_rsp_size */
+#define TDM_SRP_MIN_MAX_RSP 40	/* an SRP_RSP header (36) + 4 */
 #define TDM_SRP_MAX_MAX_RSP 1024
-#define TDM_SRP_DEF_SQ 4096		/* srp_sq_size */
+#define TDM_SRP_DEF_SQ 4096 /* srp_sq_size */
 #define TDM_SRP_MIN_SQ 16
 #define TDM_SRP_MAX_SQ 65536
 
 struct tdm_conf_srp {
-	bool enabled;	      /* TARGET_DRIVER ib_srpt { enabled 1 } */
-	char (*portals)[80];  /* RDMA/CM listen "addr[:port]"; none =
-			       * 0.0.0.0:TDM_SRP_DEF_PORT */
+	bool enabled;	     /* TARGET_DRIVER ib_srpt { enabled 1 } */
+	char (*portals)[80]; /* RDMA/CM listen "addr[:port]"; none =
+			      * 0.0.0.0:TDM_SRP_DEF_PORT */
 	size_t nportals;
 	uint32_t max_req_size; /* srp_max_req_size; 0 = default */
 	uint32_t max_rsp_size; /* srp_max_rsp_size; 0 = default */
@@ -276,5 +276,15 @@ void tdm_conf_device_init(struct tdm_conf_device *d, enum tdm_handler h);
  */
 const struct tdm_conf_group *
 tdm_conf_match_group(const struct tdm_conf_target *t, const char *initiator);
+
+/*
+ * An ib_srpt TARGET name: a port GID as 8 groups of 4 hex digits separated
+ * by ':' (SCST's form), or "0x" and 32 hex digits; either case. Written
+ * into out (at least TDM_SRP_NAME_LEN + 1 bytes) in the one form the
+ * configuration keeps: the colon form, lowercase. 0, or -EINVAL when in
+ * is neither form (out untouched).
+ */
+#define TDM_SRP_NAME_LEN 39
+int tdm_srp_target_name(const char *in, char *out, size_t outlen);
 
 #endif
