@@ -174,6 +174,8 @@ static void wc_one(struct srp_chan *ch, const struct ibv_wc *wc)
 	case SRP_WR_DRAIN:
 		drain_seen(ch, w);
 		return;
+	case SRP_WR_QUIET:
+		return;
 	default:
 		break;
 	}
@@ -596,12 +598,18 @@ void tdm__srp_login_run(void *arg)
 	memset(&cp, 0, sizeof(cp));
 	if (ibv_query_device(ch->id->verbs, &da) == 0) {
 		/* RDMA READs we issue, and those the initiator may */
-		cp.initiator_depth = job->peer_rr < da.max_qp_init_rd_atom
-					     ? job->peer_rr
+		cp.initiator_depth = job->rd_init < da.max_qp_init_rd_atom
+					     ? job->rd_init
 					     : (uint8_t)da.max_qp_init_rd_atom;
-		cp.responder_resources = job->peer_id < da.max_qp_rd_atom
-						 ? job->peer_id
+		cp.responder_resources = job->rd_resp < da.max_qp_rd_atom
+						 ? job->rd_resp
 						 : (uint8_t)da.max_qp_rd_atom;
+	}
+	if (!cp.initiator_depth) {
+		/* no RDMA READ possible: no write could get its data */
+		log_warnx("srp: %s: the initiator grants no RDMA READ "
+			  "(responder resources 0); writes will fail",
+			  peer);
 	}
 	cp.flow_control = 1;
 	cp.rnr_retry_count = 7;

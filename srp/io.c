@@ -16,6 +16,8 @@
 #include "lib/log.h"
 #include "srp/srp_int.h"
 
+struct srp_wr tdm__srp_quiet_wr = {.kind = SRP_WR_QUIET};
+
 /* response buffers kept for TMF, local answers and T_LOGOUT */
 #define TX_RESERVE 16
 
@@ -185,6 +187,8 @@ static uint32_t build_rdma(struct srp_cmd *sc, uint32_t len,
 			wrs[n].sg_list = &sges[n];
 			wrs[n].num_sge = 1;
 			wrs[n].opcode = op;
+			/* a flushed WR completes even unsignaled */
+			wrs[n].wr_id = (uintptr_t)&tdm__srp_quiet_wr;
 			wrs[n].wr.rdma.remote_addr = d->va;
 			wrs[n].wr.rdma.rkey = d->key;
 			if (n)

@@ -539,8 +539,8 @@ static void connect_request(struct rdma_cm_event *ev)
 		       "no SRP_LOGIN_REQ in the connection's private data");
 		return;
 	}
-	job->peer_rr = ev->param.conn.responder_resources;
-	job->peer_id = ev->param.conn.initiator_depth;
+	job->rd_init = ev->param.conn.initiator_depth;
+	job->rd_resp = ev->param.conn.responder_resources;
 	tdm__srp_port_id_str(job->login.initiator_port_id, iname);
 	reason = 0;
 	why[0] = 0;

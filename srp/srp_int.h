@@ -43,6 +43,9 @@ enum srp_wr_kind {
 	SRP_WR_SEND,	 /* a response (struct srp_tx) */
 	SRP_WR_READ,	 /* the last RDMA READ of a command */
 	SRP_WR_DRAIN,	 /* the drain marker of a closing channel */
+	SRP_WR_QUIET,	 /* an unsignaled RDMA WR: completes only when
+			  * flushed (its slots come back with the signaled
+			  * WR after it) */
 };
 
 struct srp_wr {
@@ -193,7 +196,10 @@ void tdm__srp_shutdown_progress(void);
 struct srp_login_job {
 	struct rdma_cm_id *id;
 	struct tdm_srp_login login;
-	uint8_t peer_rr, peer_id; /* responder resources, initiator depth */
+	/* the CONNECT_REQUEST's values, already from our side (the CM
+	 * swaps them): how many RDMA READs we may have outstanding toward
+	 * the initiator (its responder resources) and it toward us */
+	uint8_t rd_init, rd_resp;
 	struct srp_limits_cfg cfg;
 	char target[TDM_NAME_MAX];
 	struct tdm_loop *loop;
@@ -219,6 +225,7 @@ void tdm__srp_rx_iu(struct srp_chan *ch, struct srp_rx *rx);
 void tdm__srp_send_done(struct srp_chan *ch, struct srp_tx *tx, bool ok);
 void tdm__srp_read_done(struct srp_chan *ch, struct srp_cmd *sc, bool ok);
 void tdm__srp_sq_kick(struct srp_chan *ch);
+extern struct srp_wr tdm__srp_quiet_wr;
 void tdm__srp_cmds_free(struct srp_chan *ch);
 void tdm__srp_write_pending(struct tdm_cmd *cmd);
 void tdm__srp_queue_status(struct tdm_cmd *cmd);
