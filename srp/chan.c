@@ -353,6 +353,21 @@ void tdm__srp_chan_cm_event(struct srp_chan *ch, struct rdma_cm_event *ev)
 
 /* ---- the nexus ---- */
 
+void tdm__srp_nexus_close(struct srp_nexus *nx, const char *why)
+{
+	struct tdm_list *pos;
+	unsigned n = 0;
+
+	tdm_list_for_each (pos, &nx->chans)
+		n++;
+	/* each close takes its channel off the list; the last one frees
+	 * the nexus: nx is not touched after it */
+	while (n--)
+		tdm__srp_chan_close(tdm_list_entry(nx->chans.next,
+						   struct srp_chan, nx_link),
+				    why);
+}
+
 void tdm__srp_nexus_chan_gone(struct srp_nexus *nx, struct srp_chan *ch)
 {
 	(void)ch;
@@ -568,15 +583,10 @@ void tdm__srp_login_run(void *arg)
 		nx = old;
 		rsp_flags = TDM_SRP_LRSP_MAINTAINED;
 	} else if (old) {
-		struct tdm_list *pos, *tmp;
-
 		/* a single-channel login ends the nexus' channels (and
 		 * so the nexus) */
 		tdm__srp_nexus_kill(old);
-		tdm_list_for_each_safe (pos, tmp, &old->chans)
-			tdm__srp_chan_close(
-				tdm_list_entry(pos, struct srp_chan, nx_link),
-				"a new single-channel login");
+		tdm__srp_nexus_close(old, "a new single-channel login");
 		rsp_flags = TDM_SRP_LRSP_TERMINATED;
 	}
 	if (!nx) {

@@ -140,7 +140,7 @@ static void close_on_loop(void *arg)
 {
 	struct close_msg *m = arg;
 	struct srp_nexus *nx = NULL;
-	struct tdm_list *pos, *tmp;
+	struct tdm_list *pos;
 
 	tdm_mutex_lock(&reg_lock);
 	tdm_list_for_each (pos, &reg) {
@@ -156,10 +156,7 @@ static void close_on_loop(void *arg)
 	tdm_mutex_unlock(&reg_lock);
 	/* the nexus lives on this loop: only this thread frees it */
 	if (nx)
-		tdm_list_for_each_safe (pos, tmp, &nx->chans)
-			tdm__srp_chan_close(
-				tdm_list_entry(pos, struct srp_chan, nx_link),
-				m->why);
+		tdm__srp_nexus_close(nx, m->why);
 	free(m);
 }
 

@@ -215,6 +215,8 @@ void tdm__srp_tx_put(struct srp_chan *ch, struct srp_tx *tx);
 /* Post an SRP IU of len bytes from tx (signaled); 0 or -errno */
 int tdm__srp_post_send(struct srp_chan *ch, struct srp_tx *tx, uint32_t len,
 		       struct ibv_send_wr *chain, uint32_t nchain);
+/* Close every channel of nx (on its loop); nx is freed with the last. */
+void tdm__srp_nexus_close(struct srp_nexus *nx, const char *why);
 /* Nexus teardown once its last channel is gone (on its loop). */
 void tdm__srp_nexus_chan_gone(struct srp_nexus *nx, struct srp_chan *ch);
 /* per-loop RDMA/CM event channels (srp.c) */

@@ -502,10 +502,13 @@ static size_t mk_default(uint8_t *p, const uint8_t tpid[16])
 	return login_priv(p, l_it_len, l_fmt, l_flags, t, l_imm);
 }
 
-static size_t mk_short(uint8_t *p, const uint8_t tpid[16])
+static size_t mk_wrong_op(uint8_t *p, const uint8_t tpid[16])
 {
+	/* RDMA/CM pads private data to its full size with zeroes: what
+	 * makes a login request is its opcode (byte 11) */
 	login_priv(p, 8260, 6, 0, tpid, 0);
-	return 20;
+	p[11] = 0x02;
+	return 56;
 }
 
 static void reset_login(void)
@@ -547,7 +550,8 @@ static void logins(void)
 	expect_rej("no buffer format in common", mk_default, 0x00010004);
 	l_imm = 20;
 	expect_rej("immediate data offset 20", mk_default, 0x00010004);
-	expect_rej("20 bytes of private data", mk_short, 0x00010000);
+	expect_rej("private data that is no SRP_LOGIN_REQ (opcode 0x02)",
+		   mk_wrong_op, 0x00010000);
 
 	e = chan_open(&c, mk_default);
 	check(e == RDMA_CM_EVENT_ESTABLISHED && c.priv[0] == 0xc0,
@@ -714,7 +718,7 @@ static void malformed(struct chan *c)
 	      "INVALID");
 	/* ADDITIONAL CDB LENGTH pushing the descriptor out */
 	len = mk_cmd(iu, 23, cdb, false, F_DIRECT, d, 1, NULL, 0);
-	iu[27] = 0xfc;
+	iu[31] = 0xfc; /* ADDITIONAL CDB LENGTH: 63 words */
 	r = exchange(c, iu, len);
 	check(r.ok && (r.flags & 1) && r.resp_code == 0x02,
 	      "ADDITIONAL CDB LENGTH beyond the IU: REQUEST FIELDS INVALID");
@@ -735,18 +739,18 @@ static void malformed(struct chan *c)
 	memset(iu, 0, 48);
 	iu[0] = 0x01;
 	put64(iu + 8, 30);
-	iu[26] = 0x80;
+	iu[30] = 0x80; /* TASK MANAGEMENT FUNCTION */
 	r = exchange(c, iu, 48);
 	check(r.ok && (r.flags & 1) && r.resp_code == 0x04,
 	      "TMF 0x80: TASK MANAGEMENT FUNCTION NOT SUPPORTED (0x%02x)",
 	      r.resp_code);
-	iu[26] = 0x01;
+	iu[30] = 0x01;
 	put64(iu + 32, 0xdead);
 	r = exchange(c, iu, 48);
 	check(r.ok && (r.flags & 1) && r.resp_code == 0x00,
 	      "ABORT TASK of a tag never sent: FUNCTION COMPLETE (0x%02x)",
 	      r.resp_code);
-	iu[26] = 0x08;
+	iu[30] = 0x08;
 	r = exchange(c, iu, 48);
 	check(r.ok && (r.flags & 1) && r.resp_code == 0x00,
 	      "LUN RESET: FUNCTION COMPLETE (0x%02x)", r.resp_code);
