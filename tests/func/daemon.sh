@@ -114,6 +114,41 @@ else
 	fail "a good configuration fails --check: exit $rc: $out"
 fi
 
+
+# TARGET_DRIVER ib_srpt on a machine without RDMA/CM: a clear refusal
+# (the SRP data path itself is tested in the VM lab: tests/vm/srp.sh)
+cat >"$T/srp.conf" <<EOF
+HANDLER vdisk_fileio {
+	DEVICE d0 {
+		filename $T/ok.img
+	}
+}
+TARGET_DRIVER ib_srpt {
+	enabled 1
+	TARGET fe80:0000:0000:0000:0002:c903:00f7:8ff1 {
+		enabled 1
+		LUN 0 d0
+	}
+}
+EOF
+if [ -e /dev/infiniband/rdma_cm ]; then
+	echo "SKIP: this machine has /dev/infiniband/rdma_cm: the refusal without RDMA cannot be shown"
+else
+	out=$(timeout 20 "$TANDEMD" --foreground --config "$T/srp.conf" \
+		--control-socket "$T/srp.sock" 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ] && [ $rc -ne 124 ] &&
+		grep -q 'TARGET_DRIVER ib_srpt: cannot open RDMA/CM (/dev/infiniband/rdma_cm).*rdma_ucm' <<<"$out"; then
+		pass "ib_srpt without RDMA/CM: start exits $rc with \"$(grep -m1 -o 'TARGET_DRIVER ib_srpt: cannot open RDMA/CM[^:]*' <<<"$out")...\""
+	else
+		fail "ib_srpt without RDMA/CM: exit $rc, expected non-zero and the RDMA/CM message in: $(tail -3 <<<"$out")"
+	fi
+	sed -i 's/^\tenabled 1$/\tenabled 0/' "$T/srp.conf"
+	out=$(timeout 20 "$TANDEMD" --check --config "$T/srp.conf" 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] && pass "ib_srpt disabled: the same configuration passes --check" ||
+		fail "ib_srpt disabled: --check exit $rc: $out"
+fi
 # ---- (b) SIGHUP reload under a live session ----
 
 echo "== (b) SIGHUP reload"
