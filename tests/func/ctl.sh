@@ -429,7 +429,7 @@ if [ -n "$sess_pid" ]; then
 	has "the session is listed" "^[0-9]+ +iscsi +iqn.2026-01.org.test:ctl-hold +iqn.2026-01.org.test:ctl-hold,i,0x[0-9a-f]{12} +$T1 +[0-9]+ " "$OUT"
 	sid=$(awk '$3 == "iqn.2026-01.org.test:ctl-hold" { print $1; exit }' <<<"$OUT")
 	hasnt "-list_sessions -target $T2 filters it out" "ctl-hold" "$(ctl -list_sessions -target "$T2")"
-	has "-list_target counts it" "^$T1 +1 +1 +1 +0 +1$" "$(ctl -list_target)"
+	has "-list_target counts it" "^$T1 +1 +1 +1 +0 +1 +iscsi$" "$(ctl -list_target)"
 	sleep 0.5
 	ok "-stats r0" ctl -stats r0
 	reads=$(awk 'NR == 2 { print $5 }' <<<"$OUT")
