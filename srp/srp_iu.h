@@ -41,9 +41,9 @@
 #define TDM_SRP_I_LOGOUT_LEN 16
 #define TDM_SRP_T_LOGOUT_LEN 16
 #define TDM_SRP_TSK_MGMT_LEN 48
-#define TDM_SRP_CMD_LEN 48 /* without additional CDB and descriptors */
-#define TDM_SRP_RSP_LEN 36 /* without response and sense data */
-#define TDM_SRP_DESC_LEN 16 /* a memory descriptor: va, key, len */
+#define TDM_SRP_CMD_LEN 48     /* without additional CDB and descriptors */
+#define TDM_SRP_RSP_LEN 36     /* without response and sense data */
+#define TDM_SRP_DESC_LEN 16    /* a memory descriptor: va, key, len */
 #define TDM_SRP_IND_HDR_LEN 20 /* indirect table: table descriptor + total */
 
 /* SRP r16a 6.2 table 9: supported buffer formats (REQUIRED BUFFER FORMATS,
@@ -65,7 +65,7 @@
 #define TDM_SRP_IMMED_REQUESTED 0x80
 
 /* SRP_LOGIN_RSP RESPONSE FLAGS (r16a 6.3) */
-#define TDM_SRP_LRSP_NO_CHAN 0x0	 /* no channel existed */
+#define TDM_SRP_LRSP_NO_CHAN 0x0    /* no channel existed */
 #define TDM_SRP_LRSP_TERMINATED 0x1 /* existing channels terminated */
 #define TDM_SRP_LRSP_MAINTAINED 0x2 /* existing channels maintained */
 #define TDM_SRP_LRSP_IMMED_SUPP 0x80
@@ -135,11 +135,11 @@ int tdm__srp_login_parse(const void *p, size_t len, struct tdm_srp_login *l);
 
 /* What the target offers (its configuration and resources). */
 struct tdm_srp_limits {
-	uint32_t max_req;  /* srp_max_req_size: the longest IU received */
-	uint32_t max_rsp;  /* srp_max_rsp_size: the longest IU sent */
-	uint32_t req_lim;  /* credits granted at login (receive ring) */
-	uint16_t buf_fmt;  /* TDM_SRP_BUF_*: the formats supported */
-	bool imm;	   /* immediate data supported */
+	uint32_t max_req; /* srp_max_req_size: the longest IU received */
+	uint32_t max_rsp; /* srp_max_rsp_size: the longest IU sent */
+	uint32_t req_lim; /* credits granted at login (receive ring) */
+	uint16_t buf_fmt; /* TDM_SRP_BUF_*: the formats supported */
+	bool imm;	  /* immediate data supported */
 };
 
 /* What a login agreed on: the channel's rules. */
@@ -193,13 +193,13 @@ struct tdm_srp_cmd_iu {
 	uint64_t lun;	   /* the 8-byte LUN field, big-endian decoded */
 	uint8_t task_attr; /* SAM task attribute (r16a table 22) */
 	uint8_t sol_not;
-	const uint8_t *cdb; /* inside the IU */
-	uint8_t cdb_len;    /* 16 + ADDITIONAL CDB LENGTH * 4 */
-	uint8_t dir;	    /* TDM_SRP_DIR_* */
-	uint8_t fmt;	    /* TDM_SRP_FMT_* of that direction */
-	uint32_t data_len;  /* bytes: the indirect table's TOTAL LENGTH, the
-			     * direct descriptor's, the immediate data's */
-	uint32_t ndesc;	    /* descriptors at desc (direct: 1) */
+	const uint8_t *cdb;  /* inside the IU */
+	uint16_t cdb_len;    /* 16 + ADDITIONAL CDB LENGTH * 4: up to 268 */
+	uint8_t dir;	     /* TDM_SRP_DIR_* */
+	uint8_t fmt;	     /* TDM_SRP_FMT_* of that direction */
+	uint32_t data_len;   /* bytes: the indirect table's TOTAL LENGTH, the
+			      * direct descriptor's, the immediate data's */
+	uint32_t ndesc;	     /* descriptors at desc (direct: 1) */
 	const uint8_t *desc; /* ndesc * 16 bytes inside the IU (unaligned:
 			      * read them with tdm__srp_desc_get) */
 	const uint8_t *imm;  /* TDM_SRP_FMT_IMM: data_len bytes in the IU */
@@ -208,13 +208,13 @@ struct tdm_srp_cmd_iu {
 /* Why an IU was refused */
 enum tdm_srp_iu_err {
 	TDM_SRP_IU_OK = 0,
-	TDM_SRP_IU_SHORT,	/* shorter than its fixed part: no tag to
-				 * answer (T_LOGOUT and disconnect) */
-	TDM_SRP_IU_FIELDS,	/* a field is wrong: SRP_RSP with
-				 * RSPVALID, REQUEST FIELDS INVALID */
-	TDM_SRP_IU_EXT_TABLE,	/* an indirect table not all inside the IU
-				 * (Linux sends one only with allow_ext_sg):
-				 * not supported, answered like FIELDS */
+	TDM_SRP_IU_SHORT,     /* shorter than its fixed part: no tag to
+			       * answer (T_LOGOUT and disconnect) */
+	TDM_SRP_IU_FIELDS,    /* a field is wrong: SRP_RSP with
+			       * RSPVALID, REQUEST FIELDS INVALID */
+	TDM_SRP_IU_EXT_TABLE, /* an indirect table not all inside the IU
+			       * (Linux sends one only with allow_ext_sg):
+			       * not supported, answered like FIELDS */
 };
 
 /*
@@ -248,7 +248,8 @@ struct tdm_srp_tmf_iu {
 enum tdm_srp_iu_err tdm__srp_tmf_parse(const uint8_t *iu, size_t len,
 				       struct tdm_srp_tmf_iu *t);
 
-/* The opcode of an IU and its tag (0 if len < 16). */
+/* The opcode of an IU (0xff, no IU type, if len is 0) and its tag (0 if
+ * len < 16; tag may be NULL). */
 uint8_t tdm__srp_iu_opcode(const uint8_t *iu, size_t len, uint64_t *tag);
 
 /* ---- target to initiator ---- */
@@ -256,13 +257,13 @@ uint8_t tdm__srp_iu_opcode(const uint8_t *iu, size_t len, uint64_t *tag);
 struct tdm_srp_rsp {
 	uint64_t tag;
 	uint32_t req_lim_delta;
-	uint8_t status;	       /* SCSI status */
-	uint8_t flags;	       /* TDM_SRP_RSP_DO/DI OVER/UNDER */
-	uint32_t do_resid;     /* DATA-OUT RESIDUAL COUNT */
-	uint32_t di_resid;     /* DATA-IN RESIDUAL COUNT */
-	int resp_code;	       /* -1: no response data; else
-				* TDM_SRP_RC_* (4 bytes, RSPVALID) */
-	const uint8_t *sense;  /* sense data, or NULL */
+	uint8_t status;	      /* SCSI status */
+	uint8_t flags;	      /* TDM_SRP_RSP_DO/DI OVER/UNDER */
+	uint32_t do_resid;    /* DATA-OUT RESIDUAL COUNT */
+	uint32_t di_resid;    /* DATA-IN RESIDUAL COUNT */
+	int resp_code;	      /* -1: no response data; else
+			       * TDM_SRP_RC_* (4 bytes, RSPVALID) */
+	const uint8_t *sense; /* sense data, or NULL */
 	uint32_t sense_len;
 	uint8_t sol_not;
 };

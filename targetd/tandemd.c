@@ -27,6 +27,7 @@
 #include "tandem/admin.h"
 #include "tandem/cluster.h"
 #include "tandem/iscsi.h"
+#include "tandem/srp.h"
 #include "lib/log.h"
 #include "lib/writefile.h"
 #include "tandem/transport.h"
@@ -53,6 +54,9 @@ int tdm_daemon_apply(const struct tdm_conf *c, char *err, size_t errlen)
 	if (r < 0)
 		return r;
 	r = tdm_iscsi_apply(c, err, errlen);
+	if (r < 0)
+		return r;
+	r = tdm_srp_apply(c, err, errlen);
 	if (r < 0)
 		return r;
 	tdm_agent_link_ports_changed();
@@ -104,6 +108,12 @@ static void shutdown_done(void *arg)
 	tdm_loop_break(main_loop);
 }
 
+/* iSCSI drained: now the SRP channels */
+static void iscsi_done(void *arg)
+{
+	tdm_srp_shutdown(shutdown_done, arg);
+}
+
 static void stop_timeout(struct tdm_timer *t)
 {
 	log_warnx("commands still in flight after %d s; stopping anyway", 30);
@@ -119,7 +129,7 @@ void tdm_daemon_request_stop(void)
 	tdm_control_stop();
 	stop_timer.cb = stop_timeout;
 	tdm_timer_start(main_loop, &stop_timer, 30000);
-	tdm_iscsi_shutdown(shutdown_done, NULL);
+	tdm_iscsi_shutdown(iscsi_done, NULL);
 }
 
 static void signal_cb(struct tdm_fd_watch *w, uint32_t revents)

@@ -14,3 +14,11 @@ tests_vm_crashwriter_CFLAGS = $(AX_CFLAGS)
 tests_vm_crashwriter_LDFLAGS = -static
 tests_vm_logreplay_SOURCES = tests/vm/logreplay.c tests/vm/lwlog.c tests/vm/lwlog.h
 EXTRA_DIST += tests/vm
+# srpclient (srp.sh): an SRP initiator of our own on rdma-core, run in the
+# guest; linked dynamically (libibverbs loads its providers at run time),
+# without the sanitizers (the guest has their runtimes only for tandemd)
+noinst_PROGRAMS += tests/vm/srpclient
+tests_vm_srpclient_SOURCES = tests/vm/srpclient.c
+tests_vm_srpclient_CFLAGS = $(AX_CFLAGS) $(RDMA_CFLAGS)
+tests_vm_srpclient_LDFLAGS =
+tests_vm_srpclient_LDADD = $(RDMA_LIBS)
