@@ -26,6 +26,8 @@
  *   chap-refused  a right CHAP login refused by a target error (0x03xx)
  *               before any challenge (no random bytes to make one)
  *   serves      a login to the plain target and an INQUIRY
+ *   refused     a login to --plain refused with a class 2 status (a
+ *               name that is not an iSCSI target here)
  *
  * The three targets must exist: --plain without CHAP, --chap with
  * IncomingUser U S, --mutual with IncomingUser U S and OutgoingUser
@@ -3438,6 +3440,23 @@ static int run_scenario(void)
 		    r.status, r.got_challenge, r.why);
 		return nfailed ? 1 : 0;
 	}
+	if (!strcmp(opt.scenario, "refused")) {
+		/* a login to --plain must fail with a target-side class 2
+		 * status (an ib_srpt target's name: tests/func/ctl.sh) */
+		struct login_opts o = {.initiator = opt.iname,
+				       .target = opt.plain};
+		struct login_res r = {.status = -1};
+		struct conn c;
+
+		if (conn_open(&c)) {
+			r = login(&c, &o);
+			conn_close(&c);
+		}
+		tap(!r.ffp && r.status >= 0x0200 && r.status < 0x0300,
+		    "%s: login refused with status 0x%04x (%s)", opt.plain,
+		    r.status, r.why);
+		return nfailed ? 1 : 0;
+	}
 	if (!strcmp(opt.scenario, "serves")) {
 		tap(target_serves(opt.plain), "%s: login and INQUIRY",
 		    opt.plain);
@@ -3478,7 +3497,7 @@ static void usage(void)
 		"                 [--user U] [--secret S] [--target-user U] "
 		"[--target-secret S] [--lun N]\n"
 		"                 [--bind ADDR] [--scenario chap-rate|"
-		"chap-login|chap-refused|flood|serves]\n"
+		"chap-login|chap-refused|flood|serves|refused]\n"
 		"                 [--seconds S] [--parallel P] [--max-rate R] "
 		"[--max-ms M]\n"
 		"                 [--count N] [--edtl E] [--immediate] "
