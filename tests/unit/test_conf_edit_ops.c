@@ -411,6 +411,37 @@ static void apply_expect(struct tdm_conf *c, struct tdm_edit *e, int r,
 	tdm_edit_free(e);
 }
 
+/* -X_drv_attr ib_srpt refused, with the parser's message */
+static const struct {
+	const char *action, *drv, *attrs;
+	int r;
+	const char *msg;
+} drv_bad[] = {
+	{"set_drv_attr", "ib_srpt", "srp_max_req_size=995", -EINVAL,
+	 "srp_max_req_size must be a number in 996..65536, got '995'"},
+	{"set_drv_attr", "ib_srpt", "srp_max_rsp_size=1025", -EINVAL,
+	 "srp_max_rsp_size must be a number in 40..1024, got '1025'"},
+	{"set_drv_attr", "ib_srpt", "srp_sq_size=15", -EINVAL,
+	 "srp_sq_size must be a number in 16..65536, got '15'"},
+	{"set_drv_attr", "ib_srpt", "enabled=2", -EINVAL,
+	 "enabled must be 0 or 1, got '2'"},
+	{"add_drv_attr", "ib_srpt", "portal=10.0.0.256", -EINVAL,
+	 "portal '10.0.0.256': not a numeric IPv4 or IPv6 address"},
+	{"add_drv_attr", "ib_srpt", "portal=[::1]:4000", -EINVAL,
+	 "portal [::1]:4000 given twice"},
+	{"rem_drv_attr", "ib_srpt", "portal=10.9.9.9", -ENOENT,
+	 "target driver ib_srpt has no portal 10.9.9.9"},
+	{"set_drv_attr", "ib_srpt", "use_srq=1", -EINVAL,
+	 "TARGET_DRIVER ib_srpt: use_srq 1 is not supported"},
+	{"add_drv_attr", "ib_srpt", "IncomingUser=u s", -EINVAL,
+	 "TARGET_DRIVER ib_srpt: IncomingUser is not an ib_srpt attribute"},
+	{"set_drv_attr", "ib_srpt", "max_pending_logins=4", -EINVAL,
+	 "TARGET_DRIVER ib_srpt: max_pending_logins is not an ib_srpt "
+	 "attribute"},
+	{"set_drv_attr", "srp", "enabled=1", -EINVAL,
+	 "unknown target driver 'srp' (iscsi or ib_srpt)"},
+};
+
 static void test_apply_srp(void **state)
 {
 	struct tdm_conf c, before, back;
@@ -449,42 +480,11 @@ static void test_apply_srp(void **state)
 	assert_int_equal(c.srp.nportals, 1);
 	assert_string_equal(c.srp.portals[0], "[::1]:4000");
 	/* the same validation as a file */
-	mk(&e, "set_drv_attr", "ib_srpt", "srp_max_req_size=995", 0);
-	apply_expect(&c, &e, -EINVAL,
-		     "srp_max_req_size must be a number in 996..65536, got "
-		     "'995'");
-	mk(&e, "set_drv_attr", "ib_srpt", "srp_max_rsp_size=1025", 0);
-	apply_expect(&c, &e, -EINVAL,
-		     "srp_max_rsp_size must be a number in 40..1024, got "
-		     "'1025'");
-	mk(&e, "set_drv_attr", "ib_srpt", "srp_sq_size=15", 0);
-	apply_expect(&c, &e, -EINVAL,
-		     "srp_sq_size must be a number in 16..65536, got '15'");
-	mk(&e, "set_drv_attr", "ib_srpt", "enabled=2", 0);
-	apply_expect(&c, &e, -EINVAL, "enabled must be 0 or 1, got '2'");
-	mk(&e, "add_drv_attr", "ib_srpt", "portal=10.0.0.256", 0);
-	apply_expect(&c, &e, -EINVAL,
-		     "portal '10.0.0.256': not a numeric IPv4 or IPv6 address");
-	mk(&e, "add_drv_attr", "ib_srpt", "portal=[::1]:4000", 0);
-	apply_expect(&c, &e, -EINVAL, "portal [::1]:4000 given twice");
-	mk(&e, "rem_drv_attr", "ib_srpt", "portal=10.9.9.9", 0);
-	apply_expect(&c, &e, -ENOENT,
-		     "target driver ib_srpt has no portal 10.9.9.9");
-	mk(&e, "set_drv_attr", "ib_srpt", "use_srq=1", 0);
-	apply_expect(&c, &e, -EINVAL,
-		     "TARGET_DRIVER ib_srpt: use_srq 1 is not supported");
-	mk(&e, "add_drv_attr", "ib_srpt", "IncomingUser=u s", 0);
-	apply_expect(&c, &e, -EINVAL,
-		     "TARGET_DRIVER ib_srpt: IncomingUser is not an ib_srpt "
-		     "attribute");
-	mk(&e, "set_drv_attr", "ib_srpt", "max_pending_logins=4", 0);
-	apply_expect(&c, &e, -EINVAL,
-		     "TARGET_DRIVER ib_srpt: max_pending_logins is not an "
-		     "ib_srpt attribute");
-	mk(&e, "set_drv_attr", "srp", "enabled=1", 0);
-	apply_expect(&c, &e, -EINVAL,
-		     "unknown target driver 'srp' (iscsi or ib_srpt)");
-	checks += 14;
+	for (size_t i = 0; i < sizeof(drv_bad) / sizeof(drv_bad[0]); i++) {
+		mk(&e, drv_bad[i].action, drv_bad[i].drv, drv_bad[i].attrs, 0);
+		apply_expect(&c, &e, drv_bad[i].r, drv_bad[i].msg);
+	}
+	checks += 5 + (int)(sizeof(drv_bad) / sizeof(drv_bad[0]));
 
 	/* a target named in the 0x form, kept in the colon form */
 	mk(&e, "add_target", GID0X, "enabled=1", TDM_EDIT_M_DRIVER, "ib_srpt",
