@@ -51,23 +51,21 @@ void tdm__srp_chan_put(struct srp_chan *ch)
 
 int tdm__srp_post_recv(struct srp_chan *ch, struct srp_rx *rx)
 {
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)rx->buf,
-		.length = ch->a.max_it_iu_len,
-		.lkey = ch->rx_mr->lkey,
-	};
-	struct ibv_recv_wr wr =
-				   {
-					   .wr_id = (uintptr_t)&rx->wr,
-					   .sg_list = &sge,
-					   .num_sge = 1,
-				   },
-			   *bad;
+	struct ibv_sge sge;
+	struct ibv_recv_wr wr, *bad;
 	int r;
 
-	rx->held = false;
+	/* a closing channel's ring may be gone already: touch nothing */
 	if (ch->state >= SRP_CH_CLOSING)
 		return -ESHUTDOWN;
+	rx->held = false;
+	sge.addr = (uintptr_t)rx->buf;
+	sge.length = ch->a.max_it_iu_len;
+	sge.lkey = ch->rx_mr->lkey;
+	memset(&wr, 0, sizeof(wr));
+	wr.wr_id = (uintptr_t)&rx->wr;
+	wr.sg_list = &sge;
+	wr.num_sge = 1;
 	r = ibv_post_recv(ch->id->qp, &wr, &bad);
 	if (r)
 		return -r;
@@ -101,26 +99,23 @@ void tdm__srp_tx_put(struct srp_chan *ch, struct srp_tx *tx)
 int tdm__srp_post_send(struct srp_chan *ch, struct srp_tx *tx, uint32_t len,
 		       struct ibv_send_wr *chain, uint32_t nchain)
 {
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)tx->buf,
-		.length = len,
-		.lkey = ch->tx_mr->lkey,
-	};
-	struct ibv_send_wr wr =
-				   {
-					   .wr_id = (uintptr_t)&tx->wr,
-					   .sg_list = &sge,
-					   .num_sge = 1,
-					   .opcode = IBV_WR_SEND,
-					   .send_flags = IBV_SEND_SIGNALED,
-				   },
-			   *bad;
+	struct ibv_sge sge;
+	struct ibv_send_wr wr, *bad;
 	int r;
 
 	if (ch->state >= SRP_CH_CLOSING)
 		return -ESHUTDOWN;
 	if (ch->sq_free < nchain + 1)
 		return -ENOSPC;
+	sge.addr = (uintptr_t)tx->buf;
+	sge.length = len;
+	sge.lkey = ch->tx_mr->lkey;
+	memset(&wr, 0, sizeof(wr));
+	wr.wr_id = (uintptr_t)&tx->wr;
+	wr.sg_list = &sge;
+	wr.num_sge = 1;
+	wr.opcode = IBV_WR_SEND;
+	wr.send_flags = IBV_SEND_SIGNALED;
 	tx->wr.kind = SRP_WR_SEND;
 	tx->wr.slots = nchain + 1;
 	if (nchain)
@@ -255,6 +250,8 @@ static void chan_release_rdma(struct srp_chan *ch)
 	ch->tx_mem = NULL;
 	free(ch->tx);
 	ch->tx = NULL;
+	tdm_list_init(&ch->tx_free);
+	ch->ntx_free = 0;
 }
 
 static void chan_drained(struct srp_chan *ch)

@@ -288,11 +288,15 @@ static void loop_ec_cb(struct tdm_fd_watch *w, uint32_t revents)
 	while (rdma_get_cm_event(le->ec, &ev) == 0) {
 		struct srp_chan *ch = ev->id ? ev->id->context : NULL;
 
-		if (ch)
+		/* the channel outlives the event's handling: its id is
+		 * destroyed only once every event of it was acked */
+		if (ch) {
+			tdm__srp_chan_get(ch);
 			tdm__srp_chan_cm_event(ch, ev);
+		}
 		rdma_ack_cm_event(ev);
 		if (ch)
-			tdm__srp_chan_put(ch); /* the event's reference */
+			tdm__srp_chan_put(ch);
 	}
 }
 

@@ -294,10 +294,13 @@ static void test_login_rsp_rej(void **state)
 		0x82,			/* IMMED_SUPP | MAINTAINED */
 	};
 	static const uint8_t want_rej[32] = {
-		0xc2, 0,    0,	  0,	0x00, 0x01, 0x00, 0x02, /* IT_IU_TOO_LARGE
-								 */
-		0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07, 0x18, /* tag */
-		0,    0,    0,	  0,	0,    0,    0,	  0,	0x00, 0x06,
+		0xc2, 0,    0,	  0,	/* SRP_LOGIN_REJ */
+		0x00, 0x01, 0x00, 0x02, /* IT_IU_TOO_LARGE */
+		0xa1, 0xb2, 0xc3, 0xd4, /* tag */
+		0xe5, 0xf6, 0x07, 0x18, /* tag */
+		0,    0,    0,	  0,	/* reserved */
+		0,    0,    0,	  0,	/* reserved */
+		0x00, 0x06,		/* DIRECT | INDIRECT */
 	};
 	struct tdm_srp_agreed a = {
 		.max_it_iu_len = 8260,

@@ -40,6 +40,9 @@
 static int passed, failed;
 
 static void check(bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void check(bool ok, const char *fmt, ...)
 {
 	va_list ap;
 
