@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "alua/alua.h" /* target group states */
 #include "conf/conf_edit.h"
@@ -197,8 +198,17 @@ struct tdm_conf_device *tdm_edit_find_device(const struct tdm_conf *c,
 struct tdm_conf_target *tdm_edit_find_target(const struct tdm_conf *c,
 					     const char *name)
 {
+	char gid[TDM_SRP_NAME_LEN + 1];
+
 	for (size_t i = 0; i < c->ntargets; i++)
 		if (strcmp(c->targets[i].name, name) == 0)
+			return &c->targets[i];
+	/* an ib_srpt target by its port GID in another form */
+	if (tdm_srp_target_name(name, gid, sizeof(gid)) < 0)
+		return NULL;
+	for (size_t i = 0; i < c->ntargets; i++)
+		if (c->targets[i].driver == TDM_DRV_SRP &&
+		    strcmp(c->targets[i].name, gid) == 0)
 			return &c->targets[i];
 	return NULL;
 }
@@ -740,17 +750,21 @@ static int edit_attrs(struct tdm_conf *c, const struct pathel *path, int npath,
 		goto out;
 	}
 	if (mode == TDM_EDIT_REMOVE) {
-		/* a portal is kept normalised ("1.2.3.4:3260"): compare so */
+		/* a portal is kept normalised ("1.2.3.4:3260"), by the
+		 * rules of its driver (path[0]: TARGET_DRIVER name): compare
+		 * so */
 		for (size_t i = 0; i < a->n; i++) {
 			struct tdm_conf pc;
 			char *t = NULL;
 			size_t tl = 0;
 
 			if (strcmp(a->v[i].key, "portal") != 0 ||
-			    !*a->v[i].value)
+			    !*a->v[i].value || npath != 1 ||
+			    strcmp(path[0].kw, "TARGET_DRIVER") != 0)
 				continue;
-			if (put_str(&t, &tl,
-				    "TARGET_DRIVER iscsi {\nportal ") ||
+			if (put_str(&t, &tl, "TARGET_DRIVER ") ||
+			    put_str(&t, &tl, path[0].name) ||
+			    put_str(&t, &tl, " {\nportal ") ||
 			    put_quoted(&t, &tl, a->v[i].value) ||
 			    put_str(&t, &tl, "\n}\n")) {
 				free(t);
@@ -758,9 +772,12 @@ static int edit_attrs(struct tdm_conf *c, const struct pathel *path, int npath,
 				goto out;
 			}
 			if (tdm_conf_parse(t, tl, EDIT_NAME, &pc, NULL, 0) ==
-				    0 &&
-			    pc.nportals == 1)
-				rw.norm[i] = strdup(pc.portals[0]);
+			    0) {
+				if (pc.nportals == 1)
+					rw.norm[i] = strdup(pc.portals[0]);
+				else if (pc.srp.nportals == 1)
+					rw.norm[i] = strdup(pc.srp.portals[0]);
+			}
 			tdm_conf_free(&pc);
 			free(t);
 		}
@@ -912,18 +929,31 @@ int tdm_edit_dev_attr(struct tdm_conf *c, const char *name,
 	return edit_attrs(c, path, 2, NULL, TDM_EDIT_SET, a, what, err, errlen);
 }
 
-/* ---- the target driver ---- */
+/* ---- the target drivers ---- */
 
-int tdm_edit_drv_attr(struct tdm_conf *c, enum tdm_edit_mode mode,
-		      const struct tdm_attrs *a, char *err, size_t errlen)
+int tdm_edit_drv_attr(struct tdm_conf *c, enum tdm_target_driver drv,
+		      enum tdm_edit_mode mode, const struct tdm_attrs *a,
+		      char *err, size_t errlen)
 {
-	struct pathel path[1] = {{"TARGET_DRIVER", "iscsi"}};
+	const char *name = tdm_target_driver_name(drv);
+	struct pathel path[1] = {{"TARGET_DRIVER", name}};
+	char create[64], what[64];
 
-	return edit_attrs(c, path, 1, "TARGET_DRIVER iscsi", mode, a,
-			  "target driver iscsi", err, errlen);
+	snprintf(create, sizeof(create), "TARGET_DRIVER %s", name);
+	snprintf(what, sizeof(what), "target driver %s", name);
+	return edit_attrs(c, path, 1, create, mode, a, what, err, errlen);
 }
 
 /* ---- targets ---- */
+
+/* TARGET_DRIVER drv > TARGET name (> GROUP): where t is written */
+static void target_path(const struct tdm_conf_target *t, struct pathel *path)
+{
+	path[0].kw = "TARGET_DRIVER";
+	path[0].name = tdm_target_driver_name(t->driver);
+	path[1].kw = "TARGET";
+	path[1].name = t->name;
+}
 
 static int need_target(const struct tdm_conf *c, const char *name,
 		       struct tdm_conf_target **t, char *err, size_t errlen)
@@ -944,14 +974,17 @@ static int need_group(const struct tdm_conf_target *t, const char *name,
 	return 0;
 }
 
-int tdm_edit_add_target(struct tdm_conf *c, const char *name,
-			const struct tdm_attrs *a, char *err, size_t errlen)
+int tdm_edit_add_target(struct tdm_conf *c, enum tdm_target_driver drv,
+			const char *name, const struct tdm_attrs *a, char *err,
+			size_t errlen)
 {
-	struct pathel path[1] = {{"TARGET_DRIVER", "iscsi"}};
-	char *add = NULL;
+	const char *dname = tdm_target_driver_name(drv);
+	struct pathel path[1] = {{"TARGET_DRIVER", dname}};
+	char *add = NULL, create[64];
 	size_t len = 0;
 	int r;
 
+	snprintf(create, sizeof(create), "TARGET_DRIVER %s", dname);
 	if (tdm_edit_find_target(c, name))
 		return fail(err, errlen, -EEXIST, "target '%s' already exists",
 			    name);
@@ -967,8 +1000,7 @@ int tdm_edit_add_target(struct tdm_conf *c, const char *name,
 	if (!r && put_str(&add, &len, "}\n") < 0)
 		r = fail(err, errlen, -ENOMEM, "out of memory");
 	if (!r)
-		r = rewrite_block(c, path, 1, NULL, add, "TARGET_DRIVER iscsi",
-				  err, errlen);
+		r = rewrite_block(c, path, 1, NULL, add, create, err, errlen);
 	free(add);
 	return r;
 }
@@ -1007,8 +1039,7 @@ int tdm_edit_tgt_attr(struct tdm_conf *c, const char *target,
 		      enum tdm_edit_mode mode, const struct tdm_attrs *a,
 		      char *err, size_t errlen)
 {
-	struct pathel path[2] = {{"TARGET_DRIVER", "iscsi"},
-				 {"TARGET", target}};
+	struct pathel path[2];
 	struct tdm_conf_target *t;
 	char what[TDM_NAME_MAX + 16];
 	int r;
@@ -1016,7 +1047,8 @@ int tdm_edit_tgt_attr(struct tdm_conf *c, const char *target,
 	r = need_target(c, target, &t, err, errlen);
 	if (r)
 		return r;
-	snprintf(what, sizeof(what), "target %s", target);
+	target_path(t, path);
+	snprintf(what, sizeof(what), "target %s", t->name);
 	return edit_attrs(c, path, 2, NULL, mode, a, what, err, errlen);
 }
 
@@ -1026,9 +1058,7 @@ int tdm_edit_add_lun(struct tdm_conf *c, const char *target, const char *group,
 		     uint64_t lun, const char *device,
 		     const struct tdm_attrs *a, char *err, size_t errlen)
 {
-	struct pathel path[3] = {{"TARGET_DRIVER", "iscsi"},
-				 {"TARGET", target},
-				 {"GROUP", group}};
+	struct pathel path[3] = {{NULL, NULL}, {NULL, NULL}, {"GROUP", group}};
 	struct tdm_conf_target *t;
 	struct tdm_conf_group *g = NULL;
 	const struct tdm_conf_lun *luns;
@@ -1041,6 +1071,7 @@ int tdm_edit_add_lun(struct tdm_conf *c, const char *target, const char *group,
 		r = need_group(t, group, &g, err, errlen);
 	if (r)
 		return r;
+	target_path(t, path);
 	luns = g ? g->luns : t->luns;
 	nluns = g ? g->nluns : t->nluns;
 	for (size_t i = 0; i < nluns; i++)
@@ -1114,8 +1145,7 @@ int tdm_edit_rem_lun(struct tdm_conf *c, const char *target, const char *group,
 int tdm_edit_add_group(struct tdm_conf *c, const char *target,
 		       const char *group, char *err, size_t errlen)
 {
-	struct pathel path[2] = {{"TARGET_DRIVER", "iscsi"},
-				 {"TARGET", target}};
+	struct pathel path[2];
 	struct tdm_conf_target *t;
 	char *add = NULL;
 	size_t len = 0;
@@ -1124,6 +1154,7 @@ int tdm_edit_add_group(struct tdm_conf *c, const char *target,
 	r = need_target(c, target, &t, err, errlen);
 	if (r)
 		return r;
+	target_path(t, path);
 	if (tdm_edit_find_group(t, group))
 		return fail(err, errlen, -EEXIST,
 			    "target %s already has group "
@@ -1167,9 +1198,7 @@ int tdm_edit_grp_attr(struct tdm_conf *c, const char *target, const char *group,
 		      enum tdm_edit_mode mode, const struct tdm_attrs *a,
 		      char *err, size_t errlen)
 {
-	struct pathel path[3] = {{"TARGET_DRIVER", "iscsi"},
-				 {"TARGET", target},
-				 {"GROUP", group}};
+	struct pathel path[3] = {{NULL, NULL}, {NULL, NULL}, {"GROUP", group}};
 	struct tdm_conf_target *t;
 	struct tdm_conf_group *g;
 	char what[TDM_NAME_MAX + 96];
@@ -1180,16 +1209,24 @@ int tdm_edit_grp_attr(struct tdm_conf *c, const char *target, const char *group,
 		r = need_group(t, group, &g, err, errlen);
 	if (r)
 		return r;
+	target_path(t, path);
 	snprintf(what, sizeof(what), "group %s of target %s", group, target);
 	return edit_attrs(c, path, 3, NULL, mode, a, what, err, errlen);
+}
+
+/* An ib_srpt target keeps its patterns lowercase (hex digits): compare
+ * so. */
+static bool same_pattern(const struct tdm_conf_target *t, const char *have,
+			 const char *want)
+{
+	return t->driver == TDM_DRV_SRP ? strcasecmp(have, want) == 0
+					: strcmp(have, want) == 0;
 }
 
 int tdm_edit_add_init(struct tdm_conf *c, const char *target, const char *group,
 		      const char *pattern, char *err, size_t errlen)
 {
-	struct pathel path[3] = {{"TARGET_DRIVER", "iscsi"},
-				 {"TARGET", target},
-				 {"GROUP", group}};
+	struct pathel path[3] = {{NULL, NULL}, {NULL, NULL}, {"GROUP", group}};
 	struct tdm_conf_target *t;
 	struct tdm_conf_group *g;
 	char *add = NULL;
@@ -1203,9 +1240,11 @@ int tdm_edit_add_init(struct tdm_conf *c, const char *target, const char *group,
 		r = check_word("initiator pattern", pattern, err, errlen);
 	if (r)
 		return r;
+	target_path(t, path);
 	for (size_t i = 0; i < t->ngroups; i++)
 		for (size_t j = 0; j < t->groups[i].ninitiators; j++)
-			if (strcmp(t->groups[i].initiators[j], pattern) == 0)
+			if (same_pattern(t, t->groups[i].initiators[j],
+					 pattern))
 				return fail(err, errlen, -EEXIST,
 					    "initiator "
 					    "pattern '%s' is already in group "
@@ -1234,7 +1273,7 @@ int tdm_edit_rem_init(struct tdm_conf *c, const char *target, const char *group,
 	if (r)
 		return r;
 	for (size_t j = 0; j < g->ninitiators; j++)
-		if (strcmp(g->initiators[j], pattern) == 0) {
+		if (same_pattern(t, g->initiators[j], pattern)) {
 			memmove(&g->initiators[j], &g->initiators[j + 1],
 				(g->ninitiators - j - 1) *
 					sizeof(*g->initiators));

@@ -59,13 +59,18 @@ int tdm_edit_rem_device(struct tdm_conf *c, const char *name,
 int tdm_edit_dev_attr(struct tdm_conf *c, const char *name,
 		      const struct tdm_attrs *a, char *err, size_t errlen);
 
-/* The iSCSI target driver (TARGET_DRIVER iscsi). */
-int tdm_edit_drv_attr(struct tdm_conf *c, enum tdm_edit_mode mode,
-		      const struct tdm_attrs *a, char *err, size_t errlen);
+/* A target driver's attributes (TARGET_DRIVER iscsi or ib_srpt). */
+int tdm_edit_drv_attr(struct tdm_conf *c, enum tdm_target_driver drv,
+		      enum tdm_edit_mode mode, const struct tdm_attrs *a,
+		      char *err, size_t errlen);
 
-/* Targets; a new target is disabled unless a has enabled=1 (SCST). */
-int tdm_edit_add_target(struct tdm_conf *c, const char *name,
-			const struct tdm_attrs *a, char *err, size_t errlen);
+/* Targets; a new target is disabled unless a has enabled=1 (SCST). The
+ * edits of a target find it under its own driver; a target (-target) is
+ * named as its TARGET is, or, for an ib_srpt one, by its port GID in
+ * either form the parser reads (tdm_edit_find_target). */
+int tdm_edit_add_target(struct tdm_conf *c, enum tdm_target_driver drv,
+			const char *name, const struct tdm_attrs *a, char *err,
+			size_t errlen);
 int tdm_edit_rem_target(struct tdm_conf *c, const char *name, char *err,
 			size_t errlen);
 int tdm_edit_tgt_attr(struct tdm_conf *c, const char *target,

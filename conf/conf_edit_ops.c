@@ -203,12 +203,35 @@ static bool parse_u64(const char *s, uint64_t *v)
 	return !errno && !*end;
 }
 
+/*
+ * -driver D with an edit of an existing target (the argument or
+ * -target): true when the target is D's, or not there (the edit says
+ * so); false with a message when it is another driver's.
+ */
+static bool wrong_driver(const struct tdm_conf *c, const struct tdm_edit *e,
+			 const struct opdesc *d, enum tdm_target_driver dv,
+			 char *err, size_t errlen)
+{
+	const char *name = (d->need | d->allow) & M_T ? mod(e, M_T) : e->arg;
+	const struct tdm_conf_target *t;
+
+	if (d->op >= OP_SET_DRV_ATTR && d->op <= OP_REM_DRV_ATTR)
+		return true;
+	t = name ? tdm_edit_find_target(c, name) : NULL;
+	if (!t || t->driver == dv)
+		return true;
+	snprintf(err, errlen, "target %s is an %s target, not %s", t->name,
+		 tdm_target_driver_name(t->driver), tdm_target_driver_name(dv));
+	return false;
+}
+
 int tdm_edit_apply(struct tdm_conf *c, const struct tdm_edit *e, char *err,
 		   size_t errlen)
 {
 	const struct opdesc *d = find_op(e->action);
 	const char *tgt = mod(e, M_T), *grp = mod(e, M_G);
 	const char *drv = mod(e, M_DR);
+	enum tdm_target_driver drvid = TDM_DRV_ISCSI;
 	struct tdm_attrs en = {0};
 	struct tdm_attr one;
 	uint64_t lun = 0;
@@ -229,11 +252,14 @@ int tdm_edit_apply(struct tdm_conf *c, const struct tdm_edit *e, char *err,
 	}
 	if (d->op >= OP_SET_DRV_ATTR && d->op <= OP_REM_DRV_ATTR)
 		drv = e->arg;
-	if (drv && strcmp(drv, "iscsi") != 0) {
+	if (drv && tdm_target_driver_from_name(drv, &drvid) < 0) {
 		snprintf(err, errlen,
-			 "unknown target driver '%s' (tandem has iscsi)", drv);
+			 "unknown target driver '%s' (iscsi or ib_srpt)", drv);
 		return -EINVAL;
 	}
+	if (drv && d->op != OP_ADD_TARGET &&
+	    !wrong_driver(c, e, d, drvid, err, errlen))
+		return -EINVAL;
 	if ((d->op == OP_ADD_LUN || d->op == OP_REM_LUN) &&
 	    !parse_u64(e->arg, &lun)) {
 		snprintf(err, errlen, "bad LUN number '%s'", e->arg);
@@ -259,16 +285,17 @@ int tdm_edit_apply(struct tdm_conf *c, const struct tdm_edit *e, char *err,
 		return tdm_edit_dev_attr(c, e->arg, &e->attrs, err, errlen);
 	}
 	case OP_SET_DRV_ATTR:
-		return tdm_edit_drv_attr(c, TDM_EDIT_SET, &e->attrs, err,
+		return tdm_edit_drv_attr(c, drvid, TDM_EDIT_SET, &e->attrs, err,
 					 errlen);
 	case OP_ADD_DRV_ATTR:
-		return tdm_edit_drv_attr(c, TDM_EDIT_ADD, &e->attrs, err,
+		return tdm_edit_drv_attr(c, drvid, TDM_EDIT_ADD, &e->attrs, err,
 					 errlen);
 	case OP_REM_DRV_ATTR:
-		return tdm_edit_drv_attr(c, TDM_EDIT_REMOVE, &e->attrs, err,
-					 errlen);
+		return tdm_edit_drv_attr(c, drvid, TDM_EDIT_REMOVE, &e->attrs,
+					 err, errlen);
 	case OP_ADD_TARGET:
-		return tdm_edit_add_target(c, e->arg, &e->attrs, err, errlen);
+		return tdm_edit_add_target(c, drvid, e->arg, &e->attrs, err,
+					   errlen);
 	case OP_REM_TARGET:
 		return tdm_edit_rem_target(c, e->arg, err, errlen);
 	case OP_SET_TGT_ATTR:

@@ -41,12 +41,6 @@ struct parser {
 	struct tdm_conf *c;
 };
 
-/* the names of enum tdm_target_driver, as TARGET_DRIVER says them */
-static const char *const driver_names[] = {
-	[TDM_DRV_ISCSI] = "iscsi",
-	[TDM_DRV_SRP] = "ib_srpt",
-};
-
 /* "file:line: problem" (conf_lex.c); returns -EINVAL */
 #define perr(P, ...) tdm__lex_err(&(P)->L, __VA_ARGS__)
 
@@ -1368,7 +1362,7 @@ static int add_portal(struct parser *P, enum tdm_target_driver drv,
 	const char *why;
 	int r;
 
-	r = one_value(P, "TARGET_DRIVER", driver_names[drv]);
+	r = one_value(P, "TARGET_DRIVER", tdm_target_driver_name(drv));
 	if (r)
 		return r;
 	why = norm_portal(S->w[1], norm, sizeof(norm),

@@ -455,6 +455,32 @@ tdm_conf_match_group(const struct tdm_conf_target *t, const char *initiator)
 	return NULL;
 }
 
+/* ---- target drivers ---- */
+
+/* enum tdm_target_driver, as TARGET_DRIVER names them */
+static const char *const driver_names[] = {
+	[TDM_DRV_ISCSI] = "iscsi",
+	[TDM_DRV_SRP] = "ib_srpt",
+};
+
+const char *tdm_target_driver_name(unsigned drv)
+{
+	if (drv >= sizeof(driver_names) / sizeof(driver_names[0]))
+		return "unknown";
+	return driver_names[drv];
+}
+
+int tdm_target_driver_from_name(const char *name, enum tdm_target_driver *drv)
+{
+	for (unsigned i = 0; i < sizeof(driver_names) / sizeof(driver_names[0]);
+	     i++)
+		if (name && strcmp(name, driver_names[i]) == 0) {
+			*drv = (enum tdm_target_driver)i;
+			return 0;
+		}
+	return -ENOENT;
+}
+
 /* ---- ib_srpt names ---- */
 
 static int hexval(int ch)

@@ -232,8 +232,8 @@ static void usage(FILE *f)
 		"  -status\n"
 		"  -list_handler\n"
 		"  -list_device [-handler H]    -list_dev_attr DEVICE\n"
-		"  -list_driver                 -list_drv_attr iscsi\n"
-		"  -list_target [-driver iscsi] -list_tgt_attr TARGET\n"
+		"  -list_driver                 -list_drv_attr iscsi|ib_srpt\n"
+		"  -list_target [-driver D]     -list_tgt_attr TARGET\n"
 		"  -list_group [-target T]      -list_grp_attr GROUP -target "
 		"T\n"
 		"  -list_sessions [-target T]   -stats [DEVICE]\n"
@@ -242,10 +242,11 @@ static void usage(FILE *f)
 		"  -close_dev DEVICE [-handler H]\n"
 		"  -set_dev_attr DEVICE -attributes \"k=v,...\"\n"
 		"Target driver:\n"
-		"  -set_drv_attr|-add_drv_attr|-rem_drv_attr iscsi -attributes "
-		"\"k=v,...\"\n"
-		"Targets (-driver iscsi is accepted and the default):\n"
-		"  -add_target TARGET [-attributes \"k=v,...\"]\n"
+		"  -set_drv_attr|-add_drv_attr|-rem_drv_attr iscsi|ib_srpt "
+		"-attributes \"k=v,...\"\n"
+		"Targets (-driver iscsi or ib_srpt; iscsi is the default of "
+		"-add_target):\n"
+		"  -add_target TARGET [-driver D] [-attributes \"k=v,...\"]\n"
 		"  -rem_target TARGET\n"
 		"  -set_tgt_attr|-add_tgt_attr|-rem_tgt_attr TARGET "
 		"-attributes "
@@ -614,7 +615,9 @@ static const char *drv_check(const struct opts *o)
 				? o->arg
 				: mod_val(o, M_DRIVER);
 
-	if (d && strcmp(d, "iscsi") != 0)
+	enum tdm_target_driver drv;
+
+	if (d && tdm_target_driver_from_name(d, &drv) < 0)
 		return d;
 	return NULL;
 }
@@ -1422,11 +1425,42 @@ static int do_list_driver(const struct opts *o)
 		return r;
 	table_init(&t, 3);
 	table_row(&t, "DRIVER", "ENABLED", "TARGETS");
-	snprintf(n, sizeof(n), "%zu", c.ntargets);
-	table_row(&t, "iscsi", c.iscsi_enabled ? "1" : "0", n);
+	for (unsigned d = TDM_DRV_ISCSI; d <= TDM_DRV_SRP; d++) {
+		size_t k = 0;
+
+		for (size_t i = 0; i < c.ntargets; i++)
+			k += c.targets[i].driver == d;
+		snprintf(n, sizeof(n), "%zu", k);
+		table_row(&t, tdm_target_driver_name(d),
+			  (d == TDM_DRV_SRP ? c.srp.enabled : c.iscsi_enabled)
+				  ? "1"
+				  : "0",
+			  n);
+	}
 	table_print(&t);
 	tdm_conf_free(&c);
 	return 0;
+}
+
+/* TARGET_DRIVER ib_srpt: every attribute, with its default when not
+ * given */
+static void srp_rows(struct table *t, const struct tdm_conf_srp *s)
+{
+	row_bool(t, "enabled", s->enabled);
+	if (!s->nportals) {
+		char p[32];
+
+		snprintf(p, sizeof(p), "0.0.0.0:%u", TDM_SRP_DEF_PORT);
+		table_row(t, "portal", p);
+	}
+	for (size_t i = 0; i < s->nportals; i++)
+		table_row(t, "portal", s->portals[i]);
+	row_num(t, "srp_max_req_size",
+		s->max_req_size ? s->max_req_size : TDM_SRP_DEF_MAX_REQ);
+	row_num(t, "srp_max_rsp_size",
+		s->max_rsp_size ? s->max_rsp_size : TDM_SRP_DEF_MAX_RSP);
+	row_num(t, "srp_sq_size", s->sq_size ? s->sq_size : TDM_SRP_DEF_SQ);
+	row_num(t, "use_srq", 0);
 }
 
 static int do_list_drv_attr(const struct opts *o)
@@ -1440,6 +1474,12 @@ static int do_list_drv_attr(const struct opts *o)
 		return r;
 	table_init(&t, 2);
 	table_row(&t, "ATTRIBUTE", "VALUE");
+	if (!strcmp(o->arg, "ib_srpt")) {
+		srp_rows(&t, &c.srp);
+		table_print(&t);
+		tdm_conf_free(&c);
+		return 0;
+	}
 	row_bool(&t, "enabled", c.iscsi_enabled);
 	for (size_t i = 0; i < c.nportals; i++)
 		table_row(&t, "portal", c.portals[i]);
@@ -1470,6 +1510,7 @@ static int count_sessions(const struct tsv *s, const char *target)
 
 static int do_list_target(const struct opts *o)
 {
+	const char *only = mod_val(o, M_DRIVER);
 	struct tsv s = {0};
 	struct tdm_conf c;
 	struct table t;
@@ -1480,13 +1521,16 @@ static int do_list_target(const struct opts *o)
 	if (r)
 		return r;
 	have_s = fetch_tsv(o, TDM_CTL_SESSIONS, NULL, &s) == 0;
-	table_init(&t, 6);
+	table_init(&t, 7);
 	table_row(&t, "TARGET", "ENABLED", "REL_TGT_ID", "LUNS", "GROUPS",
-		  "SESSIONS");
+		  "SESSIONS", "DRIVER");
 	for (size_t i = 0; i < c.ntargets; i++) {
 		const struct tdm_conf_target *x = &c.targets[i];
+		const char *drv = tdm_target_driver_name(x->driver);
 		char id[16], nl[24], ng[24], ns[24];
 
+		if (only && strcmp(only, drv) != 0)
+			continue;
 		snprintf(id, sizeof(id), "%u", x->rel_tgt_id);
 		snprintf(nl, sizeof(nl), "%zu", x->nluns);
 		snprintf(ng, sizeof(ng), "%zu", x->ngroups);
@@ -1496,7 +1540,7 @@ static int do_list_target(const struct opts *o)
 		else
 			snprintf(ns, sizeof(ns), "?");
 		table_row(&t, x->name, x->enabled ? "1" : "0",
-			  x->rel_tgt_id ? id : "auto", nl, ng, ns);
+			  x->rel_tgt_id ? id : "auto", nl, ng, ns, drv);
 	}
 	table_print(&t);
 	tsv_free(&s);
@@ -1536,6 +1580,7 @@ static int do_list_tgt_attr(const struct opts *o)
 	}
 	table_init(&t, 2);
 	table_row(&t, "ATTRIBUTE", "VALUE");
+	table_row(&t, "driver", tdm_target_driver_name(x->driver));
 	row_bool(&t, "enabled", x->enabled);
 	row_bool(&t, "refuse_unmatched_initiators", x->refuse_unmatched);
 	if (x->rel_tgt_id)
@@ -1898,7 +1943,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (drv_check(&o)) {
-		errx_("unknown target driver '%s' (tandem has iscsi)",
+		errx_("unknown target driver '%s' (iscsi or ib_srpt)",
 		      drv_check(&o));
 		return 1;
 	}

@@ -286,5 +286,9 @@ tdm_conf_match_group(const struct tdm_conf_target *t, const char *initiator);
  */
 #define TDM_SRP_NAME_LEN 39
 int tdm_srp_target_name(const char *in, char *out, size_t outlen);
+/* A target driver's name as TARGET_DRIVER says it ("iscsi", "ib_srpt"),
+ * "unknown" for none; and back (-ENOENT). */
+const char *tdm_target_driver_name(unsigned drv);
+int tdm_target_driver_from_name(const char *name, enum tdm_target_driver *drv);
 
 #endif

@@ -331,7 +331,7 @@ hasnt "cd1 and cd2 are gone" "^cd" "$(ctl -list_device)"
 
 ok "-add_target $T2" ctl -add_target "$T2" -driver iscsi
 ok "-list_target" ctl -list_target -driver iscsi
-has "$T2 is there, disabled (as SCST)" "^$T2 +0 +auto +0 +0 +0$" "$OUT"
+has "$T2 is there, disabled (as SCST)" "^$T2 +0 +auto +0 +0 +0 +iscsi$" "$OUT"
 bad "-add_target again" 1 "target '$T2' already exists" ctl -add_target "$T2"
 bad "-add_target with a bad name" 1 "starts with iqn., eui. or naa." ctl -add_target target2
 bad "-add_target -driver srp" 1 "unknown target driver 'srp'" ctl -add_target "$T2.x" -driver srp
@@ -399,8 +399,57 @@ has "both portals listed" "portal +127.0.0.1:$port.*portal +127.0.0.1:$((port + 
 ok "-rem_drv_attr portal" ctl -rem_drv_attr iscsi -attributes "portal=127.0.0.1:$((port + 3))"
 hasnt "portal removed" "$((port + 3))" "$(ctl -list_drv_attr iscsi)"
 bad "-set_drv_attr of another driver" 1 "unknown target driver 'srp'" ctl -set_drv_attr srp -attributes enabled=1
+
+# TARGET_DRIVER ib_srpt: its configuration through the same edits; the
+# driver stays disabled (no RDMA device on the host: srp/ listens on
+# nothing), and iSCSI never sees its target
+G=fe80:0000:0000:0000:5054:00ff:fe12:3456
+G0X=0xFE80000000000000505400FFFE123456
+ok "-set_drv_attr ib_srpt" ctl -set_drv_attr ib_srpt -attributes "srp_max_req_size=4096,srp_sq_size=256"
+ok "-add_drv_attr ib_srpt portal" ctl -add_drv_attr ib_srpt -attributes "portal=10.0.2.15"
+ok "-list_drv_attr ib_srpt" ctl -list_drv_attr ib_srpt
+has "ib_srpt: disabled" "^enabled +0$" "$OUT"
+has "ib_srpt: the portal, port 5555 by default" "^portal +10.0.2.15:5555$" "$OUT"
+has "ib_srpt: srp_max_req_size set" "^srp_max_req_size +4096$" "$OUT"
+has "ib_srpt: srp_max_rsp_size's default" "^srp_max_rsp_size +256$" "$OUT"
+has "ib_srpt: srp_sq_size set" "^srp_sq_size +256$" "$OUT"
+bad "-set_drv_attr ib_srpt srp_max_rsp_size=1025" 1 "srp_max_rsp_size must be a number in 40..1024, got '1025'" \
+	ctl -set_drv_attr ib_srpt -attributes srp_max_rsp_size=1025
+bad "-set_drv_attr ib_srpt use_srq=1" 1 "use_srq 1 is not supported" \
+	ctl -set_drv_attr ib_srpt -attributes use_srq=1
+bad "-add_drv_attr ib_srpt IncomingUser" 1 "IncomingUser is not an ib_srpt attribute" \
+	ctl -add_drv_attr ib_srpt -attributes "IncomingUser=joe secretsecret1"
+ok "-add_target $G0X -driver ib_srpt" ctl -add_target "$G0X" -driver ib_srpt -attributes enabled=1
+ok "-list_target -driver ib_srpt" ctl -list_target -driver ib_srpt
+has "the target is kept by its GID, enabled" "^$G +1 +auto +0 +0 +0 +ib_srpt$" "$OUT"
+hasnt "-driver ib_srpt lists no iSCSI target" "^iqn" "$OUT"
+hasnt "-driver iscsi lists no ib_srpt target" "$G" "$(ctl -list_target -driver iscsi)"
+bad "-add_target -driver ib_srpt with an iSCSI name" 1 "not a port GID" ctl -add_target "$T2.srp" -driver ib_srpt
+bad "-add_tgt_attr IncomingUser to it" 1 "IncomingUser is not an ib_srpt attribute" \
+	ctl -add_tgt_attr "$G" -attributes "IncomingUser=joe secretsecret1"
+bad "-set_tgt_attr -driver iscsi to it" 1 "target $G is an ib_srpt target, not iscsi" \
+	ctl -set_tgt_attr "$G" -driver iscsi -attributes rel_tgt_id=9
+ok "-add_lun 0 to it (by the 0x form)" ctl -add_lun 0 -driver ib_srpt -target "$G0X" -device n1
+ok "-add_group srphosts" ctl -add_group srphosts -driver ib_srpt -target "$G"
+ok "-add_init an SRP initiator port id" ctl -add_init '0x0000000000000000505400FFFE12*' -target "$G" -group srphosts
+bad "-add_init an iSCSI name" 1 "an ib_srpt initiator is an SRP initiator port id" \
+	ctl -add_init 'iqn.1993-08.org.debian:*' -target "$G" -group srphosts
+ok "-list_grp_attr srphosts" ctl -list_grp_attr srphosts -target "$G"
+has "the pattern, lowercase" "^INITIATOR +0x0000000000000000505400fffe12\*$" "$OUT"
+ok "-list_tgt_attr $G" ctl -list_tgt_attr "$G"
+has "its driver" "^driver +ib_srpt$" "$OUT"
+has "its LUN 0" "^0 +n1 +0$" "$OUT"
+if command -v iscsi-ls >/dev/null; then
+	out=$(timeout 30 iscsi-ls -s "iscsi://127.0.0.1:$port" 2>&1)
+	has "iscsi-ls still discovers $T2" "Target:$T2" "$out"
+	hasnt "SendTargets does not show the ib_srpt target" "$G" "$out"
+fi
+if [ -x "$NEG" ]; then
+	tap_check "${HELPER_ENV[@]}" "$NEG" --port $port --plain "$G" --scenario refused
+fi
 ok "-list_driver" ctl -list_driver
 has "iscsi enabled, 2 targets" "^iscsi +1 +2$" "$OUT"
+has "ib_srpt disabled, 1 target" "^ib_srpt +0 +1$" "$OUT"
 e1=$(epoch)
 ok "-enable_target of an enabled target" ctl -enable_target "$T2"
 [ "$(epoch)" = "$e1" ] && pass "a change that changes nothing is not applied (epoch $e1)" ||
@@ -429,7 +478,7 @@ if [ -n "$sess_pid" ]; then
 	has "the session is listed" "^[0-9]+ +iscsi +iqn.2026-01.org.test:ctl-hold +iqn.2026-01.org.test:ctl-hold,i,0x[0-9a-f]{12} +$T1 +[0-9]+ " "$OUT"
 	sid=$(awk '$3 == "iqn.2026-01.org.test:ctl-hold" { print $1; exit }' <<<"$OUT")
 	hasnt "-list_sessions -target $T2 filters it out" "ctl-hold" "$(ctl -list_sessions -target "$T2")"
-	has "-list_target counts it" "^$T1 +1 +1 +1 +0 +1$" "$(ctl -list_target)"
+	has "-list_target counts it" "^$T1 +1 +1 +1 +0 +1 +iscsi$" "$(ctl -list_target)"
 	sleep 0.5
 	ok "-stats r0" ctl -stats r0
 	reads=$(awk 'NR == 2 { print $5 }' <<<"$OUT")

@@ -26,6 +26,8 @@
  *   chap-refused  a right CHAP login refused by a target error (0x03xx)
  *               before any challenge (no random bytes to make one)
  *   serves      a login to the plain target and an INQUIRY
+ *   refused     a login to --plain refused with an initiator error,
+ *               class 02h (a name that is not an iSCSI target here)
  *
  * The three targets must exist: --plain without CHAP, --chap with
  * IncomingUser U S, --mutual with IncomingUser U S and OutgoingUser
@@ -3411,6 +3413,19 @@ static int sc_flood(void)
 	return nfailed ? 1 : 0;
 }
 
+/* one login on a connection of its own */
+static struct login_res login_once(const struct login_opts *o)
+{
+	struct login_res r = {.status = -1};
+	struct conn c;
+
+	if (conn_open(&c)) {
+		r = login(&c, o);
+		conn_close(&c);
+	}
+	return r;
+}
+
 static int run_scenario(void)
 {
 	if (!strcmp(opt.scenario, "chap-rate"))
@@ -3424,18 +3439,26 @@ static int run_scenario(void)
 				       .target = opt.chap,
 				       .user = opt.user,
 				       .secret = opt.secret};
-		struct login_res r = {.status = -1};
-		struct conn c;
+		struct login_res r = login_once(&o);
 
-		if (conn_open(&c)) {
-			r = login(&c, &o);
-			conn_close(&c);
-		}
 		tap(!r.ffp && !r.got_challenge && r.status >= 0x0300 &&
 			    r.status < 0x0400,
 		    "CHAP: refused with a target error before any challenge "
 		    "(status 0x%04x, challenge %d: %s)",
 		    r.status, r.got_challenge, r.why);
+		return nfailed ? 1 : 0;
+	}
+	if (!strcmp(opt.scenario, "refused")) {
+		/* a login to --plain must be refused with an initiator
+		 * error, class 02h (an ib_srpt target's name:
+		 * tests/func/ctl.sh) */
+		struct login_opts o = {.initiator = opt.iname,
+				       .target = opt.plain};
+		struct login_res r = login_once(&o);
+
+		tap(!r.ffp && r.status >= 0x0200 && r.status < 0x0300,
+		    "%s: login refused with status 0x%04x (%s)", opt.plain,
+		    r.status, r.why);
 		return nfailed ? 1 : 0;
 	}
 	if (!strcmp(opt.scenario, "serves")) {
@@ -3478,7 +3501,7 @@ static void usage(void)
 		"                 [--user U] [--secret S] [--target-user U] "
 		"[--target-secret S] [--lun N]\n"
 		"                 [--bind ADDR] [--scenario chap-rate|"
-		"chap-login|chap-refused|flood|serves]\n"
+		"chap-login|chap-refused|flood|serves|refused]\n"
 		"                 [--seconds S] [--parallel P] [--max-rate R] "
 		"[--max-ms M]\n"
 		"                 [--count N] [--edtl E] [--immediate] "

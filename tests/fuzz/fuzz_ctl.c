@@ -160,8 +160,8 @@ static void edit_attrs(const uint8_t *data, size_t size)
 					      &a, err, sizeof(err));
 			break;
 		case 2:
-			r = tdm_edit_drv_attr(&c, TDM_EDIT_ADD, &a, err,
-					      sizeof(err));
+			r = tdm_edit_drv_attr(&c, TDM_DRV_ISCSI, TDM_EDIT_ADD,
+					      &a, err, sizeof(err));
 			break;
 		default:
 			r = tdm_edit_add_lun(&c, "iqn.2026-01.x:t", "g", 1,

@@ -93,6 +93,9 @@ static const char full_example[] =
 	"\tTARGET iqn.2026-11.org.tandem:second\n" /* 70 */
 	"}\n";
 
+/* an ib_srpt target's name: a port GID */
+#define GID "fe80:0000:0000:0000:5054:00ff:fe12:3456"
+
 static struct tdm_conf parse_ok(const char *text)
 {
 	struct tdm_conf c;
@@ -557,6 +560,294 @@ static void test_validate_names(void **state)
 	assert_string_equal(err, "b: a DEVICE name is not terminated");
 }
 
+/* ---- TARGET_DRIVER ib_srpt ---- */
+
+static const char srp_example[] =
+	"HANDLER vdisk_nullio {\n"
+	"\tDEVICE disk0 {\n\t\tsize_mb 1\n\t}\n"
+	"}\n"
+	"TARGET_DRIVER ib_srpt {\n" /* 6 */
+	"\tenabled 1\n"
+	"\tportal 10.0.2.15\n"
+	"\tportal [fe80::1%eth0]:4000\n"
+	"\tsrp_max_req_size 8272\n"
+	"\tsrp_max_rsp_size 256\n"
+	"\tsrp_sq_size 4096\n"
+	"\tuse_srq 0\n"
+	"\tTARGET FE80:0000:0000:0000:5054:00FF:FE12:3456 {\n" /* 14 */
+	"\t\tenabled 1\n"
+	"\t\trel_tgt_id 3\n"
+	"\t\trefuse_unmatched_initiators 1\n"
+	"\t\tLUN 0 disk0\n"
+	"\t\tGROUP g1 {\n"
+	"\t\t\tLUN 0 disk0\n"
+	"\t\t\tINITIATOR 0x0000000000000000505400FFFE123456\n"
+	"\t\t\tINITIATOR !0X00*\n"
+	"\t\t\tINITIATOR 0x????????????????????????????????\n"
+	"\t\t\tINITIATOR *3456\n"
+	"\t\t}\n"
+	"\t}\n"
+	"\tTARGET 0xfe800000000000000002C90300F78FF1\n" /* 27 */
+	"}\n"
+	"TARGET_DRIVER iscsi {\n"
+	"\tenabled 1\n"
+	"\tTARGET iqn.2026-11.x:a {\n" /* 31 */
+	"\t\tLUN 0 disk0\n"
+	"\t}\n"
+	"}\n"
+	"DEVICE_GROUP dg {\n"
+	"\tDEVICE disk0\n"
+	"\tTARGET_GROUP tg {\n"
+	"\t\tgroup_id 1\n"
+	"\t\tTARGET 0xFE80000000000000505400fffe123456\n"
+	"\t\tTARGET iqn.2026-11.x:a\n"
+	"\t}\n"
+	"}\n";
+
+static void test_srp_example(void **state)
+{
+	struct tdm_conf c = parse_ok(srp_example);
+	const struct tdm_conf_target *t;
+	const struct tdm_conf_group *g;
+	char *w;
+	size_t n;
+
+	(void)state;
+	assert_true(c.srp.enabled);
+	assert_int_equal(c.srp.driver_line, 6);
+	assert_int_equal(c.srp.nportals, 2);
+	assert_string_equal(c.srp.portals[0], "10.0.2.15:5555");
+	assert_string_equal(c.srp.portals[1], "[fe80::1%eth0]:4000");
+	assert_int_equal(c.srp.max_req_size, 8272);
+	assert_int_equal(c.srp.max_rsp_size, 256);
+	assert_int_equal(c.srp.sq_size, 4096);
+	/* the iSCSI portals are not touched */
+	assert_int_equal(c.nportals, 0);
+	assert_true(c.iscsi_enabled);
+	/* iSCSI targets first, whichever block came first */
+	assert_int_equal(c.ntargets, 3);
+	assert_string_equal(c.targets[0].name, "iqn.2026-11.x:a");
+	assert_int_equal(c.targets[0].driver, TDM_DRV_ISCSI);
+	assert_int_equal(c.targets[0].line, 31);
+	t = &c.targets[1];
+	assert_string_equal(t->name, GID);
+	assert_int_equal(t->driver, TDM_DRV_SRP);
+	assert_int_equal(t->line, 14);
+	assert_true(t->enabled);
+	assert_int_equal(t->rel_tgt_id, 3);
+	assert_true(t->refuse_unmatched);
+	assert_int_equal(t->nluns, 1);
+	assert_int_equal(t->ngroups, 1);
+	g = &t->groups[0];
+	assert_int_equal(g->ninitiators, 4);
+	assert_string_equal(g->initiators[0],
+			    "0x0000000000000000505400fffe123456");
+	assert_string_equal(g->initiators[1], "!0x00*");
+	/* in by "0x???..." (any id), unless "!0x00*" takes it out */
+	assert_ptr_equal(
+		tdm_conf_match_group(t, "0x1100000000000000505400fffe123457"),
+		g);
+	assert_null(tdm_conf_match_group(t, "0x0000000000000000505400fffe12"
+					    "3456"));
+	assert_null(tdm_conf_match_group(t, "0x0011000000000000505400fffe12"
+					    "3457"));
+	assert_string_equal(c.targets[2].name,
+			    "fe80:0000:0000:0000:0002:c903:00f7:8ff1");
+	assert_int_equal(c.targets[2].driver, TDM_DRV_SRP);
+	assert_false(c.targets[2].enabled);
+	/* a TARGET_GROUP's TARGET in the 0x form names the same target */
+	assert_string_equal(c.dgrps[0].tgrps[0].ports[0].name, GID);
+
+	assert_int_equal(tdm_conf_write(&c, &w, &n), 0);
+	assert_non_null(strstr(w, "\nTARGET_DRIVER ib_srpt {\n"
+				  "\tenabled 1\n"
+				  "\tportal 10.0.2.15:5555\n"
+				  "\tportal [fe80::1%eth0]:4000\n"
+				  "\tsrp_max_req_size 8272\n"
+				  "\tsrp_max_rsp_size 256\n"
+				  "\tsrp_sq_size 4096\n"
+				  "\n\tTARGET " GID " {\n"));
+	/* ib_srpt after iscsi, and no use_srq (0 is the only value) */
+	assert_true(strstr(w, "TARGET_DRIVER iscsi") <
+		    strstr(w, "TARGET_DRIVER ib_srpt"));
+	assert_null(strstr(w, "use_srq"));
+	free(w);
+	tdm_conf_free(&c);
+	printf("ib_srpt example: 3 targets, 2 portals, 4 INITIATOR patterns "
+	       "checked\n");
+}
+
+static void test_srp_round_trip(void **state)
+{
+	struct tdm_conf c;
+	char *w;
+	size_t n;
+
+	(void)state;
+	round_trip(srp_example);
+	round_trip("TARGET_DRIVER ib_srpt {\n\tenabled 0\n}\n");
+	round_trip("TARGET_DRIVER ib_srpt {\n\tportal [::]\n}\n");
+	round_trip("TARGET_DRIVER ib_srpt {\n\tsrp_sq_size 16\n}\n");
+	round_trip("TARGET_DRIVER ib_srpt {\n\tTARGET " GID "\n}\n");
+	round_trip("TARGET_DRIVER ib_srpt {\n\tTARGET " GID
+		   " {\n\t\tGROUP g {\n\t\t\tINITIATOR *\n\t\t}\n\t}\n}\n"
+		   "TARGET_DRIVER iscsi {\n\tTARGET iqn.2026-11.x:b\n}\n");
+	/* without ib_srpt: written as before, no empty block */
+	c = parse_ok(full_example);
+	assert_int_equal(tdm_conf_write(&c, &w, &n), 0);
+	assert_null(strstr(w, "ib_srpt"));
+	free(w);
+	tdm_conf_free(&c);
+	/* an empty block means the defaults: written as nothing */
+	c = parse_ok("TARGET_DRIVER ib_srpt {\n}\n");
+	assert_int_equal(c.srp.driver_line, 1);
+	assert_int_equal(tdm_conf_write(&c, &w, &n), 0);
+	assert_null(strstr(w, "ib_srpt"));
+	free(w);
+	tdm_conf_free(&c);
+}
+
+static void test_srp_names(void **state)
+{
+	static const struct {
+		const char *in, *out; /* out NULL: refused */
+	} v[] = {
+		{GID, GID},
+		{"FE80:0000:0000:0000:5054:00FF:FE12:3456", GID},
+		{"0xfe80000000000000505400fffe123456", GID},
+		{"0XFE80000000000000505400FFFE123456", GID},
+		{"fe80:0000:0000:0000:5054:00ff:fe12:34567", NULL},
+		{"fe80:0000:0000:0000:5054:00ff:fe12:345", NULL},
+		{"fe80:0000:0000:0000:5054:00ff:fe12", NULL},
+		{"fe80-0000:0000:0000:5054:00ff:fe12:3456", NULL},
+		{"fe80::5054:00ff:fe12:3456", NULL},
+		{"0xfe80000000000000505400fffe12345", NULL},
+		{"0xfe80000000000000505400fffe1234567", NULL},
+		{"0x fe80000000000000505400fffe123456", NULL},
+		{"fe800000000000005054:00ff:fe12:3456", NULL},
+		{"", NULL},
+		{"0x", NULL},
+	};
+	char out[TDM_SRP_NAME_LEN + 1];
+	enum tdm_target_driver d;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		int r = tdm_srp_target_name(v[i].in, out, sizeof(out));
+
+		if (v[i].out) {
+			assert_int_equal(r, 0);
+			assert_string_equal(out, v[i].out);
+		} else if (r != -EINVAL) {
+			fail_msg("'%s' accepted as '%s'", v[i].in, out);
+		}
+	}
+	assert_int_equal(tdm_srp_target_name(GID, out, sizeof(out) - 1),
+			 -EINVAL);
+	assert_string_equal(tdm_target_driver_name(TDM_DRV_ISCSI), "iscsi");
+	assert_string_equal(tdm_target_driver_name(TDM_DRV_SRP), "ib_srpt");
+	assert_string_equal(tdm_target_driver_name(7), "unknown");
+	assert_int_equal(tdm_target_driver_from_name("ib_srpt", &d), 0);
+	assert_int_equal(d, TDM_DRV_SRP);
+	assert_int_equal(tdm_target_driver_from_name("srpt", &d), -ENOENT);
+	printf("%zu names tried\n", sizeof(v) / sizeof(v[0]));
+}
+
+/* tdm_conf_validate() on ib_srpt parts built in memory */
+static void test_srp_validate(void **state)
+{
+	struct tdm_conf c;
+	struct tdm_conf_target tg[2];
+	struct tdm_conf_user u = {.name = "u", .secret = "s"};
+	char err[512];
+
+	(void)state;
+	tdm_conf_init(&c);
+	memset(tg, 0, sizeof(tg));
+	for (int i = 0; i < 2; i++) {
+		tdm_conf_params_init(&tg[i].params);
+		tg[i].line = 10 + i;
+	}
+	snprintf(tg[0].name, sizeof(tg[0].name), "iqn.2026-11.x:t");
+	snprintf(tg[1].name, sizeof(tg[1].name), GID);
+	tg[1].driver = TDM_DRV_SRP;
+	c.targets = tg;
+	c.ntargets = 2;
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), 0);
+	tg[0].rel_tgt_id = tg[1].rel_tgt_id = 9;
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:11: TARGET " GID ": rel_tgt_id 9 is "
+				 "already used by TARGET iqn.2026-11.x:t "
+				 "(line 10)");
+	tg[0].rel_tgt_id = 0;
+	snprintf(tg[0].name, sizeof(tg[0].name), GID);
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:11: duplicate TARGET " GID
+				 " (first at line 10)");
+	snprintf(tg[0].name, sizeof(tg[0].name), "iqn.2026-11.x:t");
+	snprintf(tg[1].name, sizeof(tg[1].name),
+		 "FE80:0000:0000:0000:5054:00ff:fe12:3456");
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:11: TARGET FE80:0000:0000:0000:5054:00ff:"
+				 "fe12:3456: an ib_srpt target is named by a "
+				 "port GID, 8 groups of 4 lowercase hex "
+				 "digits separated by ':'");
+	snprintf(tg[1].name, sizeof(tg[1].name), GID);
+	tg[1].in_users = &u;
+	tg[1].nin_users = 1;
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:11: TARGET " GID ": CHAP users and "
+				 "allowed_portal are not ib_srpt attributes");
+	tg[1].nin_users = 0;
+	tg[1].driver = 2;
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:11: TARGET " GID ": bad target driver 2");
+	tg[1].driver = TDM_DRV_SRP;
+	c.srp.driver_line = 4;
+	c.srp.max_rsp_size = 2048;
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:4: TARGET_DRIVER ib_srpt: srp_max_rsp_size "
+				 "must be a number in 40..1024, got 2048");
+	c.srp.max_rsp_size = 0;
+	c.srp.sq_size = 8;
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "srp_sq_size must be a number in "
+				    "16..65536, got 8"));
+	c.srp.sq_size = 0;
+	c.srp.max_req_size = 100;
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "srp_max_req_size must be a number in "
+				    "996..65536, got 100"));
+}
+
+/* dup and equal see the ib_srpt parts */
+static void test_srp_dup_equal(void **state)
+{
+	struct tdm_conf a = parse_ok(srp_example), b;
+
+	(void)state;
+	assert_int_equal(tdm_conf_dup(&a, &b), 0);
+	assert_true(tdm_conf_equal(&a, &b));
+	assert_ptr_not_equal(a.srp.portals, b.srp.portals);
+	b.srp.portals[1][1] = 'X';
+	assert_false(tdm_conf_equal(&a, &b));
+	assert_string_equal(a.srp.portals[1], "[fe80::1%eth0]:4000");
+	b.srp.portals[1][1] = 'f';
+	assert_true(tdm_conf_equal(&a, &b));
+	b.srp.sq_size = 16;
+	assert_false(tdm_conf_equal(&a, &b));
+	b.srp.sq_size = a.srp.sq_size;
+	b.srp.enabled = false;
+	assert_false(tdm_conf_equal(&a, &b));
+	b.srp.enabled = true;
+	b.srp.driver_line = 99; /* lines are not compared */
+	assert_true(tdm_conf_equal(&a, &b));
+	b.targets[1].driver = TDM_DRV_ISCSI;
+	assert_false(tdm_conf_equal(&a, &b));
+	tdm_conf_free(&a);
+	tdm_conf_free(&b);
+}
+
 static void test_dup_independent(void **state)
 {
 	struct tdm_conf a = parse_ok(full_example), b;
@@ -705,6 +996,10 @@ struct bad {
 			  "{\n"
 /* TGT_HEAD: the TARGET is on line 7, its first attribute on line 8 */
 #define TGT_TAIL "\t}\n}\n"
+/* SRP_HEAD: TARGET_DRIVER ib_srpt on line 6, its first attribute on line
+ * 7; SRPT_HEAD: its TARGET GID on line 7, the first attribute on 8 */
+#define SRP_HEAD NUL_HEAD FIO_TAIL "TARGET_DRIVER ib_srpt {\n"
+#define SRPT_HEAD SRP_HEAD "\tTARGET " GID " {\n"
 
 static const struct bad bads[] = {
 	{"unknown device attribute", FIO_HEAD "\t\tblcksize 512\n" FIO_TAIL, 4,
@@ -1049,6 +1344,145 @@ static const struct bad bads[] = {
 	 "DEVICE_GROUP dg {\n\tTARGET_GROUP tg {\n\t\tgroup_id 1\n"
 	 "\t\tTARGET x {\n\t\t\trel_tgt_id 1\n\t\t}\n\t\tTARGET x\n",
 	 7, "t.conf:7: TARGET_GROUP tg: duplicate TARGET x (first at line 4)"},
+
+	/* ---- TARGET_DRIVER ib_srpt ---- */
+	{"unknown target driver", "TARGET_DRIVER fc {\n}\n", 1,
+	 "t.conf:1: unknown target driver 'fc' (iscsi or ib_srpt)"},
+	{"ib_srpt twice", SRP_HEAD "}\nTARGET_DRIVER ib_srpt {\n}\n", 8,
+	 "t.conf:8: TARGET_DRIVER ib_srpt given twice (first at line 6)"},
+	{"ib_srpt IncomingUser", SRP_HEAD "\tIncomingUser \"u s\"\n}\n", 7,
+	 "t.conf:7: TARGET_DRIVER ib_srpt: IncomingUser is not an ib_srpt "
+	 "attribute"},
+	{"ib_srpt OutgoingUser", SRP_HEAD "\tOutgoingUser u s\n}\n", 7,
+	 "t.conf:7: TARGET_DRIVER ib_srpt: OutgoingUser is not an ib_srpt "
+	 "attribute"},
+	{"ib_srpt max_pending_logins", SRP_HEAD "\tmax_pending_logins 4\n}\n",
+	 7,
+	 "t.conf:7: TARGET_DRIVER ib_srpt: max_pending_logins is not an "
+	 "ib_srpt attribute"},
+	{"ib_srpt iSCSI key", SRP_HEAD "\tMaxRecvDataSegmentLength 65536\n}\n",
+	 7,
+	 "t.conf:7: TARGET_DRIVER ib_srpt: MaxRecvDataSegmentLength is not "
+	 "an ib_srpt attribute"},
+	{"ib_srpt unknown attribute", SRP_HEAD "\tsrp_max_rdma_size 1\n}\n", 7,
+	 "t.conf:7: TARGET_DRIVER ib_srpt: unknown attribute "
+	 "'srp_max_rdma_size'"},
+	{"use_srq 1", SRP_HEAD "\tuse_srq 1\n}\n", 7,
+	 "t.conf:7: TARGET_DRIVER ib_srpt: use_srq 1 is not supported"},
+	{"use_srq 2", SRP_HEAD "\tuse_srq 2\n}\n", 7,
+	 "t.conf:7: use_srq must be 0 or 1, got '2'"},
+	{"use_srq twice", SRP_HEAD "\tuse_srq 0\n\tuse_srq 0\n}\n", 8,
+	 "t.conf:8: TARGET_DRIVER ib_srpt: use_srq given twice (first at "
+	 "line 7)"},
+	{"ib_srpt enabled 2", SRP_HEAD "\tenabled 2\n}\n", 7,
+	 "t.conf:7: enabled must be 0 or 1, got '2'"},
+	{"srp_max_req_size low", SRP_HEAD "\tsrp_max_req_size 995\n}\n", 7,
+	 "t.conf:7: srp_max_req_size must be a number in 996..65536, got "
+	 "'995'"},
+	{"srp_max_req_size high", SRP_HEAD "\tsrp_max_req_size 65537\n}\n", 7,
+	 "t.conf:7: srp_max_req_size must be a number in 996..65536, got "
+	 "'65537'"},
+	{"srp_max_rsp_size low", SRP_HEAD "\tsrp_max_rsp_size 39\n}\n", 7,
+	 "t.conf:7: srp_max_rsp_size must be a number in 40..1024, got "
+	 "'39'"},
+	{"srp_max_rsp_size high", SRP_HEAD "\tsrp_max_rsp_size 1025\n}\n", 7,
+	 "t.conf:7: srp_max_rsp_size must be a number in 40..1024, got "
+	 "'1025'"},
+	{"srp_sq_size low", SRP_HEAD "\tsrp_sq_size 15\n}\n", 7,
+	 "t.conf:7: srp_sq_size must be a number in 16..65536, got '15'"},
+	{"srp_sq_size high", SRP_HEAD "\tsrp_sq_size 65537\n}\n", 7,
+	 "t.conf:7: srp_sq_size must be a number in 16..65536, got "
+	 "'65537'"},
+	{"srp_sq_size junk", SRP_HEAD "\tsrp_sq_size 0x10\n}\n", 7,
+	 "t.conf:7: srp_sq_size must be a number in 16..65536, got '0x10'"},
+	{"srp_sq_size twice",
+	 SRP_HEAD "\tsrp_sq_size 16\n\tsrp_sq_size 16\n}\n", 8,
+	 "t.conf:8: TARGET_DRIVER ib_srpt: srp_sq_size given twice (first "
+	 "at line 7)"},
+	{"ib_srpt bad portal", SRP_HEAD "\tportal 10.0.0.256\n}\n", 7,
+	 "t.conf:7: portal '10.0.0.256': not a numeric IPv4 or IPv6 "
+	 "address"},
+	{"ib_srpt portal twice (default port 5555)",
+	 SRP_HEAD "\tportal 10.0.0.1\n\tportal 10.0.0.1:5555\n}\n", 8,
+	 "t.conf:8: portal 10.0.0.1:5555 given twice"},
+	{"ib_srpt TARGET named as iSCSI", SRP_HEAD "\tTARGET iqn.2026-11.x:t\n",
+	 7,
+	 "t.conf:7: bad TARGET name 'iqn.2026-11.x:t': not a port GID (8 "
+	 "groups of 4 hex digits separated by ':', or 0x and 32 hex "
+	 "digits)"},
+	{"ib_srpt TARGET 0x and 31 digits",
+	 SRP_HEAD "\tTARGET 0xfe80000000000000505400fffe12345\n", 7,
+	 "t.conf:7: bad TARGET name '0xfe80000000000000505400fffe12345': not "
+	 "a port GID"},
+	{"ib_srpt TARGET a group of 3 digits",
+	 SRP_HEAD "\tTARGET fe80:000:0000:0000:5054:00ff:fe12:3456\n", 7,
+	 "t.conf:7: bad TARGET name 'fe80:000:0000:0000:5054:00ff:fe12:3456': "
+	 "not a port GID"},
+	{"ib_srpt TARGET not hex",
+	 SRP_HEAD "\tTARGET fe80:0000:0000:0000:5054:00ff:fe12:345g\n", 7,
+	 "bad TARGET name 'fe80:0000:0000:0000:5054:00ff:fe12:345g'"},
+	{"ib_srpt TARGET twice in two forms",
+	 SRP_HEAD "\tTARGET " GID "\n\tTARGET 0xFE800000000000005054"
+		  "00FFFE123456\n",
+	 8, "t.conf:8: duplicate TARGET " GID " (first at line 7)"},
+	{"ib_srpt TARGET IncomingUser", SRPT_HEAD "\t\tIncomingUser u s\n", 8,
+	 "t.conf:8: TARGET " GID ": IncomingUser is not an ib_srpt "
+	 "attribute"},
+	{"ib_srpt TARGET OutgoingUser", SRPT_HEAD "\t\tOutgoingUser u s\n", 8,
+	 "t.conf:8: TARGET " GID ": OutgoingUser is not an ib_srpt "
+	 "attribute"},
+	{"ib_srpt TARGET allowed_portal", SRPT_HEAD "\t\tallowed_portal 10.*\n",
+	 8,
+	 "t.conf:8: TARGET " GID ": allowed_portal is not an ib_srpt "
+	 "attribute"},
+	{"ib_srpt TARGET HeaderDigest", SRPT_HEAD "\t\tHeaderDigest None\n", 8,
+	 "t.conf:8: TARGET " GID ": HeaderDigest is not an ib_srpt "
+	 "attribute"},
+	{"ib_srpt TARGET MaxRecvDataSegmentLength",
+	 SRPT_HEAD "\t\tMaxRecvDataSegmentLength 8192\n", 8,
+	 "t.conf:8: TARGET " GID ": MaxRecvDataSegmentLength is not an "
+	 "ib_srpt attribute"},
+	{"ib_srpt TARGET unknown attribute", SRPT_HEAD "\t\tio_size 1\n", 8,
+	 "t.conf:8: TARGET " GID ": unknown attribute 'io_size'"},
+	{"ib_srpt TARGET rel_tgt_id 0", SRPT_HEAD "\t\trel_tgt_id 0\n", 8,
+	 "t.conf:8: rel_tgt_id must be a number in 1..65535, got '0'"},
+	{"ib_srpt GROUP IncomingUser",
+	 SRPT_HEAD "\t\tGROUP g {\n\t\t\tIncomingUser u s\n", 9,
+	 "t.conf:9: GROUP g: IncomingUser is not an ib_srpt attribute"},
+	{"ib_srpt INITIATOR named as iSCSI",
+	 SRPT_HEAD "\t\tGROUP g {\n\t\t\tINITIATOR iqn.1993-08.org.x:*\n", 9,
+	 "t.conf:9: GROUP g: bad INITIATOR 'iqn.1993-08.org.x:*': an ib_srpt "
+	 "initiator is an SRP initiator port id, 0x and 32 hex digits (* "
+	 "and ? allowed)"},
+	{"ib_srpt INITIATOR 31 digits",
+	 SRPT_HEAD "\t\tGROUP g {\n\t\t\tINITIATOR "
+		   "0x0000000000000000505400fffe12345\n",
+	 9,
+	 "t.conf:9: GROUP g: bad INITIATOR "
+	 "'0x0000000000000000505400fffe12345': an ib_srpt initiator"},
+	{"ib_srpt INITIATOR 33 digits",
+	 SRPT_HEAD "\t\tGROUP g {\n\t\t\tINITIATOR "
+		   "0x0000000000000000505400fffe1234567\n",
+	 9, "GROUP g: bad INITIATOR '0x0000000000000000505400fffe1234567'"},
+	{"ib_srpt INITIATOR not hex",
+	 SRPT_HEAD "\t\tGROUP g {\n\t\t\tINITIATOR !0xg*\n", 9,
+	 "t.conf:9: GROUP g: bad INITIATOR '!0xg*': an ib_srpt initiator"},
+	{"ib_srpt INITIATOR without 0x",
+	 SRPT_HEAD "\t\tGROUP g {\n\t\t\tINITIATOR 00*\n", 9,
+	 "t.conf:9: GROUP g: bad INITIATOR '00*': an ib_srpt initiator"},
+	{"ib_srpt INITIATOR twice in two cases",
+	 SRPT_HEAD "\t\tGROUP g {\n\t\t\tINITIATOR 0xAB*\n"
+		   "\t\t\tINITIATOR 0xab*\n",
+	 10, "t.conf:10: GROUP g: INITIATOR 0xab* is already in GROUP g"},
+	{"ib_srpt LUN to an unknown device",
+	 SRPT_HEAD "\t\tLUN 1 nope\n\t}\n}\n", 8,
+	 "t.conf:8: TARGET " GID ": LUN 1: unknown device 'nope'"},
+	{"rel_tgt_id across the drivers",
+	 SRPT_HEAD "\t\trel_tgt_id 3\n\t}\n}\nTARGET_DRIVER iscsi {\n"
+		   "\tTARGET iqn.2026-11.x:t {\n\t\trel_tgt_id 3\n\t}\n}\n",
+	 7,
+	 "t.conf:7: TARGET " GID ": rel_tgt_id 3 is already used by TARGET "
+	 "iqn.2026-11.x:t (line 12)"},
 };
 
 static void test_bad(void **state)
@@ -1314,6 +1748,11 @@ int main(void)
 		cmocka_unit_test(test_match_group),
 		cmocka_unit_test(test_handler_names),
 		cmocka_unit_test(test_vcdrom),
+		cmocka_unit_test(test_srp_example),
+		cmocka_unit_test(test_srp_round_trip),
+		cmocka_unit_test(test_srp_names),
+		cmocka_unit_test(test_srp_validate),
+		cmocka_unit_test(test_srp_dup_equal),
 	};
 	const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
 	const size_t nbad = sizeof(bads) / sizeof(bads[0]);

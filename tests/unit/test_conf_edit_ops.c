@@ -386,6 +386,235 @@ static void test_apply(void **state)
 	tdm_conf_free(&before);
 }
 
+/* ---- TARGET_DRIVER ib_srpt through the edits ---- */
+
+#define GID "fe80:0000:0000:0000:5054:00ff:fe12:3456"
+#define GID0X "0xFE80000000000000505400FFFE123456"
+
+/* apply e (freed); expect r and, on an error, the message msg */
+static void apply_expect(struct tdm_conf *c, struct tdm_edit *e, int r,
+			 const char *msg)
+{
+	struct tdm_conf before;
+
+	assert_int_equal(tdm_conf_dup(c, &before), 0);
+	err[0] = '\0';
+	if (tdm_edit_apply(c, e, err, sizeof(err)) != r)
+		fail_msg("-%s %s: expected %d, message '%s'", e->action,
+			 e->arg ? e->arg : "", r, err);
+	if (msg && strcmp(err, msg) != 0)
+		fail_msg("-%s %s:\n  got      '%s'\n  expected '%s'", e->action,
+			 e->arg ? e->arg : "", err, msg);
+	if (r) /* on error c is unchanged */
+		assert_true(tdm_conf_equal(c, &before));
+	tdm_conf_free(&before);
+	tdm_edit_free(e);
+}
+
+/* -X_drv_attr ib_srpt refused, with the parser's message */
+static const struct {
+	const char *action, *drv, *attrs;
+	int r;
+	const char *msg;
+} drv_bad[] = {
+	{"set_drv_attr", "ib_srpt", "srp_max_req_size=995", -EINVAL,
+	 "srp_max_req_size must be a number in 996..65536, got '995'"},
+	{"set_drv_attr", "ib_srpt", "srp_max_rsp_size=1025", -EINVAL,
+	 "srp_max_rsp_size must be a number in 40..1024, got '1025'"},
+	{"set_drv_attr", "ib_srpt", "srp_sq_size=15", -EINVAL,
+	 "srp_sq_size must be a number in 16..65536, got '15'"},
+	{"set_drv_attr", "ib_srpt", "enabled=2", -EINVAL,
+	 "enabled must be 0 or 1, got '2'"},
+	{"add_drv_attr", "ib_srpt", "portal=10.0.0.256", -EINVAL,
+	 "portal '10.0.0.256': not a numeric IPv4 or IPv6 address"},
+	{"add_drv_attr", "ib_srpt", "portal=[::1]:4000", -EINVAL,
+	 "portal [::1]:4000 given twice"},
+	{"rem_drv_attr", "ib_srpt", "portal=10.9.9.9", -ENOENT,
+	 "target driver ib_srpt has no portal 10.9.9.9"},
+	{"set_drv_attr", "ib_srpt", "use_srq=1", -EINVAL,
+	 "TARGET_DRIVER ib_srpt: use_srq 1 is not supported"},
+	{"add_drv_attr", "ib_srpt", "IncomingUser=u s", -EINVAL,
+	 "TARGET_DRIVER ib_srpt: IncomingUser is not an ib_srpt attribute"},
+	{"set_drv_attr", "ib_srpt", "max_pending_logins=4", -EINVAL,
+	 "TARGET_DRIVER ib_srpt: max_pending_logins is not an ib_srpt "
+	 "attribute"},
+	{"set_drv_attr", "srp", "enabled=1", -EINVAL,
+	 "unknown target driver 'srp' (iscsi or ib_srpt)"},
+};
+
+static void test_apply_srp(void **state)
+{
+	struct tdm_conf c, before, back;
+	struct tdm_edit e;
+	const struct tdm_conf_target *t;
+	char *w;
+	size_t n;
+	int checks = 0;
+
+	(void)state;
+	assert_int_equal(tdm_conf_parse(base_conf, strlen(base_conf), "base",
+					&c, err, sizeof(err)),
+			 0);
+	assert_int_equal(tdm_conf_dup(&c, &before), 0);
+
+	/* the driver's attributes: the block is made by the first one */
+	mk(&e, "set_drv_attr", "ib_srpt",
+	   "enabled=1,srp_max_req_size=4096,srp_max_rsp_size=128,"
+	   "srp_sq_size=256",
+	   0);
+	apply_expect(&c, &e, 0, NULL);
+	assert_true(c.srp.enabled);
+	assert_int_equal(c.srp.max_req_size, 4096);
+	assert_int_equal(c.srp.max_rsp_size, 128);
+	assert_int_equal(c.srp.sq_size, 256);
+	mk(&e, "add_drv_attr", "ib_srpt", "portal=10.0.2.15", 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "add_drv_attr", "ib_srpt", "portal=[::1]:4000", 0);
+	apply_expect(&c, &e, 0, NULL);
+	assert_int_equal(c.srp.nportals, 2);
+	assert_string_equal(c.srp.portals[0], "10.0.2.15:5555");
+	assert_int_equal(c.nportals, 0); /* not iSCSI's */
+	/* removed as it is kept: with ib_srpt's default port */
+	mk(&e, "rem_drv_attr", "ib_srpt", "portal=10.0.2.15", 0);
+	apply_expect(&c, &e, 0, NULL);
+	assert_int_equal(c.srp.nportals, 1);
+	assert_string_equal(c.srp.portals[0], "[::1]:4000");
+	/* the same validation as a file */
+	for (size_t i = 0; i < sizeof(drv_bad) / sizeof(drv_bad[0]); i++) {
+		mk(&e, drv_bad[i].action, drv_bad[i].drv, drv_bad[i].attrs, 0);
+		apply_expect(&c, &e, drv_bad[i].r, drv_bad[i].msg);
+	}
+	checks += 5 + (int)(sizeof(drv_bad) / sizeof(drv_bad[0]));
+
+	/* a target named in the 0x form, kept in the colon form */
+	mk(&e, "add_target", GID0X, "enabled=1", TDM_EDIT_M_DRIVER, "ib_srpt",
+	   0);
+	apply_expect(&c, &e, 0, NULL);
+	t = tdm_edit_find_target(&c, GID);
+	assert_non_null(t);
+	assert_ptr_equal(tdm_edit_find_target(&c, GID0X), t);
+	assert_int_equal(t->driver, TDM_DRV_SRP);
+	assert_true(t->enabled);
+	mk(&e, "add_target", GID, NULL, TDM_EDIT_M_DRIVER, "ib_srpt", 0);
+	apply_expect(&c, &e, -EEXIST, "target '" GID "' already exists");
+	mk(&e, "add_target", "iqn.2026-01.org.tandem:t9", NULL,
+	   TDM_EDIT_M_DRIVER, "ib_srpt", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "bad TARGET name 'iqn.2026-01.org.tandem:t9': not a port "
+		     "GID (8 groups of 4 hex digits separated by ':', or 0x "
+		     "and 32 hex digits)");
+	mk(&e, "add_target", "fe80:0000:0000:0000:0002:c903:00f7:8ff1",
+	   "IncomingUser=u s", TDM_EDIT_M_DRIVER, "ib_srpt", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "TARGET fe80:0000:0000:0000:0002:c903:00f7:8ff1: "
+		     "IncomingUser is not an ib_srpt attribute");
+	/* an iSCSI target cannot be named like that */
+	mk(&e, "add_target", "fe80:0000:0000:0000:0002:c903:00f7:8ff1", NULL,
+	   0);
+	apply_expect(&c, &e, -EINVAL, NULL);
+	checks += 4;
+
+	/* the target's attributes, LUNs, groups, initiators */
+	mk(&e, "set_tgt_attr", GID0X, "rel_tgt_id=7", TDM_EDIT_M_DRIVER,
+	   "ib_srpt", 0);
+	apply_expect(&c, &e, 0, NULL);
+	assert_int_equal(tdm_edit_find_target(&c, GID)->rel_tgt_id, 7);
+	mk(&e, "set_tgt_attr", GID, "rel_tgt_id=1", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "TARGET " GID
+		     ": rel_tgt_id 1 is already used by TARGET " T1);
+	mk(&e, "add_tgt_attr", GID, "allowed_portal=10.*", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "TARGET " GID ": allowed_portal is not an ib_srpt "
+		     "attribute");
+	mk(&e, "set_tgt_attr", GID, "HeaderDigest=None", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "TARGET " GID ": HeaderDigest is not an ib_srpt "
+		     "attribute");
+	mk(&e, "set_tgt_attr", GID, "rel_tgt_id=1", TDM_EDIT_M_DRIVER, "iscsi",
+	   0);
+	apply_expect(&c, &e, -EINVAL,
+		     "target " GID " is an ib_srpt target, not iscsi");
+	mk(&e, "disable_target", T1, NULL, TDM_EDIT_M_DRIVER, "ib_srpt", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "target " T1 " is an iscsi target, not ib_srpt");
+	mk(&e, "add_lun", "0", NULL, TDM_EDIT_M_TARGET, GID0X,
+	   TDM_EDIT_M_DEVICE, "r1", TDM_EDIT_M_DRIVER, "ib_srpt", 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "add_lun", "0", NULL, TDM_EDIT_M_TARGET, GID, TDM_EDIT_M_DEVICE,
+	   "r1", TDM_EDIT_M_DRIVER, "iscsi", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "target " GID " is an ib_srpt target, not iscsi");
+	mk(&e, "add_group", "hosts", NULL, TDM_EDIT_M_TARGET, GID, 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "add_lun", "2", "read_only=1", TDM_EDIT_M_TARGET, GID,
+	   TDM_EDIT_M_GROUP, "hosts", TDM_EDIT_M_DEVICE, "r0", 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "add_init", "0x0000000000000000505400FFFE12345*", NULL,
+	   TDM_EDIT_M_TARGET, GID, TDM_EDIT_M_GROUP, "hosts", 0);
+	apply_expect(&c, &e, 0, NULL);
+	t = tdm_edit_find_target(&c, GID);
+	assert_int_equal(t->nluns, 1);
+	assert_int_equal(t->groups[0].nluns, 1);
+	assert_true(t->groups[0].luns[0].read_only);
+	assert_string_equal(t->groups[0].initiators[0],
+			    "0x0000000000000000505400fffe12345*");
+	mk(&e, "add_init", "0x0000000000000000505400fffe12345*", NULL,
+	   TDM_EDIT_M_TARGET, GID, TDM_EDIT_M_GROUP, "hosts", 0);
+	apply_expect(&c, &e, -EEXIST,
+		     "initiator pattern '0x0000000000000000505400fffe12345*' "
+		     "is already in group hosts of target " GID);
+	mk(&e, "add_init", "iqn.1993-08.org.debian:*", NULL, TDM_EDIT_M_TARGET,
+	   GID, TDM_EDIT_M_GROUP, "hosts", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "GROUP hosts: bad INITIATOR 'iqn.1993-08.org.debian:*': "
+		     "an ib_srpt initiator is an SRP initiator port id, 0x and "
+		     "32 hex digits (* and ? allowed)");
+	mk(&e, "add_grp_attr", "hosts", "IncomingUser=u s", TDM_EDIT_M_TARGET,
+	   GID, 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "GROUP hosts: IncomingUser is not an ib_srpt attribute");
+	checks += 13;
+
+	/* written and read back: the same */
+	assert_int_equal(tdm_conf_write(&c, &w, &n), 0);
+	assert_non_null(strstr(w, "TARGET_DRIVER ib_srpt {\n"));
+	assert_int_equal(tdm_conf_parse(w, n, "w", &back, err, sizeof(err)), 0);
+	assert_true(tdm_conf_equal(&c, &back));
+	tdm_conf_free(&back);
+	free(w);
+
+	/* removals, by the pattern in another case and the 0x name */
+	mk(&e, "rem_init", "0x0000000000000000505400FFFE12345*", NULL,
+	   TDM_EDIT_M_TARGET, GID0X, TDM_EDIT_M_GROUP, "hosts", 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "rem_group", "hosts", NULL, TDM_EDIT_M_TARGET, GID0X, 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "rem_lun", "0", NULL, TDM_EDIT_M_TARGET, GID0X,
+	   TDM_EDIT_M_DRIVER, "ib_srpt", 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "rem_target", GID0X, NULL, TDM_EDIT_M_DRIVER, "iscsi", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "target " GID " is an ib_srpt target, not iscsi");
+	mk(&e, "rem_target", GID0X, NULL, TDM_EDIT_M_DRIVER, "ib_srpt", 0);
+	apply_expect(&c, &e, 0, NULL);
+	assert_null(tdm_edit_find_target(&c, GID));
+	mk(&e, "rem_drv_attr", "ib_srpt", "portal=[::1]:4000", 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "set_drv_attr", "ib_srpt",
+	   "enabled=0,srp_max_req_size=,srp_max_rsp_size=,srp_sq_size=", 0);
+	apply_expect(&c, &e, 0, NULL);
+	assert_true(tdm_conf_equal(&c, &before));
+	/* and nothing of ib_srpt is written any more */
+	assert_int_equal(tdm_conf_write(&c, &w, &n), 0);
+	assert_null(strstr(w, "ib_srpt"));
+	free(w);
+	checks += 2;
+	tdm_conf_free(&c);
+	tdm_conf_free(&before);
+	printf("ib_srpt edits: %d refusals and results checked\n", checks);
+}
+
 /* ---- the edit log ---- */
 
 static void put_edit(struct tdm_edit_log *l, const char *grp)
@@ -552,6 +781,7 @@ int main(void)
 		cmocka_unit_test(test_decode_bad),
 		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_apply),
+		cmocka_unit_test(test_apply_srp),
 		cmocka_unit_test(test_log_roundtrip),
 		cmocka_unit_test(test_log_bad),
 		cmocka_unit_test(test_log_limits),

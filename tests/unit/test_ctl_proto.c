@@ -815,21 +815,23 @@ static void test_edit_targets(void **state)
 	struct tdm_conf *c = *state;
 	struct tdm_conf_target *t;
 
-	EXPECT_OK(tdm_edit_add_target(c, "iqn.2026-01.org.tandem:t3",
-				      attrs("enabled=1,rel_tgt_id=3"), err,
-				      sizeof(err)));
+	EXPECT_OK(tdm_edit_add_target(
+		c, TDM_DRV_ISCSI, "iqn.2026-01.org.tandem:t3",
+		attrs("enabled=1,rel_tgt_id=3"), err, sizeof(err)));
 	t = tdm_edit_find_target(c, "iqn.2026-01.org.tandem:t3");
 	assert_non_null(t);
 	assert_true(t->enabled);
 	assert_int_equal(t->rel_tgt_id, 3);
 	EXPECT_FAIL(c, -EEXIST, "already exists",
-		    tdm_edit_add_target(c, T1, NULL, err, sizeof(err)));
-	EXPECT_FAIL(c, -EINVAL, "starts with iqn., eui. or naa.",
-		    tdm_edit_add_target(c, "target1", NULL, err, sizeof(err)));
-	EXPECT_FAIL(c, -EINVAL, "rel_tgt_id 1 is already used by TARGET " T1,
-		    tdm_edit_add_target(c, "iqn.2026-01.org.tandem:t4",
-					attrs("rel_tgt_id=1"), err,
+		    tdm_edit_add_target(c, TDM_DRV_ISCSI, T1, NULL, err,
 					sizeof(err)));
+	EXPECT_FAIL(c, -EINVAL, "starts with iqn., eui. or naa.",
+		    tdm_edit_add_target(c, TDM_DRV_ISCSI, "target1", NULL, err,
+					sizeof(err)));
+	EXPECT_FAIL(c, -EINVAL, "rel_tgt_id 1 is already used by TARGET " T1,
+		    tdm_edit_add_target(
+			    c, TDM_DRV_ISCSI, "iqn.2026-01.org.tandem:t4",
+			    attrs("rel_tgt_id=1"), err, sizeof(err)));
 
 	/* SET */
 	EXPECT_OK(tdm_edit_tgt_attr(c, T2, TDM_EDIT_SET,
@@ -930,48 +932,48 @@ static void test_edit_driver(void **state)
 	struct tdm_conf *c = *state;
 	struct tdm_conf empty;
 
-	EXPECT_OK(tdm_edit_drv_attr(c, TDM_EDIT_ADD,
+	EXPECT_OK(tdm_edit_drv_attr(c, TDM_DRV_ISCSI, TDM_EDIT_ADD,
 				    attrs("portal=127.0.0.1,portal=[::1]:3261"),
 				    err, sizeof(err)));
 	assert_int_equal(c->nportals, 2);
 	assert_string_equal(c->portals[0], "127.0.0.1:3260");
 	EXPECT_FAIL(c, -EINVAL, "portal 127.0.0.1:3260 given twice",
-		    tdm_edit_drv_attr(c, TDM_EDIT_ADD,
+		    tdm_edit_drv_attr(c, TDM_DRV_ISCSI, TDM_EDIT_ADD,
 				      attrs("portal=127.0.0.1:3260"), err,
 				      sizeof(err)));
 	EXPECT_FAIL(c, -EINVAL, "not a numeric IPv4 or IPv6 address",
-		    tdm_edit_drv_attr(c, TDM_EDIT_ADD,
+		    tdm_edit_drv_attr(c, TDM_DRV_ISCSI, TDM_EDIT_ADD,
 				      attrs("portal=localhost"), err,
 				      sizeof(err)));
 	/* removal compares normalised portals */
-	EXPECT_OK(tdm_edit_drv_attr(c, TDM_EDIT_REMOVE,
+	EXPECT_OK(tdm_edit_drv_attr(c, TDM_DRV_ISCSI, TDM_EDIT_REMOVE,
 				    attrs("portal=127.0.0.1"), err,
 				    sizeof(err)));
 	assert_int_equal(c->nportals, 1);
 	assert_string_equal(c->portals[0], "[::1]:3261");
 	EXPECT_FAIL(c, -ENOENT, "has no portal 10.9.9.9",
-		    tdm_edit_drv_attr(c, TDM_EDIT_REMOVE,
+		    tdm_edit_drv_attr(c, TDM_DRV_ISCSI, TDM_EDIT_REMOVE,
 				      attrs("portal=10.9.9.9"), err,
 				      sizeof(err)));
-	EXPECT_OK(tdm_edit_drv_attr(c, TDM_EDIT_SET, attrs("enabled=0"), err,
-				    sizeof(err)));
+	EXPECT_OK(tdm_edit_drv_attr(c, TDM_DRV_ISCSI, TDM_EDIT_SET,
+				    attrs("enabled=0"), err, sizeof(err)));
 	assert_false(c->iscsi_enabled);
 	assert_int_equal(c->ntargets, 2);
 
 	/* a configuration without TARGET_DRIVER gets one */
 	assert_int_equal(
 		tdm_conf_parse("", 0, "empty", &empty, err, sizeof(err)), 0);
-	EXPECT_OK(tdm_edit_add_target(&empty, "iqn.2026-01.x:a",
+	EXPECT_OK(tdm_edit_add_target(&empty, TDM_DRV_ISCSI, "iqn.2026-01.x:a",
 				      attrs("enabled=1"), err, sizeof(err)));
 	assert_int_equal(empty.ntargets, 1);
-	EXPECT_OK(tdm_edit_drv_attr(&empty, TDM_EDIT_SET, attrs("enabled=1"),
-				    err, sizeof(err)));
+	EXPECT_OK(tdm_edit_drv_attr(&empty, TDM_DRV_ISCSI, TDM_EDIT_SET,
+				    attrs("enabled=1"), err, sizeof(err)));
 	assert_true(empty.iscsi_enabled);
 	assert_roundtrip(&empty);
 	tdm_conf_free(&empty);
 	assert_int_equal(
 		tdm_conf_parse("", 0, "empty", &empty, err, sizeof(err)), 0);
-	EXPECT_OK(tdm_edit_drv_attr(&empty, TDM_EDIT_ADD,
+	EXPECT_OK(tdm_edit_drv_attr(&empty, TDM_DRV_ISCSI, TDM_EDIT_ADD,
 				    attrs("portal=127.0.0.1:3300"), err,
 				    sizeof(err)));
 	assert_int_equal(empty.nportals, 1);
