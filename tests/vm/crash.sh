@@ -114,15 +114,6 @@ host_tools() {
 	fi
 }
 
-# libs_missing: tandemd's libraries that neither guest archive holds
-libs_missing() {
-	local have l
-	have=$({ zcat "$VM_GUEST/initrd.gz" | cpio -t --quiet; zcat "$VM_EXTRAS" | cpio -t --quiet; } 2>/dev/null)
-	for l in $(readelf -d "$TANDEMD" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-		grep -q "/$l\$" <<<"$have" || echo "$l"
-	done
-}
-
 echo "== the guest: dm-log-writes, ext4 and tandemd"
 vm_need || { ko "qemu-system-x86, cpio, kmod could not be installed"; finish; }
 if vm_build crash; then
@@ -132,7 +123,7 @@ else
 	ko "tests/vm/build.sh failed"
 	finish
 fi
-missing=$(libs_missing)
+missing=$(vm_libs_missing "$TANDEMD")
 [ -z "$missing" ] && ok "every library $TANDEMD needs is in the guest" ||
 	{ ko "$TANDEMD needs $(echo "$missing" | tr '\n' ' ')which the guest lacks (build.sh's crash XPKGS, XLIBS)"; finish; }
 # the lab: only its client namespace, where qemu runs (vm_boot)

@@ -3,10 +3,10 @@
 # tests/cluster/lab.sh; tests/vm/README.md):
 #
 #   vm_need                      qemu-system-x86, cpio, kmod installed
-#   vm_build [base|extras|crash] tests/vm/build.sh (cached): VM_GUEST;
+#   vm_build [base|extras|crash|srp] tests/vm/build.sh (cached): VM_GUEST;
 #                                with extras or crash, VM_EXTRAS (the
 #                                second archive: python3, fence_scsi,
-#                                fio; or crash.sh's)
+#                                fio; or crash.sh's, srp.sh's)
 #   vm_boot HEAD_A HEAD_B        qemu in the lab's client namespace, two
 #                                user-mode NICs, one per head; waits for
 #                                the guest's control loop (VM_BOOT_S)
@@ -14,6 +14,9 @@
 #                                output), VM_RC (status; 124 on timeout,
 #                                after which the channel is unusable)
 #   vm_console [N]               the last N lines of the guest's console
+#   vm_libs_missing ELF          the libraries ELF needs (DT_NEEDED) that
+#                                neither the guest's archive nor VM_EXTRAS
+#                                holds, one a line
 #
 # VM_INITRD_EXTRA (array): more initramfs archives (gzip'ed cpio) added
 # after the guest's own; VM_QEMU_EXTRA (array): more qemu arguments
@@ -55,7 +58,7 @@ vm_build() {
 	t0=$(date +%s%N)
 	VM_GUEST=$("$VM_SRC/build.sh" "$@" | tail -1) && [ -s "$VM_GUEST/initrd.gz" ] || return 1
 	case ${1:-} in
-	extras | crash)
+	extras | crash | srp)
 		VM_EXTRAS=$VM_GUEST/$1-initrd.gz
 		[ -s "$VM_EXTRAS" ] || return 1
 		;;
@@ -167,4 +170,12 @@ vm_run() {
 
 vm_console() {
 	tail -"${1:-30}" "$VM_DIR/console.log" 2>/dev/null
+}
+
+vm_libs_missing() {
+	local have l
+	have=$({ zcat "$VM_GUEST/initrd.gz" | cpio -t --quiet; zcat "$VM_EXTRAS" | cpio -t --quiet; } 2>/dev/null)
+	for l in $(readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+		grep -q "/$l\$" <<<"$have" || echo "$l"
+	done
 }
