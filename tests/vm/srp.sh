@@ -32,15 +32,13 @@
 # LAB_KEEP=1 keeps the lab directory (vm/console.log).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-. tests/cluster/lab.sh
-. tests/cluster/checks.bash
-. tests/vm/vm.bash
-lab_need_root
+. tests/vm/solo.bash
 
 SRP_TARGET=${SRP_TARGET:-lio}
 SRP_PORT=${SRP_PORT:-5555}
 SIZE_MB=64
-FIG=()
+SOLO_TITLE="figures (SRP_TARGET=$SRP_TARGET)"
+SOLO_DUMP='dmesg | tail -40; [ -f /tmp/tandemd.log ] && { echo "== tandemd.log"; tail -30 /tmp/tandemd.log; }'
 case $SRP_TARGET in
 lio) VENDOR=LIO-ORG ;;
 tandem)
@@ -53,44 +51,6 @@ tandem)
 	;;
 esac
 
-finish() {
-	if [ "$FAILED" -gt 0 ] && [ -n "$VM_DIR" ] && [ -z "$VM_BROKEN" ] && lab_alive "$VM_PID"; then
-		vm_run 20 'dmesg | tail -40; [ -f /tmp/tandemd.log ] && { echo "== tandemd.log"; tail -30 /tmp/tandemd.log; }'
-		echo "== the guest's dmesg"
-		echo "$VM_OUT"
-	fi
-	if [ "$FAILED" -gt 0 ] && [ -n "$VM_DIR" ]; then
-		echo "== the guest's console (last lines)"
-		vm_console 30
-	fi
-	FIG+=("the whole run: $SECONDS s")
-	echo "== figures (SRP_TARGET=$SRP_TARGET)"
-	printf '   %s\n' "${FIG[@]}"
-	echo "$PASSED passed, $FAILED failed"
-	lab_down
-	[ "$FAILED" -eq 0 ]
-	exit
-}
-indent() {
-	local l
-	while IFS= read -r l; do
-		printf '   %s %s\n' "$1" "$l"
-	done <<<"$2"
-}
-# kv KEY TEXT: the value of KEY=VALUE in TEXT's last line holding it
-kv() { grep -oE "(^| )$1=[^ ]*" <<<"$2" | tail -1 | cut -d= -f2; }
-# gstep DESC SECS CMD: CMD in the guest, its output shown, exit 0 wanted
-# (or finish)
-gstep() {
-	vm_run "$2" "$3"
-	indent "|" "$VM_OUT"
-	if [ "$VM_RC" = 0 ]; then
-		ok "$1"
-	else
-		ko "$1: status $VM_RC"
-		finish
-	fi
-}
 # login WHAT: ib_srp's add_target, the disk (DISK), the login time
 login() {
 	gstep "$1: ib_srp logged in to the $SRP_TARGET target, the disk appeared" 40 "srp login $SRP_PORT"
@@ -113,36 +73,15 @@ dd_rate() {
 }
 
 echo "== the guest: Soft-RoCE, ib_srp and the $SRP_TARGET SRP target"
-vm_need || { ko "qemu-system-x86, cpio, kmod could not be installed"; finish; }
-if vm_build srp; then
-	ok "guest kernel and initramfs ready in $VM_BUILD_S s (kernel $(cat "$VM_GUEST/kver"), initrd $(du -k "$VM_GUEST/initrd.gz" | cut -f1) KiB, srp-initrd $(du -k "$VM_EXTRAS" | cut -f1) KiB)"
-	FIG+=("guest build (or cache hit): $VM_BUILD_S s")
-else
-	ko "tests/vm/build.sh srp failed"
-	finish
-fi
+files=("$VM_SRC/guest/srp")
 if [ "$SRP_TARGET" = tandem ]; then
-	missing=$(vm_libs_missing "$TANDEMD")
-	[ -z "$missing" ] && ok "every library $TANDEMD needs is in the guest" ||
-		{ ko "$TANDEMD needs $(echo "$missing" | tr '\n' ' ')which the guest lacks (build.sh's srp XPKGS, XLIBS)"; finish; }
-fi
-# the lab: only its client namespace, where qemu runs (vm_boot)
-lab_up 1 || { ko "lab_up failed"; finish; }
-# the guest's overlay carries vmwriter (vm_initrd)
-vm_writer || { ko "vmwriter could not be built"; finish; }
-SD=$LAB_DIR/srp
-mkdir -p "$SD/files/bin"
-install -m 755 "$VM_SRC/guest/srp" "$SD/files/bin/srp"
-[ "$SRP_TARGET" = tandem ] && install -m 755 "$TANDEMD" "$SD/files/bin/tandemd"
-(cd "$SD/files" && find . | cpio -o -H newc --quiet | gzip -1) >"$SD/files.gz"
-VM_INITRD_EXTRA=("$SD/files.gz")
-if vm_boot "" ""; then
-	ok "the guest boots to its control loop in $VM_BOOT_S s"
-	FIG+=("guest boot: $VM_BOOT_S s")
+	solo_guest srp "$TANDEMD"
+	files+=("$TANDEMD")
 else
-	ko "the guest did not boot: $(vm_console 20)"
-	finish
+	solo_guest srp
 fi
+solo_files "$LAB_DIR/srp" "${files[@]}" || { ko "the guest's files"; finish; }
+solo_boot "target and initiator: SRP_TARGET=$SRP_TARGET"
 
 echo "== a. Soft-RoCE: rxe0 on eth0"
 gstep "the modules loaded, rxe0 added on eth0, its port ACTIVE" 60 "srp setup $SRP_TARGET"

@@ -3,6 +3,7 @@
 # tests/cluster/lab.sh; tests/vm/README.md):
 #
 #   vm_need                      qemu-system-x86, cpio, kmod installed
+#   vm_guest [FLAVOUR]           vm_need and vm_build, as a check (ok/ko)
 #   vm_build [base|extras|crash|srp] tests/vm/build.sh (cached): VM_GUEST;
 #                                with extras or crash, VM_EXTRAS (the
 #                                second archive: python3, fence_scsi,
@@ -64,6 +65,20 @@ vm_build() {
 		;;
 	esac
 	VM_BUILD_S=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.1f", (b - a) / 1e9}')
+}
+
+# vm_guest [FLAVOUR]: vm_need and vm_build as a check of the calling
+# scenario (ok/ko of tests/cluster/checks.bash), the time in FIG;
+# status 1 when there is no guest
+vm_guest() {
+	vm_need || { ko "qemu-system-x86, cpio, kmod could not be installed"; return 1; }
+	if vm_build "$@"; then
+		ok "guest kernel and initramfs ready in $VM_BUILD_S s ($VM_GUEST, kernel $(cat "$VM_GUEST/kver"), initrd $(du -k "$VM_GUEST/initrd.gz" | cut -f1) KiB${VM_EXTRAS:+, $1-initrd $(du -k "$VM_EXTRAS" | cut -f1) KiB})"
+		FIG+=("guest build (or cache hit): $VM_BUILD_S s")
+	else
+		ko "tests/vm/build.sh ${1:-base} failed"
+		return 1
+	fi
 }
 
 # vm_writer: the static vmwriter (VMWRITER, or built here with cc)
