@@ -173,7 +173,7 @@ shellcheck_all() {
 		# the VM lab guest's scripts (busybox sh, no extension)
 		shellcheck -s sh tests/vm/guest/init tests/vm/guest/vmctl tests/vm/guest/paths \
 			tests/vm/guest/asnode tests/vm/guest/bypass-multipath \
-			tests/vm/guest/crash &&
+			tests/vm/guest/crash tests/vm/guest/srp &&
 		# the OCF agents (POSIX sh, sources of ra/NAME)
 		shellcheck -s sh ra/target.in ra/alua.in &&
 		# the lab's fence agent (POSIX sh, no extension)
@@ -274,6 +274,12 @@ if [ -x build-asan/targetd/tandemd ]; then
 	export CRASHWRITER=$top/build-asan/tests/vm/crashwriter
 	export LOGREPLAY=$top/build-asan/tests/vm/logreplay
 	step vm-crash env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/crash.sh
+	# SRP over Soft-RoCE (rdma_rxe) in one guest: the kernel's ib_srp
+	# logs in to LIO's ib_srpt in the same guest (the baseline: login,
+	# INQUIRY/VPD, dd figures, verified writes, LUN reset, the remote
+	# port removed and added again); SRP_TARGET=tandem points it at the
+	# tree's tandemd once srp/ serves (tests/vm/README.md)
+	step vm-srp env SRP_TARGET=lio tests/vm/srp.sh
 	# vcdrom (MMC, type 05h, one path): what libiscsi runs on a
 	# non-SBC device; its SBC-only tests report [SKIPPED] and do not count
 	step conformance-cdrom tests/conformance/iscsi-test-cu.sh --handler vcdrom --port 4010 --min-honest 16 \

@@ -19,6 +19,12 @@
 #                                mke2fs, the tree's tandemd's runtime
 #                                libraries, the modules of virtio-blk,
 #                                dm-log-writes and ext4
+#   tests/vm/build.sh srp        the same with srp-initrd.gz (srp.sh's):
+#                                Soft-RoCE (rdma_rxe), the SRP initiator
+#                                (ib_srp), LIO with ib_srpt, rdma-core's
+#                                libraries, the rxe provider, iproute2's
+#                                rdma, ibv_devinfo, rping, ucmatose and
+#                                the tree's tandemd's runtime libraries
 #
 # VM_CACHE (default /var/cache/tandem-vm): debs/ (the .debs), kernel-KVER/
 # (the unpacked kernel with its modules.dep), guest-KEY/ (the result, KEY
@@ -39,8 +45,8 @@ die() {
 }
 case $FLAVOUR in
 '' | base) FLAVOUR= ;;
-extras | crash) ;;
-*) die "usage: $0 [base|extras|crash]" ;;
+extras | crash | srp) ;;
+*) die "usage: $0 [base|extras|crash|srp]" ;;
 esac
 
 # the packages whose programs the guest runs; their library
@@ -77,6 +83,28 @@ if [ "$FLAVOUR" = crash ]; then
 	XTREES=(etc/mke2fs.conf)
 	XLIBS=(liburing.so.2 libqb.so.100 libasan.so.8 libubsan.so.1)
 	XMODS=(virtio_blk dm_log_writes ext4)
+fi
+# srp (srp.sh): Soft-RoCE, the SRP initiator and LIO's SRP target in one
+# guest; rdma-core's libraries and its rxe provider (libibverbs finds it
+# through /etc/libibverbs.d/rxe.driver, then loads
+# libibverbs/librxe-rdmav*.so), iproute2's rdma (rdma link add), the
+# verbs and RDMA/CM checks (ibv_devinfo, rping, ucmatose), and what the
+# tree's tandemd links (crash's list, with librdmacm and libibverbs for
+# its SRP transport), sg_reset (sg3-utils: a LUN reset). rdma_rxe
+# computes its ICRC with the kernel's "crc32" shash: crc32_generic is
+# not in its modules.dep, so it is named (first: /modules.srp keeps
+# this order). LIO's ramdisk backstore (rd_mcp) is part of
+# target_core_mod.
+if [ "$FLAVOUR" = srp ]; then
+	XPKGS=(iproute2 libibverbs1 librdmacm1 ibverbs-providers rdmacm-utils
+		ibverbs-utils liburing2 libqb100 libasan8 libubsan1)
+	XPROGS=(rdma ibv_devinfo ibv_devices rping ucmatose sg_reset)
+	XTREES=(etc/libibverbs.d/rxe.driver)
+	XLIBS=(liburing.so.2 libqb.so.100 libasan.so.8 libubsan.so.1
+		librdmacm.so.1 libibverbs.so.1 'librxe-rdmav*.so')
+	XMODS=(crc32_generic udp_tunnel ip6_udp_tunnel rdma_rxe ib_uverbs
+		rdma_ucm ib_umad scsi_transport_srp ib_srp configfs
+		target_core_mod target_core_file target_core_iblock ib_srpt)
 fi
 
 mkdir -p "$VM_CACHE/debs"

@@ -36,10 +36,7 @@
 # the lab directory.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-. tests/cluster/lab.sh
-. tests/cluster/checks.bash
-. tests/vm/vm.bash
-lab_need_root
+. tests/vm/solo.bash
 [ -x "$TANDEMD" ] || { echo "SKIP: $TANDEMD not built"; exit 77; }
 
 MARKS=${CRASH_MARKS:-15}
@@ -47,56 +44,8 @@ PER=${CRASH_PER_BATCH:-16}
 DATA_MB=64
 LOG_MB=256
 KINDS=(fua sync fsync)
-FIG=()
 CD=
-
-finish() {
-	if [ "$FAILED" -gt 0 ] && [ -n "$VM_DIR" ] && [ -z "$VM_BROKEN" ] && lab_alive "$VM_PID"; then
-		vm_run 20 'dmesg | tail -40; echo "== tandemd.log"; tail -30 /tmp/tandemd.log'
-		echo "== the guest's dmesg and tandemd's log"
-		echo "$VM_OUT"
-	fi
-	if [ "$FAILED" -gt 0 ] && [ -n "$VM_DIR" ]; then
-		echo "== the guest's console (last lines)"
-		vm_console 30
-	fi
-	FIG+=("the whole run: $SECONDS s")
-	echo "== figures"
-	printf '   %s\n' "${FIG[@]}"
-	echo "$PASSED passed, $FAILED failed"
-	lab_down
-	[ "$FAILED" -eq 0 ]
-	exit
-}
-indent() {
-	local l
-	while IFS= read -r l; do
-		printf '   %s %s\n' "$1" "$l"
-	done <<<"$2"
-}
-secs() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN {printf "%.1f", (b - a) / 1e9}'; }
-# kv KEY TEXT: the value of KEY=VALUE in TEXT's last line holding it
-kv() { grep -oE "(^| )$1=[^ ]*" <<<"$2" | tail -1 | cut -d= -f2; }
-# num KEY TEXT: the same, 0 when absent or not a number
-num() {
-	local v
-	v=$(kv "$1" "$2")
-	[[ $v =~ ^[0-9]+$ ]] && echo "$v" || echo 0
-}
-
-# gstep DESC SECS CMD: CMD in the guest, its output shown, exit 0 wanted
-gstep() {
-	local t0
-	t0=$(date +%s%N)
-	vm_run "$2" "$3"
-	indent "|" "$VM_OUT"
-	if [ "$VM_RC" = 0 ]; then
-		ok "$1 ($(secs "$t0") s)"
-	else
-		ko "$1: status $VM_RC"
-		finish
-	fi
-}
+SOLO_DUMP='dmesg | tail -40; echo "== tandemd.log"; tail -30 /tmp/tandemd.log'
 
 # host_tools: e2fsck and debugfs (e2fsprogs), crashwriter, logreplay
 host_tools() {
@@ -114,50 +63,18 @@ host_tools() {
 	fi
 }
 
-# libs_missing: tandemd's libraries that neither guest archive holds
-libs_missing() {
-	local have l
-	have=$({ zcat "$VM_GUEST/initrd.gz" | cpio -t --quiet; zcat "$VM_EXTRAS" | cpio -t --quiet; } 2>/dev/null)
-	for l in $(readelf -d "$TANDEMD" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-		grep -q "/$l\$" <<<"$have" || echo "$l"
-	done
-}
-
 echo "== the guest: dm-log-writes, ext4 and tandemd"
-vm_need || { ko "qemu-system-x86, cpio, kmod could not be installed"; finish; }
-if vm_build crash; then
-	ok "guest kernel and initramfs ready in $VM_BUILD_S s (kernel $(cat "$VM_GUEST/kver"), initrd $(du -k "$VM_GUEST/initrd.gz" | cut -f1) KiB, crash-initrd $(du -k "$VM_EXTRAS" | cut -f1) KiB)"
-	FIG+=("guest build (or cache hit): $VM_BUILD_S s")
-else
-	ko "tests/vm/build.sh failed"
-	finish
-fi
-missing=$(libs_missing)
-[ -z "$missing" ] && ok "every library $TANDEMD needs is in the guest" ||
-	{ ko "$TANDEMD needs $(echo "$missing" | tr '\n' ' ')which the guest lacks (build.sh's crash XPKGS, XLIBS)"; finish; }
-# the lab: only its client namespace, where qemu runs (vm_boot)
-lab_up 1 || { ko "lab_up failed"; finish; }
+solo_guest crash "$TANDEMD"
 host_tools || { ko "e2fsprogs, crashwriter or logreplay missing"; finish; }
-# the guest's overlay carries vmwriter too (vm_initrd)
-vm_writer || { ko "vmwriter could not be built"; finish; }
 CD=$LAB_DIR/crash
-mkdir -p "$CD/files/bin"
+mkdir -p "$CD"
 truncate -s ${DATA_MB}M "$CD/data.img"
 truncate -s ${LOG_MB}M "$CD/log.img"
-install -m 755 "$TANDEMD" "$CD/files/bin/tandemd"
-install -m 755 "$CRASHWRITER" "$CD/files/bin/crashwriter"
-install -m 755 "$VM_SRC/guest/crash" "$CD/files/bin/crash"
-(cd "$CD/files" && find . | cpio -o -H newc --quiet | gzip -1) >"$CD/files.gz"
-VM_INITRD_EXTRA=("$CD/files.gz")
+solo_files "$CD" "$TANDEMD" "$CRASHWRITER" "$VM_SRC/guest/crash" ||
+	{ ko "the guest's files"; finish; }
 VM_QEMU_EXTRA=(-drive "file=$CD/data.img,format=raw,if=virtio,cache=writeback"
 	-drive "file=$CD/log.img,format=raw,if=virtio,cache=writeback")
-if vm_boot "" ""; then
-	ok "the guest boots to its control loop in $VM_BOOT_S s (data disk ${DATA_MB} MiB, log disk ${LOG_MB} MiB)"
-	FIG+=("guest boot: $VM_BOOT_S s")
-else
-	ko "the guest did not boot: $(vm_console 20)"
-	finish
-fi
+solo_boot "data disk ${DATA_MB} MiB, log disk ${LOG_MB} MiB"
 
 gstep "dm-log-writes over the data disk, ext4 on it, the LUs' files created (marks mkfs, setup)" 120 "crash setup"
 grep -q '^vda write_cache: write back' <<<"$VM_OUT" && grep -q '^lw write_cache: write back' <<<"$VM_OUT" &&

@@ -233,14 +233,7 @@ scen_up() {
 # scen_guest base|extras: the guest's kernel and initramfs built (or the
 # cache's)
 scen_guest() {
-	vm_need || { ko "qemu-system-x86, cpio, kmod could not be installed"; finish; }
-	if vm_build "$1"; then
-		ok "guest kernel and initramfs ready in $VM_BUILD_S s ($VM_GUEST, kernel $(cat "$VM_GUEST/kver"), initrd $(du -k "$VM_GUEST/initrd.gz" | cut -f1) KiB${VM_EXTRAS:+, extras $(du -k "$VM_EXTRAS" | cut -f1) KiB})"
-		FIG+=("guest build (or cache hit): $VM_BUILD_S s")
-	else
-		ko "tests/vm/build.sh $1 failed"
-		finish
-	fi
+	vm_guest "$1" || finish
 }
 # scen_boot: the guest booted against heads A and B (the lab up)
 scen_boot() {

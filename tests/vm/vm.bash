@@ -3,10 +3,11 @@
 # tests/cluster/lab.sh; tests/vm/README.md):
 #
 #   vm_need                      qemu-system-x86, cpio, kmod installed
-#   vm_build [base|extras|crash] tests/vm/build.sh (cached): VM_GUEST;
+#   vm_guest [FLAVOUR]           vm_need and vm_build, as a check (ok/ko)
+#   vm_build [base|extras|crash|srp] tests/vm/build.sh (cached): VM_GUEST;
 #                                with extras or crash, VM_EXTRAS (the
 #                                second archive: python3, fence_scsi,
-#                                fio; or crash.sh's)
+#                                fio; or crash.sh's, srp.sh's)
 #   vm_boot HEAD_A HEAD_B        qemu in the lab's client namespace, two
 #                                user-mode NICs, one per head; waits for
 #                                the guest's control loop (VM_BOOT_S)
@@ -14,6 +15,9 @@
 #                                output), VM_RC (status; 124 on timeout,
 #                                after which the channel is unusable)
 #   vm_console [N]               the last N lines of the guest's console
+#   vm_libs_missing ELF          the libraries ELF needs (DT_NEEDED) that
+#                                neither the guest's archive nor VM_EXTRAS
+#                                holds, one a line
 #
 # VM_INITRD_EXTRA (array): more initramfs archives (gzip'ed cpio) added
 # after the guest's own; VM_QEMU_EXTRA (array): more qemu arguments
@@ -55,12 +59,26 @@ vm_build() {
 	t0=$(date +%s%N)
 	VM_GUEST=$("$VM_SRC/build.sh" "$@" | tail -1) && [ -s "$VM_GUEST/initrd.gz" ] || return 1
 	case ${1:-} in
-	extras | crash)
+	extras | crash | srp)
 		VM_EXTRAS=$VM_GUEST/$1-initrd.gz
 		[ -s "$VM_EXTRAS" ] || return 1
 		;;
 	esac
 	VM_BUILD_S=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.1f", (b - a) / 1e9}')
+}
+
+# vm_guest [FLAVOUR]: vm_need and vm_build as a check of the calling
+# scenario (ok/ko of tests/cluster/checks.bash), the time in FIG;
+# status 1 when there is no guest
+vm_guest() {
+	vm_need || { ko "qemu-system-x86, cpio, kmod could not be installed"; return 1; }
+	if vm_build "$@"; then
+		ok "guest kernel and initramfs ready in $VM_BUILD_S s ($VM_GUEST, kernel $(cat "$VM_GUEST/kver"), initrd $(du -k "$VM_GUEST/initrd.gz" | cut -f1) KiB${VM_EXTRAS:+, $1-initrd $(du -k "$VM_EXTRAS" | cut -f1) KiB})"
+		FIG+=("guest build (or cache hit): $VM_BUILD_S s")
+	else
+		ko "tests/vm/build.sh ${1:-base} failed"
+		return 1
+	fi
 }
 
 # vm_writer: the static vmwriter (VMWRITER, or built here with cc)
@@ -167,4 +185,12 @@ vm_run() {
 
 vm_console() {
 	tail -"${1:-30}" "$VM_DIR/console.log" 2>/dev/null
+}
+
+vm_libs_missing() {
+	local have l
+	have=$({ zcat "$VM_GUEST/initrd.gz" | cpio -t --quiet; zcat "$VM_EXTRAS" | cpio -t --quiet; } 2>/dev/null)
+	for l in $(readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+		grep -q "/$l\$" <<<"$have" || echo "$l"
+	done
 }
