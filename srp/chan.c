@@ -31,8 +31,8 @@ static void chan_free(void *arg)
 {
 	struct srp_chan *ch = arg;
 
-	if (ch->pd)
-		ibv_dealloc_pd(ch->pd);
+	if (ch->dev)
+		tdm__srp_dev_put(ch->dev);
 	if (ch->id)
 		rdma_destroy_id(ch->id);
 	free(ch);
@@ -434,7 +434,8 @@ static int chan_resources(struct srp_chan *ch, struct srp_login_job *job)
 	if (ch->sq_size + 1 > (uint32_t)da.max_qp_wr)
 		ch->sq_size = (uint32_t)da.max_qp_wr - 1;
 	ch->sq_free = ch->sq_size;
-	ch->pd = ibv_alloc_pd(vc);
+	ch->dev = tdm__srp_dev_get(vc);
+	ch->pd = ch->dev ? ch->dev->pd : NULL;
 	ch->cc = ch->pd ? ibv_create_comp_channel(vc) : NULL;
 	if (!ch->cc)
 		return -ENOMEM;

@@ -725,6 +725,7 @@ int tdm_srp_apply(const struct tdm_conf *c, char *err, size_t errlen)
 			r = ecs_open(err, errlen);
 			if (r)
 				return r;
+			tdm__srp_mr_init();
 			if (!main_loop) {
 				main_loop = tdm_loop_current();
 				main_watch.fd = main_ec->fd;
@@ -788,6 +789,15 @@ void tdm_srp_shutdown(void (*done)(void *arg), void *arg)
 	shutdown_arg = arg;
 	shutdown_loop = tdm_loop_current();
 	n = close_where(NULL, NULL, "shutting down");
+	if (main_ec) {
+		unsigned long long h, m;
+		unsigned c;
+
+		tdm__srp_mr_stats(&h, &m, &c);
+		log_info("srp: memory registrations: %llu reused, %llu made, "
+			 "%u cached",
+			 h, m, c);
+	}
 	log_info("srp: shutting down, %u nexus%s to close", n,
 		 n == 1 ? "" : "es");
 	tdm__srp_shutdown_progress();
