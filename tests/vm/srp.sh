@@ -19,6 +19,9 @@
 #      8 MiB in 4 KiB blocks (one I/O at a time: the latency);
 #   e. data: vmwriter's stamped O_DIRECT writes of 4 KiB to 256 KiB from
 #      two threads, every acknowledged block read back;
+#  e2. fio with verify: direct random writes of 512 B to 1 MiB with a
+#      crc32c in each block, every one read back and checked; a block
+#      zeroed behind fio's back is reported (vmwriter's blocks kept);
 #   f. a LOGICAL UNIT RESET (sg_reset -d: ib_srp's SRP_TSK_LUN_RESET)
 #      succeeds and the disk answers afterwards;
 #   g. the remote port deleted (the disk goes); a login to a target port
@@ -174,6 +177,45 @@ if [ "$VM_RC" = 0 ] && grep -q '^result=ok' <<<"$VM_OUT" && grep -q ' io_errors=
 else
 	ko "vmwriter: status $VM_RC"
 fi
+
+echo "== e2. fio with verify on /dev/$DISK"
+# direct I/O of 512 B to 1 MiB (bssplit: shares of the I/Os), random
+# writes with a crc32c checksum in each block, every block read back and
+# checked at the end (do_verify); fio counts the verify reads as reads,
+# so reads = writes says every write was checked. vmwriter's blocks (g.
+# checks them after the next login) are kept in a copy on the guest's
+# tmpfs and written back after fio. Then fio's check is shown to fail:
+# 1 MiB written with verify data, one block zeroed behind its back,
+# fio --verify_only must report it. Bounded: 24 MiB, runtime 60 s.
+FIO="fio --name=srpverify --filename=/dev/$DISK --direct=1 --ioengine=libaio --iodepth=8 --rw=randwrite --bssplit=512/20:4k/30:64k/25:256k/15:1m/10 --size=24M --runtime=60 --verify=crc32c --do_verify=1 --verify_fatal=1 --verify_state_save=0"
+E2_T0=$SECONDS
+vm_run 30 "dd if=/dev/$DISK of=/tmp/srp.keep bs=1M iflag=direct 2>&1 | tail -1"
+[ "$VM_RC" = 0 ] || ko "the copy of vmwriter's blocks: status $VM_RC: $VM_OUT"
+vm_run 120 "t0=\$(cut -d' ' -f1 /proc/uptime); $FIO; rc=\$?; awk -v a=\$t0 -v b=\$(cut -d' ' -f1 /proc/uptime) 'BEGIN {printf \"fio_secs=%.1f\\n\", b - a}'; exit \$rc"
+rc=$VM_RC
+indent ">" "$VM_OUT"
+err=$(sed -n 's/.* err= *\([0-9]*\).*/\1/p' <<<"$VM_OUT" | head -1)
+# "issued rwts: total=READS,WRITES,..."
+rw=$(sed -n 's/.*issued rwts: total=\([0-9]*\),\([0-9]*\),.*/\1 \2/p' <<<"$VM_OUT")
+if [ "$rc" = 0 ] && [ "$err" = 0 ] && ! grep -qiE 'verify failed|bad magic|bad header|crc32c: wanted' <<<"$VM_OUT"; then
+	ok "fio (bssplit 512 B-1 MiB, randwrite, verify=crc32c): exit 0, err=0, no verify failure in $(kv fio_secs "$VM_OUT") s"
+else
+	ko "fio: status $rc, err=${err:-?}"
+fi
+[ -n "$rw" ] && [ "${rw% *}" = "${rw#* }" ] && [ "${rw% *}" -gt 0 ] &&
+	ok "fio read back and verified every write: ${rw% *} verify reads for ${rw#* } writes" ||
+	ko "fio's reads and writes: '$rw'"
+FIG+=("fio verify (512 B-1 MiB, QD 8, 24 MiB): ${rw#* } writes, ${rw% *} verify reads, $(kv fio_secs "$VM_OUT") s; $(sed -n 's/^ *\(WRITE\|READ\): bw=[^ ]* (\([^)]*\)).*/\1 \2/p' <<<"$VM_OUT" | tr '\n' ' ')")
+F1="fio --name=srpcorrupt --filename=/dev/$DISK --direct=1 --rw=write --bs=4k --size=1M --verify=crc32c --verify_state_save=0"
+vm_run 60 "$F1 >/tmp/f1.out 2>&1 || { cat /tmp/f1.out; exit 9; }
+dd if=/dev/zero of=/dev/$DISK bs=4k seek=5 count=1 oflag=direct 2>/dev/null || exit 8
+$F1 --verify_only >/tmp/f2.out 2>&1; echo fio=\$?; grep -iE 'bad magic|verify failed|err=' /tmp/f2.out"
+indent ">" "$VM_OUT"
+grep -q '^fio=[1-9]' <<<"$VM_OUT" && grep -qiE 'bad magic|verify failed' <<<"$VM_OUT" &&
+	ok "fio --verify_only reports the block zeroed behind its back" || ko "fio --verify_only after a corruption: status $VM_RC"
+vm_run 30 "dd if=/tmp/srp.keep of=/dev/$DISK bs=1M oflag=direct 2>&1 | tail -1 && rm -f /tmp/srp.keep"
+[ "$VM_RC" = 0 ] && ok "vmwriter's blocks written back after fio" || ko "vmwriter's blocks written back: status $VM_RC: $VM_OUT"
+FIG+=("section e2 (fio verify, the corruption check, the copy and write-back): $((SECONDS - E2_T0)) s")
 
 echo "== f. LOGICAL UNIT RESET"
 # ib_srp sends SRP_TSK_LUN_RESET and fails the ioctl unless the target
