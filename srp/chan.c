@@ -204,7 +204,9 @@ static void cq_cb(struct tdm_fd_watch *w, uint32_t revents)
 
 	(void)revents;
 	tdm__srp_chan_get(ch);
-	while (ch->cc && ibv_get_cq_event(ch->cc, &cq, &ctx) == 0) {
+	/* one event per wakeup: the watch is level-triggered, and a read
+	 * that finds nothing is one more system call per command */
+	if (ch->cc && ibv_get_cq_event(ch->cc, &cq, &ctx) == 0) {
 		if (++ch->cq_unacked >= 64) {
 			ibv_ack_cq_events(ch->cq, ch->cq_unacked);
 			ch->cq_unacked = 0;
