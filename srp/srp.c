@@ -70,14 +70,19 @@ static struct tdm_loop *nexus_loop(const uint8_t i[16], const uint8_t t[16],
 	return l;
 }
 
-/* On the loop of the nexus found (only that loop frees it). */
+/* The live nexus of (i, t, target) if it lives on loop l (only that loop
+ * frees it); *elsewhere says whether one lives on another loop. */
 struct srp_nexus *tdm__srp_nexus_find(const uint8_t i[16], const uint8_t t[16],
-				      const char *target)
+				      const char *target, struct tdm_loop *l,
+				      bool *elsewhere)
 {
 	struct srp_nexus *nx;
 
 	tdm_mutex_lock(&reg_lock);
 	nx = find_locked(i, t, target);
+	*elsewhere = nx && nx->loop != l;
+	if (*elsewhere)
+		nx = NULL;
 	tdm_mutex_unlock(&reg_lock);
 	return nx;
 }
