@@ -193,9 +193,11 @@ struct srp_limits_cfg {
 	struct tdm_srp_limits lim;
 	uint32_t sq_size;
 };
-/* The live nexus of (initiator port, target port, target), or NULL. */
+/* The live nexus of (initiator port, target port, target) if it lives on
+ * loop l; *elsewhere: one lives on another loop. */
 struct srp_nexus *tdm__srp_nexus_find(const uint8_t i[16], const uint8_t t[16],
-				      const char *target);
+				      const char *target, struct tdm_loop *l,
+				      bool *elsewhere);
 void tdm__srp_nexus_add(struct srp_nexus *nx);
 void tdm__srp_nexus_kill(struct srp_nexus *nx); /* no channel joins it */
 void tdm__srp_nexus_unlink(struct srp_nexus *nx);
