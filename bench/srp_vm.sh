@@ -98,20 +98,20 @@ run_jobs() {
 			# system, softirq; tandemd's), the MB lo and eth0 sent, then
 			# per I/O (the counters span RAMP + RUNTIME, at fio's rate):
 			# the packets rxe0 sent, tandemd's context switches; then
-			# tandemd's system time (% of the CPU) and the memory
-			# regions registered per I/O
-			v+=" "$(awk -v iops="${v%% *}" '{d = $13 - $1; if (d <= 0) d = 1
+			# tandemd's system time (% of the CPU), the memory regions
+			# registered and the guest's context switches per I/O
+			v+=" "$(awk -v iops="${v%% *}" '{d = $14 - $1; if (d <= 0) d = 1
 				n = iops * d / 100; if (n <= 0) n = 1
-				printf "%.0f %.0f %.0f %.0f %.0f %.0f %.0f %.1f %.1f %.0f %.2f",
-					100 * (d - ($14 - $2)) / d, 100 * ($15 - $3) / d, 100 * ($16 - $4) / d,
-					100 * ($17 - $5) / d, 100 * ($18 - $6) / d,
-					($19 - $7) / 1e6, ($20 - $8) / 1e6, ($21 - $9) / n, ($22 - $10) / n,
-					100 * ($23 - $11) / d, ($24 - $12) / n}' <<<"$c")
+				printf "%.0f %.0f %.0f %.0f %.0f %.0f %.0f %.1f %.1f %.0f %.2f %.1f",
+					100 * (d - ($15 - $2)) / d, 100 * ($16 - $3) / d, 100 * ($17 - $4) / d,
+					100 * ($18 - $5) / d, 100 * ($19 - $6) / d,
+					($20 - $7) / 1e6, ($21 - $8) / 1e6, ($22 - $9) / n, ($23 - $10) / n,
+					100 * ($24 - $11) / d, ($25 - $12) / n, ($26 - $13) / n}' <<<"$c")
 			r=$(sed -n 's/^res: //p' <<<"$VM_OUT")
 			read -ra x <<<"$v"
-			[ ${#x[@]} -eq 17 ] || { ko "$1 $2 $lu $job: figures '$v' from '$c'"; continue; }
+			[ ${#x[@]} -eq 18 ] || { ko "$1 $2 $lu $job: figures '$v' from '$c'"; continue; }
 			ROWS+=("$1 $2 $lu $job $v")
-			ok "$1 $2 $lu $job: $(printf '%.0f IOPS, %.1f MB/s, p50 %.0f us, p99 %.0f us' "${x[@]:0:4}"); guest busy ${x[6]}% (sys ${x[8]}%, softirq ${x[9]}%), tandemd ${x[10]}% (system ${x[15]}%); lo ${x[11]} MB, eth0 ${x[12]} MB sent; rxe0 ${x[13]} packets and tandemd ${x[14]} context switches and ${x[16]} memory registrations per I/O; RDMA resources: ${r:-none} ($(secs "$t0") s)"
+			ok "$1 $2 $lu $job: $(printf '%.0f IOPS, %.1f MB/s, p50 %.0f us, p99 %.0f us' "${x[@]:0:4}"); guest busy ${x[6]}% (sys ${x[8]}%, softirq ${x[9]}%), tandemd ${x[10]}% (system ${x[15]}%); lo ${x[11]} MB, eth0 ${x[12]} MB sent; rxe0 ${x[13]} packets and tandemd ${x[14]} context switches and ${x[16]} memory registrations per I/O, the guest ${x[17]} context switches per I/O; RDMA resources: ${r:-none} ($(secs "$t0") s)"
 		done
 	done
 }
@@ -158,16 +158,16 @@ fi
 
 echo "== srp_vm: fio, direct=1 libaio, $RUNTIME s after $RAMP s; TCG, 1 vCPU, MTU $MTU"
 echo
-echo "| target | transport | LU | job | IOPS | MB/s | p50 us | p99 us | p99.9 us | guest busy % | sys % | softirq % | tandemd % (sys) | rxe pkts/IO | tandemd cs/IO | MR regs/IO |"
-echo "|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+echo "| target | transport | LU | job | IOPS | MB/s | p50 us | p99 us | p99.9 us | guest busy % | sys % | softirq % | tandemd % (sys) | rxe pkts/IO | tandemd cs/IO | MR regs/IO | guest cs/IO |"
+echo "|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
 for r in "${ROWS[@]}"; do
 	# shellcheck disable=SC2086
 	set -- $r
-	printf '| %s | %s | %s | %s | %.0f | %.1f | %.0f | %.0f | %.0f | %s | %s | %s | %s | %s | %s | %s |\n' \
+	printf '| %s | %s | %s | %s | %.0f | %.1f | %.0f | %.0f | %.0f | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
 		"$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${11}" "${13}" "${14}" \
 		"$([ "$1" = tandem ] && echo "${15} (${20})" || echo -)" \
 		"$([ "$2" = SRP ] && echo "${18}" || echo -)" "$([ "$1" = tandem ] && echo "${19}" || echo -)" \
-		"$([ "$1 $2" = "tandem SRP" ] && echo "${21}" || echo -)"
+		"$([ "$1 $2" = "tandem SRP" ] && echo "${21}" || echo -)" "${22}"
 done | tee ${OUT:+"$OUT/table.md"}
 echo
 echo "| LU | job | tandem SRP / tandem iSCSI | tandem SRP / LIO SRP |"
