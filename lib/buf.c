@@ -4,6 +4,7 @@
  * size classes from 4 KiB to 1 MiB kept on per-thread free lists so the
  * steady state allocates nothing. Larger buffers go straight to the heap.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,21 @@ struct cache {
 };
 
 static _Thread_local struct cache tcache;
+static _Atomic(void (*)(void *, uint32_t)) release_hook;
+
+void tdm_buf_set_release_hook(void (*fn)(void *buf, uint32_t cap))
+{
+	atomic_store(&release_hook, fn);
+}
+
+static void heap_free(void *buf, uint32_t cap)
+{
+	void (*fn)(void *, uint32_t) = atomic_load(&release_hook);
+
+	if (fn)
+		fn(buf, cap);
+	free(buf);
+}
 
 static int class_of(uint32_t len, uint32_t *cap)
 {
@@ -73,7 +89,7 @@ void tdm_buf_free(void *buf, uint32_t cap)
 		tcache.n[c]++;
 		return;
 	}
-	free(buf);
+	heap_free(buf, cap);
 }
 
 /* Free this thread's cached buffers (thread exit, shutdown). */
@@ -86,7 +102,7 @@ void tdm_buf_cache_drain(void)
 			struct freebuf *f = tcache.head[c];
 
 			tcache.head[c] = f->next;
-			free(f);
+			heap_free(f, 1u << (MIN_SHIFT + c));
 		}
 		tcache.n[c] = 0;
 	}

@@ -275,11 +275,15 @@ if [ -x build-asan/targetd/tandemd ]; then
 	export LOGREPLAY=$top/build-asan/tests/vm/logreplay
 	step vm-crash env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/crash.sh
 	# SRP over Soft-RoCE (rdma_rxe) in one guest: the kernel's ib_srp
-	# logs in to LIO's ib_srpt in the same guest (the baseline: login,
-	# INQUIRY/VPD, dd figures, verified writes, LUN reset, the remote
-	# port removed and added again); SRP_TARGET=tandem points it at the
-	# tree's tandemd once srp/ serves (tests/vm/README.md)
-	step vm-srp env SRP_TARGET=lio tests/vm/srp.sh
+	# logs in to the tree's tandemd (TARGET_DRIVER ib_srpt) in the same
+	# guest: login, INQUIRY/VPD, dd figures, verified writes, LUN reset,
+	# the remote port removed and added again, PR with the SRP
+	# TransportID, the same identity through iSCSI, srpclient's edge
+	# cases; then the same against LIO's ib_srpt, the kernel's peer
+	# (tests/vm/README.md)
+	export SRPCLIENT=$top/build-asan/tests/vm/srpclient
+	step vm-srp env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 SRP_TARGET=tandem tests/vm/srp.sh
+	step vm-srp-lio env SRP_TARGET=lio tests/vm/srp.sh
 	# vcdrom (MMC, type 05h, one path): what libiscsi runs on a
 	# non-SBC device; its SBC-only tests report [SKIPPED] and do not count
 	step conformance-cdrom tests/conformance/iscsi-test-cu.sh --handler vcdrom --port 4010 --min-honest 16 \

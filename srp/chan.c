@@ -31,8 +31,8 @@ static void chan_free(void *arg)
 {
 	struct srp_chan *ch = arg;
 
-	if (ch->pd)
-		ibv_dealloc_pd(ch->pd);
+	if (ch->dev)
+		tdm__srp_dev_put(ch->dev);
 	if (ch->id)
 		rdma_destroy_id(ch->id);
 	free(ch);
@@ -204,7 +204,9 @@ static void cq_cb(struct tdm_fd_watch *w, uint32_t revents)
 
 	(void)revents;
 	tdm__srp_chan_get(ch);
-	while (ch->cc && ibv_get_cq_event(ch->cc, &cq, &ctx) == 0) {
+	/* one event per wakeup: the watch is level-triggered, and a read
+	 * that finds nothing is one more system call per command */
+	if (ch->cc && ibv_get_cq_event(ch->cc, &cq, &ctx) == 0) {
 		if (++ch->cq_unacked >= 64) {
 			ibv_ack_cq_events(ch->cq, ch->cq_unacked);
 			ch->cq_unacked = 0;
@@ -434,7 +436,8 @@ static int chan_resources(struct srp_chan *ch, struct srp_login_job *job)
 	if (ch->sq_size + 1 > (uint32_t)da.max_qp_wr)
 		ch->sq_size = (uint32_t)da.max_qp_wr - 1;
 	ch->sq_free = ch->sq_size;
-	ch->pd = ibv_alloc_pd(vc);
+	ch->dev = tdm__srp_dev_get(vc);
+	ch->pd = ch->dev ? ch->dev->pd : NULL;
 	ch->cc = ch->pd ? ibv_create_comp_channel(vc) : NULL;
 	if (!ch->cc)
 		return -ENOMEM;
@@ -532,6 +535,7 @@ void tdm__srp_login_run(void *arg)
 	uint8_t rsp_flags = TDM_SRP_LRSP_NO_CHAN;
 	char peer[64];
 	uint32_t reason;
+	bool elsewhere;
 	int r, err = 0;
 
 	tdm__srp_peer_str(job->id, peer, sizeof(peer));
@@ -571,8 +575,9 @@ void tdm__srp_login_run(void *arg)
 	}
 	/* SRP r16a 5.4.3: MULTI-CHANNEL ACTION */
 	old = tdm__srp_nexus_find(job->login.initiator_port_id,
-				  job->login.target_port_id, job->target);
-	if (old && old->loop != ch->loop) {
+				  job->login.target_port_id, job->target,
+				  ch->loop, &elsewhere);
+	if (elsewhere) {
 		login_reject(job, ch, TDM_SRP_REJ_UNABLE_ESTABLISH, peer,
 			     "the I_T nexus is moving (try again)");
 		return;

@@ -50,7 +50,7 @@ static void cmd_put(struct srp_cmd *sc)
 	struct srp_chan *ch = sc->ch;
 
 	if (sc->mr)
-		ibv_dereg_mr(sc->mr);
+		tdm__srp_mr_put(sc->mr);
 	sc->mr = NULL;
 	if (sc->desc != sc->desc_inline)
 		free(sc->desc);
@@ -183,7 +183,7 @@ static uint32_t build_rdma(struct srp_cmd *sc, uint32_t len,
 			memset(&wrs[n], 0, sizeof(wrs[n]));
 			sges[n].addr = (uintptr_t)(sc->cmd.buf + off);
 			sges[n].length = l;
-			sges[n].lkey = sc->mr->lkey;
+			sges[n].lkey = tdm__srp_mr_lkey(sc->mr);
 			wrs[n].sg_list = &sges[n];
 			wrs[n].num_sge = 1;
 			wrs[n].opcode = op;
@@ -200,11 +200,13 @@ static uint32_t build_rdma(struct srp_cmd *sc, uint32_t len,
 	return n;
 }
 
-static int reg_buf(struct srp_cmd *sc, uint32_t len, int access)
+/* cmd.buf registered for RDMA (the whole buffer: the registration is
+ * cached with it, mr.c) */
+static int reg_buf(struct srp_cmd *sc)
 {
 	if (sc->mr)
 		return 0;
-	sc->mr = ibv_reg_mr(sc->ch->pd, sc->cmd.buf, len, access);
+	sc->mr = tdm__srp_mr_get(sc->ch->dev, sc->cmd.buf, sc->cmd.buf_cap);
 	return sc->mr ? 0 : -errno;
 }
 
@@ -259,7 +261,7 @@ static bool send_status(struct srp_cmd *sc)
 	if (ch->sq_free < nwr + 1 + TX_RESERVE / 2 ||
 	    ch->ntx_free <= TX_RESERVE)
 		return false;
-	if (n && !reg_buf(sc, n, 0)) {
+	if (n && !reg_buf(sc)) {
 		wrs = calloc(nwr, sizeof(*wrs));
 		sges = calloc(nwr, sizeof(*sges));
 	}
@@ -421,7 +423,7 @@ void tdm__srp_write_pending(struct tdm_cmd *cmd)
 		tdm_cmd_execute(cmd);
 		return;
 	}
-	if (reg_buf(sc, sc->xfer, IBV_ACCESS_LOCAL_WRITE)) {
+	if (reg_buf(sc)) {
 		log_warnx_rl("srp: %s: cannot register %u bytes: %s", ch->peer,
 			     sc->xfer, strerror(errno));
 		tdm_cmd_fail(cmd, TDM_SR_ABORTED_NO_RESOURCES);

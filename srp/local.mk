@@ -8,5 +8,6 @@ SRP_TRANSPORT_SOURCES = \
 	srp/srp_int.h \
 	srp/srp.c \
 	srp/chan.c \
-	srp/io.c
+	srp/io.c \
+	srp/mr.c
 libtandem_a_SOURCES += $(SRP_IU_SOURCES) $(SRP_TRANSPORT_SOURCES)

@@ -39,45 +39,52 @@ static bool nexus_match(const struct srp_nexus *nx, const uint8_t i[16],
 	       strcmp(nx->target, target) == 0;
 }
 
-/* The loop of a live nexus of (i, t, target), NULL if none. */
-static struct tdm_loop *nexus_loop(const uint8_t i[16], const uint8_t t[16],
-				   const char *target)
+/* The live nexus of (i, t, target) (reg_lock held). */
+static struct srp_nexus *find_locked(const uint8_t i[16], const uint8_t t[16],
+				     const char *target)
 {
-	struct tdm_loop *l = NULL;
 	struct tdm_list *pos;
 
-	tdm_mutex_lock(&reg_lock);
 	tdm_list_for_each (pos, &reg) {
 		struct srp_nexus *nx =
 			tdm_list_entry(pos, struct srp_nexus, reg_link);
 
-		if (nexus_match(nx, i, t, target)) {
-			l = nx->loop;
-			break;
-		}
+		if (nexus_match(nx, i, t, target))
+			return nx;
 	}
+	return NULL;
+}
+
+/* The loop of a live nexus of (i, t, target), NULL if none (any thread:
+ * only the loop is read, under the lock). */
+static struct tdm_loop *nexus_loop(const uint8_t i[16], const uint8_t t[16],
+				   const char *target)
+{
+	struct srp_nexus *nx;
+	struct tdm_loop *l;
+
+	tdm_mutex_lock(&reg_lock);
+	nx = find_locked(i, t, target);
+	l = nx ? nx->loop : NULL;
 	tdm_mutex_unlock(&reg_lock);
 	return l;
 }
 
+/* The live nexus of (i, t, target) if it lives on loop l (only that loop
+ * frees it); *elsewhere says whether one lives on another loop. */
 struct srp_nexus *tdm__srp_nexus_find(const uint8_t i[16], const uint8_t t[16],
-				      const char *target)
+				      const char *target, struct tdm_loop *l,
+				      bool *elsewhere)
 {
-	struct srp_nexus *found = NULL;
-	struct tdm_list *pos;
+	struct srp_nexus *nx;
 
 	tdm_mutex_lock(&reg_lock);
-	tdm_list_for_each (pos, &reg) {
-		struct srp_nexus *nx =
-			tdm_list_entry(pos, struct srp_nexus, reg_link);
-
-		if (nexus_match(nx, i, t, target)) {
-			found = nx;
-			break;
-		}
-	}
+	nx = find_locked(i, t, target);
+	*elsewhere = nx && nx->loop != l;
+	if (*elsewhere)
+		nx = NULL;
 	tdm_mutex_unlock(&reg_lock);
-	return found;
+	return nx;
 }
 
 void tdm__srp_nexus_add(struct srp_nexus *nx)
@@ -725,6 +732,7 @@ int tdm_srp_apply(const struct tdm_conf *c, char *err, size_t errlen)
 			r = ecs_open(err, errlen);
 			if (r)
 				return r;
+			tdm__srp_mr_init();
 			if (!main_loop) {
 				main_loop = tdm_loop_current();
 				main_watch.fd = main_ec->fd;
@@ -788,6 +796,15 @@ void tdm_srp_shutdown(void (*done)(void *arg), void *arg)
 	shutdown_arg = arg;
 	shutdown_loop = tdm_loop_current();
 	n = close_where(NULL, NULL, "shutting down");
+	if (main_ec) {
+		unsigned long long h, m;
+		unsigned c;
+
+		tdm__srp_mr_stats(&h, &m, &c);
+		log_info("srp: memory registrations: %llu reused, %llu made, "
+			 "%u cached",
+			 h, m, c);
+	}
 	log_info("srp: shutting down, %u nexus%s to close", n,
 		 n == 1 ? "" : "es");
 	tdm__srp_shutdown_progress();

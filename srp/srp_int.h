@@ -29,6 +29,9 @@
  * the tree held; only lib/'s are taken inside. */
 enum {
 	TDM__SRP_LOCK_REG = TDM_LOCK_RANK_TRANSPORT + 50, /* srp.c: reg_lock */
+	/* mr.c: mr_lock, ranked just below lib/'s locks: lib/buf's release
+	 * hook takes it wherever a buffer is freed, under any lock */
+	TDM__SRP_LOCK_MR = TDM_LOCK_RANK_LIB - 10,
 };
 
 #define SRP_RQ_MAX 128	  /* receive ring per channel (credits) */
@@ -36,6 +39,15 @@ enum {
 
 struct srp_chan;
 struct srp_nexus;
+struct srp_mr;
+
+/* An RDMA device as the channels share it (mr.c) */
+struct srp_dev {
+	struct ibv_context *ctx;
+	struct ibv_pd *pd;
+	unsigned refs; /* channels */
+	struct tdm_list link;
+};
 
 /* What a work request's wr_id points to */
 enum srp_wr_kind {
@@ -93,7 +105,7 @@ struct srp_cmd {
 	struct tdm_srp_desc desc_inline[SRP_DESC_INLINE];
 	struct srp_rx *imm_rx; /* immediate data: the held slot */
 	const uint8_t *imm;
-	struct ibv_mr *mr;     /* cmd.buf registered for RDMA */
+	struct srp_mr *mr;     /* cmd.buf's registration (mr.c) */
 	uint32_t xfer;	       /* data-out bytes asked (write_pending) */
 	uint32_t want;	       /* data-out the command wanted (residual) */
 	bool xfer_done;	       /* data moved: the status is next */
@@ -127,7 +139,8 @@ struct srp_chan {
 	uint8_t state;	 /* enum srp_chan_state */
 	int refs;
 	struct tdm_srp_agreed a;
-	struct ibv_pd *pd;
+	struct srp_dev *dev;
+	struct ibv_pd *pd; /* dev->pd */
 	struct ibv_comp_channel *cc;
 	struct ibv_cq *cq;
 	struct tdm_fd_watch cq_watch;
@@ -180,9 +193,11 @@ struct srp_limits_cfg {
 	struct tdm_srp_limits lim;
 	uint32_t sq_size;
 };
-/* The live nexus of (initiator port, target port, target), or NULL. */
+/* The live nexus of (initiator port, target port, target) if it lives on
+ * loop l; *elsewhere: one lives on another loop. */
 struct srp_nexus *tdm__srp_nexus_find(const uint8_t i[16], const uint8_t t[16],
-				      const char *target);
+				      const char *target, struct tdm_loop *l,
+				      bool *elsewhere);
 void tdm__srp_nexus_add(struct srp_nexus *nx);
 void tdm__srp_nexus_kill(struct srp_nexus *nx); /* no channel joins it */
 void tdm__srp_nexus_unlink(struct srp_nexus *nx);
@@ -221,6 +236,18 @@ void tdm__srp_nexus_close(struct srp_nexus *nx, const char *why);
 void tdm__srp_nexus_chan_gone(struct srp_nexus *nx, struct srp_chan *ch);
 /* per-loop RDMA/CM event channels (srp.c) */
 struct rdma_event_channel *tdm__srp_loop_ec(struct tdm_loop *l);
+
+/* ---- mr.c: devices, their PD, the cache of registrations ---- */
+struct srp_dev *tdm__srp_dev_get(struct ibv_context *ctx);
+void tdm__srp_dev_put(struct srp_dev *d);
+/* The registration of [addr, addr + len) on d's PD (cached), NULL and
+ * errno on failure; give it back with tdm__srp_mr_put. */
+struct srp_mr *tdm__srp_mr_get(struct srp_dev *d, void *addr, uint32_t len);
+uint32_t tdm__srp_mr_lkey(const struct srp_mr *e);
+void tdm__srp_mr_put(struct srp_mr *e);
+void tdm__srp_mr_init(void); /* install lib/buf's release hook */
+void tdm__srp_mr_stats(unsigned long long *hits, unsigned long long *misses,
+		       unsigned *cached);
 
 /* ---- io.c: IUs, commands, data, responses, TMF ---- */
 void tdm__srp_rx_iu(struct srp_chan *ch, struct srp_rx *rx);

@@ -25,6 +25,13 @@
 #      id the target does not have is refused; the target added again:
 #      a new disk, every block of e. still there (vmwriter -v).
 #
+#   h. persistent reservations through the SRP disk: register, reserve,
+#      READ FULL STATUS with the SRP TransportID, release;
+#   i. (tandem) the same LU through tandemd's iSCSI target in the guest
+#      (127.0.0.1): the same designators, serial and identification;
+#   j. (tandem) srpclient (tests/vm/srpclient.c, SRPCLIENT): logins,
+#      IUs and task management ib_srp never sends.
+#
 # Prints "N passed, N failed" and the figures; exit 0 only when nothing
 # failed, 77 when SRP_TARGET=tandem and TANDEMD is not built. Root;
 # about a minute (the guest runs under TCG); every wait is bounded.
@@ -36,6 +43,7 @@ cd "$(dirname "$0")/../.." || exit 1
 
 SRP_TARGET=${SRP_TARGET:-lio}
 SRP_PORT=${SRP_PORT:-5555}
+SRPCLIENT=${SRPCLIENT:-$(dirname "${TANDEMD:-.}")/../tests/vm/srpclient}
 SIZE_MB=64
 SOLO_TITLE="figures (SRP_TARGET=$SRP_TARGET)"
 SOLO_DUMP='dmesg | tail -40; [ -f /tmp/tandemd.log ] && { echo "== tandemd.log"; tail -30 /tmp/tandemd.log; }'
@@ -77,6 +85,8 @@ files=("$VM_SRC/guest/srp")
 if [ "$SRP_TARGET" = tandem ]; then
 	solo_guest srp "$TANDEMD"
 	files+=("$TANDEMD")
+	[ -x "$SRPCLIENT" ] || { ko "no srpclient at $SRPCLIENT (make tests/vm/srpclient)"; finish; }
+	files+=("$SRPCLIENT")
 else
 	solo_guest srp
 fi
@@ -203,8 +213,57 @@ indent ">" "$VM_OUT"
 [ "$VM_RC" = 0 ] && grep -q '^result=ok' <<<"$VM_OUT" && grep -q 'bad_blocks=0' <<<"$VM_OUT" &&
 	ok "after the new login (/dev/$OLD, now /dev/$DISK) every block vmwriter had acknowledged is there: $(grep -E '^verified=' <<<"$VM_OUT" | tail -1)" ||
 	ko "the data after the new login: status $VM_RC"
+
+echo "== h. persistent reservations through SRP"
+# ib_srp's initiator port identifier: initiator_ext (0), then the
+# interface id of rxe0's GID 0 (its last four groups)
+IPID=0000000000000000$(tr -d ':' <<<"${GID0:20}")
+vm_run 60 "srp pr $DISK"
+indent "|" "$VM_OUT"
+full=$(sed -n '/^== full status/,/^== reservation/p' <<<"$VM_OUT")
+hex=$(tr -d ' :\n' <<<"$full" | tr 'A-F' 'a-f')
+if [ "$VM_RC" = 0 ] && grep -qi 'key=0x5a5a' <<<"$full" && grep -qiE 'RDMA initiator port identifier' <<<"$full" &&
+	[[ $hex == *"$IPID"* ]]; then
+	ok "PR through SRP: registered and reserved (Write Exclusive); READ FULL STATUS shows key 0x5a5a and the SRP TransportID 0x$IPID; released and unregistered"
+else
+	ko "PR through SRP: status $VM_RC; key 0x5a5a, an SRP TransportID 0x$IPID expected in READ FULL STATUS"
+fi
+grep -qi 'type: Write Exclusive' <<<"$(sed -n '/^== reservation/,/^== keys/p' <<<"$VM_OUT")" && ok "READ RESERVATION: Write Exclusive" ||
+	ko "READ RESERVATION does not show Write Exclusive"
+
+if [ "$SRP_TARGET" = tandem ]; then
+	echo "== i. the same LU through tandemd's iSCSI target: the same identity"
+	vm_run 60 "srp iscsi"
+	indent "|" "$VM_OUT"
+	IDISK=$(kv disk "$VM_OUT")
+	if [ "$VM_RC" = 0 ] && [ -n "$IDISK" ]; then
+		ident='sg_vpd -p di /dev/X | sed -n "/Addressed logical unit/,/Target port/p" | grep -v "Target port"; sg_vpd -p sn /dev/X; sg_inq /dev/X | grep -E "identification|revision"'
+		vm_run 30 "${ident//X/$DISK}"
+		A=$VM_OUT
+		vm_run 30 "${ident//X/$IDISK}"
+		B=$VM_OUT
+		indent "|" "$A"
+		if [ -n "$A" ] && [ "$A" = "$B" ] && grep -q 'NAA' <<<"$A"; then
+			ok "/dev/$DISK (SRP) and /dev/$IDISK (iSCSI): the same LU designators, unit serial number and INQUIRY identification"
+		else
+			ko "the LU's identity differs between SRP (/dev/$DISK) and iSCSI (/dev/$IDISK): $B"
+		fi
+		vm_run 30 "srp iscsi_logout"
+	else
+		ko "the iSCSI login to tandemd in the guest: status $VM_RC"
+	fi
+fi
 gstep "the remote port deleted again" 40 "srp logout"
 if [ "$SRP_TARGET" = tandem ]; then
+	echo "== j. srpclient: what ib_srp never sends"
+	vm_run 180 "srpclient 10.0.2.15 $SRP_PORT 2>&1"
+	indent "|" "$VM_OUT"
+	sc=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$VM_OUT")
+	if [ "$VM_RC" = 0 ] && [[ $sc =~ ^([0-9]+)\ passed,\ 0\ failed$ ]] && [ "${BASH_REMATCH[1]}" -ge 30 ]; then
+		ok "srpclient: $sc (bad logins, malformed IUs, credits, TMF, logouts, multi-channel)"
+	else
+		ko "srpclient: status $VM_RC, '$sc'"
+	fi
 	gstep "tandemd stopped, no sanitizer report" 40 "srp stop"
 fi
 finish
