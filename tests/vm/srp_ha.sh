@@ -139,27 +139,7 @@ indent "|" "$TOPO"
 groups
 [ "$NG" = 2 ] && [ "$(cut -d' ' -f2 <<<"$GA")" = active ] && ok "multipath: 2 groups, head A's active ($GA), head B's $GB" ||
 	ko "multipath's groups: $NG; A '$GA', B '$GB'"
-vm_run 20 "sg_vpd -p sn /dev/$DA; sg_vpd -p di_lu /dev/$DA"
-la=$VM_OUT
-vm_run 20 "sg_vpd -p sn /dev/$DB; sg_vpd -p di_lu /dev/$DB"
-lb=$VM_OUT
-[ -n "$la" ] && [ "$la" = "$lb" ] && grep -q '5a9a0001' <<<"$la" && grep -qi '6001405ab7a1d0005a9a000000000001' <<<"$la" &&
-	ok "VPD 0x80 (serial 5a9a0001) and the LU's VPD 0x83 designators (NAA 6001405ab7a1d0005a9a000000000001) identical through both paths" ||
-	ko "the LU's identity: [$la] [$lb]"
-for d in "A:$DA:0x1" "B:$DB:0x2"; do
-	IFS=: read -r h disk id <<<"$d"
-	vm_run 20 "sg_vpd -p di_port /dev/$disk"
-	grep -q "Relative target port: $id\$" <<<"$VM_OUT" && grep -q "Target port group: $id\$" <<<"$VM_OUT" &&
-		grep -q 'SCSI RDMA Protocol' <<<"$VM_OUT" &&
-		ok "VPD 0x83 through head $h: relative target port $id, target port group $id (SRP)" ||
-		ko "VPD 0x83's target port through head $h: $VM_OUT"
-done
-vm_run 20 "sg_rtpg -d /dev/$DA"
-ra=$VM_OUT
-vm_run 20 "sg_rtpg -d /dev/$DB"
-[ -n "$ra" ] && [ "$ra" = "$VM_OUT" ] && [ "$(grep -ci 'target port group id' <<<"$ra")" = 2 ] &&
-	ok "REPORT TARGET PORT GROUPS identical through both heads, two groups" || ko "RTPG: [$ra] [$VM_OUT]"
-indent "|" "$ra"
+map_identity 6001405ab7a1d0005a9a000000000001 'SCSI RDMA Protocol'
 rports
 want="reconnect_delay=$SRP_HA_RD fast_io_fail_tmo=15 dev_loss_tmo=600"
 [ "$(grep -c "state=running $want " <<<"$RPORTS")" = 2 ] &&

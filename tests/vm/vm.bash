@@ -22,6 +22,8 @@
 #                                multipath -ll's path groups ("group N
 #                                PRIO STATUS", "path N DISK up|down"),
 #                                the group holding DISK
+#   map_identity NAA [PROTOCOL]  the same LU through DA (head A's path)
+#                                and DB (head B's): checks
 #   writer_start NAME SECS, writer_done NAME SECS DESC
 #                                vmwriter on MAP in the background, its
 #                                figures (FIG) and checks (the pause
@@ -253,4 +255,36 @@ writer_done() {
 	else
 		ko "$3: pause ${wr:-unknown} ms (bound $PAUSE_MAX_MS ms)"
 	fi
+}
+
+# map_identity NAA [PROTOCOL]: the LU's identity through both paths of
+# the map, DA (head A's) and DB (head B's): VPD 0x80 and the LU's VPD
+# 0x83 designators identical, with NAA; relative target port and target
+# port group 1 through head A, 2 through head B (their designators
+# naming PROTOCOL, e.g. "SCSI RDMA Protocol", when given); REPORT TARGET
+# PORT GROUPS identical through both, two groups (printed)
+map_identity() {
+	local la lb ra h disk id d
+	vm_run 20 "sg_vpd -p sn /dev/$DA; sg_vpd -p di_lu /dev/$DA"
+	la=$VM_OUT
+	vm_run 20 "sg_vpd -p sn /dev/$DB; sg_vpd -p di_lu /dev/$DB"
+	lb=$VM_OUT
+	[ -n "$la" ] && [ "$la" = "$lb" ] && grep -qi "$1" <<<"$la" &&
+		ok "VPD 0x80 ($(sed -n 's/.*Unit serial number: //p' <<<"$la")) and the LU's VPD 0x83 designators (NAA $1) identical through both paths" ||
+		ko "the LU's identity (VPD 0x80, 0x83): [$la] [$lb]"
+	for d in "A:$DA:0x1" "B:$DB:0x2"; do
+		IFS=: read -r h disk id <<<"$d"
+		vm_run 20 "sg_vpd -p di_port /dev/$disk"
+		grep -q "Relative target port: $id\$" <<<"$VM_OUT" && grep -q "Target port group: $id\$" <<<"$VM_OUT" &&
+			grep -q "${2:-}" <<<"$VM_OUT" &&
+			ok "VPD 0x83 through head $h: relative target port $id, target port group $id${2:+ ($2)}" ||
+			ko "VPD 0x83's target port through head $h: $VM_OUT"
+	done
+	vm_run 20 "sg_rtpg -d /dev/$DA"
+	ra=$VM_OUT
+	vm_run 20 "sg_rtpg -d /dev/$DB"
+	[ -n "$ra" ] && [ "$ra" = "$VM_OUT" ] && [ "$(grep -ci 'target port group id' <<<"$ra")" = 2 ] &&
+		ok "REPORT TARGET PORT GROUPS identical through both paths, two groups" ||
+		ko "RTPG: [$ra] [$VM_OUT]"
+	indent "|" "$ra"
 }
