@@ -212,6 +212,9 @@ for fio in "${FIOS[@]}"; do
 	[ "${GA%% *}" = 50 ] && [ "${GB%% *}" = 1 ] && [ "$(cut -d' ' -f2- <<<"$GA")" = "active up" ] &&
 		ok "the layout restored in $i s: head A's group 50 carries the I/O, head B's 1" ||
 		ko "the layout after -activate_tgrp tg1: A '$GA', B '$GB'"
+	vm_run 20 "sg_rtpg -d /dev/$DB | grep -iA1 'group id : 0x2'"
+	grep -qi 'access state : 0x02 (standby)' <<<"$VM_OUT" && ok "head B reports its group standby again" ||
+		ko "head B's group after -activate_tgrp tg1: $VM_OUT"
 done
 
 echo "== e. the heads stopped"
