@@ -160,6 +160,15 @@ if [ "$VM_RC" = 0 ] && [[ $lu == *NAA* ]] && [[ $tp == *"Relative target port"* 
 else
 	ko "VPD 0x83: status $VM_RC; LU '${lu%;}', target port '${tp%;}'"
 fi
+vm_run 20 "sg_rtpg -d /dev/$DISK"
+indent "|" "$VM_OUT"
+# REPORT TARGET PORT GROUPS through SRP: a group holding the SRP port
+if [ "$VM_RC" = 0 ] && grep -qE 'target port group id *: *0x[0-9a-f]+' <<<"$VM_OUT" &&
+	grep -qE 'Relative target port ids:|Relative target port id' <<<"$VM_OUT"; then
+	ok "REPORT TARGET PORT GROUPS through SRP: $(grep -cE 'target port group id' <<<"$VM_OUT") group(s), state $(grep -m1 -oE 'asymmetric access state: *[^,]*|Active/optimized|active/optimized' <<<"$VM_OUT" | head -1)"
+else
+	ko "REPORT TARGET PORT GROUPS through SRP: status $VM_RC"
+fi
 vm_run 20 "sg_readcap /dev/$DISK"
 indent "|" "$VM_OUT"
 blocks=$(sed -n 's/.*Last LBA=\([0-9]*\).*/\1/p' <<<"$VM_OUT")
