@@ -284,6 +284,12 @@ if [ -x build-asan/targetd/tandemd ]; then
 	export SRPCLIENT=$top/build-asan/tests/vm/srpclient
 	step vm-srp env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 SRP_TARGET=tandem tests/vm/srp.sh
 	step vm-srp-lio env SRP_TARGET=lio tests/vm/srp.sh
+	# SRP HA: two tandemd heads in one guest (rxe0, rxe1: the same LU,
+	# tg1 active, tg2 standby, no cluster agent), ib_srp through both,
+	# dm-multipath: head A killed under verified writes with
+	# fast_io_fail_tmo 5 and 2 (the pauses), ib_srp's reconnect when it
+	# returns (tests/vm/README.md, docs/srp.md "SRP HA clients")
+	step vm-srp-ha env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/srp_ha.sh
 	# vcdrom (MMC, type 05h, one path): what libiscsi runs on a
 	# non-SBC device; its SBC-only tests report [SKIPPED] and do not count
 	step conformance-cdrom tests/conformance/iscsi-test-cu.sh --handler vcdrom --port 4010 --min-honest 16 \

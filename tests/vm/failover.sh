@@ -59,28 +59,7 @@ gb=$(group_of "$DB" "$GROUPS_")
 	ko "head B's group: '$gb' (want prio $B_PRIO)"
 [ "$(cut -d' ' -f2 <<<"$ga")" = active ] && ok "I/O goes to head A's group (status=active)" ||
 	ko "head A's group is not the active one: '$ga'"
-vm_run 20 "sg_vpd -p di_lu /dev/$DA"
-la=$VM_OUT
-vm_run 20 "sg_vpd -p di_lu /dev/$DB"
-lb=$VM_OUT
-[ -n "$la" ] && [ "$la" = "$lb" ] && grep -qi '6001405ab7a1d0001c1a500000000001' <<<"$la" &&
-	ok "VPD 83h: the LU's designators are identical through both paths (NAA 6001405ab7a1d0001c1a500000000001)" ||
-	ko "VPD 83h LU designators: [$la] [$lb]"
-for d in "A:$DA:0x1" "B:$DB:0x2"; do
-	IFS=: read -r h disk id <<<"$d"
-	vm_run 20 "sg_vpd -p di_port /dev/$disk"
-	grep -q "Relative target port: $id\$" <<<"$VM_OUT" && grep -q "Target port group: $id\$" <<<"$VM_OUT" &&
-		ok "VPD 83h through head $h: relative target port $id, target port group $id" ||
-		ko "VPD 83h target port through head $h: $VM_OUT"
-done
-vm_run 20 "sg_rtpg -d /dev/$DA"
-ra=$VM_OUT
-vm_run 20 "sg_rtpg -d /dev/$DB"
-rb=$VM_OUT
-[ -n "$ra" ] && [ "$ra" = "$rb" ] && [ "$(grep -ci 'target port group id' <<<"$ra")" = 2 ] &&
-	ok "REPORT TARGET PORT GROUPS identical through both paths, two groups" ||
-	ko "RTPG: [$ra] [$rb]"
-indent "|" "$ra"
+map_identity 6001405ab7a1d0001c1a500000000001
 
 section "b. kill -9 of every process of head A under load"
 writer_start b 30

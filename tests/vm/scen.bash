@@ -24,9 +24,7 @@
 #                         head B's PB, the higher one carrying the I/O
 #   a_down_map            after head A's death: the map, I/O through B,
 #                         A's path failed, RTPG through B printed
-#   mp_groups, group_of   the map's path groups, the group of a disk
-#   writer_start NAME SECS, writer_done NAME SECS DESC
-#                         vmwriter on the map, its figures and checks
+#   mp_groups, group_of, writer_start, writer_done: vm.bash's
 #   secs_since T0         seconds since T0 (date +%s%N), 0.1 s
 #   finish                the guest's console on failure, the sanitizer
 #                         check, the figures (FIG), "N passed, N failed",
@@ -40,7 +38,6 @@
 lab_need_daemons
 : "${LAYOUT:=nonoptimized}"
 : "${SCEN:=$LAYOUT}"
-PAUSE_MAX_MS=${VM_PAUSE_MAX_MS:-60000}
 A=$(lab_addr 1)
 B=$(lab_addr 2)
 FIG=()
@@ -122,23 +119,6 @@ head_start() {
 	fi
 }
 
-# the map's path groups: "group N PRIO STATUS" and "path N DISK up|down"
-mp_groups() {
-	awk '/policy=/ {
-		g++; match($0, /prio=[0-9-]+/); p = substr($0, RSTART + 5, RLENGTH - 5)
-		match($0, /status=[a-z]+/); s = substr($0, RSTART + 7, RLENGTH - 7)
-		print "group", g, p, s; next }
-	g && match($0, / sd[a-z]+ /) {
-		print "path", g, substr($0, RSTART + 1, RLENGTH - 2),
-			($0 ~ /active (ready|ghost)/ ? "up" : "down") }' <<<"$1"
-}
-# group_of DISK GROUPS: "PRIO STATUS PATHSTATE" of the group holding DISK
-group_of() {
-	local g
-	g=$(awk -v d="$1" '$1 == "path" && $3 == d {print $2, $4}' <<<"$2")
-	[ -n "$g" ] || return 1
-	awk -v g="${g% *}" -v u="${g#* }" '$1 == "group" && $2 == g {print $3, $4, u}' <<<"$2"
-}
 # wait_prios SECS PA PB: until head A's path group has priority PA and
 # head B's PB, the higher one carrying the I/O (status=active); the
 # seconds it took in WAITED (the groups seen last on a timeout)
@@ -180,37 +160,6 @@ a_down_map() {
 	[ "${ga##* }" = down ] && ok "head A's path is failed" || ko "head A's path after the kill: '$ga'"
 	vm_run 20 "sg_rtpg -d /dev/$DB | grep -iE 'group id|access state'"
 	echo "   RTPG through head B now: $(tr -s ' \n' ' ' <<<"$VM_OUT")"
-}
-
-# writer_start NAME SECS: vmwriter on the map in the background
-writer_start() {
-	gx "vmwriter $1 started ($2 s, 4 threads)" 10 \
-		"rm -f /tmp/$1.rc; setsid sh -c 'vmwriter -d $MAP -t 4 -s $2 -L 70 -j /tmp/$1.j >/tmp/$1.log 2>&1; echo \$? >/tmp/$1.rc' </dev/null >/dev/null 2>&1 &"
-}
-# writer_done NAME SECS DESC: wait for it (its SECS of writes and its
-# verification), print its figures, check them
-writer_done() {
-	local out gap wr rc
-	vm_run $(($2 + 75)) "n=0; while [ ! -s /tmp/$1.rc ]; do n=\$((n + 1)); [ \$n -gt $((($2 + 60) * 2)) ] && exit 124; sleep 0.5; done; cat /tmp/$1.log; exit \$(cat /tmp/$1.rc)"
-	rc=$VM_RC
-	out=$VM_OUT
-	indent ">" "$out"
-	gap=$(sed -n 's/.* max_gap_ms=\([0-9.]*\).*/\1/p' <<<"$out" | tail -1)
-	wr=$(sed -n 's/.* max_write_ms=\([0-9.]*\).*/\1/p' <<<"$out" | tail -1)
-	FIG+=("$3: $(grep -E '^writes=' <<<"$out" | tail -1); $(grep -E '^verified=' <<<"$out" | tail -1)")
-	FIG+=("$3: pause $(awk -v g="${wr:-0}" -v a="${gap:-0}" \
-		'BEGIN {printf "%.1f s (the longest write); all I/O stopped %.1f s at most", g / 1000, a / 1000}')")
-	if [ "$rc" = 0 ] && grep -q '^result=ok' <<<"$out" && grep -q ' io_errors=0 ' <<<"$out" &&
-		grep -q ' bad_blocks=0 ' <<<"$out"; then
-		ok "$3: zero I/O errors, zero bad blocks, every acknowledged block verified"
-	else
-		ko "$3: vmwriter status $rc"
-	fi
-	if [ -n "$wr" ] && awk -v g="$wr" -v m="$PAUSE_MAX_MS" 'BEGIN {exit !(g < m)}'; then
-		ok "$3: pause $wr ms (the longest write; bound $PAUSE_MAX_MS ms), all I/O stopped ${gap:-?} ms at most"
-	else
-		ko "$3: pause ${wr:-unknown} ms (bound $PAUSE_MAX_MS ms)"
-	fi
 }
 
 # scen_up base|extras: the guest (with the extras archive), the lab's two

@@ -18,6 +18,17 @@
 #   vm_libs_missing ELF          the libraries ELF needs (DT_NEEDED) that
 #                                neither the guest's archive nor VM_EXTRAS
 #                                holds, one a line
+#   mp_groups TEXT, group_of DISK GROUPS
+#                                multipath -ll's path groups ("group N
+#                                PRIO STATUS", "path N DISK up|down"),
+#                                the group holding DISK
+#   map_identity NAA [PROTOCOL]  the same LU through DA (head A's path)
+#                                and DB (head B's): checks
+#   writer_start NAME SECS, writer_done NAME SECS DESC
+#                                vmwriter on MAP in the background, its
+#                                figures (FIG) and checks (the pause
+#                                below PAUSE_MAX_MS, VM_PAUSE_MAX_MS:
+#                                60000); need the scenario's indent
 #
 # VM_INITRD_EXTRA (array): more initramfs archives (gzip'ed cpio) added
 # after the guest's own; VM_QEMU_EXTRA (array): more qemu arguments
@@ -40,6 +51,8 @@ VM_QEMU_EXTRA=()
 # how long a broken path holds its I/O before multipath retries it on
 # another path
 : "${VM_FAST_IO_FAIL_TMO:=5}"
+# a pause above this fails (writer_done); every pause is a figure
+PAUSE_MAX_MS=${VM_PAUSE_MAX_MS:-60000}
 
 vm_need() {
 	local pkgs=() c
@@ -193,4 +206,85 @@ vm_libs_missing() {
 	for l in $(readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
 		grep -q "/$l\$" <<<"$have" || echo "$l"
 	done
+}
+
+# the map's path groups: "group N PRIO STATUS" and "path N DISK up|down"
+mp_groups() {
+	awk '/policy=/ {
+		g++; match($0, /prio=[0-9-]+/); p = substr($0, RSTART + 5, RLENGTH - 5)
+		match($0, /status=[a-z]+/); s = substr($0, RSTART + 7, RLENGTH - 7)
+		print "group", g, p, s; next }
+	g && match($0, / sd[a-z]+ /) {
+		print "path", g, substr($0, RSTART + 1, RLENGTH - 2),
+			($0 ~ /active (ready|ghost)/ ? "up" : "down") }' <<<"$1"
+}
+# group_of DISK GROUPS: "PRIO STATUS PATHSTATE" of the group holding DISK
+group_of() {
+	local g
+	g=$(awk -v d="$1" '$1 == "path" && $3 == d {print $2, $4}' <<<"$2")
+	[ -n "$g" ] || return 1
+	awk -v g="${g% *}" -v u="${g#* }" '$1 == "group" && $2 == g {print $3, $4, u}' <<<"$2"
+}
+# writer_start NAME SECS: vmwriter on the map in the background
+writer_start() {
+	vm_run 10 "rm -f /tmp/$1.rc; setsid sh -c 'vmwriter -d $MAP -t 4 -s $2 -L 70 -j /tmp/$1.j >/tmp/$1.log 2>&1; echo \$? >/tmp/$1.rc' </dev/null >/dev/null 2>&1 &" &&
+		ok "vmwriter $1 started ($2 s, 4 threads)" ||
+		ko "vmwriter $1 started ($2 s, 4 threads): status $VM_RC: $VM_OUT"
+}
+# writer_done NAME SECS DESC: wait for it (its SECS of writes and its
+# verification), print its figures, check them
+writer_done() {
+	local out gap wr rc
+	vm_run $(($2 + 75)) "n=0; while [ ! -s /tmp/$1.rc ]; do n=\$((n + 1)); [ \$n -gt $((($2 + 60) * 2)) ] && exit 124; sleep 0.5; done; cat /tmp/$1.log; exit \$(cat /tmp/$1.rc)"
+	rc=$VM_RC
+	out=$VM_OUT
+	indent ">" "$out"
+	gap=$(sed -n 's/.* max_gap_ms=\([0-9.]*\).*/\1/p' <<<"$out" | tail -1)
+	wr=$(sed -n 's/.* max_write_ms=\([0-9.]*\).*/\1/p' <<<"$out" | tail -1)
+	FIG+=("$3: $(grep -E '^writes=' <<<"$out" | tail -1); $(grep -E '^verified=' <<<"$out" | tail -1)")
+	FIG+=("$3: pause $(awk -v g="${wr:-0}" -v a="${gap:-0}" \
+		'BEGIN {printf "%.1f s (the longest write); all I/O stopped %.1f s at most", g / 1000, a / 1000}')")
+	if [ "$rc" = 0 ] && grep -q '^result=ok' <<<"$out" && grep -q ' io_errors=0 ' <<<"$out" &&
+		grep -q ' bad_blocks=0 ' <<<"$out"; then
+		ok "$3: zero I/O errors, zero bad blocks, every acknowledged block verified"
+	else
+		ko "$3: vmwriter status $rc"
+	fi
+	if [ -n "$wr" ] && awk -v g="$wr" -v m="$PAUSE_MAX_MS" 'BEGIN {exit !(g < m)}'; then
+		ok "$3: pause $wr ms (the longest write; bound $PAUSE_MAX_MS ms), all I/O stopped ${gap:-?} ms at most"
+	else
+		ko "$3: pause ${wr:-unknown} ms (bound $PAUSE_MAX_MS ms)"
+	fi
+}
+
+# map_identity NAA [PROTOCOL]: the LU's identity through both paths of
+# the map, DA (head A's) and DB (head B's): VPD 0x80 and the LU's VPD
+# 0x83 designators identical, with NAA; relative target port and target
+# port group 1 through head A, 2 through head B (their designators
+# naming PROTOCOL, e.g. "SCSI RDMA Protocol", when given); REPORT TARGET
+# PORT GROUPS identical through both, two groups (printed)
+map_identity() {
+	local la lb ra h disk id d
+	vm_run 20 "sg_vpd -p sn /dev/$DA; sg_vpd -p di_lu /dev/$DA"
+	la=$VM_OUT
+	vm_run 20 "sg_vpd -p sn /dev/$DB; sg_vpd -p di_lu /dev/$DB"
+	lb=$VM_OUT
+	[ -n "$la" ] && [ "$la" = "$lb" ] && grep -qi "$1" <<<"$la" &&
+		ok "VPD 0x80 ($(sed -n 's/.*Unit serial number: //p' <<<"$la")) and the LU's VPD 0x83 designators (NAA $1) identical through both paths" ||
+		ko "the LU's identity (VPD 0x80, 0x83): [$la] [$lb]"
+	for d in "A:$DA:0x1" "B:$DB:0x2"; do
+		IFS=: read -r h disk id <<<"$d"
+		vm_run 20 "sg_vpd -p di_port /dev/$disk"
+		grep -q "Relative target port: $id\$" <<<"$VM_OUT" && grep -q "Target port group: $id\$" <<<"$VM_OUT" &&
+			grep -q "${2:-}" <<<"$VM_OUT" &&
+			ok "VPD 0x83 through head $h: relative target port $id, target port group $id${2:+ ($2)}" ||
+			ko "VPD 0x83's target port through head $h: $VM_OUT"
+	done
+	vm_run 20 "sg_rtpg -d /dev/$DA"
+	ra=$VM_OUT
+	vm_run 20 "sg_rtpg -d /dev/$DB"
+	[ -n "$ra" ] && [ "$ra" = "$VM_OUT" ] && [ "$(grep -ci 'target port group id' <<<"$ra")" = 2 ] &&
+		ok "REPORT TARGET PORT GROUPS identical through both paths, two groups" ||
+		ko "RTPG: [$ra] [$VM_OUT]"
+	indent "|" "$ra"
 }
