@@ -173,7 +173,7 @@ shellcheck_all() {
 		# the VM lab guest's scripts (busybox sh, no extension)
 		shellcheck -s sh tests/vm/guest/init tests/vm/guest/vmctl tests/vm/guest/paths \
 			tests/vm/guest/asnode tests/vm/guest/bypass-multipath \
-			tests/vm/guest/crash tests/vm/guest/srp &&
+			tests/vm/guest/crash tests/vm/guest/srp bench/srp_vm.guest &&
 		# the OCF agents (POSIX sh, sources of ra/NAME)
 		shellcheck -s sh ra/target.in ra/alua.in &&
 		# the lab's fence agent (POSIX sh, no extension)
