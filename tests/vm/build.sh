@@ -77,12 +77,16 @@ XPRUNE='/(test|tests|idlelib|tkinter|turtledemo|ensurepip|lib2to3|pydoc_data|__p
 XLIBS=()
 XMODS=()
 # crash (crash.sh) instead: mke2fs, the runtime libraries of the tree's
-# tandemd (its ASan build's included), virtio-blk, dm-log-writes, ext4
+# tandemd (its ASan build's included; rdma-core's two for its SRP
+# transport, which it links even where no RDMA device exists),
+# virtio-blk, dm-log-writes, ext4
 if [ "$FLAVOUR" = crash ]; then
-	XPKGS=(e2fsprogs liburing2 libqb100 libasan8 libubsan1)
+	XPKGS=(e2fsprogs liburing2 libqb100 libasan8 libubsan1 libibverbs1
+		librdmacm1)
 	XPROGS=(mke2fs)
 	XTREES=(etc/mke2fs.conf)
-	XLIBS=(liburing.so.2 libqb.so.100 libasan.so.8 libubsan.so.1)
+	XLIBS=(liburing.so.2 libqb.so.100 libasan.so.8 libubsan.so.1
+		librdmacm.so.1 libibverbs.so.1)
 	XMODS=(virtio_blk dm_log_writes ext4)
 fi
 # srp (srp.sh): Soft-RoCE, the SRP initiator and LIO's SRP target in one
