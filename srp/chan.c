@@ -10,7 +10,6 @@
  * chan_free), never while one of its events is unacknowledged.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -423,7 +422,6 @@ static int chan_resources(struct srp_chan *ch, struct srp_login_job *job)
 	struct ibv_qp_init_attr qa;
 	struct ibv_context *vc = ch->id->verbs;
 	uint32_t i, rsz = ch->a.max_it_iu_len, tsz = ch->a.max_ti_iu_len;
-	int fl;
 
 	if (ibv_query_device(vc, &da) ||
 	    ibv_query_port(vc, ch->id->port_num, &pa))
@@ -441,8 +439,7 @@ static int chan_resources(struct srp_chan *ch, struct srp_login_job *job)
 	ch->cc = ch->pd ? ibv_create_comp_channel(vc) : NULL;
 	if (!ch->cc)
 		return -ENOMEM;
-	fl = fcntl(ch->cc->fd, F_GETFL);
-	if (fl < 0 || fcntl(ch->cc->fd, F_SETFL, fl | O_NONBLOCK) < 0)
+	if (tdm__srp_set_nonblock(ch->cc->fd) < 0)
 		return -errno;
 	ch->cq = ibv_create_cq(vc, (int)(ch->rq_size + ch->sq_size + 2), ch,
 			       ch->cc, 0);

@@ -274,7 +274,7 @@ static struct tdm_loop *main_loop;
 static struct loop_ec *loop_ecs;
 static unsigned nloop_ecs;
 
-static int set_nonblock(int fd)
+int tdm__srp_set_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
 
@@ -349,7 +349,7 @@ static int ecs_open(char *err, size_t errlen)
 			 strerror(e), cm_hint(e));
 		return -e;
 	}
-	if (set_nonblock(main_ec->fd) < 0)
+	if (tdm__srp_set_nonblock(main_ec->fd) < 0)
 		goto fail;
 	loop_ecs = calloc(n ? n : 1, sizeof(*loop_ecs));
 	if (!loop_ecs)
@@ -359,7 +359,7 @@ static int ecs_open(char *err, size_t errlen)
 
 		le->loop = tdm_loop_get(i);
 		le->ec = rdma_create_event_channel();
-		if (!le->ec || set_nonblock(le->ec->fd) < 0)
+		if (!le->ec || tdm__srp_set_nonblock(le->ec->fd) < 0)
 			goto fail;
 		nloop_ecs++;
 		tdm_loop_post(le->loop, loop_ec_register, le);

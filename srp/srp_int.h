@@ -203,6 +203,8 @@ void tdm__srp_nexus_kill(struct srp_nexus *nx); /* no channel joins it */
 void tdm__srp_nexus_unlink(struct srp_nexus *nx);
 /* "fe80:0000:...": SCST's form of a port GID (a target's name) */
 void tdm__srp_gid_str(const uint8_t gid[16], char *buf, size_t len);
+/* O_NONBLOCK on fd: 0 or -errno */
+int tdm__srp_set_nonblock(int fd);
 /* the peer's address, numeric */
 void tdm__srp_peer_str(struct rdma_cm_id *id, char *buf, size_t len);
 void tdm__srp_shutdown_progress(void);
