@@ -111,6 +111,11 @@ struct tdm_conf_iscsi_params {
 enum tdm_target_driver {
 	TDM_DRV_ISCSI = 0, /* TARGET_DRIVER iscsi */
 	TDM_DRV_SRP,	   /* TARGET_DRIVER ib_srpt (srp/) */
+	/* the kernel's fabrics, served through TCMU (kernel/, docs/kernel.md) */
+	TDM_DRV_LOCAL, /* TARGET_DRIVER scst_local: LIO tcm_loop */
+	TDM_DRV_VIO,   /* TARGET_DRIVER ibmvstgt (alias ibmvscsis): LIO
+			* ibmvscsis, a PowerVM virtual SCSI server adapter */
+	TDM_DRV_FC,    /* TARGET_DRIVER qla2x00t: LIO tcm_qla2xxx */
 };
 
 struct tdm_conf_target {
@@ -133,7 +138,27 @@ struct tdm_conf_target {
 	struct tdm_conf_iscsi_params params;
 	/* ---- appended ---- */
 	uint8_t driver; /* enum tdm_target_driver */
+	/* TARGET_DRIVER scst_local: session_name, the initiator name of
+	 * the target's one session (tcm_loop's nexus); the one name its
+	 * GROUPs match. "" = the default (TDM_LOCAL_DEF_SESSION) */
+	char session_name[TDM_NAME_MAX];
 };
+
+/*
+ * The kernel fabrics' TARGET names:
+ * - scst_local: a word, as SCST allows (the tcm_loop WWN is derived from
+ *   it: kernel/README.md);
+ * - ibmvstgt: the server adapter's unit address, 1 to 8 hex digits as
+ *   the kernel names the device ("30000003"); kept lowercase, without
+ *   leading "0x";
+ * - qla2x00t: the HBA port's WWPN, 8 bytes as "21:00:00:24:ff:31:4c:48"
+ *   or "0x2100002..." (16 hex digits); kept in the colon form, lowercase.
+ *   GROUPs of a qla2x00t TARGET name initiator WWPNs the same way.
+ */
+#define TDM_LOCAL_DEF_SESSION "scst_local_host"
+#define TDM_FC_NAME_LEN 23
+int tdm_vio_target_name(const char *in, char *out, size_t outlen);
+int tdm_fc_port_name(const char *in, char *out, size_t outlen);
 
 /*
  * TARGET_DRIVER ib_srpt: the SRP target (srp/) over RDMA/CM. Its TARGETs
