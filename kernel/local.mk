@@ -3,4 +3,9 @@
 KERNEL_LIO_SOURCES = \
 	kernel/lio.h \
 	kernel/lio.c
-libtandem_a_SOURCES += $(KERNEL_LIO_SOURCES)
+# the TCMU ring's codec: pure (the fuzzer links it alone,
+# tests/fuzz/local.mk)
+TCMU_RING_SOURCES = \
+	kernel/tcmu_ring.h \
+	kernel/tcmu_ring.c
+libtandem_a_SOURCES += $(KERNEL_LIO_SOURCES) $(TCMU_RING_SOURCES)
