@@ -8,4 +8,11 @@ KERNEL_LIO_SOURCES = \
 TCMU_RING_SOURCES = \
 	kernel/tcmu_ring.h \
 	kernel/tcmu_ring.c
-libtandem_a_SOURCES += $(KERNEL_LIO_SOURCES) $(TCMU_RING_SOURCES)
+# netlink, the UIO nodes and rings, the configuration (libnl-genl-3)
+KERNEL_TCMU_SOURCES = \
+	include/tandem/kernel.h \
+	kernel/kernel_int.h \
+	kernel/tcmu.c \
+	kernel/kernel.c
+libtandem_a_SOURCES += $(KERNEL_LIO_SOURCES) $(TCMU_RING_SOURCES) \
+	$(KERNEL_TCMU_SOURCES)
