@@ -26,6 +26,13 @@
 #                                rdma, ibv_devinfo, rping, ucmatose, fio
 #                                and the tree's tandemd's runtime
 #                                libraries
+#   tests/vm/build.sh kernel     the same with kernel-initrd.gz
+#                                (kernel.sh's, bench/kernel_vm.sh's):
+#                                LIO with TCMU (target_core_user, uio)
+#                                and tcm_loop, fileio, ext4, mke2fs,
+#                                fio, sg_dd, sg_write_same, and the
+#                                tree's tandemd's runtime libraries
+#                                (libnl's too)
 #
 # VM_CACHE (default /var/cache/tandem-vm): debs/ (the .debs), kernel-KVER/
 # (the unpacked kernel with its modules.dep), guest-KEY/ (the result, KEY
@@ -46,8 +53,8 @@ die() {
 }
 case $FLAVOUR in
 '' | base) FLAVOUR= ;;
-extras | crash | srp) ;;
-*) die "usage: $0 [base|extras|crash|srp]" ;;
+extras | crash | srp | kernel) ;;
+*) die "usage: $0 [base|extras|crash|srp|kernel]" ;;
 esac
 
 # the packages whose programs the guest runs; their library
@@ -114,6 +121,25 @@ if [ "$FLAVOUR" = srp ]; then
 	XMODS=(crc32_generic udp_tunnel ip6_udp_tunnel rdma_rxe ib_uverbs
 		rdma_ucm ib_umad scsi_transport_srp ib_srp configfs
 		target_core_mod target_core_file target_core_iblock ib_srpt)
+fi
+# kernel (kernel.sh, bench/kernel_vm.sh): LIO's kernel fabric tcm_loop
+# served through TCMU (target_core_user, which needs uio), LIO's own
+# fileio and ramdisk (rd_mcp: in target_core_mod) for the baseline,
+# ext4 for the filesystem scenarios, mke2fs; sg3-utils' sg_dd and
+# sg_write_same (a write's SCSI status), fio (with its library closure,
+# as in srp: most of the archive) and what the tree's tandemd links:
+# crash's list with libnl-3 and libnl-genl-3 (kernel/'s TCM-USER
+# netlink family). open-iscsi (the iSCSI path to the same LU) is in
+# the base archive.
+if [ "$FLAVOUR" = kernel ]; then
+	XPKGS=(e2fsprogs liburing2 libqb100 libasan8 libubsan1 libibverbs1
+		librdmacm1 libnl-3-200 libnl-genl-3-200 fio)
+	XPROGS=(mke2fs fio sg_dd sg_write_same sg_reset)
+	XTREES=(etc/mke2fs.conf)
+	XLIBS=(liburing.so.2 libqb.so.100 libasan.so.8 libubsan.so.1
+		librdmacm.so.1 libibverbs.so.1 libnl-3.so.200 libnl-genl-3.so.200)
+	XMODS=(configfs target_core_mod target_core_file target_core_user
+		tcm_loop ext4)
 fi
 
 mkdir -p "$VM_CACHE/debs"

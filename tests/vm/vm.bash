@@ -4,7 +4,7 @@
 #
 #   vm_need                      qemu-system-x86, cpio, kmod installed
 #   vm_guest [FLAVOUR]           vm_need and vm_build, as a check (ok/ko)
-#   vm_build [base|extras|crash|srp] tests/vm/build.sh (cached): VM_GUEST;
+#   vm_build [base|extras|crash|srp|kernel] tests/vm/build.sh (cached): VM_GUEST;
 #                                with extras or crash, VM_EXTRAS (the
 #                                second archive: python3, fence_scsi,
 #                                fio; or crash.sh's, srp.sh's)
@@ -72,7 +72,7 @@ vm_build() {
 	t0=$(date +%s%N)
 	VM_GUEST=$("$VM_SRC/build.sh" "$@" | tail -1) && [ -s "$VM_GUEST/initrd.gz" ] || return 1
 	case ${1:-} in
-	extras | crash | srp)
+	extras | crash | srp | kernel)
 		VM_EXTRAS=$VM_GUEST/$1-initrd.gz
 		[ -s "$VM_EXTRAS" ] || return 1
 		;;
