@@ -2,6 +2,8 @@
 # daemon.sh - tandemd's life cycle:
 #  (a) configuration errors: tandemd --check and a normal start refuse bad
 #      configurations with "file:line: problem" and a non-zero status;
+#      TARGET_DRIVER ib_srpt without RDMA/CM and scst_local without LIO's
+#      configfs are refused with a message naming what is missing;
 #  (b) SIGHUP reload under a live session (tests/func/hold_session doing
 #      verified I/O, no reconnect allowed): a new LUN appears in REPORT
 #      LUNS, the session gets REPORTED LUNS DATA HAS CHANGED (6/3F/0E); a
@@ -148,6 +150,39 @@ else
 	rc=$?
 	[ $rc -eq 0 ] && pass "ib_srpt disabled: the same configuration passes --check" ||
 		fail "ib_srpt disabled: --check exit $rc: $out"
+fi
+# TARGET_DRIVER scst_local (LIO's tcm_loop through TCMU, kernel/) on a
+# machine without LIO's configfs: a clear refusal, nothing made (the
+# kernel fabrics themselves are tested in the VM lab)
+cat >"$T/local.conf" <<EOF
+HANDLER vdisk_fileio {
+	DEVICE d0 {
+		filename $T/ok.img
+	}
+}
+TARGET_DRIVER scst_local {
+	TARGET tl0 {
+		session_name host0
+		LUN 0 d0
+	}
+}
+EOF
+if [ -d /sys/kernel/config/target ]; then
+	echo "SKIP: this machine has /sys/kernel/config/target: the refusal without LIO cannot be shown"
+else
+	out=$(timeout 20 "$TANDEMD" --foreground --config "$T/local.conf" \
+		--control-socket "$T/local.sock" 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ] && [ $rc -ne 124 ] &&
+		grep -q "LIO's configfs /sys/kernel/config/target is not there.*modprobe target_core_mod" <<<"$out"; then
+		pass "scst_local without LIO: start exits $rc with \"$(grep -m1 -o "kernel fabrics: LIO's configfs [^(]*" <<<"$out")...\""
+	else
+		fail "scst_local without LIO: exit $rc, expected non-zero and the configfs message in: $(tail -3 <<<"$out")"
+	fi
+	out=$(timeout 20 "$TANDEMD" --check --config "$T/local.conf" 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] && pass "scst_local: the same configuration passes --check (no kernel needed to check it)" ||
+		fail "scst_local: --check exit $rc: $out"
 fi
 # ---- (b) SIGHUP reload under a live session ----
 
