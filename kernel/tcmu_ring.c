@@ -149,6 +149,15 @@ static uint32_t dist(const struct tdm_tcmu_ring *r, uint32_t a, uint32_t b)
 	return b >= a ? b - a : r->cmdr_size - a + b;
 }
 
+/* an entry of len bytes at ring offset off, before limit (the head, or
+ * our position): non-zero, aligned, not wrapping, not past limit */
+static bool entry_fits(const struct tdm_tcmu_ring *r, uint32_t off,
+		       uint32_t len, uint32_t limit)
+{
+	return len >= HDR_LEN && len % ALIGN == 0 &&
+	       len <= r->cmdr_size - off && len <= dist(r, off, limit);
+}
+
 static enum tdm_tcmu_err seg_at(const struct tdm_tcmu_ring *r,
 				const struct tdm_tcmu_entry *e, uint32_t i,
 				struct tdm_tcmu_seg *s)
@@ -230,7 +239,7 @@ static enum tdm_tcmu_err parse_tmr(const struct tdm_tcmu_ring *r,
 enum tdm_tcmu_err tdm__tcmu_ring_next(struct tdm_tcmu_ring *r,
 				      struct tdm_tcmu_entry *e)
 {
-	uint32_t head, len_op, len, avail;
+	uint32_t head, len_op, len;
 	enum tdm_tcmu_err err;
 	uint8_t op;
 
@@ -250,11 +259,9 @@ enum tdm_tcmu_err tdm__tcmu_ring_next(struct tdm_tcmu_ring *r,
 		len_op = get32(p);
 		len = tcmu_hdr_get_len(len_op);
 		op = (uint8_t)tcmu_hdr_get_op(len_op);
-		avail = dist(r, r->next, head);
 		/* an entry never wraps: it ends at or before the ring's end,
 		 * and at or before the head */
-		if (len < HDR_LEN || len % ALIGN ||
-		    len > r->cmdr_size - r->next || len > avail)
+		if (!entry_fits(r, r->next, len, head))
 			return TDM_TCMU_E_LEN;
 		if (op == TCMU_OP_PAD) {
 			r->next = (r->next + len) % r->cmdr_size;

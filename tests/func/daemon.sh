@@ -117,6 +117,20 @@ else
 fi
 
 
+# refused WHAT NAME PATTERN SHOWN: tandemd started on $T/NAME.conf exits
+# non-zero (not by the timeout) saying PATTERN; SHOWN is what is quoted
+refused() {
+	local out rc
+	out=$(timeout 20 "$TANDEMD" --foreground --config "$T/$2.conf" \
+		--control-socket "$T/$2.sock" 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "$3" <<<"$out"; then
+		pass "$1: start exits $rc with \"$(grep -m1 -o "$4" <<<"$out")...\""
+	else
+		fail "$1: exit $rc, expected non-zero and /$3/ in: $(tail -3 <<<"$out")"
+	fi
+}
+
 # TARGET_DRIVER ib_srpt on a machine without RDMA/CM: a clear refusal
 # (the SRP data path itself is tested in the VM lab: tests/vm/srp.sh)
 cat >"$T/srp.conf" <<EOF
@@ -136,15 +150,9 @@ EOF
 if [ -e /dev/infiniband/rdma_cm ]; then
 	echo "SKIP: this machine has /dev/infiniband/rdma_cm: the refusal without RDMA cannot be shown"
 else
-	out=$(timeout 20 "$TANDEMD" --foreground --config "$T/srp.conf" \
-		--control-socket "$T/srp.sock" 2>&1)
-	rc=$?
-	if [ $rc -ne 0 ] && [ $rc -ne 124 ] &&
-		grep -q 'TARGET_DRIVER ib_srpt: cannot open RDMA/CM (/dev/infiniband/rdma_cm).*rdma_ucm' <<<"$out"; then
-		pass "ib_srpt without RDMA/CM: start exits $rc with \"$(grep -m1 -o 'TARGET_DRIVER ib_srpt: cannot open RDMA/CM[^:]*' <<<"$out")...\""
-	else
-		fail "ib_srpt without RDMA/CM: exit $rc, expected non-zero and the RDMA/CM message in: $(tail -3 <<<"$out")"
-	fi
+	refused "ib_srpt without RDMA/CM" srp \
+		'TARGET_DRIVER ib_srpt: cannot open RDMA/CM (/dev/infiniband/rdma_cm).*rdma_ucm' \
+		'TARGET_DRIVER ib_srpt: cannot open RDMA/CM[^:]*'
 	sed -i 's/^\tenabled 1$/\tenabled 0/' "$T/srp.conf"
 	out=$(timeout 20 "$TANDEMD" --check --config "$T/srp.conf" 2>&1)
 	rc=$?
@@ -170,15 +178,9 @@ EOF
 if [ -d /sys/kernel/config/target ]; then
 	echo "SKIP: this machine has /sys/kernel/config/target: the refusal without LIO cannot be shown"
 else
-	out=$(timeout 20 "$TANDEMD" --foreground --config "$T/local.conf" \
-		--control-socket "$T/local.sock" 2>&1)
-	rc=$?
-	if [ $rc -ne 0 ] && [ $rc -ne 124 ] &&
-		grep -q "LIO's configfs /sys/kernel/config/target is not there.*modprobe target_core_mod" <<<"$out"; then
-		pass "scst_local without LIO: start exits $rc with \"$(grep -m1 -o "kernel fabrics: LIO's configfs [^(]*" <<<"$out")...\""
-	else
-		fail "scst_local without LIO: exit $rc, expected non-zero and the configfs message in: $(tail -3 <<<"$out")"
-	fi
+	refused "scst_local without LIO" local \
+		"LIO's configfs /sys/kernel/config/target is not there.*modprobe target_core_mod" \
+		"kernel fabrics: LIO's configfs [^(]*"
 	out=$(timeout 20 "$TANDEMD" --check --config "$T/local.conf" 2>&1)
 	rc=$?
 	[ $rc -eq 0 ] && pass "scst_local: the same configuration passes --check (no kernel needed to check it)" ||
