@@ -2072,19 +2072,19 @@ static const struct bad bads[] = {
 	 LOC_HEAD "\tTARGET 30000003\n}\nTARGET_DRIVER ibmvstgt {\n"
 		  "\tTARGET 0x30000003\n}\n",
 	 10,
-	 "t.conf:10: duplicate TARGET 30000003 (first at line 7, under "
-	 "TARGET_DRIVER scst_local)"},
+	 "t.conf:10: duplicate TARGET 30000003 (under TARGET_DRIVER "
+	 "scst_local, first at line 7)"},
 	{"a TARGET under iscsi and scst_local",
 	 TGT_HEAD TGT_TAIL "TARGET_DRIVER scst_local {\n"
 			   "\tTARGET iqn.2026-11.x:t\n}\n",
 	 11,
-	 "t.conf:11: duplicate TARGET iqn.2026-11.x:t (first at line 7, "
-	 "under TARGET_DRIVER iscsi)"},
+	 "t.conf:11: duplicate TARGET iqn.2026-11.x:t (under TARGET_DRIVER "
+	 "iscsi, first at line 7)"},
 	{"a TARGET under qla2x00t and scst_local",
 	 FCT_HEAD "\t}\n}\nTARGET_DRIVER scst_local {\n\tTARGET " WWPN "\n}\n",
 	 11,
-	 "t.conf:11: duplicate TARGET " WWPN " (first at line 7, under "
-	 "TARGET_DRIVER qla2x00t)"},
+	 "t.conf:11: duplicate TARGET " WWPN " (under TARGET_DRIVER "
+	 "qla2x00t, first at line 7)"},
 	{"qla2x00t INITIATOR pattern",
 	 FCT_HEAD "\t\tGROUP g {\n\t\t\tINITIATOR 21:00:00:24:ff:31:4c:*\n", 9,
 	 "t.conf:9: GROUP g: bad INITIATOR "
