@@ -411,12 +411,26 @@ static void apply_expect(struct tdm_conf *c, struct tdm_edit *e, int r,
 	tdm_edit_free(e);
 }
 
-/* -X_drv_attr ib_srpt refused, with the parser's message */
-static const struct {
+/* -X_drv_attr D refused, with the parser's message */
+struct drv_case {
 	const char *action, *drv, *attrs;
 	int r;
 	const char *msg;
-} drv_bad[] = {
+};
+
+/* apply each of the n cases v to c (apply_expect()) */
+static void drv_cases(struct tdm_conf *c, const struct drv_case *v, size_t n)
+{
+	struct tdm_edit e;
+
+	for (size_t i = 0; i < n; i++) {
+		mk(&e, v[i].action, v[i].drv, v[i].attrs, 0);
+		apply_expect(c, &e, v[i].r, v[i].msg);
+	}
+}
+
+/* ib_srpt's */
+static const struct drv_case drv_bad[] = {
 	{"set_drv_attr", "ib_srpt", "srp_max_req_size=995", -EINVAL,
 	 "srp_max_req_size must be a number in 996..65536, got '995'"},
 	{"set_drv_attr", "ib_srpt", "srp_max_rsp_size=1025", -EINVAL,
@@ -481,10 +495,7 @@ static void test_apply_srp(void **state)
 	assert_int_equal(c.srp.nportals, 1);
 	assert_string_equal(c.srp.portals[0], "[::1]:4000");
 	/* the same validation as a file */
-	for (size_t i = 0; i < sizeof(drv_bad) / sizeof(drv_bad[0]); i++) {
-		mk(&e, drv_bad[i].action, drv_bad[i].drv, drv_bad[i].attrs, 0);
-		apply_expect(&c, &e, drv_bad[i].r, drv_bad[i].msg);
-	}
+	drv_cases(&c, drv_bad, sizeof(drv_bad) / sizeof(drv_bad[0]));
 	checks += 5 + (int)(sizeof(drv_bad) / sizeof(drv_bad[0]));
 
 	/* a target named in the 0x form, kept in the colon form */
@@ -623,11 +634,7 @@ static void test_apply_srp(void **state)
 #define WWPN_I1 "21:00:00:24:ff:31:4c:49"
 
 /* -X_drv_attr of the kernel fabrics refused, with the parser's message */
-static const struct {
-	const char *action, *drv, *attrs;
-	int r;
-	const char *msg;
-} kdrv_bad[] = {
+static const struct drv_case kdrv_bad[] = {
 	{"set_drv_attr", "scst_local", "enabled=2", -EINVAL,
 	 "enabled must be 0 or 1, got '2'"},
 	{"add_drv_attr", "ibmvstgt", "portal=10.0.2.15", -EINVAL,
@@ -670,11 +677,7 @@ static void test_apply_kernel(void **state)
 	apply_expect(&c, &e, 0, NULL);
 	assert_false(tdm_conf_driver_enabled(&c, TDM_DRV_VIO));
 	assert_true(tdm_conf_driver_enabled(&c, TDM_DRV_FC));
-	for (size_t i = 0; i < sizeof(kdrv_bad) / sizeof(kdrv_bad[0]); i++) {
-		mk(&e, kdrv_bad[i].action, kdrv_bad[i].drv, kdrv_bad[i].attrs,
-		   0);
-		apply_expect(&c, &e, kdrv_bad[i].r, kdrv_bad[i].msg);
-	}
+	drv_cases(&c, kdrv_bad, sizeof(kdrv_bad) / sizeof(kdrv_bad[0]));
 	checks += 3 + (int)(sizeof(kdrv_bad) / sizeof(kdrv_bad[0]));
 
 	/* scst_local: a target on by default, its session_name */
