@@ -454,10 +454,15 @@ int tdm_lio_dev_create(const struct tdm_lio *l, const struct tdm_lio_dev *d,
 		if (r)
 			return r;
 	}
-	r = dev_attr(l, d->name, "attrib/emulate_pr", "0", err, errlen);
-	if (!r)
-		r = dev_attr(l, d->name, "attrib/alua_support", "0", err,
-			     errlen);
+	/* written only when not 0 already: a kept device is not touched */
+	for (int i = 0; i < 2 && !r; i++) {
+		const char *a = i ? "attrib/alua_support" : "attrib/emulate_pr";
+		uint64_t v;
+
+		dev_path(l, p, d->name, a);
+		if (read_u64(p, &v) || v != 0)
+			r = attr_write(p, "0", err, errlen);
+	}
 	return r;
 }
 

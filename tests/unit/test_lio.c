@@ -1566,7 +1566,7 @@ static void test_idempotent(void **state)
 	struct tdm_lio_ep ep;
 	char err[ERRLEN] = "", rel[PATH_MAX], v[64];
 	bool existed = false;
-	int mark, i;
+	int mark, i, writes;
 
 	(void)state;
 	mkdev(&d, "lu1", "local1", 16ull << 20);
@@ -1576,6 +1576,7 @@ static void test_idempotent(void **state)
 	assert_int_equal(tdm_lio_ep_create(&lio, &ep, err, ERRLEN), 0);
 	assert_int_equal(tdm_lio_lun_add(&lio, &ep, 3, d.name, err, ERRLEN), 0);
 	mark = nops;
+	writes = count_ops('W');
 	assert_int_equal(tdm_lio_dev_create(&lio, &d, &existed, err, ERRLEN),
 			 0);
 	assert_true(existed);
@@ -1584,6 +1585,7 @@ static void test_idempotent(void **state)
 	printf("# second apply: %d ops, errors \"%s\"\n", nops - mark, err);
 	for (i = mark; i < nops; i++)
 		printf("#   %c %s %s\n", ops[i].op, ops[i].path, ops[i].val);
+	assert_int_equal(count_ops('W'), writes); /* nothing written */
 	assert_int_equal(find_op('W', "/control", mark), -1);
 	assert_int_equal(find_op('W', "/enable", mark), -1);
 	assert_int_equal(find_op('W', "/nexus", mark), -1);
