@@ -856,7 +856,7 @@ static bool dev_enabled(const char *obj)
 
 /* target_core_user.c tcmu_set_configfs_dev_params: each option lands
  * where attrib/ shows it */
-static void dev_control(const char *obj, const char *val)
+static int dev_control(const char *obj, const char *val)
 {
 	static const char *const opts[][2] = {
 		{"dev_config=", "attrib/dev_config"},
@@ -870,10 +870,17 @@ static void dev_control(const char *obj, const char *val)
 	fmt(copy, sizeof(copy), "%s", val);
 	for (char *t = strtok_r(copy, ",\n", &save); t;
 	     t = strtok_r(NULL, ",\n", &save))
-		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
-			if (!strncmp(t, opts[i][0], strlen(opts[i][0])))
-				put(objpath(p, sizeof(p), obj, opts[i][1]),
-				    t + strlen(opts[i][0]));
+		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+			const char *v = t + strlen(opts[i][0]);
+
+			if (strncmp(t, opts[i][0], strlen(opts[i][0])))
+				continue;
+			/* tcmu_set_dev_attrib: greater than zero */
+			if (!strncmp(t, "hw_", 3) && strtol(v, NULL, 10) <= 0)
+				return EINVAL;
+			put(objpath(p, sizeof(p), obj, opts[i][1]), v);
+		}
+	return 0;
 }
 
 /* target_configure_device + tcmu_configure_device: hw defaults, the
@@ -942,10 +949,8 @@ static int store(enum kind k, const char *obj, const char *sub,
 
 	if (a->mode == 'r')
 		return EACCES;
-	if (k == K_DEV && !strcmp(sub, "control")) {
-		dev_control(obj, val);
-		return 0;
-	}
+	if (k == K_DEV && !strcmp(sub, "control"))
+		return dev_control(obj, val);
 	if (k == K_DEV && !strcmp(sub, "enable"))
 		return strchr(val, '1') ? dev_enable(obj) : EINVAL;
 	if (k == K_DEV && (!strcmp(sub, "attrib/emulate_pr") ||
@@ -1613,6 +1618,19 @@ static void test_idempotent(void **state)
 		tdm_lio_dev_create(&lio, &other, &existed, err, ERRLEN),
 		-EEXIST);
 	printf("# other config: %s\n", err);
+	/* 0 leaves the kernel's defaults (a 0 in control is refused) */
+	mkdev(&other, "lu3", "local1", 16ull << 20);
+	other.block_size = 0;
+	other.max_sectors = 0;
+	assert_int_equal(
+		tdm_lio_dev_create(&lio, &other, &existed, err, ERRLEN), 0);
+	devrel(rel, sizeof(rel), other.name, "attrib/hw_block_size");
+	read_rel(rel, v, sizeof(v));
+	assert_string_equal(v, "512");
+	devrel(rel, sizeof(rel), other.name, "attrib/hw_max_sectors");
+	read_rel(rel, v, sizeof(v));
+	assert_string_equal(v, "128");
+	printf("# block size 0, max sectors 0: the kernel's 512, 128\n");
 	/* a LUN already linked to another device */
 	mkdev(&other, "lu2", "local1", 16ull << 20);
 	assert_int_equal(
