@@ -1590,9 +1590,7 @@ static int do_list_tgt_attr(const struct opts *o)
 	table_row(&t, "driver", tdm_target_driver_name(x->driver));
 	row_bool(&t, "enabled", x->enabled);
 	if (x->driver == TDM_DRV_LOCAL) /* with its default */
-		table_row(&t, "session_name",
-			  x->session_name[0] ? x->session_name
-					     : TDM_LOCAL_DEF_SESSION);
+		table_row(&t, "session_name", tdm_conf_session_name(x));
 	if (!TDM_DRV_IS_KERNEL(x->driver))
 		row_bool(&t, "refuse_unmatched_initiators",
 			 x->refuse_unmatched);

@@ -959,7 +959,9 @@ static void test_kernel_example(void **state)
 	assert_string_equal(t->name, "local2");
 	assert_int_equal(t->line, 36);
 	assert_string_equal(t->session_name, ""); /* the default */
-	assert_true(t->enabled);		  /* on unless enabled 0 */
+	assert_string_equal(tdm_conf_session_name(t), TDM_LOCAL_DEF_SESSION);
+	assert_string_equal(tdm_conf_session_name(&c.targets[1]), "host_a");
+	assert_true(t->enabled); /* on unless enabled 0 */
 	t = &c.targets[3];
 	assert_string_equal(t->name, "30000003");
 	assert_int_equal(t->driver, TDM_DRV_VIO);
