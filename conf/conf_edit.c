@@ -991,12 +991,17 @@ int tdm_edit_add_target(struct tdm_conf *c, enum tdm_target_driver drv,
 {
 	const char *dname = tdm_target_driver_name(drv);
 	struct pathel path[1] = {{"TARGET_DRIVER", dname}};
+	const struct tdm_conf_target *t;
 	char *add = NULL, create[64];
 	size_t len = 0;
 	int r;
 
 	snprintf(create, sizeof(create), "TARGET_DRIVER %s", dname);
-	if (tdm_edit_find_target(c, name))
+	/* the name itself, or another form of a name of drv's; a GID, unit
+	 * address or WWPN of another driver may be a word of this one's (the
+	 * parser judges) */
+	t = tdm_edit_find_target(c, name);
+	if (t && (t->driver == drv || strcmp(t->name, name) == 0))
 		return fail(err, errlen, -EEXIST, "target '%s' already exists",
 			    name);
 	r = check_word("target name", name, err, errlen);

@@ -793,9 +793,22 @@ static void test_apply_kernel(void **state)
 	mk(&e, "add_target", "3000000a", NULL, TDM_EDIT_M_DRIVER, "scst_local",
 	   0);
 	apply_expect(&c, &e, -EEXIST, "target '3000000a' already exists");
+	/* another driver's unit address in another form: the parser judges */
 	mk(&e, "add_target", "0x3000000a", NULL, TDM_EDIT_M_DRIVER, "qla2x00t",
 	   0);
-	apply_expect(&c, &e, -EEXIST, "target '0x3000000a' already exists");
+	apply_expect(&c, &e, -EINVAL,
+		     "bad TARGET name '0x3000000a': not a WWPN (8 groups of 2 "
+		     "hex digits separated by ':', or 0x and 16 hex digits)");
+	mk(&e, "add_target", "0x3000000A", NULL, TDM_EDIT_M_DRIVER,
+	   "scst_local", 0);
+	apply_expect(&c, &e, 0, NULL);
+	assert_int_equal(tdm_edit_find_target(&c, "0x3000000A")->driver,
+			 TDM_DRV_LOCAL);
+	assert_int_equal(tdm_edit_find_target(&c, "0x3000000a")->driver,
+			 TDM_DRV_VIO);
+	mk(&e, "rem_target", "0x3000000A", NULL, TDM_EDIT_M_DRIVER,
+	   "scst_local", 0);
+	apply_expect(&c, &e, 0, NULL);
 	mk(&e, "add_target", "3000000b", NULL, TDM_EDIT_M_DRIVER, "scst_local",
 	   0);
 	apply_expect(&c, &e, 0, NULL);
@@ -834,7 +847,7 @@ static void test_apply_kernel(void **state)
 	apply_expect(&c, &e, -EINVAL,
 		     "TARGET " WWPN ": refuse_unmatched_initiators is not a "
 		     "qla2x00t attribute");
-	checks += 11;
+	checks += 14;
 
 	/* written and read back: the same */
 	assert_int_equal(tdm_conf_write(&c, &w, &n), 0);
