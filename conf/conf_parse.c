@@ -4,8 +4,9 @@
  *
  * The statements of the lexer (conf_lex.c) feed a recursive-descent
  * parser whose depth is fixed by the grammar: HANDLER > DEVICE,
- * TARGET_DRIVER > TARGET > GROUP > LUN (drivers iscsi and ib_srpt),
- * DEVICE_GROUP > TARGET_GROUP > TARGET. The first error stops the parse
+ * TARGET_DRIVER > TARGET > GROUP > LUN (drivers iscsi, ib_srpt and the
+ * kernel's fabrics scst_local, ibmvstgt, qla2x00t), DEVICE_GROUP >
+ * TARGET_GROUP > TARGET. The first error stops the parse
  * and is reported as
  * "file:line: problem". Unknown keywords and attributes are errors, never
  * ignored. A parsed configuration is then checked as a whole
@@ -182,27 +183,42 @@ static const char *bad_iscsi_name(const char *s, size_t max)
 	return strlen(s) > max ? "too long" : tdm_iscsi_name_problem(s);
 }
 
-/* An ib_srpt target: a port GID, in the form tdm_srp_target_name()
- * writes (the parser normalises a name before it opens the target). */
-static const char *bad_srp_name(const char *s, size_t max)
+/*
+ * why, unless s is a name in the form fn keeps it in (a GID, a unit
+ * address, a WWPN: the parser normalises a name before it opens the
+ * target, so a good name is kept as it is).
+ */
+static const char *not_kept(int (*fn)(const char *, char *, size_t),
+			    const char *s, size_t max, const char *why)
 {
-	char norm[TDM_SRP_NAME_LEN + 1];
+	char norm[TDM_SRP_NAME_LEN + 1]; /* the longest of them */
 
-	if (strlen(s) > max || tdm_srp_target_name(s, norm, sizeof(norm)) ||
-	    strcmp(norm, s) != 0)
-		return "not a port GID (8 groups of 4 hex digits separated by "
-		       "':', or 0x and 32 hex digits)";
+	if (strlen(s) > max || fn(s, norm, sizeof(norm)) || strcmp(norm, s))
+		return why;
 	return NULL;
 }
 
-/* A name in the form tdm_srp_target_name() reads is written in place in
- * its canonical form (a word buffer holds TDM__WORD_MAX bytes). */
-static void norm_srp_name(char *w)
+/* An ib_srpt target: a port GID (tdm_srp_target_name()) */
+static const char *bad_srp_name(const char *s, size_t max)
 {
-	char norm[TDM_SRP_NAME_LEN + 1];
+	return not_kept(tdm_srp_target_name, s, max,
+			"not a port GID (8 groups of 4 hex digits separated "
+			"by ':', or 0x and 32 hex digits)");
+}
 
-	if (tdm_srp_target_name(w, norm, sizeof(norm)) == 0)
-		memcpy(w, norm, sizeof(norm));
+/* An ibmvstgt target: a unit address (tdm_vio_target_name()) */
+static const char *bad_vio_name(const char *s, size_t max)
+{
+	return not_kept(tdm_vio_target_name, s, max,
+			"not a unit address (1 to 8 hex digits, 0x allowed)");
+}
+
+/* A qla2x00t target: a WWPN (tdm_fc_port_name()) */
+static const char *bad_fc_name(const char *s, size_t max)
+{
+	return not_kept(tdm_fc_port_name, s, max,
+			"not a WWPN (8 groups of 2 hex digits separated by "
+			"':', or 0x and 16 hex digits)");
 }
 
 /* Patterns and CHAP words: printable ASCII without blanks, 1..max. */
@@ -216,6 +232,26 @@ static const char *bad_word(const char *s, size_t max)
 		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
 			return "only printable ASCII without blanks is allowed";
 	return NULL;
+}
+
+/*
+ * A TARGET name of driver drv in the word buffer w, written in place in
+ * its kept form when it is one (a GID, a unit address, a WWPN); left as
+ * it is when not (the name rule then refuses it).
+ */
+static void norm_target_name(enum tdm_target_driver drv, char *w)
+{
+	char norm[TDM_SRP_NAME_LEN + 1];
+	int r = -EINVAL;
+
+	if (drv == TDM_DRV_SRP)
+		r = tdm_srp_target_name(w, norm, sizeof(norm));
+	else if (drv == TDM_DRV_VIO)
+		r = tdm_vio_target_name(w, norm, sizeof(norm));
+	else if (drv == TDM_DRV_FC)
+		r = tdm_fc_port_name(w, norm, sizeof(norm));
+	if (r == 0)
+		memcpy(w, norm, strlen(norm) + 1);
 }
 
 /*
@@ -335,7 +371,10 @@ enum named_kind {
 	N_DGRP,
 	N_TGRP,
 	N_TG_PORT,
-	N_SRP_TARGET
+	N_SRP_TARGET,
+	N_LOCAL_TARGET,
+	N_VIO_TARGET,
+	N_FC_TARGET,
 };
 
 /* the element struct tdm_conf_T */
@@ -354,9 +393,30 @@ static const struct named kinds[] = {
 	 "DEVICE_GROUPs"},
 	{"TARGET_GROUP", bad_ident, EL(tgrp), false, LIST_MAX, "TARGET_GROUPs"},
 	{"TARGET", bad_word, EL(tg_port), true, LIST_MAX, "TARGETs"},
-	/* unique across both drivers: c->targets is one list */
+	/* unique across the drivers: c->targets is one list */
 	{"TARGET", bad_srp_name, EL(target), true, TARGETS_MAX, "targets"},
+	{"TARGET", bad_word, EL(target), true, TARGETS_MAX, "targets"},
+	{"TARGET", bad_vio_name, EL(target), true, TARGETS_MAX, "targets"},
+	{"TARGET", bad_fc_name, EL(target), true, TARGETS_MAX, "targets"},
 };
+
+/* The kind of a TARGET of driver drv */
+static enum named_kind target_kind(enum tdm_target_driver drv)
+{
+	switch (drv) {
+	case TDM_DRV_ISCSI:
+		break;
+	case TDM_DRV_SRP:
+		return N_SRP_TARGET;
+	case TDM_DRV_LOCAL:
+		return N_LOCAL_TARGET;
+	case TDM_DRV_VIO:
+		return N_VIO_TARGET;
+	case TDM_DRV_FC:
+		return N_FC_TARGET;
+	}
+	return N_TARGET;
+}
 
 /*
  * The statement "KW name" or "KW name {" that opens a named block k =
@@ -1085,8 +1145,8 @@ static int parse_handler(struct parser *P)
 
 /* ---- targets ---- */
 
-/* What an iSCSI TARGET (or TARGET_DRIVER iscsi) takes and an ib_srpt one
- * refuses: its CHAP users, portals and iSCSI keys. */
+/* What an iSCSI TARGET (or TARGET_DRIVER iscsi) takes and the other
+ * drivers refuse: its CHAP users, portals and iSCSI keys. */
 static bool iscsi_only(const char *w, bool driver)
 {
 	return find_param(w) || strcmp(w, "IncomingUser") == 0 ||
@@ -1095,10 +1155,41 @@ static bool iscsi_only(const char *w, bool driver)
 	       (driver && strcmp(w, "max_pending_logins") == 0);
 }
 
-static int not_srp(struct parser *P, const char *ctx, const char *ctxname)
+/*
+ * What TARGET_DRIVER ib_srpt (and iscsi, for portal) takes and the
+ * kernel's fabrics refuse, at the driver's level; and at a target's,
+ * refuse_unmatched_initiators: a kernel fabric's endpoint has no login
+ * to refuse (tcm_loop and ibmvscsis have one nexus each).
+ */
+static bool not_kernel(const char *w, bool driver)
 {
-	return perr(P, P->L.st.line, "%s %s: %s is not an ib_srpt attribute",
-		    ctx, ctxname, tdm__conf_show(P->L.st.w[0]));
+	static const char *const srp_words[] = {
+		"portal",      "srp_max_req_size", "srp_max_rsp_size",
+		"srp_sq_size", "use_srq",
+	};
+
+	if (!driver)
+		return strcmp(w, "refuse_unmatched_initiators") == 0;
+	for (size_t i = 0; i < sizeof(srp_words) / sizeof(srp_words[0]); i++)
+		if (strcmp(w, srp_words[i]) == 0)
+			return true;
+	return false;
+}
+
+/* "a" or "an" before a driver's name */
+static const char *article(const char *name)
+{
+	return strchr("aeiou", name[0]) ? "an" : "a";
+}
+
+/* "ctx ctxname: W is not a(n) DRIVER attribute" */
+static int not_attr(struct parser *P, const char *ctx, const char *ctxname,
+		    enum tdm_target_driver drv)
+{
+	const char *dn = tdm_target_driver_name(drv);
+
+	return perr(P, P->L.st.line, "%s %s: %s is not %s %s attribute", ctx,
+		    ctxname, tdm__conf_show(P->L.st.w[0]), article(dn), dn);
 }
 
 /* Can character ch stand at position i of an SRP initiator port id,
@@ -1157,6 +1248,18 @@ static int add_initiator(struct parser *P, struct tdm_conf_target *t,
 	if (r)
 		return r;
 	why = bad_word(pat, TDM_NAME_MAX - 1);
+	if (!why && t->driver == TDM_DRV_FC) {
+		char norm[TDM_FC_NAME_LEN + 1];
+
+		/* one initiator port each: tcm_qla2xxx's ACLs are per
+		 * WWPN, without patterns */
+		if (tdm_fc_port_name(pat, norm, sizeof(norm)))
+			why = "a qla2x00t initiator is a WWPN, 8 groups of 2 "
+			      "hex digits separated by ':' or 0x and 16 hex "
+			      "digits";
+		else
+			memcpy(P->L.st.w[1], norm, sizeof(norm));
+	}
 	if (!why && t->driver == TDM_DRV_SRP) {
 		if (!srp_pattern_ok(pat + (pat[0] == '!')))
 			why = "an ib_srpt initiator is an SRP initiator port "
@@ -1222,8 +1325,10 @@ static int parse_group(struct parser *P, struct tdm_conf_target *t)
 		} else if (strcmp(S->w[0], "INITIATOR") == 0) {
 			r = add_initiator(P, t, g);
 		} else if (strcmp(S->w[0], "IncomingUser") == 0) {
-			if (t->driver == TDM_DRV_SRP)
-				return not_srp(P, "GROUP", g->name);
+			if (t->driver != TDM_DRV_ISCSI)
+				return not_attr(
+					P, "GROUP", g->name,
+					(enum tdm_target_driver)t->driver);
 			r = add_user(P, "GROUP", g->name, &g->in_users,
 				     &g->nin_users);
 		} else {
@@ -1235,7 +1340,67 @@ static int parse_group(struct parser *P, struct tdm_conf_target *t)
 	return 0;
 }
 
-enum tattr { TA_ENABLED, TA_REL_TGT_ID, TA_OUT_USER, TA_REFUSE, TA__COUNT };
+enum tattr {
+	TA_ENABLED,
+	TA_REL_TGT_ID,
+	TA_OUT_USER,
+	TA_REFUSE,
+	TA_SESSION,
+	TA__COUNT
+};
+
+/*
+ * A TARGET's name under driver drv that another driver already has:
+ * the error, else 0 (one under the same driver is open_named()'s
+ * "duplicate TARGET").
+ */
+static int other_driver(struct parser *P, enum tdm_target_driver drv)
+{
+	const struct tdm__stmt *S = &P->L.st;
+	const struct tdm_conf *c = P->c;
+
+	if (S->n != 2 || kinds[target_kind(drv)].bad(S->w[1], TDM_NAME_MAX - 1))
+		return 0;
+	for (size_t i = 0; i < c->ntargets; i++) {
+		const struct tdm_conf_target *o = &c->targets[i];
+
+		if (o->driver != drv && strcmp(o->name, S->w[1]) == 0)
+			return perr(P, S->line,
+				    "duplicate TARGET %s (first at line %d, "
+				    "under TARGET_DRIVER %s)",
+				    o->name, o->line,
+				    tdm_target_driver_name(o->driver));
+	}
+	return 0;
+}
+
+/* session_name S of a scst_local TARGET: the initiator name of its one
+ * session, a word */
+static int session_name(struct parser *P, struct tdm_conf_target *t, int *seen)
+{
+	const struct tdm__stmt *S = &P->L.st;
+	const char *why;
+	int r;
+
+	if (t->driver != TDM_DRV_LOCAL)
+		return perr(
+			P, S->line,
+			"TARGET %s: session_name is a scst_local attribute, "
+			"not %s %s one",
+			t->name, article(tdm_target_driver_name(t->driver)),
+			tdm_target_driver_name(t->driver));
+	r = one_value(P, "TARGET", t->name);
+	if (!r)
+		r = once(P, seen, "TARGET", t->name);
+	if (r)
+		return r;
+	why = bad_word(S->w[1], sizeof(t->session_name) - 1);
+	if (why)
+		return perr(P, S->line, "TARGET %s: bad session_name '%s': %s",
+			    t->name, tdm__conf_show(S->w[1]), why);
+	copy(t->session_name, sizeof(t->session_name), S->w[1]);
+	return 0;
+}
 
 static int parse_target(struct parser *P, enum tdm_target_driver drv)
 {
@@ -1247,15 +1412,21 @@ static int parse_target(struct parser *P, enum tdm_target_driver drv)
 	const char *why;
 	uint64_t x;
 	int r, open_line = S->line;
-	bool in_block = S->end == TDM__T_LBRACE, srp = drv == TDM_DRV_SRP;
+	bool in_block = S->end == TDM__T_LBRACE;
+	bool kernel = TDM_DRV_IS_KERNEL(drv);
 
-	if (srp && S->n == 2)
-		norm_srp_name(S->w[1]);
-	t = open_named(P, srp ? N_SRP_TARGET : N_TARGET, "", "", &c->targets,
-		       &c->ntargets, &r);
+	if (S->n == 2)
+		norm_target_name(drv, S->w[1]);
+	r = other_driver(P, drv);
+	if (r)
+		return r;
+	t = open_named(P, target_kind(drv), "", "", &c->targets, &c->ntargets,
+		       &r);
 	if (!t)
 		return r;
 	t->driver = (uint8_t)drv;
+	/* SCST's scst_local targets have no switch: on unless "enabled 0" */
+	t->enabled = kernel;
 	memset(&used, 0, sizeof(used));
 	tdm_conf_params_init(&t->params);
 
@@ -1268,8 +1439,9 @@ static int parse_target(struct parser *P, enum tdm_target_driver drv)
 		if (r == 1)
 			break;
 		w = S->w[0];
-		if (srp && iscsi_only(w, false))
-			return not_srp(P, "TARGET", t->name);
+		if ((drv != TDM_DRV_ISCSI && iscsi_only(w, false)) ||
+		    (kernel && not_kernel(w, false)))
+			return not_attr(P, "TARGET", t->name, drv);
 		r = param_stmt(P, "TARGET", t->name, &t->params, pseen);
 		if (r < 0)
 			return r;
@@ -1280,6 +1452,8 @@ static int parse_target(struct parser *P, enum tdm_target_driver drv)
 				      &used);
 		} else if (strcmp(w, "GROUP") == 0) {
 			r = parse_group(P, t);
+		} else if (strcmp(w, "session_name") == 0) {
+			r = session_name(P, t, &seen[TA_SESSION]);
 		} else if (strcmp(w, "enabled") == 0) {
 			r = one_value(P, "TARGET", t->name);
 			if (!r)
@@ -1445,7 +1619,8 @@ static int parse_srp_driver(struct parser *P)
 			continue;
 		}
 		if (iscsi_only(w, true))
-			return not_srp(P, "TARGET_DRIVER", "ib_srpt");
+			return not_attr(P, "TARGET_DRIVER", "ib_srpt",
+					TDM_DRV_SRP);
 		if (strcmp(w, "TARGET") == 0) {
 			r = parse_target(P, TDM_DRV_SRP);
 		} else if (strcmp(w, "enabled") == 0) {
@@ -1482,6 +1657,61 @@ static int parse_srp_driver(struct parser *P)
 	return 0;
 }
 
+/*
+ * TARGET_DRIVER scst_local, ibmvstgt (or ibmvscsis) and qla2x00t: the
+ * kernel's fabrics (kernel/), TARGETs and enabled.
+ */
+static int parse_kernel_driver(struct parser *P, enum tdm_target_driver drv)
+{
+	struct tdm__stmt *S = &P->L.st;
+	struct tdm_conf_kdrv *k = &P->c->kdrv[drv - TDM_DRV_LOCAL];
+	const char *dn = tdm_target_driver_name(drv);
+	int r, seen = 0, open_line = S->line;
+	bool in_block = S->end == TDM__T_LBRACE;
+
+	if (k->driver_line) {
+		if (strcmp(S->w[1], dn) != 0) /* the alias */
+			return perr(P, S->line,
+				    "TARGET_DRIVER %s (%s) given twice (first "
+				    "at line %d)",
+				    tdm__conf_show(S->w[1]), dn,
+				    k->driver_line);
+		return perr(P, S->line,
+			    "TARGET_DRIVER %s given twice (first at line %d)",
+			    dn, k->driver_line);
+	}
+	k->driver_line = S->line;
+
+	while (in_block) {
+		const char *w;
+		bool on = true;
+
+		r = next_in_block(P, open_line);
+		if (r < 0)
+			return r;
+		if (r == 1)
+			break;
+		w = S->w[0];
+		if (iscsi_only(w, true) || not_kernel(w, true))
+			return not_attr(P, "TARGET_DRIVER", dn, drv);
+		if (strcmp(w, "TARGET") == 0) {
+			r = parse_target(P, drv);
+		} else if (strcmp(w, "enabled") == 0) {
+			r = one_value(P, "TARGET_DRIVER", dn);
+			if (!r)
+				r = once(P, &seen, "TARGET_DRIVER", dn);
+			if (!r)
+				r = get_bool(P, "enabled", S->w[1], &on);
+			k->disabled = !on;
+		} else {
+			return unknown(P, "TARGET_DRIVER", dn);
+		}
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 enum drattr { DR_ENABLED, DR_OUT_USER, DR_MAX_PENDING, DR__COUNT };
 
 static int parse_driver(struct parser *P)
@@ -1492,14 +1722,19 @@ static int parse_driver(struct parser *P)
 	int r, open_line = S->line;
 	bool in_block = S->end == TDM__T_LBRACE;
 
+	enum tdm_target_driver drv;
+
 	if (S->n != 2)
 		return perr(P, S->line, "TARGET_DRIVER needs exactly one name");
-	if (strcmp(S->w[1], "ib_srpt") == 0)
-		return parse_srp_driver(P);
-	if (strcmp(S->w[1], "iscsi") != 0)
+	if (tdm_target_driver_from_name(S->w[1], &drv) < 0)
 		return perr(P, S->line,
-			    "unknown target driver '%s' (iscsi or ib_srpt)",
+			    "unknown target driver '%s' (iscsi, ib_srpt, "
+			    "scst_local, ibmvstgt or qla2x00t)",
 			    tdm__conf_show(S->w[1]));
+	if (drv == TDM_DRV_SRP)
+		return parse_srp_driver(P);
+	if (TDM_DRV_IS_KERNEL(drv))
+		return parse_kernel_driver(P, drv);
 	if (P->driver_line)
 		return perr(
 			P, S->line,
@@ -1593,9 +1828,11 @@ static int parse_tg_port(struct parser *P, struct tdm_conf_tgrp *g)
 	bool in_block = S->end == TDM__T_LBRACE;
 	uint64_t v;
 
-	/* an ib_srpt target's port GID, as its TARGET keeps it */
+	/* an ib_srpt target's port GID, as its TARGET keeps it (unit
+	 * addresses and WWPNs: norm_tg_ports(), once the targets are
+	 * known) */
 	if (S->n == 2)
-		norm_srp_name(S->w[1]);
+		norm_target_name(TDM_DRV_SRP, S->w[1]);
 	t = open_named(P, N_TG_PORT, "TARGET_GROUP", g->name, &g->ports,
 		       &g->nports, &r);
 	if (!t)
@@ -1766,10 +2003,11 @@ static int parse_top(struct parser *P)
 }
 
 /*
- * The iSCSI targets first, then the ib_srpt ones, each in the order of
- * the text: the order the writer gives them back in (one block per
- * driver), and so the order in which targets without rel_tgt_id are
- * numbered, whichever block came first.
+ * The iSCSI targets first, then the ib_srpt ones, then scst_local's,
+ * ibmvstgt's and qla2x00t's, each in the order of the text: the order the
+ * writer gives them back in (one block per driver), and so the order in
+ * which targets without rel_tgt_id are numbered, whichever block came
+ * first.
  */
 static int order_targets(struct tdm_conf *c)
 {
@@ -1781,13 +2019,55 @@ static int order_targets(struct tdm_conf *c)
 	v = malloc(c->ntargets * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (unsigned d = TDM_DRV_ISCSI; d <= TDM_DRV_SRP; d++)
+	for (unsigned d = TDM_DRV_ISCSI; d <= TDM_DRV_FC; d++)
 		for (size_t i = 0; i < c->ntargets; i++)
 			if (c->targets[i].driver == d)
 				v[o++] = c->targets[i];
 	memcpy(c->targets, v, o * sizeof(*v));
 	free(v);
 	return 0;
+}
+
+/* one TARGET_GROUP TARGET's name (norm_tg_ports()) */
+static void norm_tg_port(const struct tdm_conf *c, char *name)
+{
+	char vio[TDM_VIO_NAME_LEN + 1], fc[TDM_FC_NAME_LEN + 1];
+	bool v, f;
+
+	for (size_t i = 0; i < c->ntargets; i++)
+		if (strcmp(c->targets[i].name, name) == 0)
+			return;
+	v = tdm_vio_target_name(name, vio, sizeof(vio)) == 0;
+	f = tdm_fc_port_name(name, fc, sizeof(fc)) == 0;
+	for (size_t i = 0; i < c->ntargets; i++) {
+		const struct tdm_conf_target *t = &c->targets[i];
+
+		if (v && t->driver == TDM_DRV_VIO && strcmp(t->name, vio) == 0)
+			memcpy(name, vio, sizeof(vio));
+		else if (f && t->driver == TDM_DRV_FC &&
+			 strcmp(t->name, fc) == 0)
+			memcpy(name, fc, sizeof(fc));
+		else
+			continue;
+		return;
+	}
+}
+
+/*
+ * A TARGET_GROUP's TARGET that names no target as it is written, but an
+ * ibmvstgt or qla2x00t target in another form ("0x30000003",
+ * "0x21000024FF314C48"), takes that target's name. Only then: a port of
+ * another head may have any name.
+ */
+static void norm_tg_ports(struct tdm_conf *c)
+{
+	for (size_t d = 0; d < c->ndgrps; d++)
+		for (size_t g = 0; g < c->dgrps[d].ntgrps; g++) {
+			struct tdm_conf_tgrp *tg = &c->dgrps[d].tgrps[g];
+
+			for (size_t p = 0; p < tg->nports; p++)
+				norm_tg_port(c, tg->ports[p].name);
+		}
 }
 
 int tdm_conf_parse(const char *text, size_t len, const char *name,
@@ -1821,6 +2101,8 @@ int tdm_conf_parse(const char *text, size_t len, const char *name,
 	free(P);
 	if (!r && order_targets(&c) < 0)
 		r = tdm__conf_err(err, errlen, name, 0, "out of memory");
+	if (!r)
+		norm_tg_ports(&c);
 	if (!r)
 		r = tdm_conf_validate(&c, name, err, errlen);
 	if (r) {

@@ -329,6 +329,7 @@ static bool target_equal(const struct tdm_conf_target *a,
 	    a->has_out_user != b->has_out_user ||
 	    a->nallowed_portals != b->nallowed_portals ||
 	    a->nluns != b->nluns || a->ngroups != b->ngroups ||
+	    !SEQ(a->session_name, b->session_name) ||
 	    !params_equal(&a->params, &b->params))
 		return false;
 	if (a->has_out_user && !users_equal(&a->out_user, &b->out_user, 1))
@@ -368,6 +369,9 @@ bool tdm_conf_equal(const struct tdm_conf *a, const struct tdm_conf *b)
 	    !params_equal(&a->params, &b->params) ||
 	    !srp_equal(&a->srp, &b->srp))
 		return false;
+	for (size_t i = 0; i < TDM_KDRV_COUNT; i++)
+		if (a->kdrv[i].disabled != b->kdrv[i].disabled)
+			return false;
 	for (size_t i = 0; i < a->ndevices; i++)
 		if (!device_equal(&a->devices[i], &b->devices[i]))
 			return false;
@@ -457,10 +461,11 @@ tdm_conf_match_group(const struct tdm_conf_target *t, const char *initiator)
 
 /* ---- target drivers ---- */
 
-/* enum tdm_target_driver, as TARGET_DRIVER names them */
+/* enum tdm_target_driver, as TARGET_DRIVER names them (SCST's names) */
 static const char *const driver_names[] = {
-	[TDM_DRV_ISCSI] = "iscsi",
-	[TDM_DRV_SRP] = "ib_srpt",
+	[TDM_DRV_ISCSI] = "iscsi",	[TDM_DRV_SRP] = "ib_srpt",
+	[TDM_DRV_LOCAL] = "scst_local", [TDM_DRV_VIO] = "ibmvstgt",
+	[TDM_DRV_FC] = "qla2x00t",
 };
 
 const char *tdm_target_driver_name(unsigned drv)
@@ -478,10 +483,26 @@ int tdm_target_driver_from_name(const char *name, enum tdm_target_driver *drv)
 			*drv = (enum tdm_target_driver)i;
 			return 0;
 		}
+	/* LIO's name of the VIO server adapter's driver: read, not written */
+	if (name && strcmp(name, "ibmvscsis") == 0) {
+		*drv = TDM_DRV_VIO;
+		return 0;
+	}
 	return -ENOENT;
 }
 
-/* ---- ib_srpt names ---- */
+bool tdm_conf_driver_enabled(const struct tdm_conf *c, unsigned drv)
+{
+	if (drv == TDM_DRV_ISCSI)
+		return c->iscsi_enabled;
+	if (drv == TDM_DRV_SRP)
+		return c->srp.enabled;
+	if (TDM_DRV_IS_KERNEL(drv))
+		return !c->kdrv[drv - TDM_DRV_LOCAL].disabled;
+	return false;
+}
+
+/* ---- names in hex digits: ib_srpt GIDs, unit addresses, WWPNs ---- */
 
 static int hexval(int ch)
 {
@@ -493,27 +514,31 @@ static int hexval(int ch)
 	return -1;
 }
 
-int tdm_srp_target_name(const char *in, char *out, size_t outlen)
+/*
+ * A name of ndig hex digits, as "0x" and the digits or as groups of grp
+ * digits separated by ':', either case; written into out in the colon
+ * form, lowercase (ndig + ndig / grp - 1 characters and a NUL).
+ */
+static int colon_hex_name(const char *in, char *out, size_t ndig, size_t grp)
 {
 	static const char digits[] = "0123456789abcdef";
+	const size_t len = ndig + ndig / grp - 1;
 	char hex[32];
 	size_t n = 0;
 
-	if (!in || !out || outlen < TDM_SRP_NAME_LEN + 1)
-		return -EINVAL;
 	if (in[0] == '0' && (in[1] == 'x' || in[1] == 'X')) {
-		/* "0x" and 32 hex digits */
-		for (in += 2; *in && n < sizeof(hex); in++)
+		/* "0x" and ndig hex digits */
+		for (in += 2; *in && n < ndig; in++)
 			if (hexval((unsigned char)*in) < 0)
 				return -EINVAL;
 			else
 				hex[n++] = *in;
-		if (*in || n != sizeof(hex))
+		if (*in || n != ndig)
 			return -EINVAL;
 	} else {
-		/* 8 groups of 4 hex digits separated by ':' */
-		for (size_t i = 0; i < TDM_SRP_NAME_LEN; i++) {
-			if (i % 5 == 4) {
+		/* groups of grp hex digits separated by ':' */
+		for (size_t i = 0; i < len; i++) {
+			if (i % (grp + 1) == grp) {
 				if (in[i] != ':')
 					return -EINVAL;
 			} else if (hexval((unsigned char)in[i]) < 0) {
@@ -522,14 +547,55 @@ int tdm_srp_target_name(const char *in, char *out, size_t outlen)
 				hex[n++] = in[i];
 			}
 		}
-		if (in[TDM_SRP_NAME_LEN] != '\0')
+		if (in[len] != '\0')
 			return -EINVAL;
 	}
-	for (size_t i = 0, o = 0; i < sizeof(hex); i++) {
-		if (i && i % 4 == 0)
+	for (size_t i = 0, o = 0; i < ndig; i++) {
+		if (i && i % grp == 0)
 			out[o++] = ':';
 		out[o++] = digits[hexval((unsigned char)hex[i])];
 	}
-	out[TDM_SRP_NAME_LEN] = '\0';
+	out[len] = '\0';
 	return 0;
+}
+
+int tdm_srp_target_name(const char *in, char *out, size_t outlen)
+{
+	if (!in || !out || outlen < TDM_SRP_NAME_LEN + 1)
+		return -EINVAL;
+	return colon_hex_name(in, out, 32, 4); /* a GID: 16 bytes */
+}
+
+/* ---- the kernel fabrics' names ---- */
+
+int tdm_vio_target_name(const char *in, char *out, size_t outlen)
+{
+	size_t n;
+
+	if (!in || !out || outlen < TDM_VIO_NAME_LEN + 1)
+		return -EINVAL;
+	if (in[0] == '0' && (in[1] == 'x' || in[1] == 'X'))
+		in += 2;
+	n = strlen(in);
+	if (n < 1 || n > TDM_VIO_NAME_LEN)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (hexval((unsigned char)in[i]) < 0)
+			return -EINVAL;
+	/* the vio bus names a device "%x" of its unit address */
+	while (n > 1 && in[0] == '0') {
+		in++;
+		n--;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)lower((unsigned char)in[i]);
+	out[n] = '\0';
+	return 0;
+}
+
+int tdm_fc_port_name(const char *in, char *out, size_t outlen)
+{
+	if (!in || !out || outlen < TDM_FC_NAME_LEN + 1)
+		return -EINVAL;
+	return colon_hex_name(in, out, 16, 2); /* a WWPN: 8 bytes */
 }

@@ -2,8 +2,9 @@
 /*
  * conf_validate.c - tdm_conf_validate(): the checks of a whole
  * configuration that no single statement can make (cross references,
- * duplicate names and rel_tgt_id used twice across both target drivers,
- * an ib_srpt target's name and attributes), on parsed text or on a
+ * duplicate names and rel_tgt_id used twice across the target drivers,
+ * the names and attributes of ib_srpt's and the kernel fabrics'
+ * targets), on parsed text or on a
  * configuration built in memory. Names are sorted once, so a file with
  * many devices and targets is checked in O(n log n).
  */
@@ -156,26 +157,99 @@ static int check_params(const struct tdm_conf_iscsi_params *p,
 	return 0;
 }
 
-/* A target's driver; an ib_srpt target's name (a port GID, as the parser
- * keeps it) and nothing of iSCSI's. */
-static int check_srp_target(const struct tdm_conf_target *t, const char *name,
-			    const char *where, char *err, size_t errlen)
+/* Printable ASCII without blanks, 1 byte at least (the parser's words) */
+static bool is_word(const char *s, size_t size)
+{
+	size_t n = strnlen(s, size);
+
+	if (n == 0 || n == size)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* Is name in the form fn keeps (tdm_srp_target_name(), ...)? */
+static bool kept(int (*fn)(const char *, char *, size_t), const char *name)
 {
 	char norm[TDM_SRP_NAME_LEN + 1];
+
+	return fn(name, norm, sizeof(norm)) == 0 && strcmp(norm, name) == 0;
+}
+
+/* A qla2x00t target's GROUPs name initiator WWPNs, as it keeps them */
+static int check_fc_initiators(const struct tdm_conf_target *t,
+			       const char *name, const char *where, char *err,
+			       size_t errlen)
+{
+	for (size_t i = 0; i < t->ngroups; i++) {
+		const struct tdm_conf_group *g = &t->groups[i];
+
+		for (size_t j = 0; j < g->ninitiators; j++)
+			if (!kept(tdm_fc_port_name, g->initiators[j]))
+				return tdm__conf_err(
+					err, errlen, name, g->line,
+					"%s: GROUP %s: INITIATOR %s is not a "
+					"WWPN, 8 groups of 2 lowercase hex "
+					"digits separated by ':'",
+					where, g->name,
+					tdm__conf_show(g->initiators[j]));
+	}
+	return 0;
+}
+
+/*
+ * A target's driver; the name an ib_srpt, ibmvstgt or qla2x00t target
+ * keeps (a port GID, a unit address, a WWPN); nothing of iSCSI's outside
+ * iscsi; session_name only in scst_local.
+ */
+static int check_driver_target(const struct tdm_conf_target *t,
+			       const char *name, const char *where, char *err,
+			       size_t errlen)
+{
+	static const struct {
+		int (*fn)(const char *, char *, size_t);
+		const char *what;
+	} names[] = {
+		[TDM_DRV_SRP] = {tdm_srp_target_name,
+				 "an ib_srpt target is named by a port GID, 8 "
+				 "groups of 4 lowercase hex digits separated "
+				 "by ':'"},
+		[TDM_DRV_VIO] = {tdm_vio_target_name,
+				 "an ibmvstgt target is named by a unit "
+				 "address, 1 to 8 lowercase hex digits without "
+				 "0x or leading zeros"},
+		[TDM_DRV_FC] = {tdm_fc_port_name,
+				"a qla2x00t target is named by a WWPN, 8 "
+				"groups of 2 lowercase hex digits separated "
+				"by ':'"},
+	};
+	const char *dn = tdm_target_driver_name(t->driver);
 	bool groups_users = false;
 
-	if (t->driver > TDM_DRV_SRP)
+	if (t->driver > TDM_DRV_FC)
 		return tdm__conf_err(err, errlen, name, t->line,
 				     "%s: bad target driver %u", where,
 				     t->driver);
-	if (t->driver != TDM_DRV_SRP)
-		return 0;
-	if (tdm_srp_target_name(t->name, norm, sizeof(norm)) ||
-	    strcmp(norm, t->name) != 0)
+	if (t->session_name[0] && t->driver != TDM_DRV_LOCAL)
 		return tdm__conf_err(err, errlen, name, t->line,
-				     "%s: an ib_srpt target is named by a "
-				     "port GID, 8 groups of 4 lowercase hex "
-				     "digits separated by ':'",
+				     "%s: session_name is a scst_local "
+				     "attribute, not %s %s one",
+				     where, dn[0] == 'i' ? "an" : "a", dn);
+	if (t->driver == TDM_DRV_ISCSI)
+		return 0;
+	if (names[t->driver].fn && !kept(names[t->driver].fn, t->name))
+		return tdm__conf_err(err, errlen, name, t->line, "%s: %s",
+				     where, names[t->driver].what);
+	if (t->driver == TDM_DRV_LOCAL &&
+	    (!is_word(t->name, sizeof(t->name)) ||
+	     (t->session_name[0] &&
+	      !is_word(t->session_name, sizeof(t->session_name)))))
+		return tdm__conf_err(err, errlen, name, t->line,
+				     "%s: a scst_local target's name and "
+				     "session_name are words (printable "
+				     "ASCII without blanks)",
 				     where);
 	for (size_t i = 0; i < t->ngroups; i++)
 		groups_users = groups_users || t->groups[i].nin_users;
@@ -183,8 +257,15 @@ static int check_srp_target(const struct tdm_conf_target *t, const char *name,
 	    groups_users)
 		return tdm__conf_err(err, errlen, name, t->line,
 				     "%s: CHAP users and allowed_portal are "
-				     "not ib_srpt attributes",
-				     where);
+				     "not %s attributes",
+				     where, dn);
+	if (TDM_DRV_IS_KERNEL(t->driver) && t->refuse_unmatched)
+		return tdm__conf_err(err, errlen, name, t->line,
+				     "%s: refuse_unmatched_initiators is not "
+				     "%s %s attribute",
+				     where, dn[0] == 'i' ? "an" : "a", dn);
+	if (t->driver == TDM_DRV_FC)
+		return check_fc_initiators(t, name, where, err, errlen);
 	return 0;
 }
 
@@ -223,7 +304,7 @@ static int check_target(const struct tdm_conf *c,
 
 	snprintf(where, sizeof(where), "TARGET %.*s", TDM_NAME_MAX - 1,
 		 t->name);
-	r = check_srp_target(t, name, where, err, errlen);
+	r = check_driver_target(t, name, where, err, errlen);
 	if (r)
 		return r;
 	r = check_params(&t->params, &c->params, name, t->line, where, err,

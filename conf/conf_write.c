@@ -281,6 +281,9 @@ static void target(struct buf *b, const struct tdm_conf_target *t)
 	attr_num(b, 2, "enabled", t->enabled);
 	if (t->rel_tgt_id)
 		attr_num(b, 2, "rel_tgt_id", t->rel_tgt_id);
+	if (t->session_name[0]) /* scst_local's, when given */
+		attr_str(b, 2, "session_name", t->session_name,
+			 sizeof(t->session_name));
 	if (t->refuse_unmatched)
 		attr_num(b, 2, "refuse_unmatched_initiators", 1);
 	for (size_t i = 0; i < t->nin_users; i++)
@@ -400,6 +403,23 @@ static void srp_driver(struct buf *b, const struct tdm_conf *c)
 	PUTS(b, "}\n");
 }
 
+/* TARGET_DRIVER scst_local, ibmvstgt, qla2x00t: when disabled or with
+ * targets */
+static void kernel_driver(struct buf *b, const struct tdm_conf *c,
+			  enum tdm_target_driver drv)
+{
+	const struct tdm_conf_kdrv *k = &c->kdrv[drv - TDM_DRV_LOCAL];
+
+	if (!k->disabled && !targets_of(c, drv))
+		return;
+	bprintf(b, "\nTARGET_DRIVER %s {\n", tdm_target_driver_name(drv));
+	attr_num(b, 1, "enabled", !k->disabled);
+	for (size_t i = 0; i < c->ntargets; i++)
+		if (c->targets[i].driver == drv)
+			target(b, &c->targets[i]);
+	PUTS(b, "}\n");
+}
+
 int tdm_conf_write(const struct tdm_conf *c, char **out, size_t *outlen)
 {
 	return tdm_conf_write_noted(c, NULL, NULL, out, outlen);
@@ -452,6 +472,8 @@ int tdm_conf_write_noted(const struct tdm_conf *c, tdm_conf_tgrp_note_fn note,
 		PUTS(&b, "}\n");
 	}
 	srp_driver(&b, c);
+	for (unsigned d = TDM_DRV_LOCAL; d <= TDM_DRV_FC; d++)
+		kernel_driver(&b, c, (enum tdm_target_driver)d);
 	for (size_t i = 0; i < c->ndgrps; i++) /* alua/ */
 		dgrp(&b, &c->dgrps[i], note, arg);
 

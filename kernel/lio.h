@@ -43,10 +43,10 @@ void tdm_lio_init(struct tdm_lio *l);
 
 /* One TCMU device: core/user_<TDM_LIO_HBA>/<name> */
 struct tdm_lio_dev {
-	char name[64];	  /* configfs name: "<lu>.<endpoint>", made by
-			   * tdm_lio_dev_name() */
-	char config[192]; /* dev_config after "tandem/": the same name */
-	uint64_t size;	  /* bytes (dev_size) */
+	char name[64];	      /* configfs name: "<lu>.<endpoint>", made by
+			       * tdm_lio_dev_name() */
+	char config[192];     /* dev_config after "tandem/": the same name */
+	uint64_t size;	      /* bytes (dev_size) */
 	uint32_t block_size;  /* hw_block_size */
 	uint32_t max_sectors; /* hw_max_sectors, in blocks */
 	bool write_cache;     /* emulate_write_cache */
@@ -64,9 +64,13 @@ void tdm_lio_dev_name(char *out, size_t len, const char *lu, const char *ep);
 /*
  * Create and enable the device: mkdir (the HBA too if needed), control
  * "dev_config=tandem/<config>,dev_size=...,hw_block_size=...,
- * hw_max_sectors=...", enable 1, then attrib/emulate_pr 0,
- * attrib/alua_support 0 (ALUA passed through to tandem: kernel/README.md
- * says why), attrib/emulate_write_cache, wwn/vpd_unit_serial. Once
+ * hw_max_sectors=...,nl_reply_supported=-1" (the kernel never waits for
+ * a netlink reply on these devices: tandemd writes configfs from the
+ * loop that answers netlink), attrib/emulate_write_cache and
+ * wwn/vpd_unit_serial (before enable: no reconfiguration message, and
+ * the serial cannot change once a LUN exports the device), enable 1,
+ * then attrib/emulate_pr 0, attrib/alua_support 0 (ALUA passed through
+ * to tandem: kernel/README.md says why). Once
  * enabled the kernel announces it on the TCM-USER netlink family and a
  * /dev/uioN appears. An existing device of the same name and
  * configuration is kept (-EEXIST is not an error: *existed is set).
@@ -85,8 +89,8 @@ int tdm_lio_dev_uio(const struct tdm_lio *l, const struct tdm_lio_dev *d,
  * ring: the initiator retries) */
 int tdm_lio_dev_block(const struct tdm_lio *l, const char *name, bool block,
 		      char *err, size_t errlen);
-int tdm_lio_dev_reset_ring(const struct tdm_lio *l, const char *name,
-			   char *err, size_t errlen);
+int tdm_lio_dev_reset_ring(const struct tdm_lio *l, const char *name, char *err,
+			   size_t errlen);
 
 /* One endpoint: a fabric WWN, its tpgt, and who may reach it */
 struct tdm_lio_ep {
@@ -94,8 +98,14 @@ struct tdm_lio_ep {
 	char wwn[64];	/* loopback: "naa.5001405..." (tdm_lio_loop_wwn);
 			 * ibmvscsis: the unit address; qla2xxx: the WWPN */
 	uint16_t tpgt;	/* 1 */
-	char nexus[64]; /* loopback, ibmvscsis: the initiator port written
-			 * to tpgt_N/nexus ("naa..."); "" for qla2xxx */
+	char nexus[64]; /* loopback: the initiator port written to
+			 * tpgt_N/nexus ("naa...", tdm_lio_loop_nexus);
+			 * "" for ibmvscsis (its driver makes the nexus
+			 * itself when the client logs in, named after the
+			 * adapter) and qla2xxx (one per FC login) */
+	bool demo_mode; /* qla2xxx: tpgt_1/attrib/generate_node_acls 1:
+			 * every initiator that logs in sees tpgt's LUNs
+			 * (read-write); 0: only those of acls/ */
 };
 
 /* tcm_loop names: a WWN "naa.5001405" + 9 hex digits derived from the
@@ -140,7 +150,11 @@ struct tdm_lio_scan_ops {
 int tdm_lio_scan(const struct tdm_lio *l, const struct tdm_lio_scan_ops *ops,
 		 void *arg);
 
-/* Is the fabric's module loaded (its directory under root exists)? */
+/* Is the fabric there: its directory under root exists, or mkdir makes
+ * it (the kernel finds the registered fabric, loading tcm_loop itself if
+ * needed: target_core_configfs.c target_core_register_fabric)? The
+ * directory is the module's registration, not an object of tandem's: it
+ * is left in place on teardown. */
 bool tdm_lio_fabric_present(const struct tdm_lio *l, enum tdm_lio_fabric f);
 const char *tdm_lio_fabric_dir(enum tdm_lio_fabric f);
 

@@ -5,7 +5,8 @@
 #   build: compilers, autotools, liburing, libqb (the daemons' logging),
 #          corosync's client libraries (tandem-agentd), pacemaker-dev
 #          (<crm/stonith-ng.h>: tandem-agentd --fencing pacemaker),
-#          rdma-core's libibverbs and librdmacm (the SRP target, srp/)
+#          rdma-core's libibverbs and librdmacm (the SRP target, srp/),
+#          libnl-genl-3 (TCMU's netlink family: the kernel fabrics, kernel/)
 #   demo:  build + the initiator tools scripts/demo.sh tells you to use
 #          (libiscsi-bin: iscsi-ls, iscsi-inq; open-iscsi: iscsiadm)
 #   test:  build + corosync (agent tests), libiscsi (conformance suite,
@@ -19,7 +20,7 @@ set -euo pipefail
 what=${1:-build}
 build_pkgs=(build-essential autoconf automake libtool pkg-config liburing-dev
 	libqb-dev libcpg-dev libvotequorum-dev libquorum-dev libcorosync-common-dev
-	pacemaker-dev libibverbs-dev librdmacm-dev)
+	pacemaker-dev libibverbs-dev librdmacm-dev libnl-3-dev libnl-genl-3-dev)
 demo_pkgs=(libiscsi-bin open-iscsi)
 test_pkgs=(libiscsi-dev libiscsi-bin libcmocka-dev clang clang-format
 	libclang-rt-14-dev tgt iperf3 util-linux iproute2 python3 procps

@@ -6,7 +6,9 @@
  * loops, apply the configuration to the core and the transports, serve the
  * control socket, and turn signals into reload (SIGHUP), a blackbox dump
  * (SIGUSR1: lib/log.h) and a clean stop (SIGTERM/SIGINT: stop accepting,
- * drain in-flight commands, flush and close the backstores).
+ * drain in-flight commands, flush and close the backstores, remove the
+ * kernel fabrics' LIO objects; SIGUSR2: the same, but the kernel's TCMU
+ * devices are blocked and kept for the next tandemd: kernel/README.md).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,7 @@
 #include "tandem/admin.h"
 #include "tandem/cluster.h"
 #include "tandem/iscsi.h"
+#include "tandem/kernel.h"
 #include "tandem/srp.h"
 #include "lib/log.h"
 #include "lib/writefile.h"
@@ -40,6 +43,7 @@ static struct tdm_loop *main_loop;
 static struct tdm_fd_watch sig_watch;
 static struct tdm_timer stop_timer;
 static bool stopping;
+static int keep_kernel; /* SIGUSR2: keep the kernel's TCMU devices */
 
 const char *tdm_daemon_config_path(void)
 {
@@ -57,6 +61,9 @@ int tdm_daemon_apply(const struct tdm_conf *c, char *err, size_t errlen)
 	if (r < 0)
 		return r;
 	r = tdm_srp_apply(c, err, errlen);
+	if (r < 0)
+		return r;
+	r = tdm_kernel_apply(c, err, errlen);
 	if (r < 0)
 		return r;
 	tdm_agent_link_ports_changed();
@@ -108,10 +115,16 @@ static void shutdown_done(void *arg)
 	tdm_loop_break(main_loop);
 }
 
+/* SRP closed: now the kernel fabrics' rings */
+static void srp_done(void *arg)
+{
+	tdm_kernel_shutdown(keep_kernel, shutdown_done, arg);
+}
+
 /* iSCSI drained: now the SRP channels */
 static void iscsi_done(void *arg)
 {
-	tdm_srp_shutdown(shutdown_done, arg);
+	tdm_srp_shutdown(srp_done, arg);
 }
 
 static void stop_timeout(struct tdm_timer *t)
@@ -150,6 +163,15 @@ static void signal_cb(struct tdm_fd_watch *w, uint32_t revents)
 		case SIGINT:
 			tdm_daemon_request_stop();
 			break;
+		case SIGUSR2:
+			/* a stop for a restart: initiators on the kernel
+			 * fabrics wait instead of losing their devices */
+			if (!stopping)
+				keep_kernel = 1;
+			log_notice("SIGUSR2: stopping, the kernel's TCMU "
+				   "devices are kept for the next tandemd");
+			tdm_daemon_request_stop();
+			break;
 		case SIGUSR1:
 			log_notice("SIGUSR1: writing the blackbox");
 			tdm_log_blackbox_dump(path, sizeof(path));
@@ -171,6 +193,7 @@ static int setup_signals(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	/* blocked before the worker threads start, so they inherit it */
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
 		return -errno;

@@ -111,7 +111,8 @@ struct tdm_conf_iscsi_params {
 enum tdm_target_driver {
 	TDM_DRV_ISCSI = 0, /* TARGET_DRIVER iscsi */
 	TDM_DRV_SRP,	   /* TARGET_DRIVER ib_srpt (srp/) */
-	/* the kernel's fabrics, served through TCMU (kernel/, docs/kernel.md) */
+	/* the kernel's fabrics, served through TCMU (kernel/, docs/kernel.md)
+	 */
 	TDM_DRV_LOCAL, /* TARGET_DRIVER scst_local: LIO tcm_loop */
 	TDM_DRV_VIO,   /* TARGET_DRIVER ibmvstgt (alias ibmvscsis): LIO
 			* ibmvscsis, a PowerVM virtual SCSI server adapter */
@@ -150,15 +151,38 @@ struct tdm_conf_target {
  *   it: kernel/README.md);
  * - ibmvstgt: the server adapter's unit address, 1 to 8 hex digits as
  *   the kernel names the device ("30000003"); kept lowercase, without
- *   leading "0x";
+ *   leading "0x" or zeros;
  * - qla2x00t: the HBA port's WWPN, 8 bytes as "21:00:00:24:ff:31:4c:48"
  *   or "0x2100002..." (16 hex digits); kept in the colon form, lowercase.
  *   GROUPs of a qla2x00t TARGET name initiator WWPNs the same way.
  */
 #define TDM_LOCAL_DEF_SESSION "scst_local_host"
 #define TDM_FC_NAME_LEN 23
+/*
+ * The kept forms, written into out; 0, or -EINVAL when in is not such a
+ * name (out untouched). tdm_vio_target_name(): "0x" optional, either
+ * case, 1 to 8 hex digits; kept as the kernel's vio bus names the
+ * adapter ("%x": lowercase, no leading zeros, "0x0003" -> "3"); out
+ * holds at least TDM_VIO_NAME_LEN + 1 bytes. tdm_fc_port_name(): 8
+ * groups of 2 hex digits separated by ':' or "0x" and 16 hex digits,
+ * either case; kept as tcm_qla2xxx formats a WWPN
+ * ("21:00:00:24:ff:31:4c:48"); out holds TDM_FC_NAME_LEN + 1 bytes.
+ */
+#define TDM_VIO_NAME_LEN 8
 int tdm_vio_target_name(const char *in, char *out, size_t outlen);
 int tdm_fc_port_name(const char *in, char *out, size_t outlen);
+
+/*
+ * TARGET_DRIVER scst_local, ibmvstgt and qla2x00t: the one attribute of
+ * the driver itself, enabled. SCST has no such switch for them, so it
+ * is on unless "enabled 0" is given (their TARGETs too are enabled
+ * unless they say "enabled 0"). kdrv[drv - TDM_DRV_LOCAL].
+ */
+#define TDM_KDRV_COUNT 3 /* TDM_DRV_LOCAL, TDM_DRV_VIO, TDM_DRV_FC */
+struct tdm_conf_kdrv {
+	bool disabled;	 /* "enabled 0": none of its targets is served */
+	int driver_line; /* where its TARGET_DRIVER was, 0 none */
+};
 
 /*
  * TARGET_DRIVER ib_srpt: the SRP target (srp/) over RDMA/CM. Its TARGETs
@@ -248,6 +272,8 @@ struct tdm_conf {
 	uint32_t max_pending_logins;
 	/* TARGET_DRIVER ib_srpt (appended) */
 	struct tdm_conf_srp srp;
+	/* TARGET_DRIVER scst_local, ibmvstgt, qla2x00t (appended) */
+	struct tdm_conf_kdrv kdrv[TDM_KDRV_COUNT];
 };
 
 /*
@@ -311,9 +337,15 @@ tdm_conf_match_group(const struct tdm_conf_target *t, const char *initiator);
  */
 #define TDM_SRP_NAME_LEN 39
 int tdm_srp_target_name(const char *in, char *out, size_t outlen);
-/* A target driver's name as TARGET_DRIVER says it ("iscsi", "ib_srpt"),
- * "unknown" for none; and back (-ENOENT). */
+/* A target driver's name as TARGET_DRIVER says it ("iscsi", "ib_srpt",
+ * "scst_local", "ibmvstgt", "qla2x00t"), "unknown" for none; and back
+ * (-ENOENT), where "ibmvscsis" (LIO's name) is read as ibmvstgt. */
 const char *tdm_target_driver_name(unsigned drv);
 int tdm_target_driver_from_name(const char *name, enum tdm_target_driver *drv);
+/* Is TARGET_DRIVER drv enabled (iscsi_enabled, srp.enabled, or not
+ * kdrv[].disabled)? false for an unknown drv. */
+bool tdm_conf_driver_enabled(const struct tdm_conf *c, unsigned drv);
+/* Is drv one of the kernel's fabrics (TDM_DRV_LOCAL .. TDM_DRV_FC)? */
+#define TDM_DRV_IS_KERNEL(drv) ((drv) >= TDM_DRV_LOCAL && (drv) <= TDM_DRV_FC)
 
 #endif

@@ -2,12 +2,12 @@
 # Each reads one parser's input: the scst.conf reader, the iSCSI PDU
 # stream, CDBs through the command gate, the control protocol, the
 # cluster messages, the agent link, configuration edits, the SRP
-# information units, and the dm-log-writes logs the VM lab's logreplay
-# reads.
+# information units, the TCMU ring (kernel/), and the dm-log-writes
+# logs the VM lab's logreplay reads.
 EXTRA_DIST += tests/fuzz/corpus
 FUZZ_TARGETS = tests/fuzz/fuzz_conf tests/fuzz/fuzz_pdu tests/fuzz/fuzz_cdb tests/fuzz/fuzz_ctl \
 	tests/fuzz/fuzz_agent tests/fuzz/fuzz_link tests/fuzz/fuzz_edit \
-	tests/fuzz/fuzz_logreplay tests/fuzz/fuzz_srp
+	tests/fuzz/fuzz_logreplay tests/fuzz/fuzz_srp tests/fuzz/fuzz_tcmu
 if ENABLE_FUZZERS
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 FUZZLINK_FLAGS = -fsanitize=fuzzer,address,undefined
@@ -50,6 +50,9 @@ tests_fuzz_fuzz_logreplay_LDFLAGS = $(FUZZLINK_FLAGS)
 # the SRP information units' codec (srp/iu.c: pure, nothing else linked)
 tests_fuzz_fuzz_srp_SOURCES = tests/fuzz/fuzz_srp.c $(SRP_IU_SOURCES)
 tests_fuzz_fuzz_srp_LDFLAGS = $(FUZZLINK_FLAGS)
+# the TCMU ring codec (kernel/tcmu_ring.c: pure, nothing else linked)
+tests_fuzz_fuzz_tcmu_SOURCES = tests/fuzz/fuzz_tcmu.c $(TCMU_RING_SOURCES)
+tests_fuzz_fuzz_tcmu_LDFLAGS = $(FUZZLINK_FLAGS)
 fuzzers: $(FUZZ_TARGETS)
 else
 fuzzers:
@@ -61,16 +64,22 @@ endif
 # (in any build): "make fuzz-seeds" rewrites tests/fuzz/corpus/agent/ and
 # tests/fuzz/corpus/link/ in the source tree, tests/fuzz/corpus/
 # logreplay/ (small dm-log-writes logs, tests/fuzz/mkseeds_logreplay.sh)
-# and tests/fuzz/corpus/srp/ (IUs as ib_srp sends them,
-# tests/fuzz/mkseeds_srp.c).
+# tests/fuzz/corpus/srp/ (IUs as ib_srp sends them,
+# tests/fuzz/mkseeds_srp.c) and tests/fuzz/corpus/tcmu/ (TCMU areas as
+# target_core_user fills them, tests/fuzz/mkseeds_tcmu.c).
 # scripts/fuzz.sh runs the fuzzers and checks that each ran on its seeds.
-EXTRA_PROGRAMS = tests/fuzz/mkseeds_agent_link tests/fuzz/mkseeds_srp
+EXTRA_PROGRAMS = tests/fuzz/mkseeds_agent_link tests/fuzz/mkseeds_srp \
+	tests/fuzz/mkseeds_tcmu
 tests_fuzz_mkseeds_agent_link_SOURCES = tests/fuzz/mkseeds_agent_link.c \
 	agentd/cluster_msg.c agentd/sync.c
 tests_fuzz_mkseeds_agent_link_LDADD = $(TANDEM_LIBS)
 tests_fuzz_mkseeds_srp_SOURCES = tests/fuzz/mkseeds_srp.c $(SRP_IU_SOURCES)
-CLEANFILES += tests/fuzz/mkseeds_agent_link tests/fuzz/mkseeds_srp
-fuzz-seeds: tests/fuzz/mkseeds_agent_link tests/fuzz/mkseeds_srp
+tests_fuzz_mkseeds_tcmu_SOURCES = tests/fuzz/mkseeds_tcmu.c \
+	tests/lib/tcmu_build.h $(TCMU_RING_SOURCES)
+CLEANFILES += tests/fuzz/mkseeds_agent_link tests/fuzz/mkseeds_srp \
+	tests/fuzz/mkseeds_tcmu
+fuzz-seeds: tests/fuzz/mkseeds_agent_link tests/fuzz/mkseeds_srp \
+		tests/fuzz/mkseeds_tcmu
 	rm -rf $(srcdir)/tests/fuzz/corpus/agent $(srcdir)/tests/fuzz/corpus/link
 	$(MKDIR_P) $(srcdir)/tests/fuzz/corpus/agent $(srcdir)/tests/fuzz/corpus/link
 	tests/fuzz/mkseeds_agent_link $(srcdir)/tests/fuzz/corpus/agent \
@@ -81,4 +90,7 @@ fuzz-seeds: tests/fuzz/mkseeds_agent_link tests/fuzz/mkseeds_srp
 	rm -rf $(srcdir)/tests/fuzz/corpus/srp
 	$(MKDIR_P) $(srcdir)/tests/fuzz/corpus/srp
 	tests/fuzz/mkseeds_srp $(srcdir)/tests/fuzz/corpus/srp
+	rm -rf $(srcdir)/tests/fuzz/corpus/tcmu
+	$(MKDIR_P) $(srcdir)/tests/fuzz/corpus/tcmu
+	tests/fuzz/mkseeds_tcmu $(srcdir)/tests/fuzz/corpus/tcmu
 .PHONY: fuzz-seeds

@@ -9,6 +9,8 @@ include tests/unit/scsi.mk
 include tests/unit/thin.mk
 include tests/unit/iscsi.mk
 include tests/unit/srp_iu.mk
+include tests/unit/lio.mk
+include tests/unit/tcmu_ring.mk
 include tests/unit/ctl.mk
 include tests/unit/pr.mk
 include tests/unit/caw.mk

@@ -799,9 +799,9 @@ static void test_srp_validate(void **state)
 	assert_string_equal(err, "b:11: TARGET " GID ": CHAP users and "
 				 "allowed_portal are not ib_srpt attributes");
 	tg[1].nin_users = 0;
-	tg[1].driver = 2;
+	tg[1].driver = 5;
 	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "b:11: TARGET " GID ": bad target driver 2");
+	assert_string_equal(err, "b:11: TARGET " GID ": bad target driver 5");
 	tg[1].driver = TDM_DRV_SRP;
 	c.srp.driver_line = 4;
 	c.srp.max_rsp_size = 2048;
@@ -844,6 +844,446 @@ static void test_srp_dup_equal(void **state)
 	assert_true(tdm_conf_equal(&a, &b));
 	b.targets[1].driver = TDM_DRV_ISCSI;
 	assert_false(tdm_conf_equal(&a, &b));
+	tdm_conf_free(&a);
+	tdm_conf_free(&b);
+}
+
+/* ---- the kernel's fabrics: scst_local, ibmvstgt, qla2x00t ---- */
+
+/* a qla2x00t target's name and two initiators: WWPNs */
+#define WWPN "21:00:00:24:ff:31:4c:48"
+#define WWPN_I1 "21:00:00:24:ff:31:4c:49"
+#define WWPN_I2 "21:00:00:24:ff:31:4c:4a"
+
+static const char kernel_example[] = "HANDLER vdisk_nullio {\n"
+				     "\tDEVICE disk0 {\n\t\tsize_mb 1\n\t}\n"
+				     "}\n"
+				     "TARGET_DRIVER qla2x00t {\n"      /* 6 */
+				     "\tTARGET 0x21000024FF314C48 {\n" /* 7 */
+				     "\t\trel_tgt_id 7\n"
+				     "\t\tLUN 0 disk0\n"
+				     "\t\tGROUP hosts {\n" /* 10 */
+				     "\t\t\tINITIATOR 21:00:00:24:FF:31:4C:49\n"
+				     "\t\t\tINITIATOR 0x21000024ff314c4a\n"
+				     "\t\t\tLUN 3 disk0 {\n"
+				     "\t\t\t\tread_only 1\n"
+				     "\t\t\t}\n"
+				     "\t\t}\n"
+				     "\t}\n"
+				     "}\n"
+				     "TARGET_DRIVER ibmvscsis {\n" /* 19 */
+				     "\tenabled 1\n"
+				     "\tTARGET 0x30000003 {\n" /* 21 */
+				     "\t\tLUN 0 disk0\n"
+				     "\t}\n"
+				     "\tTARGET 0003\n" /* 24 */
+				     "}\n"
+				     "TARGET_DRIVER scst_local {\n" /* 26 */
+				     "\tTARGET local1 {\n"	    /* 27 */
+				     "\t\tsession_name host_a\n"
+				     "\t\tenabled 0\n"
+				     "\t\tLUN 0 disk0\n"
+				     "\t\tGROUP g {\n"
+				     "\t\t\tINITIATOR host_*\n"
+				     "\t\t\tLUN 1 disk0\n"
+				     "\t\t}\n"
+				     "\t}\n"
+				     "\tTARGET local2\n" /* 36 */
+				     "}\n"
+				     "TARGET_DRIVER iscsi {\n"
+				     "\tenabled 1\n"
+				     "\tTARGET iqn.2026-11.x:a {\n" /* 40 */
+				     "\t\tLUN 0 disk0\n"
+				     "\t}\n"
+				     "}\n"
+				     "DEVICE_GROUP dg {\n"
+				     "\tDEVICE disk0\n"
+				     "\tTARGET_GROUP tg {\n"
+				     "\t\tgroup_id 1\n"
+				     "\t\tTARGET 0x30000003\n"
+				     "\t\tTARGET 0x21000024FF314C48\n"
+				     "\t\tTARGET local1\n"
+				     "\t\tTARGET 0x0003\n"
+				     "\t\tTARGET iqn.2026-11.x:a\n"
+				     "\t}\n"
+				     "}\n";
+
+static void test_kernel_example(void **state)
+{
+	struct tdm_conf c = parse_ok(kernel_example);
+	const struct tdm_conf_target *t;
+	const struct tdm_conf_group *g;
+	const struct tdm_conf_tgrp *tg;
+	char *w;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(c.kdrv[TDM_DRV_LOCAL - TDM_DRV_LOCAL].driver_line, 26);
+	assert_int_equal(c.kdrv[TDM_DRV_VIO - TDM_DRV_LOCAL].driver_line, 19);
+	assert_int_equal(c.kdrv[TDM_DRV_FC - TDM_DRV_LOCAL].driver_line, 6);
+	for (unsigned d = TDM_DRV_LOCAL; d <= TDM_DRV_FC; d++)
+		assert_true(tdm_conf_driver_enabled(&c, d));
+	assert_true(tdm_conf_driver_enabled(&c, TDM_DRV_ISCSI));
+	assert_false(tdm_conf_driver_enabled(&c, TDM_DRV_SRP));
+	assert_false(tdm_conf_driver_enabled(&c, 5));
+	/* iscsi's first, then one driver after the other */
+	assert_int_equal(c.ntargets, 6);
+	assert_string_equal(c.targets[0].name, "iqn.2026-11.x:a");
+	assert_int_equal(c.targets[0].driver, TDM_DRV_ISCSI);
+	assert_false(c.targets[0].enabled); /* iSCSI's default */
+	t = &c.targets[1];
+	assert_string_equal(t->name, "local1");
+	assert_int_equal(t->driver, TDM_DRV_LOCAL);
+	assert_int_equal(t->line, 27);
+	assert_string_equal(t->session_name, "host_a");
+	assert_false(t->enabled);
+	assert_int_equal(t->nluns, 1);
+	assert_int_equal(t->ngroups, 1);
+	g = &t->groups[0];
+	assert_ptr_equal(tdm_conf_match_group(t, "host_a"), g);
+	assert_null(tdm_conf_match_group(t, TDM_LOCAL_DEF_SESSION));
+	t = &c.targets[2];
+	assert_string_equal(t->name, "local2");
+	assert_int_equal(t->line, 36);
+	assert_string_equal(t->session_name, ""); /* the default */
+	assert_true(t->enabled);		  /* on unless enabled 0 */
+	t = &c.targets[3];
+	assert_string_equal(t->name, "30000003");
+	assert_int_equal(t->driver, TDM_DRV_VIO);
+	assert_int_equal(t->line, 21);
+	assert_true(t->enabled);
+	assert_string_equal(c.targets[4].name, "3");
+	assert_int_equal(c.targets[4].driver, TDM_DRV_VIO);
+	assert_int_equal(c.targets[4].line, 24);
+	t = &c.targets[5];
+	assert_string_equal(t->name, WWPN);
+	assert_int_equal(t->driver, TDM_DRV_FC);
+	assert_int_equal(t->line, 7);
+	assert_int_equal(t->rel_tgt_id, 7);
+	g = &t->groups[0];
+	assert_int_equal(g->ninitiators, 2);
+	assert_string_equal(g->initiators[0], WWPN_I1);
+	assert_string_equal(g->initiators[1], WWPN_I2);
+	assert_ptr_equal(tdm_conf_match_group(t, WWPN_I2), g);
+	assert_int_equal(g->nluns, 1);
+	assert_true(g->luns[0].read_only);
+	/* a TARGET_GROUP's TARGET in another form names the same target */
+	tg = &c.dgrps[0].tgrps[0];
+	assert_int_equal(tg->nports, 5);
+	assert_string_equal(tg->ports[0].name, "30000003");
+	assert_string_equal(tg->ports[1].name, WWPN);
+	assert_string_equal(tg->ports[2].name, "local1");
+	assert_string_equal(tg->ports[3].name, "3");
+	assert_string_equal(tg->ports[4].name, "iqn.2026-11.x:a");
+
+	assert_int_equal(tdm_conf_write(&c, &w, &n), 0);
+	assert_non_null(strstr(w, "\nTARGET_DRIVER scst_local {\n"
+				  "\tenabled 1\n"
+				  "\n\tTARGET local1 {\n"
+				  "\t\tenabled 0\n"
+				  "\t\tsession_name host_a\n"
+				  "\n\t\tLUN 0 disk0\n"));
+	/* the default session_name is not written */
+	assert_non_null(strstr(w, "\n\tTARGET local2 {\n"
+				  "\t\tenabled 1\n"
+				  "\t}\n}\n"));
+	assert_non_null(strstr(w, "\nTARGET_DRIVER ibmvstgt {\n"
+				  "\tenabled 1\n"
+				  "\n\tTARGET 30000003 {\n"));
+	assert_null(strstr(w, "ibmvscsis"));
+	assert_non_null(strstr(w, "\nTARGET_DRIVER qla2x00t {\n"
+				  "\tenabled 1\n"
+				  "\n\tTARGET " WWPN " {\n"
+				  "\t\tenabled 1\n"
+				  "\t\trel_tgt_id 7\n"));
+	assert_non_null(strstr(w, "\t\t\tINITIATOR " WWPN_I1 "\n"
+				  "\t\t\tINITIATOR " WWPN_I2 "\n"));
+	assert_true(strstr(w, "TARGET_DRIVER iscsi") <
+		    strstr(w, "TARGET_DRIVER scst_local"));
+	assert_true(strstr(w, "TARGET_DRIVER scst_local") <
+		    strstr(w, "TARGET_DRIVER ibmvstgt"));
+	assert_true(strstr(w, "TARGET_DRIVER ibmvstgt") <
+		    strstr(w, "TARGET_DRIVER qla2x00t"));
+	assert_true(strstr(w, "TARGET_DRIVER qla2x00t") <
+		    strstr(w, "DEVICE_GROUP dg"));
+	free(w);
+	tdm_conf_free(&c);
+	printf("kernel fabrics example: 6 targets (2 scst_local, 2 ibmvstgt, "
+	       "1 qla2x00t, 1 iscsi), 5 TARGET_GROUP ports checked\n");
+}
+
+static void test_kernel_round_trip(void **state)
+{
+	struct tdm_conf c;
+	char *w;
+	size_t n;
+	int rounds = 0;
+	static const char *const texts[] = {
+		kernel_example,
+		"TARGET_DRIVER scst_local {\n\tenabled 0\n}\n",
+		"TARGET_DRIVER ibmvstgt {\n\tenabled 0\n}\n",
+		"TARGET_DRIVER ibmvscsis {\n\tenabled 0\n\tTARGET 1\n}\n",
+		"TARGET_DRIVER qla2x00t {\n\tenabled 0\n}\n",
+		"TARGET_DRIVER scst_local {\n\tTARGET t "
+		"{\n\t\tsession_name " TDM_LOCAL_DEF_SESSION "\n\t}\n}\n",
+		"TARGET_DRIVER scst_local {\n\tTARGET iqn.2026-11.x:a\n}\n",
+		"TARGET_DRIVER qla2x00t {\n\tTARGET " WWPN " {\n\t\tGROUP g "
+		"{\n\t\t\tINITIATOR " WWPN_I1 "\n\t\t}\n\t}\n}\n"
+		"TARGET_DRIVER ib_srpt {\n\tTARGET " GID "\n}\n",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		round_trip(texts[i]);
+		rounds++;
+	}
+	/* session_name given as the default is kept as given */
+	c = parse_ok(texts[5]);
+	assert_string_equal(c.targets[0].session_name, TDM_LOCAL_DEF_SESSION);
+	assert_int_equal(tdm_conf_write(&c, &w, &n), 0);
+	assert_non_null(strstr(w, "session_name " TDM_LOCAL_DEF_SESSION));
+	free(w);
+	tdm_conf_free(&c);
+	/* enabled 0 of the driver, without targets, is kept */
+	c = parse_ok(texts[1]);
+	assert_true(c.kdrv[0].disabled);
+	assert_false(tdm_conf_driver_enabled(&c, TDM_DRV_LOCAL));
+	tdm_conf_free(&c);
+	/* an empty block means the defaults: written as nothing */
+	c = parse_ok("TARGET_DRIVER qla2x00t {\n}\nTARGET_DRIVER scst_local\n"
+		     "TARGET_DRIVER ibmvstgt {\n\tenabled 1\n}\n");
+	assert_int_equal(c.kdrv[0].driver_line, 3);
+	assert_int_equal(tdm_conf_write(&c, &w, &n), 0);
+	assert_null(strstr(w, "TARGET_DRIVER"));
+	free(w);
+	tdm_conf_free(&c);
+	printf("%d kernel fabric configurations round-tripped\n", rounds);
+}
+
+static void test_kernel_names(void **state)
+{
+	static const struct {
+		const char *in, *out; /* out NULL: refused */
+	} vio[] =
+		{
+			{"30000003", "30000003"},
+			{"0x30000003", "30000003"},
+			{"0X3000000A", "3000000a"},
+			{"DEADBEEF", "deadbeef"},
+			{"0003", "3"},
+			{"0x00000000", "0"},
+			{"0", "0"},
+			{"f", "f"},
+			{"300000031", NULL},
+			{"0x300000031", NULL},
+			{"", NULL},
+			{"0x", NULL},
+			{"3000000g", NULL},
+			{"-3", NULL},
+			{"30 0", NULL},
+			{"0x0x3", NULL},
+		},
+	  fc[] = {
+		  {WWPN, WWPN},
+		  {"21:00:00:24:FF:31:4C:48", WWPN},
+		  {"0x21000024ff314c48", WWPN},
+		  {"0X21000024FF314C48", WWPN},
+		  {"21000024ff314c48", NULL},
+		  {"0x21000024ff314c4", NULL},
+		  {"0x21000024ff314c488", NULL},
+		  {"21:00:00:24:ff:31:4c", NULL},
+		  {"21:00:00:24:ff:31:4c:4", NULL},
+		  {"21:00:00:24:ff:31:4c:488", NULL},
+		  {"21-00:00:24:ff:31:4c:48", NULL},
+		  {"2100:0024:ff31:4c48", NULL},
+		  {"21:00:00:24:ff:31:4c:4g", NULL},
+		  {"", NULL},
+		  {"0x", NULL},
+	  };
+	char out[TDM_FC_NAME_LEN + 1];
+	enum tdm_target_driver d;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vio) / sizeof(vio[0]); i++) {
+		int r = tdm_vio_target_name(vio[i].in, out, sizeof(out));
+
+		if (vio[i].out) {
+			assert_int_equal(r, 0);
+			assert_string_equal(out, vio[i].out);
+		} else if (r != -EINVAL) {
+			fail_msg("unit address '%s' accepted as '%s'",
+				 vio[i].in, out);
+		}
+	}
+	for (size_t i = 0; i < sizeof(fc) / sizeof(fc[0]); i++) {
+		int r = tdm_fc_port_name(fc[i].in, out, sizeof(out));
+
+		if (fc[i].out) {
+			assert_int_equal(r, 0);
+			assert_string_equal(out, fc[i].out);
+		} else if (r != -EINVAL) {
+			fail_msg("WWPN '%s' accepted as '%s'", fc[i].in, out);
+		}
+	}
+	/* out too small; out untouched when refused */
+	assert_int_equal(tdm_fc_port_name(WWPN, out, TDM_FC_NAME_LEN), -EINVAL);
+	assert_int_equal(tdm_vio_target_name("3", out, TDM_VIO_NAME_LEN),
+			 -EINVAL);
+	memcpy(out, "keep", 5);
+	assert_int_equal(tdm_fc_port_name("0x1", out, sizeof(out)), -EINVAL);
+	assert_int_equal(tdm_vio_target_name("x", out, sizeof(out)), -EINVAL);
+	assert_string_equal(out, "keep");
+	/* the drivers' names, and LIO's for ibmvstgt */
+	assert_string_equal(tdm_target_driver_name(TDM_DRV_LOCAL),
+			    "scst_local");
+	assert_string_equal(tdm_target_driver_name(TDM_DRV_VIO), "ibmvstgt");
+	assert_string_equal(tdm_target_driver_name(TDM_DRV_FC), "qla2x00t");
+	assert_string_equal(tdm_target_driver_name(5), "unknown");
+	assert_int_equal(tdm_target_driver_from_name("scst_local", &d), 0);
+	assert_int_equal(d, TDM_DRV_LOCAL);
+	assert_int_equal(tdm_target_driver_from_name("ibmvstgt", &d), 0);
+	assert_int_equal(d, TDM_DRV_VIO);
+	d = TDM_DRV_ISCSI;
+	assert_int_equal(tdm_target_driver_from_name("ibmvscsis", &d), 0);
+	assert_int_equal(d, TDM_DRV_VIO);
+	assert_int_equal(tdm_target_driver_from_name("qla2x00t", &d), 0);
+	assert_int_equal(d, TDM_DRV_FC);
+	assert_int_equal(tdm_target_driver_from_name("tcm_loop", &d), -ENOENT);
+	assert_int_equal(tdm_target_driver_from_name("qla2xxx", &d), -ENOENT);
+	assert_int_equal(tdm_target_driver_from_name(NULL, &d), -ENOENT);
+	assert_true(TDM_DRV_IS_KERNEL(TDM_DRV_VIO));
+	assert_false(TDM_DRV_IS_KERNEL(TDM_DRV_SRP));
+	assert_false(TDM_DRV_IS_KERNEL(5));
+	printf("%zu unit addresses, %zu WWPNs tried\n",
+	       sizeof(vio) / sizeof(vio[0]), sizeof(fc) / sizeof(fc[0]));
+}
+
+/* tdm_conf_validate() on kernel fabric targets built in memory */
+static void test_kernel_validate(void **state)
+{
+	struct tdm_conf c;
+	struct tdm_conf_target tg[2];
+	struct tdm_conf_group g;
+	struct tdm_conf_user u = {.name = "u", .secret = "s"};
+	char err[512], init[1][TDM_NAME_MAX] = {WWPN_I1};
+
+	(void)state;
+	tdm_conf_init(&c);
+	memset(tg, 0, sizeof(tg));
+	memset(&g, 0, sizeof(g));
+	for (int i = 0; i < 2; i++) {
+		tdm_conf_params_init(&tg[i].params);
+		tg[i].line = 10 + i;
+	}
+	snprintf(tg[0].name, sizeof(tg[0].name), "local1");
+	tg[0].driver = TDM_DRV_LOCAL;
+	snprintf(tg[1].name, sizeof(tg[1].name), WWPN);
+	tg[1].driver = TDM_DRV_FC;
+	snprintf(g.name, sizeof(g.name), "g");
+	g.line = 12;
+	g.initiators = init;
+	g.ninitiators = 1;
+	tg[1].groups = &g;
+	tg[1].ngroups = 1;
+	c.targets = tg;
+	c.ntargets = 2;
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), 0);
+	/* the same name under two drivers */
+	snprintf(tg[0].name, sizeof(tg[0].name), WWPN);
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:11: duplicate TARGET " WWPN
+				 " (first at line 10)");
+	snprintf(tg[0].name, sizeof(tg[0].name), "local 1");
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:10: TARGET local 1: a scst_local target's "
+				 "name and session_name are words (printable "
+				 "ASCII without blanks)");
+	snprintf(tg[0].name, sizeof(tg[0].name), "local1");
+	snprintf(tg[0].session_name, sizeof(tg[0].session_name), "a\tb");
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:10: TARGET local1: a scst_local target's "
+				 "name and session_name are words (printable "
+				 "ASCII without blanks)");
+	tg[0].session_name[0] = '\0';
+	snprintf(tg[1].session_name, sizeof(tg[1].session_name), "h");
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:11: TARGET " WWPN ": session_name is a "
+				 "scst_local attribute, not a qla2x00t one");
+	tg[1].session_name[0] = '\0';
+	snprintf(tg[1].name, sizeof(tg[1].name), "0x21000024ff314c48");
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:11: TARGET 0x21000024ff314c48: a qla2x00t "
+				 "target is named by a WWPN, 8 groups of 2 "
+				 "lowercase hex digits separated by ':'");
+	snprintf(tg[1].name, sizeof(tg[1].name), WWPN);
+	snprintf(init[0], sizeof(init[0]), "21:00:00:24:ff:31:4c:*");
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:12: TARGET " WWPN ": GROUP g: INITIATOR "
+				 "21:00:00:24:ff:31:4c:* is not a WWPN, 8 "
+				 "groups of 2 lowercase hex digits separated "
+				 "by ':'");
+	snprintf(init[0], sizeof(init[0]), WWPN_I1);
+	tg[1].refuse_unmatched = true;
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:11: TARGET " WWPN ": "
+				 "refuse_unmatched_initiators is not a "
+				 "qla2x00t attribute");
+	tg[1].refuse_unmatched = false;
+	tg[1].in_users = &u;
+	tg[1].nin_users = 1;
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:11: TARGET " WWPN ": CHAP users and "
+				 "allowed_portal are not qla2x00t attributes");
+	tg[1].nin_users = 0;
+	/* an ibmvstgt target: a unit address as it is kept */
+	snprintf(tg[1].name, sizeof(tg[1].name), "0x30000003");
+	tg[1].driver = TDM_DRV_VIO;
+	tg[1].ngroups = 0;
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:11: TARGET 0x30000003: an ibmvstgt target "
+				 "is named by a unit address, 1 to 8 lowercase "
+				 "hex digits without 0x or leading zeros");
+	snprintf(tg[1].name, sizeof(tg[1].name), "30000003");
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), 0);
+	tg[0].has_out_user = true;
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:10: TARGET local1: CHAP users and "
+				 "allowed_portal are not scst_local "
+				 "attributes");
+	tg[0].has_out_user = false;
+	/* session_name on an iSCSI target */
+	tg[0].driver = TDM_DRV_ISCSI;
+	snprintf(tg[0].name, sizeof(tg[0].name), "iqn.2026-11.x:t");
+	snprintf(tg[0].session_name, sizeof(tg[0].session_name), "h");
+	assert_int_equal(tdm_conf_validate(&c, "b", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "b:10: TARGET iqn.2026-11.x:t: session_name "
+				 "is a scst_local attribute, not an iscsi one");
+	printf("11 in-memory kernel fabric configurations validated\n");
+}
+
+/* dup and equal see the kernel fabrics' parts */
+static void test_kernel_dup_equal(void **state)
+{
+	struct tdm_conf a = parse_ok(kernel_example), b;
+
+	(void)state;
+	assert_int_equal(tdm_conf_dup(&a, &b), 0);
+	assert_true(tdm_conf_equal(&a, &b));
+	assert_string_equal(b.targets[1].session_name, "host_a");
+	b.targets[1].session_name[0] = 'H';
+	assert_false(tdm_conf_equal(&a, &b));
+	b.targets[1].session_name[0] = 'h';
+	assert_true(tdm_conf_equal(&a, &b));
+	b.targets[3].driver = TDM_DRV_FC;
+	assert_false(tdm_conf_equal(&a, &b));
+	b.targets[3].driver = TDM_DRV_VIO;
+	b.kdrv[2].disabled = true;
+	assert_false(tdm_conf_equal(&a, &b));
+	b.kdrv[2].disabled = false;
+	b.kdrv[2].driver_line = 99; /* lines are not compared */
+	assert_true(tdm_conf_equal(&a, &b));
+	assert_ptr_not_equal(a.targets[5].groups[0].initiators,
+			     b.targets[5].groups[0].initiators);
 	tdm_conf_free(&a);
 	tdm_conf_free(&b);
 }
@@ -985,7 +1425,8 @@ struct bad {
 	const char *name;
 	const char *text;
 	int line;
-	const char *msg; /* must appear in the message */
+	const char *msg; /* must appear in the message; with "t.conf:",
+			  * it is the message */
 };
 
 #define FIO_HEAD "HANDLER vdisk_fileio {\n\tDEVICE d {\n\t\tfilename /d\n"
@@ -1000,6 +1441,19 @@ struct bad {
  * 7; SRPT_HEAD: its TARGET GID on line 7, the first attribute on 8 */
 #define SRP_HEAD NUL_HEAD FIO_TAIL "TARGET_DRIVER ib_srpt {\n"
 #define SRPT_HEAD SRP_HEAD "\tTARGET " GID " {\n"
+/* LOC_HEAD, VIO_HEAD, FC_HEAD: TARGET_DRIVER scst_local, ibmvstgt,
+ * qla2x00t on line 6, the first attribute on line 7; LOCT_HEAD,
+ * VIOT_HEAD, FCT_HEAD: a TARGET of theirs on line 7, its first attribute
+ * on line 8 */
+#define LOC_HEAD NUL_HEAD FIO_TAIL "TARGET_DRIVER scst_local {\n"
+#define LOCT_HEAD LOC_HEAD "\tTARGET t {\n"
+#define VIO_HEAD NUL_HEAD FIO_TAIL "TARGET_DRIVER ibmvstgt {\n"
+#define VIOT_HEAD VIO_HEAD "\tTARGET 30000003 {\n"
+#define FC_HEAD NUL_HEAD FIO_TAIL "TARGET_DRIVER qla2x00t {\n"
+#define FCT_HEAD FC_HEAD "\tTARGET " WWPN " {\n"
+#define FC_INIT_BAD                                                            \
+	"a qla2x00t initiator is a WWPN, 8 groups of 2 hex digits separated "  \
+	"by ':' or 0x and 16 hex digits"
 
 static const struct bad bads[] = {
 	{"unknown device attribute", FIO_HEAD "\t\tblcksize 512\n" FIO_TAIL, 4,
@@ -1153,8 +1607,8 @@ static const struct bad bads[] = {
 	{"eui64_id length",
 	 FIO_HEAD "\t\teui64_id 0123456789abcdef0123\n" FIO_TAIL, 4,
 	 "eui64_id must be 16, 24 or 32 hex digits"},
-	{"unknown target driver", "TARGET_DRIVER qla2x00t {\n}\n", 1,
-	 "unknown target driver 'qla2x00t'"},
+	{"unknown target driver", "TARGET_DRIVER qla2xxx {\n}\n", 1,
+	 "unknown target driver 'qla2xxx'"},
 	{"unknown handler", "\nHANDLER dev_disk {\n}\n", 2,
 	 "unknown handler 'dev_disk' (vdisk_fileio, vdisk_blockio, "
 	 "vdisk_nullio, vcdrom or ram)"},
@@ -1325,13 +1779,14 @@ static const struct bad bads[] = {
 	{"DEVICE_GROUP without a name", "\nDEVICE_GROUP {\n}\n", 2,
 	 "t.conf:2: DEVICE_GROUP needs exactly one name"},
 	{"bad DEVICE_GROUP name", "DEVICE_GROUP d/g {\n}\n", 1,
-	 "t.conf:1: bad DEVICE_GROUP name 'd/g': only letters"},
+	 "t.conf:1: bad DEVICE_GROUP name 'd/g': only letters, digits and _ . "
+	 ": - are allowed"},
 	{"TARGET_GROUP with two names",
 	 "DEVICE_GROUP dg {\n\tTARGET_GROUP a b {\n", 2,
 	 "t.conf:2: DEVICE_GROUP dg: TARGET_GROUP needs exactly one name"},
 	{"bad TARGET_GROUP name", "DEVICE_GROUP dg {\n\tTARGET_GROUP t/g\n", 2,
 	 "t.conf:2: DEVICE_GROUP dg: bad TARGET_GROUP name 't/g': only "
-	 "letters"},
+	 "letters, digits and _ . : - are allowed"},
 	{"TARGET_GROUP TARGET without a name",
 	 "DEVICE_GROUP dg {\n\tTARGET_GROUP tg {\n\t\tgroup_id 1\n"
 	 "\t\tTARGET\n",
@@ -1347,7 +1802,8 @@ static const struct bad bads[] = {
 
 	/* ---- TARGET_DRIVER ib_srpt ---- */
 	{"unknown target driver", "TARGET_DRIVER fc {\n}\n", 1,
-	 "t.conf:1: unknown target driver 'fc' (iscsi or ib_srpt)"},
+	 "t.conf:1: unknown target driver 'fc' (iscsi, ib_srpt, scst_local, "
+	 "ibmvstgt or qla2x00t)"},
 	{"ib_srpt twice", SRP_HEAD "}\nTARGET_DRIVER ib_srpt {\n}\n", 8,
 	 "t.conf:8: TARGET_DRIVER ib_srpt given twice (first at line 6)"},
 	{"ib_srpt IncomingUser", SRP_HEAD "\tIncomingUser \"u s\"\n}\n", 7,
@@ -1413,11 +1869,13 @@ static const struct bad bads[] = {
 	{"ib_srpt TARGET 0x and 31 digits",
 	 SRP_HEAD "\tTARGET 0xfe80000000000000505400fffe12345\n", 7,
 	 "t.conf:7: bad TARGET name '0xfe80000000000000505400fffe12345': not "
-	 "a port GID"},
+	 "a port GID (8 groups of 4 hex digits separated by ':', or 0x and 32 "
+	 "hex digits)"},
 	{"ib_srpt TARGET a group of 3 digits",
 	 SRP_HEAD "\tTARGET fe80:000:0000:0000:5054:00ff:fe12:3456\n", 7,
 	 "t.conf:7: bad TARGET name 'fe80:000:0000:0000:5054:00ff:fe12:3456': "
-	 "not a port GID"},
+	 "not a port GID (8 groups of 4 hex digits separated by ':', or 0x and "
+	 "32 hex digits)"},
 	{"ib_srpt TARGET not hex",
 	 SRP_HEAD "\tTARGET fe80:0000:0000:0000:5054:00ff:fe12:345g\n", 7,
 	 "bad TARGET name 'fe80:0000:0000:0000:5054:00ff:fe12:345g'"},
@@ -1459,17 +1917,20 @@ static const struct bad bads[] = {
 		   "0x0000000000000000505400fffe12345\n",
 	 9,
 	 "t.conf:9: GROUP g: bad INITIATOR "
-	 "'0x0000000000000000505400fffe12345': an ib_srpt initiator"},
+	 "'0x0000000000000000505400fffe12345': an ib_srpt initiator is an SRP "
+	 "initiator port id, 0x and 32 hex digits (* and ? allowed)"},
 	{"ib_srpt INITIATOR 33 digits",
 	 SRPT_HEAD "\t\tGROUP g {\n\t\t\tINITIATOR "
 		   "0x0000000000000000505400fffe1234567\n",
 	 9, "GROUP g: bad INITIATOR '0x0000000000000000505400fffe1234567'"},
 	{"ib_srpt INITIATOR not hex",
 	 SRPT_HEAD "\t\tGROUP g {\n\t\t\tINITIATOR !0xg*\n", 9,
-	 "t.conf:9: GROUP g: bad INITIATOR '!0xg*': an ib_srpt initiator"},
+	 "t.conf:9: GROUP g: bad INITIATOR '!0xg*': an ib_srpt initiator is "
+	 "an SRP initiator port id, 0x and 32 hex digits (* and ? allowed)"},
 	{"ib_srpt INITIATOR without 0x",
 	 SRPT_HEAD "\t\tGROUP g {\n\t\t\tINITIATOR 00*\n", 9,
-	 "t.conf:9: GROUP g: bad INITIATOR '00*': an ib_srpt initiator"},
+	 "t.conf:9: GROUP g: bad INITIATOR '00*': an ib_srpt initiator is an "
+	 "SRP initiator port id, 0x and 32 hex digits (* and ? allowed)"},
 	{"ib_srpt INITIATOR twice in two cases",
 	 SRPT_HEAD "\t\tGROUP g {\n\t\t\tINITIATOR 0xAB*\n"
 		   "\t\t\tINITIATOR 0xab*\n",
@@ -1483,6 +1944,181 @@ static const struct bad bads[] = {
 	 7,
 	 "t.conf:7: TARGET " GID ": rel_tgt_id 3 is already used by TARGET "
 	 "iqn.2026-11.x:t (line 12)"},
+	/* ---- the kernel's fabrics: scst_local, ibmvstgt, qla2x00t ---- */
+	{"scst_local twice", LOC_HEAD "}\nTARGET_DRIVER scst_local {\n}\n", 8,
+	 "t.conf:8: TARGET_DRIVER scst_local given twice (first at line 6)"},
+	{"ibmvscsis after ibmvstgt", VIO_HEAD "}\nTARGET_DRIVER ibmvscsis\n", 8,
+	 "t.conf:8: TARGET_DRIVER ibmvscsis (ibmvstgt) given twice (first at "
+	 "line 6)"},
+	{"qla2x00t twice", FC_HEAD "}\nTARGET_DRIVER qla2x00t\n", 8,
+	 "t.conf:8: TARGET_DRIVER qla2x00t given twice (first at line 6)"},
+	{"scst_local IncomingUser", LOC_HEAD "\tIncomingUser \"u s\"\n}\n", 7,
+	 "t.conf:7: TARGET_DRIVER scst_local: IncomingUser is not a "
+	 "scst_local attribute"},
+	{"ibmvstgt OutgoingUser", VIO_HEAD "\tOutgoingUser u s\n}\n", 7,
+	 "t.conf:7: TARGET_DRIVER ibmvstgt: OutgoingUser is not an ibmvstgt "
+	 "attribute"},
+	{"qla2x00t max_pending_logins", FC_HEAD "\tmax_pending_logins 4\n}\n",
+	 7,
+	 "t.conf:7: TARGET_DRIVER qla2x00t: max_pending_logins is not a "
+	 "qla2x00t attribute"},
+	{"qla2x00t iSCSI key", FC_HEAD "\tMaxRecvDataSegmentLength 65536\n}\n",
+	 7,
+	 "t.conf:7: TARGET_DRIVER qla2x00t: MaxRecvDataSegmentLength is not a "
+	 "qla2x00t attribute"},
+	{"scst_local portal", LOC_HEAD "\tportal 10.0.2.15\n}\n", 7,
+	 "t.conf:7: TARGET_DRIVER scst_local: portal is not a scst_local "
+	 "attribute"},
+	{"ibmvstgt srp_sq_size", VIO_HEAD "\tsrp_sq_size 16\n}\n", 7,
+	 "t.conf:7: TARGET_DRIVER ibmvstgt: srp_sq_size is not an ibmvstgt "
+	 "attribute"},
+	{"qla2x00t use_srq", FC_HEAD "\tuse_srq 0\n}\n", 7,
+	 "t.conf:7: TARGET_DRIVER qla2x00t: use_srq is not a qla2x00t "
+	 "attribute"},
+	{"qla2x00t srp_max_req_size", FC_HEAD "\tsrp_max_req_size 8272\n}\n", 7,
+	 "t.conf:7: TARGET_DRIVER qla2x00t: srp_max_req_size is not a "
+	 "qla2x00t attribute"},
+	{"scst_local session_name of the driver",
+	 LOC_HEAD "\tsession_name h\n}\n", 7,
+	 "t.conf:7: TARGET_DRIVER scst_local: unknown attribute "
+	 "'session_name'"},
+	{"qla2x00t unknown attribute", FC_HEAD "\tlink_speed 8\n}\n", 7,
+	 "t.conf:7: TARGET_DRIVER qla2x00t: unknown attribute 'link_speed'"},
+	{"ibmvstgt enabled 2", VIO_HEAD "\tenabled 2\n}\n", 7,
+	 "t.conf:7: enabled must be 0 or 1, got '2'"},
+	{"scst_local enabled twice", LOC_HEAD "\tenabled 1\n\tenabled 0\n}\n",
+	 8,
+	 "t.conf:8: TARGET_DRIVER scst_local: enabled given twice (first at "
+	 "line 7)"},
+	{"scst_local TARGET IncomingUser", LOCT_HEAD "\t\tIncomingUser u s\n",
+	 8, "t.conf:8: TARGET t: IncomingUser is not a scst_local attribute"},
+	{"ibmvstgt TARGET allowed_portal",
+	 VIOT_HEAD "\t\tallowed_portal 10.*\n", 8,
+	 "t.conf:8: TARGET 30000003: allowed_portal is not an ibmvstgt "
+	 "attribute"},
+	{"qla2x00t TARGET HeaderDigest", FCT_HEAD "\t\tHeaderDigest None\n", 8,
+	 "t.conf:8: TARGET " WWPN ": HeaderDigest is not a qla2x00t "
+	 "attribute"},
+	{"qla2x00t TARGET OutgoingUser", FCT_HEAD "\t\tOutgoingUser u s\n", 8,
+	 "t.conf:8: TARGET " WWPN ": OutgoingUser is not a qla2x00t "
+	 "attribute"},
+	{"scst_local TARGET refuse_unmatched_initiators",
+	 LOCT_HEAD "\t\trefuse_unmatched_initiators 1\n", 8,
+	 "t.conf:8: TARGET t: refuse_unmatched_initiators is not a scst_local "
+	 "attribute"},
+	{"ibmvstgt TARGET enabled 2", VIOT_HEAD "\t\tenabled 2\n", 8,
+	 "t.conf:8: enabled must be 0 or 1, got '2'"},
+	{"ibmvstgt TARGET unknown attribute", VIOT_HEAD "\t\tio_size 1\n", 8,
+	 "t.conf:8: TARGET 30000003: unknown attribute 'io_size'"},
+	{"ibmvstgt session_name", VIOT_HEAD "\t\tsession_name h\n", 8,
+	 "t.conf:8: TARGET 30000003: session_name is a scst_local attribute, "
+	 "not an ibmvstgt one"},
+	{"qla2x00t session_name", FCT_HEAD "\t\tsession_name h\n", 8,
+	 "t.conf:8: TARGET " WWPN ": session_name is a scst_local attribute, "
+	 "not a qla2x00t one"},
+	{"iscsi session_name", TGT_HEAD "\t\tsession_name h\n", 8,
+	 "t.conf:8: TARGET iqn.2026-11.x:t: session_name is a scst_local "
+	 "attribute, not an iscsi one"},
+	{"ib_srpt session_name", SRPT_HEAD "\t\tsession_name h\n", 8,
+	 "t.conf:8: TARGET " GID ": session_name is a scst_local attribute, "
+	 "not an ib_srpt one"},
+	{"session_name twice",
+	 LOCT_HEAD "\t\tsession_name a\n\t\tsession_name b\n", 9,
+	 "t.conf:9: TARGET t: session_name given twice (first at line 8)"},
+	{"session_name two values", LOCT_HEAD "\t\tsession_name a b\n", 8,
+	 "t.conf:8: TARGET t: session_name takes one value, got 2"},
+	{"session_name with a blank", LOCT_HEAD "\t\tsession_name \"a b\"\n", 8,
+	 "t.conf:8: TARGET t: bad session_name 'a b': only printable ASCII "
+	 "without blanks is allowed"},
+	{"session_name empty", LOCT_HEAD "\t\tsession_name \"\"\n", 8,
+	 "t.conf:8: empty value"},
+	{"scst_local TARGET with a blank", LOC_HEAD "\tTARGET \"a b\"\n}\n", 7,
+	 "t.conf:7: bad TARGET name 'a b': only printable ASCII without "
+	 "blanks is allowed"},
+	{"ibmvstgt TARGET 9 digits", VIO_HEAD "\tTARGET 300000031\n}\n", 7,
+	 "t.conf:7: bad TARGET name '300000031': not a unit address (1 to 8 "
+	 "hex digits, 0x allowed)"},
+	{"ibmvstgt TARGET not hex", VIO_HEAD "\tTARGET vscsi0\n}\n", 7,
+	 "t.conf:7: bad TARGET name 'vscsi0': not a unit address (1 to 8 hex "
+	 "digits, 0x allowed)"},
+	{"ibmvstgt TARGET 0x alone", VIO_HEAD "\tTARGET 0x\n}\n", 7,
+	 "t.conf:7: bad TARGET name '0x': not a unit address (1 to 8 hex "
+	 "digits, 0x allowed)"},
+	{"qla2x00t TARGET 7 bytes",
+	 FC_HEAD "\tTARGET 21:00:00:24:ff:31:4c\n}\n", 7,
+	 "t.conf:7: bad TARGET name '21:00:00:24:ff:31:4c': not a WWPN (8 "
+	 "groups of 2 hex digits separated by ':', or 0x and 16 hex "
+	 "digits)"},
+	{"qla2x00t TARGET 0x and 15 digits",
+	 FC_HEAD "\tTARGET 0x21000024ff314c4\n}\n", 7,
+	 "t.conf:7: bad TARGET name '0x21000024ff314c4': not a WWPN (8 groups "
+	 "of 2 hex digits separated by ':', or 0x and 16 hex digits)"},
+	{"qla2x00t TARGET without 0x", FC_HEAD "\tTARGET 21000024ff314c48\n}\n",
+	 7,
+	 "t.conf:7: bad TARGET name '21000024ff314c48': not a WWPN (8 groups "
+	 "of 2 hex digits separated by ':', or 0x and 16 hex digits)"},
+	{"ibmvstgt TARGET twice in two forms",
+	 VIO_HEAD "\tTARGET 0x30000003\n\tTARGET 30000003\n}\n", 8,
+	 "t.conf:8: duplicate TARGET 30000003 (first at line 7)"},
+	{"ibmvstgt TARGET twice with leading zeros",
+	 VIO_HEAD "\tTARGET 0003\n\tTARGET 0x3\n}\n", 8,
+	 "t.conf:8: duplicate TARGET 3 (first at line 7)"},
+	{"qla2x00t TARGET twice in two forms",
+	 FC_HEAD "\tTARGET " WWPN "\n\tTARGET 0x21000024FF314C48\n}\n", 8,
+	 "t.conf:8: duplicate TARGET " WWPN " (first at line 7)"},
+	{"scst_local TARGET twice", LOC_HEAD "\tTARGET t\n\tTARGET t\n}\n", 8,
+	 "t.conf:8: duplicate TARGET t (first at line 7)"},
+	{"a TARGET under scst_local and ibmvstgt",
+	 LOC_HEAD "\tTARGET 30000003\n}\nTARGET_DRIVER ibmvstgt {\n"
+		  "\tTARGET 0x30000003\n}\n",
+	 10,
+	 "t.conf:10: duplicate TARGET 30000003 (first at line 7, under "
+	 "TARGET_DRIVER scst_local)"},
+	{"a TARGET under iscsi and scst_local",
+	 TGT_HEAD TGT_TAIL "TARGET_DRIVER scst_local {\n"
+			   "\tTARGET iqn.2026-11.x:t\n}\n",
+	 11,
+	 "t.conf:11: duplicate TARGET iqn.2026-11.x:t (first at line 7, "
+	 "under TARGET_DRIVER iscsi)"},
+	{"a TARGET under qla2x00t and scst_local",
+	 FCT_HEAD "\t}\n}\nTARGET_DRIVER scst_local {\n\tTARGET " WWPN "\n}\n",
+	 11,
+	 "t.conf:11: duplicate TARGET " WWPN " (first at line 7, under "
+	 "TARGET_DRIVER qla2x00t)"},
+	{"qla2x00t INITIATOR pattern",
+	 FCT_HEAD "\t\tGROUP g {\n\t\t\tINITIATOR 21:00:00:24:ff:31:4c:*\n", 9,
+	 "t.conf:9: GROUP g: bad INITIATOR "
+	 "'21:00:00:24:ff:31:4c:*': " FC_INIT_BAD},
+	{"qla2x00t INITIATOR named as iSCSI",
+	 FCT_HEAD "\t\tGROUP g {\n\t\t\tINITIATOR iqn.1993-08.org.x:a\n", 9,
+	 "t.conf:9: GROUP g: bad INITIATOR "
+	 "'iqn.1993-08.org.x:a': " FC_INIT_BAD},
+	{"qla2x00t INITIATOR with !",
+	 FCT_HEAD "\t\tGROUP g {\n\t\t\tINITIATOR !" WWPN_I1 "\n", 9,
+	 "t.conf:9: GROUP g: bad INITIATOR '!" WWPN_I1 "': " FC_INIT_BAD},
+	{"qla2x00t INITIATOR twice in two forms",
+	 FCT_HEAD "\t\tGROUP g {\n\t\t\tINITIATOR " WWPN_I1
+		  "\n\t\t\tINITIATOR 0x21000024FF314C49\n",
+	 10, "t.conf:10: GROUP g: INITIATOR " WWPN_I1 " is already in GROUP g"},
+	{"qla2x00t INITIATOR in two GROUPs",
+	 FCT_HEAD
+	 "\t\tGROUP g {\n\t\t\tINITIATOR " WWPN_I1
+	 "\n\t\t}\n\t\tGROUP h {\n\t\t\tINITIATOR 0x21000024ff314c49\n",
+	 12, "t.conf:12: GROUP h: INITIATOR " WWPN_I1 " is already in GROUP g"},
+	{"scst_local GROUP IncomingUser",
+	 LOCT_HEAD "\t\tGROUP g {\n\t\t\tIncomingUser u s\n", 9,
+	 "t.conf:9: GROUP g: IncomingUser is not a scst_local attribute"},
+	{"ibmvstgt LUN to an unknown device",
+	 VIOT_HEAD "\t\tLUN 0 nodev\n\t}\n}\n", 8,
+	 "t.conf:8: TARGET 30000003: LUN 0: unknown device 'nodev'"},
+	{"qla2x00t duplicate LUN", FCT_HEAD "\t\tLUN 0 d\n\t\tLUN 0 d\n", 9,
+	 "t.conf:9: TARGET " WWPN ": duplicate LUN 0 (first at line 8)"},
+	{"rel_tgt_id across scst_local and qla2x00t",
+	 LOCT_HEAD "\t\trel_tgt_id 3\n\t}\n}\nTARGET_DRIVER qla2x00t {\n"
+		   "\tTARGET " WWPN " {\n\t\trel_tgt_id 3\n\t}\n}\n",
+	 12,
+	 "t.conf:12: TARGET " WWPN ": rel_tgt_id 3 is already used by TARGET "
+	 "t (line 7)"},
 };
 
 static void test_bad(void **state)
@@ -1504,6 +2140,10 @@ static void test_bad(void **state)
 	if (strncmp(err, prefix, strlen(prefix)) != 0 || !strstr(err, b->msg))
 		fail_msg("%s:\n  got      '%s'\n  expected '%s%s'", b->name,
 			 err, prefix, b->msg);
+	/* a message given with its "file:line: " is the whole message */
+	if (strncmp(b->msg, "t.conf:", 7) == 0 && strcmp(err, b->msg) != 0)
+		fail_msg("%s:\n  got      '%s'\n  expected '%s'", b->name, err,
+			 b->msg);
 	/* a failed parse leaves an empty configuration */
 	assert_int_equal(c.ndevices, 0);
 	assert_null(c.devices);
@@ -1753,6 +2393,11 @@ int main(void)
 		cmocka_unit_test(test_srp_names),
 		cmocka_unit_test(test_srp_validate),
 		cmocka_unit_test(test_srp_dup_equal),
+		cmocka_unit_test(test_kernel_example),
+		cmocka_unit_test(test_kernel_round_trip),
+		cmocka_unit_test(test_kernel_names),
+		cmocka_unit_test(test_kernel_validate),
+		cmocka_unit_test(test_kernel_dup_equal),
 	};
 	const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
 	const size_t nbad = sizeof(bads) / sizeof(bads[0]);
