@@ -177,14 +177,12 @@ static void ep_lio(const struct tdm_conf_target *t, const char *initiator,
 }
 
 /* The initiator name of the endpoint's nexus: scst_local's session_name
- * (default TDM_LOCAL_DEF_SESSION); the others' session_name if given,
- * else the TARGET's own name. */
+ * (tdm_conf_session_name: default TDM_LOCAL_DEF_SESSION); the others'
+ * the TARGET's own name. */
 static void ep_initiator(const struct tdm_conf_target *t, char *out, size_t len)
 {
-	if (t->session_name[0])
-		snprintf(out, len, "%s", t->session_name);
-	else if (t->driver == TDM_DRV_LOCAL)
-		snprintf(out, len, "%s", TDM_LOCAL_DEF_SESSION);
+	if (t->driver == TDM_DRV_LOCAL)
+		snprintf(out, len, "%s", tdm_conf_session_name(t));
 	else
 		snprintf(out, len, "%s", t->name);
 }
