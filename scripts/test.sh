@@ -173,7 +173,8 @@ shellcheck_all() {
 		# the VM lab guest's scripts (busybox sh, no extension)
 		shellcheck -s sh tests/vm/guest/init tests/vm/guest/vmctl tests/vm/guest/paths \
 			tests/vm/guest/asnode tests/vm/guest/bypass-multipath \
-			tests/vm/guest/crash tests/vm/guest/srp bench/srp_vm.guest &&
+			tests/vm/guest/crash tests/vm/guest/srp tests/vm/guest/kernel \
+			bench/srp_vm.guest &&
 		# the OCF agents (POSIX sh, sources of ra/NAME)
 		shellcheck -s sh ra/target.in ra/alua.in &&
 		# the lab's fence agent (POSIX sh, no extension)
@@ -290,6 +291,16 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# fast_io_fail_tmo 5 and 2 (the pauses), ib_srp's reconnect when it
 	# returns (tests/vm/README.md, docs/srp.md "SRP HA clients")
 	step vm-srp-ha env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/srp_ha.sh
+	# the kernel's fabric tcm_loop (SCST's scst_local) served by tandemd
+	# through TCMU (kernel/) and the same LU over iSCSI in one guest:
+	# identity, fio verify, data across the two paths, an iSCSI WRITE
+	# EXCLUSIVE against the tcm_loop nexus, PR refused through tcm_loop,
+	# transport_status offline/online under a multipath map, kill -9
+	# and SIGUSR2 restarts, nothing left after SIGTERM, writeback under
+	# memory pressure; then LIO's own backstores through tcm_loop
+	# (tests/vm/README.md)
+	step vm-kernel env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/kernel.sh
+	step vm-kernel-lio env KERNEL_TARGET=lio tests/vm/kernel.sh
 	# vcdrom (MMC, type 05h, one path): what libiscsi runs on a
 	# non-SBC device; its SBC-only tests report [SKIPPED] and do not count
 	step conformance-cdrom tests/conformance/iscsi-test-cu.sh --handler vcdrom --port 4010 --min-honest 16 \

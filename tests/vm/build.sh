@@ -134,7 +134,7 @@ fi
 if [ "$FLAVOUR" = kernel ]; then
 	XPKGS=(e2fsprogs liburing2 libqb100 libasan8 libubsan1 libibverbs1
 		librdmacm1 libnl-3-200 libnl-genl-3-200 fio)
-	XPROGS=(mke2fs e2fsck fio sg_dd sg_write_same sg_reset)
+	XPROGS=(mke2fs e2fsck fio sg_dd sg_write_same sg_reset sg_modes)
 	XTREES=(etc/mke2fs.conf)
 	XLIBS=(liburing.so.2 libqb.so.100 libasan.so.8 libubsan.so.1
 		librdmacm.so.1 libibverbs.so.1 libnl-3.so.200 libnl-genl-3.so.200)

@@ -194,9 +194,14 @@ if [ "$KERNEL_TARGET" = tandem ]; then
 	grep -q '^loop_write_status=Reservation Conflict' <<<"$VM_OUT" && grep -q '^loop_dd_write=failed' <<<"$VM_OUT" &&
 		ok "a write through tcm_loop while iSCSI holds WRITE EXCLUSIVE: RESERVATION CONFLICT (sg_raw), dd fails ($(sed -n 's/^loop_dd_err=//p' <<<"$VM_OUT"))" ||
 		ko "a write through tcm_loop under the reservation: $(grep -E '^loop_' <<<"$VM_OUT" | tr '\n' ' ')"
+	al=$(grep -E '^allowed_' <<<"$VM_OUT" | tr '\n' ' ')
+	[ -n "$al" ] && ! grep -qvE '^allowed_[a-z0-9_]+=0$' <<<"$(grep -E '^allowed_' <<<"$VM_OUT")" &&
+		grep -q "^loop_size_blocks=$((SIZE_MB << 11))\$" <<<"$VM_OUT" &&
+		ok "under the reservation what SPC-4 allows a non-registrant works through tcm_loop: TEST UNIT READY, READ CAPACITY(10) and (16), MODE SENSE(6), VPD 0xb0; the disk keeps its size" ||
+		ko "under the reservation the commands SPC-4 allows a non-registrant (0: done; 24: RESERVATION CONFLICT): $al$(grep -E '^loop_size_blocks=' <<<"$VM_OUT")"
 	grep -q '^loop_read=ok' <<<"$VM_OUT" && grep -q '^holder_write=ok' <<<"$VM_OUT" &&
-		ok "under the reservation: reads through tcm_loop and the holder's writes through iSCSI work" ||
-		ko "reads through tcm_loop or the holder's writes under the reservation"
+		ok "under the reservation: reads through tcm_loop (16 KiB read) and the holder's writes through iSCSI work" ||
+		ko "under the reservation: $(grep -E '^(loop_read|holder_write)=' <<<"$VM_OUT" | tr '\n' ' ')"
 	grep -q '^released' <<<"$VM_OUT" && grep -q '^after_write_status=Good' <<<"$VM_OUT" && grep -q '^after_dd_write=ok' <<<"$VM_OUT" &&
 		ok "released and unregistered: writes through tcm_loop work again" ||
 		ko "after the release: $(grep -E '^after_' <<<"$VM_OUT" | tr '\n' ' ')"
@@ -204,8 +209,9 @@ fi
 vm_run 30 "kernel pr_refused $DISK"
 indent "|" "$VM_OUT"
 if [ "$KERNEL_TARGET" = tandem ]; then
-	[ "$(grep -c 'Invalid command operation code' <<<"$VM_OUT")" = 2 ] && grep -q '^sg_persist_in=9' <<<"$VM_OUT" &&
-		ok "PERSISTENT RESERVE IN and OUT through tcm_loop refused: ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE (sg_persist: not supported, status 9)" ||
+	grep -q '^prin_raw=refused' <<<"$VM_OUT" && grep -q '^prout_raw=refused' <<<"$VM_OUT" &&
+		grep -q '^reserve6_raw=refused' <<<"$VM_OUT" && grep -q '^sg_persist_in=9' <<<"$VM_OUT" &&
+		ok "PERSISTENT RESERVE IN and OUT and RESERVE(6) through tcm_loop refused: ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE (sg_persist: not supported, status 9)" ||
 		ko "PR through tcm_loop not refused as wanted"
 else
 	grep -q '^sg_persist_in=0' <<<"$VM_OUT" &&
