@@ -560,11 +560,98 @@ static void orphans_remove(void)
 	K.nodevs = K.noeps = K.noluns = 0;
 }
 
+/* qla2xxx: does a GROUP of t name this initiator (exactly), and map
+ * LUN mapped (UINT64_MAX: any) to one of the TARGET's devices? */
+static bool fc_wanted(const struct tdm_conf_target *t, const char *ini,
+		      uint64_t mapped)
+{
+	for (size_t g = 0; g < t->ngroups; g++) {
+		const struct tdm_conf_group *gr = &t->groups[g];
+		bool named = false;
+
+		for (size_t i = 0; i < gr->ninitiators && !named; i++)
+			named = !strcmp(gr->initiators[i], ini);
+		if (!named)
+			continue;
+		if (mapped == UINT64_MAX)
+			return true;
+		for (size_t k = 0; k < gr->nluns; k++) {
+			if (gr->luns[k].lun != mapped)
+				continue;
+			for (size_t j = 0; j < t->nluns; j++)
+				if (!strcmp(t->luns[j].device,
+					    gr->luns[k].device))
+					return true;
+		}
+	}
+	return false;
+}
+
+struct acl_seen {
+	char ini[TDM_NAME_MAX];
+	uint64_t mapped;
+};
+
+struct acl_list {
+	struct acl_seen *v;
+	size_t n;
+};
+
+static int acl_collect(void *arg, const char *ini, uint64_t mapped)
+{
+	struct acl_list *a = arg;
+	void *p = realloc(a->v, (a->n + 1) * sizeof(*a->v));
+
+	if (!p)
+		return -ENOMEM;
+	a->v = p;
+	snprintf(a->v[a->n].ini, sizeof(a->v[0].ini), "%s", ini);
+	a->v[a->n++].mapped = mapped;
+	return 0;
+}
+
+/* qla2xxx: the ACLs and mapped LUNs no GROUP asks for any more (or a
+ * previous tandemd made), removed: an ACL whose initiator no GROUP
+ * names, a mapped LUN its GROUP no longer maps */
+static void fc_acls_prune(struct kep *ep, const struct tdm_conf_target *t)
+{
+	struct acl_list a = {0};
+	char err[512];
+	int r;
+
+	r = tdm_lio_acl_scan(&K.lio, &ep->lio, acl_collect, &a);
+	if (r < 0)
+		log_warnx("kernel: %s: the ACLs: %s", t->name, strerror(-r));
+	for (size_t i = 0; r == 0 && i < a.n; i++) {
+		const struct acl_seen *s = &a.v[i];
+
+		if (!fc_wanted(t, s->ini, UINT64_MAX)) {
+			/* once per ACL: its first entry */
+			if (i && !strcmp(a.v[i - 1].ini, s->ini))
+				continue;
+			if (tdm_lio_acl_remove(&K.lio, &ep->lio, s->ini, err,
+					       sizeof(err)) < 0)
+				log_err("kernel: %s", err);
+			else
+				log_notice("kernel: %s ACL %s removed",
+					   ep->desc, s->ini);
+		} else if (s->mapped != UINT64_MAX &&
+			   !fc_wanted(t, s->ini, s->mapped)) {
+			if (tdm_lio_acl_unmap(&K.lio, &ep->lio, s->ini,
+					      s->mapped, err, sizeof(err)) < 0)
+				log_err("kernel: %s", err);
+		}
+	}
+	free(a.v);
+}
+
 /* qla2xxx: an ACL per initiator a GROUP names (no wildcards: LIO
  * matches exact WWPNs), mapping the group's LUNs onto the tpgt's */
 static void fc_acls(struct kep *ep, const struct tdm_conf_target *t)
 {
 	char err[512];
+
+	fc_acls_prune(ep, t);
 
 	for (size_t g = 0; g < t->ngroups; g++) {
 		const struct tdm_conf_group *gr = &t->groups[g];
