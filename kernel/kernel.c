@@ -115,6 +115,17 @@ static int scan_lun(void *arg, const struct tdm_lio_ep *ep, uint64_t lun,
 	return 0;
 }
 
+static void scan_free(void)
+{
+	free(K.odevs);
+	free(K.oeps);
+	free(K.oluns);
+	K.odevs = NULL;
+	K.oeps = NULL;
+	K.oluns = NULL;
+	K.nodevs = K.noeps = K.noluns = 0;
+}
+
 static bool same_ep(const struct tdm_lio_ep *a, const struct tdm_lio_ep *b)
 {
 	return a->fabric == b->fabric && !strcmp(a->wwn, b->wwn) &&
@@ -500,13 +511,17 @@ static int start(const struct tdm_conf *c, char *err, size_t errlen)
 	r = fabrics_check(c, err, errlen);
 	if (r < 0)
 		return r;
-	r = tdm__tcmu_nl_start(err, errlen);
-	if (r < 0)
-		return r;
+	/* the scan before netlink: a failed start leaves nothing behind
+	 * (the netlink socket is watched on loop 0 once started, and
+	 * stopping it is asynchronous), and the next apply scans anew */
 	r = tdm_lio_scan(&K.lio, &sops, NULL);
-	if (r < 0) {
+	if (r < 0)
 		snprintf(err, errlen, "kernel fabrics: scanning %s: %s",
 			 K.lio.root, strerror(-r));
+	if (r == 0)
+		r = tdm__tcmu_nl_start(err, errlen);
+	if (r < 0) {
+		scan_free();
 		return r;
 	}
 	if (K.nodevs || K.noeps)
@@ -551,13 +566,7 @@ static void orphans_remove(void)
 						   sizeof(err)) < 0)
 			log_err("kernel: %s", err);
 	}
-	free(K.odevs);
-	free(K.oeps);
-	free(K.oluns);
-	K.odevs = NULL;
-	K.oeps = NULL;
-	K.oluns = NULL;
-	K.nodevs = K.noeps = K.noluns = 0;
+	scan_free();
 }
 
 /* qla2xxx: does a GROUP of t name this initiator (exactly), and map
