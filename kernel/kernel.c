@@ -801,6 +801,14 @@ static int apply_target(const struct tdm_conf *c,
 	if (ep && strcmp(ep->initiator, initiator) &&
 	    ep_renexus(ep, t, &lio, initiator, err, errlen) < 0)
 		return -EIO;
+	if (ep && ep->lio.demo_mode != lio.demo_mode) {
+		/* qla2xxx: the TARGET gained its first LUN or lost its
+		 * last: generate_node_acls follows (ep_create rewrites it;
+		 * sessions already logged in keep what they had) */
+		if (tdm_lio_ep_create(&K.lio, &lio, err, errlen) < 0)
+			return -EIO;
+		ep->lio.demo_mode = lio.demo_mode;
+	}
 	if (!ep)
 		ep = ep_new(t, &lio, initiator, err, errlen);
 	if (!ep)
