@@ -201,12 +201,33 @@ static void ep_initiator(const struct tdm_conf_target *t, char *out, size_t len)
 		snprintf(out, len, "%s", t->name);
 }
 
+/* the endpoint's tandem I_T nexus for initiator, on its loop */
+static struct tdm_nexus *ep_nexus(struct kep *ep,
+				  const struct tdm_conf_target *t,
+				  const char *initiator, char *err,
+				  size_t errlen)
+{
+	struct tdm_nexus_id id;
+	struct tdm_nexus *nx;
+	int r = 0;
+
+	memset(&id, 0, sizeof(id));
+	snprintf(id.initiator, sizeof(id.initiator), "%s", initiator);
+	snprintf(id.target, sizeof(id.target), "%s", t->name);
+	nx = tdm_nexus_create(tdm__kernel_ops(t->driver), &id, ep->loop, ep,
+			      &r);
+	if (!nx)
+		snprintf(err, errlen, "%s: no I_T nexus for %s: %s", t->name,
+			 initiator, strerror(r > 0 ? r : -r));
+	return nx;
+}
+
 static struct kep *ep_new(const struct tdm_conf_target *t,
 			  const struct tdm_lio_ep *lio, const char *initiator,
 			  char *err, size_t errlen)
 {
-	struct tdm_nexus_id id;
 	struct kep *ep;
+	char e2[256];
 	int r;
 
 	r = tdm_lio_ep_create(&K.lio, lio, err, errlen);
@@ -215,7 +236,7 @@ static struct kep *ep_new(const struct tdm_conf_target *t,
 	ep = calloc(1, sizeof(*ep));
 	if (!ep) {
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		goto fail;
 	}
 	ep->driver = t->driver;
 	snprintf(ep->target, sizeof(ep->target), "%s", t->name);
@@ -225,24 +246,18 @@ static struct kep *ep_new(const struct tdm_conf_target *t,
 	ep->loop = tdm_loop_next();
 	snprintf(ep->desc, sizeof(ep->desc), "%s %s tpgt %u (LIO, TCMU)",
 		 module_of(t->driver), lio->wwn, lio->tpgt);
-	memset(&id, 0, sizeof(id));
-	snprintf(id.initiator, sizeof(id.initiator), "%s", initiator);
-	snprintf(id.target, sizeof(id.target), "%s", t->name);
-	ep->nexus = tdm_nexus_create(tdm__kernel_ops(t->driver), &id, ep->loop,
-				     ep, &r);
-	if (!ep->nexus) {
-		char e2[256];
-
-		snprintf(err, errlen, "%s: no I_T nexus for %s: %s", t->name,
-			 initiator, strerror(r > 0 ? r : -r));
-		tdm_lio_ep_remove(&K.lio, lio, e2, sizeof(e2));
-		free(ep);
-		return NULL;
-	}
+	ep->nexus = ep_nexus(ep, t, initiator, err, errlen);
+	if (!ep->nexus)
+		goto fail;
 	tdm_list_add_tail(&K.eps, &ep->link);
 	log_notice("kernel: %s serves TARGET %s as initiator %s", ep->desc,
 		   t->name, initiator);
 	return ep;
+fail:
+	/* nothing half made is left behind */
+	tdm_lio_ep_remove(&K.lio, lio, e2, sizeof(e2));
+	free(ep);
+	return NULL;
 }
 
 static const struct tdm_conf_device *conf_dev(const struct tdm_conf *c,
@@ -720,21 +735,13 @@ static int ep_renexus(struct kep *ep, const struct tdm_conf_target *t,
 		      const struct tdm_lio_ep *lio, const char *initiator,
 		      char *err, size_t errlen)
 {
-	struct tdm_nexus_id id;
 	struct tdm_nexus *nx;
 	struct tdm_list *pos;
 	int r;
 
-	memset(&id, 0, sizeof(id));
-	snprintf(id.initiator, sizeof(id.initiator), "%s", initiator);
-	snprintf(id.target, sizeof(id.target), "%s", t->name);
-	nx = tdm_nexus_create(tdm__kernel_ops(t->driver), &id, ep->loop, ep,
-			      &r);
-	if (!nx) {
-		snprintf(err, errlen, "%s: no I_T nexus for %s: %s", t->name,
-			 initiator, strerror(r > 0 ? r : -r));
+	nx = ep_nexus(ep, t, initiator, err, errlen);
+	if (!nx)
 		return -EIO;
-	}
 	tdm_list_for_each (pos, &ep->devs) {
 		struct kdev *d = tdm_list_entry(pos, struct kdev, link);
 
