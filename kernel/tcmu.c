@@ -382,7 +382,7 @@ static void cmd_new(struct kdev *d, const struct tdm_tcmu_entry *e)
 	memcpy(cmd->cdb, e->cdb, e->cdb_len);
 	cmd->cdb_len = e->cdb_len;
 	cmd->task_attr = TDM_TASK_SIMPLE;
-	cmd->lun = d->lun;
+	cmd->lun = tdm_lun_encode(d->lun);
 	cmd->tag = (uint64_t)d->index << 16 | e->cmd_id;
 	/* the ring does not say which way the data goes: the CDB does */
 	cmd->exp_len = (uint32_t)e->iov_len;
@@ -430,7 +430,7 @@ static void tmr_entry(struct kdev *d, const struct tdm_tcmu_entry *e)
 			break;
 		t->dev = d;
 		t->tmf.fn = TDM_TMF_ABORT_TASK;
-		t->tmf.lun = d->lun;
+		t->tmf.lun = tdm_lun_encode(d->lun);
 		t->tmf.ref_tag = (uint64_t)d->index << 16 | id;
 		t->tmf.nexus = d->ep->nexus;
 		d->inflight++;

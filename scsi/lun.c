@@ -34,7 +34,7 @@ int tdm__lun_decode(uint64_t sam_lun, uint64_t *lun)
 	}
 }
 
-uint64_t tdm__lun_encode(uint64_t lun)
+uint64_t tdm_lun_encode(uint64_t lun)
 {
 	if (lun < 256) /* peripheral device addressing, bus 0 */
 		return lun << 48;
@@ -86,7 +86,7 @@ int tdm__spc_report_luns(struct tdm_cmd *cmd)
 		return TDM_SR_ABORTED_NO_RESOURCES;
 	}
 	for (i = 0; i < n; i++)
-		tdm_put_be64(p + 8 + 8 * i, tdm__lun_encode(map->ents[i].lun));
+		tdm_put_be64(p + 8 + 8 * i, tdm_lun_encode(map->ents[i].lun));
 	tdm_rwlock_unlock(&tdm__reg_lock);
 	/* an initiator that sees no LU still finds LUN 0, which answers
 	 * INQUIRY with peripheral qualifier 011b */

@@ -203,7 +203,6 @@ void tdm__lu_put(struct tdm_lu *lu);
  * other forms. encode is the inverse (REPORT LUNS).
  */
 int tdm__lun_decode(uint64_t sam_lun, uint64_t *lun);
-uint64_t tdm__lun_encode(uint64_t lun);
 /* Ask nx's transport for the initiator port's TransportID, check that it
  * is one of ops->protocol and keep it, decoded, with its printable name
  * (scsi/nexus_id.c). 0 (also without ops->transport_id), or -EINVAL: the

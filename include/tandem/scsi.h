@@ -260,6 +260,13 @@ void tdm_cmd_release(struct tdm_cmd *cmd);
 int tdm_cmd_shorten_write(struct tdm_cmd *cmd, uint32_t len);
 /* True once a TMF aborted the command; the transport then sends nothing. */
 bool tdm_cmd_aborted(const struct tdm_cmd *cmd);
+/*
+ * The 8-byte SAM LUN field (SAM-5 4.7, as tdm_cmd.lun and tdm_tmf.lun
+ * hold it) of LUN number lun (at most 16383): peripheral device
+ * addressing below 256, flat space addressing above. For a transport
+ * that knows a LUN by its number (kernel/: LIO's lun_N).
+ */
+uint64_t tdm_lun_encode(uint64_t lun);
 
 /* Fill cmd->status/sense from a reason (used by the core and transports). */
 void tdm_cmd_set_sense(struct tdm_cmd *cmd, enum tdm_sense_reason sr,

@@ -158,7 +158,7 @@ static void reset_state(void)
 		tdm_mutex_unlock(&lus[i]->lock);
 	}
 	tdm__ua_clear_nexus(nxs[0]);
-	submit(nxs[0], tdm__lun_encode(1), load, sizeof(load), NULL, 0);
+	submit(nxs[0], tdm_lun_encode(1), load, sizeof(load), NULL, 0);
 	for (i = 0; i < 2; i++) {
 		tdm__ua_clear_nexus(nxs[i]);
 		__atomic_store_n(&lus[i]->stopped, false, __ATOMIC_RELEASE);
@@ -192,7 +192,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		default:
 			lun = (sel >> 1) & 3;
 			lun = (sel & 0x08) ? (0x4000ull | lun) << 48
-					   : tdm__lun_encode(lun);
+					   : tdm_lun_encode(lun);
 			break;
 		}
 		dlen = 0;

@@ -162,7 +162,7 @@ struct tcmd *submit(struct tdm_nexus *nx, uint64_t lun, const uint8_t *cdb,
 	assert_non_null(t);
 	memcpy(t->c.cdb, cdb, cdb_len);
 	t->c.cdb_len = (uint8_t)cdb_len;
-	t->c.lun = tdm__lun_encode(lun);
+	t->c.lun = tdm_lun_encode(lun);
 	t->c.nexus = nx;
 	t->c.tag = next_cmd_tag();
 	t->c.exp_len = exp_len;

@@ -669,7 +669,7 @@ static void worker_step(void *arg)
 	}
 	memcpy(t->c.cdb, c, 16);
 	t->c.cdb_len = 16;
-	t->c.lun = tdm__lun_encode(0);
+	t->c.lun = tdm_lun_encode(0);
 	t->c.nexus = w->nx;
 	t->c.tag = next_cmd_tag();
 	t->cb = worker_cb;
@@ -1194,7 +1194,7 @@ static void test_xcopy_abort(void **state)
 	assert_false(atomic_load(&t->done));
 	memset(&tmf, 0, sizeof(tmf));
 	tmf.fn = TDM_TMF_ABORT_TASK;
-	tmf.lun = tdm__lun_encode(0);
+	tmf.lun = tdm_lun_encode(0);
 	tmf.ref_tag = t->c.tag;
 	tmf.nexus = nx;
 	atomic_store(&tmf_done, 0);

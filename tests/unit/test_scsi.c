@@ -156,13 +156,13 @@ static void test_lun_codec(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(luns) / sizeof(luns[0]); i++) {
-		assert_int_equal(tdm__lun_decode(tdm__lun_encode(luns[i]), &l),
+		assert_int_equal(tdm__lun_decode(tdm_lun_encode(luns[i]), &l),
 				 0);
 		assert_int_equal(l, luns[i]);
 	}
-	assert_int_equal(tdm__lun_encode(5), 0x0005000000000000ull);
-	assert_int_equal(tdm__lun_encode(256), 0x4100000000000000ull);
-	assert_int_equal(tdm__lun_encode(16383), 0x7FFF000000000000ull);
+	assert_int_equal(tdm_lun_encode(5), 0x0005000000000000ull);
+	assert_int_equal(tdm_lun_encode(256), 0x4100000000000000ull);
+	assert_int_equal(tdm_lun_encode(16383), 0x7FFF000000000000ull);
 	/* flat space form of a small LUN */
 	assert_int_equal(tdm__lun_decode(0x4005000000000000ull, &l), 0);
 	assert_int_equal(l, 5);
