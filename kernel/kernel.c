@@ -45,7 +45,16 @@ static struct {
 	void (*done)(void *arg);
 	void *done_arg;
 	unsigned pending;
+	unsigned failed; /* LIO changes that failed since the shutdown began */
 } K = {.eps = TDM_LIST_INIT(K.eps)};
+
+/* a configfs change failed: said once, and counted so that the shutdown
+ * does not claim to have removed everything */
+static void lio_failed(const char *err)
+{
+	log_err("kernel: %s", err);
+	K.failed++;
+}
 
 /* A TARGET kernel/ serves: of a kernel fabric, enabled, its
  * TARGET_DRIVER enabled */
@@ -362,7 +371,7 @@ static struct kdev *dev_new(struct kep *ep, const struct tdm_conf *c,
 	if (r < 0) {
 		/* the device stays and is served; the next apply retries
 		 * (-EEXIST: the LUN links to another device) */
-		log_err("kernel: %s", err);
+		lio_failed(err);
 		return d;
 	}
 	d->lun_added = true;
@@ -418,7 +427,7 @@ static void dev_gone(struct kdev *d)
 	if (d->remove) {
 		if (tdm_lio_dev_remove(&K.lio, d->lio.name, err, sizeof(err)) <
 		    0)
-			log_err("kernel: %s", err);
+			lio_failed(err);
 		else
 			log_info("kernel: %s removed", d->lio.name);
 	}
@@ -459,7 +468,7 @@ static int dev_lun_remove(struct kdev *d)
 		return 0;
 	r = tdm_lio_lun_remove(&K.lio, &d->ep->lio, d->lun, err, sizeof(err));
 	if (r < 0) {
-		log_err("kernel: %s", err);
+		lio_failed(err);
 		return r;
 	}
 	d->lun_added = false;
@@ -472,7 +481,7 @@ static void ep_free(struct kep *ep, bool remove)
 
 	tdm_list_del(&ep->link);
 	if (remove && tdm_lio_ep_remove(&K.lio, &ep->lio, err, sizeof(err)) < 0)
-		log_err("kernel: %s", err);
+		lio_failed(err);
 	/* its devices still stopping hold it */
 	ep->dead = true;
 	ep->refs++;
@@ -561,12 +570,12 @@ static void orphans_remove(void)
 			continue;
 		if (tdm_lio_lun_remove(&K.lio, &K.oluns[i].ep, K.oluns[i].lun,
 				       err, sizeof(err)) < 0)
-			log_err("kernel: %s", err);
+			lio_failed(err);
 	}
 	for (size_t i = 0; i < K.noeps; i++)
 		if (!ep_find(&K.oeps[i]) &&
 		    tdm_lio_ep_remove(&K.lio, &K.oeps[i], err, sizeof(err)) < 0)
-			log_err("kernel: %s", err);
+			lio_failed(err);
 	for (size_t i = 0; i < K.nodevs; i++) {
 		bool claimed = false;
 		struct tdm_list *pos;
@@ -579,7 +588,7 @@ static void orphans_remove(void)
 		}
 		if (!claimed && tdm_lio_dev_remove(&K.lio, K.odevs[i], err,
 						   sizeof(err)) < 0)
-			log_err("kernel: %s", err);
+			lio_failed(err);
 	}
 	scan_free();
 }
@@ -655,7 +664,7 @@ static void fc_acls_prune(struct kep *ep, const struct tdm_conf_target *t)
 				continue;
 			if (tdm_lio_acl_remove(&K.lio, &ep->lio, s->ini, err,
 					       sizeof(err)) < 0)
-				log_err("kernel: %s", err);
+				lio_failed(err);
 			else
 				log_notice("kernel: %s ACL %s removed",
 					   ep->desc, s->ini);
@@ -663,7 +672,7 @@ static void fc_acls_prune(struct kep *ep, const struct tdm_conf_target *t)
 			   !fc_wanted(t, s->ini, s->mapped)) {
 			if (tdm_lio_acl_unmap(&K.lio, &ep->lio, s->ini,
 					      s->mapped, err, sizeof(err)) < 0)
-				log_err("kernel: %s", err);
+				lio_failed(err);
 		}
 	}
 	free(a.v);
@@ -704,7 +713,7 @@ static void fc_acls(struct kep *ep, const struct tdm_conf_target *t)
 							    t->luns[j].lun,
 							    l->read_only, err,
 							    sizeof(err)) < 0)
-						log_err("kernel: %s", err);
+						lio_failed(err);
 					break;
 				}
 				if (!mapped)
@@ -936,9 +945,15 @@ static void nl_stopped(void *arg)
 {
 	(void)arg;
 	K.started = false;
-	log_notice("kernel: stopped (%s)",
-		   K.keep ? "devices blocked and kept for the next tandemd"
-			  : "every LIO object removed");
+	if (K.failed)
+		log_err("kernel: stopped; %u LIO changes failed (above): "
+			"objects may be left in %s",
+			K.failed, K.lio.root);
+	else
+		log_notice("kernel: stopped (%s)",
+			   K.keep ? "devices blocked and kept for the next "
+				    "tandemd"
+				  : "every LIO object removed");
 	K.done(K.done_arg);
 }
 
@@ -965,6 +980,7 @@ void tdm_kernel_shutdown(int keep, void (*done)(void *arg), void *arg)
 		return;
 	}
 	K.stopping = true;
+	K.failed = 0;
 	K.pending++; /* ours, dropped below; devices an apply stops count */
 	tdm_list_for_each (pos, &K.eps) {
 		struct kep *ep = tdm_list_entry(pos, struct kep, link);
@@ -977,7 +993,7 @@ void tdm_kernel_shutdown(int keep, void (*done)(void *arg), void *arg)
 				 * retried); the next tandemd unblocks */
 				if (tdm_lio_dev_block(&K.lio, d->lio.name, true,
 						      err, sizeof(err)) < 0)
-					log_err("kernel: %s", err);
+					lio_failed(err);
 			} else {
 				dev_lun_remove(d);
 			}
