@@ -7,7 +7,8 @@
 # guest's own SCSI stack uses both:
 #
 #   a. the modules; tandemd started: the tcm_loop LU appears as
-#      /dev/sdX; tandem's kernel objects (a TCMU device in user_7301
+#      /dev/sdX, and the target's second LUN (a ram LU) as another
+#      disk; tandem's kernel objects (a TCMU device per LU in user_7301
 #      with emulate_pr 0 and alua_support 0, a loopback WWN);
 #   b. identity: open-iscsi logs in to 127.0.0.1; INQUIRY, VPD 0x80 and
 #      the LU's VPD 0x83 designators identical through both disks; the
@@ -102,6 +103,10 @@ else
 	gstep "tandemd started, the tcm_loop LU appears as a disk" 60 "kernel start"
 	DISK=$(kv disk "$VM_OUT")
 	FIG+=("tandemd started to the tcm_loop disk: $(kv secs "$VM_OUT") s")
+	vm_run 30 "kernel lun_wait 1 15"
+	indent "|" "$VM_OUT"
+	[ "$VM_RC" = 0 ] && ok "tl0's LUN 1 (a 16 MiB ram LU) appears too: /dev/$(kv disk "$VM_OUT")" ||
+		ko "tl0's LUN 1 has no disk: $VM_OUT"
 	vm_run 20 "kernel objects"
 	indent "|" "$VM_OUT"
 	WWN=$(kv wwn "$VM_OUT")
