@@ -198,18 +198,29 @@ struct tdm_conf_device *tdm_edit_find_device(const struct tdm_conf *c,
 struct tdm_conf_target *tdm_edit_find_target(const struct tdm_conf *c,
 					     const char *name)
 {
-	char gid[TDM_SRP_NAME_LEN + 1];
+	/* the drivers whose names have other forms, and their kept form */
+	static const struct {
+		enum tdm_target_driver drv;
+		int (*norm)(const char *in, char *out, size_t outlen);
+	} forms[] = {
+		{TDM_DRV_SRP, tdm_srp_target_name}, /* a port GID */
+		{TDM_DRV_VIO, tdm_vio_target_name}, /* a unit address */
+		{TDM_DRV_FC, tdm_fc_port_name},	    /* a WWPN */
+	};
+	char kept[TDM_SRP_NAME_LEN + 1]; /* the longest of them */
 
 	for (size_t i = 0; i < c->ntargets; i++)
 		if (strcmp(c->targets[i].name, name) == 0)
 			return &c->targets[i];
-	/* an ib_srpt target by its port GID in another form */
-	if (tdm_srp_target_name(name, gid, sizeof(gid)) < 0)
-		return NULL;
-	for (size_t i = 0; i < c->ntargets; i++)
-		if (c->targets[i].driver == TDM_DRV_SRP &&
-		    strcmp(c->targets[i].name, gid) == 0)
-			return &c->targets[i];
+	/* a target of such a driver by its name in another form */
+	for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+		if (forms[f].norm(name, kept, sizeof(kept)) < 0)
+			continue;
+		for (size_t i = 0; i < c->ntargets; i++)
+			if (c->targets[i].driver == forms[f].drv &&
+			    strcmp(c->targets[i].name, kept) == 0)
+				return &c->targets[i];
+	}
 	return NULL;
 }
 
@@ -980,12 +991,17 @@ int tdm_edit_add_target(struct tdm_conf *c, enum tdm_target_driver drv,
 {
 	const char *dname = tdm_target_driver_name(drv);
 	struct pathel path[1] = {{"TARGET_DRIVER", dname}};
+	const struct tdm_conf_target *t;
 	char *add = NULL, create[64];
 	size_t len = 0;
 	int r;
 
 	snprintf(create, sizeof(create), "TARGET_DRIVER %s", dname);
-	if (tdm_edit_find_target(c, name))
+	/* the name itself, or another form of a name of drv's; a GID, unit
+	 * address or WWPN of another driver may be a word of this one's (the
+	 * parser judges) */
+	t = tdm_edit_find_target(c, name);
+	if (t && (t->driver == drv || strcmp(t->name, name) == 0))
 		return fail(err, errlen, -EEXIST, "target '%s' already exists",
 			    name);
 	r = check_word("target name", name, err, errlen);
@@ -1214,11 +1230,17 @@ int tdm_edit_grp_attr(struct tdm_conf *c, const char *target, const char *group,
 	return edit_attrs(c, path, 3, NULL, mode, a, what, err, errlen);
 }
 
-/* An ib_srpt target keeps its patterns lowercase (hex digits): compare
+/* An ib_srpt target keeps its patterns lowercase (hex digits), a
+ * qla2x00t target its initiators as WWPNs in the colon form: compare
  * so. */
 static bool same_pattern(const struct tdm_conf_target *t, const char *have,
 			 const char *want)
 {
+	char wwpn[TDM_FC_NAME_LEN + 1];
+
+	if (t->driver == TDM_DRV_FC &&
+	    tdm_fc_port_name(want, wwpn, sizeof(wwpn)) == 0)
+		return strcmp(have, wwpn) == 0;
 	return t->driver == TDM_DRV_SRP ? strcasecmp(have, want) == 0
 					: strcmp(have, want) == 0;
 }

@@ -59,15 +59,19 @@ int tdm_edit_rem_device(struct tdm_conf *c, const char *name,
 int tdm_edit_dev_attr(struct tdm_conf *c, const char *name,
 		      const struct tdm_attrs *a, char *err, size_t errlen);
 
-/* A target driver's attributes (TARGET_DRIVER iscsi or ib_srpt). */
+/* A target driver's attributes (TARGET_DRIVER iscsi, ib_srpt, or the
+ * kernel fabrics' scst_local, ibmvstgt, qla2x00t: enabled only). */
 int tdm_edit_drv_attr(struct tdm_conf *c, enum tdm_target_driver drv,
 		      enum tdm_edit_mode mode, const struct tdm_attrs *a,
 		      char *err, size_t errlen);
 
-/* Targets; a new target is disabled unless a has enabled=1 (SCST). The
+/* Targets; a new target is disabled unless a has enabled=1 (SCST),
+ * except a kernel fabric's (scst_local, ibmvstgt, qla2x00t), which is
+ * enabled unless a has enabled=0 (as the parser reads its TARGET). The
  * edits of a target find it under its own driver; a target (-target) is
- * named as its TARGET is, or, for an ib_srpt one, by its port GID in
- * either form the parser reads (tdm_edit_find_target). */
+ * named as its TARGET is, or, for an ib_srpt, ibmvstgt or qla2x00t one,
+ * by its port GID, unit address or WWPN in any form the parser reads
+ * (tdm_edit_find_target). */
 int tdm_edit_add_target(struct tdm_conf *c, enum tdm_target_driver drv,
 			const char *name, const struct tdm_attrs *a, char *err,
 			size_t errlen);

@@ -220,7 +220,8 @@ static bool wrong_driver(const struct tdm_conf *c, const struct tdm_edit *e,
 	t = name ? tdm_edit_find_target(c, name) : NULL;
 	if (!t || t->driver == dv)
 		return true;
-	snprintf(err, errlen, "target %s is an %s target, not %s", t->name,
+	snprintf(err, errlen, "target %s is %s %s target, not %s", t->name,
+		 tdm_target_driver_name(t->driver)[0] == 'i' ? "an" : "a",
 		 tdm_target_driver_name(t->driver), tdm_target_driver_name(dv));
 	return false;
 }
@@ -254,7 +255,9 @@ int tdm_edit_apply(struct tdm_conf *c, const struct tdm_edit *e, char *err,
 		drv = e->arg;
 	if (drv && tdm_target_driver_from_name(drv, &drvid) < 0) {
 		snprintf(err, errlen,
-			 "unknown target driver '%s' (iscsi or ib_srpt)", drv);
+			 "unknown target driver '%s' (iscsi, ib_srpt, "
+			 "scst_local, ibmvstgt or qla2x00t)",
+			 drv);
 		return -EINVAL;
 	}
 	if (drv && d->op != OP_ADD_TARGET &&

@@ -1366,10 +1366,10 @@ static int other_driver(struct parser *P, enum tdm_target_driver drv)
 
 		if (o->driver != drv && strcmp(o->name, S->w[1]) == 0)
 			return perr(P, S->line,
-				    "duplicate TARGET %s (first at line %d, "
-				    "under TARGET_DRIVER %s)",
-				    o->name, o->line,
-				    tdm_target_driver_name(o->driver));
+				    "duplicate TARGET %s (under TARGET_DRIVER "
+				    "%s, first at line %d)",
+				    o->name, tdm_target_driver_name(o->driver),
+				    o->line);
 	}
 	return 0;
 }

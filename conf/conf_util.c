@@ -568,6 +568,11 @@ int tdm_srp_target_name(const char *in, char *out, size_t outlen)
 
 /* ---- the kernel fabrics' names ---- */
 
+const char *tdm_conf_session_name(const struct tdm_conf_target *t)
+{
+	return t->session_name[0] ? t->session_name : TDM_LOCAL_DEF_SESSION;
+}
+
 int tdm_vio_target_name(const char *in, char *out, size_t outlen)
 {
 	size_t n;

@@ -232,7 +232,7 @@ static void usage(FILE *f)
 		"  -status\n"
 		"  -list_handler\n"
 		"  -list_device [-handler H]    -list_dev_attr DEVICE\n"
-		"  -list_driver                 -list_drv_attr iscsi|ib_srpt\n"
+		"  -list_driver                 -list_drv_attr D\n"
 		"  -list_target [-driver D]     -list_tgt_attr TARGET\n"
 		"  -list_group [-target T]      -list_grp_attr GROUP -target "
 		"T\n"
@@ -241,11 +241,11 @@ static void usage(FILE *f)
 		"  -open_dev DEVICE -handler H [-attributes \"k=v,...\"]\n"
 		"  -close_dev DEVICE [-handler H]\n"
 		"  -set_dev_attr DEVICE -attributes \"k=v,...\"\n"
-		"Target driver:\n"
-		"  -set_drv_attr|-add_drv_attr|-rem_drv_attr iscsi|ib_srpt "
+		"Target drivers (D: iscsi ib_srpt scst_local ibmvstgt "
+		"qla2x00t):\n"
+		"  -set_drv_attr|-add_drv_attr|-rem_drv_attr D "
 		"-attributes \"k=v,...\"\n"
-		"Targets (-driver iscsi or ib_srpt; iscsi is the default of "
-		"-add_target):\n"
+		"Targets (-driver D; iscsi is the default of -add_target):\n"
 		"  -add_target TARGET [-driver D] [-attributes \"k=v,...\"]\n"
 		"  -rem_target TARGET\n"
 		"  -set_tgt_attr|-add_tgt_attr|-rem_tgt_attr TARGET "
@@ -1425,17 +1425,14 @@ static int do_list_driver(const struct opts *o)
 		return r;
 	table_init(&t, 3);
 	table_row(&t, "DRIVER", "ENABLED", "TARGETS");
-	for (unsigned d = TDM_DRV_ISCSI; d <= TDM_DRV_SRP; d++) {
+	for (unsigned d = TDM_DRV_ISCSI; d <= TDM_DRV_FC; d++) {
 		size_t k = 0;
 
 		for (size_t i = 0; i < c.ntargets; i++)
 			k += c.targets[i].driver == d;
 		snprintf(n, sizeof(n), "%zu", k);
 		table_row(&t, tdm_target_driver_name(d),
-			  (d == TDM_DRV_SRP ? c.srp.enabled : c.iscsi_enabled)
-				  ? "1"
-				  : "0",
-			  n);
+			  tdm_conf_driver_enabled(&c, d) ? "1" : "0", n);
 	}
 	table_print(&t);
 	tdm_conf_free(&c);
@@ -1465,6 +1462,7 @@ static void srp_rows(struct table *t, const struct tdm_conf_srp *s)
 
 static int do_list_drv_attr(const struct opts *o)
 {
+	enum tdm_target_driver drv = TDM_DRV_ISCSI;
 	struct tdm_conf c;
 	struct table t;
 	int r;
@@ -1474,8 +1472,14 @@ static int do_list_drv_attr(const struct opts *o)
 		return r;
 	table_init(&t, 2);
 	table_row(&t, "ATTRIBUTE", "VALUE");
-	if (!strcmp(o->arg, "ib_srpt")) {
-		srp_rows(&t, &c.srp);
+	(void)tdm_target_driver_from_name(o->arg, &drv); /* drv_check()ed */
+	if (drv != TDM_DRV_ISCSI) {
+		/* ib_srpt's, or a kernel fabric's only one */
+		if (drv == TDM_DRV_SRP)
+			srp_rows(&t, &c.srp);
+		else
+			row_bool(&t, "enabled",
+				 tdm_conf_driver_enabled(&c, drv));
 		table_print(&t);
 		tdm_conf_free(&c);
 		return 0;
@@ -1511,6 +1515,7 @@ static int count_sessions(const struct tsv *s, const char *target)
 static int do_list_target(const struct opts *o)
 {
 	const char *only = mod_val(o, M_DRIVER);
+	enum tdm_target_driver only_drv = TDM_DRV_ISCSI;
 	struct tsv s = {0};
 	struct tdm_conf c;
 	struct table t;
@@ -1521,6 +1526,8 @@ static int do_list_target(const struct opts *o)
 	if (r)
 		return r;
 	have_s = fetch_tsv(o, TDM_CTL_SESSIONS, NULL, &s) == 0;
+	if (only) /* drv_check()ed; ibmvscsis is ibmvstgt */
+		(void)tdm_target_driver_from_name(only, &only_drv);
 	table_init(&t, 7);
 	table_row(&t, "TARGET", "ENABLED", "REL_TGT_ID", "LUNS", "GROUPS",
 		  "SESSIONS", "DRIVER");
@@ -1529,7 +1536,7 @@ static int do_list_target(const struct opts *o)
 		const char *drv = tdm_target_driver_name(x->driver);
 		char id[16], nl[24], ng[24], ns[24];
 
-		if (only && strcmp(only, drv) != 0)
+		if (only && x->driver != only_drv)
 			continue;
 		snprintf(id, sizeof(id), "%u", x->rel_tgt_id);
 		snprintf(nl, sizeof(nl), "%zu", x->nluns);
@@ -1582,7 +1589,11 @@ static int do_list_tgt_attr(const struct opts *o)
 	table_row(&t, "ATTRIBUTE", "VALUE");
 	table_row(&t, "driver", tdm_target_driver_name(x->driver));
 	row_bool(&t, "enabled", x->enabled);
-	row_bool(&t, "refuse_unmatched_initiators", x->refuse_unmatched);
+	if (x->driver == TDM_DRV_LOCAL) /* with its default */
+		table_row(&t, "session_name", tdm_conf_session_name(x));
+	if (!TDM_DRV_IS_KERNEL(x->driver))
+		row_bool(&t, "refuse_unmatched_initiators",
+			 x->refuse_unmatched);
 	if (x->rel_tgt_id)
 		row_num(&t, "rel_tgt_id", x->rel_tgt_id);
 	else
@@ -1943,7 +1954,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (drv_check(&o)) {
-		errx_("unknown target driver '%s' (iscsi or ib_srpt)",
+		errx_("unknown target driver '%s' (iscsi, ib_srpt, scst_local, "
+		      "ibmvstgt or qla2x00t)",
 		      drv_check(&o));
 		return 1;
 	}

@@ -47,9 +47,12 @@ static struct {
 	unsigned pending;
 } K = {.eps = TDM_LIST_INIT(K.eps)};
 
-static bool kernel_driver(uint8_t d)
+/* A TARGET kernel/ serves: of a kernel fabric, enabled, its
+ * TARGET_DRIVER enabled */
+static bool served(const struct tdm_conf *c, const struct tdm_conf_target *t)
 {
-	return d == TDM_DRV_LOCAL || d == TDM_DRV_VIO || d == TDM_DRV_FC;
+	return TDM_DRV_IS_KERNEL(t->driver) && t->enabled &&
+	       tdm_conf_driver_enabled(c, t->driver);
 }
 
 static enum tdm_lio_fabric fabric_of(uint8_t d)
@@ -177,14 +180,12 @@ static void ep_lio(const struct tdm_conf_target *t, const char *initiator,
 }
 
 /* The initiator name of the endpoint's nexus: scst_local's session_name
- * (default TDM_LOCAL_DEF_SESSION); the others' session_name if given,
- * else the TARGET's own name. */
+ * (tdm_conf_session_name: default TDM_LOCAL_DEF_SESSION); the others'
+ * the TARGET's own name. */
 static void ep_initiator(const struct tdm_conf_target *t, char *out, size_t len)
 {
-	if (t->session_name[0])
-		snprintf(out, len, "%s", t->session_name);
-	else if (t->driver == TDM_DRV_LOCAL)
-		snprintf(out, len, "%s", TDM_LOCAL_DEF_SESSION);
+	if (t->driver == TDM_DRV_LOCAL)
+		snprintf(out, len, "%s", tdm_conf_session_name(t));
 	else
 		snprintf(out, len, "%s", t->name);
 }
@@ -434,7 +435,7 @@ static void ep_free(struct kep *ep, bool remove)
 static bool conf_has_kernel(const struct tdm_conf *c)
 {
 	for (size_t i = 0; i < c->ntargets; i++)
-		if (kernel_driver(c->targets[i].driver))
+		if (served(c, &c->targets[i]))
 			return true;
 	return false;
 }
@@ -444,7 +445,7 @@ static int fabrics_check(const struct tdm_conf *c, char *err, size_t errlen)
 	for (size_t i = 0; i < c->ntargets; i++) {
 		const struct tdm_conf_target *t = &c->targets[i];
 
-		if (!kernel_driver(t->driver) || !t->enabled ||
+		if (!served(c, t) ||
 		    tdm_lio_fabric_present(&K.lio, fabric_of(t->driver)))
 			continue;
 		snprintf(err, errlen,
@@ -689,7 +690,7 @@ int tdm_kernel_apply(const struct tdm_conf *c, char *err, size_t errlen)
 	for (size_t i = 0; i < c->ntargets && r == 0; i++) {
 		const struct tdm_conf_target *t = &c->targets[i];
 
-		if (kernel_driver(t->driver) && t->enabled)
+		if (served(c, t))
 			r = apply_target(c, t, st, nst, err, errlen);
 	}
 	free(st);

@@ -437,11 +437,23 @@ int tdm_lio_dev_create(const struct tdm_lio *l, const struct tdm_lio_dev *d,
 		*existed = enabled;
 	}
 	if (!enabled) {
+		/* hw_block_size and hw_max_sectors: the kernel takes 1 to
+		 * INT_MAX (tcmu_set_dev_attrib); 0 leaves its default
+		 * (512, 128) */
+		if (d->block_size > INT32_MAX || d->max_sectors > INT32_MAX)
+			return fail(err, errlen, "block size or max sectors of",
+				    d->name, EINVAL);
 		snprintf(ctl, sizeof(ctl),
-			 "dev_config=" CONFIG_PREFIX "%s,dev_size=%" PRIu64
-			 ",hw_block_size=%" PRIu32 ",hw_max_sectors=%" PRIu32
-			 ",nl_reply_supported=-1",
-			 d->config, d->size, d->block_size, d->max_sectors);
+			 "dev_config=" CONFIG_PREFIX "%s,dev_size=%" PRIu64,
+			 d->config, d->size);
+		if (d->block_size)
+			snprintf(ctl + strlen(ctl), sizeof(ctl) - strlen(ctl),
+				 ",hw_block_size=%" PRIu32, d->block_size);
+		if (d->max_sectors)
+			snprintf(ctl + strlen(ctl), sizeof(ctl) - strlen(ctl),
+				 ",hw_max_sectors=%" PRIu32, d->max_sectors);
+		snprintf(ctl + strlen(ctl), sizeof(ctl) - strlen(ctl),
+			 ",nl_reply_supported=-1");
 		r = dev_attr(l, d->name, "control", ctl, err, errlen);
 		if (!r)
 			r = dev_attr(l, d->name, "attrib/emulate_write_cache",
@@ -454,10 +466,15 @@ int tdm_lio_dev_create(const struct tdm_lio *l, const struct tdm_lio_dev *d,
 		if (r)
 			return r;
 	}
-	r = dev_attr(l, d->name, "attrib/emulate_pr", "0", err, errlen);
-	if (!r)
-		r = dev_attr(l, d->name, "attrib/alua_support", "0", err,
-			     errlen);
+	/* written only when not 0 already: a kept device is not touched */
+	for (int i = 0; i < 2 && !r; i++) {
+		const char *a = i ? "attrib/alua_support" : "attrib/emulate_pr";
+		uint64_t v;
+
+		dev_path(l, p, d->name, a);
+		if (read_u64(p, &v) || v != 0)
+			r = attr_write(p, "0", err, errlen);
+	}
 	return r;
 }
 

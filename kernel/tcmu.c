@@ -403,14 +403,39 @@ static void cmd_new(struct kdev *d, const struct tdm_tcmu_entry *e)
 	tdm_cmd_submit(cmd);
 }
 
+/* A TMR notification's abort of one command, through the core */
+struct ktmf {
+	struct tdm_tmf tmf;
+	struct kdev *dev;
+};
+
 static void tmr_entry(struct kdev *d, const struct tdm_tcmu_entry *e)
 {
 	/* Sent only with attrib/tmr_notification 1, which tandem leaves
-	 * at 0: LIO has already aborted these commands on its side and
-	 * waits for their completions, which the core gives as it would
-	 * anyway. Logged, nothing else. */
+	 * at 0 (LIO then just waits for the commands' completions). When
+	 * it is on: LIO has aborted the listed commands on its side (a
+	 * LUN RESET or ABORT TASK from the kernel's initiator); each is
+	 * aborted in the core too (ABORT TASK of its tag), so that it ends
+	 * early, TASK ABORTED. The core's LU state is not reset. */
 	log_info("tcmu: %s: TMR %u for %u commands", d->lio.name, e->tmr_type,
 		 e->tmr_cnt);
+	for (uint32_t i = 0; i < e->tmr_cnt; i++) {
+		struct ktmf *t;
+		uint16_t id;
+
+		if (tdm__tcmu_tmr_id(&d->ring, e, i, &id) != TDM_TCMU_OK)
+			break;
+		t = calloc(1, sizeof(*t));
+		if (!t)
+			break;
+		t->dev = d;
+		t->tmf.fn = TDM_TMF_ABORT_TASK;
+		t->tmf.lun = d->lun;
+		t->tmf.ref_tag = (uint64_t)d->index << 16 | id;
+		t->tmf.nexus = d->ep->nexus;
+		d->inflight++;
+		tdm_tmf_submit(&t->tmf);
+	}
 }
 
 static void ring_run(struct kdev *d)
@@ -541,7 +566,12 @@ static void k_abort_pending(struct tdm_cmd *cmd)
 
 static void k_queue_tmf_rsp(struct tdm_tmf *tmf)
 {
-	free(tmf);
+	struct ktmf *t = container_of(tmf, struct ktmf, tmf);
+	struct kdev *d = t->dev;
+
+	free(t);
+	d->inflight--;
+	maybe_stopped(d);
 }
 
 static void k_free_cmd(struct tdm_cmd *cmd)

@@ -82,6 +82,12 @@ static uint64_t get64(const uint8_t *p)
 	return v;
 }
 
+/* a position in the ring (head, tail): inside it, aligned */
+static bool pos_ok(const struct tdm_tcmu_ring *r, uint32_t pos)
+{
+	return pos < r->cmdr_size && pos % ALIGN == 0;
+}
+
 /* ring offset off as a pointer: the caller checked off < cmdr_size */
 static uint8_t *at(const struct tdm_tcmu_ring *r, uint32_t off)
 {
@@ -113,7 +119,7 @@ enum tdm_tcmu_err tdm__tcmu_ring_init(struct tdm_tcmu_ring *r, void *base,
 	r->data_off = (size_t)mb.cmdr_off + mb.cmdr_size;
 	r->flags = mb.flags;
 	tail = mb_tail(r);
-	if (tail >= r->cmdr_size || tail % ALIGN) {
+	if (!pos_ok(r, tail)) {
 		r->base = NULL;
 		return TDM_TCMU_E_MAILBOX;
 	}
@@ -149,6 +155,21 @@ static uint32_t dist(const struct tdm_tcmu_ring *r, uint32_t a, uint32_t b)
 	return b >= a ? b - a : r->cmdr_size - a + b;
 }
 
+/* an entry of len bytes at ring offset off, before limit (the head, or
+ * our position): non-zero, aligned, not wrapping, not past limit */
+static bool entry_fits(const struct tdm_tcmu_ring *r, uint32_t off,
+		       uint32_t len, uint32_t limit)
+{
+	return len >= HDR_LEN && len % ALIGN == 0 &&
+	       len <= r->cmdr_size - off && len <= dist(r, off, limit);
+}
+
+static bool seg_ok(const struct tdm_tcmu_ring *r, const struct tdm_tcmu_seg *s)
+{
+	return s->off >= r->data_off && s->off <= r->size &&
+	       s->len <= r->size - s->off;
+}
+
 static enum tdm_tcmu_err seg_at(const struct tdm_tcmu_ring *r,
 				const struct tdm_tcmu_entry *e, uint32_t i,
 				struct tdm_tcmu_seg *s)
@@ -157,10 +178,7 @@ static enum tdm_tcmu_err seg_at(const struct tdm_tcmu_ring *r,
 
 	s->off = get64(p);
 	s->len = get64(p + 8);
-	if (s->off < r->data_off || s->off > r->size ||
-	    s->len > r->size - s->off)
-		return TDM_TCMU_E_IOV;
-	return TDM_TCMU_OK;
+	return seg_ok(r, s) ? TDM_TCMU_OK : TDM_TCMU_E_IOV;
 }
 
 static enum tdm_tcmu_err parse_cmd(const struct tdm_tcmu_ring *r,
@@ -230,14 +248,14 @@ static enum tdm_tcmu_err parse_tmr(const struct tdm_tcmu_ring *r,
 enum tdm_tcmu_err tdm__tcmu_ring_next(struct tdm_tcmu_ring *r,
 				      struct tdm_tcmu_entry *e)
 {
-	uint32_t head, len_op, len, avail;
+	uint32_t head, len_op, len;
 	enum tdm_tcmu_err err;
 	uint8_t op;
 
 	if (!r->base)
 		return TDM_TCMU_E_ARG;
 	head = mb_head(r);
-	if (head >= r->cmdr_size || head % ALIGN)
+	if (!pos_ok(r, head))
 		return TDM_TCMU_E_HEAD;
 	for (;;) {
 		const uint8_t *p;
@@ -250,11 +268,9 @@ enum tdm_tcmu_err tdm__tcmu_ring_next(struct tdm_tcmu_ring *r,
 		len_op = get32(p);
 		len = tcmu_hdr_get_len(len_op);
 		op = (uint8_t)tcmu_hdr_get_op(len_op);
-		avail = dist(r, r->next, head);
 		/* an entry never wraps: it ends at or before the ring's end,
 		 * and at or before the head */
-		if (len < HDR_LEN || len % ALIGN ||
-		    len > r->cmdr_size - r->next || len > avail)
+		if (!entry_fits(r, r->next, len, head))
 			return TDM_TCMU_E_LEN;
 		if (op == TCMU_OP_PAD) {
 			r->next = (r->next + len) % r->cmdr_size;
@@ -309,46 +325,42 @@ enum tdm_tcmu_err tdm__tcmu_tmr_id(const struct tdm_tcmu_ring *r,
 	return TDM_TCMU_OK;
 }
 
-static bool seg_ok(const struct tdm_tcmu_ring *r, const struct tdm_tcmu_seg *s)
+/* both directions: buf is the core's buffer, the segments the area's */
+static size_t copy(const struct tdm_tcmu_ring *r, const struct tdm_tcmu_seg *s,
+		   uint32_t n, uint8_t *buf, size_t len, bool to_area)
 {
-	return s->off >= r->data_off && s->off <= r->size &&
-	       s->len <= r->size - s->off;
+	size_t done = 0;
+
+	for (uint32_t i = 0; i < n && done < len; i++) {
+		uint8_t *area;
+		size_t k;
+
+		if (!seg_ok(r, &s[i]))
+			break;
+		area = r->base + s[i].off;
+		k = s[i].len < len - done ? (size_t)s[i].len : len - done;
+		if (to_area)
+			memcpy(area, buf + done, k);
+		else
+			memcpy(buf + done, area, k);
+		done += k;
+	}
+	return done;
 }
 
 size_t tdm__tcmu_copy_from(const struct tdm_tcmu_ring *r,
 			   const struct tdm_tcmu_seg *s, uint32_t n,
 			   uint8_t *buf, size_t len)
 {
-	size_t done = 0;
-
-	for (uint32_t i = 0; i < n && done < len; i++) {
-		size_t k;
-
-		if (!seg_ok(r, &s[i]))
-			break;
-		k = s[i].len < len - done ? (size_t)s[i].len : len - done;
-		memcpy(buf + done, r->base + s[i].off, k);
-		done += k;
-	}
-	return done;
+	return copy(r, s, n, buf, len, false);
 }
 
 size_t tdm__tcmu_copy_to(const struct tdm_tcmu_ring *r,
 			 const struct tdm_tcmu_seg *s, uint32_t n,
 			 const uint8_t *buf, size_t len)
 {
-	size_t done = 0;
-
-	for (uint32_t i = 0; i < n && done < len; i++) {
-		size_t k;
-
-		if (!seg_ok(r, &s[i]))
-			break;
-		k = s[i].len < len - done ? (size_t)s[i].len : len - done;
-		memcpy(r->base + s[i].off, buf + done, k);
-		done += k;
-	}
-	return done;
+	/* copy() writes only into the area when to_area is set */
+	return copy(r, s, n, (uint8_t *)(uintptr_t)buf, len, true);
 }
 
 enum tdm_tcmu_err tdm__tcmu_complete(struct tdm_tcmu_ring *r,
@@ -359,10 +371,8 @@ enum tdm_tcmu_err tdm__tcmu_complete(struct tdm_tcmu_ring *r,
 	uint8_t *p;
 	size_t n;
 
-	if (!r->base)
-		return TDM_TCMU_E_ARG;
-	tail = mb_tail(r);
-	if (tail >= r->cmdr_size || tail % ALIGN)
+	tail = r->base ? mb_tail(r) : 0;
+	if (!r->base || !pos_ok(r, tail))
 		return TDM_TCMU_E_NOSLOT;
 	/* the slots from the tail up to our position were all fetched, so
 	 * their lengths were checked then */

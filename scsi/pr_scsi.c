@@ -192,8 +192,16 @@ bool tdm__pr_conflict(struct tdm_cmd *cmd)
 	}
 	if (!(fl & TDM__PR_F_RESERVED))
 		return false;
-	if (tdm__pr_nexus_id(cmd->nexus, &nx) < 0)
-		return true;
+	if (tdm__pr_nexus_id(cmd->nexus, &nx) < 0) {
+		/* a nexus with no TransportID (the kernel fabrics: LIO does
+		 * not say which initiator sent a command) can register with
+		 * no key: it is an unregistered I_T nexus, allowed what
+		 * SPC-4 table 66 allows one (reads and READ CAPACITY under
+		 * WRITE EXCLUSIVE). No TransportID is of protocol NONE, so
+		 * no registration matches it. */
+		memset(&nx, 0, sizeof(nx));
+		nx.tid.proto = TDM_PROTO_NONE;
+	}
 	allowed = allowed_bits(cmd);
 	tdm_mutex_lock(&lu->lock);
 	conflict = tdm_pr_check(lu->pr, &nx, allowed) != TDM_SR_OK;

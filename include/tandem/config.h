@@ -157,6 +157,9 @@ struct tdm_conf_target {
  *   GROUPs of a qla2x00t TARGET name initiator WWPNs the same way.
  */
 #define TDM_LOCAL_DEF_SESSION "scst_local_host"
+/* A scst_local target's session_name, TDM_LOCAL_DEF_SESSION when not
+ * given: the initiator name its GROUPs match */
+const char *tdm_conf_session_name(const struct tdm_conf_target *t);
 #define TDM_FC_NAME_LEN 23
 /*
  * The kept forms, written into out; 0, or -EINVAL when in is not such a

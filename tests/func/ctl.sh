@@ -447,9 +447,56 @@ fi
 if [ -x "$NEG" ]; then
 	tap_check "${HELPER_ENV[@]}" "$NEG" --port $port --plain "$G" --scenario refused
 fi
+
+# the kernel's fabrics (TARGET_DRIVER scst_local, ibmvstgt, qla2x00t):
+# their configuration through the same edits; each driver is disabled
+# first (kernel/ then has nothing to do: no configfs needed on the host),
+# and iSCSI never sees their targets
+W=21:00:00:24:ff:31:4c:48
+W0X=0x21000024FF314C48
+for d in scst_local ibmvscsis qla2x00t; do
+	ok "-set_drv_attr $d enabled=0" ctl -set_drv_attr $d -attributes enabled=0
+done
+ok "-list_drv_attr ibmvstgt" ctl -list_drv_attr ibmvstgt
+has "ibmvstgt (set as ibmvscsis): disabled, its only attribute" "^ATTRIBUTE +VALUE enabled +0 $" "$(tr '\n' ' ' <<<"$OUT" | tr -s ' ')"
+bad "-add_drv_attr qla2x00t portal" 1 "portal is not a qla2x00t attribute" \
+	ctl -add_drv_attr qla2x00t -attributes "portal=10.0.2.15"
+ok "-add_target local1 -driver scst_local" ctl -add_target local1 -driver scst_local -attributes session_name=host_a
+ok "-list_tgt_attr local1" ctl -list_tgt_attr local1
+has "local1: scst_local" "^driver +scst_local$" "$OUT"
+has "local1: enabled by default" "^enabled +1$" "$OUT"
+has "local1: its session_name" "^session_name +host_a$" "$OUT"
+hasnt "local1: no refuse_unmatched_initiators" "refuse_unmatched" "$OUT"
+ok "-rem_tgt_attr session_name" ctl -rem_tgt_attr local1 -attributes session_name=host_a
+has "the default session_name" "^session_name +scst_local_host$" "$(ctl -list_tgt_attr local1)"
+bad "-set_tgt_attr session_name on an iSCSI target" 1 "session_name is a scst_local attribute, not an iscsi one" \
+	ctl -set_tgt_attr "$T2" -attributes session_name=h
+ok "-add_target 0x3000000A -driver ibmvscsis" ctl -add_target 0x3000000A -driver ibmvscsis
+bad "-add_target vscsi0 -driver ibmvstgt" 1 "not a unit address" ctl -add_target vscsi0 -driver ibmvstgt
+ok "-add_lun 0 to it (by the 0x form)" ctl -add_lun 0 -driver ibmvstgt -target 0x3000000a -device n1
+ok "-add_target $W0X -driver qla2x00t" ctl -add_target "$W0X" -driver qla2x00t
+bad "-add_target a WWPN of 7 bytes" 1 "not a WWPN" ctl -add_target 21:00:00:24:ff:31:4c -driver qla2x00t
+ok "-add_group fchosts" ctl -add_group fchosts -driver qla2x00t -target "$W0X"
+ok "-add_init a WWPN in the 0x form" ctl -add_init 0x21000024FF314C49 -target "$W" -group fchosts
+bad "-add_init a pattern" 1 "a qla2x00t initiator is a WWPN" \
+	ctl -add_init '21:00:00:24:ff:31:4c:*' -target "$W" -group fchosts
+ok "-list_grp_attr fchosts" ctl -list_grp_attr fchosts -target "$W"
+has "the WWPN, in the colon form" "^INITIATOR +21:00:00:24:ff:31:4c:49$" "$OUT"
+bad "-add_lun -driver scst_local to the qla2x00t target" 1 "target $W is a qla2x00t target, not scst_local" \
+	ctl -add_lun 1 -driver scst_local -target "$W" -device n1
+ok "-list_target -driver ibmvscsis" ctl -list_target -driver ibmvscsis
+has "the ibmvstgt target by its kept unit address" "^3000000a +1 +auto +1 +0 +0 +ibmvstgt$" "$OUT"
+hasnt "-driver ibmvscsis lists no other target" "local1|$W|^iqn" "$OUT"
+if command -v iscsi-ls >/dev/null; then
+	out=$(timeout 30 iscsi-ls -s "iscsi://127.0.0.1:$port" 2>&1)
+	hasnt "SendTargets shows none of the kernel fabrics' targets" "local1|3000000a|$W" "$out"
+fi
 ok "-list_driver" ctl -list_driver
 has "iscsi enabled, 2 targets" "^iscsi +1 +2$" "$OUT"
 has "ib_srpt disabled, 1 target" "^ib_srpt +0 +1$" "$OUT"
+for d in scst_local ibmvstgt qla2x00t; do
+	has "$d disabled, 1 target" "^$d +0 +1$" "$OUT"
+done
 e1=$(epoch)
 ok "-enable_target of an enabled target" ctl -enable_target "$T2"
 [ "$(epoch)" = "$e1" ] && pass "a change that changes nothing is not applied (epoch $e1)" ||

@@ -2,6 +2,8 @@
 # daemon.sh - tandemd's life cycle:
 #  (a) configuration errors: tandemd --check and a normal start refuse bad
 #      configurations with "file:line: problem" and a non-zero status;
+#      TARGET_DRIVER ib_srpt without RDMA/CM and scst_local without LIO's
+#      configfs are refused with a message naming what is missing;
 #  (b) SIGHUP reload under a live session (tests/func/hold_session doing
 #      verified I/O, no reconnect allowed): a new LUN appears in REPORT
 #      LUNS, the session gets REPORTED LUNS DATA HAS CHANGED (6/3F/0E); a
@@ -115,6 +117,20 @@ else
 fi
 
 
+# refused WHAT NAME PATTERN SHOWN: tandemd started on $T/NAME.conf exits
+# non-zero (not by the timeout) saying PATTERN; SHOWN is what is quoted
+refused() {
+	local out rc
+	out=$(timeout 20 "$TANDEMD" --foreground --config "$T/$2.conf" \
+		--control-socket "$T/$2.sock" 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "$3" <<<"$out"; then
+		pass "$1: start exits $rc with \"$(grep -m1 -o "$4" <<<"$out")...\""
+	else
+		fail "$1: exit $rc, expected non-zero and /$3/ in: $(tail -3 <<<"$out")"
+	fi
+}
+
 # TARGET_DRIVER ib_srpt on a machine without RDMA/CM: a clear refusal
 # (the SRP data path itself is tested in the VM lab: tests/vm/srp.sh)
 cat >"$T/srp.conf" <<EOF
@@ -134,20 +150,41 @@ EOF
 if [ -e /dev/infiniband/rdma_cm ]; then
 	echo "SKIP: this machine has /dev/infiniband/rdma_cm: the refusal without RDMA cannot be shown"
 else
-	out=$(timeout 20 "$TANDEMD" --foreground --config "$T/srp.conf" \
-		--control-socket "$T/srp.sock" 2>&1)
-	rc=$?
-	if [ $rc -ne 0 ] && [ $rc -ne 124 ] &&
-		grep -q 'TARGET_DRIVER ib_srpt: cannot open RDMA/CM (/dev/infiniband/rdma_cm).*rdma_ucm' <<<"$out"; then
-		pass "ib_srpt without RDMA/CM: start exits $rc with \"$(grep -m1 -o 'TARGET_DRIVER ib_srpt: cannot open RDMA/CM[^:]*' <<<"$out")...\""
-	else
-		fail "ib_srpt without RDMA/CM: exit $rc, expected non-zero and the RDMA/CM message in: $(tail -3 <<<"$out")"
-	fi
+	refused "ib_srpt without RDMA/CM" srp \
+		'TARGET_DRIVER ib_srpt: cannot open RDMA/CM (/dev/infiniband/rdma_cm).*rdma_ucm' \
+		'TARGET_DRIVER ib_srpt: cannot open RDMA/CM[^:]*'
 	sed -i 's/^\tenabled 1$/\tenabled 0/' "$T/srp.conf"
 	out=$(timeout 20 "$TANDEMD" --check --config "$T/srp.conf" 2>&1)
 	rc=$?
 	[ $rc -eq 0 ] && pass "ib_srpt disabled: the same configuration passes --check" ||
 		fail "ib_srpt disabled: --check exit $rc: $out"
+fi
+# TARGET_DRIVER scst_local (LIO's tcm_loop through TCMU, kernel/) on a
+# machine without LIO's configfs: a clear refusal, nothing made (the
+# kernel fabrics themselves are tested in the VM lab)
+cat >"$T/local.conf" <<EOF
+HANDLER vdisk_fileio {
+	DEVICE d0 {
+		filename $T/ok.img
+	}
+}
+TARGET_DRIVER scst_local {
+	TARGET tl0 {
+		session_name host0
+		LUN 0 d0
+	}
+}
+EOF
+if [ -d /sys/kernel/config/target ]; then
+	echo "SKIP: this machine has /sys/kernel/config/target: the refusal without LIO cannot be shown"
+else
+	refused "scst_local without LIO" local \
+		"LIO's configfs /sys/kernel/config/target is not there.*modprobe target_core_mod" \
+		"kernel fabrics: LIO's configfs [^(]*"
+	out=$(timeout 20 "$TANDEMD" --check --config "$T/local.conf" 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] && pass "scst_local: the same configuration passes --check (no kernel needed to check it)" ||
+		fail "scst_local: --check exit $rc: $out"
 fi
 # ---- (b) SIGHUP reload under a live session ----
 

@@ -707,11 +707,33 @@ static void test_srp_round_trip(void **state)
 	tdm_conf_free(&c);
 }
 
+/* a name and its kept form (out NULL: refused) */
+struct name_case {
+	const char *in, *out;
+};
+
+/* each of the n names v through fn (tdm_srp_target_name(), ...) */
+static void name_cases(int (*fn)(const char *, char *, size_t),
+		       const struct name_case *v, size_t n)
+{
+	char out[TDM_SRP_NAME_LEN + 1]; /* the longest kept form */
+
+	for (size_t i = 0; i < n; i++) {
+		int r = fn(v[i].in, out, sizeof(out));
+
+		if (v[i].out) {
+			if (r != 0 || strcmp(out, v[i].out) != 0)
+				fail_msg("'%s': %d '%s', expected '%s'",
+					 v[i].in, r, r ? "" : out, v[i].out);
+		} else if (r != -EINVAL) {
+			fail_msg("'%s' accepted as '%s'", v[i].in, out);
+		}
+	}
+}
+
 static void test_srp_names(void **state)
 {
-	static const struct {
-		const char *in, *out; /* out NULL: refused */
-	} v[] = {
+	static const struct name_case v[] = {
 		{GID, GID},
 		{"FE80:0000:0000:0000:5054:00FF:FE12:3456", GID},
 		{"0xfe80000000000000505400fffe123456", GID},
@@ -732,16 +754,7 @@ static void test_srp_names(void **state)
 	enum tdm_target_driver d;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		int r = tdm_srp_target_name(v[i].in, out, sizeof(out));
-
-		if (v[i].out) {
-			assert_int_equal(r, 0);
-			assert_string_equal(out, v[i].out);
-		} else if (r != -EINVAL) {
-			fail_msg("'%s' accepted as '%s'", v[i].in, out);
-		}
-	}
+	name_cases(tdm_srp_target_name, v, sizeof(v) / sizeof(v[0]));
 	assert_int_equal(tdm_srp_target_name(GID, out, sizeof(out) - 1),
 			 -EINVAL);
 	assert_string_equal(tdm_target_driver_name(TDM_DRV_ISCSI), "iscsi");
@@ -946,7 +959,9 @@ static void test_kernel_example(void **state)
 	assert_string_equal(t->name, "local2");
 	assert_int_equal(t->line, 36);
 	assert_string_equal(t->session_name, ""); /* the default */
-	assert_true(t->enabled);		  /* on unless enabled 0 */
+	assert_string_equal(tdm_conf_session_name(t), TDM_LOCAL_DEF_SESSION);
+	assert_string_equal(tdm_conf_session_name(&c.targets[1]), "host_a");
+	assert_true(t->enabled); /* on unless enabled 0 */
 	t = &c.targets[3];
 	assert_string_equal(t->name, "30000003");
 	assert_int_equal(t->driver, TDM_DRV_VIO);
@@ -1062,69 +1077,47 @@ static void test_kernel_round_trip(void **state)
 
 static void test_kernel_names(void **state)
 {
-	static const struct {
-		const char *in, *out; /* out NULL: refused */
-	} vio[] =
-		{
-			{"30000003", "30000003"},
-			{"0x30000003", "30000003"},
-			{"0X3000000A", "3000000a"},
-			{"DEADBEEF", "deadbeef"},
-			{"0003", "3"},
-			{"0x00000000", "0"},
-			{"0", "0"},
-			{"f", "f"},
-			{"300000031", NULL},
-			{"0x300000031", NULL},
-			{"", NULL},
-			{"0x", NULL},
-			{"3000000g", NULL},
-			{"-3", NULL},
-			{"30 0", NULL},
-			{"0x0x3", NULL},
-		},
-	  fc[] = {
-		  {WWPN, WWPN},
-		  {"21:00:00:24:FF:31:4C:48", WWPN},
-		  {"0x21000024ff314c48", WWPN},
-		  {"0X21000024FF314C48", WWPN},
-		  {"21000024ff314c48", NULL},
-		  {"0x21000024ff314c4", NULL},
-		  {"0x21000024ff314c488", NULL},
-		  {"21:00:00:24:ff:31:4c", NULL},
-		  {"21:00:00:24:ff:31:4c:4", NULL},
-		  {"21:00:00:24:ff:31:4c:488", NULL},
-		  {"21-00:00:24:ff:31:4c:48", NULL},
-		  {"2100:0024:ff31:4c48", NULL},
-		  {"21:00:00:24:ff:31:4c:4g", NULL},
-		  {"", NULL},
-		  {"0x", NULL},
-	  };
+	static const struct name_case vio[] = {
+		{"30000003", "30000003"},
+		{"0x30000003", "30000003"},
+		{"0X3000000A", "3000000a"},
+		{"DEADBEEF", "deadbeef"},
+		{"0003", "3"},
+		{"0x00000000", "0"},
+		{"0", "0"},
+		{"f", "f"},
+		{"300000031", NULL},
+		{"0x300000031", NULL},
+		{"", NULL},
+		{"0x", NULL},
+		{"3000000g", NULL},
+		{"-3", NULL},
+		{"30 0", NULL},
+		{"0x0x3", NULL},
+	};
+	static const struct name_case fc[] = {
+		{WWPN, WWPN},
+		{"21:00:00:24:FF:31:4C:48", WWPN},
+		{"0x21000024ff314c48", WWPN},
+		{"0X21000024FF314C48", WWPN},
+		{"21000024ff314c48", NULL},
+		{"0x21000024ff314c4", NULL},
+		{"0x21000024ff314c488", NULL},
+		{"21:00:00:24:ff:31:4c", NULL},
+		{"21:00:00:24:ff:31:4c:4", NULL},
+		{"21:00:00:24:ff:31:4c:488", NULL},
+		{"21-00:00:24:ff:31:4c:48", NULL},
+		{"2100:0024:ff31:4c48", NULL},
+		{"21:00:00:24:ff:31:4c:4g", NULL},
+		{"", NULL},
+		{"0x", NULL},
+	};
 	char out[TDM_FC_NAME_LEN + 1];
 	enum tdm_target_driver d;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(vio) / sizeof(vio[0]); i++) {
-		int r = tdm_vio_target_name(vio[i].in, out, sizeof(out));
-
-		if (vio[i].out) {
-			assert_int_equal(r, 0);
-			assert_string_equal(out, vio[i].out);
-		} else if (r != -EINVAL) {
-			fail_msg("unit address '%s' accepted as '%s'",
-				 vio[i].in, out);
-		}
-	}
-	for (size_t i = 0; i < sizeof(fc) / sizeof(fc[0]); i++) {
-		int r = tdm_fc_port_name(fc[i].in, out, sizeof(out));
-
-		if (fc[i].out) {
-			assert_int_equal(r, 0);
-			assert_string_equal(out, fc[i].out);
-		} else if (r != -EINVAL) {
-			fail_msg("WWPN '%s' accepted as '%s'", fc[i].in, out);
-		}
-	}
+	name_cases(tdm_vio_target_name, vio, sizeof(vio) / sizeof(vio[0]));
+	name_cases(tdm_fc_port_name, fc, sizeof(fc) / sizeof(fc[0]));
 	/* out too small; out untouched when refused */
 	assert_int_equal(tdm_fc_port_name(WWPN, out, TDM_FC_NAME_LEN), -EINVAL);
 	assert_int_equal(tdm_vio_target_name("3", out, TDM_VIO_NAME_LEN),
@@ -2072,19 +2065,19 @@ static const struct bad bads[] = {
 	 LOC_HEAD "\tTARGET 30000003\n}\nTARGET_DRIVER ibmvstgt {\n"
 		  "\tTARGET 0x30000003\n}\n",
 	 10,
-	 "t.conf:10: duplicate TARGET 30000003 (first at line 7, under "
-	 "TARGET_DRIVER scst_local)"},
+	 "t.conf:10: duplicate TARGET 30000003 (under TARGET_DRIVER "
+	 "scst_local, first at line 7)"},
 	{"a TARGET under iscsi and scst_local",
 	 TGT_HEAD TGT_TAIL "TARGET_DRIVER scst_local {\n"
 			   "\tTARGET iqn.2026-11.x:t\n}\n",
 	 11,
-	 "t.conf:11: duplicate TARGET iqn.2026-11.x:t (first at line 7, "
-	 "under TARGET_DRIVER iscsi)"},
+	 "t.conf:11: duplicate TARGET iqn.2026-11.x:t (under TARGET_DRIVER "
+	 "iscsi, first at line 7)"},
 	{"a TARGET under qla2x00t and scst_local",
 	 FCT_HEAD "\t}\n}\nTARGET_DRIVER scst_local {\n\tTARGET " WWPN "\n}\n",
 	 11,
-	 "t.conf:11: duplicate TARGET " WWPN " (first at line 7, under "
-	 "TARGET_DRIVER qla2x00t)"},
+	 "t.conf:11: duplicate TARGET " WWPN " (under TARGET_DRIVER "
+	 "qla2x00t, first at line 7)"},
 	{"qla2x00t INITIATOR pattern",
 	 FCT_HEAD "\t\tGROUP g {\n\t\t\tINITIATOR 21:00:00:24:ff:31:4c:*\n", 9,
 	 "t.conf:9: GROUP g: bad INITIATOR "

@@ -411,12 +411,26 @@ static void apply_expect(struct tdm_conf *c, struct tdm_edit *e, int r,
 	tdm_edit_free(e);
 }
 
-/* -X_drv_attr ib_srpt refused, with the parser's message */
-static const struct {
+/* -X_drv_attr D refused, with the parser's message */
+struct drv_case {
 	const char *action, *drv, *attrs;
 	int r;
 	const char *msg;
-} drv_bad[] = {
+};
+
+/* apply each of the n cases v to c (apply_expect()) */
+static void drv_cases(struct tdm_conf *c, const struct drv_case *v, size_t n)
+{
+	struct tdm_edit e;
+
+	for (size_t i = 0; i < n; i++) {
+		mk(&e, v[i].action, v[i].drv, v[i].attrs, 0);
+		apply_expect(c, &e, v[i].r, v[i].msg);
+	}
+}
+
+/* ib_srpt's */
+static const struct drv_case drv_bad[] = {
 	{"set_drv_attr", "ib_srpt", "srp_max_req_size=995", -EINVAL,
 	 "srp_max_req_size must be a number in 996..65536, got '995'"},
 	{"set_drv_attr", "ib_srpt", "srp_max_rsp_size=1025", -EINVAL,
@@ -439,7 +453,8 @@ static const struct {
 	 "TARGET_DRIVER ib_srpt: max_pending_logins is not an ib_srpt "
 	 "attribute"},
 	{"set_drv_attr", "srp", "enabled=1", -EINVAL,
-	 "unknown target driver 'srp' (iscsi or ib_srpt)"},
+	 "unknown target driver 'srp' (iscsi, ib_srpt, scst_local, ibmvstgt "
+	 "or qla2x00t)"},
 };
 
 static void test_apply_srp(void **state)
@@ -480,10 +495,7 @@ static void test_apply_srp(void **state)
 	assert_int_equal(c.srp.nportals, 1);
 	assert_string_equal(c.srp.portals[0], "[::1]:4000");
 	/* the same validation as a file */
-	for (size_t i = 0; i < sizeof(drv_bad) / sizeof(drv_bad[0]); i++) {
-		mk(&e, drv_bad[i].action, drv_bad[i].drv, drv_bad[i].attrs, 0);
-		apply_expect(&c, &e, drv_bad[i].r, drv_bad[i].msg);
-	}
+	drv_cases(&c, drv_bad, sizeof(drv_bad) / sizeof(drv_bad[0]));
 	checks += 5 + (int)(sizeof(drv_bad) / sizeof(drv_bad[0]));
 
 	/* a target named in the 0x form, kept in the colon form */
@@ -613,6 +625,278 @@ static void test_apply_srp(void **state)
 	tdm_conf_free(&c);
 	tdm_conf_free(&before);
 	printf("ib_srpt edits: %d refusals and results checked\n", checks);
+}
+
+/* ---- the kernel's fabrics through the edits ---- */
+
+#define WWPN "21:00:00:24:ff:31:4c:48"
+#define WWPN0X "0x21000024FF314C48"
+#define WWPN_I1 "21:00:00:24:ff:31:4c:49"
+
+/* -X_drv_attr of the kernel fabrics refused, with the parser's message */
+static const struct drv_case kdrv_bad[] = {
+	{"set_drv_attr", "scst_local", "enabled=2", -EINVAL,
+	 "enabled must be 0 or 1, got '2'"},
+	{"add_drv_attr", "ibmvstgt", "portal=10.0.2.15", -EINVAL,
+	 "TARGET_DRIVER ibmvstgt: portal is not an ibmvstgt attribute"},
+	{"set_drv_attr", "qla2x00t", "srp_sq_size=16", -EINVAL,
+	 "TARGET_DRIVER qla2x00t: srp_sq_size is not a qla2x00t attribute"},
+	{"add_drv_attr", "scst_local", "IncomingUser=u s", -EINVAL,
+	 "TARGET_DRIVER scst_local: IncomingUser is not a scst_local "
+	 "attribute"},
+	{"set_drv_attr", "qla2x00t", "MaxBurstLength=65536", -EINVAL,
+	 "TARGET_DRIVER qla2x00t: MaxBurstLength is not a qla2x00t "
+	 "attribute"},
+	{"set_drv_attr", "scst_local", "session_name=h", -EINVAL,
+	 "TARGET_DRIVER scst_local: unknown attribute 'session_name'"},
+	{"set_drv_attr", "tcm_loop", "enabled=1", -EINVAL,
+	 "unknown target driver 'tcm_loop' (iscsi, ib_srpt, scst_local, "
+	 "ibmvstgt or qla2x00t)"},
+};
+
+static void test_apply_kernel(void **state)
+{
+	struct tdm_conf c, before, back;
+	struct tdm_edit e;
+	const struct tdm_conf_target *t;
+	char *w;
+	size_t n;
+	int checks = 0;
+
+	(void)state;
+	assert_int_equal(tdm_conf_parse(base_conf, strlen(base_conf), "base",
+					&c, err, sizeof(err)),
+			 0);
+	assert_int_equal(tdm_conf_dup(&c, &before), 0);
+
+	/* the drivers' one attribute; ibmvscsis names ibmvstgt */
+	mk(&e, "set_drv_attr", "scst_local", "enabled=0", 0);
+	apply_expect(&c, &e, 0, NULL);
+	assert_false(tdm_conf_driver_enabled(&c, TDM_DRV_LOCAL));
+	mk(&e, "set_drv_attr", "ibmvscsis", "enabled=0", 0);
+	apply_expect(&c, &e, 0, NULL);
+	assert_false(tdm_conf_driver_enabled(&c, TDM_DRV_VIO));
+	assert_true(tdm_conf_driver_enabled(&c, TDM_DRV_FC));
+	drv_cases(&c, kdrv_bad, sizeof(kdrv_bad) / sizeof(kdrv_bad[0]));
+	checks += 3 + (int)(sizeof(kdrv_bad) / sizeof(kdrv_bad[0]));
+
+	/* scst_local: a target on by default, its session_name */
+	mk(&e, "add_target", "local1", "session_name=host_a", TDM_EDIT_M_DRIVER,
+	   "scst_local", 0);
+	apply_expect(&c, &e, 0, NULL);
+	t = tdm_edit_find_target(&c, "local1");
+	assert_non_null(t);
+	assert_int_equal(t->driver, TDM_DRV_LOCAL);
+	assert_true(t->enabled);
+	assert_string_equal(t->session_name, "host_a");
+	mk(&e, "set_tgt_attr", "local1", "session_name=host_b",
+	   TDM_EDIT_M_DRIVER, "scst_local", 0);
+	apply_expect(&c, &e, 0, NULL);
+	assert_string_equal(tdm_edit_find_target(&c, "local1")->session_name,
+			    "host_b");
+	mk(&e, "set_tgt_attr", "local1", "session_name=a b", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "TARGET local1: bad session_name 'a b': only printable "
+		     "ASCII without blanks is allowed");
+	mk(&e, "set_tgt_attr", T1, "session_name=h", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "TARGET " T1 ": session_name is a scst_local attribute, "
+		     "not an iscsi one");
+	mk(&e, "add_target", "local2", "IncomingUser=u s", TDM_EDIT_M_DRIVER,
+	   "scst_local", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "TARGET local2: IncomingUser is not a scst_local "
+		     "attribute");
+	mk(&e, "add_target", "local1", NULL, TDM_EDIT_M_DRIVER, "qla2x00t", 0);
+	apply_expect(&c, &e, -EEXIST, "target 'local1' already exists");
+	mk(&e, "add_target", T1, NULL, TDM_EDIT_M_DRIVER, "scst_local", 0);
+	apply_expect(&c, &e, -EEXIST, "target '" T1 "' already exists");
+	mk(&e, "set_tgt_attr", "local1", "rel_tgt_id=5", TDM_EDIT_M_DRIVER,
+	   "iscsi", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "target local1 is a scst_local target, not iscsi");
+	mk(&e, "add_lun", "0", NULL, TDM_EDIT_M_TARGET, "local1",
+	   TDM_EDIT_M_DEVICE, "r0", TDM_EDIT_M_DRIVER, "scst_local", 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "add_group", "g", NULL, TDM_EDIT_M_TARGET, "local1", 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "add_init", "host_*", NULL, TDM_EDIT_M_TARGET, "local1",
+	   TDM_EDIT_M_GROUP, "g", 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "add_lun", "1", "read_only=1", TDM_EDIT_M_TARGET, "local1",
+	   TDM_EDIT_M_GROUP, "g", TDM_EDIT_M_DEVICE, "r1", 0);
+	apply_expect(&c, &e, 0, NULL);
+	t = tdm_edit_find_target(&c, "local1");
+	assert_ptr_equal(tdm_conf_match_group(t, "host_b"), &t->groups[0]);
+	mk(&e, "add_grp_attr", "g", "IncomingUser=u s", TDM_EDIT_M_TARGET,
+	   "local1", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "GROUP g: IncomingUser is not a scst_local attribute");
+	/* back to the default session: not written any more */
+	mk(&e, "rem_tgt_attr", "local1", "session_name=host_b", 0);
+	apply_expect(&c, &e, 0, NULL);
+	assert_string_equal(tdm_edit_find_target(&c, "local1")->session_name,
+			    "");
+	checks += 16;
+
+	/* ibmvstgt: by the unit address in any form */
+	mk(&e, "add_target", "0x3000000A", NULL, TDM_EDIT_M_DRIVER, "ibmvscsis",
+	   0);
+	apply_expect(&c, &e, 0, NULL);
+	t = tdm_edit_find_target(&c, "3000000a");
+	assert_non_null(t);
+	assert_int_equal(t->driver, TDM_DRV_VIO);
+	assert_ptr_equal(tdm_edit_find_target(&c, "0X3000000A"), t);
+	mk(&e, "add_target", "3000000A", NULL, TDM_EDIT_M_DRIVER, "ibmvstgt",
+	   0);
+	apply_expect(&c, &e, -EEXIST, "target '3000000A' already exists");
+	mk(&e, "add_target", "vscsi0", NULL, TDM_EDIT_M_DRIVER, "ibmvstgt", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "bad TARGET name 'vscsi0': not a unit address (1 to 8 hex "
+		     "digits, 0x allowed)");
+	mk(&e, "add_lun", "0", NULL, TDM_EDIT_M_TARGET, "0x3000000a",
+	   TDM_EDIT_M_DEVICE, "r0", TDM_EDIT_M_DRIVER, "ibmvstgt", 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "set_tgt_attr", "3000000a", "session_name=h", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "TARGET 3000000a: session_name is a scst_local attribute, "
+		     "not an ibmvstgt one");
+	mk(&e, "add_tgt_attr", "3000000a", "allowed_portal=10.*", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "TARGET 3000000a: allowed_portal is not an ibmvstgt "
+		     "attribute");
+	mk(&e, "disable_target", "0x3000000a", NULL, TDM_EDIT_M_DRIVER,
+	   "ibmvscsis", 0);
+	apply_expect(&c, &e, 0, NULL);
+	assert_false(tdm_edit_find_target(&c, "3000000a")->enabled);
+	mk(&e, "disable_target", "3000000a", NULL, TDM_EDIT_M_DRIVER,
+	   "qla2x00t", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "target 3000000a is an ibmvstgt target, not qla2x00t");
+	checks += 8;
+
+	/* qla2x00t: WWPNs, for the target and its initiators */
+	mk(&e, "add_target", WWPN0X, "rel_tgt_id=9", TDM_EDIT_M_DRIVER,
+	   "qla2x00t", 0);
+	apply_expect(&c, &e, 0, NULL);
+	t = tdm_edit_find_target(&c, WWPN);
+	assert_non_null(t);
+	assert_int_equal(t->driver, TDM_DRV_FC);
+	assert_int_equal(t->rel_tgt_id, 9);
+	mk(&e, "add_target", "21:00:00:24:ff:31:4c", NULL, TDM_EDIT_M_DRIVER,
+	   "qla2x00t", 0);
+	apply_expect(
+		&c, &e, -EINVAL,
+		"bad TARGET name '21:00:00:24:ff:31:4c': not a WWPN (8 "
+		"groups of 2 hex digits separated by ':', or 0x and 16 hex "
+		"digits)");
+	mk(&e, "add_target", "3000000a", NULL, TDM_EDIT_M_DRIVER, "scst_local",
+	   0);
+	apply_expect(&c, &e, -EEXIST, "target '3000000a' already exists");
+	/* another driver's unit address in another form: the parser judges */
+	mk(&e, "add_target", "0x3000000a", NULL, TDM_EDIT_M_DRIVER, "qla2x00t",
+	   0);
+	apply_expect(&c, &e, -EINVAL,
+		     "bad TARGET name '0x3000000a': not a WWPN (8 groups of 2 "
+		     "hex digits separated by ':', or 0x and 16 hex digits)");
+	mk(&e, "add_target", "0x3000000A", NULL, TDM_EDIT_M_DRIVER,
+	   "scst_local", 0);
+	apply_expect(&c, &e, 0, NULL);
+	assert_int_equal(tdm_edit_find_target(&c, "0x3000000A")->driver,
+			 TDM_DRV_LOCAL);
+	assert_int_equal(tdm_edit_find_target(&c, "0x3000000a")->driver,
+			 TDM_DRV_VIO);
+	mk(&e, "rem_target", "0x3000000A", NULL, TDM_EDIT_M_DRIVER,
+	   "scst_local", 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "add_target", "3000000b", NULL, TDM_EDIT_M_DRIVER, "scst_local",
+	   0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "add_target", "0x3000000B", NULL, TDM_EDIT_M_DRIVER, "ibmvstgt",
+	   0);
+	apply_expect(&c, &e, -EINVAL,
+		     "duplicate TARGET 3000000b (under TARGET_DRIVER "
+		     "scst_local)");
+	mk(&e, "rem_target", "3000000b", NULL, TDM_EDIT_M_DRIVER, "scst_local",
+	   0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "add_group", "hosts", NULL, TDM_EDIT_M_TARGET, WWPN0X,
+	   TDM_EDIT_M_DRIVER, "qla2x00t", 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "add_init", "0x21000024FF314C49", NULL, TDM_EDIT_M_TARGET, WWPN,
+	   TDM_EDIT_M_GROUP, "hosts", 0);
+	apply_expect(&c, &e, 0, NULL);
+	assert_string_equal(
+		tdm_edit_find_target(&c, WWPN)->groups[0].initiators[0],
+		WWPN_I1);
+	mk(&e, "add_init", "21:00:00:24:FF:31:4C:49", NULL, TDM_EDIT_M_TARGET,
+	   WWPN, TDM_EDIT_M_GROUP, "hosts", 0);
+	apply_expect(&c, &e, -EEXIST,
+		     "initiator pattern '21:00:00:24:FF:31:4C:49' is already "
+		     "in group hosts of target " WWPN);
+	mk(&e, "add_init", "21:00:00:24:ff:31:4c:*", NULL, TDM_EDIT_M_TARGET,
+	   WWPN, TDM_EDIT_M_GROUP, "hosts", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "GROUP hosts: bad INITIATOR '21:00:00:24:ff:31:4c:*': a "
+		     "qla2x00t initiator is a WWPN, 8 groups of 2 hex digits "
+		     "separated by ':' or 0x and 16 hex digits");
+	mk(&e, "add_lun", "4", NULL, TDM_EDIT_M_TARGET, WWPN, TDM_EDIT_M_GROUP,
+	   "hosts", TDM_EDIT_M_DEVICE, "r1", 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "set_tgt_attr", WWPN, "refuse_unmatched_initiators=1", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "TARGET " WWPN ": refuse_unmatched_initiators is not a "
+		     "qla2x00t attribute");
+	checks += 14;
+
+	/* written and read back: the same */
+	assert_int_equal(tdm_conf_write(&c, &w, &n), 0);
+	assert_non_null(strstr(w, "TARGET_DRIVER scst_local {\n"
+				  "\tenabled 0\n"));
+	assert_non_null(strstr(w, "TARGET_DRIVER ibmvstgt {\n"
+				  "\tenabled 0\n"));
+	assert_non_null(strstr(w, "TARGET_DRIVER qla2x00t {\n"
+				  "\tenabled 1\n"));
+	assert_int_equal(tdm_conf_parse(w, n, "w", &back, err, sizeof(err)), 0);
+	assert_true(tdm_conf_equal(&c, &back));
+	tdm_conf_free(&back);
+	free(w);
+
+	/* removals, by the other forms of the names */
+	mk(&e, "rem_init", "0X21000024FF314C49", NULL, TDM_EDIT_M_TARGET,
+	   WWPN0X, TDM_EDIT_M_GROUP, "hosts", 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "rem_group", "hosts", NULL, TDM_EDIT_M_TARGET, WWPN0X, 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "rem_target", WWPN0X, NULL, TDM_EDIT_M_DRIVER, "qla2x00t", 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "rem_lun", "0", NULL, TDM_EDIT_M_TARGET, "0x3000000A",
+	   TDM_EDIT_M_DRIVER, "ibmvscsis", 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "rem_target", "0x3000000A", NULL, TDM_EDIT_M_DRIVER, "iscsi", 0);
+	apply_expect(&c, &e, -EINVAL,
+		     "target 3000000a is an ibmvstgt target, not iscsi");
+	mk(&e, "rem_target", "0x3000000A", NULL, 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "rem_target", "local1", NULL, TDM_EDIT_M_DRIVER, "scst_local",
+	   0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "set_drv_attr", "scst_local", "enabled=1", 0);
+	apply_expect(&c, &e, 0, NULL);
+	mk(&e, "set_drv_attr", "ibmvstgt", "enabled=1", 0);
+	apply_expect(&c, &e, 0, NULL);
+	assert_true(tdm_conf_equal(&c, &before));
+	/* and nothing of the kernel fabrics is written any more */
+	assert_int_equal(tdm_conf_write(&c, &w, &n), 0);
+	assert_null(strstr(w, "scst_local"));
+	assert_null(strstr(w, "ibmvstgt"));
+	assert_null(strstr(w, "qla2x00t"));
+	free(w);
+	checks += 4;
+	tdm_conf_free(&c);
+	tdm_conf_free(&before);
+	printf("kernel fabric edits: %d refusals and results checked\n",
+	       checks);
 }
 
 /* ---- the edit log ---- */
@@ -782,6 +1066,7 @@ int main(void)
 		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_apply),
 		cmocka_unit_test(test_apply_srp),
+		cmocka_unit_test(test_apply_kernel),
 		cmocka_unit_test(test_log_roundtrip),
 		cmocka_unit_test(test_log_bad),
 		cmocka_unit_test(test_log_limits),

@@ -978,6 +978,33 @@ static void test_edit_driver(void **state)
 				    sizeof(err)));
 	assert_int_equal(empty.nportals, 1);
 	tdm_conf_free(&empty);
+
+	/* the kernel fabrics: a target each, their driver made by it */
+	assert_int_equal(
+		tdm_conf_parse("", 0, "empty", &empty, err, sizeof(err)), 0);
+	EXPECT_OK(tdm_edit_add_target(&empty, TDM_DRV_LOCAL, "local1",
+				      attrs("session_name=host_a"), err,
+				      sizeof(err)));
+	EXPECT_OK(tdm_edit_add_target(&empty, TDM_DRV_VIO, "0x30000003", NULL,
+				      err, sizeof(err)));
+	EXPECT_OK(tdm_edit_add_target(&empty, TDM_DRV_FC, "0x21000024ff314c48",
+				      NULL, err, sizeof(err)));
+	EXPECT_FAIL(&empty, -EINVAL,
+		    "TARGET_DRIVER qla2x00t: portal is not a qla2x00t "
+		    "attribute",
+		    tdm_edit_drv_attr(&empty, TDM_DRV_FC, TDM_EDIT_ADD,
+				      attrs("portal=127.0.0.1"), err,
+				      sizeof(err)));
+	EXPECT_OK(tdm_edit_drv_attr(&empty, TDM_DRV_FC, TDM_EDIT_SET,
+				    attrs("enabled=0"), err, sizeof(err)));
+	assert_int_equal(empty.ntargets, 3);
+	assert_string_equal(empty.targets[0].session_name, "host_a");
+	assert_string_equal(empty.targets[1].name, "30000003");
+	assert_string_equal(empty.targets[2].name, "21:00:00:24:ff:31:4c:48");
+	assert_true(empty.targets[2].enabled);
+	assert_false(tdm_conf_driver_enabled(&empty, TDM_DRV_FC));
+	assert_roundtrip(&empty);
+	tdm_conf_free(&empty);
 }
 
 static void test_edit_luns_groups(void **state)

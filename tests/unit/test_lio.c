@@ -856,7 +856,7 @@ static bool dev_enabled(const char *obj)
 
 /* target_core_user.c tcmu_set_configfs_dev_params: each option lands
  * where attrib/ shows it */
-static void dev_control(const char *obj, const char *val)
+static int dev_control(const char *obj, const char *val)
 {
 	static const char *const opts[][2] = {
 		{"dev_config=", "attrib/dev_config"},
@@ -870,10 +870,17 @@ static void dev_control(const char *obj, const char *val)
 	fmt(copy, sizeof(copy), "%s", val);
 	for (char *t = strtok_r(copy, ",\n", &save); t;
 	     t = strtok_r(NULL, ",\n", &save))
-		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
-			if (!strncmp(t, opts[i][0], strlen(opts[i][0])))
-				put(objpath(p, sizeof(p), obj, opts[i][1]),
-				    t + strlen(opts[i][0]));
+		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+			const char *v = t + strlen(opts[i][0]);
+
+			if (strncmp(t, opts[i][0], strlen(opts[i][0])))
+				continue;
+			/* tcmu_set_dev_attrib: greater than zero */
+			if (!strncmp(t, "hw_", 3) && strtol(v, NULL, 10) <= 0)
+				return EINVAL;
+			put(objpath(p, sizeof(p), obj, opts[i][1]), v);
+		}
+	return 0;
 }
 
 /* target_configure_device + tcmu_configure_device: hw defaults, the
@@ -942,10 +949,8 @@ static int store(enum kind k, const char *obj, const char *sub,
 
 	if (a->mode == 'r')
 		return EACCES;
-	if (k == K_DEV && !strcmp(sub, "control")) {
-		dev_control(obj, val);
-		return 0;
-	}
+	if (k == K_DEV && !strcmp(sub, "control"))
+		return dev_control(obj, val);
 	if (k == K_DEV && !strcmp(sub, "enable"))
 		return strchr(val, '1') ? dev_enable(obj) : EINVAL;
 	if (k == K_DEV && (!strcmp(sub, "attrib/emulate_pr") ||
@@ -1566,7 +1571,7 @@ static void test_idempotent(void **state)
 	struct tdm_lio_ep ep;
 	char err[ERRLEN] = "", rel[PATH_MAX], v[64];
 	bool existed = false;
-	int mark, i;
+	int mark, i, writes;
 
 	(void)state;
 	mkdev(&d, "lu1", "local1", 16ull << 20);
@@ -1576,6 +1581,7 @@ static void test_idempotent(void **state)
 	assert_int_equal(tdm_lio_ep_create(&lio, &ep, err, ERRLEN), 0);
 	assert_int_equal(tdm_lio_lun_add(&lio, &ep, 3, d.name, err, ERRLEN), 0);
 	mark = nops;
+	writes = count_ops('W');
 	assert_int_equal(tdm_lio_dev_create(&lio, &d, &existed, err, ERRLEN),
 			 0);
 	assert_true(existed);
@@ -1584,6 +1590,7 @@ static void test_idempotent(void **state)
 	printf("# second apply: %d ops, errors \"%s\"\n", nops - mark, err);
 	for (i = mark; i < nops; i++)
 		printf("#   %c %s %s\n", ops[i].op, ops[i].path, ops[i].val);
+	assert_int_equal(count_ops('W'), writes); /* nothing written */
 	assert_int_equal(find_op('W', "/control", mark), -1);
 	assert_int_equal(find_op('W', "/enable", mark), -1);
 	assert_int_equal(find_op('W', "/nexus", mark), -1);
@@ -1611,6 +1618,19 @@ static void test_idempotent(void **state)
 		tdm_lio_dev_create(&lio, &other, &existed, err, ERRLEN),
 		-EEXIST);
 	printf("# other config: %s\n", err);
+	/* 0 leaves the kernel's defaults (a 0 in control is refused) */
+	mkdev(&other, "lu3", "local1", 16ull << 20);
+	other.block_size = 0;
+	other.max_sectors = 0;
+	assert_int_equal(
+		tdm_lio_dev_create(&lio, &other, &existed, err, ERRLEN), 0);
+	devrel(rel, sizeof(rel), other.name, "attrib/hw_block_size");
+	read_rel(rel, v, sizeof(v));
+	assert_string_equal(v, "512");
+	devrel(rel, sizeof(rel), other.name, "attrib/hw_max_sectors");
+	read_rel(rel, v, sizeof(v));
+	assert_string_equal(v, "128");
+	printf("# block size 0, max sectors 0: the kernel's 512, 128\n");
 	/* a LUN already linked to another device */
 	mkdev(&other, "lu2", "local1", 16ull << 20);
 	assert_int_equal(
@@ -1804,12 +1824,201 @@ static void test_foreign_untouched(void **state)
 	free(after);
 }
 
+/* ibmvscsis: the adapter's unit address as WWN, tpgt_1 enabled, no
+ * nexus attribute (the driver makes the nexus at the SRP login) */
+static void test_ibmvscsis(void **state)
+{
+	struct tdm_lio_dev d;
+	struct tdm_lio_ep ep, bad;
+	char err[ERRLEN] = "", rel[PATH_MAX], v[64], want[PATH_MAX];
+	char *before, *after;
+	bool existed;
+	int ien, ilink, idis, ilun;
+
+	(void)state;
+	assert_true(tdm_lio_fabric_present(&lio, TDM_LIO_VIO));
+	before = snapshot();
+	memset(&ep, 0, sizeof(ep));
+	ep.fabric = TDM_LIO_VIO;
+	fmt(ep.wwn, sizeof(ep.wwn), "30000003");
+	ep.tpgt = 1;
+	mkdev(&d, "aixroot", "30000003", 20ull << 30);
+	assert_int_equal(tdm_lio_dev_create(&lio, &d, &existed, err, ERRLEN),
+			 0);
+	assert_int_equal(tdm_lio_ep_create(&lio, &ep, err, ERRLEN), 0);
+	assert_int_equal(tdm_lio_lun_add(&lio, &ep, 0, d.name, err, ERRLEN), 0);
+	fmt(rel, sizeof(rel), "ibmvscsis/30000003/tpgt_1/enable");
+	read_rel(rel, v, sizeof(v));
+	assert_string_equal(v, "1");
+	fmt(rel, sizeof(rel), "%s/ibmvscsis/30000003/tpgt_1/nexus", root);
+	assert_int_equal(access(rel, F_OK), -1); /* no such attribute */
+	assert_int_equal(find_op('W', "/nexus", 0), -1);
+	ien = find_op('W', "30000003/tpgt_1/enable", 0);
+	fmt(want, sizeof(want), "30000003/tpgt_1/lun/lun_0/%s", d.name);
+	ilink = find_op('L', want, 0);
+	printf("# ibmvscsis/30000003: enable at op %d, LUN link at op %d\n",
+	       ien, ilink);
+	assert_true(ien >= 0 && ilink > ien);
+	fmt(rel, sizeof(rel), "ibmvscsis/30000003/tpgt_1/lun/lun_0");
+	devrel(want, sizeof(want), d.name, "");
+	want[strlen(want) - 1] = '\0';
+	assert_link(rel, want);
+
+	/* an adapter this partition does not have: the kernel's EINVAL,
+	 * with the path */
+	bad = ep;
+	fmt(bad.wwn, sizeof(bad.wwn), "3000000f");
+	assert_int_equal(tdm_lio_ep_create(&lio, &bad, err, ERRLEN), -EINVAL);
+	printf("# unknown adapter: %s\n", err);
+	assert_non_null(strstr(err, "ibmvscsis/3000000f"));
+
+	/* teardown: disabled, then LUN, tpgt, WWN */
+	assert_int_equal(tdm_lio_ep_remove(&lio, &ep, err, ERRLEN), 0);
+	idis = find_op('W', "tpgt_1/enable", ien + 1);
+	ilun = find_op('R', "tpgt_1/lun/lun_0", 0);
+	printf("# teardown: enable 0 at op %d, lun_0 removed at op %d\n", idis,
+	       ilun);
+	assert_true(idis >= 0 && ilun > idis);
+	assert_string_equal(ops[idis].val, "0");
+	assert_int_equal(tdm_lio_dev_remove(&lio, d.name, err, ERRLEN), 0);
+	after = snapshot();
+	printf("# %d ops; tree before/after: %d/%d entries\n", nops,
+	       count_lines(before), count_lines(after));
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
+/* qla2xxx: the WWPN, tpgt_1, demo mode off, LUNs, an ACL mapping one
+ * of them, enable; the scan; teardown */
+static void test_qla2xxx(void **state)
+{
+	static const char wwpn[] = "21:00:00:24:ff:31:4c:48";
+	static const char ini[] = "21:00:00:24:ff:31:4c:49";
+	struct tdm_lio_dev d[2];
+	struct tdm_lio_ep ep, bad;
+	struct seen s;
+	char err[ERRLEN] = "", rel[PATH_MAX], v[64], want[PATH_MAX];
+	char *before, *after;
+	bool existed;
+	int ilink, iwp;
+
+	(void)state;
+	assert_true(tdm_lio_fabric_present(&lio, TDM_LIO_FC));
+	before = snapshot();
+	memset(&ep, 0, sizeof(ep));
+	ep.fabric = TDM_LIO_FC;
+	fmt(ep.wwn, sizeof(ep.wwn), "%s", wwpn);
+	ep.tpgt = 1;
+	assert_int_equal(tdm_lio_ep_create(&lio, &ep, err, ERRLEN), 0);
+	fmt(rel, sizeof(rel), "qla2xxx/%s/tpgt_1/attrib/generate_node_acls",
+	    wwpn);
+	read_rel(rel, v, sizeof(v));
+	assert_string_equal(v, "0");
+	fmt(rel, sizeof(rel),
+	    "qla2xxx/%s/tpgt_1/attrib/demo_mode_write_protect", wwpn);
+	read_rel(rel, v, sizeof(v));
+	assert_string_equal(v, "0");
+	fmt(rel, sizeof(rel), "qla2xxx/%s/tpgt_1/enable", wwpn);
+	read_rel(rel, v, sizeof(v));
+	assert_string_equal(v, "1");
+	assert_true(find_op('W', "/attrib/generate_node_acls", 0) <
+		    find_op('W', "tpgt_1/enable", 0));
+	for (int i = 0; i < 2; i++) {
+		mkdev(&d[i], i ? "db" : "logs", "fc0", 4ull << 30);
+		assert_int_equal(
+			tdm_lio_dev_create(&lio, &d[i], &existed, err, ERRLEN),
+			0);
+		assert_int_equal(tdm_lio_lun_add(&lio, &ep, (uint64_t)i,
+						 d[i].name, err, ERRLEN),
+				 0);
+	}
+	/* GROUP g { INITIATOR ini; LUN 0 db }: mapped LUN 0 = tpgt's lun_1 */
+	assert_int_equal(
+		tdm_lio_acl_add(&lio, &ep, ini, 0, 1, false, err, ERRLEN), 0);
+	fmt(rel, sizeof(rel), "qla2xxx/%s/tpgt_1/acls/%s/lun_0", wwpn, ini);
+	fmt(want, sizeof(want), "qla2xxx/%s/tpgt_1/lun/lun_1", wwpn);
+	assert_link(rel, want);
+	ilink = find_op('L', "/acls/21:00:00:24:ff:31:4c:49/lun_0/lun_1", 0);
+	iwp = find_op('W', "/lun_0/write_protect", 0);
+	printf("# ACL %s: link at op %d, write_protect at op %d\n", ini, ilink,
+	       iwp);
+	assert_true(ilink >= 0 && iwp > ilink);
+	/* read-only now: the same ACL again, write_protect 1, no new link */
+	assert_int_equal(
+		tdm_lio_acl_add(&lio, &ep, ini, 0, 1, true, err, ERRLEN), 0);
+	fmt(rel, sizeof(rel), "qla2xxx/%s/tpgt_1/acls/%s/lun_0/write_protect",
+	    wwpn, ini);
+	read_rel(rel, v, sizeof(v));
+	assert_string_equal(v, "1");
+	assert_int_equal(find_op('L', "/lun_0/lun_1", ilink + 1), -1);
+
+	/* the scan finds the port and its LUNs, demo mode off */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(tdm_lio_scan(&lio, &seen_ops, &s), 0);
+	assert_int_equal(s.nep, 1);
+	assert_int_equal(s.eps[0].fabric, TDM_LIO_FC);
+	assert_string_equal(s.eps[0].wwn, wwpn);
+	assert_false(s.eps[0].demo_mode);
+	assert_int_equal(s.nlun, 2);
+
+	/* refused before the kernel sees them: upper case, tpgt 2 */
+	bad = ep;
+	fmt(bad.wwn, sizeof(bad.wwn), "21:00:00:24:FF:31:4C:48");
+	assert_int_equal(tdm_lio_ep_create(&lio, &bad, err, ERRLEN), -EINVAL);
+	printf("# %s\n", err);
+	bad = ep;
+	bad.tpgt = 2;
+	assert_int_equal(tdm_lio_ep_create(&lio, &bad, err, ERRLEN), -EINVAL);
+	/* a port this host does not have: the kernel's ENODEV */
+	fmt(bad.wwn, sizeof(bad.wwn), "21:00:00:24:ff:31:4c:4a");
+	bad.tpgt = 1;
+	assert_int_equal(tdm_lio_ep_create(&lio, &bad, err, ERRLEN), -ENODEV);
+	printf("# unknown port: %s\n", err);
+
+	/* removing the LUN the ACL maps takes the mapping first */
+	assert_int_equal(tdm_lio_lun_remove(&lio, &ep, 1, err, ERRLEN), 0);
+	fmt(rel, sizeof(rel), "%s/qla2xxx/%s/tpgt_1/acls/%s/lun_0", root, wwpn,
+	    ini);
+	assert_int_equal(access(rel, F_OK), -1);
+	assert_int_equal(tdm_lio_acl_remove(&lio, &ep, ini, err, ERRLEN), 0);
+	fmt(rel, sizeof(rel), "%s/qla2xxx/%s/tpgt_1/acls/%s", root, wwpn, ini);
+	assert_int_equal(access(rel, F_OK), -1);
+	/* and again with the ACL in place when the endpoint goes */
+	assert_int_equal(tdm_lio_lun_add(&lio, &ep, 1, d[1].name, err, ERRLEN),
+			 0);
+	assert_int_equal(
+		tdm_lio_acl_add(&lio, &ep, ini, 5, 0, false, err, ERRLEN), 0);
+	assert_int_equal(tdm_lio_ep_remove(&lio, &ep, err, ERRLEN), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(
+			tdm_lio_dev_remove(&lio, d[i].name, err, ERRLEN), 0);
+	after = snapshot();
+	printf("# %d ops; tree before/after: %d/%d entries\n", nops,
+	       count_lines(before), count_lines(after));
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+
+	/* demo mode: generate_node_acls 1 */
+	ep.demo_mode = true;
+	assert_int_equal(tdm_lio_ep_create(&lio, &ep, err, ERRLEN), 0);
+	fmt(rel, sizeof(rel), "qla2xxx/%s/tpgt_1/attrib/generate_node_acls",
+	    wwpn);
+	read_rel(rel, v, sizeof(v));
+	assert_string_equal(v, "1");
+	assert_int_equal(tdm_lio_ep_remove(&lio, &ep, err, ERRLEN), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_loopback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loopback_ep_remove_all,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ibmvscsis, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_qla2xxx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotent, setup,
 						teardown),

@@ -632,6 +632,42 @@ static void prout_type(struct tdm_nexus *nx, uint8_t sa, uint8_t type,
 	run_out(nx, 0, c, sizeof(c), p, sizeof(p));
 }
 
+/* A nexus with no TransportID (the kernel fabrics) under another
+ * initiator's WRITE EXCLUSIVE reservation: an unregistered I_T nexus
+ * (SPC-4 table 66): its reads, READ CAPACITY and INQUIRY run, its
+ * writes conflict; once the reservation is released they run again */
+static void test_pr_no_tid_unregistered(void **state)
+{
+	struct fix *f = *state;
+	struct tdm_nexus *anon = tdm__test_nexus(&f->lu, 1, &tops_anon);
+	uint8_t c[10], blk[512];
+
+	assert_non_null(anon);
+	memset(blk, 0x5A, sizeof(blk));
+	prout_type(f->nx, 0x00, 0, 0, 0xA); /* REGISTER */
+	expect_good();
+	prout_type(f->nx, 0x01, 0x01, 0xA, 0); /* RESERVE, Write Exclusive */
+	expect_good();
+	cdb_rw10(c, 0x28, 0, 1);
+	run(anon, 0, c, sizeof(c));
+	expect_good();
+	RUN0(anon, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0); /* READ CAPACITY(10) */
+	expect_good();
+	RUN0(anon, 0x12, 0, 0, 0, 36, 0); /* INQUIRY */
+	expect_good();
+	cdb_rw10(c, 0x2A, 0, 1);
+	run_out(anon, 0, c, sizeof(c), blk, sizeof(blk));
+	assert_int_equal(R.status, TDM_STATUS_RESERVATION_CONFLICT);
+	prout_type(f->nx, 0x02, 0x01, 0xA, 0); /* RELEASE */
+	expect_good();
+	run_out(anon, 0, c, sizeof(c), blk, sizeof(blk));
+	expect_good();
+	print_message("no TransportID under WRITE EXCLUSIVE: READ, READ "
+		      "CAPACITY, INQUIRY good, WRITE conflicts; good after "
+		      "RELEASE\n");
+	tdm__test_nexus_free(anon);
+}
+
 /* SPC-4 5.13.11.2.6: PREEMPT AND ABORT from nx2 aborts nx's WRITE that
  * waits for its data-out; the transport gets it back from its own loop
  * with no lock of the core held (it came inside the registry's read
@@ -1908,6 +1944,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transport_identity,
 						fix_setup, fix_teardown),
 		cmocka_unit_test_setup_teardown(test_preempt_abort_pending,
+						fix_setup, fix_teardown),
+		cmocka_unit_test_setup_teardown(test_pr_no_tid_unregistered,
 						fix_setup, fix_teardown),
 		cmocka_unit_test_setup_teardown(test_inquiry_vpd, fix_setup,
 						fix_teardown),

@@ -85,15 +85,16 @@ XLIBS=()
 XMODS=()
 # crash (crash.sh) instead: mke2fs, the runtime libraries of the tree's
 # tandemd (its ASan build's included; rdma-core's two for its SRP
-# transport, which it links even where no RDMA device exists),
+# transport and libnl-3/libnl-genl-3 for kernel/'s TCM-USER netlink
+# family, which it links even where no RDMA device or TCMU exists),
 # virtio-blk, dm-log-writes, ext4
 if [ "$FLAVOUR" = crash ]; then
 	XPKGS=(e2fsprogs liburing2 libqb100 libasan8 libubsan1 libibverbs1
-		librdmacm1)
+		librdmacm1 libnl-3-200 libnl-genl-3-200)
 	XPROGS=(mke2fs)
 	XTREES=(etc/mke2fs.conf)
 	XLIBS=(liburing.so.2 libqb.so.100 libasan.so.8 libubsan.so.1
-		librdmacm.so.1 libibverbs.so.1)
+		librdmacm.so.1 libibverbs.so.1 libnl-3.so.200 libnl-genl-3.so.200)
 	XMODS=(virtio_blk dm_log_writes ext4)
 fi
 # srp (srp.sh): Soft-RoCE, the SRP initiator and LIO's SRP target in one
@@ -102,7 +103,7 @@ fi
 # libibverbs/librxe-rdmav*.so), iproute2's rdma (rdma link add), the
 # verbs and RDMA/CM checks (ibv_devinfo, rping, ucmatose), and what the
 # tree's tandemd links (crash's list, with librdmacm and libibverbs for
-# its SRP transport), sg_reset (sg3-utils: a LUN reset), fio (srp.sh's
+# its SRP transport and libnl's two for kernel/), sg_reset (sg3-utils: a LUN reset), fio (srp.sh's
 # verify run, bench/srp_vm.sh; with its library closure, ceph's and
 # gluster's included, it makes this archive 36 MB instead of 7 and the
 # boot about 2 s longer: less than booting the extras archive beside it,
@@ -113,11 +114,13 @@ fi
 # target_core_mod.
 if [ "$FLAVOUR" = srp ]; then
 	XPKGS=(iproute2 libibverbs1 librdmacm1 ibverbs-providers rdmacm-utils
-		ibverbs-utils liburing2 libqb100 libasan8 libubsan1 fio)
+		ibverbs-utils liburing2 libqb100 libasan8 libubsan1 fio
+		libnl-3-200 libnl-genl-3-200)
 	XPROGS=(rdma ibv_devinfo ibv_devices rping ucmatose sg_reset fio)
 	XTREES=(etc/libibverbs.d/rxe.driver)
 	XLIBS=(liburing.so.2 libqb.so.100 libasan.so.8 libubsan.so.1
-		librdmacm.so.1 libibverbs.so.1 'librxe-rdmav*.so')
+		librdmacm.so.1 libibverbs.so.1 'librxe-rdmav*.so'
+		libnl-3.so.200 libnl-genl-3.so.200)
 	XMODS=(crc32_generic udp_tunnel ip6_udp_tunnel rdma_rxe ib_uverbs
 		rdma_ucm ib_umad scsi_transport_srp ib_srp configfs
 		target_core_mod target_core_file target_core_iblock ib_srpt)
