@@ -21,7 +21,7 @@
 #   sudo flock /tmp/tandem-test.lock bench/kernel_vm.sh   (top of the tree)
 #
 # Prints every fio run as it ends, then one Markdown table (target x LU
-# x job: IOPS, MB/s, completion latency p50/p99, the guest's CPU split,
+# x job: IOPS, MB/s, completion latency p50/p99/p99.9, the guest's CPU split,
 # tandemd's CPU, the guest's CPU time per I/O and tandemd's) and the
 # ratios tandem/LIO. Speed is reported, never asserted: the exit status
 # is non-zero only when a step failed (a target did not start, fio's
@@ -49,19 +49,13 @@ LUS=${LUS:-"null ram file"}
 TARGETS=${TARGETS:-"tandem lio"}
 : "${VM_MEM:=1536}"
 OUT=${OUT:-}
-for v in RUNTIME RAMP SIZE_MB VM_MEM; do
-	case ${!v} in
-	'' | *[!0-9]*)
-		echo "kernel_vm: $v must be a whole number, not '${!v}'" >&2
-		exit 2
-		;;
-	esac
-done
 case " $TARGETS " in *" tandem "*)
 	[ -x "$TANDEMD" ] || { echo "kernel_vm: $TANDEMD not built (a release build: ../configure without --enable-sanitizers)" >&2; exit 2; }
 	;;
 esac
 . tests/vm/solo.bash
+. bench/vm_bench.bash
+vmb_whole kernel_vm RUNTIME RAMP SIZE_MB VM_MEM
 command -v jq >/dev/null || scripts/apt-install.sh jq >/dev/null || exit 1
 SOLO_TITLE="kernel_vm"
 SOLO_DUMP='dmesg | tail -30; [ -f /tmp/tandemd.log ] && tail -20 /tmp/tandemd.log'
@@ -71,24 +65,15 @@ ROWS=()
 # run_jobs TARGET DISKS: every job on each LU of LUS ("null=sdX ram=sdY
 # file=sdZ"), a row each (ROWS: space-separated fields)
 run_jobs() {
-	local lu dev job j v c t0 f x
+	local lu dev job v c t0 x
 	for lu in $LUS; do
 		dev=$(kv "$lu" "$2")
 		[ -n "$dev" ] || { ko "$1: no $lu disk in '$2'"; continue; }
 		for job in $JOBS; do
 			t0=$(date +%s%N)
-			vm_run $((RUNTIME + RAMP + 90)) "kbench fio $dev $job $RUNTIME $RAMP"
-			j=$(sed -n '/^json:$/,$p' <<<"$VM_OUT" | sed 1d)
-			c=$(sed -n 's/^cpu: //p' <<<"$VM_OUT")
-			if [ "$VM_RC" != 0 ] || ! jq -e '.jobs[0].error == 0' >/dev/null 2>&1 <<<"$j"; then
-				ko "$1 $lu $job: fio status $VM_RC: $(head -c 600 <<<"$VM_OUT")"
-				continue
-			fi
-			[ -z "$OUT" ] || printf '%s\n' "$j" >"$OUT/$1-$lu-$job.json"
-			case $job in *read*) f="read" ;; *) f="write" ;; esac
-			v=$(jq -r --arg f "$f" '.jobs[0][$f] as $s | [$s.iops, $s.bw_bytes / 1e6,
-				$s.clat_ns.percentile["50.000000"] / 1e3, $s.clat_ns.percentile["99.000000"] / 1e3]
-				| map(tostring) | join(" ")' <<<"$j")
+			vmb_fio "$1 $lu $job" "kbench fio $dev $job $RUNTIME $RAMP" $((RUNTIME + RAMP + 90)) || continue
+			c=$VMB_CPU
+			v=$VMB_V
 			# the counters (cpu: 9 fields before, 9 after) span RAMP +
 			# RUNTIME at fio's rate: the guest busy, user, system and
 			# softirq in % of its one CPU, tandemd's % (and its system
@@ -103,27 +88,15 @@ run_jobs() {
 					100 * ($14 - $5) / d, 100 * ($15 - $6) / d, 100 * ($16 - $7) / d,
 					busy * 1e4 / n, ($15 - $6) * 1e4 / n, ($18 - $9) / n, ($17 - $8) / n}' <<<"$c")
 			read -ra x <<<"$v"
-			[ ${#x[@]} -eq 14 ] || { ko "$1 $lu $job: figures '$v' from '$c'"; continue; }
+			[ ${#x[@]} -eq 15 ] || { ko "$1 $lu $job: figures '$v' from '$c'"; continue; }
 			ROWS+=("$1 $lu $job $v")
-			ok "$1 $lu $job: $(printf '%.0f IOPS, %.1f MB/s, p50 %.0f us, p99 %.0f us' "${x[@]:0:4}"); guest busy ${x[4]}% (sys ${x[6]}%, softirq ${x[7]}%), tandemd ${x[8]}% (system ${x[9]}%); CPU per I/O: guest ${x[10]} us, tandemd ${x[11]} us; context switches per I/O: guest ${x[12]}, tandemd ${x[13]} ($(secs "$t0") s)"
+			ok "$1 $lu $job: $(printf '%.0f IOPS, %.1f MB/s, p50 %.0f us, p99 %.0f us' "${x[@]:0:4}"); guest busy ${x[5]}% (sys ${x[7]}%, softirq ${x[8]}%), tandemd ${x[9]}% (system ${x[10]}%); CPU per I/O: guest ${x[11]} us, tandemd ${x[12]} us; context switches per I/O: guest ${x[13]}, tandemd ${x[14]} ($(secs "$t0") s)"
 		done
 	done
 }
 
 echo "== the guest: LIO, TCMU, tcm_loop, fio"
-files=("$VM_SRC/guest/kernel")
-if [[ " $TARGETS " == *" tandem "* ]]; then
-	solo_guest kernel "$TANDEMD"
-	files+=("$TANDEMD")
-else
-	solo_guest kernel
-fi
-mkdir -p "$LAB_DIR/kbench/files/bin"
-install -m 755 bench/kernel_vm.guest "$LAB_DIR/kbench/files/bin/kbench" || finish
-solo_files "$LAB_DIR/kbench" "${files[@]}" || { ko "the guest's files"; finish; }
-solo_boot "TCG, 1 vCPU, $VM_MEM MiB"
-gstep "kernel, fio, tandemd" 20 "uname -r; fio --version; tandemd --version 2>/dev/null | head -1; true"
-FIG+=("guest kernel $(sed -n 1p <<<"$VM_OUT"), $(sed -n 2p <<<"$VM_OUT"), host qemu $(qemu-system-x86_64 --version | head -1 | awk '{print $4}')")
+vmb_boot kernel kernel bench/kernel_vm.guest kbench
 gstep "the modules (LIO, TCMU, tcm_loop)" 60 "kernel setup"
 
 if [[ " $TARGETS " == *" tandem "* ]]; then
@@ -141,20 +114,20 @@ fi
 
 echo "== kernel_vm: fio through tcm_loop, direct=1 libaio, $RUNTIME s after $RAMP s; TCG, 1 vCPU"
 echo
-echo "| target | LU | job | IOPS | MB/s | p50 us | p99 us | guest busy % | sys % | softirq % | tandemd % (sys) | CPU us/IO guest | CPU us/IO tandemd | guest cs/IO |"
-echo "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+echo "| target | LU | job | IOPS | MB/s | p50 us | p99 us | p99.9 us | guest busy % | sys % | softirq % | tandemd % (sys) | CPU us/IO guest | CPU us/IO tandemd | guest cs/IO |"
+echo "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
 for r in "${ROWS[@]}"; do
 	# shellcheck disable=SC2086
 	set -- $r
-	printf '| %s | %s | %s | %.0f | %.1f | %.0f | %.0f | %s | %s | %s | %s | %s | %s | %s |\n' \
-		"$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "${10}" "${11}" \
-		"$([ "$1" = tandem ] && echo "${12} (${13})" || echo -)" "${14}" \
-		"$([ "$1" = tandem ] && echo "${15}" || echo -)" "${16}"
+	printf '| %s | %s | %s | %.0f | %.1f | %.0f | %.0f | %.0f | %s | %s | %s | %s | %s | %s | %s |\n' \
+		"$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${11}" "${12}" \
+		"$([ "$1" = tandem ] && echo "${13} (${14})" || echo -)" "${15}" \
+		"$([ "$1" = tandem ] && echo "${16}" || echo -)" "${17}"
 done | tee ${OUT:+"$OUT/table.md"}
 echo
 echo "| LU | job | tandem / LIO IOPS | CPU per I/O tandem / LIO |"
 echo "|---|---|--:|--:|"
-printf '%s\n' "${ROWS[@]}" | awk '{k = $2 " " $3; v[$1 " " k] = $4; u[$1 " " k] = $14
+printf '%s\n' "${ROWS[@]}" | awk '{k = $2 " " $3; v[$1 " " k] = $4; u[$1 " " k] = $15
 		if (!(k in seen)) {seen[k] = 1; o[++n] = k}}
 	function r(a, b) {return (a != "" && b > 0) ? sprintf("%.2f", a / b) : "-"}
 	END {for (i = 1; i <= n; i++) {k = o[i]; split(k, p, " ")

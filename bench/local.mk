@@ -8,4 +8,5 @@ bench_iscsi_load_CFLAGS = $(AM_CFLAGS) $(ISCSI_CFLAGS)
 bench_iscsi_load_LDADD = $(ISCSI_LIBS) $(AX_PTHREAD_LIBS) -lm
 endif
 EXTRA_DIST += bench/run-compare.sh bench/README.md bench/srp_vm.sh \
-	bench/srp_vm.guest bench/kernel_vm.sh bench/kernel_vm.guest
+	bench/srp_vm.guest bench/kernel_vm.sh bench/kernel_vm.guest \
+	bench/vm_bench.bash
