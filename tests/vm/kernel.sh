@@ -49,7 +49,8 @@
 # Prints "N passed, N failed" and the figures; exit 0 only when nothing
 # failed, 77 when KERNEL_TARGET=tandem and TANDEMD is not built. Root;
 # 2-4 minutes under TCG; every wait is bounded. Environment:
-# KERNEL_TARGET (tandem), TANDEMD, VMWRITER, VM_MEM (768), LAB_KEEP=1
+# KERNEL_TARGET (tandem), TANDEMD, VMWRITER, VM_MEM (768),
+# KERNEL_MEM_LEFT (64: j.'s memory left beside the hog, MiB), LAB_KEEP=1
 # keeps the lab directory (vm/console.log).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -65,6 +66,8 @@ esac
 . tests/vm/solo.bash
 command -v jq >/dev/null || scripts/apt-install.sh jq >/dev/null || exit 1
 SIZE_MB=64
+# j.: the memory left to the guest beside the hog (MiB)
+MEM_LEFT=${KERNEL_MEM_LEFT:-64}
 SOLO_TITLE="figures (KERNEL_TARGET=$KERNEL_TARGET)"
 SOLO_DUMP='dmesg | tail -40; [ -f /tmp/tandemd.log ] && { echo "== tandemd.log"; tail -30 /tmp/tandemd.log; }'
 
@@ -312,12 +315,12 @@ else
 fi
 
 echo "== j. writeback under memory pressure through /dev/$DISK"
-vm_run 200 "kernel memwb $DISK $SIZE_MB 90"
+vm_run 200 "kernel memwb $DISK $SIZE_MB 90 $MEM_LEFT"
 rc=$VM_RC
 indent "|" "$VM_OUT"
 FIG+=("memory pressure ($KERNEL_TARGET): $(grep -E '^memwb:' <<<"$VM_OUT" | tr '\n' ' ')")
 if [ "$rc" = 0 ]; then
-	ok "a $SIZE_MB MiB buffered write through tcm_loop with ~$(kv avail_mb "$VM_OUT") MiB available and dirty_ratio 5: done, $(kv write_s "$VM_OUT") s to write, $(kv sync_s "$VM_OUT") s to sync, $(kv mbs "$VM_OUT") MB/s, OOM kills: $(kv oom "$VM_OUT")"
+	ok "a $SIZE_MB MiB buffered write through tcm_loop with ~$(kv avail_mb "$VM_OUT") MiB available (KERNEL_MEM_LEFT $MEM_LEFT) and dirty_ratio 5: done, $(kv write_s "$VM_OUT") s to write, $(kv sync_s "$VM_OUT") s to sync, $(kv mbs "$VM_OUT") MB/s, OOM kills: $(kv oom "$VM_OUT")"
 elif [ "$rc" = 3 ]; then
 	ko "the buffered write hung for 90 s under memory pressure (then the hog removed: $(kv after "$VM_OUT"))"
 else
