@@ -21,8 +21,9 @@
 #   e. reservations: an iSCSI initiator's WRITE EXCLUSIVE reservation
 #      (sg_persist on the iSCSI disk): a write through tcm_loop gets
 #      RESERVATION CONFLICT (sg_raw's status, dd fails), a read works;
-#      released: the write works; PERSISTENT RESERVE IN and OUT through
-#      tcm_loop refused (ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE);
+#      released: the write works; PERSISTENT RESERVE IN and OUT and
+#      RESERVE(6) through tcm_loop refused (ILLEGAL REQUEST, INVALID
+#      COMMAND OPERATION CODE), and SET TARGET PORT GROUPS;
 #   f. tcm_loop's tpgt transport_status offline, then online: a read of
 #      the raw disk fails while offline (tcm_loop answers
 #      DID_TRANSPORT_DISRUPTED; a raw sd queues nothing); fio on a
@@ -223,7 +224,11 @@ if [ "$KERNEL_TARGET" = tandem ]; then
 		grep -q '^reserve6_raw=refused' <<<"$VM_OUT" && grep -q '^sg_persist_in=9' <<<"$VM_OUT" &&
 		ok "PERSISTENT RESERVE IN and OUT and RESERVE(6) through tcm_loop refused: ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE (sg_persist: not supported, status 9)" ||
 		ko "PR through tcm_loop not refused as wanted"
+	grep -q '^stpg_raw=refused' <<<"$VM_OUT" &&
+		ok "SET TARGET PORT GROUPS through tcm_loop refused (implicit ALUA only on a kernel fabric): INVALID COMMAND OPERATION CODE" ||
+		ko "STPG through tcm_loop: $(grep '^stpg_raw' <<<"$VM_OUT")"
 else
+	FIG+=("LIO's own tcm_loop LU: STPG $(sed -n 's/^stpg_raw=//p' <<<"$VM_OUT")")
 	grep -q '^sg_persist_in=0' <<<"$VM_OUT" &&
 		ok "LIO's own tcm_loop LU: PERSISTENT RESERVE IN answered (the kernel's PR emulation, emulate_pr 1)" ||
 		ko "LIO's PR emulation through tcm_loop: $(grep sg_persist <<<"$VM_OUT")"
