@@ -115,6 +115,17 @@ static int scan_lun(void *arg, const struct tdm_lio_ep *ep, uint64_t lun,
 	return 0;
 }
 
+static void scan_free(void)
+{
+	free(K.odevs);
+	free(K.oeps);
+	free(K.oluns);
+	K.odevs = NULL;
+	K.oeps = NULL;
+	K.oluns = NULL;
+	K.nodevs = K.noeps = K.noluns = 0;
+}
+
 static bool same_ep(const struct tdm_lio_ep *a, const struct tdm_lio_ep *b)
 {
 	return a->fabric == b->fabric && !strcmp(a->wwn, b->wwn) &&
@@ -190,12 +201,33 @@ static void ep_initiator(const struct tdm_conf_target *t, char *out, size_t len)
 		snprintf(out, len, "%s", t->name);
 }
 
+/* the endpoint's tandem I_T nexus for initiator, on its loop */
+static struct tdm_nexus *ep_nexus(struct kep *ep,
+				  const struct tdm_conf_target *t,
+				  const char *initiator, char *err,
+				  size_t errlen)
+{
+	struct tdm_nexus_id id;
+	struct tdm_nexus *nx;
+	int r = 0;
+
+	memset(&id, 0, sizeof(id));
+	snprintf(id.initiator, sizeof(id.initiator), "%s", initiator);
+	snprintf(id.target, sizeof(id.target), "%s", t->name);
+	nx = tdm_nexus_create(tdm__kernel_ops(t->driver), &id, ep->loop, ep,
+			      &r);
+	if (!nx)
+		snprintf(err, errlen, "%s: no I_T nexus for %s: %s", t->name,
+			 initiator, strerror(r > 0 ? r : -r));
+	return nx;
+}
+
 static struct kep *ep_new(const struct tdm_conf_target *t,
 			  const struct tdm_lio_ep *lio, const char *initiator,
 			  char *err, size_t errlen)
 {
-	struct tdm_nexus_id id;
 	struct kep *ep;
+	char e2[256];
 	int r;
 
 	r = tdm_lio_ep_create(&K.lio, lio, err, errlen);
@@ -204,7 +236,7 @@ static struct kep *ep_new(const struct tdm_conf_target *t,
 	ep = calloc(1, sizeof(*ep));
 	if (!ep) {
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		goto fail;
 	}
 	ep->driver = t->driver;
 	snprintf(ep->target, sizeof(ep->target), "%s", t->name);
@@ -214,24 +246,18 @@ static struct kep *ep_new(const struct tdm_conf_target *t,
 	ep->loop = tdm_loop_next();
 	snprintf(ep->desc, sizeof(ep->desc), "%s %s tpgt %u (LIO, TCMU)",
 		 module_of(t->driver), lio->wwn, lio->tpgt);
-	memset(&id, 0, sizeof(id));
-	snprintf(id.initiator, sizeof(id.initiator), "%s", initiator);
-	snprintf(id.target, sizeof(id.target), "%s", t->name);
-	ep->nexus = tdm_nexus_create(tdm__kernel_ops(t->driver), &id, ep->loop,
-				     ep, &r);
-	if (!ep->nexus) {
-		char e2[256];
-
-		snprintf(err, errlen, "%s: no I_T nexus for %s: %s", t->name,
-			 initiator, strerror(r > 0 ? r : -r));
-		tdm_lio_ep_remove(&K.lio, lio, e2, sizeof(e2));
-		free(ep);
-		return NULL;
-	}
+	ep->nexus = ep_nexus(ep, t, initiator, err, errlen);
+	if (!ep->nexus)
+		goto fail;
 	tdm_list_add_tail(&K.eps, &ep->link);
 	log_notice("kernel: %s serves TARGET %s as initiator %s", ep->desc,
 		   t->name, initiator);
 	return ep;
+fail:
+	/* nothing half made is left behind */
+	tdm_lio_ep_remove(&K.lio, lio, e2, sizeof(e2));
+	free(ep);
+	return NULL;
 }
 
 static const struct tdm_conf_device *conf_dev(const struct tdm_conf *c,
@@ -333,8 +359,9 @@ static struct kdev *dev_new(struct kep *ep, const struct tdm_conf *c,
 	ep->refs++;
 	tdm__kdev_start(d);
 	r = tdm_lio_lun_add(&K.lio, &ep->lio, d->lun, d->lio.name, err, errlen);
-	if (r < 0 && r != -EEXIST) {
-		/* the device stays and is served; the next apply retries */
+	if (r < 0) {
+		/* the device stays and is served; the next apply retries
+		 * (-EEXIST: the LUN links to another device) */
 		log_err("kernel: %s", err);
 		return d;
 	}
@@ -357,11 +384,29 @@ fail:
 
 /* ---- removal (asynchronous: a device's loop ends its commands) ---- */
 
+static void nexus_destroy_on_loop(void *arg)
+{
+	tdm_nexus_destroy(arg);
+}
+
+/* on the endpoint's loop, once every device of a removed endpoint has
+ * stopped: no command of its nexus is left in the core */
+static void ep_end_on_loop(void *arg)
+{
+	struct kep *ep = arg;
+
+	if (ep->nexus)
+		tdm_nexus_destroy(ep->nexus);
+	free(ep);
+}
+
 static void ep_put(struct kep *ep)
 {
-	/* posted after the nexus' destruction, on the same loop */
+	/* the devices' loops read ep->nexus until they stopped: the nexus
+	 * ends after the last one (ep->desc is read by the nexus'
+	 * describe, so the endpoint goes with it) */
 	if (--ep->refs == 0 && ep->dead)
-		tdm_loop_post(ep->loop, free, ep);
+		tdm_loop_post(ep->loop, ep_end_on_loop, ep);
 }
 
 static void dev_gone(struct kdev *d)
@@ -370,7 +415,7 @@ static void dev_gone(struct kdev *d)
 	char err[512];
 
 	tdm__kdev_close(d);
-	if (!K.stopping || !K.keep) {
+	if (d->remove) {
 		if (tdm_lio_dev_remove(&K.lio, d->lio.name, err, sizeof(err)) <
 		    0)
 			log_err("kernel: %s", err);
@@ -383,34 +428,42 @@ static void dev_gone(struct kdev *d)
 
 static void shutdown_step(void);
 
+/* every device stopping (an apply's or the shutdown's) is counted in
+ * K.pending: the shutdown ends after the last */
 static void dev_stopped(struct kdev *d)
 {
 	dev_gone(d);
-	if (K.stopping && --K.pending == 0)
+	if (--K.pending == 0 && K.stopping)
 		shutdown_step();
 }
 
-static void dev_stopped_apply(struct kdev *d)
+/* take d out of its endpoint's list and stop it; its configfs device is
+ * removed afterwards unless kept for the next tandemd */
+static void dev_stop(struct kdev *d, bool remove)
 {
-	dev_gone(d);
+	tdm_list_del(&d->link);
+	d->remove = remove;
+	K.pending++;
+	tdm__kdev_stop(d, dev_stopped);
 }
 
-/* take d out of its endpoint; LIO's LUN removal waits for the commands
- * LIO has in flight, which the device's loop still serves */
-static void dev_unlink_lun(struct kdev *d)
+/* d's LUN: LIO's removal waits for the commands LIO has in flight,
+ * which the device's loop still serves. Kept (and -errno) when the
+ * kernel refuses: its commands still come, as that LUN. */
+static int dev_lun_remove(struct kdev *d)
 {
 	char err[512];
+	int r;
 
-	tdm_list_del(&d->link);
-	if (d->lun_added && tdm_lio_lun_remove(&K.lio, &d->ep->lio, d->lun, err,
-					       sizeof(err)) < 0)
+	if (!d->lun_added)
+		return 0;
+	r = tdm_lio_lun_remove(&K.lio, &d->ep->lio, d->lun, err, sizeof(err));
+	if (r < 0) {
 		log_err("kernel: %s", err);
+		return r;
+	}
 	d->lun_added = false;
-}
-
-static void nexus_destroy_on_loop(void *arg)
-{
-	tdm_nexus_destroy(arg);
+	return 0;
 }
 
 static void ep_free(struct kep *ep, bool remove)
@@ -418,13 +471,9 @@ static void ep_free(struct kep *ep, bool remove)
 	char err[512];
 
 	tdm_list_del(&ep->link);
-	if (ep->nexus)
-		tdm_loop_post(ep->loop, nexus_destroy_on_loop, ep->nexus);
-	ep->nexus = NULL;
 	if (remove && tdm_lio_ep_remove(&K.lio, &ep->lio, err, sizeof(err)) < 0)
 		log_err("kernel: %s", err);
-	/* its devices still stopping hold it; the nexus' describe may read
-	 * ep->desc until the nexus is gone: freed on its loop after that */
+	/* its devices still stopping hold it */
 	ep->dead = true;
 	ep->refs++;
 	ep_put(ep);
@@ -477,13 +526,17 @@ static int start(const struct tdm_conf *c, char *err, size_t errlen)
 	r = fabrics_check(c, err, errlen);
 	if (r < 0)
 		return r;
-	r = tdm__tcmu_nl_start(err, errlen);
-	if (r < 0)
-		return r;
+	/* the scan before netlink: a failed start leaves nothing behind
+	 * (the netlink socket is watched on loop 0 once started, and
+	 * stopping it is asynchronous), and the next apply scans anew */
 	r = tdm_lio_scan(&K.lio, &sops, NULL);
-	if (r < 0) {
+	if (r < 0)
 		snprintf(err, errlen, "kernel fabrics: scanning %s: %s",
 			 K.lio.root, strerror(-r));
+	if (r == 0)
+		r = tdm__tcmu_nl_start(err, errlen);
+	if (r < 0) {
+		scan_free();
 		return r;
 	}
 	if (K.nodevs || K.noeps)
@@ -501,8 +554,10 @@ static void orphans_remove(void)
 
 	for (size_t i = 0; i < K.noluns; i++) {
 		struct kep *ep = ep_find(&K.oluns[i].ep);
+		struct kdev *d = ep ? dev_find(ep, K.oluns[i].dev) : NULL;
 
-		if (ep && dev_find(ep, K.oluns[i].dev))
+		/* claimed: the LUN this configuration gives the device */
+		if (d && d->lun_added && d->lun == K.oluns[i].lun)
 			continue;
 		if (tdm_lio_lun_remove(&K.lio, &K.oluns[i].ep, K.oluns[i].lun,
 				       err, sizeof(err)) < 0)
@@ -526,13 +581,92 @@ static void orphans_remove(void)
 						   sizeof(err)) < 0)
 			log_err("kernel: %s", err);
 	}
-	free(K.odevs);
-	free(K.oeps);
-	free(K.oluns);
-	K.odevs = NULL;
-	K.oeps = NULL;
-	K.oluns = NULL;
-	K.nodevs = K.noeps = K.noluns = 0;
+	scan_free();
+}
+
+/* qla2xxx: does a GROUP of t name this initiator (exactly), and map
+ * LUN mapped (UINT64_MAX: any) to one of the TARGET's devices? */
+static bool fc_wanted(const struct tdm_conf_target *t, const char *ini,
+		      uint64_t mapped)
+{
+	for (size_t g = 0; g < t->ngroups; g++) {
+		const struct tdm_conf_group *gr = &t->groups[g];
+		bool named = false;
+
+		for (size_t i = 0; i < gr->ninitiators && !named; i++)
+			named = !strcmp(gr->initiators[i], ini);
+		if (!named)
+			continue;
+		if (mapped == UINT64_MAX)
+			return true;
+		for (size_t k = 0; k < gr->nluns; k++) {
+			if (gr->luns[k].lun != mapped)
+				continue;
+			for (size_t j = 0; j < t->nluns; j++)
+				if (!strcmp(t->luns[j].device,
+					    gr->luns[k].device))
+					return true;
+		}
+	}
+	return false;
+}
+
+struct acl_seen {
+	char ini[TDM_NAME_MAX];
+	uint64_t mapped;
+};
+
+struct acl_list {
+	struct acl_seen *v;
+	size_t n;
+};
+
+static int acl_collect(void *arg, const char *ini, uint64_t mapped)
+{
+	struct acl_list *a = arg;
+	void *p = realloc(a->v, (a->n + 1) * sizeof(*a->v));
+
+	if (!p)
+		return -ENOMEM;
+	a->v = p;
+	snprintf(a->v[a->n].ini, sizeof(a->v[0].ini), "%s", ini);
+	a->v[a->n++].mapped = mapped;
+	return 0;
+}
+
+/* qla2xxx: the ACLs and mapped LUNs no GROUP asks for any more (or a
+ * previous tandemd made), removed: an ACL whose initiator no GROUP
+ * names, a mapped LUN its GROUP no longer maps */
+static void fc_acls_prune(struct kep *ep, const struct tdm_conf_target *t)
+{
+	struct acl_list a = {0};
+	char err[512];
+	int r;
+
+	r = tdm_lio_acl_scan(&K.lio, &ep->lio, acl_collect, &a);
+	if (r < 0)
+		log_warnx("kernel: %s: the ACLs: %s", t->name, strerror(-r));
+	for (size_t i = 0; r == 0 && i < a.n; i++) {
+		const struct acl_seen *s = &a.v[i];
+
+		if (!fc_wanted(t, s->ini, UINT64_MAX)) {
+			/* once per ACL: its first entry */
+			if (i && !strcmp(a.v[i - 1].ini, s->ini))
+				continue;
+			if (tdm_lio_acl_remove(&K.lio, &ep->lio, s->ini, err,
+					       sizeof(err)) < 0)
+				log_err("kernel: %s", err);
+			else
+				log_notice("kernel: %s ACL %s removed",
+					   ep->desc, s->ini);
+		} else if (s->mapped != UINT64_MAX &&
+			   !fc_wanted(t, s->ini, s->mapped)) {
+			if (tdm_lio_acl_unmap(&K.lio, &ep->lio, s->ini,
+					      s->mapped, err, sizeof(err)) < 0)
+				log_err("kernel: %s", err);
+		}
+	}
+	free(a.v);
 }
 
 /* qla2xxx: an ACL per initiator a GROUP names (no wildcards: LIO
@@ -540,6 +674,8 @@ static void orphans_remove(void)
 static void fc_acls(struct kep *ep, const struct tdm_conf_target *t)
 {
 	char err[512];
+
+	fc_acls_prune(ep, t);
 
 	for (size_t g = 0; g < t->ngroups; g++) {
 		const struct tdm_conf_group *gr = &t->groups[g];
@@ -584,6 +720,75 @@ static void fc_acls(struct kep *ep, const struct tdm_conf_target *t)
 	}
 }
 
+/*
+ * A new session name (scst_local): the same endpoint and devices, a new
+ * nexus. The TCMU devices are kept, not made again: TCMU lets its UIO
+ * node be opened once, and a device of the same name would be the old
+ * one still closing. The LUNs go first (LIO drains what is in flight,
+ * still served with the old nexus; no command comes without a LUN, so
+ * the loops do not read ep->nexus while it changes), then tcm_loop's
+ * nexus is replaced (the kernel refuses it while LUNs are linked);
+ * apply_target links the LUNs the new initiator sees. On failure the
+ * old nexus stays and the next apply tries again.
+ */
+static int ep_renexus(struct kep *ep, const struct tdm_conf_target *t,
+		      const struct tdm_lio_ep *lio, const char *initiator,
+		      char *err, size_t errlen)
+{
+	struct tdm_nexus *nx;
+	struct tdm_list *pos;
+	int r;
+
+	nx = ep_nexus(ep, t, initiator, err, errlen);
+	if (!nx)
+		return -EIO;
+	tdm_list_for_each (pos, &ep->devs) {
+		struct kdev *d = tdm_list_entry(pos, struct kdev, link);
+
+		if (dev_lun_remove(d) < 0) {
+			snprintf(err, errlen,
+				 "%s: LUN %llu cannot be removed for the new "
+				 "session_name %s",
+				 t->name, (unsigned long long)d->lun,
+				 initiator);
+			r = -EIO;
+			goto fail;
+		}
+	}
+	r = tdm_lio_ep_remove(&K.lio, &ep->lio, err, errlen);
+	if (r == 0)
+		r = tdm_lio_ep_create(&K.lio, lio, err, errlen);
+	if (r < 0)
+		goto fail;
+	tdm_loop_post(ep->loop, nexus_destroy_on_loop, ep->nexus);
+	ep->nexus = nx;
+	snprintf(ep->initiator, sizeof(ep->initiator), "%s", initiator);
+	memcpy(ep->lio.nexus, lio->nexus, sizeof(ep->lio.nexus));
+	log_notice("kernel: %s serves TARGET %s as initiator %s (new "
+		   "session_name)",
+		   ep->desc, t->name, initiator);
+	return 0;
+fail:
+	tdm_loop_post(ep->loop, nexus_destroy_on_loop, nx);
+	return -EIO;
+}
+
+/* the LUN that the configuration gives the device name, or false */
+static bool lun_of(const struct tdm_conf_lun *luns, size_t n,
+		   const char *target, const char *name, uint64_t *lun)
+{
+	for (size_t i = 0; i < n; i++) {
+		char dn[64];
+
+		tdm_lio_dev_name(dn, sizeof(dn), luns[i].device, target);
+		if (!strcmp(dn, name)) {
+			*lun = luns[i].lun;
+			return true;
+		}
+	}
+	return false;
+}
+
 static int apply_target(const struct tdm_conf *c,
 			const struct tdm_conf_target *t,
 			const struct tdm_dev_stats *st, size_t nst, char *err,
@@ -593,24 +798,23 @@ static int apply_target(const struct tdm_conf *c,
 	const struct tdm_conf_group *g;
 	const struct tdm_conf_lun *luns;
 	struct tdm_lio_ep lio;
+	struct tdm_list *pos;
 	struct kep *ep;
 	size_t nluns;
 
 	ep_initiator(t, initiator, sizeof(initiator));
 	ep_lio(t, initiator, &lio);
 	ep = ep_find(&lio);
-	if (ep && strcmp(ep->initiator, initiator)) {
-		/* a new session name: a new nexus */
-		struct tdm_list *pos, *tmp;
-
-		tdm_list_for_each_safe (pos, tmp, &ep->devs) {
-			struct kdev *d = tdm_list_entry(pos, struct kdev, link);
-
-			dev_unlink_lun(d);
-			tdm__kdev_stop(d, dev_stopped_apply);
-		}
-		ep_free(ep, true);
-		ep = NULL;
+	if (ep && strcmp(ep->initiator, initiator) &&
+	    ep_renexus(ep, t, &lio, initiator, err, errlen) < 0)
+		return -EIO;
+	if (ep && ep->lio.demo_mode != lio.demo_mode) {
+		/* qla2xxx: the TARGET gained its first LUN or lost its
+		 * last: generate_node_acls follows (ep_create rewrites it;
+		 * sessions already logged in keep what they had) */
+		if (tdm_lio_ep_create(&K.lio, &lio, err, errlen) < 0)
+			return -EIO;
+		ep->lio.demo_mode = lio.demo_mode;
 	}
 	if (!ep)
 		ep = ep_new(t, &lio, initiator, err, errlen);
@@ -622,30 +826,40 @@ static int apply_target(const struct tdm_conf *c,
 	g = t->driver == TDM_DRV_FC ? NULL : tdm_conf_match_group(t, initiator);
 	luns = g ? g->luns : t->luns;
 	nluns = g ? g->nluns : t->nluns;
+	/* first the LUNs that go away or move (a LUN number another
+	 * device takes is free before it is linked again) */
+	tdm_list_for_each (pos, &ep->devs) {
+		struct kdev *d = tdm_list_entry(pos, struct kdev, link);
+		uint64_t lun;
+
+		if (!lun_of(luns, nluns, t->name, d->lio.name, &lun) ||
+		    lun != d->lun)
+			dev_lun_remove(d);
+	}
 	for (size_t i = 0; i < nluns; i++) {
-		char name[64];
+		char name[64], e2[512];
 		struct kdev *d;
 
 		tdm_lio_dev_name(name, sizeof(name), luns[i].device, t->name);
 		d = dev_find(ep, name);
-		if (d && d->lun != luns[i].lun) {
-			char e2[512];
-
-			if (d->lun_added &&
-			    tdm_lio_lun_remove(&K.lio, &ep->lio, d->lun, e2,
-					       sizeof(e2)) < 0)
-				log_err("kernel: %s", e2);
+		if (!d) {
+			d = dev_new(ep, c, &luns[i], st, nst, err, errlen);
+			if (!d)
+				return -EIO;
+		} else if (!d->lun_added) {
+			/* no command comes as d->lun while it is unlinked:
+			 * the loop reads it only for a command */
 			d->lun = luns[i].lun;
 			d->lun_added =
 				tdm_lio_lun_add(&K.lio, &ep->lio, d->lun, name,
-						e2, sizeof(e2)) >= 0;
+						e2, sizeof(e2)) == 0;
 			if (!d->lun_added)
 				log_err("kernel: %s", e2);
+			else
+				log_notice("kernel: %s LUN %llu = %s (TCMU %s)",
+					   ep->desc, (unsigned long long)d->lun,
+					   d->lu, name);
 		}
-		if (!d)
-			d = dev_new(ep, c, &luns[i], st, nst, err, errlen);
-		if (!d)
-			return -EIO;
 		d->seen = true;
 	}
 	if (t->driver == TDM_DRV_FC)
@@ -706,8 +920,8 @@ int tdm_kernel_apply(const struct tdm_conf *c, char *err, size_t errlen)
 
 			if (ep->seen && d->seen)
 				continue;
-			dev_unlink_lun(d);
-			tdm__kdev_stop(d, dev_stopped_apply);
+			dev_lun_remove(d);
+			dev_stop(d, true);
 		}
 		if (!ep->seen)
 			ep_free(ep, true);
@@ -751,7 +965,7 @@ void tdm_kernel_shutdown(int keep, void (*done)(void *arg), void *arg)
 		return;
 	}
 	K.stopping = true;
-	K.pending = 1; /* ours, dropped below */
+	K.pending++; /* ours, dropped below; devices an apply stops count */
 	tdm_list_for_each (pos, &K.eps) {
 		struct kep *ep = tdm_list_entry(pos, struct kep, link);
 
@@ -764,12 +978,10 @@ void tdm_kernel_shutdown(int keep, void (*done)(void *arg), void *arg)
 				if (tdm_lio_dev_block(&K.lio, d->lio.name, true,
 						      err, sizeof(err)) < 0)
 					log_err("kernel: %s", err);
-				tdm_list_del(&d->link);
 			} else {
-				dev_unlink_lun(d);
+				dev_lun_remove(d);
 			}
-			K.pending++;
-			tdm__kdev_stop(d, dev_stopped);
+			dev_stop(d, !keep);
 		}
 	}
 	if (--K.pending == 0)

@@ -54,6 +54,7 @@ struct kdev {
 	bool seen;	/* main */
 	bool lun_added; /* main */
 	bool open;	/* main: UIO open and mapped */
+	bool remove;	/* main: its configfs device goes once stopped */
 	/* the ring: set on main before start, then the loop's */
 	int fd;
 	void *map;

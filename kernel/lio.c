@@ -779,6 +779,14 @@ static bool lun_name(const char *s, uint64_t *lun)
 	return !errno && !*end;
 }
 
+/* One mapped LUN of an ACL: its link, then its directory */
+static int mapped_remove(const char *ml, char *err, size_t errlen)
+{
+	int r = unlink_links(ml, err, errlen);
+
+	return r ? r : remove_dir(ml, err, errlen);
+}
+
 /* Mapped LUNs of every ACL that link to the tpgt's lun_<lun> (or to
  * any LUN: all), removed */
 static int acls_unmap(const struct tdm_lio *l, const struct tdm_lio_ep *ep,
@@ -830,11 +838,8 @@ static int acls_unmap(const struct tdm_lio *l, const struct tdm_lio_ep *ep,
 			}
 			if (md)
 				closedir(md);
-			if (hit) {
-				r = unlink_links(ml, err, errlen);
-				if (!r)
-					r = remove_dir(ml, err, errlen);
-			}
+			if (hit)
+				r = mapped_remove(ml, err, errlen);
 		}
 		if (ad)
 			closedir(ad);
@@ -911,6 +916,12 @@ int tdm_lio_lun_remove(const struct tdm_lio *l, const struct tdm_lio_ep *ep,
 	return r;
 }
 
+/* an ACL directory name: not empty, no path */
+static bool acl_name_ok(const char *initiator)
+{
+	return initiator[0] && !strchr(initiator, '/') && initiator[0] != '.';
+}
+
 int tdm_lio_acl_add(const struct tdm_lio *l, const struct tdm_lio_ep *ep,
 		    const char *initiator, uint64_t mapped, uint64_t lun,
 		    bool read_only, char *err, size_t errlen)
@@ -921,7 +932,7 @@ int tdm_lio_acl_add(const struct tdm_lio *l, const struct tdm_lio_ep *ep,
 	r = check_root(l, err, errlen);
 	if (r)
 		return r;
-	if (!initiator[0] || strchr(initiator, '/') || initiator[0] == '.' ||
+	if (!acl_name_ok(initiator) ||
 	    tpg_path(l, ep, acl, "acls/%s", initiator) ||
 	    tpg_path(l, ep, target, "lun/lun_%" PRIu64, lun) ||
 	    mkpath(ml, "%s/lun_%" PRIu64, acl, mapped) ||
@@ -958,9 +969,66 @@ int tdm_lio_acl_remove(const struct tdm_lio *l, const struct tdm_lio_ep *ep,
 
 	if (r)
 		return r;
-	if (!initiator[0] || strchr(initiator, '/') || initiator[0] == '.')
+	if (!acl_name_ok(initiator))
 		return fail(err, errlen, "ACL", initiator, EINVAL);
 	return acls_unmap(l, ep, initiator, true, 0, err, errlen);
+}
+
+int tdm_lio_acl_unmap(const struct tdm_lio *l, const struct tdm_lio_ep *ep,
+		      const char *initiator, uint64_t mapped, char *err,
+		      size_t errlen)
+{
+	path_t ml;
+	int r = check_root(l, err, errlen);
+
+	if (r)
+		return r;
+	if (!acl_name_ok(initiator) ||
+	    tpg_path(l, ep, ml, "acls/%s/lun_%" PRIu64, initiator, mapped))
+		return fail(err, errlen, "ACL", initiator, EINVAL);
+	return mapped_remove(ml, err, errlen);
+}
+
+int tdm_lio_acl_scan(const struct tdm_lio *l, const struct tdm_lio_ep *ep,
+		     int (*fn)(void *arg, const char *initiator,
+			       uint64_t mapped),
+		     void *arg)
+{
+	path_t acls;
+	DIR *dir;
+	struct dirent *e;
+	int r = 0;
+
+	if (tpg_path(l, ep, acls, "acls"))
+		return -ENAMETOOLONG;
+	dir = opendir(acls);
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while (!r && (e = readdir(dir))) {
+		path_t acl;
+		DIR *ad;
+		struct dirent *m;
+		bool any = false;
+
+		if (e->d_name[0] == '.' ||
+		    mkpath(acl, "%s/%s", acls, e->d_name) || !is_dir(acl))
+			continue;
+		ad = opendir(acl);
+		while (ad && !r && (m = readdir(ad))) {
+			uint64_t mapped;
+
+			if (!lun_name(m->d_name, &mapped))
+				continue;
+			any = true;
+			r = fn(arg, e->d_name, mapped);
+		}
+		if (ad)
+			closedir(ad);
+		if (!r && !any)
+			r = fn(arg, e->d_name, UINT64_MAX);
+	}
+	closedir(dir);
+	return r;
 }
 
 /* For each lun_<n> of the tpgt: fn(n, its device or "" if not tandem's);

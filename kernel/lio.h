@@ -131,6 +131,17 @@ int tdm_lio_acl_add(const struct tdm_lio *l, const struct tdm_lio_ep *ep,
 		    bool read_only, char *err, size_t errlen);
 int tdm_lio_acl_remove(const struct tdm_lio *l, const struct tdm_lio_ep *ep,
 		       const char *initiator, char *err, size_t errlen);
+/* remove one mapped LUN of an ACL (the ACL stays); ENOENT is success */
+int tdm_lio_acl_unmap(const struct tdm_lio *l, const struct tdm_lio_ep *ep,
+		      const char *initiator, uint64_t mapped, char *err,
+		      size_t errlen);
+/* each ACL of the tpgt with each of its mapped LUNs: fn(arg, initiator,
+ * mapped), an ACL without one as mapped UINT64_MAX; stops at fn's
+ * nonzero return, which it returns (or -errno) */
+int tdm_lio_acl_scan(const struct tdm_lio *l, const struct tdm_lio_ep *ep,
+		     int (*fn)(void *arg, const char *initiator,
+			       uint64_t mapped),
+		     void *arg);
 /* Disable and remove the endpoint: its ACLs, LUNs, nexus, tpgt, WWN. */
 int tdm_lio_ep_remove(const struct tdm_lio *l, const struct tdm_lio_ep *ep,
 		      char *err, size_t errlen);

@@ -529,6 +529,23 @@ static void k_write_pending(struct tdm_cmd *cmd)
 	tdm_cmd_execute(cmd);
 }
 
+/*
+ * The kernel takes read_len only when it is not 0, and without it gives
+ * the initiator the whole data-in area unless the status is CHECK
+ * CONDITION (Linux 6.1 tcmu_handle_completion): a command that
+ * produced no data-in must not hand out what an earlier command left
+ * there. Not for a write (its segments are data-out, never read back).
+ */
+static void data_in_none(struct kcmd *kc, uint8_t dir, uint8_t status)
+{
+	const struct tdm_tcmu_seg *in = kc->nin ? kc->seg + kc->nout : kc->seg;
+	uint32_t nin = kc->nin ? kc->nin : kc->nout;
+	uint64_t cap = kc->nin ? kc->in_len : kc->out_len;
+
+	if (cap && dir != TDM_DIR_WRITE && status != TDM_STATUS_CHECK_CONDITION)
+		tdm__tcmu_zero(&kc->dev->ring, in, nin, (size_t)cap);
+}
+
 static void k_queue_status(struct tdm_cmd *cmd)
 {
 	struct kcmd *kc = container_of(cmd, struct kcmd, cmd);
@@ -539,6 +556,7 @@ static void k_queue_status(struct tdm_cmd *cmd)
 
 	if (tdm_cmd_aborted(cmd)) {
 		/* LIO still waits for this command: SAM-5 5.3.1 */
+		data_in_none(kc, cmd->dir, TDM_STATUS_TASK_ABORTED);
 		complete(kc, TDM_STATUS_TASK_ABORTED, NULL, 0, false, 0);
 		tdm_cmd_release(cmd);
 		return;
@@ -548,6 +566,8 @@ static void k_queue_status(struct tdm_cmd *cmd)
 		n = tdm__tcmu_copy_to(&kc->dev->ring, in, nin, cmd->buf,
 				      cmd->data_len < cap ? cmd->data_len
 							  : (size_t)cap);
+	if (!n)
+		data_in_none(kc, cmd->dir, cmd->status);
 	complete(kc, cmd->status,
 		 cmd->status == TDM_STATUS_CHECK_CONDITION ? cmd->sense : NULL,
 		 cmd->sense_len, n > 0, (uint32_t)n);
@@ -560,6 +580,7 @@ static void k_abort_pending(struct tdm_cmd *cmd)
 
 	/* write_pending never waits (the data is in the ring already), so
 	 * this is not called; should it be, the command ends here */
+	data_in_none(kc, cmd->dir, TDM_STATUS_TASK_ABORTED);
 	complete(kc, TDM_STATUS_TASK_ABORTED, NULL, 0, false, 0);
 	tdm_cmd_release(cmd);
 }

@@ -325,7 +325,8 @@ enum tdm_tcmu_err tdm__tcmu_tmr_id(const struct tdm_tcmu_ring *r,
 	return TDM_TCMU_OK;
 }
 
-/* both directions: buf is the core's buffer, the segments the area's */
+/* both directions: buf is the core's buffer, the segments the area's;
+ * into the area without a buffer: zeroes */
 static size_t copy(const struct tdm_tcmu_ring *r, const struct tdm_tcmu_seg *s,
 		   uint32_t n, uint8_t *buf, size_t len, bool to_area)
 {
@@ -339,7 +340,9 @@ static size_t copy(const struct tdm_tcmu_ring *r, const struct tdm_tcmu_seg *s,
 			break;
 		area = r->base + s[i].off;
 		k = s[i].len < len - done ? (size_t)s[i].len : len - done;
-		if (to_area)
+		if (to_area && !buf)
+			memset(area, 0, k);
+		else if (to_area)
 			memcpy(area, buf + done, k);
 		else
 			memcpy(buf + done, area, k);
@@ -361,6 +364,12 @@ size_t tdm__tcmu_copy_to(const struct tdm_tcmu_ring *r,
 {
 	/* copy() writes only into the area when to_area is set */
 	return copy(r, s, n, (uint8_t *)(uintptr_t)buf, len, true);
+}
+
+size_t tdm__tcmu_zero(const struct tdm_tcmu_ring *r,
+		      const struct tdm_tcmu_seg *s, uint32_t n, size_t len)
+{
+	return copy(r, s, n, NULL, len, true);
 }
 
 enum tdm_tcmu_err tdm__tcmu_complete(struct tdm_tcmu_ring *r,

@@ -133,6 +133,12 @@ size_t tdm__tcmu_copy_to(const struct tdm_tcmu_ring *r,
 			 const struct tdm_tcmu_seg *s, uint32_t n,
 			 const uint8_t *buf, size_t len);
 
+/* Zero at most len bytes of the segments (data-in nobody produced:
+ * what an earlier command left there is not given out); returns the
+ * bytes zeroed. */
+size_t tdm__tcmu_zero(const struct tdm_tcmu_ring *r,
+		      const struct tdm_tcmu_seg *s, uint32_t n, size_t len);
+
 /* How a command ended. */
 struct tdm_tcmu_status {
 	uint16_t cmd_id;

@@ -1889,12 +1889,27 @@ static void test_ibmvscsis(void **state)
 	free(after);
 }
 
+static int acls_n, acls_empty;
+
+static int acl_count(void *arg, const char *initiator, uint64_t mapped)
+{
+	(void)arg;
+	printf("#   ACL %s mapped %s%llu\n", initiator,
+	       mapped == UINT64_MAX ? "none " : "",
+	       mapped == UINT64_MAX ? 0ull : (unsigned long long)mapped);
+	acls_n++;
+	if (mapped == UINT64_MAX)
+		acls_empty++;
+	return 0;
+}
+
 /* qla2xxx: the WWPN, tpgt_1, demo mode off, LUNs, an ACL mapping one
  * of them, enable; the scan; teardown */
 static void test_qla2xxx(void **state)
 {
 	static const char wwpn[] = "21:00:00:24:ff:31:4c:48";
 	static const char ini[] = "21:00:00:24:ff:31:4c:49";
+	static const char ini2[] = "21:00:00:24:ff:31:4c:4b";
 	struct tdm_lio_dev d[2];
 	struct tdm_lio_ep ep, bad;
 	struct seen s;
@@ -1952,6 +1967,42 @@ static void test_qla2xxx(void **state)
 	read_rel(rel, v, sizeof(v));
 	assert_string_equal(v, "1");
 	assert_int_equal(find_op('L', "/lun_0/lun_1", ilink + 1), -1);
+
+	/* an apply that follows the GROUPs: tdm_lio_acl_scan lists each
+	 * ACL's mapped LUNs, tdm_lio_acl_unmap takes one away, the ACL
+	 * and its other mapped LUN stay */
+	assert_int_equal(
+		tdm_lio_acl_add(&lio, &ep, ini, 1, 0, false, err, ERRLEN), 0);
+	assert_int_equal(
+		tdm_lio_acl_add(&lio, &ep, ini2, 0, 0, false, err, ERRLEN), 0);
+	acls_n = 0;
+	assert_int_equal(tdm_lio_acl_scan(&lio, &ep, acl_count, NULL), 0);
+	printf("# ACL entries: %d (%s lun_0 lun_1, %s lun_0)\n", acls_n, ini,
+	       ini2);
+	assert_int_equal(acls_n, 3);
+	assert_int_equal(tdm_lio_acl_unmap(&lio, &ep, ini, 1, err, ERRLEN), 0);
+	fmt(rel, sizeof(rel), "%s/qla2xxx/%s/tpgt_1/acls/%s/lun_1", root, wwpn,
+	    ini);
+	assert_int_equal(access(rel, F_OK), -1);
+	fmt(rel, sizeof(rel), "qla2xxx/%s/tpgt_1/acls/%s/lun_0", wwpn, ini);
+	assert_link(rel, want);
+	/* again: ENOENT is success */
+	assert_int_equal(tdm_lio_acl_unmap(&lio, &ep, ini, 1, err, ERRLEN), 0);
+	assert_int_equal(tdm_lio_acl_unmap(&lio, &ep, "../x", 0, err, ERRLEN),
+			 -EINVAL);
+	assert_int_equal(tdm_lio_acl_remove(&lio, &ep, ini2, err, ERRLEN), 0);
+	acls_n = 0;
+	assert_int_equal(tdm_lio_acl_scan(&lio, &ep, acl_count, NULL), 0);
+	printf("# ACL entries after unmap and remove: %d\n", acls_n);
+	assert_int_equal(acls_n, 1);
+	/* an ACL without mapped LUNs is reported once, as UINT64_MAX */
+	assert_int_equal(tdm_lio_acl_unmap(&lio, &ep, ini, 0, err, ERRLEN), 0);
+	acls_n = acls_empty = 0;
+	assert_int_equal(tdm_lio_acl_scan(&lio, &ep, acl_count, NULL), 0);
+	assert_int_equal(acls_n, 1);
+	assert_int_equal(acls_empty, 1);
+	assert_int_equal(
+		tdm_lio_acl_add(&lio, &ep, ini, 0, 1, true, err, ERRLEN), 0);
 
 	/* the scan finds the port and its LUNs, demo mode off */
 	memset(&s, 0, sizeof(s));

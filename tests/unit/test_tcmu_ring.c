@@ -369,11 +369,20 @@ static void test_copy(void **state)
 	memset(out, 0, sizeof(out));
 	assert_int_equal(tdm__tcmu_copy_from(&r, s, 3, out, 250), 250);
 	assert_memory_equal(out, in, 250);
+	/* zeroes where no data-in was produced: 120 bytes, the first
+	 * segment and 20 of the second; the rest untouched */
+	assert_int_equal(tdm__tcmu_zero(&r, s, 3, 120), 120);
+	memset(out, 0, sizeof(out));
+	assert_memory_equal(a.base + a.data_off + 100, out, 100);
+	assert_memory_equal(a.base + a.data_off + 1000, out, 20);
+	assert_memory_equal(a.base + a.data_off + 1020, in + 120, 30);
+	assert_memory_equal(a.base + a.data_off + 65536 - 150, in + 150, 150);
 	/* a segment past the area ends the copy */
 	s[1].len = a.size;
 	assert_int_equal(tdm__tcmu_copy_from(&r, s, 3, out, 300), 100);
-	print_message("copy: 300 bytes over 3 segments both ways; a bad "
-		      "segment stops at 100\n");
+	assert_int_equal(tdm__tcmu_zero(&r, s, 3, 300), 100);
+	print_message("copy: 300 bytes over 3 segments both ways; 120 "
+		      "zeroed; a bad segment stops at 100\n");
 	free(a.base);
 }
 
