@@ -53,15 +53,9 @@ OUT=${OUT:-}
 SRP_PORT=5555
 LIO_PORT=5556
 ISCSI_PORT=3260
-for v in RUNTIME RAMP SIZE_MB MTU VM_MEM; do
-	case ${!v} in
-	'' | *[!0-9]*)
-		echo "srp_vm: $v must be a whole number, not '${!v}'" >&2
-		exit 2
-		;;
-	esac
-done
 . tests/vm/solo.bash
+. bench/vm_bench.bash
+vmb_whole srp_vm RUNTIME RAMP SIZE_MB MTU VM_MEM
 command -v jq >/dev/null || scripts/apt-install.sh jq >/dev/null || exit 1
 SOLO_TITLE="srp_vm"
 SOLO_DUMP='dmesg | tail -30; [ -f /tmp/tandemd.log ] && tail -20 /tmp/tandemd.log'
@@ -76,24 +70,15 @@ esac
 # run_jobs TARGET TRANSPORT NULLDISK RAMDISK: every job on both LUs, a
 # row each (ROWS: tab-separated fields)
 run_jobs() {
-	local lu dev job j v c r t0 f x
+	local lu dev job v c r t0 x
 	for lu in null ram; do
 		[ "$lu" = null ] && dev=$3 || dev=$4
 		for job in $JOBS; do
 			t0=$(date +%s%N)
-			vm_run $((RUNTIME + RAMP + 90)) "srpbench fio $dev $job $RUNTIME $RAMP"
-			j=$(sed -n '/^json:$/,$p' <<<"$VM_OUT" | sed 1d)
-			c=$(sed -n 's/^cpu: //p' <<<"$VM_OUT")
-			if [ "$VM_RC" != 0 ] || ! jq -e '.jobs[0].error == 0' >/dev/null 2>&1 <<<"$j"; then
-				ko "$1 $2 $lu $job: fio status $VM_RC: $(head -c 600 <<<"$VM_OUT")"
-				continue
-			fi
-			[ -z "$OUT" ] || printf '%s\n' "$j" >"$OUT/$1-$2-$lu-$job.json"
-			case $job in *read*) f="read" ;; *) f="write" ;; esac
-			v=$(jq -r --arg f "$f" '.jobs[0][$f] as $s | [$s.iops, $s.bw_bytes / 1e6,
-				$s.clat_ns.percentile["50.000000"] / 1e3, $s.clat_ns.percentile["99.000000"] / 1e3,
-				$s.clat_ns.percentile["99.900000"] / 1e3, .jobs[0].usr_cpu + .jobs[0].sys_cpu]
-				| map(tostring) | join(" ")' <<<"$j")
+			vmb_fio "$1 $2 $lu $job" "srpbench fio $dev $job $RUNTIME $RAMP" $((RUNTIME + RAMP + 90)) || continue
+			c=$VMB_CPU
+			# (then fio's own CPU, usr + sys)
+			v="$VMB_V $(jq -r '.jobs[0].usr_cpu + .jobs[0].sys_cpu' <<<"$VMB_JSON")"
 			# the guest's CPU over the job (jiffies: all, idle, user,
 			# system, softirq; tandemd's), the MB lo and eth0 sent, then
 			# per I/O (the counters span RAMP + RUNTIME, at fio's rate):
@@ -117,19 +102,7 @@ run_jobs() {
 }
 
 echo "== the guest: Soft-RoCE, ib_srp, LIO's ib_srpt, open-iscsi, fio"
-files=("$VM_SRC/guest/srp")
-if [[ " $TARGETS " == *" tandem "* ]]; then
-	solo_guest srp "$TANDEMD"
-	files+=("$TANDEMD")
-else
-	solo_guest srp
-fi
-mkdir -p "$LAB_DIR/srpbench/files/bin"
-install -m 755 bench/srp_vm.guest "$LAB_DIR/srpbench/files/bin/srpbench" || finish
-solo_files "$LAB_DIR/srpbench" "${files[@]}" || { ko "the guest's files"; finish; }
-solo_boot "TCG, 1 vCPU, $VM_MEM MiB"
-gstep "kernel, fio, tandemd" 20 "uname -r; fio --version; tandemd --version 2>/dev/null | head -1; true"
-FIG+=("guest kernel $(sed -n 1p <<<"$VM_OUT"), $(sed -n 2p <<<"$VM_OUT"), host qemu $(qemu-system-x86_64 --version | head -1 | awk '{print $4}')")
+vmb_boot srp srp bench/srp_vm.guest srpbench
 [ "$MTU" = 1500 ] || gstep "eth0's MTU $MTU" 10 "ip link set eth0 mtu $MTU"
 gstep "Soft-RoCE: the modules (LIO's too), rxe0 on eth0" 60 "srp setup lio | grep -E 'modules=|rxe_secs=|active_mtu'; ibv_devinfo -d rxe0 | grep -E 'active_mtu|max_mtu'"
 FIG+=("rxe0: $(grep -oE 'active_mtu:.*' <<<"$VM_OUT" | head -1)")

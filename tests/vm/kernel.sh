@@ -7,7 +7,8 @@
 # guest's own SCSI stack uses both:
 #
 #   a. the modules; tandemd started: the tcm_loop LU appears as
-#      /dev/sdX; tandem's kernel objects (a TCMU device in user_7301
+#      /dev/sdX, and the target's second LUN (a ram LU) as another
+#      disk; tandem's kernel objects (a TCMU device per LU in user_7301
 #      with emulate_pr 0 and alua_support 0, a loopback WWN);
 #   b. identity: open-iscsi logs in to 127.0.0.1; INQUIRY, VPD 0x80 and
 #      the LU's VPD 0x83 designators identical through both disks; the
@@ -20,8 +21,9 @@
 #   e. reservations: an iSCSI initiator's WRITE EXCLUSIVE reservation
 #      (sg_persist on the iSCSI disk): a write through tcm_loop gets
 #      RESERVATION CONFLICT (sg_raw's status, dd fails), a read works;
-#      released: the write works; PERSISTENT RESERVE IN and OUT through
-#      tcm_loop refused (ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE);
+#      released: the write works; PERSISTENT RESERVE IN and OUT and
+#      RESERVE(6) through tcm_loop refused (ILLEGAL REQUEST, INVALID
+#      COMMAND OPERATION CODE), and SET TARGET PORT GROUPS;
 #   f. tcm_loop's tpgt transport_status offline, then online: a read of
 #      the raw disk fails while offline (tcm_loop answers
 #      DID_TRANSPORT_DISRUPTED; a raw sd queues nothing); fio on a
@@ -48,7 +50,8 @@
 # Prints "N passed, N failed" and the figures; exit 0 only when nothing
 # failed, 77 when KERNEL_TARGET=tandem and TANDEMD is not built. Root;
 # 2-4 minutes under TCG; every wait is bounded. Environment:
-# KERNEL_TARGET (tandem), TANDEMD, VMWRITER, VM_MEM (768), LAB_KEEP=1
+# KERNEL_TARGET (tandem), TANDEMD, VMWRITER, VM_MEM (768),
+# KERNEL_MEM_LEFT (64: j.'s memory left beside the hog, MiB), LAB_KEEP=1
 # keeps the lab directory (vm/console.log).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -64,6 +67,8 @@ esac
 . tests/vm/solo.bash
 command -v jq >/dev/null || scripts/apt-install.sh jq >/dev/null || exit 1
 SIZE_MB=64
+# j.: the memory left to the guest beside the hog (MiB)
+MEM_LEFT=${KERNEL_MEM_LEFT:-64}
 SOLO_TITLE="figures (KERNEL_TARGET=$KERNEL_TARGET)"
 SOLO_DUMP='dmesg | tail -40; [ -f /tmp/tandemd.log ] && { echo "== tandemd.log"; tail -30 /tmp/tandemd.log; }'
 
@@ -102,6 +107,10 @@ else
 	gstep "tandemd started, the tcm_loop LU appears as a disk" 60 "kernel start"
 	DISK=$(kv disk "$VM_OUT")
 	FIG+=("tandemd started to the tcm_loop disk: $(kv secs "$VM_OUT") s")
+	vm_run 30 "kernel lun_wait 1 15"
+	indent "|" "$VM_OUT"
+	[ "$VM_RC" = 0 ] && ok "tl0's LUN 1 (a 16 MiB ram LU) appears too: /dev/$(kv disk "$VM_OUT")" ||
+		ko "tl0's LUN 1 has no disk: $VM_OUT"
 	vm_run 20 "kernel objects"
 	indent "|" "$VM_OUT"
 	WWN=$(kv wwn "$VM_OUT")
@@ -194,11 +203,13 @@ if [ "$KERNEL_TARGET" = tandem ]; then
 	grep -q '^loop_write_status=Reservation Conflict' <<<"$VM_OUT" && grep -q '^loop_dd_write=failed' <<<"$VM_OUT" &&
 		ok "a write through tcm_loop while iSCSI holds WRITE EXCLUSIVE: RESERVATION CONFLICT (sg_raw), dd fails ($(sed -n 's/^loop_dd_err=//p' <<<"$VM_OUT"))" ||
 		ko "a write through tcm_loop under the reservation: $(grep -E '^loop_' <<<"$VM_OUT" | tr '\n' ' ')"
-	al=$(grep -E '^allowed_' <<<"$VM_OUT" | tr '\n' ' ')
-	[ -n "$al" ] && ! grep -qvE '^allowed_[a-z0-9_]+=0$' <<<"$(grep -E '^allowed_' <<<"$VM_OUT")" &&
-		grep -q "^loop_size_blocks=$((SIZE_MB << 11))\$" <<<"$VM_OUT" &&
-		ok "under the reservation what SPC-4 allows a non-registrant works through tcm_loop: TEST UNIT READY, READ CAPACITY(10) and (16), MODE SENSE(6), VPD 0xb0; the disk keeps its size" ||
-		ko "under the reservation the commands SPC-4 allows a non-registrant (0: done; 24: RESERVATION CONFLICT): $al$(grep -E '^loop_size_blocks=' <<<"$VM_OUT")"
+	# SPC-4 5.13.1 table 47: allowed under WRITE EXCLUSIVE for a nexus
+	# that is not registered; MODE SENSE is the device server's choice
+	# (REPORT CAPABILITIES' ALLOW COMMANDS): printed, not asserted
+	al=$(grep -E '^allowed_(tur|readcap10|readcap16|vpd_b0)=' <<<"$VM_OUT")
+	[ "$(grep -c '=0$' <<<"$al")" = 4 ] && grep -q "^loop_size_blocks=$((SIZE_MB << 11))\$" <<<"$VM_OUT" &&
+		ok "under the reservation what SPC-4 allows a non-registrant works through tcm_loop: TEST UNIT READY, READ CAPACITY(10) and (16), INQUIRY (VPD 0xb0); the disk keeps its size; MODE SENSE(6): $(sed -n 's/^allowed_modesense6=//p' <<<"$VM_OUT" | sed 's/^24$/RESERVATION CONFLICT (tandem: ALLOW COMMANDS 010b)/; s/^0$/allowed/')" ||
+		ko "under the reservation the commands SPC-4 allows a non-registrant (0: done; 24: RESERVATION CONFLICT): $(tr '\n' ' ' <<<"$al")$(grep -E '^loop_size_blocks=' <<<"$VM_OUT")"
 	grep -q '^loop_read=ok' <<<"$VM_OUT" && grep -q '^holder_write=ok' <<<"$VM_OUT" &&
 		ok "under the reservation: reads through tcm_loop (16 KiB read) and the holder's writes through iSCSI work" ||
 		ko "under the reservation: $(grep -E '^(loop_read|holder_write)=' <<<"$VM_OUT" | tr '\n' ' ')"
@@ -213,7 +224,11 @@ if [ "$KERNEL_TARGET" = tandem ]; then
 		grep -q '^reserve6_raw=refused' <<<"$VM_OUT" && grep -q '^sg_persist_in=9' <<<"$VM_OUT" &&
 		ok "PERSISTENT RESERVE IN and OUT and RESERVE(6) through tcm_loop refused: ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE (sg_persist: not supported, status 9)" ||
 		ko "PR through tcm_loop not refused as wanted"
+	grep -q '^stpg_raw=refused' <<<"$VM_OUT" &&
+		ok "SET TARGET PORT GROUPS through tcm_loop refused (implicit ALUA only on a kernel fabric): INVALID COMMAND OPERATION CODE" ||
+		ko "STPG through tcm_loop: $(grep '^stpg_raw' <<<"$VM_OUT")"
 else
+	FIG+=("LIO's own tcm_loop LU: STPG $(sed -n 's/^stpg_raw=//p' <<<"$VM_OUT")")
 	grep -q '^sg_persist_in=0' <<<"$VM_OUT" &&
 		ok "LIO's own tcm_loop LU: PERSISTENT RESERVE IN answered (the kernel's PR emulation, emulate_pr 1)" ||
 		ko "LIO's PR emulation through tcm_loop: $(grep sg_persist <<<"$VM_OUT")"
@@ -305,12 +320,12 @@ else
 fi
 
 echo "== j. writeback under memory pressure through /dev/$DISK"
-vm_run 200 "kernel memwb $DISK $SIZE_MB 90"
+vm_run 200 "kernel memwb $DISK $SIZE_MB 90 $MEM_LEFT"
 rc=$VM_RC
 indent "|" "$VM_OUT"
 FIG+=("memory pressure ($KERNEL_TARGET): $(grep -E '^memwb:' <<<"$VM_OUT" | tr '\n' ' ')")
 if [ "$rc" = 0 ]; then
-	ok "a $SIZE_MB MiB buffered write through tcm_loop with ~$(kv avail_mb "$VM_OUT") MiB available and dirty_ratio 5: done, $(kv write_s "$VM_OUT") s to write, $(kv sync_s "$VM_OUT") s to sync, $(kv mbs "$VM_OUT") MB/s, OOM kills: $(kv oom "$VM_OUT")"
+	ok "a $SIZE_MB MiB buffered write through tcm_loop with ~$(kv avail_mb "$VM_OUT") MiB available (KERNEL_MEM_LEFT $MEM_LEFT) and dirty_ratio 5: done, $(kv write_s "$VM_OUT") s to write, $(kv sync_s "$VM_OUT") s to sync, $(kv mbs "$VM_OUT") MB/s, OOM kills: $(kv oom "$VM_OUT")"
 elif [ "$rc" = 3 ]; then
 	ko "the buffered write hung for 90 s under memory pressure (then the hog removed: $(kv after "$VM_OUT"))"
 else
