@@ -222,7 +222,7 @@ int tdm__kdev_open(struct kdev *d, const struct tdm_lio *l, char *err,
 	char node[TDM_LIO_PATH_MAX], path[2 * TDM_LIO_PATH_MAX + 32];
 	enum tdm_tcmu_err e;
 	const char *base;
-	uint64_t size;
+	uint64_t size = 0;
 	int r;
 
 	r = tdm_lio_dev_uio(l, &d->lio, node, sizeof(node));
