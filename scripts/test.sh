@@ -147,6 +147,12 @@ build_clang() {
 	configure_build build-clang CC=clang && make -C build-clang -j"$(nproc)"
 }
 
+# gcc with configure's default CFLAGS (-g -O2), as scripts/demo.sh builds:
+# the optimiser's warnings (maybe-uninitialized) differ from -O0/-O1
+build_release() {
+	configure_build build-rel CC=gcc && make -C build-rel -j"$(nproc)"
+}
+
 # every fuzzer of tests/fuzz/local.mk on its seeds, UBSan not recoverable,
 # each checked to have really run (scripts/fuzz.sh)
 fuzz() {
@@ -185,6 +191,7 @@ step build-gcc-sanitizers build_asan
 # the clang build before the tests: cluster-failover upgrades the heads
 # to it (a different build of the same tree)
 step build-clang build_clang
+step build-gcc-release build_release
 if [ -x build-asan/targetd/tandemd ]; then
 	export TANDEMD=$top/build-asan/targetd/tandemd
 	export TANDEMCTL=$top/build-asan/ctl/tandemctl
