@@ -194,8 +194,8 @@ bool tdm__pr_conflict(struct tdm_cmd *cmd)
 		return false;
 	if (tdm__pr_nexus_id(cmd->nexus, &nx) < 0) {
 		/* a nexus with no TransportID (the kernel fabrics: LIO does
-		 * not say which initiator sent a command) can register with
-		 * no key: it is an unregistered I_T nexus, allowed what
+		 * not say which initiator sent a command) cannot register:
+		 * it is an unregistered I_T nexus, allowed what
 		 * SPC-4 table 66 allows one (reads and READ CAPACITY under
 		 * WRITE EXCLUSIVE). No TransportID is of protocol NONE, so
 		 * no registration matches it. */
