@@ -23,8 +23,9 @@
  * the kernel (devices kept for a restart, or left by a crash): its rings
  * are recovered, objects no longer configured removed. Nothing is done
  * (and nothing is required of the kernel) when no such target is
- * served (configured, enabled, its TARGET_DRIVER enabled). -errno with a message in err when the kernel lacks what
- * is needed (configfs, target_core_user, the fabric's module).
+ * served (configured, enabled, its TARGET_DRIVER enabled). -errno with a
+ * message in err when the kernel lacks what is needed (configfs,
+ * target_core_user, the fabric's module).
  */
 int tdm_kernel_apply(const struct tdm_conf *c, char *err, size_t errlen);
 
