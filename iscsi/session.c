@@ -545,7 +545,17 @@ void tdm__iscsi_logout_progress(struct tdm__iscsi_conn *c)
 	if (c->closed || c->nactive || c->ntmf)
 		return;
 	if (c->logout_pending) {
+		struct tdm_nexus *nx = c->nexus;
+
 		c->logout_pending = false;
+		/* the logout ends the session (MaxConnections 1) and its
+		 * I_T nexus: end it before the initiator hears so, or a
+		 * RESERVE another initiator sends on the Logout Response
+		 * can still meet the SPC-2 reservation this nexus held
+		 * (libiscsi's Reserve6.Logout did, on a loaded machine) */
+		c->nexus = NULL;
+		if (nx)
+			tdm_nexus_destroy(nx);
 		send_logout_rsp(c, c->logout_itt, ISCSI_LOGOUT_RSP_OK, true);
 		return;
 	}
