@@ -21,10 +21,16 @@ int tdm__lun_decode(uint64_t sam_lun, uint64_t *lun)
 	if (sam_lun & 0x0000FFFFFFFFFFFFull)
 		return -EINVAL;
 	switch (b0 >> 6) {
-	case 0: /* SAM-5 4.7: peripheral device addressing, bus 0 */
-		if (b0 & 0x3F)
-			return -EINVAL;
-		*lun = (sam_lun >> 48) & 0xFF;
+	case 0: /* SAM-5 4.7: peripheral device addressing */
+		/*
+		 * A single level target has only bus 0, so a bus identifier
+		 * can name nothing else: it is read as the LUN's high bits,
+		 * as Linux (scsilun_to_int), LIO and tgt read it. libiscsi
+		 * (qemu's iSCSI driver among its users) sends a LUN as 16
+		 * bits, 256 as 0x0100; REPORT LUNS still reports 256 and up
+		 * in flat space addressing (tdm_lun_encode).
+		 */
+		*lun = (sam_lun >> 48) & 0x3FFF;
 		return 0;
 	case 1: /* SAM-5 4.7: flat space addressing */
 		*lun = (sam_lun >> 48) & 0x3FFF;

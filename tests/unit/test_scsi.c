@@ -166,8 +166,13 @@ static void test_lun_codec(void **state)
 	/* flat space form of a small LUN */
 	assert_int_equal(tdm__lun_decode(0x4005000000000000ull, &l), 0);
 	assert_int_equal(l, 5);
-	/* bus 1, a second level, logical unit and extended addressing */
-	assert_int_equal(tdm__lun_decode(0x0105000000000000ull, &l), -EINVAL);
+	/* peripheral addressing with a bus identifier: libiscsi's 16-bit
+	 * LUN 261, as Linux and LIO read it */
+	assert_int_equal(tdm__lun_decode(0x0105000000000000ull, &l), 0);
+	assert_int_equal(l, 261);
+	assert_int_equal(tdm__lun_decode(0x3FFF000000000000ull, &l), 0);
+	assert_int_equal(l, 16383);
+	/* a second level, logical unit and extended addressing */
 	assert_int_equal(tdm__lun_decode(0x0005000100000000ull, &l), -EINVAL);
 	assert_int_equal(tdm__lun_decode(0x8005000000000000ull, &l), -EINVAL);
 	assert_int_equal(tdm__lun_decode(0xD200010000000000ull, &l), -EINVAL);
