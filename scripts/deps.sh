@@ -14,7 +14,9 @@
 #          fuzzer runtime, shellcheck, qb-blackbox (libqb-tools: the
 #          blackbox dumps), the VM lab's host side (tests/vm: qemu-system-x86,
 #          cpio, kmod's depmod and modprobe, e2fsprogs' e2fsck and debugfs
-#          for crash.sh; the guest's own packages are fetched with
+#          for crash.sh; qemu-system-ppc, qemu's iSCSI driver
+#          (qemu-block-extra), readelf and the ppc64el cross compiler
+#          for powervm.sh; the guest's own packages are fetched with
 #          apt-get download, never installed)
 set -euo pipefail
 what=${1:-build}
@@ -24,7 +26,9 @@ build_pkgs=(build-essential autoconf automake libtool pkg-config liburing-dev
 demo_pkgs=(libiscsi-bin open-iscsi)
 test_pkgs=(libiscsi-dev libiscsi-bin libcmocka-dev clang clang-format
 	libclang-rt-14-dev tgt iperf3 util-linux iproute2 python3 procps
-	corosync shellcheck libqb-tools qemu-system-x86 cpio kmod e2fsprogs)
+	corosync shellcheck libqb-tools qemu-system-x86 cpio kmod e2fsprogs
+	qemu-system-ppc qemu-block-extra binutils gcc-powerpc64le-linux-gnu
+	libc6-dev-ppc64el-cross)
 pkgs=("${build_pkgs[@]}")
 case $what in
 build) ;;

@@ -179,7 +179,7 @@ shellcheck_all() {
 		# the VM lab guest's scripts (busybox sh, no extension)
 		shellcheck -s sh tests/vm/guest/init tests/vm/guest/vmctl tests/vm/guest/paths \
 			tests/vm/guest/asnode tests/vm/guest/bypass-multipath \
-			tests/vm/guest/crash tests/vm/guest/srp tests/vm/guest/kernel \
+			tests/vm/guest/crash tests/vm/guest/srp tests/vm/guest/kernel tests/vm/guest/powervm \
 			bench/srp_vm.guest &&
 		# the OCF agents (POSIX sh, sources of ra/NAME)
 		shellcheck -s sh ra/target.in ra/alua.in &&
@@ -308,6 +308,10 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# (tests/vm/README.md)
 	step vm-kernel env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/kernel.sh
 	step vm-kernel-lio env KERNEL_TARGET=lio tests/vm/kernel.sh
+	# a PowerVM dual-VIOS client partition: qemu's pseries machine, two
+	# spapr-vscsi adapters passing SCSI through qemu's iSCSI driver, one
+	# per head; ibmvscsi and dm-multipath in the POWER guest (issue 15)
+	step vm-powervm env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/powervm.sh
 	# vcdrom (MMC, type 05h, one path): what libiscsi runs on a
 	# non-SBC device; its SBC-only tests report [SKIPPED] and do not count
 	step conformance-cdrom tests/conformance/iscsi-test-cu.sh --handler vcdrom --port 4010 --min-honest 16 \

@@ -26,6 +26,19 @@
 #                                rdma, ibv_devinfo, rping, ucmatose, fio
 #                                and the tree's tandemd's runtime
 #                                libraries
+#   tests/vm/build.sh powervm    a POWER guest instead (powervm.sh's):
+#                                Debian's ppc64el kernel
+#                                (linux-image-powerpc64le, booted by
+#                                qemu's pseries machine) and a busybox
+#                                initramfs of ppc64el packages with the
+#                                vSCSI client (ibmvscsi), multipath-tools,
+#                                sg3-utils, udev and fio; the library
+#                                closure is read from the ELF files
+#                                (readelf, DT_NEEDED), as the host cannot
+#                                run the guest's loader; its own cache,
+#                                VM_CACHE-ppc64el. `dpkg --add-architecture
+#                                ppc64el` and an apt-get update are done
+#                                here when the host lacks them
 #   tests/vm/build.sh kernel     the same with kernel-initrd.gz
 #                                (kernel.sh's, bench/kernel_vm.sh's):
 #                                LIO with TCMU (target_core_user, uio)
@@ -51,10 +64,24 @@ die() {
 	log "$*"
 	exit 1
 }
+# the guest's Debian architecture: its kernel package, its GNU triplet,
+# its loader (PT_INTERP)
+ARCH=amd64
+KMETA=linux-image-amd64
+TRIPLET=x86_64-linux-gnu
+LOADER=lib64/ld-linux-x86-64.so.2
 case $FLAVOUR in
 '' | base) FLAVOUR= ;;
 extras | crash | srp | kernel) ;;
-*) die "usage: $0 [base|extras|crash|srp|kernel]" ;;
+powervm)
+	FLAVOUR=
+	ARCH=ppc64el
+	KMETA=linux-image-powerpc64le
+	TRIPLET=powerpc64le-linux-gnu
+	LOADER=lib64/ld64.so.2
+	VM_CACHE=$VM_CACHE-ppc64el
+	;;
+*) die "usage: $0 [base|extras|crash|srp|kernel|powervm]" ;;
 esac
 
 # the packages whose programs the guest runs; their library
@@ -83,6 +110,21 @@ XPRUNE='/(test|tests|idlelib|tkinter|turtledemo|ensurepip|lib2to3|pydoc_data|__p
 # listed in /modules.FLAVOUR, loaded by the test that boots the archive
 XLIBS=()
 XMODS=()
+# powervm (powervm.sh): a POWER client partition: the vSCSI client
+# (ibmvscsi; the "VIOS" is qemu's spapr-vscsi), no iSCSI initiator (the
+# VIOS side, qemu, speaks iSCSI), multipath-tools, sg3-utils, udev, fio
+# (powervm.sh's verify run; with its library closure). Packages are named
+# NAME:ppc64el unless they are Architecture: all
+if [ "$ARCH" = ppc64el ]; then
+	PKGS=(busybox-static:ppc64el multipath-tools:ppc64el kpartx:ppc64el
+		sg3-utils:ppc64el sg3-utils-udev udev:ppc64el dmsetup:ppc64el
+		libc6:ppc64el fio:ppc64el)
+	PROGS=(multipathd multipath mpathpersist kpartx dmsetup udevadm
+		systemd-udevd sg_inq sg_vpd sg_rtpg sg_persist sg_readcap sg_turs
+		sg_raw sg_luns sg_reset scsi_id fio)
+	MODS=(ibmvscsi sd_mod sg dm_multipath dm_round_robin dm_service_time
+		dm_queue_length scsi_dh_alua)
+fi
 # crash (crash.sh) instead: mke2fs, the runtime libraries of the tree's
 # tandemd (its ASan build's included; rdma-core's two for its SRP
 # transport and libnl-3/libnl-genl-3 for kernel/'s TCM-USER netlink
@@ -150,14 +192,21 @@ command -v cpio >/dev/null && command -v depmod >/dev/null &&
 	command -v modprobe >/dev/null ||
 	die "needs cpio and kmod (scripts/deps.sh test)"
 
+# a foreign guest: its architecture known to dpkg (apt then fetches its
+# package lists)
+if [ "$ARCH" != amd64 ] && ! dpkg --print-foreign-architectures | grep -qx "$ARCH"; then
+	log "dpkg --add-architecture $ARCH"
+	dpkg --add-architecture "$ARCH"
+fi
 # apt's lists: a fresh machine may have none
-if ! apt-cache show linux-image-amd64 >/dev/null 2>&1; then
+if ! apt-cache show "$KMETA:$ARCH" >/dev/null 2>&1; then
 	log "apt-get update"
 	apt-get update -qq >&2
 fi
-kpkg=$(apt-cache depends linux-image-amd64 |
+kpkg=$(apt-cache depends "$KMETA:$ARCH" |
 	awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ {print $2; exit}')
-[ -n "$kpkg" ] || die "no kernel package behind linux-image-amd64"
+[ -n "$kpkg" ] || die "no kernel package behind $KMETA"
+kpkg=${kpkg%:"$ARCH"}
 kver=${kpkg#linux-image-}
 
 # deps_of PKG...: the first alternative of each Depends/PreDepends that is
@@ -178,7 +227,7 @@ closure() {
 		for p in "${level[@]}"; do seen[$p]=1; done
 		next=()
 		for d in $(deps_of "${level[@]}"); do
-			case $d in lib* | zlib1g) [ -z "${seen[$d]:-}" ] && next+=("$d") ;; esac
+			case $d in lib* | zlib1g*) [ -z "${seen[$d]:-}" ] && next+=("$d") ;; esac
 		done
 		level=("${next[@]}")
 	done
@@ -195,7 +244,12 @@ debs() {
 		awk '{print $2}' | sort)
 	[ ${#files[@]} -eq $# ] || die "apt-get download --print-uris: ${#files[@]} files for $# packages"
 	for f in "${files[@]}"; do
-		[ -s "$VM_CACHE/debs/$f" ] || missing+=("${f%%_*}")
+		[ -s "$VM_CACHE/debs/$f" ] && continue
+		# NAME_VERSION_ARCH.deb: NAME:ARCH for a foreign one
+		case $f in
+		*_"$ARCH".deb) [ "$ARCH" = amd64 ] && missing+=("${f%%_*}") || missing+=("${f%%_*}:$ARCH") ;;
+		*) missing+=("${f%%_*}") ;;
+		esac
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
 		log "apt-get download ${#missing[@]} packages"
@@ -211,7 +265,7 @@ debs() {
 }
 
 mapfile -t pkgs < <(closure "${PKGS[@]}")
-mapfile -t files < <(debs "$kpkg" "${pkgs[@]}")
+mapfile -t files < <(debs "$kpkg:$ARCH" "${pkgs[@]}")
 [ ${#files[@]} -gt 0 ] || exit 1
 key=$( (printf '%s\n' "${files[@]}" && cat "$0") | sha256sum | cut -c1-16)
 out=$VM_CACHE/guest-$key
@@ -260,8 +314,8 @@ unpack() {
 		case $f in "${kpkg}_"*) continue ;; esac
 		dpkg-deb -x "$VM_CACHE/debs/$f" "$root"
 	done
-	libpath=$root/lib/x86_64-linux-gnu:$root/usr/lib/x86_64-linux-gnu:$root/lib:$root/usr/lib
-	for d in "$root"/lib/x86_64-linux-gnu/*/ "$root"/usr/lib/x86_64-linux-gnu/*/; do
+	libpath=$root/lib/$TRIPLET:$root/usr/lib/$TRIPLET:$root/lib:$root/usr/lib
+	for d in "$root"/lib/"$TRIPLET"/*/ "$root"/usr/lib/"$TRIPLET"/*/; do
 		[ -d "$d" ] && libpath+=:${d%/}
 	done
 }
@@ -296,10 +350,34 @@ copy_file() {
 }
 
 # libs_of ELF: the libraries the guest's loader resolves for ELF among the
-# unpacked packages; anything resolved outside them is an error
+# unpacked packages; anything resolved outside them is an error. A
+# foreign guest's loader cannot run here: its DT_NEEDED entries are
+# followed instead, through the same search path ("not" when one is
+# missing), with the loader itself
 libs_of() {
-	"$root/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "$libpath" --list "$1" |
-		awk '/=>/ {print $3; next} /^\t\// {print $1}'
+	if [ "$ARCH" = amd64 ]; then
+		"$root/$LOADER" --library-path "$libpath" --list "$1" |
+			awk '/=>/ {print $3; next} /^\t\// {print $1}'
+		return
+	fi
+	local -A seen=()
+	local todo=("$1") f n d found
+	inroot "$root/$LOADER"
+	while [ ${#todo[@]} -gt 0 ]; do
+		f=${todo[0]}
+		todo=("${todo[@]:1}")
+		for n in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+			[ -n "${seen[$n]:-}" ] && continue
+			seen[$n]=1
+			found=
+			for d in ${libpath//:/ }; do
+				[ -e "$d/$n" ] && found=$d/$n && break
+			done
+			[ -n "$found" ] || { echo not; continue; }
+			echo "$found"
+			todo+=("$(inroot "$found")")
+		done
+	done
 }
 elf_deps() {
 	local f=$1 l libs
@@ -339,15 +417,15 @@ if need_base; then
 	done
 	# what glibc loads with dlopen: libgcc_s for pthread_cancel (multipathd
 	# aborts without it)
-	copy_file "$root/lib/x86_64-linux-gnu/libgcc_s.so.1"
-	# the programs' interpreter (PT_INTERP); Debian's libc6 leaves this link
-	# to the base system
+	copy_file "$root/lib/$TRIPLET/libgcc_s.so.1"
+	# the programs' interpreter (PT_INTERP); Debian's amd64 libc6 leaves
+	# this link to the base system
 	mkdir -p "$ird/lib64"
-	ln -sf /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$ird/lib64/ld-linux-x86-64.so.2"
+	ln -sf "/lib/$TRIPLET/${LOADER##*/}" "$ird/$LOADER"
 	# busybox: the shell and the tools, linked in /bin by /init
 	copy_file "$root/bin/busybox"
 	# plugins that multipath loads with dlopen, udev's rules and helpers
-	for d in "$root"/lib/multipath "$root"/lib/x86_64-linux-gnu/multipath; do
+	for d in "$root"/lib/multipath "$root"/lib/"$TRIPLET"/multipath; do
 		[ -d "$d" ] || continue
 		for f in "$d"/*.so; do
 			copy_file "$f"
@@ -380,7 +458,13 @@ if need_base; then
 
 	mkdir -p "$out"
 	archive "$ird" "$out/initrd.gz"
-	cp "$kroot/boot/vmlinuz-$kver" "$out/vmlinuz"
+	# the image qemu boots: bzImage on amd64, the ELF vmlinux on ppc64el
+	# (pseries' firmware loads it; the name stays vmlinuz)
+	if [ "$ARCH" = amd64 ]; then
+		cp "$kroot/boot/vmlinuz-$kver" "$out/vmlinuz"
+	else
+		cp "$kroot/boot/vmlinux-$kver" "$out/vmlinuz"
+	fi
 	echo "$kver" >"$out/kver"
 	rm -f "$out"/*-initrd.gz "$out"/*.key
 	log "built $out: kernel $kver, ${#files[@]} packages, $(wc -l <"$ird/modules") modules," \

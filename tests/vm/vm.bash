@@ -30,6 +30,10 @@
 #                                below PAUSE_MAX_MS, VM_PAUSE_MAX_MS:
 #                                60000); need the scenario's indent
 #
+# VM_ARCH: amd64 (default: qemu-system-x86_64, the guest of build.sh) or
+# ppc64el (qemu-system-ppc64's pseries machine, the POWER client partition
+# of build.sh powervm, /init from guest/powervm: no NICs, the control
+# channel on hvc1; powervm.sh's VIOS adapters in VM_QEMU_EXTRA).
 # VM_INITRD_EXTRA (array): more initramfs archives (gzip'ed cpio) added
 # after the guest's own; VM_QEMU_EXTRA (array): more qemu arguments
 # (crash.sh: its files, two virtio disks).
@@ -45,6 +49,7 @@ VM_EXTRAS=
 : "${VM_MEM:=768}"
 VM_INITRD_EXTRA=()
 VM_QEMU_EXTRA=()
+: "${VM_ARCH:=amd64}"
 # the guest's initiator name (open-iscsi's default iface)
 : "${VM_IQN:=iqn.2026-12.org.tandem:vm-guest}"
 # multipath.conf's fast_io_fail_tmo for TANDEM LUs (seconds, or off):
@@ -56,8 +61,18 @@ PAUSE_MAX_MS=${VM_PAUSE_MAX_MS:-60000}
 
 vm_need() {
 	local pkgs=() c
-	for c in qemu-system-x86_64:qemu-system-x86 cpio:cpio depmod:kmod \
-		modprobe:kmod dpkg-deb:dpkg; do
+	local q=qemu-system-x86_64:qemu-system-x86
+	# qemu-block-extra: qemu's iSCSI driver (the VIOSes' initiator);
+	# binutils: readelf (build.sh's library closure of a foreign guest);
+	# the cross compiler: vmwriter for the guest
+	[ "$VM_ARCH" = ppc64el ] && q="qemu-system-ppc64:qemu-system-ppc
+		/usr/lib/x86_64-linux-gnu/qemu/block-iscsi.so:qemu-block-extra readelf:binutils
+		powerpc64le-linux-gnu-gcc:gcc-powerpc64le-linux-gnu
+		/usr/powerpc64le-linux-gnu/lib/libc.a:libc6-dev-ppc64el-cross"
+	for c in $q cpio:cpio depmod:kmod modprobe:kmod dpkg-deb:dpkg; do
+		case ${c%%:*} in
+		/*) [ -e "${c%%:*}" ] && continue ;;
+		esac
 		command -v "${c%%:*}" >/dev/null 2>&1 || pkgs+=("${c#*:}")
 	done
 	[ ${#pkgs[@]} -eq 0 ] && return 0
@@ -94,11 +109,18 @@ vm_guest() {
 	fi
 }
 
-# vm_writer: the static vmwriter (VMWRITER, or built here with cc)
+# vm_writer: the static vmwriter (VMWRITER, or built here with cc; for
+# the POWER guest with the cross compiler)
 vm_writer() {
+	local cc=cc
+	if [ "$VM_ARCH" = ppc64el ]; then
+		# (scripts/test.sh's VMWRITER is the host's)
+		cc=powerpc64le-linux-gnu-gcc
+		VMWRITER=
+	fi
 	[ -n "${VMWRITER:-}" ] && [ -x "$VMWRITER" ] && return 0
 	VMWRITER=$LAB_DIR/vmwriter
-	cc -O2 -Wall -Wextra -Werror -static -pthread -o "$VMWRITER" \
+	"$cc" -O2 -Wall -Wextra -Werror -static -pthread -o "$VMWRITER" \
 		"$VM_SRC/vmwriter.c"
 }
 
@@ -112,7 +134,11 @@ vm_initrd() {
 	*) echo "vm: VM_FAST_IO_FAIL_TMO=$VM_FAST_IO_FAIL_TMO: seconds or off" >&2; return 1 ;;
 	esac
 	mkdir -p "$o/etc/iscsi" "$o/etc/udev/rules.d" "$o/bin"
-	install -m 755 "$VM_SRC/guest/init" "$o/init"
+	if [ "$VM_ARCH" = ppc64el ]; then
+		install -m 755 "$VM_SRC/guest/powervm" "$o/init"
+	else
+		install -m 755 "$VM_SRC/guest/init" "$o/init"
+	fi
 	install -m 755 "$VM_SRC/guest/vmctl" "$o/etc/vmctl"
 	for f in paths asnode bypass-multipath; do
 		install -m 755 "$VM_SRC/guest/$f" "$o/bin/$f"
@@ -140,19 +166,30 @@ vm_boot() {
 	vm_initrd "$VM_DIR/initrd.gz" || return 1
 	mkfifo "$VM_DIR/ctl.in" "$VM_DIR/ctl.out"
 	t0=$(date +%s%N)
-	client_bg "$VM_DIR/qemu.log" qemu-system-x86_64 -accel tcg -cpu max \
-		-m "$VM_MEM" -smp 1 -nodefaults -display none -no-reboot \
-		-kernel "$VM_GUEST/vmlinuz" -initrd "$VM_DIR/initrd.gz" \
-		-append "console=ttyS0 panic=-1 net.ifnames=0 quiet tdm_a=$1 tdm_b=$2 tdm_iqn=$VM_IQN" \
-		-serial "file:$VM_DIR/console.log" \
-		-chardev "pipe,id=ctl,path=$VM_DIR/ctl" -serial chardev:ctl \
-		-netdev user,id=pa,net=10.0.2.0/24 -device virtio-net-pci,netdev=pa,romfile= \
-		-netdev user,id=pb,net=10.0.3.0/24 -device virtio-net-pci,netdev=pb,romfile= \
-		"${VM_QEMU_EXTRA[@]}"
+	if [ "$VM_ARCH" = ppc64el ]; then
+		# pseries: each -serial is a spapr-vty, hvc0 and hvc1 in the guest
+		client_bg "$VM_DIR/qemu.log" qemu-system-ppc64 -M pseries -cpu POWER9 \
+			-m "$VM_MEM" -smp 1 -nodefaults -display none -no-reboot \
+			-kernel "$VM_GUEST/vmlinuz" -initrd "$VM_DIR/initrd.gz" \
+			-append "console=hvc0 panic=-1 quiet" \
+			-serial "file:$VM_DIR/console.log" \
+			-chardev "pipe,id=ctl,path=$VM_DIR/ctl" -serial chardev:ctl \
+			"${VM_QEMU_EXTRA[@]}"
+	else
+		client_bg "$VM_DIR/qemu.log" qemu-system-x86_64 -accel tcg -cpu max \
+			-m "$VM_MEM" -smp 1 -nodefaults -display none -no-reboot \
+			-kernel "$VM_GUEST/vmlinuz" -initrd "$VM_DIR/initrd.gz" \
+			-append "console=ttyS0 panic=-1 net.ifnames=0 quiet tdm_a=$1 tdm_b=$2 tdm_iqn=$VM_IQN" \
+			-serial "file:$VM_DIR/console.log" \
+			-chardev "pipe,id=ctl,path=$VM_DIR/ctl" -serial chardev:ctl \
+			-netdev user,id=pa,net=10.0.2.0/24 -device virtio-net-pci,netdev=pa,romfile= \
+			-netdev user,id=pb,net=10.0.3.0/24 -device virtio-net-pci,netdev=pb,romfile= \
+			"${VM_QEMU_EXTRA[@]}"
+	fi
 	VM_PID=$LAB_PID
 	# read-write opens of a FIFO never block
 	exec {VM_IN}<>"$VM_DIR/ctl.in" {VM_OUTFD}<>"$VM_DIR/ctl.out"
-	while IFS= read -r -t 120 -u "$VM_OUTFD" line; do
+	while IFS= read -r -t 180 -u "$VM_OUTFD" line; do
 		case $line in __VMREADY*)
 			ready=1
 			break
