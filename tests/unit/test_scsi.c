@@ -243,6 +243,39 @@ static const uint8_t *find_desig(const uint8_t *p, size_t len, uint8_t assoc,
 	return NULL;
 }
 
+/*
+ * The identity derived from a device name is part of what initiators keep:
+ * AIX builds an hdisk's unique_id from it and matches a VIOS's disk to its
+ * clients by it, dm-multipath names its maps by the NAA (docs/powervm.md).
+ * Pin the values for one name, so that a change of the derivation fails
+ * here instead of giving every LU a new identity after an upgrade.
+ */
+static void test_identity_pinned(void **state)
+{
+	static const uint8_t naa[8] = {0x3b, 0x62, 0x17, 0xee,
+				       0xb1, 0x8b, 0xaa, 0x38};
+	struct tdm_conf_device c;
+	struct tdm_lu *lu;
+	char err[256];
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	snprintf(c.name, sizeof(c.name), "disk0");
+	c.handler = TDM_HANDLER_RAM;
+	c.size = 1 << 20;
+	c.blocksize = 512;
+	if (tdm__lu_open(&c, &lu, err, sizeof(err)) < 0)
+		fail_msg("ram LU: %s", err);
+	assert_string_equal(lu->usn, "b6217eeb18baa387");
+	assert_int_equal(lu->naa_len, 8);
+	assert_memory_equal(lu->naa, naa, sizeof(naa));
+	assert_string_equal(lu->t10_vendor, "TANDEM  ");
+	assert_string_equal(lu->product, "RAMDISK         ");
+	assert_string_equal(lu->revision, "0010");
+	assert_string_equal(lu->t10_dev_id, "disk0");
+	tdm__lu_put(lu);
+}
+
 static void test_inquiry_vpd(void **state)
 {
 	struct fix *f = *state;
@@ -1952,6 +1985,7 @@ int main(void)
 						fix_setup, fix_teardown),
 		cmocka_unit_test_setup_teardown(test_pr_no_tid_unregistered,
 						fix_setup, fix_teardown),
+		cmocka_unit_test(test_identity_pinned),
 		cmocka_unit_test_setup_teardown(test_inquiry_vpd, fix_setup,
 						fix_teardown),
 		cmocka_unit_test_setup_teardown(test_unmapped_lun, fix_setup,
