@@ -166,26 +166,26 @@ vm_boot() {
 	vm_initrd "$VM_DIR/initrd.gz" || return 1
 	mkfifo "$VM_DIR/ctl.in" "$VM_DIR/ctl.out"
 	t0=$(date +%s%N)
+	# the machine and its console; then what both have: the kernel, the
+	# console's file, the control channel (the second serial port)
+	local m=(qemu-system-x86_64 -accel tcg -cpu max)
+	local cons="console=ttyS0 panic=-1 net.ifnames=0 quiet tdm_a=$1 tdm_b=$2 tdm_iqn=$VM_IQN"
+	# two user-mode NICs, one per head
+	local nics=(-netdev 'user,id=pa,net=10.0.2.0/24' -device 'virtio-net-pci,netdev=pa,romfile='
+		-netdev 'user,id=pb,net=10.0.3.0/24' -device 'virtio-net-pci,netdev=pb,romfile=')
 	if [ "$VM_ARCH" = ppc64el ]; then
-		# pseries: each -serial is a spapr-vty, hvc0 and hvc1 in the guest
-		client_bg "$VM_DIR/qemu.log" qemu-system-ppc64 -M pseries -cpu POWER9 \
-			-m "$VM_MEM" -smp 1 -nodefaults -display none -no-reboot \
-			-kernel "$VM_GUEST/vmlinuz" -initrd "$VM_DIR/initrd.gz" \
-			-append "console=hvc0 panic=-1 quiet" \
-			-serial "file:$VM_DIR/console.log" \
-			-chardev "pipe,id=ctl,path=$VM_DIR/ctl" -serial chardev:ctl \
-			"${VM_QEMU_EXTRA[@]}"
-	else
-		client_bg "$VM_DIR/qemu.log" qemu-system-x86_64 -accel tcg -cpu max \
-			-m "$VM_MEM" -smp 1 -nodefaults -display none -no-reboot \
-			-kernel "$VM_GUEST/vmlinuz" -initrd "$VM_DIR/initrd.gz" \
-			-append "console=ttyS0 panic=-1 net.ifnames=0 quiet tdm_a=$1 tdm_b=$2 tdm_iqn=$VM_IQN" \
-			-serial "file:$VM_DIR/console.log" \
-			-chardev "pipe,id=ctl,path=$VM_DIR/ctl" -serial chardev:ctl \
-			-netdev user,id=pa,net=10.0.2.0/24 -device virtio-net-pci,netdev=pa,romfile= \
-			-netdev user,id=pb,net=10.0.3.0/24 -device virtio-net-pci,netdev=pb,romfile= \
-			"${VM_QEMU_EXTRA[@]}"
+		# pseries: each -serial is a spapr-vty, hvc0 and hvc1 in the
+		# guest; no NICs (the VIOSes' iSCSI is qemu's)
+		m=(qemu-system-ppc64 -M pseries -cpu POWER9)
+		cons="console=hvc0 panic=-1 quiet"
+		nics=()
 	fi
+	client_bg "$VM_DIR/qemu.log" "${m[@]}" \
+		-m "$VM_MEM" -smp 1 -nodefaults -display none -no-reboot \
+		-kernel "$VM_GUEST/vmlinuz" -initrd "$VM_DIR/initrd.gz" -append "$cons" \
+		-serial "file:$VM_DIR/console.log" \
+		-chardev "pipe,id=ctl,path=$VM_DIR/ctl" -serial chardev:ctl \
+		"${nics[@]}" "${VM_QEMU_EXTRA[@]}"
 	VM_PID=$LAB_PID
 	# read-write opens of a FIFO never block
 	exec {VM_IN}<>"$VM_DIR/ctl.in" {VM_OUTFD}<>"$VM_DIR/ctl.out"
