@@ -168,7 +168,7 @@ vm_boot() {
 	t0=$(date +%s%N)
 	# the machine and its console; then what both have: the kernel, the
 	# console's file, the control channel (the second serial port)
-	local m=(qemu-system-x86_64 -accel tcg -cpu max)
+	local qmach=(qemu-system-x86_64 -accel tcg -cpu max)
 	local cons="console=ttyS0 panic=-1 net.ifnames=0 quiet tdm_a=$1 tdm_b=$2 tdm_iqn=$VM_IQN"
 	# two user-mode NICs, one per head
 	local nics=(-netdev 'user,id=pa,net=10.0.2.0/24' -device 'virtio-net-pci,netdev=pa,romfile='
@@ -176,11 +176,11 @@ vm_boot() {
 	if [ "$VM_ARCH" = ppc64el ]; then
 		# pseries: each -serial is a spapr-vty, hvc0 and hvc1 in the
 		# guest; no NICs (the VIOSes' iSCSI is qemu's)
-		m=(qemu-system-ppc64 -M pseries -cpu POWER9)
+		qmach=(qemu-system-ppc64 -M pseries -cpu POWER9)
 		cons="console=hvc0 panic=-1 quiet"
 		nics=()
 	fi
-	client_bg "$VM_DIR/qemu.log" "${m[@]}" \
+	client_bg "$VM_DIR/qemu.log" "${qmach[@]}" \
 		-m "$VM_MEM" -smp 1 -nodefaults -display none -no-reboot \
 		-kernel "$VM_GUEST/vmlinuz" -initrd "$VM_DIR/initrd.gz" -append "$cons" \
 		-serial "file:$VM_DIR/console.log" \
