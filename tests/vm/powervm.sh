@@ -39,7 +39,6 @@ export VM_ARCH=ppc64el
 LAYOUT=nonoptimized
 SCEN=powervm
 . tests/vm/scen.bash
-: "${VM_MEM:=1024}"
 # the VIOSes' iSCSI request timeout (qemu's iscsi driver, seconds): a
 # request to a dead head fails after it, and the client's path with it
 : "${VIOS_TIMEOUT:=5}"
