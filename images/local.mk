@@ -1,0 +1,9 @@
+# images/: the systemd units (installed by make install) and the
+# appliance image's build (images/build.sh, not part of make).
+systemdsystemunit_DATA = images/systemd/tandemd.service \
+	images/systemd/tandem-agentd.service
+tandemdatadir = $(datadir)/tandem
+tandemdata_DATA = images/systemd/tandemd-cluster.conf
+EXTRA_DIST += \
+	images/systemd/tandemd.service images/systemd/tandem-agentd.service \
+	images/systemd/tandemd-cluster.conf
