@@ -4,6 +4,6 @@ systemdsystemunit_DATA = images/systemd/tandemd.service \
 	images/systemd/tandem-agentd.service
 tandemdatadir = $(datadir)/tandem
 tandemdata_DATA = images/systemd/tandemd-cluster.conf
-EXTRA_DIST += \
+EXTRA_DIST += images/README.md images/build.sh images/configure-rootfs.sh \
 	images/systemd/tandemd.service images/systemd/tandem-agentd.service \
 	images/systemd/tandemd-cluster.conf
