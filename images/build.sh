@@ -18,9 +18,14 @@
 # (fixed UUID, hash seed and time: the same tree gives the same image),
 # the kernel and initrd beside it.
 #
-# Output in OUTDIR: tandem-head.raw (ext4, root=/dev/vda), vmlinuz,
-# initrd.img, manifest.txt (every package and version in the image),
-# build-times.txt. Boot it (TCG):
+# Output in OUTDIR: tandem-head.img (a disk: an MBR partition table, the
+# ext4 root as partition 1, extlinux; boots on any PC BIOS, qemu's
+# SeaBIOS included), tandem-head.raw (the same ext4 file system alone,
+# root=/dev/vda), vmlinuz, initrd.img, manifest.txt (every package and
+# version in the image), build-times.txt. Boot the disk (TCG):
+#   qemu-system-x86_64 -accel tcg -cpu max -m 1024 -nographic \
+#     -drive file=OUTDIR/tandem-head.img,format=raw,if=virtio
+# or the file system with its kernel:
 #   qemu-system-x86_64 -accel tcg -cpu max -m 1024 -nographic \
 #     -kernel OUTDIR/vmlinuz -initrd OUTDIR/initrd.img \
 #     -append 'root=/dev/vda rw console=ttyS0' \
@@ -54,7 +59,7 @@ t_start=$(date +%s)
 say() { printf 'build.sh: [%4ds] %s\n' "$(($(date +%s) - t_start))" "$*"; }
 
 # the packages of the head, beside the libraries of the staged programs
-packages=(systemd systemd-sysv udev dbus kmod linux-image-amd64 initramfs-tools
+packages=(systemd systemd-sysv udev dbus kmod linux-image-amd64 initramfs-tools extlinux
 	iproute2 iputils-ping procps less e2fsprogs
 	corosync pacemaker pacemaker-cli-utils crmsh resource-agents fence-agents
 	drbd-utils multipath-tools sg3-utils libiscsi-bin)
@@ -101,6 +106,7 @@ export SOURCE_DATE_EPOCH
 rootfs=$out/rootfs
 rm -rf "$rootfs"
 say "mmdebstrap bookworm from $MIRROR (cache $cache/debs)"
+# shellcheck disable=SC2086 # one package a word
 incl=$(printf '%s,' "${packages[@]}" $libpkgs)
 mmdebstrap --variant=minbase --mode=root --format=directory \
 	--aptopt='Acquire::Languages "none"' \
@@ -125,14 +131,16 @@ say "installing this tree and the appliance configuration"
 # /lib is /usr/lib (usrmerge): keep the image's directory symlinks
 tar -C "$out/stage" -cf - . | tar -C "$rootfs" -xf - --keep-directory-symlink --no-same-owner
 "$src/images/configure-rootfs.sh" "$rootfs" "$root_hash"
+# shellcheck disable=SC2016 # expanded in the image
 missing=$(chroot "$rootfs" sh -c 'for f in /usr/sbin/tandemd /usr/sbin/tandem-agentd /usr/sbin/tandemctl; do ldd $f; done' |
 	grep 'not found' || true)
 [ -z "$missing" ] || { echo "build.sh: libraries missing in the image: $missing" >&2; exit 1; }
+# shellcheck disable=SC2016 # dpkg-query's format
 chroot "$rootfs" dpkg-query -W -f '${Package} ${Version}\n' >"$out/manifest.txt"
 echo "tandem $(git -C "$src" describe --always --dirty 2>/dev/null || echo unknown)" >>"$out/manifest.txt"
 
 # (4) the disk image and the kernel beside it
-kver=$(basename "$(ls -d "$rootfs"/lib/modules/* | sort -V | tail -1)")
+kver=$(find "$rootfs/lib/modules/" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -1)
 cp "$rootfs/boot/vmlinuz-$kver" "$out/vmlinuz"
 cp "$rootfs/boot/initrd.img-$kver" "$out/initrd.img"
 say "ext4 image ($size_mib MiB, kernel $kver)"
@@ -141,6 +149,7 @@ E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mke2fs -q -t ext4 -L tandem-root \
 	-U 6a2f0e6c-7d1b-4f4e-9c59-7a6e64656d00 -E hash_seed=6a2f0e6c-7d1b-4f4e-9c59-7a6e64656d01 \
 	-d "$rootfs" "$out/tandem-head.raw" "${size_mib}M"
 [ -n "$keep_rootfs" ] || rm -rf "$rootfs"
+"$src/images/make-disk.sh" "$out/tandem-head.raw" "$out/tandem-head.img"
 t=$(($(date +%s) - t_start))
 echo "build: ${t} s (packages: $(wc -l <"$out/manifest.txt"), cache: $(du -sm "$cache/debs" | cut -f1) MiB)" >"$out/build-times.txt"
-say "done: $out/tandem-head.raw $out/vmlinuz $out/initrd.img (${t} s)"
+say "done: $out/tandem-head.img (disk), $out/tandem-head.raw (file system), $out/vmlinuz, $out/initrd.img (${t} s)"

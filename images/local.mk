@@ -13,7 +13,7 @@ images/tandem-setup: $(srcdir)/images/tandem-setup.in Makefile
 	$(SED) -e 's|@PACKAGE_VERSION[@]|$(PACKAGE_VERSION)|g' $(srcdir)/images/tandem-setup.in >$@.tmp && \
 	chmod 755 $@.tmp && mv $@.tmp $@
 
-EXTRA_DIST += images/README.md images/build.sh images/configure-rootfs.sh \
+EXTRA_DIST += images/README.md images/build.sh images/configure-rootfs.sh images/make-disk.sh \
 	images/tandem-setup.in \
 	images/systemd/tandemd.service images/systemd/tandem-agentd.service \
 	images/systemd/tandemd-cluster.conf

@@ -20,7 +20,8 @@
 #          apt-get download, never installed)
 #   image: build + what images/build.sh and tests/vm/image.sh need on the
 #          host: libsystemd-dev (tandemd's sd_notify), mmdebstrap, e2fsprogs'
-#          mke2fs -d, file (ELF detection), qemu-system-x86 and libiscsi-bin
+#          mke2fs -d, fdisk's sfdisk, extlinux and syslinux-common (the disk's
+#          boot loader), file (ELF detection), qemu-system-x86 and libiscsi-bin
 #          (the boot test's login), corosync (corosync-keygen),
 #          drbd-utils (drbdadm -c FILE dump) and pacemaker-cli-utils
 #          (crm_verify) for tandem-setup's checks
@@ -36,7 +37,7 @@ test_pkgs=(libiscsi-dev libiscsi-bin libcmocka-dev clang clang-format
 	corosync shellcheck libqb-tools qemu-system-x86 cpio kmod e2fsprogs
 	qemu-system-ppc qemu-block-extra binutils gcc-powerpc64le-linux-gnu
 	libc6-dev-ppc64el-cross)
-image_pkgs=(mmdebstrap e2fsprogs file qemu-system-x86 libiscsi-bin corosync
+image_pkgs=(mmdebstrap e2fsprogs fdisk extlinux syslinux-common file qemu-system-x86 libiscsi-bin corosync
 	drbd-utils pacemaker-cli-utils)
 pkgs=("${build_pkgs[@]}")
 case $what in

@@ -4,6 +4,7 @@
 # (images/build.sh, from Debian's packages: a fresh machine downloads
 # them, a rerun takes them from VM_CACHE), boot it in qemu (TCG) with a
 # demo LU, and check from the host that it is a working head:
+#   - the disk boots (SeaBIOS, MBR, extlinux, the image's kernel)
 #   - systemd reached multi-user and no unit failed
 #   - tandemd is active through Type=notify (READY=1 came: StatusText),
 #     its watchdog armed (WatchdogUSec, WatchdogTimestamp)
@@ -51,11 +52,12 @@ ok "image built in $build_s s ($(cat "$out/build-times.txt"))"
 scsitool=${SCSITOOL:-$out/build/tests/cluster/scsitool}
 
 # 2. this test's copy: a demo LU, the control channel
-cp --sparse=always "$out/tandem-head.raw" "$work/head.raw"
-rm -f "$out/tandem-head.raw"
+# the disk as built (MBR, extlinux), its root file system at 1 MiB
+cp --sparse=always "$out/tandem-head.img" "$work/head.img"
+rm -f "$out/tandem-head.raw" "$out/tandem-head.img"
 mnt=$work/mnt
 mkdir -p "$mnt"
-mount -o loop "$work/head.raw" "$mnt" || { echo "FAIL: cannot mount the image's copy"; exit 1; }
+mount -o loop,offset=1048576 "$work/head.img" "$mnt" || { echo "FAIL: cannot mount the image's copy"; exit 1; }
 iqn=iqn.2026-12.org.tandem:image-test
 mkdir -p "$mnt/srv/tandem"
 truncate -s 256M "$mnt/srv/tandem/demo.img"
@@ -105,10 +107,10 @@ done
 [ -n "$port" ] || { echo "FAIL: no free port"; exit 1; }
 mkfifo "$work/ctl.in" "$work/ctl.out"
 t0=$(date +%s%N)
+# booted as a machine would: SeaBIOS, the MBR, extlinux, the image's
+# own kernel and initrd
 qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 -nodefaults -display none -no-reboot \
-	-kernel "$out/vmlinuz" -initrd "$out/initrd.img" \
-	-append "root=/dev/vda rw console=ttyS0 panic=-1 net.ifnames=0" \
-	-drive "file=$work/head.raw,format=raw,if=virtio" \
+	-drive "file=$work/head.img,format=raw,if=virtio" \
 	-serial "file:$work/console.log" \
 	-chardev "pipe,id=ctl,path=$work/ctl" -serial chardev:ctl \
 	-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:3260" \
@@ -168,9 +170,13 @@ wd=$(sed -n 's/^WatchdogTimestampMonotonic=//p' <<<"$OUT")
 grep -qx 'WatchdogUSec=30s' <<<"$OUT" && [ "${wd:-0}" -gt 0 ] &&
 	ok "watchdog armed: WatchdogUSec=30s, last ping at ${wd} us" ||
 	ko "watchdog not armed: $(grep Watchdog <<<"$OUT" | tr '\n' ' ')"
-run 60 'systemd-analyze verify tandemd.service tandem-agentd.service 2>&1; echo "rc=$?"'
-[ "$OUT" = "rc=0"$'\n' ] || [ "$OUT" = "rc=0" ] && ok "systemd-analyze verify: the units are clean" ||
+# --man=no: the image has the man pages but no man(1) to open them
+run 60 'systemd-analyze verify --man=no tandemd.service tandem-agentd.service 2>&1; echo "rc=$?"
+ls /usr/share/man/man8/tandemd.8* /usr/share/man/man8/tandem-setup.8* /usr/share/man/man5/tandem.conf.5* | wc -l'
+[ "$(head -1 <<<"$OUT")" = "rc=0" ] && ok "systemd-analyze verify: the units are clean" ||
 	ko "systemd-analyze verify: $OUT"
+[ "$(sed -n 2p <<<"$OUT")" = 3 ] && ok "man pages tandemd(8), tandem-setup(8), tandem.conf(5) installed" ||
+	ko "man pages: $OUT"
 run 60 'systemd-analyze security tandemd --no-pager | tail -1'
 score=$(grep -o 'level for tandemd.service: [0-9.]*' <<<"$OUT" | awk '{print $NF}')
 echo "figure: systemd-analyze security: $(tr -d '\n' <<<"$OUT")"
@@ -225,8 +231,10 @@ grep -q 'Watchdog timeout' <<<"$OUT" && grep -q 'blackbox written' <<<"$OUT" &&
 	ko "watchdog kill"
 
 # 8. tandem-setup inside the image (its own tests run on the host)
-run 60 'tandem-setup --dry-run --output-dir /tmp/setup --node-name head1 --node-address 10.0.2.15 --peer-name head2 --peer-address 10.0.2.16 --drbd-disk /dev/vdb --fence-device "fence_ipmilan ip=192.0.2.102 username=admin password=secret lanplus=1" --peer-fence-device "fence_ipmilan ip=192.0.2.101 username=admin password=secret lanplus=1" >/dev/null; echo rc=$?; ls /tmp/setup'
-grep -q 'rc=0' <<<"$OUT" && grep -q corosync.conf <<<"$OUT" &&
+run 60 'tandem-setup --dry-run --output-dir /tmp/setup --name head1 --address 10.0.2.15 --peer head2=10.0.2.16 --drbd-disk /dev/vdb --fence "head1=fence_ipmilan ip=192.0.2.101 username=admin password=secret lanplus=1" --fence "head2=fence_ipmilan ip=192.0.2.102 username=admin password=secret lanplus=1" >/dev/null; echo rc=$?
+crm_verify --xml-file /tmp/setup/etc/tandem/setup/cib.xml && echo verified
+ls /tmp/setup/etc/corosync /tmp/setup/etc/drbd.d'
+grep -q 'rc=0' <<<"$OUT" && grep -q corosync.conf <<<"$OUT" && grep -q verified <<<"$OUT" &&
 	ok "tandem-setup --dry-run in the image: $(tail -n +2 <<<"$OUT" | tr '\n' ' ')" || ko "tandem-setup in the image: $OUT"
 
 # 9. a clean power-off
@@ -243,6 +251,6 @@ fi
 grep -q 'tandemd.service: Failed\|tandemd.service: Main process exited, code=killed' "$work/console.log" &&
 	ko "console shows tandemd failing at shutdown"
 
-echo "figures: build $build_s s, boot to control channel $boot_s s"
+echo "figures: build $build_s s, boot to control channel $boot_s s, the whole test ${SECONDS} s"
 echo "$checks checks, $fails failed"
 [ $fails -eq 0 ]
