@@ -29,6 +29,7 @@
 
 #include "agentd/agentd.h"
 #include "lib/log.h"
+#include "lib/sdnotify.h"
 #include "lib/writefile.h"
 
 struct agentd ag = {
@@ -380,6 +381,7 @@ static void run(int sig_fd)
 		tdm__ag_ack_flush();
 		tdm__ag_fencing_tick();
 		tdm__ag_link_heartbeat();
+		tdm_sd_watchdog_poll();
 	}
 }
 
@@ -536,10 +538,17 @@ int main(int argc, char **argv)
 		   "fencing %s)",
 		   PACKAGE_VERSION, ag.group_name, ag.proto_max,
 		   tdm__ag_fencing_name(ag.fencing));
-	if (tdm__ag_fencing_start() < 0)
+	if (tdm__ag_fencing_start() < 0) {
 		ag.exit_code = 1;
-	else
+	} else {
+		/* systemd (Type=notify): up; corosync and tandemd are
+		 * (re)connected from the loop */
+		tdm_sd_ready(NULL, "running: connecting to corosync and "
+				   "tandemd");
 		run(sig_fd);
+	}
+	tdm_sd_stopping("stopping: leaving the cluster group");
+	tdm_sd_watchdog_stop();
 
 	if (ag.cpg_up && ag.cpg_joined) {
 		struct cpg_name n = tdm__ag_group_cpg_name();

@@ -12,7 +12,7 @@ agentd_tandem_agentd_SOURCES = agentd/agentd.c agentd/agentd.h \
 	agentd/sync.c agentd/sync.h \
 	agentd/hold.c agentd/hold.h agentd/fencing.c
 agentd_tandem_agentd_CFLAGS = $(AM_CFLAGS) $(COROSYNC_CFLAGS) $(STONITH_CFLAGS)
-agentd_tandem_agentd_LDADD = $(TANDEM_LIBS) $(COROSYNC_LIBS) $(STONITH_DL)
+agentd_tandem_agentd_LDADD = $(TANDEM_LIBS) $(COROSYNC_LIBS) $(STONITH_DL) $(SYSTEMD_LIBS)
 dist_man_MANS += agentd/tandem-agentd.8
 endif
 EXTRA_DIST += agentd/README.md

@@ -25,6 +25,8 @@
 static struct tdm_loop *wd_loop;
 static struct tdm_timer wd_timer;
 static uint64_t wd_usec;
+static bool wd_poll;	    /* tdm_sd_ready(NULL): tdm_sd_watchdog_poll */
+static uint64_t wd_last_ns; /* its last WATCHDOG=1 */
 
 bool tdm_sd_built(void)
 {
@@ -98,9 +100,17 @@ void tdm_sd_ready(struct tdm_loop *main_loop, const char *status)
 #ifdef HAVE_SYSTEMD
 	uint64_t usec = 0;
 
-	if (wd_loop || sd_watchdog_enabled(0, &usec) <= 0 || !usec)
+	if (wd_loop || wd_poll || sd_watchdog_enabled(0, &usec) <= 0 || !usec)
 		return;
 	wd_usec = usec;
+	if (!main_loop) {
+		wd_poll = true;
+		log_notice("watchdog: WatchdogSec %llu ms, pinged from the "
+			   "daemon's loop",
+			   (unsigned long long)(usec / 1000));
+		tdm_sd_watchdog_poll();
+		return;
+	}
 	wd_loop = main_loop;
 	atomic_store(&wd_pending, 0);
 	wd_timer.cb = wd_tick;
@@ -112,6 +122,19 @@ void tdm_sd_ready(struct tdm_loop *main_loop, const char *status)
 #else
 	(void)main_loop;
 #endif
+}
+
+void tdm_sd_watchdog_poll(void)
+{
+	uint64_t now;
+
+	if (!wd_poll)
+		return;
+	now = tdm_now_ns();
+	if (wd_last_ns && now - wd_last_ns < wd_usec * 250)
+		return;
+	wd_last_ns = now;
+	notify("WATCHDOG=1", NULL);
 }
 
 void tdm_sd_status(const char *status)
@@ -131,6 +154,7 @@ void tdm_sd_stopping(const char *status)
 
 void tdm_sd_watchdog_stop(void)
 {
+	wd_poll = false;
 	if (!wd_loop)
 		return;
 	tdm_timer_stop(wd_loop, &wd_timer);
@@ -139,5 +163,5 @@ void tdm_sd_watchdog_stop(void)
 
 uint64_t tdm_sd_watchdog_usec(void)
 {
-	return wd_loop ? wd_usec : 0;
+	return wd_loop || wd_poll ? wd_usec : 0;
 }

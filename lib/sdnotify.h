@@ -14,8 +14,13 @@
 struct tdm_loop;
 
 /* READY=1 with STATUS=status; starts the watchdog on main_loop when
- * systemd asked for one (WATCHDOG_USEC for this pid). Main thread. */
+ * systemd asked for one (WATCHDOG_USEC for this pid). Main thread.
+ * main_loop NULL: a daemon with a poll loop of its own (tandem-agentd)
+ * calls tdm_sd_watchdog_poll() at each turn instead. */
 void tdm_sd_ready(struct tdm_loop *main_loop, const char *status);
+/* With tdm_sd_ready(NULL, ...): WATCHDOG=1 if a quarter of the period
+ * passed since the last one. Call it at every turn of the loop. */
+void tdm_sd_watchdog_poll(void);
 /* STATUS=status alone. */
 void tdm_sd_status(const char *status);
 /* RELOADING=1 (a reload begins; tdm_sd_ready ends it). */

@@ -5,7 +5,7 @@
  * and MAINPID; WATCHDOG=1 every quarter of WATCHDOG_USEC while every
  * event loop turns, none while one worker loop is stuck in a handler,
  * again once it returns; RELOADING=1, STOPPING=1; nothing after the
- * watchdog is stopped.
+ * watchdog is stopped; the poll mode of a daemon with its own loop.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,6 +40,7 @@ static int run_and_count(unsigned ms, const char *what, char *last,
 
 	while (tdm_now_ns() < end) {
 		tdm_loop_run_once(main_loop, 10);
+		tdm_sd_watchdog_poll(); /* nothing unless in poll mode */
 		while ((r = recv(sock, buf, sizeof(buf) - 1, MSG_DONTWAIT)) >
 		       0) {
 			buf[r] = 0;
@@ -98,6 +99,15 @@ static void test_notify(void **state)
 
 	tdm_sd_watchdog_stop();
 	assert_int_equal(tdm_sd_watchdog_usec(), 0);
+	assert_int_equal(run_and_count(200, "WATCHDOG=1", NULL, 0), 0);
+
+	/* poll mode (tandem-agentd's own loop): a ping per quarter period */
+	tdm_sd_ready(NULL, "running");
+	assert_int_equal(run_and_count(20, "READY=1", NULL, 0), 1);
+	assert_int_equal(tdm_sd_watchdog_usec(), 200000);
+	n = run_and_count(500, "WATCHDOG=1", NULL, 0);
+	assert_in_range(n, 3, 12);
+	tdm_sd_watchdog_stop();
 	assert_int_equal(run_and_count(200, "WATCHDOG=1", NULL, 0), 0);
 }
 
