@@ -15,7 +15,8 @@
 #   - a reload (SIGHUP: RELOADING=1 then READY=1, the epoch moves)
 #   - a stuck tandemd (SIGSTOP) killed by the watchdog, its blackbox
 #     written, restarted (WatchdogSec shortened to 4 s by a drop-in)
-#   - tandem-setup --dry-run inside the image
+#   - tandem-setup --dry-run inside the image, then for real (its peer
+#     never comes): corosync and Pacemaker active, the CIB loaded
 #   - a clean power-off
 # The control channel is tests/vm/guest/vmctl on the guest's second
 # serial port, run by a unit this test adds to its copy of the image.
@@ -237,7 +238,29 @@ ls /tmp/setup/etc/corosync /tmp/setup/etc/drbd.d'
 grep -q 'rc=0' <<<"$OUT" && grep -q corosync.conf <<<"$OUT" && grep -q verified <<<"$OUT" &&
 	ok "tandem-setup --dry-run in the image: $(tail -n +2 <<<"$OUT" | tr '\n' ' ')" || ko "tandem-setup in the image: $OUT"
 
-# 9. a clean power-off
+# 9. tandem-setup for real on this head (its peer never comes): refused
+# over an existing tandem.conf, then with --force the units disabled,
+# corosync and Pacemaker running, the resources in the CIB
+fence='fence_ipmilan ip=192.0.2.10 username=admin password=secret lanplus=1'
+run 30 "tandem-setup --name head1 --address 10.0.2.15 --peer head2=10.0.2.16 --fence 'head1=$fence' --fence 'head2=$fence'; echo rc=\$?"
+grep -q 'rc=2' <<<"$OUT" && grep -q 'tandem.conf exists' <<<"$OUT" &&
+	ok "tandem-setup refuses a head with a tandem.conf (without --force)" || ko "no refusal: $OUT"
+t0=$(date +%s%N)
+run 150 "tandem-setup --force --name head1 --address 10.0.2.15 --peer head2=10.0.2.16 --fence 'head1=$fence' --fence 'head2=$fence' >/tmp/setup.log 2>&1; echo rc=\$?
+tail -3 /tmp/setup.log
+hostname
+systemctl is-active corosync pacemaker
+systemctl is-enabled tandemd
+cibadmin --query --scope resources | grep -o 'id=\"[a-z0-9-]*-clone\"\|primitive id=\"fence-[a-z0-9]*\"' | sort -u | tr '\n' ' '; echo
+crm_attribute --type crm_config --name stonith-enabled --query 2>&1 | grep -o 'value=[a-z]*'"
+echo "$OUT"
+grep -q 'rc=0' <<<"$OUT" && grep -qx head1 <<<"$OUT" && [ "$(grep -c '^active' <<<"$OUT")" -eq 2 ] &&
+	grep -q '^disabled' <<<"$OUT" && grep -q 'target-clone' <<<"$OUT" && grep -q 'fence-head2' <<<"$OUT" &&
+	grep -q 'value=true' <<<"$OUT" &&
+	ok "tandem-setup applied in $(secs "$t0") s: host name head1, corosync and pacemaker active, tandemd.service disabled, target-clone and the fence devices in the CIB, stonith-enabled" ||
+	ko "tandem-setup applied: $OUT"
+
+# 10. a clean power-off
 t0=$(date +%s%N)
 run 5 'systemctl poweroff' || true
 for _ in $(seq 120); do kill -0 "$qpid" 2>/dev/null || break; sleep 0.5; done
