@@ -72,8 +72,11 @@ b=$out/build
 mkdir -p "$b"
 (cd "$src" && { [ -x configure ] || autoreconf -fi >/dev/null 2>&1; })
 if [ ! -f "$b/Makefile" ]; then
+	# the build's paths out of the binaries (debug info): the same tree
+	# gives the same programs wherever it is built
 	(cd "$b" && "$src/configure" -q --prefix=/usr --sysconfdir=/etc \
-		--localstatedir=/var --with-systemd=yes >/dev/null)
+		--localstatedir=/var --with-systemd=yes \
+		CFLAGS="-g -O2 -ffile-prefix-map=$src=/usr/src/tandem -ffile-prefix-map=$b=/usr/src/tandem" >/dev/null)
 fi
 make -C "$b" -s -j2 >/dev/null
 rm -rf "$out/stage"
@@ -131,6 +134,9 @@ say "installing this tree and the appliance configuration"
 # /lib is /usr/lib (usrmerge): keep the image's directory symlinks
 tar -C "$out/stage" -cf - . | tar -C "$rootfs" -xf - --keep-directory-symlink --no-same-owner
 "$src/images/configure-rootfs.sh" "$rootfs" "$root_hash"
+# every file no newer than the commit (make install and the steps above
+# stamp the time of the build)
+find "$rootfs" -xdev -newermt "@$SOURCE_DATE_EPOCH" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} + 2>/dev/null || true
 # shellcheck disable=SC2016 # expanded in the image
 missing=$(chroot "$rootfs" sh -c 'for f in /usr/sbin/tandemd /usr/sbin/tandem-agentd /usr/sbin/tandemctl; do ldd $f; done' |
 	grep 'not found' || true)

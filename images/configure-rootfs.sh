@@ -15,6 +15,9 @@ printf 'LABEL=tandem-root\t/\text4\terrors=remount-ro\t0\t1\n' >"$r/etc/fstab"
 # an empty machine-id: systemd makes one at first boot (each head its own)
 : >"$r/etc/machine-id"
 rm -f "$r/var/lib/dbus/machine-id"
+# Pacemaker's postinst made a random key (pacemaker_remote's): no head
+# image carries a secret; pacemaker-remoted is not used by a head
+rm -f "$r/etc/pacemaker/authkey"
 
 mkdir -p "$r/etc/systemd/network"
 cat >"$r/etc/systemd/network/50-wired.network" <<'EOF'
