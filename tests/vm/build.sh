@@ -395,7 +395,9 @@ elf_deps() {
 copy_prog() {
 	local f="" d
 	for d in sbin bin usr/sbin usr/bin lib/systemd lib/udev; do
-		[ -e "$root/$d/$1" ] && f=$root/$d/$1 && break
+		# a link may point at an absolute path: resolved below $root
+		# (inroot), never on the host
+		[ -e "$(inroot "$root/$d/$1")" ] && f=$root/$d/$1 && break
 	done
 	[ -n "$f" ] || die "$1 not found in the packages"
 	copy_file "$f"
