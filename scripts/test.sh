@@ -276,6 +276,12 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# clones, unpromoted nonoptimized): the promoted head killed and
 	# fenced, started again, graceful moves with crm_resource
 	step vm-pacemaker env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/pacemaker.sh
+	# the rolling upgrade of docs/upgrade.md under the same Pacemaker:
+	# both heads on the previous release (dist/releases, built from its
+	# commit), each in turn in standby, upgraded to this tree's build and
+	# brought back, then one downgraded, under vmwriter; zero errors,
+	# PR state, VPD and RTPG unchanged, the pause of each step
+	step vm-upgrade env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/upgrade.sh
 	# crash consistency of what a head acknowledges (a power loss, not a
 	# kill): tandemd's write_through and write-back fileio LUs on ext4 on
 	# dm-log-writes in a guest, the log replayed to each mark on the host

@@ -50,8 +50,6 @@ SCEN_DOWN=pcmk_cleanup
 : "${VM_OPTIMIZE_STPG:=1}"
 case $VM_OPTIMIZE_STPG in 0 | 1) ;; *) echo "VM_OPTIMIZE_STPG: 0 or 1" >&2; exit 2 ;; esac
 SCEN+=", optimize_stpg=$VM_OPTIMIZE_STPG"
-now_ms() { date +%s%3N; }
-ms_since() { echo $(($(now_ms) - $1)); }
 letter() { if [ "$1" = 1 ]; then echo A; else echo B; fi; }
 # layout_is I S1 S2: through head I, RTPG shows group 1 in state S1 and
 # group 2 in S2 (0 active/optimized, 1 active/non-optimized)
@@ -61,22 +59,6 @@ layout_is() {
 	r=$(client_exec "$SCSITOOL" -r "$(lab_url "$1")" rtpg 2>&1)
 	grep -q "^tpg id=1 state=$2 " <<<"$r" && grep -q "^tpg id=2 state=$3 " <<<"$r"
 }
-# crm_move I: the promoted instance moved to head I (crm_resource --move
-# --promoted through head B, which stays up), timed; then --clear
-crm_move() {
-	local t0 out
-	t0=$(now_ms)
-	out=$(node_exec 2 crm_resource --move --promoted -r alua-clone -N "node$1" 2>&1) ||
-		ko "crm_resource --move --promoted -N node$1: $out"
-	if lab_wait 30 promoted_is 2 "$1"; then
-		ok "crm_mon: promoted on node$1 $(ms_since "$t0") ms after crm_resource --move"
-	else
-		ko "crm_mon after the move to node$1: promoted on '$(promoted_on 2)'"
-	fi
-	MOVE_T0=$t0
-	out=$(node_exec 2 crm_resource --clear -r alua-clone 2>&1) || ko "crm_resource --clear: $out"
-}
-
 echo "== the guest, two heads under Pacemaker with fencing (token ${LAB_TOKEN:-500} ms, unpromoted $LAYOUT)"
 scen_guest base
 pcmk_ocf_dir || { ko "no OCF directory"; finish; }
