@@ -282,6 +282,10 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# brought back, then one downgraded, under vmwriter; zero errors,
 	# PR state, VPD and RTPG unchanged, the pause of each step
 	step vm-upgrade env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/upgrade.sh
+	# the same with N+1's tandem-agentd capped one protocol below its
+	# own (--proto-max, per node): the group runs at the lowest
+	# proto_max of its members (version N from vm-upgrade's cache)
+	step vm-upgrade-capped env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UPGRADE_PROTO_CAP=below tests/vm/upgrade.sh
 	# crash consistency of what a head acknowledges (a power loss, not a
 	# kill): tandemd's write_through and write-back fileio LUs on ext4 on
 	# dm-log-writes in a guest, the log replayed to each mark on the host

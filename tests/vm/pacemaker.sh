@@ -60,32 +60,8 @@ layout_is() {
 	grep -q "^tpg id=1 state=$2 " <<<"$r" && grep -q "^tpg id=2 state=$3 " <<<"$r"
 }
 echo "== the guest, two heads under Pacemaker with fencing (token ${LAB_TOKEN:-500} ms, unpromoted $LAYOUT)"
-scen_guest base
-pcmk_ocf_dir || { ko "no OCF directory"; finish; }
-lab_up 2 || { ko "lab_up failed"; finish; }
-trap pcmk_cleanup EXIT
-vm_writer || { ko "vmwriter could not be built"; finish; }
-lab_start_corosync_all
-pcmk_fenced_cib 2 "$LAYOUT" >"$LAB_DIR/cib.xml"
-for i in 1 2; do
-	wait_quorate "$i" 20 || ko "head $i: corosync not quorate"
-	pcmk_fenced_head_prepare "$i" "$LAB_DIR/cib.xml"
-done
-t0=$(now_ms)
-for i in 1 2; do
-	pacemaker_start "$i"
-done
-# the guest boots while Pacemaker starts the heads
-scen_boot
-if lab_wait 60 any_promoted 1; then
-	ok "dg promoted on $(promoted_on 1) $(ms_since "$t0") ms after pacemakerd started"
-else
-	ko "nothing promoted 60 s after pacemakerd started"
-	crm_show 1
-	finish
-fi
-# the guest logs in through the promoted head first (scen_login: why)
-[ "$(promoted_on 1)" = node1 ] || crm_move 1
+scen_pcmk_lab pcmk_cleanup
+scen_pcmk_start
 if lab_wait 30 layout_is 2 0 1; then
 	ok "RTPG through head B: head A's group active/optimized, head B's active/non-optimized"
 else

@@ -40,6 +40,14 @@
 #      OUT was sent meanwhile: the keys were registered with sg_persist,
 #      so multipathd has no reservation_key to register again on a
 #      returning path); no resource failed.
+# UPGRADE_PROTO_CAP=K or below (one below N+1's own protocol; a variant,
+# CI step vm-upgrade-capped): each head
+# on N+1 runs tandem-agentd with --proto-max K, set for that node only
+# (an instance_attributes set of the target primitive with a #uname
+# rule, added with cibadmin while the head is in standby, removed when
+# it goes back to N): the group must then run at the lowest proto_max of
+# its members, K as soon as one head runs N+1.
+# Every step also checks that the other head's tandemd was not restarted.
 # Prints the figures and "N passed, N failed"; exit 0 only when nothing
 # failed; 77 (SKIP) when the release's commit is not in this clone.
 # Root; about 4 minutes (the guest runs under TCG).
@@ -66,6 +74,7 @@ SCEN_DOWN=upg_cleanup
 letter() { if [ "$1" = 1 ]; then echo A; else echo B; fi; }
 : "${VM_CACHE:=/var/cache/tandem-vm}"
 : "${VM_OPTIMIZE_STPG:=1}"
+CAP=${UPGRADE_PROTO_CAP:-}
 UPG=
 # shellcheck disable=SC2317 # the EXIT trap and finish call it
 upg_cleanup() {
@@ -126,6 +135,17 @@ installed() {
 			echo " $a $(OCF_ROOT=/usr/lib/ocf $o/$a meta-data | sed -n "s/^<resource-agent name=\"$a\" version=\"\([^\"]*\)\".*/\1/p")"
 		done' 2>&1 | tr -d '\n'
 }
+# installed_check I PREFIX VERSION: head I has PREFIX's programs and
+# agents, all of VERSION
+installed_check() {
+	local inst
+	inst=$(installed "$1")
+	if [ "$inst" = "tandemd $3 agentd $3 (cluster protocol $(proto_of "$2")) tandemctl $3 target $3 alua $3" ]; then
+		ok "head $(letter "$1")'s installed versions: $inst"
+	else
+		ko "head $(letter "$1")'s installed versions: '$inst' (want $3)"
+	fi
+}
 # running I: what head I runs (tandemctl -status of its own tandemctl):
 # "version V ctl_proto P cluster_protocol P agentd V"; the agent's
 # version from its last start line in the head's log
@@ -141,7 +161,7 @@ running() {
 # versions_check DESC VA VB: each head runs the version wanted (VA, VB),
 # both at the cluster protocol of the lowest proto_max (PROTO_N, PROTO_P)
 versions_check() {
-	local ra rb pa=$PROTO_P pb=$PROTO_P want
+	local ra rb pa=${CAP:-$PROTO_P} pb=${CAP:-$PROTO_P} want
 	ra=$(running 1)
 	rb=$(running 2)
 	[ "$2" = "$N_VER" ] && pa=$PROTO_N
@@ -177,38 +197,59 @@ mark() {
 	STEPS+=("$1")
 }
 
+# cap_set I PREFIX: with UPGRADE_PROTO_CAP, node I's tandem-agentd
+# options for PREFIX's version: --proto-max CAP for N+1 (a set of
+# instance attributes that applies to node I only), none for N
+cap_set() {
+	local id=target-cap-node$1 out
+	[ -n "$CAP" ] || return 0
+	if [ "$2" = "$P_PREFIX" ]; then
+		out=$(node_exec "$1" cibadmin --modify --xml-text "<primitive id=\"target\"><instance_attributes id=\"$id\" score=\"10\"><rule id=\"$id-rule\" score=\"INFINITY\"><expression id=\"$id-expr\" attribute=\"#uname\" operation=\"eq\" value=\"node$1\"/></rule><nvpair id=\"$id-opts\" name=\"agentd_options\" value=\"--fencing pacemaker --proto-max $CAP\"/></instance_attributes></primitive>" 2>&1) &&
+			ok "node$1's tandem-agentd options: --fencing pacemaker --proto-max $CAP (cibadmin, a #uname rule)" ||
+			ko "cibadmin --modify (node$1's --proto-max): $out"
+	else
+		out=$(node_exec "$1" cibadmin --delete --xml-text "<instance_attributes id=\"$id\"/>" 2>&1) &&
+			ok "node$1's --proto-max removed (cibadmin --delete)" ||
+			ko "cibadmin --delete $id: $out"
+	fi
+}
+# tandemd_pid I: the pid of head I's tandemd (its pid file)
+tandemd_pid() { node_exec "$1" cat /run/tandem/tandemd.pid 2>/dev/null; }
+
+# standby I on|off: node I in Pacemaker's standby, or back
+standby() {
+	local out
+	out=$(node_exec "$1" crm_attribute --node "node$1" --name standby --update "$2" 2>&1) ||
+		ko "crm_attribute --node node$1 --name standby --update $2: $out"
+}
+# until_ok I SECS T0 WHAT COND: COND I within SECS ("head X WHAT, N ms
+# after" T0), else a failure and crm_mon as the other head sees it
+until_ok() {
+	if lab_wait "$2" "$5" "$1"; then
+		ok "head $(letter "$1") $4, $(ms_since "$3") ms after crm_attribute"
+	else
+		ko "head $(letter "$1") not $4 after $2 s"
+		crm_show "$((3 - $1))"
+	fi
+}
+
 # upgrade_head I PREFIX VERSION PA PB: docs/upgrade.md's steps for head I
 # (unpromoted): standby, stopped, replaced, checked, standby off,
 # serving, its group and its path back; the map's groups at PA/PB after
 upgrade_head() {
-	local i=$1 h t0 t1 t2 t3 out inst
+	local i=$1 h t0 t1 t2 t3 other
 	h=$(letter "$i")
+	other=$(tandemd_pid "$((3 - i))")
 	t0=$(now_ms)
-	out=$(node_exec "$i" crm_attribute --node "node$i" --name standby --update on 2>&1) ||
-		ko "crm_attribute --node node$i --name standby --update on: $out"
-	if lab_wait 60 head_stopped "$i"; then
-		ok "head $h in standby: its resources stopped, no daemon left $(ms_since "$t0") ms after crm_attribute"
-	else
-		ko "head $h: its resources still run 60 s after standby"
-		crm_show "$((3 - i))"
-	fi
+	standby "$i" on
+	until_ok "$i" 60 "$t0" "in standby: its resources stopped, no daemon left" head_stopped
 	t1=$(now_ms)
 	head_install "$i" "$2" || ko "head $h: the programs of $2 not installed"
-	inst=$(installed "$i")
-	if [ "$inst" = "tandemd $3 agentd $3 (cluster protocol $(proto_of "$2")) tandemctl $3 target $3 alua $3" ]; then
-		ok "head $h's installed versions: $inst"
-	else
-		ko "head $h's installed versions: '$inst' (want $3)"
-	fi
+	installed_check "$i" "$2" "$3"
+	cap_set "$i" "$2"
 	t2=$(now_ms)
-	out=$(node_exec "$i" crm_attribute --node "node$i" --name standby --update off 2>&1) ||
-		ko "crm_attribute --node node$i --name standby --update off: $out"
-	if lab_wait 60 head_back "$i"; then
-		ok "head $h back: its alua instance runs and it serves $(ms_since "$t2") ms after standby off"
-	else
-		ko "head $h not back 60 s after standby off"
-		crm_show "$((3 - i))"
-	fi
+	standby "$i" off
+	until_ok "$i" 60 "$t2" "back: its alua instance runs and it serves" head_back
 	t3=$(now_ms)
 	if vm_until 60 "$PATHS_UP"; then
 		ok "head $h's path is back in the map $(ms_since "$t3") ms after it served"
@@ -220,6 +261,9 @@ upgrade_head() {
 	else
 		ko "the map after head $h's return: $WAITED"
 	fi
+	[ -n "$other" ] && [ "$(tandemd_pid "$((3 - i))")" = "$other" ] &&
+		ok "head $(letter "$((3 - i))")'s tandemd kept running through the step (pid $other)" ||
+		ko "head $(letter "$((3 - i))")'s tandemd: pid '$other' before, '$(tandemd_pid "$((3 - i))")' after"
 	FIG+=("head $h to $3: standby to stopped $((t1 - t0)) ms, replaced and checked $((t2 - t1)) ms, standby off to serving $((t3 - t2)) ms, to its path in the map $(ms_since "$t3") ms; the whole step $(ms_since "$t0") ms")
 }
 proto_of() { "$1/sbin/tandem-agentd" -V | sed -n 's/.*cluster protocol \([0-9]*\).*/\1/p'; }
@@ -245,38 +289,22 @@ PROTO_P=$(proto_of "$P_PREFIX")
 [ -n "$P_VER" ] && [ "$P_VER" != "$N_VER" ] &&
 	ok "N is $N_VER (cluster protocol $PROTO_N), N+1 is $P_VER (cluster protocol $PROTO_P)" ||
 	ko "N+1's version '$P_VER' must differ from N's $N_VER"
-scen_guest base
-pcmk_ocf_dir || { ko "no OCF directory"; finish; }
-lab_up 2 || { ko "lab_up failed"; finish; }
-trap upg_cleanup EXIT
-vm_writer || { ko "vmwriter could not be built"; finish; }
-lab_start_corosync_all
+[ "$CAP" = below ] && CAP=$((PROTO_P - 1))
+[ -n "$CAP" ] && SCEN+=", N+1's tandem-agentd --proto-max $CAP"
+if [ -n "$CAP" ] && ! { [ "$CAP" -ge 1 ] 2>/dev/null && [ "$CAP" -le "$PROTO_P" ]; }; then
+	ko "UPGRADE_PROTO_CAP=$CAP: from 1 to N+1's protocol $PROTO_P"
+	SCEN_DOWN=: finish
+fi
 # every tandemctl the CIB names is the head's own (it is upgraded too)
-pcmk_fenced_cib 2 "$LAYOUT" |
-	sed 's|name="tandemctl" value="[^"]*"|name="tandemctl" value="/run/tandem-bin/tandemctl"|' >"$LAB_DIR/cib.xml"
+scen_pcmk_lab upg_cleanup 's|name="tandemctl" value="[^"]*"|name="tandemctl" value="/run/tandem-bin/tandemctl"|'
+# both heads start on N
 for i in 1 2; do
-	wait_quorate "$i" 20 || ko "head $i: corosync not quorate"
-	pcmk_fenced_head_prepare "$i" "$LAB_DIR/cib.xml"
 	head_install "$i" "$N_PREFIX" &&
 		node_exec "$i" mount --bind /run/tandem-ocf /usr/lib/ocf/resource.d ||
 		ko "head $i: version N not installed"
-	inst=$(installed "$i")
-	[ "$inst" = "tandemd $N_VER agentd $N_VER (cluster protocol $PROTO_N) tandemctl $N_VER target $N_VER alua $N_VER" ] &&
-		ok "head $i installed with N: $inst" || ko "head $i's installed versions: '$inst'"
+	installed_check "$i" "$N_PREFIX" "$N_VER"
 done
-t0=$(now_ms)
-for i in 1 2; do
-	pacemaker_start "$i"
-done
-scen_boot
-if lab_wait 60 any_promoted 1; then
-	ok "dg promoted on $(promoted_on 1) $(ms_since "$t0") ms after pacemakerd started"
-else
-	ko "nothing promoted 60 s after pacemakerd started"
-	crm_show 1
-	finish
-fi
-[ "$(promoted_on 1)" = node1 ] || crm_move 1
+scen_pcmk_start
 lab_wait 30 head_back 2 || ko "head B does not serve"
 versions_check "both heads on N" "$N_VER" "$N_VER"
 
