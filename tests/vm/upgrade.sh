@@ -376,7 +376,7 @@ for ((k = 1; k < ${#MARKS[@]}; k++)); do
 	read -r w g n <<<"$(sed -n "$((MARKS[k - 1] + 1)),${MARKS[k]}p" <<<"$LOG" | awk '
 		/^slow write/ {v = $NF; sub(/ms=/, "", v); if (v + 0 > w) w = v + 0; n++}
 		/^gap / {v = $NF; sub(/ms=/, "", v); if (v + 0 > g) g = v + 0}
-		END {printf "%d %d %d", w, g, n}')"
+		END {printf "%d %s %d", w, (g ? int(g) : "<100"), n}')"
 	FIG+=("pause of step \"${STEPS[k]}\": longest write $w ms, all I/O stopped $g ms at most, $n writes over 100 ms")
 	echo "   ${STEPS[k]}: longest write $w ms, all I/O stopped $g ms at most ($n writes over 100 ms)"
 done
