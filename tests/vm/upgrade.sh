@@ -49,7 +49,8 @@
 # its members, K as soon as one head runs N+1.
 # Every step also checks that the other head's tandemd was not restarted.
 # Prints the figures and "N passed, N failed"; exit 0 only when nothing
-# failed; 77 (SKIP) when the release's commit is not in this clone.
+# failed; 77 (SKIP) when the release's commit is not in this clone
+# (shallow), 1 outside a git checkout.
 # Root; about 4 minutes (the guest runs under TCG).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -60,6 +61,10 @@ SCEN="rolling upgrade under Pacemaker, unpromoted $LAYOUT"
 read -r N_VER N_COMMIT < <(grep -v '^#' dist/releases | grep . | tail -1)
 if [ -z "${N_COMMIT:-}" ]; then
 	echo "dist/releases names no release" >&2
+	exit 1
+fi
+if ! out=$(git rev-parse --git-dir 2>&1); then
+	echo "FAIL: version N is built from git, and git says: $out" >&2
 	exit 1
 fi
 if ! git cat-file -e "$N_COMMIT^{commit}" 2>/dev/null; then
