@@ -25,7 +25,8 @@
 #      protocol, the cluster protocol the group runs at; tandem-agentd's
 #      own log line);
 #   1. vmwriter on the map for the whole procedure (stopped by SIGUSR1
-#      at the end, then every acknowledged block read back);
+#      at the end, then every acknowledged block read back); 8 s of it
+#      with nothing changing, the baseline of the pauses;
 #   2. head B (unpromoted) upgraded: standby, its resources stopped, its
 #      programs and agents replaced, versions checked, standby off,
 #      serving, its group and its path back; the mixed cluster's versions;
@@ -40,9 +41,9 @@
 #      OUT was sent meanwhile: the keys were registered with sg_persist,
 #      so multipathd has no reservation_key to register again on a
 #      returning path); no resource failed.
-# UPGRADE_PROTO_CAP=K or below (one below N+1's own protocol; a variant,
-# CI step vm-upgrade-capped): each head
-# on N+1 runs tandem-agentd with --proto-max K, set for that node only
+# UPGRADE_PROTO_CAP=K or below (one below N+1's own protocol; a
+# variant, CI step vm-upgrade-capped): each head on N+1 runs
+# tandem-agentd with --proto-max K, set for that node only
 # (an instance_attributes set of the target primitive with a #uname
 # rule, added with cibadmin while the head is in standby, removed when
 # it goes back to N): the group must then run at the lowest proto_max of
@@ -51,7 +52,8 @@
 # Prints the figures and "N passed, N failed"; exit 0 only when nothing
 # failed; 77 (SKIP) when the release's commit is not in this clone
 # (shallow), 1 outside a git checkout.
-# Root; about 4 minutes (the guest runs under TCG).
+# Root; 64-86 s with N cached, 110 s with N built (the guest runs
+# under TCG; docs/upgrade.md has the figures).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 LAYOUT=nonoptimized
