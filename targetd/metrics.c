@@ -435,8 +435,9 @@ static void head_metrics(struct tdm_text *t)
 	     "When tandemd started serving metrics, seconds since the epoch");
 	tdm_text_printf(t, "tandem_start_time_seconds %lld\n",
 			(long long)m.started);
-	help(t, "tandem_config_epoch", "counter",
-	     "Configurations applied since tandemd started");
+	help(t, "tandem_config_epoch", "gauge",
+	     "Configurations applied since tandemd started (the epoch "
+	     "tandemctl shows)");
 	tdm_text_printf(t, "tandem_config_epoch %llu\n",
 			(unsigned long long)tdm_core_epoch());
 	help(t, "tandem_cluster_mode", "gauge",
@@ -553,6 +554,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	tdm_text_printf(&t, "404 not found: /metrics, /status\n");
 	return reply(c, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", &t);
 }
+
+/* MHD's own messages (MHD_OPTION_EXTERNAL_LOGGER): its format strings */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {

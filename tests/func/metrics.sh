@@ -13,7 +13,9 @@
 #      READ past the end, LU r1 and port 2 did not move, nothing in flight
 #      after; every histogram is cumulative, +Inf equals _count, _count
 #      equals the command counter; the whole exposition parsed by
-#      python3-prometheus-client's parser (Debian's);
+#      python3-prometheus-client's parser (Debian's); the Grafana
+#      dashboard (docs/grafana-tandem.json) uses every family served and
+#      no other name;
 #  (e) the status page in headless Chromium (--dump-dom) while a session
 #      is held: LU names, ALUA states, the session's row; the sessions
 #      gauge of port 1 is 1;
@@ -217,8 +219,8 @@ for s in 'tandem_lu_commands_total{lu="r1",op="read"}' \
 done
 
 # the exposition as a real parser reads it, and the histograms' rules
-if "$PY" - "$T/m1" >"$T/parse.out" 2>&1 <<'PYEOF'; then
-import math, sys
+if "$PY" - "$T/m1" docs/grafana-tandem.json >"$T/parse.out" 2>&1 <<'PYEOF'; then
+import json, math, re, sys
 from prometheus_client.parser import text_string_to_metric_families
 text = open(sys.argv[1]).read()
 fams = list(text_string_to_metric_families(text))
@@ -263,7 +265,33 @@ for f in fams:
             bad.append("%s %s: _count %s != %s_commands_total %s" % (f.name, key, h["count"], pre, c))
 if nhist < 12:
     bad.append("only %d histogram series" % nhist)
-print("%d families, %d histogram series checked" % (len(fams), nhist))
+# docs/grafana-tandem.json: built on exactly the names served
+served = {f.name: f.type for f in fams}
+def base(n):
+    for suf in ("_bucket", "_sum", "_count"):
+        if n.endswith(suf) and served.get(n[: -len(suf)]) == "histogram":
+            return n[: -len(suf)]
+    # the parser names a counter family without its _total
+    if n.endswith("_total") and served.get(n[: -len("_total")]) == "counter":
+        return n[: -len("_total")]
+    return n
+used = set()
+def walk(o):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k in ("expr", "query", "definition") and isinstance(v, str):
+                used.update(base(n) for n in re.findall(r"\btandem_[a-z_]+", v))
+            else:
+                walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v)
+walk(json.load(open(sys.argv[2])))
+for n in sorted(used - set(served)):
+    bad.append("dashboard uses %s, which is not served" % n)
+for n in sorted(set(served) - used):
+    bad.append("served %s is not on the dashboard" % n)
+print("%d families, %d histogram series checked, dashboard uses %d" % (len(fams), nhist, len(used)))
 for b in bad:
     print("BAD:", b)
 sys.exit(1 if bad else 0)
