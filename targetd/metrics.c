@@ -54,81 +54,6 @@ static struct {
 
 /* ---- text ---- */
 
-void tdm_text_put(struct tdm_text *t, const char *s, size_t n)
-{
-	if (t->oom)
-		return;
-	if (t->len + n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 4096;
-		char *p;
-
-		while (cap < t->len + n + 1)
-			cap *= 2;
-		p = realloc(t->p, cap);
-		if (!p) {
-			t->oom = true;
-			return;
-		}
-		t->p = p;
-		t->cap = cap;
-	}
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
-}
-
-void tdm_text_printf(struct tdm_text *t, const char *fmt, ...)
-{
-	char small[512], *big;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof(small)) {
-		tdm_text_put(t, small, (size_t)n);
-		return;
-	}
-	big = malloc((size_t)n + 1);
-	if (!big) {
-		t->oom = true;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	tdm_text_put(t, big, (size_t)n);
-	free(big);
-}
-
-void tdm_text_html(struct tdm_text *t, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&':
-			tdm_text_put(t, "&amp;", 5);
-			break;
-		case '<':
-			tdm_text_put(t, "&lt;", 4);
-			break;
-		case '>':
-			tdm_text_put(t, "&gt;", 4);
-			break;
-		case '"':
-			tdm_text_put(t, "&quot;", 6);
-			break;
-		case '\'':
-			tdm_text_put(t, "&#39;", 5);
-			break;
-		default:
-			tdm_text_put(t, s, 1);
-		}
-	}
-}
-
 /* Exposition format 0.0.4: a label value escapes \, " and newline. */
 static void label(struct tdm_text *t, const char *s)
 {
@@ -175,6 +100,14 @@ static void help(struct tdm_text *t, const char *name, const char *type,
 			type);
 }
 
+/* A family of one sample without labels. */
+static void one(struct tdm_text *t, const char *name, const char *type,
+		const char *text, uint64_t v)
+{
+	help(t, name, type, text);
+	tdm_text_printf(t, "%s %llu\n", name, (unsigned long long)v);
+}
+
 static const char *const kind_names[TDM_IO_KINDS] = {"read", "write", "other"};
 
 /* A seconds value from nanoseconds, exactly (no float rounding), without
@@ -203,34 +136,118 @@ struct io_obj {
 	char labels[512]; /* already escaped: lu="d0" */
 };
 
-static void io_families(struct tdm_text *t, const char *pre,
-			const struct io_obj *o, size_t n)
+static const char *kind_name(unsigned k)
+{
+	return kind_names[k];
+}
+
+static const char *status_name(unsigned k)
+{
+	return tdm_io_status_name((enum tdm_io_status)k);
+}
+
+static uint64_t v_cmds(const struct tdm_io_snapshot *io, unsigned k)
+{
+	return io->cmds[k];
+}
+
+static uint64_t v_read_bytes(const struct tdm_io_snapshot *io, unsigned k)
+{
+	(void)k;
+	return io->bytes[TDM_IO_READ];
+}
+
+static uint64_t v_written_bytes(const struct tdm_io_snapshot *io, unsigned k)
+{
+	(void)k;
+	return io->bytes[TDM_IO_WRITE];
+}
+
+static uint64_t v_sense(const struct tdm_io_snapshot *io, unsigned k)
+{
+	return io->sense[k];
+}
+
+static uint64_t v_status(const struct tdm_io_snapshot *io, unsigned k)
+{
+	return io->status[k];
+}
+
+static uint64_t v_inflight(const struct tdm_io_snapshot *io, unsigned k)
+{
+	(void)k;
+	return io->inflight > 0 ? (uint64_t)io->inflight : 0;
+}
+
+/* A family of the I/O snapshot: one sample per object, or with lname
+ * one per object and value k < nk of that label (kname(k)); sparse: the
+ * zero samples left out (the errors: a series appears at its first). */
+static const struct io_fam {
+	const char *suffix, *type, *help;
+	const char *lname;
+	unsigned nk;
+	const char *(*kname)(unsigned k);
+	bool sparse;
+	uint64_t (*val)(const struct tdm_io_snapshot *io, unsigned k);
+} io_fams[] = {
+	{"_commands_total", "counter",
+	 "SCSI commands completed, by kind (read, write: medium access "
+	 "moving blocks; other: the rest)",
+	 "op", TDM_IO_KINDS, kind_name, false, v_cmds},
+	{"_read_bytes_total", "counter",
+	 "Bytes read by commands that ended GOOD", NULL, 1, NULL, false,
+	 v_read_bytes},
+	{"_written_bytes_total", "counter",
+	 "Bytes written by commands that ended GOOD", NULL, 1, NULL, false,
+	 v_written_bytes},
+	{"_errors_total", "counter",
+	 "Commands that ended in CHECK CONDITION, by sense key (SPC-4 "
+	 "table 48; unit attentions included)",
+	 "sense_key", 16, tdm_sense_key_name, true, v_sense},
+	{"_status_total", "counter",
+	 "Commands that ended neither GOOD nor in CHECK CONDITION, by "
+	 "status (aborted: by a task management function, no status)",
+	 "status", TDM_IOS_COUNT, status_name, true, v_status},
+	{"_commands_in_flight", "gauge",
+	 "Commands received and not yet completed (the queue depth)", NULL, 1,
+	 NULL, false, v_inflight},
+};
+
+static void io_fam(struct tdm_text *t, const char *pre, const struct io_fam *f,
+		   const struct io_obj *o, size_t n)
+{
+	char name[96];
+	size_t i;
+	unsigned k;
+
+	snprintf(name, sizeof(name), "%s%s", pre, f->suffix);
+	help(t, name, f->type, f->help);
+	for (i = 0; i < n; i++)
+		for (k = 0; k < f->nk; k++) {
+			uint64_t v = f->val(o[i].io, k);
+
+			if (f->sparse && !v)
+				continue;
+			if (f->lname)
+				tdm_text_printf(t, "%s{%s,%s=\"%s\"} %llu\n",
+						name, o[i].labels, f->lname,
+						f->kname(k),
+						(unsigned long long)v);
+			else
+				tdm_text_printf(t, "%s{%s} %llu\n", name,
+						o[i].labels,
+						(unsigned long long)v);
+		}
+}
+
+/* The latency histograms: cumulative buckets, _sum, _count per op. */
+static void io_histogram(struct tdm_text *t, const char *pre,
+			 const struct io_obj *o, size_t n)
 {
 	char name[96];
 	size_t i;
 	unsigned k, b;
 
-	snprintf(name, sizeof(name), "%s_commands_total", pre);
-	help(t, name, "counter",
-	     "SCSI commands completed, by kind (read, write: medium access "
-	     "moving blocks; other: the rest)");
-	for (i = 0; i < n; i++)
-		for (k = 0; k < TDM_IO_KINDS; k++)
-			tdm_text_printf(t, "%s{%s,op=\"%s\"} %llu\n", name,
-					o[i].labels, kind_names[k],
-					(unsigned long long)o[i].io->cmds[k]);
-	snprintf(name, sizeof(name), "%s_read_bytes_total", pre);
-	help(t, name, "counter", "Bytes read by commands that ended GOOD");
-	for (i = 0; i < n; i++)
-		tdm_text_printf(
-			t, "%s{%s} %llu\n", name, o[i].labels,
-			(unsigned long long)o[i].io->bytes[TDM_IO_READ]);
-	snprintf(name, sizeof(name), "%s_written_bytes_total", pre);
-	help(t, name, "counter", "Bytes written by commands that ended GOOD");
-	for (i = 0; i < n; i++)
-		tdm_text_printf(
-			t, "%s{%s} %llu\n", name, o[i].labels,
-			(unsigned long long)o[i].io->bytes[TDM_IO_WRITE]);
 	snprintf(name, sizeof(name), "%s_command_duration_seconds", pre);
 	help(t, name, "histogram",
 	     "Time from a command's arrival in the core to its status "
@@ -258,35 +275,18 @@ static void io_families(struct tdm_text *t, const char *pre,
 					name, o[i].labels, kind_names[k],
 					(unsigned long long)cum);
 		}
-	snprintf(name, sizeof(name), "%s_errors_total", pre);
-	help(t, name, "counter",
-	     "Commands that ended in CHECK CONDITION, by sense key (SPC-4 "
-	     "table 48; unit attentions included)");
-	for (i = 0; i < n; i++)
-		for (k = 0; k < 16; k++)
-			if (o[i].io->sense[k])
-				tdm_text_printf(
-					t, "%s{%s,sense_key=\"%s\"} %llu\n",
-					name, o[i].labels,
-					tdm_sense_key_name(k),
-					(unsigned long long)o[i].io->sense[k]);
-	snprintf(name, sizeof(name), "%s_status_total", pre);
-	help(t, name, "counter",
-	     "Commands that ended neither GOOD nor in CHECK CONDITION, by "
-	     "status (aborted: by a task management function, no status)");
-	for (i = 0; i < n; i++)
-		for (k = 0; k < TDM_IOS_COUNT; k++)
-			if (o[i].io->status[k])
-				tdm_text_printf(
-					t, "%s{%s,status=\"%s\"} %llu\n", name,
-					o[i].labels, tdm_io_status_name(k),
-					(unsigned long long)o[i].io->status[k]);
-	snprintf(name, sizeof(name), "%s_commands_in_flight", pre);
-	help(t, name, "gauge",
-	     "Commands received and not yet completed (the queue depth)");
-	for (i = 0; i < n; i++)
-		tdm_text_printf(t, "%s{%s} %lld\n", name, o[i].labels,
-				(long long)o[i].io->inflight);
+}
+
+/* The I/O families of one kind of object: pre is "tandem_lu" or
+ * "tandem_port". */
+static void io_families(struct tdm_text *t, const char *pre,
+			const struct io_obj *o, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(io_fams) / sizeof(io_fams[0]); k++)
+		io_fam(t, pre, &io_fams[k], o, n);
+	io_histogram(t, pre, o, n);
 }
 
 /* name="v" with v escaped, into out */
@@ -299,20 +299,56 @@ static void escaped(char *out, size_t len, const char *name, const char *v)
 	free(t.p);
 }
 
+/* The LU's own gauges, in the order of lu_gauge() */
+static const struct {
+	const char *name, *help;
+} lu_gauges[] = {
+	{"tandem_lu_size_bytes", "Capacity of the LU"},
+	{"tandem_lu_pr_generation",
+	 "Persistent reservations: PRGENERATION (SPC-4 6.16.2)"},
+	{"tandem_lu_pr_registrations",
+	 "Persistent reservations: registered I_T nexuses"},
+	{"tandem_lu_pr_reserved",
+	 "Persistent reservations: 1 when a reservation holds the LU"},
+};
+
+static uint64_t lu_gauge(const struct tdm_lu_metrics *lu, size_t k)
+{
+	switch (k) {
+	case 0:
+		return lu->size;
+	case 1:
+		return lu->pr_generation;
+	case 2:
+		return lu->pr_registrations;
+	default:
+		return lu->pr_reserved;
+	}
+}
+
+/* The objects' label sets (malloc'ed), or NULL: v freed, t's oom set. */
+static struct io_obj *objs(struct tdm_text *t, void *v, size_t n)
+{
+	struct io_obj *o = calloc(n ? n : 1, sizeof(*o));
+
+	if (!o) {
+		free(v);
+		t->oom = true;
+	}
+	return o;
+}
+
 static void lu_metrics(struct tdm_text *t)
 {
 	struct tdm_lu_metrics *v = NULL;
 	struct io_obj *o;
-	size_t n = 0, i;
+	size_t n = 0, i, k;
 
 	if (tdm_core_lu_metrics(&v, &n) < 0)
 		return;
-	o = calloc(n ? n : 1, sizeof(*o));
-	if (!o) {
-		free(v);
-		t->oom = true;
+	o = objs(t, v, n);
+	if (!o)
 		return;
-	}
 	for (i = 0; i < n; i++) {
 		o[i].io = &v[i].io;
 		escaped(o[i].labels, sizeof(o[i].labels), "lu", v[i].name);
@@ -322,25 +358,13 @@ static void lu_metrics(struct tdm_text *t)
 	for (i = 0; i < n; i++)
 		tdm_text_printf(t, "tandem_lu_info{%s,handler=\"%s\"} 1\n",
 				o[i].labels, v[i].handler);
-	help(t, "tandem_lu_size_bytes", "gauge", "Capacity of the LU");
-	for (i = 0; i < n; i++)
-		tdm_text_printf(t, "tandem_lu_size_bytes{%s} %llu\n",
-				o[i].labels, (unsigned long long)v[i].size);
-	help(t, "tandem_lu_pr_generation", "gauge",
-	     "Persistent reservations: PRGENERATION (SPC-4 6.16.2)");
-	for (i = 0; i < n; i++)
-		tdm_text_printf(t, "tandem_lu_pr_generation{%s} %u\n",
-				o[i].labels, v[i].pr_generation);
-	help(t, "tandem_lu_pr_registrations", "gauge",
-	     "Persistent reservations: registered I_T nexuses");
-	for (i = 0; i < n; i++)
-		tdm_text_printf(t, "tandem_lu_pr_registrations{%s} %u\n",
-				o[i].labels, v[i].pr_registrations);
-	help(t, "tandem_lu_pr_reserved", "gauge",
-	     "Persistent reservations: 1 when a reservation holds the LU");
-	for (i = 0; i < n; i++)
-		tdm_text_printf(t, "tandem_lu_pr_reserved{%s} %d\n",
-				o[i].labels, v[i].pr_reserved);
+	for (k = 0; k < sizeof(lu_gauges) / sizeof(lu_gauges[0]); k++) {
+		help(t, lu_gauges[k].name, "gauge", lu_gauges[k].help);
+		for (i = 0; i < n; i++)
+			tdm_text_printf(t, "%s{%s} %llu\n", lu_gauges[k].name,
+					o[i].labels,
+					(unsigned long long)lu_gauge(&v[i], k));
+	}
 	io_families(t, "tandem_lu", o, n);
 	free(o);
 	free(v);
@@ -355,12 +379,9 @@ static void port_metrics(struct tdm_text *t)
 
 	if (tdm_core_port_metrics(&v, &n) < 0)
 		return;
-	o = calloc(n ? n : 1, sizeof(*o));
-	if (!o) {
-		free(v);
-		t->oom = true;
+	o = objs(t, v, n);
+	if (!o)
 		return;
-	}
 	for (i = 0; i < n; i++) {
 		char tgt[300];
 
@@ -431,57 +452,42 @@ static void head_metrics(struct tdm_text *t)
 	help(t, "tandem_build_info", "gauge", "tandemd's version (value 1)");
 	tdm_text_printf(t, "tandem_build_info{version=\"%s\"} 1\n",
 			PACKAGE_VERSION);
-	help(t, "tandem_start_time_seconds", "gauge",
-	     "When tandemd started serving metrics, seconds since the epoch");
-	tdm_text_printf(t, "tandem_start_time_seconds %lld\n",
-			(long long)m.started);
-	help(t, "tandem_config_epoch", "gauge",
-	     "Configurations applied since tandemd started (the epoch "
-	     "tandemctl shows)");
-	tdm_text_printf(t, "tandem_config_epoch %llu\n",
-			(unsigned long long)tdm_core_epoch());
-	help(t, "tandem_cluster_mode", "gauge",
-	     "1 when tandemd runs in cluster mode (tandemd -A)");
-	tdm_text_printf(t, "tandem_cluster_mode %d\n", a.running);
-	help(t, "tandem_cluster_agent_connected", "gauge",
-	     "1 when tandem-agentd is connected to this head");
-	tdm_text_printf(t, "tandem_cluster_agent_connected %d\n", a.connected);
-	help(t, "tandem_cluster_serving", "gauge",
-	     "1 when this head serves I/O (a single head always does; in "
-	     "cluster mode: the agent says serving and is not silent)");
-	tdm_text_printf(t, "tandem_cluster_serving %d\n",
-			a.running ? !tdm_cluster_is_fenced() : 1);
-	help(t, "tandem_cluster_fenced", "gauge",
-	     "1 when this head refuses media access (cluster mode, not "
-	     "serving)");
-	tdm_text_printf(t, "tandem_cluster_fenced %d\n",
-			tdm_cluster_is_fenced());
-	help(t, "tandem_cluster_quorate", "gauge",
-	     "1 when the agent reports quorum (votequorum)");
-	tdm_text_printf(t, "tandem_cluster_quorate %d\n", a.quorate);
-	help(t, "tandem_cluster_members", "gauge",
-	     "Members of the agents' group as the agent reports it");
-	tdm_text_printf(t, "tandem_cluster_members %u\n", a.members);
-	help(t, "tandem_cluster_agent_silent", "gauge",
-	     "1 when the agent sent nothing within --agent-timeout");
-	tdm_text_printf(t, "tandem_cluster_agent_silent %d\n", a.silent);
-	help(t, "tandem_cluster_protocol_version", "gauge",
-	     "The protocol version the cluster runs at");
-	tdm_text_printf(t, "tandem_cluster_protocol_version %u\n",
-			a.group_version);
-	help(t, "tandem_cluster_ordered_pending", "gauge",
-	     "Operations this head sent to be ordered whose result has not "
-	     "come back");
-	tdm_text_printf(t, "tandem_cluster_ordered_pending %zu\n",
-			tdm_cluster_pending_count());
-	help(t, "tandem_cluster_ordered_applied_total", "counter",
-	     "Ordered operations applied on this head since the link came up");
-	tdm_text_printf(t, "tandem_cluster_ordered_applied_total %llu\n",
-			(unsigned long long)a.applied);
-	help(t, "tandem_cluster_ordered_rejected_total", "counter",
-	     "Operations of this head the agent did not order");
-	tdm_text_printf(t, "tandem_cluster_ordered_rejected_total %llu\n",
-			(unsigned long long)a.rejected);
+	one(t, "tandem_start_time_seconds", "gauge",
+	    "When tandemd started serving metrics, seconds since the epoch",
+	    (uint64_t)m.started);
+	one(t, "tandem_config_epoch", "gauge",
+	    "Configurations applied since tandemd started (the epoch "
+	    "tandemctl shows)",
+	    tdm_core_epoch());
+	one(t, "tandem_cluster_mode", "gauge",
+	    "1 when tandemd runs in cluster mode (tandemd -A)", a.running);
+	one(t, "tandem_cluster_agent_connected", "gauge",
+	    "1 when tandem-agentd is connected to this head", a.connected);
+	one(t, "tandem_cluster_serving", "gauge",
+	    "1 when this head serves I/O (a single head always does; in "
+	    "cluster mode: the agent says serving and is not silent)",
+	    !tdm_cluster_is_fenced());
+	one(t, "tandem_cluster_fenced", "gauge",
+	    "1 when this head refuses media access (cluster mode, not "
+	    "serving)",
+	    tdm_cluster_is_fenced());
+	one(t, "tandem_cluster_quorate", "gauge",
+	    "1 when the agent reports quorum (votequorum)", a.quorate);
+	one(t, "tandem_cluster_members", "gauge",
+	    "Members of the agents' group as the agent reports it", a.members);
+	one(t, "tandem_cluster_agent_silent", "gauge",
+	    "1 when the agent sent nothing within --agent-timeout", a.silent);
+	one(t, "tandem_cluster_protocol_version", "gauge",
+	    "The protocol version the cluster runs at", a.group_version);
+	one(t, "tandem_cluster_ordered_pending", "gauge",
+	    "Operations this head sent to be ordered whose result has not "
+	    "come back",
+	    tdm_cluster_pending_count());
+	one(t, "tandem_cluster_ordered_applied_total", "counter",
+	    "Ordered operations applied on this head since the link came up",
+	    a.applied);
+	one(t, "tandem_cluster_ordered_rejected_total", "counter",
+	    "Operations of this head the agent did not order", a.rejected);
 }
 
 static void exposition(struct tdm_text *t)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * metrics.h - what metrics.c and status_page.c share: a growing text
- * buffer, the names of the ALUA states, the status page.
+ * metrics.h - what metrics.c and status_page.c share: the names of the
+ * ALUA states, the status page.
  */
 #ifndef TANDEM_TARGETD_METRICS_H
 #define TANDEM_TARGETD_METRICS_H
@@ -10,18 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A growing NUL-terminated text; on allocation failure oom is set and
- * what follows is dropped. */
-struct tdm_text {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-void tdm_text_printf(struct tdm_text *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void tdm_text_put(struct tdm_text *t, const char *s, size_t n);
-/* s with &<>"' as HTML entities */
-void tdm_text_html(struct tdm_text *t, const char *s);
+#include "lib/text.h"
+
+/* s with &<>"' as HTML entities (status_page.c) */
+void tdm__text_html(struct tdm_text *t, const char *s);
 
 /* SPC-4 6.37 table 215: an ALUA state's name ("active_optimized", ...)
  * and the states in the order the metrics list them. */

@@ -8,6 +8,7 @@
  * configuration or an initiator is escaped. Runs on the main loop.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "targetd/daemon.h"
@@ -15,10 +16,29 @@
 #include "tandem/admin.h"
 #include "tandem/metrics.h"
 
+/* HTML 5 13.1.2.6: what a text node and a quoted attribute may not hold
+ * as itself */
+static const char *const entities[256] = {
+	['&'] = "&amp;",  ['<'] = "&lt;",   ['>'] = "&gt;",
+	['"'] = "&quot;", ['\''] = "&#39;",
+};
+
+void tdm__text_html(struct tdm_text *t, const char *s)
+{
+	for (; *s; s++) {
+		const char *e = entities[(unsigned char)*s];
+
+		if (e)
+			tdm_text_put(t, e, strlen(e));
+		else
+			tdm_text_put(t, s, 1);
+	}
+}
+
 static void cell(struct tdm_text *t, const char *s)
 {
 	tdm_text_put(t, "<td>", 4);
-	tdm_text_html(t, s);
+	tdm__text_html(t, s);
 	tdm_text_put(t, "</td>", 5);
 }
 
