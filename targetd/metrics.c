@@ -696,13 +696,14 @@ int tdm_metrics_apply(struct tdm_loop *loop, const struct tdm_conf *c,
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/* the port argument is ignored with MHD_OPTION_SOCK_ADDR */
+	/* the logger first: MHD's messages about the options go to it */
 	d = MHD_start_daemon(
-		flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR,
-		(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)CONN_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		(unsigned)PER_IP_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)CONN_MEM, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_EXTERNAL_LOGGER,
+		mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_MAX,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_MAX,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)TIMEOUT_S,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEM,
 		MHD_OPTION_END);
 	if (!d) {
 		r = errno ? -errno : -EADDRNOTAVAIL;

@@ -6,7 +6,9 @@
 #  (b) without metrics_listen nothing listens (off by default);
 #  (c) with it: bound to 127.0.0.1 only (127.0.0.2 refused), GET and
 #      HEAD /metrics with the 0.0.4 content type, 404 for another path,
-#      405 with Allow for POST/PUT/DELETE;
+#      405 with Allow for POST/PUT/DELETE/OPTIONS; what libmicrohttpd
+#      refuses itself (414, 431, 400, 505, garbage closed); a query
+#      string ignored;
 #  (d) known I/O through libiscsi (tests/func/metrics_io): the command
 #      and byte counters of LU r0 and port 1 moved by exactly the reads
 #      and writes done, one ILLEGAL REQUEST counted by sense key for a
@@ -175,6 +177,40 @@ for m in POST PUT DELETE OPTIONS; do
 		fail "$m /metrics: $(head -1 <<<"$out")"
 	fi
 done
+
+# requests libmicrohttpd refuses before any handler runs, and a query
+# string (ignored: nothing of tandemd parses it)
+long=$(head -c 40000 /dev/zero | tr '\0' a)
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$MP/$long")
+[ "$code" = 414 ] && pass "a 40 KB path: 414" || fail "a 40 KB path: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "X-Big: $long" "http://127.0.0.1:$MP/metrics")
+[ "$code" = 431 ] && pass "a 40 KB header: 431" || fail "a 40 KB header: $code"
+# raw request lines: each answered with its status, or closed unanswered
+if out=$("$PY" - "$MP" 2>&1 <<'PYEOF'
+import socket, sys
+bad = 0
+for req, want in [(b"GARBAGE\r\n\r\n", b""),
+                  (b"GET /metrics HTTP/9.9\r\n\r\n", b"HTTP/1.1 505"),
+                  (b"GET /metrics\r\n\r\n", b"HTTP/1.1 400"),
+                  (b"\x00\x01\x02 / HTTP/1.1\r\nHost: x\r\n\r\n", b"HTTP/1.1 400")]:
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+    s.sendall(req)
+    got = s.recv(200).split(b"\r\n")[0]
+    s.close()
+    ok = got.startswith(want) if want else got == b""
+    bad += not ok
+    print("%s %r -> %r" % ("ok" if ok else "BAD", req[:24], got or "closed"))
+sys.exit(bad)
+PYEOF
+); then
+	pass "raw requests: $(tr '\n' ';' <<<"$out")"
+else
+	fail "raw requests: $(tr '\n' ';' <<<"$out")"
+fi
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$MP/metrics?a=b&c&%zz=%&&=")
+[ "$code" = 200 ] && pass "a query string with bad escapes is ignored: 200" || fail "a query string: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$MP/%2e%2e/metrics")
+[ "$code" = 404 ] && pass "GET /%2e%2e/metrics: 404" || fail "GET /%2e%2e/metrics: $code"
 
 # (d) known I/O: 7 reads and 5 writes of 8 blocks, one READ past the end
 R=7 W=5 NB=8
