@@ -16,7 +16,10 @@
  * counting from where it was); a nexus points at its port's set (set
  * under the registry write lock with its rel_port, read atomically by
  * the command's loop). An LU's counters are the LU's own (lu->iost) and
- * restart when the device is reopened.
+ * restart when the device is reopened. A command keeps the port set it
+ * was submitted on (cmd->port_iost) until it completes, so a reload that
+ * gives a live nexus' target another rel_tgt_id moves only the nexus'
+ * next commands to the new port's counters.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -152,8 +155,9 @@ static void count_submit(struct tdm__iostats *st)
 void tdm__iostats_submit(struct tdm_cmd *cmd)
 {
 	cmd->start_ns = tdm_now_ns();
-	count_submit(
-		atomic_load_explicit(&cmd->nexus->iost, memory_order_acquire));
+	cmd->port_iost =
+		atomic_load_explicit(&cmd->nexus->iost, memory_order_acquire);
+	count_submit(cmd->port_iost);
 	/* the LU's set is counted once the LUN resolved (gate) */
 }
 
@@ -240,9 +244,7 @@ void tdm__iostats_done(struct tdm_cmd *cmd, bool silent_abort)
 	}
 	if (cmd->lu)
 		count_done(cmd->lu->iost, kind, bytes, ns, key, status);
-	count_done(
-		atomic_load_explicit(&cmd->nexus->iost, memory_order_acquire),
-		kind, bytes, ns, key, status);
+	count_done(cmd->port_iost, kind, bytes, ns, key, status);
 }
 
 /* ---- snapshots (the main loop) ---- */

@@ -4,7 +4,8 @@
 # two targets (relative ports 1 and 2) in two ALUA groups.
 #  (a) metrics_listen errors in the file are refused with file:line;
 #  (b) without metrics_listen nothing listens (off by default);
-#  (c) with it: bound to 127.0.0.1 only (127.0.0.2 refused), GET and
+#  (c) with it: bound to 127.0.0.1 only (127.0.0.2 refused), a second
+#      tandemd on the same address refused at start with the reason, GET and
 #      HEAD /metrics with the 0.0.4 content type, 404 for another path,
 #      405 with Allow for POST/PUT/DELETE/OPTIONS; what libmicrohttpd
 #      refuses itself (414, 431, 400, 505, garbage closed); a query
@@ -157,6 +158,16 @@ if (exec 3<>"/dev/tcp/127.0.0.2/$MP") 2>/dev/null; then
 	fail "127.0.0.2:$MP accepts a connection (bound beyond the address)"
 else
 	pass "127.0.0.2:$MP refused: bound to 127.0.0.1 only"
+fi
+# a second tandemd with the same metrics_listen: refused at start
+sed "s/127.0.0.1:$PORT\$/127.0.0.1:3792/" "$T/tandem.conf" >"$T/second.conf"
+if out=$(timeout 20 "$TANDEMD" --foreground --config "$T/second.conf" \
+	--control-socket "$T/ctl2.sock" 2>&1); then
+	fail "a second tandemd on metrics $MP started"
+elif grep -q "second.conf: metrics_listen 127.0.0.1:$MP: cannot serve there (Address already in use)" <<<"$out"; then
+	pass "a second tandemd on the same metrics_listen exits: $(grep -o 'metrics_listen.*' <<<"$out" | head -1)"
+else
+	fail "a second tandemd on metrics $MP: $(tail -3 <<<"$out")"
 fi
 hdr=$(curl -sI --max-time 5 "http://127.0.0.1:$MP/metrics")
 if grep -qi '^HTTP/1.1 200' <<<"$hdr" &&
