@@ -240,6 +240,9 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# a killed head's target port groups unavailable in every
 	# survivor's RTPG, a rejoining head's transitioning (protocol 5)
 	step cluster-departed env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/departed.sh
+	# the metrics endpoint of two heads: the same ALUA states, 2 members,
+	# quorate, the PR generation on both, a killed head seen (about 5 s)
+	step cluster-metrics env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/metrics_heads.sh
 	# the OCF agents (ra/): ocf-tester on ocf:tandem:target and
 	# ocf:tandem:alua inside a head of the lab, and their behaviour
 	# beyond it (tests/cluster/ra_test.sh installs resource-agents)
