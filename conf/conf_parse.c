@@ -543,7 +543,7 @@ static int unknown(struct parser *P, const char *ctx, const char *ctxname)
 	if (!*ctx)
 		return perr(P, P->L.st.line,
 			    "unknown keyword '%s' (expected HANDLER, "
-			    "TARGET_DRIVER or DEVICE_GROUP)",
+			    "TARGET_DRIVER, DEVICE_GROUP or metrics_listen)",
 			    tdm__conf_show(w));
 	return perr(P, P->L.st.line, "%s %s: unknown attribute '%s'", ctx,
 		    ctxname, tdm__conf_show(w));
@@ -1966,6 +1966,33 @@ static int parse_dgrp(struct parser *P)
 	return 0;
 }
 
+/*
+ * metrics_listen addr:port (top level, node-local): where tandemd serves
+ * its metrics and status page (targetd/metrics.c); none: not served.
+ */
+static int parse_metrics_listen(struct parser *P)
+{
+	struct tdm__stmt *S = &P->L.st;
+	char norm[sizeof(P->c->metrics_listen)];
+	const char *why;
+
+	if (S->end == TDM__T_LBRACE)
+		return perr(P, S->line, "unexpected '{' after metrics_listen");
+	if (S->n != 2)
+		return perr(P, S->line,
+			    "metrics_listen takes one value, got %d", S->n - 1);
+	if (P->c->metrics_listen[0])
+		return perr(P, S->line, "metrics_listen given twice");
+	why = norm_portal(S->w[1], norm, sizeof(norm), 0);
+	if (!why && strcmp(strrchr(norm, ':'), ":0") == 0)
+		why = "a port is needed (addr:port, [v6addr]:port)";
+	if (why)
+		return perr(P, S->line, "metrics_listen '%s': %s",
+			    tdm__conf_show(S->w[1]), why);
+	memcpy(P->c->metrics_listen, norm, sizeof(norm));
+	return 0;
+}
+
 static int parse_top(struct parser *P)
 {
 	struct tdm__stmt *S = &P->L.st;
@@ -1987,6 +2014,8 @@ static int parse_top(struct parser *P)
 			r = parse_driver(P);
 		else if (strcmp(S->w[0], "DEVICE_GROUP") == 0) /* alua/ */
 			r = parse_dgrp(P);
+		else if (strcmp(S->w[0], "metrics_listen") == 0)
+			r = parse_metrics_listen(P);
 		else if (strcmp(S->w[0], "DEVICE") == 0 ||
 			 strcmp(S->w[0], "TARGET") == 0 ||
 			 strcmp(S->w[0], "LUN") == 0 ||

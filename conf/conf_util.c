@@ -363,6 +363,7 @@ bool tdm_conf_equal(const struct tdm_conf *a, const struct tdm_conf *b)
 	    a->iscsi_enabled != b->iscsi_enabled ||
 	    a->nportals != b->nportals ||
 	    a->max_pending_logins != b->max_pending_logins ||
+	    strcmp(a->metrics_listen, b->metrics_listen) != 0 ||
 	    a->ndiscovery_in_users != b->ndiscovery_in_users ||
 	    a->has_discovery_out_user != b->has_discovery_out_user ||
 	    a->ntargets != b->ntargets ||

@@ -435,6 +435,9 @@ int tdm_conf_write_noted(const struct tdm_conf *c, tdm_conf_tgrp_note_fn note,
 		*outlen = 0;
 	PUTS(&b,
 	     "# tandem configuration (scst.conf syntax), see tandem.conf(5)\n");
+	if (c->metrics_listen[0])
+		attr_str(&b, 0, "metrics_listen", c->metrics_listen,
+			 sizeof(c->metrics_listen));
 
 	/* one HANDLER block per run of devices with the same handler, so
 	 * that the order of the devices is kept */

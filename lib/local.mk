@@ -12,5 +12,6 @@ libtandem_a_SOURCES += \
 	lib/escape.h lib/escape.c \
 	lib/iscsi_name.h lib/iscsi_name.c \
 	lib/lockorder.h lib/lockorder.c \
+	lib/text.h lib/text.c \
 	lib/sdnotify.h lib/sdnotify.c
 EXTRA_DIST += lib/README.md

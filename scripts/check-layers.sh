@@ -23,7 +23,7 @@ declare -A may=(
 	[targetd]="lib tandem conf ctl agentd"
 )
 # private headers: only their own directory (and the tests) include them
-private="conf/conf_lex.h scsi/scsi_int.h pr-sync/pr_int.h iscsi/iscsi_int.h srp/srp_iu.h srp/srp_int.h kernel/lio.h kernel/kernel_int.h kernel/tcmu_ring.h backstores/bs_internal.h agentd/sync.h agentd/cluster_msg.h agentd/agentd.h targetd/daemon.h targetd/cluster_conf.h"
+private="conf/conf_lex.h scsi/scsi_int.h pr-sync/pr_int.h iscsi/iscsi_int.h srp/srp_iu.h srp/srp_int.h kernel/lio.h kernel/kernel_int.h kernel/tcmu_ring.h backstores/bs_internal.h agentd/sync.h agentd/cluster_msg.h agentd/agentd.h targetd/daemon.h targetd/cluster_conf.h targetd/metrics.h"
 
 bad=0
 for dir in "${!may[@]}"; do

@@ -6,7 +6,9 @@
 #          corosync's client libraries (tandem-agentd), pacemaker-dev
 #          (<crm/stonith-ng.h>: tandem-agentd --fencing pacemaker),
 #          rdma-core's libibverbs and librdmacm (the SRP target, srp/),
-#          libnl-genl-3 (TCMU's netlink family: the kernel fabrics, kernel/)
+#          libnl-genl-3 (TCMU's netlink family: the kernel fabrics, kernel/),
+#          libmicrohttpd (tandemd's metrics endpoint, targetd/metrics.c),
+#          libsystemd (sd_notify: lib/sdnotify.c)
 #   demo:  build + the initiator tools scripts/demo.sh tells you to use
 #          (libiscsi-bin: iscsi-ls, iscsi-inq; open-iscsi: iscsiadm)
 #   test:  build + corosync (agent tests), libiscsi (conformance suite,
@@ -17,7 +19,9 @@
 #          for crash.sh; qemu-system-ppc, qemu's iSCSI driver
 #          (qemu-block-extra), readelf and the ppc64el cross compiler
 #          for powervm.sh; the guest's own packages are fetched with
-#          apt-get download, never installed)
+#          apt-get download, never installed), tests/func/metrics.sh's
+#          scraper and checkers: curl, python3-prometheus-client (its
+#          exposition parser), chromium (the status page, headless)
 #   image: build + what images/build.sh and tests/vm/image.sh need on the
 #          host: libsystemd-dev (tandemd's sd_notify), mmdebstrap, e2fsprogs'
 #          mke2fs -d, fdisk's sfdisk, extlinux and syslinux-common (the disk's
@@ -30,13 +34,13 @@ what=${1:-build}
 build_pkgs=(build-essential autoconf automake libtool pkg-config liburing-dev
 	libqb-dev libcpg-dev libvotequorum-dev libquorum-dev libcorosync-common-dev
 	pacemaker-dev libibverbs-dev librdmacm-dev libnl-3-dev libnl-genl-3-dev
-	libsystemd-dev)
+	libmicrohttpd-dev libsystemd-dev)
 demo_pkgs=(libiscsi-bin open-iscsi)
 test_pkgs=(libiscsi-dev libiscsi-bin libcmocka-dev clang clang-format
 	libclang-rt-14-dev tgt iperf3 util-linux iproute2 python3 procps
 	corosync shellcheck libqb-tools qemu-system-x86 cpio kmod e2fsprogs
 	qemu-system-ppc qemu-block-extra binutils gcc-powerpc64le-linux-gnu
-	libc6-dev-ppc64el-cross)
+	libc6-dev-ppc64el-cross curl python3-prometheus-client chromium)
 image_pkgs=(mmdebstrap e2fsprogs fdisk extlinux syslinux-common file qemu-system-x86 libiscsi-bin corosync
 	drbd-utils pacemaker-cli-utils)
 pkgs=("${build_pkgs[@]}")

@@ -242,6 +242,9 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# a killed head's target port groups unavailable in every
 	# survivor's RTPG, a rejoining head's transitioning (protocol 5)
 	step cluster-departed env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/departed.sh
+	# the metrics endpoint of two heads: the same ALUA states, 2 members,
+	# quorate, the PR generation on both, a killed head seen (about 5 s)
+	step cluster-metrics env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/metrics_heads.sh
 	# the OCF agents (ra/): ocf-tester on ocf:tandem:target and
 	# ocf:tandem:alua inside a head of the lab, and their behaviour
 	# beyond it (tests/cluster/ra_test.sh installs resource-agents)
@@ -278,6 +281,16 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# clones, unpromoted nonoptimized): the promoted head killed and
 	# fenced, started again, graceful moves with crm_resource
 	step vm-pacemaker env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/pacemaker.sh
+	# the rolling upgrade of docs/upgrade.md under the same Pacemaker:
+	# both heads on the previous release (dist/releases, built from its
+	# commit), each in turn in standby, upgraded to this tree's build and
+	# brought back, then one downgraded, under vmwriter; zero errors,
+	# PR state, VPD and RTPG unchanged, the pause of each step
+	step vm-upgrade env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/upgrade.sh
+	# the same with N+1's tandem-agentd capped one protocol below its
+	# own (--proto-max, per node): the group runs at the lowest
+	# proto_max of its members (version N from vm-upgrade's cache)
+	step vm-upgrade-capped env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UPGRADE_PROTO_CAP=below tests/vm/upgrade.sh
 	# crash consistency of what a head acknowledges (a power loss, not a
 	# kill): tandemd's write_through and write-back fileio LUs on ext4 on
 	# dm-log-writes in a guest, the log replayed to each mark on the host

@@ -33,6 +33,7 @@
 #include "scsi/scsi_int.h"
 #include "pr-sync/pr.h"
 #include "tandem/cluster.h"
+#include "tandem/metrics.h"
 #include "lib/log.h"
 
 #define SNAP_MAGIC "TDMS"
@@ -78,6 +79,29 @@ bool tdm__cluster_fenced(void)
 {
 	return atomic_load_explicit(&cl.on, memory_order_relaxed) &&
 	       !atomic_load_explicit(&cl.serving, memory_order_acquire);
+}
+
+/* include/tandem/metrics.h: for the metrics endpoint (main loop) */
+bool tdm_cluster_is_on(void)
+{
+	return tdm__cluster_mode();
+}
+
+bool tdm_cluster_is_fenced(void)
+{
+	return tdm__cluster_fenced();
+}
+
+size_t tdm_cluster_pending_count(void)
+{
+	struct tdm_list *pos;
+	size_t n = 0;
+
+	tdm_mutex_lock(&cl.lock);
+	tdm_list_for_each (pos, &cl.pending)
+		n++;
+	tdm_mutex_unlock(&cl.lock);
+	return n;
 }
 
 void tdm_cluster_start(const struct tdm_cluster_link_ops *ops)

@@ -146,6 +146,9 @@ static void finish(struct tdm_cmd *cmd, int sr,
 		cmd->status = TDM_STATUS_GOOD;
 		cmd->sense_len = 0;
 	}
+	/* the metrics (scsi/io_stats.c): a silent abort still ends here */
+	tdm__iostats_done(
+		cmd, (atomic_load(&cmd->aflags) & TDM__CMD_F_ABORTED) != 0);
 	tdm_lock_assert_none("ops->queue_status");
 	cmd->nexus->ops->queue_status(cmd);
 	if (tmf)
@@ -249,6 +252,7 @@ static int gate(struct tdm_cmd *cmd)
 		tdm_mutex_lock(&cmd->lu->lock);
 		tdm_list_add_tail(&cmd->lu->cmds, &cmd->lu_link);
 		tdm_mutex_unlock(&cmd->lu->lock);
+		tdm__iostats_lu_resolved(cmd);
 	}
 
 	cmd->op = tdm__op_lookup(cmd, &bad_sa);
@@ -337,8 +341,13 @@ void tdm_cmd_submit(struct tdm_cmd *cmd)
 	cmd->sense_len = 0;
 	cmd->sense_set = false;
 	cmd->status = TDM_STATUS_GOOD;
+	/* what the metrics count a command as (scsi/io_stats.c) must not
+	 * come from the command this struct carried before */
+	cmd->dir = TDM_DIR_NONE;
+	cmd->nblocks = 0;
 	tdm_list_init(&cmd->lu_link);
 	atomic_init(&cmd->aflags, 0);
+	tdm__iostats_submit(cmd); /* scsi/io_stats.c */
 
 	sr = gate(cmd);
 	if (sr != TDM_SR_OK) {

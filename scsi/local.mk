@@ -25,5 +25,6 @@ libtandem_a_SOURCES += \
 	scsi/optable_mmc.c \
 	scsi/mmc.c \
 	scsi/pr_scsi.c \
-	scsi/alua_scsi.c
+	scsi/alua_scsi.c \
+	scsi/io_stats.c
 EXTRA_DIST += scsi/README.md

@@ -201,6 +201,12 @@ int tdm__lu_open(const struct tdm_conf_device *conf, struct tdm_lu **out,
 		free(lu);
 		return r;
 	}
+	lu->iost = tdm__iostats_new(); /* scsi/io_stats.c */
+	if (!lu->iost) {
+		ops->close(&lu->bs);
+		free(lu);
+		return -ENOMEM;
+	}
 	tdm_mutex_init(&lu->lock, TDM__LOCK_LU, "lu->lock");
 	tdm_list_init(&lu->cmds);
 	tdm_list_init(&lu->rl_queue); /* range locks (scsi/caw.c) */
@@ -234,6 +240,7 @@ void tdm__lu_put(struct tdm_lu *lu)
 	lu->bs.ops->close(&lu->bs);
 	tdm__pr_lu_fini(lu); /* PR: scsi/pr_scsi.c */
 	free(lu->spc2_id);
+	tdm__iostats_free(lu->iost);
 	tdm_mutex_destroy(&lu->lock);
 	free(lu);
 }

@@ -171,6 +171,7 @@ struct tdm_lu {
 	atomic_uint_fast64_t st_read_cmds, st_write_cmds, st_other_cmds;
 	atomic_uint_fast64_t st_read_bytes, st_write_bytes;
 	atomic_uint_fast64_t st_errors, st_aborts;
+	struct tdm__iostats *iost; /* the metrics' counters (io_stats.c) */
 
 	/* ---- persistent reservations (scsi/pr_scsi.c) ---- */
 	struct tdm_pr_state *pr; /* under lock; replaced by PR OUT */
@@ -251,6 +252,9 @@ struct tdm_nexus {
 
 	atomic_int ncmds;  /* commands submitted and not yet released */
 	atomic_bool dying; /* tdm_nexus_destroy() called */
+	/* its port's metrics counters (scsi/io_stats.c): set with rel_port
+	 * under the registry write lock, read by its commands' loop */
+	_Atomic(struct tdm__iostats *) iost;
 	uint64_t created_ns;
 };
 
@@ -295,6 +299,25 @@ struct tdm_nexus *tdm__test_nexus(struct tdm_lu **lus, size_t n,
 void tdm__test_nexus_free(struct tdm_nexus *nx);
 /* The relative target port ids of every target (malloc'ed array). */
 uint16_t *tdm__target_ports(size_t *n);
+/* The registry's LUs, each referenced (*lus malloc'ed); this head's
+ * target ports and their names (both malloc'ed). 0 or -ENOMEM. */
+int tdm__registry_lus(struct tdm_lu ***lus, size_t *n);
+int tdm__registry_ports(uint16_t **ports, char (**names)[224], size_t *n);
+
+/* ---- metrics' counters (scsi/io_stats.c, include/tandem/metrics.h) ---- */
+struct tdm__iostats;
+struct tdm__iostats *tdm__iostats_new(void);
+void tdm__iostats_free(struct tdm__iostats *st);
+/* The counters of relative target port rel_port (made at first use, kept
+ * for the daemon's life); NULL when out of memory. */
+struct tdm__iostats *tdm__iostats_port(uint16_t rel_port);
+/* A command enters the gate (its start time, its port's in-flight
+ * count); its LUN resolved to cmd->lu; its status goes to the transport
+ * (silent_abort: aborted without a status). */
+void tdm__iostats_submit(struct tdm_cmd *cmd);
+void tdm__iostats_lu_resolved(struct tdm_cmd *cmd);
+void tdm__iostats_done(struct tdm_cmd *cmd, bool silent_abort);
+
 /* The LU named name, referenced (tdm__lu_put it), or NULL. */
 struct tdm_lu *tdm__lu_by_name(const char *name);
 

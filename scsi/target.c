@@ -542,6 +542,7 @@ int tdm_core_apply(const struct tdm_conf *c, char *err, size_t errlen)
 		}
 		nx->map = map_for(t, nx->id.initiator, &group);
 		nx->rel_port = t->rel_port;
+		atomic_store(&nx->iost, tdm__iostats_port(t->rel_port));
 		snprintf(nx->group, sizeof(nx->group), "%s", group);
 		unit_attention_for_change(nx, prevmap, nx->map);
 	}
@@ -557,6 +558,46 @@ int tdm_core_apply(const struct tdm_conf *c, char *err, size_t errlen)
 	free(old.lus);
 	free_targets(old.targets, old.ntargets);
 	conf_ref_put(old.conf);
+	return 0;
+}
+
+int tdm__registry_lus(struct tdm_lu ***lus, size_t *n)
+{
+	size_t i;
+
+	tdm_rwlock_rdlock(&tdm__reg_lock);
+	*lus = calloc(reg.nlus ? reg.nlus : 1, sizeof(**lus));
+	for (i = 0; *lus && i < reg.nlus; i++) {
+		(*lus)[i] = reg.lus[i];
+		tdm__lu_get(reg.lus[i]);
+	}
+	*n = *lus ? reg.nlus : 0;
+	tdm_rwlock_unlock(&tdm__reg_lock);
+	return *lus ? 0 : -ENOMEM;
+}
+
+int tdm__registry_ports(uint16_t **ports, char (**names)[224], size_t *n)
+{
+	size_t i, k;
+
+	tdm_rwlock_rdlock(&tdm__reg_lock);
+	k = reg.ntargets ? reg.ntargets : 1;
+	*ports = calloc(k, sizeof(**ports));
+	*names = calloc(k, sizeof(**names));
+	for (i = 0; *ports && *names && i < reg.ntargets; i++) {
+		(*ports)[i] = reg.targets[i].rel_port;
+		snprintf((*names)[i], sizeof((*names)[i]), "%s",
+			 reg.targets[i].conf->name);
+	}
+	*n = *ports && *names ? reg.ntargets : 0;
+	tdm_rwlock_unlock(&tdm__reg_lock);
+	if (!*ports || !*names) {
+		free(*ports);
+		free(*names);
+		*ports = NULL;
+		*names = NULL;
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -674,6 +715,7 @@ struct tdm_nexus *tdm_nexus_create(const struct tdm_transport_ops *ops,
 	nx->map = map_for(t, id->initiator, &group);
 	snprintf(nx->group, sizeof(nx->group), "%s", group);
 	nx->rel_port = t->rel_port;
+	atomic_store(&nx->iost, tdm__iostats_port(t->rel_port));
 	nx->id_num = next_nexus_id++;
 	/* SAM-5 6.3.1: a new I_T nexus starts with POWER ON, RESET */
 	tdm__ua_raise(nx, NULL, TDM_SR_UA_POWER_ON_RESET);

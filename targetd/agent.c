@@ -672,6 +672,23 @@ void tdm_agent_link_stop(void)
 	ag.in_cap = ag.out_cap = ag.in_len = ag.out_len = 0;
 }
 
+void tdm_agent_link_info(struct tdm_agent_info *info)
+{
+	*info = (struct tdm_agent_info){
+		.running = ag.running,
+		.connected = ag.running && ag.connected,
+		.serving = ag.running && ag.serving && !ag.stale,
+		.quorate = ag.running && ag.quorate,
+		.silent = ag.running && ag.stale,
+		.nodeid = ag.nodeid,
+		.members = ag.running ? ag.members : 0,
+		.group_version = ag.group_version,
+		.seq = ag.seq,
+		.applied = ag.applied,
+		.rejected = ag.rejected,
+	};
+}
+
 void tdm_agent_link_status(char *buf, size_t len)
 {
 	if (!ag.running) {

@@ -30,6 +30,7 @@
 #include "tandem/admin.h"
 #include "lib/list.h"
 #include "lib/log.h"
+#include "lib/text.h"
 #include "tandem/transport.h"
 
 #ifndef PACKAGE_VERSION
@@ -82,51 +83,6 @@ static struct {
 	.clients = TDM_LIST_INIT(ctl.clients),
 	.zombies = TDM_LIST_INIT(ctl.zombies),
 };
-
-/* ---- a growing text buffer ---- */
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->oom = true;
-		return;
-	}
-	if (b->len + (size_t)n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *q;
-
-		while (cap < b->len + (size_t)n + 1)
-			cap *= 2;
-		q = realloc(b->p, cap);
-		if (!q) {
-			b->oom = true;
-			return;
-		}
-		b->p = q;
-		b->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
 
 /* A field of a tab-separated line: no tab, newline or control byte. */
 static const char *field(char *s)
@@ -425,15 +381,15 @@ static void do_alua(struct client *c)
 	struct tdm_tgrp_state *st = NULL;
 	size_t n = tdm_core_alua_states(&st);
 	struct tdm_ctl_rsp rsp;
-	struct sbuf b = {0};
+	struct tdm_text b = {0};
 
-	sb_printf(&b, "device_group\ttarget_group\tgroup_id\tstate\t"
-		      "preferred\tstatus\tconf_state\tconf_preferred\n");
+	tdm_text_printf(&b, "device_group\ttarget_group\tgroup_id\tstate\t"
+			    "preferred\tstatus\tconf_state\tconf_preferred\n");
 	for (size_t i = 0; i < n; i++)
-		sb_printf(&b, "%s\t%s\t%u\t%u\t%d\t%u\t%u\t%d\n", st[i].dg,
-			  st[i].tg, st[i].group_id, st[i].state,
-			  st[i].preferred, st[i].status, st[i].conf_state,
-			  st[i].conf_preferred);
+		tdm_text_printf(&b, "%s\t%s\t%u\t%u\t%d\t%u\t%u\t%d\n",
+				st[i].dg, st[i].tg, st[i].group_id, st[i].state,
+				st[i].preferred, st[i].status, st[i].conf_state,
+				st[i].conf_preferred);
 	free(st);
 	if (b.oom) {
 		free(b.p);
@@ -537,7 +493,7 @@ static void do_reload(struct client *c)
 static void do_sessions(struct client *c)
 {
 	struct tdm_session_info *s = NULL;
-	struct sbuf b = {0};
+	struct tdm_text b = {0};
 	struct tdm_ctl_rsp rsp;
 	size_t n = 0;
 	int r;
@@ -547,17 +503,19 @@ static void do_sessions(struct client *c)
 		reply_err(c, -r, "cannot list sessions: %s", strerror(-r));
 		return;
 	}
-	sb_printf(&b, "id\ttransport\tinitiator\tport\ttarget\trel_port\t"
-		      "group\tluns\tinflight\tdetail\n");
+	tdm_text_printf(&b, "id\ttransport\tinitiator\tport\ttarget\trel_port\t"
+			    "group\tluns\tinflight\tdetail\n");
 	for (size_t i = 0; i < n; i++) {
 		struct tdm_session_info *x = &s[i];
 
-		sb_printf(&b, "%llu\t%s\t", (unsigned long long)x->id,
-			  field(x->transport));
-		sb_printf(&b, "%s\t%s\t", field(x->initiator), field(x->port));
-		sb_printf(&b, "%s\t%u\t%s\t%u\t%d\t", field(x->target),
-			  x->rel_port, field(x->group), x->nluns, x->inflight);
-		sb_printf(&b, "%s\n", field(x->detail));
+		tdm_text_printf(&b, "%llu\t%s\t", (unsigned long long)x->id,
+				field(x->transport));
+		tdm_text_printf(&b, "%s\t%s\t", field(x->initiator),
+				field(x->port));
+		tdm_text_printf(&b, "%s\t%u\t%s\t%u\t%d\t", field(x->target),
+				x->rel_port, field(x->group), x->nluns,
+				x->inflight);
+		tdm_text_printf(&b, "%s\n", field(x->detail));
 	}
 	free(s);
 	if (b.oom) {
@@ -596,7 +554,7 @@ static void do_stats(struct client *c)
 {
 	const char *only = c->rx.req.name[0] ? c->rx.req.name : NULL;
 	struct tdm_dev_stats *s = NULL;
-	struct sbuf b = {0};
+	struct tdm_text b = {0};
 	struct tdm_ctl_rsp rsp;
 	size_t n = 0, shown = 0;
 	int r;
@@ -606,28 +564,28 @@ static void do_stats(struct client *c)
 		reply_err(c, -r, "cannot read statistics: %s", strerror(-r));
 		return;
 	}
-	sb_printf(&b,
-		  "device\thandler\tsize\tblock_size\tread_cmds\t"
-		  "write_cmds\tother_cmds\tread_bytes\twrite_bytes\terrors\t"
-		  "aborts\tinflight\n");
+	tdm_text_printf(
+		&b, "device\thandler\tsize\tblock_size\tread_cmds\t"
+		    "write_cmds\tother_cmds\tread_bytes\twrite_bytes\terrors\t"
+		    "aborts\tinflight\n");
 	for (size_t i = 0; i < n; i++) {
 		struct tdm_dev_stats *x = &s[i];
 
 		if (only && strcmp(only, x->name) != 0)
 			continue;
 		shown++;
-		sb_printf(&b, "%s\t%s\t%llu\t%u\t", field(x->name),
-			  field(x->handler), (unsigned long long)x->size,
-			  x->block_size);
-		sb_printf(&b, "%llu\t%llu\t%llu\t",
-			  (unsigned long long)x->read_cmds,
-			  (unsigned long long)x->write_cmds,
-			  (unsigned long long)x->other_cmds);
-		sb_printf(&b, "%llu\t%llu\t%llu\t%llu\t%d\n",
-			  (unsigned long long)x->read_bytes,
-			  (unsigned long long)x->write_bytes,
-			  (unsigned long long)x->errors,
-			  (unsigned long long)x->aborts, x->inflight);
+		tdm_text_printf(&b, "%s\t%s\t%llu\t%u\t", field(x->name),
+				field(x->handler), (unsigned long long)x->size,
+				x->block_size);
+		tdm_text_printf(&b, "%llu\t%llu\t%llu\t",
+				(unsigned long long)x->read_cmds,
+				(unsigned long long)x->write_cmds,
+				(unsigned long long)x->other_cmds);
+		tdm_text_printf(&b, "%llu\t%llu\t%llu\t%llu\t%d\n",
+				(unsigned long long)x->read_bytes,
+				(unsigned long long)x->write_bytes,
+				(unsigned long long)x->errors,
+				(unsigned long long)x->aborts, x->inflight);
 	}
 	free(s);
 	if (b.oom) {

@@ -5,7 +5,9 @@
 #ifndef TANDEM_TARGETD_DAEMON_H
 #define TANDEM_TARGETD_DAEMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "tandem/config.h"
@@ -58,5 +60,25 @@ void tdm_agent_link_set_timeout(unsigned ms);
 void tdm_agent_link_ports_changed(void);
 /* For tandemctl status: "off" or comma-separated key=value pairs. */
 void tdm_agent_link_status(char *buf, size_t len);
+/* The same as numbers, for the metrics endpoint (main loop). */
+struct tdm_agent_info {
+	bool running;	/* cluster mode (tandemd -A) */
+	bool connected; /* an agent is on the link */
+	bool serving;	/* the agent says serving and is not silent */
+	bool quorate, silent;
+	uint32_t nodeid, members;
+	uint16_t group_version;
+	uint64_t seq, applied, rejected;
+};
+void tdm_agent_link_info(struct tdm_agent_info *info);
+
+/*
+ * metrics.c: the metrics endpoint and status page (libmicrohttpd on the
+ * main loop). Start, move or stop it to match c->metrics_listen (main
+ * thread; at start-up and on every apply). 0 or -errno with a message.
+ */
+int tdm_metrics_apply(struct tdm_loop *main_loop, const struct tdm_conf *c,
+		      char *err, size_t errlen);
+void tdm_metrics_stop(void);
 
 #endif

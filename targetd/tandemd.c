@@ -55,6 +55,10 @@ int tdm_daemon_apply(const struct tdm_conf *c, char *err, size_t errlen)
 {
 	int r;
 
+	/* first: a metrics_listen that cannot be bound changes nothing */
+	r = tdm_metrics_apply(main_loop, c, err, errlen);
+	if (r < 0)
+		return r;
 	r = tdm_core_apply(c, err, errlen);
 	if (r < 0)
 		return r;
@@ -458,6 +462,7 @@ int main(int argc, char **argv)
 	tdm_loop_run(main_loop);
 
 	tdm_sd_watchdog_stop();
+	tdm_metrics_stop();
 	tdm_control_stop();
 	tdm_agent_link_stop();
 	tdm_loops_stop();

@@ -277,6 +277,9 @@ struct tdm_conf {
 	struct tdm_conf_srp srp;
 	/* TARGET_DRIVER scst_local, ibmvstgt, qla2x00t (appended) */
 	struct tdm_conf_kdrv kdrv[TDM_KDRV_COUNT];
+	/* metrics_listen (appended; node-local): "a.b.c.d:port" or
+	 * "[v6]:port" where tandemd serves metrics, "" = off */
+	char metrics_listen[80];
 };
 
 /*

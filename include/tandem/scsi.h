@@ -182,6 +182,8 @@ enum tdm_cmd_state {
 	TDM__CMD_STATE_COUNT
 };
 
+struct tdm__iostats;
+
 struct tdm_cmd {
 	/* ---- filled in by the transport before tdm_cmd_submit() ---- */
 	uint8_t cdb[TDM_CDB_MAX];
@@ -217,6 +219,9 @@ struct tdm_cmd {
 	uint32_t flags;	    /* parsed CDB bits: TDM_CF_* */
 	void *priv;	    /* handler/backstore scratch */
 	uint64_t start_ns;
+	/* the receiving port's metrics counters, from submit to completion
+	 * (scsi/io_stats.c) */
+	struct tdm__iostats *port_iost;
 	struct tdm_list lu_link; /* on lu->cmds while TDM_CMD_EXEC */
 	struct tdm_tmf *tmf;	 /* TMF waiting for this command */
 	/* internal chaining: called instead of completing the command when

@@ -3,7 +3,7 @@
 # after lab.sh; pacemaker.sh, failover_pcmk.sh, tests/vm/pacemaker.sh):
 # the OCF agents' copy the heads mount, the CIB (with fencing:
 # pcmk_fenced_cib, pcmk_fenced_head_prepare), restarting a head,
-# crm_mon queries.
+# crm_mon queries, crm_move (a graceful move of the promoted role).
 
 # pcmk_ocf_dir: a directory of the OCF provider "tandem" with the agents
 # of RA_DIR (the heads mount it over /usr/lib/ocf/resource.d); its path
@@ -204,4 +204,25 @@ promoted_elsewhere() {
 fenced_at() {
 	grep "action=off port=node$1 result=success" "$LAB_DIR/fence/fence.log" 2>/dev/null |
 		tail -1 | sed 's/^t=\([0-9.]*\) .*/\1/'
+}
+
+# now_ms, ms_since T0: milliseconds (since the epoch; since T0)
+now_ms() { date +%s%3N; }
+ms_since() { echo $(($(now_ms) - $1)); }
+# crm_move I: the promoted instance moved to head I (crm_resource --move
+# --promoted through head B, which stays up), timed (MOVE_T0: when it
+# was asked); then --clear
+crm_move() {
+	local t0 out
+	t0=$(now_ms)
+	out=$(node_exec 2 crm_resource --move --promoted -r alua-clone -N "node$1" 2>&1) ||
+		ko "crm_resource --move --promoted -N node$1: $out"
+	if lab_wait 30 promoted_is 2 "$1"; then
+		ok "crm_mon: promoted on node$1 $(ms_since "$t0") ms after crm_resource --move"
+	else
+		ko "crm_mon after the move to node$1: promoted on '$(promoted_on 2)'"
+	fi
+	# shellcheck disable=SC2034 # the caller's
+	MOVE_T0=$t0
+	out=$(node_exec 2 crm_resource --clear -r alua-clone 2>&1) || ko "crm_resource --clear: $out"
 }

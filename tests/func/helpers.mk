@@ -6,3 +6,9 @@ tests_func_hold_session_SOURCES = tests/func/hold_session.c
 tests_func_hold_session_CFLAGS = $(AM_CFLAGS) $(ISCSI_CFLAGS)
 tests_func_hold_session_LDADD = $(ISCSI_LIBS)
 endif
+if HAVE_LIBISCSI
+noinst_PROGRAMS += tests/func/metrics_io
+tests_func_metrics_io_SOURCES = tests/func/metrics_io.c
+tests_func_metrics_io_CFLAGS = $(AM_CFLAGS) $(ISCSI_CFLAGS)
+tests_func_metrics_io_LDADD = $(ISCSI_LIBS)
+endif

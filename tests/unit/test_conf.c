@@ -402,6 +402,9 @@ static void test_round_trip(void **state)
 	round_trip("");
 	round_trip("TARGET_DRIVER iscsi {\n\tenabled 0\n}\n");
 	round_trip("TARGET_DRIVER iscsi {\n\tmax_pending_logins 32\n}\n");
+	round_trip("metrics_listen 127.0.0.1:9363\n");
+	round_trip("metrics_listen [::1]:9363\nHANDLER ram {\n DEVICE a {\n "
+		   "size 512\n }\n}\n");
 	round_trip("TARGET_DRIVER iscsi {\n\tNopInInterval 0\n\tTARGET "
 		   "iqn.2026-11.x:t {\n\t\tNopInInterval 0\n\t\tGROUP e\n"
 		   "\t}\n}\n");
@@ -412,6 +415,27 @@ static void test_round_trip(void **state)
 	round_trip("HANDLER ram {\n DEVICE a {\n size 512\n }\n}\n"
 		   "HANDLER vdisk_nullio {\n DEVICE b {\n size 512\n }\n}\n"
 		   "HANDLER ram {\n DEVICE c {\n size 512\n }\n}\n");
+}
+
+/* metrics_listen: normalised, part of equality, kept by dup */
+static void test_metrics_listen(void **state)
+{
+	struct tdm_conf a = parse_ok("metrics_listen [0:0::1]:9363\n"),
+			b = parse_ok("metrics_listen 127.0.0.1:9363\n"),
+			c = parse_ok(""), d;
+
+	(void)state;
+	assert_string_equal(a.metrics_listen, "[::1]:9363");
+	assert_string_equal(b.metrics_listen, "127.0.0.1:9363");
+	assert_string_equal(c.metrics_listen, "");
+	assert_false(tdm_conf_equal(&a, &b));
+	assert_false(tdm_conf_equal(&b, &c));
+	assert_int_equal(tdm_conf_dup(&b, &d), 0);
+	assert_true(tdm_conf_equal(&b, &d));
+	tdm_conf_free(&a);
+	tdm_conf_free(&b);
+	tdm_conf_free(&c);
+	tdm_conf_free(&d);
 }
 
 static void test_write_canonical(void **state)
@@ -1745,6 +1769,31 @@ static const struct bad bads[] = {
 	 "TARGET_DRIVER iscsi given twice (first at line 1)"},
 	{"unknown driver attribute", "TARGET_DRIVER iscsi {\n\tenable 1\n}\n",
 	 2, "TARGET_DRIVER iscsi: unknown attribute 'enable'"},
+	/* metrics_listen (targetd/metrics.c) */
+	{"metrics_listen a name", "metrics_listen localhost:9363\n", 1,
+	 "t.conf:1: metrics_listen 'localhost:9363': not a numeric IPv4 or "
+	 "IPv6 address"},
+	{"metrics_listen without a port", "\nmetrics_listen 127.0.0.1\n", 2,
+	 "t.conf:2: metrics_listen '127.0.0.1': a port is needed (addr:port, "
+	 "[v6addr]:port)"},
+	{"metrics_listen port 0", "metrics_listen 127.0.0.1:0\n", 1,
+	 "port must be a number in 1..65535"},
+	{"metrics_listen port 65536", "metrics_listen [::1]:65536\n", 1,
+	 "port must be a number in 1..65535"},
+	{"metrics_listen junk after ]", "metrics_listen [::1]x:1\n", 1,
+	 "junk after ']'"},
+	{"metrics_listen two values", "metrics_listen 127.0.0.1:1 2\n", 1,
+	 "t.conf:1: metrics_listen takes one value, got 2"},
+	{"metrics_listen without a value", "metrics_listen\n", 1,
+	 "t.conf:1: metrics_listen takes one value, got 0"},
+	{"metrics_listen a block", "metrics_listen 127.0.0.1:1 {\n}\n", 1,
+	 "t.conf:1: unexpected '{' after metrics_listen"},
+	{"metrics_listen twice",
+	 "metrics_listen 127.0.0.1:1\nmetrics_listen 127.0.0.1:1\n", 2,
+	 "t.conf:2: metrics_listen given twice"},
+	{"metrics_listen in a driver",
+	 "TARGET_DRIVER iscsi {\n\tmetrics_listen 127.0.0.1:1\n}\n", 2,
+	 "TARGET_DRIVER iscsi: unknown attribute 'metrics_listen'"},
 	{"max_pending_logins 0",
 	 "TARGET_DRIVER iscsi {\n\tenabled 1\n\tmax_pending_logins 0\n}\n", 3,
 	 "max_pending_logins must be a number in 1..65536, got '0'"},
@@ -2370,6 +2419,7 @@ int main(void)
 		cmocka_unit_test(test_element_limit),
 		cmocka_unit_test(test_portals),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_metrics_listen),
 		cmocka_unit_test(test_write_canonical),
 		cmocka_unit_test(test_programmatic),
 		cmocka_unit_test(test_dup_independent),

@@ -128,15 +128,18 @@ fi
 # crash (crash.sh) instead: mke2fs, the runtime libraries of the tree's
 # tandemd (its ASan build's included; rdma-core's two for its SRP
 # transport and libnl-3/libnl-genl-3 for kernel/'s TCM-USER netlink
-# family, which it links even where no RDMA device or TCMU exists),
+# family, which it links even where no RDMA device or TCMU exists, and
+# libmicrohttpd for its metrics endpoint, with GnuTLS and the rest of its
+# closure, linked even where metrics_listen is not set),
 # virtio-blk, dm-log-writes, ext4
 if [ "$FLAVOUR" = crash ]; then
 	XPKGS=(e2fsprogs liburing2 libqb100 libasan8 libubsan1 libibverbs1
-		librdmacm1 libnl-3-200 libnl-genl-3-200)
+		librdmacm1 libnl-3-200 libnl-genl-3-200 libmicrohttpd12)
 	XPROGS=(mke2fs)
 	XTREES=(etc/mke2fs.conf)
 	XLIBS=(liburing.so.2 libqb.so.100 libasan.so.8 libubsan.so.1
-		librdmacm.so.1 libibverbs.so.1 libnl-3.so.200 libnl-genl-3.so.200)
+		librdmacm.so.1 libibverbs.so.1 libnl-3.so.200 libnl-genl-3.so.200
+		libmicrohttpd.so.12)
 	XMODS=(virtio_blk dm_log_writes ext4)
 fi
 # srp (srp.sh): Soft-RoCE, the SRP initiator and LIO's SRP target in one
@@ -157,12 +160,12 @@ fi
 if [ "$FLAVOUR" = srp ]; then
 	XPKGS=(iproute2 libibverbs1 librdmacm1 ibverbs-providers rdmacm-utils
 		ibverbs-utils liburing2 libqb100 libasan8 libubsan1 fio
-		libnl-3-200 libnl-genl-3-200)
+		libnl-3-200 libnl-genl-3-200 libmicrohttpd12)
 	XPROGS=(rdma ibv_devinfo ibv_devices rping ucmatose sg_reset fio)
 	XTREES=(etc/libibverbs.d/rxe.driver)
 	XLIBS=(liburing.so.2 libqb.so.100 libasan.so.8 libubsan.so.1
 		librdmacm.so.1 libibverbs.so.1 'librxe-rdmav*.so'
-		libnl-3.so.200 libnl-genl-3.so.200)
+		libnl-3.so.200 libnl-genl-3.so.200 libmicrohttpd.so.12)
 	XMODS=(crc32_generic udp_tunnel ip6_udp_tunnel rdma_rxe ib_uverbs
 		rdma_ucm ib_umad scsi_transport_srp ib_srp configfs
 		target_core_mod target_core_file target_core_iblock ib_srpt)
@@ -178,11 +181,12 @@ fi
 # the base archive.
 if [ "$FLAVOUR" = kernel ]; then
 	XPKGS=(e2fsprogs liburing2 libqb100 libasan8 libubsan1 libibverbs1
-		librdmacm1 libnl-3-200 libnl-genl-3-200 fio)
+		librdmacm1 libnl-3-200 libnl-genl-3-200 libmicrohttpd12 fio)
 	XPROGS=(mke2fs e2fsck fio sg_dd sg_write_same sg_reset sg_modes)
 	XTREES=(etc/mke2fs.conf)
 	XLIBS=(liburing.so.2 libqb.so.100 libasan.so.8 libubsan.so.1
-		librdmacm.so.1 libibverbs.so.1 libnl-3.so.200 libnl-genl-3.so.200)
+		librdmacm.so.1 libibverbs.so.1 libnl-3.so.200 libnl-genl-3.so.200
+		libmicrohttpd.so.12)
 	XMODS=(configfs target_core_mod target_core_file target_core_user
 		tcm_loop ext4)
 fi
@@ -395,7 +399,9 @@ elf_deps() {
 copy_prog() {
 	local f="" d
 	for d in sbin bin usr/sbin usr/bin lib/systemd lib/udev; do
-		[ -e "$root/$d/$1" ] && f=$root/$d/$1 && break
+		# a link may point at an absolute path: resolved below $root
+		# (inroot), never on the host
+		[ -e "$(inroot "$root/$d/$1")" ] && f=$root/$d/$1 && break
 	done
 	[ -n "$f" ] || die "$1 not found in the packages"
 	copy_file "$f"

@@ -50,8 +50,6 @@ SCEN_DOWN=pcmk_cleanup
 : "${VM_OPTIMIZE_STPG:=1}"
 case $VM_OPTIMIZE_STPG in 0 | 1) ;; *) echo "VM_OPTIMIZE_STPG: 0 or 1" >&2; exit 2 ;; esac
 SCEN+=", optimize_stpg=$VM_OPTIMIZE_STPG"
-now_ms() { date +%s%3N; }
-ms_since() { echo $(($(now_ms) - $1)); }
 letter() { if [ "$1" = 1 ]; then echo A; else echo B; fi; }
 # layout_is I S1 S2: through head I, RTPG shows group 1 in state S1 and
 # group 2 in S2 (0 active/optimized, 1 active/non-optimized)
@@ -61,49 +59,9 @@ layout_is() {
 	r=$(client_exec "$SCSITOOL" -r "$(lab_url "$1")" rtpg 2>&1)
 	grep -q "^tpg id=1 state=$2 " <<<"$r" && grep -q "^tpg id=2 state=$3 " <<<"$r"
 }
-# crm_move I: the promoted instance moved to head I (crm_resource --move
-# --promoted through head B, which stays up), timed; then --clear
-crm_move() {
-	local t0 out
-	t0=$(now_ms)
-	out=$(node_exec 2 crm_resource --move --promoted -r alua-clone -N "node$1" 2>&1) ||
-		ko "crm_resource --move --promoted -N node$1: $out"
-	if lab_wait 30 promoted_is 2 "$1"; then
-		ok "crm_mon: promoted on node$1 $(ms_since "$t0") ms after crm_resource --move"
-	else
-		ko "crm_mon after the move to node$1: promoted on '$(promoted_on 2)'"
-	fi
-	MOVE_T0=$t0
-	out=$(node_exec 2 crm_resource --clear -r alua-clone 2>&1) || ko "crm_resource --clear: $out"
-}
-
 echo "== the guest, two heads under Pacemaker with fencing (token ${LAB_TOKEN:-500} ms, unpromoted $LAYOUT)"
-scen_guest base
-pcmk_ocf_dir || { ko "no OCF directory"; finish; }
-lab_up 2 || { ko "lab_up failed"; finish; }
-trap pcmk_cleanup EXIT
-vm_writer || { ko "vmwriter could not be built"; finish; }
-lab_start_corosync_all
-pcmk_fenced_cib 2 "$LAYOUT" >"$LAB_DIR/cib.xml"
-for i in 1 2; do
-	wait_quorate "$i" 20 || ko "head $i: corosync not quorate"
-	pcmk_fenced_head_prepare "$i" "$LAB_DIR/cib.xml"
-done
-t0=$(now_ms)
-for i in 1 2; do
-	pacemaker_start "$i"
-done
-# the guest boots while Pacemaker starts the heads
-scen_boot
-if lab_wait 60 any_promoted 1; then
-	ok "dg promoted on $(promoted_on 1) $(ms_since "$t0") ms after pacemakerd started"
-else
-	ko "nothing promoted 60 s after pacemakerd started"
-	crm_show 1
-	finish
-fi
-# the guest logs in through the promoted head first (scen_login: why)
-[ "$(promoted_on 1)" = node1 ] || crm_move 1
+scen_pcmk_lab pcmk_cleanup
+scen_pcmk_start
 if lab_wait 30 layout_is 2 0 1; then
 	ok "RTPG through head B: head A's group active/optimized, head B's active/non-optimized"
 else

@@ -11,6 +11,16 @@
 #   scen_guest base|extras, scen_boot
 #                         its first and last parts (the guest built; the
 #                         guest booted against the lab's heads A and B)
+#   scen_pcmk_lab TRAP [SED]
+#                         (pacemaker.sh, upgrade.sh; pcmk.bash sourced)
+#                         the guest built, two heads prepared for
+#                         Pacemaker with fencing (the CIB of
+#                         pcmk_fenced_cib through sed SED), TRAP the
+#                         EXIT trap
+#   scen_pcmk_start       (the same)
+#                         pacemakerd on both heads, the guest booted
+#                         meanwhile, until the device group is promoted;
+#                         then promoted on head A
 #   scen_login            SendTargets through each head, a login through
 #                         both, the map: MAP, DA (head A's disk), DB;
 #                         fast_io_fail_tmo in both sessions' recovery_tmo
@@ -244,4 +254,46 @@ scen_login() {
 	[ -z "$want" ] || [ "$VM_OUT" = "$want $want " ] &&
 		ok "both sessions' recovery_tmo: $VM_OUT(fast_io_fail_tmo ${VM_FAST_IO_FAIL_TMO})" ||
 		ko "the sessions' recovery_tmo: '$VM_OUT' (fast_io_fail_tmo $VM_FAST_IO_FAIL_TMO)"
+}
+
+# scen_pcmk_start: pacemakerd of both heads (prepared with pcmk.bash),
+# the guest booted while Pacemaker starts them, until dg is promoted;
+# then moved to head A if Pacemaker chose B: the guest logs in through
+# the promoted head first (scen_login: why)
+scen_pcmk_start() {
+	local i t0
+	t0=$(now_ms)
+	for i in 1 2; do
+		pacemaker_start "$i"
+	done
+	scen_boot
+	if lab_wait 60 any_promoted 1; then
+		ok "dg promoted on $(promoted_on 1) $(ms_since "$t0") ms after pacemakerd started"
+	else
+		ko "nothing promoted 60 s after pacemakerd started"
+		crm_show 1
+		finish
+	fi
+	[ "$(promoted_on 1)" = node1 ] || crm_move 1
+}
+
+# scen_pcmk_lab TRAP [SED]: the guest (base) built, the OCF agents'
+# directory, the lab's two heads with corosync quorate, TRAP as the EXIT
+# trap (pcmk_cleanup or one that calls it), vmwriter, the CIB of
+# pcmk_fenced_cib (edited by the sed script SED) in LAB_DIR/cib.xml and
+# each head prepared for pacemakerd with it
+scen_pcmk_lab() {
+	local i
+	scen_guest base
+	pcmk_ocf_dir || { ko "no OCF directory"; finish; }
+	lab_up 2 || { ko "lab_up failed"; finish; }
+	# shellcheck disable=SC2064 # the name of a function, given now
+	trap "$1" EXIT
+	vm_writer || { ko "vmwriter could not be built"; finish; }
+	lab_start_corosync_all
+	pcmk_fenced_cib 2 "$LAYOUT" | sed "${2:-}" >"$LAB_DIR/cib.xml"
+	for i in 1 2; do
+		wait_quorate "$i" 20 || ko "head $i: corosync not quorate"
+		pcmk_fenced_head_prepare "$i" "$LAB_DIR/cib.xml"
+	done
 }

@@ -21,7 +21,9 @@
  *   (all), -j where to save the journal (the acknowledged blocks and
  *   their sequence numbers) for a later -v, -g the gap threshold in
  *   milliseconds (100), -L give up when no write completed for this many
- *   seconds (90).
+ *   seconds (90). SIGUSR1 ends the writing early: the writes in flight
+ *   complete, then the verification runs as at the end of -s (a test
+ *   that writes "until it is done" gives a long -s and signals).
  *
  * Output: "gap at_ms=T ms=G" as each gap ends, "slow write thread=N
  * at_ms=T ms=L" for each write that took longer than the threshold, then
@@ -41,6 +43,7 @@
 #include <inttypes.h>
 #include <linux/fs.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -67,6 +70,7 @@ static uint64_t nblocks;
 static uint64_t *journal; /* per block: last acknowledged seq, 0 = none */
 static atomic_uint_fast64_t next_seq;
 static atomic_bool stop;
+static volatile sig_atomic_t stop_asked; /* SIGUSR1 */
 static atomic_int running;
 
 static pthread_mutex_t stat_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -330,6 +334,12 @@ static bool parse_u64(const char *s, uint64_t *v)
 	return !errno && *s && !*end;
 }
 
+static void on_usr1(int sig)
+{
+	(void)sig;
+	stop_asked = 1;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t threads = 4, seconds = 20, maxblks = 64, limit = 0;
@@ -428,6 +438,15 @@ int main(int argc, char **argv)
 	       " seed=0x%" PRIx64 "\n",
 	       dev, threads, seconds, nblocks, BLK, maxblks, seed);
 	fflush(stdout);
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_usr1;
+		sa.sa_flags = SA_RESTART; /* the writers never see EINTR */
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGUSR1, &sa, NULL);
+	}
 	t_start_ns = last_completion_ns = now_ns();
 	atomic_store(&running, (int)threads);
 	for (i = 0; i < threads; i++) {
@@ -445,7 +464,7 @@ int main(int argc, char **argv)
 		struct timespec ts = {0, 50 * 1000000};
 		uint64_t t = now_ns(), last;
 
-		if (t >= deadline)
+		if (t >= deadline || stop_asked)
 			atomic_store(&stop, true);
 		if (!atomic_load(&running))
 			break;
