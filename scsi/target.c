@@ -587,6 +587,34 @@ uint16_t *tdm__target_ports(size_t *n)
 	return v;
 }
 
+uint16_t *tdm__local_ports(size_t *n)
+{
+	uint16_t *v;
+
+	tdm_rwlock_rdlock(&tdm__reg_lock);
+	v = reg.ntargets ? calloc(reg.ntargets, sizeof(*v)) : NULL;
+	for (size_t i = 0; v && i < reg.ntargets; i++)
+		v[i] = reg.targets[i].rel_port;
+	*n = v ? reg.ntargets : 0;
+	tdm_rwlock_unlock(&tdm__reg_lock);
+	return v;
+}
+
+struct tdm_lu **tdm__reg_lus(size_t *n)
+{
+	struct tdm_lu **v;
+
+	tdm_rwlock_rdlock(&tdm__reg_lock);
+	v = calloc(reg.nlus ? reg.nlus : 1, sizeof(*v));
+	for (size_t i = 0; v && i < reg.nlus; i++) {
+		v[i] = reg.lus[i];
+		tdm__lu_get(v[i]);
+	}
+	*n = v ? reg.nlus : 0;
+	tdm_rwlock_unlock(&tdm__reg_lock);
+	return v;
+}
+
 uint64_t tdm_core_epoch(void)
 {
 	uint64_t e;
@@ -860,6 +888,8 @@ int tdm_core_dev_stats(struct tdm_dev_stats **out, size_t *n)
 			inflight++;
 		tdm_mutex_unlock(&lu->lock);
 		s->inflight = inflight;
+		snprintf(s->backing, sizeof(s->backing), "%s",
+			 tdm__bk_state_name(atomic_load(&lu->bk_state)));
 	}
 	*n = reg.nlus;
 	tdm_rwlock_unlock(&tdm__reg_lock);
