@@ -11,5 +11,6 @@ libtandem_a_SOURCES += \
 	lib/writefile.h lib/writefile.c \
 	lib/escape.h lib/escape.c \
 	lib/iscsi_name.h lib/iscsi_name.c \
-	lib/lockorder.h lib/lockorder.c
+	lib/lockorder.h lib/lockorder.c \
+	lib/sdnotify.h lib/sdnotify.c
 EXTRA_DIST += lib/README.md

@@ -1,5 +1,5 @@
 #!/bin/bash
-# deps.sh [build|demo|test] - install what tandem needs from Debian 12's
+# deps.sh [build|demo|test|image] - install what tandem needs from Debian 12's
 # packages (scripts/apt-install.sh: only what is missing, waiting for the
 # dpkg lock).
 #   build: compilers, autotools, liburing, libqb (the daemons' logging),
@@ -18,22 +18,32 @@
 #          (qemu-block-extra), readelf and the ppc64el cross compiler
 #          for powervm.sh; the guest's own packages are fetched with
 #          apt-get download, never installed)
+#   image: build + what images/build.sh and tests/vm/image.sh need on the
+#          host: libsystemd-dev (tandemd's sd_notify), mmdebstrap, e2fsprogs'
+#          mke2fs -d, file (ELF detection), qemu-system-x86 and libiscsi-bin
+#          (the boot test's login), corosync (corosync-keygen),
+#          drbd-utils (drbdadm -c FILE dump) and pacemaker-cli-utils
+#          (crm_verify) for tandem-setup's checks
 set -euo pipefail
 what=${1:-build}
 build_pkgs=(build-essential autoconf automake libtool pkg-config liburing-dev
 	libqb-dev libcpg-dev libvotequorum-dev libquorum-dev libcorosync-common-dev
-	pacemaker-dev libibverbs-dev librdmacm-dev libnl-3-dev libnl-genl-3-dev)
+	pacemaker-dev libibverbs-dev librdmacm-dev libnl-3-dev libnl-genl-3-dev
+	libsystemd-dev)
 demo_pkgs=(libiscsi-bin open-iscsi)
 test_pkgs=(libiscsi-dev libiscsi-bin libcmocka-dev clang clang-format
 	libclang-rt-14-dev tgt iperf3 util-linux iproute2 python3 procps
 	corosync shellcheck libqb-tools qemu-system-x86 cpio kmod e2fsprogs
 	qemu-system-ppc qemu-block-extra binutils gcc-powerpc64le-linux-gnu
 	libc6-dev-ppc64el-cross)
+image_pkgs=(mmdebstrap e2fsprogs file qemu-system-x86 libiscsi-bin corosync
+	drbd-utils pacemaker-cli-utils)
 pkgs=("${build_pkgs[@]}")
 case $what in
 build) ;;
 demo) pkgs+=("${demo_pkgs[@]}") ;;
-test) pkgs+=("${test_pkgs[@]}") ;;
-*) echo "usage: $0 [build|demo|test]" >&2; exit 2 ;;
+test) pkgs+=("${test_pkgs[@]}" "${image_pkgs[@]}") ;;
+image) pkgs+=("${image_pkgs[@]}") ;;
+*) echo "usage: $0 [build|demo|test|image]" >&2; exit 2 ;;
 esac
 exec "$(dirname "$0")/apt-install.sh" "${pkgs[@]}"

@@ -183,6 +183,8 @@ shellcheck_all() {
 			bench/srp_vm.guest &&
 		# the OCF agents (POSIX sh, sources of ra/NAME)
 		shellcheck -s sh ra/target.in ra/alua.in &&
+		# the appliance's first-boot tool (bash, source of images/tandem-setup)
+		shellcheck images/tandem-setup.in &&
 		# the lab's fence agent (POSIX sh, no extension)
 		shellcheck -s sh tests/cluster/fence_tandemlab
 }
@@ -312,6 +314,13 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# spapr-vscsi adapters passing SCSI through qemu's iSCSI driver, one
 	# per head; ibmvscsi and dm-multipath in the POWER guest (issue 15)
 	step vm-powervm env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/powervm.sh
+	# the appliance (issue 16): images/build.sh makes the Debian 12 head
+	# image from Debian's packages (a release build of this tree inside),
+	# qemu boots it with a demo LU; from the host: systemd running,
+	# tandemd active through Type=notify, the watchdog armed and killing a
+	# stuck tandemd, systemd-analyze verify and security, an iSCSI login,
+	# INQUIRY, a write read back, tandem-setup inside (docs/appliance.md)
+	step image env SCSITOOL="$top/build-asan/tests/cluster/scsitool" tests/vm/image.sh
 	# vcdrom (MMC, type 05h, one path): what libiscsi runs on a
 	# non-SBC device; its SBC-only tests report [SKIPPED] and do not count
 	step conformance-cdrom tests/conformance/iscsi-test-cu.sh --handler vcdrom --port 4010 --min-honest 16 \

@@ -32,6 +32,7 @@
 #include "tandem/kernel.h"
 #include "tandem/srp.h"
 #include "lib/log.h"
+#include "lib/sdnotify.h"
 #include "lib/writefile.h"
 #include "tandem/transport.h"
 
@@ -110,6 +111,19 @@ int tdm_daemon_reload(char *err, size_t errlen)
 	return r;
 }
 
+/* systemd's READY=1 (lib/sdnotify.h), with what the daemon runs */
+static void notify_ready(void)
+{
+	char status[160];
+
+	snprintf(status, sizeof(status),
+		 "%s%zu devices configured (epoch %llu)",
+		 agent_path ? "cluster head, serving as tandem-agentd says: "
+			    : "serving: ",
+		 tdm_daemon_ndevices(), (unsigned long long)tdm_core_epoch());
+	tdm_sd_ready(main_loop, status);
+}
+
 static void shutdown_done(void *arg)
 {
 	tdm_loop_break(main_loop);
@@ -139,6 +153,7 @@ void tdm_daemon_request_stop(void)
 		return;
 	stopping = true;
 	log_notice("stopping: draining in-flight commands");
+	tdm_sd_stopping("stopping: draining in-flight commands");
 	tdm_control_stop();
 	stop_timer.cb = stop_timeout;
 	tdm_timer_start(main_loop, &stop_timer, 30000);
@@ -154,10 +169,12 @@ static void signal_cb(struct tdm_fd_watch *w, uint32_t revents)
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			log_notice("SIGHUP: reloading %s", config_path);
+			tdm_sd_reloading("reloading the configuration");
 			if (tdm_daemon_reload(err, sizeof(err)) < 0)
 				log_warnx("reload failed, configuration "
 					  "unchanged: %s",
 					  err);
+			notify_ready();
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -436,9 +453,11 @@ int main(int argc, char **argv)
 		log_warnx("control socket disabled: %s", err);
 	log_notice("tandemd %s ready (%u event loop threads)", PACKAGE_VERSION,
 		   tdm_loop_count());
+	notify_ready();
 
 	tdm_loop_run(main_loop);
 
+	tdm_sd_watchdog_stop();
 	tdm_control_stop();
 	tdm_agent_link_stop();
 	tdm_loops_stop();

@@ -20,4 +20,5 @@ include tests/unit/agent_sync.mk
 include tests/unit/agent_hold.mk
 include tests/unit/edit.mk
 include tests/unit/lockorder.mk
+include tests/unit/sdnotify.mk
 endif
