@@ -27,6 +27,12 @@ Name=en* eth*
 DHCP=yes
 EOF
 
+# network-online: one configured interface is enough (a head's cluster
+# link or a spare NIC without DHCP must not fail the boot)
+mkdir -p "$r/etc/systemd/system/systemd-networkd-wait-online.service.d"
+printf '[Service]\nExecStart=\nExecStart=/lib/systemd/systemd-networkd-wait-online --any --timeout=60\n' \
+	>"$r/etc/systemd/system/systemd-networkd-wait-online.service.d/50-tandem.conf"
+
 # the journal on disk, bounded
 mkdir -p "$r/etc/systemd/journald.conf.d" "$r/var/log/journal"
 printf '[Journal]\nStorage=persistent\nSystemMaxUse=200M\n' >"$r/etc/systemd/journald.conf.d/50-tandem.conf"
