@@ -185,6 +185,84 @@ fail:
 	return rc;
 }
 
+/* A number from the sysfs attribute ATTR of the block device st names
+ * (Documentation/ABI/stable/sysfs-block); a partition's queue/ is its
+ * disk's, one directory up. -errno when absent. */
+static int sysfs_num(const struct stat *st, const char *attr,
+		     unsigned long long *v)
+{
+	unsigned ma = major(st->st_rdev), mi = minor(st->st_rdev);
+	char path[128];
+	FILE *fp;
+	int ok;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/%s", ma, mi, attr);
+	fp = fopen(path, "re");
+	if (!fp && strncmp(attr, "queue/", 6) == 0) {
+		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/../%s", ma,
+			 mi, attr);
+		fp = fopen(path, "re");
+	}
+	if (!fp)
+		return -errno;
+	ok = fscanf(fp, "%llu", v) == 1;
+	fclose(fp);
+	return ok ? 0 : -EINVAL;
+}
+
+/*
+ * deferred_open (scsi/backing.c): the geometry from sysfs, without
+ * opening the device (a DRBD Secondary refuses every open): size is in
+ * 512-byte sectors whatever the logical block size.
+ */
+static int block_probe(struct tdm_bs *bs, const struct tdm_conf_device *conf,
+		       char *err, size_t errlen)
+{
+	unsigned long long sectors, lbs;
+	struct stat st;
+	uint32_t bsz;
+	int rc;
+
+	if (!conf->filename[0])
+		return tdm__bs_errf(
+			err, errlen, -EINVAL,
+			"%s: vdisk_blockio needs filename=", conf->name);
+	if (stat(conf->filename, &st) < 0)
+		return open_error(conf, -errno, err, errlen);
+	if (!S_ISBLK(st.st_mode))
+		return tdm__bs_errf(err, errlen, -ENOTBLK,
+				    "%s: %s: not a block device", conf->name,
+				    conf->filename);
+	rc = sysfs_num(&st, "size", &sectors);
+	if (!rc)
+		rc = sysfs_num(&st, "queue/logical_block_size", &lbs);
+	if (rc)
+		return tdm__bs_errf(err, errlen, rc,
+				    "%s: %s: no size in sysfs (%s)", conf->name,
+				    conf->filename, strerror(-rc));
+	rc = tdm__bs_blocksize(conf, (uint32_t)lbs, &bsz, err, errlen);
+	if (rc)
+		return rc;
+	if (!lbs || lbs > bsz || bsz % lbs)
+		return tdm__bs_errf(err, errlen, -EINVAL,
+				    "%s: %s: blocksize=%" PRIu32
+				    " is not a multiple of the device's "
+				    "logical block size %llu",
+				    conf->name, conf->filename, bsz, lbs);
+	rc = tdm__bs_size(conf, "device", (uint64_t)sectors * 512, bsz,
+			  &bs->size, err, errlen);
+	if (rc)
+		return rc;
+	bs->priv = NULL;
+	bs->block_size = bsz;
+	bs->read_only = conf->read_only;
+	bs->write_cache = tdm__bs_cache_of(conf) == TDM__BS_WRITE_BACK;
+	bs->can_unmap =
+		conf->thin_provisioned && !conf->read_only && can_discard(&st);
+	bs->rotational = conf->rotational;
+	return 0;
+}
+
 static int block_refresh_size(struct tdm_bs *bs)
 {
 	struct tdm__bs_fdev *f = bs->priv;
@@ -205,6 +283,7 @@ static int block_refresh_size(struct tdm_bs *bs)
 const struct tdm_bs_ops tdm__bs_blockio_ops = {
 	.name = "vdisk_blockio",
 	.open = block_open,
+	.probe = block_probe,
 	.close = tdm__bs_fdev_close,
 	.submit = tdm__bs_fdev_submit,
 	.refresh_size = block_refresh_size,

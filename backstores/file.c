@@ -191,6 +191,40 @@ fail:
 	return rc;
 }
 
+/* deferred_open (scsi/backing.c): what file_open would find, from
+ * stat(2); whether holes can be punched is learned at the real open */
+static int file_probe(struct tdm_bs *bs, const struct tdm_conf_device *conf,
+		      char *err, size_t errlen)
+{
+	struct stat st;
+	uint32_t bsz;
+	int rc;
+
+	rc = tdm__bs_blocksize(conf, 512, &bsz, err, errlen);
+	if (rc)
+		return rc;
+	if (!conf->filename[0])
+		return tdm__bs_errf(
+			err, errlen, -EINVAL,
+			"%s: vdisk_fileio needs filename=", conf->name);
+	if (stat(conf->filename, &st) < 0)
+		return open_error(conf, -errno, err, errlen);
+	rc = check_type(conf, &st, err, errlen);
+	if (rc)
+		return rc;
+	rc = tdm__bs_size(conf, "file", (uint64_t)st.st_size, bsz, &bs->size,
+			  err, errlen);
+	if (rc)
+		return rc;
+	bs->priv = NULL;
+	bs->block_size = bsz;
+	bs->read_only = conf->read_only;
+	bs->write_cache = tdm__bs_cache_of(conf) == TDM__BS_WRITE_BACK;
+	bs->can_unmap = conf->thin_provisioned && !conf->read_only;
+	bs->rotational = conf->rotational;
+	return 0;
+}
+
 static int file_refresh_size(struct tdm_bs *bs)
 {
 	struct tdm__bs_fdev *f = bs->priv;
@@ -246,6 +280,7 @@ static int file_lba_status(struct tdm_bs *bs, uint64_t offset, uint64_t *len,
 const struct tdm_bs_ops tdm__bs_fileio_ops = {
 	.name = "vdisk_fileio",
 	.open = file_open,
+	.probe = file_probe,
 	.close = tdm__bs_fdev_close,
 	.submit = tdm__bs_fdev_submit,
 	.refresh_size = file_refresh_size,

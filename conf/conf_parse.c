@@ -853,6 +853,7 @@ enum dattr {
 	DA_THIN,
 	DA_ROTATIONAL,
 	DA_REMOVABLE,
+	DA_DEFERRED_OPEN,
 	DA_VEND,
 	DA_PROD,
 	DA_PHYS_BLOCKSIZE,
@@ -880,6 +881,7 @@ static const struct {
 	{"thin_provisioned", DA_THIN},
 	{"rotational", DA_ROTATIONAL},
 	{"removable", DA_REMOVABLE},
+	{"deferred_open", DA_DEFERRED_OPEN},
 	{"t10_vend_id", DA_VEND},
 	{"prod_id", DA_PROD},
 	{"prod_rev_lvl", DA_REV},
@@ -987,6 +989,14 @@ static int device_attr(struct parser *P, struct tdm_conf_device *d,
 		return get_bool(P, "rotational", v, &d->rotational);
 	case DA_REMOVABLE:
 		return get_bool(P, "removable", v, &d->removable);
+	case DA_DEFERRED_OPEN:
+		if (d->handler != TDM_HANDLER_FILEIO &&
+		    d->handler != TDM_HANDLER_BLOCKIO)
+			return perr(P, S->line,
+				    "DEVICE %s: deferred_open is only valid "
+				    "for vdisk_fileio and vdisk_blockio",
+				    d->name);
+		return get_bool(P, "deferred_open", v, &d->deferred_open);
 	case DA_VEND:
 		d->set_mask |= TDM_DA_VEND_ID;
 		return get_ascii(P, "t10_vend_id", v, d->t10_vend_id, 8);

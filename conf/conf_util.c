@@ -298,6 +298,7 @@ static bool device_equal(const struct tdm_conf_device *a,
 	       a->o_direct == b->o_direct &&
 	       a->thin_provisioned == b->thin_provisioned &&
 	       a->rotational == b->rotational && a->removable == b->removable &&
+	       a->deferred_open == b->deferred_open &&
 	       SEQ(a->t10_vend_id, b->t10_vend_id) &&
 	       SEQ(a->prod_id, b->prod_id) &&
 	       SEQ(a->prod_rev_lvl, b->prod_rev_lvl) &&

@@ -213,6 +213,8 @@ static void device(struct buf *b, const struct tdm_conf_device *d)
 		attr_num(b, 2, "rotational", d->rotational);
 	if (d->removable)
 		attr_num(b, 2, "removable", 1);
+	if (d->deferred_open)
+		attr_num(b, 2, "deferred_open", 1);
 	if ((m & TDM_DA_VEND_ID) || d->t10_vend_id[0])
 		attr_str(b, 2, "t10_vend_id", d->t10_vend_id,
 			 sizeof(d->t10_vend_id));

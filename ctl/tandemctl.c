@@ -1402,6 +1402,8 @@ static int do_list_dev_attr(const struct opts *o)
 	row_bool(&t, "thin_provisioned", d->thin_provisioned);
 	row_bool(&t, "rotational", d->rotational);
 	row_bool(&t, "removable", d->removable);
+	if (d->deferred_open)
+		row_bool(&t, "deferred_open", 1);
 	table_row(&t, "t10_vend_id", d->t10_vend_id);
 	table_row(&t, "prod_id", d->prod_id);
 	table_row(&t, "prod_rev_lvl", d->prod_rev_lvl);

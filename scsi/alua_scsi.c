@@ -109,6 +109,9 @@ static void ua_raise(struct ua_job *j, const struct tdm_nexus *except)
 	}
 	free(j->lus);
 	free(j->hit);
+	/* scsi/backing.c: deferred_open LUs open or close their backing as
+	 * this head's groups became active or stopped being so */
+	tdm__bk_follow();
 }
 
 int tdm__alua_apply(const struct tdm_conf *c)
@@ -213,6 +216,64 @@ bool tdm__alua_explicit(const struct tdm_lu *lu)
 	tdm_rwlock_rdlock(&alua_lock);
 	dg = dg_of(lu);
 	r = dg && !dg->implicit;
+	tdm_rwlock_unlock(&alua_lock);
+	return r;
+}
+
+static bool state_active(uint8_t s)
+{
+	return s == TDM_ALUA_AO || s == TDM_ALUA_AN;
+}
+
+bool tdm__alua_active_here(const struct tdm_lu *lu, const uint16_t *ports,
+			   size_t n)
+{
+	const struct tdm_alua_dg *dg;
+	bool active = false, grouped = false;
+
+	tdm_rwlock_rdlock(&alua_lock);
+	dg = dg_of(lu);
+	if (!dg) {
+		active = true; /* no model yet: every port active/optimized */
+	} else if (dg->implicit) {
+		active = state_active(dg->tpgs[0].state);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			const struct tdm_alua_tpg *t =
+				tdm_alua_tpg_of(dg, ports[i]);
+
+			if (!t)
+				continue;
+			grouped = true;
+			if (state_active(t->state))
+				active = true;
+		}
+		/* a port in no group of the device group: no restriction
+		 * (tdm__alua_check) */
+		if (!grouped)
+			active = true;
+	}
+	tdm_rwlock_unlock(&alua_lock);
+	return active;
+}
+
+bool tdm__alua_tgrp_serves(const char *dg, const char *tg,
+			   const struct tdm_lu *lu, const uint16_t *ports,
+			   size_t n)
+{
+	const struct tdm_alua_dg *d;
+	bool r = false;
+
+	tdm_rwlock_rdlock(&alua_lock);
+	d = dg_of(lu);
+	if (d && !d->implicit && strcmp(d->name, dg) == 0) {
+		for (size_t i = 0; i < n && !r; i++) {
+			const struct tdm_alua_tpg *t =
+				tdm_alua_tpg_of(d, ports[i]);
+
+			r = t && strcmp(t->name, tg) == 0;
+		}
+	}
 	tdm_rwlock_unlock(&alua_lock);
 	return r;
 }
@@ -701,6 +762,13 @@ static int tgrp_move(const char *dg, const char *tg, const struct tgrp_move *mv,
 	tdm_rwlock_unlock(&alua_lock);
 	if (r)
 		return r;
+	/* scsi/backing.c: a deferred_open device of this head's group is
+	 * opened before the group is made active, or nothing changes */
+	if (mv->activate || state_active(mv->state)) {
+		r = tdm__bk_prepare_active(dg, tg, err, errlen);
+		if (r)
+			return r;
+	}
 	if (tdm__cluster_mode()) {
 		r = mv->activate
 			    ? tdm__cluster_alua_activate(dg, tg, who, done, arg)

@@ -400,7 +400,8 @@ static void bs_done(struct tdm_bs_io *io, enum tdm_bs_status st)
 		fn(cmd, sr);
 		return;
 	}
-	if (sr != TDM_SR_OK && tdm_log_enabled(TDM_LOG_WARN))
+	if (sr != TDM_SR_OK && st != TDM_BS_DETACHED &&
+	    tdm_log_enabled(TDM_LOG_WARN))
 		log_warnx_rl("%s: backstore %s error at offset %llu",
 			     cmd->lu->name,
 			     io->op == TDM_BS_READ ? "read" : "write",
@@ -412,7 +413,6 @@ void tdm__bs_io(struct tdm_cmd *cmd, struct tdm_bs_io *io)
 {
 	io->done = bs_done;
 	io->arg = cmd;
-	io->bs = &cmd->lu->bs;
 	io->done_bytes = 0;
-	cmd->lu->bs.ops->submit(&cmd->lu->bs, io);
+	tdm__bk_submit(cmd->lu, io); /* scsi/backing.c */
 }

@@ -6,6 +6,7 @@ libtandem_a_SOURCES += \
 	scsi/ua.c \
 	scsi/task_mgmt.c \
 	scsi/lu.c \
+	scsi/backing.c \
 	scsi/target.c \
 	scsi/nexus_id.c \
 	scsi/transport_id.c \

@@ -137,6 +137,15 @@ static int derive_identity(struct tdm_lu *lu, char *err, size_t errlen)
 	return 0;
 }
 
+/* Close the backstore unless a deferred LU's backing is closed already
+ * (its probe opened nothing; scsi/backing.c) */
+static void bs_close(struct tdm_lu *lu)
+{
+	if (lu->deferred && !lu->bs.priv)
+		return;
+	lu->bs.ops->close(&lu->bs);
+}
+
 int tdm__lu_open(const struct tdm_conf_device *conf, struct tdm_lu **out,
 		 char *err, size_t errlen)
 {
@@ -156,7 +165,23 @@ int tdm__lu_open(const struct tdm_conf_device *conf, struct tdm_lu **out,
 		return -EINVAL;
 	}
 	lu->bs.ops = ops;
-	r = ops->open(&lu->bs, conf, err, errlen);
+	if (conf->deferred_open) {
+		/* scsi/backing.c: the geometry now, the backing once this
+		 * head serves the LU */
+		if (!ops->probe) {
+			snprintf(err, errlen,
+				 "%s: deferred_open is not supported by %s",
+				 conf->name, tdm_handler_name(conf->handler));
+			free(lu);
+			return -EINVAL;
+		}
+		lu->deferred = true;
+		atomic_init(&lu->bk_state, TDM__BK_DETACHED);
+		r = ops->probe(&lu->bs, conf, err, errlen);
+	} else {
+		atomic_init(&lu->bk_state, TDM__BK_OPEN);
+		r = ops->open(&lu->bs, conf, err, errlen);
+	}
 	if (r < 0) {
 		free(lu);
 		return r;
@@ -174,7 +199,7 @@ int tdm__lu_open(const struct tdm_conf_device *conf, struct tdm_lu **out,
 	    !(lu->dev_type == TDM_DEVTYPE_CDROM && lu->block_size == 2048)) {
 		snprintf(err, errlen, "%s: unsupported block size %u",
 			 conf->name, lu->block_size);
-		ops->close(&lu->bs);
+		bs_close(lu);
 		free(lu);
 		return -EINVAL;
 	}
@@ -190,14 +215,14 @@ int tdm__lu_open(const struct tdm_conf_device *conf, struct tdm_lu **out,
 	lu->nblocks = lu->bs.size >> lu->block_shift;
 	if (!lu->nblocks && !lu->no_medium) {
 		snprintf(err, errlen, "%s: smaller than one block", conf->name);
-		ops->close(&lu->bs);
+		bs_close(lu);
 		free(lu);
 		return -EINVAL;
 	}
 	lu->read_only = conf->read_only || lu->bs.read_only;
 	r = derive_identity(lu, err, errlen);
 	if (r < 0) {
-		ops->close(&lu->bs);
+		bs_close(lu);
 		free(lu);
 		return r;
 	}
@@ -214,6 +239,8 @@ int tdm__lu_open(const struct tdm_conf_device *conf, struct tdm_lu **out,
 	lu->mode.wce = lu->bs.write_cache;
 	lu->mode_saved = lu->mode;
 	atomic_init(&lu->refcnt, 1);
+	if (lu->deferred)
+		tdm__bk_count(1);
 
 	tdm_mutex_lock(&lus_lock);
 	lu->serial = next_serial++;
@@ -237,7 +264,9 @@ void tdm__lu_put(struct tdm_lu *lu)
 	tdm_list_del(&lu->all_link);
 	tdm_mutex_unlock(&lus_lock);
 	log_info("%s: closed", lu->name);
-	lu->bs.ops->close(&lu->bs);
+	bs_close(lu);
+	if (lu->deferred)
+		tdm__bk_count(-1);
 	tdm__pr_lu_fini(lu); /* PR: scsi/pr_scsi.c */
 	free(lu->spc2_id);
 	tdm__iostats_free(lu->iost);

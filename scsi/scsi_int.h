@@ -185,7 +185,43 @@ struct tdm_lu {
 	uint8_t dev_type;  /* SPC-4 PERIPHERAL DEVICE TYPE: 00h, 05h (MMC) */
 	bool no_medium;	   /* CD-ROM drive without an image (under lock) */
 	uint8_t mmc_event; /* pending MMC-6 media event code (under lock) */
+
+	/* ---- deferred_open: the backing follows ALUA (scsi/backing.c) ---- */
+	bool deferred;	     /* conf.deferred_open, set at open */
+	atomic_int bk_state; /* enum tdm__bk_state */
+	atomic_int bk_users; /* requests in the backstore now */
+	char bk_error[160];  /* the last attach failure (main thread) */
 };
+
+/* scsi/backing.c */
+enum tdm__bk_state {
+	TDM__BK_OPEN = 0,  /* the backing is open (every LU without
+			    * deferred_open, always) */
+	TDM__BK_DETACHING, /* no new request; closed by the last one out */
+	TDM__BK_DETACHED,  /* closed; the geometry is the probe's */
+};
+const char *tdm__bk_state_name(int st);
+/* Begin/end a use of lu->bs outside tdm__bk_submit (GET LBA STATUS):
+ * false when the backing is not open here */
+bool tdm__bk_enter(struct tdm_lu *lu);
+void tdm__bk_exit(struct tdm_lu *lu);
+/* lu->bs.ops->submit, counted for a deferred LU; io->done gets
+ * TDM_BS_DETACHED when the backing is not open here */
+void tdm__bk_submit(struct tdm_lu *lu, struct tdm_bs_io *io);
+/* Open lu's backing now (main thread or a loop; no lock held); 0, or
+ * -errno with the reason in err and in lu->bk_error */
+int tdm__bk_attach(struct tdm_lu *lu, char *err, size_t errlen);
+/* Stop new requests to lu's backing; the last one out closes it */
+void tdm__bk_detach(struct tdm_lu *lu);
+/* Attach or detach every deferred LU of the registry as this head's
+ * port group for it is active or not (after every ALUA change) */
+void tdm__bk_follow(void);
+/* Deferred LUs created (+1) and freed (-1), by scsi/lu.c */
+void tdm__bk_count(int delta);
+/* Attach the deferred LUs of device group dg before this head's group tg
+ * is made active: 0, or -errno with the device and reason in err */
+int tdm__bk_prepare_active(const char *dg, const char *tg, char *err,
+			   size_t errlen);
 
 /* scsi/lu.c */
 int tdm__lu_open(const struct tdm_conf_device *conf, struct tdm_lu **out,
@@ -661,6 +697,15 @@ size_t tdm__alua_ports(uint16_t **out);
  * relative target ports (at most max; 0 before any configuration). */
 struct tdm_alua_tgrp_set;
 size_t tdm__alua_local_ports(uint16_t *out, size_t max);
+/* Is lu served through one of ports (this head's) now: the group holding
+ * it active/optimized or active/non-optimized (or no group: true)? */
+bool tdm__alua_active_here(const struct tdm_lu *lu, const uint16_t *ports,
+			   size_t n);
+/* Is lu in device group dg, and does its target group tg hold one of
+ * ports (this head's)? */
+bool tdm__alua_tgrp_serves(const char *dg, const char *tg,
+			   const struct tdm_lu *lu, const uint16_t *ports,
+			   size_t n);
 /* A head with ports[0..n) left (state unavailable, from -1) or rejoined
  * (transitioning, from unavailable): its groups in state from take state
  * without the preferred bit (alua.h tdm_alua_set_head), logged with

@@ -215,6 +215,10 @@ enum tdm_sense_reason tdm__bs_status_to_sr(enum tdm_bs_status st, bool write)
 		return TDM_SR_BUSY;
 	case TDM_BS_UNSUPPORTED:
 		return TDM_SR_INVALID_OPCODE;
+	case TDM_BS_DETACHED:
+		/* scsi/backing.c: not served through this head now; SPC-4
+		 * 5.15.2.4.5 (04h/0Ch) sends the initiator to another path */
+		return TDM_SR_ALUA_UNAVAILABLE;
 	}
 	return write ? TDM_SR_WRITE_ERROR : TDM_SR_READ_ERROR;
 }

@@ -902,6 +902,8 @@ int tdm_core_dev_stats(struct tdm_dev_stats **out, size_t *n)
 			inflight++;
 		tdm_mutex_unlock(&lu->lock);
 		s->inflight = inflight;
+		snprintf(s->backing, sizeof(s->backing), "%s",
+			 tdm__bk_state_name(atomic_load(&lu->bk_state)));
 	}
 	*n = reg.nlus;
 	tdm_rwlock_unlock(&tdm__reg_lock);

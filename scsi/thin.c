@@ -24,6 +24,7 @@
  * completes inside submit() (ram, nullio) continues the loop in step()
  * rather than recursing.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -452,7 +453,7 @@ int tdm__thin_lba_status_parse(struct tdm_cmd *cmd)
 }
 
 /* The status of the blocks from lba: *mapped and how many (>= 1). */
-static int extent_at(const struct tdm_lu *lu, uint64_t lba, bool *mapped,
+static int extent_at(struct tdm_lu *lu, uint64_t lba, bool *mapped,
 		     uint64_t *blocks)
 {
 	const struct tdm_bs *bs = &lu->bs;
@@ -463,8 +464,12 @@ static int extent_at(const struct tdm_lu *lu, uint64_t lba, bool *mapped,
 	*blocks = lu->nblocks - lba;
 	if (!tdm__lu_thin(lu) || !bs->ops->lba_status)
 		return 0; /* fully provisioned, or nothing to ask */
+	/* scsi/backing.c: a deferred LU's backing may be closing */
+	if (!tdm__bk_enter(lu))
+		return -ENODEV;
 	rc = bs->ops->lba_status((struct tdm_bs *)bs, lba << lu->block_shift,
 				 &len, mapped);
+	tdm__bk_exit(lu);
 	if (rc < 0)
 		return rc;
 	/* a block is mapped if any of its bytes is */
@@ -480,7 +485,7 @@ static int extent_at(const struct tdm_lu *lu, uint64_t lba, bool *mapped,
 
 int tdm__thin_lba_status(struct tdm_cmd *cmd)
 {
-	const struct tdm_lu *lu = cmd->lu;
+	struct tdm_lu *lu = cmd->lu;
 	uint32_t max = cmd->alloc_len > 8 ? (cmd->alloc_len - 8) / 16 : 0;
 	uint64_t lba = cmd->lba, blocks, cnt = 0;
 	uint8_t *p, *d = NULL;
@@ -500,9 +505,12 @@ int tdm__thin_lba_status(struct tdm_cmd *cmd)
 	while (lba < lu->nblocks) {
 		uint64_t take;
 
-		if (extent_at(lu, lba, &mapped, &blocks) < 0) {
+		int rc = extent_at(lu, lba, &mapped, &blocks);
+
+		if (rc < 0) {
 			free(p);
-			return TDM_SR_READ_ERROR;
+			return rc == -ENODEV ? TDM_SR_ALUA_UNAVAILABLE
+					     : TDM_SR_READ_ERROR;
 		}
 		/* extend the last descriptor while the status is the same
 		 * and its NUMBER OF LOGICAL BLOCKS (32 bits) holds it */

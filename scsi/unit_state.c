@@ -108,6 +108,12 @@ static int unit_state(struct tdm_lu *lu)
 
 	if (sr != TDM_SR_OK)
 		return sr;
+	/* scsi/backing.c: deferred_open, the backing not open here: the
+	 * path checker's TEST UNIT READY says so (04h/0Ch); READ CAPACITY
+	 * and the like still answer from the probed geometry, I/O gets the
+	 * same sense from tdm__bk_submit() */
+	if (lu->deferred && atomic_load(&lu->bk_state) != TDM__BK_OPEN)
+		return TDM_SR_ALUA_UNAVAILABLE;
 	if (__atomic_load_n(&lu->stopped, __ATOMIC_ACQUIRE))
 		/* SBC-3 stopped power condition: 04h/02h */
 		return TDM_SR_NOT_READY_INIT_REQUIRED;

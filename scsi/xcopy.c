@@ -543,9 +543,8 @@ static void xc_write(struct xcopy *x)
 	io->buf = x->buf;
 	io->done = xc_written;
 	io->arg = x;
-	io->bs = &dst->bs;
 	io->done_bytes = 0;
-	dst->bs.ops->submit(&dst->bs, io);
+	tdm__bk_submit(dst, io);
 }
 
 static void xc_granted(struct tdm__range *r)
@@ -602,9 +601,8 @@ static void xc_step(void *arg)
 	io->buf = x->buf;
 	io->done = xc_read;
 	io->arg = x;
-	io->bs = &src->bs;
 	io->done_bytes = 0;
-	src->bs.ops->submit(&src->bs, io);
+	tdm__bk_submit(src, io);
 }
 
 int tdm__xcopy(struct tdm_cmd *cmd)

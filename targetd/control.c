@@ -567,7 +567,7 @@ static void do_stats(struct client *c)
 	tdm_text_printf(
 		&b, "device\thandler\tsize\tblock_size\tread_cmds\t"
 		    "write_cmds\tother_cmds\tread_bytes\twrite_bytes\terrors\t"
-		    "aborts\tinflight\n");
+		    "aborts\tinflight\tbacking\n");
 	for (size_t i = 0; i < n; i++) {
 		struct tdm_dev_stats *x = &s[i];
 
@@ -581,11 +581,12 @@ static void do_stats(struct client *c)
 				(unsigned long long)x->read_cmds,
 				(unsigned long long)x->write_cmds,
 				(unsigned long long)x->other_cmds);
-		tdm_text_printf(&b, "%llu\t%llu\t%llu\t%llu\t%d\n",
+		tdm_text_printf(&b, "%llu\t%llu\t%llu\t%llu\t%d\t%s\n",
 				(unsigned long long)x->read_bytes,
 				(unsigned long long)x->write_bytes,
 				(unsigned long long)x->errors,
-				(unsigned long long)x->aborts, x->inflight);
+				(unsigned long long)x->aborts, x->inflight,
+				x->backing);
 	}
 	free(s);
 	if (b.oom) {

@@ -54,6 +54,9 @@ struct tdm_dev_stats {
 	uint64_t read_bytes, write_bytes;
 	uint64_t errors, aborts;
 	int32_t inflight;
+	/* the backing here: "open", or with deferred_open "detaching" /
+	 * "detached" (scsi/backing.c) */
+	char backing[12];
 };
 int tdm_core_dev_stats(struct tdm_dev_stats **out, size_t *n);
 

@@ -27,6 +27,8 @@ enum tdm_bs_status {
 	TDM_BS_NO_SPACE,    /* ENOSPC / EDQUOT */
 	TDM_BS_NO_MEMORY,   /* transient, the initiator may retry */
 	TDM_BS_UNSUPPORTED, /* the operation is not implemented */
+	TDM_BS_DETACHED,    /* deferred_open: the backing is closed here
+			     * (the core's, never a backstore's) */
 };
 
 enum tdm_bs_op {
@@ -47,6 +49,8 @@ struct tdm_bs_io {
 	void *buf;	 /* READ/WRITE: len bytes, 4096-aligned */
 	void (*done)(struct tdm_bs_io *io, enum tdm_bs_status st);
 	void *arg;
+	/* the core's (scsi/backing.c): done, while it counts the request */
+	void (*core_done)(struct tdm_bs_io *io, enum tdm_bs_status st);
 	/* backstore private */
 	struct tdm_uring_req ureq;
 	struct tdm_bs *bs;
@@ -64,6 +68,15 @@ struct tdm_bs_ops {
 	int (*open)(struct tdm_bs *bs, const struct tdm_conf_device *conf,
 		    char *err, size_t errlen);
 	void (*close)(struct tdm_bs *bs);
+	/*
+	 * optional: fill what open fills (size, block_size, read_only,
+	 * write_cache, can_unmap, rotational) without opening, from what
+	 * stat(2) and sysfs tell; bs->priv stays NULL. For a device whose
+	 * backing cannot be opened where it is not served (deferred_open:
+	 * DRBD Secondary refuses every open). 0 or -errno with a message.
+	 */
+	int (*probe)(struct tdm_bs *bs, const struct tdm_conf_device *conf,
+		     char *err, size_t errlen);
 	void (*submit)(struct tdm_bs *bs, struct tdm_bs_io *io);
 	/* optional: re-read the size (for a resize); 0 or -errno */
 	int (*refresh_size)(struct tdm_bs *bs);

@@ -41,6 +41,9 @@ struct tdm_conf_device {
 	bool thin_provisioned;
 	bool rotational;
 	bool removable;
+	bool deferred_open;   /* fileio/blockio: the backing is opened only
+			       * while this head's port group for the LU is
+			       * active (DRBD single-primary; scsi/backing.c) */
 	char t10_vend_id[9];  /* 8 chars INQUIRY vendor */
 	char prod_id[17];     /* 16 chars */
 	char prod_rev_lvl[5]; /* 4 chars */

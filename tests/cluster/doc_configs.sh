@@ -104,9 +104,12 @@ if [ "${1:-}" = --inside ]; then
 	done
 	# DRBD: on top of the two-head configuration
 	apply_pcs pcs-drbd "$W/pcs-2.xml"
-	# crm: the alua-dg primitive gets drbd_resource, as the page says
+	# crm: the alua-dg primitive gets drbd_resource and unpromoted_state,
+	# as the page says
 	CIB_file=$W/crm-2.xml crm -F resource param alua-dg set drbd_resource r0 >/dev/null 2>&1 ||
 		ko "crm resource param alua-dg set drbd_resource r0"
+	CIB_file=$W/crm-2.xml crm -F resource param alua-dg set unpromoted_state standby >/dev/null 2>&1 ||
+		ko "crm resource param alua-dg set unpromoted_state standby"
 	apply_crm crm-drbd "$W/crm-2.xml"
 	verify pcs-drbd "$W/pcs-2.xml"
 	verify crm-drbd "$W/crm-2.xml"

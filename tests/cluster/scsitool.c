@@ -17,6 +17,8 @@
  * commands
  *   tur                          TEST UNIT READY
  *   inquiry                      standard INQUIRY, VPD 80h and 83h
+ *   readcap                      READ CAPACITY(16): "blocks=N
+ *                                block_size=N"
  *   read-keys                    PR IN READ KEYS
  *   read-reservation             PR IN READ RESERVATION
  *   read-full-status             PR IN READ FULL STATUS
@@ -351,6 +353,31 @@ static int do_inquiry(void)
 	p = data_in(t, &n);
 	if (t->status == SCSI_STATUS_GOOD)
 		print_designators(p, n);
+	scsi_free_scsi_task(t);
+	return 0;
+}
+
+/* SBC-4 5.16: READ CAPACITY(16); prints "blocks=N block_size=N" */
+static int do_readcap(void)
+{
+	/* SERVICE ACTION IN(16), READ CAPACITY(16), 32 bytes */
+	static const unsigned char c[16] = {0x9E, 0x10, 0, 0, 0, 0,  0, 0,
+					    0,	  0,	0, 0, 0, 32, 0, 0};
+	struct scsi_task *t = cmd(c, 16, SCSI_XFER_READ, NULL, 0, 32, "");
+	const unsigned char *p;
+	size_t n;
+
+	print_status("", t);
+	p = data_in(t, &n);
+	if (t->status == SCSI_STATUS_GOOD && p && n >= 12) {
+		unsigned long long last = 0;
+
+		for (int i = 0; i < 8; i++)
+			last = last << 8 | p[i];
+		printf("blocks=%llu block_size=%u\n", last + 1,
+		       (unsigned)p[8] << 24 | (unsigned)p[9] << 16 |
+			       (unsigned)p[10] << 8 | p[11]);
+	}
 	scsi_free_scsi_task(t);
 	return 0;
 }
@@ -744,6 +771,8 @@ static int run(int argc, char **argv)
 	}
 	if (!strcmp(c, "inquiry") && argc == 1)
 		return do_inquiry();
+	if (!strcmp(c, "readcap") && argc == 1)
+		return do_readcap();
 	if (!strcmp(c, "read-keys") && argc == 1)
 		return do_pr_in(SCSI_PERSISTENT_RESERVE_READ_KEYS);
 	if (!strcmp(c, "read-reservation") && argc == 1)
