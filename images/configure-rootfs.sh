@@ -22,13 +22,19 @@ rm -f "$r/etc/pacemaker/authkey"
 mkdir -p "$r/etc/systemd/network"
 cat >"$r/etc/systemd/network/50-wired.network" <<'EOF'
 # tandem image: DHCP on every wired NIC until tandem-setup writes the
-# head's own addresses (60-tandem-*.network)
+# head's own addresses (10-tandem-*.network, matched first)
 [Match]
 Name=en* eth*
 
 [Network]
 DHCP=yes
 EOF
+
+# network-online: one configured interface is enough (a head's cluster
+# link or a spare NIC without DHCP must not fail the boot)
+mkdir -p "$r/etc/systemd/system/systemd-networkd-wait-online.service.d"
+printf '[Service]\nExecStart=\nExecStart=/lib/systemd/systemd-networkd-wait-online --any --timeout=60\n' \
+	>"$r/etc/systemd/system/systemd-networkd-wait-online.service.d/50-tandem.conf"
 
 # the journal on disk, bounded
 mkdir -p "$r/etc/systemd/journald.conf.d" "$r/var/log/journal"

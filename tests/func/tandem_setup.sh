@@ -60,8 +60,8 @@ grep -q 'two_node: 1' "$T/h1/etc/corosync/corosync.conf" && ok "two heads: two_n
 # DRBD 8.4 (Debian 12's kernel module)
 if out=$("$drbd84" -c "$T/h2/etc/drbd.d/r0.res" dump 2>&1); then
 	grep -q 'on head1' <<<"$out" && grep -q 'on head2' <<<"$out" &&
-		grep -q 'allow-two-primaries' <<<"$out" && grep -q 'resource-and-stonith' <<<"$out" &&
-		ok "drbdadm (8.4) -c r0.res dump: both heads, dual primary, resource-and-stonith" ||
+		! grep -q 'allow-two-primaries' <<<"$out" && grep -q 'resource-and-stonith' <<<"$out" &&
+		ok "drbdadm (8.4) -c r0.res dump: both heads, single primary, resource-and-stonith" ||
 		ko "drbdadm dump lacks something: $out"
 else
 	ko "drbdadm (8.4) -c r0.res dump: $out"
@@ -76,10 +76,12 @@ fi
 cib=$T/h1/etc/tandem/setup/cib.xml
 for want in 'primitive id="target" class="ocf" provider="tandem" type="target"' \
 	'primitive id="alua-dg" class="ocf" provider="tandem" type="alua"' \
-	'name="promotable" value="true"' 'name="promoted-max" value="2"' \
+	'name="promotable" value="true"' 'id="drbd-r0-clone-promoted-max" name="promoted-max" value="1"' \
+	'name="unpromoted_state" value="standby"' \
+	'first="drbd-r0-clone" first-action="start" then="target-clone" then-action="start"' \
 	'first="drbd-r0-clone" first-action="promote" then="alua-dg-clone" then-action="promote"' \
 	'rsc="alua-dg-clone" rsc-role="Promoted" with-rsc="drbd-r0-clone" with-rsc-role="Promoted"' \
-	'rsc="target-clone" with-rsc="drbd-r0-clone" with-rsc-role="Promoted"' \
+	'rsc="target-clone" with-rsc="drbd-r0-clone" score="INFINITY"' \
 	'rsc_location id="fence-head2-avoids-head2"' 'name="pcmk_delay_base" value="5s"' \
 	'name="stonith-enabled" value="true"'; do
 	grep -qF "$want" "$cib" && ok "CIB: $want" || ko "CIB lacks: $want"
@@ -96,11 +98,13 @@ if [ -x "$tandemd" ]; then
 else
 	ko "no tandemd at $tandemd (TANDEMD)"
 fi
+grep -qP '^\t\tdeferred_open 1$' "$T/h1/etc/tandem/tandem.conf" &&
+	ok "disk0 (DRBD) with deferred_open" || ko "disk0 without deferred_open"
 grep -q 'rel_tgt_id 1' "$T/h1/etc/tandem/tandem.conf" && grep -qP '^\t\trel_tgt_id 2' "$T/h2/etc/tandem/tandem.conf" &&
 	ok "rel_tgt_id 1 on head1, 2 on head2" || ko "rel_tgt_id"
 [ "$(grep -c 'state unavailable' "$T/h2/etc/tandem/tandem.conf")" -eq 2 ] &&
 	ok "every target port group starts unavailable (Pacemaker promotes)" || ko "group states"
-grep -q 'Address=10.213.7.1/24' "$T/h1/etc/systemd/network/60-tandem-eth1.network" &&
+grep -q 'Address=10.213.7.1/24' "$T/h1/etc/systemd/network/10-tandem-eth1.network" &&
 	ok "eth1 gets 10.213.7.1/24 (networkd)" || ko "networkd file"
 
 # three heads, no DRBD
