@@ -186,7 +186,9 @@ shellcheck_all() {
 		# the appliance's first-boot tool (bash, source of images/tandem-setup)
 		shellcheck images/tandem-setup.in &&
 		# the lab's fence agent (POSIX sh, no extension)
-		shellcheck -s sh tests/cluster/fence_tandemlab
+		shellcheck -s sh tests/cluster/fence_tandemlab &&
+		# the VM lab's power switch and its fence agent (bash)
+		shellcheck -s bash tests/vm/vmpower tests/vm/guest/fence_tandemvm
 }
 
 step build-gcc-sanitizers build_asan
