@@ -109,6 +109,28 @@ static int geometry(struct tdm_bs *bs, int fd,
 	return 0;
 }
 
+/* What open and probe check first: a filename naming a block device */
+static int stat_blockdev(const struct tdm_conf_device *conf, struct stat *st,
+			 char *err, size_t errlen)
+{
+	if (!conf->filename[0])
+		return tdm__bs_errf(
+			err, errlen, -EINVAL,
+			"%s: vdisk_blockio needs filename=", conf->name);
+	if (stat(conf->filename, st) < 0)
+		return open_error(conf, -errno, err, errlen);
+	if (S_ISREG(st->st_mode))
+		return tdm__bs_errf(err, errlen, -ENOTBLK,
+				    "%s: %s: not a block device; use "
+				    "vdisk_fileio",
+				    conf->name, conf->filename);
+	if (!S_ISBLK(st->st_mode))
+		return tdm__bs_errf(err, errlen, -ENOTBLK,
+				    "%s: %s: not a block device", conf->name,
+				    conf->filename);
+	return 0;
+}
+
 static int block_open(struct tdm_bs *bs, const struct tdm_conf_device *conf,
 		      char *err, size_t errlen)
 {
@@ -116,21 +138,9 @@ static int block_open(struct tdm_bs *bs, const struct tdm_conf_device *conf,
 	struct stat st;
 	int flags, rc;
 
-	if (!conf->filename[0])
-		return tdm__bs_errf(
-			err, errlen, -EINVAL,
-			"%s: vdisk_blockio needs filename=", conf->name);
-	if (stat(conf->filename, &st) < 0)
-		return open_error(conf, -errno, err, errlen);
-	if (S_ISREG(st.st_mode))
-		return tdm__bs_errf(err, errlen, -ENOTBLK,
-				    "%s: %s: not a block device; use "
-				    "vdisk_fileio",
-				    conf->name, conf->filename);
-	if (!S_ISBLK(st.st_mode))
-		return tdm__bs_errf(err, errlen, -ENOTBLK,
-				    "%s: %s: not a block device", conf->name,
-				    conf->filename);
+	rc = stat_blockdev(conf, &st, err, errlen);
+	if (rc)
+		return rc;
 
 	f = calloc(1, sizeof(*f));
 	if (!f)
@@ -223,16 +233,9 @@ static int block_probe(struct tdm_bs *bs, const struct tdm_conf_device *conf,
 	uint32_t bsz;
 	int rc;
 
-	if (!conf->filename[0])
-		return tdm__bs_errf(
-			err, errlen, -EINVAL,
-			"%s: vdisk_blockio needs filename=", conf->name);
-	if (stat(conf->filename, &st) < 0)
-		return open_error(conf, -errno, err, errlen);
-	if (!S_ISBLK(st.st_mode))
-		return tdm__bs_errf(err, errlen, -ENOTBLK,
-				    "%s: %s: not a block device", conf->name,
-				    conf->filename);
+	rc = stat_blockdev(conf, &st, err, errlen);
+	if (rc)
+		return rc;
 	rc = sysfs_num(&st, "size", &sectors);
 	if (!rc)
 		rc = sysfs_num(&st, "queue/logical_block_size", &lbs);

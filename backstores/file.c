@@ -119,6 +119,24 @@ static bool probe_punch(int fd, const struct stat *st,
 	return false;
 }
 
+/* What open and probe check first: the block size, a filename, what
+ * stat(2) says of it (stat first: opening a FIFO would block) */
+static int stat_checked(const struct tdm_conf_device *conf, struct stat *st,
+			uint32_t *bsz, char *err, size_t errlen)
+{
+	int rc = tdm__bs_blocksize(conf, 512, bsz, err, errlen);
+
+	if (rc)
+		return rc;
+	if (!conf->filename[0])
+		return tdm__bs_errf(
+			err, errlen, -EINVAL,
+			"%s: vdisk_fileio needs filename=", conf->name);
+	if (stat(conf->filename, st) < 0)
+		return open_error(conf, -errno, err, errlen);
+	return check_type(conf, st, err, errlen);
+}
+
 static int file_open(struct tdm_bs *bs, const struct tdm_conf_device *conf,
 		     char *err, size_t errlen)
 {
@@ -127,17 +145,7 @@ static int file_open(struct tdm_bs *bs, const struct tdm_conf_device *conf,
 	uint32_t bsz;
 	int flags, rc;
 
-	rc = tdm__bs_blocksize(conf, 512, &bsz, err, errlen);
-	if (rc)
-		return rc;
-	if (!conf->filename[0])
-		return tdm__bs_errf(
-			err, errlen, -EINVAL,
-			"%s: vdisk_fileio needs filename=", conf->name);
-	/* stat first: opening a FIFO would block */
-	if (stat(conf->filename, &st) < 0)
-		return open_error(conf, -errno, err, errlen);
-	rc = check_type(conf, &st, err, errlen);
+	rc = stat_checked(conf, &st, &bsz, err, errlen);
 	if (rc)
 		return rc;
 
@@ -200,16 +208,7 @@ static int file_probe(struct tdm_bs *bs, const struct tdm_conf_device *conf,
 	uint32_t bsz;
 	int rc;
 
-	rc = tdm__bs_blocksize(conf, 512, &bsz, err, errlen);
-	if (rc)
-		return rc;
-	if (!conf->filename[0])
-		return tdm__bs_errf(
-			err, errlen, -EINVAL,
-			"%s: vdisk_fileio needs filename=", conf->name);
-	if (stat(conf->filename, &st) < 0)
-		return open_error(conf, -errno, err, errlen);
-	rc = check_type(conf, &st, err, errlen);
+	rc = stat_checked(conf, &st, &bsz, err, errlen);
 	if (rc)
 		return rc;
 	rc = tdm__bs_size(conf, "file", (uint64_t)st.st_size, bsz, &bs->size,
