@@ -25,7 +25,7 @@ drbd84=/usr/lib/drbd/drbdadm-84
 f1=(--fence "head1=fence_ipmilan ip=192.0.2.101 username=admin password=secret lanplus=1")
 f2=(--fence "head2=fence_ipmilan ip=192.0.2.102 username=admin password=secret lanplus=1")
 first=(--dry-run --name head1 --address 10.213.7.1/24 --interface eth1 --peer head2=10.213.7.2
-	--drbd-disk /dev/vdb "${f1[@]}" "${f2[@]}")
+	--drbd-disk /dev/vdb --iqn iqn.2026-12.org.example:store "${f1[@]}" "${f2[@]}")
 
 # 1. the first head, then the second from its bundle
 if out=$("${setup[@]}" "${first[@]}" --output-dir "$T/h1" 2>&1); then
@@ -100,6 +100,9 @@ else
 fi
 grep -qP '^\t\tdeferred_open 1$' "$T/h1/etc/tandem/tandem.conf" &&
 	ok "disk0 (DRBD) with deferred_open" || ko "disk0 without deferred_open"
+[ "$(grep -c 'TARGET iqn.2026-12.org.example:store {' "$T/h1/etc/tandem/tandem.conf" "$T/h2/etc/tandem/tandem.conf" |
+	cut -d: -f2 | tr '\n' ' ')" = "1 1 " ] &&
+	ok "the first head's --iqn on both heads (the joining one from the bundle)" || ko "the iqn differs between the heads"
 grep -q 'rel_tgt_id 1' "$T/h1/etc/tandem/tandem.conf" && grep -qP '^\t\trel_tgt_id 2' "$T/h2/etc/tandem/tandem.conf" &&
 	ok "rel_tgt_id 1 on head1, 2 on head2" || ko "rel_tgt_id"
 [ "$(grep -c 'state unavailable' "$T/h2/etc/tandem/tandem.conf")" -eq 2 ] &&
@@ -132,6 +135,8 @@ neg() {
 }
 base=(--address 10.213.7.1 --peer head2=10.213.7.2 "${f1[@]}" "${f2[@]}")
 neg "--name 'Head_1'" --name Head_1 "${base[@]}"
+neg "--iqn 'iqn.2026-12.org.example:other': the bundle's heads export iqn.2026-12.org.example:store" \
+	--name head2 --join "$bundle" --iqn iqn.2026-12.org.example:other
 neg "--address '10.213.7.256'" --name head1 --address 10.213.7.256 --peer head2=10.213.7.2 "${f1[@]}" "${f2[@]}"
 neg "--address '10.213.7.1/33'" --name head1 --address 10.213.7.1/33 --peer head2=10.213.7.2 "${f1[@]}" "${f2[@]}"
 neg "--peer 'head2'" --name head1 --address 10.213.7.1 --peer head2
