@@ -150,8 +150,11 @@ int tdm__bk_attach(struct tdm_lu *lu, char *err, size_t errlen)
 		r = -EINVAL;
 	}
 	if (r < 0) {
+		/* tried every second while it should be open: logged when
+		 * the reason changes */
+		if (strncmp(lu->bk_error, err, sizeof(lu->bk_error) - 1) != 0)
+			log_warnx("%s: backing not opened: %s", lu->name, err);
 		snprintf(lu->bk_error, sizeof(lu->bk_error), "%s", err);
-		log_warnx("%s: backing not opened: %s", lu->name, err);
 		return r;
 	}
 	if ((nbs.size >> lu->block_shift) != lu->nblocks)
@@ -218,6 +221,11 @@ void tdm__bk_follow(void)
 	free(names);
 	free(ports);
 	free(lus);
+}
+
+void tdm_core_backing_retry(void)
+{
+	tdm__bk_follow();
 }
 
 int tdm__bk_prepare_active(const char *dg, const char *tg, char *err,

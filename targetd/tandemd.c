@@ -145,6 +145,17 @@ static void iscsi_done(void *arg)
 	tdm_srp_shutdown(srp_done, arg);
 }
 
+/* deferred_open devices: an open that failed is tried again each second
+ * (scsi/backing.c) */
+static struct tdm_timer backing_timer;
+
+static void backing_tick(struct tdm_timer *t)
+{
+	tdm_core_backing_retry();
+	if (!stopping)
+		tdm_timer_start(main_loop, t, 1000);
+}
+
 static void stop_timeout(struct tdm_timer *t)
 {
 	log_warnx("commands still in flight after %d s; stopping anyway", 30);
@@ -458,8 +469,11 @@ int main(int argc, char **argv)
 	log_notice("tandemd %s ready (%u event loop threads)", PACKAGE_VERSION,
 		   tdm_loop_count());
 	notify_ready();
+	backing_timer.cb = backing_tick;
+	tdm_timer_start(main_loop, &backing_timer, 1000);
 
 	tdm_loop_run(main_loop);
+	tdm_timer_stop(main_loop, &backing_timer);
 
 	tdm_sd_watchdog_stop();
 	tdm_metrics_stop();

@@ -59,6 +59,12 @@ struct tdm_dev_stats {
 	char backing[12];
 };
 int tdm_core_dev_stats(struct tdm_dev_stats **out, size_t *n);
+/* deferred_open (tandem.conf(5)): open the backing of every device this
+ * head serves and close the others', as after an ALUA change; an open
+ * that failed (DRBD still Secondary when the group was made active) is
+ * tried again. The daemon calls it every second; nothing to do without
+ * such devices. */
+void tdm_core_backing_retry(void);
 
 /* A target port group of a DEVICE_GROUP as initiators see it now (after
  * SET TARGET PORT GROUPS, activations, the cluster), beside its

@@ -20,10 +20,16 @@
 #      exclusive open of the device succeeds, which DRBD's demote needs);
 #  (e) tg1 active again under a writer (scsitool write-loop), then standby
 #      while it writes: every write before the change GOOD, every one
-#      after gets 2/04/0B (never a medium error), the backing closed at
+#      after gets 2/04/0B (or 2/04/0C: past the gate before the change,
+#      at the device after it closed; never a medium error), closed at
 #      the end, the last GOOD block is on the device;
 #  (f) an activation by another head's group (-activate_tgrp tg2) closes
 #      ours too: state and backing follow every ALUA change;
+#  (h) SET TARGET PORT GROUPS from the initiator makes tg1 active while
+#      the device is held elsewhere: the group is active, the backing
+#      not open (TEST UNIT READY 2/04/0C, logged once); once the holder
+#      lets go, tandemd opens it by itself within seconds (retried every
+#      second) and TEST UNIT READY is GOOD;
 #  (g) configuration errors: deferred_open on vdisk_nullio refused with
 #      file:line, deferred_open on a missing device refused at start
 #      naming it.
@@ -203,8 +209,11 @@ while IFS= read -r l; do echo "    $l"; done <<<"$L"
 good=$(sed -n 's/.* good=\([0-9]*\).*/\1/p' <<<"$L")
 writes=$(sed -n 's/^writes=\([0-9]*\).*/\1/p' <<<"$L")
 [ "${good:-0}" -gt 0 ] && pass "(e) $good of $writes writes GOOD before the change" || fail "(e) no GOOD write: $L"
-bad=$(grep -E '^t=' <<<"$L" | grep -v 'status=GOOD' | grep -v 'sense=6/2a/06' | grep -vc 'sense=2/04/0b')
-[ "$bad" = 0 ] && pass "(e) after the change only the state change (6/2a/06) and standby (2/04/0b), never a medium error" ||
+# a write past the gate when the group changed, reaching the device after
+# it closed, gets 2/04/0C (not served here): also a path error
+bad=$(grep -E '^t=' <<<"$L" | grep -v 'status=GOOD' | grep -v 'sense=6/2a/06' | grep -v 'sense=2/04/0b' |
+	grep -vc 'sense=2/04/0c')
+[ "$bad" = 0 ] && pass "(e) after the change only the state change (6/2a/06), standby (2/04/0b) or not served here (2/04/0c), never a medium error" ||
 	fail "(e) $bad other statuses"
 lg=$(sed -n 's/.* last_good_ms=\([0-9]*\).*/\1/p' <<<"$L")
 fb=$(sed -n 's/.* first_bad_ms=\([0-9]*\).*/\1/p' <<<"$L")
@@ -229,6 +238,31 @@ done
 	pass "(f) tg1 $(state_of tg1): backing closed by the other group's activation" ||
 	fail "(f) tg1 $(state_of tg1), backing $(backing)"
 has "(f) log: opened and closed with the reason" "d0: backing $loopdev closed \(this head does not serve it\)" "$(cat "$T/tandemd.log")"
+
+# (h)
+rm -f "$T/release" "$T/release.held"
+n0=$(grep -c "d0: backing not opened" "$T/tandemd.log")
+hold_excl || fail "(h) the test's holder did not start"
+OUT=$(tool stpg 1 ao)
+has "(h) SET TARGET PORT GROUPS (tg1 active/optimized) from the initiator: GOOD" "status=GOOD" "$OUT"
+[ "$(state_of tg1)" = active ] && [ "$(backing)" = detached ] &&
+	pass "(h) tg1 active, the backing not open (held elsewhere)" || fail "(h) tg1 $(state_of tg1), backing $(backing)"
+OUT=$(tool tur)
+has "(h) TEST UNIT READY: 2/04/0c while it is not open" "sense=2/04/0c" "$OUT"
+sleep 3
+n=$(($(grep -c "d0: backing not opened" "$T/tandemd.log") - n0))
+[ "$n" = 1 ] && pass "(h) the failed open logged once, though retried every second" || fail "(h) logged $n times"
+touch "$T/release"
+wait "$HOLDER"
+forget_pid "$HOLDER"
+for ((i = 0; i < 50; i++)); do
+	[ "$(backing)" = open ] && break
+	sleep 0.1
+done
+[ "$(backing)" = open ] && held && pass "(h) opened by the retry $((i / 10)).$((i % 10)) s after the holder let go" ||
+	fail "(h) backing $(backing)"
+OUT=$(tool tur)
+has "(h) TEST UNIT READY: GOOD" "status=GOOD" "$OUT"
 
 finish_daemon "$T/tandemd.log"
 
