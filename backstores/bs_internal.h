@@ -23,6 +23,9 @@ extern const struct tdm_bs_ops tdm__bs_blockio_ops; /* block.c */
 extern const struct tdm_bs_ops tdm__bs_nullio_ops;  /* null.c */
 extern const struct tdm_bs_ops tdm__bs_ram_ops;	    /* ram.c */
 extern const struct tdm_bs_ops tdm__bs_cdrom_ops;   /* cdrom.c */
+extern const struct tdm_bs_ops tdm__bs_rbd_ops;	    /* rbd.c */
+/* registry.c: vdisk_rbd in a build without librbd: open() says so */
+extern const struct tdm_bs_ops tdm__bs_rbd_missing_ops;
 
 /*
  * Where a write is acknowledged (SCST's write_through / nv_cache), see

@@ -8,4 +8,7 @@ libtandem_a_SOURCES += \
 	backstores/null.c \
 	backstores/ram.c \
 	backstores/cdrom.c
+if HAVE_RBD
+libtandem_a_SOURCES += backstores/rbd.c
+endif
 EXTRA_DIST += backstores/README.md

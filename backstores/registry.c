@@ -19,6 +19,40 @@ static const struct tdm_bs_ops *const backstores[TDM__HANDLER_COUNT] = {
 	[TDM_HANDLER_NULLIO] = &tdm__bs_nullio_ops,
 	[TDM_HANDLER_RAM] = &tdm__bs_ram_ops,
 	[TDM_HANDLER_CDROM] = &tdm__bs_cdrom_ops,
+#ifdef HAVE_RBD
+	[TDM_HANDLER_RBD] = &tdm__bs_rbd_ops,
+#else
+	[TDM_HANDLER_RBD] = &tdm__bs_rbd_missing_ops,
+#endif
+};
+
+/* A build without librbd (configure --without-rbd) still parses
+ * vdisk_rbd, and refuses the device at open with the reason. */
+static int rbd_missing_open(struct tdm_bs *bs,
+			    const struct tdm_conf_device *conf, char *err,
+			    size_t errlen)
+{
+	return tdm__bs_errf(err, errlen, -EOPNOTSUPP,
+			    "%s: vdisk_rbd: this tandemd was built without "
+			    "librbd (configure --with-rbd; Debian: "
+			    "librbd-dev)",
+			    conf->name);
+}
+
+static void rbd_missing_close(struct tdm_bs *bs)
+{
+}
+
+static void rbd_missing_submit(struct tdm_bs *bs, struct tdm_bs_io *io)
+{
+	io->done(io, TDM_BS_UNSUPPORTED);
+}
+
+const struct tdm_bs_ops tdm__bs_rbd_missing_ops = {
+	.name = "vdisk_rbd",
+	.open = rbd_missing_open,
+	.close = rbd_missing_close,
+	.submit = rbd_missing_submit,
 };
 
 const struct tdm_bs_ops *tdm_bs_lookup(enum tdm_handler h)

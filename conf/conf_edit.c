@@ -838,7 +838,7 @@ int tdm_edit_add_device(struct tdm_conf *c, const char *name,
 		return fail(err, errlen, -EINVAL,
 			    "unknown handler '%s' "
 			    "(vdisk_fileio, vdisk_blockio, vdisk_nullio, "
-			    "vcdrom or ram)",
+			    "vdisk_rbd, vcdrom or ram)",
 			    handler ? handler : "");
 	r = check_word("device name", name, err, errlen);
 	if (r)

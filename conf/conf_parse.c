@@ -862,6 +862,12 @@ enum dattr {
 	DA_USN,
 	DA_NAA,
 	DA_EUI64,
+	DA_RBD_POOL,
+	DA_RBD_IMAGE,
+	DA_CEPH_CONF,
+	DA_CEPH_ID,
+	DA_CEPH_KEYRING,
+	DA_RBD_TIMEOUT,
 	DA__COUNT
 };
 
@@ -889,7 +895,84 @@ static const struct {
 	{"usn", DA_USN},
 	{"naa_id", DA_NAA},
 	{"eui64_id", DA_EUI64},
+	{"pool", DA_RBD_POOL},
+	{"image", DA_RBD_IMAGE},
+	{"ceph_conf", DA_CEPH_CONF},
+	{"ceph_id", DA_CEPH_ID},
+	{"ceph_keyring", DA_CEPH_KEYRING},
+	{"rbd_timeout", DA_RBD_TIMEOUT},
 };
+
+/*
+ * A Ceph name (pool, image, user): what RADOS takes, without the
+ * characters that would be read as a separator by rbd's own "pool/image"
+ * form ('/', '@') or are not printable.
+ */
+static int get_ceph_name(struct parser *P, const char *what, const char *s,
+			 char *dst, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (!n)
+		return perr(P, P->L.st.line, "%s must not be empty", what);
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || s[i] == '@' || s[i] == ' ')
+			return perr(P, P->L.st.line,
+				    "%s: '%c' is not allowed in a Ceph name: "
+				    "'%s'",
+				    what, s[i], tdm__conf_show(s));
+	return get_ascii(P, what, s, dst, max - 1);
+}
+
+static int get_abs_path(struct parser *P, const char *what, const char *s,
+			char *dst, size_t max)
+{
+	if (s[0] != '/')
+		return perr(P, P->L.st.line,
+			    "%s must be an absolute path, got '%s'", what,
+			    tdm__conf_show(s));
+	return get_ascii(P, what, s, dst, max - 1);
+}
+
+/* vdisk_rbd's own attributes (backstores/rbd.c) */
+static int rbd_attr(struct parser *P, struct tdm_conf_device *d, int id)
+{
+	const char *v = P->L.st.w[1];
+	uint64_t x;
+	int r;
+
+	if (d->handler != TDM_HANDLER_RBD)
+		return perr(P, P->L.st.line,
+			    "DEVICE %s: %s is only valid for vdisk_rbd",
+			    d->name, P->L.st.w[0]);
+	switch (id) {
+	case DA_RBD_POOL:
+		return get_ceph_name(P, "pool", v, d->rbd_pool,
+				     sizeof(d->rbd_pool));
+	case DA_RBD_IMAGE:
+		return get_ceph_name(P, "image", v, d->rbd_image,
+				     sizeof(d->rbd_image));
+	case DA_CEPH_ID:
+		if (!strncmp(v, "client.", 7))
+			return perr(P, P->L.st.line,
+				    "ceph_id is the user without 'client.' "
+				    "(as rbd --id), got '%s'",
+				    tdm__conf_show(v));
+		return get_ceph_name(P, "ceph_id", v, d->ceph_id,
+				     sizeof(d->ceph_id));
+	case DA_CEPH_CONF:
+		return get_abs_path(P, "ceph_conf", v, d->ceph_conf,
+				    sizeof(d->ceph_conf));
+	case DA_CEPH_KEYRING:
+		return get_abs_path(P, "ceph_keyring", v, d->ceph_keyring,
+				    sizeof(d->ceph_keyring));
+	default:
+		r = get_num(P, "rbd_timeout", v, 1, 3600, &x);
+		if (!r)
+			d->rbd_timeout = (uint32_t)x;
+		return r;
+	}
+}
 
 static int device_attr(struct parser *P, struct tdm_conf_device *d,
 		       enum dattr id)
@@ -904,7 +987,8 @@ static int device_attr(struct parser *P, struct tdm_conf_device *d,
 	switch (id) {
 	case DA_FILENAME:
 		if (d->handler == TDM_HANDLER_NULLIO ||
-		    d->handler == TDM_HANDLER_RAM)
+		    d->handler == TDM_HANDLER_RAM ||
+		    d->handler == TDM_HANDLER_RBD)
 			return perr(P, S->line,
 				    "DEVICE %s: filename is not valid for %s",
 				    d->name, hname);
@@ -1043,6 +1127,13 @@ static int device_attr(struct parser *P, struct tdm_conf_device *d,
 				    tdm__conf_show(v));
 		d->set_mask |= TDM_DA_EUI64_ID;
 		return 0;
+	case DA_RBD_POOL:
+	case DA_RBD_IMAGE:
+	case DA_CEPH_CONF:
+	case DA_CEPH_ID:
+	case DA_CEPH_KEYRING:
+	case DA_RBD_TIMEOUT:
+		return rbd_attr(P, d, id);
 	case DA__COUNT:
 		break;
 	}
@@ -1099,6 +1190,11 @@ static int parse_device(struct parser *P, enum tdm_handler h)
 		return perr(P, d->line,
 			    "DEVICE %s: filename is required for %s", d->name,
 			    tdm_handler_name(h));
+	if (h == TDM_HANDLER_RBD && (!d->rbd_pool[0] || !d->rbd_image[0]))
+		return perr(P, d->line,
+			    "DEVICE %s: pool and image are required for "
+			    "vdisk_rbd",
+			    d->name);
 	if ((h == TDM_HANDLER_NULLIO || h == TDM_HANDLER_RAM) && d->size == 0)
 		return perr(P, seen[DA_SIZE] ? seen[DA_SIZE] : d->line,
 			    "DEVICE %s: size (or size_mb) greater than 0 is "
@@ -1134,7 +1230,8 @@ static int parse_handler(struct parser *P)
 	if (tdm_handler_from_name(S->w[1], &h))
 		return perr(P, S->line,
 			    "unknown handler '%s' (vdisk_fileio, "
-			    "vdisk_blockio, vdisk_nullio, vcdrom or ram)",
+			    "vdisk_blockio, vdisk_nullio, vdisk_rbd, vcdrom "
+			    "or ram)",
 			    tdm__conf_show(S->w[1]));
 	copy(hname, sizeof(hname), S->w[1]);
 	if (S->end != TDM__T_LBRACE)

@@ -21,6 +21,7 @@ static const char *const handler_names[TDM__HANDLER_COUNT] = {
 	[TDM_HANDLER_NULLIO] = "vdisk_nullio",
 	[TDM_HANDLER_RAM] = "ram",
 	[TDM_HANDLER_CDROM] = "vcdrom",
+	[TDM_HANDLER_RBD] = "vdisk_rbd",
 };
 
 /* Other names a handler is known by: read, never written. */
@@ -86,6 +87,13 @@ void tdm_conf_device_init(struct tdm_conf_device *d, enum tdm_handler h)
 		d->blocksize = 2048;
 		d->read_only = true;
 		d->removable = true;
+	}
+	if (h == TDM_HANDLER_RBD) {
+		snprintf(d->ceph_conf, sizeof(d->ceph_conf), "%s",
+			 TDM_RBD_DEFAULT_CONF);
+		snprintf(d->ceph_id, sizeof(d->ceph_id), "%s",
+			 TDM_RBD_DEFAULT_ID);
+		d->rbd_timeout = TDM_RBD_DEFAULT_TIMEOUT;
 	}
 }
 
@@ -304,7 +312,11 @@ static bool device_equal(const struct tdm_conf_device *a,
 	       SEQ(a->prod_rev_lvl, b->prod_rev_lvl) &&
 	       SEQ(a->t10_dev_id, b->t10_dev_id) && SEQ(a->usn, b->usn) &&
 	       SEQ(a->naa_id, b->naa_id) && SEQ(a->eui64_id, b->eui64_id) &&
-	       a->set_mask == b->set_mask;
+	       a->set_mask == b->set_mask && SEQ(a->rbd_pool, b->rbd_pool) &&
+	       SEQ(a->rbd_image, b->rbd_image) &&
+	       SEQ(a->ceph_conf, b->ceph_conf) && SEQ(a->ceph_id, b->ceph_id) &&
+	       SEQ(a->ceph_keyring, b->ceph_keyring) &&
+	       a->rbd_timeout == b->rbd_timeout;
 }
 
 static bool group_equal(const struct tdm_conf_group *a,

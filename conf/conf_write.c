@@ -215,6 +215,21 @@ static void device(struct buf *b, const struct tdm_conf_device *d)
 		attr_num(b, 2, "removable", 1);
 	if (d->deferred_open)
 		attr_num(b, 2, "deferred_open", 1);
+	if (d->handler == TDM_HANDLER_RBD) {
+		attr_str(b, 2, "pool", d->rbd_pool, sizeof(d->rbd_pool));
+		attr_str(b, 2, "image", d->rbd_image, sizeof(d->rbd_image));
+		if (strcmp(d->ceph_conf, TDM_RBD_DEFAULT_CONF))
+			attr_str(b, 2, "ceph_conf", d->ceph_conf,
+				 sizeof(d->ceph_conf));
+		if (strcmp(d->ceph_id, TDM_RBD_DEFAULT_ID))
+			attr_str(b, 2, "ceph_id", d->ceph_id,
+				 sizeof(d->ceph_id));
+		if (d->ceph_keyring[0])
+			attr_str(b, 2, "ceph_keyring", d->ceph_keyring,
+				 sizeof(d->ceph_keyring));
+		if (d->rbd_timeout != TDM_RBD_DEFAULT_TIMEOUT)
+			attr_num(b, 2, "rbd_timeout", d->rbd_timeout);
+	}
 	if ((m & TDM_DA_VEND_ID) || d->t10_vend_id[0])
 		attr_str(b, 2, "t10_vend_id", d->t10_vend_id,
 			 sizeof(d->t10_vend_id));

@@ -1390,6 +1390,14 @@ static int do_list_dev_attr(const struct opts *o)
 	if (d->handler == TDM_HANDLER_FILEIO ||
 	    d->handler == TDM_HANDLER_BLOCKIO)
 		table_row(&t, "filename", d->filename);
+	if (d->handler == TDM_HANDLER_RBD) {
+		table_row(&t, "pool", d->rbd_pool);
+		table_row(&t, "image", d->rbd_image);
+		table_row(&t, "ceph_conf", d->ceph_conf);
+		table_row(&t, "ceph_id", d->ceph_id);
+		table_row(&t, "ceph_keyring", d->ceph_keyring);
+		row_num(&t, "rbd_timeout", d->rbd_timeout);
+	}
 	row_num(&t, "size", d->size);
 	row_num(&t, "blocksize", d->blocksize);
 	row_num(&t, "physical_blocksize",

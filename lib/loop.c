@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <liburing.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -46,6 +47,8 @@ struct tdm_loop {
 	/* cross-thread queue */
 	struct tdm_mutex qlock; /* qhead, qtail; TDM_LOCK_LOOP_QUEUE */
 	struct post_msg *qhead, *qtail;
+	/* messages of tdm_loop_send(): a lock-free stack, newest first */
+	_Atomic(struct tdm_loop_msg *) msgs;
 	pthread_t thread;
 	/* the epoll batch being dispatched: tdm_loop_del_fd() clears a
 	 * watch's later events so a callback may free another watch */
@@ -228,6 +231,44 @@ static void run_posted(struct tdm_loop *l)
 	}
 }
 
+/*
+ * tdm_loop_send(): a push onto the loop's stack (compare and swap, no
+ * lock, no allocation: the message is the caller's). Only the push that
+ * finds the stack empty wakes the loop: a later push before the loop
+ * takes the stack is taken with it.
+ */
+void tdm_loop_send(struct tdm_loop *l, struct tdm_loop_msg *m)
+{
+	struct tdm_loop_msg *head = atomic_load(&l->msgs);
+	uint64_t one = 1;
+
+	do
+		m->next = head;
+	while (!atomic_compare_exchange_weak(&l->msgs, &head, m));
+	if (!head && write(l->wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("loop wakeup");
+}
+
+/* Take the whole stack and run it oldest first. */
+static void run_sent(struct tdm_loop *l)
+{
+	struct tdm_loop_msg *m = atomic_exchange(&l->msgs, NULL);
+	struct tdm_loop_msg *fifo = NULL;
+
+	while (m) {
+		struct tdm_loop_msg *next = m->next;
+
+		m->next = fifo;
+		fifo = m;
+		m = next;
+	}
+	while (fifo) {
+		m = fifo;
+		fifo = m->next;
+		m->fn(m);
+	}
+}
+
 static void wake_cb(struct tdm_fd_watch *w, uint32_t revents)
 {
 	struct tdm_loop *l = w->arg;
@@ -235,6 +276,7 @@ static void wake_cb(struct tdm_fd_watch *w, uint32_t revents)
 
 	if (read(l->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		log_warn("loop wakeup read");
+	run_sent(l);
 	run_posted(l);
 }
 
@@ -361,6 +403,7 @@ void tdm_loop_free(struct tdm_loop *l)
 		close(l->wakefd);
 	if (l->ringfd >= 0)
 		close(l->ringfd);
+	run_sent(l);
 	run_posted(l);
 	free(l->heap);
 	free(l);

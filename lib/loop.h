@@ -73,6 +73,18 @@ uint64_t tdm_now_ns(void);
 void tdm_loop_post(struct tdm_loop *l, void (*fn)(void *arg), void *arg);
 
 /*
+ * The same without an allocation, for completions that arrive on a
+ * library's thread (librbd: backstores/rbd.c): any thread may send m,
+ * which must stay valid until m->fn(m) runs on l's thread. Messages sent
+ * from one thread run in the order they were sent.
+ */
+struct tdm_loop_msg {
+	struct tdm_loop_msg *next;
+	void (*fn)(struct tdm_loop_msg *m);
+};
+void tdm_loop_send(struct tdm_loop *l, struct tdm_loop_msg *m);
+
+/*
  * io_uring of loop l (the caller must be on l's thread). Get an SQE, fill
  * it, set its user_data with tdm_uring_set_req(); it is submitted at the
  * end of the loop iteration (batched). Returns NULL only if the ring is

@@ -31,7 +31,10 @@
  * ATOMIC is one indivisible operation. The write itself is one backstore
  * request; whether a power failure can tear it depends on the backing
  * store (a file or block device gives no such promise), and the lock is
- * not shared with other heads of a cluster.
+ * not shared with other heads of a cluster. Where the store compares and
+ * writes itself (bs->atomic_caw: rbd, whose OSD executes it), COMPARE AND
+ * WRITE is one backstore request, atomic against the writes of every
+ * head; ORWRITE and WRITE ATOMIC stay atomic on one head only.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -463,8 +466,33 @@ static void caw_read(struct tdm_cmd *cmd, int sr)
 	bs_rw(cmd, TDM_BS_WRITE, cmd->buf + len, write_fua(cmd), rmw_written);
 }
 
+/* The store compared and wrote as one operation (bs->atomic_caw). */
+static void caw_atomic_done(struct tdm_cmd *cmd, int sr)
+{
+	struct rmw *w = cmd->priv;
+
+	if (sr == TDM_SR_MISCOMPARE_VERIFY) {
+		struct tdm_sense_info info = {.info_valid = true,
+					      .info = cmd->bsio.miscompare,
+					      .sks_bit = -1};
+
+		rmw_end(w, sr, &info);
+		return;
+	}
+	rmw_end(w, sr, NULL);
+}
+
 static void caw_run(struct rmw *w)
 {
+	struct tdm_cmd *cmd = w->cmd;
+
+	/* rbd: the OSD compares and writes, atomic against the writes of
+	 * every head; the range lock still orders this head's commands */
+	if (cmd->lu->bs.atomic_caw) {
+		bs_rw(cmd, TDM_BS_COMPARE_AND_WRITE, cmd->buf, write_fua(cmd),
+		      caw_atomic_done);
+		return;
+	}
 	read_to_buf2(w, caw_read);
 }
 

@@ -93,7 +93,10 @@ static const char *default_product(enum tdm_handler h)
 static int derive_identity(struct tdm_lu *lu, char *err, size_t errlen)
 {
 	const struct tdm_conf_device *c = &lu->conf;
-	uint64_t h = name_hash(c->name);
+	/* a store that keeps the LU's identity (rbd: image metadata)
+	 * gives every head the same designators, whatever the name */
+	const char *seed = lu->bs.ident[0] ? lu->bs.ident : c->name;
+	uint64_t h = name_hash(seed);
 	int n;
 
 	if (c->usn[0])
@@ -132,8 +135,14 @@ static int derive_identity(struct tdm_lu *lu, char *err, size_t errlen)
 		 c->prod_id[0] ? c->prod_id : default_product(c->handler));
 	pad_copy(lu->revision, 4,
 		 c->prod_rev_lvl[0] ? c->prod_rev_lvl : "0010");
-	snprintf(lu->t10_dev_id, sizeof(lu->t10_dev_id), "%s",
-		 c->t10_dev_id[0] ? c->t10_dev_id : c->name);
+	/* an identity longer than the field keeps its tail (the image id) */
+	n = (int)strlen(c->t10_dev_id[0] ? c->t10_dev_id : seed);
+	snprintf(lu->t10_dev_id, sizeof(lu->t10_dev_id), "%.*s",
+		 (int)sizeof(lu->t10_dev_id) - 1,
+		 (c->t10_dev_id[0] ? c->t10_dev_id : seed) +
+			 (n >= (int)sizeof(lu->t10_dev_id)
+				  ? n - (int)sizeof(lu->t10_dev_id) + 1
+				  : 0));
 	return 0;
 }
 
@@ -144,6 +153,43 @@ static void bs_close(struct tdm_lu *lu)
 	if (lu->deferred && !lu->bs.priv)
 		return;
 	lu->bs.ops->close(&lu->bs);
+}
+
+/* On a loop thread: the store says its size changed (rbd resize). */
+static void resized_cb(void *arg)
+{
+	struct tdm_lu *lu = arg;
+	uint64_t n;
+
+	if (lu->bs.ops->refresh_size &&
+	    lu->bs.ops->refresh_size(&lu->bs) == 0) {
+		n = lu->bs.size >> lu->block_shift;
+		if (n && n != lu->nblocks) {
+			log_notice("%s: resized: %llu -> %llu blocks", lu->name,
+				   (unsigned long long)lu->nblocks,
+				   (unsigned long long)n);
+			lu->nblocks = n;
+			/* SBC-4 4.6: CAPACITY DATA HAS CHANGED, every nexus */
+			tdm__ua_raise_lu(lu, TDM_SR_UA_CAPACITY_CHANGED, NULL);
+		}
+	}
+	tdm__lu_put(lu);
+}
+
+/* Any thread (librbd's): keep the LU while the change is looked at,
+ * unless its last reference is already gone. */
+static void bs_resized(struct tdm_bs *bs)
+{
+	struct tdm_lu *lu = container_of(bs, struct tdm_lu, bs);
+	int rc = atomic_load(&lu->refcnt);
+
+	if (!tdm_loop_count())
+		return;
+	while (rc > 0 &&
+	       !atomic_compare_exchange_weak(&lu->refcnt, &rc, rc + 1))
+		;
+	if (rc > 0)
+		tdm_loop_post(tdm_loop_get(0), resized_cb, lu);
 }
 
 int tdm__lu_open(const struct tdm_conf_device *conf, struct tdm_lu **out,
@@ -165,6 +211,7 @@ int tdm__lu_open(const struct tdm_conf_device *conf, struct tdm_lu **out,
 		return -EINVAL;
 	}
 	lu->bs.ops = ops;
+	lu->bs.resized = bs_resized;
 	if (conf->deferred_open) {
 		/* scsi/backing.c: the geometry now, the backing once this
 		 * head serves the LU */

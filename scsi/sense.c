@@ -219,6 +219,14 @@ enum tdm_sense_reason tdm__bs_status_to_sr(enum tdm_bs_status st, bool write)
 		/* scsi/backing.c: not served through this head now; SPC-4
 		 * 5.15.2.4.5 (04h/0Ch) sends the initiator to another path */
 		return TDM_SR_ALUA_UNAVAILABLE;
+	case TDM_BS_MISCOMPARE:
+		/* SBC-4 5.3 (the caller adds INFORMATION) */
+		return TDM_SR_MISCOMPARE_VERIFY;
+	case TDM_BS_TIMEOUT:
+		/* the store did not answer in time (rbd_timeout): NOT
+		 * READY, BECOMING READY (SPC-4 04h/01h), which initiators
+		 * retry (Linux: scsi_check_sense NEEDS_RETRY) */
+		return TDM_SR_NOT_READY_BECOMING_READY;
 	}
 	return write ? TDM_SR_WRITE_ERROR : TDM_SR_READ_ERROR;
 }

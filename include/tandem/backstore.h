@@ -29,6 +29,10 @@ enum tdm_bs_status {
 	TDM_BS_UNSUPPORTED, /* the operation is not implemented */
 	TDM_BS_DETACHED,    /* deferred_open: the backing is closed here
 			     * (the core's, never a backstore's) */
+	TDM_BS_MISCOMPARE,  /* COMPARE_AND_WRITE: the verify data differ at
+			     * io->miscompare; nothing was written */
+	TDM_BS_TIMEOUT,	    /* the store did not answer in its timeout
+			     * (rbd: rados_osd_op_timeout); transient */
 };
 
 enum tdm_bs_op {
@@ -37,6 +41,13 @@ enum tdm_bs_op {
 	TDM_BS_FLUSH, /* make everything written so far stable */
 	TDM_BS_UNMAP, /* deallocate [offset, offset+len) */
 	TDM_BS_WRITE_ZEROES,
+	/*
+	 * only where bs->atomic_caw: buf holds len bytes of verify data,
+	 * then len bytes of write data; the store compares and writes as
+	 * one operation, atomic against every other writer of the store
+	 * (rbd: the OSD executes it, whichever head sent the other writes)
+	 */
+	TDM_BS_COMPARE_AND_WRITE,
 };
 
 struct tdm_bs;
@@ -55,6 +66,13 @@ struct tdm_bs_io {
 	struct tdm_uring_req ureq;
 	struct tdm_bs *bs;
 	uint64_t done_bytes;
+	/* backstores completing on a library's thread (rbd.c) */
+	struct tdm_loop_msg lmsg;
+	struct tdm_loop *loop;
+	void *comp;
+	int64_t res;
+	/* TDM_BS_MISCOMPARE: the first differing byte of the verify data */
+	uint64_t miscompare;
 };
 
 struct tdm_bs_ops {
@@ -100,6 +118,21 @@ struct tdm_bs {
 	bool write_cache; /* volatile write cache present (WCE) */
 	bool can_unmap;
 	bool rotational;
+	bool atomic_caw; /* TDM_BS_COMPARE_AND_WRITE is the store's own */
+	/*
+	 * Where the store keeps the LU's identity (rbd: image metadata):
+	 * the designators are derived from this instead of the device's
+	 * name, so that every head exporting the store presents the same
+	 * ones whatever the device is called there. "" = the name.
+	 */
+	char ident[128];
+	/*
+	 * Set by the core before open(): the store's size changed under
+	 * the LU (rbd: the image was resized). Any thread may call it;
+	 * the core calls refresh_size() on a loop thread and raises
+	 * CAPACITY DATA HAS CHANGED.
+	 */
+	void (*resized)(struct tdm_bs *bs);
 };
 
 /* backstores/registry.c */

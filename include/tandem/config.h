@@ -21,6 +21,7 @@ enum tdm_handler {
 	TDM_HANDLER_RAM,	/* tandem's ram */
 	TDM_HANDLER_CDROM,	/* vcdrom (or vdisk_cdrom): read-only MMC
 				 * CD/DVD-ROM */
+	TDM_HANDLER_RBD,	/* vdisk_rbd: a Ceph RBD image (librbd) */
 	TDM__HANDLER_COUNT
 };
 
@@ -52,7 +53,18 @@ struct tdm_conf_device {
 	char naa_id[40];      /* hex, 16 or 32 digits; "" = derived */
 	char eui64_id[40];    /* hex, 16/24/32 digits; "" = none */
 	unsigned set_mask;    /* which optional attributes were given */
+	/* vdisk_rbd (backstores/rbd.c) */
+	char rbd_pool[128];	/* pool */
+	char rbd_image[128];	/* image */
+	char ceph_conf[256];	/* ceph_conf, default /etc/ceph/ceph.conf */
+	char ceph_id[64];	/* ceph_id: client.<ceph_id>, default admin */
+	char ceph_keyring[256]; /* ceph_keyring: "" = ceph_conf's keyring */
+	uint32_t rbd_timeout;	/* rbd_timeout: seconds, default 30 */
 };
+
+#define TDM_RBD_DEFAULT_CONF "/etc/ceph/ceph.conf"
+#define TDM_RBD_DEFAULT_ID "admin"
+#define TDM_RBD_DEFAULT_TIMEOUT 30
 
 /* set_mask bits: attributes written back only when given */
 #define TDM_DA_SIZE (1u << 0)

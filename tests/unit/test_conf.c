@@ -411,10 +411,40 @@ static void test_round_trip(void **state)
 	round_trip("HANDLER vdisk_fileio {\n\tDEVICE q {\n\t\tfilename "
 		   "\"/a \\\"b\\\\\"\n\t\tusn \"x y\"\n\t\tsize 0\n"
 		   "\t\tblocksize 512\n\t\trotational 1\n\t}\n}\n");
+	round_trip("HANDLER vdisk_rbd {\n\tDEVICE r {\n\t\tpool p\n"
+		   "\t\timage i\n\t}\n}\n");
+	round_trip("HANDLER vdisk_rbd {\n\tDEVICE r {\n\t\tpool p\n"
+		   "\t\timage i\n\t\tceph_conf /c/ceph.conf\n\t\tceph_id t\n"
+		   "\t\tceph_keyring /c/k\n\t\trbd_timeout 5\n\t}\n}\n");
 	/* handlers interleaved: the device order is kept */
 	round_trip("HANDLER ram {\n DEVICE a {\n size 512\n }\n}\n"
 		   "HANDLER vdisk_nullio {\n DEVICE b {\n size 512\n }\n}\n"
 		   "HANDLER ram {\n DEVICE c {\n size 512\n }\n}\n");
+}
+
+/* vdisk_rbd: defaults, every attribute kept, part of equality */
+static void test_rbd_attrs(void **state)
+{
+	struct tdm_conf a = parse_ok("HANDLER vdisk_rbd {\n DEVICE r {\n"
+				     "  pool p\n  image i\n }\n}\n"),
+			b = parse_ok("HANDLER vdisk_rbd {\n DEVICE r {\n"
+				     "  pool p\n  image i\n  ceph_id t\n"
+				     "  rbd_timeout 7\n }\n}\n");
+
+	(void)state;
+	assert_int_equal(a.devices[0].handler, TDM_HANDLER_RBD);
+	assert_string_equal(a.devices[0].rbd_pool, "p");
+	assert_string_equal(a.devices[0].rbd_image, "i");
+	assert_string_equal(a.devices[0].ceph_conf, "/etc/ceph/ceph.conf");
+	assert_string_equal(a.devices[0].ceph_id, "admin");
+	assert_string_equal(a.devices[0].ceph_keyring, "");
+	assert_int_equal(a.devices[0].rbd_timeout, 30);
+	assert_string_equal(b.devices[0].ceph_id, "t");
+	assert_int_equal(b.devices[0].rbd_timeout, 7);
+	assert_false(tdm_conf_equal(&a, &b));
+	assert_string_equal(tdm_handler_name(TDM_HANDLER_RBD), "vdisk_rbd");
+	tdm_conf_free(&a);
+	tdm_conf_free(&b);
 }
 
 /* metrics_listen: normalised, part of equality, kept by dup */
@@ -1628,7 +1658,7 @@ static const struct bad bads[] = {
 	 "unknown target driver 'qla2xxx'"},
 	{"unknown handler", "\nHANDLER dev_disk {\n}\n", 2,
 	 "unknown handler 'dev_disk' (vdisk_fileio, vdisk_blockio, "
-	 "vdisk_nullio, vcdrom or ram)"},
+	 "vdisk_nullio, vdisk_rbd, vcdrom or ram)"},
 	{"handler names are case-sensitive", "HANDLER VCDROM {\n}\n", 1,
 	 "unknown handler 'VCDROM'"},
 	{"vcdrom blocksize",
@@ -1637,6 +1667,34 @@ static const struct bad bads[] = {
 	{"vdisk_cdrom blocksize",
 	 "HANDLER vdisk_cdrom {\n\tDEVICE cd {\n\t\tblocksize 4096\n", 3,
 	 "DEVICE cd: blocksize of vcdrom is 2048, got 4096"},
+	/* vdisk_rbd (backstores/rbd.c) */
+	{"rbd without image",
+	 "HANDLER vdisk_rbd {\n\tDEVICE r {\n\t\tpool p\n\t}\n}\n", 2,
+	 "DEVICE r: pool and image are required for vdisk_rbd"},
+	{"rbd filename", "HANDLER vdisk_rbd {\n\tDEVICE r {\n\t\tfilename /x\n",
+	 3, "DEVICE r: filename is not valid for vdisk_rbd"},
+	{"pool on fileio", FIO_HEAD "\t\tpool rbd\n" FIO_TAIL, 4,
+	 "DEVICE d: pool is only valid for vdisk_rbd"},
+	{"rbd image with a slash",
+	 "HANDLER vdisk_rbd {\n\tDEVICE r {\n\t\timage rbd/vm1\n", 3,
+	 "image: '/' is not allowed in a Ceph name: 'rbd/vm1'"},
+	{"rbd image with a snapshot",
+	 "HANDLER vdisk_rbd {\n\tDEVICE r {\n\t\timage vm1@snap\n", 3,
+	 "image: '@' is not allowed in a Ceph name: 'vm1@snap'"},
+	{"rbd ceph_id with client.",
+	 "HANDLER vdisk_rbd {\n\tDEVICE r {\n\t\tceph_id client.tandem\n", 3,
+	 "ceph_id is the user without 'client.' (as rbd --id), got "
+	 "'client.tandem'"},
+	{"rbd relative ceph_conf",
+	 "HANDLER vdisk_rbd {\n\tDEVICE r {\n\t\tceph_conf ceph.conf\n", 3,
+	 "ceph_conf must be an absolute path, got 'ceph.conf'"},
+	{"rbd_timeout 0",
+	 "HANDLER vdisk_rbd {\n\tDEVICE r {\n\t\trbd_timeout 0\n", 3,
+	 "rbd_timeout must be a number in 1..3600, got '0'"},
+	{"rbd deferred_open",
+	 "HANDLER vdisk_rbd {\n\tDEVICE r {\n\t\tdeferred_open 1\n", 3,
+	 "DEVICE r: deferred_open is only valid for vdisk_fileio and "
+	 "vdisk_blockio"},
 	{"vcdrom physical_blocksize",
 	 "HANDLER vcdrom {\n\tDEVICE cd {\n\t\tphysical_blocksize 4096\n", 3,
 	 "DEVICE cd: physical_blocksize is not valid for vcdrom"},
@@ -2420,6 +2478,7 @@ int main(void)
 		cmocka_unit_test(test_portals),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_metrics_listen),
+		cmocka_unit_test(test_rbd_attrs),
 		cmocka_unit_test(test_write_canonical),
 		cmocka_unit_test(test_programmatic),
 		cmocka_unit_test(test_dup_independent),

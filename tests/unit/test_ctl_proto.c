@@ -787,7 +787,7 @@ static void test_edit_devices(void **state)
 		    tdm_edit_rem_device(c, "cd0", "ram", err, sizeof(err)));
 	EXPECT_FAIL(c, -EINVAL,
 		    "unknown handler 'VCDROM' (vdisk_fileio, vdisk_blockio, "
-		    "vdisk_nullio, vcdrom or ram)",
+		    "vdisk_nullio, vdisk_rbd, vcdrom or ram)",
 		    tdm_edit_add_device(c, "cd2", "VCDROM", NULL, err,
 					sizeof(err)));
 	EXPECT_OK(tdm_edit_rem_device(c, "cd0", "vcdrom", err, sizeof(err)));
