@@ -21,4 +21,5 @@ include tests/unit/agent_hold.mk
 include tests/unit/edit.mk
 include tests/unit/lockorder.mk
 include tests/unit/sdnotify.mk
+include tests/unit/loop.mk
 endif
