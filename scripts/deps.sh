@@ -21,7 +21,10 @@
 #          for powervm.sh; the guest's own packages are fetched with
 #          apt-get download, never installed), tests/func/metrics.sh's
 #          scraper and checkers: curl, python3-prometheus-client (its
-#          exposition parser), chromium (the status page, headless)
+#          exposition parser), chromium (the status page, headless),
+#          the Ceph lab (tests/cluster/ceph.bash: ceph-mon, ceph-mgr,
+#          ceph-osd, ceph-common, uuid-runtime's uuidgen) and librbd-dev,
+#          librados-dev (the vdisk_rbd backstore)
 #   image: build + what images/build.sh and tests/vm/image.sh need on the
 #          host: libsystemd-dev (tandemd's sd_notify), mmdebstrap, e2fsprogs'
 #          mke2fs -d, fdisk's sfdisk, extlinux and syslinux-common (the disk's
@@ -40,7 +43,8 @@ test_pkgs=(libiscsi-dev libiscsi-bin libcmocka-dev clang clang-format
 	libclang-rt-14-dev tgt iperf3 util-linux iproute2 python3 procps
 	corosync shellcheck libqb-tools qemu-system-x86 cpio kmod e2fsprogs
 	qemu-system-ppc qemu-block-extra binutils gcc-powerpc64le-linux-gnu
-	libc6-dev-ppc64el-cross curl python3-prometheus-client chromium)
+	libc6-dev-ppc64el-cross curl python3-prometheus-client chromium
+	ceph-mon ceph-mgr ceph-osd ceph-common uuid-runtime librbd-dev librados-dev)
 image_pkgs=(mmdebstrap e2fsprogs fdisk extlinux syslinux-common file qemu-system-x86 libiscsi-bin corosync
 	drbd-utils pacemaker-cli-utils)
 pkgs=("${build_pkgs[@]}")

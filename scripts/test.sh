@@ -235,6 +235,10 @@ if [ -x build-asan/targetd/tandemd ]; then
 	export AGENTD=$top/build-asan/agentd/tandem-agentd
 	export SCSITOOL=$top/build-asan/tests/cluster/scsitool
 	step cluster-lab tests/cluster/lab_selftest.sh
+	# the Ceph part of the lab (tests/cluster/ceph.bash): a real mon,
+	# mgr and 3 OSDs in the lab's namespaces, rbd from the heads with
+	# the restricted key, an OSD killed under I/O, the mon cut off
+	step cluster-ceph-lab tests/cluster/ceph_lab.sh
 	step cluster-scenarios env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/scenarios.sh
 	step cluster-config-edits env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/config_edits.sh
 	# the fencing-safe takeover: the hold until a departed head is

@@ -35,6 +35,8 @@
 #                     heads; set it empty for the agent's own default)
 #   LAB_IQN           the target name every head exports
 #   LAB_TOKEN         corosync's totem token in ms (default 500)
+#   LAB_DOWN_HOOKS    functions lab_down calls first (space-separated;
+#                     ceph.bash adds ceph_down)
 
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${TANDEMD:=$LAB_SRC/targetd/tandemd}"
@@ -290,6 +292,10 @@ lab_down() {
 		LAB_DIR=
 		return 0
 	}
+	# what was added to the lab (ceph.bash's ceph_down) goes first
+	for f in ${LAB_DOWN_HOOKS:-}; do
+		"$f"
+	done
 	n=$(cat "$LAB_DIR/nodes" 2>/dev/null || echo "$LAB_N")
 	for ((i = 0; i <= n; i++)); do
 		lab_kill_node "$i" KILL
