@@ -311,7 +311,11 @@ static int rbd_open_bs(struct tdm_bs *bs, const struct tdm_conf_device *conf,
 	bs->read_only = conf->read_only;
 	bs->write_cache = false;
 	bs->can_unmap = conf->thin_provisioned && !conf->read_only;
+	/* librbd (16.2) compares and writes within one 512-byte sector
+	 * only (-EINVAL beyond): one block of 512 bytes, the size VMware's
+	 * ATS uses; none with 4096-byte blocks */
 	bs->atomic_caw = true;
+	bs->caw_max_len = 512;
 	bs->rotational = conf->rotational;
 	/* a resize by `rbd resize`, from any client */
 	if (rbd_update_watch(d->image, &d->watch, image_changed, bs) == 0)

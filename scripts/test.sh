@@ -251,6 +251,11 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# the metrics endpoint of two heads: the same ALUA states, 2 members,
 	# quorate, the PR generation on both, a killed head seen (about 5 s)
 	step cluster-metrics env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/metrics_heads.sh
+	# scale-out on Ceph RBD (docs/scale-out.md): three heads
+	# active/active on two images of a real Ceph cluster, configuration
+	# errors, one identity, ATS across heads, PR, resize, iscsi-test-cu,
+	# heads, an OSD, the monitor and the whole cluster lost under I/O
+	step cluster-rbd env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/cluster/rbd_heads.sh
 	# the OCF agents (ra/): ocf-tester on ocf:tandem:target and
 	# ocf:tandem:alua inside a head of the lab, and their behaviour
 	# beyond it (tests/cluster/ra_test.sh installs resource-agents)

@@ -46,6 +46,19 @@
  * byte; NUMBER OF LOGICAL BLOCKS in the CDB is one byte as well). */
 #define CAW_MAX_BLOCKS 255
 
+/* The longest COMPARE AND WRITE of lu: where the store executes it
+ * (atomic_caw), what the store can do in one request (librbd: one
+ * 512-byte sector; none with 4096-byte blocks) */
+static unsigned caw_max_blocks(const struct tdm_lu *lu)
+{
+	unsigned n;
+
+	if (!lu->bs.atomic_caw)
+		return CAW_MAX_BLOCKS;
+	n = lu->bs.caw_max_len >> lu->block_shift;
+	return n < CAW_MAX_BLOCKS ? n : CAW_MAX_BLOCKS;
+}
+
 enum { RL_LOCK = 0, RL_PARK };
 enum { RL_WAITING = 0, RL_DRAINING, RL_GRANTED };
 
@@ -426,7 +439,7 @@ int tdm__caw_parse(struct tdm_cmd *cmd)
 		sr = check_zero(cmd, 14, 14);
 	if (sr != TDM_SR_OK)
 		return sr;
-	if (n > CAW_MAX_BLOCKS)
+	if (n > caw_max_blocks(cmd->lu))
 		return tdm__cdb_err(cmd, 13, 7);
 	sr = tdm__sbc_check_range(cmd, lba, n);
 	if (sr != TDM_SR_OK)
@@ -613,7 +626,8 @@ static bool is_lock_op(const struct tdm_opdesc *op)
 void tdm__caw_vpd_b0(const struct tdm_lu *lu, uint8_t *p)
 {
 	/* SBC-4 6.6.4: block limits VPD page */
-	p[5] = CAW_MAX_BLOCKS; /* MAXIMUM COMPARE AND WRITE LENGTH */
+	/* MAXIMUM COMPARE AND WRITE LENGTH */
+	p[5] = (uint8_t)caw_max_blocks(lu);
 	tdm_put_be32(p + 44, max_atomic_blocks(lu));
 	tdm_put_be32(p + 48, 0); /* ATOMIC ALIGNMENT: none */
 	tdm_put_be32(p + 52, 0); /* ATOMIC TRANSFER LENGTH GRANULARITY */

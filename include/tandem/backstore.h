@@ -118,7 +118,9 @@ struct tdm_bs {
 	bool write_cache; /* volatile write cache present (WCE) */
 	bool can_unmap;
 	bool rotational;
-	bool atomic_caw; /* TDM_BS_COMPARE_AND_WRITE is the store's own */
+	bool atomic_caw;      /* TDM_BS_COMPARE_AND_WRITE is the store's own */
+	uint32_t caw_max_len; /* with atomic_caw: the longest one, bytes, in
+			       * one aligned piece (rbd: 512) */
 	/*
 	 * Where the store keeps the LU's identity (rbd: image metadata):
 	 * the designators are derived from this instead of the device's

@@ -62,7 +62,8 @@
  *   mark t=T
  *   pause from=P to=P reason=R ms=MS [mark_ms=MS] t=T
  *   path_last_good path=P t=T writes=N
- *   writes good=N indeterminate=N not_executed=N switches=N
+ *   writes good=N indeterminate=N not_executed=N switches=N max_gap_ms=MS
+ *     (max_gap_ms: the longest time between two GOOD writes)
  *   bad lba=L kind=missing|stale expected_seq=S found=TEXT
  *   verified=N missing=N stale=N indeterminate_ok=N
  * Exit: 0 when verified > 0 and nothing missing or stale, 1 otherwise, 2
@@ -666,6 +667,7 @@ static bool pending;
 static int64_t pending_last_good;
 static char pending_from[2] = "-", pending_reason[40];
 static int64_t last_good_ns;
+static int64_t max_gap_ns; /* the longest time between two GOOD writes */
 
 static void begin_event(const char *reason)
 {
@@ -746,6 +748,10 @@ static void write_one(uint64_t lba, uint64_t seq, unsigned char *buf)
 		p->good++;
 		p->last_good_ns = done;
 		end_event(p, done);
+		/* the longest time between two GOOD writes, whatever the
+		 * path: a stall of the store shows here without a switch */
+		if (last_good_ns && done - last_good_ns > max_gap_ns)
+			max_gap_ns = done - last_good_ns;
 		last_good_ns = done;
 	} else {
 		char s[48];
@@ -1211,8 +1217,10 @@ int main(int argc, char **argv)
 		printf(" writes=%" PRIu64 "\n", paths[i].good);
 	}
 	printf("writes good=%" PRIu64 " indeterminate=%" PRIu64
-	       " not_executed=%" PRIu64 " switches=%" PRIu64 "\n",
-	       st.good, st.indet, st.not_executed, st.switches);
+	       " not_executed=%" PRIu64 " switches=%" PRIu64
+	       " max_gap_ms=%" PRId64 "\n",
+	       st.good, st.indet, st.not_executed, st.switches,
+	       max_gap_ns / 1000000);
 	printf("result=%s\n", rc ? "FAIL" : "PASS");
 	stop_flag = 1;
 	for (unsigned i = 0; i < npaths; i++) {

@@ -52,6 +52,18 @@
  *                                change of status, then "writes=N
  *                                good=N last_good_ms=EPOCH_MS
  *                                first_bad_ms=EPOCH_MS" (0: none)
+ *   ats N ID LOCK COUNTER        VMware's ATS locking, N times: take the
+ *                                lock block LOCK with COMPARE AND WRITE
+ *                                (all zeros -> a block of ID, 1..255;
+ *                                MISCOMPARE: someone holds it, try
+ *                                again), check the lock block is still
+ *                                ours, add one to the big-endian count
+ *                                in block COUNTER (READ then WRITE), and
+ *                                release it (COMPARE AND WRITE ours ->
+ *                                zeros). Prints "ats acquired=N
+ *                                contended=N violations=N errors=N":
+ *                                a violation is the lock found not ours
+ *                                while held (two holders)
  *   loop-pr N [KEY [TYPE]]       N cycles REGISTER AND IGNORE EXISTING
  *                                KEY, RESERVE, RELEASE (default key 0x1,
  *                                type wr_ex); a timestamped line each
@@ -114,7 +126,7 @@ static void usage(FILE *f)
 		"  preempt KEY SAKEY TYPE | preempt-abort KEY SAKEY TYPE\n"
 		"  write LBA BYTE | write-loop MS LBA | read LBA | rtpg | stpg "
 		"GROUP STATE\n"
-		"  loop-pr N [KEY [TYPE]]\n"
+		"  loop-pr N [KEY [TYPE]] | ats N ID LOCK COUNTER\n"
 		"  pr-latency N [KEY]\n"
 		"  tur-latency N | stpg-latency N GROUP | tur-after MS\n");
 }
@@ -520,6 +532,139 @@ static int do_rw(bool write, uint64_t lba, unsigned byte)
 	return 0;
 }
 
+/* ---- ATS locking (tests/cluster/rbd_heads.sh) ---- */
+
+static uint64_t now_ns(void);
+
+/* One block of LBA into buf (READ(16)); the task's status, -1 on a
+ * status other than GOOD. */
+static int read_block(uint64_t lba, unsigned char *buf)
+{
+	unsigned char c[16] = {0x88};
+	struct scsi_task *t;
+	const unsigned char *p;
+	size_t n;
+	int r = -1;
+
+	put_be32(c + 2, (uint32_t)(lba >> 32));
+	put_be32(c + 6, (uint32_t)lba);
+	put_be32(c + 10, 1);
+	t = cmd(c, 16, SCSI_XFER_READ, NULL, 0, (int)block_size, "");
+	p = data_in(t, &n);
+	if (t->status == SCSI_STATUS_GOOD && n == block_size) {
+		memcpy(buf, p, n);
+		r = 0;
+	}
+	scsi_free_scsi_task(t);
+	return r;
+}
+
+static int write_block(uint64_t lba, unsigned char *buf)
+{
+	unsigned char c[16] = {0x8A};
+	struct scsi_task *t;
+	int r;
+
+	put_be32(c + 2, (uint32_t)(lba >> 32));
+	put_be32(c + 6, (uint32_t)lba);
+	put_be32(c + 10, 1);
+	t = cmd(c, 16, SCSI_XFER_WRITE, buf, block_size, 0, "");
+	r = t->status == SCSI_STATUS_GOOD ? 0 : -1;
+	scsi_free_scsi_task(t);
+	return r;
+}
+
+/* SBC-4 5.3 COMPARE AND WRITE of one block: 0 done, 1 miscompare (the
+ * block was not cmp), -1 any other status */
+static int caw_block(uint64_t lba, unsigned cmp, unsigned val)
+{
+	unsigned char c[16] = {0x89};
+	unsigned char *buf = malloc(2 * (size_t)block_size);
+	struct scsi_task *t;
+	int r;
+
+	if (!buf)
+		return -1;
+	memset(buf, (int)cmp, block_size);
+	memset(buf + block_size, (int)val, block_size);
+	put_be32(c + 2, (uint32_t)(lba >> 32));
+	put_be32(c + 6, (uint32_t)lba);
+	c[13] = 1;
+	t = cmd(c, 16, SCSI_XFER_WRITE, buf, 2 * (size_t)block_size, 0, "");
+	if (t->status == SCSI_STATUS_GOOD)
+		r = 0;
+	else if (t->status == SCSI_STATUS_CHECK_CONDITION &&
+		 t->sense.key == SCSI_SENSE_MISCOMPARE)
+		r = 1;
+	else {
+		print_status("caw ", t);
+		r = -1;
+	}
+	scsi_free_scsi_task(t);
+	free(buf);
+	return r;
+}
+
+static bool all_bytes(const unsigned char *p, size_t n, unsigned v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != v)
+			return false;
+	return true;
+}
+
+static int do_ats(unsigned long n, unsigned id, uint64_t lock, uint64_t ctr)
+{
+	unsigned long acquired = 0, contended = 0, violations = 0, errors = 0;
+	unsigned char *b = malloc(block_size);
+	const struct timespec pause = {0, 200000};
+
+	if (!b)
+		return 2;
+	/* a lock left held (its holder failed) would make the others spin:
+	 * give up after 5 minutes */
+	uint64_t deadline = now_ns() + 300ull * 1000000000ull;
+
+	while (acquired < n && errors < 100 && now_ns() < deadline) {
+		uint64_t count;
+		int r = caw_block(lock, 0, id);
+
+		if (r == 1) {
+			contended++;
+			nanosleep(&pause, NULL);
+			continue;
+		}
+		if (r < 0) {
+			errors++;
+			continue;
+		}
+		acquired++;
+		if (read_block(lock, b) || !all_bytes(b, block_size, id))
+			violations++;
+		if (read_block(ctr, b)) {
+			errors++;
+		} else {
+			count = (uint64_t)get_be32(b) << 32 | get_be32(b + 4);
+			count++;
+			put_be32(b, (uint32_t)(count >> 32));
+			put_be32(b + 4, (uint32_t)count);
+			if (write_block(ctr, b))
+				errors++;
+		}
+		r = caw_block(lock, id, 0);
+		if (r == 1)
+			violations++; /* someone overwrote our lock */
+		else if (r < 0)
+			errors++;
+	}
+	if (acquired < n && errors < 100)
+		errors++; /* the deadline */
+	printf("ats acquired=%lu contended=%lu violations=%lu errors=%lu\n",
+	       acquired, contended, violations, errors);
+	free(b);
+	return 0;
+}
+
 /* SPC-4 6.37: REPORT TARGET PORT GROUPS, extended header */
 static int do_rtpg(void)
 {
@@ -851,6 +996,10 @@ static int run(int argc, char **argv)
 	}
 	if (!strcmp(c, "tur-latency") && argc == 2 && parse_u64(argv[1], &v))
 		return do_tur_latency((unsigned long)v);
+	if (!strcmp(c, "ats") && argc == 5 && parse_u64(argv[1], &v) &&
+	    parse_u64(argv[2], &k1) && k1 >= 1 && k1 <= 255 &&
+	    parse_u64(argv[3], &lba) && parse_u64(argv[4], &k2))
+		return do_ats((unsigned long)v, (unsigned)k1, lba, k2);
 	if (!strcmp(c, "loop-pr") && argc >= 2 && argc <= 4 &&
 	    parse_u64(argv[1], &v)) {
 		k1 = 1;
