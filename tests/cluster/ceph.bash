@@ -468,7 +468,9 @@ ceph_ns_procs() {
 }
 
 # ceph_down: kill every Ceph daemon (by PID, then whatever is left in
-# the Ceph namespaces), remove the namespaces and links. Idempotent.
+# the Ceph namespaces), remove the namespaces and links, and $CEPH_DIR
+# (with LAB_KEEP, renamed to $CEPH_DIR.TIME). Idempotent; ceph_up may
+# follow.
 ceph_down() {
 	local p pids=() f k left
 	[ -n "$CEPH_DIR" ] && [ -n "$LAB_DIR" ] || {
@@ -498,8 +500,12 @@ ceph_down() {
 		umount "$f" 2>/dev/null || umount -l "$f" 2>/dev/null
 		rm -f "$f"
 	done
-	rm -f "$CEPH_DIR"/*.pid
-	: >"$CEPH_DIR/pids"
+	# the data goes (sparse, but written); LAB_KEEP keeps it aside
+	if [ -n "${LAB_KEEP:-}" ]; then
+		mv "$CEPH_DIR" "$CEPH_DIR.$(date +%s%N)"
+	else
+		rm -rf "$CEPH_DIR"
+	fi
 	CEPH_DIR=
 	CEPH_NOSD=0
 	return 0
@@ -530,6 +536,8 @@ ceph_bench_gap() {
 }
 
 # ceph_bench_done LOG: the bench ended; its exit status in CEPH_BENCH_RC
+# (rbd bench exits 0 even after failed writes: look for librbd's
+# "failed to write object" lines in LOG too)
 ceph_bench_done() {
 	local l
 	l=$(grep -m1 ' exit [0-9]*$' "$1") || return 1

@@ -34,7 +34,12 @@ mem() { # mem WHEN: every daemon's PSS and RSS in MiB
 	ceph_mem | awk -v w="$1" '{printf "memory %s: %s pss=%.0f MiB rss=%.0f MiB\n", w, $1, $3 / 1024, $4 / 1024}'
 }
 # bench_ok LOG SECS: the bench of LOG ended within SECS with status 0
-bench_ok() { ceph_wait "$2" ceph_bench_done "$1" && [ "$CEPH_BENCH_RC" = 0 ]; }
+# and without an error line (rbd bench exits 0 even when librbd logged
+# failed writes: ceph_measure.sh's cut of every link)
+bench_ok() {
+	ceph_wait "$2" ceph_bench_done "$1" && [ "$CEPH_BENCH_RC" = 0 ] &&
+		! grep -iE 'error|failed' "$1"
+}
 # same_back I FILE: head I reads rbd/pattern back identical to $P
 same_back() {
 	ceph_head_exec "$1" rbd export --no-progress rbd/pattern "$2" && cmp "$P" "$2"
