@@ -537,9 +537,28 @@ lab_tandem_conf() {
 	}
 EOF
 	done
+	echo "}"
+	echo
+	local devs=()
+	for ((k = 0; k < n; k++)); do
+		devs+=("disk$k")
+	done
+	lab_iscsi_target "$i" "${devs[@]}"
 	cat <<EOF
+
+DEVICE_GROUP dg {
+	DEVICE disk0
+EOF
+	lab_tgroups "$i" tg active 1
+	echo "}"
 }
 
+# lab_iscsi_target I DEVICE...: the TARGET_DRIVER iscsi block of head I:
+# its portal, the target LAB_IQN with rel_tgt_id I, DEVICE k as LUN k
+lab_iscsi_target() {
+	local i=$1 k=0 d
+	shift
+	cat <<EOF
 TARGET_DRIVER iscsi {
 	enabled 1
 	portal $(lab_addr "$i"):$LAB_PORT
@@ -548,17 +567,11 @@ TARGET_DRIVER iscsi {
 		enabled 1
 		rel_tgt_id $i
 EOF
-	for ((k = 0; k < n; k++)); do
-		echo "		LUN $k disk$k"
+	for d in "$@"; do
+		echo "		LUN $k $d"
+		k=$((k + 1))
 	done
-	cat <<EOF
-	}
-}
-
-DEVICE_GROUP dg {
-	DEVICE disk0
-EOF
-	lab_tgroups "$i" tg active 1
+	echo "	}"
 	echo "}"
 }
 

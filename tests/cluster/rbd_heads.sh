@@ -11,7 +11,8 @@
 #      head alone exporting lu0 as "other" presents the ones the cluster
 #      presents for it as lu0 (kept in the image's metadata,
 #      tandem.identity); every head serves both LUs, every group
-#      active/optimized, the same designators on every head;
+#      active/optimized, the same designators on every head; tandemctl
+#      opens an RBD device at run time and refuses a missing image;
 #   3. a write through one head is read through the two others (no
 #      cache anywhere), UNMAP reads back zeros on another head;
 #   4. ATS: three clients, one per head, take a COMPARE AND WRITE lock
@@ -77,19 +78,9 @@ rbd_conf() {
 	}
 EOF
 	done
+	echo "}"
+	lab_iscsi_target "$i" "${2:-lu0}" lu1
 	cat <<EOF
-}
-
-TARGET_DRIVER iscsi {
-	enabled 1
-	portal $(lab_addr "$i"):$LAB_PORT
-	TARGET $LAB_IQN {
-		enabled 1
-		rel_tgt_id $i
-		LUN 0 ${2:-lu0}
-		LUN 1 lu1
-	}
-}
 
 DEVICE_GROUP dg {
 	DEVICE ${2:-lu0}
@@ -207,6 +198,23 @@ id=$(ceph_exec rbd image-meta get "$CEPH_POOL/lu0" tandem.identity 2>&1)
 grep -qE '^[0-9a-f-]{36}/[0-9]+/[0-9a-f]+$' <<<"$id" &&
 	ok "the identity is kept in the image's metadata: tandem.identity=$id" ||
 	ko "tandem.identity of lu0: $id"
+
+ctl() { # I ARGS...: tandemctl of head I
+	local i=$1
+	shift
+	node_exec "$i" "$TANDEMCTL" -s "$LAB_CTL_SOCK" "$@" 2>&1
+}
+out=$(ctl 1 -open_dev extra -handler vdisk_rbd \
+	-attributes "pool=$CEPH_POOL,image=lu1,ceph_conf=$CEPH_CONF,ceph_id=tandem,read_only=1")
+out2=$(ctl 1 -list_dev_attr extra)
+grep -q 'image *lu1' <<<"$out2" && grep -q 'ceph_id *tandem' <<<"$out2" &&
+	ok "tandemctl -open_dev of an RBD device at run time, -list_dev_attr shows pool, image, ceph_id" ||
+	ko "tandemctl -open_dev extra: $out $(tr '\n' ' ' <<<"$out2")"
+out=$(ctl 1 -open_dev extra2 -handler vdisk_rbd -attributes "pool=$CEPH_POOL,image=nosuch,ceph_conf=$CEPH_CONF,ceph_id=tandem")
+grep -q 'image rbd/nosuch: no such image' <<<"$out" &&
+	ok "tandemctl -open_dev of a missing image refused: $(head -1 <<<"$out")" ||
+	ko "tandemctl -open_dev of a missing image: $out"
+ctl 1 -close_dev extra >/dev/null || ko "tandemctl -close_dev extra"
 
 echo "== 3. coherence: written through one head, read through the others"
 scsi 1 $A write 100 0xA5 | grep -q status=GOOD || ko "write through head 1"
@@ -331,8 +339,8 @@ mp_run "$LAB_DIR/mp2.log" 14 "$(lab_url 1)" "$(lab_url 2)"
 sleep 4
 node_kill 1
 mp_end "writer through heads 1 and 2, head 1 killed" "$LAB_DIR/mp2.log"
-grep -q '^switch .*to=' "$LAB_DIR/mp2.log" &&
-	ok "the writer moved to head 2: $(grep -E '^pause' "$LAB_DIR/mp2.log" | tail -1)" ||
+grep -q '^switch .*from=A to=B' "$LAB_DIR/mp2.log" &&
+	ok "the writer moved to head 2: $(grep -E '^pause from=A to=B' "$LAB_DIR/mp2.log" | head -1)" ||
 	ko "no switch to head 2: $(grep -E '^(switch|pause|path)' "$LAB_DIR/mp2.log" | tr '\n' ' ')"
 head_restart 1
 
