@@ -221,9 +221,8 @@ static void rbd_close_dev(struct rbd_dev *d)
 	free(d);
 }
 
-static int rbd_open_img(struct tdm_bs *bs, struct rbd_dev *d,
-			const struct tdm_conf_device *conf, char *err,
-			size_t errlen)
+static int rbd_open_img(struct rbd_dev *d, const struct tdm_conf_device *conf,
+			char *err, size_t errlen)
 {
 	uint64_t features = 0;
 	int r;
@@ -300,7 +299,7 @@ static int rbd_open_bs(struct tdm_bs *bs, const struct tdm_conf_device *conf,
 		r = connect_error(conf, r, err, errlen);
 		goto fail;
 	}
-	r = rbd_open_img(bs, d, conf, err, errlen);
+	r = rbd_open_img(d, conf, err, errlen);
 	if (r)
 		goto fail;
 	bs->block_size = bsz;
