@@ -232,8 +232,72 @@ static void test_registry(void **state)
 			    "vdisk_nullio");
 	assert_string_equal(tdm_bs_lookup(TDM_HANDLER_RAM)->name, "ram");
 	assert_string_equal(tdm_bs_lookup(TDM_HANDLER_CDROM)->name, "vcdrom");
+	assert_string_equal(tdm_bs_lookup(TDM_HANDLER_RBD)->name, "vdisk_rbd");
 	assert_null(tdm_bs_lookup(TDM__HANDLER_COUNT));
 	assert_null(tdm_bs_lookup((enum tdm_handler) - 1));
+}
+
+/* ---- vdisk_rbd: what open() finds before any Ceph is reached (the
+ * rest runs against a real cluster: tests/cluster/rbd_heads.sh) ---- */
+
+static void rbd_conf(struct tdm_conf_device *c, const char *conf_path)
+{
+	tdm_conf_device_init(c, TDM_HANDLER_RBD);
+	snprintf(c->name, sizeof(c->name), "r0");
+	snprintf(c->rbd_pool, sizeof(c->rbd_pool), "rbd");
+	snprintf(c->rbd_image, sizeof(c->rbd_image), "img");
+	snprintf(c->ceph_conf, sizeof(c->ceph_conf), "%s", conf_path);
+	c->rbd_timeout = 2;
+}
+
+static void test_rbd_open_errors(void **state)
+{
+	struct tdm_conf_device c;
+	struct tdm_bs bs;
+	char err[ERRLEN], path[512];
+	FILE *f;
+
+	(void)state;
+	rbd_conf(&c, "/nonexistent/ceph.conf");
+	c.rbd_image[0] = '\0';
+	assert_int_equal(bs_open(&bs, &c, err), -EINVAL);
+	assert_string_equal(err, "r0: vdisk_rbd needs pool and image");
+	rbd_conf(&c, "/nonexistent/ceph.conf");
+	c.blocksize = 1024;
+	assert_int_equal(bs_open(&bs, &c, err), -EINVAL);
+	assert_non_null(strstr(err, "blocksize=1024 not supported"));
+#ifdef HAVE_RBD
+	rbd_conf(&c, "/nonexistent/ceph.conf");
+	assert_true(bs_open(&bs, &c, err) < 0);
+	assert_string_equal(err, "r0: ceph_conf /nonexistent/ceph.conf: No "
+				 "such file or directory");
+	/* a file librados cannot parse */
+	tmp_path(path, sizeof(path), "bad-ceph.conf");
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[global\nmon_host = \n", f);
+	fclose(f);
+	rbd_conf(&c, path);
+	assert_true(bs_open(&bs, &c, err) < 0);
+	assert_non_null(strstr(err, "r0: ceph_conf "));
+	/* no monitor: given up after rbd_timeout (2 s), naming the cause */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[global]\nmon_host = 127.0.0.1:1\nauth_client_required = "
+	      "none\n",
+	      f);
+	fclose(f);
+	rbd_conf(&c, path);
+	assert_int_equal(bs_open(&bs, &c, err), -ETIMEDOUT);
+	assert_non_null(strstr(err, "no monitor answered"));
+	unlink(path);
+#else
+	(void)path;
+	(void)f;
+	rbd_conf(&c, "/nonexistent/ceph.conf");
+	assert_int_equal(bs_open(&bs, &c, err), -EOPNOTSUPP);
+	assert_non_null(strstr(err, "built without librbd"));
+#endif
 }
 
 /* ---- vdisk_fileio ---- */
@@ -1582,6 +1646,7 @@ int main(void)
 		cmocka_unit_test(test_ram_rw),
 		cmocka_unit_test(test_ram_unmap),
 		cmocka_unit_test(test_ram_threads),
+		cmocka_unit_test(test_rbd_open_errors),
 	};
 
 	return cmocka_run_group_tests_name("backstores", tests, group_setup,
