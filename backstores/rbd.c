@@ -30,6 +30,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,8 +49,27 @@
 	(RBD_FEATURE_EXCLUSIVE_LOCK | RBD_FEATURE_OBJECT_MAP |                 \
 	 RBD_FEATURE_FAST_DIFF | RBD_FEATURE_JOURNALING)
 
-struct rbd_dev {
+/*
+ * One connection to a cluster (a rados_t: its messenger threads, its
+ * sessions with the monitors and OSDs) is shared by every device that
+ * names the same ceph_conf, ceph_id, ceph_keyring and rbd_timeout: a head
+ * with a hundred images has one client, not a hundred. Devices are
+ * opened and closed on the main thread, but the list has its own lock.
+ */
+struct rbd_conn {
+	struct rbd_conn *next;
 	rados_t cluster;
+	unsigned refs;
+	uint32_t timeout;
+	char conf[256], id[64], keyring[256];
+};
+
+static struct rbd_conn *conns;
+static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct rbd_dev {
+	struct rbd_conn *conn;
+	rados_t cluster; /* conn->cluster */
 	rados_ioctx_t ioctx;
 	rbd_image_t image;
 	uint64_t watch;
@@ -208,6 +228,88 @@ static void image_changed(void *arg)
 		bs->resized(bs);
 }
 
+static bool conn_is(const struct rbd_conn *c,
+		    const struct tdm_conf_device *conf)
+{
+	return !strcmp(c->conf, conf->ceph_conf) &&
+	       !strcmp(c->id, conf->ceph_id) &&
+	       !strcmp(c->keyring, conf->ceph_keyring) &&
+	       c->timeout == conf->rbd_timeout;
+}
+
+/* The connection of conf: a shared one, or a new one connected here. */
+static int conn_get(const struct tdm_conf_device *conf, struct rbd_conn **out,
+		    char *err, size_t errlen)
+{
+	struct rbd_conn *c;
+	int r;
+
+	pthread_mutex_lock(&conns_lock);
+	for (c = conns; c; c = c->next)
+		if (conn_is(c, conf))
+			break;
+	if (c) {
+		c->refs++;
+		pthread_mutex_unlock(&conns_lock);
+		*out = c;
+		return 0;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		pthread_mutex_unlock(&conns_lock);
+		return -ENOMEM;
+	}
+	snprintf(c->conf, sizeof(c->conf), "%s", conf->ceph_conf);
+	snprintf(c->id, sizeof(c->id), "%s", conf->ceph_id);
+	snprintf(c->keyring, sizeof(c->keyring), "%s", conf->ceph_keyring);
+	c->timeout = conf->rbd_timeout;
+	r = rados_create(&c->cluster, conf->ceph_id);
+	if (r < 0) {
+		r = tdm__bs_errf(err, errlen, r, "%s: ceph_id %s: %s",
+				 conf->name, conf->ceph_id, strerror(-r));
+		c->cluster = NULL;
+	}
+	if (!r)
+		r = cluster_conf(c->cluster, conf, err, errlen);
+	if (!r) {
+		r = rados_connect(c->cluster);
+		if (r < 0)
+			r = connect_error(conf, r, err, errlen);
+	}
+	if (r) {
+		pthread_mutex_unlock(&conns_lock);
+		if (c->cluster)
+			rados_shutdown(c->cluster);
+		free(c);
+		return r;
+	}
+	c->refs = 1;
+	c->next = conns;
+	conns = c;
+	pthread_mutex_unlock(&conns_lock);
+	*out = c;
+	return 0;
+}
+
+static void conn_put(struct rbd_conn *c)
+{
+	struct rbd_conn **pp;
+
+	pthread_mutex_lock(&conns_lock);
+	if (--c->refs) {
+		pthread_mutex_unlock(&conns_lock);
+		return;
+	}
+	for (pp = &conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	pthread_mutex_unlock(&conns_lock);
+	rados_shutdown(c->cluster);
+	free(c);
+}
+
 static void rbd_close_dev(struct rbd_dev *d)
 {
 	if (d->watching)
@@ -216,8 +318,8 @@ static void rbd_close_dev(struct rbd_dev *d)
 		rbd_close(d->image); /* waits for requests in flight */
 	if (d->ioctx)
 		rados_ioctx_destroy(d->ioctx);
-	if (d->cluster)
-		rados_shutdown(d->cluster);
+	if (d->conn)
+		conn_put(d->conn);
 	free(d);
 }
 
@@ -284,21 +386,10 @@ static int rbd_open_bs(struct tdm_bs *bs, const struct tdm_conf_device *conf,
 		return -ENOMEM;
 	snprintf(d->name, sizeof(d->name), "%s", conf->name);
 	d->conf_size = conf->size;
-	r = rados_create(&d->cluster, conf->ceph_id);
-	if (r < 0) {
-		d->cluster = NULL;
-		r = tdm__bs_errf(err, errlen, r, "%s: ceph_id %s: %s",
-				 conf->name, conf->ceph_id, strerror(-r));
-		goto fail;
-	}
-	r = cluster_conf(d->cluster, conf, err, errlen);
+	r = conn_get(conf, &d->conn, err, errlen);
 	if (r)
 		goto fail;
-	r = rados_connect(d->cluster);
-	if (r < 0) {
-		r = connect_error(conf, r, err, errlen);
-		goto fail;
-	}
+	d->cluster = d->conn->cluster;
 	r = rbd_open_img(d, conf, err, errlen);
 	if (r)
 		goto fail;
