@@ -39,6 +39,7 @@
 #   CEPH_PG_NUM        pg_num of pool rbd (default 32)
 #   CEPH_OSD_MEMORY    osd_memory_target (default 939524096 = its minimum)
 #   CEPH_CACHE         bluestore_cache_size (default 64 MiB, autotune off)
+#   CEPH_OSD_EXTRA     lines added to ceph.conf's [osd] section
 #
 # Failure detection is tuned for the lab (values in ceph_conf below):
 #   osd_heartbeat_interval 1, osd_heartbeat_grace 5: a silent OSD (link
@@ -55,6 +56,11 @@
 #     rebalancing) for 2 minutes, long enough for kill/restart tests;
 #   mgr_stats_period 1, osd_mon_heartbeat_interval 5: PG states reach
 #     `ceph pg stat` within about a second.
+# Memory: osd_memory_target is at its minimum (896 MiB) but bounds
+# nothing here: Debian's ceph-osd is not linked with tcmalloc, which its
+# autotuning needs; an OSD grows to ~0.5-0.75 GiB after a GiB of writes
+# (glibc's heap, the PG log). mon_memory_target 256 MiB with a 64 MiB
+# rocksdb cache (the default 512 MiB cache would not fit in it).
 : "${CEPH_OSD_SIZE:=3G}"
 : "${CEPH_PG_NUM:=32}"
 : "${CEPH_OSD_MEMORY:=939524096}"
@@ -201,6 +207,7 @@ osd_mon_heartbeat_interval = 5
 osd_recovery_sleep = 0
 osd_recovery_sleep_hdd = 0
 osd_recovery_sleep_hybrid = 0
+${CEPH_OSD_EXTRA:-}
 
 [client]
 keyring = $d/\$name.keyring
@@ -450,6 +457,12 @@ ceph_mem() {
 		awk -v t="$tag" -v p="$p" '/^Rss:/ {r = $2} /^Pss:/ {s = $2}
 			END {print t, p, s, r}' "/proc/$p/smaps_rollup" 2>/dev/null
 	done
+}
+
+# ceph_mem_report WHEN: one line per daemon, "memory WHEN: TAG pss=N MiB
+# rss=N MiB"
+ceph_mem_report() {
+	ceph_mem | awk -v w="$1" '{printf "memory %s: %s pss=%.0f MiB rss=%.0f MiB\n", w, $1, $3 / 1024, $4 / 1024}'
 }
 
 # ceph_ns_procs: every process inside a Ceph namespace of the lab

@@ -13,7 +13,9 @@
 #      longest pause printed; the image reads back identical while
 #      degraded; osd.1 restarted: up, active+clean again;
 #  (d) the mon (and mgr) cut off during an rbd bench: the bench's writes
-#      continue (the OSDs and the client keep their maps), healed: HEALTH_OK
+#      continue (the OSDs and the client keep their maps), healed:
+#      HEALTH_OK; every Ceph link cut: head 1 cannot list the images,
+#      healed: it can, active+clean;
 #  (e) ceph_down (via lab_down) leaves no process and no namespace.
 # Prints "N passed, N failed"; exit 0 only when nothing failed. Root.
 set -u
@@ -30,9 +32,6 @@ check() { # check DESC CMD...
 	if "$@"; then ok "$d${CEPH_WAITED:+ (${CEPH_WAITED} s)}"; else ko "$d"; fi
 }
 elapsed() { awk -v a="$T0" -v b="$(date +%s%N)" 'BEGIN {printf "%.1f", (b - a) / 1e9}'; }
-mem() { # mem WHEN: every daemon's PSS and RSS in MiB
-	ceph_mem | awk -v w="$1" '{printf "memory %s: %s pss=%.0f MiB rss=%.0f MiB\n", w, $1, $3 / 1024, $4 / 1024}'
-}
 # bench_ok LOG SECS: the bench of LOG ended within SECS with status 0
 # and without an error line (rbd bench exits 0 even when librbd logged
 # failed writes: ceph_measure.sh's cut of every link)
@@ -81,7 +80,7 @@ check "3 OSDs up and in" osds_up_in
 check "pool rbd: size 3 min_size 2 pg_num 32" pool_rbd_ok
 NOSD=$(ceph_pids | grep -c '^osd\.')
 check "3 ceph-osd processes" test "$NOSD" = 3
-mem idle
+ceph_mem_report idle
 DEV_NS=$(ceph_ns_procs | wc -l)
 check "every daemon in a Ceph namespace ($DEV_NS processes)" test "$DEV_NS" = 5
 
@@ -97,7 +96,7 @@ B=$LAB_DIR/bench1.log
 ceph_bench_bg 1 "$B" --io-type write --io-size 4K --io-total 64M rbd/bench
 check "head 1: rbd bench 64 MiB of 4 KiB writes" bench_ok "$B" 120
 echo "bench: $(bench_rate "$B")"
-mem "after 64 MiB of writes"
+ceph_mem_report "after 64 MiB of writes"
 
 # ---- (c) ----
 B=$LAB_DIR/bench2.log
@@ -129,6 +128,16 @@ ceph_mon_heal
 check "bench through the mon cut completes without error" bench_ok "$B" 120
 echo "bench: $(bench_rate "$B")"
 check "mon healed: HEALTH_OK" ceph_wait_health 60
+
+# every Ceph link cut: a head cannot reach Ceph at all (the CLI fails
+# within its mount timeout, 3 s here), healed: it can again
+head_lists() { ceph_head_exec 1 rbd ls --client_mount_timeout 3 2>/dev/null | grep -qx pattern; }
+head_fails() { ! head_lists; }
+ceph_cut_all
+check "every Ceph link cut: head 1 cannot list the images" head_fails
+ceph_heal_all
+check "healed: head 1 lists them again" ceph_wait 60 head_lists
+check "healed: active+clean" ceph_wait_clean 60
 
 # ---- (e) ----
 PIDS=$(ceph_pids | awk '{print $2}')

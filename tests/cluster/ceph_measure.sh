@@ -9,16 +9,13 @@
 # HEAL_AFTER s, default 15); whether a new client can start while the
 # mon is cut off. Prints "measure: ..." lines. Root.
 set -u
+[ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 1; }
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cluster/lab.sh
 . tests/cluster/ceph.bash
-. tests/cluster/checks.bash
-lab_need_root
 : "${HEAL_AFTER:=15}"
 say() { echo "measure: $*"; }
-mem() {
-	ceph_mem | awk -v w="$1" '{printf "measure: memory %s: %s pss=%.0f MiB rss=%.0f MiB\n", w, $1, $3 / 1024, $4 / 1024}'
-}
+mem() { ceph_mem_report "$1" | sed 's/^/measure: /'; }
 bench_end() { ceph_wait "${2:-300}" ceph_bench_done "$1"; }
 rate() { grep -E ' elapsed: ' "$1" | sed 's/^[0-9.]* //'; }
 # run NAME FAULT HEAL: a bench from head 1; FAULT 3 s after its start,
