@@ -485,7 +485,7 @@ ceph_ns_procs() {
 # (with LAB_KEEP, renamed to $CEPH_DIR.TIME). Idempotent; ceph_up may
 # follow.
 ceph_down() {
-	local p pids=() f k left
+	local p pids=() f
 	[ -n "$CEPH_DIR" ] && [ -n "$LAB_DIR" ] || {
 		CEPH_DIR=
 		return 0
@@ -497,17 +497,7 @@ ceph_down() {
 	fi
 	# shellcheck disable=SC2207
 	pids+=($(ceph_ns_procs))
-	for p in "${pids[@]}"; do
-		lab_alive "$p" && kill -KILL "$p" 2>/dev/null
-	done
-	for ((k = 0; k < 100; k++)); do
-		left=0
-		for p in "${pids[@]}"; do
-			lab_alive "$p" && left=1
-		done
-		[ $left = 0 ] && break
-		sleep 0.05
-	done
+	lab_kill_wait KILL "${pids[@]}"
 	for f in "$LAB_DIR"/ns/ceph*; do
 		[ -e "$f" ] || continue
 		umount "$f" 2>/dev/null || umount -l "$f" 2>/dev/null

@@ -111,10 +111,29 @@ lab_ns_pids() {
 	done
 }
 
+# lab_kill_wait SIG PID...: SIG to each PID still alive, then wait (5 s
+# at most) until none is
+lab_kill_wait() {
+	local sig=$1 p n left
+	shift
+	for p in "$@"; do
+		lab_alive "$p" && kill -"$sig" "$p" 2>/dev/null
+	done
+	for ((n = 0; n < 100; n++)); do
+		left=0
+		for p in "$@"; do
+			lab_alive "$p" && left=1
+		done
+		[ $left = 0 ] && break
+		sleep 0.05
+	done
+	return 0
+}
+
 # lab_kill_node I SIG: SIG to every process the lab started in node I and
 # every process left inside its namespaces; wait until they are gone
 lab_kill_node() {
-	local i=$1 sig=${2:-KILL} p n pids=()
+	local i=$1 sig=${2:-KILL} p pids=()
 	[ -n "$LAB_DIR" ] || return 0
 	if [ -f "$LAB_DIR/pids.$i" ]; then
 		while read -r p; do
@@ -123,17 +142,7 @@ lab_kill_node() {
 	fi
 	# shellcheck disable=SC2207
 	pids+=($(lab_ns_pids "$i"))
-	for p in "${pids[@]}"; do
-		lab_alive "$p" && kill -"$sig" "$p" 2>/dev/null
-	done
-	for ((n = 0; n < 100; n++)); do
-		local left=0
-		for p in "${pids[@]}"; do
-			lab_alive "$p" && left=1
-		done
-		[ $left = 0 ] && break
-		sleep 0.05
-	done
+	lab_kill_wait "$sig" "${pids[@]}"
 	# reap those that are our children
 	for p in "${pids[@]}"; do
 		{ wait "$p"; } 2>/dev/null
