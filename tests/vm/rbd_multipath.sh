@@ -203,6 +203,7 @@ done
 [ -z "$low" ] && ok "the guest's three sd disks completed writes" || ko "no writes on:$low"
 
 vm_run 10 "dmesg | grep -c 'Failing path'"
+VM_OUT=$(tr -d '\n' <<<"$VM_OUT")
 [ "$VM_OUT" = 0 ] && ok "no path failed before the kill (dm-multipath's log)" ||
 	ko "paths failed before the kill: $VM_OUT 'Failing path' lines in the guest's kernel log"
 
