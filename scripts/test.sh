@@ -282,6 +282,10 @@ if [ -x build-asan/targetd/tandemd ]; then
 	# the same with head B in standby: its path must know the LU's size
 	# (READ CAPACITY in standby) or the failover stalls
 	step vm-failover-standby env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/failover.sh standby
+	# the same guest against three heads active/active on one Ceph RBD
+	# image (issue 17): one map, three paths in one path group, the
+	# writes spread over them, one head killed under vmwriter
+	step vm-rbd-multipath env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 tests/vm/rbd_multipath.sh
 	# reservations from the same guest with a second initiator:
 	# mpathpersist and sg_persist through both heads, head A killed and
 	# restarted, fence_scsi, fio --verify (the guest's extras archive)

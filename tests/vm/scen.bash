@@ -21,6 +21,8 @@
 #                         pacemakerd on both heads, the guest booted
 #                         meanwhile, until the device group is promoted;
 #                         then promoted on head A
+#   scen_map              the map: MAP (one of a TANDEM LU, a check),
+#                         DA, DB (DC through C, when set)
 #   scen_login            SendTargets through each head, a login through
 #                         both, the map: MAP, DA (head A's disk), DB;
 #                         fast_io_fail_tmo in both sessions' recovery_tmo
@@ -205,6 +207,20 @@ scen_boot() {
 	fi
 }
 
+# scen_map: the guest's multipath map (MAP; MP, GROUPS_), one of a
+# TANDEM LU (a check), and the disk through each head (DA, DB; DC
+# through a third head at C, when C is set)
+scen_map() {
+	vm_run 10 "dmsetup ls --target multipath | awk '{print \$1}'"
+	MAP=/dev/mapper/$(head -1 <<<"$VM_OUT")
+	show_map
+	[ "$(grep -c 'TANDEM,' <<<"$MP")" = 1 ] && ok "one multipath map of a TANDEM LU ($MAP)" ||
+		ko "maps: $(grep -c 'TANDEM,' <<<"$MP")"
+	DA=$(awk -v h="$A" '$2 == h {print $1}' <<<"${MP#*paths:}")
+	DB=$(awk -v h="$B" '$2 == h {print $1}' <<<"${MP#*paths:}")
+	[ -z "${C:-}" ] || DC=$(awk -v h="$C" '$2 == h {print $1}' <<<"${MP#*paths:}")
+}
+
 # scen_login: SendTargets through each head returns that head's portal;
 # a login through both; multipathd's map with both paths up (MAP, MP,
 # GROUPS_); the disk of each head (DA, DB)
@@ -237,13 +253,7 @@ scen_login() {
 		ko "no map with two paths up: $VM_OUT"
 	fi
 	section "the map"
-	vm_run 10 "dmsetup ls --target multipath | awk '{print \$1}'"
-	MAP=/dev/mapper/$(head -1 <<<"$VM_OUT")
-	show_map
-	[ "$(grep -c 'TANDEM,' <<<"$MP")" = 1 ] && ok "one multipath map of a TANDEM LU ($MAP)" ||
-		ko "maps: $(grep -c 'TANDEM,' <<<"$MP")"
-	DA=$(awk -v h="$A" '$2 == h {print $1}' <<<"${MP#*paths:}")
-	DB=$(awk -v h="$B" '$2 == h {print $1}' <<<"${MP#*paths:}")
+	scen_map
 	[ -n "$DA" ] && [ -n "$DB" ] && ok "one disk per head: $DA through head A, $DB through head B" ||
 		ko "disks: A '$DA' B '$DB'"
 	# multipathd writes fast_io_fail_tmo into each iSCSI session's
