@@ -143,11 +143,15 @@ static int derive_identity(struct tdm_lu *lu, char *err, size_t errlen)
 			 (n >= (int)sizeof(lu->t10_dev_id)
 				  ? n - (int)sizeof(lu->t10_dev_id) + 1
 				  : 0));
-	/* A derived value (rbd: "<fsid>/<pool id>/<image id>") keeps to
-	 * what udev passes unchanged: with a '/' in it, multipathd saw
-	 * each path's WWID (udev's ID_SERIAL, "\x2f") differ from the
-	 * map's and kept removing the paths (tests/vm/rbd_multipath.sh). */
-	for (char *p = lu->t10_dev_id; !c->t10_dev_id[0] && *p; p++)
+	/* A value derived from the store (rbd: "<fsid>/<pool id>/<image
+	 * id>") keeps to what udev passes unchanged (one derived from the
+	 * device name is left as it was: changing it would change the
+	 * identity of existing LUs across an upgrade): with a '/' in it,
+	 * multipathd saw each path's WWID (udev's ID_SERIAL, "\x2f") differ
+	 * from the map's and kept removing the paths
+	 * (tests/vm/rbd_multipath.sh). */
+	for (char *p = lu->t10_dev_id;
+	     lu->bs.ident[0] && !c->t10_dev_id[0] && *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("-._:", *p))
 			*p = '.';
 	return 0;
