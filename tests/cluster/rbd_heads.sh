@@ -326,6 +326,36 @@ else
 	echo "SKIP: iscsi-test-cu (RBD_CU=0)"
 fi
 
+# mp_run LOG SECS URL...: mpclient in the background (region 512
+# blocks at LBA 4096 of LU 0)
+mp_run() {
+	local log=$1 secs=$2
+	shift 2
+	client_bg "$log" "$MPCLIENT" -i "iqn.2026-11.org.example:mp" -l 4096 -n 512 -t 2 -s "$secs" "$@"
+	MP_PID=$LAB_PID
+}
+# mp_end DESC LOG: wait for it; verified > 0, nothing missing or stale
+mp_end() {
+	local desc=$1 log=$2 l
+	lab_wait 120 sh -c "! kill -0 $MP_PID 2>/dev/null" || ko "$desc: mpclient still running"
+	l="$(grep -E '^(writes|verified)' "$log" | tr '\n' ' ')"
+	MP_GAP=$(sed -n 's/.*max_gap_ms=\([0-9]*\).*/\1/p' "$log")
+	if grep -q '^result=PASS' "$log"; then
+		ok "$desc: every acknowledged write read back: $l"
+	else
+		ko "$desc: $l $(grep -m5 '^bad' "$log" | tr '\n' ' ')"
+	fi
+}
+# head_restart I: corosync, tandem-agentd and tandemd of head I again
+head_restart() {
+	corosync_start "$1"
+	wait_quorate "$1" 20 || ko "head $1: corosync not quorate after the restart"
+	agentd_start "$1"
+	tandemd_start "$1" "$(lab_ndir "$1")/tandem.conf"
+	wait_portal "$1" 60 && wait_serving "$1" 30 && ok "head $1 serves again" ||
+		ko "head $1 does not serve after the restart: $(tail -3 "$(lab_ndir "$1")/tandemd.log")"
+}
+
 echo "== 8. heads killed under a verifying writer"
 LUN=0
 mp_run "$LAB_DIR/mp1.log" 12 "$(lab_url 1)"
