@@ -170,10 +170,11 @@ gstep "krbd maps $CEPH_POOL/krbd as /dev/rbd0" 120 \
 gstep "tandemd serves krbd (vdisk_blockio /dev/rbd0) and librbd (vdisk_rbd)" 120 \
 	"mkdir -p /run/tandem; setsid tandemd -f -c /etc/tandem/bench.conf -s /run/tandem/tandemd.sock \
 		</dev/null >/tmp/tandemd.log 2>&1 & echo \$! >/tmp/tandemd.pid
-	 n=0; while ! grep -q ':0CB4 ' /proc/net/tcp && [ \$n -lt 300 ]; do
-		kill -0 \$(cat /tmp/tandemd.pid) || { tail -20 /tmp/tandemd.log; exit 1; }
+	 n=0; while ! grep -q ' ready (' /tmp/tandemd.log && [ \$n -lt 300 ]; do
+		pidof tandemd >/dev/null || { tail -20 /tmp/tandemd.log; exit 1; }
 		n=\$((n + 1)); sleep 0.2; done
-	 grep -q ':0CB4 ' /proc/net/tcp || { tail -20 /tmp/tandemd.log; exit 1; }; echo tandemd_pid=\$(cat /tmp/tandemd.pid)"
+	 grep -q ' ready (' /tmp/tandemd.log || { tail -20 /tmp/tandemd.log; exit 1; }
+	 echo tandemd_pid=\$(pidof tandemd); cat /proc/net/tcp | head -3"
 TP=$(kv tandemd_pid "$VM_OUT")
 
 url() { echo "iscsi://127.0.0.1:$PORT/$IQN/$(lun_of "$1")"; }
