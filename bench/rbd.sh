@@ -77,19 +77,11 @@ SIZE_B=$(numfmt --from=iec "$SIZE") || exit 2
 
 . tests/cluster/lab.sh
 . tests/cluster/ceph.bash
+. bench/rbd.bash
 FAILED=0
 T0=$(date +%s)
 say() { echo "[$(($(date +%s) - T0)) s] $*"; }
 
-job_args() { # JOB: iscsi_load's options
-	case $1 in
-	randwrite4k) echo "--bs 4k --rw write --pattern random --qd 32" ;;
-	randread4k) echo "--bs 4k --rw read --pattern random --qd 32" ;;
-	write1m) echo "--bs 1m --rw write --pattern seq --qd $QD_SEQ" ;;
-	read1m) echo "--bs 1m --rw read --pattern seq --qd $QD_SEQ" ;;
-	*) return 1 ;;
-	esac
-}
 lun_of() { # LU: its LUN
 	local k=0 l
 	for l in $LUS; do
@@ -98,7 +90,7 @@ lun_of() { # LU: its LUN
 	done
 	return 1
 }
-for j in $JOBS; do job_args "$j" >/dev/null || { echo "rbd.sh: unknown job $j" >&2; exit 2; }; done
+for j in $JOBS; do rbd_job_args "$j" >/dev/null || { echo "rbd.sh: unknown job $j" >&2; exit 2; }; done
 for l in $LUS; do
 	case $l in file | file_wt | rbd) ;; *) echo "rbd.sh: unknown LU $l" >&2; exit 2 ;; esac
 done
@@ -135,13 +127,7 @@ EOF
 TARGET_DRIVER iscsi {
 	enabled 1
 	portal $(lab_addr 1):$LAB_PORT
-	InitialR2T No
-	ImmediateData Yes
-	MaxRecvDataSegmentLength 262144
-	MaxBurstLength 1048576
-	FirstBurstLength 65536
-	MaxOutstandingR2T 16
-	QueuedCommands 128
+$(rbd_iscsi_keys)
 	TARGET $LAB_IQN {
 		enabled 1
 EOF
@@ -208,77 +194,54 @@ for l in $LUS; do
 	fi
 done
 
-for ((r = 1; r <= REPS; r++)); do
-	for j in $JOBS; do
-		for l in $LUS; do
-			f=$OUT/$l-$j-$r
-			read -ra a <<<"$(job_args "$j")"
-			t0=$(cpu_ticks "$TPID")
-			# shellcheck disable=SC2086
-			c0=$(cpu_ticks $CEPH_PIDS)
-			w0=$(date +%s%N)
-			client_exec "$ISCSI_LOAD" --url "$(url "$l")" "${a[@]}" \
-				--duration "$DURATION" --warmup "$WARMUP" --range "$SIZE_B" \
-				--json >"$f.json" 2>"$f.err"
-			rc=$?
-			w1=$(date +%s%N)
-			t1=$(cpu_ticks "$TPID")
-			# shellcheck disable=SC2086
-			c1=$(cpu_ticks $CEPH_PIDS)
-			# CPU over the whole run (warmup included), percent of a core
-			awk -v t="$((t1 - t0))" -v c="$((c1 - c0))" -v w="$((w1 - w0))" -v hz="$HZ" \
-				'BEGIN {s = w / 1e9; printf "{\"tandemd_pct\": %.1f, \"ceph_pct\": %.1f}\n",
-				t / hz / s * 100, c / hz / s * 100}' >"$f.cpu"
-			if [ $rc != 0 ] || [ "$(jq -r .errors.total "$f.json" 2>/dev/null)" != 0 ]; then
-				say "FAIL: $l $j run $r: rc=$rc $(tail -2 "$f.err" | tr '\n' ' ')"
-				FAILED=$((FAILED + 1))
-				continue
-			fi
-			say "$(printf '%-8s %-12s run %d: %8.0f IOPS %8.1f MB/s p50 %7.0f us p99 %7.0f us, tandemd %s%%, ceph %s%%, client %s%%' \
-				"$l" "$j" "$r" "$(jq -r .total.iops "$f.json")" "$(jq -r .total.mbps "$f.json")" \
-				"$(jq -r .total.lat_us.p50 "$f.json")" "$(jq -r .total.lat_us.p99 "$f.json")" \
-				"$(jq -r .tandemd_pct "$f.cpu")" "$(jq -r .ceph_pct "$f.cpu")" \
-				"$(jq -r .client_cpu_pct "$f.json")")"
-		done
-	done
-done
+# one_run LU JOB ROUND: one measured run, its JSON and CPU figures in
+# OUT/LU-JOB-ROUND.json and .cpu, its line
+one_run() {
+	local l=$1 j=$2 r=$3 f a rc t0 t1 c0 c1 w0 w1
+	f=$OUT/$l-$j-$r
+	read -ra a <<<"$(rbd_job_args "$j")"
+	t0=$(cpu_ticks "$TPID")
+	# shellcheck disable=SC2086
+	c0=$(cpu_ticks $CEPH_PIDS)
+	w0=$(date +%s%N)
+	client_exec "$ISCSI_LOAD" --url "$(url "$l")" "${a[@]}" \
+		--duration "$DURATION" --warmup "$WARMUP" --range "$SIZE_B" \
+		--json >"$f.json" 2>"$f.err"
+	rc=$?
+	w1=$(date +%s%N)
+	t1=$(cpu_ticks "$TPID")
+	# shellcheck disable=SC2086
+	c1=$(cpu_ticks $CEPH_PIDS)
+	# CPU over the whole run (warmup included), percent of a core
+	awk -v t="$((t1 - t0))" -v c="$((c1 - c0))" -v w="$((w1 - w0))" -v hz="$HZ" \
+		'BEGIN {s = w / 1e9; printf "{\"tandemd_pct\": %.1f, \"ceph_pct\": %.1f}\n",
+		t / hz / s * 100, c / hz / s * 100}' >"$f.cpu"
+	if [ "$rc" != 0 ] || [ "$(jq -r .errors.total "$f.json" 2>/dev/null)" != 0 ]; then
+		say "FAIL: $l $j run $r: rc=$rc $(tail -2 "$f.err" | tr '\n' ' ')"
+		FAILED=$((FAILED + 1))
+		return
+	fi
+	say "$(printf '%-8s %-12s run %d: %8.0f IOPS %8.1f MB/s p50 %7.0f us p99 %7.0f us, tandemd %s%%, ceph %s%%, client %s%%' \
+		"$l" "$j" "$r" "$(jq -r .total.iops "$f.json")" "$(jq -r .total.mbps "$f.json")" \
+		"$(jq -r .total.lat_us.p50 "$f.json")" "$(jq -r .total.lat_us.p99 "$f.json")" \
+		"$(jq -r .tandemd_pct "$f.cpu")" "$(jq -r .ceph_pct "$f.cpu")" \
+		"$(jq -r .client_cpu_pct "$f.json")")"
+}
+
+rbd_rounds one_run
 lab_alive "$TPID" || { echo "FAIL: tandemd died: $(tail -5 "$d/tandemd.log")"; FAILED=$((FAILED + 1)); }
 cp "$d/tandemd.log" "$OUT/" 2>/dev/null
 cp "$CEPH_DIR/log/ceph.log" "$OUT/" 2>/dev/null
 
-# median of the numbers on stdin (one a line), and min, max
-med() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) {print "- - -"; exit}
-	m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR]}'; }
-field() { # LU JOB JQ-EXPR SUFFIX: that value of every good run
-	local f
-	for f in "$OUT/$1-$2-"*".$4"; do
-		[ -s "$f" ] && jq -r "$3" "$f"
-	done
-}
 {
-	echo
-	echo "| LU | job | IOPS median (min-max) | MB/s | p50 us | p99 us | tandemd % | Ceph daemons % | client % |"
-	echo "|---|---|--:|--:|--:|--:|--:|--:|--:|"
-	for j in $JOBS; do
-		for l in $LUS; do
-			read -r im imin imax < <(field "$l" "$j" .total.iops json | med)
-			read -r mb _ _ < <(field "$l" "$j" .total.mbps json | med)
-			read -r p50 _ _ < <(field "$l" "$j" .total.lat_us.p50 json | med)
-			read -r p99 _ _ < <(field "$l" "$j" .total.lat_us.p99 json | med)
-			read -r tc _ _ < <(field "$l" "$j" .tandemd_pct cpu | med)
-			read -r cc _ _ < <(field "$l" "$j" .ceph_pct cpu | med)
-			read -r kc _ _ < <(field "$l" "$j" .client_cpu_pct json | med)
-			printf '| %s | %s | %.0f (%.0f-%.0f) | %.1f | %.0f | %.0f | %.0f | %.0f | %.0f |\n' \
-				"$l" "$j" "$im" "$imin" "$imax" "$mb" "$p50" "$p99" "$tc" "$cc" "$kc"
-			echo "$im" >"$OUT/med-$l-$j"
-		done
-	done
+	rbd_table "$OUT" "$LUS" "$JOBS" "tandemd %:cpu:.tandemd_pct" \
+		"Ceph daemons %:cpu:.ceph_pct" "client %:json:.client_cpu_pct"
 	echo
 	echo "| job | rbd / file IOPS | rbd / file_wt IOPS |"
 	echo "|---|--:|--:|"
 	for j in $JOBS; do
 		ratio() { [ -s "$OUT/med-rbd-$j" ] && [ -s "$OUT/med-$1-$j" ] &&
-			awk -v a="$(cat "$OUT/med-rbd-$j")" -v b="$(cat "$OUT/med-$1-$j")" \
+			awk -v a="$(cut -d' ' -f1 "$OUT/med-rbd-$j")" -v b="$(cut -d' ' -f1 "$OUT/med-$1-$j")" \
 				'BEGIN {if (b > 0) printf "%.3f", a / b; else printf "-"}' || printf -- -; }
 		echo "| $j | $(ratio file) | $(ratio file_wt) |"
 	done

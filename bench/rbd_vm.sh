@@ -51,6 +51,7 @@ ldd "$TANDEMD" | grep -q librbd || { echo "rbd_vm: $TANDEMD was built without li
 . tests/vm/solo.bash
 . tests/cluster/ceph.bash
 . bench/vm_bench.bash
+. bench/rbd.bash
 vmb_whole rbd_vm SIZE_MB DURATION WARMUP REPS QD_SEQ VM_MEM
 command -v jq >/dev/null || scripts/apt-install.sh jq >/dev/null || exit 1
 SOLO_TITLE="rbd_vm"
@@ -60,19 +61,10 @@ mkdir -p "$OUT" || exit 1
 PORT=13260
 IQN=iqn.2026-12.org.tandem:rbdvm
 
-job_args() {
-	case $1 in
-	randwrite4k) echo "--bs 4k --rw write --pattern random --qd 32" ;;
-	randread4k) echo "--bs 4k --rw read --pattern random --qd 32" ;;
-	write1m) echo "--bs 1m --rw write --pattern seq --qd $QD_SEQ" ;;
-	read1m) echo "--bs 1m --rw read --pattern seq --qd $QD_SEQ" ;;
-	*) return 1 ;;
-	esac
-}
 lun_of() {
 	case $1 in krbd) echo 0 ;; librbd) echo 1 ;; *) return 1 ;; esac
 }
-for j in $JOBS; do job_args "$j" >/dev/null || { echo "rbd_vm: unknown job $j" >&2; exit 2; }; done
+for j in $JOBS; do rbd_job_args "$j" >/dev/null || { echo "rbd_vm: unknown job $j" >&2; exit 2; }; done
 for l in $LUS; do lun_of "$l" >/dev/null || { echo "rbd_vm: unknown LU $l" >&2; exit 2; }; done
 
 echo "== the guest (build.sh kernel) and the lab's Ceph cluster"
@@ -136,13 +128,7 @@ HANDLER vdisk_rbd {
 TARGET_DRIVER iscsi {
 	enabled 1
 	portal 10.0.4.15:3260
-	InitialR2T No
-	ImmediateData Yes
-	MaxRecvDataSegmentLength 262144
-	MaxBurstLength 1048576
-	FirstBurstLength 65536
-	MaxOutstandingR2T 16
-	QueuedCommands 128
+$(rbd_iscsi_keys)
 	TARGET $IQN {
 		enabled 1
 		LUN 0 krbd
@@ -181,6 +167,7 @@ url() { echo "iscsi://127.0.0.1:$PORT/$IQN/$(lun_of "$1")"; }
 # the guest's counters: cpu (total jiffies, idle+iowait) and tandemd's
 # utime + stime
 STAT="awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += \$i; print t, \$5 + \$6}' /proc/stat; awk '{print \$14 + \$15}' /proc/$TP/stat"
+# shellcheck disable=SC2317 # called by one_run, through rbd_rounds
 counters() { vm_run 20 "$STAT" && tr '\n' ' ' <<<"$VM_OUT"; }
 
 for l in $LUS; do
@@ -193,76 +180,54 @@ for l in $LUS; do
 	fi
 done
 
-for ((r = 1; r <= REPS; r++)); do
-	for j in $JOBS; do
-		for l in $LUS; do
-			f=$OUT/$l-$j-$r
-			read -ra a <<<"$(job_args "$j")"
-			c0=$(counters)
-			client_exec "$ISCSI_LOAD" --url "$(url "$l")" "${a[@]}" --duration "$DURATION" \
-				--warmup "$WARMUP" --range "$((SIZE_MB * 1048576))" --json >"$f.json" 2>"$f.err"
-			rc=$?
-			c1=$(counters)
-			# guest busy %, tandemd %, guest CPU us per I/O, tandemd us
-			# per I/O (jiffies 1/100 s; the counters span warmup + run,
-			# the I/Os at the measured rate over the same span)
-			iops=$(jq -r .total.iops "$f.json" 2>/dev/null)
-			awk -v iops="${iops:-0}" '{d = $4 - $1; if (d <= 0) d = 1; busy = d - ($5 - $2)
-				n = iops * d / 100; if (n <= 0) n = 1
-				printf "{\"guest_busy_pct\": %.1f, \"tandemd_pct\": %.1f, \"guest_us_per_io\": %.1f, \"tandemd_us_per_io\": %.1f}\n",
-					100 * busy / d, 100 * ($6 - $3) / d, busy * 1e4 / n, ($6 - $3) * 1e4 / n}' \
-				<<<"$c0 $c1" >"$f.cpu"
-			if [ $rc != 0 ] || [ "$(jq -r .errors.total "$f.json" 2>/dev/null)" != 0 ]; then
-				ko "$l $j run $r: rc=$rc $(tail -2 "$f.err" | tr '\n' ' ')"
-				rm -f "$f.cpu"
-				continue
-			fi
-			ok "$(printf '%-7s %-12s run %d: %7.0f IOPS %7.1f MB/s p50 %7.0f us p99 %7.0f us; guest busy %s%%, tandemd %s%%; CPU per I/O: guest %s us, tandemd %s us' \
-				"$l" "$j" "$r" "$iops" "$(jq -r .total.mbps "$f.json")" \
-				"$(jq -r .total.lat_us.p50 "$f.json")" "$(jq -r .total.lat_us.p99 "$f.json")" \
-				"$(jq -r .guest_busy_pct "$f.cpu")" "$(jq -r .tandemd_pct "$f.cpu")" \
-				"$(jq -r .guest_us_per_io "$f.cpu")" "$(jq -r .tandemd_us_per_io "$f.cpu")")"
-		done
-	done
-done
+# one_run LU JOB ROUND: one measured run, its JSON and CPU figures in
+# OUT/LU-JOB-ROUND.json and .cpu, its line (ok or ko)
+# shellcheck disable=SC2317 # called through rbd_rounds
+one_run() {
+	local l=$1 j=$2 r=$3 f a rc c0 c1 iops
+	f=$OUT/$l-$j-$r
+	read -ra a <<<"$(rbd_job_args "$j")"
+	c0=$(counters)
+	client_exec "$ISCSI_LOAD" --url "$(url "$l")" "${a[@]}" --duration "$DURATION" \
+		--warmup "$WARMUP" --range "$((SIZE_MB * 1048576))" --json >"$f.json" 2>"$f.err"
+	rc=$?
+	c1=$(counters)
+	# guest busy %, tandemd %, guest CPU us per I/O, tandemd us
+	# per I/O (jiffies 1/100 s; the counters span warmup + run,
+	# the I/Os at the measured rate over the same span)
+	iops=$(jq -r .total.iops "$f.json" 2>/dev/null)
+	awk -v iops="${iops:-0}" '{d = $4 - $1; if (d <= 0) d = 1; busy = d - ($5 - $2)
+		n = iops * d / 100; if (n <= 0) n = 1
+		printf "{\"guest_busy_pct\": %.1f, \"tandemd_pct\": %.1f, \"guest_us_per_io\": %.1f, \"tandemd_us_per_io\": %.1f}\n",
+			100 * busy / d, 100 * ($6 - $3) / d, busy * 1e4 / n, ($6 - $3) * 1e4 / n}' \
+		<<<"$c0 $c1" >"$f.cpu"
+	if [ "$rc" != 0 ] || [ "$(jq -r .errors.total "$f.json" 2>/dev/null)" != 0 ]; then
+		ko "$l $j run $r: rc=$rc $(tail -2 "$f.err" | tr '\n' ' ')"
+		rm -f "$f.cpu"
+		return
+	fi
+	ok "$(printf '%-7s %-12s run %d: %7.0f IOPS %7.1f MB/s p50 %7.0f us p99 %7.0f us; guest busy %s%%, tandemd %s%%; CPU per I/O: guest %s us, tandemd %s us' \
+		"$l" "$j" "$r" "$iops" "$(jq -r .total.mbps "$f.json")" \
+		"$(jq -r .total.lat_us.p50 "$f.json")" "$(jq -r .total.lat_us.p99 "$f.json")" \
+		"$(jq -r .guest_busy_pct "$f.cpu")" "$(jq -r .tandemd_pct "$f.cpu")" \
+		"$(jq -r .guest_us_per_io "$f.cpu")" "$(jq -r .tandemd_us_per_io "$f.cpu")")"
+}
+
+rbd_rounds one_run
 vm_run 20 "cat /tmp/tandemd.log | tail -20" && cp /dev/null "$OUT/tandemd.log" && printf '%s\n' "$VM_OUT" >"$OUT/tandemd.log"
 
-med() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) {print "- - -"; exit}
-	m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR]}'; }
-field() {
-	local f
-	for f in "$OUT/$1-$2-"*".$4"; do
-		[ -s "$f" ] && jq -r "$3" "$f"
-	done
-}
 {
-	echo
-	echo "| LU | job | IOPS median (min-max) | MB/s | p50 us | p99 us | guest busy % | tandemd % | CPU us/IO guest | CPU us/IO tandemd |"
-	echo "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"
-	for j in $JOBS; do
-		for l in $LUS; do
-			read -r im imin imax < <(field "$l" "$j" .total.iops json | med)
-			read -r mb _ _ < <(field "$l" "$j" .total.mbps json | med)
-			read -r p50 _ _ < <(field "$l" "$j" .total.lat_us.p50 json | med)
-			read -r p99 _ _ < <(field "$l" "$j" .total.lat_us.p99 json | med)
-			read -r gb _ _ < <(field "$l" "$j" .guest_busy_pct cpu | med)
-			read -r tc _ _ < <(field "$l" "$j" .tandemd_pct cpu | med)
-			read -r gu _ _ < <(field "$l" "$j" .guest_us_per_io cpu | med)
-			read -r tu _ _ < <(field "$l" "$j" .tandemd_us_per_io cpu | med)
-			printf '| %s | %s | %.0f (%.0f-%.0f) | %.1f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |\n' \
-				"$l" "$j" "$im" "$imin" "$imax" "$mb" "$p50" "$p99" "$gb" "$tc" "$gu" "$tu"
-			echo "$im $gu" >"$OUT/med-$l-$j"
-		done
-	done
+	rbd_table "$OUT" "$LUS" "$JOBS" "guest busy %:cpu:.guest_busy_pct" "tandemd %:cpu:.tandemd_pct" \
+		"CPU us/IO guest:cpu:.guest_us_per_io" "CPU us/IO tandemd:cpu:.tandemd_us_per_io"
 	echo
 	echo "| job | librbd / krbd IOPS | CPU per I/O librbd / krbd (guest) |"
 	echo "|---|--:|--:|"
 	for j in $JOBS; do
 		if [ -s "$OUT/med-librbd-$j" ] && [ -s "$OUT/med-krbd-$j" ]; then
-			read -r ui uc <"$OUT/med-librbd-$j"
-			read -r ki kc <"$OUT/med-krbd-$j"
+			read -r ui _ _ uc _ <"$OUT/med-librbd-$j"
+			read -r ki _ _ kc _ <"$OUT/med-krbd-$j"
 			awk -v a="$ui" -v b="$ki" -v c="$uc" -v d="$kc" -v j="$j" \
-				'BEGIN {printf "| %s | %.3f | %.2f |\n", j, b > 0 ? a / b : 0, d > 0 ? c / d : 0}'
+				'BEGIN {printf "| %s | %.3f | %.2f |\n", j, (b > 0 ? a / b : 0), (d > 0 ? c / d : 0)}'
 		fi
 	done
 } | tee "$OUT/results.md"
