@@ -130,16 +130,19 @@ fi
 # transport and libnl-3/libnl-genl-3 for kernel/'s TCM-USER netlink
 # family, which it links even where no RDMA device or TCMU exists, and
 # libmicrohttpd for its metrics endpoint, with GnuTLS and the rest of its
-# closure, linked even where metrics_listen is not set),
-# virtio-blk, dm-log-writes, ext4
+# closure, linked even where metrics_listen is not set; librbd and
+# librados for vdisk_rbd, with boost's and the rest of their closure),
+# virtio-blk, dm-log-writes, ext4. The srp and kernel flavours get librbd
+# and librados through fio's closure.
 if [ "$FLAVOUR" = crash ]; then
 	XPKGS=(e2fsprogs liburing2 libqb100 libasan8 libubsan1 libibverbs1
-		librdmacm1 libnl-3-200 libnl-genl-3-200 libmicrohttpd12)
+		librdmacm1 libnl-3-200 libnl-genl-3-200 libmicrohttpd12 librbd1
+		librados2)
 	XPROGS=(mke2fs)
 	XTREES=(etc/mke2fs.conf)
 	XLIBS=(liburing.so.2 libqb.so.100 libasan.so.8 libubsan.so.1
 		librdmacm.so.1 libibverbs.so.1 libnl-3.so.200 libnl-genl-3.so.200
-		libmicrohttpd.so.12)
+		libmicrohttpd.so.12 librbd.so.1 librados.so.2)
 	XMODS=(virtio_blk dm_log_writes ext4)
 fi
 # srp (srp.sh): Soft-RoCE, the SRP initiator and LIO's SRP target in one
