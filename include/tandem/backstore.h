@@ -69,7 +69,6 @@ struct tdm_bs_io {
 	/* backstores completing on a library's thread (rbd.c) */
 	struct tdm_loop_msg lmsg;
 	struct tdm_loop *loop;
-	void *comp;
 	int64_t res;
 	/* TDM_BS_MISCOMPARE: the first differing byte of the verify data */
 	uint64_t miscompare;
